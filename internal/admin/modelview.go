@@ -1,0 +1,238 @@
+// Package admin turns declared models into list, show, add, edit and delete
+// pages: the analog of Flask-AppBuilder's ModelView. It knows models only
+// through datamodel.Interface, never a storage library.
+package admin
+
+import (
+	"fmt"
+	"log/slog"
+	"net/http"
+	"slices"
+	"strings"
+
+	"github.com/go-chi/chi/v5"
+
+	"musicadmin/internal/datamodel"
+	"musicadmin/internal/view"
+)
+
+// Page sizes of list pages: page_size is clamped to MaxPageSize.
+const (
+	DefaultPageSize = 25
+	MaxPageSize     = 100
+	// maxSearchRunes caps the search text; longer input is cut.
+	maxSearchRunes = 200
+	// relatedRows is how many related records a show page lists.
+	relatedRows = 25
+)
+
+// ModelView declares the admin pages of one model.
+type ModelView struct {
+	Name     string // URL segment, e.g. "albumview"
+	Title    string // menu entry and list heading, e.g. "Album View"
+	Category string // menu category, e.g. "Model Views"
+	Singular string // one record, e.g. "Album"
+	Plural   string // several records; default Singular + "s"
+	Data     datamodel.Interface
+
+	ListColumns   []string // fields shown in the list; default all
+	SearchColumns []string // fields q searches
+	OrderColumns  []string // fields the list may be sorted by
+	FilterColumns []string // fields FIELD__OP filters may use; default all
+	DefaultSort   string   // "name" or "-name"; default by id
+	LabelColumn   string   // field naming a record; default the first text field
+
+	// Related lists models whose reference fields point at this one: a show
+	// page lists them and a delete page says how many will lose their link.
+	Related []Related
+
+	fields   []datamodel.Field
+	list     []*datamodel.Field
+	search   []*datamodel.Field
+	order    []*datamodel.Field
+	filter   []*datamodel.Field
+	label    *datamodel.Field
+	defSort  *datamodel.Field
+	defDesc  bool
+	admin    *Admin
+	basePath string
+}
+
+// Related names a view whose Field refers to the declaring view's model.
+type Related struct {
+	View  *ModelView
+	Field string
+}
+
+// Flasher queues a message for the user's next page.
+type Flasher func(w http.ResponseWriter, r *http.Request, msg string)
+
+// Admin serves a set of model views.
+type Admin struct {
+	views  []*ModelView
+	byData map[datamodel.Interface]*ModelView
+	ui     *view.Engine
+	flash  Flasher
+	log    *slog.Logger
+}
+
+// New checks every declaration against its model's fields. A name that does
+// not exist is an error at start-up, never at request time.
+func New(ui *view.Engine, flash Flasher, log *slog.Logger, views ...*ModelView) (*Admin, error) {
+	a := &Admin{views: views, byData: map[datamodel.Interface]*ModelView{}, ui: ui, flash: flash, log: log}
+	for _, v := range views {
+		if err := v.resolve(); err != nil {
+			return nil, err
+		}
+		v.admin = a
+		a.byData[v.Data] = v
+	}
+	for _, v := range views {
+		for _, rel := range v.Related {
+			f := datamodel.FieldByName(rel.View.fields, rel.Field)
+			if f == nil || f.Kind != datamodel.KindRef || f.Ref.Model != v.Data {
+				return nil, fmt.Errorf("admin: %s: related field %s.%s does not refer to it", v.Name, rel.View.Name, rel.Field)
+			}
+		}
+	}
+	return a, nil
+}
+
+func (v *ModelView) resolve() error {
+	if v.Name == "" || v.Data == nil || v.Singular == "" {
+		return fmt.Errorf("admin: a model view needs a Name, a Singular and Data")
+	}
+	if v.Title == "" {
+		v.Title = v.Singular + " View"
+	}
+	if v.Plural == "" {
+		v.Plural = v.Singular + "s"
+	}
+	v.basePath = "/" + v.Name
+	v.fields = v.Data.Fields()
+	lookup := func(what string, names []string, all bool) ([]*datamodel.Field, error) {
+		if len(names) == 0 && all {
+			for i := range v.fields {
+				names = append(names, v.fields[i].Name)
+			}
+		}
+		var out []*datamodel.Field
+		for _, n := range names {
+			f := datamodel.FieldByName(v.fields, n)
+			if f == nil {
+				return nil, fmt.Errorf("admin: %s: %s column %q is not a field", v.Name, what, n)
+			}
+			out = append(out, f)
+		}
+		return out, nil
+	}
+	var err error
+	if v.list, err = lookup("list", v.ListColumns, true); err != nil {
+		return err
+	}
+	if v.search, err = lookup("search", v.SearchColumns, false); err != nil {
+		return err
+	}
+	for _, f := range v.search {
+		if f.Kind != datamodel.KindText {
+			return fmt.Errorf("admin: %s: search column %q is not text", v.Name, f.Name)
+		}
+	}
+	if v.order, err = lookup("order", v.OrderColumns, false); err != nil {
+		return err
+	}
+	if v.filter, err = lookup("filter", v.FilterColumns, true); err != nil {
+		return err
+	}
+	if v.DefaultSort != "" {
+		name, desc := strings.CutPrefix(v.DefaultSort, "-")
+		if v.defSort = v.orderField(name); v.defSort == nil {
+			return fmt.Errorf("admin: %s: default sort %q is not an order column", v.Name, v.DefaultSort)
+		}
+		v.defDesc = desc
+	}
+	if v.LabelColumn != "" {
+		v.label = datamodel.FieldByName(v.fields, v.LabelColumn)
+	} else {
+		for i := range v.fields {
+			if v.fields[i].Kind == datamodel.KindText {
+				v.label = &v.fields[i]
+				break
+			}
+		}
+	}
+	if v.label == nil {
+		return fmt.Errorf("admin: %s: no label column", v.Name)
+	}
+	return nil
+}
+
+func (v *ModelView) orderField(name string) *datamodel.Field {
+	i := slices.IndexFunc(v.order, func(f *datamodel.Field) bool { return f.Name == name })
+	if i < 0 {
+		return nil
+	}
+	return v.order[i]
+}
+
+func (v *ModelView) filterField(name string) *datamodel.Field {
+	i := slices.IndexFunc(v.filter, func(f *datamodel.Field) bool { return f.Name == name })
+	if i < 0 {
+		return nil
+	}
+	return v.filter[i]
+}
+
+// URLs of a view's pages.
+func (v *ModelView) listURL() string         { return v.basePath + "/list/" }
+func (v *ModelView) addURL() string          { return v.basePath + "/add" }
+func (v *ModelView) showURL(id int64) string { return fmt.Sprintf("%s/show/%d", v.basePath, id) }
+func (v *ModelView) editURL(id int64) string { return fmt.Sprintf("%s/edit/%d", v.basePath, id) }
+func (v *ModelView) deleteURL(id int64) string {
+	return fmt.Sprintf("%s/delete/%d", v.basePath, id)
+}
+
+// Menu returns the menu entries of the views, grouped by category in the
+// order they were declared.
+func (a *Admin) Menu() []view.MenuCategory {
+	var menu []view.MenuCategory
+	for _, v := range a.views {
+		i := slices.IndexFunc(menu, func(c view.MenuCategory) bool { return c.Name == v.Category })
+		if i < 0 {
+			menu = append(menu, view.MenuCategory{Name: v.Category})
+			i = len(menu) - 1
+		}
+		menu[i].Items = append(menu[i].Items, view.MenuItem{Title: v.Title, URL: v.listURL()})
+	}
+	return menu
+}
+
+// Mount registers every view's routes on r.
+func (a *Admin) Mount(r chi.Router) {
+	for _, v := range a.views {
+		r.Route(v.basePath, func(r chi.Router) {
+			r.Get("/", v.redirectTo(v.listURL()))
+			r.Get("/list", v.redirectTo(v.listURL()))
+			r.Get("/list/", v.handleList)
+			r.Get("/show/{id}", v.handleShow)
+			r.Get("/add", v.handleAdd)
+			r.Post("/add", v.handleCreate)
+			r.Get("/edit/{id}", v.handleEdit)
+			r.Post("/edit/{id}", v.handleUpdate)
+			r.Get("/delete/{id}", v.handleDeleteConfirm)
+			r.Post("/delete/{id}", v.handleDelete)
+		})
+	}
+}
+
+// redirectTo answers with a permanent redirect to a fixed local path,
+// keeping the query: the target never comes from the request path.
+func (v *ModelView) redirectTo(target string) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		to := target
+		if r.URL.RawQuery != "" {
+			to += "?" + r.URL.RawQuery
+		}
+		http.Redirect(w, r, to, http.StatusMovedPermanently)
+	}
+}

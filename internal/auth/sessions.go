@@ -1,0 +1,265 @@
+package auth
+
+import (
+	"context"
+	"crypto/hmac"
+	"crypto/rand"
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/base64"
+	"encoding/gob"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"time"
+	"unicode/utf8"
+
+	"github.com/gorilla/sessions"
+	"gorm.io/gorm"
+)
+
+// Lifetime is how long a login lasts. The cookie's Max-Age, securecookie's
+// signed timestamp and the session row all expire after it.
+const Lifetime = 12 * time.Hour
+
+// Session cookie keys.
+const (
+	keySessionToken = "sid"
+	keyCSRF         = "csrf"
+	keyFlashes      = "flash"
+)
+
+// maxFlashes and maxFlashRunes keep the cookie far below the 4 KB browsers
+// accept, however many flashes pile up unread.
+const (
+	maxFlashes    = 3
+	maxFlashRunes = 160
+)
+
+func init() { gob.Register([]string(nil)) }
+
+type ctxKey int
+
+const (
+	userKey ctxKey = iota
+	sessionKey
+)
+
+// Sessions keeps logins: a signed and encrypted cookie carries a random
+// token, the CSRF token and flash messages; the token's hash names a row in
+// user_sessions, so a logout, a password change or a deleted user ends the
+// session on the server whatever copy of the cookie is replayed.
+type Sessions struct {
+	db         *gorm.DB
+	store      *sessions.CookieStore
+	cookieName string
+	tagKey     []byte
+	log        *slog.Logger
+}
+
+// NewSessions derives the cookie keys from secret. secure marks cookies
+// Secure and gives them the __Host- prefix, which browsers accept only over
+// HTTPS.
+func NewSessions(db *gorm.DB, secret string, secure bool, log *slog.Logger) *Sessions {
+	derive := func(purpose string) []byte {
+		m := hmac.New(sha256.New, []byte(secret))
+		m.Write([]byte(purpose))
+		return m.Sum(nil)
+	}
+	cs := sessions.NewCookieStore(derive("cookie-hash"), derive("cookie-block"))
+	// gorilla/sessions defaults to Secure, SameSite=None and 30 days: set
+	// every option explicitly.
+	cs.Options = &sessions.Options{
+		Path:     "/",
+		MaxAge:   int(Lifetime.Seconds()),
+		HttpOnly: true,
+		Secure:   secure,
+		SameSite: http.SameSiteLaxMode,
+	}
+	cs.MaxAge(int(Lifetime.Seconds()))
+	name := "session"
+	if secure {
+		name = "__Host-session"
+	}
+	return &Sessions{db: db, store: cs, cookieName: name, tagKey: derive("auth-tag"), log: log}
+}
+
+// CookieName returns the session cookie's name.
+func (s *Sessions) CookieName() string { return s.cookieName }
+
+// session returns the request's cookie session, loaded once per request.
+// A cookie that does not decode (tampered, expired, other key) starts a new
+// empty session rather than failing the request.
+func (s *Sessions) session(r *http.Request) *sessions.Session {
+	if sess, ok := r.Context().Value(sessionKey).(*sessions.Session); ok {
+		return sess
+	}
+	sess, err := s.store.Get(r, s.cookieName)
+	if err != nil {
+		sess, _ = s.store.New(r, s.cookieName)
+		sess.Values = map[any]any{}
+		sess.IsNew = true
+	}
+	return sess
+}
+
+func (s *Sessions) save(w http.ResponseWriter, r *http.Request, sess *sessions.Session) {
+	if err := sess.Save(r, w); err != nil {
+		s.log.Error("save session cookie", "err", err)
+	}
+}
+
+// authTag binds a session to the user's current password hash: changing the
+// password changes the tag and so ends every existing session.
+func (s *Sessions) authTag(passwordHash string) string {
+	m := hmac.New(sha256.New, s.tagKey)
+	m.Write([]byte(passwordHash))
+	return hex.EncodeToString(m.Sum(nil))
+}
+
+func hashToken(token string) string {
+	sum := sha256.Sum256([]byte(token))
+	return hex.EncodeToString(sum[:])
+}
+
+func randomToken() string {
+	b := make([]byte, 32)
+	_, _ = rand.Read(b)
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+// Load is middleware that puts the logged-in user, if any, in the request
+// context. A database that does not answer gives 503.
+func (s *Sessions) Load(unavailable http.Handler) func(http.Handler) http.Handler {
+	return func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			sess := s.session(r)
+			ctx := context.WithValue(r.Context(), sessionKey, sess)
+			if token, ok := sess.Values[keySessionToken].(string); ok && token != "" {
+				user, err := s.lookup(ctx, token)
+				switch {
+				case err != nil:
+					s.log.Error("load session", "err", err)
+					unavailable.ServeHTTP(w, r)
+					return
+				case user != nil:
+					ctx = context.WithValue(ctx, userKey, user)
+				default:
+					// The server no longer knows this login: forget it.
+					delete(sess.Values, keySessionToken)
+				}
+			}
+			next.ServeHTTP(w, r.WithContext(ctx))
+		})
+	}
+}
+
+// lookup returns the active user of a live session, or nil.
+func (s *Sessions) lookup(ctx context.Context, token string) (*User, error) {
+	var row Session
+	err := s.db.WithContext(ctx).Preload("User").
+		Where("id = ? AND expires_at > ?", hashToken(token), time.Now().Unix()).
+		Limit(1).Find(&row).Error
+	if err != nil {
+		return nil, fmt.Errorf("auth: find session: %w", err)
+	}
+	if row.User == nil || !row.User.Active ||
+		subtle.ConstantTimeCompare([]byte(row.AuthTag), []byte(s.authTag(row.User.PasswordHash))) != 1 {
+		return nil, nil
+	}
+	return row.User, nil
+}
+
+// Login starts a session for user: a new token and a new CSRF token, so
+// nothing from before the login (fixation, a leaked token) carries over.
+func (s *Sessions) Login(w http.ResponseWriter, r *http.Request, user *User) error {
+	token := randomToken()
+	now := time.Now()
+	row := Session{ID: hashToken(token), UserID: user.ID, AuthTag: s.authTag(user.PasswordHash),
+		CreatedAt: now.Unix(), ExpiresAt: now.Add(Lifetime).Unix()}
+	db := s.db.WithContext(r.Context())
+	if err := db.Create(&row).Error; err != nil {
+		return fmt.Errorf("auth: create session: %w", err)
+	}
+	// Expired rows of this user go now; no background job is needed.
+	db.Where("user_id = ? AND expires_at <= ?", user.ID, now.Unix()).Delete(&Session{})
+	sess := s.session(r)
+	sess.Values = map[any]any{keySessionToken: token, keyCSRF: randomToken()}
+	s.save(w, r, sess)
+	return nil
+}
+
+// Logout ends the request's session on the server and clears the cookie.
+func (s *Sessions) Logout(w http.ResponseWriter, r *http.Request) error {
+	sess := s.session(r)
+	var err error
+	if token, ok := sess.Values[keySessionToken].(string); ok && token != "" {
+		err = s.db.WithContext(r.Context()).Where("id = ?", hashToken(token)).Delete(&Session{}).Error
+	}
+	sess.Values = map[any]any{}
+	sess.Options.MaxAge = -1
+	s.save(w, r, sess)
+	sess.Options.MaxAge = int(Lifetime.Seconds())
+	if err != nil {
+		return fmt.Errorf("auth: delete session: %w", err)
+	}
+	return nil
+}
+
+// CurrentUser returns the logged-in user, or nil.
+func CurrentUser(r *http.Request) *User {
+	u, _ := r.Context().Value(userKey).(*User)
+	return u
+}
+
+// CSRFToken returns the session's CSRF token, creating it (and setting the
+// cookie) on first use.
+func (s *Sessions) CSRFToken(w http.ResponseWriter, r *http.Request) string {
+	sess := s.session(r)
+	if t, ok := sess.Values[keyCSRF].(string); ok && t != "" {
+		return t
+	}
+	t := randomToken()
+	sess.Values[keyCSRF] = t
+	s.save(w, r, sess)
+	return t
+}
+
+// ValidCSRF reports whether the form's csrf_token is the session's. Only the
+// POST body counts, never the query string.
+func (s *Sessions) ValidCSRF(r *http.Request) bool {
+	want, _ := s.session(r).Values[keyCSRF].(string)
+	got := r.PostForm.Get("csrf_token")
+	return want != "" && subtle.ConstantTimeCompare([]byte(want), []byte(got)) == 1
+}
+
+// AddFlash queues a message for the next page.
+func (s *Sessions) AddFlash(w http.ResponseWriter, r *http.Request, msg string) {
+	if utf8.RuneCountInString(msg) > maxFlashRunes {
+		msg = string([]rune(msg)[:maxFlashRunes-1]) + "…"
+	}
+	sess := s.session(r)
+	flashes, _ := sess.Values[keyFlashes].([]string)
+	flashes = append(flashes, msg)
+	if len(flashes) > maxFlashes {
+		flashes = flashes[len(flashes)-maxFlashes:]
+	}
+	sess.Values[keyFlashes] = flashes
+	s.save(w, r, sess)
+}
+
+// PopFlashes returns and clears the queued messages.
+func (s *Sessions) PopFlashes(w http.ResponseWriter, r *http.Request) []string {
+	sess := s.session(r)
+	flashes, _ := sess.Values[keyFlashes].([]string)
+	if len(flashes) > 0 {
+		delete(sess.Values, keyFlashes)
+		s.save(w, r, sess)
+	}
+	return flashes
+}
+
+// ErrNoSession is returned when an operation needs a session and has none.
+var ErrNoSession = errors.New("no session")

@@ -1,0 +1,171 @@
+// Package auth holds users, password hashing, sessions, CSRF tokens and the
+// login and logout handlers.
+package auth
+
+import (
+	"context"
+	"crypto/subtle"
+	"errors"
+	"fmt"
+	"net/mail"
+	"strings"
+	"unicode/utf8"
+
+	"golang.org/x/crypto/bcrypt"
+	"gorm.io/gorm"
+)
+
+// AdminRole is the role create-admin gives.
+const AdminRole = "Admin"
+
+// MaxPasswordBytes is bcrypt's limit. Longer passwords are refused outright:
+// bcrypt.CompareHashAndPassword would silently ignore the extra bytes.
+const MaxPasswordBytes = 72
+
+// DefaultCost is the bcrypt cost for new hashes.
+const DefaultCost = 12
+
+var (
+	// ErrUserExists means the username is taken.
+	ErrUserExists = errors.New("a user with this username already exists")
+	// ErrInvalidLogin is the one answer to every failed login.
+	ErrInvalidLogin = errors.New("invalid login")
+)
+
+// Users creates and authenticates users.
+type Users struct {
+	db        *gorm.DB
+	cost      int
+	dummyHash []byte
+}
+
+// NewUsers returns a user service hashing with bcrypt at cost.
+func NewUsers(db *gorm.DB, cost int) (*Users, error) {
+	// Failed logins for unknown users compare against this hash, so they take
+	// as long as a wrong password for a real user.
+	dummy, err := bcrypt.GenerateFromPassword([]byte("dummy password for timing"), cost)
+	if err != nil {
+		return nil, fmt.Errorf("auth: dummy hash: %w", err)
+	}
+	return &Users{db: db, cost: cost, dummyHash: dummy}, nil
+}
+
+// NewUser is the input of Create.
+type NewUser struct {
+	Username, FirstName, LastName, Email, Password string
+}
+
+// Validate checks the input and returns the first problem, phrased for a
+// user.
+func (n *NewUser) Validate() error {
+	n.Username = strings.TrimSpace(n.Username)
+	n.FirstName = strings.TrimSpace(n.FirstName)
+	n.LastName = strings.TrimSpace(n.LastName)
+	n.Email = strings.TrimSpace(n.Email)
+	for _, f := range []struct{ name, value string }{
+		{"username", n.Username}, {"first name", n.FirstName}, {"last name", n.LastName},
+	} {
+		if f.value == "" {
+			return fmt.Errorf("%s is empty", f.name)
+		}
+		if !utf8.ValidString(f.value) || strings.ContainsRune(f.value, 0) {
+			return fmt.Errorf("%s contains invalid characters", f.name)
+		}
+		if utf8.RuneCountInString(f.value) > 64 {
+			return fmt.Errorf("%s is longer than 64 characters", f.name)
+		}
+	}
+	addr, err := mail.ParseAddress(n.Email)
+	if err != nil || addr.Address != n.Email || len(n.Email) > 254 {
+		return fmt.Errorf("email %q is not a valid address", n.Email)
+	}
+	return ValidatePassword(n.Password)
+}
+
+// ValidatePassword checks a new password.
+func ValidatePassword(p string) error {
+	switch {
+	case p == "":
+		return errors.New("password is empty")
+	case len(p) > MaxPasswordBytes:
+		return fmt.Errorf("password is longer than %d bytes", MaxPasswordBytes)
+	}
+	return nil
+}
+
+// Create adds a user with the Admin role. It returns ErrUserExists when the
+// username is taken.
+func (u *Users) Create(ctx context.Context, n NewUser) (*User, error) {
+	if err := n.Validate(); err != nil {
+		return nil, err
+	}
+	hash, err := bcrypt.GenerateFromPassword([]byte(n.Password), u.cost)
+	if err != nil {
+		return nil, fmt.Errorf("auth: hash password: %w", err)
+	}
+	user := &User{Username: n.Username, FirstName: n.FirstName, LastName: n.LastName,
+		Email: n.Email, PasswordHash: string(hash), Active: true}
+	err = u.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		var role Role
+		if err := tx.Where(Role{Name: AdminRole}).FirstOrCreate(&role).Error; err != nil {
+			return err
+		}
+		user.RoleID = &role.ID
+		return tx.Create(user).Error
+	})
+	if errors.Is(err, gorm.ErrDuplicatedKey) {
+		return nil, ErrUserExists
+	}
+	if err != nil {
+		return nil, fmt.Errorf("auth: create user %q: %w", n.Username, err)
+	}
+	return user, nil
+}
+
+// Count returns the number of users.
+func (u *Users) Count(ctx context.Context) (int64, error) {
+	var n int64
+	if err := u.db.WithContext(ctx).Model(&User{}).Count(&n).Error; err != nil {
+		return 0, fmt.Errorf("auth: count users: %w", err)
+	}
+	return n, nil
+}
+
+// Authenticate returns the active user with username and password, or
+// ErrInvalidLogin. Every failure costs one bcrypt comparison, so the time
+// taken does not tell an unknown user from a wrong password.
+func (u *Users) Authenticate(ctx context.Context, username, password string) (*User, error) {
+	username = strings.TrimSpace(username)
+	var user User
+	found := false
+	if username != "" && utf8.ValidString(username) && len(username) <= 256 && !strings.ContainsRune(username, 0) {
+		err := u.db.WithContext(ctx).Where("username = ?", username).Limit(1).Find(&user).Error
+		if err != nil {
+			return nil, fmt.Errorf("auth: find user: %w", err)
+		}
+		found = user.ID != 0
+	}
+	hash := u.dummyHash
+	if found {
+		hash = []byte(user.PasswordHash)
+	}
+	candidate := []byte(password)
+	tooLong := len(candidate) > MaxPasswordBytes
+	if tooLong {
+		candidate = candidate[:MaxPasswordBytes]
+	}
+	match := bcrypt.CompareHashAndPassword(hash, candidate) == nil
+	ok := subtle.ConstantTimeByteEq(b2i(found), 1)&subtle.ConstantTimeByteEq(b2i(match), 1)&
+		subtle.ConstantTimeByteEq(b2i(!tooLong), 1) == 1
+	if !ok || !user.Active {
+		return nil, ErrInvalidLogin
+	}
+	return &user, nil
+}
+
+func b2i(b bool) uint8 {
+	if b {
+		return 1
+	}
+	return 0
+}

@@ -1,0 +1,183 @@
+// Package cli is the app command line: create-db, create-admin, run, db
+// upgrade|downgrade|status|new, seed and version. Exit status 0 is done, 1 a
+// failure at run time, 2 bad usage or configuration; errors are one line on
+// stderr.
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"strings"
+
+	"github.com/spf13/cobra"
+	"gorm.io/gorm"
+
+	"musicadmin/internal/config"
+	"musicadmin/internal/migrate"
+	"musicadmin/internal/store"
+)
+
+// Version is the app version, set at build time with -ldflags.
+var Version = "0.1.0-dev"
+
+// Exit statuses.
+const (
+	ExitOK      = 0
+	ExitFailure = 1
+	ExitUsage   = 2
+)
+
+// Env is what a command may touch of the outside world; tests fill it.
+type Env struct {
+	Stdin          io.Reader
+	Stdout, Stderr io.Writer
+	LookupEnv      func(string) (string, bool)
+	// IsTerminal reports whether Stdin is a terminal one can prompt on.
+	IsTerminal func() bool
+	// ReadPassword reads a line from the terminal without echo.
+	ReadPassword func() (string, error)
+}
+
+// exitError carries the exit status of a failed command.
+type exitError struct {
+	code int
+	err  error
+}
+
+func (e *exitError) Error() string { return e.err.Error() }
+func (e *exitError) Unwrap() error { return e.err }
+
+func usageErr(format string, args ...any) error {
+	return &exitError{code: ExitUsage, err: fmt.Errorf(format, args...)}
+}
+
+func failure(err error) error { return &exitError{code: ExitFailure, err: err} }
+
+// Main runs the command line args and returns the exit status.
+func Main(ctx context.Context, args []string, env Env) int {
+	root := newRoot(ctx, env)
+	root.SetArgs(args)
+	err := root.ExecuteContext(ctx)
+	if err == nil {
+		return ExitOK
+	}
+	code := ExitUsage // cobra's own errors: unknown command, bad flag
+	var ee *exitError
+	var ce *config.Error
+	switch {
+	case errors.As(err, &ce):
+		code = ExitUsage
+	case errors.As(err, &ee):
+		code = ee.code
+	}
+	fmt.Fprintln(env.Stderr, "app: "+oneLine(err.Error()))
+	return code
+}
+
+func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
+
+type app struct {
+	env        Env
+	configPath string
+}
+
+func newRoot(ctx context.Context, env Env) *cobra.Command {
+	a := &app{env: env}
+	root := &cobra.Command{
+		Use:           "app",
+		Short:         "Music Admin: an admin web app for a music catalogue",
+		SilenceErrors: true,
+		SilenceUsage:  true,
+		Version:       Version,
+		// With no command, show the help rather than doing anything.
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if len(args) > 0 {
+				return usageErr("unknown command %q", args[0])
+			}
+			return cmd.Help()
+		},
+	}
+	root.SetIn(env.Stdin)
+	root.SetOut(env.Stdout)
+	root.SetErr(env.Stderr)
+	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageErr("%s", err) })
+	defaultConfig := "config.yaml"
+	if v, ok := env.LookupEnv("APP_CONFIG"); ok && v != "" {
+		defaultConfig = v
+	}
+	root.PersistentFlags().StringVar(&a.configPath, "config", defaultConfig, "configuration file (env APP_CONFIG)")
+	root.AddCommand(a.createDBCmd(), a.createAdminCmd(), a.runCmd(), a.dbCmd(), a.versionCmd())
+	return root
+}
+
+func (a *app) loadConfig() (config.Config, error) {
+	return config.Load(a.configPath, a.env.LookupEnv)
+}
+
+func (a *app) logger() *slog.Logger {
+	return slog.New(slog.NewTextHandler(a.env.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
+}
+
+// openDB loads the configuration and connects; both failing are
+// configuration errors (exit 2).
+func (a *app) openDB(ctx context.Context) (config.Config, *gorm.DB, func(), error) {
+	cfg, err := a.loadConfig()
+	if err != nil {
+		return cfg, nil, nil, err
+	}
+	db, err := store.Open(ctx, cfg.Database)
+	if err != nil {
+		return cfg, nil, nil, &exitError{code: ExitUsage, err: err}
+	}
+	closeDB := func() {
+		if sqlDB, err := db.DB(); err == nil {
+			_ = sqlDB.Close()
+		}
+	}
+	return cfg, db, closeDB, nil
+}
+
+func (a *app) migrator(db *gorm.DB, driver string) (*migrate.Migrator, error) {
+	sqlDB, err := db.DB()
+	if err != nil {
+		return nil, failure(err)
+	}
+	m, err := migrate.New(sqlDB, driver)
+	if err != nil {
+		return nil, failure(err)
+	}
+	return m, nil
+}
+
+func (a *app) versionCmd() *cobra.Command {
+	return &cobra.Command{
+		Use:   "version",
+		Short: "Print the version",
+		Args:  noArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			fmt.Fprintln(a.env.Stdout, "app "+Version)
+			return nil
+		},
+	}
+}
+
+func noArgs(_ *cobra.Command, args []string) error {
+	if len(args) > 0 {
+		return usageErr("unexpected argument %q", args[0])
+	}
+	return nil
+}
+
+// DefaultEnv is the real process environment.
+func DefaultEnv() Env {
+	return Env{
+		Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr,
+		LookupEnv:    os.LookupEnv,
+		IsTerminal:   stdinIsTerminal,
+		ReadPassword: readPassword,
+	}
+}

@@ -1,0 +1,126 @@
+package cli
+
+import (
+	"fmt"
+
+	"github.com/spf13/cobra"
+
+	"musicadmin/internal/migrate"
+)
+
+func (a *app) createDBCmd() *cobra.Command {
+	return &cobra.Command{
+		Use:   "create-db",
+		Short: "Create or upgrade all tables (runs the migrations); idempotent",
+		Args:  noArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return a.upgrade(cmd, "create-db")
+		},
+	}
+}
+
+func (a *app) upgrade(cmd *cobra.Command, what string) error {
+	cfg, db, closeDB, err := a.openDB(cmd.Context())
+	if err != nil {
+		return err
+	}
+	defer closeDB()
+	m, err := a.migrator(db, cfg.Database.Driver)
+	if err != nil {
+		return err
+	}
+	n, err := m.Up(cmd.Context())
+	if err != nil {
+		return failure(err)
+	}
+	current, _, err := m.Version(cmd.Context())
+	if err != nil {
+		return failure(err)
+	}
+	fmt.Fprintf(a.env.Stdout, "%s: database at version %d (%d migration(s) applied)\n", what, current, n)
+	return nil
+}
+
+func (a *app) dbCmd() *cobra.Command {
+	db := &cobra.Command{
+		Use:   "db",
+		Short: "Database migrations: upgrade, downgrade, status, new",
+		Args:  noArgs,
+		RunE:  func(cmd *cobra.Command, _ []string) error { return usageErr("db needs a subcommand: upgrade, downgrade, status or new") },
+	}
+	db.AddCommand(&cobra.Command{
+		Use:   "upgrade",
+		Short: "Apply every pending migration",
+		Args:  noArgs,
+		RunE:  func(cmd *cobra.Command, _ []string) error { return a.upgrade(cmd, "upgrade") },
+	}, &cobra.Command{
+		Use:   "downgrade",
+		Short: "Roll back the most recent migration",
+		Args:  noArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			cfg, db, closeDB, err := a.openDB(cmd.Context())
+			if err != nil {
+				return err
+			}
+			defer closeDB()
+			m, err := a.migrator(db, cfg.Database.Driver)
+			if err != nil {
+				return err
+			}
+			v, err := m.Down(cmd.Context())
+			if err != nil {
+				return failure(err)
+			}
+			if v == 0 {
+				fmt.Fprintln(a.env.Stdout, "downgrade: nothing to roll back")
+				return nil
+			}
+			fmt.Fprintf(a.env.Stdout, "downgrade: rolled back version %d\n", v)
+			return nil
+		},
+	}, &cobra.Command{
+		Use:   "status",
+		Short: "List the migrations and whether each is applied",
+		Args:  noArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			cfg, db, closeDB, err := a.openDB(cmd.Context())
+			if err != nil {
+				return err
+			}
+			defer closeDB()
+			m, err := a.migrator(db, cfg.Database.Driver)
+			if err != nil {
+				return err
+			}
+			list, err := m.Status(cmd.Context())
+			if err != nil {
+				return failure(err)
+			}
+			for _, s := range list {
+				state := "pending"
+				if s.Applied {
+					state = "applied"
+				}
+				fmt.Fprintf(a.env.Stdout, "%-8s %05d %s\n", state, s.Version, s.Name)
+			}
+			return nil
+		},
+	}, &cobra.Command{
+		Use:   "new NAME",
+		Short: "Write an empty migration NAME for every dialect under ./migrations",
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if len(args) != 1 {
+				return usageErr("db new needs exactly one NAME")
+			}
+			paths, err := migrate.NewFiles("migrations", args[0])
+			if err != nil {
+				return usageErr("%s", err)
+			}
+			for _, p := range paths {
+				fmt.Fprintln(a.env.Stdout, "created "+p)
+			}
+			return nil
+		},
+	})
+	return db
+}

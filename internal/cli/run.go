@@ -1,0 +1,98 @@
+package cli
+
+import (
+	"fmt"
+	"net"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"musicadmin/internal/auth"
+	"musicadmin/internal/server"
+)
+
+func (a *app) runCmd() *cobra.Command {
+	var addr string
+	var initAdmin bool
+	cmd := &cobra.Command{
+		Use:   "run",
+		Short: "Serve the web app; SIGINT/SIGTERM drain requests in flight, then exit 0",
+		Args:  noArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			ctx := cmd.Context()
+			cfg, db, closeDB, err := a.openDB(ctx)
+			if err != nil {
+				return err
+			}
+			defer closeDB()
+			if cmd.Flags().Changed("addr") {
+				cfg.Server.Addr = addr
+			}
+			m, err := a.migrator(db, cfg.Database.Driver)
+			if err != nil {
+				return err
+			}
+			current, latest, err := m.Version(ctx)
+			if err != nil {
+				return usageErr("cannot read the schema version: run `app create-db` first")
+			}
+			if current != latest {
+				return usageErr("database schema is at version %d, the app needs %d: run `app create-db`", current, latest)
+			}
+			log := a.logger()
+			if cfg.GeneratedSecret {
+				log.Warn("dev mode: no secret_key set, using a random one; sessions end when the server restarts")
+			}
+			webApp, err := server.New(cfg, db, log, server.Options{})
+			if err != nil {
+				return failure(err)
+			}
+			if initAdmin {
+				if err := a.bootstrapAdmin(cmd, webApp.Users, cfg.Server.Addr); err != nil {
+					return err
+				}
+			}
+			ln, err := net.Listen("tcp", cfg.Server.Addr)
+			if err != nil {
+				return failure(fmt.Errorf("listen on %s: %w", cfg.Server.Addr, err))
+			}
+			log.Info("serving", "addr", ln.Addr().String(), "driver", cfg.Database.Driver)
+			srv := server.NewHTTPServer(cfg.Server.Addr, webApp.Handler, log)
+			if err := server.Serve(ctx, srv, ln, log); err != nil {
+				return failure(err)
+			}
+			log.Info("stopped")
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&addr, "addr", "", "listen address (default from config, :8080)")
+	cmd.Flags().BoolVar(&initAdmin, "init-admin", false,
+		"when no user exists, create \"admin\" with a random password and print it once")
+	return cmd
+}
+
+// bootstrapAdmin gives a fresh install a way in: an admin account with a
+// random password, printed once on stdout and never logged.
+func (a *app) bootstrapAdmin(cmd *cobra.Command, users *auth.Users, addr string) error {
+	n, err := users.Count(cmd.Context())
+	if err != nil {
+		return failure(err)
+	}
+	if n > 0 {
+		return nil
+	}
+	password := randomPassword()
+	_, err = users.Create(cmd.Context(), auth.NewUser{Username: "admin", FirstName: "Admin", LastName: "User",
+		Email: "admin@example.com", Password: password})
+	if err != nil {
+		return failure(err)
+	}
+	host := addr
+	if strings.HasPrefix(host, ":") {
+		host = "localhost" + host
+	}
+	fmt.Fprintf(a.env.Stdout, "\n  First run: created the user \"admin\" with the password %s\n"+
+		"  Log in at http://%s/login/ (this password is shown only once; add users with `app create-admin`).\n\n",
+		password, host)
+	return nil
+}

@@ -1,0 +1,168 @@
+// Package config loads the application configuration from a YAML file and
+// APP_* environment overrides, and validates it before anything starts.
+package config
+
+import (
+	"bytes"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strconv"
+	"strings"
+
+	"gopkg.in/yaml.v3"
+)
+
+// Drivers supported by the data layer.
+const (
+	DriverSQLite = "sqlite"
+	DriverMySQL  = "mysql"
+)
+
+// MinSecretKeyLen is the shortest secret key accepted outside dev mode: the
+// session cookies are signed with it, so it must resist brute force.
+const MinSecretKeyLen = 32
+
+// Config is the whole application configuration.
+type Config struct {
+	AppName   string   `yaml:"app_name"`
+	SecretKey string   `yaml:"secret_key"`
+	Dev       bool     `yaml:"dev"`
+	Database  Database `yaml:"database"`
+	Server    Server   `yaml:"server"`
+
+	// GeneratedSecret is true when no key was configured and dev mode made a
+	// random one for this process only.
+	GeneratedSecret bool `yaml:"-"`
+}
+
+// Database selects the driver and the data source.
+type Database struct {
+	Driver string `yaml:"driver"`
+	DSN    string `yaml:"dsn"`
+}
+
+// Server holds the HTTP listener settings.
+type Server struct {
+	Addr          string `yaml:"addr"`
+	SecureCookies bool   `yaml:"secure_cookies"`
+}
+
+// Default returns the configuration used when a key is absent from the file.
+func Default() Config {
+	return Config{
+		AppName:  "Music Admin",
+		Database: Database{Driver: DriverSQLite, DSN: "app.db"},
+		Server:   Server{Addr: ":8080"},
+	}
+}
+
+// Error is a configuration error: the CLI turns it into exit status 2.
+type Error struct{ Err error }
+
+func (e *Error) Error() string { return "config: " + e.Err.Error() }
+func (e *Error) Unwrap() error { return e.Err }
+
+func configErr(format string, args ...any) error {
+	return &Error{Err: fmt.Errorf(format, args...)}
+}
+
+// Load reads the YAML file at path, applies the APP_* overrides read through
+// getenv and validates the result. Keys absent from the file keep their
+// defaults; unknown keys are an error, so a typo never passes silently.
+func Load(path string, lookupEnv func(string) (string, bool)) (Config, error) {
+	cfg := Default()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return Config{}, configErr("cannot read %s: %s", path, oneLine(errText(err)))
+	}
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	dec.KnownFields(true)
+	// io.EOF means an empty document: a file of defaults only is valid.
+	if err := dec.Decode(&cfg); err != nil && !errors.Is(err, io.EOF) {
+		return Config{}, configErr("%s: bad YAML: %s", path, oneLine(err.Error()))
+	}
+	if err := applyEnv(&cfg, lookupEnv); err != nil {
+		return Config{}, err
+	}
+	if err := cfg.Validate(); err != nil {
+		return Config{}, err
+	}
+	return cfg, nil
+}
+
+func errText(err error) string {
+	var pe *os.PathError
+	if errors.As(err, &pe) {
+		return pe.Err.Error()
+	}
+	return err.Error()
+}
+
+func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
+
+// applyEnv overrides file values with APP_* variables. A variable set to the
+// empty string counts as set, so APP_SECRET_KEY="" really empties the key.
+func applyEnv(cfg *Config, lookupEnv func(string) (string, bool)) error {
+	str := func(key string, dst *string) {
+		if v, ok := lookupEnv(key); ok {
+			*dst = v
+		}
+	}
+	boolean := func(key string, dst *bool) error {
+		v, ok := lookupEnv(key)
+		if !ok || strings.TrimSpace(v) == "" {
+			return nil
+		}
+		b, err := strconv.ParseBool(strings.TrimSpace(v))
+		if err != nil {
+			return configErr("%s: %q is not a boolean", key, v)
+		}
+		*dst = b
+		return nil
+	}
+	str("APP_APP_NAME", &cfg.AppName)
+	str("APP_SECRET_KEY", &cfg.SecretKey)
+	str("APP_DATABASE_DRIVER", &cfg.Database.Driver)
+	str("APP_DATABASE_DSN", &cfg.Database.DSN)
+	str("APP_SERVER_ADDR", &cfg.Server.Addr)
+	if err := boolean("APP_SERVER_SECURE_COOKIES", &cfg.Server.SecureCookies); err != nil {
+		return err
+	}
+	return boolean("APP_DEV", &cfg.Dev)
+}
+
+// Validate checks the configuration. In dev mode an empty secret key is
+// replaced by a random one for this process.
+func (c *Config) Validate() error {
+	c.Database.Driver = strings.ToLower(strings.TrimSpace(c.Database.Driver))
+	switch c.Database.Driver {
+	case DriverSQLite, DriverMySQL:
+	default:
+		return configErr("unknown database driver %q (want sqlite or mysql)", c.Database.Driver)
+	}
+	if strings.TrimSpace(c.Database.DSN) == "" {
+		return configErr("database.dsn is empty")
+	}
+	if strings.TrimSpace(c.Server.Addr) == "" {
+		return configErr("server.addr is empty")
+	}
+	if strings.TrimSpace(c.AppName) == "" {
+		c.AppName = Default().AppName
+	}
+	switch {
+	case c.SecretKey == "" && c.Dev:
+		key := make([]byte, 32)
+		_, _ = rand.Read(key)
+		c.SecretKey = hex.EncodeToString(key)
+		c.GeneratedSecret = true
+	case c.SecretKey == "":
+		return configErr("secret_key is empty: set it in the config file or APP_SECRET_KEY (or set dev: true)")
+	case len(c.SecretKey) < MinSecretKeyLen && !c.Dev:
+		return configErr("secret_key is shorter than %d bytes", MinSecretKeyLen)
+	}
+	return nil
+}

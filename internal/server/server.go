@@ -1,0 +1,226 @@
+// Package server assembles the web application: the chi router, the
+// middleware stack, the login pages, the admin views and /healthz, and the
+// http.Server with its timeouts.
+package server
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"net"
+	"net/http"
+	"path"
+	"strings"
+	"time"
+
+	"github.com/go-chi/chi/v5"
+	"gorm.io/gorm"
+
+	"musicadmin/internal/admin"
+	"musicadmin/internal/auth"
+	"musicadmin/internal/catalog"
+	"musicadmin/internal/config"
+	"musicadmin/internal/view"
+	"musicadmin/web"
+)
+
+// Limits of the HTTP server. ReadHeaderTimeout closes slow-header (slowloris)
+// connections; ReadTimeout bounds a slow body; the busy timeout of SQLite
+// (5 s) fits well inside WriteTimeout.
+const (
+	MaxBodyBytes      = 1 << 20
+	MaxHeaderBytes    = 64 << 10
+	ReadHeaderTimeout = 10 * time.Second
+	ReadTimeout       = 30 * time.Second
+	WriteTimeout      = 60 * time.Second
+	IdleTimeout       = 60 * time.Second
+	// ShutdownGrace is how long SIGINT/SIGTERM waits for requests in flight.
+	ShutdownGrace = 10 * time.Second
+)
+
+// Options tune the application for tests.
+type Options struct {
+	// BcryptCost is the cost of password hashes; 0 means auth.DefaultCost.
+	BcryptCost int
+}
+
+// App is the assembled web application.
+type App struct {
+	Handler  http.Handler
+	Users    *auth.Users
+	Sessions *auth.Sessions
+	db       *gorm.DB
+}
+
+// New builds the application over an open, migrated database.
+func New(cfg config.Config, db *gorm.DB, log *slog.Logger, opts Options) (*App, error) {
+	cost := opts.BcryptCost
+	if cost == 0 {
+		cost = auth.DefaultCost
+	}
+	users, err := auth.NewUsers(db, cost)
+	if err != nil {
+		return nil, err
+	}
+	sessions := auth.NewSessions(db, cfg.SecretKey, cfg.Server.SecureCookies, log)
+	ui, err := view.New(cfg.AppName, log)
+	if err != nil {
+		return nil, err
+	}
+	ui.SetCommon(func(w http.ResponseWriter, r *http.Request) view.Common {
+		c := view.Common{CSRF: sessions.CSRFToken(w, r)}
+		if u := auth.CurrentUser(r); u != nil {
+			c.User = u.Username
+			c.Flashes = sessions.PopFlashes(w, r)
+		}
+		return c
+	})
+	views, err := catalog.Views(db)
+	if err != nil {
+		return nil, err
+	}
+	adm, err := admin.New(ui, sessions.AddFlash, log, views...)
+	if err != nil {
+		return nil, err
+	}
+	ui.SetMenu(adm.Menu())
+
+	login := &auth.Handlers{Users: users, Sessions: sessions, UI: ui, Log: log}
+	errorPage := func(w http.ResponseWriter, r *http.Request, status int) {
+		msg := http.StatusText(status)
+		switch status {
+		case http.StatusForbidden:
+			msg = "The form has expired or did not come from this site. Reload the page and try again."
+		case http.StatusRequestEntityTooLarge:
+			msg = "The request is too large."
+		case http.StatusServiceUnavailable:
+			msg = "The database is busy, try again in a moment."
+		}
+		ui.Error(w, r, status, msg)
+	}
+	unavailable := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		errorPage(w, r, http.StatusServiceUnavailable)
+	})
+
+	r := chi.NewRouter()
+	r.Use(recoverPanics(log), logRequests(log), securityHeaders, limitBody(MaxBodyBytes), allowMethods)
+	r.Use(crossOrigin(func(w http.ResponseWriter, r *http.Request) { errorPage(w, r, http.StatusForbidden) }))
+	r.NotFound(func(w http.ResponseWriter, r *http.Request) { errorPage(w, r, http.StatusNotFound) })
+	r.MethodNotAllowed(func(w http.ResponseWriter, r *http.Request) { errorPage(w, r, http.StatusMethodNotAllowed) })
+
+	r.Get("/healthz", health(db))
+	r.Handle("/static/*", http.StripPrefix("/static/", staticFiles()))
+
+	r.Group(func(r chi.Router) {
+		r.Use(noStore, sessions.Load(unavailable))
+		r.Get("/login/", login.ShowLogin)
+		r.Post("/login/", login.Login)
+		r.Get("/login", redirect("/login/"))
+		r.Get("/logout/", login.Logout)
+		r.Post("/logout/", login.Logout)
+		r.Get("/logout", redirect("/logout/"))
+		r.Group(func(r chi.Router) {
+			r.Use(auth.RequireLogin, sessions.CheckCSRF(errorPage))
+			r.Get("/", func(w http.ResponseWriter, r *http.Request) {
+				ui.Render(w, r, http.StatusOK, "index", "Home", nil)
+			})
+			adm.Mount(r)
+		})
+	})
+	return &App{Handler: r, Users: users, Sessions: sessions, db: db}, nil
+}
+
+// redirect answers with a permanent redirect to a fixed local path.
+func redirect(target string) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		to := target
+		if r.URL.RawQuery != "" {
+			to += "?" + r.URL.RawQuery
+		}
+		http.Redirect(w, r, to, http.StatusMovedPermanently)
+	}
+}
+
+// health answers 200 "ok" when the database answers a ping within 2 s, and
+// 503 otherwise, with no detail about the database.
+func health(db *gorm.DB) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		w.Header().Set("Cache-Control", "no-store")
+		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+		defer cancel()
+		sqlDB, err := db.DB()
+		if err == nil {
+			err = sqlDB.PingContext(ctx)
+		}
+		if err == nil {
+			// A ping can pass on a pooled connection while queries fail.
+			err = db.WithContext(ctx).Exec("SELECT 1").Error
+		}
+		if err != nil {
+			w.WriteHeader(http.StatusServiceUnavailable)
+			fmt.Fprintln(w, "unavailable")
+			return
+		}
+		fmt.Fprintln(w, "ok")
+	}
+}
+
+// staticFiles serves web/static without directory listings.
+func staticFiles() http.Handler {
+	sub, err := fs.Sub(web.FS, "static")
+	if err != nil {
+		panic(err) // the embed pattern guarantees the folder
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		name := strings.TrimPrefix(path.Clean("/"+r.URL.Path), "/")
+		info, err := fs.Stat(sub, name)
+		if name == "" || err != nil || info.IsDir() || strings.HasPrefix(path.Base(name), ".") {
+			w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+			w.WriteHeader(http.StatusNotFound)
+			fmt.Fprintln(w, "not found")
+			return
+		}
+		w.Header().Set("Cache-Control", "public, max-age=3600")
+		http.ServeFileFS(w, r, sub, name)
+	})
+}
+
+// NewHTTPServer returns the http.Server for handler with every timeout set.
+func NewHTTPServer(addr string, handler http.Handler, log *slog.Logger) *http.Server {
+	return &http.Server{
+		Addr:              addr,
+		Handler:           handler,
+		ReadHeaderTimeout: ReadHeaderTimeout,
+		ReadTimeout:       ReadTimeout,
+		WriteTimeout:      WriteTimeout,
+		IdleTimeout:       IdleTimeout,
+		MaxHeaderBytes:    MaxHeaderBytes,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
+}
+
+// Serve serves on ln until ctx is cancelled, then drains requests in flight
+// for up to ShutdownGrace and returns nil.
+func Serve(ctx context.Context, srv *http.Server, ln net.Listener, log *slog.Logger) error {
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return fmt.Errorf("serve: %w", err)
+	case <-ctx.Done():
+	}
+	log.Info("shutting down: draining requests in flight")
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), ShutdownGrace)
+	defer cancel()
+	if err := srv.Shutdown(shutdownCtx); err != nil {
+		log.Warn("shutdown grace period over: closing remaining connections", "err", err)
+		_ = srv.Close()
+	}
+	if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return fmt.Errorf("serve: %w", err)
+	}
+	return nil
+}

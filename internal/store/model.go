@@ -1,0 +1,410 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"reflect"
+	"strings"
+
+	"gorm.io/gorm"
+	"gorm.io/gorm/schema"
+
+	"musicadmin/internal/datamodel"
+)
+
+// likeEscape escapes LIKE patterns. '!' is used rather than '\' because a
+// backslash is itself an escape character in MySQL string literals.
+const likeEscape = "!"
+
+// Model implements datamodel.Interface for the GORM model T over the
+// declared fields. Column names in SQL come only from the declaration,
+// which NewModel checks against T's GORM schema at start-up.
+type Model[T any] struct {
+	db          *gorm.DB
+	schema      *schema.Schema
+	table       string
+	labelColumn string
+	fields      []datamodel.Field
+	fold        string // SQL function folding case for search
+}
+
+var _ datamodel.Interface = (*Model[struct{ ID int64 }])(nil)
+
+// NewModel declares T, whose records are labelled by labelColumn in
+// dropdowns, with fields. It fails when a field names a column T lacks.
+func NewModel[T any](db *gorm.DB, labelColumn string, fields ...datamodel.Field) (*Model[T], error) {
+	stmt := &gorm.Statement{DB: db}
+	if err := stmt.Parse(new(T)); err != nil {
+		return nil, fmt.Errorf("store: parse model %T: %w", *new(T), err)
+	}
+	s := stmt.Schema
+	if s.PrioritizedPrimaryField == nil || s.PrioritizedPrimaryField.DBName != "id" {
+		return nil, fmt.Errorf("store: model %s: primary key must be column id", s.Name)
+	}
+	if s.LookUpField(labelColumn) == nil {
+		return nil, fmt.Errorf("store: model %s has no label column %q", s.Name, labelColumn)
+	}
+	for _, f := range fields {
+		if s.LookUpField(f.Column) == nil {
+			return nil, fmt.Errorf("store: model %s has no column %q for field %q", s.Name, f.Column, f.Name)
+		}
+		if f.Kind == datamodel.KindRef && (f.Ref == nil || f.Ref.Table == "" || f.Ref.LabelColumn == "") {
+			return nil, fmt.Errorf("store: model %s: reference field %q needs a relation", s.Name, f.Name)
+		}
+	}
+	fold := FoldFunc
+	if db.Dialector.Name() == "mysql" {
+		fold = "LOWER"
+	}
+	return &Model[T]{db: db, schema: s, table: s.Table, labelColumn: labelColumn, fields: fields, fold: fold}, nil
+}
+
+// Fields returns the declared fields.
+func (m *Model[T]) Fields() []datamodel.Field { return m.fields }
+
+// Table returns the model's table name.
+func (m *Model[T]) Table() string { return m.table }
+
+func (m *Model[T]) col(c string) string { return m.table + "." + c }
+
+func refAlias(f *datamodel.Field) string { return "ref_" + f.Name }
+
+// selectList builds the SELECT of a record: id, every field, and for each
+// reference the label from a LEFT JOIN, so a list page costs one query
+// whatever the number of rows.
+func (m *Model[T]) selectList(ctx context.Context) *gorm.DB {
+	cols := []string{m.col("id")}
+	tx := m.db.WithContext(ctx).Table(m.table)
+	for i := range m.fields {
+		f := &m.fields[i]
+		cols = append(cols, m.col(f.Column))
+		if f.Kind == datamodel.KindRef {
+			a := refAlias(f)
+			cols = append(cols, a+"."+f.Ref.LabelColumn)
+			tx = tx.Joins(fmt.Sprintf("LEFT JOIN %s %s ON %s.id = %s", f.Ref.Table, a, a, m.col(f.Column)))
+		}
+	}
+	return tx.Select(strings.Join(cols, ", "))
+}
+
+func (m *Model[T]) where(tx *gorm.DB, filters []datamodel.Filter, search string, searchFields []*datamodel.Field) *gorm.DB {
+	for _, f := range filters {
+		c := m.col(f.Field.Column)
+		switch f.Op {
+		case datamodel.OpContains:
+			tx = tx.Where(c+" LIKE ? ESCAPE '"+likeEscape+"'", "%"+escapeLike(fmt.Sprint(f.Value))+"%")
+		case datamodel.OpStartsWith:
+			tx = tx.Where(c+" LIKE ? ESCAPE '"+likeEscape+"'", escapeLike(fmt.Sprint(f.Value))+"%")
+		case datamodel.OpEq:
+			tx = tx.Where(c+" = ?", f.Value)
+		case datamodel.OpNe:
+			if f.Field.Kind == datamodel.KindRef {
+				tx = tx.Where("("+c+" <> ? OR "+c+" IS NULL)", f.Value)
+			} else {
+				tx = tx.Where(c+" <> ?", f.Value)
+			}
+		case datamodel.OpGt:
+			tx = tx.Where(c+" > ?", f.Value)
+		case datamodel.OpGte:
+			tx = tx.Where(c+" >= ?", f.Value)
+		case datamodel.OpLt:
+			tx = tx.Where(c+" < ?", f.Value)
+		case datamodel.OpLte:
+			tx = tx.Where(c+" <= ?", f.Value)
+		case datamodel.OpEmpty:
+			if empty, _ := f.Value.(bool); empty {
+				tx = tx.Where(c + " IS NULL")
+			} else {
+				tx = tx.Where(c + " IS NOT NULL")
+			}
+		}
+	}
+	if search != "" && len(searchFields) > 0 {
+		pattern := "%" + escapeLike(strings.ToLower(search)) + "%"
+		var ors []string
+		var args []any
+		for _, f := range searchFields {
+			ors = append(ors, fmt.Sprintf("%s(%s) LIKE ? ESCAPE '%s'", m.fold, m.col(f.Column), likeEscape))
+			args = append(args, pattern)
+		}
+		tx = tx.Where("("+strings.Join(ors, " OR ")+")", args...)
+	}
+	return tx
+}
+
+func escapeLike(s string) string {
+	r := strings.NewReplacer(likeEscape, likeEscape+likeEscape, "%", likeEscape+"%", "_", likeEscape+"_")
+	return r.Replace(s)
+}
+
+// List returns one page of records matching q and the total of matches.
+func (m *Model[T]) List(ctx context.Context, q datamodel.Query) (datamodel.Page, error) {
+	total, err := m.count(ctx, q.Filters, q.Search, q.SearchFields)
+	if err != nil {
+		return datamodel.Page{}, err
+	}
+	tx := m.where(m.selectList(ctx), q.Filters, q.Search, q.SearchFields)
+	dir := " ASC"
+	if q.Desc {
+		dir = " DESC"
+	}
+	if q.Sort != nil {
+		tx = tx.Order(m.col(q.Sort.Column) + dir)
+	}
+	tx = tx.Order(m.col("id") + dir)
+	if q.Limit > 0 {
+		tx = tx.Limit(q.Limit)
+	}
+	if q.Offset > 0 {
+		tx = tx.Offset(q.Offset)
+	}
+	records, err := m.scan(tx)
+	if err != nil {
+		return datamodel.Page{}, m.translate("list", err)
+	}
+	return datamodel.Page{Records: records, Total: total}, nil
+}
+
+// Count returns how many records match filters.
+func (m *Model[T]) Count(ctx context.Context, filters []datamodel.Filter) (int64, error) {
+	return m.count(ctx, filters, "", nil)
+}
+
+func (m *Model[T]) count(ctx context.Context, filters []datamodel.Filter, search string, searchFields []*datamodel.Field) (int64, error) {
+	var n int64
+	tx := m.where(m.db.WithContext(ctx).Table(m.table), filters, search, searchFields)
+	if err := tx.Count(&n).Error; err != nil {
+		return 0, m.translate("count", err)
+	}
+	return n, nil
+}
+
+func (m *Model[T]) scan(tx *gorm.DB) ([]datamodel.Record, error) {
+	rows, err := tx.Rows()
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []datamodel.Record
+	for rows.Next() {
+		var id int64
+		dest := []any{&id}
+		for _, f := range m.fields {
+			switch f.Kind {
+			case datamodel.KindText:
+				dest = append(dest, new(sql.NullString))
+			case datamodel.KindInt:
+				dest = append(dest, new(sql.NullInt64))
+			case datamodel.KindRef:
+				dest = append(dest, new(sql.NullInt64), new(sql.NullString))
+			}
+		}
+		if err := rows.Scan(dest...); err != nil {
+			return nil, err
+		}
+		rec := datamodel.Record{ID: id, Values: make(map[string]any, len(m.fields))}
+		i := 1
+		for _, f := range m.fields {
+			switch f.Kind {
+			case datamodel.KindText:
+				rec.Values[f.Name] = dest[i].(*sql.NullString).String
+			case datamodel.KindInt:
+				rec.Values[f.Name] = dest[i].(*sql.NullInt64).Int64
+			case datamodel.KindRef:
+				ref := dest[i].(*sql.NullInt64)
+				label := dest[i+1].(*sql.NullString)
+				if ref.Valid {
+					rec.Values[f.Name] = &datamodel.Ref{ID: ref.Int64, Label: label.String}
+				} else {
+					rec.Values[f.Name] = (*datamodel.Ref)(nil)
+				}
+				i++
+			}
+			i++
+		}
+		out = append(out, rec)
+	}
+	return out, rows.Err()
+}
+
+// Get returns the record with id, or datamodel.ErrNotFound.
+func (m *Model[T]) Get(ctx context.Context, id int64) (datamodel.Record, error) {
+	records, err := m.scan(m.selectList(ctx).Where(m.col("id")+" = ?", id).Limit(1))
+	if err != nil {
+		return datamodel.Record{}, m.translate("get", err)
+	}
+	if len(records) == 0 {
+		return datamodel.Record{}, datamodel.ErrNotFound
+	}
+	return records[0], nil
+}
+
+// Exists reports whether a record other than exceptID has field == value.
+func (m *Model[T]) Exists(ctx context.Context, field *datamodel.Field, value any, exceptID int64) (bool, error) {
+	var ids []int64
+	err := m.db.WithContext(ctx).Table(m.table).Where(field.Column+" = ? AND id <> ?", value, exceptID).
+		Limit(1).Pluck("id", &ids).Error
+	if err != nil {
+		return false, m.translate("check", err)
+	}
+	return len(ids) > 0, nil
+}
+
+// Create stores a new T built from v and returns its id.
+func (m *Model[T]) Create(ctx context.Context, v datamodel.Values) (int64, error) {
+	obj := new(T)
+	rv := reflect.ValueOf(obj).Elem()
+	for _, f := range m.fields {
+		val, ok := v[f.Name]
+		if !ok {
+			continue
+		}
+		if err := m.set(rv, f.Column, val); err != nil {
+			return 0, err
+		}
+	}
+	if err := m.db.WithContext(ctx).Create(obj).Error; err != nil {
+		return 0, m.translateWrite(ctx, "create", err, v, 0)
+	}
+	id := m.schema.PrioritizedPrimaryField.ReflectValueOf(ctx, rv)
+	return id.Int(), nil
+}
+
+// set assigns val to T's field for column, converting to its Go type.
+func (m *Model[T]) set(rv reflect.Value, column string, val any) error {
+	sf := m.schema.LookUpField(column)
+	dst := rv.FieldByIndex(sf.StructField.Index)
+	switch x := val.(type) {
+	case nil:
+		dst.Set(reflect.Zero(dst.Type()))
+		return nil
+	case *int64:
+		if x == nil {
+			dst.Set(reflect.Zero(dst.Type()))
+			return nil
+		}
+		val = *x
+	}
+	src := reflect.ValueOf(val)
+	if dst.Kind() == reflect.Pointer {
+		p := reflect.New(dst.Type().Elem())
+		if !src.Type().ConvertibleTo(p.Elem().Type()) {
+			return fmt.Errorf("store: %s.%s: cannot hold %T", m.table, column, val)
+		}
+		p.Elem().Set(src.Convert(p.Elem().Type()))
+		dst.Set(p)
+		return nil
+	}
+	if !src.Type().ConvertibleTo(dst.Type()) {
+		return fmt.Errorf("store: %s.%s: cannot hold %T", m.table, column, val)
+	}
+	dst.Set(src.Convert(dst.Type()))
+	return nil
+}
+
+// Update writes v to the record with id.
+func (m *Model[T]) Update(ctx context.Context, id int64, v datamodel.Values) error {
+	updates := map[string]any{}
+	for _, f := range m.fields {
+		val, ok := v[f.Name]
+		if !ok {
+			continue
+		}
+		if p, isPtr := val.(*int64); isPtr {
+			if p == nil {
+				val = nil
+			} else {
+				val = *p
+			}
+		}
+		updates[f.Column] = val
+	}
+	if len(updates) == 0 {
+		return nil
+	}
+	res := m.db.WithContext(ctx).Table(m.table).Where("id = ?", id).Updates(updates)
+	if res.Error != nil {
+		return m.translateWrite(ctx, "update", res.Error, v, id)
+	}
+	if res.RowsAffected == 0 {
+		// MySQL counts only changed rows: an unchanged save is not a miss.
+		if _, err := m.Get(ctx, id); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Delete removes the record with id.
+func (m *Model[T]) Delete(ctx context.Context, id int64) error {
+	res := m.db.WithContext(ctx).Delete(new(T), id)
+	if res.Error != nil {
+		return m.translate("delete", res.Error)
+	}
+	if res.RowsAffected == 0 {
+		return datamodel.ErrNotFound
+	}
+	return nil
+}
+
+// Choices lists every record as id and label, ordered by label.
+func (m *Model[T]) Choices(ctx context.Context) ([]datamodel.Ref, error) {
+	rows, err := m.db.WithContext(ctx).Table(m.table).Select("id, " + m.labelColumn).
+		Order(m.labelColumn + ", id").Rows()
+	if err != nil {
+		return nil, m.translate("choices", err)
+	}
+	defer rows.Close()
+	var out []datamodel.Ref
+	for rows.Next() {
+		var r datamodel.Ref
+		if err := rows.Scan(&r.ID, &r.Label); err != nil {
+			return nil, m.translate("choices", err)
+		}
+		out = append(out, r)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, m.translate("choices", err)
+	}
+	return out, nil
+}
+
+// translateWrite maps a failed write: a unique violation becomes a
+// ConflictError naming the field that holds the value (found by asking the
+// database, not by reading the error text), a broken reference ErrInvalidRef.
+func (m *Model[T]) translateWrite(ctx context.Context, op string, err error, v datamodel.Values, id int64) error {
+	if errors.Is(err, gorm.ErrDuplicatedKey) {
+		for i := range m.fields {
+			f := &m.fields[i]
+			if !f.Unique {
+				continue
+			}
+			if val, ok := v[f.Name]; ok {
+				if taken, cerr := m.Exists(ctx, f, val, id); cerr == nil && taken {
+					return &datamodel.ConflictError{Field: f.Name}
+				}
+			}
+		}
+		for _, f := range m.fields {
+			if f.Unique {
+				return &datamodel.ConflictError{Field: f.Name}
+			}
+		}
+	}
+	if errors.Is(err, gorm.ErrForeignKeyViolated) {
+		return datamodel.ErrInvalidRef
+	}
+	return m.translate(op, err)
+}
+
+func (m *Model[T]) translate(op string, err error) error {
+	switch {
+	case errors.Is(err, gorm.ErrRecordNotFound):
+		return datamodel.ErrNotFound
+	case Unavailable(err):
+		return fmt.Errorf("store: %s %s: %w: %w", op, m.table, datamodel.ErrUnavailable, err)
+	}
+	return fmt.Errorf("store: %s %s: %w", op, m.table, err)
+}
