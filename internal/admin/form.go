@@ -63,7 +63,7 @@ func (v *ModelView) handleCreate(w http.ResponseWriter, r *http.Request) {
 		id, err := v.Data.Create(r.Context(), f.values)
 		if err == nil {
 			v.admin.log.Info("record created", "view", v.Name, "id", id)
-			v.admin.flash(w, r, fmt.Sprintf("Added %s “%s”.", v.Singular, f.raw[v.label.Name]))
+			v.admin.flash(w, r, fmt.Sprintf("Added %s “%s”.", v.Singular, strings.TrimSpace(f.raw[v.label.Name])))
 			http.Redirect(w, r, v.listURL(), http.StatusFound)
 			return
 		}
@@ -107,7 +107,7 @@ func (v *ModelView) handleUpdate(w http.ResponseWriter, r *http.Request) {
 		err := v.Data.Update(r.Context(), rec.ID, f.values)
 		if err == nil {
 			v.admin.log.Info("record updated", "view", v.Name, "id", rec.ID)
-			v.admin.flash(w, r, fmt.Sprintf("Saved %s “%s”.", v.Singular, f.raw[v.label.Name]))
+			v.admin.flash(w, r, fmt.Sprintf("Saved %s “%s”.", v.Singular, strings.TrimSpace(f.raw[v.label.Name])))
 			http.Redirect(w, r, v.listURL(), http.StatusFound)
 			return
 		}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"strconv"
+	"strings"
 
 	"github.com/go-chi/chi/v5"
 
@@ -269,16 +270,14 @@ func (v *ModelView) handleDeleteConfirm(w http.ResponseWriter, r *http.Request) 
 			v.admin.fail(w, r, err)
 			return
 		}
-		noun := rel.View.Plural
+		lower := strings.ToLower
+		msg := fmt.Sprintf("%d %s refer to this %s. They will be kept, with no %s.",
+			n, lower(rel.View.Plural), lower(v.Singular), lower(back.Label))
 		if n == 1 {
-			noun = rel.View.Singular
+			msg = fmt.Sprintf("1 %s refers to this %s. It will be kept, with no %s.",
+				lower(rel.View.Singular), lower(v.Singular), lower(back.Label))
 		}
-		data.Dependents = append(data.Dependents, fmt.Sprintf(
-			"%d %s refer to this %s. They will be kept, with no %s.", n, noun, v.Singular, back.Label))
-		if n == 1 {
-			data.Dependents[len(data.Dependents)-1] = fmt.Sprintf(
-				"1 %s refers to this %s. It will be kept, with no %s.", noun, v.Singular, back.Label)
-		}
+		data.Dependents = append(data.Dependents, msg)
 	}
 	v.admin.ui.Render(w, r, http.StatusOK, "delete", "Delete "+v.Singular, data)
 }

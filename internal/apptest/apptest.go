@@ -1,0 +1,258 @@
+// Package apptest is the test harness: a real app over a fresh SQLite file
+// or a fresh MySQL database, an httptest server, and a client with a cookie
+// jar that follows no redirects, so every status can be asserted. It is
+// imported only by tests.
+package apptest
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"database/sql"
+	"encoding/hex"
+	"fmt"
+	"log/slog"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	mysqldriver "github.com/go-sql-driver/mysql"
+	"golang.org/x/crypto/bcrypt"
+	"gorm.io/gorm"
+
+	"musicadmin/internal/auth"
+	"musicadmin/internal/config"
+	"musicadmin/internal/migrate"
+	"musicadmin/internal/server"
+	"musicadmin/internal/store"
+)
+
+// Admin credentials of every test app.
+const (
+	AdminUser     = "admin"
+	AdminPassword = "admin-password-1"
+)
+
+// Backend is a database kind the suite runs on.
+type Backend struct {
+	Name   string // "sqlite" or "mysql"
+	Driver string
+}
+
+var (
+	SQLite = Backend{Name: "sqlite", Driver: config.DriverSQLite}
+	MySQL  = Backend{Name: "mysql", Driver: config.DriverMySQL}
+)
+
+// ForEachBackend runs fn as a subtest on SQLite and on MySQL. MySQL is
+// skipped, loudly, when no server answers, except under CI=true where that
+// fails the test.
+func ForEachBackend(t *testing.T, fn func(t *testing.T, b Backend)) {
+	t.Helper()
+	for _, b := range []Backend{SQLite, MySQL} {
+		t.Run(b.Name, func(t *testing.T) {
+			RequireBackend(t, b)
+			fn(t, b)
+		})
+	}
+}
+
+// RequireBackend skips or fails t when b cannot run here.
+func RequireBackend(t testing.TB, b Backend) {
+	t.Helper()
+	if b.Driver != config.DriverMySQL {
+		return
+	}
+	if err := mysqlReachable(); err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatalf("MySQL is required under CI=true and does not answer at %s: %v", redactDSN(mysqlServerDSN()), err)
+		}
+		warnOnce.Do(func() {
+			fmt.Fprintf(os.Stderr, "\n*** MySQL tests SKIPPED: no server at %s (%v). Set APP_TEST_MYSQL_DSN or start MariaDB. ***\n\n",
+				redactDSN(mysqlServerDSN()), err)
+		})
+		t.Skipf("MySQL not reachable: %v", err)
+	}
+}
+
+var (
+	warnOnce   sync.Once
+	probeOnce  sync.Once
+	probeError error
+)
+
+// mysqlServerDSN is the DSN of the server (no database) the tests create
+// their databases on.
+func mysqlServerDSN() string {
+	if dsn := os.Getenv("APP_TEST_MYSQL_DSN"); dsn != "" {
+		return dsn
+	}
+	return "root@tcp(127.0.0.1:3306)/"
+}
+
+func redactDSN(dsn string) string {
+	c, err := mysqldriver.ParseDSN(dsn)
+	if err != nil {
+		return "(unparsable DSN)"
+	}
+	c.Passwd = ""
+	return c.FormatDSN()
+}
+
+func mysqlReachable() error {
+	probeOnce.Do(func() {
+		c, err := mysqldriver.ParseDSN(mysqlServerDSN())
+		if err != nil {
+			probeError = err
+			return
+		}
+		c.DBName = ""
+		c.Timeout = 3 * time.Second
+		db, err := sql.Open("mysql", c.FormatDSN())
+		if err != nil {
+			probeError = err
+			return
+		}
+		defer db.Close()
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		probeError = db.PingContext(ctx)
+	})
+	return probeError
+}
+
+func randomSuffix() string {
+	b := make([]byte, 6)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+// NewDatabase returns the configuration of a fresh, empty database of
+// backend b, removed when the test ends.
+func NewDatabase(t testing.TB, b Backend) config.Database {
+	t.Helper()
+	RequireBackend(t, b)
+	switch b.Driver {
+	case config.DriverSQLite:
+		return config.Database{Driver: b.Driver, DSN: filepath.Join(t.TempDir(), "test.db")}
+	default:
+		c, err := mysqldriver.ParseDSN(mysqlServerDSN())
+		if err != nil {
+			t.Fatalf("APP_TEST_MYSQL_DSN: %v", err)
+		}
+		c.DBName = ""
+		admin, err := sql.Open("mysql", c.FormatDSN())
+		if err != nil {
+			t.Fatal(err)
+		}
+		name := "musicadmin_test_" + randomSuffix()
+		if _, err := admin.Exec("CREATE DATABASE " + name + " CHARACTER SET utf8mb4 COLLATE utf8mb4_bin"); err != nil {
+			admin.Close()
+			t.Fatalf("create test database: %v", err)
+		}
+		t.Cleanup(func() {
+			if _, err := admin.Exec("DROP DATABASE IF EXISTS " + name); err != nil {
+				t.Errorf("drop test database %s: %v", name, err)
+			}
+			admin.Close()
+		})
+		c.DBName = name
+		c.ParseTime = true
+		return config.Database{Driver: b.Driver, DSN: c.FormatDSN()}
+	}
+}
+
+// OpenMigrated opens a fresh database of backend b at the latest schema.
+func OpenMigrated(t testing.TB, b Backend) (*gorm.DB, config.Database) {
+	t.Helper()
+	dbCfg := NewDatabase(t, b)
+	db, err := store.Open(context.Background(), dbCfg)
+	if err != nil {
+		t.Fatalf("open %s: %v", b.Name, err)
+	}
+	sqlDB, _ := db.DB()
+	t.Cleanup(func() { sqlDB.Close() })
+	m, err := migrate.New(sqlDB, b.Driver)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := m.Up(context.Background()); err != nil {
+		t.Fatalf("migrate %s: %v", b.Name, err)
+	}
+	return db, dbCfg
+}
+
+// App is a running app over a fresh database.
+type App struct {
+	t       testing.TB
+	Backend Backend
+	URL     string
+	Server  *httptest.Server
+	DB      *gorm.DB
+	Config  config.Config
+	Web     *server.App
+	Log     *SyncBuffer
+}
+
+// NewApp starts the app on backend b with an admin user.
+func NewApp(t testing.TB, b Backend) *App {
+	t.Helper()
+	db, dbCfg := OpenMigrated(t, b)
+	cfg := config.Default()
+	cfg.Database = dbCfg
+	cfg.SecretKey = "test-secret-key-0123456789abcdef0123456789"
+	logs := &SyncBuffer{}
+	log := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	web, err := server.New(cfg, db, log, server.Options{BcryptCost: bcrypt.MinCost})
+	if err != nil {
+		t.Fatalf("build app: %v", err)
+	}
+	if _, err := web.Users.Create(context.Background(), auth.NewUser{Username: AdminUser, FirstName: "Ada",
+		LastName: "Admin", Email: "admin@example.com", Password: AdminPassword}); err != nil {
+		t.Fatalf("create admin: %v", err)
+	}
+	srv := httptest.NewServer(web.Handler)
+	t.Cleanup(srv.Close)
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("server log:\n%s", logs.String())
+		}
+	})
+	return &App{t: t, Backend: b, URL: srv.URL, Server: srv, DB: db, Config: cfg, Web: web, Log: logs}
+}
+
+// Count returns the number of rows of table.
+func (a *App) Count(table string) int64 {
+	a.t.Helper()
+	var n int64
+	if err := a.DB.Table(table).Count(&n).Error; err != nil {
+		a.t.Fatalf("count %s: %v", table, err)
+	}
+	return n
+}
+
+// SyncBuffer is a bytes.Buffer safe for concurrent writers (the server log).
+type SyncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (s *SyncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.buf.Write(p)
+}
+
+func (s *SyncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.buf.String()
+}
+
+// Contains reports whether the log holds sub.
+func (s *SyncBuffer) Contains(sub string) bool { return strings.Contains(s.String(), sub) }
+
