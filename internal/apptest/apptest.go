@@ -255,4 +255,3 @@ func (s *SyncBuffer) String() string {
 
 // Contains reports whether the log holds sub.
 func (s *SyncBuffer) Contains(sub string) bool { return strings.Contains(s.String(), sub) }
-

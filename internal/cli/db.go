@@ -46,7 +46,9 @@ func (a *app) dbCmd() *cobra.Command {
 		Use:   "db",
 		Short: "Database migrations: upgrade, downgrade, status, new",
 		Args:  noArgs,
-		RunE:  func(cmd *cobra.Command, _ []string) error { return usageErr("db needs a subcommand: upgrade, downgrade, status or new") },
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return usageErr("db needs a subcommand: upgrade, downgrade, status or new")
+		},
 	}
 	db.AddCommand(&cobra.Command{
 		Use:   "upgrade",
