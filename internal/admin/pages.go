@@ -43,6 +43,7 @@ type listPage struct {
 	Columns          []column
 	Rows             []row
 	Total            int64
+	AtLeast          bool // Total is a lower bound
 	Page, Pages      int
 	PrevURL, NextURL string
 }
@@ -58,7 +59,7 @@ func (v *ModelView) handleList(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	pages := int((res.Total + int64(p.pageSize) - 1) / int64(p.pageSize))
-	if len(res.Records) == 0 && pages > 0 && p.page > pages {
+	if len(res.Records) == 0 && !res.AtLeast && pages > 0 && p.page > pages {
 		// Past the end: show the last page rather than an empty one.
 		p.page = pages
 		q.Offset = (p.page - 1) * p.pageSize
@@ -67,9 +68,17 @@ func (v *ModelView) handleList(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
+	if res.AtLeast {
+		// The count stopped early: the pages go on at least while they are full.
+		pages = max(pages, p.page)
+		if len(res.Records) == p.pageSize {
+			pages = p.page + 1
+		}
+	}
 	data := listPage{Title: v.Title, Singular: v.Singular, ListURL: v.listURL(), AddURL: v.addURL(),
 		Q: p.q, SearchLabel: v.searchLabel(), Notices: p.notices, Filters: p.described,
-		Filtered: p.q != "" || len(p.filters) > 0, Total: res.Total, Page: p.page, Pages: max(pages, 1)}
+		Filtered: p.q != "" || len(p.filters) > 0, Total: res.Total, AtLeast: res.AtLeast,
+		Page: p.page, Pages: max(pages, 1)}
 	for k, vals := range p.keep {
 		data.Keep = append(data.Keep, hidden{k, vals[0]})
 	}

@@ -198,16 +198,35 @@ type App struct {
 	Log     *SyncBuffer
 }
 
+// Option changes how NewApp builds the app.
+type Option func(*options)
+
+type options struct {
+	wrapDB func(*gorm.DB) *gorm.DB
+}
+
+// WrapDB makes the app use f(db) instead of db, for instance a session with
+// a logger that counts statements.
+func WrapDB(f func(*gorm.DB) *gorm.DB) Option { return func(o *options) { o.wrapDB = f } }
+
 // NewApp starts the app on backend b with an admin user.
-func NewApp(t testing.TB, b Backend) *App {
+func NewApp(t testing.TB, b Backend, opts ...Option) *App {
 	t.Helper()
+	var o options
+	for _, opt := range opts {
+		opt(&o)
+	}
 	db, dbCfg := OpenMigrated(t, b)
+	appDB := db
+	if o.wrapDB != nil {
+		appDB = o.wrapDB(db)
+	}
 	cfg := config.Default()
 	cfg.Database = dbCfg
 	cfg.SecretKey = "test-secret-key-0123456789abcdef0123456789"
 	logs := &SyncBuffer{}
 	log := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelInfo}))
-	web, err := server.New(cfg, db, log, server.Options{BcryptCost: bcrypt.MinCost})
+	web, err := server.New(cfg, appDB, log, server.Options{BcryptCost: bcrypt.MinCost})
 	if err != nil {
 		t.Fatalf("build app: %v", err)
 	}

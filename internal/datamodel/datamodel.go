@@ -115,6 +115,8 @@ type Query struct {
 type Page struct {
 	Records []Record
 	Total   int64
+	// AtLeast means counting stopped at Total: there are more matches.
+	AtLeast bool
 }
 
 // Interface is what the admin views need from a model's storage.

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"reflect"
-	"strings"
 
 	"gorm.io/gorm"
 	"gorm.io/gorm/schema"
@@ -28,6 +27,7 @@ type Model[T any] struct {
 	labelColumn string
 	fields      []datamodel.Field
 	fold        string // SQL function folding case for search
+	totals      *totalCache
 }
 
 var _ datamodel.Interface = (*Model[struct{ ID int64 }])(nil)
@@ -58,7 +58,8 @@ func NewModel[T any](db *gorm.DB, labelColumn string, fields ...datamodel.Field)
 	if db.Dialector.Name() == "mysql" {
 		fold = "LOWER"
 	}
-	return &Model[T]{db: db, schema: s, table: s.Table, labelColumn: labelColumn, fields: fields, fold: fold}, nil
+	return &Model[T]{db: db, schema: s, table: s.Table, labelColumn: labelColumn, fields: fields, fold: fold,
+		totals: &totalCache{}}, nil
 }
 
 // Fields returns the declared fields.
@@ -67,122 +68,8 @@ func (m *Model[T]) Fields() []datamodel.Field { return m.fields }
 // Table returns the model's table name.
 func (m *Model[T]) Table() string { return m.table }
 
-func (m *Model[T]) col(c string) string { return m.table + "." + c }
 
-func refAlias(f *datamodel.Field) string { return "ref_" + f.Name }
-
-// selectList builds the SELECT of a record: id, every field, and for each
-// reference the label from a LEFT JOIN, so a list page costs one query
-// whatever the number of rows.
-func (m *Model[T]) selectList(ctx context.Context) *gorm.DB {
-	cols := []string{m.col("id")}
-	tx := m.db.WithContext(ctx).Table(m.table)
-	for i := range m.fields {
-		f := &m.fields[i]
-		cols = append(cols, m.col(f.Column))
-		if f.Kind == datamodel.KindRef {
-			a := refAlias(f)
-			cols = append(cols, a+"."+f.Ref.LabelColumn)
-			tx = tx.Joins(fmt.Sprintf("LEFT JOIN %s %s ON %s.id = %s", f.Ref.Table, a, a, m.col(f.Column)))
-		}
-	}
-	return tx.Select(strings.Join(cols, ", "))
-}
-
-func (m *Model[T]) where(tx *gorm.DB, filters []datamodel.Filter, search string, searchFields []*datamodel.Field) *gorm.DB {
-	for _, f := range filters {
-		c := m.col(f.Field.Column)
-		switch f.Op {
-		case datamodel.OpContains:
-			tx = tx.Where(c+" LIKE ? ESCAPE '"+likeEscape+"'", "%"+escapeLike(fmt.Sprint(f.Value))+"%")
-		case datamodel.OpStartsWith:
-			tx = tx.Where(c+" LIKE ? ESCAPE '"+likeEscape+"'", escapeLike(fmt.Sprint(f.Value))+"%")
-		case datamodel.OpEq:
-			tx = tx.Where(c+" = ?", f.Value)
-		case datamodel.OpNe:
-			if f.Field.Kind == datamodel.KindRef {
-				tx = tx.Where("("+c+" <> ? OR "+c+" IS NULL)", f.Value)
-			} else {
-				tx = tx.Where(c+" <> ?", f.Value)
-			}
-		case datamodel.OpGt:
-			tx = tx.Where(c+" > ?", f.Value)
-		case datamodel.OpGte:
-			tx = tx.Where(c+" >= ?", f.Value)
-		case datamodel.OpLt:
-			tx = tx.Where(c+" < ?", f.Value)
-		case datamodel.OpLte:
-			tx = tx.Where(c+" <= ?", f.Value)
-		case datamodel.OpEmpty:
-			if empty, _ := f.Value.(bool); empty {
-				tx = tx.Where(c + " IS NULL")
-			} else {
-				tx = tx.Where(c + " IS NOT NULL")
-			}
-		}
-	}
-	if search != "" && len(searchFields) > 0 {
-		pattern := "%" + escapeLike(strings.ToLower(search)) + "%"
-		var ors []string
-		var args []any
-		for _, f := range searchFields {
-			ors = append(ors, fmt.Sprintf("%s(%s) LIKE ? ESCAPE '%s'", m.fold, m.col(f.Column), likeEscape))
-			args = append(args, pattern)
-		}
-		tx = tx.Where("("+strings.Join(ors, " OR ")+")", args...)
-	}
-	return tx
-}
-
-func escapeLike(s string) string {
-	r := strings.NewReplacer(likeEscape, likeEscape+likeEscape, "%", likeEscape+"%", "_", likeEscape+"_")
-	return r.Replace(s)
-}
-
-// List returns one page of records matching q and the total of matches.
-func (m *Model[T]) List(ctx context.Context, q datamodel.Query) (datamodel.Page, error) {
-	total, err := m.count(ctx, q.Filters, q.Search, q.SearchFields)
-	if err != nil {
-		return datamodel.Page{}, err
-	}
-	tx := m.where(m.selectList(ctx), q.Filters, q.Search, q.SearchFields)
-	dir := " ASC"
-	if q.Desc {
-		dir = " DESC"
-	}
-	if q.Sort != nil {
-		tx = tx.Order(m.col(q.Sort.Column) + dir)
-	}
-	tx = tx.Order(m.col("id") + dir)
-	if q.Limit > 0 {
-		tx = tx.Limit(q.Limit)
-	}
-	if q.Offset > 0 {
-		tx = tx.Offset(q.Offset)
-	}
-	records, err := m.scan(tx)
-	if err != nil {
-		return datamodel.Page{}, m.translate("list", err)
-	}
-	return datamodel.Page{Records: records, Total: total}, nil
-}
-
-// Count returns how many records match filters.
-func (m *Model[T]) Count(ctx context.Context, filters []datamodel.Filter) (int64, error) {
-	return m.count(ctx, filters, "", nil)
-}
-
-func (m *Model[T]) count(ctx context.Context, filters []datamodel.Filter, search string, searchFields []*datamodel.Field) (int64, error) {
-	var n int64
-	tx := m.where(m.db.WithContext(ctx).Table(m.table), filters, search, searchFields)
-	if err := tx.Count(&n).Error; err != nil {
-		return 0, m.translate("count", err)
-	}
-	return n, nil
-}
-
-func (m *Model[T]) scan(tx *gorm.DB) ([]datamodel.Record, error) {
-	rows, err := tx.Rows()
+func (m *Model[T]) scan(rows *sql.Rows, err error) ([]datamodel.Record, error) {
 	if err != nil {
 		return nil, err
 	}
@@ -231,7 +118,8 @@ func (m *Model[T]) scan(tx *gorm.DB) ([]datamodel.Record, error) {
 
 // Get returns the record with id, or datamodel.ErrNotFound.
 func (m *Model[T]) Get(ctx context.Context, id int64) (datamodel.Record, error) {
-	records, err := m.scan(m.selectList(ctx).Where(m.col("id")+" = ?", id).Limit(1))
+	records, err := m.scan(m.db.WithContext(ctx).Raw(
+		"SELECT "+m.columns()+" FROM "+m.table+m.joins()+" WHERE "+m.col("id")+" = ?", id).Rows())
 	if err != nil {
 		return datamodel.Record{}, m.translate("get", err)
 	}
@@ -265,6 +153,7 @@ func (m *Model[T]) Create(ctx context.Context, v datamodel.Values) (int64, error
 			return 0, err
 		}
 	}
+	m.totals.gen.Add(1)
 	if err := m.db.WithContext(ctx).Create(obj).Error; err != nil {
 		return 0, m.translateWrite(ctx, "create", err, v, 0)
 	}
@@ -339,6 +228,7 @@ func (m *Model[T]) Update(ctx context.Context, id int64, v datamodel.Values) err
 
 // Delete removes the record with id.
 func (m *Model[T]) Delete(ctx context.Context, id int64) error {
+	m.totals.gen.Add(1)
 	res := m.db.WithContext(ctx).Delete(new(T), id)
 	if res.Error != nil {
 		return m.translate("delete", res.Error)

@@ -1,0 +1,92 @@
+package server_test
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"gorm.io/gorm"
+	"gorm.io/gorm/logger"
+
+	"musicadmin/internal/apptest"
+	"musicadmin/internal/seed"
+)
+
+// statementCounter is a GORM logger that counts the SQL statements run.
+type statementCounter struct {
+	mu    sync.Mutex
+	count int
+	last  []string
+}
+
+func (c *statementCounter) LogMode(logger.LogLevel) logger.Interface { return c }
+func (c *statementCounter) Info(context.Context, string, ...any)     {}
+func (c *statementCounter) Warn(context.Context, string, ...any)     {}
+func (c *statementCounter) Error(context.Context, string, ...any)    {}
+func (c *statementCounter) reset()                                   { c.mu.Lock(); c.count, c.last = 0, nil; c.mu.Unlock() }
+func (c *statementCounter) snapshot() (int, []string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.count, c.last
+}
+func (c *statementCounter) Trace(_ context.Context, _ time.Time, fc func() (string, int64), _ error) {
+	sql, _ := fc()
+	c.mu.Lock()
+	c.count++
+	c.last = append(c.last, sql)
+	c.mu.Unlock()
+}
+
+// TestListStatementsDoNotGrowWithRows fails when a list page runs a query per
+// row (the N+1 of related columns): showing 100 songs with their albums must
+// cost as many statements as showing 5.
+func TestListStatementsDoNotGrowWithRows(t *testing.T) {
+	apptest.ForEachBackend(t, func(t *testing.T, b apptest.Backend) {
+		counter := &statementCounter{}
+		app := apptest.NewApp(t, b, apptest.WrapDB(func(db *gorm.DB) *gorm.DB {
+			return db.Session(&gorm.Session{Logger: counter})
+		}))
+		sqlDB, _ := app.DB.DB()
+		if err := seed.Run(context.Background(), sqlDB, seed.Options{Albums: 40, Songs: 300}, nil); err != nil {
+			t.Fatal(err)
+		}
+		c := app.LoggedIn()
+
+		statements := func(path string, wantRows int) int {
+			t.Helper()
+			counter.reset()
+			r := c.Get(path)
+			n, sqls := counter.snapshot()
+			if r.Status != http.StatusOK {
+				t.Fatalf("%s: status %d", path, r.Status)
+			}
+			if rows := r.Doc.Find("tbody tr").Length(); rows != wantRows {
+				t.Fatalf("%s: %d rows, want %d", path, rows, wantRows)
+			}
+			if albums := r.Doc.Find(`tbody td a[href^="/albumview/show/"]`).Length(); albums == 0 {
+				t.Fatalf("%s: no album column links: the related column is not loaded", path)
+			}
+			if t.Failed() {
+				t.Logf("%s: %d statements: %s", path, n, strings.Join(sqls, " | "))
+			}
+			return n
+		}
+		for _, q := range []string{"", "sort=-rating&", "rating__gte=3&", "q=a&", "page=3&"} {
+			// The first view may fill the cached table count; measure the next.
+			c.Get(fmt.Sprintf("/songsview/list/?%spage_size=5", q))
+			small := statements(fmt.Sprintf("/songsview/list/?%spage_size=5", q), 5)
+			large := statements(fmt.Sprintf("/songsview/list/?%spage_size=100", q), 100)
+			if small != large {
+				t.Errorf("%q: %d statements for 5 rows but %d for 100: a query runs per row", q, small, large)
+			}
+			// Session lookup (2: session, user) + count + page: a fixed budget.
+			if large > 5 {
+				t.Errorf("%q: %d statements for one list page, want at most 5", q, large)
+			}
+		}
+	})
+}

@@ -1,0 +1,253 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"musicadmin/internal/datamodel"
+)
+
+// CountLimit bounds the count of a filtered or searched list: past it the
+// list says "more than CountLimit" instead of scanning every match, as a
+// million-row table would need on every page view.
+const CountLimit = 10_000
+
+// totalTTL is how long the cached count of a whole table is trusted when
+// another process may have written to it; this process's own creates and
+// deletes invalidate it at once.
+const totalTTL = 10 * time.Second
+
+// totalCache remembers the unfiltered row count of one table.
+type totalCache struct {
+	gen atomic.Int64 // bumped by every create and delete of this process
+	mu  sync.Mutex
+	n   int64
+	at  time.Time
+	of  int64 // the generation n was counted at
+	ok  bool
+}
+
+func (c *totalCache) get() (int64, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.ok && c.of == c.gen.Load() && time.Since(c.at) < totalTTL {
+		return c.n, true
+	}
+	return 0, false
+}
+
+func (c *totalCache) put(n, gen int64) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.n, c.of, c.at, c.ok = n, gen, time.Now(), true
+}
+
+// columns lists the selected columns of a record: id, every field, and for
+// each reference the label of the referred record.
+func (m *Model[T]) columns() string {
+	cols := []string{m.col("id")}
+	for i := range m.fields {
+		f := &m.fields[i]
+		cols = append(cols, m.col(f.Column))
+		if f.Kind == datamodel.KindRef {
+			cols = append(cols, refAlias(f)+"."+f.Ref.LabelColumn)
+		}
+	}
+	return strings.Join(cols, ", ")
+}
+
+// joins returns the LEFT JOINs that load reference labels in the same query
+// as the rows: a list page costs the same number of statements whatever the
+// number of rows it shows.
+func (m *Model[T]) joins() string {
+	var b strings.Builder
+	for i := range m.fields {
+		f := &m.fields[i]
+		if f.Kind == datamodel.KindRef {
+			a := refAlias(f)
+			fmt.Fprintf(&b, " LEFT JOIN %s %s ON %s.id = %s", f.Ref.Table, a, a, m.col(f.Column))
+		}
+	}
+	return b.String()
+}
+
+func (m *Model[T]) col(c string) string { return m.table + "." + c }
+
+func refAlias(f *datamodel.Field) string { return "ref_" + f.Name }
+
+// where builds the WHERE clause of filters and search. Columns come from
+// the declaration; every value is a bound parameter.
+func (m *Model[T]) where(filters []datamodel.Filter, search string, searchFields []*datamodel.Field) (string, []any) {
+	var conds []string
+	var args []any
+	add := func(cond string, vals ...any) {
+		conds = append(conds, cond)
+		args = append(args, vals...)
+	}
+	like := " LIKE ? ESCAPE '" + likeEscape + "'"
+	for _, f := range filters {
+		c := m.col(f.Field.Column)
+		switch f.Op {
+		case datamodel.OpContains:
+			add(c+like, "%"+escapeLike(fmt.Sprint(f.Value))+"%")
+		case datamodel.OpStartsWith:
+			add(c+like, escapeLike(fmt.Sprint(f.Value))+"%")
+		case datamodel.OpEq:
+			add(c+" = ?", f.Value)
+		case datamodel.OpNe:
+			if f.Field.Kind == datamodel.KindRef {
+				add("("+c+" <> ? OR "+c+" IS NULL)", f.Value)
+			} else {
+				add(c+" <> ?", f.Value)
+			}
+		case datamodel.OpGt:
+			add(c+" > ?", f.Value)
+		case datamodel.OpGte:
+			add(c+" >= ?", f.Value)
+		case datamodel.OpLt:
+			add(c+" < ?", f.Value)
+		case datamodel.OpLte:
+			add(c+" <= ?", f.Value)
+		case datamodel.OpEmpty:
+			if empty, _ := f.Value.(bool); empty {
+				add(c + " IS NULL")
+			} else {
+				add(c + " IS NOT NULL")
+			}
+		}
+	}
+	if search != "" && len(searchFields) > 0 {
+		pattern := "%" + escapeLike(strings.ToLower(search)) + "%"
+		fold := m.fold
+		if fold == FoldFunc && isASCII(search) {
+			// SQLite's own LIKE already ignores ASCII case: for an ASCII
+			// query it matches what folding would, without calling into Go
+			// for every row (several times faster on a scan).
+			fold = ""
+		}
+		var ors []string
+		for _, f := range searchFields {
+			ors = append(ors, fold+"("+m.col(f.Column)+")"+like)
+			args = append(args, pattern)
+		}
+		conds = append(conds, "("+strings.Join(ors, " OR ")+")")
+	}
+	if len(conds) == 0 {
+		return "", nil
+	}
+	return " WHERE " + strings.Join(conds, " AND "), args
+}
+
+func isASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= 0x80 {
+			return false
+		}
+	}
+	return true
+}
+
+func escapeLike(s string) string {
+	r := strings.NewReplacer(likeEscape, likeEscape+likeEscape, "%", likeEscape+"%", "_", likeEscape+"_")
+	return r.Replace(s)
+}
+
+func (m *Model[T]) orderBy(sort *datamodel.Field, desc bool) string {
+	dir := " ASC"
+	if desc {
+		dir = " DESC"
+	}
+	if sort == nil {
+		return " ORDER BY " + m.col("id") + dir
+	}
+	return " ORDER BY " + m.col(sort.Column) + dir + ", " + m.col("id") + dir
+}
+
+// List returns one page of records matching q and the total of matches.
+//
+// The page is found by a "deferred join": the inner query walks only the
+// sort column's index to skip Offset rows and keeps Limit ids, and only
+// those rows are read in full and joined to their references. Past the
+// middle of an exactly counted list it walks from the other end, so the
+// last page of a million rows costs what the first does.
+func (m *Model[T]) List(ctx context.Context, q datamodel.Query) (datamodel.Page, error) {
+	where, args := m.where(q.Filters, q.Search, q.SearchFields)
+	total, atLeast, err := m.total(ctx, where, args)
+	if err != nil {
+		return datamodel.Page{}, err
+	}
+	page := datamodel.Page{Total: total, AtLeast: atLeast}
+	if q.Limit <= 0 {
+		records, err := m.scan(m.db.WithContext(ctx).Raw("SELECT "+m.columns()+" FROM "+m.table+m.joins()+
+			where+m.orderBy(q.Sort, q.Desc), args...).Rows())
+		if err != nil {
+			return datamodel.Page{}, m.translate("list", err)
+		}
+		page.Records = records
+		return page, nil
+	}
+	offset, limit, desc, reversed := int64(q.Offset), int64(q.Limit), q.Desc, false
+	if !atLeast && offset > 0 && offset+limit/2 > total/2 {
+		reversed, desc = true, !desc
+		offset = total - int64(q.Offset) - limit
+		if offset < 0 {
+			limit += offset
+			offset = 0
+		}
+		if limit <= 0 {
+			return page, nil
+		}
+	}
+	inner := "SELECT " + m.col("id") + " FROM " + m.table + where + m.orderBy(q.Sort, desc) + " LIMIT ? OFFSET ?"
+	outer := "SELECT " + m.columns() + " FROM (" + inner + ") page_ids JOIN " + m.table + " ON " +
+		m.col("id") + " = page_ids.id" + m.joins() + m.orderBy(q.Sort, desc)
+	records, err := m.scan(m.db.WithContext(ctx).Raw(outer, append(args, limit, offset)...).Rows())
+	if err != nil {
+		return datamodel.Page{}, m.translate("list", err)
+	}
+	if reversed {
+		slices.Reverse(records)
+	}
+	page.Records = records
+	return page, nil
+}
+
+// total counts the matches of where: exactly, and from a cache, for the
+// whole table; up to CountLimit otherwise (atLeast then says there are
+// more).
+func (m *Model[T]) total(ctx context.Context, where string, args []any) (n int64, atLeast bool, err error) {
+	if where == "" {
+		if n, ok := m.totals.get(); ok {
+			return n, false, nil
+		}
+		gen := m.totals.gen.Load()
+		if err := m.db.WithContext(ctx).Raw("SELECT COUNT(*) FROM " + m.table).Scan(&n).Error; err != nil {
+			return 0, false, m.translate("count", err)
+		}
+		m.totals.put(n, gen)
+		return n, false, nil
+	}
+	q := fmt.Sprintf("SELECT COUNT(*) FROM (SELECT 1 FROM %s%s LIMIT %d) bounded", m.table, where, CountLimit+1)
+	if err := m.db.WithContext(ctx).Raw(q, args...).Scan(&n).Error; err != nil {
+		return 0, false, m.translate("count", err)
+	}
+	if n > CountLimit {
+		return CountLimit, true, nil
+	}
+	return n, false, nil
+}
+
+// Count returns exactly how many records match filters.
+func (m *Model[T]) Count(ctx context.Context, filters []datamodel.Filter) (int64, error) {
+	where, args := m.where(filters, "", nil)
+	var n int64
+	if err := m.db.WithContext(ctx).Raw("SELECT COUNT(*) FROM "+m.table+where, args...).Scan(&n).Error; err != nil {
+		return 0, m.translate("count", err)
+	}
+	return n, nil
+}
