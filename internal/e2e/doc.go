@@ -1,0 +1,2 @@
+// Package e2e holds the end-to-end browser tests.
+package e2e
