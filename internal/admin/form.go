@@ -56,8 +56,24 @@ func (v *ModelView) handleAdd(w http.ResponseWriter, r *http.Request) {
 	v.renderForm(w, r, http.StatusOK, 0, f)
 }
 
+// parseBody parses the POST form when no middleware has yet (the server's
+// CSRF check normally has), answering 400 itself when it cannot.
+func (v *ModelView) parseBody(w http.ResponseWriter, r *http.Request) bool {
+	if r.PostForm != nil {
+		return true
+	}
+	if err := r.ParseForm(); err != nil {
+		v.admin.ui.Error(w, r, http.StatusBadRequest, "The form could not be read.")
+		return false
+	}
+	return true
+}
+
 // handleCreate handles "POST /{view}/add".
 func (v *ModelView) handleCreate(w http.ResponseWriter, r *http.Request) {
+	if !v.parseBody(w, r) {
+		return
+	}
 	f := v.decode(r.Context(), r.PostForm, 0)
 	if len(f.errs) == 0 && f.nonFld == "" {
 		id, err := v.Data.Create(r.Context(), f.values)
@@ -98,6 +114,9 @@ func (v *ModelView) handleEdit(w http.ResponseWriter, r *http.Request) {
 
 // handleUpdate handles "POST /{view}/edit/{id}".
 func (v *ModelView) handleUpdate(w http.ResponseWriter, r *http.Request) {
+	if !v.parseBody(w, r) {
+		return
+	}
 	rec, ok := v.load(w, r)
 	if !ok {
 		return

@@ -33,15 +33,11 @@ const maxPage = 1_000_000_000
 // with a notice, as Django admin does.
 func (v *ModelView) parseList(query url.Values) listParams {
 	p := listParams{page: 1, pageSize: DefaultPageSize, sort: v.defSort, desc: v.defDesc, keep: url.Values{}}
-	if n, err := strconv.Atoi(strings.TrimSpace(query.Get("page"))); err == nil && n > 0 {
-		p.page = min(n, maxPage)
+	if n, ok := positive(query.Get("page"), maxPage); ok {
+		p.page = n
 	}
-	if n, err := strconv.Atoi(strings.TrimSpace(query.Get("page_size"))); err == nil && n > 0 {
-		p.pageSize = min(n, MaxPageSize)
-	} else if s := strings.TrimSpace(query.Get("page_size")); s != "" {
-		if _, err := strconv.ParseUint(s, 10, 64); err == nil {
-			p.pageSize = MaxPageSize // a number too large for int
-		}
+	if n, ok := positive(query.Get("page_size"), MaxPageSize); ok {
+		p.pageSize = n
 	}
 	if s := query.Get("sort"); s != "" {
 		name, desc := strings.CutPrefix(s, "-")
@@ -82,6 +78,19 @@ func (v *ModelView) parseList(query url.Values) listParams {
 		p.described = append(p.described, fmt.Sprintf("%s %s %s", f.Label, opLabel(op), truncate(raw, 60)))
 	}
 	return p
+}
+
+// positive reads a whole number above zero capped at limit: a number of
+// any length, even one too large for int, is capped rather than ignored.
+func positive(s string, limit int) (int, bool) {
+	s = strings.TrimSpace(s)
+	if n, err := strconv.Atoi(s); err == nil {
+		return min(n, limit), n > 0
+	}
+	if s != "" && strings.Trim(s, "0123456789") == "" {
+		return limit, true // a number too large for int
+	}
+	return 0, false
 }
 
 func allowed(k datamodel.Kind, op datamodel.Op) bool {

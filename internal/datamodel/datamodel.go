@@ -64,6 +64,8 @@ type Values map[string]any
 type Op string
 
 // Filter operators. Which apply to which Kind is decided by OpsFor.
+// OpContains and OpStartsWith ignore case, as the search does (the ilike of
+// Flask-AppBuilder's filters); OpEq and OpNe compare exactly.
 const (
 	OpContains   Op = "contains"
 	OpStartsWith Op = "startswith"

@@ -90,13 +90,28 @@ func (m *Model[T]) where(filters []datamodel.Filter, search string, searchFields
 		args = append(args, vals...)
 	}
 	like := " LIKE ? ESCAPE '" + likeEscape + "'"
+	// folded matches column c against text ignoring case, on both backends
+	// alike: SQLite's LIKE ignores ASCII case and MySQL's, under the binary
+	// collation, ignores none.
+	folded := func(c, text string) string {
+		fold := m.fold
+		if fold == FoldFunc && isASCII(text) {
+			// SQLite's own LIKE already ignores ASCII case: for an ASCII
+			// query it matches what folding would, without calling into Go
+			// for every row (several times faster on a scan).
+			fold = ""
+		}
+		return fold + "(" + c + ")" + like
+	}
 	for _, f := range filters {
 		c := m.col(f.Field.Column)
 		switch f.Op {
 		case datamodel.OpContains:
-			add(c+like, "%"+escapeLike(fmt.Sprint(f.Value))+"%")
+			text := fmt.Sprint(f.Value)
+			add(folded(c, text), "%"+escapeLike(strings.ToLower(text))+"%")
 		case datamodel.OpStartsWith:
-			add(c+like, escapeLike(fmt.Sprint(f.Value))+"%")
+			text := fmt.Sprint(f.Value)
+			add(folded(c, text), escapeLike(strings.ToLower(text))+"%")
 		case datamodel.OpEq:
 			add(c+" = ?", f.Value)
 		case datamodel.OpNe:
@@ -123,16 +138,9 @@ func (m *Model[T]) where(filters []datamodel.Filter, search string, searchFields
 	}
 	if search != "" && len(searchFields) > 0 {
 		pattern := "%" + escapeLike(strings.ToLower(search)) + "%"
-		fold := m.fold
-		if fold == FoldFunc && isASCII(search) {
-			// SQLite's own LIKE already ignores ASCII case: for an ASCII
-			// query it matches what folding would, without calling into Go
-			// for every row (several times faster on a scan).
-			fold = ""
-		}
 		var ors []string
 		for _, f := range searchFields {
-			ors = append(ors, fold+"("+m.col(f.Column)+")"+like)
+			ors = append(ors, folded(m.col(f.Column), search))
 			args = append(args, pattern)
 		}
 		conds = append(conds, "("+strings.Join(ors, " OR ")+")")

@@ -68,7 +68,6 @@ func (m *Model[T]) Fields() []datamodel.Field { return m.fields }
 // Table returns the model's table name.
 func (m *Model[T]) Table() string { return m.table }
 
-
 func (m *Model[T]) scan(rows *sql.Rows, err error) ([]datamodel.Record, error) {
 	if err != nil {
 		return nil, err

@@ -1,0 +1,836 @@
+package server_test
+
+import (
+	"cmp"
+	"fmt"
+	"net/http"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/PuerkitoBio/goquery"
+
+	"musicadmin/internal/apptest"
+	"musicadmin/internal/catalog"
+)
+
+// catalogue is a seeded set of albums and songs.
+type catalogue struct {
+	albums map[string]int64 // name -> id
+	songs  []catalog.Song
+}
+
+// seedCatalogue stores three albums (Revolver with no songs) and songs
+// chosen to tell the sort orders, the filters and the search apart: equal
+// ratings, upper and lower case, non-ASCII, and LIKE wildcards in titles.
+func seedCatalogue(t *testing.T, app *apptest.App) catalogue {
+	t.Helper()
+	c := catalogue{albums: map[string]int64{}}
+	for _, name := range []string{"Abbey Road", "Let It Be", "Revolver"} {
+		a := catalog.Album{Name: name}
+		if err := app.DB.Create(&a).Error; err != nil {
+			t.Fatal(err)
+		}
+		c.albums[name] = a.ID
+	}
+	ref := func(name string) *int64 {
+		id := c.albums[name]
+		return &id
+	}
+	c.songs = []catalog.Song{
+		{Title: "Something", Rating: 9, AlbumID: ref("Abbey Road")},
+		{Title: "Come Together", Rating: 8, AlbumID: ref("Abbey Road")},
+		{Title: "Let It Be", Rating: 7, AlbumID: ref("Let It Be")},
+		{Title: "Get Back", Rating: 5, AlbumID: ref("Let It Be")},
+		{Title: "Yesterday", Rating: 9},
+		{Title: "100% Love", Rating: 3},
+		{Title: "love_me_do", Rating: 0},
+		{Title: "lovexme", Rating: 1},
+		{Title: "Été Indien", Rating: 4},
+		{Title: "Lovely Rita", Rating: 5, AlbumID: ref("Abbey Road")},
+	}
+	for i := range c.songs {
+		if err := app.DB.Create(&c.songs[i]).Error; err != nil {
+			t.Fatal(err)
+		}
+	}
+	return c
+}
+
+// titles returns the titles of the songs that satisfy keep, in the list's
+// default order (by title, the byte order both backends use).
+func (c catalogue) titles(keep func(s catalog.Song) bool) []string {
+	out := []string{}
+	for _, s := range c.songs {
+		if keep(s) {
+			out = append(out, s.Title)
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
+// listRows returns the cells of a list page's rows, without the actions.
+func listRows(r *apptest.Response) [][]string {
+	out := [][]string{}
+	r.Doc.Find("table.table tbody tr").Each(func(_ int, tr *goquery.Selection) {
+		var cells []string
+		tr.Find("td:not(.actions)").Each(func(_ int, td *goquery.Selection) {
+			cells = append(cells, strings.TrimSpace(td.Text()))
+		})
+		if len(cells) == 1 && cells[0] == "No records found." {
+			return
+		}
+		out = append(out, cells)
+	})
+	return out
+}
+
+// firstColumn returns the first cell of every row of a list page.
+func firstColumn(t *testing.T, c *apptest.Client, path string) []string {
+	t.Helper()
+	r := c.Get(path)
+	if r.Status != http.StatusOK {
+		t.Fatalf("GET %s: %d\n%s", path, r.Status, r.Body)
+	}
+	out := []string{}
+	for _, row := range listRows(r) {
+		out = append(out, row[0])
+	}
+	return out
+}
+
+func fieldError(r *apptest.Response, name string) string {
+	return strings.TrimSpace(r.Doc.Find("#f-" + name).Closest(".field").Find(".error").Text())
+}
+
+func inputValue(r *apptest.Response, name string) string {
+	v, _ := r.Doc.Find("input#f-" + name).Attr("value")
+	return v
+}
+
+func selectedOption(r *apptest.Response, name string) string {
+	v, _ := r.Doc.Find("select#f-" + name + " option[selected]").Attr("value")
+	return v
+}
+
+func id(n int64) string { return strconv.FormatInt(n, 10) }
+
+func expectRedirect(t *testing.T, what string, r *apptest.Response, to string) {
+	t.Helper()
+	if r.Status != http.StatusFound || r.Location() != to {
+		t.Fatalf("%s: %d to %q, want 302 to %q\n%s", what, r.Status, r.Location(), to, r.Body)
+	}
+}
+
+func expectStatus(t *testing.T, what string, r *apptest.Response, want int) {
+	t.Helper()
+	if r.Status != want {
+		t.Fatalf("%s: status %d, want %d\n%s", what, r.Status, want, r.Body)
+	}
+}
+
+// TestIndexMenu: the index shows the "Model Views" category with both views.
+func TestIndexMenu(t *testing.T) {
+	apptest.ForEachBackend(t, func(t *testing.T, b apptest.Backend) {
+		app := apptest.NewApp(t, b)
+		r := app.LoggedIn().Get("/")
+		expectStatus(t, "index", r, http.StatusOK)
+		var found bool
+		r.Doc.Find("main section.card").Each(func(_ int, s *goquery.Selection) {
+			if strings.TrimSpace(s.Find("h2").Text()) != "Model Views" {
+				return
+			}
+			found = true
+			var links []string
+			s.Find("a").Each(func(_ int, a *goquery.Selection) {
+				href, _ := a.Attr("href")
+				links = append(links, strings.TrimSpace(a.Text())+" "+href)
+			})
+			if want := []string{"Album View /albumview/list/", "Song View /songsview/list/"}; !slices.Equal(links, want) {
+				t.Errorf("Model Views links = %q, want %q", links, want)
+			}
+		})
+		if !found {
+			t.Fatalf("no Model Views category on the index:\n%s", r.Body)
+		}
+		// The same entries are in the menu of every page.
+		menu := r.Doc.Find("nav .menu details").First()
+		if got := strings.TrimSpace(menu.Find("summary").Text()); got != "Model Views" {
+			t.Errorf("menu category = %q", got)
+		}
+		if got := r.Texts("nav .menu a"); !slices.Equal(got, []string{"Album View", "Song View"}) {
+			t.Errorf("menu items = %q", got)
+		}
+	})
+}
+
+// TestListSort: the column headers sort, both ways.
+func TestListSort(t *testing.T) {
+	apptest.ForEachBackend(t, func(t *testing.T, b apptest.Backend) {
+		app := apptest.NewApp(t, b)
+		cat := seedCatalogue(t, app)
+		c := app.LoggedIn()
+
+		byTitle := cat.titles(func(catalog.Song) bool { return true })
+		desc := slices.Clone(byTitle)
+		slices.Reverse(desc)
+		// Equal ratings are in id order, reversed with the direction.
+		songs := slices.Clone(cat.songs)
+		slices.SortStableFunc(songs, func(a, b catalog.Song) int {
+			return cmp.Or(cmp.Compare(a.Rating, b.Rating), cmp.Compare(a.ID, b.ID))
+		})
+		var byRating []string
+		for _, s := range songs {
+			byRating = append(byRating, s.Title)
+		}
+		byRatingDesc := slices.Clone(byRating)
+		slices.Reverse(byRatingDesc)
+
+		for _, tc := range []struct {
+			query string
+			want  []string
+		}{
+			{"", byTitle},
+			{"?sort=title", byTitle},
+			{"?sort=-title", desc},
+			{"?sort=rating", byRating},
+			{"?sort=-rating", byRatingDesc},
+			{"?sort=album", byTitle}, // not an order column: ignored
+		} {
+			if got := firstColumn(t, c, "/songsview/list/"+tc.query); !slices.Equal(got, tc.want) {
+				t.Errorf("songs%s = %q, want %q", tc.query, got, tc.want)
+			}
+		}
+		// The ratings column is really in order (not just the titles).
+		var ratings []int
+		for _, row := range listRows(c.Get("/songsview/list/?sort=-rating")) {
+			n, _ := strconv.Atoi(row[1])
+			ratings = append(ratings, n)
+		}
+		if !slices.IsSortedFunc(ratings, func(a, b int) int { return b - a }) || len(ratings) != len(cat.songs) {
+			t.Errorf("ratings under sort=-rating = %v", ratings)
+		}
+
+		// Following the header links: Title toggles, Rating starts ascending.
+		header := func(r *apptest.Response, label string) string {
+			href, ok := r.Doc.Find("thead th a").FilterFunction(func(_ int, a *goquery.Selection) bool {
+				return strings.TrimSpace(a.Text()) == label
+			}).Attr("href")
+			if !ok {
+				t.Fatalf("no sort link on header %q", label)
+			}
+			return href
+		}
+		list := c.Get("/songsview/list/")
+		if got := list.Doc.Find("thead th").FilterFunction(func(_ int, s *goquery.Selection) bool {
+			return strings.TrimSpace(s.Text()) == "Album"
+		}).Find("a").Length(); got != 0 {
+			t.Errorf("Album header has a sort link")
+		}
+		toDesc := header(list, "Title")
+		if got := firstColumn(t, c, toDesc); !slices.Equal(got, desc) {
+			t.Errorf("Title header (%s) = %q, want %q", toDesc, got, desc)
+		}
+		if got := firstColumn(t, c, header(c.Get(toDesc), "Title")); !slices.Equal(got, byTitle) {
+			t.Errorf("Title header twice = %q, want %q", got, byTitle)
+		}
+		toRating := header(list, "Rating")
+		if got := firstColumn(t, c, toRating); !slices.Equal(got, byRating) {
+			t.Errorf("Rating header (%s) = %q, want %q", toRating, got, byRating)
+		}
+		if got := firstColumn(t, c, header(c.Get(toRating), "Rating")); !slices.Equal(got, byRatingDesc) {
+			t.Errorf("Rating header twice = %q, want %q", got, byRatingDesc)
+		}
+
+		names := []string{"Abbey Road", "Let It Be", "Revolver"}
+		if got := firstColumn(t, c, "/albumview/list/?sort=name"); !slices.Equal(got, names) {
+			t.Errorf("albums by name = %q", got)
+		}
+		slices.Reverse(names)
+		if got := firstColumn(t, c, "/albumview/list/?sort=-name"); !slices.Equal(got, names) {
+			t.Errorf("albums by -name = %q", got)
+		}
+	})
+}
+
+// TestListSearchAndFilters: q and FIELD__OP filters give exactly the
+// expected rows on both backends.
+func TestListSearchAndFilters(t *testing.T) {
+	apptest.ForEachBackend(t, func(t *testing.T, b apptest.Backend) {
+		app := apptest.NewApp(t, b)
+		cat := seedCatalogue(t, app)
+		c := app.LoggedIn()
+		abbey, letItBe, revolver := cat.albums["Abbey Road"], cat.albums["Let It Be"], cat.albums["Revolver"]
+		on := func(album int64) func(catalog.Song) bool {
+			return func(s catalog.Song) bool { return s.AlbumID != nil && *s.AlbumID == album }
+		}
+		folded := func(sub string) func(catalog.Song) bool {
+			return func(s catalog.Song) bool { return strings.Contains(strings.ToLower(s.Title), strings.ToLower(sub)) }
+		}
+		rating := func(keep func(int) bool) func(catalog.Song) bool {
+			return func(s catalog.Song) bool { return keep(s.Rating) }
+		}
+		cases := []struct {
+			query string
+			keep  func(catalog.Song) bool
+		}{
+			// Search: case-insensitive, Unicode too, wildcards are literal.
+			{"q=LOVE", folded("love")},
+			{"q=love", folded("love")},
+			{"q=%C3%A9t%C3%A9", folded("été")}, // été matches Été
+			{"q=%25", folded("%")},
+			{"q=_", folded("_")},
+			{"q=e_m", folded("e_m")},
+			{"q=0%25+L", folded("0% L")},
+			{"q=++together++", folded("together")},
+			{"q=nothing-like-this", func(catalog.Song) bool { return false }},
+			// Text filters.
+			{"title__contains=Love", folded("love")},
+			{"title__contains=_", folded("_")},
+			{"title__contains=%25", folded("%")},
+			{"title__startswith=love", func(s catalog.Song) bool { return strings.HasPrefix(strings.ToLower(s.Title), "love") }},
+			{"title__startswith=L", func(s catalog.Song) bool { return strings.HasPrefix(strings.ToLower(s.Title), "l") }},
+			{"title__startswith=love_", func(s catalog.Song) bool { return strings.HasPrefix(strings.ToLower(s.Title), "love_") }},
+			{"title__eq=Let+It+Be", func(s catalog.Song) bool { return s.Title == "Let It Be" }},
+			{"title=Let+It+Be", func(s catalog.Song) bool { return s.Title == "Let It Be" }},
+			{"title__ne=Let+It+Be", func(s catalog.Song) bool { return s.Title != "Let It Be" }},
+			// Integer filters.
+			{"rating__eq=9", rating(func(r int) bool { return r == 9 })},
+			{"rating=5", rating(func(r int) bool { return r == 5 })},
+			{"rating__ne=9", rating(func(r int) bool { return r != 9 })},
+			{"rating__gt=5", rating(func(r int) bool { return r > 5 })},
+			{"rating__gte=5", rating(func(r int) bool { return r >= 5 })},
+			{"rating__lt=5", rating(func(r int) bool { return r < 5 })},
+			{"rating__lte=5", rating(func(r int) bool { return r <= 5 })},
+			{"rating__gte=4&rating__lte=7", rating(func(r int) bool { return r >= 4 && r <= 7 })},
+			// Reference filters.
+			{"album=" + id(abbey), on(abbey)},
+			{"album__eq=" + id(letItBe), on(letItBe)},
+			{"album=" + id(revolver), on(revolver)},
+			{"album__empty=true", func(s catalog.Song) bool { return s.AlbumID == nil }},
+			{"album__empty=false", func(s catalog.Song) bool { return s.AlbumID != nil }},
+			// Combined with search.
+			{"album=" + id(abbey) + "&q=LOVE", func(s catalog.Song) bool { return on(abbey)(s) && folded("love")(s) }},
+			{"album__empty=true&rating__gte=3&sort=title", func(s catalog.Song) bool { return s.AlbumID == nil && s.Rating >= 3 }},
+		}
+		for _, tc := range cases {
+			want := cat.titles(tc.keep)
+			r := c.Get("/songsview/list/?" + tc.query)
+			if r.Status != http.StatusOK {
+				t.Errorf("%s: status %d", tc.query, r.Status)
+				continue
+			}
+			var got []string
+			for _, row := range listRows(r) {
+				got = append(got, row[0])
+			}
+			if !slices.Equal(got, want) && !(len(got) == 0 && len(want) == 0) {
+				t.Errorf("%s: %q, want %q", tc.query, got, want)
+			}
+			wantCount := fmt.Sprintf("%d records", len(want))
+			if len(want) == 1 {
+				wantCount = "1 record"
+			}
+			if got := r.Text(".count"); got != wantCount {
+				t.Errorf("%s: count %q, want %q", tc.query, got, wantCount)
+			}
+			if notices := r.Texts(".notice"); len(notices) != 0 {
+				t.Errorf("%s: notices %q", tc.query, notices)
+			}
+		}
+		if got := firstColumn(t, c, "/albumview/list/?q=ROAD"); !slices.Equal(got, []string{"Abbey Road"}) {
+			t.Errorf("album search = %q", got)
+		}
+
+		// Unknown or malformed filters are ignored, with a notice.
+		all := cat.titles(func(catalog.Song) bool { return true })
+		for _, tc := range []struct{ query, notice string }{
+			{"colour=red", `Ignored unknown filter "colour".`},
+			{"title__gt=M", `Ignored unknown filter "title__gt".`},
+			{"rating__contains=5", `Ignored unknown filter "rating__contains".`},
+			{"album__startswith=A", `Ignored unknown filter "album__startswith".`},
+			{"id=1", `Ignored unknown filter "id".`},
+			{"rating__gte=high", `Ignored filter "rating__gte": "high" is not a valid value.`},
+			{"album=abc", `Ignored filter "album": "abc" is not a valid value.`},
+			{"album__empty=maybe", `Ignored filter "album__empty": "maybe" is not a valid value.`},
+		} {
+			r := c.Get("/songsview/list/?" + tc.query)
+			if r.Status != http.StatusOK {
+				t.Errorf("%s: status %d", tc.query, r.Status)
+				continue
+			}
+			if got := r.Texts(".notice"); !slices.Equal(got, []string{tc.notice}) {
+				t.Errorf("%s: notices %q, want %q", tc.query, got, tc.notice)
+			}
+			var got []string
+			for _, row := range listRows(r) {
+				got = append(got, row[0])
+			}
+			if !slices.Equal(got, all) {
+				t.Errorf("%s: rows %q, want all %q", tc.query, got, all)
+			}
+		}
+		// An ignored filter does not drop a valid one beside it.
+		r := c.Get("/songsview/list/?colour=red&rating__gte=9")
+		if got := r.Texts(".notice"); len(got) != 1 {
+			t.Errorf("notices = %q", got)
+		}
+		var got []string
+		for _, row := range listRows(r) {
+			got = append(got, row[0])
+		}
+		if want := cat.titles(rating(func(r int) bool { return r >= 9 })); !slices.Equal(got, want) {
+			t.Errorf("valid filter beside an unknown one: %q, want %q", got, want)
+		}
+	})
+}
+
+// TestListPagination: page, page_size (capped at 100), the total, and a page
+// past the end.
+func TestListPagination(t *testing.T) {
+	apptest.ForEachBackend(t, func(t *testing.T, b apptest.Backend) {
+		app := apptest.NewApp(t, b)
+		const total = 105
+		songs := make([]catalog.Song, total)
+		var titles []string
+		for i := range songs {
+			songs[i] = catalog.Song{Title: fmt.Sprintf("Song %03d", i+1), Rating: i % 10}
+			titles = append(titles, songs[i].Title)
+		}
+		if err := app.DB.CreateInBatches(&songs, 50).Error; err != nil {
+			t.Fatal(err)
+		}
+		c := app.LoggedIn()
+		pageOf := func(r *apptest.Response) string { return r.Text(".pager span") }
+
+		for _, tc := range []struct {
+			query      string
+			from, to   int // the expected rows, titles[from:to]
+			page, next string
+		}{
+			{"", 0, 25, "Page 1 of 5", "page=2"},
+			{"?page=2", 25, 50, "Page 2 of 5", "page=3"},
+			{"?page=5", 100, 105, "Page 5 of 5", ""},
+			{"?page_size=10&page=3", 20, 30, "Page 3 of 11", "page=4"},
+			{"?page_size=100", 0, 100, "Page 1 of 2", "page=2"},
+			{"?page_size=1000", 0, 100, "Page 1 of 2", "page=2"},
+			{"?page_size=99999999999999999999999", 0, 100, "Page 1 of 2", "page=2"},
+			{"?page_size=1000&page=2", 100, 105, "Page 2 of 2", ""},
+			{"?page=6", 100, 105, "Page 5 of 5", ""},
+			{"?page=99999999999", 100, 105, "Page 5 of 5", ""},
+			{"?page=99999999999999999999999", 100, 105, "Page 5 of 5", ""},
+			{"?page=+2&page_size=+10", 10, 20, "Page 2 of 11", "page=3"},
+			{"?page_size=10&page=99", 100, 105, "Page 11 of 11", ""},
+			{"?page=0", 0, 25, "Page 1 of 5", "page=2"},
+			{"?page=-3&page_size=-1", 0, 25, "Page 1 of 5", "page=2"},
+			{"?page=abc&page_size=xyz", 0, 25, "Page 1 of 5", "page=2"},
+		} {
+			r := c.Get("/songsview/list/" + tc.query)
+			if r.Status != http.StatusOK {
+				t.Errorf("%s: status %d", tc.query, r.Status)
+				continue
+			}
+			var got []string
+			for _, row := range listRows(r) {
+				got = append(got, row[0])
+			}
+			if want := titles[tc.from:tc.to]; !slices.Equal(got, want) {
+				t.Errorf("%s: %d rows %q..., want %q..%q", tc.query, len(got), got[:min(len(got), 2)], want[0], want[len(want)-1])
+			}
+			if got := r.Text(".count"); got != fmt.Sprintf("%d records", total) {
+				t.Errorf("%s: count %q", tc.query, got)
+			}
+			if got := pageOf(r); got != tc.page {
+				t.Errorf("%s: pager %q, want %q", tc.query, got, tc.page)
+			}
+			next, hasNext := r.Doc.Find(".pager a[rel=next]").Attr("href")
+			if tc.next == "" && hasNext {
+				t.Errorf("%s: a next link on the last page: %q", tc.query, next)
+			}
+			if tc.next != "" {
+				u, err := url.Parse(next)
+				if !hasNext || err != nil || u.Query().Get("page") != strings.TrimPrefix(tc.next, "page=") {
+					t.Errorf("%s: next link %q, want %s", tc.query, next, tc.next)
+				}
+			}
+		}
+
+		// The next link keeps the page size, the sort, the search and the filters.
+		r := c.Get("/songsview/list/?page_size=5&sort=-title&q=song&rating__gte=5")
+		want := 0
+		for i := range songs {
+			if songs[i].Rating >= 5 {
+				want++
+			}
+		}
+		if got := r.Text(".count"); got != fmt.Sprintf("%d records", want) {
+			t.Errorf("filtered count %q, want %d records", got, want)
+		}
+		next, _ := r.Doc.Find(".pager a[rel=next]").Attr("href")
+		u, err := url.Parse(next)
+		if err != nil {
+			t.Fatal(err)
+		}
+		q := u.Query()
+		if q.Get("page") != "2" || q.Get("page_size") != "5" || q.Get("sort") != "-title" || q.Get("q") != "song" || q.Get("rating__gte") != "5" {
+			t.Errorf("next link %q loses the query", next)
+		}
+		first := listRows(r)
+		second := listRows(c.Get(next))
+		if len(first) != 5 || len(second) != 5 || first[4][0] <= second[0][0] {
+			t.Errorf("page 2 does not continue page 1 in descending order: %q then %q", first, second)
+		}
+		for _, row := range second {
+			if n, _ := strconv.Atoi(row[1]); n < 5 {
+				t.Errorf("page 2 lost the filter: %q", row)
+			}
+		}
+	})
+}
+
+// TestAlbumRelations: the show page of an album lists its songs, the delete
+// confirmation counts them, and the songs outlive the album.
+func TestAlbumRelations(t *testing.T) {
+	apptest.ForEachBackend(t, func(t *testing.T, b apptest.Backend) {
+		app := apptest.NewApp(t, b)
+		cat := seedCatalogue(t, app)
+		c := app.LoggedIn()
+		abbey, revolver := cat.albums["Abbey Road"], cat.albums["Revolver"]
+		onAbbey := cat.titles(func(s catalog.Song) bool { return s.AlbumID != nil && *s.AlbumID == abbey })
+		if len(onAbbey) < 2 {
+			t.Fatalf("seed: %q on Abbey Road", onAbbey)
+		}
+
+		show := c.Get("/albumview/show/" + id(abbey))
+		expectStatus(t, "show album", show, http.StatusOK)
+		if got := show.Text("h1"); got != "Album: Abbey Road" {
+			t.Errorf("show heading = %q", got)
+		}
+		songs := show.Doc.Find("section.card").FilterFunction(func(_ int, s *goquery.Selection) bool {
+			return strings.HasPrefix(strings.TrimSpace(s.Find("h2").Text()), "Songs")
+		})
+		if got := strings.Join(strings.Fields(songs.Find("h2").Text()), " "); got != fmt.Sprintf("Songs (%d)", len(onAbbey)) {
+			t.Errorf("related heading = %q", got)
+		}
+		var listed []string
+		songs.Find("tbody tr").Each(func(_ int, tr *goquery.Selection) {
+			listed = append(listed, strings.TrimSpace(tr.Find("td").First().Text()))
+		})
+		if !slices.Equal(listed, onAbbey) {
+			t.Errorf("songs on the album page = %q, want %q", listed, onAbbey)
+		}
+		empty := c.Get("/albumview/show/" + id(revolver))
+		if got := strings.Join(strings.Fields(empty.Text("section.card h2")), " "); got != "Songs (0)" {
+			t.Errorf("Revolver related heading = %q", got)
+		}
+
+		confirm := c.Get("/albumview/delete/" + id(abbey))
+		expectStatus(t, "delete confirmation", confirm, http.StatusOK)
+		want := fmt.Sprintf("%d songs refer to this album. They will be kept, with no album.", len(onAbbey))
+		if got := confirm.Text(".notice"); got != want {
+			t.Errorf("delete notice = %q, want %q", got, want)
+		}
+		if got := c.Get("/albumview/delete/" + id(revolver)).Text(".notice"); got != "0 songs refer to this album. They will be kept, with no album." {
+			t.Errorf("delete notice for an album without songs = %q", got)
+		}
+		if n := app.Count("albums"); n != 3 {
+			t.Fatalf("GET delete changed data: %d albums", n)
+		}
+
+		before := app.Count("songs")
+		expectRedirect(t, "delete album", c.Submit("/albumview/delete/"+id(abbey), nil), "/albumview/list/")
+		if n := app.Count("songs"); n != before {
+			t.Fatalf("songs after album delete = %d, want %d", n, before)
+		}
+		if n := app.Count("albums"); n != 2 {
+			t.Fatalf("albums after delete = %d", n)
+		}
+		for _, title := range onAbbey {
+			var s catalog.Song
+			if err := app.DB.Where("title = ?", title).First(&s).Error; err != nil {
+				t.Fatalf("song %q gone: %v", title, err)
+			}
+			if s.AlbumID != nil {
+				t.Errorf("song %q still points at album %d", title, *s.AlbumID)
+			}
+		}
+		// The list shows them with no album, and they count as having none.
+		rows := listRows(c.Get("/songsview/list/?title__eq=" + url.QueryEscape(onAbbey[0])))
+		if len(rows) != 1 || rows[0][2] != "" {
+			t.Errorf("orphaned song row = %q", rows)
+		}
+		got := firstColumn(t, c, "/songsview/list/?album__empty=true")
+		for _, title := range onAbbey {
+			if !slices.Contains(got, title) {
+				t.Errorf("%q not in album__empty=true: %q", title, got)
+			}
+		}
+		expectStatus(t, "deleted album", c.Get("/albumview/show/"+id(abbey)), http.StatusNotFound)
+	})
+}
+
+// TestSongForm: the album dropdown, the pre-filled edit form, moving a song.
+func TestSongForm(t *testing.T) {
+	apptest.ForEachBackend(t, func(t *testing.T, b apptest.Backend) {
+		app := apptest.NewApp(t, b)
+		c := app.LoggedIn()
+		// Added out of order: the dropdown sorts by name.
+		for _, name := range []string{"Revolver", "Abbey Road", "Let It Be"} {
+			expectRedirect(t, "add "+name, c.Submit("/albumview/add", url.Values{"name": {name}}), "/albumview/list/")
+		}
+		albumID := func(name string) int64 {
+			var a catalog.Album
+			if err := app.DB.Where("name = ?", name).First(&a).Error; err != nil {
+				t.Fatalf("album %q: %v", name, err)
+			}
+			return a.ID
+		}
+		abbey, letItBe := albumID("Abbey Road"), albumID("Let It Be")
+
+		form := c.Get("/songsview/add")
+		expectStatus(t, "song form", form, http.StatusOK)
+		var options []string
+		form.Doc.Find("select#f-album option").Each(func(_ int, o *goquery.Selection) {
+			v, _ := o.Attr("value")
+			options = append(options, v+"="+strings.TrimSpace(o.Text()))
+		})
+		want := []string{"=(none)", id(abbey) + "=Abbey Road", id(letItBe) + "=Let It Be", id(albumID("Revolver")) + "=Revolver"}
+		if !slices.Equal(options, want) {
+			t.Errorf("album options = %q, want %q", options, want)
+		}
+		if got := selectedOption(form, "album"); got != "" {
+			t.Errorf("add form preselects album %q", got)
+		}
+		if got := inputValue(form, "rating"); got != "0" {
+			t.Errorf("rating default = %q", got)
+		}
+
+		expectRedirect(t, "add song", c.Submit("/songsview/add", url.Values{"title": {"Get Back"}, "rating": {"6"},
+			"album": {id(letItBe)}}), "/songsview/list/")
+		var song catalog.Song
+		if err := app.DB.Where("title = ?", "Get Back").First(&song).Error; err != nil {
+			t.Fatal(err)
+		}
+		edit := c.Get("/songsview/edit/" + id(song.ID))
+		expectStatus(t, "edit form", edit, http.StatusOK)
+		if inputValue(edit, "title") != "Get Back" || inputValue(edit, "rating") != "6" || selectedOption(edit, "album") != id(letItBe) {
+			t.Errorf("edit form: title %q rating %q album %q", inputValue(edit, "title"), inputValue(edit, "rating"),
+				selectedOption(edit, "album"))
+		}
+		if action, _ := edit.Doc.Find("main form").Attr("action"); action != "/songsview/edit/"+id(song.ID) {
+			t.Errorf("edit form action = %q", action)
+		}
+
+		// Move it to Abbey Road.
+		expectRedirect(t, "move song", c.Submit("/songsview/edit/"+id(song.ID), url.Values{"title": {"Get Back"},
+			"rating": {"6"}, "album": {id(abbey)}}), "/songsview/list/")
+		var moved catalog.Song
+		app.DB.First(&moved, song.ID)
+		if moved.AlbumID == nil || *moved.AlbumID != abbey || moved.Rating != 6 {
+			t.Errorf("after the move: %+v", moved)
+		}
+		songsOn := func(album int64) []string {
+			var out []string
+			c.Get("/albumview/show/" + id(album)).Doc.Find("section.card table tbody tr").Each(func(_ int, tr *goquery.Selection) {
+				out = append(out, strings.TrimSpace(tr.Find("td").First().Text()))
+			})
+			return out
+		}
+		if got := songsOn(abbey); !slices.Equal(got, []string{"Get Back"}) {
+			t.Errorf("songs on Abbey Road = %q", got)
+		}
+		if got := songsOn(letItBe); len(got) != 0 {
+			t.Errorf("songs left on Let It Be = %q", got)
+		}
+		if got := c.Get("/songsview/edit/" + id(song.ID)); selectedOption(got, "album") != id(abbey) {
+			t.Errorf("edit form after the move selects %q", selectedOption(got, "album"))
+		}
+		// And off any album.
+		expectRedirect(t, "clear album", c.Submit("/songsview/edit/"+id(song.ID), url.Values{"title": {"Get Back"},
+			"rating": {"6"}, "album": {""}}), "/songsview/list/")
+		app.DB.First(&moved, song.ID)
+		if moved.AlbumID != nil {
+			t.Errorf("album not cleared: %d", *moved.AlbumID)
+		}
+		// The show page of the song.
+		show := c.Get("/songsview/show/" + id(song.ID))
+		expectStatus(t, "show song", show, http.StatusOK)
+		if got := show.Texts("dl.details dd"); !slices.Equal(got, []string{"Get Back", "6", ""}) {
+			t.Errorf("song details = %q", got)
+		}
+
+		for _, p := range []string{"/songsview/show/987654", "/songsview/edit/987654", "/songsview/delete/987654",
+			"/albumview/show/987654", "/albumview/edit/987654", "/albumview/delete/987654", "/songsview/show/x1"} {
+			expectStatus(t, p, c.Get(p), http.StatusNotFound)
+		}
+	})
+}
+
+// TestValidation: every rule of the data, its message beside the field, the
+// input kept and nothing written.
+func TestValidation(t *testing.T) {
+	apptest.ForEachBackend(t, func(t *testing.T, b apptest.Backend) {
+		app := apptest.NewApp(t, b)
+		c := app.LoggedIn()
+		expectRedirect(t, "add album", c.Submit("/albumview/add", url.Values{"name": {"Abbey Road"}}), "/albumview/list/")
+		expectRedirect(t, "add song", c.Submit("/songsview/add", url.Values{"title": {"Something"}, "rating": {"9"}}),
+			"/songsview/list/")
+
+		invalid := func(path string, values url.Values, field, message string) *apptest.Response {
+			t.Helper()
+			albums, songs := app.Count("albums"), app.Count("songs")
+			r := c.Submit(path, values)
+			if r.Status != http.StatusUnprocessableEntity {
+				t.Errorf("%s %v: status %d, want 422", path, values, r.Status)
+				return r
+			}
+			if got := fieldError(r, field); got != message {
+				t.Errorf("%s %v: %s error %q, want %q", path, values, field, got, message)
+			}
+			for name, v := range values {
+				switch {
+				case r.Doc.Find("select#f-"+name).Length() > 0:
+					if got := selectedOption(r, name); got != strings.TrimSpace(v[0]) && strings.TrimSpace(v[0]) != "" {
+						// An unknown choice has no option to select.
+						if r.Doc.Find("select#f-"+name+" option[value='"+v[0]+"']").Length() > 0 {
+							t.Errorf("%s: %s selects %q, want %q", path, name, got, v[0])
+						}
+					}
+				default:
+					if got := inputValue(r, name); got != v[0] {
+						t.Errorf("%s: %s kept as %q, want %q", path, name, got, v[0])
+					}
+				}
+			}
+			if app.Count("albums") != albums || app.Count("songs") != songs {
+				t.Errorf("%s %v: a refused form wrote a row", path, values)
+			}
+			return r
+		}
+		const required = "This field is required."
+		const rating = "Must be a whole number from 0 to 9."
+
+		// Album name.
+		invalid("/albumview/add", url.Values{"name": {""}}, "name", required)
+		invalid("/albumview/add", url.Values{"name": {"  \t "}}, "name", required)
+		invalid("/albumview/add", url.Values{"name": {strings.Repeat("é", 101)}}, "name", "Must be at most 100 characters.")
+		invalid("/albumview/add", url.Values{"name": {"Abbey Road"}}, "name", "A record with this name already exists.")
+		invalid("/albumview/add", url.Values{"name": {"  Abbey Road "}}, "name", "A record with this name already exists.")
+		hundred := strings.Repeat("é", 100)
+		expectRedirect(t, "100 characters", c.Submit("/albumview/add", url.Values{"name": {hundred}}), "/albumview/list/")
+		var stored catalog.Album
+		if err := app.DB.Where("name = ?", hundred).First(&stored).Error; err != nil || stored.Name != hundred {
+			t.Fatalf("100×é not stored exactly: %q %v", stored.Name, err)
+		}
+		if got := c.Get("/albumview/show/" + id(stored.ID)).Text("dl.details dd"); got != hundred {
+			t.Errorf("100×é shown back as %q", got)
+		}
+		// Editing keeps the same rules.
+		abbeyID := func() int64 {
+			var a catalog.Album
+			app.DB.Where("name = ?", "Abbey Road").First(&a)
+			return a.ID
+		}()
+		invalid("/albumview/edit/"+id(stored.ID), url.Values{"name": {"Abbey Road"}}, "name", "A record with this name already exists.")
+		invalid("/albumview/edit/"+id(stored.ID), url.Values{"name": {""}}, "name", required)
+		invalid("/albumview/edit/"+id(stored.ID), url.Values{"name": {hundred + "x"}}, "name", "Must be at most 100 characters.")
+
+		// Song title, rating and album.
+		invalid("/songsview/add", url.Values{"title": {""}, "rating": {"3"}}, "title", required)
+		invalid("/songsview/add", url.Values{"title": {strings.Repeat("ñ", 201)}, "rating": {"3"}}, "title",
+			"Must be at most 200 characters.")
+		invalid("/songsview/add", url.Values{"title": {"Something"}, "rating": {"3"}}, "title", "A record with this title already exists.")
+		for _, bad := range []string{"10", "-1", "5.5", "abc", "1e1", "99999999999999999999"} {
+			invalid("/songsview/add", url.Values{"title": {"Here Comes the Sun"}, "rating": {bad}}, "rating", rating)
+		}
+		for _, bad := range []string{"987654", "abc", "0", "-1", id(abbeyID) + "x"} {
+			invalid("/songsview/add", url.Values{"title": {"Here Comes the Sun"}, "rating": {"5"}, "album": {bad}}, "album",
+				"Not a valid choice.")
+		}
+		// Several problems at once: each beside its field, the input kept.
+		r := invalid("/songsview/add", url.Values{"title": {""}, "rating": {"12"}, "album": {id(abbeyID)}}, "rating", rating)
+		if got := fieldError(r, "title"); got != required {
+			t.Errorf("title error beside a bad rating = %q", got)
+		}
+		if got := selectedOption(r, "album"); got != id(abbeyID) {
+			t.Errorf("album choice not kept: %q", got)
+		}
+		if got := fieldError(r, "album"); got != "" {
+			t.Errorf("valid album flagged: %q", got)
+		}
+
+		// The limits themselves are accepted; an empty rating is 0.
+		expectRedirect(t, "200 characters", c.Submit("/songsview/add", url.Values{"title": {strings.Repeat("ñ", 200)},
+			"rating": {"0"}}), "/songsview/list/")
+		expectRedirect(t, "rating 9", c.Submit("/songsview/add", url.Values{"title": {"Nine"}, "rating": {" 9 "},
+			"album": {id(abbeyID)}}), "/songsview/list/")
+		expectRedirect(t, "no rating", c.Submit("/songsview/add", url.Values{"title": {"Unrated"}, "rating": {""}}),
+			"/songsview/list/")
+		var unrated, nine catalog.Song
+		app.DB.Where("title = ?", "Unrated").First(&unrated)
+		app.DB.Where("title = ?", "Nine").First(&nine)
+		if unrated.ID == 0 || unrated.Rating != 0 || nine.Rating != 9 || nine.AlbumID == nil || *nine.AlbumID != abbeyID {
+			t.Errorf("stored: unrated %+v, nine %+v", unrated, nine)
+		}
+		// An edit may keep its own title, not take another's.
+		expectRedirect(t, "edit own title", c.Submit("/songsview/edit/"+id(nine.ID), url.Values{"title": {"Nine"},
+			"rating": {"8"}}), "/songsview/list/")
+		invalid("/songsview/edit/"+id(nine.ID), url.Values{"title": {"Something"}, "rating": {"8"}}, "title",
+			"A record with this title already exists.")
+		invalid("/songsview/edit/"+id(nine.ID), url.Values{"title": {"Nine"}, "rating": {"10"}}, "rating", rating)
+		app.DB.First(&nine, nine.ID)
+		if nine.Title != "Nine" || nine.Rating != 8 {
+			t.Errorf("refused edits changed the song: %+v", nine)
+		}
+	})
+}
+
+// TestFlashMessages: add, edit and delete each leave a message that the
+// next page shows, once.
+func TestFlashMessages(t *testing.T) {
+	apptest.ForEachBackend(t, func(t *testing.T, b apptest.Backend) {
+		app := apptest.NewApp(t, b)
+		c := app.LoggedIn()
+		once := func(what, path string, values url.Values, next, flash string) {
+			t.Helper()
+			expectRedirect(t, what, c.Submit(path, values), next)
+			if got := c.Get(next).Texts(".flash"); !slices.Equal(got, []string{flash}) {
+				t.Errorf("%s: flashes %q, want %q", what, got, flash)
+			}
+			if got := c.Get(next).Texts(".flash"); len(got) != 0 {
+				t.Errorf("%s: flash shown again: %q", what, got)
+			}
+		}
+		once("add album", "/albumview/add", url.Values{"name": {" Rubber Soul "}}, "/albumview/list/", "Added Album “Rubber Soul”.")
+		var album catalog.Album
+		app.DB.Where("name = ?", "Rubber Soul").First(&album)
+		once("edit album", "/albumview/edit/"+id(album.ID), url.Values{"name": {"Revolver"}}, "/albumview/list/",
+			"Saved Album “Revolver”.")
+		once("add song", "/songsview/add", url.Values{"title": {"Taxman"}, "rating": {"7"}, "album": {id(album.ID)}},
+			"/songsview/list/", "Added Song “Taxman”.")
+		var song catalog.Song
+		app.DB.Where("title = ?", "Taxman").First(&song)
+		once("edit song", "/songsview/edit/"+id(song.ID), url.Values{"title": {"Taxman (Remastered)"}, "rating": {"8"}},
+			"/songsview/list/", "Saved Song “Taxman (Remastered)”.")
+		once("delete song", "/songsview/delete/"+id(song.ID), nil, "/songsview/list/", "Deleted Song “Taxman (Remastered)”.")
+		once("delete album", "/albumview/delete/"+id(album.ID), nil, "/albumview/list/", "Deleted Album “Revolver”.")
+
+		// A refused form leaves no message behind.
+		r := c.Submit("/albumview/add", url.Values{"name": {""}})
+		expectStatus(t, "refused add", r, http.StatusUnprocessableEntity)
+		if got := c.Get("/albumview/list/").Texts(".flash"); len(got) != 0 {
+			t.Errorf("flash after a refused form: %q", got)
+		}
+		// The message shows on whatever page comes next, not only the list.
+		expectRedirect(t, "add", c.Submit("/albumview/add", url.Values{"name": {"Help!"}}), "/albumview/list/")
+		if got := c.Get("/").Texts(".flash"); !slices.Equal(got, []string{"Added Album “Help!”."}) {
+			t.Errorf("flash on the index = %q", got)
+		}
+		if got := c.Get("/albumview/list/").Texts(".flash"); len(got) != 0 {
+			t.Errorf("flash shown again: %q", got)
+		}
+	})
+}
