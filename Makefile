@@ -8,7 +8,7 @@ LDFLAGS := -s -w -X musicadmin/internal/cli.Version=$(VERSION)
 
 export CGO_ENABLED := 1
 
-.PHONY: build run test lint bench clean
+.PHONY: build run test lint bench bench-go clean
 
 build:
 	$(GO) build -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/app
@@ -25,7 +25,19 @@ lint:
 test: lint
 	$(GO) test -race -count=1 -timeout 20m ./...
 
-bench: build
+# bench seeds SQLite databases of each size, serves them with the app and
+# with the floor (bench/floor: net/http + database/sql + the same template)
+# and compares the song list pages; the table also goes to
+# bench/results/latest.md. Example: make bench BENCH_SIZES=10000,100000
+BENCH_SIZES       ?= 10000,100000,1000000
+BENCH_DURATION    ?= 5s
+BENCH_CONCURRENCY ?= 8
+
+bench:
+	$(GO) run ./bench/run --sizes $(BENCH_SIZES) --duration $(BENCH_DURATION) --concurrency $(BENCH_CONCURRENCY)
+
+# bench-go runs the Go micro-benchmarks (allocations reported).
+bench-go:
 	$(GO) test -run '^$$' -bench . -benchmem ./internal/...
 
 clean:

@@ -184,8 +184,10 @@ func SafeNext(next string) string {
 		}
 	}
 	u, err := url.Parse(next)
+	// The decoded path is checked too: "/%5Cevil.example" is "/\evil.example"
+	// to any proxy or server that decodes before it normalises.
 	if err != nil || u.Scheme != "" || u.Host != "" || u.User != nil || !strings.HasPrefix(u.Path, "/") ||
-		strings.HasPrefix(u.Path, "//") {
+		strings.HasPrefix(u.Path, "//") || strings.Contains(u.Path, "\\") {
 		return "/"
 	}
 	if strings.HasPrefix(u.Path, "/login") || strings.HasPrefix(u.Path, "/logout") {

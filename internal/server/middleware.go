@@ -4,6 +4,7 @@ import (
 	"log/slog"
 	"net/http"
 	"runtime/debug"
+	"strings"
 	"time"
 )
 
@@ -45,6 +46,22 @@ func limitBody(n int64) func(http.Handler) http.Handler {
 				return
 			}
 			r.Body = http.MaxBytesReader(w, r.Body, n)
+			next.ServeHTTP(w, r)
+		})
+	}
+}
+
+// limitQuery answers 400 to a query string of more than n parameters.
+// net/url stops parsing at 10 000 and r.URL.Query() then silently yields
+// nothing, so a flood of parameters would otherwise be served as if the
+// query were empty, after the work of splitting it.
+func limitQuery(n int) func(http.Handler) http.Handler {
+	return func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if q := r.URL.RawQuery; q != "" && strings.Count(q, "&")+1 > n {
+				http.Error(w, "too many query parameters", http.StatusBadRequest)
+				return
+			}
 			next.ServeHTTP(w, r)
 		})
 	}

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/go-chi/chi/v5"
+	"github.com/go-chi/chi/v5/middleware"
 	"gorm.io/gorm"
 
 	"musicadmin/internal/admin"
@@ -31,6 +32,7 @@ import (
 // (5 s) fits well inside WriteTimeout.
 const (
 	MaxBodyBytes      = 1 << 20
+	MaxQueryParams    = 1000
 	MaxHeaderBytes    = 64 << 10
 	ReadHeaderTimeout = 10 * time.Second
 	ReadTimeout       = 30 * time.Second
@@ -105,7 +107,11 @@ func New(cfg config.Config, db *gorm.DB, log *slog.Logger, opts Options) (*App, 
 	})
 
 	r := chi.NewRouter()
-	r.Use(recoverPanics(log), logRequests(log), securityHeaders, limitBody(MaxBodyBytes), allowMethods)
+	r.Use(recoverPanics(log), logRequests(log), securityHeaders, limitBody(MaxBodyBytes),
+		limitQuery(MaxQueryParams), allowMethods)
+	// HEAD is allowed above, so it must reach the GET handlers rather than
+	// end in a 405 (chi routes HEAD only where it is declared).
+	r.Use(middleware.GetHead)
 	r.Use(crossOrigin(func(w http.ResponseWriter, r *http.Request) { errorPage(w, r, http.StatusForbidden) }))
 	r.NotFound(func(w http.ResponseWriter, r *http.Request) { errorPage(w, r, http.StatusNotFound) })
 	r.MethodNotAllowed(func(w http.ResponseWriter, r *http.Request) { errorPage(w, r, http.StatusMethodNotAllowed) })

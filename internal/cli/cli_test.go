@@ -1,0 +1,862 @@
+package cli_test
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"golang.org/x/crypto/bcrypt"
+	"gopkg.in/yaml.v3"
+	"gorm.io/gorm"
+
+	"musicadmin/internal/apptest"
+	"musicadmin/internal/auth"
+	"musicadmin/internal/catalog"
+	"musicadmin/internal/cli"
+	"musicadmin/internal/config"
+	"musicadmin/internal/store"
+)
+
+const testSecret = "cli-test-secret-key-0123456789abcdef"
+
+// result is what one run of the command line left.
+type result struct {
+	code           int
+	stdout, stderr string
+}
+
+func (r result) String() string {
+	return fmt.Sprintf("exit %d\nstdout: %q\nstderr: %q", r.code, r.stdout, r.stderr)
+}
+
+// invocation is one run of cli.Main with a fake outside world.
+type invocation struct {
+	args     []string
+	env      map[string]string // the whole environment: nothing leaks from the real one
+	stdin    string
+	terminal bool
+	// passwords are what ReadPassword returns, in order.
+	passwords []string
+}
+
+func (inv invocation) run(t *testing.T) (result, int) {
+	t.Helper()
+	var stdout, stderr bytes.Buffer
+	reads := 0
+	env := cli.Env{
+		Stdin:  strings.NewReader(inv.stdin),
+		Stdout: &stdout, Stderr: &stderr,
+		LookupEnv: func(k string) (string, bool) {
+			v, ok := inv.env[k]
+			return v, ok
+		},
+		IsTerminal: func() bool { return inv.terminal },
+		ReadPassword: func() (string, error) {
+			reads++
+			if !inv.terminal {
+				t.Error("ReadPassword called without a terminal")
+			}
+			if reads > len(inv.passwords) {
+				return "", io.EOF
+			}
+			return inv.passwords[reads-1], nil
+		},
+	}
+	code := cli.Main(context.Background(), inv.args, env)
+	return result{code: code, stdout: stdout.String(), stderr: stderr.String()}, reads
+}
+
+// app runs the command line without a terminal.
+func app(t *testing.T, env map[string]string, args ...string) result {
+	t.Helper()
+	r, _ := invocation{args: args, env: env}.run(t)
+	return r
+}
+
+// writeConfig writes a production-mode config file for db and returns its
+// path.
+func writeConfig(t *testing.T, db config.Database) string {
+	t.Helper()
+	body, err := yaml.Marshal(map[string]any{
+		"secret_key": testSecret,
+		"database":   map[string]string{"driver": db.Driver, "dsn": db.DSN},
+		"server":     map[string]string{"addr": "127.0.0.1:0"},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "config.yaml")
+	if err := os.WriteFile(path, body, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+func openDB(t *testing.T, db config.Database) *gorm.DB {
+	t.Helper()
+	g, err := store.Open(context.Background(), db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sqlDB, _ := g.DB()
+	t.Cleanup(func() { sqlDB.Close() })
+	return g
+}
+
+// wantOneLineError checks the contract for errors: exit status code, one
+// line on stderr, nothing on stdout, no panic or stack trace.
+func wantOneLineError(t *testing.T, r result, code int, contains string) {
+	t.Helper()
+	if r.code != code {
+		t.Errorf("exit status %d, want %d\n%s", r.code, code, r)
+	}
+	if strings.Count(r.stderr, "\n") != 1 || !strings.HasSuffix(r.stderr, "\n") || !strings.HasPrefix(r.stderr, "app: ") {
+		t.Errorf("stderr is not one line starting with \"app: \": %q", r.stderr)
+	}
+	for _, bad := range []string{"panic", "goroutine ", ".go:"} {
+		if strings.Contains(r.stderr, bad) {
+			t.Errorf("stderr holds %q: %q", bad, r.stderr)
+		}
+	}
+	if !strings.Contains(r.stderr, contains) {
+		t.Errorf("stderr %q does not mention %q", r.stderr, contains)
+	}
+}
+
+func TestVersion(t *testing.T) {
+	for _, args := range [][]string{{"version"}, {"--version"}} {
+		r := app(t, nil, args...)
+		if r.code != 0 || !strings.Contains(r.stdout, cli.Version) || r.stderr != "" {
+			t.Errorf("app %v:\n%s", args, r)
+		}
+	}
+	// version needs no configuration at all.
+	if r := app(t, nil, "--config", filepath.Join(t.TempDir(), "missing.yaml"), "version"); r.code != 0 {
+		t.Errorf("version with a missing config file:\n%s", r)
+	}
+}
+
+// commandsIn returns the command names listed under "Available Commands:".
+func commandsIn(help string) []string {
+	_, list, ok := strings.Cut(help, "Available Commands:\n")
+	if !ok {
+		return nil
+	}
+	var names []string
+	for _, line := range strings.Split(list, "\n") {
+		if strings.TrimSpace(line) == "" {
+			break
+		}
+		names = append(names, strings.Fields(line)[0])
+	}
+	return names
+}
+
+// TestHelpOnEveryCommand runs --help (and -h) on every command the root and
+// db list, and checks the contract's commands are all there.
+func TestHelpOnEveryCommand(t *testing.T) {
+	missing := filepath.Join(t.TempDir(), "missing.yaml") // help needs no config
+	root := app(t, nil, "--config", missing, "--help")
+	if root.code != 0 || root.stderr != "" {
+		t.Fatalf("app --help:\n%s", root)
+	}
+	top := commandsIn(root.stdout)
+	for _, want := range []string{"create-db", "create-admin", "run", "db", "version"} {
+		if !slices.Contains(top, want) {
+			t.Errorf("app --help does not list %q: %v", want, top)
+		}
+	}
+	db := app(t, nil, "db", "--help")
+	sub := commandsIn(db.stdout)
+	for _, want := range []string{"upgrade", "downgrade", "status", "new"} {
+		if !slices.Contains(sub, want) {
+			t.Errorf("app db --help does not list %q: %v", want, sub)
+		}
+	}
+	paths := [][]string{{}}
+	for _, c := range top {
+		if c != "help" && c != "completion" {
+			paths = append(paths, []string{c})
+		}
+	}
+	for _, c := range sub {
+		if c != "help" {
+			paths = append(paths, []string{"db", c})
+		}
+	}
+	for _, path := range paths {
+		for _, flag := range []string{"--help", "-h"} {
+			args := append(append([]string{"--config", missing}, path...), flag)
+			r := app(t, nil, args...)
+			usage := strings.TrimSpace("app " + strings.Join(path, " "))
+			if r.code != 0 || r.stderr != "" || !strings.Contains(r.stdout, "Usage:\n  "+usage) {
+				t.Errorf("app %v:\n%s", args, r)
+			}
+		}
+	}
+	// With no command at all the help is shown, and nothing is done.
+	if r := app(t, nil, "--config", missing); r.code != 0 || !strings.Contains(r.stdout, "Usage:") {
+		t.Errorf("app with no command:\n%s", r)
+	}
+}
+
+func TestUsageErrors(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.MkdirAll(filepath.Join(dir, "migrations", "sqlite"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.MkdirAll(filepath.Join(dir, "migrations", "mysql"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	t.Chdir(dir)
+	for _, tt := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"frobnicate"}, "unknown command"},
+		{[]string{"--no-such-flag"}, "no-such-flag"},
+		{[]string{"create-db", "--force"}, "force"},
+		{[]string{"version", "extra"}, "extra"},
+		{[]string{"create-db", "extra"}, "extra"},
+		{[]string{"run", "--addr"}, "addr"},
+		{[]string{"db"}, "subcommand"},
+		{[]string{"db", "sideways"}, "sideways"},
+		{[]string{"db", "new"}, "NAME"},
+		{[]string{"db", "new", "a", "b"}, "NAME"},
+		{[]string{"db", "new", "Bad Name!"}, "bad name!"},
+	} {
+		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {
+			wantOneLineError(t, app(t, nil, tt.args...), cli.ExitUsage, tt.want)
+		})
+	}
+	if entries, _ := os.ReadDir(filepath.Join(dir, "migrations", "sqlite")); len(entries) != 0 {
+		t.Errorf("a refused db new wrote files: %v", entries)
+	}
+}
+
+// TestConfigErrors checks every command that needs the configuration: a bad
+// one is one line on stderr and exit status 2, with no password from the DSN.
+func TestConfigErrors(t *testing.T) {
+	const password = "Sup3rS3cretPw"
+	dir := t.TempDir()
+	write := func(name, body string) string {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, []byte(body), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	good := func(driver, dsn string) string {
+		return fmt.Sprintf("secret_key: %s\ndatabase:\n  driver: %s\n  dsn: %q\n", testSecret, driver, dsn)
+	}
+	type tc struct {
+		name   string
+		config string
+		env    map[string]string
+		want   string
+	}
+	cases := []tc{
+		{"missing file", filepath.Join(dir, "nope.yaml"), nil, "cannot read"},
+		{"bad YAML", write("bad.yaml", "database: [oops\n"), nil, "bad YAML"},
+		{"unknown key", write("typo.yaml", good("sqlite", "x.db")+"sever:\n  addr: x\n"), nil, "sever"},
+		{"unknown driver", write("pg.yaml", good("postgres", "x")), nil, "unknown database driver"},
+		{"unknown driver from env", write("ok.yaml", good("sqlite", filepath.Join(dir, "ok.db"))),
+			map[string]string{"APP_DATABASE_DRIVER": "oracle"}, "unknown database driver"},
+		{"empty secret outside dev", write("nokey.yaml", "database:\n  driver: sqlite\n  dsn: x.db\n"), nil, "secret_key is empty"},
+		{"short secret outside dev", write("short.yaml", "secret_key: tooshort\n"), nil, "shorter than 32"},
+		{"short secret from env", write("ok2.yaml", good("sqlite", filepath.Join(dir, "ok.db"))),
+			map[string]string{"APP_SECRET_KEY": "tooshort"}, "shorter than 32"},
+		{"unreachable sqlite", write("nodir.yaml", good("sqlite", filepath.Join(dir, "no", "such", "dir", "x.db"))), nil, "sqlite database"},
+		{"unreachable mysql", write("mysql.yaml", good("mysql", "music:"+password+"@tcp(127.0.0.1:1)/music")), nil, "mysql"},
+		{"malformed mysql dsn", write("mysqlbad.yaml", good("mysql", "music:"+password+"@tcp(127.0.0.1:1)music")), nil, "mysql"},
+		{"unreachable mysql from env", write("ok3.yaml", good("sqlite", filepath.Join(dir, "ok.db"))),
+			map[string]string{"APP_DATABASE_DRIVER": "mysql", "APP_DATABASE_DSN": "root:" + password + "@tcp(127.0.0.1:1)/x"}, "mysql"},
+	}
+	if mysqlUp() {
+		// A real server refusing the password: its error names the user,
+		// never the password.
+		cases = append(cases, tc{"mysql wrong password", write("denied.yaml", good("mysql", "root:"+password+"@tcp(127.0.0.1:3306)/mysql")), nil, "Access denied"})
+	}
+	commands := [][]string{
+		{"create-db"},
+		{"db", "upgrade"},
+		{"db", "downgrade"},
+		{"db", "status"},
+		{"create-admin", "--username", "u", "--firstname", "F", "--lastname", "L", "--email", "u@example.com", "--password", "pw"},
+		{"run", "--addr", "127.0.0.1:0"},
+	}
+	for _, c := range cases {
+		for _, cmd := range commands {
+			t.Run(c.name+"/"+strings.Join(cmd[:min(2, len(cmd))], " "), func(t *testing.T) {
+				r := app(t, c.env, append([]string{"--config", c.config}, cmd...)...)
+				wantOneLineError(t, r, cli.ExitUsage, c.want)
+				if strings.Contains(r.stderr, password) {
+					t.Errorf("stderr reveals the DSN password: %q", r.stderr)
+				}
+				if r.stdout != "" {
+					t.Errorf("stdout = %q, want nothing", r.stdout)
+				}
+			})
+		}
+	}
+}
+
+// mysqlUp reports whether the test MySQL server answers at its default
+// address, without skipping anything.
+func mysqlUp() bool {
+	if os.Getenv("APP_TEST_MYSQL_DSN") != "" {
+		return false // the wrong-password case assumes the default server
+	}
+	conn, err := net.DialTimeout("tcp", "127.0.0.1:3306", time.Second)
+	if err != nil {
+		return false
+	}
+	conn.Close()
+	return true
+}
+
+// TestConfigSources checks where the config file comes from: --config, then
+// APP_CONFIG, then ./config.yaml.
+func TestConfigSources(t *testing.T) {
+	db := apptest.NewDatabase(t, apptest.SQLite)
+	path := writeConfig(t, db)
+	missing := filepath.Join(t.TempDir(), "missing.yaml")
+
+	if r := app(t, map[string]string{"APP_CONFIG": path}, "create-db"); r.code != 0 {
+		t.Errorf("APP_CONFIG not used:\n%s", r)
+	}
+	r := app(t, map[string]string{"APP_CONFIG": path}, "--config", missing, "db", "status")
+	wantOneLineError(t, r, cli.ExitUsage, "missing.yaml")
+
+	dir := t.TempDir()
+	t.Chdir(dir)
+	wantOneLineError(t, app(t, nil, "db", "status"), cli.ExitUsage, "config.yaml")
+	body, _ := os.ReadFile(path)
+	if err := os.WriteFile(filepath.Join(dir, "config.yaml"), body, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if r := app(t, nil, "db", "status"); r.code != 0 || !strings.Contains(r.stdout, "applied") {
+		t.Errorf("./config.yaml not used:\n%s", r)
+	}
+	// Environment overrides reach the commands: the DSN from APP_DATABASE_DSN.
+	other := apptest.NewDatabase(t, apptest.SQLite)
+	r = app(t, map[string]string{"APP_DATABASE_DSN": other.DSN}, "db", "status")
+	if r.code != 0 || !strings.Contains(r.stdout, "pending") {
+		t.Errorf("APP_DATABASE_DSN not used (the other database is empty):\n%s", r)
+	}
+}
+
+var statusLine = regexp.MustCompile(`(?m)^(applied|pending)\s+(\d{5}) (\S+)$`)
+
+func statusOf(t *testing.T, path string) map[string]string {
+	t.Helper()
+	r := app(t, nil, "--config", path, "db", "status")
+	if r.code != 0 {
+		t.Fatalf("db status:\n%s", r)
+	}
+	states := map[string]string{}
+	for _, m := range statusLine.FindAllStringSubmatch(r.stdout, -1) {
+		states[m[2]] = m[1]
+	}
+	if len(states) == 0 {
+		t.Fatalf("db status lists nothing:\n%s", r)
+	}
+	return states
+}
+
+func TestCreateDBIdempotent(t *testing.T) {
+	apptest.ForEachBackend(t, func(t *testing.T, b apptest.Backend) {
+		dbCfg := apptest.NewDatabase(t, b)
+		path := writeConfig(t, dbCfg)
+		first := app(t, nil, "--config", path, "create-db")
+		if first.code != 0 || !regexp.MustCompile(`database at version [1-9]\d* \([1-9]\d* migration\(s\) applied\)`).MatchString(first.stdout) {
+			t.Fatalf("first create-db:\n%s", first)
+		}
+		db := openDB(t, dbCfg)
+		if err := db.Create(&catalog.Album{Name: "Kept"}).Error; err != nil {
+			t.Fatal(err)
+		}
+		for range 2 {
+			again := app(t, nil, "--config", path, "create-db")
+			if again.code != 0 || !strings.Contains(again.stdout, "(0 migration(s) applied)") {
+				t.Errorf("create-db again:\n%s", again)
+			}
+		}
+		var n int64
+		if err := db.Model(&catalog.Album{}).Where("name = ?", "Kept").Count(&n).Error; err != nil || n != 1 {
+			t.Errorf("create-db again lost data: %d albums, %v", n, err)
+		}
+		for v, state := range statusOf(t, path) {
+			if state != "applied" {
+				t.Errorf("migration %s is %s after create-db", v, state)
+			}
+		}
+	})
+}
+
+func TestDBUpgradeDowngradeStatus(t *testing.T) {
+	apptest.ForEachBackend(t, func(t *testing.T, b apptest.Backend) {
+		dbCfg := apptest.NewDatabase(t, b)
+		path := writeConfig(t, dbCfg)
+		before := statusOf(t, path)
+		for v, state := range before {
+			if state != "pending" {
+				t.Errorf("migration %s is %s on an empty database", v, state)
+			}
+		}
+		total := len(before)
+
+		if r := app(t, nil, "--config", path, "db", "upgrade"); r.code != 0 || !strings.Contains(r.stdout, fmt.Sprintf("(%d migration(s) applied)", total)) {
+			t.Fatalf("db upgrade:\n%s", r)
+		}
+		db := openDB(t, dbCfg)
+		if !db.Migrator().HasTable(&catalog.Song{}) {
+			t.Fatal("no songs table after db upgrade")
+		}
+		for v, state := range statusOf(t, path) {
+			if state != "applied" {
+				t.Errorf("migration %s is %s after upgrade", v, state)
+			}
+		}
+
+		for i := total; i > 0; i-- {
+			r := app(t, nil, "--config", path, "db", "downgrade")
+			if r.code != 0 || r.stdout != fmt.Sprintf("downgrade: rolled back version %d\n", i) {
+				t.Fatalf("db downgrade %d:\n%s", i, r)
+			}
+		}
+		if db.Migrator().HasTable(&catalog.Song{}) || db.Migrator().HasTable(&auth.User{}) {
+			t.Error("tables remain after every downgrade")
+		}
+		if r := app(t, nil, "--config", path, "db", "downgrade"); r.code != 0 || !strings.Contains(r.stdout, "nothing to roll back") {
+			t.Errorf("db downgrade on an empty schema:\n%s", r)
+		}
+		if r := app(t, nil, "--config", path, "db", "upgrade"); r.code != 0 || !strings.Contains(r.stdout, fmt.Sprintf("(%d migration(s) applied)", total)) {
+			t.Fatalf("db upgrade again:\n%s", r)
+		}
+		if !db.Migrator().HasTable(&catalog.Song{}) {
+			t.Error("no songs table after upgrading again")
+		}
+	})
+}
+
+func TestDBNew(t *testing.T) {
+	dir := t.TempDir()
+	for _, d := range []string{"sqlite", "mysql"} {
+		if err := os.MkdirAll(filepath.Join(dir, "migrations", d), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, "migrations", d, "00001_init.sql"), []byte("-- +goose Up\n-- +goose Down\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	t.Chdir(dir)
+	// db new needs no configuration or database.
+	r := app(t, nil, "--config", filepath.Join(dir, "missing.yaml"), "db", "new", "add_genre")
+	if r.code != 0 {
+		t.Fatalf("db new:\n%s", r)
+	}
+	for _, d := range []string{"sqlite", "mysql"} {
+		p := filepath.Join("migrations", d, "00002_add_genre.sql")
+		body, err := os.ReadFile(p)
+		if err != nil {
+			t.Errorf("db new did not write %s: %v", p, err)
+			continue
+		}
+		if !strings.Contains(string(body), "-- +goose Up") || !strings.Contains(string(body), "-- +goose Down") {
+			t.Errorf("%s lacks the goose sections:\n%s", p, body)
+		}
+		if !strings.Contains(r.stdout, "created "+p+"\n") {
+			t.Errorf("db new does not report %s:\n%s", p, r)
+		}
+	}
+	// Outside a source tree it is a usage error, and writes nothing.
+	t.Chdir(t.TempDir())
+	wantOneLineError(t, app(t, nil, "db", "new", "x"), cli.ExitUsage, "migrations")
+}
+
+var bcryptHash = regexp.MustCompile(`^\$2[aby]\$(1\d|[23]\d)\$`)
+
+type userRow struct {
+	auth.User
+	RoleName string
+}
+
+func usersIn(t *testing.T, db *gorm.DB) []userRow {
+	t.Helper()
+	var rows []userRow
+	if err := db.Table("users").Select("users.*, roles.name AS role_name").
+		Joins("LEFT JOIN roles ON roles.id = users.role_id").Order("users.id").Scan(&rows).Error; err != nil {
+		t.Fatal(err)
+	}
+	return rows
+}
+
+func adminFlags(username, email, password string) []string {
+	return []string{"create-admin", "--username", username, "--firstname", "Ada", "--lastname", "Lovelace",
+		"--email", email, "--password", password}
+}
+
+func TestCreateAdmin(t *testing.T) {
+	apptest.ForEachBackend(t, func(t *testing.T, b apptest.Backend) {
+		dbCfg := apptest.NewDatabase(t, b)
+		path := writeConfig(t, dbCfg)
+		if r := app(t, nil, "--config", path, "create-db"); r.code != 0 {
+			t.Fatalf("create-db:\n%s", r)
+		}
+		db := openDB(t, dbCfg)
+		// Exactly 72 bytes, bcrypt's limit: accepted, and all of it counts.
+		password := "Plain-Text-Pa55word!" + strings.Repeat("x", 72-20)
+
+		r := app(t, nil, append([]string{"--config", path}, adminFlags("  ada ", "ada@example.com", password)...)...)
+		if r.code != 0 || r.stdout != "Admin user \"ada\" created.\n" || r.stderr != "" {
+			t.Fatalf("create-admin:\n%s", r)
+		}
+		users := usersIn(t, db)
+		if len(users) != 1 {
+			t.Fatalf("%d users, want 1", len(users))
+		}
+		u := users[0]
+		if u.Username != "ada" || u.FirstName != "Ada" || u.LastName != "Lovelace" || u.Email != "ada@example.com" || !u.Active {
+			t.Errorf("stored user = %+v", u.User)
+		}
+		if u.RoleName != auth.AdminRole {
+			t.Errorf("role = %q, want %q", u.RoleName, auth.AdminRole)
+		}
+		if !bcryptHash.MatchString(u.PasswordHash) {
+			t.Errorf("password hash %q is not bcrypt with cost >= 10", u.PasswordHash)
+		}
+		if err := bcrypt.CompareHashAndPassword([]byte(u.PasswordHash), []byte(password)); err != nil {
+			t.Errorf("stored hash does not match the password: %v", err)
+		}
+		if bcrypt.CompareHashAndPassword([]byte(u.PasswordHash), []byte(password[:71])) == nil {
+			t.Error("the 72nd byte of the password does not count")
+		}
+		if strings.Contains(r.stdout+r.stderr, password) {
+			t.Error("create-admin printed the password")
+		}
+		if b.Driver == config.DriverSQLite {
+			// Nowhere in the database files, WAL included.
+			files, _ := filepath.Glob(dbCfg.DSN + "*")
+			if len(files) == 0 {
+				t.Fatal("no database files found")
+			}
+			for _, f := range files {
+				data, err := os.ReadFile(f)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if bytes.Contains(data, []byte(password)) {
+					t.Errorf("%s holds the plaintext password", filepath.Base(f))
+				}
+			}
+		} else {
+			var n int64
+			db.Table("users").Where("password_hash = ? OR email = ? OR first_name = ?", password, password, password).Count(&n)
+			if n != 0 {
+				t.Error("the plaintext password is stored")
+			}
+		}
+
+		// A taken username (after trimming): exit 1, nothing written.
+		r = app(t, nil, append([]string{"--config", path}, adminFlags(" ada", "other@example.com", "another-password")...)...)
+		wantOneLineError(t, r, cli.ExitFailure, "already exists")
+		if n := len(usersIn(t, db)); n != 1 {
+			t.Errorf("%d users after duplicates, want 1", n)
+		}
+
+		// Bad input: exit 2, nothing written, before any hashing.
+		for _, tt := range []struct {
+			name                      string
+			username, email, password string
+			want                      string
+		}{
+			{"malformed email", "bob", "not-an-email", "pw", "email"},
+			{"email with a display name", "bob", "Bob <bob@example.com>", "pw", "email"},
+			{"email with two ats", "bob", "bob@@example.com", "pw", "email"},
+			{"empty email", "bob", "", "pw", "email"},
+			{"empty password", "bob", "bob@example.com", "", "password is empty"},
+			{"password over 72 bytes", "bob", "bob@example.com", strings.Repeat("p", 73), "72 bytes"},
+			{"password over 72 bytes in multi-byte characters", "bob", "bob@example.com", strings.Repeat("é", 37), "72 bytes"},
+			{"blank username", "   ", "bob@example.com", "pw", "username"},
+			{"username over 64 characters", strings.Repeat("u", 65), "bob@example.com", "pw", "username"},
+		} {
+			t.Run(tt.name, func(t *testing.T) {
+				r := app(t, nil, append([]string{"--config", path}, adminFlags(tt.username, tt.email, tt.password)...)...)
+				wantOneLineError(t, r, cli.ExitUsage, tt.want)
+			})
+		}
+		if n := len(usersIn(t, db)); n != 1 {
+			t.Errorf("%d users after refused input, want 1", n)
+		}
+	})
+}
+
+func TestCreateAdminPrompts(t *testing.T) {
+	dbCfg := apptest.NewDatabase(t, apptest.SQLite)
+	path := writeConfig(t, dbCfg)
+	if r := app(t, nil, "--config", path, "create-db"); r.code != 0 {
+		t.Fatalf("create-db:\n%s", r)
+	}
+	db := openDB(t, dbCfg)
+	base := []string{"--config", path, "create-admin"}
+
+	t.Run("no terminal: missing values are an error", func(t *testing.T) {
+		for _, args := range [][]string{
+			{"--username", "u", "--firstname", "F", "--lastname", "L", "--email", "u@example.com"},
+			{"--password", "pw"},
+			{},
+		} {
+			r, reads := invocation{args: append(base, args...), stdin: "u\nF\nL\nu@example.com\n"}.run(t)
+			wantOneLineError(t, r, cli.ExitUsage, "no terminal")
+			if reads != 0 {
+				t.Errorf("ReadPassword called %d times without a terminal", reads)
+			}
+			if !args2Missing(r.stderr, args) {
+				t.Errorf("stderr does not name every missing flag: %q", r.stderr)
+			}
+		}
+	})
+
+	t.Run("terminal: every missing value asked, the password hidden and twice", func(t *testing.T) {
+		const pw = "prompted-Secret-99"
+		r, reads := invocation{
+			args: append(base, "--lastname", "Ed"), terminal: true, passwords: []string{pw, pw},
+			stdin: "  asked \nAsk\nasked@example.com\n",
+		}.run(t)
+		if r.code != 0 {
+			t.Fatalf("create-admin with values prompted:\n%s", r)
+		}
+		if reads != 2 {
+			t.Errorf("ReadPassword called %d times, want 2 (password and confirmation)", reads)
+		}
+		for _, prompt := range []string{"Username: ", "First name: ", "Email: ", "Password: ", "Repeat"} {
+			if !strings.Contains(r.stdout, prompt) {
+				t.Errorf("no %q prompt in %q", prompt, r.stdout)
+			}
+		}
+		if strings.Contains(r.stdout, "Last name: ") {
+			t.Errorf("asked for --lastname, which was given: %q", r.stdout)
+		}
+		if strings.Contains(r.stdout+r.stderr, pw) {
+			t.Error("the password was echoed")
+		}
+		var u auth.User
+		if err := db.Where("username = ?", "asked").First(&u).Error; err != nil {
+			t.Fatalf("prompted user not stored: %v", err)
+		}
+		if u.FirstName != "Ask" || u.LastName != "Ed" || u.Email != "asked@example.com" {
+			t.Errorf("prompted user = %+v", u)
+		}
+		if bcrypt.CompareHashAndPassword([]byte(u.PasswordHash), []byte(pw)) != nil {
+			t.Error("the stored hash is not of the prompted password")
+		}
+	})
+
+	t.Run("terminal: refusals", func(t *testing.T) {
+		flags := []string{"--username", "nope", "--firstname", "N", "--lastname", "O", "--email", "nope@example.com"}
+		for _, tt := range []struct {
+			name      string
+			passwords []string
+			want      string
+		}{
+			{"confirmation differs", []string{"one-password", "another-password"}, "differ"},
+			{"both empty", []string{"", ""}, "password is empty"},
+			{"too long", []string{strings.Repeat("z", 73), strings.Repeat("z", 73)}, "72 bytes"},
+			{"terminal closed", nil, "reading password"},
+		} {
+			t.Run(tt.name, func(t *testing.T) {
+				r, _ := invocation{args: append(base, flags...), terminal: true, passwords: tt.passwords}.run(t)
+				if r.code != cli.ExitUsage || !strings.Contains(r.stderr, tt.want) {
+					t.Errorf("want exit 2 mentioning %q:\n%s", tt.want, r)
+				}
+			})
+		}
+		var n int64
+		db.Model(&auth.User{}).Where("username = ?", "nope").Count(&n)
+		if n != 0 {
+			t.Error("a refused prompt created the user")
+		}
+	})
+}
+
+// args2Missing reports whether msg names every create-admin flag absent from
+// args.
+func args2Missing(msg string, args []string) bool {
+	for _, f := range []string{"--username", "--firstname", "--lastname", "--email", "--password"} {
+		if !slices.Contains(args, f) && !strings.Contains(msg, f) {
+			return false
+		}
+	}
+	return true
+}
+
+// startRun runs `app run` in the background over a migrated database and
+// returns the address it serves on, a function that stops it (cancelling
+// its context, as a signal does) and the exit status.
+type running struct {
+	addr   string
+	cancel context.CancelFunc
+	done   chan int
+	stdout *apptest.SyncBuffer
+	stderr *apptest.SyncBuffer
+}
+
+var servingAddr = regexp.MustCompile(`msg=serving addr=(\S+)`)
+
+func startRun(t *testing.T, env map[string]string, args ...string) *running {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	r := &running{cancel: cancel, done: make(chan int, 1), stdout: &apptest.SyncBuffer{}, stderr: &apptest.SyncBuffer{}}
+	go func() {
+		r.done <- cli.Main(ctx, args, cli.Env{
+			Stdin: strings.NewReader(""), Stdout: r.stdout, Stderr: r.stderr,
+			LookupEnv:    func(k string) (string, bool) { v, ok := env[k]; return v, ok },
+			IsTerminal:   func() bool { return false },
+			ReadPassword: func() (string, error) { return "", io.EOF },
+		})
+	}()
+	t.Cleanup(func() {
+		cancel()
+		select {
+		case <-r.done:
+		case <-time.After(20 * time.Second):
+			t.Error("app run did not stop")
+		}
+	})
+	deadline := time.After(20 * time.Second)
+	for {
+		if m := servingAddr.FindStringSubmatch(r.stderr.String()); m != nil {
+			r.addr = m[1]
+			return r
+		}
+		select {
+		case code := <-r.done:
+			r.done <- code
+			t.Fatalf("app run exited with %d before serving\nstdout: %s\nstderr: %s", code, r.stdout, r.stderr)
+		case <-deadline:
+			t.Fatalf("app run is not serving after 20 s\nstderr: %s", r.stderr)
+		case <-time.After(10 * time.Millisecond):
+		}
+	}
+}
+
+func (r *running) wait(t *testing.T) int {
+	t.Helper()
+	select {
+	case code := <-r.done:
+		r.done <- code // for the cleanup
+		return code
+	case <-time.After(20 * time.Second):
+		t.Fatal("app run did not stop within 20 s")
+		return -1
+	}
+}
+
+func TestRun(t *testing.T) {
+	apptest.ForEachBackend(t, func(t *testing.T, b apptest.Backend) {
+		dbCfg := apptest.NewDatabase(t, b)
+		path := writeConfig(t, dbCfg)
+
+		// Before create-db: a clear usage error, not a server over no tables.
+		r := app(t, nil, "--config", path, "run", "--addr", "127.0.0.1:0")
+		wantOneLineError(t, r, cli.ExitUsage, "create-db")
+
+		if r := app(t, nil, "--config", path, "create-db"); r.code != 0 {
+			t.Fatalf("create-db:\n%s", r)
+		}
+
+		// A port in use: exit 1, after no other output.
+		busy, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer busy.Close()
+		r = app(t, nil, "--config", path, "run", "--addr", busy.Addr().String())
+		wantOneLineError(t, r, cli.ExitFailure, busy.Addr().String())
+
+		// --addr wins over the configuration (here APP_SERVER_ADDR, busy).
+		run := startRun(t, map[string]string{"APP_SERVER_ADDR": busy.Addr().String()}, "--config", path, "run", "--addr", "127.0.0.1:0")
+		if run.addr == busy.Addr().String() {
+			t.Fatalf("serving on the configured address, not --addr")
+		}
+		resp, err := http.Get("http://" + run.addr + "/healthz")
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK || strings.TrimSpace(string(body)) != "ok" {
+			t.Errorf("/healthz = %d %q", resp.StatusCode, body)
+		}
+		resp, err = (&http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}).Get("http://" + run.addr + "/")
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusFound || !strings.HasPrefix(resp.Header.Get("Location"), "/login/") {
+			t.Errorf("GET / anonymous = %d %q, want 302 to the login", resp.StatusCode, resp.Header.Get("Location"))
+		}
+
+		run.cancel()
+		if code := run.wait(t); code != cli.ExitOK {
+			t.Errorf("run exited %d after the stop, want 0\nstderr: %s", code, run.stderr)
+		}
+		if !run.stderr.Contains("msg=stopped") {
+			t.Errorf("no stop logged:\n%s", run.stderr)
+		}
+		if conn, err := net.DialTimeout("tcp", run.addr, time.Second); err == nil {
+			conn.Close()
+			t.Error("still accepting connections after the stop")
+		}
+	})
+}
+
+func TestRunInitAdmin(t *testing.T) {
+	dbCfg := apptest.NewDatabase(t, apptest.SQLite)
+	path := writeConfig(t, dbCfg)
+	if r := app(t, nil, "--config", path, "create-db"); r.code != 0 {
+		t.Fatalf("create-db:\n%s", r)
+	}
+	run := startRun(t, nil, "--config", path, "run", "--init-admin", "--addr", "127.0.0.1:0")
+	m := regexp.MustCompile(`created the user "admin" with the password (\S+)`).FindStringSubmatch(run.stdout.String())
+	if m == nil {
+		t.Fatalf("no first-run password printed:\n%s", run.stdout)
+	}
+	if strings.Contains(run.stderr.String(), m[1]) {
+		t.Error("the first-run password is in the log")
+	}
+	run.cancel()
+	if code := run.wait(t); code != 0 {
+		t.Fatalf("exit %d", code)
+	}
+	db := openDB(t, dbCfg)
+	var u auth.User
+	if err := db.Where("username = ?", "admin").First(&u).Error; err != nil {
+		t.Fatal(err)
+	}
+	if bcrypt.CompareHashAndPassword([]byte(u.PasswordHash), []byte(m[1])) != nil {
+		t.Error("the printed password does not log in")
+	}
+	// Once a user exists, nothing more is created or printed.
+	again := startRun(t, nil, "--config", path, "run", "--init-admin", "--addr", "127.0.0.1:0")
+	again.cancel()
+	if code := again.wait(t); code != 0 || strings.Contains(again.stdout.String(), "password") {
+		t.Errorf("second --init-admin: exit %d, stdout %q", code, again.stdout)
+	}
+	var n int64
+	db.Model(&auth.User{}).Count(&n)
+	if n != 1 {
+		t.Errorf("%d users after a second --init-admin, want 1", n)
+	}
+}

@@ -1,0 +1,602 @@
+package server_test
+
+// Sections A (authentication) and B (sessions) of shared/SECURITY-TESTS.md.
+
+import (
+	"context"
+	"net/http"
+	"net/url"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"golang.org/x/crypto/bcrypt"
+
+	"musicadmin/internal/apptest"
+	"musicadmin/internal/auth"
+	"musicadmin/internal/config"
+)
+
+// secMaskLogin hides what legitimately differs between two failed-login pages:
+// the CSRF token and the username shown back in the form.
+func secMaskLogin(body, token, username string) string {
+	body = strings.ReplaceAll(body, token, "TOKEN")
+	return strings.ReplaceAll(body, `value="`+username+`"`, `value="USER"`)
+}
+
+// Test 1: an unknown user and a wrong password get the same answer.
+func TestSecLoginSameAnswer(t *testing.T) {
+	apptest.ForEachBackend(t, func(t *testing.T, b apptest.Backend) {
+		a := newSecApp(t, b)
+		attempt := func(username string) (*apptest.Response, string, *secClient) {
+			c := a.anon()
+			token := c.CSRF("/login/")
+			r := c.Post("/login/", url.Values{"username": {username}, "password": {"wrong"}, "csrf_token": {token}})
+			return r, token, c
+		}
+		unknown, tok1, c1 := attempt("nosuch-user-4711")
+		known, tok2, c2 := attempt(apptest.AdminUser)
+		for _, r := range []*apptest.Response{unknown, known} {
+			if r.Status != http.StatusOK || r.Location() != "" || r.Text(".alert") != auth.MsgInvalidLogin {
+				t.Errorf("failed login: %d %q alert %q", r.Status, r.Location(), r.Text(".alert"))
+			}
+		}
+		if m1, m2 := secMaskLogin(unknown.Body, tok1, "nosuch-user-4711"), secMaskLogin(known.Body, tok2, apptest.AdminUser); m1 != m2 {
+			t.Errorf("the two failures differ:\n%s\n----\n%s", m1, m2)
+		}
+		if got1, got2 := len(unknown.Header.Values("Set-Cookie")), len(known.Header.Values("Set-Cookie")); got1 != got2 {
+			t.Errorf("Set-Cookie count differs: unknown user %d, wrong password %d", got1, got2)
+		}
+		if c1.loggedIn() || c2.loggedIn() {
+			t.Error("a failed login produced a session")
+		}
+	})
+}
+
+// Test 2: an unknown user costs a bcrypt comparison like a wrong password.
+// Strict timing is flaky; the check is relative: with a cost where bcrypt
+// dominates, an unknown user must take at least half the time of a known
+// one. Without the dummy comparison it takes a small fraction of it.
+func TestSecLoginTiming(t *testing.T) {
+	apptest.ForEachBackend(t, func(t *testing.T, b apptest.Backend) {
+		a := newSecApp(t, b)
+		const cost = 8
+		sib := a.sibling(nil, cost)
+		if _, err := sib.Web.Users.Create(context.Background(), auth.NewUser{Username: "timed", FirstName: "T",
+			LastName: "T", Email: "t@example.com", Password: "timed-password"}); err != nil {
+			t.Fatal(err)
+		}
+		c := secWrap(t, sib, sib.Client())
+		token := c.CSRF("/login/")
+		timeLogin := func(username string) time.Duration {
+			start := time.Now()
+			r := c.Post("/login/", url.Values{"username": {username}, "password": {"wrong"}, "csrf_token": {token}})
+			d := time.Since(start)
+			if r.Status != http.StatusOK {
+				t.Fatalf("login as %q: %d", username, r.Status)
+			}
+			return d
+		}
+		var unknown, known []time.Duration
+		for range 7 {
+			unknown = append(unknown, timeLogin("nosuch-timed"))
+			known = append(known, timeLogin("timed"))
+		}
+		slices.Sort(unknown)
+		slices.Sort(known)
+		mu, mk := unknown[len(unknown)/2], known[len(known)/2]
+		t.Logf("median failed login: unknown user %v, wrong password %v", mu, mk)
+		if mu*2 < mk {
+			t.Errorf("an unknown user fails in %v, a wrong password in %v: no dummy bcrypt comparison", mu, mk)
+		}
+	})
+}
+
+// Test 4: the login page is not cached, masks the password and never echoes it.
+func TestSecLoginPageHygiene(t *testing.T) {
+	apptest.ForEachBackend(t, func(t *testing.T, b apptest.Backend) {
+		a := newSecApp(t, b)
+		c := a.anon()
+		r := c.Get("/login/")
+		if cc := r.Header.Get("Cache-Control"); !strings.Contains(cc, "no-store") {
+			t.Errorf("login page Cache-Control = %q", cc)
+		}
+		pw := r.Doc.Find(`input[name=password]`)
+		if typ, _ := pw.Attr("type"); pw.Length() != 1 || typ != "password" {
+			t.Errorf("password input: %d found, type %q", pw.Length(), typ)
+		}
+		if _, blocked := pw.Attr("onpaste"); blocked {
+			t.Error("paste is blocked on the password field")
+		}
+		r = c.Submit("/login/", url.Values{"username": {`<b>"ada"</b>`}, "password": {"Secret-123"}})
+		if r.Status != http.StatusOK || strings.Contains(r.Body, "Secret-123") {
+			t.Errorf("failed login: %d, password echoed: %v", r.Status, strings.Contains(r.Body, "Secret-123"))
+		}
+		if v, _ := r.Doc.Find(`input[name=username]`).Attr("value"); v != `<b>"ada"</b>` {
+			t.Errorf("username kept as %q", v)
+		}
+		if strings.Contains(r.Body, `<b>"ada"</b>`) {
+			t.Error("username shown back unescaped")
+		}
+		if cc := r.Header.Get("Cache-Control"); !strings.Contains(cc, "no-store") {
+			t.Errorf("failed-login page Cache-Control = %q", cc)
+		}
+	})
+}
+
+// Test 5: missing, empty and malformed credentials fail cleanly and fast.
+func TestSecLoginMalformed(t *testing.T) {
+	apptest.ForEachBackend(t, func(t *testing.T, b apptest.Backend) {
+		a := newSecApp(t, b)
+		cases := []struct {
+			name string
+			body func(token string) string
+			ct   string
+		}{
+			{"only token", func(tk string) string { return "csrf_token=" + tk }, ""},
+			{"empty", func(tk string) string { return "username=&password=&csrf_token=" + tk }, ""},
+			{"no password", func(tk string) string { return "username=admin&csrf_token=" + tk }, ""},
+			{"array username", func(tk string) string { return "username%5B%5D=admin&password=x&csrf_token=" + tk }, ""},
+			{"NUL in username", func(tk string) string {
+				return "username=admin%00&password=" + url.QueryEscape(apptest.AdminPassword) + "&csrf_token=" + tk
+			}, ""},
+			{"10000-char username", func(tk string) string {
+				return "username=" + strings.Repeat("u", 10000) + "&password=x&csrf_token=" + tk
+			}, ""},
+			{"JSON body", func(tk string) string {
+				return `{"username":"admin","password":"` + apptest.AdminPassword + `","csrf_token":"` + tk + `"}`
+			}, "application/json"},
+		}
+		for _, tc := range cases {
+			t.Run(tc.name, func(t *testing.T) {
+				c := a.anon()
+				token := c.CSRF("/login/")
+				ct := tc.ct
+				if ct == "" {
+					ct = "application/x-www-form-urlencoded"
+				}
+				start := time.Now()
+				r := c.request(http.MethodPost, "/login/", strings.NewReader(tc.body(token)),
+					"Content-Type", ct, "Origin", a.URL, "Sec-Fetch-Site", "same-origin")
+				if d := time.Since(start); d > time.Second {
+					t.Errorf("answer took %v", d)
+				}
+				switch r.Status {
+				case http.StatusOK, http.StatusBadRequest, http.StatusUnprocessableEntity:
+				default:
+					t.Errorf("status %d, want 200, 400 or 422", r.Status)
+				}
+				if r.Text(".alert") != auth.MsgInvalidLogin {
+					t.Errorf("alert = %q, want the generic message", r.Text(".alert"))
+				}
+				if c.loggedIn() {
+					t.Error("logged in")
+				}
+			})
+		}
+	})
+}
+
+// Test 6: huge passwords fail fast, and bcrypt's 72-byte truncation is not
+// a way in.
+func TestSecLoginLongPasswords(t *testing.T) {
+	apptest.ForEachBackend(t, func(t *testing.T, b apptest.Backend) {
+		a := newSecApp(t, b)
+		t.Run("1 MiB password", func(t *testing.T) {
+			c := a.anon()
+			token := c.CSRF("/login/")
+			start := time.Now()
+			r := c.postRaw("/login/", "username=admin&password="+strings.Repeat("a", 1<<20)+"&csrf_token="+token)
+			if d := time.Since(start); d > time.Second {
+				t.Errorf("answer took %v", d)
+			}
+			if r.Status != http.StatusRequestEntityTooLarge && !(r.Status == http.StatusOK && r.Text(".alert") == auth.MsgInvalidLogin) {
+				t.Errorf("status %d alert %q, want 413 or the generic failure", r.Status, r.Text(".alert"))
+			}
+			if c.loggedIn() {
+				t.Error("logged in")
+			}
+		})
+		t.Run("72 bytes plus extra", func(t *testing.T) {
+			p := strings.Repeat("p", 70) + "é" // exactly 72 bytes
+			if _, err := a.Web.Users.Create(context.Background(), auth.NewUser{Username: "trunc", FirstName: "T",
+				LastName: "T", Email: "trunc@example.com", Password: p}); err != nil {
+				t.Fatal(err)
+			}
+			c := a.anon()
+			r := c.Submit("/login/", url.Values{"username": {"trunc"}, "password": {p + "EXTRA"}})
+			if r.Status != http.StatusOK || c.loggedIn() {
+				t.Errorf("password + EXTRA: status %d, logged in %v: bcrypt truncation let it in", r.Status, c.loggedIn())
+			}
+			c.Login("trunc", p) // the real password still works
+		})
+		t.Run("73-byte password refused", func(t *testing.T) {
+			before := a.Count("users")
+			_, err := a.Web.Users.Create(context.Background(), auth.NewUser{Username: "long", FirstName: "L",
+				LastName: "L", Email: "long@example.com", Password: strings.Repeat("p", 73)})
+			if err == nil || a.Count("users") != before {
+				t.Errorf("73-byte password: err %v, users %d -> %d", err, before, a.Count("users"))
+			}
+		})
+	})
+}
+
+// Test 8: next never sends the user to another site.
+func TestSecLoginOpenRedirect(t *testing.T) {
+	apptest.ForEachBackend(t, func(t *testing.T, b apptest.Backend) {
+		a := newSecApp(t, b)
+		port := a.Server.Listener.Addr().String()
+		bad := []string{
+			"https://evil.example/x", "//evil.example/x", "///evil.example",
+			`/\evil.example`, `\\evil.example`, "/%5Cevil.example", `/%5cevil.example`,
+			"http:evil.example", "http:///evil.example", "https:evil.example",
+			"javascript:alert(1)", "\njavascript:alert(1)", "java\nscript:alert(1)",
+			"%0Ajavascript:alert(1)", "\x01//evil.example", "\x08//evil.example", "%01//evil.example",
+			"/\t/evil.example", " //evil.example",
+			"http://" + port + "@evil.example/", "ftp://evil.example", "file:///etc/passwd", "http:999999999",
+			"data:text/html,<script>alert(1)</script>", "/login/?next=//evil.example",
+		}
+		for _, next := range bad {
+			t.Run(url.PathEscape(next), func(t *testing.T) {
+				path := "/login/?next=" + url.QueryEscape(next)
+				// As the form posts it (the hidden field), and with next only
+				// in the query string.
+				for _, inBody := range []bool{true, false} {
+					c := a.anon()
+					vals := url.Values{"username": {apptest.AdminUser}, "password": {apptest.AdminPassword}}
+					if inBody {
+						vals.Set("next", next)
+					}
+					r := c.Submit(path, vals)
+					if r.Status != http.StatusFound || r.Location() != "/" {
+						t.Errorf("next in body %v: %d Location %q, want 302 to /", inBody, r.Status, r.Location())
+					}
+				}
+				// The login form itself carries a safe next.
+				if v, _ := a.anon().Get(path).Doc.Find(`input[name=next]`).Attr("value"); v != "/" {
+					t.Errorf("hidden next = %q, want /", v)
+				}
+			})
+		}
+		t.Run("control: local path honoured", func(t *testing.T) {
+			c := a.anon()
+			r := c.Submit("/login/?next="+url.QueryEscape("/songsview/list/?page=2"),
+				url.Values{"username": {apptest.AdminUser}, "password": {apptest.AdminPassword}})
+			if r.Status != http.StatusFound || r.Location() != "/songsview/list/?page=2" {
+				t.Errorf("%d Location %q", r.Status, r.Location())
+			}
+		})
+	})
+}
+
+// Test 9: a spoofed Host, a logged-in visit of /login/, and next kept after
+// a failure.
+func TestSecLoginNextEdgeCases(t *testing.T) {
+	apptest.ForEachBackend(t, func(t *testing.T, b apptest.Backend) {
+		a := newSecApp(t, b)
+		t.Run("spoofed Host", func(t *testing.T) {
+			c := a.anon()
+			token := c.CSRF("/login/")
+			req := c.postForm("/login/?next="+url.QueryEscape("https://evil.example/"), url.Values{
+				"username": {apptest.AdminUser}, "password": {apptest.AdminPassword}, "csrf_token": {token}})
+			req.Host = "evil.example"
+			for _, ck := range c.cookies() { // the jar files cookies by req.Host
+				req.AddCookie(ck)
+			}
+			r := c.Do(req)
+			if r.Status != http.StatusFound || r.Location() != "/" {
+				t.Errorf("%d Location %q, want 302 to /\n%s", r.Status, r.Location(), r.Body)
+			}
+		})
+		t.Run("already logged in", func(t *testing.T) {
+			c := a.admin()
+			r := c.Get("/login/?next=" + url.QueryEscape("//evil.example"))
+			if r.Status != http.StatusFound || r.Location() != "/" {
+				t.Errorf("%d Location %q, want 302 to /", r.Status, r.Location())
+			}
+			r = c.Get("/login/?next=" + url.QueryEscape("/albumview/list/"))
+			if r.Status != http.StatusFound || r.Location() != "/albumview/list/" {
+				t.Errorf("local next: %d Location %q", r.Status, r.Location())
+			}
+		})
+		t.Run("next kept after a failure", func(t *testing.T) {
+			c := a.anon()
+			r := c.Submit("/login/?next="+url.QueryEscape("/albumview/list/"),
+				url.Values{"username": {apptest.AdminUser}, "password": {"wrong"}})
+			if r.Status != http.StatusOK {
+				t.Fatalf("failed login: %d", r.Status)
+			}
+			form := r.Doc.Find("main form")
+			action, _ := form.Attr("action")
+			vals := url.Values{"username": {apptest.AdminUser}, "password": {apptest.AdminPassword}}
+			for _, name := range []string{"csrf_token", "next"} {
+				v, _ := form.Find(`input[name=` + name + `]`).Attr("value")
+				vals.Set(name, v)
+			}
+			r = c.Post(action, vals)
+			if r.Status != http.StatusFound || r.Location() != "/albumview/list/" {
+				t.Errorf("%d Location %q, want 302 to /albumview/list/", r.Status, r.Location())
+			}
+		})
+	})
+}
+
+// secSessionCookie returns the session cookie a response sets.
+func secSessionCookie(t testing.TB, h http.Header, name string) *http.Cookie {
+	t.Helper()
+	for _, line := range h.Values("Set-Cookie") {
+		c, err := http.ParseSetCookie(line)
+		if err != nil {
+			t.Fatalf("bad Set-Cookie %q: %v", line, err)
+		}
+		if c.Name == name {
+			return c
+		}
+	}
+	return nil
+}
+
+// Test 10: cookie attributes and the server-side lifetime.
+func TestSecCookieAttributes(t *testing.T) {
+	apptest.ForEachBackend(t, func(t *testing.T, b apptest.Backend) {
+		a := newSecApp(t, b)
+		check := func(t *testing.T, app *apptest.App, name string, secure bool) {
+			c := secWrap(t, app, app.Client())
+			r := c.Submit("/login/", url.Values{"username": {apptest.AdminUser}, "password": {apptest.AdminPassword}})
+			if r.Status != http.StatusFound {
+				t.Fatalf("login: %d", r.Status)
+			}
+			if lines := r.Header.Values("Set-Cookie"); len(lines) == 0 {
+				t.Fatal("login sets no cookie")
+			}
+			for _, line := range r.Header.Values("Set-Cookie") {
+				ck, err := http.ParseSetCookie(line)
+				if err != nil {
+					t.Fatalf("bad Set-Cookie %q: %v", line, err)
+				}
+				if ck.Name != name {
+					t.Errorf("unexpected cookie %q", ck.Name)
+				}
+				if !ck.HttpOnly || (ck.SameSite != http.SameSiteLaxMode && ck.SameSite != http.SameSiteStrictMode) ||
+					ck.Path != "/" || ck.Domain != "" || ck.Secure != secure {
+					t.Errorf("cookie %q: %q", ck.Name, line)
+				}
+				if ck.MaxAge <= 0 || ck.MaxAge > int((12*time.Hour).Seconds()) {
+					t.Errorf("cookie %q lives %d s, want 1 s to 12 h", ck.Name, ck.MaxAge)
+				}
+			}
+		}
+		t.Run("plain http", func(t *testing.T) { check(t, a.App, "session", false) })
+		t.Run("secure_cookies on", func(t *testing.T) {
+			sib := a.sibling(func(c *config.Config) { c.Server.SecureCookies = true }, 0)
+			// The Go cookie jar keeps Secure cookies off plain http, so only
+			// the Set-Cookie header is inspected.
+			check(t, sib, "__Host-session", true)
+		})
+		t.Run("expired session row", func(t *testing.T) {
+			c := a.admin()
+			if err := a.DB.Exec("UPDATE user_sessions SET expires_at = ?", time.Now().Add(-time.Second).Unix()).Error; err != nil {
+				t.Fatal(err)
+			}
+			r := c.Get("/albumview/list/")
+			if r.Status != http.StatusFound || !strings.HasPrefix(r.Location(), "/login/") {
+				t.Errorf("expired session: %d %q, want 302 to /login/", r.Status, r.Location())
+			}
+		})
+	})
+}
+
+// Test 11: the session id changes at login; a pre-login cookie or token is
+// worth nothing afterwards.
+func TestSecSessionFixation(t *testing.T) {
+	apptest.ForEachBackend(t, func(t *testing.T, b apptest.Backend) {
+		a := newSecApp(t, b)
+		attacker := a.anon()
+		preToken := attacker.CSRF("/login/")
+		c0 := attacker.cookies()
+		if len(c0) == 0 {
+			t.Fatal("GET /login/ set no cookie")
+		}
+		victim := a.withCookies(c0)
+		r := victim.Submit("/login/", url.Values{"username": {apptest.AdminUser}, "password": {apptest.AdminPassword}})
+		if r.Status != http.StatusFound {
+			t.Fatalf("login: %d", r.Status)
+		}
+		set := secSessionCookie(t, r.Header, "session")
+		if set == nil || set.Value == c0[0].Value {
+			t.Fatalf("login kept the pre-login session value")
+		}
+		if attacker.loggedIn() {
+			t.Error("the attacker's pre-login cookie is logged in")
+		}
+		if !victim.loggedIn() {
+			t.Error("the victim is not logged in")
+		}
+		before := a.secSnapshot()
+		r = victim.Post("/albumview/add", url.Values{"name": {"fixated"}, "csrf_token": {preToken}})
+		if r.Status != http.StatusForbidden || !before.sameData(a.secSnapshot()) {
+			t.Errorf("pre-login token after login: %d, want 403 and no write", r.Status)
+		}
+	})
+}
+
+// Test 12: logout ends the session for good, whatever copy of the cookie
+// is replayed.
+func TestSecLogout(t *testing.T) {
+	apptest.ForEachBackend(t, func(t *testing.T, b apptest.Backend) {
+		a := newSecApp(t, b)
+		for _, method := range []string{http.MethodGet, http.MethodPost} {
+			t.Run(method, func(t *testing.T) {
+				c := a.admin()
+				token := c.CSRF("/albumview/add")
+				saved := c.cookies()
+				var r *apptest.Response
+				if method == http.MethodGet {
+					r = c.Get("/logout/?next=" + url.QueryEscape("https://evil.example"))
+				} else {
+					r = c.Post("/logout/?next="+url.QueryEscape("https://evil.example"), url.Values{"csrf_token": {token}})
+				}
+				if r.Status != http.StatusFound || r.Location() != "/login/" {
+					t.Errorf("logout: %d %q, want 302 to /login/", r.Status, r.Location())
+				}
+				if c.loggedIn() {
+					t.Error("still logged in after logout")
+				}
+				replay := a.withCookies(saved)
+				r = replay.Get("/albumview/list/")
+				if r.Status != http.StatusFound || !strings.HasPrefix(r.Location(), "/login/") {
+					t.Errorf("replayed cookie: %d %q, want 302 to /login/", r.Status, r.Location())
+				}
+				before := a.secSnapshot()
+				r = a.withCookies(saved).Post("/albumview/add", url.Values{"name": {"after-logout"}, "csrf_token": {token}})
+				if (r.Status != http.StatusFound && r.Status != http.StatusForbidden) || !before.sameData(a.secSnapshot()) {
+					t.Errorf("replayed POST: %d, want 302 or 403 and no write", r.Status)
+				}
+			})
+		}
+		t.Run("cross-site GET keeps the session", func(t *testing.T) {
+			c := a.admin()
+			r := c.request(http.MethodGet, "/logout/", nil, "Sec-Fetch-Site", "cross-site", "Sec-Fetch-Dest", "image")
+			if r.Status >= 400 {
+				t.Errorf("cross-site logout: %d", r.Status)
+			}
+			if !c.loggedIn() {
+				t.Error("a cross-site GET /logout/ ended the session")
+			}
+		})
+	})
+}
+
+// Test 13: a password change, a deactivated or a deleted user ends the
+// user's sessions at once.
+func TestSecSessionUserChanges(t *testing.T) {
+	apptest.ForEachBackend(t, func(t *testing.T, b apptest.Backend) {
+		a := newSecApp(t, b)
+		newUser := func(name string) *secClient {
+			if _, err := a.Web.Users.Create(context.Background(), auth.NewUser{Username: name, FirstName: "U",
+				LastName: "U", Email: name + "@example.com", Password: "password-" + name}); err != nil {
+				t.Fatal(err)
+			}
+			c := a.login(name, "password-"+name)
+			if !c.loggedIn() {
+				t.Fatalf("%s is not logged in", name)
+			}
+			return c
+		}
+		cases := []struct {
+			name   string
+			change func(user string) error
+		}{
+			{"password changed", func(user string) error {
+				hash, err := bcrypt.GenerateFromPassword([]byte("a-new-password"), bcrypt.MinCost)
+				if err != nil {
+					return err
+				}
+				return a.DB.Model(&auth.User{}).Where("username = ?", user).Update("password_hash", string(hash)).Error
+			}},
+			{"deactivated", func(user string) error {
+				return a.DB.Model(&auth.User{}).Where("username = ?", user).Update("active", false).Error
+			}},
+			{"deleted", func(user string) error {
+				return a.DB.Where("username = ?", user).Delete(&auth.User{}).Error
+			}},
+		}
+		for i, tc := range cases {
+			t.Run(tc.name, func(t *testing.T) {
+				user := "user" + string(rune('a'+i))
+				c := newUser(user)
+				if err := tc.change(user); err != nil {
+					t.Fatal(err)
+				}
+				r := c.Get("/albumview/list/")
+				if r.Status != http.StatusFound || !strings.HasPrefix(r.Location(), "/login/") {
+					t.Errorf("after the change: %d %q, want 302 to /login/", r.Status, r.Location())
+				}
+			})
+		}
+		// The new password works; the old one does not.
+		c := a.anon()
+		if r := c.Submit("/login/", url.Values{"username": {"usera"}, "password": {"password-usera"}}); r.Status != http.StatusOK {
+			t.Errorf("old password: %d, want 200 (failure)", r.Status)
+		}
+		c.Login("usera", "a-new-password")
+	})
+}
+
+// Test 14: tampered, forged and oversized session cookies are anonymous.
+func TestSecForgedCookies(t *testing.T) {
+	apptest.ForEachBackend(t, func(t *testing.T, b apptest.Backend) {
+		a := newSecApp(t, b)
+		real := a.admin().cookies()[0]
+		if real.Name != "session" {
+			t.Fatalf("cookie name %q", real.Name)
+		}
+		flip := []byte(real.Value)
+		i := len(flip) / 2
+		if flip[i] == 'A' {
+			flip[i] = 'B'
+		} else {
+			flip[i] = 'A'
+		}
+		// Another secret signs a real login of the same database.
+		other := a.sibling(func(c *config.Config) { c.SecretKey = "another-secret-key-000000000000000000000" }, 0)
+		oc := secWrap(t, other, other.LoggedIn())
+		if !oc.loggedIn() {
+			t.Fatal("the other app's login does not work there")
+		}
+		otherValue := oc.cookies()[0].Value
+		flask := "eyJ1c2VyX2lkIjoxLCJfZnJlc2giOnRydWV9.ZmZmZg.c2lnbmVkLXdpdGgtQ0hBTkdFX01F"
+		cases := map[string]string{
+			"one character changed": "session=" + string(flip),
+			"5000 a":                "session=" + strings.Repeat("a", 5000),
+			"flask-style":           "session=" + flask,
+			"other secret":          "session=" + otherValue,
+			"50 copies":             strings.Repeat("session="+strings.Repeat("b", 40)+"; ", 49) + "session=x",
+			"empty":                 "session=",
+		}
+		for name, header := range cases {
+			t.Run(name, func(t *testing.T) {
+				c := a.anon()
+				r := c.request(http.MethodGet, "/albumview/list/", nil, "Cookie", header)
+				if r.Status != http.StatusFound || !strings.HasPrefix(r.Location(), "/login/") {
+					t.Errorf("%d %q, want 302 to /login/", r.Status, r.Location())
+				}
+			})
+		}
+	})
+}
+
+// Test 16: flashes piling up never push the cookie over 4 KB.
+func TestSecCookieSize(t *testing.T) {
+	apptest.ForEachBackend(t, func(t *testing.T, b apptest.Backend) {
+		a := newSecApp(t, b)
+		c := a.admin()
+		token := c.CSRF("/albumview/add")
+		var lastName string
+		for i := range 30 {
+			name := strings.Repeat("🎵", 98) + string(rune('A'+i/10)) + string(rune('0'+i%10))
+			r := c.Post("/albumview/add", url.Values{"name": {name}, "csrf_token": {token}})
+			if r.Status != http.StatusFound {
+				t.Fatalf("add %d: %d", i, r.Status)
+			}
+			for _, line := range r.Header.Values("Set-Cookie") {
+				if ck, err := http.ParseSetCookie(line); err != nil || len(ck.Value) >= 4096 || len(line) >= 4096 {
+					t.Fatalf("add %d: Set-Cookie of %d bytes (err %v)", i, len(line), err)
+				}
+			}
+			lastName = name
+		}
+		r := c.Get("/albumview/list/")
+		if r.Status != http.StatusOK {
+			t.Fatalf("list: %d", r.Status)
+		}
+		flashes := r.Texts(".flash")
+		if len(flashes) == 0 || flashes[len(flashes)-1] != "Added Album “"+lastName+"”." {
+			t.Errorf("flashes = %q", flashes)
+		}
+		if !c.loggedIn() || a.Count("albums") != 30 {
+			t.Errorf("logged in %v, albums %d", c.loggedIn(), a.Count("albums"))
+		}
+	})
+}

@@ -1,0 +1,208 @@
+package server_test
+
+// Section J of shared/SECURITY-TESTS.md: parallel writes.
+
+import (
+	"fmt"
+	"net/http"
+	"net/url"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+
+	"musicadmin/internal/apptest"
+)
+
+// secParallel sends every request at once (after all are built) and returns
+// the answers in order, each checked by the oracle. A transport error fails
+// the test.
+func secParallel(t *testing.T, hc *http.Client, reqs []*http.Request) []secAnswer {
+	t.Helper()
+	out := make([]secAnswer, len(reqs))
+	var wg sync.WaitGroup
+	start := make(chan struct{})
+	for i, req := range reqs {
+		wg.Go(func() {
+			<-start
+			out[i] = secSend(hc, req)
+		})
+	}
+	close(start)
+	wg.Wait()
+	for i, ans := range out {
+		if ans.err != nil {
+			t.Fatalf("request %d (%s %s): %v", i, reqs[i].Method, reqs[i].URL.Path, ans.err)
+		}
+		secCheckAnswer(t, fmt.Sprintf("parallel %s %s", reqs[i].Method, reqs[i].URL.Path), ans.status, ans.body)
+	}
+	return out
+}
+
+func secStatuses(ans []secAnswer) map[int]int {
+	m := map[int]int{}
+	for _, a := range ans {
+		m[a.status]++
+	}
+	return m
+}
+
+// Test 47: parallel creates of one unique value: one wins, the rest get a
+// clean 422, and one row exists.
+func TestSecParallelSameName(t *testing.T) {
+	apptest.ForEachBackend(t, func(t *testing.T, b apptest.Backend) {
+		a := newSecApp(t, b)
+		c := a.admin()
+		for _, tc := range []struct {
+			path, field, table string
+			extra              url.Values
+		}{
+			{"/albumview/add", "name", "albums", nil},
+			{"/songsview/add", "title", "songs", url.Values{"rating": {"4"}}},
+		} {
+			t.Run(tc.table, func(t *testing.T) {
+				token := c.CSRF(tc.path)
+				value := "race-" + tc.table
+				form := url.Values{tc.field: {value}, "csrf_token": {token}}
+				for k, v := range tc.extra {
+					form[k] = v
+				}
+				reqs := make([]*http.Request, 16)
+				for i := range reqs {
+					reqs[i] = c.postForm(tc.path, form)
+				}
+				ans := secParallel(t, c.HTTP, reqs)
+				got := secStatuses(ans)
+				if got[http.StatusFound] != 1 || got[http.StatusUnprocessableEntity] != 15 {
+					t.Errorf("statuses %v, want one 302 and fifteen 422", got)
+				}
+				for _, x := range ans {
+					if x.status == http.StatusUnprocessableEntity && !strings.Contains(x.body, "already exists") {
+						t.Errorf("a 422 without \"already exists\":\n%s", secClip(x.body))
+					}
+				}
+				var n int64
+				a.DB.Table(tc.table).Where(tc.field+" = ?", value).Count(&n)
+				if n != 1 {
+					t.Errorf("%d rows named %q, want 1", n, value)
+				}
+				// Replaying the winning POST, token and all, is a duplicate.
+				r := c.Post(tc.path, form)
+				if r.Status != http.StatusUnprocessableEntity {
+					t.Errorf("replay: %d, want 422", r.Status)
+				}
+			})
+		}
+	})
+}
+
+// Test 48: many distinct writes while reads go on (the SQLite writer lock);
+// run on MySQL too.
+func TestSecParallelWritesAndReads(t *testing.T) {
+	apptest.ForEachBackend(t, func(t *testing.T, b apptest.Backend) {
+		a := newSecApp(t, b)
+		c := a.admin()
+		token := c.CSRF("/albumview/add")
+		before := a.Count("albums")
+		var reqs []*http.Request
+		for i := range 32 {
+			reqs = append(reqs, c.postForm("/albumview/add", url.Values{"name": {fmt.Sprintf("parallel-%02d", i)}, "csrf_token": {token}}))
+			get, _ := http.NewRequest(http.MethodGet, a.URL+"/albumview/list/", nil)
+			reqs = append(reqs, get)
+		}
+		ans := secParallel(t, c.HTTP, reqs)
+		for i, x := range ans {
+			want := http.StatusOK
+			if reqs[i].Method == http.MethodPost {
+				want = http.StatusFound
+			}
+			if x.status != want {
+				t.Errorf("%s %s: %d, want %d", reqs[i].Method, reqs[i].URL.Path, x.status, want)
+			}
+		}
+		if got := a.Count("albums"); got != before+32 {
+			t.Errorf("albums %d -> %d, want +32", before, got)
+		}
+	})
+}
+
+// Test 49: conflicting edits, deletes, and references to a record being
+// deleted.
+func TestSecParallelConflicts(t *testing.T) {
+	apptest.ForEachBackend(t, func(t *testing.T, b apptest.Backend) {
+		a := newSecApp(t, b)
+		c := a.admin()
+		token := c.CSRF("/albumview/add")
+		t.Run("two edits to one name", func(t *testing.T) {
+			x := a.seedAlbum("X")
+			y := a.seedAlbum("Y")
+			ans := secParallel(t, c.HTTP, []*http.Request{
+				c.postForm(fmt.Sprintf("/albumview/edit/%d", x), url.Values{"name": {"Z"}, "csrf_token": {token}}),
+				c.postForm(fmt.Sprintf("/albumview/edit/%d", y), url.Values{"name": {"Z"}, "csrf_token": {token}}),
+			})
+			if got := secStatuses(ans); got[http.StatusFound] != 1 || got[http.StatusUnprocessableEntity] != 1 {
+				t.Errorf("statuses %v, want one 302 and one 422", got)
+			}
+			nx, _ := a.albumName(x)
+			ny, _ := a.albumName(y)
+			if names := []string{nx, ny}; !slices.Equal(names, []string{"Z", "Y"}) && !slices.Equal(names, []string{"X", "Z"}) {
+				t.Errorf("names after the race: %q", names)
+			}
+		})
+		t.Run("five deletes of one record", func(t *testing.T) {
+			id := a.seedAlbum("Deleted Five Times")
+			keep := a.seedAlbum("Bystander")
+			reqs := make([]*http.Request, 5)
+			for i := range reqs {
+				reqs[i] = c.postForm(fmt.Sprintf("/albumview/delete/%d", id), url.Values{"csrf_token": {token}})
+			}
+			ans := secParallel(t, c.HTTP, reqs)
+			if got := secStatuses(ans); got[http.StatusFound] != 1 || got[http.StatusNotFound] != 4 {
+				t.Errorf("statuses %v, want one 302 and four 404", got)
+			}
+			if _, ok := a.albumName(id); ok {
+				t.Error("the record still exists")
+			}
+			if _, ok := a.albumName(keep); !ok {
+				t.Error("another record was deleted")
+			}
+		})
+		t.Run("delete while songs are added to it", func(t *testing.T) {
+			id := a.seedAlbum("Going Away")
+			songToken := c.CSRF("/songsview/add")
+			reqs := []*http.Request{c.postForm(fmt.Sprintf("/albumview/delete/%d", id), url.Values{"csrf_token": {token}})}
+			for i := range 5 {
+				reqs = append(reqs, c.postForm("/songsview/add", url.Values{"title": {fmt.Sprintf("late-%d", i)},
+					"album": {fmt.Sprint(id)}, "csrf_token": {songToken}}))
+			}
+			ans := secParallel(t, c.HTTP, reqs)
+			if ans[0].status != http.StatusFound {
+				t.Errorf("delete: %d, want 302", ans[0].status)
+			}
+			for i, x := range ans[1:] {
+				title := fmt.Sprintf("late-%d", i)
+				s, stored := a.song(title)
+				switch x.status {
+				case http.StatusFound:
+					if !stored || s.AlbumID != nil {
+						t.Errorf("%s: 302 but stored %v with album %v; want kept with no album", title, stored, s.AlbumID)
+					}
+				case http.StatusUnprocessableEntity:
+					if stored {
+						t.Errorf("%s: 422 but stored", title)
+					}
+					if !strings.Contains(x.body, "Not a valid choice.") {
+						t.Errorf("%s: 422 without the choice message", title)
+					}
+				default:
+					t.Errorf("%s: %d, want 302 or 422", title, x.status)
+				}
+			}
+			var dangling int64
+			a.DB.Raw("SELECT COUNT(*) FROM songs WHERE album_id IS NOT NULL AND album_id NOT IN (SELECT id FROM albums)").Scan(&dangling)
+			if dangling != 0 {
+				t.Errorf("%d songs point at a missing album", dangling)
+			}
+		})
+	})
+}

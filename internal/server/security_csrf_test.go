@@ -1,0 +1,322 @@
+package server_test
+
+// Section C of shared/SECURITY-TESTS.md: CSRF tokens, safe methods,
+// cross-origin requests, content types and methods.
+
+import (
+	"bytes"
+	"fmt"
+	"mime/multipart"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+
+	"musicadmin/internal/apptest"
+)
+
+// secStateRoute is a state-changing route and the form a user would post to it.
+type secStateRoute struct {
+	path string
+	form url.Values
+}
+
+func secStateRoutes(album, song int64) []secStateRoute {
+	return []secStateRoute{
+		{"/albumview/add", url.Values{"name": {"csrf-new-album"}}},
+		{fmt.Sprintf("/albumview/edit/%d", album), url.Values{"name": {"csrf-renamed"}}},
+		{fmt.Sprintf("/albumview/delete/%d", album), url.Values{}},
+		{"/songsview/add", url.Values{"title": {"csrf-new-song"}, "rating": {"1"}}},
+		{fmt.Sprintf("/songsview/edit/%d", song), url.Values{"title": {"csrf-renamed"}, "rating": {"2"}}},
+		{fmt.Sprintf("/songsview/delete/%d", song), url.Values{}},
+	}
+}
+
+// Test 17: every state change checks the token, in all five ways of
+// getting it wrong, on every route that writes, on logout and on login.
+func TestSecCSRFEveryRoute(t *testing.T) {
+	apptest.ForEachBackend(t, func(t *testing.T, b apptest.Backend) {
+		a := newSecApp(t, b)
+		album := a.seedAlbum("CSRF Album")
+		song := a.seedSong("CSRF Song", 5, &album)
+		attacker := a.admin()
+		attackerToken := attacker.CSRF("/albumview/add")
+
+		// ways returns, for a logged-in victim, the token and the path
+		// suffix of each bad way to send it.
+		type way struct {
+			name string
+			// prepare returns the csrf_token to put in the body ("" for
+			// none) and a query string to append to the path.
+			prepare func(t *testing.T, c *secClient) (body, query string)
+		}
+		ways := []way{
+			{"missing", func(*testing.T, *secClient) (string, string) { return "", "" }},
+			{"not a token", func(*testing.T, *secClient) (string, string) { return "not-a-token", "" }},
+			{"other session's token", func(*testing.T, *secClient) (string, string) { return attackerToken, "" }},
+			{"token only in query", func(t *testing.T, c *secClient) (string, string) {
+				return "", "?csrf_token=" + url.QueryEscape(c.CSRF("/albumview/add"))
+			}},
+			{"token from before logout and login", func(t *testing.T, c *secClient) (string, string) {
+				old := c.CSRF("/albumview/add")
+				if r := c.Get("/logout/"); r.Status != http.StatusFound {
+					t.Fatalf("logout: %d", r.Status)
+				}
+				c.Login(apptest.AdminUser, apptest.AdminPassword)
+				return old, ""
+			}},
+		}
+		post := func(c *secClient, path string, form url.Values, token, query string) *apptest.Response {
+			f := url.Values{}
+			for k, v := range form {
+				f[k] = v
+			}
+			if token != "" {
+				f.Set("csrf_token", token)
+			}
+			return c.Post(path+query, f)
+		}
+		for _, rt := range secStateRoutes(album, song) {
+			for _, w := range ways {
+				t.Run(rt.path+"/"+w.name, func(t *testing.T) {
+					c := a.admin()
+					token, query := w.prepare(t, c)
+					before := a.secSnapshot()
+					r := post(c, rt.path, rt.form, token, query)
+					if r.Status != http.StatusForbidden {
+						t.Errorf("status %d, want 403", r.Status)
+					}
+					if after := a.secSnapshot(); !before.sameData(after) {
+						t.Errorf("data changed:\n%v\n%v", before, after)
+					}
+				})
+			}
+		}
+		for _, w := range ways {
+			t.Run("/logout/"+w.name, func(t *testing.T) {
+				c := a.admin()
+				token, query := w.prepare(t, c)
+				r := post(c, "/logout/", url.Values{}, token, query)
+				if r.Status != http.StatusForbidden {
+					t.Errorf("status %d, want 403", r.Status)
+				}
+				if !c.loggedIn() {
+					t.Error("the session ended")
+				}
+			})
+		}
+		loginWays := []way{
+			ways[0], ways[1],
+			{"other session's token", func(*testing.T, *secClient) (string, string) { return a.anon().CSRF("/login/"), "" }},
+			{"token only in query", func(t *testing.T, c *secClient) (string, string) {
+				return "", "?csrf_token=" + url.QueryEscape(c.CSRF("/login/"))
+			}},
+			{"token from before logout and login", func(t *testing.T, c *secClient) (string, string) {
+				c.Login(apptest.AdminUser, apptest.AdminPassword)
+				old := c.CSRF("/albumview/add")
+				if r := c.Get("/logout/"); r.Status != http.StatusFound {
+					t.Fatalf("logout: %d", r.Status)
+				}
+				c.Get("/login/") // the new anonymous session has its own token
+				return old, ""
+			}},
+		}
+		for _, w := range loginWays {
+			t.Run("/login/"+w.name, func(t *testing.T) {
+				c := a.anon()
+				token, query := w.prepare(t, c)
+				sessions := a.Count("user_sessions")
+				r := post(c, "/login/", url.Values{"username": {apptest.AdminUser}, "password": {apptest.AdminPassword}}, token, query)
+				if r.Status != http.StatusForbidden {
+					t.Errorf("status %d, want 403", r.Status)
+				}
+				if c.loggedIn() || a.Count("user_sessions") != sessions {
+					t.Error("logged in")
+				}
+			})
+		}
+	})
+}
+
+// Test 18: GET and HEAD never change anything; delete asks first.
+func TestSecGetIsSafe(t *testing.T) {
+	apptest.ForEachBackend(t, func(t *testing.T, b apptest.Backend) {
+		a := newSecApp(t, b)
+		album := a.seedAlbum("Safe Album")
+		song := a.seedSong("Safe Song", 3, &album)
+		c := a.admin()
+		before := a.secSnapshot()
+		paths := []string{
+			fmt.Sprintf("/albumview/delete/%d", album),
+			"/albumview/add?name=x",
+			fmt.Sprintf("/albumview/edit/%d?name=y", album),
+			fmt.Sprintf("/songsview/delete/%d", song),
+			"/songsview/add?title=x&rating=1",
+			fmt.Sprintf("/songsview/edit/%d?title=y&rating=9", song),
+		}
+		for _, p := range paths {
+			for _, method := range []string{http.MethodGet, http.MethodHead} {
+				r := c.request(method, p, nil)
+				if r.Status != http.StatusOK {
+					t.Errorf("%s %s: %d", method, p, r.Status)
+				}
+				if method == http.MethodGet && strings.Contains(p, "/delete/") {
+					if r.Doc.Find("main form[method=post] input[name=csrf_token]").Length() != 1 {
+						t.Errorf("%s: the confirmation has no form with a token", p)
+					}
+				}
+			}
+		}
+		if after := a.secSnapshot(); !before.sameData(after) {
+			t.Errorf("a GET changed data:\n%v\n%v", before, after)
+		}
+	})
+}
+
+// Test 19: cross-origin browser POSTs are refused; same-origin POSTs over
+// plain HTTP and non-browser POSTs with a token work.
+func TestSecCrossOrigin(t *testing.T) {
+	apptest.ForEachBackend(t, func(t *testing.T, b apptest.Backend) {
+		a := newSecApp(t, b)
+		c := a.admin()
+		token := c.CSRF("/albumview/add")
+		port := a.Server.Listener.Addr().String()[strings.LastIndex(a.Server.Listener.Addr().String(), ":"):]
+		cases := []struct {
+			name    string
+			headers []string
+			want    int
+		}{
+			{"evil origin", []string{"Origin", "https://evil.example"}, http.StatusForbidden},
+			{"null origin", []string{"Origin", "null"}, http.StatusForbidden},
+			{"cross-site fetch", []string{"Sec-Fetch-Site", "cross-site"}, http.StatusForbidden},
+			{"same-site subdomain", []string{"Sec-Fetch-Site", "same-site", "Origin", "http://sub.localhost" + port}, http.StatusForbidden},
+			{"evil origin, no fetch metadata, http scheme", []string{"Origin", "http://evil.example" + port}, http.StatusForbidden},
+			{"same origin", []string{"Origin", a.URL, "Sec-Fetch-Site", "same-origin"}, http.StatusFound},
+			{"no browser headers", nil, http.StatusFound},
+		}
+		for i, tc := range cases {
+			t.Run(tc.name, func(t *testing.T) {
+				name := fmt.Sprintf("origin-%d", i)
+				body := url.Values{"name": {name}, "csrf_token": {token}}.Encode()
+				headers := append([]string{"Content-Type", "application/x-www-form-urlencoded"}, tc.headers...)
+				before := a.Count("albums")
+				r := c.request(http.MethodPost, "/albumview/add", strings.NewReader(body), headers...)
+				if r.Status != tc.want {
+					t.Errorf("status %d, want %d", r.Status, tc.want)
+				}
+				wantRows := before
+				if tc.want == http.StatusFound {
+					wantRows++
+				}
+				if got := a.Count("albums"); got != wantRows {
+					t.Errorf("albums %d -> %d, want %d", before, got, wantRows)
+				}
+			})
+		}
+	})
+}
+
+// Test 20: "simple" content types a cross-site form can send are not forms.
+func TestSecContentTypes(t *testing.T) {
+	apptest.ForEachBackend(t, func(t *testing.T, b apptest.Backend) {
+		a := newSecApp(t, b)
+		c := a.admin()
+		token := c.CSRF("/albumview/add")
+		same := []string{"Origin", a.URL, "Sec-Fetch-Site", "same-origin"}
+		t.Run("text/plain", func(t *testing.T) {
+			before := a.secSnapshot()
+			r := c.request(http.MethodPost, "/albumview/add", strings.NewReader("name=plain&csrf_token="+token),
+				append([]string{"Content-Type", "text/plain"}, same...)...)
+			if r.Status != http.StatusForbidden && r.Status != http.StatusUnsupportedMediaType && r.Status != http.StatusUnprocessableEntity {
+				t.Errorf("status %d, want 403, 415 or 422", r.Status)
+			}
+			if !before.sameData(a.secSnapshot()) {
+				t.Error("written")
+			}
+		})
+		t.Run("json", func(t *testing.T) {
+			before := a.secSnapshot()
+			r := c.request(http.MethodPost, "/albumview/add", strings.NewReader(`{"name":"json","csrf_token":"`+token+`"}`),
+				append([]string{"Content-Type", "application/json"}, same...)...)
+			if r.Status != http.StatusForbidden && r.Status != http.StatusUnsupportedMediaType && r.Status != http.StatusUnprocessableEntity {
+				t.Errorf("status %d, want 403, 415 or 422", r.Status)
+			}
+			if !before.sameData(a.secSnapshot()) {
+				t.Error("written")
+			}
+		})
+		t.Run("multipart", func(t *testing.T) {
+			var buf bytes.Buffer
+			mw := multipart.NewWriter(&buf)
+			_ = mw.WriteField("name", "multipart album")
+			_ = mw.WriteField("csrf_token", token)
+			_ = mw.Close()
+			before := a.Count("albums")
+			r := c.request(http.MethodPost, "/albumview/add", &buf, append([]string{"Content-Type", mw.FormDataContentType()}, same...)...)
+			switch r.Status {
+			case http.StatusFound:
+				if name, ok := a.albumName(before + 1); !ok || name != "multipart album" {
+					t.Errorf("multipart accepted but stored %q", name)
+				}
+			case http.StatusUnsupportedMediaType:
+				if a.Count("albums") != before {
+					t.Error("refused but written")
+				}
+			default:
+				t.Errorf("status %d, want 302 or 415", r.Status)
+			}
+			// Without the token a multipart form is refused like any other.
+			buf.Reset()
+			mw = multipart.NewWriter(&buf)
+			_ = mw.WriteField("name", "multipart no token")
+			_ = mw.Close()
+			before = a.Count("albums")
+			r = c.request(http.MethodPost, "/albumview/add", &buf, append([]string{"Content-Type", mw.FormDataContentType()}, same...)...)
+			if (r.Status != http.StatusForbidden && r.Status != http.StatusUnsupportedMediaType) || a.Count("albums") != before {
+				t.Errorf("multipart without token: %d", r.Status)
+			}
+		})
+	})
+}
+
+// Test 21: no method but GET, HEAD and POST, and no method override.
+func TestSecMethods(t *testing.T) {
+	apptest.ForEachBackend(t, func(t *testing.T, b apptest.Backend) {
+		a := newSecApp(t, b)
+		album := a.seedAlbum("Method Album")
+		c := a.admin()
+		edit := fmt.Sprintf("/albumview/edit/%d", album)
+		for _, path := range []string{edit, "/albumview/list/", "/login/"} {
+			for _, method := range []string{http.MethodPut, http.MethodDelete, http.MethodPatch, http.MethodTrace, "PROPFIND"} {
+				before := a.secSnapshot()
+				r := c.request(method, path, strings.NewReader("name=x"), "Content-Type", "application/x-www-form-urlencoded",
+					"X-Probe", "trace-echo-marker")
+				switch {
+				case r.Status == http.StatusMethodNotAllowed:
+					if !strings.Contains(r.Header.Get("Allow"), "GET") {
+						t.Errorf("%s %s: 405 with Allow %q", method, path, r.Header.Get("Allow"))
+					}
+				case r.Status == http.StatusNotFound:
+				default:
+					t.Errorf("%s %s: %d, want 405 or 404", method, path, r.Status)
+				}
+				if strings.Contains(r.Body, "trace-echo-marker") {
+					t.Errorf("%s %s echoes the request", method, path)
+				}
+				if !before.sameData(a.secSnapshot()) {
+					t.Errorf("%s %s changed data", method, path)
+				}
+			}
+		}
+		token := c.CSRF(edit)
+		req := c.postForm(edit, url.Values{"name": {"Overridden"}, "_method": {"DELETE"}, "csrf_token": {token}})
+		req.Header.Set("X-HTTP-Method-Override", "DELETE")
+		r := c.Do(req)
+		if r.Status != http.StatusFound {
+			t.Errorf("override POST: %d, want 302 (an edit)", r.Status)
+		}
+		if name, ok := a.albumName(album); !ok || name != "Overridden" {
+			t.Errorf("after the override POST: exists %v, name %q; want the edit applied", ok, name)
+		}
+	})
+}

@@ -1,0 +1,386 @@
+package server_test
+
+// Helpers of the black-box security tests (security_*_test.go). Every
+// request a test sends goes through secClient, which applies the universal
+// oracle of shared/SECURITY-TESTS.md to the answer: no status of 500 or
+// more, and no body that leaks a stack, a driver or SQL error, or a password
+// hash. Every app is checked once more when its test ends: it still answers
+// /healthz, and its log holds no panic.
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/PuerkitoBio/goquery"
+
+	"musicadmin/internal/apptest"
+	"musicadmin/internal/catalog"
+	"musicadmin/internal/config"
+	"musicadmin/internal/server"
+)
+
+// secLeakPattern is oracle (b): text that must never reach a user.
+var secLeakPattern = regexp.MustCompile(`goroutine|panic|gorm|sql:|\.go:\d+|SQLSTATE|Error 1[0-9]{3}|sqlite3|` +
+	`database is locked|invalid connection|bad connection|\$2[aby]\$`)
+
+// secCheckAnswer applies the universal oracle to one answer.
+func secCheckAnswer(t testing.TB, what string, status int, body string) {
+	t.Helper()
+	if status >= 500 {
+		t.Errorf("%s: status %d, want < 500; body:\n%s", what, status, secClip(body))
+	}
+	if m := secLeakPattern.FindString(body); m != "" {
+		t.Errorf("%s: body leaks %q:\n%s", what, m, secClip(body))
+	}
+}
+
+func secClip(s string) string {
+	if len(s) > 2000 {
+		return s[:2000] + "…"
+	}
+	return s
+}
+
+// secApp is an app under attack.
+type secApp struct {
+	*apptest.App
+	t *testing.T
+}
+
+// newSecApp starts the app on b and, when the test ends, checks that it
+// still answers and never panicked.
+func newSecApp(t *testing.T, b apptest.Backend) *secApp {
+	t.Helper()
+	a := &secApp{App: apptest.NewApp(t, b), t: t}
+	a.watch(t, a.App)
+	return a
+}
+
+// watch checks app when t ends: /healthz answers 200 (the process is up) and
+// the log shows no panic (oracles c and d).
+func (a *secApp) watch(t *testing.T, app *apptest.App) {
+	t.Cleanup(func() {
+		resp, err := http.Get(app.URL + "/healthz")
+		if err != nil {
+			t.Errorf("healthz after the test: %v", err)
+		} else {
+			resp.Body.Close()
+			if resp.StatusCode != http.StatusOK {
+				t.Errorf("healthz after the test: %d", resp.StatusCode)
+			}
+		}
+		if log := app.Log.String(); strings.Contains(log, "panic") || strings.Contains(log, "handler crashed") {
+			t.Errorf("server log shows a panic:\n%s", secClip(log))
+		}
+	})
+}
+
+// sibling starts a second server over the same database, with the
+// configuration changed by mutate and bcrypt at cost (0: the minimum). It
+// shares the users, sessions and records of a.
+func (a *secApp) sibling(mutate func(*config.Config), cost int) *apptest.App {
+	a.t.Helper()
+	cfg := a.Config
+	if mutate != nil {
+		mutate(&cfg)
+	}
+	if cost == 0 {
+		cost = 4
+	}
+	logs := &apptest.SyncBuffer{}
+	log := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	web, err := server.New(cfg, a.DB, log, server.Options{BcryptCost: cost})
+	if err != nil {
+		a.t.Fatalf("build sibling app: %v", err)
+	}
+	srv := httptest.NewServer(web.Handler)
+	a.t.Cleanup(srv.Close)
+	sib := *a.App
+	sib.URL, sib.Server, sib.Web, sib.Config, sib.Log = srv.URL, srv, web, cfg, logs
+	a.watch(a.t, &sib)
+	return &sib
+}
+
+// secClient is a browser-like client whose every answer passes the oracle.
+type secClient struct {
+	*apptest.Client
+	t   testing.TB
+	app *apptest.App
+}
+
+func (a *secApp) anon() *secClient { return secWrap(a.t, a.App, a.App.Client()) }
+
+func (a *secApp) admin() *secClient { return secWrap(a.t, a.App, a.App.LoggedIn()) }
+
+// login returns a client logged in as username.
+func (a *secApp) login(username, password string) *secClient {
+	c := a.anon()
+	c.Login(username, password)
+	return c
+}
+
+func secWrap(t testing.TB, app *apptest.App, c *apptest.Client) *secClient {
+	return &secClient{Client: c, t: t, app: app}
+}
+
+func (c *secClient) check(what string, r *apptest.Response) *apptest.Response {
+	c.t.Helper()
+	secCheckAnswer(c.t, what, r.Status, r.Body)
+	return r
+}
+
+func (c *secClient) Get(path string) *apptest.Response {
+	c.t.Helper()
+	return c.check("GET "+path, c.Client.Get(path))
+}
+
+func (c *secClient) Post(path string, form url.Values) *apptest.Response {
+	c.t.Helper()
+	return c.check("POST "+path, c.Client.Post(path, form))
+}
+
+func (c *secClient) Submit(path string, values url.Values) *apptest.Response {
+	c.t.Helper()
+	return c.check("POST "+path, c.Client.Submit(path, values))
+}
+
+func (c *secClient) Do(req *http.Request) *apptest.Response {
+	c.t.Helper()
+	return c.check(req.Method+" "+req.URL.String(), c.Client.Do(req))
+}
+
+// request sends method to path with body and headers (name, value pairs).
+// Unlike Post it adds no header of its own.
+func (c *secClient) request(method, path string, body io.Reader, headers ...string) *apptest.Response {
+	c.t.Helper()
+	req, err := http.NewRequest(method, c.app.URL+path, body)
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	for i := 0; i+1 < len(headers); i += 2 {
+		req.Header.Set(headers[i], headers[i+1])
+	}
+	return c.Do(req)
+}
+
+// postRaw posts an urlencoded body exactly as given, as a same-origin
+// browser would.
+func (c *secClient) postRaw(path, body string) *apptest.Response {
+	c.t.Helper()
+	return c.request(http.MethodPost, path, strings.NewReader(body),
+		"Content-Type", "application/x-www-form-urlencoded", "Origin", c.app.URL, "Sec-Fetch-Site", "same-origin")
+}
+
+// loggedIn reports whether the client's session is a login: "/" answers
+// 200 rather than a redirect to the login page.
+func (c *secClient) loggedIn() bool {
+	c.t.Helper()
+	r := c.Get("/")
+	switch {
+	case r.Status == http.StatusOK:
+		return true
+	case r.Status == http.StatusFound && strings.HasPrefix(r.Location(), "/login/"):
+		return false
+	}
+	c.t.Fatalf("GET /: unexpected %d %q", r.Status, r.Location())
+	return false
+}
+
+// cookies returns the client's cookies for the app.
+func (c *secClient) cookies() []*http.Cookie {
+	u, _ := url.Parse(c.app.URL)
+	return c.HTTP.Jar.Cookies(u)
+}
+
+// withCookies returns a new anonymous client holding copies of cookies.
+func (a *secApp) withCookies(cookies []*http.Cookie) *secClient {
+	c := a.anon()
+	u, _ := url.Parse(a.URL)
+	c.HTTP.Jar.SetCookies(u, cookies)
+	return c
+}
+
+// secAnswer is a response read off the test goroutine, checked later.
+type secAnswer struct {
+	status int
+	header http.Header
+	body   string
+	err    error
+}
+
+// secSend performs req with hc and reads the answer. It is safe in any
+// goroutine: it reports errors instead of failing the test.
+func secSend(hc *http.Client, req *http.Request) secAnswer {
+	resp, err := hc.Do(req)
+	if err != nil {
+		return secAnswer{err: err}
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	return secAnswer{status: resp.StatusCode, header: resp.Header, body: string(body), err: err}
+}
+
+// postForm builds a same-origin urlencoded POST to path.
+func (c *secClient) postForm(path string, form url.Values) *http.Request {
+	req, err := http.NewRequest(http.MethodPost, c.app.URL+path, strings.NewReader(form.Encode()))
+	if err != nil {
+		panic(err)
+	}
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("Origin", c.app.URL)
+	req.Header.Set("Sec-Fetch-Site", "same-origin")
+	return req
+}
+
+// raw sends one request with an exact request-target over a new TCP
+// connection: http.Client would clean or re-encode paths such as
+// "//evil.example/" or "/\evil.example/".
+func (a *secApp) raw(method, target string, headers ...string) (*http.Response, string) {
+	a.t.Helper()
+	conn, err := net.DialTimeout("tcp", a.Server.Listener.Addr().String(), 5*time.Second)
+	if err != nil {
+		a.t.Fatal(err)
+	}
+	defer conn.Close()
+	_ = conn.SetDeadline(time.Now().Add(10 * time.Second))
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s %s HTTP/1.1\r\nHost: %s\r\nConnection: close\r\n", method, target, a.Server.Listener.Addr())
+	for i := 0; i+1 < len(headers); i += 2 {
+		fmt.Fprintf(&b, "%s: %s\r\n", headers[i], headers[i+1])
+	}
+	b.WriteString("\r\n")
+	if _, err := io.WriteString(conn, b.String()); err != nil {
+		a.t.Fatalf("%s %q: %v", method, target, err)
+	}
+	resp, err := http.ReadResponse(bufio.NewReader(conn), &http.Request{Method: method})
+	if err != nil {
+		a.t.Fatalf("%s %q: read answer: %v", method, target, err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	secCheckAnswer(a.t, fmt.Sprintf("%s %q", method, target), resp.StatusCode, string(body))
+	return resp, string(body)
+}
+
+// Rows of the catalogue as the database holds them: the no-write oracle
+// compares them before and after an attack.
+type secAlbumRow struct {
+	ID   int64
+	Name string
+}
+
+type secSongRow struct {
+	ID      int64
+	Title   string
+	Rating  int
+	AlbumID *int64
+}
+
+type secSnapshot struct {
+	Albums   []secAlbumRow
+	Songs    []secSongRow
+	Sessions int64
+}
+
+func (a *secApp) secSnapshot() secSnapshot {
+	a.t.Helper()
+	var s secSnapshot
+	if err := a.DB.Raw("SELECT id, name FROM albums ORDER BY id").Scan(&s.Albums).Error; err != nil {
+		a.t.Fatal(err)
+	}
+	if err := a.DB.Raw("SELECT id, title, rating, album_id FROM songs ORDER BY id").Scan(&s.Songs).Error; err != nil {
+		a.t.Fatal(err)
+	}
+	s.Sessions = a.Count("user_sessions")
+	return s
+}
+
+func (s secSnapshot) String() string {
+	var b strings.Builder
+	for _, al := range s.Albums {
+		fmt.Fprintf(&b, "album %d %q\n", al.ID, al.Name)
+	}
+	for _, so := range s.Songs {
+		album := "-"
+		if so.AlbumID != nil {
+			album = fmt.Sprint(*so.AlbumID)
+		}
+		fmt.Fprintf(&b, "song %d %q rating %d album %s\n", so.ID, so.Title, so.Rating, album)
+	}
+	return b.String()
+}
+
+// sameData reports whether the catalogue is unchanged (sessions aside).
+func (s secSnapshot) sameData(o secSnapshot) bool { return s.String() == o.String() }
+
+// seedAlbum stores an album directly and returns its id.
+func (a *secApp) seedAlbum(name string) int64 {
+	a.t.Helper()
+	al := catalog.Album{Name: name}
+	if err := a.DB.WithContext(context.Background()).Create(&al).Error; err != nil {
+		a.t.Fatalf("seed album %q: %v", name, err)
+	}
+	return al.ID
+}
+
+// seedSong stores a song directly and returns its id.
+func (a *secApp) seedSong(title string, rating int, album *int64) int64 {
+	a.t.Helper()
+	s := catalog.Song{Title: title, Rating: rating, AlbumID: album}
+	if err := a.DB.Create(&s).Error; err != nil {
+		a.t.Fatalf("seed song %q: %v", title, err)
+	}
+	return s.ID
+}
+
+func (a *secApp) albumName(id int64) (string, bool) {
+	a.t.Helper()
+	var names []string
+	if err := a.DB.Raw("SELECT name FROM albums WHERE id = ?", id).Scan(&names).Error; err != nil {
+		a.t.Fatal(err)
+	}
+	if len(names) == 0 {
+		return "", false
+	}
+	return names[0], true
+}
+
+func (a *secApp) song(title string) (secSongRow, bool) {
+	a.t.Helper()
+	var rows []secSongRow
+	if err := a.DB.Raw("SELECT id, title, rating, album_id FROM songs WHERE title = ?", title).Scan(&rows).Error; err != nil {
+		a.t.Fatal(err)
+	}
+	if len(rows) == 0 {
+		return secSongRow{}, false
+	}
+	return rows[0], true
+}
+
+// secRowTexts returns the first cell of every row of a list page.
+func secRowTexts(r *apptest.Response) []string {
+	var out []string
+	if r.Doc == nil {
+		return out
+	}
+	r.Doc.Find("table.table tbody tr").Each(func(_ int, s *goquery.Selection) {
+		if s.Find("td.empty").Length() > 0 {
+			return
+		}
+		out = append(out, strings.TrimSpace(s.Find("td").First().Text()))
+	})
+	return out
+}
+
+func secPtr[T any](v T) *T { return &v }

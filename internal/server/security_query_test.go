@@ -1,0 +1,270 @@
+package server_test
+
+// Section F of shared/SECURITY-TESTS.md: sort, filters, search and
+// pagination take nothing from the query string but declared fields and
+// typed values.
+
+import (
+	"fmt"
+	"net/http"
+	"net/url"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"musicadmin/internal/apptest"
+	"musicadmin/internal/catalog"
+)
+
+// secListRows returns the first column of a list page and fails unless it
+// answers 200.
+func secListRows(t *testing.T, c *secClient, path string) []string {
+	t.Helper()
+	r := c.Get(path)
+	if r.Status != http.StatusOK {
+		t.Fatalf("GET %s: %d", path, r.Status)
+	}
+	return secRowTexts(r)
+}
+
+// Test 30: sort takes only allow-listed fields.
+func TestSecSortAllowList(t *testing.T) {
+	apptest.ForEachBackend(t, func(t *testing.T, b apptest.Backend) {
+		a := newSecApp(t, b)
+		for _, n := range []string{"Bravo", "Alpha", "Charlie"} {
+			a.seedSong(n, 1, secPtr(a.seedAlbum(n)))
+		}
+		c := a.admin()
+		values := []string{"name;DROP TABLE albums", "name desc", "(SELECT 1)", "-name,id", "1", "name)--",
+			"password", "album.name", "album__name", "RANDOM()", "IF(1,name,id)", "name\x00", "-",
+			"--name", "id", "rating;DELETE FROM songs", "title desc", strings.Repeat("n", 10000)}
+		for _, view := range []struct{ path, field string }{{"/albumview/list/", "name"}, {"/songsview/list/", "title"}} {
+			base := secListRows(t, c, view.path)
+			if !slices.Equal(base, []string{"Alpha", "Bravo", "Charlie"}) {
+				t.Fatalf("%s default order = %q", view.path, base)
+			}
+			for _, v := range values {
+				got := secListRows(t, c, view.path+"?sort="+url.QueryEscape(v))
+				if !slices.Equal(got, base) {
+					t.Errorf("%s sort=%.40q: rows %q, want the default %q", view.path, v, got, base)
+				}
+			}
+			if got := secListRows(t, c, view.path+"?sort=-"+view.field); !slices.Equal(got, []string{"Charlie", "Bravo", "Alpha"}) {
+				t.Errorf("%s sort=-%s: %q, want descending", view.path, view.field, got)
+			}
+		}
+		if a.Count("albums") != 3 || a.Count("songs") != 3 {
+			t.Error("rows are gone")
+		}
+	})
+}
+
+// Test 31: filters take only declared fields and operators.
+func TestSecFilterAllowList(t *testing.T) {
+	apptest.ForEachBackend(t, func(t *testing.T, b apptest.Backend) {
+		a := newSecApp(t, b)
+		al := a.seedAlbum("Filter Album")
+		a.seedSong("Alpha", 1, &al)
+		a.seedSong("Beta", 7, nil)
+		a.seedSong("x marks", 3, nil)
+		c := a.admin()
+		all := secListRows(t, c, "/songsview/list/")
+		if len(all) != 3 {
+			t.Fatalf("unfiltered = %q", all)
+		}
+		for _, f := range []string{
+			"password__contains=$2", "album__password=x", "user__password__startswith=$2a",
+			"title__regex=^(a%2B)%2B$", "title__raw=1", "id__in=1,2", "title__contains[]=x",
+			"album__name__contains=x", "album__name=Filter%20Album", "title__iregex=.", "rating__in=1,7",
+			"title__contains__contains=x", "__contains=x", "title__=x", "role_id=1", "id=1", "album_id=1",
+		} {
+			got := secListRows(t, c, "/songsview/list/?"+f)
+			if !slices.Equal(got, all) {
+				t.Errorf("%s: rows %q, want the unfiltered %q", f, got, all)
+			}
+		}
+		if got := secListRows(t, c, "/songsview/list/?title__contains="+url.QueryEscape("' OR 1=1--")); len(got) != 0 {
+			t.Errorf("title__contains=' OR 1=1--: %q, want none", got)
+		}
+		// Control: the declared filters work.
+		if got := secListRows(t, c, "/songsview/list/?rating__gte=3"); !slices.Equal(got, []string{"Beta", "x marks"}) {
+			t.Errorf("rating__gte=3: %q", got)
+		}
+		if got := secListRows(t, c, fmt.Sprintf("/songsview/list/?album=%d", al)); !slices.Equal(got, []string{"Alpha"}) {
+			t.Errorf("album=%d: %q", al, got)
+		}
+	})
+}
+
+// Test 32: filter values of the wrong type are ignored, never a 500.
+func TestSecFilterWrongTypes(t *testing.T) {
+	apptest.ForEachBackend(t, func(t *testing.T, b apptest.Backend) {
+		a := newSecApp(t, b)
+		a1 := a.seedAlbum("One")
+		a2 := a.seedAlbum("Two")
+		a.seedSong("On one", 5, &a1)
+		a.seedSong("On two", 6, &a2)
+		a.seedSong("On none", 0, nil)
+		c := a.admin()
+		all := secListRows(t, c, "/songsview/list/")
+		for _, f := range []string{
+			"rating__gte=abc", "rating__gte=1e309", "rating__gte=-99999999999999999999", "rating__gte=",
+			"rating__gte=99999999999999999999", "rating=5.5", "rating__lt=0x10", "album=abc", "album=-1", "album=0",
+			"album=99999999999999999999", "album=1%20OR%201=1", "album__empty=maybe", "rating__gte=%00",
+			"rating__gte=%FF",
+		} {
+			got := secListRows(t, c, "/songsview/list/?"+f)
+			if !slices.Equal(got, all) {
+				t.Errorf("%s: rows %q, want the unfiltered %q", f, got, all)
+			}
+		}
+		if got := secListRows(t, c, fmt.Sprintf("/songsview/list/?album=%d&album=%d", a1, a2)); !slices.Equal(got, []string{"On one"}) {
+			t.Errorf("album repeated: %q, want the first value's rows", got)
+		}
+		if got := secListRows(t, c, "/songsview/list/?album=999999"); len(got) != 0 {
+			t.Errorf("album=999999: %q, want none", got)
+		}
+	})
+}
+
+// Test 33: search treats SQL and LIKE metacharacters as text, and the
+// answer is the app's, not the collation's: the same on both backends.
+func TestSecSearchMetacharacters(t *testing.T) {
+	cases := []struct {
+		q    string
+		want []string
+	}{
+		{"'", nil},
+		{"''", nil},
+		{"' OR '1'='1", nil},
+		{"%", []string{"100% Pure"}},
+		{"_", []string{"snake_case"}},
+		{`\`, []string{`back\slash`}},
+		{"!", []string{"Wow!"}},
+		{"%%%%", nil},
+		{"[a-z]", nil},
+		{"ÉTÉ", []string{"été"}},
+		{"été", []string{"été"}},
+		{"ete", nil},
+		{"ABBEY", []string{"Abbey Road"}},
+		{"abbey road", []string{"Abbey Road"}},
+		{"100%", []string{"100% Pure"}},
+		{"0% P", []string{"100% Pure"}},
+		{"1_0", nil},
+		{"   Road   ", []string{"Abbey Road"}},
+		{"ROAD\x00", []string{"Abbey Road"}},
+		{"ΣΊΣΥΦ", []string{"σίσυφος"}},
+	}
+	apptest.ForEachBackend(t, func(t *testing.T, b apptest.Backend) {
+		a := newSecApp(t, b)
+		for _, n := range []string{"Abbey Road", "été", "100% Pure", "snake_case", `back\slash`, "Wow!", "σίσυφος"} {
+			a.seedAlbum(n)
+		}
+		c := a.admin()
+		for _, tc := range cases {
+			got := secListRows(t, c, "/albumview/list/?q="+url.QueryEscape(tc.q))
+			slices.Sort(got)
+			if !slices.Equal(got, tc.want) && !(len(got) == 0 && len(tc.want) == 0) {
+				t.Errorf("q=%q: %q, want %q", tc.q, got, tc.want)
+			}
+		}
+	})
+}
+
+// Test 34: page and page_size are clamped, and a page far past the end
+// costs no more than any other.
+func TestSecPagination(t *testing.T) {
+	apptest.ForEachBackend(t, func(t *testing.T, b apptest.Backend) {
+		a := newSecApp(t, b)
+		const n = 10000
+		songs := make([]catalog.Song, n)
+		for i := range songs {
+			songs[i] = catalog.Song{Title: fmt.Sprintf("song %05d", i), Rating: i % 10}
+		}
+		if err := a.DB.CreateInBatches(songs, 500).Error; err != nil {
+			t.Fatal(err)
+		}
+		c := a.admin()
+		timed := func(path string) *apptest.Response {
+			t.Helper()
+			start := time.Now()
+			r := c.Get(path)
+			if d := time.Since(start); d > 2*time.Second {
+				t.Errorf("%s took %v", path, d)
+			}
+			if r.Status != http.StatusOK {
+				t.Errorf("%s: %d", path, r.Status)
+			}
+			return r
+		}
+		for _, p := range []string{"0", "-1", "abc", "1.5", "", "%00", "1e3"} {
+			r := timed("/songsview/list/?page=" + p)
+			if rows := secRowTexts(r); len(rows) != 25 || rows[0] != "song 00000" {
+				t.Errorf("page=%s: %d rows from %q, want page 1", p, len(rows), secFirst(rows))
+			}
+		}
+		for _, p := range []string{"1000000000000", "99999999999999999999", "401", "9223372036854775807"} {
+			r := timed("/songsview/list/?page=" + p)
+			rows := secRowTexts(r)
+			if len(rows) != 25 || rows[len(rows)-1] != "song 09999" || !strings.Contains(r.Text(".pager"), "Page 400 of 400") {
+				if p != "99999999999999999999" || len(rows) != 25 || rows[0] != "song 00000" {
+					t.Errorf("page=%s: %d rows ending %q, pager %q; want the last page (or page 1)", p, len(rows),
+						secLast(rows), r.Text(".pager"))
+				}
+			}
+		}
+		for _, ps := range []struct {
+			v    string
+			want int
+		}{{"0", 25}, {"-5", 25}, {"abc", 25}, {"1000000", 100}, {"99999999999999999999", 100}, {"100", 100}, {"7", 7}} {
+			r := timed("/songsview/list/?page_size=" + ps.v)
+			if rows := secRowTexts(r); len(rows) != ps.want {
+				t.Errorf("page_size=%s: %d rows, want %d", ps.v, len(rows), ps.want)
+			}
+		}
+		// Costly searches in parallel: 200 escaped '%' must stay literal and fast.
+		path := "/songsview/list/?q=" + url.QueryEscape(strings.Repeat("%", 200)) + "&sort=-title&page_size=100&page=100"
+		var wg sync.WaitGroup
+		answers := make([]secAnswer, 50)
+		durations := make([]time.Duration, 50)
+		for i := range answers {
+			wg.Go(func() {
+				req, _ := http.NewRequest(http.MethodGet, a.URL+path, nil)
+				start := time.Now()
+				answers[i] = secSend(c.HTTP, req)
+				durations[i] = time.Since(start)
+			})
+		}
+		wg.Wait()
+		slices.Sort(durations)
+		for i, ans := range answers {
+			if ans.err != nil {
+				t.Fatalf("request %d: %v", i, ans.err)
+			}
+			secCheckAnswer(t, path, ans.status, ans.body)
+			if ans.status != http.StatusOK || !strings.Contains(ans.body, "No records found.") {
+				t.Errorf("request %d: %d, want 200 and no match", i, ans.status)
+			}
+		}
+		t.Logf("50 parallel searches: median %v, slowest %v", durations[25], durations[49])
+		if durations[25] > 2*time.Second {
+			t.Errorf("median of 50 parallel searches took %v", durations[25])
+		}
+	})
+}
+
+func secFirst(s []string) string {
+	if len(s) == 0 {
+		return ""
+	}
+	return s[0]
+}
+
+func secLast(s []string) string {
+	if len(s) == 0 {
+		return ""
+	}
+	return s[len(s)-1]
+}

@@ -1,0 +1,344 @@
+package server_test
+
+// Section G of shared/SECURITY-TESTS.md: input validation, with the same
+// rules on SQLite and MySQL.
+
+import (
+	"fmt"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+
+	"musicadmin/internal/apptest"
+)
+
+// secInvalid checks a 422 answer: the message beside field, the input kept
+// (as an attribute value, escaped), a fresh token, and nothing written.
+func secInvalid(t *testing.T, r *apptest.Response, field, kept, message string) {
+	t.Helper()
+	if r.Status != http.StatusUnprocessableEntity {
+		t.Fatalf("status %d, want 422", r.Status)
+	}
+	if got := r.Text("#e-" + field); !strings.Contains(got, message) {
+		t.Errorf("message beside %s = %q, want %q", field, got, message)
+	}
+	if kept != "\x00skip" {
+		if v, _ := r.Doc.Find("main form [name=" + field + "]").Attr("value"); v != kept {
+			t.Errorf("%s kept as %q, want %q", field, v, kept)
+		}
+	}
+	if apptest.CSRFOf(r) == "" {
+		t.Error("the form has no csrf_token")
+	}
+}
+
+// Test 35: required fields, white space, and the re-rendered form.
+func TestSecRequiredFields(t *testing.T) {
+	apptest.ForEachBackend(t, func(t *testing.T, b apptest.Backend) {
+		a := newSecApp(t, b)
+		c := a.admin()
+		long := "<b>x</b>" + strings.Repeat("a", 101)
+		cases := []struct {
+			name, path, field string
+			form              url.Values
+			kept, message     string
+		}{
+			{"album without name", "/albumview/add", "name", url.Values{}, "", "This field is required."},
+			{"album empty name", "/albumview/add", "name", url.Values{"name": {""}}, "", "This field is required."},
+			{"album white space", "/albumview/add", "name", url.Values{"name": {" \t\n"}}, " \t\n", "This field is required."},
+			{"album NBSP and ideographic space", "/albumview/add", "name", url.Values{"name": {"\u00a0\u3000"}}, "\u00a0\u3000", "This field is required."},
+			{"song without title", "/songsview/add", "title", url.Values{"rating": {"3"}}, "", "This field is required."},
+			{"album markup and too long", "/albumview/add", "name", url.Values{"name": {long}}, long, "at most 100 characters"},
+		}
+		for _, tc := range cases {
+			t.Run(tc.name, func(t *testing.T) {
+				before := a.secSnapshot()
+				r := c.Submit(tc.path, tc.form)
+				secInvalid(t, r, tc.field, tc.kept, tc.message)
+				if strings.Contains(r.Body, "<b>x</b>") {
+					t.Error("input shown back unescaped")
+				}
+				if !before.sameData(a.secSnapshot()) {
+					t.Error("invalid input was written")
+				}
+			})
+		}
+		t.Run("edit to white space", func(t *testing.T) {
+			id := a.seedAlbum("Keep Me")
+			before := a.secSnapshot()
+			r := c.Submit(fmt.Sprintf("/albumview/edit/%d", id), url.Values{"name": {"   "}})
+			secInvalid(t, r, "name", "   ", "This field is required.")
+			if !before.sameData(a.secSnapshot()) {
+				t.Error("invalid edit was written")
+			}
+		})
+	})
+}
+
+// Test 36: lengths count characters, not bytes, on both backends.
+func TestSecLengthLimits(t *testing.T) {
+	apptest.ForEachBackend(t, func(t *testing.T, b apptest.Backend) {
+		a := newSecApp(t, b)
+		c := a.admin()
+		for _, tc := range []struct {
+			path, field, value string
+			ok                 bool
+			message            string
+		}{
+			{"/albumview/add", "name", strings.Repeat("a", 100), true, ""},
+			{"/albumview/add", "name", strings.Repeat("é", 100), true, ""},
+			{"/albumview/add", "name", strings.Repeat("🎵", 100), true, ""},
+			{"/albumview/add", "name", "  " + strings.Repeat("b", 100) + "  ", true, ""},
+			{"/albumview/add", "name", strings.Repeat("é", 101), false, "at most 100 characters"},
+			{"/albumview/add", "name", strings.Repeat("🎵", 101), false, "at most 100 characters"},
+			{"/albumview/add", "name", strings.Repeat("a", 10000), false, "at most 100 characters"},
+			{"/songsview/add", "title", strings.Repeat("🎶", 200), true, ""},
+			{"/songsview/add", "title", strings.Repeat("t", 200), true, ""},
+			{"/songsview/add", "title", strings.Repeat("🎶", 201), false, "at most 200 characters"},
+			{"/songsview/add", "title", strings.Repeat("t", 201), false, "at most 200 characters"},
+		} {
+			t.Run(fmt.Sprintf("%s %d×%.4s", tc.field, len([]rune(tc.value)), strings.TrimSpace(tc.value)), func(t *testing.T) {
+				before := a.secSnapshot()
+				r := c.Submit(tc.path, url.Values{tc.field: {tc.value}})
+				if !tc.ok {
+					secInvalid(t, r, tc.field, tc.value, tc.message)
+					if !before.sameData(a.secSnapshot()) {
+						t.Error("an over-long value was written")
+					}
+					return
+				}
+				if r.Status != http.StatusFound {
+					t.Fatalf("status %d, want 302", r.Status)
+				}
+				want := strings.TrimSpace(tc.value)
+				var stored []string
+				table, col := "albums", "name"
+				if tc.field == "title" {
+					table, col = "songs", "title"
+				}
+				a.DB.Raw("SELECT "+col+" FROM "+table+" WHERE "+col+" = ?", want).Scan(&stored)
+				if len(stored) != 1 || stored[0] != want {
+					t.Errorf("stored %d rows, want exactly the value", len(stored))
+				}
+			})
+		}
+	})
+}
+
+// Test 37: NUL and invalid UTF-8 are refused; control and format
+// characters that are valid text are stored exactly.
+func TestSecInvalidText(t *testing.T) {
+	apptest.ForEachBackend(t, func(t *testing.T, b apptest.Backend) {
+		a := newSecApp(t, b)
+		c := a.admin()
+		token := c.CSRF("/albumview/add")
+		for _, tc := range []struct {
+			raw   string // urlencoded as sent
+			valid string // the text stored, "" when refused
+		}{
+			{"a%00b", ""},
+			{"%00", ""},
+			{"%FF%FE", ""},
+			{"ok%FF", ""},
+			{"%ED%A0%80", ""},
+			{"%C0%AE", ""},
+			{"%F4%90%80%80", ""}, // above U+10FFFF
+			{"a%0Db", "a\rb"},
+			{"%E2%80%AE", "\u202e"},
+			{"tab%09inside", "tab\tinside"},
+		} {
+			t.Run(tc.raw, func(t *testing.T) {
+				before := a.secSnapshot()
+				r := c.postRaw("/albumview/add", "name="+tc.raw+"&csrf_token="+url.QueryEscape(token))
+				if tc.valid == "" {
+					secInvalid(t, r, "name", "\x00skip", "not allowed")
+					if !before.sameData(a.secSnapshot()) {
+						t.Error("invalid text was written")
+					}
+					return
+				}
+				if r.Status != http.StatusFound {
+					t.Fatalf("status %d, want 302", r.Status)
+				}
+				var stored []string
+				a.DB.Raw("SELECT name FROM albums WHERE name = ?", tc.valid).Scan(&stored)
+				if len(stored) != 1 || stored[0] != tc.valid {
+					t.Errorf("stored %q, want %q", stored, tc.valid)
+				}
+			})
+		}
+	})
+}
+
+// Test 38: the rating field, repeated parameters, and body over query.
+func TestSecRatingAndDuplicateParams(t *testing.T) {
+	apptest.ForEachBackend(t, func(t *testing.T, b apptest.Backend) {
+		a := newSecApp(t, b)
+		c := a.admin()
+		for i, tc := range []struct {
+			rating string
+			want   int // -1: refused
+		}{
+			{"-1", -1}, {"10", -1}, {"abc", -1}, {"5.5", -1}, {"1e1", -1}, {"０", -1}, {"٣", -1},
+			{"99999999999999999999", -1}, {"0x5", -1}, {"5 5", -1},
+			{"", 0}, {" 7 ", 7}, {"+5", 5}, {"0", 0}, {"9", 9}, {"007", 7},
+		} {
+			t.Run(fmt.Sprintf("%q", tc.rating), func(t *testing.T) {
+				title := fmt.Sprintf("rating-%d", i)
+				before := a.secSnapshot()
+				r := c.Submit("/songsview/add", url.Values{"title": {title}, "rating": {tc.rating}})
+				if tc.want < 0 {
+					secInvalid(t, r, "rating", tc.rating, "from 0 to 9")
+					if !before.sameData(a.secSnapshot()) {
+						t.Error("written")
+					}
+					return
+				}
+				if r.Status != http.StatusFound {
+					t.Fatalf("status %d, want 302", r.Status)
+				}
+				if s, ok := a.song(title); !ok || s.Rating != tc.want {
+					t.Errorf("stored rating %d (found %v), want %d", s.Rating, ok, tc.want)
+				}
+			})
+		}
+		t.Run("repeated rating", func(t *testing.T) {
+			r := c.Submit("/songsview/add", url.Values{"title": {"repeated"}, "rating": {"3", "9"}})
+			if s, _ := a.song("repeated"); r.Status != http.StatusFound || s.Rating != 3 {
+				t.Errorf("%d, rating %d, want the first value 3", r.Status, s.Rating)
+			}
+			r = c.Submit("/songsview/add", url.Values{"title": {"repeated bad"}, "rating": {"x", "4"}})
+			if r.Status != http.StatusUnprocessableEntity {
+				t.Errorf("first value invalid: %d, want 422", r.Status)
+			}
+		})
+		t.Run("body over query", func(t *testing.T) {
+			token := c.CSRF("/albumview/add")
+			r := c.postRaw("/albumview/add?name=FROMQUERY", "name=FROMBODY&name=SECOND&csrf_token="+url.QueryEscape(token))
+			if r.Status != http.StatusFound {
+				t.Fatalf("%d", r.Status)
+			}
+			var names []string
+			a.DB.Raw("SELECT name FROM albums WHERE name IN ('FROMQUERY','FROMBODY','SECOND')").Scan(&names)
+			if len(names) != 1 || names[0] != "FROMBODY" {
+				t.Errorf("stored %q, want FROMBODY", names)
+			}
+			before := a.secSnapshot()
+			r = c.postRaw("/albumview/add?name=ONLYQUERY", "csrf_token="+url.QueryEscape(token))
+			if r.Status != http.StatusUnprocessableEntity || !before.sameData(a.secSnapshot()) {
+				t.Errorf("name only in the query: %d, want 422 and no write", r.Status)
+			}
+		})
+	})
+}
+
+// Test 39: album references are checked, and deleting an album keeps its
+// songs, with no album, on both backends.
+func TestSecAlbumReferences(t *testing.T) {
+	apptest.ForEachBackend(t, func(t *testing.T, b apptest.Backend) {
+		a := newSecApp(t, b)
+		album := a.seedAlbum("Referenced")
+		other := a.seedAlbum("Other")
+		c := a.admin()
+		for _, v := range []string{"abc", "-1", "0", "999999", "1 OR 1=1", "1.0", "+1", "0x1", "99999999999999999999",
+			fmt.Sprintf("%d ", album) + "x"} {
+			t.Run(v, func(t *testing.T) {
+				before := a.secSnapshot()
+				r := c.Submit("/songsview/add", url.Values{"title": {"ref " + v}, "album": {v}})
+				secInvalid(t, r, "album", "\x00skip", "Not a valid choice.")
+				if !before.sameData(a.secSnapshot()) {
+					t.Error("written")
+				}
+			})
+		}
+		if r := c.Submit("/songsview/add", url.Values{"title": {"no album"}, "album": {""}}); r.Status != http.StatusFound {
+			t.Fatalf("empty album: %d", r.Status)
+		}
+		if s, _ := a.song("no album"); s.AlbumID != nil {
+			t.Errorf("empty album stored as %d", *s.AlbumID)
+		}
+		for _, title := range []string{"uses 1", "uses 2"} {
+			if r := c.Submit("/songsview/add", url.Values{"title": {title}, "album": {fmt.Sprint(album)}}); r.Status != http.StatusFound {
+				t.Fatalf("add %s: %d", title, r.Status)
+			}
+		}
+		a.seedSong("uses other", 1, &other)
+		confirm := c.Get(fmt.Sprintf("/albumview/delete/%d", album))
+		if got := confirm.Text(".notice"); !strings.HasPrefix(got, "2 songs refer to this album") {
+			t.Errorf("confirmation says %q", got)
+		}
+		songs := a.Count("songs")
+		if r := c.Submit(fmt.Sprintf("/albumview/delete/%d", album), nil); r.Status != http.StatusFound {
+			t.Fatalf("delete: %d", r.Status)
+		}
+		if a.Count("songs") != songs {
+			t.Errorf("songs %d -> %d: a song was deleted with its album", songs, a.Count("songs"))
+		}
+		for _, title := range []string{"uses 1", "uses 2"} {
+			if s, ok := a.song(title); !ok || s.AlbumID != nil {
+				t.Errorf("%s: found %v, album %v; want kept with no album", title, ok, s.AlbumID)
+			}
+		}
+		if s, _ := a.song("uses other"); s.AlbumID == nil || *s.AlbumID != other {
+			t.Error("a song of another album lost its album")
+		}
+		// The database itself refuses a dangling reference (SQLite too).
+		if err := a.DB.Exec("INSERT INTO songs (title, rating, album_id) VALUES ('dangling', 0, 999999)").Error; err == nil {
+			t.Error("the database accepted a song pointing at a missing album: foreign keys are not enforced")
+		}
+	})
+}
+
+// Test 40: duplicates answer 422, and case, accent and space variants get
+// the same decision on both backends.
+func TestSecDuplicates(t *testing.T) {
+	apptest.ForEachBackend(t, func(t *testing.T, b apptest.Backend) {
+		a := newSecApp(t, b)
+		c := a.admin()
+		if r := c.Submit("/albumview/add", url.Values{"name": {"Abbey Road"}}); r.Status != http.StatusFound {
+			t.Fatalf("create: %d", r.Status)
+		}
+		// The app compares exactly (utf8mb4_bin on MySQL, BINARY on SQLite):
+		// only the same text after trimming is a duplicate.
+		for _, tc := range []struct {
+			name string
+			dup  bool
+		}{
+			{"Abbey Road", true}, {"  Abbey Road  ", true}, {"\tAbbey Road\n", true},
+			{"abbey road", false}, {"ABBEY ROAD", false}, {"Abbéy Road", false}, {"Abbey\u00a0Road", false},
+			{"Abbey Road\u200b", false}, {"Abbey  Road", false},
+		} {
+			t.Run(fmt.Sprintf("%q", tc.name), func(t *testing.T) {
+				before := a.secSnapshot()
+				r := c.Submit("/albumview/add", url.Values{"name": {tc.name}})
+				if tc.dup {
+					secInvalid(t, r, "name", tc.name, "already exists")
+					if !before.sameData(a.secSnapshot()) {
+						t.Error("a duplicate was written")
+					}
+					return
+				}
+				if r.Status != http.StatusFound {
+					t.Errorf("status %d, want 302: a distinct name", r.Status)
+				}
+			})
+		}
+		var abbey, other int64
+		a.DB.Raw("SELECT id FROM albums WHERE name = 'Abbey Road'").Scan(&abbey)
+		other = a.seedAlbum("Let It Be")
+		before := a.secSnapshot()
+		r := c.Submit(fmt.Sprintf("/albumview/edit/%d", other), url.Values{"name": {" Abbey Road "}})
+		secInvalid(t, r, "name", " Abbey Road ", "already exists")
+		if !before.sameData(a.secSnapshot()) {
+			t.Error("a duplicate edit was written")
+		}
+		if r := c.Submit(fmt.Sprintf("/albumview/edit/%d", abbey), url.Values{"name": {"Abbey Road"}}); r.Status != http.StatusFound {
+			t.Errorf("saving under its own name: %d, want 302", r.Status)
+		}
+		// Songs: the same rule for titles.
+		c.Submit("/songsview/add", url.Values{"title": {"Something"}})
+		r = c.Submit("/songsview/add", url.Values{"title": {" Something "}})
+		secInvalid(t, r, "title", " Something ", "already exists")
+	})
+}

@@ -1,0 +1,216 @@
+package server_test
+
+// Section E of shared/SECURITY-TESTS.md: stored and reflected XSS, header
+// injection, and Unicode shown back exactly.
+
+import (
+	"fmt"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+
+	"github.com/PuerkitoBio/goquery"
+
+	"musicadmin/internal/apptest"
+)
+
+// secNoActiveURLs fails when a link or source of the page uses a script,
+// data or file scheme, or points off site.
+func secNoActiveURLs(t *testing.T, what string, r *apptest.Response) {
+	t.Helper()
+	r.Doc.Find("[href], [src], [action], [formaction]").Each(func(_ int, s *goquery.Selection) {
+		for _, attr := range []string{"href", "src", "action", "formaction"} {
+			v, ok := s.Attr(attr)
+			if !ok {
+				continue
+			}
+			l := strings.ToLower(strings.TrimSpace(v))
+			if !strings.HasPrefix(l, "/") || strings.HasPrefix(l, "//") || strings.Contains(l, `\`) {
+				t.Errorf("%s: %s=%q is not a local path", what, attr, v)
+			}
+		}
+	})
+	r.Doc.Find("*").Each(func(_ int, s *goquery.Selection) {
+		for _, at := range s.Nodes[0].Attr {
+			if strings.HasPrefix(strings.ToLower(at.Key), "on") {
+				t.Errorf("%s: <%s %s=%q>", what, goquery.NodeName(s), at.Key, at.Val)
+			}
+		}
+	})
+	if n := r.Doc.Find("script, svg, img, iframe, object, embed").Length(); n > 0 {
+		t.Errorf("%s: %d active elements in the page", what, n)
+	}
+}
+
+// Test 27: stored payloads are escaped on every page that shows them.
+func TestSecStoredXSS(t *testing.T) {
+	payloads := []string{
+		`<script>alert(1)</script>`,
+		`"><img src=x onerror=alert(1)>`,
+		`'><svg onload=alert(1)>`,
+		`</title><script>alert(1)</script>`,
+		`javascript:alert(1)`,
+		`{{.}}`,
+		`<!--`,
+		`<a href="javascript:alert(1)">x</a>`,
+		`</textarea><iframe src=//evil.example>`,
+	}
+	apptest.ForEachBackend(t, func(t *testing.T, b apptest.Backend) {
+		a := newSecApp(t, b)
+		c := a.admin()
+		for i, p := range payloads {
+			t.Run(fmt.Sprint(i), func(t *testing.T) {
+				check := func(what string, r *apptest.Response) {
+					t.Helper()
+					if r.Status != http.StatusOK {
+						t.Errorf("%s: %d", what, r.Status)
+					}
+					if strings.ContainsAny(p, `<>"'`) && strings.Contains(r.Body, p) {
+						t.Errorf("%s: payload %q appears raw", what, p)
+					}
+					secNoActiveURLs(t, what, r)
+				}
+				if r := c.Submit("/albumview/add", url.Values{"name": {p}}); r.Status != http.StatusFound {
+					t.Fatalf("add album: %d", r.Status)
+				}
+				flash := c.Get("/albumview/list/")
+				check("album list with flash", flash)
+				if got := flash.Texts(".flash"); len(got) != 1 || got[0] != "Added Album “"+p+"”." {
+					t.Errorf("flash = %q", got)
+				}
+				var albumID int64
+				a.DB.Raw("SELECT id FROM albums WHERE name = ?", p).Scan(&albumID)
+				check("song add form", c.Get("/songsview/add"))
+				if r := c.Submit("/songsview/add", url.Values{"title": {p}, "rating": {"4"}, "album": {fmt.Sprint(albumID)}}); r.Status != http.StatusFound {
+					t.Fatalf("add song: %d", r.Status)
+				}
+				check("song list with flash", c.Get("/songsview/list/"))
+				s, _ := a.song(p)
+				for _, path := range []string{
+					"/albumview/list/", fmt.Sprintf("/albumview/show/%d", albumID), fmt.Sprintf("/albumview/edit/%d", albumID),
+					fmt.Sprintf("/albumview/delete/%d", albumID), "/songsview/list/", fmt.Sprintf("/songsview/show/%d", s.ID),
+					fmt.Sprintf("/songsview/edit/%d", s.ID), fmt.Sprintf("/songsview/delete/%d", s.ID), "/songsview/add",
+					"/albumview/list/?q=" + url.QueryEscape(p), "/songsview/list/?title__contains=" + url.QueryEscape(p),
+				} {
+					r := c.Get(path)
+					check(path, r)
+					if strings.Contains(path, "/show/") && r.Text("h1") != strings.SplitN(r.Text("h1"), ":", 2)[0]+": "+p {
+						t.Errorf("%s: heading %q does not show the payload as text", path, r.Text("h1"))
+					}
+				}
+				// The dropdown option carries the payload as text only.
+				opt := c.Get("/songsview/add").Doc.Find(fmt.Sprintf(`select[name=album] option[value="%d"]`, albumID))
+				if opt.Length() != 1 || opt.Text() != p {
+					t.Errorf("album option = %q", opt.Text())
+				}
+				if r := c.Submit(fmt.Sprintf("/songsview/delete/%d", s.ID), nil); r.Status != http.StatusFound {
+					t.Fatalf("delete song: %d", r.Status)
+				}
+				check("flash after delete", c.Get("/songsview/list/"))
+			})
+		}
+	})
+}
+
+// Test 28: reflected input is escaped, and nothing reaches a header.
+func TestSecReflectedXSS(t *testing.T) {
+	apptest.ForEachBackend(t, func(t *testing.T, b apptest.Backend) {
+		a := newSecApp(t, b)
+		a.seedAlbum("Reflected")
+		c := a.admin()
+		script := `<script>alert(1)</script>`
+		img := `"><img src=x onerror=alert(1)>`
+		for _, path := range []string{
+			"/albumview/list/?q=" + url.QueryEscape(script),
+			"/albumview/list/?q=" + url.QueryEscape(img),
+			"/albumview/list/?sort=" + url.QueryEscape(script),
+			"/albumview/list/?page=" + url.QueryEscape(script),
+			"/albumview/list/?page_size=" + url.QueryEscape(img),
+			"/songsview/list/?title__contains=" + url.QueryEscape(img),
+			"/songsview/list/?rating__gte=" + url.QueryEscape(img),
+			"/songsview/list/?" + url.QueryEscape(script) + "=1",
+			"/songsview/list/?" + url.QueryEscape(img) + "__contains=1",
+			"/albumview/show/" + url.PathEscape(script),
+		} {
+			r := c.Get(path)
+			if r.Status != http.StatusOK && r.Status != http.StatusNotFound && r.Status != http.StatusBadRequest {
+				t.Errorf("%s: %d", path, r.Status)
+			}
+			if strings.Contains(r.Body, script) || strings.Contains(r.Body, img) || strings.Contains(r.Body, "<img") {
+				t.Errorf("%s: payload reflected raw", path)
+			}
+			secNoActiveURLs(t, path, r)
+		}
+		// The search box keeps the text, as an attribute value.
+		r := c.Get("/albumview/list/?q=" + url.QueryEscape(img))
+		if v, _ := r.Doc.Find("input[name=q]").Attr("value"); v != img {
+			t.Errorf("search box value = %q", v)
+		}
+		r = a.anon().Get("/login/?next=" + url.QueryEscape(`"><script>alert(1)</script>`))
+		if strings.Contains(r.Body, script) {
+			t.Error("login page reflects next raw")
+		}
+		// Header injection through the path and through next.
+		resp, _ := a.raw(http.MethodGet, "/albumview/list/%0d%0aSet-Cookie:%20x=y")
+		if len(resp.Header.Values("X-Evil")) > 0 || strings.Contains(strings.Join(resp.Header.Values("Set-Cookie"), ";"), "x=y") {
+			t.Errorf("header injection through the path: %v", resp.Header)
+		}
+		if loc := resp.Header.Get("Location"); strings.ContainsAny(loc, "\r\n") {
+			t.Errorf("Location %q", loc)
+		}
+		lc := a.anon()
+		r = lc.Submit("/login/?next="+url.QueryEscape("/\r\nX-Evil: 1"), url.Values{"username": {apptest.AdminUser},
+			"password": {apptest.AdminPassword}})
+		if r.Status != http.StatusFound || r.Header.Get("X-Evil") != "" || strings.ContainsAny(r.Location(), "\r\n") {
+			t.Errorf("login with CRLF next: %d Location %q X-Evil %q", r.Status, r.Location(), r.Header.Get("X-Evil"))
+		}
+		r = a.anon().Submit("/login/?next="+url.QueryEscape("/albumview/list/?q=%0d%0aX-Evil:%201"), url.Values{
+			"username": {apptest.AdminUser}, "password": {apptest.AdminPassword}})
+		if r.Header.Get("X-Evil") != "" || strings.ContainsAny(r.Location(), "\r\n") {
+			t.Errorf("login with encoded CRLF in next: Location %q", r.Location())
+		}
+	})
+}
+
+// Test 29: any Unicode text comes back exactly.
+func TestSecUnicodeRoundTrip(t *testing.T) {
+	names := []string{"Beyoncé", "Sigur Rós – Ágætis byrjun", "🎵🎶", "\u202etxet", "a\u200bb", "日本語", "e\u0301",
+		"Ωmega ß ﬁ", "𝄞 clef", "  padded\u00a0nbsp  "}
+	apptest.ForEachBackend(t, func(t *testing.T, b apptest.Backend) {
+		a := newSecApp(t, b)
+		c := a.admin()
+		for i, name := range names {
+			t.Run(fmt.Sprint(i), func(t *testing.T) {
+				want := strings.TrimSpace(name)
+				if r := c.Submit("/albumview/add", url.Values{"name": {name}}); r.Status != http.StatusFound {
+					t.Fatalf("add album %q: %d", name, r.Status)
+				}
+				if r := c.Submit("/songsview/add", url.Values{"title": {name}}); r.Status != http.StatusFound {
+					t.Fatalf("add song %q: %d", name, r.Status)
+				}
+				var id int64
+				a.DB.Raw("SELECT id FROM albums WHERE name = ?", want).Scan(&id)
+				if id == 0 {
+					t.Fatalf("album %q not stored exactly", want)
+				}
+				show := c.Get(fmt.Sprintf("/albumview/show/%d", id))
+				if got := show.Text("dl.details dd"); got != want {
+					t.Errorf("album shown as %q, want %q", got, want)
+				}
+				s, ok := a.song(want)
+				if !ok {
+					t.Fatalf("song %q not stored exactly", want)
+				}
+				show = c.Get(fmt.Sprintf("/songsview/show/%d", s.ID))
+				if got := show.Text("dl.details dd"); got != want {
+					t.Errorf("song shown as %q, want %q", got, want)
+				}
+				edit := c.Get(fmt.Sprintf("/songsview/edit/%d", s.ID))
+				if v, _ := edit.Doc.Find("input[name=title]").Attr("value"); v != want {
+					t.Errorf("edit form value %q, want %q", v, want)
+				}
+			})
+		}
+	})
+}
