@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"net/mail"
 	"strings"
+	"sync"
 	"unicode/utf8"
 
 	"golang.org/x/crypto/bcrypt"
@@ -34,20 +35,30 @@ var (
 
 // Users creates and authenticates users.
 type Users struct {
-	db        *gorm.DB
-	cost      int
+	db   *gorm.DB
+	cost int
+
+	// dummyHash is what failed logins for unknown users are compared
+	// against, so they take as long as a wrong password for a real user. It
+	// is made on first use: commands that never log anyone in skip its cost.
+	dummyOnce sync.Once
 	dummyHash []byte
 }
 
 // NewUsers returns a user service hashing with bcrypt at cost.
 func NewUsers(db *gorm.DB, cost int) (*Users, error) {
-	// Failed logins for unknown users compare against this hash, so they take
-	// as long as a wrong password for a real user.
-	dummy, err := bcrypt.GenerateFromPassword([]byte("dummy password for timing"), cost)
-	if err != nil {
-		return nil, fmt.Errorf("auth: dummy hash: %w", err)
+	if cost < bcrypt.MinCost || cost > bcrypt.MaxCost {
+		return nil, fmt.Errorf("auth: bcrypt cost %d out of range", cost)
 	}
-	return &Users{db: db, cost: cost, dummyHash: dummy}, nil
+	return &Users{db: db, cost: cost}, nil
+}
+
+func (u *Users) dummy() []byte {
+	u.dummyOnce.Do(func() {
+		// GenerateFromPassword fails only for a bad cost, checked above.
+		u.dummyHash, _ = bcrypt.GenerateFromPassword([]byte("dummy password for timing"), u.cost)
+	})
+	return u.dummyHash
 }
 
 // NewUser is the input of Create.
@@ -145,7 +156,7 @@ func (u *Users) Authenticate(ctx context.Context, username, password string) (*U
 		}
 		found = user.ID != 0
 	}
-	hash := u.dummyHash
+	hash := u.dummy()
 	if found {
 		hash = []byte(user.PasswordHash)
 	}
