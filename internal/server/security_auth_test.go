@@ -61,7 +61,7 @@ func TestSecLoginSameAnswer(t *testing.T) {
 func TestSecLoginTiming(t *testing.T) {
 	apptest.ForEachBackend(t, func(t *testing.T, b apptest.Backend) {
 		a := newSecApp(t, b)
-		const cost = 8
+		const cost = 7
 		sib := a.sibling(nil, cost)
 		if _, err := sib.Web.Users.Create(context.Background(), auth.NewUser{Username: "timed", FirstName: "T",
 			LastName: "T", Email: "t@example.com", Password: "timed-password"}); err != nil {
@@ -79,7 +79,7 @@ func TestSecLoginTiming(t *testing.T) {
 			return d
 		}
 		var unknown, known []time.Duration
-		for range 7 {
+		for range 5 {
 			unknown = append(unknown, timeLogin("nosuch-timed"))
 			known = append(known, timeLogin("timed"))
 		}
