@@ -9,7 +9,6 @@ import (
 	"encoding/base64"
 	"encoding/gob"
 	"encoding/hex"
-	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -260,6 +259,3 @@ func (s *Sessions) PopFlashes(w http.ResponseWriter, r *http.Request) []string {
 	}
 	return flashes
 }
-
-// ErrNoSession is returned when an operation needs a session and has none.
-var ErrNoSession = errors.New("no session")

@@ -94,9 +94,6 @@ func (e *Engine) SetCommon(f CommonFunc) {
 	e.common = f
 }
 
-// Has reports whether page exists.
-func (e *Engine) Has(page string) bool { _, ok := e.pages[page]; return ok }
-
 // Render writes page with status and data.
 func (e *Engine) Render(w http.ResponseWriter, r *http.Request, status int, page, title string, data any) {
 	t, ok := e.pages[page]
