@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"musicadmin/internal/datamodel"
+	"musicadmin/internal/textindex"
 )
 
 // CountLimit bounds the count of a filtered or searched list: past it the
@@ -81,37 +82,55 @@ func (m *Model[T]) col(c string) string { return m.table + "." + c }
 func refAlias(f *datamodel.Field) string { return "ref_" + f.Name }
 
 // where builds the WHERE clause of filters and search. Columns come from
-// the declaration; every value is a bound parameter.
-func (m *Model[T]) where(filters []datamodel.Filter, search string, searchFields []*datamodel.Field) (string, []any) {
+// the declaration; every value is a bound parameter. With useIndex, text
+// matches on an indexed column first take candidates from its trigram
+// index; indexed says whether any did.
+func (m *Model[T]) where(filters []datamodel.Filter, search string, searchFields []*datamodel.Field,
+	useIndex bool) (clause string, args []any, indexed bool) {
 	var conds []string
-	var args []any
 	add := func(cond string, vals ...any) {
 		conds = append(conds, cond)
 		args = append(args, vals...)
 	}
-	like := " LIKE ? ESCAPE '" + likeEscape + "'"
-	// folded matches column c against text ignoring case, on both backends
-	// alike: SQLite's LIKE ignores ASCII case and MySQL's, under the binary
-	// collation, ignores none.
-	folded := func(c, text string) string {
-		fold := m.fold
-		if fold == FoldFunc && isASCII(text) {
-			// SQLite's own LIKE already ignores ASCII case: for an ASCII
-			// query it matches what folding would, without calling into Go
-			// for every row (several times faster on a scan).
-			fold = ""
+	addMatch := func(cond string, vals []any) { add(cond, vals...) }
+	// match matches column against pattern, which holds the folded text,
+	// ignoring case on both backends alike: SQLite's LIKE ignores ASCII case
+	// and MySQL's, under the binary collation, ignores none.
+	match := func(column, text, pattern string) (string, []any) {
+		c := m.col(column)
+		like := " LIKE ? ESCAPE '" + likeEscape + "'"
+		cond := m.fold + "(" + c + ")" + like
+		vals := []any{pattern}
+		if m.fold == FoldFunc && isASCII(text) {
+			// SQLite's own LIKE ignores ASCII case: for an ASCII query it
+			// matches what folding would, without calling into Go for every
+			// row (several times faster on a scan), except in texts holding
+			// a character that folds into ASCII; only those are folded.
+			var special []string
+			for _, r := range textindex.FoldsIntoASCII {
+				special = append(special, "instr("+c+", '"+string(r)+"') > 0")
+			}
+			cond = "(" + c + like + " OR ((" + strings.Join(special, " OR ") + ") AND " + cond + "))"
+			vals = append(vals, pattern)
 		}
-		return fold + "(" + c + ")" + like
+		if useIndex {
+			if in, arg, ok := m.candidates(column, text); ok {
+				cond = "(" + in + " AND " + cond + ")"
+				vals = append([]any{arg}, vals...)
+				indexed = true
+			}
+		}
+		return cond, vals
 	}
 	for _, f := range filters {
 		c := m.col(f.Field.Column)
 		switch f.Op {
 		case datamodel.OpContains:
 			text := fmt.Sprint(f.Value)
-			add(folded(c, text), "%"+escapeLike(strings.ToLower(text))+"%")
+			addMatch(match(f.Field.Column, text, "%"+escapeLike(textindex.Fold(text))+"%"))
 		case datamodel.OpStartsWith:
 			text := fmt.Sprint(f.Value)
-			add(folded(c, text), escapeLike(strings.ToLower(text))+"%")
+			addMatch(match(f.Field.Column, text, escapeLike(textindex.Fold(text))+"%"))
 		case datamodel.OpEq:
 			add(c+" = ?", f.Value)
 		case datamodel.OpNe:
@@ -137,18 +156,40 @@ func (m *Model[T]) where(filters []datamodel.Filter, search string, searchFields
 		}
 	}
 	if search != "" && len(searchFields) > 0 {
-		pattern := "%" + escapeLike(strings.ToLower(search)) + "%"
+		pattern := "%" + escapeLike(textindex.Fold(search)) + "%"
 		var ors []string
 		for _, f := range searchFields {
-			ors = append(ors, folded(m.col(f.Column), search))
-			args = append(args, pattern)
+			cond, vals := match(f.Column, search, pattern)
+			ors = append(ors, cond)
+			args = append(args, vals...)
 		}
 		conds = append(conds, "("+strings.Join(ors, " OR ")+")")
 	}
 	if len(conds) == 0 {
-		return "", nil
+		return "", nil, false
 	}
-	return " WHERE " + strings.Join(conds, " AND "), args
+	return " WHERE " + strings.Join(conds, " AND "), args, indexed
+}
+
+// candidates returns a condition that keeps the rows whose column may
+// contain text, read from the column's trigram index, and its argument; ok
+// is false when the column has no index or text is too short for one.
+func (m *Model[T]) candidates(column, text string) (cond string, arg any, ok bool) {
+	table, indexed := m.textIndex[column]
+	if !indexed {
+		return "", nil, false
+	}
+	tokens, ok := textindex.QueryTokens(text)
+	if !ok {
+		return "", nil, false
+	}
+	if m.dialect == "mysql" {
+		// Boolean mode: every token is required.
+		return m.col("id") + " IN (SELECT row_id FROM " + table + " WHERE MATCH (grams) AGAINST (? IN BOOLEAN MODE))",
+			"+" + strings.Join(tokens, " +"), true
+	}
+	// FTS4's query syntax: tokens side by side are all required.
+	return m.col("id") + " IN (SELECT docid FROM " + table + " WHERE grams MATCH ?)", strings.Join(tokens, " "), true
 }
 
 func isASCII(s string) bool {
@@ -184,10 +225,16 @@ func (m *Model[T]) orderBy(sort *datamodel.Field, desc bool) string {
 // middle of an exactly counted list it walks from the other end, so the
 // last page of a million rows costs what the first does.
 func (m *Model[T]) List(ctx context.Context, q datamodel.Query) (datamodel.Page, error) {
-	where, args := m.where(q.Filters, q.Search, q.SearchFields)
+	where, args, indexed := m.where(q.Filters, q.Search, q.SearchFields, true)
 	total, atLeast, err := m.total(ctx, where, args)
 	if err != nil {
 		return datamodel.Page{}, err
+	}
+	if indexed && atLeast {
+		// More than CountLimit candidates: matches are dense enough that
+		// walking the sort order and testing each row finds a page sooner
+		// than reading and sorting every candidate the index gives.
+		where, args, _ = m.where(q.Filters, q.Search, q.SearchFields, false)
 	}
 	page := datamodel.Page{Total: total, AtLeast: atLeast}
 	if q.Limit <= 0 {
@@ -240,19 +287,19 @@ func (m *Model[T]) total(ctx context.Context, where string, args []any) (n int64
 		m.totals.put(n, gen)
 		return n, false, nil
 	}
-	q := fmt.Sprintf("SELECT COUNT(*) FROM (SELECT 1 FROM %s%s LIMIT %d) bounded", m.table, where, CountLimit+1)
+	q := fmt.Sprintf("SELECT COUNT(*) FROM (SELECT 1 FROM %s%s LIMIT %d) bounded", m.table, where, m.countLimit+1)
 	if err := m.db.WithContext(ctx).Raw(q, args...).Scan(&n).Error; err != nil {
 		return 0, false, m.translate("count", err)
 	}
-	if n > CountLimit {
-		return CountLimit, true, nil
+	if n > m.countLimit {
+		return m.countLimit, true, nil
 	}
 	return n, false, nil
 }
 
 // Count returns exactly how many records match filters.
 func (m *Model[T]) Count(ctx context.Context, filters []datamodel.Filter) (int64, error) {
-	where, args := m.where(filters, "", nil)
+	where, args, _ := m.where(filters, "", nil, true)
 	var n int64
 	if err := m.db.WithContext(ctx).Raw("SELECT COUNT(*) FROM "+m.table+where, args...).Scan(&n).Error; err != nil {
 		return 0, m.translate("count", err)

@@ -27,6 +27,9 @@ type Model[T any] struct {
 	labelColumn string
 	fields      []datamodel.Field
 	fold        string // SQL function folding case for search
+	dialect     string
+	textIndex   map[string]string // column -> its trigram index table
+	countLimit  int64             // CountLimit, lowered by tests
 	totals      *totalCache
 }
 
@@ -59,7 +62,20 @@ func NewModel[T any](db *gorm.DB, labelColumn string, fields ...datamodel.Field)
 		fold = "LOWER"
 	}
 	return &Model[T]{db: db, schema: s, table: s.Table, labelColumn: labelColumn, fields: fields, fold: fold,
-		totals: &totalCache{}}, nil
+		dialect: db.Dialector.Name(), textIndex: map[string]string{}, countLimit: CountLimit, totals: &totalCache{}}, nil
+}
+
+// IndexText declares that the migrations keep a trigram search index on
+// column, in the table <table>_<column>_grams (README, "Search index"):
+// contains, startswith and the search then read candidates from it instead
+// of scanning every row.
+func (m *Model[T]) IndexText(column string) error {
+	f := m.schema.LookUpField(column)
+	if f == nil || f.DataType != schema.String {
+		return fmt.Errorf("store: model %s has no text column %q to index", m.schema.Name, column)
+	}
+	m.textIndex[column] = m.table + "_" + column + "_grams"
+	return nil
 }
 
 // Fields returns the declared fields.

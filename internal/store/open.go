@@ -19,6 +19,7 @@ import (
 	"gorm.io/gorm/logger"
 
 	"musicadmin/internal/config"
+	"musicadmin/internal/textindex"
 )
 
 // SQLite connection settings. The busy timeout makes a writer wait for
@@ -36,13 +37,23 @@ const (
 // the same rows.
 const FoldFunc = "app_fold"
 
+// GramsFunc is the SQL function that spells text as the tokens of the search
+// index (textindex.Document); the SQLite migrations' triggers call it.
+const GramsFunc = "app_grams"
+
 var registerSQLite sync.Once
 
 func registerSQLiteDriver() {
 	registerSQLite.Do(func() {
 		sql.Register(sqliteDriverName, &sqlite3.SQLiteDriver{
 			ConnectHook: func(c *sqlite3.SQLiteConn) error {
-				return c.RegisterFunc(FoldFunc, strings.ToLower, true)
+				if err := c.RegisterFunc(FoldFunc, textindex.Fold, true); err != nil {
+					return fmt.Errorf("register %s: %w", FoldFunc, err)
+				}
+				if err := c.RegisterFunc(GramsFunc, textindex.Document, true); err != nil {
+					return fmt.Errorf("register %s: %w", GramsFunc, err)
+				}
+				return nil
 			},
 		})
 	})

@@ -1,0 +1,13 @@
+package store
+
+import "musicadmin/internal/datamodel"
+
+// SetCountLimit lowers the bound of filtered counts of m, so that a test can
+// reach "more than the bound" with a few rows.
+func SetCountLimit[T any](m *Model[T], n int64) { m.countLimit = n }
+
+// Where exposes the WHERE clause List builds, for the query-plan tests.
+func Where[T any](m *Model[T], search string, fields []*datamodel.Field) (string, []any) {
+	w, args, _ := m.where(nil, search, fields, true)
+	return w, args
+}

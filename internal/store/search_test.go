@@ -1,0 +1,329 @@
+package store_test
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+	"testing"
+
+	"gorm.io/gorm"
+
+	"musicadmin/internal/apptest"
+	"musicadmin/internal/catalog"
+	"musicadmin/internal/datamodel"
+	"musicadmin/internal/migrate"
+	"musicadmin/internal/seed"
+	"musicadmin/internal/store"
+	"musicadmin/internal/textindex"
+)
+
+// searchTitles are titles that trip up a substring index: case, accents,
+// characters whose folding changes their length, LIKE's wildcards, scripts
+// without spaces, emoji, titles shorter than a trigram.
+var searchTitles = []string{
+	"Love Song", "LOVELY Day", "Glove Box", "Ünïcödé Straße", "ÜNÏCÖDÉ STRASSE", "100% Pure", "under_score",
+	"Ab", "Café del Mar", "ΣΊΣΥΦΟΣ", "日本語の歌", "🎸 Rock 🎸", "İstanbul", "a!b%c_d", "love love love",
+}
+
+// searchQueries cover each kind above, queries shorter than a trigram (no
+// index), and text no title holds.
+var searchQueries = []string{
+	"love", "LOVE", "ove", "lo", "o", "straße", "STRASSE", "ünï", "ÜNÏ", "100%", "0% p", "%", "_", "r_s", "r_x",
+	"café", "CAFÉ DEL", "σίσ", "ΣΊΣΥΦΟΣ", "日本語", "の歌", "🎸 r", "🎸", "istanbul", "i̇stan", "a!b%c_d", "!b%",
+	"glove", "mitten", "raw inserted", "zzz", "ve lo",
+}
+
+func songsModel(t *testing.T, db *gorm.DB) (*store.Model[catalog.Song], *datamodel.Field) {
+	t.Helper()
+	views, err := catalog.Views(db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, ok := views[1].Data.(*store.Model[catalog.Song])
+	if !ok {
+		t.Fatalf("song view data is %T", views[1].Data)
+	}
+	return m, datamodel.FieldByName(m.Fields(), "title")
+}
+
+// ids returns the ids of the records in page order.
+func ids(p datamodel.Page) []int64 {
+	out := make([]int64, 0, len(p.Records))
+	for _, r := range p.Records {
+		out = append(out, r.ID)
+	}
+	return out
+}
+
+// TestSearchMatchesSubstring checks the indexed search against the rule it
+// must keep, computed in Go: a title matches when its folded text contains
+// the folded query. It writes through the model and around it (raw SQL, as
+// another process would), renames and deletes, on both backends, and again
+// with the count bound lowered so that the dense-match path runs too.
+func TestSearchMatchesSubstring(t *testing.T) {
+	apptest.ForEachBackend(t, func(t *testing.T, b apptest.Backend) {
+		ctx := context.Background()
+		db, _ := apptest.OpenMigrated(t, b)
+		songs, title := songsModel(t, db)
+
+		titles := map[int64]string{}
+		for _, s := range searchTitles {
+			id, err := songs.Create(ctx, datamodel.Values{"title": s, "rating": int64(1), "album": (*int64)(nil)})
+			if err != nil {
+				t.Fatalf("create %q: %v", s, err)
+			}
+			titles[id] = s
+		}
+		if err := db.Exec("INSERT INTO songs (title, rating) VALUES (?, 3)", "Raw Inserted Love").Error; err != nil {
+			t.Fatal(err)
+		}
+		var rawID int64
+		if err := db.Raw("SELECT id FROM songs WHERE title = ?", "Raw Inserted Love").Scan(&rawID).Error; err != nil {
+			t.Fatal(err)
+		}
+		titles[rawID] = "Raw Inserted Love"
+		for id, s := range titles {
+			switch s {
+			case "Glove Box":
+				if err := songs.Update(ctx, id, datamodel.Values{"title": "Mitten Box", "rating": int64(2), "album": (*int64)(nil)}); err != nil {
+					t.Fatal(err)
+				}
+				titles[id] = "Mitten Box"
+			case "LOVELY Day":
+				if err := songs.Delete(ctx, id); err != nil {
+					t.Fatal(err)
+				}
+				delete(titles, id)
+			case "love love love":
+				// Renamed around the model: the triggers must follow.
+				if err := db.Exec("UPDATE songs SET title = ? WHERE id = ?", "Hate Hate Hate", id).Error; err != nil {
+					t.Fatal(err)
+				}
+				titles[id] = "Hate Hate Hate"
+			}
+		}
+
+		check := func(t *testing.T) {
+			for _, q := range searchQueries {
+				var want []int64
+				for id, s := range titles {
+					if strings.Contains(textindex.Fold(s), textindex.Fold(q)) {
+						want = append(want, id)
+					}
+				}
+				slices.Sort(want)
+				for _, f := range []struct {
+					name  string
+					query datamodel.Query
+				}{
+					{"q", datamodel.Query{Search: q, SearchFields: []*datamodel.Field{title}}},
+					{"contains", datamodel.Query{Filters: []datamodel.Filter{{Field: title, Op: datamodel.OpContains, Value: q}}}},
+				} {
+					// Paged (the deferred join) and whole (no limit), by id.
+					for _, limit := range []int{0, 25} {
+						f.query.Limit = limit
+						page, err := songs.List(ctx, f.query)
+						if err != nil {
+							t.Fatalf("%s %q: %v", f.name, q, err)
+						}
+						if got := ids(page); !slices.Equal(got, want) {
+							t.Errorf("%s %q limit %d: ids %v, want %v", f.name, q, limit, got, want)
+						}
+						if !page.AtLeast && page.Total != int64(len(want)) {
+							t.Errorf("%s %q: total %d, want %d", f.name, q, page.Total, len(want))
+						}
+					}
+				}
+				// startswith keeps the prefix rule, through the same index.
+				var wantPrefix []int64
+				for id, s := range titles {
+					if strings.HasPrefix(textindex.Fold(s), textindex.Fold(q)) {
+						wantPrefix = append(wantPrefix, id)
+					}
+				}
+				slices.Sort(wantPrefix)
+				page, err := songs.List(ctx, datamodel.Query{Filters: []datamodel.Filter{{Field: title, Op: datamodel.OpStartsWith, Value: q}}})
+				if err != nil {
+					t.Fatal(err)
+				}
+				if got := ids(page); !slices.Equal(got, wantPrefix) {
+					t.Errorf("startswith %q: ids %v, want %v", q, got, wantPrefix)
+				}
+			}
+		}
+		t.Run("bounded count not reached", check)
+		store.SetCountLimit(songs, 1)
+		t.Run("bounded count reached", check)
+	})
+}
+
+// TestSearchIndexFollowsWrites reads the index itself: after creates,
+// renames and deletes, a song is found by the tokens of its title and no
+// longer by those of a title it lost. A stale entry would not change what a
+// search shows (the LIKE checks each candidate), a missing one would.
+func TestSearchIndexFollowsWrites(t *testing.T) {
+	apptest.ForEachBackend(t, func(t *testing.T, b apptest.Backend) {
+		ctx := context.Background()
+		db, _ := apptest.OpenMigrated(t, b)
+		songs, _ := songsModel(t, db)
+		indexed := func(text string) []int64 {
+			t.Helper()
+			tokens := textindex.Tokens(text)
+			var q string
+			var arg string
+			if b.Driver == "mysql" {
+				q = "SELECT row_id FROM songs_title_grams WHERE MATCH (grams) AGAINST (? IN BOOLEAN MODE) ORDER BY row_id"
+				arg = "+" + strings.Join(tokens, " +")
+			} else {
+				q = "SELECT docid FROM songs_title_grams WHERE grams MATCH ? ORDER BY docid"
+				arg = strings.Join(tokens, " ")
+			}
+			var out []int64
+			if err := db.Raw(q, arg).Scan(&out).Error; err != nil {
+				t.Fatalf("read index for %q: %v", text, err)
+			}
+			return out
+		}
+		a, err := songs.Create(ctx, datamodel.Values{"title": "Quixotic Zephyr", "rating": int64(0), "album": (*int64)(nil)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		bID, err := songs.Create(ctx, datamodel.Values{"title": "Jukebox Ünïcödé", "rating": int64(0), "album": (*int64)(nil)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := indexed("quixotic zephyr"); !slices.Equal(got, []int64{a}) {
+			t.Fatalf("after create: %v, want [%d]", got, a)
+		}
+		if got := indexed("JUKEBOX ÜNÏCÖDÉ"); !slices.Equal(got, []int64{bID}) {
+			t.Fatalf("after create (folded): %v, want [%d]", got, bID)
+		}
+		if err := songs.Update(ctx, a, datamodel.Values{"title": "Flummoxed Wombat", "rating": int64(0), "album": (*int64)(nil)}); err != nil {
+			t.Fatal(err)
+		}
+		if got := indexed("quixotic zephyr"); len(got) != 0 {
+			t.Errorf("old title still indexed for %v", got)
+		}
+		if got := indexed("flummoxed wombat"); !slices.Equal(got, []int64{a}) {
+			t.Errorf("new title: %v, want [%d]", got, a)
+		}
+		// A rating change leaves the title's entry alone.
+		if err := songs.Update(ctx, a, datamodel.Values{"title": "Flummoxed Wombat", "rating": int64(7), "album": (*int64)(nil)}); err != nil {
+			t.Fatal(err)
+		}
+		if got := indexed("flummoxed wombat"); !slices.Equal(got, []int64{a}) {
+			t.Errorf("after a rating change: %v, want [%d]", got, a)
+		}
+		if err := songs.Delete(ctx, bID); err != nil {
+			t.Fatal(err)
+		}
+		if got := indexed("jukebox"); len(got) != 0 {
+			t.Errorf("deleted song still indexed: %v", got)
+		}
+	})
+}
+
+// TestSearchIndexSpelling proves the two spellings of a token agree: what
+// MySQL's app_grams() stores for a title is what textindex looks up, and on
+// SQLite the registered function is textindex's own.
+func TestSearchIndexSpelling(t *testing.T) {
+	apptest.ForEachBackend(t, func(t *testing.T, b apptest.Backend) {
+		db, _ := apptest.OpenMigrated(t, b)
+		for _, s := range append(searchTitles, "a", "ab", "abc", "  spaced  out  ") {
+			var got string
+			if err := db.Raw("SELECT app_grams(?)", s).Scan(&got).Error; err != nil {
+				t.Fatal(err)
+			}
+			gotSet := slices.Compact(slices.Sorted(slices.Values(strings.Fields(got))))
+			want := slices.Sorted(slices.Values(textindex.Tokens(s)))
+			if !slices.Equal(gotSet, want) {
+				t.Errorf("app_grams(%q) = %q, want the tokens %v", s, got, want)
+			}
+		}
+	})
+}
+
+// TestSearchUsesIndex checks the query plan of a search: the songs are
+// reached by id from the index's candidates, never by a scan of the table.
+func TestSearchUsesIndex(t *testing.T) {
+	apptest.ForEachBackend(t, func(t *testing.T, b apptest.Backend) {
+		db, _ := apptest.OpenMigrated(t, b)
+		sqlDB, _ := db.DB()
+		// A planner weighs the sizes of tables: with none in them, any plan
+		// is as cheap as another.
+		if err := seed.Run(context.Background(), sqlDB, seed.Options{Albums: 10, Songs: 3000}, nil); err != nil {
+			t.Fatal(err)
+		}
+		if b.Driver == "mysql" {
+			if err := db.Exec("ANALYZE TABLE songs, songs_title_grams").Error; err != nil {
+				t.Fatal(err)
+			}
+		}
+		songs, title := songsModel(t, db)
+		for _, q := range []string{"love", "Straße 12"} {
+			where, args := store.Where(songs, q, []*datamodel.Field{title})
+			query := "SELECT songs.id FROM songs" + where + " ORDER BY songs.title LIMIT 25"
+			if b.Driver == "mysql" {
+				var plan []struct {
+					Table string
+					Type  string
+				}
+				if err := db.Raw("EXPLAIN "+query, args...).Scan(&plan).Error; err != nil {
+					t.Fatal(err)
+				}
+				var tables []string
+				for _, p := range plan {
+					tables = append(tables, p.Table+":"+p.Type)
+					if p.Table == "songs" && p.Type == "ALL" {
+						t.Errorf("%q: songs scanned: %v", q, plan)
+					}
+				}
+				if !slices.Contains(tables, "songs_title_grams:fulltext") {
+					t.Errorf("%q: plan %v does not read the fulltext index", q, tables)
+				}
+				continue
+			}
+			var plan []struct{ Detail string }
+			if err := db.Raw("EXPLAIN QUERY PLAN "+query, args...).Scan(&plan).Error; err != nil {
+				t.Fatal(err)
+			}
+			text := fmt.Sprint(plan)
+			if !strings.Contains(text, "songs_title_grams VIRTUAL TABLE") || strings.Contains(text, "SCAN songs ") ||
+				!strings.Contains(text, "SEARCH songs USING INTEGER PRIMARY KEY") {
+				t.Errorf("%q: plan %s", q, text)
+			}
+		}
+	})
+}
+
+// TestSearchIndexBuiltForExistingSongs upgrades a database whose songs
+// predate the index: the migration must index them.
+func TestSearchIndexBuiltForExistingSongs(t *testing.T) {
+	apptest.ForEachBackend(t, func(t *testing.T, b apptest.Backend) {
+		ctx := context.Background()
+		db, _ := apptest.OpenMigrated(t, b)
+		sqlDB, _ := db.DB()
+		m, err := migrate.New(sqlDB, b.Driver)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := m.Down(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if err := db.Exec("INSERT INTO songs (title, rating) VALUES ('Older Than The Index', 1)").Error; err != nil {
+			t.Fatal(err)
+		}
+		if _, err := m.Up(ctx); err != nil {
+			t.Fatal(err)
+		}
+		songs, title := songsModel(t, db)
+		page, err := songs.List(ctx, datamodel.Query{Search: "than the", SearchFields: []*datamodel.Field{title}, Limit: 25})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(page.Records) != 1 {
+			t.Fatalf("found %d songs, want the one from before the index", len(page.Records))
+		}
+	})
+}

@@ -1,0 +1,86 @@
+// Package textindex turns text into the tokens of the substring-search index
+// both backends keep for searchable columns: every run of three characters of
+// the case-folded text (a trigram), spelled as the upper-case hex of its
+// UTF-8 bytes. Spelled so, a trigram is one plain word to any full-text
+// engine (SQLite FTS4, InnoDB FULLTEXT): no tokenizer splits it, folds it or
+// drops it as a stop word, whatever characters it stands for.
+//
+// A text contains a query only if it has every trigram of the query, so the
+// index finds a small superset of the matches, which the LIKE that follows
+// checks exactly. Queries shorter than three characters have no trigram and
+// are not helped by the index.
+package textindex
+
+import (
+	"encoding/hex"
+	"strings"
+	"unicode/utf8"
+)
+
+// Size is the number of characters in a token.
+const Size = 3
+
+// MaxQueryTokens bounds the tokens a query looks up: each costs a read of
+// its list of documents, and a few already narrow the candidates to about
+// the matches; the LIKE after the lookup keeps the result exact.
+const MaxQueryTokens = 6
+
+// Fold is the case folding of the index and of the search: the same as the
+// LIKE that checks candidates (store.FoldFunc on SQLite, LOWER() on MySQL).
+func Fold(s string) string { return strings.ToLower(s) }
+
+// FoldsIntoASCII lists every character beyond ASCII that Fold turns into
+// ASCII (İ into i, the Kelvin sign into k): an ASCII-only case-insensitive
+// match, such as SQLite's LIKE, misses exactly the texts holding one of
+// them. A test checks the list against all of Unicode.
+const FoldsIntoASCII = "\u0130\u212A"
+
+// Tokens returns the distinct trigram tokens of s after folding, in order of
+// first appearance.
+func Tokens(s string) []string {
+	s = Fold(s)
+	if utf8.RuneCountInString(s) < Size {
+		return nil
+	}
+	var out []string
+	seen := make(map[string]struct{})
+	// start holds the byte offsets of the last Size rune starts.
+	var start [Size]int
+	n := 0
+	for i := range s {
+		start[n%Size] = i
+		n++
+		if n < Size {
+			continue
+		}
+		_, w := utf8.DecodeRuneInString(s[i:])
+		tok := strings.ToUpper(hex.EncodeToString([]byte(s[start[n%Size] : i+w])))
+		if _, dup := seen[tok]; !dup {
+			seen[tok] = struct{}{}
+			out = append(out, tok)
+		}
+	}
+	return out
+}
+
+// Document returns what the index stores for s: its tokens separated by
+// spaces.
+func Document(s string) string { return strings.Join(Tokens(s), " ") }
+
+// QueryTokens returns the tokens to look up for a search of s: at most
+// MaxQueryTokens of them, spread over the query from its first to its last.
+// ok is false when s is too short to have any.
+func QueryTokens(s string) (tokens []string, ok bool) {
+	all := Tokens(s)
+	if len(all) == 0 {
+		return nil, false
+	}
+	if len(all) <= MaxQueryTokens {
+		return all, true
+	}
+	picked := make([]string, 0, MaxQueryTokens)
+	for i := range MaxQueryTokens {
+		picked = append(picked, all[i*(len(all)-1)/(MaxQueryTokens-1)])
+	}
+	return picked, true
+}
