@@ -7,7 +7,8 @@
 //
 // The app's SQL (internal/store/list.go) is mirrored by hand: a cached
 // COUNT(*) of the whole table, a count bounded at 10,000 for a filtered
-// list, and a deferred join that walks the sort index from the nearer end.
+// list, a deferred join that walks the sort index from the nearer end, and
+// search candidates from the trigram index (package textindex).
 // --plain-sql serves the textbook version instead, a COUNT(*) and one
 // SELECT ... LEFT JOIN ... ORDER BY col, id LIMIT ? OFFSET ? per request,
 // to show what the app's SQL buys.
@@ -39,6 +40,7 @@ import (
 
 	_ "github.com/mattn/go-sqlite3"
 
+	"musicadmin/internal/textindex"
 	"musicadmin/web"
 )
 
@@ -220,12 +222,14 @@ func cleanSearch(q string) string {
 var likeReplacer = strings.NewReplacer(likeEscape, likeEscape+likeEscape, "%", likeEscape+"%", "_", likeEscape+"_")
 
 // where returns the WHERE clause and its arguments, in the app's order:
-// filters by sorted key (album, rating__gte), then the search. The app
-// leaves an ASCII search to SQLite's LIKE, which ignores ASCII case, and
-// folds case in SQL only for other text (with a Go function; lower() here).
-func (s *server) where(p params) (string, []any) {
+// filters by sorted key (album, rating__gte), then the search. With
+// useIndex a search of three characters or more takes its candidates from
+// the trigram index (indexed says so). The app leaves an ASCII search to
+// SQLite's LIKE, which ignores ASCII case, folding only texts that hold a
+// character folding into ASCII, and folds case in SQL for other text (with
+// a Go function; lower() here).
+func (s *server) where(p params, useIndex bool) (clause string, args []any, indexed bool) {
 	var conds []string
-	var args []any
 	if p.album != nil {
 		conds = append(conds, "songs.album_id = ?")
 		args = append(args, *p.album)
@@ -235,17 +239,30 @@ func (s *server) where(p params) (string, []any) {
 		args = append(args, *p.ratingGte)
 	}
 	if p.q != "" {
-		fold := "lower"
+		pattern := "%" + likeReplacer.Replace(textindex.Fold(p.q)) + "%"
+		like := " LIKE ? ESCAPE '" + likeEscape + "'"
+		cond := "lower(songs.title)" + like
+		vals := []any{pattern}
 		if !s.plain && isASCII(p.q) {
-			fold = ""
+			var special []string
+			for _, r := range textindex.FoldsIntoASCII {
+				special = append(special, "instr(songs.title, '"+string(r)+"') > 0")
+			}
+			cond = "(songs.title" + like + " OR ((" + strings.Join(special, " OR ") + ") AND " + cond + "))"
+			vals = append(vals, pattern)
 		}
-		conds = append(conds, "("+fold+"(songs.title) LIKE ? ESCAPE '"+likeEscape+"')")
-		args = append(args, "%"+likeReplacer.Replace(strings.ToLower(p.q))+"%")
+		if tokens, ok := textindex.QueryTokens(p.q); ok && useIndex {
+			cond = "(songs.id IN (SELECT docid FROM songs_title_grams WHERE grams MATCH ?) AND " + cond + ")"
+			vals = append([]any{strings.Join(tokens, " ")}, vals...)
+			indexed = true
+		}
+		conds = append(conds, "("+cond+")")
+		args = append(args, vals...)
 	}
 	if len(conds) == 0 {
-		return "", nil
+		return "", nil, false
 	}
-	return " WHERE " + strings.Join(conds, " AND "), args
+	return " WHERE " + strings.Join(conds, " AND "), args, indexed
 }
 
 func isASCII(s string) bool {
@@ -354,11 +371,15 @@ func (s *server) page(ctx context.Context, p params, where string, args []any, t
 func (s *server) list(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	p := parse(r.URL.Query())
-	where, args := s.where(p)
+	where, args, indexed := s.where(p, !s.plain)
 	total, atLeast, err := s.total(ctx, where, args)
 	if err != nil {
 		fail(w, err)
 		return
+	}
+	if indexed && atLeast {
+		// Dense matches: walk the sort order instead, as the app does.
+		where, args, _ = s.where(p, false)
 	}
 	songs, err := s.page(ctx, p, where, args, total, atLeast)
 	if err != nil {

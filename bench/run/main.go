@@ -306,7 +306,8 @@ func benchSize(ctx context.Context, o options, tmp, appBin, floorBin string, siz
 		{fmt.Sprintf("page %d (last)", lastPage), "?page=" + strconv.Itoa(lastPage)},
 		{"sort=title", "?sort=title"},
 		{"sort=-title", "?sort=-title"},
-		{"q=love", "?q=love"},
+		{"q=love", "?q=love"},         // dense: 1 title in 24
+		{"q=river 12", "?q=river+12"}, // sparse: 1 in 24 of the ids that start 12
 		{"rating__gte=5", "?rating__gte=5"},
 		{"album=42", "?album=42"},
 	}

@@ -7,6 +7,7 @@ import (
 	"github.com/schollz/progressbar/v3"
 	"github.com/spf13/cobra"
 
+	"musicadmin/internal/catalog"
 	"musicadmin/internal/config"
 	"musicadmin/internal/seed"
 )
@@ -36,6 +37,9 @@ func (a *app) seedCmd() *cobra.Command {
 			start := time.Now()
 			progress := a.seedProgress(opts.Albums + opts.Songs)
 			if err := seed.Run(cmd.Context(), sqlDB, opts, progress); err != nil {
+				return failure(err)
+			}
+			if err := catalog.OptimizeSearch(cmd.Context(), db); err != nil {
 				return failure(err)
 			}
 			fmt.Fprintf(a.env.Stdout, "seeded %d albums and %d songs in %s\n", opts.Albums, opts.Songs,

@@ -74,7 +74,24 @@ func (m *Model[T]) IndexText(column string) error {
 	if f == nil || f.DataType != schema.String {
 		return fmt.Errorf("store: model %s has no text column %q to index", m.schema.Name, column)
 	}
-	m.textIndex[column] = m.table + "_" + column + "_grams"
+	m.textIndex[column] = textIndexTable(m.table, column)
+	return nil
+}
+
+func textIndexTable(table, column string) string { return table + "_" + column + "_grams" }
+
+// OptimizeTextIndex compacts the trigram index of table.column after a bulk
+// load. SQLite's FTS4 then holds each token's list of rows in one piece
+// instead of one per load transaction, which makes a search several times
+// cheaper on a cold cache; InnoDB merges its full-text cache by itself.
+func OptimizeTextIndex(ctx context.Context, db *gorm.DB, table, column string) error {
+	if db.Dialector.Name() == "mysql" {
+		return nil
+	}
+	ix := textIndexTable(table, column)
+	if err := db.WithContext(ctx).Exec("INSERT INTO " + ix + " (" + ix + ") VALUES ('optimize')").Error; err != nil {
+		return fmt.Errorf("store: optimize %s: %w", ix, err)
+	}
 	return nil
 }
 

@@ -215,6 +215,13 @@ func TestSearchIndexFollowsWrites(t *testing.T) {
 		if got := indexed("flummoxed wombat"); !slices.Equal(got, []int64{a}) {
 			t.Errorf("after a rating change: %v, want [%d]", got, a)
 		}
+		// Compacting the index (after app seed) keeps every entry.
+		if err := catalog.OptimizeSearch(ctx, db); err != nil {
+			t.Fatal(err)
+		}
+		if got := indexed("flummoxed wombat"); !slices.Equal(got, []int64{a}) {
+			t.Errorf("after optimize: %v, want [%d]", got, a)
+		}
 		if err := songs.Delete(ctx, bID); err != nil {
 			t.Fatal(err)
 		}
