@@ -5,10 +5,10 @@
 // with no router, login, session, middleware or logging. The app's list page
 // cannot be faster than this for the same rows; the gap is what the app adds.
 //
-// The app's SQL (internal/store/list.go) is mirrored by hand: a cached
-// COUNT(*) of the whole table, a count bounded at 10,000 for a filtered
-// list, a deferred join that walks the sort index from the nearer end, and
-// search candidates from the trigram index (package textindex).
+// The app's SQL (internal/store/list.go) is mirrored by hand: a COUNT(*) of
+// the whole table and a count bounded at 10,000 for a filtered list, both
+// cached for 10 s; a deferred join that walks the sort index from the
+// nearer end; search candidates from the trigram index (package textindex).
 // --plain-sql serves the textbook version instead, a COUNT(*) and one
 // SELECT ... LEFT JOIN ... ORDER BY col, id LIMIT ? OFFSET ? per request,
 // to show what the app's SQL buys.
@@ -52,9 +52,10 @@ const (
 	maxPage         = 1_000_000_000
 	maxSearchRunes  = 200
 	likeEscape      = "!"
-	// countLimit and totalTTL are the app's store.CountLimit and totalTTL.
-	countLimit = 10_000
-	totalTTL   = 10 * time.Second
+	// The app's store.CountLimit, countTTL and maxCachedCounts.
+	countLimit      = 10_000
+	countTTL        = 10 * time.Second
+	maxCachedCounts = 256
 	// User and CSRF stand in for the logged-in user's common data: the runner
 	// logs in to the app as "admin", so both pages carry the same text.
 	user = "admin"
@@ -124,15 +125,20 @@ type params struct {
 	albumRaw       string
 }
 
+type cachedCount struct {
+	n       int64
+	atLeast bool
+	at      time.Time
+}
+
 type server struct {
 	db    *sql.DB
 	tmpl  *template.Template
 	app   string
 	plain bool
 
-	mu      sync.Mutex
-	count   int64 // the cached row count of songs
-	countAt time.Time
+	mu     sync.Mutex
+	counts map[string]cachedCount // by WHERE clause and arguments
 }
 
 func main() {
@@ -274,37 +280,41 @@ func isASCII(s string) bool {
 	return true
 }
 
-// total counts the matches as the app does: the whole table exactly, cached
-// for totalTTL; a filtered list up to countLimit, past which atLeast is
-// true. In plain mode it is a COUNT(*) every time.
+// total counts the matches as the app does: the whole table exactly, a
+// filtered list up to countLimit, past which atLeast is true, each count
+// cached for countTTL under its WHERE clause and arguments (the floor never
+// writes, so nothing else makes a count stale). In plain mode it is a
+// COUNT(*) every time.
 func (s *server) total(ctx context.Context, where string, args []any) (n int64, atLeast bool, err error) {
 	if s.plain {
 		err = s.db.QueryRowContext(ctx, "SELECT COUNT(*) FROM songs"+where, args...).Scan(&n)
 		return n, false, err
 	}
-	if where == "" {
-		s.mu.Lock()
-		n, at := s.count, s.countAt
-		s.mu.Unlock()
-		if !at.IsZero() && time.Since(at) < totalTTL {
-			return n, false, nil
-		}
-		if err := s.db.QueryRowContext(ctx, "SELECT COUNT(*) FROM songs").Scan(&n); err != nil {
-			return 0, false, err
-		}
-		s.mu.Lock()
-		s.count, s.countAt = n, time.Now()
-		s.mu.Unlock()
-		return n, false, nil
+	key := where + "\x00" + fmt.Sprintf("%#v", args)
+	s.mu.Lock()
+	c, ok := s.counts[key]
+	s.mu.Unlock()
+	if ok && time.Since(c.at) < countTTL {
+		return c.n, c.atLeast, nil
 	}
-	q := fmt.Sprintf("SELECT COUNT(*) FROM (SELECT 1 FROM songs%s LIMIT %d) bounded", where, countLimit+1)
+	at := time.Now()
+	q := "SELECT COUNT(*) FROM songs"
+	if where != "" {
+		q = fmt.Sprintf("SELECT COUNT(*) FROM (SELECT 1 FROM songs%s LIMIT %d) bounded", where, countLimit+1)
+	}
 	if err := s.db.QueryRowContext(ctx, q, args...).Scan(&n); err != nil {
 		return 0, false, err
 	}
-	if n > countLimit {
-		return countLimit, true, nil
+	if where != "" && n > countLimit {
+		n, atLeast = countLimit, true
 	}
-	return n, false, nil
+	s.mu.Lock()
+	if s.counts == nil || len(s.counts) >= maxCachedCounts {
+		s.counts = make(map[string]cachedCount)
+	}
+	s.counts[key] = cachedCount{n: n, atLeast: atLeast, at: at}
+	s.mu.Unlock()
+	return n, atLeast, nil
 }
 
 type song struct {

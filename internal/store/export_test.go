@@ -4,7 +4,10 @@ import "musicadmin/internal/datamodel"
 
 // SetCountLimit lowers the bound of filtered counts of m, so that a test can
 // reach "more than the bound" with a few rows.
-func SetCountLimit[T any](m *Model[T], n int64) { m.countLimit = n }
+func SetCountLimit[T any](m *Model[T], n int64) {
+	m.countLimit = n
+	m.counts = &countCache{}
+}
 
 // Where exposes the WHERE clause List builds, for the query-plan tests.
 func Where[T any](m *Model[T], search string, fields []*datamodel.Field) (string, []any) {

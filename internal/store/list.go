@@ -18,34 +18,55 @@ import (
 // million-row table would need on every page view.
 const CountLimit = 10_000
 
-// totalTTL is how long the cached count of a whole table is trusted when
-// another process may have written to it; this process's own creates and
-// deletes invalidate it at once.
-const totalTTL = 10 * time.Second
+// countTTL is how long a cached count is trusted when another process may
+// have written to the table; this process's own writes invalidate it at once.
+const countTTL = 10 * time.Second
 
-// totalCache remembers the unfiltered row count of one table.
-type totalCache struct {
-	gen atomic.Int64 // bumped by every create and delete of this process
-	mu  sync.Mutex
-	n   int64
-	at  time.Time
-	of  int64 // the generation n was counted at
-	ok  bool
+// maxCachedCounts bounds the counts remembered per model.
+const maxCachedCounts = 256
+
+// writes is bumped by every create, update and delete of this process, on
+// any model: a write to one table can change the counts of another (deleting
+// an album clears the album of its songs).
+var writes atomic.Int64
+
+// wrote marks a write: every count cached before it is stale. Writers call
+// it before and after the statement, so no count read while the write was
+// in flight survives it.
+func wrote() { writes.Add(1) }
+
+// countCache remembers recent counts of one model's lists, keyed by their
+// WHERE clause and arguments: the whole table on every page view, and a
+// search or filter while the user pages through it, are counted once.
+type countCache struct {
+	mu      sync.Mutex
+	entries map[string]cachedCount
 }
 
-func (c *totalCache) get() (int64, bool) {
+type cachedCount struct {
+	n       int64
+	atLeast bool
+	at      time.Time
+	gen     int64 // writes when n was counted
+}
+
+func (c *countCache) get(key string) (cachedCount, bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.ok && c.of == c.gen.Load() && time.Since(c.at) < totalTTL {
-		return c.n, true
+	e, ok := c.entries[key]
+	if !ok || e.gen != writes.Load() || time.Since(e.at) >= countTTL {
+		return cachedCount{}, false
 	}
-	return 0, false
+	return e, true
 }
 
-func (c *totalCache) put(n, gen int64) {
+func (c *countCache) put(key string, e cachedCount) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	c.n, c.of, c.at, c.ok = n, gen, time.Now(), true
+	if c.entries == nil || len(c.entries) >= maxCachedCounts {
+		c.entries = make(map[string]cachedCount)
+	}
+	c.entries[key] = e
 }
 
 // columns lists the selected columns of a record: id, every field, and for
@@ -272,29 +293,27 @@ func (m *Model[T]) List(ctx context.Context, q datamodel.Query) (datamodel.Page,
 	return page, nil
 }
 
-// total counts the matches of where: exactly, and from a cache, for the
-// whole table; up to CountLimit otherwise (atLeast then says there are
-// more).
+// total counts the matches of where: exactly for the whole table, up to
+// countLimit otherwise (atLeast then says there are more). Counts come from
+// the model's cache while no write has made them stale.
 func (m *Model[T]) total(ctx context.Context, where string, args []any) (n int64, atLeast bool, err error) {
-	if where == "" {
-		if n, ok := m.totals.get(); ok {
-			return n, false, nil
-		}
-		gen := m.totals.gen.Load()
-		if err := m.db.WithContext(ctx).Raw("SELECT COUNT(*) FROM " + m.table).Scan(&n).Error; err != nil {
-			return 0, false, m.translate("count", err)
-		}
-		m.totals.put(n, gen)
-		return n, false, nil
+	key := where + "\x00" + fmt.Sprintf("%#v", args)
+	if c, ok := m.counts.get(key); ok {
+		return c.n, c.atLeast, nil
 	}
-	q := fmt.Sprintf("SELECT COUNT(*) FROM (SELECT 1 FROM %s%s LIMIT %d) bounded", m.table, where, m.countLimit+1)
+	gen, at := writes.Load(), time.Now()
+	q := "SELECT COUNT(*) FROM " + m.table
+	if where != "" {
+		q = fmt.Sprintf("SELECT COUNT(*) FROM (SELECT 1 FROM %s%s LIMIT %d) bounded", m.table, where, m.countLimit+1)
+	}
 	if err := m.db.WithContext(ctx).Raw(q, args...).Scan(&n).Error; err != nil {
 		return 0, false, m.translate("count", err)
 	}
-	if n > m.countLimit {
-		return m.countLimit, true, nil
+	if where != "" && n > m.countLimit {
+		n, atLeast = m.countLimit, true
 	}
-	return n, false, nil
+	m.counts.put(key, cachedCount{n: n, atLeast: atLeast, at: at, gen: gen})
+	return n, atLeast, nil
 }
 
 // Count returns exactly how many records match filters.

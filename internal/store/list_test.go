@@ -78,3 +78,77 @@ func TestListPagesMatchOneOrderedScan(t *testing.T) {
 		}
 	})
 }
+
+// TestCountsFollowWrites pages a list, writes, and lists again: a count the
+// list remembered must never outlive a write of this process, to the same
+// model or to another whose delete changes this one (ON DELETE SET NULL).
+func TestCountsFollowWrites(t *testing.T) {
+	apptest.ForEachBackend(t, func(t *testing.T, b apptest.Backend) {
+		ctx := context.Background()
+		db, _ := apptest.OpenMigrated(t, b)
+		views, err := catalog.Views(db)
+		if err != nil {
+			t.Fatal(err)
+		}
+		albums, songs := views[0].Data, views[1].Data
+		fields := songs.Fields()
+		rating, album := datamodel.FieldByName(fields, "rating"), datamodel.FieldByName(fields, "album")
+		albumID, err := albums.Create(ctx, datamodel.Values{"name": "Counted"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var ids []int64
+		for i := range 3 {
+			id, err := songs.Create(ctx, datamodel.Values{"title": fmt.Sprint("Counted ", i), "rating": int64(i), "album": &albumID})
+			if err != nil {
+				t.Fatal(err)
+			}
+			ids = append(ids, id)
+		}
+		count := func(filters ...datamodel.Filter) int64 {
+			t.Helper()
+			// Twice: the second answer may come from the cache.
+			var n int64
+			for range 2 {
+				page, err := songs.List(ctx, datamodel.Query{Filters: filters, Limit: 25})
+				if err != nil {
+					t.Fatal(err)
+				}
+				n = page.Total
+			}
+			return n
+		}
+		high := datamodel.Filter{Field: rating, Op: datamodel.OpGte, Value: int64(1)}
+		inAlbum := datamodel.Filter{Field: album, Op: datamodel.OpEq, Value: albumID}
+		if n := count(high); n != 2 {
+			t.Fatalf("rating >= 1: %d, want 2", n)
+		}
+		if n := count(); n != 3 {
+			t.Fatalf("all: %d, want 3", n)
+		}
+		if err := songs.Update(ctx, ids[0], datamodel.Values{"title": "Counted 0", "rating": int64(9), "album": &albumID}); err != nil {
+			t.Fatal(err)
+		}
+		if n := count(high); n != 3 {
+			t.Errorf("rating >= 1 after an update: %d, want 3", n)
+		}
+		if err := songs.Delete(ctx, ids[1]); err != nil {
+			t.Fatal(err)
+		}
+		if n := count(high); n != 2 {
+			t.Errorf("rating >= 1 after a delete: %d, want 2", n)
+		}
+		if n := count(); n != 2 {
+			t.Errorf("all after a delete: %d, want 2", n)
+		}
+		if n := count(inAlbum); n != 2 {
+			t.Fatalf("in album: %d, want 2", n)
+		}
+		if err := albums.Delete(ctx, albumID); err != nil {
+			t.Fatal(err)
+		}
+		if n := count(inAlbum); n != 0 {
+			t.Errorf("in album after the album's delete: %d, want 0", n)
+		}
+	})
+}

@@ -30,7 +30,7 @@ type Model[T any] struct {
 	dialect     string
 	textIndex   map[string]string // column -> its trigram index table
 	countLimit  int64             // CountLimit, lowered by tests
-	totals      *totalCache
+	counts      *countCache
 }
 
 var _ datamodel.Interface = (*Model[struct{ ID int64 }])(nil)
@@ -62,7 +62,7 @@ func NewModel[T any](db *gorm.DB, labelColumn string, fields ...datamodel.Field)
 		fold = "LOWER"
 	}
 	return &Model[T]{db: db, schema: s, table: s.Table, labelColumn: labelColumn, fields: fields, fold: fold,
-		dialect: db.Dialector.Name(), textIndex: map[string]string{}, countLimit: CountLimit, totals: &totalCache{}}, nil
+		dialect: db.Dialector.Name(), textIndex: map[string]string{}, countLimit: CountLimit, counts: &countCache{}}, nil
 }
 
 // IndexText declares that the migrations keep a trigram search index on
@@ -185,7 +185,8 @@ func (m *Model[T]) Create(ctx context.Context, v datamodel.Values) (int64, error
 			return 0, err
 		}
 	}
-	m.totals.gen.Add(1)
+	wrote()
+	defer wrote()
 	if err := m.db.WithContext(ctx).Create(obj).Error; err != nil {
 		return 0, m.translateWrite(ctx, "create", err, v, 0)
 	}
@@ -245,6 +246,8 @@ func (m *Model[T]) Update(ctx context.Context, id int64, v datamodel.Values) err
 	if len(updates) == 0 {
 		return nil
 	}
+	wrote()
+	defer wrote()
 	res := m.db.WithContext(ctx).Table(m.table).Where("id = ?", id).Updates(updates)
 	if res.Error != nil {
 		return m.translateWrite(ctx, "update", res.Error, v, id)
@@ -260,7 +263,8 @@ func (m *Model[T]) Update(ctx context.Context, id int64, v datamodel.Values) err
 
 // Delete removes the record with id.
 func (m *Model[T]) Delete(ctx context.Context, id int64) error {
-	m.totals.gen.Add(1)
+	wrote()
+	defer wrote()
 	res := m.db.WithContext(ctx).Delete(new(T), id)
 	if res.Error != nil {
 		return m.translate("delete", res.Error)
