@@ -52,7 +52,8 @@ const (
 	maxPage         = 1_000_000_000
 	maxSearchRunes  = 200
 	likeEscape      = "!"
-	// The app's store.CountLimit, countTTL and maxCachedCounts.
+	// The app's store.CountLimit, countTTL, maxCachedCounts and WalkBudget.
+	walkBudget      = 10_000
 	countLimit      = 10_000
 	countTTL        = 10 * time.Second
 	maxCachedCounts = 256
@@ -387,9 +388,21 @@ func (s *server) list(w http.ResponseWriter, r *http.Request) {
 		fail(w, err)
 		return
 	}
-	if indexed && atLeast {
-		// Dense matches: walk the sort order instead, as the app does.
-		where, args, _ = s.where(p, false)
+	if indexed {
+		// Dense matches: walk the sort order instead, as the app does
+		// (store.Model.walkBeatsIndex).
+		walk := atLeast
+		if !atLeast && total > 0 {
+			rows, _, err := s.total(ctx, "", nil)
+			if err != nil {
+				fail(w, err)
+				return
+			}
+			walk = int64(p.page*p.pageSize)*rows/total <= walkBudget
+		}
+		if walk {
+			where, args, _ = s.where(p, false)
+		}
 	}
 	songs, err := s.page(ctx, p, where, args, total, atLeast)
 	if err != nil {

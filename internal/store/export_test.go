@@ -14,3 +14,7 @@ func Where[T any](m *Model[T], search string, fields []*datamodel.Field) (string
 	w, args, _ := m.where(nil, search, fields, true)
 	return w, args
 }
+
+// SetWalkBudget changes when a search walks the sort order instead of
+// reading its index (0: never, unless past the count bound).
+func SetWalkBudget[T any](m *Model[T], n int64) { m.walkBudget = n }

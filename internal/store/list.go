@@ -238,6 +238,30 @@ func (m *Model[T]) orderBy(sort *datamodel.Field, desc bool) string {
 	return " ORDER BY " + m.col(sort.Column) + dir + ", " + m.col("id") + dir
 }
 
+// WalkBudget is how many rows the walk along the sort order may be expected
+// to test before the text index is the cheaper way to a page: the index
+// costs a read of its token lists plus a lookup and a sort of every match.
+const WalkBudget = 10_000
+
+// walkBeatsIndex reports whether the first rows of the sort order, tested
+// one by one, are expected to yield the rows a page needs (end: its offset
+// plus its size) within WalkBudget rows, given matches of the table's rows
+// match. Dense matches are found that way at once, while the index would
+// read and sort them all; more than the count bound are always dense.
+func (m *Model[T]) walkBeatsIndex(ctx context.Context, end, matches int64, atLeast bool) (bool, error) {
+	if atLeast {
+		return true, nil
+	}
+	if matches == 0 {
+		return false, nil
+	}
+	rows, _, err := m.total(ctx, "", nil)
+	if err != nil {
+		return false, err
+	}
+	return end*rows/matches <= m.walkBudget, nil
+}
+
 // List returns one page of records matching q and the total of matches.
 //
 // The page is found by a "deferred join": the inner query walks only the
@@ -251,11 +275,14 @@ func (m *Model[T]) List(ctx context.Context, q datamodel.Query) (datamodel.Page,
 	if err != nil {
 		return datamodel.Page{}, err
 	}
-	if indexed && atLeast {
-		// More than CountLimit candidates: matches are dense enough that
-		// walking the sort order and testing each row finds a page sooner
-		// than reading and sorting every candidate the index gives.
-		where, args, _ = m.where(q.Filters, q.Search, q.SearchFields, false)
+	if indexed && q.Limit > 0 {
+		walk, err := m.walkBeatsIndex(ctx, int64(q.Offset+q.Limit), total, atLeast)
+		if err != nil {
+			return datamodel.Page{}, err
+		}
+		if walk {
+			where, args, _ = m.where(q.Filters, q.Search, q.SearchFields, false)
+		}
 	}
 	page := datamodel.Page{Total: total, AtLeast: atLeast}
 	if q.Limit <= 0 {

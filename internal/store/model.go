@@ -30,6 +30,7 @@ type Model[T any] struct {
 	dialect     string
 	textIndex   map[string]string // column -> its trigram index table
 	countLimit  int64             // CountLimit, lowered by tests
+	walkBudget  int64             // WalkBudget, changed by tests
 	counts      *countCache
 }
 
@@ -62,7 +63,7 @@ func NewModel[T any](db *gorm.DB, labelColumn string, fields ...datamodel.Field)
 		fold = "LOWER"
 	}
 	return &Model[T]{db: db, schema: s, table: s.Table, labelColumn: labelColumn, fields: fields, fold: fold,
-		dialect: db.Dialector.Name(), textIndex: map[string]string{}, countLimit: CountLimit, counts: &countCache{}}, nil
+		dialect: db.Dialector.Name(), textIndex: map[string]string{}, countLimit: CountLimit, walkBudget: WalkBudget, counts: &countCache{}}, nil
 }
 
 // IndexText declares that the migrations keep a trigram search index on
