@@ -333,6 +333,10 @@ func orderBy(p params, desc bool) string {
 	if desc {
 		dir = " DESC"
 	}
+	if p.sort == "title" {
+		// Unique: no ties, as the app's store.Model.orderBy knows.
+		return " ORDER BY songs.title" + dir
+	}
 	return " ORDER BY songs." + p.sort + dir + ", songs.id" + dir
 }
 

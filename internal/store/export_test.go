@@ -18,3 +18,7 @@ func Where[T any](m *Model[T], search string, fields []*datamodel.Field) (string
 // SetWalkBudget changes when a search walks the sort order instead of
 // reading its index (0: never, unless past the count bound).
 func SetWalkBudget[T any](m *Model[T], n int64) { m.walkBudget = n }
+
+// PageIDs exposes the inner query of an unfiltered page, for the query-plan
+// tests.
+func PageIDs[T any](m *Model[T], sort *datamodel.Field, desc bool) string { return m.pageIDs("", sort, desc) }

@@ -235,6 +235,12 @@ func (m *Model[T]) orderBy(sort *datamodel.Field, desc bool) string {
 	if sort == nil {
 		return " ORDER BY " + m.col("id") + dir
 	}
+	if sort.Unique && sort.Required {
+		// No ties to break. Saying so matters: MariaDB walks a unique
+		// index for ORDER BY col, but for ORDER BY col, id it reads the
+		// whole index and sorts it (the id is not part of a unique key).
+		return " ORDER BY " + m.col(sort.Column) + dir
+	}
 	return " ORDER BY " + m.col(sort.Column) + dir + ", " + m.col("id") + dir
 }
 
@@ -306,8 +312,7 @@ func (m *Model[T]) List(ctx context.Context, q datamodel.Query) (datamodel.Page,
 			return page, nil
 		}
 	}
-	inner := "SELECT " + m.col("id") + " FROM " + m.table + where + m.orderBy(q.Sort, desc) + " LIMIT ? OFFSET ?"
-	outer := "SELECT " + m.columns() + " FROM (" + inner + ") page_ids JOIN " + m.table + " ON " +
+	outer := "SELECT " + m.columns() + " FROM (" + m.pageIDs(where, q.Sort, desc) + ") page_ids JOIN " + m.table + " ON " +
 		m.col("id") + " = page_ids.id" + m.joins() + m.orderBy(q.Sort, desc)
 	records, err := m.scan(m.db.WithContext(ctx).Raw(outer, append(args, limit, offset)...).Rows())
 	if err != nil {
@@ -318,6 +323,12 @@ func (m *Model[T]) List(ctx context.Context, q datamodel.Query) (datamodel.Page,
 	}
 	page.Records = records
 	return page, nil
+}
+
+// pageIDs is the inner query of a page: the ids of LIMIT ? rows after
+// OFFSET ? in the sort order, read from the sort column's index alone.
+func (m *Model[T]) pageIDs(where string, sort *datamodel.Field, desc bool) string {
+	return "SELECT " + m.col("id") + " FROM " + m.table + where + m.orderBy(sort, desc) + " LIMIT ? OFFSET ?"
 }
 
 // total counts the matches of where: exactly for the whole table, up to

@@ -340,3 +340,48 @@ func TestSearchIndexBuiltForExistingSongs(t *testing.T) {
 		}
 	})
 }
+
+// TestPagePlansWalkAnIndex checks that the inner query of a list page, in
+// every sort order the song view offers, walks an index in order instead of
+// sorting the table: a sort would read all million rows for every page.
+func TestPagePlansWalkAnIndex(t *testing.T) {
+	apptest.ForEachBackend(t, func(t *testing.T, b apptest.Backend) {
+		db, _ := apptest.OpenMigrated(t, b)
+		sqlDB, _ := db.DB()
+		if err := seed.Run(context.Background(), sqlDB, seed.Options{Albums: 10, Songs: 3000}, nil); err != nil {
+			t.Fatal(err)
+		}
+		if b.Driver == "mysql" {
+			if err := db.Exec("ANALYZE TABLE songs").Error; err != nil {
+				t.Fatal(err)
+			}
+		}
+		songs, title := songsModel(t, db)
+		rating := datamodel.FieldByName(songs.Fields(), "rating")
+		for _, sort := range []*datamodel.Field{nil, title, rating} {
+			for _, desc := range []bool{false, true} {
+				query := store.PageIDs(songs, sort, desc)
+				var plan string
+				if b.Driver == "mysql" {
+					var rows []struct {
+						Type  string
+						Extra string
+					}
+					if err := db.Raw("EXPLAIN "+query, 25, 0).Scan(&rows).Error; err != nil {
+						t.Fatal(err)
+					}
+					plan = fmt.Sprint(rows)
+				} else {
+					var rows []struct{ Detail string }
+					if err := db.Raw("EXPLAIN QUERY PLAN "+query, 25, 0).Scan(&rows).Error; err != nil {
+						t.Fatal(err)
+					}
+					plan = fmt.Sprint(rows)
+				}
+				if strings.Contains(plan, "filesort") || strings.Contains(plan, "TEMP B-TREE") {
+					t.Errorf("%s: sorts: %s", query, plan)
+				}
+			}
+		}
+	})
+}
