@@ -21,4 +21,6 @@ func SetWalkBudget[T any](m *Model[T], n int64) { m.walkBudget = n }
 
 // PageIDs exposes the inner query of an unfiltered page, for the query-plan
 // tests.
-func PageIDs[T any](m *Model[T], sort *datamodel.Field, desc bool) string { return m.pageIDs("", sort, desc) }
+func PageIDs[T any](m *Model[T], sort *datamodel.Field, desc bool) string {
+	return m.pageIDs("", sort, desc)
+}
