@@ -2,10 +2,13 @@ package auth
 
 import (
 	"errors"
+	"fmt"
 	"log/slog"
+	"math"
 	"mime"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 
 	"musicadmin/internal/store"
@@ -21,6 +24,9 @@ type Handlers struct {
 	Sessions *Sessions
 	UI       *view.Engine
 	Log      *slog.Logger
+	// Throttle, when set, answers 429 to an address after too many failed
+	// logins.
+	Throttle *LoginThrottle
 }
 
 type loginPage struct {
@@ -58,6 +64,18 @@ func (h *Handlers) Login(w http.ResponseWriter, r *http.Request) {
 	}
 	next = SafeNext(next)
 	username := r.PostForm.Get("username")
+	shownName := truncate(strings.ToValidUTF8(username, ""), 64)
+	if h.Throttle != nil {
+		// Before the password is checked: a blocked guess costs no bcrypt.
+		if wait := h.Throttle.Wait(r); wait > 0 {
+			secs := int(math.Ceil(wait.Seconds()))
+			h.Log.Warn("login throttled", "remote", r.RemoteAddr, "retry_after", secs)
+			w.Header().Set("Retry-After", strconv.Itoa(secs))
+			h.UI.Render(w, r, http.StatusTooManyRequests, "login", "Sign in", loginPage{
+				Error: fmt.Sprintf("Too many failed logins. Try again in %d seconds.", secs), Username: shownName, Next: next})
+			return
+		}
+	}
 	user, err := h.Users.Authenticate(r.Context(), username, r.PostForm.Get("password"))
 	if err == nil {
 		err = h.Sessions.Login(w, r, user)
@@ -68,8 +86,11 @@ func (h *Handlers) Login(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, next, http.StatusFound)
 	case errors.Is(err, ErrInvalidLogin):
 		h.Log.Warn("login failed", "username", truncate(username, 64), "remote", r.RemoteAddr)
+		if h.Throttle != nil {
+			h.Throttle.Failed(r)
+		}
 		h.UI.Render(w, r, http.StatusOK, "login", "Sign in",
-			loginPage{Error: MsgInvalidLogin, Username: truncate(strings.ToValidUTF8(username, ""), 64), Next: next})
+			loginPage{Error: MsgInvalidLogin, Username: shownName, Next: next})
 	case store.Unavailable(err):
 		h.Log.Warn("login: database unavailable", "err", err)
 		h.UI.Error(w, r, http.StatusServiceUnavailable, "The database is busy, try again in a moment.")

@@ -91,16 +91,22 @@ func (a *secApp) watch(t *testing.T, app *apptest.App) {
 // shares the users, sessions and records of a.
 func (a *secApp) sibling(mutate func(*config.Config), cost int) *apptest.App {
 	a.t.Helper()
+	return a.siblingWith(mutate, server.Options{BcryptCost: cost})
+}
+
+// siblingWith is sibling with server options (BcryptCost 0: the minimum).
+func (a *secApp) siblingWith(mutate func(*config.Config), opts server.Options) *apptest.App {
+	a.t.Helper()
 	cfg := a.Config
 	if mutate != nil {
 		mutate(&cfg)
 	}
-	if cost == 0 {
-		cost = 4
+	if opts.BcryptCost == 0 {
+		opts.BcryptCost = 4
 	}
 	logs := &apptest.SyncBuffer{}
 	log := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelInfo}))
-	web, err := server.New(cfg, a.DB, log, server.Options{BcryptCost: cost})
+	web, err := server.New(cfg, a.DB, log, opts)
 	if err != nil {
 		a.t.Fatalf("build sibling app: %v", err)
 	}

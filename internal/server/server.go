@@ -46,6 +46,10 @@ const (
 type Options struct {
 	// BcryptCost is the cost of password hashes; 0 means auth.DefaultCost.
 	BcryptCost int
+	// LoginLimit failed logins per LoginWindow and address are allowed
+	// before 429; 0 means auth.DefaultLoginLimit and DefaultLoginWindow.
+	LoginLimit  int
+	LoginWindow time.Duration
 }
 
 // App is the assembled web application.
@@ -89,7 +93,12 @@ func New(cfg config.Config, db *gorm.DB, log *slog.Logger, opts Options) (*App, 
 	}
 	ui.SetMenu(adm.Menu())
 
-	login := &auth.Handlers{Users: users, Sessions: sessions, UI: ui, Log: log}
+	limit, window := opts.LoginLimit, opts.LoginWindow
+	if limit <= 0 || window <= 0 {
+		limit, window = auth.DefaultLoginLimit, auth.DefaultLoginWindow
+	}
+	login := &auth.Handlers{Users: users, Sessions: sessions, UI: ui, Log: log,
+		Throttle: auth.NewLoginThrottle(limit, window)}
 	errorPage := func(w http.ResponseWriter, r *http.Request, status int) {
 		msg := http.StatusText(status)
 		switch status {
