@@ -257,22 +257,29 @@ func TestSearchIndexSpelling(t *testing.T) {
 	})
 }
 
+// plannedDB is a migrated database with a few thousand songs, analyzed: a
+// planner weighs the sizes of tables, and with none in them any plan is as
+// cheap as another.
+func plannedDB(t *testing.T, b apptest.Backend) *gorm.DB {
+	t.Helper()
+	db, _ := apptest.OpenMigrated(t, b)
+	sqlDB, _ := db.DB()
+	if err := seed.Run(context.Background(), sqlDB, seed.Options{Albums: 10, Songs: 3000}, nil); err != nil {
+		t.Fatal(err)
+	}
+	if b.Driver == "mysql" {
+		if err := db.Exec("ANALYZE TABLE songs, songs_title_grams").Error; err != nil {
+			t.Fatal(err)
+		}
+	}
+	return db
+}
+
 // TestSearchUsesIndex checks the query plan of a search: the songs are
 // reached by id from the index's candidates, never by a scan of the table.
 func TestSearchUsesIndex(t *testing.T) {
 	apptest.ForEachBackend(t, func(t *testing.T, b apptest.Backend) {
-		db, _ := apptest.OpenMigrated(t, b)
-		sqlDB, _ := db.DB()
-		// A planner weighs the sizes of tables: with none in them, any plan
-		// is as cheap as another.
-		if err := seed.Run(context.Background(), sqlDB, seed.Options{Albums: 10, Songs: 3000}, nil); err != nil {
-			t.Fatal(err)
-		}
-		if b.Driver == "mysql" {
-			if err := db.Exec("ANALYZE TABLE songs, songs_title_grams").Error; err != nil {
-				t.Fatal(err)
-			}
-		}
+		db := plannedDB(t, b)
 		songs, title := songsModel(t, db)
 		for _, q := range []string{"love", "Straße 12"} {
 			where, args := store.Where(songs, q, []*datamodel.Field{title})
@@ -346,16 +353,7 @@ func TestSearchIndexBuiltForExistingSongs(t *testing.T) {
 // sorting the table: a sort would read all million rows for every page.
 func TestPagePlansWalkAnIndex(t *testing.T) {
 	apptest.ForEachBackend(t, func(t *testing.T, b apptest.Backend) {
-		db, _ := apptest.OpenMigrated(t, b)
-		sqlDB, _ := db.DB()
-		if err := seed.Run(context.Background(), sqlDB, seed.Options{Albums: 10, Songs: 3000}, nil); err != nil {
-			t.Fatal(err)
-		}
-		if b.Driver == "mysql" {
-			if err := db.Exec("ANALYZE TABLE songs").Error; err != nil {
-				t.Fatal(err)
-			}
-		}
+		db := plannedDB(t, b)
 		songs, title := songsModel(t, db)
 		rating := datamodel.FieldByName(songs.Fields(), "rating")
 		for _, sort := range []*datamodel.Field{nil, title, rating} {
