@@ -29,14 +29,13 @@ const maxThrottled = 10_000
 type LoginThrottle struct {
 	limit  int
 	every  time.Duration // one failure is forgiven per every
-	now    func() time.Time
 	mu     sync.Mutex
 	byAddr map[string]*rate.Limiter
 }
 
 // NewLoginThrottle allows limit failures per window and address.
 func NewLoginThrottle(limit int, window time.Duration) *LoginThrottle {
-	return &LoginThrottle{limit: limit, every: window / time.Duration(limit), now: time.Now,
+	return &LoginThrottle{limit: limit, every: window / time.Duration(limit),
 		byAddr: make(map[string]*rate.Limiter)}
 }
 
@@ -49,7 +48,7 @@ func (t *LoginThrottle) Wait(r *http.Request) time.Duration {
 	if !ok {
 		return 0
 	}
-	tokens := l.TokensAt(t.now())
+	tokens := l.TokensAt(time.Now())
 	if tokens >= 1 {
 		return 0
 	}
@@ -60,7 +59,7 @@ func (t *LoginThrottle) Wait(r *http.Request) time.Duration {
 func (t *LoginThrottle) Failed(r *http.Request) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	now := t.now()
+	now := time.Now()
 	key := clientKey(r)
 	l, ok := t.byAddr[key]
 	if !ok {

@@ -113,7 +113,6 @@ func (m *Model[T]) where(filters []datamodel.Filter, search string, searchFields
 		conds = append(conds, cond)
 		args = append(args, vals...)
 	}
-	addMatch := func(cond string, vals []any) { add(cond, vals...) }
 	// match matches column against pattern, which holds the folded text,
 	// ignoring case on both backends alike: SQLite's LIKE ignores ASCII case
 	// and MySQL's, under the binary collation, ignores none.
@@ -148,10 +147,12 @@ func (m *Model[T]) where(filters []datamodel.Filter, search string, searchFields
 		switch f.Op {
 		case datamodel.OpContains:
 			text := fmt.Sprint(f.Value)
-			addMatch(match(f.Field.Column, text, "%"+escapeLike(textindex.Fold(text))+"%"))
+			cond, vals := match(f.Field.Column, text, "%"+escapeLike(textindex.Fold(text))+"%")
+			add(cond, vals...)
 		case datamodel.OpStartsWith:
 			text := fmt.Sprint(f.Value)
-			addMatch(match(f.Field.Column, text, escapeLike(textindex.Fold(text))+"%"))
+			cond, vals := match(f.Field.Column, text, escapeLike(textindex.Fold(text))+"%")
+			add(cond, vals...)
 		case datamodel.OpEq:
 			add(c+" = ?", f.Value)
 		case datamodel.OpNe:
