@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
-	"strconv"
 	"strings"
 	"unicode/utf8"
 
@@ -18,6 +17,7 @@ const (
 	msgRequired  = "This field is required."
 	msgBadText   = "Contains characters that are not allowed (NUL or invalid UTF-8)."
 	msgBadChoice = "Not a valid choice."
+	msgConflict  = "A record with these values already exists."
 )
 
 type input struct {
@@ -37,45 +37,32 @@ type formPage struct {
 }
 
 // form is a submitted form: the raw text per field, kept to show it back,
-// the decoded values, and the problems found.
+// the values read from it, the problems found beside each field, and a
+// problem of the whole form.
 type form struct {
-	raw    map[string]string
-	values datamodel.Values
-	errs   map[string]string
-	nonFld string
+	raw       map[string]string
+	values    datamodel.Values
+	errs      map[string]string
+	formError string
 }
 
-// handleAdd handles "GET /{view}/add".
+func (f *form) valid() bool { return len(f.errs) == 0 && f.formError == "" }
+
+// handleAdd handles "GET /{view}/add": the form holds each kind's value for
+// an empty input (a number field its default).
 func (v *ModelView) handleAdd(w http.ResponseWriter, r *http.Request) {
 	f := form{raw: map[string]string{}}
-	for _, fd := range v.fields {
-		if fd.Kind == datamodel.KindInt {
-			f.raw[fd.Name] = strconv.FormatInt(fd.Default, 10)
-		}
+	for _, fd := range v.schema.Fields {
+		f.raw[fd.Name] = fd.Kind.Edit(fd.Kind.Empty())
 	}
-	v.renderForm(w, r, http.StatusOK, 0, f)
-}
-
-// parseBody parses the POST form when no middleware has yet (the server's
-// CSRF check normally has), answering 400 itself when it cannot.
-func (v *ModelView) parseBody(w http.ResponseWriter, r *http.Request) bool {
-	if r.PostForm != nil {
-		return true
-	}
-	if err := r.ParseForm(); err != nil {
-		v.admin.ui.Error(w, r, http.StatusBadRequest, "The form could not be read.")
-		return false
-	}
-	return true
+	v.renderForm(w, r, http.StatusOK, "", f)
 }
 
 // handleCreate handles "POST /{view}/add".
 func (v *ModelView) handleCreate(w http.ResponseWriter, r *http.Request) {
-	if !v.parseBody(w, r) {
-		return
-	}
-	f := v.decode(r.Context(), r.PostForm, 0)
-	if len(f.errs) == 0 && f.nonFld == "" {
+	f := v.decode(r.PostForm)
+	v.validate(r.Context(), &f, "")
+	if f.valid() {
 		id, err := v.Data.Create(r.Context(), f.values)
 		if err == nil {
 			v.admin.log.Info("record created", "view", v.Name, "id", id)
@@ -87,7 +74,7 @@ func (v *ModelView) handleCreate(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	v.renderForm(w, r, http.StatusUnprocessableEntity, 0, f)
+	v.renderForm(w, r, http.StatusUnprocessableEntity, "", f)
 }
 
 // handleEdit handles "GET /{view}/edit/{id}".
@@ -97,32 +84,21 @@ func (v *ModelView) handleEdit(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	f := form{raw: map[string]string{}}
-	for _, fd := range v.fields {
-		switch val := rec.Values[fd.Name].(type) {
-		case string:
-			f.raw[fd.Name] = val
-		case int64:
-			f.raw[fd.Name] = strconv.FormatInt(val, 10)
-		case *datamodel.Ref:
-			if val != nil {
-				f.raw[fd.Name] = strconv.FormatInt(val.ID, 10)
-			}
-		}
+	for _, fd := range v.schema.Fields {
+		f.raw[fd.Name] = fd.Kind.Edit(rec.Values[fd.Name])
 	}
 	v.renderForm(w, r, http.StatusOK, rec.ID, f)
 }
 
 // handleUpdate handles "POST /{view}/edit/{id}".
 func (v *ModelView) handleUpdate(w http.ResponseWriter, r *http.Request) {
-	if !v.parseBody(w, r) {
-		return
-	}
 	rec, ok := v.load(w, r)
 	if !ok {
 		return
 	}
-	f := v.decode(r.Context(), r.PostForm, rec.ID)
-	if len(f.errs) == 0 && f.nonFld == "" {
+	f := v.decode(r.PostForm)
+	v.validate(r.Context(), &f, rec.ID)
+	if f.valid() {
 		err := v.Data.Update(r.Context(), rec.ID, f.values)
 		if err == nil {
 			v.admin.log.Info("record updated", "view", v.Name, "id", rec.ID)
@@ -139,27 +115,31 @@ func (v *ModelView) handleUpdate(w http.ResponseWriter, r *http.Request) {
 
 // writeError turns a refused write into form errors and reports true, or
 // answers the request itself (404, 503, 500) and reports false. A duplicate
-// that slipped past the pre-check, because two requests raced, lands here
-// from the database's own unique index.
+// that slipped past validate, because two requests raced, or a reference to
+// a record that does not exist, lands here from the backend.
 func (v *ModelView) writeError(w http.ResponseWriter, r *http.Request, err error, f *form) bool {
 	var conflict *datamodel.ConflictError
+	var badRef *datamodel.InvalidRefError
 	switch {
 	case errors.As(err, &conflict):
-		fd := datamodel.FieldByName(v.fields, conflict.Field)
-		f.errs[conflict.Field] = existsMessage(fd)
+		if fd := v.schema.Field(conflict.Field); fd != nil {
+			f.errs[fd.Name] = existsMessage(fd)
+		} else {
+			f.formError = msgConflict
+		}
+		return true
+	case errors.As(err, &badRef):
+		if fd := v.schema.Field(badRef.Field); fd != nil {
+			f.errs[fd.Name] = msgBadChoice
+		} else {
+			f.formError = msgBadChoice
+		}
 		return true
 	case errors.Is(err, datamodel.ErrInvalidRef):
-		for _, fd := range v.fields {
-			if fd.Kind == datamodel.KindRef && f.values[fd.Name] != (*int64)(nil) {
-				f.errs[fd.Name] = msgBadChoice
-			}
-		}
-		if len(f.errs) == 0 {
-			f.nonFld = msgBadChoice
-		}
+		f.formError = msgBadChoice
 		return true
 	}
-	v.admin.fail(w, r, err)
+	v.admin.ui.Fail(w, r, err)
 	return false
 }
 
@@ -168,12 +148,13 @@ func existsMessage(f *datamodel.Field) string {
 }
 
 // decode reads the declared fields, and only those, from the POST body
-// (never the query string; the first of repeated values), then validates
-// them. exceptID is the record being edited, which may keep its own values.
-func (v *ModelView) decode(ctx context.Context, body url.Values, exceptID int64) form {
+// (never the query string; the first of repeated values) into values of
+// their kinds. It checks what the text alone tells: valid UTF-8 without NUL,
+// required, and the kind's syntax. Text is trimmed first.
+func (v *ModelView) decode(body url.Values) form {
 	f := form{raw: map[string]string{}, values: datamodel.Values{}, errs: map[string]string{}}
-	for i := range v.fields {
-		fd := &v.fields[i]
+	for i := range v.schema.Fields {
+		fd := &v.schema.Fields[i]
 		raw := body.Get(fd.Name)
 		f.raw[fd.Name] = raw
 		if !utf8.ValidString(raw) || strings.ContainsRune(raw, 0) {
@@ -182,102 +163,69 @@ func (v *ModelView) decode(ctx context.Context, body url.Values, exceptID int64)
 			continue
 		}
 		text := strings.TrimSpace(raw)
-		switch fd.Kind {
-		case datamodel.KindText:
-			switch {
-			case text == "" && fd.Required:
-				f.errs[fd.Name] = msgRequired
-			case fd.MaxRunes > 0 && utf8.RuneCountInString(text) > fd.MaxRunes:
-				f.errs[fd.Name] = fmt.Sprintf("Must be at most %d characters.", fd.MaxRunes)
-			default:
-				f.values[fd.Name] = text
-			}
-		case datamodel.KindInt:
-			if text == "" {
-				if fd.Required {
-					f.errs[fd.Name] = msgRequired
-				} else {
-					f.values[fd.Name] = fd.Default
-				}
+		switch {
+		case text == "" && fd.Required:
+			f.errs[fd.Name] = msgRequired
+		case text == "":
+			f.values[fd.Name] = fd.Kind.Empty()
+		case fd.Target() != "" && !v.Data.ValidID(text):
+			f.errs[fd.Name] = msgBadChoice
+		default:
+			val, err := fd.Kind.Parse(text)
+			if err != nil {
+				f.errs[fd.Name] = err.Error()
 				continue
 			}
-			n, err := strconv.ParseInt(text, 10, 64)
-			if err != nil || (fd.Min < fd.Max && (n < fd.Min || n > fd.Max)) {
-				f.errs[fd.Name] = intMessage(fd)
-				continue
-			}
-			f.values[fd.Name] = n
-		case datamodel.KindRef:
-			if text == "" {
-				if fd.Required {
-					f.errs[fd.Name] = msgRequired
-				} else {
-					f.values[fd.Name] = (*int64)(nil)
-				}
-				continue
-			}
-			id, ok := parseID(text)
-			if !ok {
-				f.errs[fd.Name] = msgBadChoice
-				continue
-			}
-			if _, err := fd.Ref.Model.Get(ctx, id); err != nil {
-				if errors.Is(err, datamodel.ErrNotFound) {
-					f.errs[fd.Name] = msgBadChoice
-					continue
-				}
-				// Let the write report an unreachable database.
-			}
-			f.values[fd.Name] = &id
-		}
-	}
-	// Uniqueness is checked here for a clear message; the unique index stays
-	// the backstop for requests that race past it.
-	for i := range v.fields {
-		fd := &v.fields[i]
-		val, ok := f.values[fd.Name]
-		if !fd.Unique || !ok {
-			continue
-		}
-		if taken, err := v.Data.Exists(ctx, fd, val, exceptID); err == nil && taken {
-			f.errs[fd.Name] = existsMessage(fd)
+			f.values[fd.Name] = val
 		}
 	}
 	return f
 }
 
-func intMessage(f *datamodel.Field) string {
-	if f.Min < f.Max {
-		return fmt.Sprintf("Must be a whole number from %d to %d.", f.Min, f.Max)
+// validate checks the decoded values against the rules of their kinds and
+// the unique fields against the stored records; exceptID is the record being
+// edited, which may keep its own values. Uniqueness is checked here for a
+// clear message; the unique index stays the backstop for requests that race
+// past it, and a reference's target is checked by the write itself.
+func (v *ModelView) validate(ctx context.Context, f *form, exceptID string) {
+	for i := range v.schema.Fields {
+		fd := &v.schema.Fields[i]
+		val, ok := f.values[fd.Name]
+		if !ok {
+			continue
+		}
+		if err := fd.Kind.Validate(val); err != nil {
+			f.errs[fd.Name] = err.Error()
+			delete(f.values, fd.Name)
+			continue
+		}
+		if fd.Unique {
+			if taken, err := v.Data.Exists(ctx, fd, val, exceptID); err == nil && taken {
+				f.errs[fd.Name] = existsMessage(fd)
+			}
+		}
 	}
-	return "Must be a whole number."
 }
 
-func (v *ModelView) renderForm(w http.ResponseWriter, r *http.Request, status int, id int64, f form) {
-	data := formPage{Heading: "Add " + v.Singular, Action: v.addURL(), CancelURL: v.listURL(), FormError: f.nonFld}
-	if id != 0 {
+func (v *ModelView) renderForm(w http.ResponseWriter, r *http.Request, status int, id string, f form) {
+	data := formPage{Heading: "Add " + v.Singular, Action: v.addURL(), CancelURL: v.listURL(), FormError: f.formError}
+	if id != "" {
 		data.Heading, data.Action, data.CancelURL = "Edit "+v.Singular, v.editURL(id), v.showURL(id)
 	}
-	for i := range v.fields {
-		fd := &v.fields[i]
-		in := input{Name: fd.Name, Label: fd.Label, Type: "text", Value: f.raw[fd.Name], Error: f.errs[fd.Name],
-			Required: fd.Required, MaxLength: fd.MaxRunes}
-		switch fd.Kind {
-		case datamodel.KindInt:
-			in.Type = "number"
-			if fd.Min < fd.Max {
-				in.Min, in.Max = fd.Min, fd.Max
-			}
-		case datamodel.KindRef:
-			in.Type = "select"
-			refs, err := fd.Ref.Model.Choices(r.Context())
+	for i := range v.schema.Fields {
+		fd := &v.schema.Fields[i]
+		spec := fd.Kind.Input()
+		in := input{Name: fd.Name, Label: fd.Label, Type: spec.Type, Value: f.raw[fd.Name], Error: f.errs[fd.Name],
+			Required: fd.Required, MaxLength: spec.MaxLength, Min: spec.Min, Max: spec.Max}
+		if spec.Type == "select" {
+			refs, err := v.Data.Choices(r.Context(), fd)
 			if err != nil {
-				v.admin.fail(w, r, err)
+				v.admin.ui.Fail(w, r, err)
 				return
 			}
 			in.Choices = make([]choice, 0, len(refs))
 			for _, ref := range refs {
-				in.Choices = append(in.Choices, choice{Value: strconv.FormatInt(ref.ID, 10), Label: ref.Label})
+				in.Choices = append(in.Choices, choice{Value: ref.ID, Label: ref.Label})
 			}
 		}
 		data.Inputs = append(data.Inputs, in)

@@ -1,12 +1,14 @@
 // Package admin turns declared models into list, show, add, edit and delete
 // pages: the analog of Flask-AppBuilder's ModelView. It knows models only
-// through datamodel.Interface, never a storage library.
+// through datamodel.Interface, never a storage library, and record ids only
+// as opaque strings.
 package admin
 
 import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"slices"
 	"strings"
 
@@ -20,8 +22,9 @@ import (
 const (
 	DefaultPageSize = 25
 	MaxPageSize     = 100
-	// maxSearchRunes caps the search text; longer input is cut.
-	maxSearchRunes = 200
+	// MaxSearchRunes caps the search text and filter values; longer input is
+	// cut. The list template's search box says the same.
+	MaxSearchRunes = 200
 	// relatedRows is how many related records a show page lists.
 	relatedRows = 25
 )
@@ -40,13 +43,12 @@ type ModelView struct {
 	OrderColumns  []string // fields the list may be sorted by
 	FilterColumns []string // fields FIELD__OP filters may use; default all
 	DefaultSort   string   // "name" or "-name"; default by id
-	LabelColumn   string   // field naming a record; default the first text field
 
 	// Related lists models whose reference fields point at this one: a show
 	// page lists them and a delete page says how many will lose their link.
 	Related []Related
 
-	fields   []datamodel.Field
+	schema   *datamodel.Schema
 	list     []*datamodel.Field
 	search   []*datamodel.Field
 	order    []*datamodel.Field
@@ -69,28 +71,30 @@ type Flasher func(w http.ResponseWriter, r *http.Request, msg string)
 
 // Admin serves a set of model views.
 type Admin struct {
-	views  []*ModelView
-	byData map[datamodel.Interface]*ModelView
-	ui     *view.Engine
-	flash  Flasher
-	log    *slog.Logger
+	views   []*ModelView
+	byModel map[string]*ModelView // by the name of the model they show
+	log     *slog.Logger
+
+	// Set by Mount, before any request is served.
+	ui    *view.Engine
+	flash Flasher
 }
 
-// New checks every declaration against its model's fields. A name that does
+// New checks every declaration against its model's schema. A name that does
 // not exist is an error at start-up, never at request time.
-func New(ui *view.Engine, flash Flasher, log *slog.Logger, views ...*ModelView) (*Admin, error) {
-	a := &Admin{views: views, byData: map[datamodel.Interface]*ModelView{}, ui: ui, flash: flash, log: log}
+func New(log *slog.Logger, views ...*ModelView) (*Admin, error) {
+	a := &Admin{views: views, byModel: map[string]*ModelView{}, log: log}
 	for _, v := range views {
 		if err := v.resolve(); err != nil {
 			return nil, err
 		}
 		v.admin = a
-		a.byData[v.Data] = v
+		a.byModel[v.schema.Name] = v
 	}
 	for _, v := range views {
 		for _, rel := range v.Related {
-			f := datamodel.FieldByName(rel.View.fields, rel.Field)
-			if f == nil || f.Kind != datamodel.KindRef || f.Ref.Model != v.Data {
+			f := rel.View.schema.Field(rel.Field)
+			if f == nil || f.Target() != v.schema.Name {
 				return nil, fmt.Errorf("admin: %s: related field %s.%s does not refer to it", v.Name, rel.View.Name, rel.Field)
 			}
 		}
@@ -109,16 +113,20 @@ func (v *ModelView) resolve() error {
 		v.Plural = v.Singular + "s"
 	}
 	v.basePath = "/" + v.Name
-	v.fields = v.Data.Fields()
+	v.schema = v.Data.Schema()
+	if err := v.schema.Check(); err != nil {
+		return fmt.Errorf("admin: %s: %w", v.Name, err)
+	}
+	v.label = v.schema.LabelField()
 	lookup := func(what string, names []string, all bool) ([]*datamodel.Field, error) {
 		if len(names) == 0 && all {
-			for i := range v.fields {
-				names = append(names, v.fields[i].Name)
+			for _, f := range v.schema.Fields {
+				names = append(names, f.Name)
 			}
 		}
 		var out []*datamodel.Field
 		for _, n := range names {
-			f := datamodel.FieldByName(v.fields, n)
+			f := v.schema.Field(n)
 			if f == nil {
 				return nil, fmt.Errorf("admin: %s: %s column %q is not a field", v.Name, what, n)
 			}
@@ -134,7 +142,7 @@ func (v *ModelView) resolve() error {
 		return err
 	}
 	for _, f := range v.search {
-		if f.Kind != datamodel.KindText {
+		if _, isText := f.Kind.(datamodel.Text); !isText {
 			return fmt.Errorf("admin: %s: search column %q is not text", v.Name, f.Name)
 		}
 	}
@@ -150,19 +158,6 @@ func (v *ModelView) resolve() error {
 			return fmt.Errorf("admin: %s: default sort %q is not an order column", v.Name, v.DefaultSort)
 		}
 		v.defDesc = desc
-	}
-	if v.LabelColumn != "" {
-		v.label = datamodel.FieldByName(v.fields, v.LabelColumn)
-	} else {
-		for i := range v.fields {
-			if v.fields[i].Kind == datamodel.KindText {
-				v.label = &v.fields[i]
-				break
-			}
-		}
-	}
-	if v.label == nil {
-		return fmt.Errorf("admin: %s: no label column", v.Name)
 	}
 	return nil
 }
@@ -183,14 +178,12 @@ func (v *ModelView) filterField(name string) *datamodel.Field {
 	return v.filter[i]
 }
 
-// URLs of a view's pages.
-func (v *ModelView) listURL() string         { return v.basePath + "/list/" }
-func (v *ModelView) addURL() string          { return v.basePath + "/add" }
-func (v *ModelView) showURL(id int64) string { return fmt.Sprintf("%s/show/%d", v.basePath, id) }
-func (v *ModelView) editURL(id int64) string { return fmt.Sprintf("%s/edit/%d", v.basePath, id) }
-func (v *ModelView) deleteURL(id int64) string {
-	return fmt.Sprintf("%s/delete/%d", v.basePath, id)
-}
+// URLs of a view's pages. Ids are opaque: they are escaped as path segments.
+func (v *ModelView) listURL() string            { return v.basePath + "/list/" }
+func (v *ModelView) addURL() string             { return v.basePath + "/add" }
+func (v *ModelView) showURL(id string) string   { return v.basePath + "/show/" + url.PathEscape(id) }
+func (v *ModelView) editURL(id string) string   { return v.basePath + "/edit/" + url.PathEscape(id) }
+func (v *ModelView) deleteURL(id string) string { return v.basePath + "/delete/" + url.PathEscape(id) }
 
 // Menu returns the menu entries of the views, grouped by category in the
 // order they were declared.
@@ -207,12 +200,15 @@ func (a *Admin) Menu() []view.MenuCategory {
 	return menu
 }
 
-// Mount registers every view's routes on r.
-func (a *Admin) Mount(r chi.Router) {
+// Mount registers every view's routes on r, rendering with ui and flashing
+// with flash. It is called once, before serving. POST handlers read
+// r.PostForm, which the CSRF middleware in front of them has parsed.
+func (a *Admin) Mount(r chi.Router, ui *view.Engine, flash Flasher) {
+	a.ui, a.flash = ui, flash
 	for _, v := range a.views {
 		r.Route(v.basePath, func(r chi.Router) {
-			r.Get("/", v.redirectTo(v.listURL()))
-			r.Get("/list", v.redirectTo(v.listURL()))
+			r.Get("/", view.Redirect(v.listURL()))
+			r.Get("/list", view.Redirect(v.listURL()))
 			r.Get("/list/", v.handleList)
 			r.Get("/show/{id}", v.handleShow)
 			r.Get("/add", v.handleAdd)
@@ -222,17 +218,5 @@ func (a *Admin) Mount(r chi.Router) {
 			r.Get("/delete/{id}", v.handleDeleteConfirm)
 			r.Post("/delete/{id}", v.handleDelete)
 		})
-	}
-}
-
-// redirectTo answers with a permanent redirect to a fixed local path,
-// keeping the query: the target never comes from the request path.
-func (v *ModelView) redirectTo(target string) http.HandlerFunc {
-	return func(w http.ResponseWriter, r *http.Request) {
-		to := target
-		if r.URL.RawQuery != "" {
-			to += "?" + r.URL.RawQuery
-		}
-		http.Redirect(w, r, to, http.StatusMovedPermanently)
 	}
 }

@@ -2,9 +2,9 @@ package admin
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 
@@ -37,6 +37,7 @@ type listPage struct {
 	Title, Singular  string
 	ListURL, AddURL  string
 	Q, SearchLabel   string
+	SearchMax        int
 	Keep             []hidden
 	Filtered         bool
 	Notices, Filters []string
@@ -52,41 +53,34 @@ type listPage struct {
 func (v *ModelView) handleList(w http.ResponseWriter, r *http.Request) {
 	p := v.parseList(r.URL.Query())
 	q := datamodel.Query{Filters: p.filters, Search: p.q, SearchFields: v.search, Sort: p.sort, Desc: p.desc,
-		Limit: p.pageSize, Offset: (p.page - 1) * p.pageSize}
+		Limit: p.pager.size, Offset: p.pager.offset()}
 	res, err := v.Data.List(r.Context(), q)
 	if err != nil {
-		v.admin.fail(w, r, err)
+		v.admin.ui.Fail(w, r, err)
 		return
 	}
-	pages := int((res.Total + int64(p.pageSize) - 1) / int64(p.pageSize))
-	if len(res.Records) == 0 && !res.AtLeast && pages > 0 && p.page > pages {
-		// Past the end: show the last page rather than an empty one.
-		p.page = pages
-		q.Offset = (p.page - 1) * p.pageSize
+	p.pager.total, p.pager.atLeast = res.Total, res.AtLeast
+	if p.pager.pastEnd(len(res.Records)) {
+		p.pager = p.pager.last()
+		q.Offset = p.pager.offset()
 		if res, err = v.Data.List(r.Context(), q); err != nil {
-			v.admin.fail(w, r, err)
+			v.admin.ui.Fail(w, r, err)
 			return
 		}
 	}
-	if res.AtLeast {
-		// The count stopped early: the pages go on at least while they are full.
-		pages = max(pages, p.page)
-		if len(res.Records) == p.pageSize {
-			pages = p.page + 1
-		}
-	}
+	rows := len(res.Records)
 	data := listPage{Title: v.Title, Singular: v.Singular, ListURL: v.listURL(), AddURL: v.addURL(),
-		Q: p.q, SearchLabel: v.searchLabel(), Notices: p.notices, Filters: p.described,
+		Q: p.q, SearchLabel: v.searchLabel(), SearchMax: MaxSearchRunes, Notices: p.notices, Filters: p.described,
 		Filtered: p.q != "" || len(p.filters) > 0, Total: res.Total, AtLeast: res.AtLeast,
-		Page: p.page, Pages: max(pages, 1)}
+		Page: p.pager.page, Pages: p.pager.pages(rows)}
 	for k, vals := range p.keep {
 		data.Keep = append(data.Keep, hidden{k, vals[0]})
 	}
 	if p.sort != nil {
 		data.Keep = append(data.Keep, hidden{"sort", sortKey(p.sort, p.desc)})
 	}
-	if p.pageSize != DefaultPageSize {
-		data.Keep = append(data.Keep, hidden{"page_size", strconv.Itoa(p.pageSize)})
+	if p.pager.size != DefaultPageSize {
+		data.Keep = append(data.Keep, hidden{"page_size", strconv.Itoa(p.pager.size)})
 	}
 	for _, f := range v.list {
 		c := column{Label: f.Label}
@@ -106,24 +100,21 @@ func (v *ModelView) handleList(w http.ResponseWriter, r *http.Request) {
 	}
 	data.Rows = v.rows(res.Records, v.list)
 	current := sortKey(p.sort, p.desc)
-	if p.page > 1 {
-		data.PrevURL = v.urlFor(p, p.page-1, current)
+	if p.pager.hasPrev() {
+		data.PrevURL = v.urlFor(p, p.pager.page-1, current)
 	}
-	if p.page < pages {
-		data.NextURL = v.urlFor(p, p.page+1, current)
+	if p.pager.hasNext(rows) {
+		data.NextURL = v.urlFor(p, p.pager.page+1, current)
 	}
 	v.admin.ui.Render(w, r, http.StatusOK, "list", v.Title, data)
 }
 
 func (v *ModelView) searchLabel() string {
-	s := ""
+	labels := make([]string, len(v.search))
 	for i, f := range v.search {
-		if i > 0 {
-			s += ", "
-		}
-		s += f.Label
+		labels[i] = f.Label
 	}
-	return s
+	return strings.Join(labels, ", ")
 }
 
 func (v *ModelView) rows(records []datamodel.Record, fields []*datamodel.Field) []row {
@@ -142,59 +133,37 @@ func (v *ModelView) rows(records []datamodel.Record, fields []*datamodel.Field) 
 	return out
 }
 
-// cell renders one field of rec; a reference links to the record it names
-// when that model has a view.
+// cell renders one field of rec as its kind shows it; a reference links to
+// the record it names when that model has a view.
 func (v *ModelView) cell(f *datamodel.Field, rec datamodel.Record) cell {
-	c := cell{Label: f.Label}
-	switch val := rec.Values[f.Name].(type) {
-	case string:
-		c.Text = val
-	case int64:
-		c.Text = strconv.FormatInt(val, 10)
-	case *datamodel.Ref:
-		if val != nil {
-			c.Text = val.Label
-			if target := v.admin.byData[f.Ref.Model]; target != nil {
-				c.Href = target.showURL(val.ID)
-			}
+	val := rec.Values[f.Name]
+	c := cell{Label: f.Label, Text: f.Kind.Text(val)}
+	if ref, _ := val.(*datamodel.Ref); ref != nil {
+		if target := v.admin.byModel[f.Target()]; target != nil {
+			c.Href = target.showURL(ref.ID)
 		}
 	}
 	return c
 }
 
 func (v *ModelView) labelOf(rec datamodel.Record) string {
-	return v.cell(v.label, rec).Text
+	return v.label.Kind.Text(rec.Values[v.label.Name])
 }
 
-// load parses the {id} of the route and loads the record; it answers 404
-// itself for an id that is malformed or unknown.
+// load reads the {id} of the route and loads the record; it answers 404
+// itself for an id that cannot exist or does not.
 func (v *ModelView) load(w http.ResponseWriter, r *http.Request) (datamodel.Record, bool) {
-	id, ok := parseID(chi.URLParam(r, "id"))
-	if !ok {
-		v.admin.notFound(w, r)
+	id := chi.URLParam(r, "id")
+	if !v.Data.ValidID(id) {
+		v.admin.ui.Fail(w, r, datamodel.ErrNotFound)
 		return datamodel.Record{}, false
 	}
 	rec, err := v.Data.Get(r.Context(), id)
 	if err != nil {
-		v.admin.fail(w, r, err)
+		v.admin.ui.Fail(w, r, err)
 		return datamodel.Record{}, false
 	}
 	return rec, true
-}
-
-// parseID accepts only a plain positive decimal: "+5", "0x10" or "1e3"
-// name no record.
-func parseID(s string) (int64, bool) {
-	if s == "" || len(s) > 19 {
-		return 0, false
-	}
-	for _, c := range s {
-		if c < '0' || c > '9' {
-			return 0, false
-		}
-	}
-	id, err := strconv.ParseInt(s, 10, 64)
-	return id, err == nil && id > 0
 }
 
 type showPage struct {
@@ -220,13 +189,13 @@ func (v *ModelView) handleShow(w http.ResponseWriter, r *http.Request) {
 	}
 	data := showPage{Singular: v.Singular, Label: v.labelOf(rec), EditURL: v.editURL(rec.ID),
 		DeleteURL: v.deleteURL(rec.ID), ListURL: v.listURL()}
-	for i := range v.fields {
-		data.Cells = append(data.Cells, v.cell(&v.fields[i], rec))
+	for i := range v.schema.Fields {
+		data.Cells = append(data.Cells, v.cell(&v.schema.Fields[i], rec))
 	}
 	for _, rel := range v.Related {
 		list, err := v.relatedList(r.Context(), rel, rec.ID)
 		if err != nil {
-			v.admin.fail(w, r, err)
+			v.admin.ui.Fail(w, r, err)
 			return
 		}
 		data.Related = append(data.Related, list)
@@ -234,19 +203,23 @@ func (v *ModelView) handleShow(w http.ResponseWriter, r *http.Request) {
 	v.admin.ui.Render(w, r, http.StatusOK, "show", v.Singular+": "+data.Label, data)
 }
 
-func (v *ModelView) relatedList(ctx context.Context, rel Related, id int64) (relatedList, error) {
+// pointingAt is the filter that keeps the records of rel whose reference is
+// the record with id.
+func pointingAt(rel Related, id string) []datamodel.Filter {
+	return []datamodel.Filter{{Field: rel.View.schema.Field(rel.Field), Op: datamodel.OpEq, Value: &datamodel.Ref{ID: id}}}
+}
+
+func (v *ModelView) relatedList(ctx context.Context, rel Related, id string) (relatedList, error) {
 	target := rel.View
-	back := datamodel.FieldByName(target.fields, rel.Field)
 	res, err := target.Data.List(ctx, datamodel.Query{
-		Filters: []datamodel.Filter{{Field: back, Op: datamodel.OpEq, Value: id}},
-		Sort:    target.defSort, Desc: target.defDesc, Limit: relatedRows,
+		Filters: pointingAt(rel, id), Sort: target.defSort, Desc: target.defDesc, Limit: relatedRows,
 	})
 	if err != nil {
 		return relatedList{}, err
 	}
 	var fields []*datamodel.Field
 	out := relatedList{Title: target.Plural, Total: res.Total,
-		MoreURL: fmt.Sprintf("%s?%s=%d", target.listURL(), rel.Field, id)}
+		MoreURL: target.listURL() + "?" + url.Values{rel.Field: {id}}.Encode()}
 	for _, f := range target.list {
 		if f.Name != rel.Field {
 			fields = append(fields, f)
@@ -273,13 +246,13 @@ func (v *ModelView) handleDeleteConfirm(w http.ResponseWriter, r *http.Request) 
 	data := deletePage{Singular: v.Singular, Label: v.labelOf(rec), Action: v.deleteURL(rec.ID),
 		CancelURL: v.showURL(rec.ID)}
 	for _, rel := range v.Related {
-		back := datamodel.FieldByName(rel.View.fields, rel.Field)
-		n, err := rel.View.Data.Count(r.Context(), []datamodel.Filter{{Field: back, Op: datamodel.OpEq, Value: rec.ID}})
+		n, err := rel.View.Data.Count(r.Context(), pointingAt(rel, rec.ID))
 		if err != nil {
-			v.admin.fail(w, r, err)
+			v.admin.ui.Fail(w, r, err)
 			return
 		}
 		lower := strings.ToLower
+		back := rel.View.schema.Field(rel.Field)
 		msg := fmt.Sprintf("%d %s refer to this %s. They will be kept, with no %s.",
 			n, lower(rel.View.Plural), lower(v.Singular), lower(back.Label))
 		if n == 1 {
@@ -298,29 +271,10 @@ func (v *ModelView) handleDelete(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if err := v.Data.Delete(r.Context(), rec.ID); err != nil {
-		v.admin.fail(w, r, err)
+		v.admin.ui.Fail(w, r, err)
 		return
 	}
 	v.admin.log.Info("record deleted", "view", v.Name, "id", rec.ID)
 	v.admin.flash(w, r, fmt.Sprintf("Deleted %s “%s”.", v.Singular, v.labelOf(rec)))
 	http.Redirect(w, r, v.listURL(), http.StatusFound)
-}
-
-// fail answers a data-layer error: 404 for a missing record, 503 when the
-// database is busy or away, and otherwise a logged 500 that shows no detail.
-func (a *Admin) fail(w http.ResponseWriter, r *http.Request, err error) {
-	switch {
-	case errors.Is(err, datamodel.ErrNotFound):
-		a.notFound(w, r)
-	case errors.Is(err, datamodel.ErrUnavailable):
-		a.log.Warn("database unavailable", "method", r.Method, "path", r.URL.Path, "err", err)
-		a.ui.Error(w, r, http.StatusServiceUnavailable, "The database is busy, try again in a moment.")
-	default:
-		a.log.Error("request failed", "method", r.Method, "path", r.URL.Path, "err", err)
-		a.ui.Error(w, r, http.StatusInternalServerError, "Internal error.")
-	}
-}
-
-func (a *Admin) notFound(w http.ResponseWriter, r *http.Request) {
-	a.ui.Error(w, r, http.StatusNotFound, "There is no such record.")
 }

@@ -9,13 +9,14 @@ import (
 	"unicode/utf8"
 
 	"musicadmin/internal/datamodel"
+	"musicadmin/internal/textutil"
 )
 
 // listParams is a list request after every parameter has been checked
 // against the view's allow-lists. Nothing from the query string reaches the
 // data layer except as a declared field or a typed value.
 type listParams struct {
-	page, pageSize int
+	pager          pagination
 	sort           *datamodel.Field
 	desc           bool
 	q              string
@@ -32,12 +33,12 @@ const maxPage = 1_000_000_000
 // values never fail the request: they fall back to defaults or are ignored
 // with a notice, as Django admin does.
 func (v *ModelView) parseList(query url.Values) listParams {
-	p := listParams{page: 1, pageSize: DefaultPageSize, sort: v.defSort, desc: v.defDesc, keep: url.Values{}}
-	if n, ok := positive(query.Get("page"), maxPage); ok {
-		p.page = n
+	p := listParams{pager: pagination{page: 1, size: DefaultPageSize}, sort: v.defSort, desc: v.defDesc, keep: url.Values{}}
+	if n, ok := clampedPositive(query.Get("page"), maxPage); ok {
+		p.pager.page = n
 	}
-	if n, ok := positive(query.Get("page_size"), MaxPageSize); ok {
-		p.pageSize = n
+	if n, ok := clampedPositive(query.Get("page_size"), MaxPageSize); ok {
+		p.pager.size = n
 	}
 	if s := query.Get("sort"); s != "" {
 		name, desc := strings.CutPrefix(s, "-")
@@ -63,26 +64,27 @@ func (v *ModelView) parseList(query url.Values) listParams {
 			op = datamodel.Op(opText)
 		}
 		f := v.filterField(name)
-		if f == nil || !allowed(f.Kind, op) {
-			p.notices = append(p.notices, fmt.Sprintf("Ignored unknown filter %q.", truncate(key, 60)))
+		if f == nil || !datamodel.Allows(f.Kind, op) {
+			p.notices = append(p.notices, fmt.Sprintf("Ignored unknown filter %q.", textutil.Truncate(key, 60)))
 			continue
 		}
 		raw := query.Get(key) // the first value when one is repeated
-		val, ok := filterValue(f, op, raw)
+		val, ok := v.filterValue(f, op, raw)
 		if !ok {
-			p.notices = append(p.notices, fmt.Sprintf("Ignored filter %q: %q is not a valid value.", truncate(key, 60), truncate(raw, 60)))
+			p.notices = append(p.notices, fmt.Sprintf("Ignored filter %q: %q is not a valid value.", textutil.Truncate(key, 60), textutil.Truncate(raw, 60)))
 			continue
 		}
 		p.filters = append(p.filters, datamodel.Filter{Field: f, Op: op, Value: val})
 		p.keep.Set(key, raw)
-		p.described = append(p.described, fmt.Sprintf("%s %s %s", f.Label, opLabel(op), truncate(raw, 60)))
+		p.described = append(p.described, fmt.Sprintf("%s %s %s", f.Label, opLabel(op), textutil.Truncate(raw, 60)))
 	}
 	return p
 }
 
-// positive reads a whole number above zero capped at limit: a number of
-// any length, even one too large for int, is capped rather than ignored.
-func positive(s string, limit int) (int, bool) {
+// clampedPositive reads a whole number above zero and caps it at limit: a
+// number of any length, even one too large for int, is capped rather than
+// ignored.
+func clampedPositive(s string, limit int) (int, bool) {
 	s = strings.TrimSpace(s)
 	if n, err := strconv.Atoi(s); err == nil {
 		return min(n, limit), n > 0
@@ -93,34 +95,23 @@ func positive(s string, limit int) (int, bool) {
 	return 0, false
 }
 
-func allowed(k datamodel.Kind, op datamodel.Op) bool {
-	for _, o := range datamodel.OpsFor(k) {
-		if o == op {
-			return true
-		}
-	}
-	return false
-}
-
-// filterValue converts raw to the type the field and operator need.
-func filterValue(f *datamodel.Field, op datamodel.Op, raw string) (any, bool) {
+// filterValue reads the value of a filter on f with op as the field's kind
+// does, or reports that it is not one: a reference must have the form of an
+// id, and a text is cut to MaxSearchRunes.
+func (v *ModelView) filterValue(f *datamodel.Field, op datamodel.Op, raw string) (any, bool) {
 	raw = strings.TrimSpace(raw)
-	if !utf8.ValidString(raw) || strings.ContainsRune(raw, 0) {
+	if raw == "" || !utf8.ValidString(raw) || strings.ContainsRune(raw, 0) {
 		return nil, false
 	}
-	switch {
-	case op == datamodel.OpEmpty:
+	if op == datamodel.OpEmpty {
 		b, err := strconv.ParseBool(raw)
 		return b, err == nil
-	case f.Kind == datamodel.KindText:
-		return truncate(raw, maxSearchRunes), raw != ""
-	default:
-		n, err := strconv.ParseInt(raw, 10, 64)
-		if err != nil || (f.Kind == datamodel.KindRef && n <= 0) {
-			return nil, false
-		}
-		return n, true
 	}
+	if f.Target() != "" && !v.Data.ValidID(raw) {
+		return nil, false
+	}
+	val, err := f.Kind.Parse(textutil.Truncate(raw, MaxSearchRunes))
+	return val, err == nil
 }
 
 func opLabel(op datamodel.Op) string {
@@ -151,17 +142,10 @@ func opLabel(op datamodel.Op) string {
 func cleanSearch(q string) string {
 	q = strings.ToValidUTF8(q, "")
 	q = strings.ReplaceAll(q, "\x00", "")
-	return truncate(strings.TrimSpace(q), maxSearchRunes)
+	return textutil.Truncate(strings.TrimSpace(q), MaxSearchRunes)
 }
 
-func truncate(s string, n int) string {
-	if utf8.RuneCountInString(s) <= n {
-		return s
-	}
-	return string([]rune(s)[:n])
-}
-
-// url returns the list URL for p with the given changes.
+// urlFor returns the list URL of p at page, sorted by sortKey.
 func (v *ModelView) urlFor(p listParams, page int, sortKey string) string {
 	q := url.Values{}
 	for k, vals := range p.keep {
@@ -170,8 +154,8 @@ func (v *ModelView) urlFor(p listParams, page int, sortKey string) string {
 	if p.q != "" {
 		q.Set("q", p.q)
 	}
-	if p.pageSize != DefaultPageSize {
-		q.Set("page_size", strconv.Itoa(p.pageSize))
+	if p.pager.size != DefaultPageSize {
+		q.Set("page_size", strconv.Itoa(p.pager.size))
 	}
 	if sortKey != "" {
 		q.Set("sort", sortKey)

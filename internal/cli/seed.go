@@ -10,6 +10,7 @@ import (
 	"musicadmin/internal/catalog"
 	"musicadmin/internal/config"
 	"musicadmin/internal/seed"
+	"musicadmin/internal/store"
 )
 
 func (a *app) seedCmd() *cobra.Command {
@@ -39,7 +40,11 @@ func (a *app) seedCmd() *cobra.Command {
 			if err := seed.Run(cmd.Context(), sqlDB, opts, progress); err != nil {
 				return failure(err)
 			}
-			if err := catalog.OptimizeSearch(cmd.Context(), db); err != nil {
+			models, err := catalog.Declare(store.New(db))
+			if err != nil {
+				return failure(err)
+			}
+			if err := models.OptimizeSearch(cmd.Context()); err != nil {
 				return failure(err)
 			}
 			fmt.Fprintf(a.env.Stdout, "seeded %d albums and %d songs in %s\n", opts.Albums, opts.Songs,

@@ -1,7 +1,9 @@
 // Package datamodel is the seam between the generic admin views and a storage
 // backend, the analog of Flask-AppBuilder's SQLAInterface. It declares what a
-// model's fields are and what a backend must do with records; it imports no
-// storage library, so any backend (GORM today, in-memory in a test) fits.
+// model is (its Schema: name, label and fields, each of a Kind) and what a
+// backend must do with its records (Interface). It speaks no SQL: no table or
+// column names, no joins, and record ids are opaque strings (digits on an SQL
+// backend, ObjectId hex on MongoDB, anything in an in-memory one).
 package datamodel
 
 import (
@@ -10,50 +12,82 @@ import (
 	"fmt"
 )
 
-// Kind is the type of a field's value.
-type Kind int
+// Schema declares a model once; the store and the admin both read it.
+type Schema struct {
+	// Name is the model's name, e.g. "album": reference fields of other
+	// models name their target by it, and a store maps it to its table or
+	// collection.
+	Name string
+	// Label is the name of the field that names a record in links, choices
+	// and messages, e.g. "name".
+	Label string
+	// Fields in display order.
+	Fields []Field
+}
 
-const (
-	// KindText values are strings.
-	KindText Kind = iota + 1
-	// KindInt values are int64.
-	KindInt
-	// KindRef values are *Ref (nil for none) when read and *int64 when written.
-	KindRef
-)
-
-// Field declares one field of a model: how it is stored, labelled, checked.
+// Field declares one field of a model.
 type Field struct {
-	Name     string // form field and query-string name, e.g. "album"
-	Column   string // database column, e.g. "album_id"
+	Name     string // form field, query-string and document key, e.g. "album"
 	Label    string // shown to the user
-	Kind     Kind
+	Kind     Kind   // the type of the value, with its own rules
 	Required bool
 	Unique   bool
-	MaxRunes int   // KindText: maximum length in characters (0: no limit)
-	Min, Max int64 // KindInt: inclusive bounds, when Min < Max
-	Default  int64 // KindInt: the value stored when the input is empty
-
-	// Ref describes the related model of a KindRef field.
-	Ref *Relation
 }
 
-// Relation describes the target of a reference field.
-type Relation struct {
-	Model       Interface // the related model, which lists the choices
-	Table       string    // its table, for the join that loads labels
-	LabelColumn string    // its column shown in place of the id
+// Target returns the name of the model a reference field points at, or "".
+func (f *Field) Target() string {
+	if r, ok := f.Kind.(Reference); ok {
+		return r.Model
+	}
+	return ""
 }
 
-// Ref is the value of a reference field as read: the id and a label.
+// Field returns the declared field called name, or nil.
+func (s *Schema) Field(name string) *Field {
+	for i := range s.Fields {
+		if s.Fields[i].Name == name {
+			return &s.Fields[i]
+		}
+	}
+	return nil
+}
+
+// LabelField returns the field that names a record.
+func (s *Schema) LabelField() *Field { return s.Field(s.Label) }
+
+// Check reports a declaration that cannot work: no name, a label that is
+// not a field, a field without a kind or a name used twice.
+func (s *Schema) Check() error {
+	if s.Name == "" {
+		return errors.New("datamodel: a schema needs a name")
+	}
+	seen := map[string]bool{}
+	for _, f := range s.Fields {
+		if f.Name == "" || f.Kind == nil {
+			return fmt.Errorf("datamodel: %s: every field needs a name and a kind", s.Name)
+		}
+		if seen[f.Name] {
+			return fmt.Errorf("datamodel: %s: field %q declared twice", s.Name, f.Name)
+		}
+		seen[f.Name] = true
+	}
+	if s.LabelField() == nil {
+		return fmt.Errorf("datamodel: %s: label %q is not a field", s.Name, s.Label)
+	}
+	return nil
+}
+
+// Ref is the value of a reference field: the id of the record it points at
+// and, when read, that record's label. A nil *Ref is no reference.
 type Ref struct {
-	ID    int64
+	ID    string
 	Label string
 }
 
-// Record is one row: its id and its values keyed by field name.
+// Record is one record: its id and its values keyed by field name, each of
+// its field's Kind's value type.
 type Record struct {
-	ID     int64
+	ID     string
 	Values map[string]any
 }
 
@@ -63,8 +97,8 @@ type Values map[string]any
 // Op is a filter operator.
 type Op string
 
-// Filter operators. Which apply to which Kind is decided by OpsFor.
-// OpContains and OpStartsWith ignore case, as the search does (the ilike of
+// Filter operators. Which apply to a field is its Kind's Ops. OpContains and
+// OpStartsWith ignore case, as the search does (the ilike of
 // Flask-AppBuilder's filters); OpEq and OpNe compare exactly.
 const (
 	OpContains   Op = "contains"
@@ -78,22 +112,8 @@ const (
 	OpEmpty      Op = "empty"
 )
 
-// OpsFor lists the operators a user may apply to a field of kind k.
-func OpsFor(k Kind) []Op {
-	switch k {
-	case KindText:
-		return []Op{OpContains, OpStartsWith, OpEq, OpNe}
-	case KindInt:
-		return []Op{OpEq, OpNe, OpGt, OpGte, OpLt, OpLte}
-	case KindRef:
-		return []Op{OpEq, OpEmpty}
-	}
-	return nil
-}
-
-// Filter restricts a list to records whose Field satisfies Op against Value.
-// Value is a string for KindText, an int64 for KindInt and KindRef with OpEq,
-// and a bool for OpEmpty.
+// Filter restricts a list to records whose Field satisfies Op against Value,
+// a value of the field's Kind (a bool for OpEmpty).
 type Filter struct {
 	Field *Field
 	Op    Op
@@ -102,7 +122,7 @@ type Filter struct {
 
 // Query asks for one page of a list. Every field in it has already been
 // checked against the model's declaration: a backend never sees request text
-// in place of a column name.
+// in place of a field name.
 type Query struct {
 	Filters      []Filter
 	Search       string   // case-insensitive substring, matched literally
@@ -110,7 +130,7 @@ type Query struct {
 	Sort         *Field   // nil: by id
 	Desc         bool
 	Offset       int
-	Limit        int
+	Limit        int // 0: every match
 }
 
 // Page is one page of a list and the number of records matching the query.
@@ -123,37 +143,43 @@ type Page struct {
 
 // Interface is what the admin views need from a model's storage.
 type Interface interface {
-	// Fields returns the model's declared fields in display order.
-	Fields() []Field
+	// Schema returns the model's declaration.
+	Schema() *Schema
 
-	// List returns the records matching q, with reference labels loaded in
-	// the same query, and the total count of matches.
+	// ValidID reports whether id has the form of this backend's ids. Every
+	// model of one backend shares that form, so it also judges the ids of
+	// reference fields.
+	ValidID(id string) bool
+
+	// List returns the records matching q, with the labels of the records
+	// they refer to, and the total count of matches.
 	List(ctx context.Context, q Query) (Page, error)
 
 	// Count returns how many records match filters.
 	Count(ctx context.Context, filters []Filter) (int64, error)
 
 	// Get returns one record, or ErrNotFound.
-	Get(ctx context.Context, id int64) (Record, error)
+	Get(ctx context.Context, id string) (Record, error)
 
-	// Exists reports whether another record than exceptID has field == value.
-	Exists(ctx context.Context, field *Field, value any, exceptID int64) (bool, error)
+	// Exists reports whether a record other than exceptID ("" for none) has
+	// field == value.
+	Exists(ctx context.Context, field *Field, value any, exceptID string) (bool, error)
 
 	// Create stores a new record and returns its id. It returns a
-	// *ConflictError when a unique field is taken and ErrInvalidRef when a
-	// reference points at no record.
-	Create(ctx context.Context, v Values) (int64, error)
+	// *ConflictError when a unique field is taken and an *InvalidRefError
+	// when a reference points at no record.
+	Create(ctx context.Context, v Values) (string, error)
 
 	// Update changes the record with id; errors as Create, plus ErrNotFound.
-	Update(ctx context.Context, id int64, v Values) error
+	Update(ctx context.Context, id string, v Values) error
 
 	// Delete removes the record with id, or returns ErrNotFound. References to
-	// it from other models are cleared by the database, never cascaded.
-	Delete(ctx context.Context, id int64) error
+	// it from other models are cleared, never cascaded.
+	Delete(ctx context.Context, id string) error
 
-	// Choices returns every record as an id and a label, ordered by label, for
-	// the dropdowns of reference fields that point at this model.
-	Choices(ctx context.Context) ([]Ref, error)
+	// Choices returns every record the reference field may point at, as an
+	// id and a label, ordered by label.
+	Choices(ctx context.Context, field *Field) ([]Ref, error)
 }
 
 var (
@@ -171,12 +197,11 @@ type ConflictError struct{ Field string }
 
 func (e *ConflictError) Error() string { return fmt.Sprintf("%s already exists", e.Field) }
 
-// FieldByName returns the declared field called name, or nil.
-func FieldByName(fields []Field, name string) *Field {
-	for i := range fields {
-		if fields[i].Name == name {
-			return &fields[i]
-		}
-	}
-	return nil
-}
+// InvalidRefError reports a reference field naming a record that does not
+// exist; it is ErrInvalidRef.
+type InvalidRefError struct{ Field string }
+
+func (e *InvalidRefError) Error() string { return fmt.Sprintf("%s: %v", e.Field, ErrInvalidRef) }
+
+// Is makes errors.Is(err, ErrInvalidRef) true.
+func (e *InvalidRefError) Is(target error) bool { return target == ErrInvalidRef }

@@ -23,6 +23,7 @@ import (
 	"musicadmin/internal/auth"
 	"musicadmin/internal/catalog"
 	"musicadmin/internal/config"
+	"musicadmin/internal/store"
 	"musicadmin/internal/view"
 	"musicadmin/web"
 )
@@ -83,11 +84,11 @@ func New(cfg config.Config, db *gorm.DB, log *slog.Logger, opts Options) (*App, 
 		}
 		return c
 	})
-	views, err := catalog.Views(db)
+	views, err := catalog.Views(store.New(db))
 	if err != nil {
 		return nil, err
 	}
-	adm, err := admin.New(ui, sessions.AddFlash, log, views...)
+	adm, err := admin.New(log, views...)
 	if err != nil {
 		return nil, err
 	}
@@ -141,7 +142,7 @@ func New(cfg config.Config, db *gorm.DB, log *slog.Logger, opts Options) (*App, 
 			r.Get("/", func(w http.ResponseWriter, r *http.Request) {
 				ui.Render(w, r, http.StatusOK, "index", "Home", nil)
 			})
-			adm.Mount(r)
+			adm.Mount(r, ui, sessions.AddFlash)
 		})
 	})
 	return &App{Handler: r, Users: users, Sessions: sessions, db: db}, nil

@@ -11,7 +11,7 @@ func SetCountLimit[T any](m *Model[T], n int64) {
 
 // Where exposes the WHERE clause List builds, for the query-plan tests.
 func Where[T any](m *Model[T], search string, fields []*datamodel.Field) (string, []any) {
-	w, args, _ := m.where(nil, search, fields, true)
+	w, args, _, _ := m.where(nil, search, fields, true)
 	return w, args
 }
 

@@ -69,15 +69,14 @@ func (c *countCache) put(key string, e cachedCount) {
 	c.entries[key] = e
 }
 
-// columns lists the selected columns of a record: id, every field, and for
-// each reference the label of the referred record.
-func (m *Model[T]) columns() string {
+// selectColumns lists the selected columns of a record: id, every field,
+// and for each reference the label of the record it points at.
+func (m *Model[T]) selectColumns() string {
 	cols := []string{m.col("id")}
-	for i := range m.fields {
-		f := &m.fields[i]
-		cols = append(cols, m.col(f.Column))
-		if f.Kind == datamodel.KindRef {
-			cols = append(cols, refAlias(f)+"."+f.Ref.LabelColumn)
+	for _, f := range m.decl.Fields {
+		cols = append(cols, m.col(m.columns[f.Name]))
+		if to, isRef := m.refs[f.Name]; isRef {
+			cols = append(cols, refAlias(f.Name)+"."+to.labelColumn)
 		}
 	}
 	return strings.Join(cols, ", ")
@@ -88,11 +87,10 @@ func (m *Model[T]) columns() string {
 // number of rows it shows.
 func (m *Model[T]) joins() string {
 	var b strings.Builder
-	for i := range m.fields {
-		f := &m.fields[i]
-		if f.Kind == datamodel.KindRef {
-			a := refAlias(f)
-			fmt.Fprintf(&b, " LEFT JOIN %s %s ON %s.id = %s", f.Ref.Table, a, a, m.col(f.Column))
+	for _, f := range m.decl.Fields {
+		if to, isRef := m.refs[f.Name]; isRef {
+			a := refAlias(f.Name)
+			fmt.Fprintf(&b, " LEFT JOIN %s %s ON %s.id = %s", to.table, a, a, m.col(m.columns[f.Name]))
 		}
 	}
 	return b.String()
@@ -100,14 +98,14 @@ func (m *Model[T]) joins() string {
 
 func (m *Model[T]) col(c string) string { return m.table + "." + c }
 
-func refAlias(f *datamodel.Field) string { return "ref_" + f.Name }
+func refAlias(field string) string { return "ref_" + field }
 
 // where builds the WHERE clause of filters and search. Columns come from
 // the declaration; every value is a bound parameter. With useIndex, text
 // matches on an indexed column first take candidates from its trigram
 // index; indexed says whether any did.
 func (m *Model[T]) where(filters []datamodel.Filter, search string, searchFields []*datamodel.Field,
-	useIndex bool) (clause string, args []any, indexed bool) {
+	useIndex bool) (clause string, args []any, indexed bool, err error) {
 	var conds []string
 	add := func(cond string, vals ...any) {
 		conds = append(conds, cond)
@@ -119,9 +117,9 @@ func (m *Model[T]) where(filters []datamodel.Filter, search string, searchFields
 	match := func(column, text, pattern string) (string, []any) {
 		c := m.col(column)
 		like := " LIKE ? ESCAPE '" + likeEscape + "'"
-		cond := m.fold + "(" + c + ")" + like
+		cond := m.st.fold + "(" + c + ")" + like
 		vals := []any{pattern}
-		if m.fold == FoldFunc && isASCII(text) {
+		if m.st.fold == FoldFunc && isASCII(text) {
 			// SQLite's own LIKE ignores ASCII case: for an ASCII query it
 			// matches what folding would, without calling into Go for every
 			// row (several times faster on a scan), except in texts holding
@@ -143,54 +141,64 @@ func (m *Model[T]) where(filters []datamodel.Filter, search string, searchFields
 		return cond, vals
 	}
 	for _, f := range filters {
-		c := m.col(f.Field.Column)
-		switch f.Op {
-		case datamodel.OpContains:
-			text := fmt.Sprint(f.Value)
-			cond, vals := match(f.Field.Column, text, "%"+escapeLike(textindex.Fold(text))+"%")
-			add(cond, vals...)
-		case datamodel.OpStartsWith:
-			text := fmt.Sprint(f.Value)
-			cond, vals := match(f.Field.Column, text, escapeLike(textindex.Fold(text))+"%")
-			add(cond, vals...)
-		case datamodel.OpEq:
-			add(c+" = ?", f.Value)
-		case datamodel.OpNe:
-			if f.Field.Kind == datamodel.KindRef {
-				add("("+c+" <> ? OR "+c+" IS NULL)", f.Value)
-			} else {
-				add(c+" <> ?", f.Value)
-			}
-		case datamodel.OpGt:
-			add(c+" > ?", f.Value)
-		case datamodel.OpGte:
-			add(c+" >= ?", f.Value)
-		case datamodel.OpLt:
-			add(c+" < ?", f.Value)
-		case datamodel.OpLte:
-			add(c+" <= ?", f.Value)
-		case datamodel.OpEmpty:
+		column := m.columns[f.Field.Name]
+		c := m.col(column)
+		_, isRef := m.refs[f.Field.Name]
+		if f.Op == datamodel.OpEmpty {
 			if empty, _ := f.Value.(bool); empty {
 				add(c + " IS NULL")
 			} else {
 				add(c + " IS NOT NULL")
 			}
+			continue
+		}
+		val, err := m.arg(f.Field, f.Value)
+		if err != nil {
+			return "", nil, false, err
+		}
+		switch f.Op {
+		case datamodel.OpContains:
+			text := fmt.Sprint(val)
+			cond, vals := match(column, text, "%"+escapeLike(textindex.Fold(text))+"%")
+			add(cond, vals...)
+		case datamodel.OpStartsWith:
+			text := fmt.Sprint(val)
+			cond, vals := match(column, text, escapeLike(textindex.Fold(text))+"%")
+			add(cond, vals...)
+		case datamodel.OpEq:
+			add(c+" = ?", val)
+		case datamodel.OpNe:
+			if isRef {
+				add("("+c+" <> ? OR "+c+" IS NULL)", val)
+			} else {
+				add(c+" <> ?", val)
+			}
+		case datamodel.OpGt:
+			add(c+" > ?", val)
+		case datamodel.OpGte:
+			add(c+" >= ?", val)
+		case datamodel.OpLt:
+			add(c+" < ?", val)
+		case datamodel.OpLte:
+			add(c+" <= ?", val)
+		default:
+			return "", nil, false, fmt.Errorf("store: operator %q on %s.%s", f.Op, m.table, f.Field.Name)
 		}
 	}
 	if search != "" && len(searchFields) > 0 {
 		pattern := "%" + escapeLike(textindex.Fold(search)) + "%"
 		var ors []string
 		for _, f := range searchFields {
-			cond, vals := match(f.Column, search, pattern)
+			cond, vals := match(m.columns[f.Name], search, pattern)
 			ors = append(ors, cond)
 			args = append(args, vals...)
 		}
 		conds = append(conds, "("+strings.Join(ors, " OR ")+")")
 	}
 	if len(conds) == 0 {
-		return "", nil, false
+		return "", nil, false, nil
 	}
-	return " WHERE " + strings.Join(conds, " AND "), args, indexed
+	return " WHERE " + strings.Join(conds, " AND "), args, indexed, nil
 }
 
 // candidates returns a condition that keeps the rows whose column may
@@ -205,7 +213,7 @@ func (m *Model[T]) candidates(column, text string) (cond string, arg any, ok boo
 	if !ok {
 		return "", nil, false
 	}
-	if m.dialect == "mysql" {
+	if m.st.dialect == "mysql" {
 		// Boolean mode: every token is required.
 		return m.col("id") + " IN (SELECT row_id FROM " + table + " WHERE MATCH (grams) AGAINST (? IN BOOLEAN MODE))",
 			"+" + strings.Join(tokens, " +"), true
@@ -240,9 +248,9 @@ func (m *Model[T]) orderBy(sort *datamodel.Field, desc bool) string {
 		// No ties to break. Saying so matters: MariaDB walks a unique
 		// index for ORDER BY col, but for ORDER BY col, id it reads the
 		// whole index and sorts it (the id is not part of a unique key).
-		return " ORDER BY " + m.col(sort.Column) + dir
+		return " ORDER BY " + m.col(m.columns[sort.Name]) + dir
 	}
-	return " ORDER BY " + m.col(sort.Column) + dir + ", " + m.col("id") + dir
+	return " ORDER BY " + m.col(m.columns[sort.Name]) + dir + ", " + m.col("id") + dir
 }
 
 // WalkBudget is how many rows the walk along the sort order may be expected
@@ -277,7 +285,10 @@ func (m *Model[T]) walkBeatsIndex(ctx context.Context, end, matches int64, atLea
 // middle of an exactly counted list it walks from the other end, so the
 // last page of a million rows costs what the first does.
 func (m *Model[T]) List(ctx context.Context, q datamodel.Query) (datamodel.Page, error) {
-	where, args, indexed := m.where(q.Filters, q.Search, q.SearchFields, true)
+	where, args, indexed, err := m.where(q.Filters, q.Search, q.SearchFields, true)
+	if err != nil {
+		return datamodel.Page{}, err
+	}
 	total, atLeast, err := m.total(ctx, where, args)
 	if err != nil {
 		return datamodel.Page{}, err
@@ -288,12 +299,12 @@ func (m *Model[T]) List(ctx context.Context, q datamodel.Query) (datamodel.Page,
 			return datamodel.Page{}, err
 		}
 		if walk {
-			where, args, _ = m.where(q.Filters, q.Search, q.SearchFields, false)
+			where, args, _, _ = m.where(q.Filters, q.Search, q.SearchFields, false)
 		}
 	}
 	page := datamodel.Page{Total: total, AtLeast: atLeast}
 	if q.Limit <= 0 {
-		records, err := m.scan(m.db.WithContext(ctx).Raw("SELECT "+m.columns()+" FROM "+m.table+m.joins()+
+		records, err := m.scan(m.db.WithContext(ctx).Raw("SELECT "+m.selectColumns()+" FROM "+m.table+m.joins()+
 			where+m.orderBy(q.Sort, q.Desc), args...).Rows())
 		if err != nil {
 			return datamodel.Page{}, m.translate("list", err)
@@ -313,7 +324,7 @@ func (m *Model[T]) List(ctx context.Context, q datamodel.Query) (datamodel.Page,
 			return page, nil
 		}
 	}
-	outer := "SELECT " + m.columns() + " FROM (" + m.pageIDs(where, q.Sort, desc) + ") page_ids JOIN " + m.table + " ON " +
+	outer := "SELECT " + m.selectColumns() + " FROM (" + m.pageIDs(where, q.Sort, desc) + ") page_ids JOIN " + m.table + " ON " +
 		m.col("id") + " = page_ids.id" + m.joins() + m.orderBy(q.Sort, desc)
 	records, err := m.scan(m.db.WithContext(ctx).Raw(outer, append(args, limit, offset)...).Rows())
 	if err != nil {
@@ -357,7 +368,10 @@ func (m *Model[T]) total(ctx context.Context, where string, args []any) (n int64
 
 // Count returns exactly how many records match filters.
 func (m *Model[T]) Count(ctx context.Context, filters []datamodel.Filter) (int64, error) {
-	where, args, _ := m.where(filters, "", nil, true)
+	where, args, _, err := m.where(filters, "", nil, true)
+	if err != nil {
+		return 0, err
+	}
 	var n int64
 	if err := m.db.WithContext(ctx).Raw("SELECT COUNT(*) FROM "+m.table+where, args...).Scan(&n).Error; err != nil {
 		return 0, m.translate("count", err)

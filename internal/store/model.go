@@ -5,7 +5,8 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"reflect"
+	"strconv"
+	"strings"
 
 	"gorm.io/gorm"
 	"gorm.io/gorm/schema"
@@ -17,17 +18,51 @@ import (
 // backslash is itself an escape character in MySQL string literals.
 const likeEscape = "!"
 
-// Model implements datamodel.Interface for the GORM model T over the
-// declared fields. Column names in SQL come only from the declaration,
-// which NewModel checks against T's GORM schema at start-up.
+// Store is the SQL backend of one database. It keeps the models declared on
+// it by name, so that a reference field, which names only its target model,
+// resolves here to that model's table and label column.
+//
+// GORM is used for what it does well here: parsing the model structs at
+// start-up (columns, relations), translating driver errors, and the writes.
+// The reads are hand-written SQL through Raw: the list's deferred join, the
+// trigram candidates and the bounded counts have no GORM chain that keeps
+// their plans, so do not "fix" List into chained GORM calls.
+type Store struct {
+	db      *gorm.DB
+	dialect string
+	fold    string // SQL function folding case for search
+	tables  map[string]target
+}
+
+// target is what a reference needs of the model it points at.
+type target struct {
+	table, labelColumn string
+}
+
+// New returns the store of db, with no model declared yet.
+func New(db *gorm.DB) *Store {
+	fold := FoldFunc
+	if db.Dialector.Name() == "mysql" {
+		fold = "LOWER"
+	}
+	return &Store{db: db, dialect: db.Dialector.Name(), fold: fold, tables: map[string]target{}}
+}
+
+// DB returns the store's database handle.
+func (s *Store) DB() *gorm.DB { return s.db }
+
+// Model implements datamodel.Interface for the GORM model T over its
+// declared schema. Column names in SQL come only from T's GORM schema,
+// matched to the declared fields at start-up.
 type Model[T any] struct {
+	st          *Store
 	db          *gorm.DB
+	decl        datamodel.Schema
 	schema      *schema.Schema
 	table       string
+	columns     map[string]string // field name -> column
+	refs        map[string]target // reference field name -> what it points at
 	labelColumn string
-	fields      []datamodel.Field
-	fold        string // SQL function folding case for search
-	dialect     string
 	textIndex   map[string]string // column -> its trigram index table
 	countLimit  int64             // CountLimit, lowered by tests
 	walkBudget  int64             // WalkBudget, changed by tests
@@ -36,72 +71,132 @@ type Model[T any] struct {
 
 var _ datamodel.Interface = (*Model[struct{ ID int64 }])(nil)
 
-// NewModel declares T, whose records are labelled by labelColumn in
-// dropdowns, with fields. It fails when a field names a column T lacks.
-func NewModel[T any](db *gorm.DB, labelColumn string, fields ...datamodel.Field) (*Model[T], error) {
-	stmt := &gorm.Statement{DB: db}
+// NewModel declares the model T on s with decl. Each field is T's column of
+// the same name, or for a reference, the foreign key of T's relation of that
+// name (field "album": relation Album, column album_id), whose target must be
+// the table of the model the reference names, declared on s before. Any
+// mismatch is an error at start-up, never at request time.
+func NewModel[T any](s *Store, decl datamodel.Schema) (*Model[T], error) {
+	if err := decl.Check(); err != nil {
+		return nil, err
+	}
+	if _, taken := s.tables[decl.Name]; taken {
+		return nil, fmt.Errorf("store: model %q declared twice", decl.Name)
+	}
+	stmt := &gorm.Statement{DB: s.db}
 	if err := stmt.Parse(new(T)); err != nil {
 		return nil, fmt.Errorf("store: parse model %T: %w", *new(T), err)
 	}
-	s := stmt.Schema
-	if s.PrioritizedPrimaryField == nil || s.PrioritizedPrimaryField.DBName != "id" {
-		return nil, fmt.Errorf("store: model %s: primary key must be column id", s.Name)
+	gs := stmt.Schema
+	if gs.PrioritizedPrimaryField == nil || gs.PrioritizedPrimaryField.DBName != "id" {
+		return nil, fmt.Errorf("store: model %s: primary key must be column id", gs.Name)
 	}
-	if s.LookUpField(labelColumn) == nil {
-		return nil, fmt.Errorf("store: model %s has no label column %q", s.Name, labelColumn)
-	}
-	for _, f := range fields {
-		if s.LookUpField(f.Column) == nil {
-			return nil, fmt.Errorf("store: model %s has no column %q for field %q", s.Name, f.Column, f.Name)
+	m := &Model[T]{st: s, db: s.db, decl: decl, schema: gs, table: gs.Table, columns: map[string]string{},
+		refs: map[string]target{}, textIndex: map[string]string{}, countLimit: CountLimit,
+		walkBudget: WalkBudget, counts: &countCache{}}
+	for _, f := range decl.Fields {
+		if model := f.Target(); model != "" {
+			col, to, err := s.resolveRef(gs, f.Name, model)
+			if err != nil {
+				return nil, err
+			}
+			m.columns[f.Name], m.refs[f.Name] = col, to
+			continue
 		}
-		if f.Kind == datamodel.KindRef && (f.Ref == nil || f.Ref.Table == "" || f.Ref.LabelColumn == "") {
-			return nil, fmt.Errorf("store: model %s: reference field %q needs a relation", s.Name, f.Name)
+		sf := gs.LookUpField(f.Name)
+		if sf == nil || sf.DBName == "" {
+			return nil, fmt.Errorf("store: model %s has no column %q", gs.Name, f.Name)
 		}
+		m.columns[f.Name] = sf.DBName
 	}
-	fold := FoldFunc
-	if db.Dialector.Name() == "mysql" {
-		fold = "LOWER"
+	m.labelColumn = m.columns[decl.Label]
+	if _, isRef := m.refs[decl.Label]; isRef {
+		return nil, fmt.Errorf("store: model %s: label %q is a reference", gs.Name, decl.Label)
 	}
-	return &Model[T]{db: db, schema: s, table: s.Table, labelColumn: labelColumn, fields: fields, fold: fold,
-		dialect: db.Dialector.Name(), textIndex: map[string]string{}, countLimit: CountLimit, walkBudget: WalkBudget, counts: &countCache{}}, nil
+	s.tables[decl.Name] = target{table: m.table, labelColumn: m.labelColumn}
+	return m, nil
 }
 
-// IndexText declares that the migrations keep a trigram search index on
-// column, in the table <table>_<column>_grams (README, "Search index"):
+// resolveRef finds the foreign key of gs's belongs-to relation called field
+// and checks that it points at the table of the declared model.
+func (s *Store) resolveRef(gs *schema.Schema, field, model string) (string, target, error) {
+	to, ok := s.tables[model]
+	if !ok {
+		return "", target{}, fmt.Errorf("store: model %s: reference %q names model %q, not declared before it", gs.Name, field, model)
+	}
+	for name, rel := range gs.Relationships.Relations {
+		if !strings.EqualFold(name, field) || rel.Type != schema.BelongsTo || len(rel.References) != 1 {
+			continue
+		}
+		if rel.FieldSchema.Table != to.table {
+			return "", target{}, fmt.Errorf("store: model %s: relation %s points at %s, not at model %q", gs.Name, name, rel.FieldSchema.Table, model)
+		}
+		return rel.References[0].ForeignKey.DBName, to, nil
+	}
+	return "", target{}, fmt.Errorf("store: model %s has no belongs-to relation %q for its reference", gs.Name, field)
+}
+
+// IndexText declares that the migrations keep a trigram search index on the
+// text field, in the table <table>_<column>_grams (README, "Search index"):
 // contains, startswith and the search then read candidates from it instead
 // of scanning every row.
-func (m *Model[T]) IndexText(column string) error {
-	f := m.schema.LookUpField(column)
-	if f == nil || f.DataType != schema.String {
-		return fmt.Errorf("store: model %s has no text column %q to index", m.schema.Name, column)
+func (m *Model[T]) IndexText(field string) error {
+	f := m.decl.Field(field)
+	if f == nil {
+		return fmt.Errorf("store: model %s has no field %q to index", m.decl.Name, field)
 	}
+	if _, isText := f.Kind.(datamodel.Text); !isText {
+		return fmt.Errorf("store: model %s: field %q is not text", m.decl.Name, field)
+	}
+	column := m.columns[field]
 	m.textIndex[column] = textIndexTable(m.table, column)
 	return nil
 }
 
 func textIndexTable(table, column string) string { return table + "_" + column + "_grams" }
 
-// OptimizeTextIndex compacts the trigram index of table.column after a bulk
-// load. SQLite's FTS4 then holds each token's list of rows in one piece
-// instead of one per load transaction, which makes a search several times
-// cheaper on a cold cache; InnoDB merges its full-text cache by itself.
-func OptimizeTextIndex(ctx context.Context, db *gorm.DB, table, column string) error {
-	if db.Dialector.Name() == "mysql" {
+// OptimizeTextIndexes compacts the trigram indexes of m after a bulk load.
+// SQLite's FTS4 then holds each token's list of rows in one piece instead of
+// one per load transaction, which makes a search several times cheaper on a
+// cold cache; InnoDB merges its full-text cache by itself.
+func (m *Model[T]) OptimizeTextIndexes(ctx context.Context) error {
+	if m.st.dialect == "mysql" {
 		return nil
 	}
-	ix := textIndexTable(table, column)
-	if err := db.WithContext(ctx).Exec("INSERT INTO " + ix + " (" + ix + ") VALUES ('optimize')").Error; err != nil {
-		return fmt.Errorf("store: optimize %s: %w", ix, err)
+	for _, ix := range m.textIndex {
+		if err := m.db.WithContext(ctx).Exec("INSERT INTO " + ix + " (" + ix + ") VALUES ('optimize')").Error; err != nil {
+			return fmt.Errorf("store: optimize %s: %w", ix, err)
+		}
 	}
 	return nil
 }
 
-// Fields returns the declared fields.
-func (m *Model[T]) Fields() []datamodel.Field { return m.fields }
+// Schema returns the model's declaration.
+func (m *Model[T]) Schema() *datamodel.Schema { return &m.decl }
 
-// Table returns the model's table name.
-func (m *Model[T]) Table() string { return m.table }
+// ValidID accepts what an SQL id is: a plain positive decimal. "+5", "0x10",
+// "007" or "1e3" name no record.
+func (m *Model[T]) ValidID(id string) bool {
+	_, ok := parseID(id)
+	return ok
+}
 
+func parseID(s string) (int64, bool) {
+	if s == "" || len(s) > 19 || s[0] == '0' {
+		return 0, false
+	}
+	for _, c := range s {
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+	}
+	id, err := strconv.ParseInt(s, 10, 64)
+	return id, err == nil
+}
+
+func formatID(id int64) string { return strconv.FormatInt(id, 10) }
+
+// scan reads records selected with m.selectColumns.
 func (m *Model[T]) scan(rows *sql.Rows, err error) ([]datamodel.Record, error) {
 	if err != nil {
 		return nil, err
@@ -111,37 +206,33 @@ func (m *Model[T]) scan(rows *sql.Rows, err error) ([]datamodel.Record, error) {
 	for rows.Next() {
 		var id int64
 		dest := []any{&id}
-		for _, f := range m.fields {
-			switch f.Kind {
-			case datamodel.KindText:
-				dest = append(dest, new(sql.NullString))
-			case datamodel.KindInt:
-				dest = append(dest, new(sql.NullInt64))
-			case datamodel.KindRef:
+		for _, f := range m.decl.Fields {
+			if _, isRef := m.refs[f.Name]; isRef {
 				dest = append(dest, new(sql.NullInt64), new(sql.NullString))
+			} else {
+				dest = append(dest, new(any))
 			}
 		}
 		if err := rows.Scan(dest...); err != nil {
 			return nil, err
 		}
-		rec := datamodel.Record{ID: id, Values: make(map[string]any, len(m.fields))}
+		rec := datamodel.Record{ID: formatID(id), Values: make(map[string]any, len(m.decl.Fields))}
 		i := 1
-		for _, f := range m.fields {
-			switch f.Kind {
-			case datamodel.KindText:
-				rec.Values[f.Name] = dest[i].(*sql.NullString).String
-			case datamodel.KindInt:
-				rec.Values[f.Name] = dest[i].(*sql.NullInt64).Int64
-			case datamodel.KindRef:
-				ref := dest[i].(*sql.NullInt64)
-				label := dest[i+1].(*sql.NullString)
-				if ref.Valid {
-					rec.Values[f.Name] = &datamodel.Ref{ID: ref.Int64, Label: label.String}
-				} else {
-					rec.Values[f.Name] = (*datamodel.Ref)(nil)
+		for _, f := range m.decl.Fields {
+			if _, isRef := m.refs[f.Name]; isRef {
+				var ref *datamodel.Ref
+				if id := dest[i].(*sql.NullInt64); id.Valid {
+					ref = &datamodel.Ref{ID: formatID(id.Int64), Label: dest[i+1].(*sql.NullString).String}
 				}
-				i++
+				rec.Values[f.Name] = ref
+				i += 2
+				continue
 			}
+			v, err := f.Kind.Load(*dest[i].(*any))
+			if err != nil {
+				return nil, fmt.Errorf("store: %s.%s: %w", m.table, f.Name, err)
+			}
+			rec.Values[f.Name] = v
 			i++
 		}
 		out = append(out, rec)
@@ -150,9 +241,13 @@ func (m *Model[T]) scan(rows *sql.Rows, err error) ([]datamodel.Record, error) {
 }
 
 // Get returns the record with id, or datamodel.ErrNotFound.
-func (m *Model[T]) Get(ctx context.Context, id int64) (datamodel.Record, error) {
+func (m *Model[T]) Get(ctx context.Context, id string) (datamodel.Record, error) {
+	n, ok := parseID(id)
+	if !ok {
+		return datamodel.Record{}, datamodel.ErrNotFound
+	}
 	records, err := m.scan(m.db.WithContext(ctx).Raw(
-		"SELECT "+m.columns()+" FROM "+m.table+m.joins()+" WHERE "+m.col("id")+" = ?", id).Rows())
+		"SELECT "+m.selectColumns()+" FROM "+m.table+m.joins()+" WHERE "+m.col("id")+" = ?", n).Rows())
 	if err != nil {
 		return datamodel.Record{}, m.translate("get", err)
 	}
@@ -163,9 +258,14 @@ func (m *Model[T]) Get(ctx context.Context, id int64) (datamodel.Record, error) 
 }
 
 // Exists reports whether a record other than exceptID has field == value.
-func (m *Model[T]) Exists(ctx context.Context, field *datamodel.Field, value any, exceptID int64) (bool, error) {
+func (m *Model[T]) Exists(ctx context.Context, field *datamodel.Field, value any, exceptID string) (bool, error) {
+	except, _ := parseID(exceptID)
+	val, err := m.arg(field, value)
+	if err != nil {
+		return false, err
+	}
 	var ids []int64
-	err := m.db.WithContext(ctx).Table(m.table).Where(field.Column+" = ? AND id <> ?", value, exceptID).
+	err = m.db.WithContext(ctx).Table(m.table).Where(m.columns[field.Name]+" = ? AND id <> ?", val, except).
 		Limit(1).Pluck("id", &ids).Error
 	if err != nil {
 		return false, m.translate("check", err)
@@ -173,83 +273,82 @@ func (m *Model[T]) Exists(ctx context.Context, field *datamodel.Field, value any
 	return len(ids) > 0, nil
 }
 
-// Create stores a new T built from v and returns its id.
-func (m *Model[T]) Create(ctx context.Context, v datamodel.Values) (int64, error) {
-	obj := new(T)
-	rv := reflect.ValueOf(obj).Elem()
-	for _, f := range m.fields {
+// arg converts a value of field to its SQL parameter: a reference's id
+// becomes the integer its column holds. An id no record can have (not a
+// decimal) becomes 0, which matches no row and which a foreign key refuses.
+func (m *Model[T]) arg(f *datamodel.Field, v any) (any, error) {
+	stored := f.Kind.Store(v)
+	if _, isRef := m.refs[f.Name]; !isRef || stored == nil {
+		return stored, nil
+	}
+	s, ok := stored.(string)
+	if !ok {
+		return nil, fmt.Errorf("store: %s.%s: id of type %T", m.table, f.Name, stored)
+	}
+	id, _ := parseID(s)
+	return id, nil
+}
+
+// row converts v into the column values of a write: the one write path of
+// Create and Update.
+func (m *Model[T]) row(v datamodel.Values) (map[string]any, error) {
+	out := make(map[string]any, len(v))
+	for i := range m.decl.Fields {
+		f := &m.decl.Fields[i]
 		val, ok := v[f.Name]
 		if !ok {
 			continue
 		}
-		if err := m.set(rv, f.Column, val); err != nil {
-			return 0, err
+		a, err := m.arg(f, val)
+		if err != nil {
+			return nil, err
 		}
+		if id, isID := a.(int64); isID && id == 0 {
+			if _, isRef := m.refs[f.Name]; isRef {
+				return nil, &datamodel.InvalidRefError{Field: f.Name}
+			}
+		}
+		out[m.columns[f.Name]] = a
+	}
+	return out, nil
+}
+
+// Create stores a new record from v and returns its id.
+func (m *Model[T]) Create(ctx context.Context, v datamodel.Values) (string, error) {
+	row, err := m.row(v)
+	if err != nil {
+		return "", err
 	}
 	wrote()
 	defer wrote()
-	if err := m.db.WithContext(ctx).Create(obj).Error; err != nil {
-		return 0, m.translateWrite(ctx, "create", err, v, 0)
+	if err := m.db.WithContext(ctx).Model(new(T)).Create(row).Error; err != nil {
+		return "", m.translateWrite(ctx, "create", err, v, "")
 	}
-	id := m.schema.PrioritizedPrimaryField.ReflectValueOf(ctx, rv)
-	return id.Int(), nil
-}
-
-// set assigns val to T's field for column, converting to its Go type.
-func (m *Model[T]) set(rv reflect.Value, column string, val any) error {
-	sf := m.schema.LookUpField(column)
-	dst := rv.FieldByIndex(sf.StructField.Index)
-	switch x := val.(type) {
-	case nil:
-		dst.Set(reflect.Zero(dst.Type()))
-		return nil
-	case *int64:
-		if x == nil {
-			dst.Set(reflect.Zero(dst.Type()))
-			return nil
-		}
-		val = *x
+	switch id := row["id"].(type) {
+	case int64:
+		return formatID(id), nil
+	case int:
+		return strconv.Itoa(id), nil
 	}
-	src := reflect.ValueOf(val)
-	if dst.Kind() == reflect.Pointer {
-		p := reflect.New(dst.Type().Elem())
-		if !src.Type().ConvertibleTo(p.Elem().Type()) {
-			return fmt.Errorf("store: %s.%s: cannot hold %T", m.table, column, val)
-		}
-		p.Elem().Set(src.Convert(p.Elem().Type()))
-		dst.Set(p)
-		return nil
-	}
-	if !src.Type().ConvertibleTo(dst.Type()) {
-		return fmt.Errorf("store: %s.%s: cannot hold %T", m.table, column, val)
-	}
-	dst.Set(src.Convert(dst.Type()))
-	return nil
+	return "", fmt.Errorf("store: create %s: no id returned (%T)", m.table, row["id"])
 }
 
 // Update writes v to the record with id.
-func (m *Model[T]) Update(ctx context.Context, id int64, v datamodel.Values) error {
-	updates := map[string]any{}
-	for _, f := range m.fields {
-		val, ok := v[f.Name]
-		if !ok {
-			continue
-		}
-		if p, isPtr := val.(*int64); isPtr {
-			if p == nil {
-				val = nil
-			} else {
-				val = *p
-			}
-		}
-		updates[f.Column] = val
+func (m *Model[T]) Update(ctx context.Context, id string, v datamodel.Values) error {
+	n, ok := parseID(id)
+	if !ok {
+		return datamodel.ErrNotFound
 	}
-	if len(updates) == 0 {
+	row, err := m.row(v)
+	if err != nil {
+		return err
+	}
+	if len(row) == 0 {
 		return nil
 	}
 	wrote()
 	defer wrote()
-	res := m.db.WithContext(ctx).Table(m.table).Where("id = ?", id).Updates(updates)
+	res := m.db.WithContext(ctx).Model(new(T)).Where("id = ?", n).Updates(row)
 	if res.Error != nil {
 		return m.translateWrite(ctx, "update", res.Error, v, id)
 	}
@@ -263,10 +362,14 @@ func (m *Model[T]) Update(ctx context.Context, id int64, v datamodel.Values) err
 }
 
 // Delete removes the record with id.
-func (m *Model[T]) Delete(ctx context.Context, id int64) error {
+func (m *Model[T]) Delete(ctx context.Context, id string) error {
+	n, ok := parseID(id)
+	if !ok {
+		return datamodel.ErrNotFound
+	}
 	wrote()
 	defer wrote()
-	res := m.db.WithContext(ctx).Delete(new(T), id)
+	res := m.db.WithContext(ctx).Delete(new(T), n)
 	if res.Error != nil {
 		return m.translate("delete", res.Error)
 	}
@@ -276,21 +379,27 @@ func (m *Model[T]) Delete(ctx context.Context, id int64) error {
 	return nil
 }
 
-// Choices lists every record as id and label, ordered by label.
-func (m *Model[T]) Choices(ctx context.Context) ([]datamodel.Ref, error) {
-	rows, err := m.db.WithContext(ctx).Table(m.table).Select("id, " + m.labelColumn).
-		Order(m.labelColumn + ", id").Rows()
+// Choices lists every record field may point at, as id and label, ordered
+// by label.
+func (m *Model[T]) Choices(ctx context.Context, field *datamodel.Field) ([]datamodel.Ref, error) {
+	to, ok := m.refs[field.Name]
+	if !ok {
+		return nil, fmt.Errorf("store: %s.%s is not a reference", m.table, field.Name)
+	}
+	rows, err := m.db.WithContext(ctx).Table(to.table).Select("id, " + to.labelColumn).
+		Order(to.labelColumn + ", id").Rows()
 	if err != nil {
 		return nil, m.translate("choices", err)
 	}
 	defer rows.Close()
 	var out []datamodel.Ref
 	for rows.Next() {
-		var r datamodel.Ref
-		if err := rows.Scan(&r.ID, &r.Label); err != nil {
+		var id int64
+		var label string
+		if err := rows.Scan(&id, &label); err != nil {
 			return nil, m.translate("choices", err)
 		}
-		out = append(out, r)
+		out = append(out, datamodel.Ref{ID: formatID(id), Label: label})
 	}
 	if err := rows.Err(); err != nil {
 		return nil, m.translate("choices", err)
@@ -298,29 +407,36 @@ func (m *Model[T]) Choices(ctx context.Context) ([]datamodel.Ref, error) {
 	return out, nil
 }
 
-// translateWrite maps a failed write: a unique violation becomes a
-// ConflictError naming the field that holds the value (found by asking the
-// database, not by reading the error text), a broken reference ErrInvalidRef.
-func (m *Model[T]) translateWrite(ctx context.Context, op string, err error, v datamodel.Values, id int64) error {
-	if errors.Is(err, gorm.ErrDuplicatedKey) {
-		for i := range m.fields {
-			f := &m.fields[i]
-			if !f.Unique {
-				continue
-			}
-			if val, ok := v[f.Name]; ok {
+// translateWrite maps a failed write. A unique violation becomes a
+// ConflictError naming the field that holds the value, and a broken
+// reference an InvalidRefError naming the field, both found by asking the
+// database rather than by reading the error text.
+func (m *Model[T]) translateWrite(ctx context.Context, op string, err error, v datamodel.Values, id string) error {
+	switch {
+	case errors.Is(err, gorm.ErrDuplicatedKey):
+		for i := range m.decl.Fields {
+			f := &m.decl.Fields[i]
+			if val, ok := v[f.Name]; ok && f.Unique {
 				if taken, cerr := m.Exists(ctx, f, val, id); cerr == nil && taken {
 					return &datamodel.ConflictError{Field: f.Name}
 				}
 			}
 		}
-		for _, f := range m.fields {
-			if f.Unique {
-				return &datamodel.ConflictError{Field: f.Name}
+		// The holder is gone already (it raced with this write): no field
+		// to name.
+		return &datamodel.ConflictError{}
+	case errors.Is(err, gorm.ErrForeignKeyViolated):
+		for name, to := range m.refs {
+			ref, _ := v[name].(*datamodel.Ref)
+			if ref == nil {
+				continue
+			}
+			n, _ := parseID(ref.ID)
+			var found []int64
+			if ferr := m.db.WithContext(ctx).Table(to.table).Where("id = ?", n).Limit(1).Pluck("id", &found).Error; ferr == nil && len(found) == 0 {
+				return &datamodel.InvalidRefError{Field: name}
 			}
 		}
-	}
-	if errors.Is(err, gorm.ErrForeignKeyViolated) {
 		return datamodel.ErrInvalidRef
 	}
 	return m.translate(op, err)

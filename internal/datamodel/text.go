@@ -1,0 +1,44 @@
+package datamodel
+
+import (
+	"fmt"
+	"unicode/utf8"
+)
+
+// Text is a string of at most MaxRunes characters (0: no limit).
+type Text struct {
+	MaxRunes int
+}
+
+// Parse keeps the text as it is: any Unicode text is a value.
+func (Text) Parse(text string) (any, error) { return text, nil }
+
+// Validate checks the length in characters, not bytes.
+func (k Text) Validate(v any) error {
+	s, _ := v.(string)
+	if k.MaxRunes > 0 && utf8.RuneCountInString(s) > k.MaxRunes {
+		return fmt.Errorf("Must be at most %d characters.", k.MaxRunes)
+	}
+	return nil
+}
+
+// Empty is the empty string.
+func (Text) Empty() any { return "" }
+
+// Text returns the string.
+func (Text) Text(v any) string { s, _ := v.(string); return s }
+
+// Edit returns the string.
+func (Text) Edit(v any) string { s, _ := v.(string); return s }
+
+// Ops are the substring matches (ignoring case) and exact comparisons.
+func (Text) Ops() []Op { return []Op{OpContains, OpStartsWith, OpEq, OpNe} }
+
+// Input is a text box as long as the limit.
+func (k Text) Input() Input { return Input{Type: "text", MaxLength: k.MaxRunes} }
+
+// Load reads a string.
+func (Text) Load(raw any) (any, error) { return loadString(raw) }
+
+// Store writes the string.
+func (Text) Store(v any) any { return v }
