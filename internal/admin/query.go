@@ -16,14 +16,14 @@ import (
 // against the view's allow-lists. Nothing from the query string reaches the
 // data layer except as a declared field or a typed value.
 type listParams struct {
-	pager          pagination
-	sort           *datamodel.Field
-	desc           bool
-	q              string
-	filters        []datamodel.Filter
-	keep           url.Values // the accepted filters, to carry into links
-	notices        []string   // parameters that were ignored, for the user
-	described      []string   // the accepted filters, for the user
+	pager     pagination
+	sort      *datamodel.Field
+	desc      bool
+	q         string
+	filters   []datamodel.Filter
+	keep      url.Values // the accepted filters, to carry into links
+	notices   []string   // parameters that were ignored, for the user
+	described []string   // the accepted filters, for the user
 }
 
 // maxPage bounds page so the offset stays far from overflowing.
