@@ -10,7 +10,10 @@ import (
 	"net/url"
 	"testing"
 
+	"github.com/go-chi/chi/v5"
+
 	"musicadmin/internal/datamodel"
+	"musicadmin/internal/memstore"
 	"musicadmin/internal/view"
 )
 
@@ -19,92 +22,57 @@ import (
 //
 //	go test -run '^$' -bench . -benchmem ./internal/admin/
 
-// benchData is a datamodel.Interface over a fixed slice of records.
-type benchData struct {
-	fields  []datamodel.Field
-	records []datamodel.Record
-}
-
-func (d *benchData) Fields() []datamodel.Field { return d.fields }
-
-func (d *benchData) List(_ context.Context, q datamodel.Query) (datamodel.Page, error) {
-	start := min(q.Offset, len(d.records))
-	end := len(d.records)
-	if q.Limit > 0 {
-		end = min(start+q.Limit, end)
-	}
-	return datamodel.Page{Records: d.records[start:end], Total: int64(len(d.records))}, nil
-}
-
-func (d *benchData) Count(context.Context, []datamodel.Filter) (int64, error) {
-	return int64(len(d.records)), nil
-}
-
-func (d *benchData) Get(_ context.Context, id int64) (datamodel.Record, error) {
-	if id < 1 || id > int64(len(d.records)) {
-		return datamodel.Record{}, datamodel.ErrNotFound
-	}
-	return d.records[id-1], nil
-}
-
-func (d *benchData) Exists(context.Context, *datamodel.Field, any, int64) (bool, error) {
-	return false, nil
-}
-
-func (d *benchData) Create(context.Context, datamodel.Values) (int64, error) {
-	return int64(len(d.records) + 1), nil
-}
-
-func (d *benchData) Update(context.Context, int64, datamodel.Values) error { return nil }
-func (d *benchData) Delete(context.Context, int64) error                   { return nil }
-
-func (d *benchData) Choices(context.Context) ([]datamodel.Ref, error) {
-	out := make([]datamodel.Ref, 0, len(d.records))
-	for _, r := range d.records {
-		out = append(out, datamodel.Ref{ID: r.ID, Label: fmt.Sprint(r.Values["name"])})
-	}
-	return out, nil
-}
-
 // benchSongs returns the song view of an admin declared as the catalogue
 // does (internal/catalog), over 100 albums and 1,000 songs in memory, and
 // its view engine.
 func benchSongs(b *testing.B) (*ModelView, *view.Engine) {
 	b.Helper()
-	albums := &benchData{fields: []datamodel.Field{
-		{Name: "name", Column: "name", Label: "Name", Kind: datamodel.KindText, Required: true, Unique: true, MaxRunes: 100},
-	}}
-	for i := int64(1); i <= 100; i++ {
-		albums.records = append(albums.records, datamodel.Record{ID: i,
-			Values: map[string]any{"name": fmt.Sprintf("Golden Road Vol. %d", i)}})
-	}
-	songs := &benchData{fields: []datamodel.Field{
-		{Name: "title", Column: "title", Label: "Title", Kind: datamodel.KindText, Required: true, Unique: true, MaxRunes: 200},
-		{Name: "rating", Column: "rating", Label: "Rating", Kind: datamodel.KindInt, Min: 0, Max: 9},
-		{Name: "album", Column: "album_id", Label: "Album", Kind: datamodel.KindRef,
-			Ref: &datamodel.Relation{Model: albums, Table: "albums", LabelColumn: "name"}},
-	}}
-	for i := int64(1); i <= 1000; i++ {
-		var album *datamodel.Ref
-		if i%10 != 0 {
-			a := albums.records[i%100]
-			album = &datamodel.Ref{ID: a.ID, Label: a.Values["name"].(string)}
-		}
-		songs.records = append(songs.records, datamodel.Record{ID: i, Values: map[string]any{
-			"title": fmt.Sprintf("Electric Love <%d> & Friends", i), "rating": i % 10, "album": album}})
-	}
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	ui, err := view.New("Music Admin", log)
+	ctx := context.Background()
+	st := memstore.New()
+	albums, err := st.Declare(datamodel.Schema{Name: "album", Label: "name", Fields: []datamodel.Field{
+		{Name: "name", Label: "Name", Kind: datamodel.Text{MaxRunes: 100}, Required: true, Unique: true},
+	}})
 	if err != nil {
 		b.Fatal(err)
 	}
+	songs, err := st.Declare(datamodel.Schema{Name: "song", Label: "title", Fields: []datamodel.Field{
+		{Name: "title", Label: "Title", Kind: datamodel.Text{MaxRunes: 200}, Required: true, Unique: true},
+		{Name: "rating", Label: "Rating", Kind: datamodel.Int{Min: 0, Max: 9}},
+		{Name: "album", Label: "Album", Kind: datamodel.Reference{Model: "album"}},
+	}})
+	if err != nil {
+		b.Fatal(err)
+	}
+	var albumIDs []string
+	for i := 1; i <= 100; i++ {
+		id, err := albums.Create(ctx, datamodel.Values{"name": fmt.Sprintf("Golden Road Vol. %d", i)})
+		if err != nil {
+			b.Fatal(err)
+		}
+		albumIDs = append(albumIDs, id)
+	}
+	for i := int64(1); i <= 1000; i++ {
+		var album *datamodel.Ref
+		if i%10 != 0 {
+			album = &datamodel.Ref{ID: albumIDs[i%100]}
+		}
+		if _, err := songs.Create(ctx, datamodel.Values{
+			"title": fmt.Sprintf("Electric Love <%d> & Friends", i), "rating": i % 10, "album": album}); err != nil {
+			b.Fatal(err)
+		}
+	}
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	songView := &ModelView{Name: "songsview", Title: "Song View", Category: "Model Views", Singular: "Song",
 		Data: songs, ListColumns: []string{"title", "rating", "album"}, SearchColumns: []string{"title"},
 		OrderColumns: []string{"title", "rating"}, DefaultSort: "title"}
 	albumView := &ModelView{Name: "albumview", Title: "Album View", Category: "Model Views", Singular: "Album",
 		Data: albums, ListColumns: []string{"name"}, SearchColumns: []string{"name"}, OrderColumns: []string{"name"},
 		DefaultSort: "name", Related: []Related{{View: songView, Field: "album"}}}
-	adm, err := New(ui, func(http.ResponseWriter, *http.Request, string) {}, log, albumView, songView)
+	adm, err := New(log, albumView, songView)
+	if err != nil {
+		b.Fatal(err)
+	}
+	ui, err := view.New("Music Admin", log)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -112,6 +80,7 @@ func benchSongs(b *testing.B) (*ModelView, *view.Engine) {
 	ui.SetCommon(func(http.ResponseWriter, *http.Request) view.Common {
 		return view.Common{User: "admin", CSRF: "bench-csrf-token-00000000000000000000000000"}
 	})
+	adm.Mount(chi.NewRouter(), ui, func(http.ResponseWriter, *http.Request, string) {})
 	return songView, ui
 }
 
@@ -145,7 +114,7 @@ func BenchmarkDecode(b *testing.B) {
 		name string
 		body url.Values
 	}{
-		{"valid", url.Values{"title": {"  Electric Love 1001  "}, "rating": {"7"}, "album": {"42"}}},
+		{"valid", url.Values{"title": {"  Electric Love 1001  "}, "rating": {"7"}, "album": {"650000000000000000000042"}}},
 		{"no_album", url.Values{"title": {"Electric Love 1002"}, "rating": {""}, "album": {""}}},
 		{"invalid", url.Values{"title": {""}, "rating": {"eleven"}, "album": {"0x10"}}},
 	}
@@ -153,7 +122,8 @@ func BenchmarkDecode(b *testing.B) {
 		b.Run(c.name, func(b *testing.B) {
 			b.ReportAllocs()
 			for b.Loop() {
-				_ = v.decode(ctx, c.body, 0)
+				f := v.decode(c.body)
+				v.validate(ctx, &f, "")
 			}
 		})
 	}
@@ -165,14 +135,14 @@ func BenchmarkRenderList(b *testing.B) {
 	v, ui := benchSongs(b)
 	req := httptest.NewRequest(http.MethodGet, "/songsview/list/?page=2", nil)
 	p := v.parseList(req.URL.Query())
-	res, err := v.Data.List(context.Background(), datamodel.Query{Limit: p.pageSize, Offset: (p.page - 1) * p.pageSize})
+	res, err := v.Data.List(context.Background(), datamodel.Query{Limit: p.pager.size, Offset: p.pager.offset()})
 	if err != nil {
 		b.Fatal(err)
 	}
 	data := listPage{Title: v.Title, Singular: v.Singular, ListURL: v.listURL(), AddURL: v.addURL(),
-		SearchLabel: v.searchLabel(), Total: res.Total, Page: p.page, Pages: 40,
+		SearchLabel: v.searchLabel(), Total: res.Total, Page: p.pager.page, Pages: 40,
 		Keep:    []hidden{{"sort", sortKey(p.sort, p.desc)}},
-		PrevURL: v.urlFor(p, p.page-1, "title"), NextURL: v.urlFor(p, p.page+1, "title")}
+		PrevURL: v.urlFor(p, p.pager.page-1, "title"), NextURL: v.urlFor(p, p.pager.page+1, "title")}
 	for _, f := range v.list {
 		data.Columns = append(data.Columns, column{Label: f.Label, SortURL: v.urlFor(p, 1, f.Name)})
 	}

@@ -185,8 +185,9 @@ func (v *ModelView) decode(body url.Values) form {
 // validate checks the decoded values against the rules of their kinds and
 // the unique fields against the stored records; exceptID is the record being
 // edited, which may keep its own values. Uniqueness is checked here for a
-// clear message; the unique index stays the backstop for requests that race
-// past it, and a reference's target is checked by the write itself.
+// clear message, and so is a reference's target when its model has a view;
+// the backend stays the backstop for requests that race past these checks
+// (ConflictError, InvalidRefError).
 func (v *ModelView) validate(ctx context.Context, f *form, exceptID string) {
 	for i := range v.schema.Fields {
 		fd := &v.schema.Fields[i]
@@ -202,6 +203,13 @@ func (v *ModelView) validate(ctx context.Context, f *form, exceptID string) {
 		if fd.Unique {
 			if taken, err := v.Data.Exists(ctx, fd, val, exceptID); err == nil && taken {
 				f.errs[fd.Name] = existsMessage(fd)
+			}
+		}
+		if ref, _ := val.(*datamodel.Ref); ref != nil {
+			if target := v.admin.byModel[fd.Target()]; target != nil {
+				if _, err := target.Data.Get(ctx, ref.ID); errors.Is(err, datamodel.ErrNotFound) {
+					f.errs[fd.Name] = msgBadChoice
+				}
 			}
 		}
 	}

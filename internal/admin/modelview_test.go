@@ -1,31 +1,31 @@
 package admin_test
 
 import (
+	"context"
 	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
 	"slices"
-	"strconv"
 	"strings"
 	"sync"
 	"testing"
 
 	"github.com/PuerkitoBio/goquery"
 	"github.com/go-chi/chi/v5"
-	"gorm.io/gorm"
 
 	"musicadmin/internal/admin"
 	"musicadmin/internal/apptest"
 	"musicadmin/internal/datamodel"
+	"musicadmin/internal/memstore"
 	"musicadmin/internal/store"
 	"musicadmin/internal/view"
 )
 
 // maker and instrument are throw-away models that exist only in this test:
 // they prove that a model the app has never heard of gets the whole admin
-// with a GORM struct, a store.NewModel and an admin.ModelView.
+// from a declaration: its schema, and for SQL a GORM struct and a table.
 type maker struct {
 	ID   int64  `gorm:"primaryKey"`
 	Name string `gorm:"size:60;not null;uniqueIndex:ux_makers_name"`
@@ -43,27 +43,64 @@ type instrument struct {
 
 func (instrument) TableName() string { return "instruments" }
 
-// declare is the whole cost of the two models in the admin.
-func declare(t *testing.T, db *gorm.DB) (makerView, instrumentView *admin.ModelView) {
+var (
+	makerSchema = datamodel.Schema{Name: "maker", Label: "name", Fields: []datamodel.Field{
+		{Name: "name", Label: "Name", Kind: datamodel.Text{MaxRunes: 60}, Required: true, Unique: true},
+	}}
+	instrumentSchema = datamodel.Schema{Name: "instrument", Label: "name", Fields: []datamodel.Field{
+		{Name: "name", Label: "Name", Kind: datamodel.Text{MaxRunes: 50}, Required: true, Unique: true},
+		{Name: "strings", Label: "Strings", Kind: datamodel.Int{Min: 0, Max: 20}},
+		{Name: "maker", Label: "Maker", Kind: datamodel.Reference{Model: "maker"}},
+	}}
+)
+
+// backend is where the test models live: SQLite or MySQL through the GORM
+// store, or memory through memstore, whose ids are ObjectId-like strings.
+type backend struct {
+	name string
+	sql  *apptest.Backend
+}
+
+// forEachStore runs fn on every backend of the seam.
+func forEachStore(t *testing.T, fn func(t *testing.T, b backend)) {
 	t.Helper()
-	makers, err := store.NewModel[maker](db, "name",
-		datamodel.Field{Name: "name", Column: "name", Label: "Name", Kind: datamodel.KindText,
-			Required: true, Unique: true, MaxRunes: 60},
-	)
+	apptest.ForEachBackend(t, func(t *testing.T, b apptest.Backend) { fn(t, backend{name: b.Name, sql: &b}) })
+	t.Run("memory", func(t *testing.T) { fn(t, backend{name: "memory"}) })
+}
+
+// models declares the two models on a fresh store of b.
+func models(t *testing.T, b backend) (makers, instruments datamodel.Interface) {
+	t.Helper()
+	if b.sql == nil {
+		st := memstore.New()
+		m, err := st.Declare(makerSchema)
+		if err != nil {
+			t.Fatal(err)
+		}
+		i, err := st.Declare(instrumentSchema)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return m, i
+	}
+	db, _ := apptest.OpenMigrated(t, *b.sql)
+	if err := db.AutoMigrate(&maker{}, &instrument{}); err != nil {
+		t.Fatalf("create test tables: %v", err)
+	}
+	st := store.New(db)
+	m, err := store.NewModel[maker](st, makerSchema)
 	if err != nil {
 		t.Fatal(err)
 	}
-	instruments, err := store.NewModel[instrument](db, "name",
-		datamodel.Field{Name: "name", Column: "name", Label: "Name", Kind: datamodel.KindText,
-			Required: true, Unique: true, MaxRunes: 50},
-		datamodel.Field{Name: "strings", Column: "strings", Label: "Strings", Kind: datamodel.KindInt,
-			Min: 0, Max: 20, Default: 0},
-		datamodel.Field{Name: "maker", Column: "maker_id", Label: "Maker", Kind: datamodel.KindRef,
-			Ref: &datamodel.Relation{Model: makers, Table: makers.Table(), LabelColumn: "name"}},
-	)
+	i, err := store.NewModel[instrument](st, instrumentSchema)
 	if err != nil {
 		t.Fatal(err)
 	}
+	return m, i
+}
+
+// declare is the whole cost of the two models in the admin.
+func declare(makers, instruments datamodel.Interface) (makerView, instrumentView *admin.ModelView) {
 	instrumentView = &admin.ModelView{
 		Name: "instrumentview", Title: "Instrument View", Category: "Test Views", Singular: "Instrument",
 		Data: instruments, ListColumns: []string{"name", "strings", "maker"}, SearchColumns: []string{"name"},
@@ -75,16 +112,6 @@ func declare(t *testing.T, db *gorm.DB) (makerView, instrumentView *admin.ModelV
 		Related: []admin.Related{{View: instrumentView, Field: "maker"}},
 	}
 	return makerView, instrumentView
-}
-
-// openDB returns a fresh migrated database with the test's own tables.
-func openDB(t *testing.T, b apptest.Backend) *gorm.DB {
-	t.Helper()
-	db, _ := apptest.OpenMigrated(t, b)
-	if err := db.AutoMigrate(&maker{}, &instrument{}); err != nil {
-		t.Fatalf("create test tables: %v", err)
-	}
-	return db
 }
 
 // flashQueue stands in for the session: messages queued by the admin are
@@ -123,11 +150,11 @@ func parseForm(next http.Handler) http.Handler {
 }
 
 type rig struct {
-	t      *testing.T
-	db     *gorm.DB
-	url    string
-	client *http.Client
-	admin  *admin.Admin
+	t                   *testing.T
+	url                 string
+	client              *http.Client
+	admin               *admin.Admin
+	makers, instruments datamodel.Interface
 }
 
 type page struct {
@@ -137,28 +164,26 @@ type page struct {
 	doc    *goquery.Document
 }
 
-func newRig(t *testing.T, b apptest.Backend) *rig {
+func newRig(t *testing.T, b backend) *rig {
 	t.Helper()
-	db := openDB(t, b)
-	makerView, instrumentView := declare(t, db)
+	makers, instruments := models(t, b)
+	makerView, instrumentView := declare(makers, instruments)
 	logs := &apptest.SyncBuffer{}
 	log := slog.New(slog.NewTextHandler(logs, nil))
-	ui, err := view.New("Test Admin", log)
-	if err != nil {
-		t.Fatal(err)
-	}
-	flashes := &flashQueue{}
-	ui.SetCommon(func(http.ResponseWriter, *http.Request) view.Common {
-		return view.Common{User: "tester", Flashes: flashes.pop()}
-	})
-	adm, err := admin.New(ui, flashes.add, log, makerView, instrumentView)
+	adm, err := admin.New(log, makerView, instrumentView)
 	if err != nil {
 		t.Fatalf("admin.New: %v", err)
 	}
-	ui.SetMenu(adm.Menu())
+	flashes := &flashQueue{}
+	ui, err := newEngine(log, adm.Menu(), func(http.ResponseWriter, *http.Request) view.Common {
+		return view.Common{User: "tester", Flashes: flashes.pop()}
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
 	r := chi.NewRouter()
 	r.Use(parseForm)
-	adm.Mount(r)
+	adm.Mount(r, ui, flashes.add)
 	srv := httptest.NewServer(r)
 	t.Cleanup(srv.Close)
 	t.Cleanup(func() {
@@ -166,7 +191,7 @@ func newRig(t *testing.T, b apptest.Backend) *rig {
 			t.Logf("admin log:\n%s", logs.String())
 		}
 	})
-	return &rig{t: t, db: db, url: srv.URL, admin: adm, client: &http.Client{
+	return &rig{t: t, url: srv.URL, admin: adm, makers: makers, instruments: instruments, client: &http.Client{
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 	}}
 }
@@ -208,34 +233,57 @@ func (rg *rig) post(path string, form url.Values) *page {
 	return rg.do(req)
 }
 
-func (rg *rig) count(table string) int64 {
+// count returns the number of stored records of m, asked through the seam.
+func (rg *rig) count(m datamodel.Interface) int64 {
 	rg.t.Helper()
-	var n int64
-	if err := rg.db.Table(table).Count(&n).Error; err != nil {
+	n, err := m.Count(context.Background(), nil)
+	if err != nil {
 		rg.t.Fatal(err)
 	}
 	return n
 }
 
-func (rg *rig) instrument(name string) (instrument, bool) {
+// find returns the stored record of m whose name is name.
+func (rg *rig) find(m datamodel.Interface, name string) (datamodel.Record, bool) {
 	rg.t.Helper()
-	var rows []instrument
-	if err := rg.db.Where("name = ?", name).Find(&rows).Error; err != nil {
+	res, err := m.List(context.Background(), datamodel.Query{
+		Filters: []datamodel.Filter{{Field: m.Schema().Field("name"), Op: datamodel.OpEq, Value: name}}})
+	if err != nil {
 		rg.t.Fatal(err)
 	}
-	if len(rows) == 0 {
-		return instrument{}, false
+	if len(res.Records) == 0 {
+		return datamodel.Record{}, false
 	}
-	return rows[0], true
+	return res.Records[0], true
 }
 
-func (rg *rig) makerID(name string) int64 {
+func (rg *rig) makerID(name string) string {
 	rg.t.Helper()
-	var m maker
-	if err := rg.db.Where("name = ?", name).First(&m).Error; err != nil {
-		rg.t.Fatalf("maker %q: %v", name, err)
+	rec, ok := rg.find(rg.makers, name)
+	if !ok {
+		rg.t.Fatalf("no maker %q", name)
 	}
-	return m.ID
+	return rec.ID
+}
+
+// stored is an instrument as the store holds it.
+type stored struct {
+	id      string
+	strings int64
+	maker   string // "" for none
+}
+
+func (rg *rig) instrument(name string) (stored, bool) {
+	rg.t.Helper()
+	rec, ok := rg.find(rg.instruments, name)
+	if !ok {
+		return stored{}, false
+	}
+	s := stored{id: rec.ID, strings: rec.Values["strings"].(int64)}
+	if ref, _ := rec.Values["maker"].(*datamodel.Ref); ref != nil {
+		s.maker = ref.ID
+	}
+	return s, true
 }
 
 func texts(s *goquery.Selection) []string {
@@ -292,7 +340,7 @@ func wantRedirect(t *testing.T, what string, p *page, to string) {
 // TestThirdModelCRUD drives a model declared in this file through every page
 // of the admin, on both backends.
 func TestThirdModelCRUD(t *testing.T) {
-	apptest.ForEachBackend(t, func(t *testing.T, b apptest.Backend) {
+	forEachStore(t, func(t *testing.T, b backend) {
 		rg := newRig(t, b)
 
 		// The menu holds both declared views under their category.
@@ -337,16 +385,16 @@ func TestThirdModelCRUD(t *testing.T) {
 		if got := texts(add.doc.Find("select#f-maker option")); !slices.Equal(got, []string{"(none)", "Fender", "Gibson", "Yamaha"}) {
 			t.Errorf("maker choices = %q", got)
 		}
-		if v, _ := add.doc.Find("select#f-maker option").Eq(1).Attr("value"); v != strconv.FormatInt(fender, 10) {
-			t.Errorf("Fender option value = %q, want %d", v, fender)
+		if v, _ := add.doc.Find("select#f-maker option").Eq(1).Attr("value"); v != fender {
+			t.Errorf("Fender option value = %q, want %q", v, fender)
 		}
 
 		// Add.
 		r := rg.post("/instrumentview/add", url.Values{"name": {"  Guitar  "}, "strings": {"6"},
-			"maker": {strconv.FormatInt(fender, 10)}})
+			"maker": {fender}})
 		wantRedirect(t, "add instrument", r, "/instrumentview/list/")
 		guitar, ok := rg.instrument("Guitar")
-		if !ok || guitar.Strings != 6 || guitar.MakerID == nil || *guitar.MakerID != fender {
+		if !ok || guitar.strings != 6 || guitar.maker != fender {
 			t.Fatalf("stored instrument = %+v (found %v)", guitar, ok)
 		}
 		list = rg.get("/instrumentview/list/")
@@ -356,7 +404,7 @@ func TestThirdModelCRUD(t *testing.T) {
 		if got := list.rows(); len(got) != 1 || !slices.Equal(got[0], []string{"Guitar", "6", "Fender"}) {
 			t.Errorf("list rows = %q", got)
 		}
-		if href, _ := list.doc.Find("tbody tr td").Eq(2).Find("a").Attr("href"); href != "/makerview/show/"+strconv.FormatInt(fender, 10) {
+		if href, _ := list.doc.Find("tbody tr td").Eq(2).Find("a").Attr("href"); href != "/makerview/show/"+fender {
 			t.Errorf("maker cell links to %q", href)
 		}
 		if got := rg.get("/instrumentview/list/").flashes(); len(got) != 0 {
@@ -364,7 +412,7 @@ func TestThirdModelCRUD(t *testing.T) {
 		}
 
 		// Invalid input: 422, messages beside the fields, input kept, nothing written.
-		r = rg.post("/instrumentview/add", url.Values{"name": {"   "}, "strings": {"21"}, "maker": {"987654"}})
+		r = rg.post("/instrumentview/add", url.Values{"name": {"   "}, "strings": {"21"}, "maker": {missingID(b)}})
 		wantStatus(t, "invalid add", r, http.StatusUnprocessableEntity)
 		if got := r.fieldError("name"); got != "This field is required." {
 			t.Errorf("name error = %q", got)
@@ -379,7 +427,7 @@ func TestThirdModelCRUD(t *testing.T) {
 			t.Errorf("strings kept = %q", got)
 		}
 		long := strings.Repeat("ü", 51)
-		r = rg.post("/instrumentview/add", url.Values{"name": {long}, "strings": {"four"}, "maker": {strconv.FormatInt(gibson, 10)}})
+		r = rg.post("/instrumentview/add", url.Values{"name": {long}, "strings": {"four"}, "maker": {gibson}})
 		wantStatus(t, "too long", r, http.StatusUnprocessableEntity)
 		if got := r.fieldError("name"); got != "Must be at most 50 characters." {
 			t.Errorf("long name error = %q", got)
@@ -387,7 +435,7 @@ func TestThirdModelCRUD(t *testing.T) {
 		if got := r.fieldError("strings"); got != "Must be a whole number from 0 to 20." {
 			t.Errorf("non-numeric strings error = %q", got)
 		}
-		if r.inputValue("name") != long || r.inputValue("strings") != "four" || r.selected("maker") != strconv.FormatInt(gibson, 10) {
+		if r.inputValue("name") != long || r.inputValue("strings") != "four" || r.selected("maker") != gibson {
 			t.Errorf("input not kept: name %q strings %q maker %q", r.inputValue("name"), r.inputValue("strings"), r.selected("maker"))
 		}
 		if r.fieldError("maker") != "" {
@@ -396,7 +444,7 @@ func TestThirdModelCRUD(t *testing.T) {
 		// Exactly at the limit is accepted (characters, not bytes).
 		wantRedirect(t, "50 characters", rg.post("/instrumentview/add", url.Values{"name": {long[len("ü"):]}, "strings": {"0"}}),
 			"/instrumentview/list/")
-		if n := rg.count("instruments"); n != 2 {
+		if n := rg.count(rg.instruments); n != 2 {
 			t.Fatalf("instruments = %d, want 2", n)
 		}
 		rg.get("/instrumentview/list/") // consume the flash
@@ -410,24 +458,24 @@ func TestThirdModelCRUD(t *testing.T) {
 		if got := r.inputValue("strings"); got != "12" {
 			t.Errorf("strings kept after duplicate = %q", got)
 		}
-		if n := rg.count("instruments"); n != 2 {
+		if n := rg.count(rg.instruments); n != 2 {
 			t.Fatalf("duplicate written: %d instruments", n)
 		}
 
 		// Edit: pre-filled, saved, its own name is not a duplicate.
-		editPath := "/instrumentview/edit/" + strconv.FormatInt(guitar.ID, 10)
+		editPath := "/instrumentview/edit/" + guitar.id
 		edit := rg.get(editPath)
 		wantStatus(t, "edit form", edit, http.StatusOK)
-		if edit.inputValue("name") != "Guitar" || edit.inputValue("strings") != "6" || edit.selected("maker") != strconv.FormatInt(fender, 10) {
+		if edit.inputValue("name") != "Guitar" || edit.inputValue("strings") != "6" || edit.selected("maker") != fender {
 			t.Errorf("edit form: name %q strings %q maker %q", edit.inputValue("name"), edit.inputValue("strings"), edit.selected("maker"))
 		}
 		wantRedirect(t, "edit same name", rg.post(editPath, url.Values{"name": {"Guitar"}, "strings": {"7"},
-			"maker": {strconv.FormatInt(gibson, 10)}}), "/instrumentview/list/")
+			"maker": {gibson}}), "/instrumentview/list/")
 		if got := rg.get("/instrumentview/list/").flashes(); !slices.Equal(got, []string{"Saved Instrument “Guitar”."}) {
 			t.Errorf("flash after edit = %q", got)
 		}
 		guitar, _ = rg.instrument("Guitar")
-		if guitar.Strings != 7 || guitar.MakerID == nil || *guitar.MakerID != gibson {
+		if guitar.strings != 7 || guitar.maker != gibson {
 			t.Errorf("after edit: %+v", guitar)
 		}
 		r = rg.post(editPath, url.Values{"name": {long[len("ü"):]}, "strings": {"7"}})
@@ -441,13 +489,13 @@ func TestThirdModelCRUD(t *testing.T) {
 			t.Error("old name still stored")
 		}
 		bass, ok := rg.instrument("Bass")
-		if !ok || bass.ID != guitar.ID || bass.Strings != 4 || bass.MakerID != nil {
+		if !ok || bass.id != guitar.id || bass.strings != 4 || bass.maker != "" {
 			t.Errorf("after rename: %+v (found %v)", bass, ok)
 		}
 		rg.get("/instrumentview/list/")
 
 		// Show.
-		show := rg.get("/instrumentview/show/" + strconv.FormatInt(bass.ID, 10))
+		show := rg.get("/instrumentview/show/" + bass.id)
 		wantStatus(t, "show", show, http.StatusOK)
 		if got := texts(show.doc.Find("dl.details dt")); !slices.Equal(got, []string{"Name", "Strings", "Maker"}) {
 			t.Errorf("show labels = %q", got)
@@ -458,29 +506,29 @@ func TestThirdModelCRUD(t *testing.T) {
 
 		// Related: a maker's page lists its instruments; its delete page counts them.
 		wantRedirect(t, "give bass a maker", rg.post(editPath, url.Values{"name": {"Bass"}, "strings": {"4"},
-			"maker": {strconv.FormatInt(fender, 10)}}), "/instrumentview/list/")
+			"maker": {fender}}), "/instrumentview/list/")
 		rg.get("/instrumentview/list/")
-		makerShow := rg.get("/makerview/show/" + strconv.FormatInt(fender, 10))
+		makerShow := rg.get("/makerview/show/" + fender)
 		wantStatus(t, "maker show", makerShow, http.StatusOK)
 		if got := texts(makerShow.doc.Find("section.card table tbody tr td:first-child")); !slices.Equal(got, []string{"Bass"}) {
 			t.Errorf("instruments of Fender = %q", got)
 		}
-		confirm := rg.get("/makerview/delete/" + strconv.FormatInt(fender, 10))
+		confirm := rg.get("/makerview/delete/" + fender)
 		wantStatus(t, "maker delete confirmation", confirm, http.StatusOK)
 		if got := strings.TrimSpace(confirm.doc.Find(".notice").Text()); got != "1 instrument refers to this maker. It will be kept, with no maker." {
 			t.Errorf("maker delete notice = %q", got)
 		}
-		wantRedirect(t, "delete maker", rg.post("/makerview/delete/"+strconv.FormatInt(fender, 10), nil), "/makerview/list/")
+		wantRedirect(t, "delete maker", rg.post("/makerview/delete/"+fender, nil), "/makerview/list/")
 		if got := rg.get("/makerview/list/").flashes(); !slices.Equal(got, []string{"Deleted Maker “Fender”."}) {
 			t.Errorf("flash after maker delete = %q", got)
 		}
 		bass, ok = rg.instrument("Bass")
-		if !ok || bass.MakerID != nil {
+		if !ok || bass.maker != "" {
 			t.Errorf("after its maker was deleted: %+v (found %v)", bass, ok)
 		}
 
 		// Delete: confirmation, then the delete itself.
-		delPath := "/instrumentview/delete/" + strconv.FormatInt(bass.ID, 10)
+		delPath := "/instrumentview/delete/" + bass.id
 		confirm = rg.get(delPath)
 		wantStatus(t, "delete confirmation", confirm, http.StatusOK)
 		if action, _ := confirm.doc.Find("main form").Attr("action"); action != delPath {
@@ -489,11 +537,11 @@ func TestThirdModelCRUD(t *testing.T) {
 		if !strings.Contains(confirm.doc.Find("main").Text(), "Delete Bass?") {
 			t.Errorf("confirmation does not name the record:\n%s", confirm.body)
 		}
-		if n := rg.count("instruments"); n != 2 {
+		if n := rg.count(rg.instruments); n != 2 {
 			t.Fatalf("GET delete changed data: %d instruments", n)
 		}
 		wantRedirect(t, "delete", rg.post(delPath, nil), "/instrumentview/list/")
-		if _, ok := rg.instrument("Bass"); ok || rg.count("instruments") != 1 {
+		if _, ok := rg.instrument("Bass"); ok || rg.count(rg.instruments) != 1 {
 			t.Error("instrument not deleted")
 		}
 		if got := rg.get("/instrumentview/list/").flashes(); !slices.Equal(got, []string{"Deleted Instrument “Bass”."}) {
@@ -501,16 +549,17 @@ func TestThirdModelCRUD(t *testing.T) {
 		}
 
 		// Unknown ids.
-		gone := strconv.FormatInt(bass.ID, 10)
+		gone := bass.id
 		for _, p := range []string{"/instrumentview/show/" + gone, "/instrumentview/edit/" + gone,
-			"/instrumentview/delete/" + gone, "/instrumentview/show/987654", "/instrumentview/show/abc",
-			"/instrumentview/show/0", "/instrumentview/show/-1", "/makerview/edit/987654"} {
+			"/instrumentview/delete/" + gone, "/instrumentview/show/" + missingID(b), "/instrumentview/show/abc",
+			"/instrumentview/show/0", "/instrumentview/show/-1", "/makerview/edit/" + missingID(b),
+			"/instrumentview/show/%2e%2e", "/instrumentview/show/" + strings.Repeat("9", 40)} {
 			wantStatus(t, "GET "+p, rg.get(p), http.StatusNotFound)
 		}
 		for _, p := range []string{"/instrumentview/edit/" + gone, "/instrumentview/delete/" + gone} {
 			wantStatus(t, "POST "+p, rg.post(p, url.Values{"name": {"Ghost"}}), http.StatusNotFound)
 		}
-		if _, ok := rg.instrument("Ghost"); ok || rg.count("instruments") != 1 {
+		if _, ok := rg.instrument("Ghost"); ok || rg.count(rg.instruments) != 1 {
 			t.Error("a POST to an unknown id wrote a record")
 		}
 	})
@@ -519,21 +568,24 @@ func TestThirdModelCRUD(t *testing.T) {
 // TestThirdModelList checks that sort, search, filters and pages work on a
 // model the catalogue knows nothing of.
 func TestThirdModelList(t *testing.T) {
-	apptest.ForEachBackend(t, func(t *testing.T, b apptest.Backend) {
+	forEachStore(t, func(t *testing.T, b backend) {
 		rg := newRig(t, b)
-		yamaha := maker{Name: "Yamaha"}
-		if err := rg.db.Create(&yamaha).Error; err != nil {
+		ctx := context.Background()
+		yamaha, err := rg.makers.Create(ctx, datamodel.Values{"name": "Yamaha"})
+		if err != nil {
 			t.Fatal(err)
 		}
-		seed := []instrument{
-			{Name: "Violin", Strings: 4, MakerID: &yamaha.ID},
-			{Name: "Cello", Strings: 4},
-			{Name: "Harp", Strings: 20, MakerID: &yamaha.ID},
-			{Name: "Banjo", Strings: 5},
-			{Name: "100%_Ukulele", Strings: 4},
-		}
-		if err := rg.db.Create(&seed).Error; err != nil {
-			t.Fatal(err)
+		byYamaha := &datamodel.Ref{ID: yamaha}
+		for _, v := range []datamodel.Values{
+			{"name": "Violin", "strings": int64(4), "maker": byYamaha},
+			{"name": "Cello", "strings": int64(4)},
+			{"name": "Harp", "strings": int64(20), "maker": byYamaha},
+			{"name": "Banjo", "strings": int64(5)},
+			{"name": "100%_Ukulele", "strings": int64(4)},
+		} {
+			if _, err := rg.instruments.Create(ctx, v); err != nil {
+				t.Fatal(err)
+			}
 		}
 		names := func(path string) []string {
 			t.Helper()
@@ -556,7 +608,7 @@ func TestThirdModelList(t *testing.T) {
 			{"/instrumentview/list/?q=%25_", []string{"100%_Ukulele"}},
 			{"/instrumentview/list/?strings__gte=5", []string{"Banjo", "Harp"}},
 			{"/instrumentview/list/?strings=4&name__startswith=C", []string{"Cello"}},
-			{"/instrumentview/list/?maker=" + strconv.FormatInt(yamaha.ID, 10), []string{"Harp", "Violin"}},
+			{"/instrumentview/list/?maker=" + yamaha, []string{"Harp", "Violin"}},
 			{"/instrumentview/list/?maker__empty=true", []string{"100%_Ukulele", "Banjo", "Cello"}},
 			{"/instrumentview/list/?page_size=2&page=2", []string{"Cello", "Harp"}},
 			{"/instrumentview/list/?page_size=2&page=9", []string{"Violin"}},
@@ -583,99 +635,138 @@ func TestThirdModelList(t *testing.T) {
 // TestDeclarationChecks: a declaration naming what the model does not have
 // fails at start-up, never at request time.
 func TestDeclarationChecks(t *testing.T) {
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	t.Run("admin.New", func(t *testing.T) {
+		cases := []struct {
+			name    string
+			change  func(m, i *admin.ModelView)
+			wantErr string // "" for a declaration that must be accepted
+		}{
+			{"valid", func(m, i *admin.ModelView) {}, ""},
+			{"valid filter columns", func(m, i *admin.ModelView) { i.FilterColumns = []string{"strings", "maker"} }, ""},
+			{"unknown list column", func(m, i *admin.ModelView) { i.ListColumns = []string{"name", "colour"} }, `"colour"`},
+			{"unknown search column", func(m, i *admin.ModelView) { i.SearchColumns = []string{"colour"} }, `"colour"`},
+			{"non-text search column", func(m, i *admin.ModelView) { i.SearchColumns = []string{"strings"} }, `"strings" is not text`},
+			{"reference search column", func(m, i *admin.ModelView) { i.SearchColumns = []string{"maker"} }, `"maker" is not text`},
+			{"unknown order column", func(m, i *admin.ModelView) { i.OrderColumns = []string{"name", "colour"} }, `"colour"`},
+			{"unknown filter column", func(m, i *admin.ModelView) { i.FilterColumns = []string{"colour"} }, `"colour"`},
+			{"default sort not a field", func(m, i *admin.ModelView) { i.DefaultSort = "colour" }, `default sort "colour"`},
+			{"default sort not an order column", func(m, i *admin.ModelView) { i.DefaultSort = "-maker" }, `default sort "-maker"`},
+			{"default sort without order columns", func(m, i *admin.ModelView) { m.OrderColumns = nil }, `default sort "name"`},
+			{"related field unknown", func(m, i *admin.ModelView) {
+				m.Related = []admin.Related{{View: i, Field: "colour"}}
+			}, "related field instrumentview.colour"},
+			{"related field not a reference", func(m, i *admin.ModelView) {
+				m.Related = []admin.Related{{View: i, Field: "name"}}
+			}, "related field instrumentview.name"},
+			{"related field refers elsewhere", func(m, i *admin.ModelView) {
+				i.Related = []admin.Related{{View: i, Field: "maker"}}
+			}, "instrumentview: related field instrumentview.maker does not refer to it"},
+			{"no name", func(m, i *admin.ModelView) { i.Name = "" }, "needs a Name"},
+			{"no singular", func(m, i *admin.ModelView) { i.Singular = "" }, "needs a Name"},
+			{"no data", func(m, i *admin.ModelView) { i.Data = nil }, "needs a Name"},
+		}
+		for _, c := range cases {
+			m, i := declare(models(t, backend{name: "memory"}))
+			c.change(m, i)
+			adm, err := admin.New(log, m, i)
+			switch {
+			case c.wantErr == "" && err != nil:
+				t.Errorf("%s: %v", c.name, err)
+			case c.wantErr == "" && adm == nil:
+				t.Errorf("%s: nil admin", c.name)
+			case c.wantErr != "" && err == nil:
+				t.Errorf("%s: accepted", c.name)
+			case c.wantErr != "" && !strings.Contains(err.Error(), c.wantErr):
+				t.Errorf("%s: error %q does not mention %q", c.name, err, c.wantErr)
+			case c.wantErr != "" && adm != nil:
+				t.Errorf("%s: an admin came back with the error", c.name)
+			}
+		}
+	})
+
+	t.Run("schema", func(t *testing.T) {
+		name := datamodel.Field{Name: "name", Label: "Name", Kind: datamodel.Text{}}
+		for _, c := range []struct {
+			schema  datamodel.Schema
+			wantErr string
+		}{
+			{datamodel.Schema{Label: "name", Fields: []datamodel.Field{name}}, "needs a name"},
+			{datamodel.Schema{Name: "x", Label: "title", Fields: []datamodel.Field{name}}, `label "title" is not a field`},
+			{datamodel.Schema{Name: "x", Label: "name", Fields: []datamodel.Field{name, name}}, `"name" declared twice`},
+			{datamodel.Schema{Name: "x", Label: "name", Fields: []datamodel.Field{{Name: "name"}}}, "needs a name and a kind"},
+		} {
+			if _, err := memstore.New().Declare(c.schema); err == nil || !strings.Contains(err.Error(), c.wantErr) {
+				t.Errorf("%+v: error %v, want %q", c.schema, err, c.wantErr)
+			}
+		}
+		if _, err := memstore.New().Declare(instrumentSchema); err == nil || !strings.Contains(err.Error(), `undeclared model "maker"`) {
+			t.Errorf("reference to an undeclared model: %v", err)
+		}
+	})
+
 	apptest.ForEachBackend(t, func(t *testing.T, b apptest.Backend) {
-		db := openDB(t, b)
-		ui, err := view.New("Test Admin", slog.New(slog.NewTextHandler(io.Discard, nil)))
-		if err != nil {
+		db, _ := apptest.OpenMigrated(t, b)
+		if err := db.AutoMigrate(&maker{}, &instrument{}); err != nil {
 			t.Fatal(err)
 		}
-		log := slog.New(slog.NewTextHandler(io.Discard, nil))
-		noFlash := func(http.ResponseWriter, *http.Request, string) {}
-
-		t.Run("admin.New", func(t *testing.T) {
-			cases := []struct {
-				name    string
-				change  func(m, i *admin.ModelView)
-				wantErr string // "" for a declaration that must be accepted
-			}{
-				{"valid", func(m, i *admin.ModelView) {}, ""},
-				{"valid filter and label columns", func(m, i *admin.ModelView) {
-					i.FilterColumns, i.LabelColumn = []string{"strings", "maker"}, "name"
-				}, ""},
-				{"unknown list column", func(m, i *admin.ModelView) { i.ListColumns = []string{"name", "colour"} }, `"colour"`},
-				{"unknown search column", func(m, i *admin.ModelView) { i.SearchColumns = []string{"colour"} }, `"colour"`},
-				{"non-text search column", func(m, i *admin.ModelView) { i.SearchColumns = []string{"strings"} }, `"strings" is not text`},
-				{"reference search column", func(m, i *admin.ModelView) { i.SearchColumns = []string{"maker"} }, `"maker" is not text`},
-				{"unknown order column", func(m, i *admin.ModelView) { i.OrderColumns = []string{"name", "colour"} }, `"colour"`},
-				{"unknown filter column", func(m, i *admin.ModelView) { i.FilterColumns = []string{"colour"} }, `"colour"`},
-				{"default sort not a field", func(m, i *admin.ModelView) { i.DefaultSort = "colour" }, `default sort "colour"`},
-				{"default sort not an order column", func(m, i *admin.ModelView) { i.DefaultSort = "-maker" }, `default sort "-maker"`},
-				{"default sort without order columns", func(m, i *admin.ModelView) { m.OrderColumns = nil }, `default sort "name"`},
-				{"unknown label column", func(m, i *admin.ModelView) { i.LabelColumn = "colour" }, "label column"},
-				{"related field unknown", func(m, i *admin.ModelView) {
-					m.Related = []admin.Related{{View: i, Field: "colour"}}
-				}, "related field instrumentview.colour"},
-				{"related field not a reference", func(m, i *admin.ModelView) {
-					m.Related = []admin.Related{{View: i, Field: "name"}}
-				}, "related field instrumentview.name"},
-				{"related field refers elsewhere", func(m, i *admin.ModelView) {
-					i.Related = []admin.Related{{View: i, Field: "maker"}}
-				}, "instrumentview: related field instrumentview.maker does not refer to it"},
-				{"no name", func(m, i *admin.ModelView) { i.Name = "" }, "needs a Name"},
-				{"no singular", func(m, i *admin.ModelView) { i.Singular = "" }, "needs a Name"},
-				{"no data", func(m, i *admin.ModelView) { i.Data = nil }, "needs a Name"},
+		with := func(fields ...datamodel.Field) datamodel.Schema {
+			return datamodel.Schema{Name: "instrument", Label: "name", Fields: fields}
+		}
+		name := makerSchema.Fields[0]
+		declareMaker := func() *store.Store {
+			st := store.New(db)
+			if _, err := store.NewModel[maker](st, makerSchema); err != nil {
+				t.Fatal(err)
 			}
-			for _, c := range cases {
-				m, i := declare(t, db)
-				c.change(m, i)
-				adm, err := admin.New(ui, noFlash, log, m, i)
-				switch {
-				case c.wantErr == "" && err != nil:
-					t.Errorf("%s: %v", c.name, err)
-				case c.wantErr == "" && adm == nil:
-					t.Errorf("%s: nil admin", c.name)
-				case c.wantErr != "" && err == nil:
-					t.Errorf("%s: accepted", c.name)
-				case c.wantErr != "" && !strings.Contains(err.Error(), c.wantErr):
-					t.Errorf("%s: error %q does not mention %q", c.name, err, c.wantErr)
-				case c.wantErr != "" && adm != nil:
-					t.Errorf("%s: an admin came back with the error", c.name)
-				}
+			return st
+		}
+		if _, err := store.NewModel[instrument](declareMaker(), instrumentSchema); err != nil {
+			t.Fatalf("valid model refused: %v", err)
+		}
+		for _, c := range []struct {
+			st      *store.Store
+			schema  datamodel.Schema
+			wantErr string
+		}{
+			{declareMaker(), with(name, datamodel.Field{Name: "colour", Label: "Colour", Kind: datamodel.Text{}}), `no column "colour"`},
+			{declareMaker(), with(name, datamodel.Field{Name: "string_count", Label: "Strings", Kind: datamodel.Int{}}), `no column "string_count"`},
+			{store.New(db), instrumentSchema, `names model "maker", not declared before it`},
+			{declareMaker(), with(name, datamodel.Field{Name: "brand", Label: "Brand", Kind: datamodel.Reference{Model: "maker"}}), `no belongs-to relation "brand"`},
+		} {
+			if _, err := store.NewModel[instrument](c.st, c.schema); err == nil || !strings.Contains(err.Error(), c.wantErr) {
+				t.Errorf("%+v: error %v, want %q", c.schema.Fields, err, c.wantErr)
 			}
-		})
-
-		t.Run("store.NewModel", func(t *testing.T) {
-			name := datamodel.Field{Name: "name", Column: "name", Label: "Name", Kind: datamodel.KindText}
-			if _, err := store.NewModel[instrument](db, "name", name); err != nil {
-				t.Fatalf("valid model refused: %v", err)
-			}
-			_, err := store.NewModel[instrument](db, "name", name,
-				datamodel.Field{Name: "colour", Column: "colour", Label: "Colour", Kind: datamodel.KindText})
-			if err == nil || !strings.Contains(err.Error(), `no column "colour"`) {
-				t.Errorf("unknown column: %v", err)
-			}
-			_, err = store.NewModel[instrument](db, "name",
-				datamodel.Field{Name: "strings", Column: "string_count", Label: "Strings", Kind: datamodel.KindInt})
-			if err == nil || !strings.Contains(err.Error(), `no column "string_count"`) {
-				t.Errorf("field named after a missing column: %v", err)
-			}
-			_, err = store.NewModel[instrument](db, "title", name)
-			if err == nil || !strings.Contains(err.Error(), `no label column "title"`) {
-				t.Errorf("unknown label column: %v", err)
-			}
-			_, err = store.NewModel[instrument](db, "name", name,
-				datamodel.Field{Name: "maker", Column: "maker_id", Label: "Maker", Kind: datamodel.KindRef})
-			if err == nil || !strings.Contains(err.Error(), "needs a relation") {
-				t.Errorf("reference without a relation: %v", err)
-			}
-			type keyed struct {
-				Code string `gorm:"primaryKey"`
-				Name string
-			}
-			_, err = store.NewModel[keyed](db, "name", name)
-			if err == nil || !strings.Contains(err.Error(), "primary key must be column id") {
-				t.Errorf("model without an id key: %v", err)
-			}
-		})
+		}
+		if _, err := store.NewModel[maker](declareMaker(), makerSchema); err == nil || !strings.Contains(err.Error(), "declared twice") {
+			t.Errorf("a model declared twice: %v", err)
+		}
+		type keyed struct {
+			Code string `gorm:"primaryKey"`
+			Name string
+		}
+		_, err := store.NewModel[keyed](store.New(db), datamodel.Schema{Name: "keyed", Label: "name", Fields: []datamodel.Field{name}})
+		if err == nil || !strings.Contains(err.Error(), "primary key must be column id") {
+			t.Errorf("model without an id key: %v", err)
+		}
 	})
+}
+
+// missingID is an id of the backend's form that no record has.
+func missingID(b backend) string {
+	if b.sql == nil {
+		return "0123456789abcdef01234567"
+	}
+	return "987654"
+}
+
+// newEngine builds the view engine of the test admin.
+func newEngine(log *slog.Logger, menu []view.MenuCategory, common view.CommonFunc) (*view.Engine, error) {
+	ui, err := view.New("Test Admin", log)
+	if err != nil {
+		return nil, err
+	}
+	ui.SetMenu(menu)
+	ui.SetCommon(common)
+	return ui, nil
 }

@@ -1,0 +1,350 @@
+// Package memstore is an in-memory implementation of the datamodel seam,
+// with ids shaped like MongoDB's ObjectId (24 hex digits). It proves that
+// the seam fits a store with no SQL, no joins and no integer ids, and it
+// serves the admin's tests and micro-benchmarks. It keeps nothing on disk.
+package memstore
+
+import (
+	"cmp"
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+	"sync"
+
+	"musicadmin/internal/datamodel"
+	"musicadmin/internal/textindex"
+)
+
+// Store holds the models declared on it and their records.
+type Store struct {
+	mu     sync.RWMutex
+	models map[string]*Model
+	nextID uint64
+}
+
+// New returns an empty store.
+func New() *Store { return &Store{models: map[string]*Model{}} }
+
+// Model is one declared model of a Store; it implements datamodel.Interface.
+type Model struct {
+	st      *Store
+	decl    datamodel.Schema
+	records map[string]map[string]any // id -> field name -> stored value
+}
+
+var _ datamodel.Interface = (*Model)(nil)
+
+// Declare adds the model decl to s. A reference must name a model declared
+// before.
+func (s *Store) Declare(decl datamodel.Schema) (*Model, error) {
+	if err := decl.Check(); err != nil {
+		return nil, err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if _, taken := s.models[decl.Name]; taken {
+		return nil, fmt.Errorf("memstore: model %q declared twice", decl.Name)
+	}
+	for _, f := range decl.Fields {
+		if t := f.Target(); t != "" && s.models[t] == nil {
+			return nil, fmt.Errorf("memstore: %s.%s refers to undeclared model %q", decl.Name, f.Name, t)
+		}
+	}
+	m := &Model{st: s, decl: decl, records: map[string]map[string]any{}}
+	s.models[decl.Name] = m
+	return m, nil
+}
+
+// Schema returns the declaration.
+func (m *Model) Schema() *datamodel.Schema { return &m.decl }
+
+// ValidID accepts 24 lower-case hex digits.
+func (m *Model) ValidID(id string) bool {
+	if len(id) != 24 {
+		return false
+	}
+	for _, c := range id {
+		if !('0' <= c && c <= '9' || 'a' <= c && c <= 'f') {
+			return false
+		}
+	}
+	return true
+}
+
+// record returns the values of a stored record as read: references carry
+// the label of the record they point at. Callers hold the read lock.
+func (m *Model) record(id string) datamodel.Record {
+	stored := m.records[id]
+	rec := datamodel.Record{ID: id, Values: make(map[string]any, len(m.decl.Fields))}
+	for _, f := range m.decl.Fields {
+		v := stored[f.Name]
+		if t := f.Target(); t != "" {
+			var ref *datamodel.Ref
+			if refID, _ := v.(string); refID != "" {
+				to := m.st.models[t]
+				ref = &datamodel.Ref{ID: refID, Label: to.decl.LabelField().Kind.Text(to.records[refID][to.decl.Label])}
+			}
+			v = ref
+		}
+		rec.Values[f.Name] = v
+	}
+	return rec
+}
+
+// Get returns the record with id.
+func (m *Model) Get(_ context.Context, id string) (datamodel.Record, error) {
+	m.st.mu.RLock()
+	defer m.st.mu.RUnlock()
+	if _, ok := m.records[id]; !ok {
+		return datamodel.Record{}, datamodel.ErrNotFound
+	}
+	return m.record(id), nil
+}
+
+// matches reports whether the stored values satisfy every filter and the
+// search.
+func (m *Model) matches(stored map[string]any, filters []datamodel.Filter, search string, in []*datamodel.Field) bool {
+	for _, f := range filters {
+		if !match(stored[f.Field.Name], f) {
+			return false
+		}
+	}
+	if search == "" || len(in) == 0 {
+		return true
+	}
+	q := textindex.Fold(search)
+	for _, f := range in {
+		if s, _ := stored[f.Name].(string); strings.Contains(textindex.Fold(s), q) {
+			return true
+		}
+	}
+	return false
+}
+
+func match(v any, f datamodel.Filter) bool {
+	want := f.Field.Kind.Store(f.Value) // a reference's id, or the value
+	switch f.Op {
+	case datamodel.OpEmpty:
+		empty, _ := f.Value.(bool)
+		return (v == nil) == empty
+	case datamodel.OpContains, datamodel.OpStartsWith:
+		s, _ := v.(string)
+		s, w := textindex.Fold(s), textindex.Fold(fmt.Sprint(want))
+		if f.Op == datamodel.OpContains {
+			return strings.Contains(s, w)
+		}
+		return strings.HasPrefix(s, w)
+	case datamodel.OpEq:
+		return v != nil && v == want
+	case datamodel.OpNe:
+		return v != want
+	}
+	c, ok := compare(v, want)
+	if !ok {
+		return false
+	}
+	switch f.Op {
+	case datamodel.OpGt:
+		return c > 0
+	case datamodel.OpGte:
+		return c >= 0
+	case datamodel.OpLt:
+		return c < 0
+	case datamodel.OpLte:
+		return c <= 0
+	}
+	return false
+}
+
+// compare orders two stored values of one kind: numbers by value, text by
+// byte (code point) order, as the SQL backends' binary collations do; no
+// value sorts first.
+func compare(a, b any) (int, bool) {
+	switch x := a.(type) {
+	case int64:
+		y, ok := b.(int64)
+		return cmp.Compare(x, y), ok
+	case string:
+		y, ok := b.(string)
+		return strings.Compare(x, y), ok
+	case nil:
+		if b == nil {
+			return 0, true
+		}
+		return -1, true
+	}
+	return 0, false
+}
+
+// List returns the page of q, sorted by q.Sort and then by id.
+func (m *Model) List(_ context.Context, q datamodel.Query) (datamodel.Page, error) {
+	m.st.mu.RLock()
+	defer m.st.mu.RUnlock()
+	var ids []string
+	for id, stored := range m.records {
+		if m.matches(stored, q.Filters, q.Search, q.SearchFields) {
+			ids = append(ids, id)
+		}
+	}
+	slices.SortFunc(ids, func(a, b string) int {
+		c := 0
+		if q.Sort != nil {
+			c, _ = compare(m.records[a][q.Sort.Name], m.records[b][q.Sort.Name])
+		}
+		if c == 0 {
+			c = strings.Compare(a, b)
+		}
+		if q.Desc {
+			c = -c
+		}
+		return c
+	})
+	page := datamodel.Page{Total: int64(len(ids))}
+	start := min(q.Offset, len(ids))
+	end := len(ids)
+	if q.Limit > 0 {
+		end = min(start+q.Limit, end)
+	}
+	for _, id := range ids[start:end] {
+		page.Records = append(page.Records, m.record(id))
+	}
+	return page, nil
+}
+
+// Count returns how many records match filters.
+func (m *Model) Count(_ context.Context, filters []datamodel.Filter) (int64, error) {
+	m.st.mu.RLock()
+	defer m.st.mu.RUnlock()
+	var n int64
+	for _, stored := range m.records {
+		if m.matches(stored, filters, "", nil) {
+			n++
+		}
+	}
+	return n, nil
+}
+
+// Exists reports whether a record other than exceptID has field == value.
+func (m *Model) Exists(_ context.Context, field *datamodel.Field, value any, exceptID string) (bool, error) {
+	m.st.mu.RLock()
+	defer m.st.mu.RUnlock()
+	return m.taken(field, field.Kind.Store(value), exceptID), nil
+}
+
+func (m *Model) taken(field *datamodel.Field, stored any, exceptID string) bool {
+	for id, other := range m.records {
+		if id != exceptID && other[field.Name] == stored {
+			return true
+		}
+	}
+	return false
+}
+
+// check refuses values that a unique index or a foreign key would refuse.
+// Callers hold the write lock.
+func (m *Model) check(row map[string]any, exceptID string) error {
+	for i := range m.decl.Fields {
+		f := &m.decl.Fields[i]
+		v := row[f.Name]
+		if f.Unique && m.taken(f, v, exceptID) {
+			return &datamodel.ConflictError{Field: f.Name}
+		}
+		if t := f.Target(); t != "" && v != nil {
+			if _, ok := m.st.models[t].records[v.(string)]; !ok {
+				return &datamodel.InvalidRefError{Field: f.Name}
+			}
+		}
+	}
+	return nil
+}
+
+// stored converts v into what is kept: each kind's stored form, and for the
+// fields v does not hold, base's value (or the kind's empty value).
+func (m *Model) stored(v datamodel.Values, base map[string]any) map[string]any {
+	row := make(map[string]any, len(m.decl.Fields))
+	for _, f := range m.decl.Fields {
+		val, ok := v[f.Name]
+		switch {
+		case ok:
+			row[f.Name] = f.Kind.Store(val)
+		case base != nil:
+			row[f.Name] = base[f.Name]
+		default:
+			row[f.Name] = f.Kind.Store(f.Kind.Empty())
+		}
+	}
+	return row
+}
+
+// Create stores a new record under a new id.
+func (m *Model) Create(_ context.Context, v datamodel.Values) (string, error) {
+	m.st.mu.Lock()
+	defer m.st.mu.Unlock()
+	row := m.stored(v, nil)
+	if err := m.check(row, ""); err != nil {
+		return "", err
+	}
+	m.st.nextID++
+	id := fmt.Sprintf("%024x", 0x6500000000000000+m.st.nextID)
+	m.records[id] = row
+	return id, nil
+}
+
+// Update writes v over the record with id.
+func (m *Model) Update(_ context.Context, id string, v datamodel.Values) error {
+	m.st.mu.Lock()
+	defer m.st.mu.Unlock()
+	base, ok := m.records[id]
+	if !ok {
+		return datamodel.ErrNotFound
+	}
+	row := m.stored(v, base)
+	if err := m.check(row, id); err != nil {
+		return err
+	}
+	m.records[id] = row
+	return nil
+}
+
+// Delete removes the record with id and clears every reference to it.
+func (m *Model) Delete(_ context.Context, id string) error {
+	m.st.mu.Lock()
+	defer m.st.mu.Unlock()
+	if _, ok := m.records[id]; !ok {
+		return datamodel.ErrNotFound
+	}
+	delete(m.records, id)
+	for _, other := range m.st.models {
+		for _, f := range other.decl.Fields {
+			if f.Target() != m.decl.Name {
+				continue
+			}
+			for _, row := range other.records {
+				if row[f.Name] == id {
+					row[f.Name] = nil
+				}
+			}
+		}
+	}
+	return nil
+}
+
+// Choices lists the records field may point at, by label and then id.
+func (m *Model) Choices(ctx context.Context, field *datamodel.Field) ([]datamodel.Ref, error) {
+	m.st.mu.RLock()
+	to := m.st.models[field.Target()]
+	m.st.mu.RUnlock()
+	if to == nil {
+		return nil, fmt.Errorf("memstore: %s.%s is not a reference", m.decl.Name, field.Name)
+	}
+	page, err := to.List(ctx, datamodel.Query{Sort: to.decl.LabelField()})
+	if err != nil {
+		return nil, err
+	}
+	out := make([]datamodel.Ref, len(page.Records))
+	for i, r := range page.Records {
+		out[i] = datamodel.Ref{ID: r.ID, Label: to.decl.LabelField().Kind.Text(r.Values[to.decl.Label])}
+	}
+	return out, nil
+}
