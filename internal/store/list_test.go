@@ -9,6 +9,7 @@ import (
 	"musicadmin/internal/catalog"
 	"musicadmin/internal/datamodel"
 	"musicadmin/internal/seed"
+	"musicadmin/internal/store"
 )
 
 // TestListPagesMatchOneOrderedScan walks every page of the song list, in
@@ -23,13 +24,12 @@ func TestListPagesMatchOneOrderedScan(t *testing.T) {
 		if err := seed.Run(ctx, sqlDB, seed.Options{Albums: 7, Songs: 103, NoAlbumEvery: 5}, nil); err != nil {
 			t.Fatal(err)
 		}
-		views, err := catalog.Views(db)
+		models, err := catalog.Declare(store.New(db))
 		if err != nil {
 			t.Fatal(err)
 		}
-		songs := views[1].Data
-		fields := songs.Fields()
-		title, rating := datamodel.FieldByName(fields, "title"), datamodel.FieldByName(fields, "rating")
+		songs := models.Songs
+		title, rating := songs.Schema().Field("title"), songs.Schema().Field("rating")
 		highRated := []datamodel.Filter{{Field: rating, Op: datamodel.OpGte, Value: int64(5)}}
 		for _, tc := range []struct {
 			sort    *datamodel.Field
@@ -48,7 +48,7 @@ func TestListPagesMatchOneOrderedScan(t *testing.T) {
 				t.Fatalf("%s: %d records, total %d (at least: %v)", name, len(all.Records), all.Total, all.AtLeast)
 			}
 			for _, size := range []int{1, 10, 25, 100} {
-				var got []int64
+				var got []string
 				for offset := 0; offset < len(all.Records); offset += size {
 					page, err := songs.List(ctx, datamodel.Query{Sort: tc.sort, Desc: tc.desc, Filters: tc.filters,
 						Offset: offset, Limit: size})
@@ -67,7 +67,7 @@ func TestListPagesMatchOneOrderedScan(t *testing.T) {
 				}
 				for i, r := range all.Records {
 					if got[i] != r.ID {
-						t.Fatalf("%s size %d: row %d is id %d, want %d", name, size, i, got[i], r.ID)
+						t.Fatalf("%s size %d: row %d is id %s, want %s", name, size, i, got[i], r.ID)
 					}
 				}
 			}
@@ -86,20 +86,19 @@ func TestCountsFollowWrites(t *testing.T) {
 	apptest.ForEachBackend(t, func(t *testing.T, b apptest.Backend) {
 		ctx := context.Background()
 		db, _ := apptest.OpenMigrated(t, b)
-		views, err := catalog.Views(db)
+		models, err := catalog.Declare(store.New(db))
 		if err != nil {
 			t.Fatal(err)
 		}
-		albums, songs := views[0].Data, views[1].Data
-		fields := songs.Fields()
-		rating, album := datamodel.FieldByName(fields, "rating"), datamodel.FieldByName(fields, "album")
+		albums, songs := models.Albums, models.Songs
+		rating, album := songs.Schema().Field("rating"), songs.Schema().Field("album")
 		albumID, err := albums.Create(ctx, datamodel.Values{"name": "Counted"})
 		if err != nil {
 			t.Fatal(err)
 		}
-		var ids []int64
+		var ids []string
 		for i := range 3 {
-			id, err := songs.Create(ctx, datamodel.Values{"title": fmt.Sprint("Counted ", i), "rating": int64(i), "album": &albumID})
+			id, err := songs.Create(ctx, datamodel.Values{"title": fmt.Sprint("Counted ", i), "rating": int64(i), "album": &datamodel.Ref{ID: albumID}})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -119,14 +118,14 @@ func TestCountsFollowWrites(t *testing.T) {
 			return n
 		}
 		high := datamodel.Filter{Field: rating, Op: datamodel.OpGte, Value: int64(1)}
-		inAlbum := datamodel.Filter{Field: album, Op: datamodel.OpEq, Value: albumID}
+		inAlbum := datamodel.Filter{Field: album, Op: datamodel.OpEq, Value: &datamodel.Ref{ID: albumID}}
 		if n := count(high); n != 2 {
 			t.Fatalf("rating >= 1: %d, want 2", n)
 		}
 		if n := count(); n != 3 {
 			t.Fatalf("all: %d, want 3", n)
 		}
-		if err := songs.Update(ctx, ids[0], datamodel.Values{"title": "Counted 0", "rating": int64(9), "album": &albumID}); err != nil {
+		if err := songs.Update(ctx, ids[0], datamodel.Values{"title": "Counted 0", "rating": int64(9), "album": &datamodel.Ref{ID: albumID}}); err != nil {
 			t.Fatal(err)
 		}
 		if n := count(high); n != 3 {

@@ -1,9 +1,11 @@
 package store_test
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -36,20 +38,23 @@ var searchQueries = []string{
 
 func songsModel(t *testing.T, db *gorm.DB) (*store.Model[catalog.Song], *datamodel.Field) {
 	t.Helper()
-	views, err := catalog.Views(db)
+	models, err := catalog.Declare(store.New(db))
 	if err != nil {
 		t.Fatal(err)
 	}
-	m, ok := views[1].Data.(*store.Model[catalog.Song])
-	if !ok {
-		t.Fatalf("song view data is %T", views[1].Data)
-	}
-	return m, datamodel.FieldByName(m.Fields(), "title")
+	return models.Songs, models.Songs.Schema().Field("title")
+}
+
+// byNumber orders SQL ids as the database does, as numbers.
+func byNumber(a, b string) int {
+	x, _ := strconv.ParseInt(a, 10, 64)
+	y, _ := strconv.ParseInt(b, 10, 64)
+	return cmp.Compare(x, y)
 }
 
 // ids returns the ids of the records in page order.
-func ids(p datamodel.Page) []int64 {
-	out := make([]int64, 0, len(p.Records))
+func ids(p datamodel.Page) []string {
+	out := make([]string, 0, len(p.Records))
 	for _, r := range p.Records {
 		out = append(out, r.ID)
 	}
@@ -67,9 +72,9 @@ func TestSearchMatchesSubstring(t *testing.T) {
 		db, _ := apptest.OpenMigrated(t, b)
 		songs, title := songsModel(t, db)
 
-		titles := map[int64]string{}
+		titles := map[string]string{}
 		for _, s := range searchTitles {
-			id, err := songs.Create(ctx, datamodel.Values{"title": s, "rating": int64(1), "album": (*int64)(nil)})
+			id, err := songs.Create(ctx, datamodel.Values{"title": s, "rating": int64(1), "album": (*datamodel.Ref)(nil)})
 			if err != nil {
 				t.Fatalf("create %q: %v", s, err)
 			}
@@ -78,15 +83,15 @@ func TestSearchMatchesSubstring(t *testing.T) {
 		if err := db.Exec("INSERT INTO songs (title, rating) VALUES (?, 3)", "Raw Inserted Love").Error; err != nil {
 			t.Fatal(err)
 		}
-		var rawID int64
-		if err := db.Raw("SELECT id FROM songs WHERE title = ?", "Raw Inserted Love").Scan(&rawID).Error; err != nil {
+		var rawID string
+		if err := db.Raw("SELECT CAST(id AS CHAR) FROM songs WHERE title = ?", "Raw Inserted Love").Scan(&rawID).Error; err != nil {
 			t.Fatal(err)
 		}
 		titles[rawID] = "Raw Inserted Love"
 		for id, s := range titles {
 			switch s {
 			case "Glove Box":
-				if err := songs.Update(ctx, id, datamodel.Values{"title": "Mitten Box", "rating": int64(2), "album": (*int64)(nil)}); err != nil {
+				if err := songs.Update(ctx, id, datamodel.Values{"title": "Mitten Box", "rating": int64(2), "album": (*datamodel.Ref)(nil)}); err != nil {
 					t.Fatal(err)
 				}
 				titles[id] = "Mitten Box"
@@ -106,13 +111,13 @@ func TestSearchMatchesSubstring(t *testing.T) {
 
 		check := func(t *testing.T) {
 			for _, q := range searchQueries {
-				var want []int64
+				var want []string
 				for id, s := range titles {
 					if strings.Contains(textindex.Fold(s), textindex.Fold(q)) {
 						want = append(want, id)
 					}
 				}
-				slices.Sort(want)
+				slices.SortFunc(want, byNumber)
 				for _, f := range []struct {
 					name  string
 					query datamodel.Query
@@ -136,13 +141,13 @@ func TestSearchMatchesSubstring(t *testing.T) {
 					}
 				}
 				// startswith keeps the prefix rule, through the same index.
-				var wantPrefix []int64
+				var wantPrefix []string
 				for id, s := range titles {
 					if strings.HasPrefix(textindex.Fold(s), textindex.Fold(q)) {
 						wantPrefix = append(wantPrefix, id)
 					}
 				}
-				slices.Sort(wantPrefix)
+				slices.SortFunc(wantPrefix, byNumber)
 				page, err := songs.List(ctx, datamodel.Query{Filters: []datamodel.Filter{{Field: title, Op: datamodel.OpStartsWith, Value: q}}})
 				if err != nil {
 					t.Fatal(err)
@@ -173,7 +178,7 @@ func TestSearchIndexFollowsWrites(t *testing.T) {
 		ctx := context.Background()
 		db, _ := apptest.OpenMigrated(t, b)
 		songs, _ := songsModel(t, db)
-		indexed := func(text string) []int64 {
+		indexed := func(text string) []string {
 			t.Helper()
 			tokens := textindex.Tokens(text)
 			var q string
@@ -185,48 +190,52 @@ func TestSearchIndexFollowsWrites(t *testing.T) {
 				q = "SELECT docid FROM songs_title_grams WHERE grams MATCH ? ORDER BY docid"
 				arg = strings.Join(tokens, " ")
 			}
-			var out []int64
-			if err := db.Raw(q, arg).Scan(&out).Error; err != nil {
+			var rows []int64
+			if err := db.Raw(q, arg).Scan(&rows).Error; err != nil {
 				t.Fatalf("read index for %q: %v", text, err)
+			}
+			out := make([]string, len(rows))
+			for i, id := range rows {
+				out[i] = strconv.FormatInt(id, 10)
 			}
 			return out
 		}
-		a, err := songs.Create(ctx, datamodel.Values{"title": "Quixotic Zephyr", "rating": int64(0), "album": (*int64)(nil)})
+		a, err := songs.Create(ctx, datamodel.Values{"title": "Quixotic Zephyr", "rating": int64(0), "album": (*datamodel.Ref)(nil)})
 		if err != nil {
 			t.Fatal(err)
 		}
-		bID, err := songs.Create(ctx, datamodel.Values{"title": "Jukebox Ünïcödé", "rating": int64(0), "album": (*int64)(nil)})
+		bID, err := songs.Create(ctx, datamodel.Values{"title": "Jukebox Ünïcödé", "rating": int64(0), "album": (*datamodel.Ref)(nil)})
 		if err != nil {
 			t.Fatal(err)
 		}
-		if got := indexed("quixotic zephyr"); !slices.Equal(got, []int64{a}) {
-			t.Fatalf("after create: %v, want [%d]", got, a)
+		if got := indexed("quixotic zephyr"); !slices.Equal(got, []string{a}) {
+			t.Fatalf("after create: %v, want [%s]", got, a)
 		}
-		if got := indexed("JUKEBOX ÜNÏCÖDÉ"); !slices.Equal(got, []int64{bID}) {
-			t.Fatalf("after create (folded): %v, want [%d]", got, bID)
+		if got := indexed("JUKEBOX ÜNÏCÖDÉ"); !slices.Equal(got, []string{bID}) {
+			t.Fatalf("after create (folded): %v, want [%s]", got, bID)
 		}
-		if err := songs.Update(ctx, a, datamodel.Values{"title": "Flummoxed Wombat", "rating": int64(0), "album": (*int64)(nil)}); err != nil {
+		if err := songs.Update(ctx, a, datamodel.Values{"title": "Flummoxed Wombat", "rating": int64(0), "album": (*datamodel.Ref)(nil)}); err != nil {
 			t.Fatal(err)
 		}
 		if got := indexed("quixotic zephyr"); len(got) != 0 {
 			t.Errorf("old title still indexed for %v", got)
 		}
-		if got := indexed("flummoxed wombat"); !slices.Equal(got, []int64{a}) {
-			t.Errorf("new title: %v, want [%d]", got, a)
+		if got := indexed("flummoxed wombat"); !slices.Equal(got, []string{a}) {
+			t.Errorf("new title: %v, want [%s]", got, a)
 		}
 		// A rating change leaves the title's entry alone.
-		if err := songs.Update(ctx, a, datamodel.Values{"title": "Flummoxed Wombat", "rating": int64(7), "album": (*int64)(nil)}); err != nil {
+		if err := songs.Update(ctx, a, datamodel.Values{"title": "Flummoxed Wombat", "rating": int64(7), "album": (*datamodel.Ref)(nil)}); err != nil {
 			t.Fatal(err)
 		}
-		if got := indexed("flummoxed wombat"); !slices.Equal(got, []int64{a}) {
-			t.Errorf("after a rating change: %v, want [%d]", got, a)
+		if got := indexed("flummoxed wombat"); !slices.Equal(got, []string{a}) {
+			t.Errorf("after a rating change: %v, want [%s]", got, a)
 		}
 		// Compacting the index (after app seed) keeps every entry.
-		if err := catalog.OptimizeSearch(ctx, db); err != nil {
+		if err := songs.OptimizeTextIndexes(ctx); err != nil {
 			t.Fatal(err)
 		}
-		if got := indexed("flummoxed wombat"); !slices.Equal(got, []int64{a}) {
-			t.Errorf("after optimize: %v, want [%d]", got, a)
+		if got := indexed("flummoxed wombat"); !slices.Equal(got, []string{a}) {
+			t.Errorf("after optimize: %v, want [%s]", got, a)
 		}
 		if err := songs.Delete(ctx, bID); err != nil {
 			t.Fatal(err)
@@ -355,7 +364,7 @@ func TestPagePlansWalkAnIndex(t *testing.T) {
 	apptest.ForEachBackend(t, func(t *testing.T, b apptest.Backend) {
 		db := plannedDB(t, b)
 		songs, title := songsModel(t, db)
-		rating := datamodel.FieldByName(songs.Fields(), "rating")
+		rating := songs.Schema().Field("rating")
 		for _, sort := range []*datamodel.Field{nil, title, rating} {
 			for _, desc := range []bool{false, true} {
 				query := store.PageIDs(songs, sort, desc)
