@@ -1,0 +1,171 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"math"
+	"net/http"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+)
+
+func newClient(conns int) *http.Client {
+	return &http.Client{
+		Transport: &http.Transport{
+			MaxIdleConns:        conns * 2,
+			MaxIdleConnsPerHost: conns * 2,
+			IdleConnTimeout:     time.Minute,
+			DisableCompression:  true,
+		},
+		Timeout:       60 * time.Second,
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+	}
+}
+
+func maps(dst, src http.Header) {
+	for k, v := range src {
+		dst[k] = v
+	}
+}
+
+// loadResult is the outcome of closed-loop load on one server.
+type loadResult struct {
+	server    string
+	n         int             // requests completed (any outcome)
+	statuses  map[int]int     // non-200 statuses
+	errs      int             // transport errors
+	errSample string          // the first transport error
+	elapsed   time.Duration   // wall time under load
+	lat       []time.Duration // latency of every 200
+	sorted    bool
+}
+
+func (r *loadResult) add(o loadResult) {
+	r.n += o.n
+	r.errs += o.errs
+	if r.errSample == "" {
+		r.errSample = o.errSample
+	}
+	for code, n := range o.statuses {
+		if r.statuses == nil {
+			r.statuses = map[int]int{}
+		}
+		r.statuses[code] += n
+	}
+	r.elapsed += o.elapsed
+	r.lat = append(r.lat, o.lat...)
+	r.sorted = false
+}
+
+func (r *loadResult) finish() {
+	slices.Sort(r.lat)
+	r.sorted = true
+}
+
+func (r *loadResult) failures() int {
+	n := r.errs
+	for _, c := range r.statuses {
+		n += c
+	}
+	return n
+}
+
+func (r *loadResult) describeFailures() string {
+	var parts []string
+	for code, n := range r.statuses {
+		parts = append(parts, fmt.Sprintf("%d× status %d", n, code))
+	}
+	if r.errs > 0 {
+		parts = append(parts, fmt.Sprintf("%d× %s", r.errs, r.errSample))
+	}
+	slices.Sort(parts)
+	return strings.Join(parts, ", ")
+}
+
+// rps counts successful responses per second of wall time.
+func (r *loadResult) rps() float64 {
+	if r.elapsed <= 0 {
+		return 0
+	}
+	return float64(len(r.lat)) / r.elapsed.Seconds()
+}
+
+// quantile is the nearest-rank q-quantile of the successful latencies.
+func (r *loadResult) quantile(q float64) time.Duration {
+	if len(r.lat) == 0 {
+		return 0
+	}
+	if !r.sorted {
+		r.finish()
+	}
+	i := int(math.Ceil(q*float64(len(r.lat)))) - 1
+	return r.lat[min(max(i, 0), len(r.lat)-1)]
+}
+
+// load runs conc workers, each sending GET u and reading the whole answer,
+// back to back, until dur is over; requests in flight then complete.
+func load(ctx context.Context, c *http.Client, name, u string, h http.Header, dur time.Duration, conc int) loadResult {
+	type worker struct {
+		lat       []time.Duration
+		statuses  map[int]int
+		errs      int
+		errSample string
+	}
+	ws := make([]worker, conc)
+	var wg sync.WaitGroup
+	start := time.Now()
+	deadline := start.Add(dur)
+	for i := range ws {
+		w := &ws[i]
+		w.lat = make([]time.Duration, 0, 1024)
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for ctx.Err() == nil && time.Now().Before(deadline) {
+				req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
+				if err != nil {
+					w.errs++
+					w.errSample = err.Error()
+					return
+				}
+				maps(req.Header, h)
+				t0 := time.Now()
+				resp, err := c.Do(req)
+				if err == nil {
+					_, err = io.Copy(io.Discard, resp.Body)
+					resp.Body.Close()
+				}
+				d := time.Since(t0)
+				switch {
+				case ctx.Err() != nil:
+					return
+				case err != nil:
+					w.errs++
+					if w.errSample == "" {
+						w.errSample = err.Error()
+					}
+				case resp.StatusCode != http.StatusOK:
+					if w.statuses == nil {
+						w.statuses = map[int]int{}
+					}
+					w.statuses[resp.StatusCode]++
+				default:
+					w.lat = append(w.lat, d)
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	r := loadResult{server: name, elapsed: time.Since(start)}
+	for _, w := range ws {
+		n := len(w.lat) + w.errs
+		for _, c := range w.statuses {
+			n += c
+		}
+		r.add(loadResult{n: n, errs: w.errs, errSample: w.errSample, statuses: w.statuses, lat: w.lat})
+	}
+	return r
+}
