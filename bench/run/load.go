@@ -25,6 +25,42 @@ func newClient(conns int) *http.Client {
 	}
 }
 
+// target is one server as the load sees it: its name in the table, the URL
+// of its list page, the headers every request carries and its own client.
+type target struct {
+	name    string
+	listURL string
+	header  http.Header
+	client  *http.Client
+}
+
+func newTarget(name, base string, header http.Header, conns int) target {
+	return target{name: name, listURL: base + listPath, header: header, client: newClient(conns)}
+}
+
+// get GETs the list page with query (empty or "?...") and returns the body
+// of a 200.
+func (t target) get(ctx context.Context, query string) ([]byte, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, t.listURL+query, nil)
+	if err != nil {
+		return nil, err
+	}
+	maps(req.Header, t.header)
+	resp, err := t.client.Do(req)
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return nil, err
+	}
+	if resp.StatusCode != http.StatusOK {
+		return nil, fmt.Errorf("status %d (location %q)", resp.StatusCode, resp.Header.Get("Location"))
+	}
+	return body, nil
+}
+
 func maps(dst, src http.Header) {
 	for k, v := range src {
 		dst[k] = v
@@ -105,9 +141,10 @@ func (r *loadResult) quantile(q float64) time.Duration {
 	return r.lat[min(max(i, 0), len(r.lat)-1)]
 }
 
-// load runs conc workers, each sending GET u and reading the whole answer,
-// back to back, until dur is over; requests in flight then complete.
-func load(ctx context.Context, c *http.Client, name, u string, h http.Header, dur time.Duration, conc int) loadResult {
+// load runs conc workers, each sending GET of the list page with query and
+// reading the whole answer, back to back, until dur is over; requests in
+// flight then complete.
+func (t target) load(ctx context.Context, query string, dur time.Duration, conc int) loadResult {
 	type worker struct {
 		lat       []time.Duration
 		statuses  map[int]int
@@ -125,15 +162,15 @@ func load(ctx context.Context, c *http.Client, name, u string, h http.Header, du
 		go func() {
 			defer wg.Done()
 			for ctx.Err() == nil && time.Now().Before(deadline) {
-				req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
+				req, err := http.NewRequestWithContext(ctx, http.MethodGet, t.listURL+query, nil)
 				if err != nil {
 					w.errs++
 					w.errSample = err.Error()
 					return
 				}
-				maps(req.Header, h)
+				maps(req.Header, t.header)
 				t0 := time.Now()
-				resp, err := c.Do(req)
+				resp, err := t.client.Do(req)
 				if err == nil {
 					_, err = io.Copy(io.Discard, resp.Body)
 					resp.Body.Close()
@@ -159,7 +196,7 @@ func load(ctx context.Context, c *http.Client, name, u string, h http.Header, du
 		}()
 	}
 	wg.Wait()
-	r := loadResult{server: name, elapsed: time.Since(start)}
+	r := loadResult{server: t.name, elapsed: time.Since(start)}
 	for _, w := range ws {
 		n := len(w.lat) + w.errs
 		for _, c := range w.statuses {
@@ -168,4 +205,33 @@ func load(ctx context.Context, c *http.Client, name, u string, h http.Header, du
 		r.add(loadResult{n: n, errs: w.errs, errSample: w.errSample, statuses: w.statuses, lat: w.lat})
 	}
 	return r
+}
+
+// pageResult is what one list page measured on both servers.
+type pageResult struct {
+	name        string
+	ours, floor loadResult
+}
+
+// measure loads page p on both servers for o.duration each. The load
+// alternates between them in slices, ABBA, so drift (caches, other load on
+// the machine) falls on both servers alike.
+func measure(ctx context.Context, o options, ours, floor target, p listPage) pageResult {
+	pr := pageResult{name: p.name, ours: loadResult{server: ours.name}, floor: loadResult{server: floor.name}}
+	rounds := max(1, int(math.Round(float64(o.duration)/float64(o.slice))))
+	each := o.duration / time.Duration(rounds)
+	for i := 0; i < rounds && ctx.Err() == nil; i++ {
+		runOurs := func() { pr.ours.add(ours.load(ctx, p.query, each, o.concurrency)) }
+		runFloor := func() { pr.floor.add(floor.load(ctx, p.query, each, o.concurrency)) }
+		if i%2 == 0 {
+			runOurs()
+			runFloor()
+		} else {
+			runFloor()
+			runOurs()
+		}
+	}
+	pr.ours.finish()
+	pr.floor.finish()
+	return pr
 }

@@ -12,12 +12,9 @@ package main
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"flag"
 	"fmt"
-	"math"
 	"net/http"
 	"os"
 	"os/signal"
@@ -85,11 +82,6 @@ type sizeResult struct {
 	pages             []pageResult
 	appRSS, floorRSS  int64 // peak resident set (VmHWM), KiB
 	appBytes, flBytes int   // body size of the first page
-}
-
-type pageResult struct {
-	name        string
-	ours, floor loadResult
 }
 
 func run(ctx context.Context, o options) int {
@@ -188,79 +180,16 @@ func moduleRoot() (string, error) {
 	}
 }
 
-func randomHex(n int) string {
-	b := make([]byte, n)
-	_, _ = rand.Read(b)
-	return hex.EncodeToString(b)
-}
+// listPage is one song list page the bench measures: its name in the table
+// and its query string.
+type listPage struct{ name, query string }
 
-func benchSize(ctx context.Context, o options, tmp, appBin, floorBin string, size int) (sizeResult, error) {
-	res := sizeResult{size: size}
-	dir, err := os.MkdirTemp(tmp, fmt.Sprintf("size-%d-", size))
-	if err != nil {
-		return res, err
-	}
-	dbPath := filepath.Join(dir, "app.db")
-	cfgPath := filepath.Join(dir, "config.yaml")
-	cfg := fmt.Sprintf("app_name: Music Admin\nsecret_key: %q\ndev: false\ndatabase:\n  driver: sqlite\n  dsn: %q\n"+
-		"server:\n  addr: \"127.0.0.1:0\"\n  secure_cookies: false\n", randomHex(32), dbPath)
-	if err := os.WriteFile(cfgPath, []byte(cfg), 0o600); err != nil {
-		return res, err
-	}
-	app := func(args ...string) error {
-		return command(ctx, dir, nil, appBin, append([]string{"--config", cfgPath}, args...)...)
-	}
-	logf("size %d: create-db and seed %d albums, %d songs", size, max(size/100, 1), size)
-	if err := app("create-db"); err != nil {
-		return res, err
-	}
-	start := time.Now()
-	if err := app("seed", "--albums", strconv.Itoa(max(size/100, 1)), "--songs", strconv.Itoa(size)); err != nil {
-		return res, err
-	}
-	res.seedTime = time.Since(start)
-	password := randomHex(12)
-	if err := app("create-admin", "--username", username, "--firstname", "Bench", "--lastname", "User",
-		"--email", "bench@example.com", "--password", password); err != nil {
-		return res, err
-	}
-
-	appAddr, err := freeAddr()
-	if err != nil {
-		return res, err
-	}
-	floorAddr, err := freeAddr()
-	if err != nil {
-		return res, err
-	}
-	appProc, err := startServer(filepath.Join(dir, "app.log"), appBin, "--config", cfgPath, "run", "--addr", appAddr)
-	if err != nil {
-		return res, err
-	}
-	defer appProc.stop()
-	floorArgs := []string{"--db", dbPath, "--addr", floorAddr}
-	if o.plainFloor {
-		floorArgs = append(floorArgs, "--plain-sql")
-	}
-	floorProc, err := startServer(filepath.Join(dir, "floor.log"), floorBin, floorArgs...)
-	if err != nil {
-		return res, err
-	}
-	defer floorProc.stop()
-	appBase, floorBase := "http://"+appAddr, "http://"+floorAddr
-	if err := waitReady(ctx, appProc, appBase+"/healthz"); err != nil {
-		return res, fmt.Errorf("app: %w (log: %s)", err, appProc.tail())
-	}
-	if err := waitReady(ctx, floorProc, floorBase+listPath); err != nil {
-		return res, fmt.Errorf("floor: %w (log: %s)", err, floorProc.tail())
-	}
-	cookie, err := login(ctx, appBase, password)
-	if err != nil {
-		return res, fmt.Errorf("login: %w", err)
-	}
-
+// listPages are the pages measured on a database of size songs: the first
+// and last page, both sort orders of the unique title, a dense and a sparse
+// search, and two filters.
+func listPages(size int) []listPage {
 	lastPage := (size + pageSize - 1) / pageSize
-	pages := []struct{ name, query string }{
+	return []listPage{
 		{"first page", ""},
 		{fmt.Sprintf("page %d (last)", lastPage), "?page=" + strconv.Itoa(lastPage)},
 		{"sort=title", "?sort=title"},
@@ -270,74 +199,58 @@ func benchSize(ctx context.Context, o options, tmp, appBin, floorBin string, siz
 		{"rating__gte=5", "?rating__gte=5"},
 		{"album=42", "?album=42"},
 	}
-	oursHdr := http.Header{"Cookie": {cookie}}
-	oursClient, floorClient := newClient(o.concurrency), newClient(o.concurrency)
-	defer oursClient.CloseIdleConnections()
-	defer floorClient.CloseIdleConnections()
+}
 
-	// The floor must serve the same page: compare the bodies once, the CSRF
-	// token aside.
-	for i, p := range pages {
-		a, err := fetch(ctx, oursClient, appBase+listPath+p.query, oursHdr)
-		if err != nil {
-			return res, fmt.Errorf("app %s: %w", p.name, err)
-		}
-		f, err := fetch(ctx, floorClient, floorBase+listPath+p.query, nil)
-		if err != nil {
-			return res, fmt.Errorf("floor %s: %w", p.name, err)
-		}
-		if i == 0 {
-			res.appBytes, res.flBytes = len(a), len(f)
-		}
-		if d := firstDiff(normalize(a), normalize(f)); d != "" {
-			logf("size %d %s: WARNING: the floor's page differs from the app's: %s", size, p.name, d)
-		}
+// benchSize seeds a database of size songs, starts the app and the floor on
+// it, logs in to the app, checks that the floor serves the same pages, then
+// warms up and measures every page on both and reads their peak RSS.
+func benchSize(ctx context.Context, o options, tmp, appBin, floorBin string, size int) (sizeResult, error) {
+	res := sizeResult{size: size}
+	db, err := seedDatabase(ctx, tmp, appBin, size)
+	if err != nil {
+		return res, err
 	}
+	res.seedTime = db.seedTime
+	srv, err := startServers(ctx, o, db, appBin, floorBin)
+	if err != nil {
+		return res, err
+	}
+	defer srv.stop()
+	cookie, err := login(ctx, srv.appBase, db.password)
+	if err != nil {
+		return res, fmt.Errorf("login: %w", err)
+	}
+	ours := newTarget("ours", srv.appBase, http.Header{"Cookie": {cookie}}, o.concurrency)
+	floor := newTarget("floor", srv.floorBase, nil, o.concurrency)
+	defer ours.client.CloseIdleConnections()
+	defer floor.client.CloseIdleConnections()
 
+	pages := listPages(size)
+	if res.appBytes, res.flBytes, err = compareFloor(ctx, ours, floor, pages, size); err != nil {
+		return res, err
+	}
 	if o.warmup > 0 {
 		logf("size %d: warming up", size)
 		for _, p := range pages {
-			load(ctx, oursClient, "ours", appBase+listPath+p.query, oursHdr, o.warmup, o.concurrency)
-			load(ctx, floorClient, "floor", floorBase+listPath+p.query, nil, o.warmup, o.concurrency)
+			ours.load(ctx, p.query, o.warmup, o.concurrency)
+			floor.load(ctx, p.query, o.warmup, o.concurrency)
 		}
 	}
 	for _, p := range pages {
 		logf("size %d: %s", size, p.name)
-		pr := pageResult{name: p.name, ours: loadResult{server: "ours"}, floor: loadResult{server: "floor"}}
-		// Alternate in slices, ABBA, so drift (caches, other load on the
-		// machine) falls on both servers alike.
-		rounds := max(1, int(math.Round(float64(o.duration)/float64(o.slice))))
-		each := o.duration / time.Duration(rounds)
-		for i := 0; i < rounds && ctx.Err() == nil; i++ {
-			runOurs := func() {
-				pr.ours.add(load(ctx, oursClient, "ours", appBase+listPath+p.query, oursHdr, each, o.concurrency))
-			}
-			runFloor := func() {
-				pr.floor.add(load(ctx, floorClient, "floor", floorBase+listPath+p.query, nil, each, o.concurrency))
-			}
-			if i%2 == 0 {
-				runOurs()
-				runFloor()
-			} else {
-				runFloor()
-				runOurs()
-			}
-		}
-		pr.ours.finish()
-		pr.floor.finish()
-		res.pages = append(res.pages, pr)
+		res.pages = append(res.pages, measure(ctx, o, ours, floor, p))
 		if ctx.Err() != nil {
 			return res, ctx.Err()
 		}
 	}
-	if res.appRSS, err = peakRSS(appProc.cmd.Process.Pid); err != nil {
+	if res.appRSS, err = peakRSS(srv.app.cmd.Process.Pid); err != nil {
 		logf("app peak RSS: %v", err)
 	}
-	if res.floorRSS, err = peakRSS(floorProc.cmd.Process.Pid); err != nil {
+	if res.floorRSS, err = peakRSS(srv.floor.cmd.Process.Pid); err != nil {
 		logf("floor peak RSS: %v", err)
 	}
-	if appProc.exited() || floorProc.exited() {
-		return res, fmt.Errorf("a server exited during the run (app log: %s; floor log: %s)", appProc.tail(), floorProc.tail())
+	if srv.app.exited() || srv.floor.exited() {
+		return res, fmt.Errorf("a server exited during the run (app log: %s; floor log: %s)", srv.app.tail(), srv.floor.tail())
 	}
 	return res, nil
 }

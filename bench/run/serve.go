@@ -10,11 +10,67 @@ import (
 	"net/http"
 	"net/http/cookiejar"
 	"net/url"
+	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
 	"time"
 )
+
+// servers are the app and the floor, started on loopback over one database.
+type servers struct {
+	app, floor         *server
+	appBase, floorBase string // http://host:port
+}
+
+// startServers starts the app and the floor (with --plain-sql if
+// o.plainFloor) on free loopback ports over db, logging to db.dir, and waits
+// until both answer 200. On an error it stops what it started.
+func startServers(ctx context.Context, o options, db database, appBin, floorBin string) (srv servers, err error) {
+	appAddr, err := freeAddr()
+	if err != nil {
+		return srv, err
+	}
+	floorAddr, err := freeAddr()
+	if err != nil {
+		return srv, err
+	}
+	srv.appBase, srv.floorBase = "http://"+appAddr, "http://"+floorAddr
+	srv.app, err = startServer(filepath.Join(db.dir, "app.log"), appBin, "--config", db.configPath, "run", "--addr", appAddr)
+	if err != nil {
+		return srv, err
+	}
+	defer func() {
+		if err != nil {
+			srv.stop()
+		}
+	}()
+	floorArgs := []string{"--db", db.path, "--addr", floorAddr}
+	if o.plainFloor {
+		floorArgs = append(floorArgs, "--plain-sql")
+	}
+	srv.floor, err = startServer(filepath.Join(db.dir, "floor.log"), floorBin, floorArgs...)
+	if err != nil {
+		return srv, err
+	}
+	if err := waitReady(ctx, srv.app, srv.appBase+"/healthz"); err != nil {
+		return srv, fmt.Errorf("app: %w (log: %s)", err, srv.app.tail())
+	}
+	if err := waitReady(ctx, srv.floor, srv.floorBase+listPath); err != nil {
+		return srv, fmt.Errorf("floor: %w (log: %s)", err, srv.floor.tail())
+	}
+	return srv, nil
+}
+
+// stop stops the floor, then the app; either may be nil (not started).
+func (s servers) stop() {
+	if s.floor != nil {
+		s.floor.stop()
+	}
+	if s.app != nil {
+		s.app.stop()
+	}
+}
 
 func freeAddr() (string, error) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
@@ -90,26 +146,27 @@ func login(ctx context.Context, base, password string) (string, error) {
 	return strings.Join(parts, "; "), nil
 }
 
-// fetch GETs u and returns the body of a 200.
-func fetch(ctx context.Context, c *http.Client, u string, h http.Header) ([]byte, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
-	if err != nil {
-		return nil, err
+// compareFloor GETs every page once from each server and logs a warning
+// where the floor's page differs from the app's, the CSRF token aside: the
+// floor must serve the same page. It returns the body sizes of the first page.
+func compareFloor(ctx context.Context, ours, floor target, pages []listPage, size int) (oursBytes, floorBytes int, err error) {
+	for i, p := range pages {
+		a, err := ours.get(ctx, p.query)
+		if err != nil {
+			return 0, 0, fmt.Errorf("app %s: %w", p.name, err)
+		}
+		f, err := floor.get(ctx, p.query)
+		if err != nil {
+			return 0, 0, fmt.Errorf("floor %s: %w", p.name, err)
+		}
+		if i == 0 {
+			oursBytes, floorBytes = len(a), len(f)
+		}
+		if d := firstDiff(normalize(a), normalize(f)); d != "" {
+			logf("size %d %s: WARNING: the floor's page differs from the app's: %s", size, p.name, d)
+		}
 	}
-	maps(req.Header, h)
-	resp, err := c.Do(req)
-	if err != nil {
-		return nil, err
-	}
-	defer resp.Body.Close()
-	body, err := io.ReadAll(resp.Body)
-	if err != nil {
-		return nil, err
-	}
-	if resp.StatusCode != http.StatusOK {
-		return nil, fmt.Errorf("status %d (location %q)", resp.StatusCode, resp.Header.Get("Location"))
-	}
-	return body, nil
+	return oursBytes, floorBytes, nil
 }
 
 func normalize(b []byte) []byte {
