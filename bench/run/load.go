@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"maps"
 	"math"
 	"net/http"
 	"slices"
@@ -12,6 +13,9 @@ import (
 	"time"
 )
 
+// newClient is a client for closed-loop load on conns connections: their
+// connections stay open, bodies are not compressed and redirects are not
+// followed.
 func newClient(conns int) *http.Client {
 	return &http.Client{
 		Transport: &http.Transport{
@@ -45,7 +49,7 @@ func (t target) get(ctx context.Context, query string) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	maps(req.Header, t.header)
+	maps.Copy(req.Header, t.header)
 	resp, err := t.client.Do(req)
 	if err != nil {
 		return nil, err
@@ -61,16 +65,9 @@ func (t target) get(ctx context.Context, query string) ([]byte, error) {
 	return body, nil
 }
 
-func maps(dst, src http.Header) {
-	for k, v := range src {
-		dst[k] = v
-	}
-}
-
 // loadResult is the outcome of closed-loop load on one server.
 type loadResult struct {
 	server    string
-	n         int             // requests completed (any outcome)
 	statuses  map[int]int     // non-200 statuses
 	errs      int             // transport errors
 	errSample string          // the first transport error
@@ -79,8 +76,8 @@ type loadResult struct {
 	sorted    bool
 }
 
+// add merges o, a later or parallel run on the same server, into r.
 func (r *loadResult) add(o loadResult) {
-	r.n += o.n
 	r.errs += o.errs
 	if r.errSample == "" {
 		r.errSample = o.errSample
@@ -96,11 +93,16 @@ func (r *loadResult) add(o loadResult) {
 	r.sorted = false
 }
 
+// finish sorts the latencies for quantile.
 func (r *loadResult) finish() {
 	slices.Sort(r.lat)
 	r.sorted = true
 }
 
+// requests counts the requests completed, whatever their outcome.
+func (r *loadResult) requests() int { return len(r.lat) + r.failures() }
+
+// failures counts the transport errors and the answers other than 200.
 func (r *loadResult) failures() int {
 	n := r.errs
 	for _, c := range r.statuses {
@@ -109,6 +111,7 @@ func (r *loadResult) failures() int {
 	return n
 }
 
+// describeFailures lists the failures by kind, e.g. "3× status 500".
 func (r *loadResult) describeFailures() string {
 	var parts []string
 	for code, n := range r.statuses {
@@ -145,13 +148,7 @@ func (r *loadResult) quantile(q float64) time.Duration {
 // reading the whole answer, back to back, until dur is over; requests in
 // flight then complete.
 func (t target) load(ctx context.Context, query string, dur time.Duration, conc int) loadResult {
-	type worker struct {
-		lat       []time.Duration
-		statuses  map[int]int
-		errs      int
-		errSample string
-	}
-	ws := make([]worker, conc)
+	ws := make([]loadResult, conc) // one per worker
 	var wg sync.WaitGroup
 	start := time.Now()
 	deadline := start.Add(dur)
@@ -168,7 +165,7 @@ func (t target) load(ctx context.Context, query string, dur time.Duration, conc 
 					w.errSample = err.Error()
 					return
 				}
-				maps(req.Header, t.header)
+				maps.Copy(req.Header, t.header)
 				t0 := time.Now()
 				resp, err := t.client.Do(req)
 				if err == nil {
@@ -198,11 +195,7 @@ func (t target) load(ctx context.Context, query string, dur time.Duration, conc 
 	wg.Wait()
 	r := loadResult{server: t.name, elapsed: time.Since(start)}
 	for _, w := range ws {
-		n := len(w.lat) + w.errs
-		for _, c := range w.statuses {
-			n += c
-		}
-		r.add(loadResult{n: n, errs: w.errs, errSample: w.errSample, statuses: w.statuses, lat: w.lat})
+		r.add(w)
 	}
 	return r
 }

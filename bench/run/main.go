@@ -31,6 +31,7 @@ const (
 	username = "admin"
 )
 
+// options are the command-line flags.
 type options struct {
 	sizes       []int
 	duration    time.Duration
@@ -71,19 +72,23 @@ func main() {
 	os.Exit(code)
 }
 
+// logf writes one line to stderr, after "bench: ".
 func logf(format string, args ...any) {
 	fmt.Fprintf(os.Stderr, "bench: "+format+"\n", args...)
 }
 
 // sizeResult is what one database size measured.
 type sizeResult struct {
-	size              int
-	seedTime          time.Duration
-	pages             []pageResult
-	appRSS, floorRSS  int64 // peak resident set (VmHWM), KiB
-	appBytes, flBytes int   // body size of the first page
+	size                 int
+	seedTime             time.Duration
+	pages                []pageResult
+	appRSS, floorRSS     int64 // peak resident set (VmHWM), KiB
+	appBytes, floorBytes int   // body size of the first page
 }
 
+// run builds the app and the floor, benches each size in turn (stopping at
+// the first that fails), prints the tables and writes the Markdown report.
+// It returns the exit code.
 func run(ctx context.Context, o options) int {
 	root, err := moduleRoot()
 	if err != nil {
@@ -108,11 +113,11 @@ func run(ctx context.Context, o options) int {
 	appBin := filepath.Join(root, "bin", "app")
 	floorBin := filepath.Join(tmp, "floor")
 	logf("building bin/app and the floor")
-	if err := command(ctx, root, nil, "go", "build", "-o", appBin, "./cmd/app"); err != nil {
+	if err := command(ctx, root, "go", "build", "-o", appBin, "./cmd/app"); err != nil {
 		logf("build app: %v", err)
 		return 1
 	}
-	if err := command(ctx, root, nil, "go", "build", "-o", floorBin, "./bench/floor"); err != nil {
+	if err := command(ctx, root, "go", "build", "-o", floorBin, "./bench/floor"); err != nil {
 		logf("build floor: %v", err)
 		return 1
 	}
@@ -127,12 +132,12 @@ func run(ctx context.Context, o options) int {
 			break
 		}
 		results = append(results, res)
-		printTable(os.Stdout, o, []sizeResult{res})
+		printTable(os.Stdout, []sizeResult{res})
 	}
 	if len(results) > 0 {
 		fmt.Println()
 		fmt.Println("All sizes:")
-		printTable(os.Stdout, o, results)
+		printTable(os.Stdout, results)
 		out := o.out
 		if !filepath.IsAbs(out) {
 			out = filepath.Join(root, out)
@@ -144,15 +149,8 @@ func run(ctx context.Context, o options) int {
 			logf("wrote %s", o.out)
 		}
 	}
-	for _, r := range results {
-		for _, p := range r.pages {
-			for _, l := range []loadResult{p.ours, p.floor} {
-				if l.failures() > 0 {
-					logf("size %d %s %s: %d failed requests of %d (%s)", r.size, p.name, l.server, l.failures(), l.n, l.describeFailures())
-					failed = true
-				}
-			}
-		}
+	if logFailures(results) {
+		failed = true
 	}
 	if failed || ctx.Err() != nil {
 		return 1
@@ -226,7 +224,7 @@ func benchSize(ctx context.Context, o options, tmp, appBin, floorBin string, siz
 	defer floor.client.CloseIdleConnections()
 
 	pages := listPages(size)
-	if res.appBytes, res.flBytes, err = compareFloor(ctx, ours, floor, pages, size); err != nil {
+	if res.appBytes, res.floorBytes, err = compareFloor(ctx, ours, floor, pages, size); err != nil {
 		return res, err
 	}
 	if o.warmup > 0 {

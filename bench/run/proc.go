@@ -5,7 +5,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -28,16 +27,12 @@ func childEnv() []string {
 	return env
 }
 
-// command runs name with args in dir, output to stderr (or to out).
-func command(ctx context.Context, dir string, out io.Writer, name string, args ...string) error {
+// command runs name with args in dir, all its output to stderr.
+func command(ctx context.Context, dir, name string, args ...string) error {
 	cmd := exec.CommandContext(ctx, name, args...)
 	cmd.Dir = dir
 	cmd.Env = childEnv()
-	if out == nil {
-		out = os.Stderr
-	}
-	cmd.Stdout = out
-	cmd.Stderr = os.Stderr
+	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
 	cmd.Cancel = func() error { return cmd.Process.Signal(syscall.SIGTERM) }
 	cmd.WaitDelay = 10 * time.Second
 	if err := cmd.Run(); err != nil {
@@ -54,6 +49,8 @@ type server struct {
 	once    sync.Once
 }
 
+// startServer starts name with args, its output to logPath, and notes when
+// it exits.
 func startServer(logPath, name string, args ...string) (*server, error) {
 	logFile, err := os.Create(logPath)
 	if err != nil {
@@ -75,6 +72,7 @@ func startServer(logPath, name string, args ...string) (*server, error) {
 	return s, nil
 }
 
+// exited reports whether the process has exited.
 func (s *server) exited() bool {
 	select {
 	case <-s.done:

@@ -12,11 +12,14 @@ import (
 	"time"
 )
 
+// header names the columns of the table, one row a page.
 var header = []string{"size", "page", "ours rps", "ours p50", "ours p99", "floor rps", "floor p50", "floor p99",
 	"ratio p50", "errors ours/floor"}
 
+// ms formats d in milliseconds.
 func ms(d time.Duration) string { return fmt.Sprintf("%.2f ms", float64(d)/float64(time.Millisecond)) }
 
+// mib formats kib in MiB, or "?" where it was not read.
 func mib(kib int64) string {
 	if kib == 0 {
 		return "?"
@@ -24,6 +27,7 @@ func mib(kib int64) string {
 	return fmt.Sprintf("%.1f MiB", float64(kib)/1024)
 }
 
+// cells are the table row of page p at size r.
 func cells(r sizeResult, p pageResult) []string {
 	ratio := "-"
 	if f := p.floor.quantile(0.5); f > 0 {
@@ -35,12 +39,16 @@ func cells(r sizeResult, p pageResult) []string {
 		ratio, fmt.Sprintf("%d/%d", p.ours.failures(), p.floor.failures())}
 }
 
-func rssLine(r sizeResult) string {
+// sizeSummary is the line under the table for r: peak RSS, seed time and the
+// first page's body sizes.
+func sizeSummary(r sizeResult) string {
 	return fmt.Sprintf("size %d: peak RSS app %s, floor %s; seeded in %s; first page %d bytes (app), %d (floor)",
-		r.size, mib(r.appRSS), mib(r.floorRSS), r.seedTime.Round(time.Millisecond), r.appBytes, r.flBytes)
+		r.size, mib(r.appRSS), mib(r.floorRSS), r.seedTime.Round(time.Millisecond), r.appBytes, r.floorBytes)
 }
 
-func printTable(w io.Writer, o options, results []sizeResult) {
+// printTable writes the results as an aligned table, then a summary line a
+// size.
+func printTable(w io.Writer, results []sizeResult) {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(tw, strings.Join(header, "\t")+"\t")
 	for _, r := range results {
@@ -50,10 +58,11 @@ func printTable(w io.Writer, o options, results []sizeResult) {
 	}
 	tw.Flush()
 	for _, r := range results {
-		fmt.Fprintln(w, rssLine(r))
+		fmt.Fprintln(w, sizeSummary(r))
 	}
 }
 
+// floorSQL says which SQL the floor ran, for the report's heading.
 func floorSQL(o options) string {
 	if o.plainFloor {
 		return "plain (COUNT(*), LIMIT/OFFSET)"
@@ -61,6 +70,8 @@ func floorSQL(o options) string {
 	return "the app's (cached/bounded count, deferred join)"
 }
 
+// writeMarkdown writes the results to path as Markdown: the machine and the
+// settings, the table, and peak RSS, seed time and page sizes a size.
 func writeMarkdown(path string, o options, results []sizeResult) error {
 	var b strings.Builder
 	fmt.Fprintf(&b, "# make bench: song list pages, app vs floor\n\n")
@@ -79,10 +90,27 @@ func writeMarkdown(path string, o options, results []sizeResult) error {
 	b.WriteString("| ---: | ---: | ---: | ---: | ---: |\n")
 	for _, r := range results {
 		fmt.Fprintf(&b, "| %d | %s | %s | %s | %d / %d |\n", r.size, mib(r.appRSS), mib(r.floorRSS),
-			r.seedTime.Round(time.Millisecond), r.appBytes, r.flBytes)
+			r.seedTime.Round(time.Millisecond), r.appBytes, r.floorBytes)
 	}
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		return err
 	}
 	return os.WriteFile(path, []byte(b.String()), 0o644)
+}
+
+// logFailures logs each page and server with failed requests (errors or
+// answers other than 200) and reports whether there were any.
+func logFailures(results []sizeResult) bool {
+	failed := false
+	for _, r := range results {
+		for _, p := range r.pages {
+			for _, l := range []loadResult{p.ours, p.floor} {
+				if l.failures() > 0 {
+					logf("size %d %s %s: %d failed requests of %d (%s)", r.size, p.name, l.server, l.failures(), l.requests(), l.describeFailures())
+					failed = true
+				}
+			}
+		}
+	}
+	return failed
 }

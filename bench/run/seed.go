@@ -39,7 +39,7 @@ func seedDatabase(ctx context.Context, tmp, appBin string, size int) (database, 
 		return db, err
 	}
 	app := func(args ...string) error {
-		return command(ctx, dir, nil, appBin, append([]string{"--config", db.configPath}, args...)...)
+		return command(ctx, dir, appBin, append([]string{"--config", db.configPath}, args...)...)
 	}
 	logf("size %d: create-db and seed %d albums, %d songs", size, max(size/100, 1), size)
 	if err := app("create-db"); err != nil {

@@ -72,6 +72,7 @@ func (s servers) stop() {
 	}
 }
 
+// freeAddr returns a loopback address with a port that was free just now.
 func freeAddr() (string, error) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -81,6 +82,8 @@ func freeAddr() (string, error) {
 	return addr, ln.Close()
 }
 
+// waitReady polls u until it answers 200, for up to 30 s, and fails early if
+// s exits.
 func waitReady(ctx context.Context, s *server, u string) error {
 	deadline := time.Now().Add(30 * time.Second)
 	for time.Now().Before(deadline) {
@@ -149,7 +152,7 @@ func login(ctx context.Context, base, password string) (string, error) {
 // compareFloor GETs every page once from each server and logs a warning
 // where the floor's page differs from the app's, the CSRF token aside: the
 // floor must serve the same page. It returns the body sizes of the first page.
-func compareFloor(ctx context.Context, ours, floor target, pages []listPage, size int) (oursBytes, floorBytes int, err error) {
+func compareFloor(ctx context.Context, ours, floor target, pages []listPage, size int) (appBytes, floorBytes int, err error) {
 	for i, p := range pages {
 		a, err := ours.get(ctx, p.query)
 		if err != nil {
@@ -160,15 +163,17 @@ func compareFloor(ctx context.Context, ours, floor target, pages []listPage, siz
 			return 0, 0, fmt.Errorf("floor %s: %w", p.name, err)
 		}
 		if i == 0 {
-			oursBytes, floorBytes = len(a), len(f)
+			appBytes, floorBytes = len(a), len(f)
 		}
 		if d := firstDiff(normalize(a), normalize(f)); d != "" {
 			logf("size %d %s: WARNING: the floor's page differs from the app's: %s", size, p.name, d)
 		}
 	}
-	return oursBytes, floorBytes, nil
+	return appBytes, floorBytes, nil
 }
 
+// normalize blanks the CSRF token, the one part of a page the floor cannot
+// match.
 func normalize(b []byte) []byte {
 	return csrfInput.ReplaceAll(b, []byte(`name="csrf_token" value="CSRF"`))
 }
