@@ -55,10 +55,12 @@ const (
 	csrf = "floor-csrf-token-00000000000000000000000000"
 )
 
+// server serves the song list page from db through tmpl, with the app's SQL
+// or, if plain, the textbook SQL (sql.go).
 type server struct {
 	db    *sql.DB
 	tmpl  *template.Template
-	app   string
+	app   string // the application name shown on the page
 	plain bool
 
 	mu     sync.Mutex

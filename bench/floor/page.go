@@ -59,6 +59,8 @@ var menu = []menuCategory{{Name: "Model Views", Items: []menuItem{
 	{Title: "Song View", URL: "/songsview/list/"},
 }}}
 
+// list handles "GET /songsview/list/": the song list page, built as the
+// app's admin builds it.
 func (s *server) list(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	p := parse(r.URL.Query())
@@ -173,6 +175,7 @@ func (s *server) list(w http.ResponseWriter, r *http.Request) {
 	_, _ = buf.WriteTo(w)
 }
 
+// fail logs err and answers 500 with no detail, as the app does.
 func fail(w http.ResponseWriter, err error) {
 	log.Printf("floor: %v", err)
 	w.Header().Set("Content-Type", "text/plain; charset=utf-8")

@@ -19,6 +19,10 @@ type params struct {
 	albumRaw       string
 }
 
+// parse reads a list request: a page or page size that is not a positive
+// number is the default, a larger one is capped; an unknown sort and a
+// filter value that is not a number (for album, a positive one) are ignored,
+// without the notice the app shows. The bench's pages need no more.
 func parse(q url.Values) params {
 	p := params{page: 1, pageSize: defaultPageSize, sort: "title"}
 	if n, err := strconv.Atoi(strings.TrimSpace(q.Get("page"))); err == nil && n > 0 {
@@ -45,6 +49,8 @@ func parse(q url.Values) params {
 	return p
 }
 
+// cleanSearch drops invalid UTF-8 and NUL bytes, trims the search and cuts
+// it at maxSearchRunes, as the app does.
 func cleanSearch(q string) string {
 	q = strings.ToValidUTF8(q, "")
 	q = strings.ReplaceAll(q, "\x00", "")

@@ -11,6 +11,7 @@ import (
 	"musicadmin/internal/textindex"
 )
 
+// cachedCount is one of total's counts, with when it was taken.
 type cachedCount struct {
 	n       int64
 	atLeast bool
@@ -63,6 +64,7 @@ func (s *server) where(p params, useIndex bool) (clause string, args []any, inde
 	return " WHERE " + strings.Join(conds, " AND "), args, indexed
 }
 
+// isASCII reports whether s is all ASCII bytes.
 func isASCII(s string) bool {
 	for i := 0; i < len(s); i++ {
 		if s[i] >= 0x80 {
@@ -109,6 +111,7 @@ func (s *server) total(ctx context.Context, where string, args []any) (n int64, 
 	return n, atLeast, nil
 }
 
+// song is one row of a page, with its album's id and name where it has one.
 type song struct {
 	id, rating int64
 	title      string
@@ -116,9 +119,11 @@ type song struct {
 	albumName  sql.NullString
 }
 
+// columns and join read a song and its album's name.
 const columns = "songs.id, songs.title, songs.rating, songs.album_id, ref_album.name"
 const join = " LEFT JOIN albums ref_album ON ref_album.id = songs.album_id"
 
+// orderBy is the ORDER BY clause of p's sort column in direction desc.
 func orderBy(p params, desc bool) string {
 	dir := " ASC"
 	if desc {
