@@ -1,0 +1,230 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"maps"
+	"math"
+	"net/http"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+)
+
+// newClient is a client for closed-loop load on conns connections: their
+// connections stay open, bodies are not compressed and redirects are not
+// followed.
+func newClient(conns int) *http.Client {
+	return &http.Client{
+		Transport: &http.Transport{
+			MaxIdleConns:        conns * 2,
+			MaxIdleConnsPerHost: conns * 2,
+			IdleConnTimeout:     time.Minute,
+			DisableCompression:  true,
+		},
+		Timeout:       60 * time.Second,
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+	}
+}
+
+// target is one server as the load sees it: its name in the table, the URL
+// of its list page, the headers every request carries and its own client.
+type target struct {
+	name    string
+	listURL string
+	header  http.Header
+	client  *http.Client
+}
+
+func newTarget(name, base string, header http.Header, conns int) target {
+	return target{name: name, listURL: base + listPath, header: header, client: newClient(conns)}
+}
+
+// get GETs the list page with query (empty or "?...") and returns the body
+// of a 200.
+func (t target) get(ctx context.Context, query string) ([]byte, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, t.listURL+query, nil)
+	if err != nil {
+		return nil, err
+	}
+	maps.Copy(req.Header, t.header)
+	resp, err := t.client.Do(req)
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return nil, err
+	}
+	if resp.StatusCode != http.StatusOK {
+		return nil, fmt.Errorf("status %d (location %q)", resp.StatusCode, resp.Header.Get("Location"))
+	}
+	return body, nil
+}
+
+// loadResult is the outcome of closed-loop load on one server.
+type loadResult struct {
+	server    string
+	statuses  map[int]int     // non-200 statuses
+	errs      int             // transport errors
+	errSample string          // the first transport error
+	elapsed   time.Duration   // wall time under load
+	lat       []time.Duration // latency of every 200
+	sorted    bool
+}
+
+// add merges o, a later or parallel run on the same server, into r.
+func (r *loadResult) add(o loadResult) {
+	r.errs += o.errs
+	if r.errSample == "" {
+		r.errSample = o.errSample
+	}
+	for code, n := range o.statuses {
+		if r.statuses == nil {
+			r.statuses = map[int]int{}
+		}
+		r.statuses[code] += n
+	}
+	r.elapsed += o.elapsed
+	r.lat = append(r.lat, o.lat...)
+	r.sorted = false
+}
+
+// finish sorts the latencies for quantile.
+func (r *loadResult) finish() {
+	slices.Sort(r.lat)
+	r.sorted = true
+}
+
+// requests counts the requests completed, whatever their outcome.
+func (r *loadResult) requests() int { return len(r.lat) + r.failures() }
+
+// failures counts the transport errors and the answers other than 200.
+func (r *loadResult) failures() int {
+	n := r.errs
+	for _, c := range r.statuses {
+		n += c
+	}
+	return n
+}
+
+// describeFailures lists the failures by kind, e.g. "3× status 500".
+func (r *loadResult) describeFailures() string {
+	var parts []string
+	for code, n := range r.statuses {
+		parts = append(parts, fmt.Sprintf("%d× status %d", n, code))
+	}
+	if r.errs > 0 {
+		parts = append(parts, fmt.Sprintf("%d× %s", r.errs, r.errSample))
+	}
+	slices.Sort(parts)
+	return strings.Join(parts, ", ")
+}
+
+// rps counts successful responses per second of wall time.
+func (r *loadResult) rps() float64 {
+	if r.elapsed <= 0 {
+		return 0
+	}
+	return float64(len(r.lat)) / r.elapsed.Seconds()
+}
+
+// quantile is the nearest-rank q-quantile of the successful latencies.
+func (r *loadResult) quantile(q float64) time.Duration {
+	if len(r.lat) == 0 {
+		return 0
+	}
+	if !r.sorted {
+		r.finish()
+	}
+	i := int(math.Ceil(q*float64(len(r.lat)))) - 1
+	return r.lat[min(max(i, 0), len(r.lat)-1)]
+}
+
+// load runs conc workers, each sending GET of the list page with query and
+// reading the whole answer, back to back, until dur is over; requests in
+// flight then complete.
+func (t target) load(ctx context.Context, query string, dur time.Duration, conc int) loadResult {
+	ws := make([]loadResult, conc) // one per worker
+	var wg sync.WaitGroup
+	start := time.Now()
+	deadline := start.Add(dur)
+	for i := range ws {
+		w := &ws[i]
+		w.lat = make([]time.Duration, 0, 1024)
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for ctx.Err() == nil && time.Now().Before(deadline) {
+				req, err := http.NewRequestWithContext(ctx, http.MethodGet, t.listURL+query, nil)
+				if err != nil {
+					w.errs++
+					w.errSample = err.Error()
+					return
+				}
+				maps.Copy(req.Header, t.header)
+				t0 := time.Now()
+				resp, err := t.client.Do(req)
+				if err == nil {
+					_, err = io.Copy(io.Discard, resp.Body)
+					resp.Body.Close()
+				}
+				d := time.Since(t0)
+				switch {
+				case ctx.Err() != nil:
+					return
+				case err != nil:
+					w.errs++
+					if w.errSample == "" {
+						w.errSample = err.Error()
+					}
+				case resp.StatusCode != http.StatusOK:
+					if w.statuses == nil {
+						w.statuses = map[int]int{}
+					}
+					w.statuses[resp.StatusCode]++
+				default:
+					w.lat = append(w.lat, d)
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	r := loadResult{server: t.name, elapsed: time.Since(start)}
+	for _, w := range ws {
+		r.add(w)
+	}
+	return r
+}
+
+// pageResult is what one list page measured on both servers.
+type pageResult struct {
+	name        string
+	ours, floor loadResult
+}
+
+// measure loads page p on both servers for o.duration each. The load
+// alternates between them in slices, ABBA, so drift (caches, other load on
+// the machine) falls on both servers alike.
+func measure(ctx context.Context, o options, ours, floor target, p listPage) pageResult {
+	pr := pageResult{name: p.name, ours: loadResult{server: ours.name}, floor: loadResult{server: floor.name}}
+	rounds := max(1, int(math.Round(float64(o.duration)/float64(o.slice))))
+	each := o.duration / time.Duration(rounds)
+	for i := 0; i < rounds && ctx.Err() == nil; i++ {
+		runOurs := func() { pr.ours.add(ours.load(ctx, p.query, each, o.concurrency)) }
+		runFloor := func() { pr.floor.add(floor.load(ctx, p.query, each, o.concurrency)) }
+		if i%2 == 0 {
+			runOurs()
+			runFloor()
+		} else {
+			runFloor()
+			runOurs()
+		}
+	}
+	pr.ours.finish()
+	pr.floor.finish()
+	return pr
+}
