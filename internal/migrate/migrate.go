@@ -20,7 +20,7 @@ import (
 	"musicadmin/migrations"
 )
 
-// Dialects maps a configured driver to its migrations folder and goose
+// dialects maps a configured driver to its migrations folder and goose
 // dialect.
 var dialects = map[string]goose.Dialect{
 	config.DriverSQLite: goose.DialectSQLite3,

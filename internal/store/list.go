@@ -25,15 +25,16 @@ const countTTL = 10 * time.Second
 // maxCachedCounts bounds the counts remembered per model.
 const maxCachedCounts = 256
 
-// writes is bumped by every create, update and delete of this process, on
-// any model: a write to one table can change the counts of another (deleting
-// an album clears the album of its songs).
-var writes atomic.Int64
+// countEpoch is bumped by every create, update and delete of this process,
+// on any model: a write to one table can change the counts of another
+// (deleting an album clears the album of its songs). A cached count is good
+// only in the epoch it was counted in.
+var countEpoch atomic.Int64
 
-// wrote marks a write: every count cached before it is stale. Writers call
-// it before and after the statement, so no count read while the write was
-// in flight survives it.
-func wrote() { writes.Add(1) }
+// invalidateCounts makes every cached count stale. Writers call it before
+// and after the statement, so no count read while the write was in flight
+// survives it.
+func invalidateCounts() { countEpoch.Add(1) }
 
 // countCache remembers recent counts of one model's lists, keyed by their
 // WHERE clause and arguments: the whole table on every page view, and a
@@ -47,14 +48,14 @@ type cachedCount struct {
 	n       int64
 	atLeast bool
 	at      time.Time
-	gen     int64 // writes when n was counted
+	epoch   int64 // countEpoch when n was counted
 }
 
 func (c *countCache) get(key string) (cachedCount, bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	e, ok := c.entries[key]
-	if !ok || e.gen != writes.Load() || time.Since(e.at) >= countTTL {
+	if !ok || e.epoch != countEpoch.Load() || time.Since(e.at) >= countTTL {
 		return cachedCount{}, false
 	}
 	return e, true
@@ -258,11 +259,12 @@ func (m *Model[T]) orderBy(sort *datamodel.Field, desc bool) string {
 // costs a read of its token lists plus a lookup and a sort of every match.
 const WalkBudget = 10_000
 
-// walkBeatsIndex reports whether the first rows of the sort order, tested
-// one by one, are expected to yield the rows a page needs (end: its offset
-// plus its size) within WalkBudget rows, given matches of the table's rows
+// walkBeatsIndex reports whether walking the sort order and testing rows
+// one by one is expected to find the rows a page needs (the first end of
+// them) within WalkBudget rows, given that matches of the table's rows
 // match. Dense matches are found that way at once, while the index would
-// read and sort them all; more than the count bound are always dense.
+// read and sort them all; more matches than the count bound are always
+// dense.
 func (m *Model[T]) walkBeatsIndex(ctx context.Context, end, matches int64, atLeast bool) (bool, error) {
 	if atLeast {
 		return true, nil
@@ -351,7 +353,7 @@ func (m *Model[T]) total(ctx context.Context, where string, args []any) (n int64
 	if c, ok := m.counts.get(key); ok {
 		return c.n, c.atLeast, nil
 	}
-	gen, at := writes.Load(), time.Now()
+	epoch, at := countEpoch.Load(), time.Now()
 	q := "SELECT COUNT(*) FROM " + m.table
 	if where != "" {
 		q = fmt.Sprintf("SELECT COUNT(*) FROM (SELECT 1 FROM %s%s LIMIT %d) bounded", m.table, where, m.countLimit+1)
@@ -362,7 +364,7 @@ func (m *Model[T]) total(ctx context.Context, where string, args []any) (n int64
 	if where != "" && n > m.countLimit {
 		n, atLeast = m.countLimit, true
 	}
-	m.counts.put(key, cachedCount{n: n, atLeast: atLeast, at: at, gen: gen})
+	m.counts.put(key, cachedCount{n: n, atLeast: atLeast, at: at, epoch: epoch})
 	return n, atLeast, nil
 }
 

@@ -319,8 +319,8 @@ func (m *Model[T]) Create(ctx context.Context, v datamodel.Values) (string, erro
 	if err != nil {
 		return "", err
 	}
-	wrote()
-	defer wrote()
+	invalidateCounts()
+	defer invalidateCounts()
 	if err := m.db.WithContext(ctx).Model(new(T)).Create(row).Error; err != nil {
 		return "", m.translateWrite(ctx, "create", err, v, "")
 	}
@@ -346,8 +346,8 @@ func (m *Model[T]) Update(ctx context.Context, id string, v datamodel.Values) er
 	if len(row) == 0 {
 		return nil
 	}
-	wrote()
-	defer wrote()
+	invalidateCounts()
+	defer invalidateCounts()
 	res := m.db.WithContext(ctx).Model(new(T)).Where("id = ?", n).Updates(row)
 	if res.Error != nil {
 		return m.translateWrite(ctx, "update", res.Error, v, id)
@@ -367,8 +367,8 @@ func (m *Model[T]) Delete(ctx context.Context, id string) error {
 	if !ok {
 		return datamodel.ErrNotFound
 	}
-	wrote()
-	defer wrote()
+	invalidateCounts()
+	defer invalidateCounts()
 	res := m.db.WithContext(ctx).Delete(new(T), n)
 	if res.Error != nil {
 		return m.translate("delete", res.Error)
