@@ -18,8 +18,9 @@ import (
 
 // Drivers supported by the data layer.
 const (
-	DriverSQLite = "sqlite"
-	DriverMySQL  = "mysql"
+	DriverSQLite   = "sqlite"
+	DriverMySQL    = "mysql"
+	DriverPostgres = "postgres"
 )
 
 // MinSecretKeyLen is the shortest secret key accepted outside dev mode: the
@@ -140,9 +141,9 @@ func applyEnv(cfg *Config, lookupEnv func(string) (string, bool)) error {
 func (c *Config) Validate() error {
 	c.Database.Driver = strings.ToLower(strings.TrimSpace(c.Database.Driver))
 	switch c.Database.Driver {
-	case DriverSQLite, DriverMySQL:
+	case DriverSQLite, DriverMySQL, DriverPostgres:
 	default:
-		return configErr("unknown database driver %q (want sqlite or mysql)", c.Database.Driver)
+		return configErr("unknown database driver %q (want sqlite, mysql or postgres)", c.Database.Driver)
 	}
 	if strings.TrimSpace(c.Database.DSN) == "" {
 		return configErr("database.dsn is empty")

@@ -201,7 +201,7 @@ func TestLoadErrors(t *testing.T) {
 		{name: "bad YAML indentation", file: "database:\n driver: sqlite\n  dsn: x\n", want: "bad YAML"},
 		{name: "unknown key", file: "secret_key: " + goodKey + "\ndatabse:\n  driver: sqlite\n", want: "databse"},
 		{name: "wrong type", file: "secret_key: " + goodKey + "\nserver:\n  secure_cookies: maybe\n", want: "bad YAML"},
-		{name: "unknown driver in file", file: "secret_key: " + goodKey + "\ndatabase:\n  driver: postgres\n", want: `unknown database driver "postgres"`},
+		{name: "unknown driver in file", file: "secret_key: " + goodKey + "\ndatabase:\n  driver: oracle\n", want: `unknown database driver "oracle"`},
 		{name: "unknown driver from env", file: "secret_key: " + goodKey + "\n", env: map[string]string{"APP_DATABASE_DRIVER": "oracle"}, want: `unknown database driver "oracle"`},
 		{name: "empty driver", file: "secret_key: " + goodKey + "\ndatabase:\n  driver: ''\n", want: "unknown database driver"},
 		{name: "empty dsn", file: "secret_key: " + goodKey + "\n", env: map[string]string{"APP_DATABASE_DSN": " "}, want: "dsn is empty"},
@@ -253,8 +253,9 @@ func TestValidateDriver(t *testing.T) {
 		{"sqlite", "sqlite", true},
 		{"mysql", "mysql", true},
 		{" SQLite ", "sqlite", true},
+		{"postgres", "postgres", true},
+		{"PostgreSQL", "", false},
 		{"sqlite3", "", false},
-		{"postgres", "", false},
 	} {
 		c := config.Default()
 		c.SecretKey = goodKey
