@@ -4,7 +4,7 @@ package migrations
 
 import "embed"
 
-// FS holds sqlite/*.sql and mysql/*.sql, in goose's format.
+// FS holds sqlite/*.sql, mysql/*.sql and postgres/*.sql, in goose's format.
 //
-//go:embed sqlite/*.sql mysql/*.sql
+//go:embed sqlite/*.sql mysql/*.sql postgres/*.sql
 var FS embed.FS

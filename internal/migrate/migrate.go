@@ -23,9 +23,13 @@ import (
 // dialects maps a configured driver to its migrations folder and goose
 // dialect.
 var dialects = map[string]goose.Dialect{
-	config.DriverSQLite: goose.DialectSQLite3,
-	config.DriverMySQL:  goose.DialectMySQL,
+	config.DriverSQLite:   goose.DialectSQLite3,
+	config.DriverMySQL:    goose.DialectMySQL,
+	config.DriverPostgres: goose.DialectPostgres,
 }
+
+// drivers lists the dialect folders in a fixed order, for NewFiles' output.
+var drivers = []string{config.DriverSQLite, config.DriverMySQL, config.DriverPostgres}
 
 // Migrator runs the migrations of one driver on a database.
 type Migrator struct {
@@ -119,7 +123,7 @@ func NewFiles(dir, name string) ([]string, error) {
 		return nil, fmt.Errorf("migration name %q: use lower-case letters, digits and _", name)
 	}
 	next := int64(1)
-	for driver := range dialects {
+	for _, driver := range drivers {
 		entries, err := os.ReadDir(filepath.Join(dir, driver))
 		if err != nil {
 			return nil, fmt.Errorf("read %s: %w", filepath.Join(dir, driver), err)
@@ -132,7 +136,7 @@ func NewFiles(dir, name string) ([]string, error) {
 		}
 	}
 	var written []string
-	for _, driver := range []string{config.DriverSQLite, config.DriverMySQL} {
+	for _, driver := range drivers {
 		path := filepath.Join(dir, driver, fmt.Sprintf("%05d_%s.sql", next, name))
 		body := fmt.Sprintf("-- %s (%s)\n\n-- +goose Up\n\n-- +goose Down\n", name, driver)
 		if err := os.WriteFile(path, []byte(body), 0o644); err != nil {

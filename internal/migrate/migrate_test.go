@@ -151,18 +151,18 @@ func TestUpDownUp(t *testing.T) {
 	})
 }
 
-// TestMigrationsArePaired checks that both dialects have the same
+// TestMigrationsArePaired checks that every dialect has the same
 // migrations, each with an Up and a Down section, so switching the driver
 // never changes the schema's history and every step can be rolled back.
 func TestMigrationsArePaired(t *testing.T) {
-	sqlite, mysql := embedded(t, config.DriverSQLite), embedded(t, config.DriverMySQL)
+	sqlite := embedded(t, config.DriverSQLite)
 	if len(sqlite) == 0 {
 		t.Fatal("no migrations embedded")
 	}
-	if !slices.Equal(sqlite, mysql) {
-		t.Errorf("migrations differ between dialects:\nsqlite %v\nmysql  %v", sqlite, mysql)
-	}
-	for _, driver := range []string{config.DriverSQLite, config.DriverMySQL} {
+	for _, driver := range allDrivers {
+		if other := embedded(t, driver); !slices.Equal(sqlite, other) {
+			t.Errorf("migrations differ between dialects:\nsqlite %v\n%-6s %v", sqlite, driver, other)
+		}
 		for _, name := range embedded(t, driver) {
 			body, err := fs.ReadFile(migrations.FS, driver+"/"+name)
 			if err != nil {
@@ -177,10 +177,13 @@ func TestMigrationsArePaired(t *testing.T) {
 	}
 }
 
+// allDrivers are the SQL dialects, each with its migrations folder.
+var allDrivers = []string{config.DriverSQLite, config.DriverMySQL, config.DriverPostgres}
+
 func TestNewUnknownDriver(t *testing.T) {
 	db := openFresh(t, apptest.SQLite)
 	sqlDB, _ := db.DB()
-	for _, driver := range []string{"postgres", "", "sqlite3"} {
+	for _, driver := range []string{"mongodb", "", "sqlite3", "postgresql"} {
 		if _, err := migrate.New(sqlDB, driver); err == nil {
 			t.Errorf("New(%q) succeeded, want an error", driver)
 		}
@@ -208,14 +211,16 @@ func migrationsDir(t *testing.T, files map[string][]string) string {
 func TestNewFiles(t *testing.T) {
 	t.Run("numbered after the highest version of any dialect", func(t *testing.T) {
 		dir := migrationsDir(t, map[string][]string{
-			"sqlite": {"00001_init.sql", "00002_add_x.sql", "README"},
-			"mysql":  {"00001_init.sql", "00003_add_y.sql"},
+			"sqlite":   {"00001_init.sql", "00002_add_x.sql", "README"},
+			"mysql":    {"00001_init.sql", "00003_add_y.sql"},
+			"postgres": {"00001_init.sql"},
 		})
 		paths, err := migrate.NewFiles(dir, "  Add_Genre ")
 		if err != nil {
 			t.Fatalf("NewFiles: %v", err)
 		}
-		want := []string{filepath.Join(dir, "sqlite", "00004_add_genre.sql"), filepath.Join(dir, "mysql", "00004_add_genre.sql")}
+		want := []string{filepath.Join(dir, "sqlite", "00004_add_genre.sql"), filepath.Join(dir, "mysql", "00004_add_genre.sql"),
+			filepath.Join(dir, "postgres", "00004_add_genre.sql")}
 		if !slices.Equal(paths, want) {
 			t.Fatalf("NewFiles = %v, want %v", paths, want)
 		}
@@ -231,27 +236,30 @@ func TestNewFiles(t *testing.T) {
 		}
 		// The next one follows.
 		paths, err = migrate.NewFiles(dir, "second")
-		if err != nil || len(paths) != 2 || filepath.Base(paths[0]) != "00005_second.sql" {
-			t.Errorf("second NewFiles = %v, %v; want 00005_second.sql twice", paths, err)
+		if err != nil || len(paths) != 3 || filepath.Base(paths[0]) != "00005_second.sql" {
+			t.Errorf("second NewFiles = %v, %v; want 00005_second.sql in each dialect", paths, err)
 		}
 	})
 	t.Run("bad names", func(t *testing.T) {
-		dir := migrationsDir(t, map[string][]string{"sqlite": nil, "mysql": nil})
+		dir := migrationsDir(t, map[string][]string{"sqlite": nil, "mysql": nil, "postgres": nil})
 		for _, name := range []string{"", "   ", "add genre", "../escape", "a/b", "add-genre", "_lead", strings.Repeat("a", 65), "née"} {
 			if paths, err := migrate.NewFiles(dir, name); err == nil {
 				t.Errorf("NewFiles(%q) = %v, want an error", name, paths)
 			}
 		}
-		for _, driver := range []string{"sqlite", "mysql"} {
+		for _, driver := range allDrivers {
 			if entries, _ := os.ReadDir(filepath.Join(dir, driver)); len(entries) != 0 {
 				t.Errorf("bad names wrote files in %s: %v", driver, entries)
 			}
 		}
 	})
 	t.Run("missing dialect folder", func(t *testing.T) {
-		dir := migrationsDir(t, map[string][]string{"sqlite": nil})
+		dir := migrationsDir(t, map[string][]string{"sqlite": nil, "mysql": nil})
 		if _, err := migrate.NewFiles(dir, "x"); err == nil {
-			t.Error("NewFiles without a mysql folder succeeded")
+			t.Error("NewFiles without a postgres folder succeeded")
+		}
+		if entries, _ := os.ReadDir(filepath.Join(dir, "sqlite")); len(entries) != 0 {
+			t.Errorf("a failed NewFiles wrote %v", entries)
 		}
 	})
 }
@@ -261,7 +269,7 @@ func TestNewFiles(t *testing.T) {
 // up and down as it is.
 func TestNewFilesAreRunnable(t *testing.T) {
 	dir := t.TempDir()
-	for _, driver := range []string{config.DriverSQLite, config.DriverMySQL} {
+	for _, driver := range allDrivers {
 		if err := os.MkdirAll(filepath.Join(dir, driver), 0o755); err != nil {
 			t.Fatal(err)
 		}
@@ -275,7 +283,8 @@ func TestNewFilesAreRunnable(t *testing.T) {
 	if _, err := migrate.NewFiles(dir, "next_step"); err != nil {
 		t.Fatal(err)
 	}
-	dialects := map[string]goose.Dialect{config.DriverSQLite: goose.DialectSQLite3, config.DriverMySQL: goose.DialectMySQL}
+	dialects := map[string]goose.Dialect{config.DriverSQLite: goose.DialectSQLite3, config.DriverMySQL: goose.DialectMySQL,
+		config.DriverPostgres: goose.DialectPostgres}
 	apptest.ForEachBackend(t, func(t *testing.T, b apptest.Backend) {
 		ctx := context.Background()
 		db := openFresh(t, b)
