@@ -7,7 +7,10 @@ import (
 	"database/sql"
 	"fmt"
 	"math/rand/v2"
+	"strconv"
 	"strings"
+
+	"github.com/jackc/pgx/v5/stdlib"
 )
 
 // Batch sizes: rowsPerInsert keeps the placeholders of one statement well
@@ -110,9 +113,32 @@ func nextID(ctx context.Context, db *sql.DB, table string) (int64, error) {
 // insertRows writes n rows made by row, rowsPerInsert per statement and
 // insertsPerTx statements per transaction.
 func insertRows(ctx context.Context, db *sql.DB, setUp []string, table string, cols []string, n int, row func(i int) []any, report func(int)) error {
-	one := "(" + strings.TrimSuffix(strings.Repeat("?, ", len(cols)), ", ") + ")"
-	head := "INSERT INTO " + table + " (" + strings.Join(cols, ", ") + ") VALUES "
-	full := head + strings.TrimSuffix(strings.Repeat(one+", ", rowsPerInsert), ", ")
+	// database/sql passes the statement to the driver as it is: PostgreSQL
+	// numbers its parameters ($1, $2...) where SQLite and MySQL take ?.
+	_, numbered := db.Driver().(*stdlib.Driver)
+	values := func(rows int) string {
+		var b strings.Builder
+		b.WriteString("INSERT INTO " + table + " (" + strings.Join(cols, ", ") + ") VALUES ")
+		for r := range rows {
+			if r > 0 {
+				b.WriteString(", ")
+			}
+			b.WriteByte('(')
+			for c := range cols {
+				if c > 0 {
+					b.WriteString(", ")
+				}
+				if numbered {
+					b.WriteString("$" + strconv.Itoa(r*len(cols)+c+1))
+				} else {
+					b.WriteByte('?')
+				}
+			}
+			b.WriteByte(')')
+		}
+		return b.String()
+	}
+	full := values(rowsPerInsert)
 	for start := 0; start < n; {
 		tx, err := db.BeginTx(ctx, nil)
 		if err != nil {
@@ -139,8 +165,7 @@ func insertRows(ctx context.Context, db *sql.DB, setUp []string, table string, c
 			if size == rowsPerInsert {
 				_, err = stmt.ExecContext(ctx, args...)
 			} else {
-				q := head + strings.TrimSuffix(strings.Repeat(one+", ", size), ", ")
-				_, err = tx.ExecContext(ctx, q, args...)
+				_, err = tx.ExecContext(ctx, values(size), args...)
 			}
 			if err != nil {
 				_ = stmt.Close()

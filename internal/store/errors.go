@@ -10,8 +10,33 @@ import (
 	"syscall"
 
 	mysqldriver "github.com/go-sql-driver/mysql"
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/mattn/go-sqlite3"
 )
+
+// postgresUnavailable are the SQLSTATE codes of a PostgreSQL server that is
+// busy, shutting down or out of room, or of a transaction that lost a race
+// and may succeed when run again (PostgreSQL's "Appendix A. Error Codes").
+var postgresUnavailable = map[string]bool{
+	"40001": true, // serialization_failure
+	"40P01": true, // deadlock_detected
+	"55P03": true, // lock_not_available (lock_timeout)
+	"57014": true, // query_canceled (statement_timeout)
+	"57P01": true, // admin_shutdown
+	"57P02": true, // crash_shutdown
+	"57P03": true, // cannot_connect_now (starting up, recovering)
+	"53000": true, // insufficient_resources
+	"53100": true, // disk_full
+	"53200": true, // out_of_memory
+	"53300": true, // too_many_connections
+	"53400": true, // configuration_limit_exceeded
+	"25006": true, // read_only_sql_transaction (a standby, or read-only mode)
+	"08000": true, // connection_exception
+	"08003": true, // connection_does_not_exist
+	"08006": true, // connection_failure
+	"08001": true, // sqlclient_unable_to_establish_sqlconnection
+	"08004": true, // sqlserver_rejected_establishment_of_sqlconnection
+}
 
 // Unavailable reports whether err means the database is busy, read-only or
 // unreachable rather than that the request was wrong: such a request may
@@ -44,8 +69,19 @@ func Unavailable(err error) bool {
 		}
 		return false
 	}
+	var pe *pgconn.PgError
+	if errors.As(err, &pe) {
+		// The server answered: the code says whether trying again can help
+		// (a refused password or an unknown database cannot).
+		return postgresUnavailable[pe.Code]
+	}
+	var ce *pgconn.ConnectError
+	if errors.As(err, &ce) {
+		return true // no server answered at all
+	}
 	var ne net.Error
 	return errors.Is(err, driver.ErrBadConn) ||
+		pgconn.Timeout(err) || pgconn.SafeToRetry(err) ||
 		errors.Is(err, mysqldriver.ErrInvalidConn) ||
 		errors.Is(err, sql.ErrConnDone) ||
 		errors.Is(err, context.DeadlineExceeded) ||

@@ -113,23 +113,29 @@ func (m *Model[T]) where(filters []datamodel.Filter, search string, searchFields
 		args = append(args, vals...)
 	}
 	// match matches column against pattern, which holds the folded text,
-	// ignoring case on both backends alike: SQLite's LIKE ignores ASCII case
-	// and MySQL's, under the binary collation, ignores none.
+	// ignoring case on every backend alike: SQLite's LIKE ignores ASCII
+	// case, PostgreSQL's and MySQL's (under the binary collations) none.
 	match := func(column, text, pattern string) (string, []any) {
 		c := m.col(column)
 		like := " LIKE ? ESCAPE '" + likeEscape + "'"
 		cond := m.st.fold + "(" + c + ")" + like
 		vals := []any{pattern}
 		if m.st.fold == FoldFunc && isASCII(text) {
-			// SQLite's own LIKE ignores ASCII case: for an ASCII query it
-			// matches what folding would, without calling into Go for every
-			// row (several times faster on a scan), except in texts holding
-			// a character that folds into ASCII; only those are folded.
+			// An ASCII-only case-insensitive match (SQLite's own LIKE,
+			// PostgreSQL's lower() under the "C" collation) matches what
+			// folding would for an ASCII query, without folding all of
+			// Unicode for every row (several times faster on a scan),
+			// except in texts holding a character that folds into ASCII;
+			// only those are folded.
+			caseless, holds := c+like, "instr(%s, '%s') > 0"
+			if m.st.dialect == "postgres" {
+				caseless, holds = "lower("+c+")"+like, "strpos(%s, '%s') > 0"
+			}
 			var special []string
 			for _, r := range textindex.FoldsIntoASCII {
-				special = append(special, "instr("+c+", '"+string(r)+"') > 0")
+				special = append(special, fmt.Sprintf(holds, c, string(r)))
 			}
-			cond = "(" + c + like + " OR ((" + strings.Join(special, " OR ") + ") AND " + cond + "))"
+			cond = "(" + caseless + " OR ((" + strings.Join(special, " OR ") + ") AND " + cond + "))"
 			vals = append(vals, pattern)
 		}
 		if useIndex {
@@ -214,10 +220,17 @@ func (m *Model[T]) candidates(column, text string) (cond string, arg any, ok boo
 	if !ok {
 		return "", nil, false
 	}
-	if m.st.dialect == "mysql" {
+	switch m.st.dialect {
+	case "mysql":
 		// Boolean mode: every token is required.
 		return m.col("id") + " IN (SELECT row_id FROM " + table + " WHERE MATCH (grams) AGAINST (? IN BOOLEAN MODE))",
 			"+" + strings.Join(tokens, " +"), true
+	case "postgres":
+		// The index is a GIN index on the expression app_grams(column)
+		// (the table's own rows, no side table): written as that
+		// expression, the condition is answered from it. The tokens are
+		// hex digits, so the array literal needs no quoting.
+		return GramsFunc + "(" + m.col(column) + ") @> ?::text[]", "{" + strings.Join(tokens, ",") + "}", true
 	}
 	// FTS4's query syntax: tokens side by side are all required.
 	return m.col("id") + " IN (SELECT docid FROM " + table + " WHERE grams MATCH ?)", strings.Join(tokens, " "), true

@@ -7,13 +7,17 @@ import (
 	"database/sql"
 	"fmt"
 	"net/url"
+	"regexp"
 	"strings"
 	"sync"
 	"time"
 
 	mysqldriver "github.com/go-sql-driver/mysql"
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/stdlib"
 	"github.com/mattn/go-sqlite3"
 	"gorm.io/driver/mysql"
+	"gorm.io/driver/postgres"
 	"gorm.io/driver/sqlite"
 	"gorm.io/gorm"
 	"gorm.io/gorm/logger"
@@ -32,9 +36,10 @@ const (
 )
 
 // FoldFunc is the SQL function that folds text for case-insensitive search
-// on SQLite, where the built-in lower() folds ASCII only. MySQL's LOWER()
-// folds all of Unicode, like Go's strings.ToLower, so both backends match
-// the same rows.
+// on SQLite and PostgreSQL, where the built-in lower() folds ASCII only (on
+// PostgreSQL: under the columns' "C" collation). On SQLite the app registers
+// it; on PostgreSQL migration 00002 defines it. MySQL's LOWER() folds all of
+// Unicode, like Go's strings.ToLower, so every backend matches the same rows.
 const FoldFunc = "app_fold"
 
 // GramsFunc is the SQL function that spells text as the tokens of the search
@@ -74,6 +79,14 @@ func Open(ctx context.Context, cfg config.Database) (*gorm.DB, error) {
 			return nil, err
 		}
 		dialector = mysql.Open(dsn)
+	case config.DriverPostgres:
+		pgCfg, err := PostgresConfig(cfg.DSN)
+		if err != nil {
+			return nil, err
+		}
+		// The pool is opened here rather than by the dialector from a DSN
+		// string, so that the settings PostgresConfig adds are kept.
+		dialector = postgres.New(postgres.Config{Conn: stdlib.OpenDB(*pgCfg)})
 	default:
 		return nil, fmt.Errorf("unknown database driver %q", cfg.Driver)
 	}
@@ -100,6 +113,15 @@ func Open(ctx context.Context, cfg config.Database) (*gorm.DB, error) {
 		sqlDB.SetMaxOpenConns(16)
 		sqlDB.SetMaxIdleConns(8)
 		sqlDB.SetConnMaxLifetime(3 * time.Minute)
+		sqlDB.SetConnMaxIdleTime(time.Minute)
+	case config.DriverPostgres:
+		// Every PostgreSQL connection is a server process: keep few idle
+		// ones (the server's default max_connections is 100, shared by
+		// every app and tool), and recycle them so a server-side timeout
+		// or a proxy never hands us a dead one.
+		sqlDB.SetMaxOpenConns(16)
+		sqlDB.SetMaxIdleConns(4)
+		sqlDB.SetConnMaxLifetime(30 * time.Minute)
 		sqlDB.SetConnMaxIdleTime(time.Minute)
 	}
 	pingCtx, cancel := context.WithTimeout(ctx, 5*time.Second)
@@ -162,10 +184,50 @@ func MySQLDSN(dsn string) (string, error) {
 	return c.FormatDSN(), nil
 }
 
-// Redact returns the error text without anything that looks like a DSN
-// password: driver errors sometimes echo the DSN.
+// postgresConnectTimeout bounds a connection attempt when the DSN sets no
+// connect_timeout: pgx would otherwise wait as long as the kernel does.
+const postgresConnectTimeout = 5 * time.Second
+
+// PostgresConfig parses a PostgreSQL DSN (a postgres:// URL or key=value
+// pairs, as libpq reads them) and fixes what the app relies on, keeping
+// what the DSN sets itself:
+//   - a connect timeout;
+//   - plan_cache_mode=force_custom_plan. The driver prepares every
+//     statement, and after five runs PostgreSQL may switch a prepared
+//     statement to a generic plan, made without the values of its
+//     parameters. The list's plans depend on them (the LIKE pattern, the
+//     trigram tokens, LIMIT and OFFSET), and a generic plan of a search can
+//     be a scan of the whole table; planning these short queries is cheap.
+func PostgresConfig(dsn string) (*pgx.ConnConfig, error) {
+	c, err := pgx.ParseConfig(dsn)
+	if err != nil {
+		// pgx masks the password of a URL in its message; Redact also
+		// covers a key=value DSN.
+		return nil, fmt.Errorf("bad postgres dsn: %s", Redact(err))
+	}
+	if c.ConnectTimeout == 0 {
+		c.ConnectTimeout = postgresConnectTimeout
+	}
+	if _, set := c.RuntimeParams["plan_cache_mode"]; !set {
+		c.RuntimeParams["plan_cache_mode"] = "force_custom_plan"
+	}
+	return c, nil
+}
+
+var (
+	// urlPassword is the password of a URL: scheme://user:password@host.
+	urlPassword = regexp.MustCompile(`(\b[a-zA-Z][a-zA-Z0-9+.-]*://[^:/@\s]*:)[^@\s]*@`)
+	// keywordPassword is the password of a key=value DSN (libpq's form),
+	// quoted or not.
+	keywordPassword = regexp.MustCompile(`(?i)(\bpassword\s*=\s*)('(?:[^'\\]|\\.)*'|[^\s]*)`)
+)
+
+// Redact returns the error text on one line without anything that looks
+// like a DSN password: driver errors sometimes echo the DSN.
 func Redact(err error) string {
 	s := err.Error()
+	s = urlPassword.ReplaceAllString(s, "${1}***@")
+	s = keywordPassword.ReplaceAllString(s, "${1}***")
 	// user:password@tcp(...) -> user:***@tcp(...)
 	if at := strings.Index(s, "@"); at > 0 {
 		if colon := strings.LastIndex(s[:at], ":"); colon >= 0 && !strings.ContainsAny(s[colon:at], " /") {
