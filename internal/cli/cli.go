@@ -11,7 +11,6 @@ import (
 	"io"
 	"log/slog"
 	"os"
-	"strings"
 
 	"github.com/spf13/cobra"
 	"gorm.io/gorm"
@@ -19,6 +18,7 @@ import (
 	"musicadmin/internal/config"
 	"musicadmin/internal/migrate"
 	"musicadmin/internal/store"
+	"musicadmin/internal/textutil"
 )
 
 // Version is the app version, set at build time with -ldflags.
@@ -74,11 +74,9 @@ func Main(ctx context.Context, args []string, env Env) int {
 	case errors.As(err, &ee):
 		code = ee.code
 	}
-	fmt.Fprintln(env.Stderr, "app: "+oneLine(err.Error()))
+	fmt.Fprintln(env.Stderr, "app: "+textutil.OneLine(err.Error()))
 	return code
 }
-
-func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
 
 type app struct {
 	env        Env

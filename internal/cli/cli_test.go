@@ -15,8 +15,8 @@ import (
 	"testing"
 	"time"
 
+	"go.yaml.in/yaml/v3"
 	"golang.org/x/crypto/bcrypt"
-	"gopkg.in/yaml.v3"
 	"gorm.io/gorm"
 
 	"musicadmin/internal/apptest"

@@ -20,6 +20,7 @@ import (
 
 	"musicadmin/internal/config"
 	"musicadmin/internal/textindex"
+	"musicadmin/internal/textutil"
 )
 
 // SQLite connection settings. The busy timeout makes a writer wait for
@@ -172,5 +173,5 @@ func Redact(err error) string {
 			s = s[:colon+1] + "***" + s[at:]
 		}
 	}
-	return strings.Join(strings.Fields(s), " ")
+	return textutil.OneLine(s)
 }
