@@ -10,6 +10,8 @@ import (
 	"net/url"
 	"testing"
 
+	"github.com/go-chi/chi/v5"
+
 	"musicadmin/internal/datamodel"
 	"musicadmin/internal/view"
 )
@@ -94,24 +96,23 @@ func benchSongs(b *testing.B) (*ModelView, *view.Engine) {
 			"title": fmt.Sprintf("Electric Love <%d> & Friends", i), "rating": i % 10, "album": album}})
 	}
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	ui, err := view.New("Music Admin", log)
-	if err != nil {
-		b.Fatal(err)
-	}
 	songView := &ModelView{Name: "songsview", Title: "Song View", Category: "Model Views", Singular: "Song",
 		Data: songs, ListColumns: []string{"title", "rating", "album"}, SearchColumns: []string{"title"},
 		OrderColumns: []string{"title", "rating"}, DefaultSort: "title"}
 	albumView := &ModelView{Name: "albumview", Title: "Album View", Category: "Model Views", Singular: "Album",
 		Data: albums, ListColumns: []string{"name"}, SearchColumns: []string{"name"}, OrderColumns: []string{"name"},
 		DefaultSort: "name", Related: []Related{{View: songView, Field: "album"}}}
-	adm, err := New(ui, func(http.ResponseWriter, *http.Request, string) {}, log, albumView, songView)
+	adm, err := New(log, albumView, songView)
 	if err != nil {
 		b.Fatal(err)
 	}
-	ui.SetMenu(adm.Menu())
-	ui.SetCommon(func(http.ResponseWriter, *http.Request) view.Common {
+	ui, err := view.New("Music Admin", log, adm.Menu(), func(http.ResponseWriter, *http.Request) view.Common {
 		return view.Common{User: "admin", CSRF: "bench-csrf-token-00000000000000000000000000"}
 	})
+	if err != nil {
+		b.Fatal(err)
+	}
+	adm.Mount(chi.NewRouter(), ui, func(http.ResponseWriter, *http.Request, string) {})
 	return songView, ui
 }
 

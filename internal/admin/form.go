@@ -11,6 +11,7 @@ import (
 	"unicode/utf8"
 
 	"musicadmin/internal/datamodel"
+	"musicadmin/internal/view"
 )
 
 // Messages shown beside fields.
@@ -63,7 +64,7 @@ func (v *ModelView) parseBody(w http.ResponseWriter, r *http.Request) bool {
 		return true
 	}
 	if err := r.ParseForm(); err != nil {
-		v.admin.ui.Error(w, r, http.StatusBadRequest, "The form could not be read.")
+		v.admin.ui.Fail(w, r, view.ErrBadForm)
 		return false
 	}
 	return true

@@ -78,8 +78,8 @@ type Admin struct {
 
 // New checks every declaration against its model's fields. A name that does
 // not exist is an error at start-up, never at request time.
-func New(ui *view.Engine, flash Flasher, log *slog.Logger, views ...*ModelView) (*Admin, error) {
-	a := &Admin{views: views, byData: map[datamodel.Interface]*ModelView{}, ui: ui, flash: flash, log: log}
+func New(log *slog.Logger, views ...*ModelView) (*Admin, error) {
+	a := &Admin{views: views, byData: map[datamodel.Interface]*ModelView{}, log: log}
 	for _, v := range views {
 		if err := v.resolve(); err != nil {
 			return nil, err
@@ -207,8 +207,9 @@ func (a *Admin) Menu() []view.MenuCategory {
 	return menu
 }
 
-// Mount registers every view's routes on r.
-func (a *Admin) Mount(r chi.Router) {
+// Mount registers every view's routes on r, rendering with ui.
+func (a *Admin) Mount(r chi.Router, ui *view.Engine, flash Flasher) {
+	a.ui, a.flash = ui, flash
 	for _, v := range a.views {
 		r.Route(v.basePath, func(r chi.Router) {
 			r.Get("/", v.redirectTo(v.listURL()))

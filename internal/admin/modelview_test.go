@@ -143,22 +143,20 @@ func newRig(t *testing.T, b apptest.Backend) *rig {
 	makerView, instrumentView := declare(t, db)
 	logs := &apptest.SyncBuffer{}
 	log := slog.New(slog.NewTextHandler(logs, nil))
-	ui, err := view.New("Test Admin", log)
-	if err != nil {
-		t.Fatal(err)
-	}
-	flashes := &flashQueue{}
-	ui.SetCommon(func(http.ResponseWriter, *http.Request) view.Common {
-		return view.Common{User: "tester", Flashes: flashes.pop()}
-	})
-	adm, err := admin.New(ui, flashes.add, log, makerView, instrumentView)
+	adm, err := admin.New(log, makerView, instrumentView)
 	if err != nil {
 		t.Fatalf("admin.New: %v", err)
 	}
-	ui.SetMenu(adm.Menu())
+	flashes := &flashQueue{}
+	ui, err := view.New("Test Admin", log, adm.Menu(), func(http.ResponseWriter, *http.Request) view.Common {
+		return view.Common{User: "tester", Flashes: flashes.pop()}
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
 	r := chi.NewRouter()
 	r.Use(parseForm)
-	adm.Mount(r)
+	adm.Mount(r, ui, flashes.add)
 	srv := httptest.NewServer(r)
 	t.Cleanup(srv.Close)
 	t.Cleanup(func() {
@@ -585,12 +583,7 @@ func TestThirdModelList(t *testing.T) {
 func TestDeclarationChecks(t *testing.T) {
 	apptest.ForEachBackend(t, func(t *testing.T, b apptest.Backend) {
 		db := openDB(t, b)
-		ui, err := view.New("Test Admin", slog.New(slog.NewTextHandler(io.Discard, nil)))
-		if err != nil {
-			t.Fatal(err)
-		}
 		log := slog.New(slog.NewTextHandler(io.Discard, nil))
-		noFlash := func(http.ResponseWriter, *http.Request, string) {}
 
 		t.Run("admin.New", func(t *testing.T) {
 			cases := []struct {
@@ -628,7 +621,7 @@ func TestDeclarationChecks(t *testing.T) {
 			for _, c := range cases {
 				m, i := declare(t, db)
 				c.change(m, i)
-				adm, err := admin.New(ui, noFlash, log, m, i)
+				adm, err := admin.New(log, m, i)
 				switch {
 				case c.wantErr == "" && err != nil:
 					t.Errorf("%s: %v", c.name, err)

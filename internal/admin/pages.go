@@ -2,7 +2,6 @@ package admin
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"net/http"
 	"strconv"
@@ -306,21 +305,9 @@ func (v *ModelView) handleDelete(w http.ResponseWriter, r *http.Request) {
 	http.Redirect(w, r, v.listURL(), http.StatusFound)
 }
 
-// fail answers a data-layer error: 404 for a missing record, 503 when the
-// database is busy or away, and otherwise a logged 500 that shows no detail.
-func (a *Admin) fail(w http.ResponseWriter, r *http.Request, err error) {
-	switch {
-	case errors.Is(err, datamodel.ErrNotFound):
-		a.notFound(w, r)
-	case errors.Is(err, datamodel.ErrUnavailable):
-		a.log.Warn("database unavailable", "method", r.Method, "path", r.URL.Path, "err", err)
-		a.ui.Error(w, r, http.StatusServiceUnavailable, "The database is busy, try again in a moment.")
-	default:
-		a.log.Error("request failed", "method", r.Method, "path", r.URL.Path, "err", err)
-		a.ui.Error(w, r, http.StatusInternalServerError, "Internal error.")
-	}
-}
+// fail answers a data-layer error through the one error-to-page mapper.
+func (a *Admin) fail(w http.ResponseWriter, r *http.Request, err error) { a.ui.Fail(w, r, err) }
 
 func (a *Admin) notFound(w http.ResponseWriter, r *http.Request) {
-	a.ui.Error(w, r, http.StatusNotFound, "There is no such record.")
+	a.ui.Fail(w, r, datamodel.ErrNotFound)
 }
