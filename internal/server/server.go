@@ -135,23 +135,15 @@ func New(cfg config.Config, db *gorm.DB, log *slog.Logger, opts Options) (*App, 
 	return &App{Handler: r, Users: users}, nil
 }
 
-// health answers 200 "ok" when the database answers a ping within 2 s, and
-// 503 otherwise, with no detail about the database.
+// health answers 200 "ok" when the database answers and takes writes
+// within 2 s, and 503 otherwise, with no detail about the database.
 func health(db *gorm.DB) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		w.Header().Set("Cache-Control", "no-store")
 		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
 		defer cancel()
-		sqlDB, err := db.DB()
-		if err == nil {
-			err = sqlDB.PingContext(ctx)
-		}
-		if err == nil {
-			// A ping can pass on a pooled connection while queries fail.
-			err = db.WithContext(ctx).Exec("SELECT 1").Error
-		}
-		if err != nil {
+		if err := store.Healthy(ctx, db); err != nil {
 			w.WriteHeader(http.StatusServiceUnavailable)
 			fmt.Fprintln(w, "unavailable")
 			return
