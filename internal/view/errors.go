@@ -3,6 +3,7 @@ package view
 import (
 	"context"
 	"errors"
+	"io"
 	"net/http"
 	"strconv"
 
@@ -87,6 +88,14 @@ func (e *Engine) Fail(w http.ResponseWriter, r *http.Request, err error) {
 		e.log.Error("request failed", "method", r.Method, "path", r.URL.Path, "err", err)
 		e.errorPage(w, r, http.StatusInternalServerError, msgInternal)
 	}
+}
+
+// PlainInternalError answers 500 in plain text, for where no page can be
+// rendered: a template that failed, a handler that panicked.
+func PlainInternalError(w http.ResponseWriter) {
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	w.WriteHeader(http.StatusInternalServerError)
+	_, _ = io.WriteString(w, msgInternal+"\n")
 }
 
 func (e *Engine) errorPage(w http.ResponseWriter, r *http.Request, status int, message string) {

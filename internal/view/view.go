@@ -89,25 +89,19 @@ func (e *Engine) Render(w http.ResponseWriter, r *http.Request, status int, page
 	t, ok := e.pages[page]
 	if !ok {
 		e.log.Error("render: no such page", "page", page)
-		e.plainError(w, http.StatusInternalServerError)
+		PlainInternalError(w)
 		return
 	}
 	p := Page{Common: e.common(w, r), AppName: e.appName, Title: title, Menu: e.menu, Data: data}
 	var buf bytes.Buffer
 	if err := t.Execute(&buf, p); err != nil {
 		e.log.Error("render", "page", page, "err", err)
-		e.plainError(w, http.StatusInternalServerError)
+		PlainInternalError(w)
 		return
 	}
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.WriteHeader(status)
 	_, _ = buf.WriteTo(w)
-}
-
-func (e *Engine) plainError(w http.ResponseWriter, status int) {
-	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-	w.WriteHeader(status)
-	fmt.Fprintln(w, "Internal error")
 }
 
 var funcs = template.FuncMap{
