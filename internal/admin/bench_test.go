@@ -72,14 +72,12 @@ func benchSongs(b *testing.B) (*ModelView, *view.Engine) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	ui, err := view.New("Music Admin", log)
+	ui, err := view.New("Music Admin", log, adm.Menu(), func(http.ResponseWriter, *http.Request) view.Common {
+		return view.Common{User: "admin", CSRF: "bench-csrf-token-00000000000000000000000000"}
+	})
 	if err != nil {
 		b.Fatal(err)
 	}
-	ui.SetMenu(adm.Menu())
-	ui.SetCommon(func(http.ResponseWriter, *http.Request) view.Common {
-		return view.Common{User: "admin", CSRF: "bench-csrf-token-00000000000000000000000000"}
-	})
 	adm.Mount(chi.NewRouter(), ui, func(http.ResponseWriter, *http.Request, string) {})
 	return songView, ui
 }

@@ -175,7 +175,7 @@ func newRig(t *testing.T, b backend) *rig {
 		t.Fatalf("admin.New: %v", err)
 	}
 	flashes := &flashQueue{}
-	ui, err := newEngine(log, adm.Menu(), func(http.ResponseWriter, *http.Request) view.Common {
+	ui, err := view.New("Test Admin", log, adm.Menu(), func(http.ResponseWriter, *http.Request) view.Common {
 		return view.Common{User: "tester", Flashes: flashes.pop()}
 	})
 	if err != nil {
@@ -758,15 +758,4 @@ func missingID(b backend) string {
 		return "0123456789abcdef01234567"
 	}
 	return "987654"
-}
-
-// newEngine builds the view engine of the test admin.
-func newEngine(log *slog.Logger, menu []view.MenuCategory, common view.CommonFunc) (*view.Engine, error) {
-	ui, err := view.New("Test Admin", log)
-	if err != nil {
-		return nil, err
-	}
-	ui.SetMenu(menu)
-	ui.SetCommon(common)
-	return ui, nil
 }

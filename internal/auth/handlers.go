@@ -5,13 +5,12 @@ import (
 	"fmt"
 	"log/slog"
 	"math"
-	"mime"
 	"net/http"
 	"net/url"
 	"strconv"
 	"strings"
 
-	"musicadmin/internal/store"
+	"musicadmin/internal/textutil"
 	"musicadmin/internal/view"
 )
 
@@ -43,28 +42,27 @@ func (h *Handlers) ShowLogin(w http.ResponseWriter, r *http.Request) {
 	h.UI.Render(w, r, http.StatusOK, "login", "Sign in", loginPage{Next: next})
 }
 
-// Login handles "POST /login/".
+// RefuseForm answers a request CheckCSRF refused, through the UI's error
+// mapper, but for one case: a POST to the login form whose body is not a
+// form (JSON, text) fails like a bad login, with the form again and 400.
+func (h *Handlers) RefuseForm(w http.ResponseWriter, r *http.Request, err error) {
+	if errors.Is(err, view.ErrNotForm) && r.URL.Path == "/login/" {
+		h.UI.Render(w, r, http.StatusBadRequest, "login", "Sign in", loginPage{Error: MsgInvalidLogin, Next: "/"})
+		return
+	}
+	h.UI.Fail(w, r, err)
+}
+
+// Login handles "POST /login/". CheckCSRF has parsed the form and checked
+// its token.
 func (h *Handlers) Login(w http.ResponseWriter, r *http.Request) {
-	if status := ParseForm(r); status != 0 {
-		if status == http.StatusUnsupportedMediaType {
-			// A JSON or text body is not a login form: fail like one.
-			h.UI.Render(w, r, http.StatusBadRequest, "login", "Sign in", loginPage{Error: MsgInvalidLogin, Next: "/"})
-			return
-		}
-		h.UI.Error(w, r, status, http.StatusText(status))
-		return
-	}
-	if !h.Sessions.ValidCSRF(r) {
-		h.UI.Error(w, r, http.StatusForbidden, "The form has expired or did not come from this site. Reload the page and try again.")
-		return
-	}
 	next := r.PostForm.Get("next")
 	if next == "" {
 		next = r.URL.Query().Get("next")
 	}
 	next = SafeNext(next)
 	username := r.PostForm.Get("username")
-	shownName := truncate(strings.ToValidUTF8(username, ""), 64)
+	shownName := textutil.Truncate(strings.ToValidUTF8(username, ""), 64)
 	if h.Throttle != nil {
 		// Before the password is checked: a blocked guess costs no bcrypt.
 		if wait := h.Throttle.Wait(r); wait > 0 {
@@ -85,34 +83,22 @@ func (h *Handlers) Login(w http.ResponseWriter, r *http.Request) {
 		h.Log.Info("login succeeded", "username", user.Username, "remote", r.RemoteAddr)
 		http.Redirect(w, r, next, http.StatusFound)
 	case errors.Is(err, ErrInvalidLogin):
-		h.Log.Warn("login failed", "username", truncate(username, 64), "remote", r.RemoteAddr)
+		h.Log.Warn("login failed", "username", textutil.Truncate(username, 64), "remote", r.RemoteAddr)
 		if h.Throttle != nil {
 			h.Throttle.Failed(r)
 		}
 		h.UI.Render(w, r, http.StatusOK, "login", "Sign in",
 			loginPage{Error: MsgInvalidLogin, Username: shownName, Next: next})
-	case store.Unavailable(err):
-		h.Log.Warn("login: database unavailable", "err", err)
-		h.UI.Error(w, r, http.StatusServiceUnavailable, "The database is busy, try again in a moment.")
 	default:
-		h.Log.Error("login", "err", err)
-		h.UI.Error(w, r, http.StatusInternalServerError, "Internal error.")
+		h.UI.Fail(w, r, fmt.Errorf("login: %w", err))
 	}
 }
 
-// Logout handles "GET /logout/" and "POST /logout/". A GET from another
-// site (an <img> on a hostile page) does not end the session.
+// Logout handles "GET /logout/" and "POST /logout/" (whose token CheckCSRF
+// has checked). A GET from another site (an <img> on a hostile page) does
+// not end the session.
 func (h *Handlers) Logout(w http.ResponseWriter, r *http.Request) {
-	if r.Method == http.MethodPost {
-		if status := ParseForm(r); status != 0 {
-			h.UI.Error(w, r, status, http.StatusText(status))
-			return
-		}
-		if !h.Sessions.ValidCSRF(r) {
-			h.UI.Error(w, r, http.StatusForbidden, "The form has expired or did not come from this site.")
-			return
-		}
-	} else if r.Header.Get("Sec-Fetch-Site") == "cross-site" {
+	if r.Method != http.MethodPost && r.Header.Get("Sec-Fetch-Site") == "cross-site" {
 		http.Redirect(w, r, "/", http.StatusFound)
 		return
 	}
@@ -135,58 +121,6 @@ func RequireLogin(next http.Handler) http.Handler {
 		}
 		next.ServeHTTP(w, r)
 	})
-}
-
-// CheckCSRF refuses state-changing requests whose form lacks the session's
-// token: 403, or 413/400/415 when the body is not a readable form.
-func (s *Sessions) CheckCSRF(onError func(w http.ResponseWriter, r *http.Request, status int)) func(http.Handler) http.Handler {
-	return func(next http.Handler) http.Handler {
-		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			switch r.Method {
-			case http.MethodGet, http.MethodHead, http.MethodOptions:
-				next.ServeHTTP(w, r)
-				return
-			}
-			if status := ParseForm(r); status != 0 {
-				onError(w, r, status)
-				return
-			}
-			if !s.ValidCSRF(r) {
-				onError(w, r, http.StatusForbidden)
-				return
-			}
-			next.ServeHTTP(w, r)
-		})
-	}
-}
-
-// maxMultipartMemory bounds what a multipart form may hold in memory; the
-// body itself is already capped by the server.
-const maxMultipartMemory = 1 << 20
-
-// ParseForm parses a POST body and returns 0, or the status to answer: 413
-// when the body is over the cap, 400 when it does not parse (too many
-// fields), 415 when it is not a form at all.
-func ParseForm(r *http.Request) int {
-	ct, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
-	var err error
-	switch ct {
-	case "application/x-www-form-urlencoded":
-		err = r.ParseForm()
-	case "multipart/form-data":
-		err = r.ParseMultipartForm(maxMultipartMemory)
-	default:
-		return http.StatusUnsupportedMediaType
-	}
-	var tooBig *http.MaxBytesError
-	switch {
-	case err == nil:
-		return 0
-	case errors.As(err, &tooBig):
-		return http.StatusRequestEntityTooLarge
-	default:
-		return http.StatusBadRequest
-	}
 }
 
 // SafeNext returns next when it is a local path on this site, and "/"
@@ -215,11 +149,4 @@ func SafeNext(next string) string {
 		return "/"
 	}
 	return next
-}
-
-func truncate(s string, n int) string {
-	if len([]rune(s)) <= n {
-		return s
-	}
-	return string([]rune(s)[:n])
 }

@@ -1,37 +1,59 @@
 package auth
 
-// Role is a named set of permissions; every user created by create-admin has
-// the Admin role.
-type Role struct {
-	ID   int64  `gorm:"primaryKey"`
-	Name string `gorm:"size:64;not null;uniqueIndex:ux_roles_name"`
-}
+import (
+	"context"
+	"time"
+)
 
 // User is someone who can log in.
 type User struct {
-	ID           int64  `gorm:"primaryKey"`
-	Username     string `gorm:"size:64;not null;uniqueIndex:ux_users_username"`
-	FirstName    string `gorm:"size:64;not null"`
-	LastName     string `gorm:"size:64;not null"`
-	Email        string `gorm:"size:254;not null"`
-	PasswordHash string `gorm:"size:255;not null"`
-	Active       bool   `gorm:"not null;default:true"`
-	RoleID       *int64 `gorm:"index:ix_users_role_id"`
-	Role         *Role  `gorm:"constraint:OnDelete:SET NULL"`
-	CreatedAt    int64  `gorm:"not null;autoCreateTime"`
+	// ID is the store's key of the user, opaque to auth: digits on SQL
+	// backends, an ObjectId on a document store.
+	ID           string
+	Username     string
+	FirstName    string
+	LastName     string
+	Email        string
+	PasswordHash string
+	Active       bool
 }
 
 // Session is the server-side half of a login: the cookie holds a random
-// token whose SHA-256 is ID, so deleting the row ends the session for good
+// token whose SHA-256 is TokenHash, so deleting the session ends it for good
 // and a stolen database does not reveal live tokens.
 type Session struct {
-	ID        string `gorm:"primaryKey;size:64"`
-	UserID    int64  `gorm:"not null;index:ix_user_sessions_user_id"`
-	User      *User  `gorm:"constraint:OnDelete:CASCADE"`
-	AuthTag   string `gorm:"size:64;not null"`
-	CreatedAt int64  `gorm:"not null;autoCreateTime"`
-	ExpiresAt int64  `gorm:"not null"`
+	TokenHash string
+	UserID    string
+	// AuthTag binds the session to the user's password hash at login.
+	AuthTag   string
+	CreatedAt time.Time
+	ExpiresAt time.Time
 }
 
-// TableName keeps the table name explicit: "sessions" is too generic.
-func (Session) TableName() string { return "user_sessions" }
+// Store keeps users, their roles and their sessions. It is all auth needs of
+// a database, so a backend implements it without auth knowing SQL: each
+// method is one lookup or one write by key, with no join a document store
+// could not do. Errors of a busy or unreachable database wrap
+// datamodel.ErrUnavailable.
+type Store interface {
+	// UserByUsername returns the user named username, or
+	// datamodel.ErrNotFound.
+	UserByUsername(ctx context.Context, username string) (User, error)
+	// CreateUser stores u with the role named role, creating the role when
+	// it does not exist, and returns u with its ID. A taken username is
+	// ErrUserExists.
+	CreateUser(ctx context.Context, u User, role string) (User, error)
+	// CountUsers returns the number of users.
+	CountUsers(ctx context.Context) (int64, error)
+	// CreateSession stores s.
+	CreateSession(ctx context.Context, s Session) error
+	// SessionUser returns the user of the session with tokenHash and the
+	// session's auth tag, when that session expires after now; otherwise
+	// datamodel.ErrNotFound.
+	SessionUser(ctx context.Context, tokenHash string, now time.Time) (User, string, error)
+	// DeleteSession removes the session with tokenHash, if any.
+	DeleteSession(ctx context.Context, tokenHash string) error
+	// DeleteExpiredSessions removes the sessions of the user with userID
+	// that expired at or before now.
+	DeleteExpiredSessions(ctx context.Context, userID string, now time.Time) error
+}

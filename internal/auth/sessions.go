@@ -6,9 +6,8 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"crypto/subtle"
-	"encoding/base64"
-	"encoding/gob"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -16,7 +15,9 @@ import (
 	"unicode/utf8"
 
 	"github.com/gorilla/sessions"
-	"gorm.io/gorm"
+
+	"musicadmin/internal/datamodel"
+	"musicadmin/internal/textutil"
 )
 
 // Lifetime is how long a login lasts. The cookie's Max-Age, securecookie's
@@ -27,7 +28,6 @@ const Lifetime = 12 * time.Hour
 const (
 	keySessionToken = "sid"
 	keyCSRF         = "csrf"
-	keyFlashes      = "flash"
 )
 
 // maxFlashes and maxFlashRunes keep the cookie far below the 4 KB browsers
@@ -37,8 +37,6 @@ const (
 	maxFlashRunes = 160
 )
 
-func init() { gob.Register([]string(nil)) }
-
 type ctxKey int
 
 const (
@@ -47,11 +45,11 @@ const (
 )
 
 // Sessions keeps logins: a signed and encrypted cookie carries a random
-// token, the CSRF token and flash messages; the token's hash names a row in
-// user_sessions, so a logout, a password change or a deleted user ends the
+// token, the CSRF token and flash messages; the token's hash names a session
+// in the Store, so a logout, a password change or a deleted user ends the
 // session on the server whatever copy of the cookie is replayed.
 type Sessions struct {
-	db         *gorm.DB
+	accounts   Store
 	store      *sessions.CookieStore
 	cookieName string
 	tagKey     []byte
@@ -61,7 +59,7 @@ type Sessions struct {
 // NewSessions derives the cookie keys from secret. secure marks cookies
 // Secure and gives them the __Host- prefix, which browsers accept only over
 // HTTPS.
-func NewSessions(db *gorm.DB, secret string, secure bool, log *slog.Logger) *Sessions {
+func NewSessions(accounts Store, secret string, secure bool, log *slog.Logger) *Sessions {
 	derive := func(purpose string) []byte {
 		m := hmac.New(sha256.New, []byte(secret))
 		m.Write([]byte(purpose))
@@ -82,11 +80,8 @@ func NewSessions(db *gorm.DB, secret string, secure bool, log *slog.Logger) *Ses
 	if secure {
 		name = "__Host-session"
 	}
-	return &Sessions{db: db, store: cs, cookieName: name, tagKey: derive("auth-tag"), log: log}
+	return &Sessions{accounts: accounts, store: cs, cookieName: name, tagKey: derive("auth-tag"), log: log}
 }
-
-// CookieName returns the session cookie's name.
-func (s *Sessions) CookieName() string { return s.cookieName }
 
 // session returns the request's cookie session, loaded once per request.
 // A cookie that does not decode (tampered, expired, other key) starts a new
@@ -123,15 +118,10 @@ func hashToken(token string) string {
 	return hex.EncodeToString(sum[:])
 }
 
-func randomToken() string {
-	b := make([]byte, 32)
-	_, _ = rand.Read(b)
-	return base64.RawURLEncoding.EncodeToString(b)
-}
-
 // Load is middleware that puts the logged-in user, if any, in the request
-// context. A database that does not answer gives 503.
-func (s *Sessions) Load(unavailable http.Handler) func(http.Handler) http.Handler {
+// context. A lookup that fails goes to fail (a database that does not answer
+// wraps datamodel.ErrUnavailable).
+func (s *Sessions) Load(fail func(w http.ResponseWriter, r *http.Request, err error)) func(http.Handler) http.Handler {
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			sess := s.session(r)
@@ -140,8 +130,7 @@ func (s *Sessions) Load(unavailable http.Handler) func(http.Handler) http.Handle
 				user, err := s.lookup(ctx, token)
 				switch {
 				case err != nil:
-					s.log.Error("load session", "err", err)
-					unavailable.ServeHTTP(w, r)
+					fail(w, r, err)
 					return
 				case user != nil:
 					ctx = context.WithValue(ctx, userKey, user)
@@ -157,35 +146,36 @@ func (s *Sessions) Load(unavailable http.Handler) func(http.Handler) http.Handle
 
 // lookup returns the active user of a live session, or nil.
 func (s *Sessions) lookup(ctx context.Context, token string) (*User, error) {
-	var row Session
-	err := s.db.WithContext(ctx).Preload("User").
-		Where("id = ? AND expires_at > ?", hashToken(token), time.Now().Unix()).
-		Limit(1).Find(&row).Error
+	user, tag, err := s.accounts.SessionUser(ctx, hashToken(token), time.Now())
+	if errors.Is(err, datamodel.ErrNotFound) {
+		return nil, nil
+	}
 	if err != nil {
 		return nil, fmt.Errorf("auth: find session: %w", err)
 	}
-	if row.User == nil || !row.User.Active ||
-		subtle.ConstantTimeCompare([]byte(row.AuthTag), []byte(s.authTag(row.User.PasswordHash))) != 1 {
+	if !user.Active || subtle.ConstantTimeCompare([]byte(tag), []byte(s.authTag(user.PasswordHash))) != 1 {
 		return nil, nil
 	}
-	return row.User, nil
+	return &user, nil
 }
 
 // Login starts a session for user: a new token and a new CSRF token, so
 // nothing from before the login (fixation, a leaked token) carries over.
 func (s *Sessions) Login(w http.ResponseWriter, r *http.Request, user *User) error {
-	token := randomToken()
+	token := rand.Text()
 	now := time.Now()
-	row := Session{ID: hashToken(token), UserID: user.ID, AuthTag: s.authTag(user.PasswordHash),
-		CreatedAt: now.Unix(), ExpiresAt: now.Add(Lifetime).Unix()}
-	db := s.db.WithContext(r.Context())
-	if err := db.Create(&row).Error; err != nil {
+	err := s.accounts.CreateSession(r.Context(), Session{TokenHash: hashToken(token), UserID: user.ID,
+		AuthTag: s.authTag(user.PasswordHash), CreatedAt: now, ExpiresAt: now.Add(Lifetime)})
+	if err != nil {
 		return fmt.Errorf("auth: create session: %w", err)
 	}
-	// Expired rows of this user go now; no background job is needed.
-	db.Where("user_id = ? AND expires_at <= ?", user.ID, now.Unix()).Delete(&Session{})
+	// Expired sessions of this user go now; no background job is needed. A
+	// failure leaves them for the next login: the login itself succeeded.
+	if err := s.accounts.DeleteExpiredSessions(r.Context(), user.ID, now); err != nil {
+		s.log.Warn("delete expired sessions", "err", err)
+	}
 	sess := s.session(r)
-	sess.Values = map[any]any{keySessionToken: token, keyCSRF: randomToken()}
+	sess.Values = map[any]any{keySessionToken: token, keyCSRF: rand.Text()}
 	s.save(w, r, sess)
 	return nil
 }
@@ -195,7 +185,7 @@ func (s *Sessions) Logout(w http.ResponseWriter, r *http.Request) error {
 	sess := s.session(r)
 	var err error
 	if token, ok := sess.Values[keySessionToken].(string); ok && token != "" {
-		err = s.db.WithContext(r.Context()).Where("id = ?", hashToken(token)).Delete(&Session{}).Error
+		err = s.accounts.DeleteSession(r.Context(), hashToken(token))
 	}
 	sess.Values = map[any]any{}
 	sess.Options.MaxAge = -1
@@ -220,42 +210,41 @@ func (s *Sessions) CSRFToken(w http.ResponseWriter, r *http.Request) string {
 	if t, ok := sess.Values[keyCSRF].(string); ok && t != "" {
 		return t
 	}
-	t := randomToken()
+	t := rand.Text()
 	sess.Values[keyCSRF] = t
 	s.save(w, r, sess)
 	return t
 }
 
-// ValidCSRF reports whether the form's csrf_token is the session's. Only the
-// POST body counts, never the query string.
-func (s *Sessions) ValidCSRF(r *http.Request) bool {
-	want, _ := s.session(r).Values[keyCSRF].(string)
-	got := r.PostForm.Get("csrf_token")
-	return want != "" && subtle.ConstantTimeCompare([]byte(want), []byte(got)) == 1
-}
-
-// AddFlash queues a message for the next page.
+// AddFlash queues a message for the next page. Only the newest maxFlashes
+// messages are kept, each cut to maxFlashRunes: the cookie must stay far
+// below the 4 KB browsers accept, however many flashes pile up unread.
 func (s *Sessions) AddFlash(w http.ResponseWriter, r *http.Request, msg string) {
 	if utf8.RuneCountInString(msg) > maxFlashRunes {
-		msg = string([]rune(msg)[:maxFlashRunes-1]) + "…"
+		msg = textutil.Truncate(msg, maxFlashRunes-1) + "…"
 	}
 	sess := s.session(r)
-	flashes, _ := sess.Values[keyFlashes].([]string)
-	flashes = append(flashes, msg)
-	if len(flashes) > maxFlashes {
-		flashes = flashes[len(flashes)-maxFlashes:]
+	queued := sess.Flashes()
+	for _, f := range queued[max(0, len(queued)-(maxFlashes-1)):] {
+		sess.AddFlash(f)
 	}
-	sess.Values[keyFlashes] = flashes
+	sess.AddFlash(msg)
 	s.save(w, r, sess)
 }
 
 // PopFlashes returns and clears the queued messages.
 func (s *Sessions) PopFlashes(w http.ResponseWriter, r *http.Request) []string {
 	sess := s.session(r)
-	flashes, _ := sess.Values[keyFlashes].([]string)
-	if len(flashes) > 0 {
-		delete(sess.Values, keyFlashes)
-		s.save(w, r, sess)
+	queued := sess.Flashes()
+	if len(queued) == 0 {
+		return nil
+	}
+	s.save(w, r, sess)
+	flashes := make([]string, 0, len(queued))
+	for _, f := range queued {
+		if msg, ok := f.(string); ok {
+			flashes = append(flashes, msg)
+		}
 	}
 	return flashes
 }

@@ -4,7 +4,6 @@ package auth
 
 import (
 	"context"
-	"crypto/subtle"
 	"errors"
 	"fmt"
 	"net/mail"
@@ -13,7 +12,8 @@ import (
 	"unicode/utf8"
 
 	"golang.org/x/crypto/bcrypt"
-	"gorm.io/gorm"
+
+	"musicadmin/internal/datamodel"
 )
 
 // AdminRole is the role create-admin gives.
@@ -35,8 +35,8 @@ var (
 
 // Users creates and authenticates users.
 type Users struct {
-	db   *gorm.DB
-	cost int
+	store Store
+	cost  int
 
 	// dummyHash is what failed logins for unknown users are compared
 	// against, so they take as long as a wrong password for a real user. It
@@ -45,12 +45,12 @@ type Users struct {
 	dummyHash []byte
 }
 
-// NewUsers returns a user service hashing with bcrypt at cost.
-func NewUsers(db *gorm.DB, cost int) (*Users, error) {
+// NewUsers returns a user service over store hashing with bcrypt at cost.
+func NewUsers(store Store, cost int) (*Users, error) {
 	if cost < bcrypt.MinCost || cost > bcrypt.MaxCost {
 		return nil, fmt.Errorf("auth: bcrypt cost %d out of range", cost)
 	}
-	return &Users{db: db, cost: cost}, nil
+	return &Users{store: store, cost: cost}, nil
 }
 
 func (u *Users) dummy() []byte {
@@ -114,29 +114,21 @@ func (u *Users) Create(ctx context.Context, n NewUser) (*User, error) {
 	if err != nil {
 		return nil, fmt.Errorf("auth: hash password: %w", err)
 	}
-	user := &User{Username: n.Username, FirstName: n.FirstName, LastName: n.LastName,
-		Email: n.Email, PasswordHash: string(hash), Active: true}
-	err = u.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		var role Role
-		if err := tx.Where(Role{Name: AdminRole}).FirstOrCreate(&role).Error; err != nil {
-			return err
-		}
-		user.RoleID = &role.ID
-		return tx.Create(user).Error
-	})
-	if errors.Is(err, gorm.ErrDuplicatedKey) {
+	user, err := u.store.CreateUser(ctx, User{Username: n.Username, FirstName: n.FirstName, LastName: n.LastName,
+		Email: n.Email, PasswordHash: string(hash), Active: true}, AdminRole)
+	if errors.Is(err, ErrUserExists) {
 		return nil, ErrUserExists
 	}
 	if err != nil {
 		return nil, fmt.Errorf("auth: create user %q: %w", n.Username, err)
 	}
-	return user, nil
+	return &user, nil
 }
 
 // Count returns the number of users.
 func (u *Users) Count(ctx context.Context) (int64, error) {
-	var n int64
-	if err := u.db.WithContext(ctx).Model(&User{}).Count(&n).Error; err != nil {
+	n, err := u.store.CountUsers(ctx)
+	if err != nil {
 		return 0, fmt.Errorf("auth: count users: %w", err)
 	}
 	return n, nil
@@ -150,33 +142,29 @@ func (u *Users) Authenticate(ctx context.Context, username, password string) (*U
 	var user User
 	found := false
 	if username != "" && utf8.ValidString(username) && len(username) <= 256 && !strings.ContainsRune(username, 0) {
-		err := u.db.WithContext(ctx).Where("username = ?", username).Limit(1).Find(&user).Error
-		if err != nil {
+		var err error
+		user, err = u.store.UserByUsername(ctx, username)
+		switch {
+		case err == nil:
+			found = true
+		case !errors.Is(err, datamodel.ErrNotFound):
 			return nil, fmt.Errorf("auth: find user: %w", err)
 		}
-		found = user.ID != 0
 	}
 	hash := u.dummy()
 	if found {
 		hash = []byte(user.PasswordHash)
 	}
+	// A password over bcrypt's limit is refused, but still costs the
+	// comparison of its first 72 bytes: it takes as long as any failure.
 	candidate := []byte(password)
 	tooLong := len(candidate) > MaxPasswordBytes
 	if tooLong {
 		candidate = candidate[:MaxPasswordBytes]
 	}
 	match := bcrypt.CompareHashAndPassword(hash, candidate) == nil
-	ok := subtle.ConstantTimeByteEq(b2i(found), 1)&subtle.ConstantTimeByteEq(b2i(match), 1)&
-		subtle.ConstantTimeByteEq(b2i(!tooLong), 1) == 1
-	if !ok || !user.Active {
+	if !found || !match || tooLong || !user.Active {
 		return nil, ErrInvalidLogin
 	}
 	return &user, nil
-}
-
-func b2i(b bool) uint8 {
-	if b {
-		return 1
-	}
-	return 0
 }

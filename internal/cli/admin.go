@@ -10,6 +10,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"musicadmin/internal/auth"
+	"musicadmin/internal/store"
 )
 
 func (a *app) createAdminCmd() *cobra.Command {
@@ -32,7 +33,7 @@ func (a *app) createAdminCmd() *cobra.Command {
 			if err := n.Validate(); err != nil {
 				return usageErr("%s", err)
 			}
-			users, err := auth.NewUsers(db, auth.DefaultCost)
+			users, err := auth.NewUsers(store.NewAccounts(db), a.env.bcryptCost())
 			if err != nil {
 				return failure(err)
 			}
@@ -115,14 +116,6 @@ func (a *app) askMissing(cmd *cobra.Command, n *auth.NewUser) error {
 	return nil
 }
 
-// randomPassword returns a password of 20 characters from an unambiguous
-// alphabet.
-func randomPassword() string {
-	const alphabet = "abcdefghijkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789"
-	b := make([]byte, 20)
-	_, _ = rand.Read(b)
-	for i := range b {
-		b[i] = alphabet[int(b[i])%len(alphabet)]
-	}
-	return string(b)
-}
+// randomPassword returns a password of 26 characters of base32 (130 bits),
+// without the modulo bias of mapping random bytes onto an alphabet.
+func randomPassword() string { return rand.Text() }

@@ -11,14 +11,15 @@ import (
 	"io"
 	"log/slog"
 	"os"
-	"strings"
 
 	"github.com/spf13/cobra"
 	"gorm.io/gorm"
 
+	"musicadmin/internal/auth"
 	"musicadmin/internal/config"
 	"musicadmin/internal/migrate"
 	"musicadmin/internal/store"
+	"musicadmin/internal/textutil"
 )
 
 // Version is the app version, set at build time with -ldflags.
@@ -40,6 +41,18 @@ type Env struct {
 	IsTerminal func() bool
 	// ReadPassword reads a line from the terminal without echo.
 	ReadPassword func() (string, error)
+	// BcryptCost is the cost of the password hashes create-admin and
+	// run --init-admin make; 0 means auth.DefaultCost. Tests lower it: at
+	// the production cost each hash takes a second under the race detector.
+	BcryptCost int
+}
+
+// bcryptCost is the cost of new password hashes.
+func (e Env) bcryptCost() int {
+	if e.BcryptCost == 0 {
+		return auth.DefaultCost
+	}
+	return e.BcryptCost
 }
 
 // exitError carries the exit status of a failed command.
@@ -74,11 +87,9 @@ func Main(ctx context.Context, args []string, env Env) int {
 	case errors.As(err, &ee):
 		code = ee.code
 	}
-	fmt.Fprintln(env.Stderr, "app: "+oneLine(err.Error()))
+	fmt.Fprintln(env.Stderr, "app: "+textutil.OneLine(err.Error()))
 	return code
 }
-
-func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
 
 type app struct {
 	env        Env
@@ -141,16 +152,22 @@ func (a *app) openDB(ctx context.Context) (config.Config, *gorm.DB, func(), erro
 	return cfg, db, closeDB, nil
 }
 
-func (a *app) migrator(db *gorm.DB, driver string) (*migrate.Migrator, error) {
+// openMigrator loads the configuration, connects and returns the database's
+// migrator; the caller calls closeDB when done.
+func (a *app) openMigrator(ctx context.Context) (config.Config, *gorm.DB, *migrate.Migrator, func(), error) {
+	cfg, db, closeDB, err := a.openDB(ctx)
+	if err != nil {
+		return cfg, nil, nil, nil, err
+	}
 	sqlDB, err := db.DB()
-	if err != nil {
-		return nil, failure(err)
+	if err == nil {
+		var m *migrate.Migrator
+		if m, err = migrate.New(sqlDB, cfg.Database.Driver); err == nil {
+			return cfg, db, m, closeDB, nil
+		}
 	}
-	m, err := migrate.New(sqlDB, driver)
-	if err != nil {
-		return nil, failure(err)
-	}
-	return m, nil
+	closeDB()
+	return cfg, nil, nil, nil, failure(err)
 }
 
 func (a *app) versionCmd() *cobra.Command {

@@ -20,15 +20,11 @@ func (a *app) createDBCmd() *cobra.Command {
 }
 
 func (a *app) upgrade(cmd *cobra.Command, what string) error {
-	cfg, db, closeDB, err := a.openDB(cmd.Context())
+	_, _, m, closeDB, err := a.openMigrator(cmd.Context())
 	if err != nil {
 		return err
 	}
 	defer closeDB()
-	m, err := a.migrator(db, cfg.Database.Driver)
-	if err != nil {
-		return err
-	}
 	n, err := m.Up(cmd.Context())
 	if err != nil {
 		return failure(err)
@@ -60,15 +56,11 @@ func (a *app) dbCmd() *cobra.Command {
 		Short: "Roll back the most recent migration",
 		Args:  noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			cfg, db, closeDB, err := a.openDB(cmd.Context())
+			_, _, m, closeDB, err := a.openMigrator(cmd.Context())
 			if err != nil {
 				return err
 			}
 			defer closeDB()
-			m, err := a.migrator(db, cfg.Database.Driver)
-			if err != nil {
-				return err
-			}
 			v, err := m.Down(cmd.Context())
 			if err != nil {
 				return failure(err)
@@ -85,15 +77,11 @@ func (a *app) dbCmd() *cobra.Command {
 		Short: "List the migrations and whether each is applied",
 		Args:  noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			cfg, db, closeDB, err := a.openDB(cmd.Context())
+			_, _, m, closeDB, err := a.openMigrator(cmd.Context())
 			if err != nil {
 				return err
 			}
 			defer closeDB()
-			m, err := a.migrator(db, cfg.Database.Driver)
-			if err != nil {
-				return err
-			}
 			list, err := m.Status(cmd.Context())
 			if err != nil {
 				return failure(err)

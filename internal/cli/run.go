@@ -20,17 +20,13 @@ func (a *app) runCmd() *cobra.Command {
 		Args:  noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			ctx := cmd.Context()
-			cfg, db, closeDB, err := a.openDB(ctx)
+			cfg, db, m, closeDB, err := a.openMigrator(ctx)
 			if err != nil {
 				return err
 			}
 			defer closeDB()
 			if cmd.Flags().Changed("addr") {
 				cfg.Server.Addr = addr
-			}
-			m, err := a.migrator(db, cfg.Database.Driver)
-			if err != nil {
-				return err
 			}
 			current, latest, err := m.Version(ctx)
 			if err != nil {
@@ -43,7 +39,7 @@ func (a *app) runCmd() *cobra.Command {
 			if cfg.GeneratedSecret {
 				log.Warn("dev mode: no secret_key set, using a random one; sessions end when the server restarts")
 			}
-			webApp, err := server.New(cfg, db, log, server.Options{})
+			webApp, err := server.New(cfg, db, log, server.Options{BcryptCost: a.env.bcryptCost()})
 			if err != nil {
 				return failure(err)
 			}

@@ -13,7 +13,9 @@ import (
 	"strconv"
 	"strings"
 
-	"gopkg.in/yaml.v3"
+	"go.yaml.in/yaml/v3"
+
+	"musicadmin/internal/textutil"
 )
 
 // Drivers supported by the data layer.
@@ -78,13 +80,13 @@ func Load(path string, lookupEnv func(string) (string, bool)) (Config, error) {
 	cfg := Default()
 	data, err := os.ReadFile(path)
 	if err != nil {
-		return Config{}, configErr("cannot read %s: %s", path, oneLine(errText(err)))
+		return Config{}, configErr("cannot read %s: %s", path, textutil.OneLine(errText(err)))
 	}
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	dec.KnownFields(true)
 	// io.EOF means an empty document: a file of defaults only is valid.
 	if err := dec.Decode(&cfg); err != nil && !errors.Is(err, io.EOF) {
-		return Config{}, configErr("%s: bad YAML: %s", path, oneLine(err.Error()))
+		return Config{}, configErr("%s: bad YAML: %s", path, textutil.OneLine(err.Error()))
 	}
 	if err := applyEnv(&cfg, lookupEnv); err != nil {
 		return Config{}, err
@@ -102,8 +104,6 @@ func errText(err error) string {
 	}
 	return err.Error()
 }
-
-func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
 
 // applyEnv overrides file values with APP_* variables. A variable set to the
 // empty string counts as set, so APP_SECRET_KEY="" really empties the key.

@@ -13,7 +13,6 @@ import (
 	"gorm.io/gorm"
 
 	"musicadmin/internal/apptest"
-	"musicadmin/internal/auth"
 	"musicadmin/internal/catalog"
 	"musicadmin/internal/config"
 	"musicadmin/internal/migrate"
@@ -21,7 +20,7 @@ import (
 	"musicadmin/migrations"
 )
 
-var appTables = []any{&auth.Role{}, &auth.User{}, &auth.Session{}, &catalog.Album{}, &catalog.Song{}}
+var appTables = []any{&store.Role{}, &store.User{}, &store.Session{}, &catalog.Album{}, &catalog.Song{}}
 
 func openFresh(t *testing.T, b apptest.Backend) *gorm.DB {
 	t.Helper()

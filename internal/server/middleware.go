@@ -6,6 +6,8 @@ import (
 	"runtime/debug"
 	"strings"
 	"time"
+
+	"musicadmin/internal/view"
 )
 
 // securityHeaders sets the headers every response carries. The policy
@@ -100,9 +102,7 @@ func recoverPanics(log *slog.Logger) func(http.Handler) http.Handler {
 					}
 					log.Error("handler crashed", "method", r.Method, "path", r.URL.Path,
 						"recovered", v, "stack", string(debug.Stack()))
-					w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-					w.WriteHeader(http.StatusInternalServerError)
-					_, _ = w.Write([]byte("Internal error\n"))
+					view.PlainInternalError(w)
 				}
 			}()
 			next.ServeHTTP(w, r)

@@ -16,6 +16,7 @@ import (
 	"musicadmin/internal/apptest"
 	"musicadmin/internal/auth"
 	"musicadmin/internal/config"
+	"musicadmin/internal/store"
 )
 
 // secMaskLogin hides what legitimately differs between two failed-login pages:
@@ -493,13 +494,13 @@ func TestSecSessionUserChanges(t *testing.T) {
 				if err != nil {
 					return err
 				}
-				return a.DB.Model(&auth.User{}).Where("username = ?", user).Update("password_hash", string(hash)).Error
+				return a.DB.Model(&store.User{}).Where("username = ?", user).Update("password_hash", string(hash)).Error
 			}},
 			{"deactivated", func(user string) error {
-				return a.DB.Model(&auth.User{}).Where("username = ?", user).Update("active", false).Error
+				return a.DB.Model(&store.User{}).Where("username = ?", user).Update("active", false).Error
 			}},
 			{"deleted", func(user string) error {
-				return a.DB.Where("username = ?", user).Delete(&auth.User{}).Error
+				return a.DB.Where("username = ?", user).Delete(&store.User{}).Error
 			}},
 		}
 		for i, tc := range cases {

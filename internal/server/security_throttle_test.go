@@ -12,19 +12,18 @@ import (
 	"musicadmin/internal/server"
 )
 
-// Test 3: failed logins are throttled per address, a spoofed
-// X-Forwarded-For does not reset the count, and the block ends: after
-// Retry-After the right password logs in. The window is shortened to keep the
-// test fast; the default (10 per 20 s) is checked on its own.
+// Test 3: the login throttle is wired in: failed logins are throttled per
+// address with 429 and Retry-After, before any password is checked, and a
+// spoofed X-Forwarded-For does not reset the count. The window is an hour,
+// so no run is slow enough to see a failure forgiven; how the block ends,
+// to the second, is auth's TestLoginThrottle, on a virtual clock.
 func TestSecLoginThrottle(t *testing.T) {
 	if auth.DefaultLoginLimit != 10 || auth.DefaultLoginWindow != 20*time.Second {
 		t.Errorf("default throttle %d per %s, want 10 per 20s", auth.DefaultLoginLimit, auth.DefaultLoginWindow)
 	}
 	apptest.ForEachBackend(t, func(t *testing.T, b apptest.Backend) {
 		a := newSecApp(t, b)
-		// One failure is forgiven every window/limit = 2 s: time enough for
-		// the blocked attempts below even under the race detector.
-		const limit, window = 5, 10 * time.Second
+		const limit, window = 5, time.Hour
 		app := a.siblingWith(nil, server.Options{LoginLimit: limit, LoginWindow: window})
 		c := secWrap(t, app, app.Client())
 		attempt := func(password, forwardedFor string) *apptest.Response {
@@ -38,16 +37,10 @@ func TestSecLoginThrottle(t *testing.T) {
 			return c.Do(req)
 		}
 
-		start := time.Now()
 		for i := range limit {
 			if r := attempt("wrong-"+strconv.Itoa(i), ""); r.Status != http.StatusOK || r.Text(".alert") != auth.MsgInvalidLogin {
 				t.Fatalf("failure %d: status %d, alert %q", i+1, r.Status, r.Text(".alert"))
 			}
-		}
-		// The bucket refills one failure per window/limit: only a run that
-		// took less than that can expect the next attempt blocked.
-		if time.Since(start) > window/limit {
-			t.Skipf("%d attempts took %s: too slow to see the block", limit, time.Since(start))
 		}
 		r := attempt("wrong-again", "")
 		if r.Status != http.StatusTooManyRequests {
@@ -68,16 +61,7 @@ func TestSecLoginThrottle(t *testing.T) {
 			t.Errorf("right password while blocked: status %d, want 429", r.Status)
 		}
 		if c.loggedIn() {
-			t.Fatal("logged in while blocked")
-		}
-
-		// Retry-After is the truth: after it, the right password logs in.
-		time.Sleep(time.Duration(retry) * time.Second)
-		if r := attempt(apptest.AdminPassword, ""); r.Status != http.StatusFound {
-			t.Errorf("right password after Retry-After: status %d, want 302", r.Status)
-		}
-		if !c.loggedIn() {
-			t.Error("not logged in after the window")
+			t.Error("logged in while blocked")
 		}
 	})
 }

@@ -55,10 +55,8 @@ type Options struct {
 
 // App is the assembled web application.
 type App struct {
-	Handler  http.Handler
-	Users    *auth.Users
-	Sessions *auth.Sessions
-	db       *gorm.DB
+	Handler http.Handler
+	Users   *auth.Users
 }
 
 // New builds the application over an open, migrated database.
@@ -67,23 +65,12 @@ func New(cfg config.Config, db *gorm.DB, log *slog.Logger, opts Options) (*App, 
 	if cost == 0 {
 		cost = auth.DefaultCost
 	}
-	users, err := auth.NewUsers(db, cost)
+	accounts := store.NewAccounts(db)
+	users, err := auth.NewUsers(accounts, cost)
 	if err != nil {
 		return nil, err
 	}
-	sessions := auth.NewSessions(db, cfg.SecretKey, cfg.Server.SecureCookies, log)
-	ui, err := view.New(cfg.AppName, log)
-	if err != nil {
-		return nil, err
-	}
-	ui.SetCommon(func(w http.ResponseWriter, r *http.Request) view.Common {
-		c := view.Common{CSRF: sessions.CSRFToken(w, r)}
-		if u := auth.CurrentUser(r); u != nil {
-			c.User = u.Username
-			c.Flashes = sessions.PopFlashes(w, r)
-		}
-		return c
-	})
+	sessions := auth.NewSessions(accounts, cfg.SecretKey, cfg.Server.SecureCookies, log)
 	views, err := catalog.Views(store.New(db))
 	if err != nil {
 		return nil, err
@@ -92,7 +79,17 @@ func New(cfg config.Config, db *gorm.DB, log *slog.Logger, opts Options) (*App, 
 	if err != nil {
 		return nil, err
 	}
-	ui.SetMenu(adm.Menu())
+	ui, err := view.New(cfg.AppName, log, adm.Menu(), func(w http.ResponseWriter, r *http.Request) view.Common {
+		c := view.Common{CSRF: sessions.CSRFToken(w, r)}
+		if u := auth.CurrentUser(r); u != nil {
+			c.User = u.Username
+			c.Flashes = sessions.PopFlashes(w, r)
+		}
+		return c
+	})
+	if err != nil {
+		return nil, err
+	}
 
 	limit, window := opts.LoginLimit, opts.LoginWindow
 	if limit <= 0 || window <= 0 {
@@ -100,21 +97,9 @@ func New(cfg config.Config, db *gorm.DB, log *slog.Logger, opts Options) (*App, 
 	}
 	login := &auth.Handlers{Users: users, Sessions: sessions, UI: ui, Log: log,
 		Throttle: auth.NewLoginThrottle(limit, window)}
-	errorPage := func(w http.ResponseWriter, r *http.Request, status int) {
-		msg := http.StatusText(status)
-		switch status {
-		case http.StatusForbidden:
-			msg = "The form has expired or did not come from this site. Reload the page and try again."
-		case http.StatusRequestEntityTooLarge:
-			msg = "The request is too large."
-		case http.StatusServiceUnavailable:
-			msg = "The database is busy, try again in a moment."
-		}
-		ui.Error(w, r, status, msg)
+	status := func(code int) http.HandlerFunc {
+		return func(w http.ResponseWriter, r *http.Request) { ui.Fail(w, r, view.StatusError(code)) }
 	}
-	unavailable := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		errorPage(w, r, http.StatusServiceUnavailable)
-	})
 
 	r := chi.NewRouter()
 	r.Use(recoverPanics(log), logRequests(log), securityHeaders, limitBody(MaxBodyBytes),
@@ -122,60 +107,43 @@ func New(cfg config.Config, db *gorm.DB, log *slog.Logger, opts Options) (*App, 
 	// HEAD is allowed above, so it must reach the GET handlers rather than
 	// end in a 405 (chi routes HEAD only where it is declared).
 	r.Use(middleware.GetHead)
-	r.Use(crossOrigin(func(w http.ResponseWriter, r *http.Request) { errorPage(w, r, http.StatusForbidden) }))
-	r.NotFound(func(w http.ResponseWriter, r *http.Request) { errorPage(w, r, http.StatusNotFound) })
-	r.MethodNotAllowed(func(w http.ResponseWriter, r *http.Request) { errorPage(w, r, http.StatusMethodNotAllowed) })
+	r.Use(crossOrigin(func(w http.ResponseWriter, r *http.Request) { ui.Fail(w, r, view.ErrCSRF) }))
+	r.NotFound(status(http.StatusNotFound))
+	r.MethodNotAllowed(status(http.StatusMethodNotAllowed))
 
 	r.Get("/healthz", health(db))
 	r.Handle("/static/*", http.StripPrefix("/static/", staticFiles()))
 
 	r.Group(func(r chi.Router) {
-		r.Use(noStore, sessions.Load(unavailable))
+		// Every state-changing request from here on carries the session's
+		// CSRF token, the login and logout forms included.
+		r.Use(noStore, sessions.Load(ui.Fail), sessions.CheckCSRF(login.RefuseForm))
 		r.Get("/login/", login.ShowLogin)
 		r.Post("/login/", login.Login)
-		r.Get("/login", redirect("/login/"))
+		r.Get("/login", view.Redirect("/login/"))
 		r.Get("/logout/", login.Logout)
 		r.Post("/logout/", login.Logout)
-		r.Get("/logout", redirect("/logout/"))
+		r.Get("/logout", view.Redirect("/logout/"))
 		r.Group(func(r chi.Router) {
-			r.Use(auth.RequireLogin, sessions.CheckCSRF(errorPage))
+			r.Use(auth.RequireLogin)
 			r.Get("/", func(w http.ResponseWriter, r *http.Request) {
 				ui.Render(w, r, http.StatusOK, "index", "Home", nil)
 			})
 			adm.Mount(r, ui, sessions.AddFlash)
 		})
 	})
-	return &App{Handler: r, Users: users, Sessions: sessions, db: db}, nil
+	return &App{Handler: r, Users: users}, nil
 }
 
-// redirect answers with a permanent redirect to a fixed local path.
-func redirect(target string) http.HandlerFunc {
-	return func(w http.ResponseWriter, r *http.Request) {
-		to := target
-		if r.URL.RawQuery != "" {
-			to += "?" + r.URL.RawQuery
-		}
-		http.Redirect(w, r, to, http.StatusMovedPermanently)
-	}
-}
-
-// health answers 200 "ok" when the database answers a ping within 2 s, and
-// 503 otherwise, with no detail about the database.
+// health answers 200 "ok" when the database answers and takes writes
+// within 2 s, and 503 otherwise, with no detail about the database.
 func health(db *gorm.DB) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		w.Header().Set("Cache-Control", "no-store")
 		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
 		defer cancel()
-		sqlDB, err := db.DB()
-		if err == nil {
-			err = sqlDB.PingContext(ctx)
-		}
-		if err == nil {
-			// A ping can pass on a pooled connection while queries fail.
-			err = db.WithContext(ctx).Exec("SELECT 1").Error
-		}
-		if err != nil {
+		if err := store.Healthy(ctx, db); err != nil {
 			w.WriteHeader(http.StatusServiceUnavailable)
 			fmt.Fprintln(w, "unavailable")
 			return

@@ -14,7 +14,6 @@ import (
 	"gorm.io/gorm/schema"
 
 	"musicadmin/internal/apptest"
-	"musicadmin/internal/auth"
 	"musicadmin/internal/catalog"
 	"musicadmin/internal/config"
 	"musicadmin/internal/migrate"
@@ -23,7 +22,7 @@ import (
 
 // models is every GORM model the app stores: the migrated schema must hold
 // exactly their tables.
-var models = []any{&auth.Role{}, &auth.User{}, &auth.Session{}, &catalog.Album{}, &catalog.Song{}}
+var models = []any{&store.Role{}, &store.User{}, &store.Session{}, &catalog.Album{}, &catalog.Song{}}
 
 // bookkeepingTables are tables no model maps: goose's version table and
 // SQLite's AUTOINCREMENT counters.

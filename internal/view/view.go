@@ -11,8 +11,8 @@ import (
 	"log/slog"
 	"net/http"
 	"path"
+	"slices"
 	"strings"
-	"sync"
 
 	"musicadmin/web"
 )
@@ -45,26 +45,30 @@ type Page struct {
 	AppName string
 	Title   string
 	Menu    []MenuCategory
-	Path    string
 	Data    any
 }
 
-// Engine renders the named pages of web/templates.
+// Engine renders the named pages of web/templates. It is built once, with
+// everything it shows on every page, and never changes after: it needs no
+// lock however many requests render at once.
 type Engine struct {
 	appName string
 	pages   map[string]*template.Template
 	log     *slog.Logger
-
-	mu     sync.RWMutex
-	menu   []MenuCategory
-	common CommonFunc
+	menu    []MenuCategory
+	common  CommonFunc
 }
 
 // New parses every page in web/templates/pages with the layout and partials.
-// A template that does not parse stops the start-up.
-func New(appName string, log *slog.Logger) (*Engine, error) {
+// A template that does not parse stops the start-up. menu is shown on every
+// page; common computes the per-request part every page shows, and may be nil
+// when pages need none (tests).
+func New(appName string, log *slog.Logger, menu []MenuCategory, common CommonFunc) (*Engine, error) {
+	if common == nil {
+		common = func(http.ResponseWriter, *http.Request) Common { return Common{} }
+	}
 	e := &Engine{appName: appName, pages: map[string]*template.Template{}, log: log,
-		common: func(http.ResponseWriter, *http.Request) Common { return Common{} }}
+		menu: slices.Clone(menu), common: common}
 	names, err := fs.Glob(web.FS, "templates/pages/*.html")
 	if err != nil {
 		return nil, fmt.Errorf("view: list pages: %w", err)
@@ -80,61 +84,24 @@ func New(appName string, log *slog.Logger) (*Engine, error) {
 	return e, nil
 }
 
-// SetMenu sets the menu shown on every page.
-func (e *Engine) SetMenu(menu []MenuCategory) {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	e.menu = menu
-}
-
-// SetCommon sets the function computing the common data of a request.
-func (e *Engine) SetCommon(f CommonFunc) {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	e.common = f
-}
-
 // Render writes page with status and data.
 func (e *Engine) Render(w http.ResponseWriter, r *http.Request, status int, page, title string, data any) {
 	t, ok := e.pages[page]
 	if !ok {
 		e.log.Error("render: no such page", "page", page)
-		e.plainError(w, http.StatusInternalServerError)
+		PlainInternalError(w)
 		return
 	}
-	e.mu.RLock()
-	menu, common := e.menu, e.common
-	e.mu.RUnlock()
-	p := Page{Common: common(w, r), AppName: e.appName, Title: title, Menu: menu, Path: r.URL.Path, Data: data}
+	p := Page{Common: e.common(w, r), AppName: e.appName, Title: title, Menu: e.menu, Data: data}
 	var buf bytes.Buffer
 	if err := t.Execute(&buf, p); err != nil {
 		e.log.Error("render", "page", page, "err", err)
-		e.plainError(w, http.StatusInternalServerError)
+		PlainInternalError(w)
 		return
 	}
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.WriteHeader(status)
 	_, _ = buf.WriteTo(w)
-}
-
-// Error renders the error page with status and a message for the user.
-func (e *Engine) Error(w http.ResponseWriter, r *http.Request, status int, message string) {
-	if status == http.StatusServiceUnavailable {
-		w.Header().Set("Retry-After", "5")
-	}
-	e.Render(w, r, status, "error", http.StatusText(status), ErrorData{Status: status, Message: message})
-}
-
-// ErrorData is the data of the error page.
-type ErrorData struct {
-	Status  int
-	Message string
-}
-
-func (e *Engine) plainError(w http.ResponseWriter, status int) {
-	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-	w.WriteHeader(status)
-	fmt.Fprintln(w, "Internal error")
 }
 
 var funcs = template.FuncMap{

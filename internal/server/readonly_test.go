@@ -1,0 +1,124 @@
+package server_test
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"os"
+	"os/exec"
+	"strings"
+	"testing"
+
+	"golang.org/x/crypto/bcrypt"
+
+	"musicadmin/internal/apptest"
+	"musicadmin/internal/server"
+	"musicadmin/internal/store"
+)
+
+// setWritable makes the file at path writable or not, for root too: the
+// tests run as root, which file modes do not stop, so root marks the file
+// immutable (chattr +i), which stops every writer. SQLite then opens it
+// read-only, silently, exactly as for a user without write permission.
+func setWritable(t *testing.T, path string, writable bool) {
+	t.Helper()
+	if os.Geteuid() != 0 {
+		mode := os.FileMode(0o444)
+		if writable {
+			mode = 0o644
+		}
+		if err := os.Chmod(path, mode); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	flag := "-i"
+	if !writable {
+		flag = "+i"
+		// Never leave an immutable file behind: TempDir could not remove it.
+		t.Cleanup(func() { _ = exec.Command("chattr", "-i", path).Run() })
+	}
+	if out, err := exec.Command("chattr", flag, path).CombinedOutput(); err != nil {
+		t.Fatalf("chattr %s %s: %v: %s (the test needs a file system with the immutable flag to make a file read-only for root)",
+			flag, path, err, out)
+	}
+	if f, err := os.OpenFile(path, os.O_RDWR, 0); (err == nil) != writable {
+		if f != nil {
+			f.Close()
+		}
+		t.Fatalf("after chattr %s, opening for writing: %v", flag, err)
+	}
+}
+
+// TestSQLiteReadOnlyAtStart: an app started while its SQLite file was not
+// writable says so on /healthz and answers 503 to writes; once the file is
+// writable again, writes succeed and /healthz is 200, without a restart.
+// Pooled connections opened read-only must not stay in the pool.
+func TestSQLiteReadOnlyAtStart(t *testing.T) {
+	a := apptest.NewApp(t, apptest.SQLite)
+	path := a.Config.Database.DSN
+	// Close the first app's pool: its connections checkpoint and remove the
+	// WAL, as a stopped app leaves the file.
+	if sqlDB, err := a.DB.DB(); err != nil || sqlDB.Close() != nil {
+		t.Fatalf("close the first app's database: %v", err)
+	}
+	setWritable(t, path, false)
+
+	db, err := store.Open(context.Background(), a.Config.Database)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sqlDB, _ := db.DB()
+	t.Cleanup(func() { sqlDB.Close() })
+	logs := &apptest.SyncBuffer{}
+	web, err := server.New(a.Config, db, slog.New(slog.NewTextHandler(logs, nil)), server.Options{BcryptCost: bcrypt.MinCost})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(web.Handler)
+	t.Cleanup(srv.Close)
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("server log:\n%s", logs)
+		}
+	})
+	app := *a
+	app.URL, app.Server, app.Web, app.DB, app.Log = srv.URL, srv, web, db, logs
+
+	health := func() (int, string) {
+		t.Helper()
+		resp, err := http.Get(app.URL + "/healthz")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		body, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, strings.TrimSpace(string(body))
+	}
+
+	if code, body := health(); code != http.StatusServiceUnavailable || body != "unavailable" {
+		t.Errorf("/healthz with a read-only database: %d %q, want 503 unavailable", code, body)
+	}
+	c := app.Client()
+	r := c.Submit("/login/", url.Values{"username": {apptest.AdminUser}, "password": {apptest.AdminPassword}})
+	if r.Status != http.StatusServiceUnavailable || r.Header.Get("Retry-After") == "" {
+		t.Errorf("login with a read-only database: %d (Retry-After %q), want 503 with Retry-After",
+			r.Status, r.Header.Get("Retry-After"))
+	}
+
+	setWritable(t, path, true)
+	if code, body := health(); code != http.StatusOK || body != "ok" {
+		t.Errorf("/healthz once the file is writable: %d %q, want 200 ok", code, body)
+	}
+	c.Login(apptest.AdminUser, apptest.AdminPassword)
+	if r := c.Submit("/albumview/add", url.Values{"name": {"Written at last"}}); r.Status != http.StatusFound {
+		t.Errorf("add an album once the file is writable: %d, want 302", r.Status)
+	}
+	var n int64
+	if err := db.Table("albums").Where("name = ?", "Written at last").Count(&n).Error; err != nil || n != 1 {
+		t.Errorf("%d albums written (%v), want 1", n, err)
+	}
+}

@@ -1,0 +1,188 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"time"
+
+	"gorm.io/gorm"
+
+	"musicadmin/internal/auth"
+	"musicadmin/internal/datamodel"
+)
+
+// Role is the row of a named set of permissions; every user created by
+// create-admin has the Admin role.
+type Role struct {
+	ID   int64  `gorm:"primaryKey"`
+	Name string `gorm:"size:64;not null;uniqueIndex:ux_roles_name"`
+}
+
+// User is the row of someone who can log in.
+type User struct {
+	ID           int64  `gorm:"primaryKey"`
+	Username     string `gorm:"size:64;not null;uniqueIndex:ux_users_username"`
+	FirstName    string `gorm:"size:64;not null"`
+	LastName     string `gorm:"size:64;not null"`
+	Email        string `gorm:"size:254;not null"`
+	PasswordHash string `gorm:"size:255;not null"`
+	Active       bool   `gorm:"not null;default:true"`
+	RoleID       *int64 `gorm:"index:ix_users_role_id"`
+	Role         *Role  `gorm:"constraint:OnDelete:SET NULL"`
+	CreatedAt    int64  `gorm:"not null;autoCreateTime"`
+}
+
+// Session is the row of a login (auth.Session): ID is the SHA-256 of the
+// cookie's token.
+type Session struct {
+	ID        string `gorm:"primaryKey;size:64"`
+	UserID    int64  `gorm:"not null;index:ix_user_sessions_user_id"`
+	User      *User  `gorm:"constraint:OnDelete:CASCADE"`
+	AuthTag   string `gorm:"size:64;not null"`
+	CreatedAt int64  `gorm:"not null;autoCreateTime"`
+	ExpiresAt int64  `gorm:"not null"`
+}
+
+// TableName keeps the table name explicit: "sessions" is too generic.
+func (Session) TableName() string { return "user_sessions" }
+
+// Accounts keeps users, roles and sessions in the SQL database: the GORM
+// implementation of auth.Store.
+type Accounts struct {
+	db *gorm.DB
+}
+
+var _ auth.Store = (*Accounts)(nil)
+
+// NewAccounts returns the accounts kept in db, which must come from Open
+// (its errors are translated).
+func NewAccounts(db *gorm.DB) *Accounts { return &Accounts{db: db} }
+
+// accountsErr wraps err with what failed, and with datamodel.ErrUnavailable
+// when the database is busy or away, so auth and the error pages need no
+// SQL error of their own.
+func accountsErr(op string, err error) error {
+	if Unavailable(err) {
+		return fmt.Errorf("store: %s: %w: %w", op, datamodel.ErrUnavailable, err)
+	}
+	return fmt.Errorf("store: %s: %w", op, err)
+}
+
+func (u *User) toAuth() auth.User {
+	return auth.User{ID: strconv.FormatInt(u.ID, 10), Username: u.Username, FirstName: u.FirstName,
+		LastName: u.LastName, Email: u.Email, PasswordHash: u.PasswordHash, Active: u.Active}
+}
+
+// parseUserID parses an auth.User's ID; an ID that is not ours names no user.
+func parseUserID(id string) (int64, error) {
+	n, err := strconv.ParseInt(id, 10, 64)
+	if err != nil {
+		return 0, fmt.Errorf("store: user id %q: %w", id, datamodel.ErrNotFound)
+	}
+	return n, nil
+}
+
+// UserByUsername implements auth.Store.
+func (a *Accounts) UserByUsername(ctx context.Context, username string) (auth.User, error) {
+	var row User
+	res := a.db.WithContext(ctx).Where("username = ?", username).Limit(1).Find(&row)
+	if res.Error != nil {
+		return auth.User{}, accountsErr("find user", res.Error)
+	}
+	if res.RowsAffected == 0 {
+		return auth.User{}, datamodel.ErrNotFound
+	}
+	return row.toAuth(), nil
+}
+
+// CreateUser implements auth.Store: the role and the user are written in one
+// transaction.
+func (a *Accounts) CreateUser(ctx context.Context, u auth.User, role string) (auth.User, error) {
+	row := User{Username: u.Username, FirstName: u.FirstName, LastName: u.LastName, Email: u.Email,
+		PasswordHash: u.PasswordHash, Active: u.Active}
+	err := a.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		var r Role
+		if err := tx.Where(Role{Name: role}).FirstOrCreate(&r).Error; err != nil {
+			return err
+		}
+		row.RoleID = &r.ID
+		if err := tx.Create(&row).Error; err != nil {
+			return err
+		}
+		if !u.Active {
+			// GORM writes a column's default in place of a zero value, so
+			// false became the schema's true: write it after.
+			row.Active = false
+			return tx.Model(&row).Update("active", false).Error
+		}
+		return nil
+	})
+	if errors.Is(err, gorm.ErrDuplicatedKey) {
+		return auth.User{}, auth.ErrUserExists
+	}
+	if err != nil {
+		return auth.User{}, accountsErr("create user", err)
+	}
+	return row.toAuth(), nil
+}
+
+// CountUsers implements auth.Store.
+func (a *Accounts) CountUsers(ctx context.Context) (int64, error) {
+	var n int64
+	if err := a.db.WithContext(ctx).Model(&User{}).Count(&n).Error; err != nil {
+		return 0, accountsErr("count users", err)
+	}
+	return n, nil
+}
+
+// CreateSession implements auth.Store.
+func (a *Accounts) CreateSession(ctx context.Context, s auth.Session) error {
+	uid, err := parseUserID(s.UserID)
+	if err != nil {
+		return err
+	}
+	row := Session{ID: s.TokenHash, UserID: uid, AuthTag: s.AuthTag,
+		CreatedAt: s.CreatedAt.Unix(), ExpiresAt: s.ExpiresAt.Unix()}
+	if err := a.db.WithContext(ctx).Create(&row).Error; err != nil {
+		return accountsErr("create session", err)
+	}
+	return nil
+}
+
+// SessionUser implements auth.Store.
+func (a *Accounts) SessionUser(ctx context.Context, tokenHash string, now time.Time) (auth.User, string, error) {
+	var row Session
+	err := a.db.WithContext(ctx).Preload("User").
+		Where("id = ? AND expires_at > ?", tokenHash, now.Unix()).
+		Limit(1).Find(&row).Error
+	if err != nil {
+		return auth.User{}, "", accountsErr("find session", err)
+	}
+	if row.User == nil {
+		return auth.User{}, "", datamodel.ErrNotFound
+	}
+	return row.User.toAuth(), row.AuthTag, nil
+}
+
+// DeleteSession implements auth.Store.
+func (a *Accounts) DeleteSession(ctx context.Context, tokenHash string) error {
+	if err := a.db.WithContext(ctx).Where("id = ?", tokenHash).Delete(&Session{}).Error; err != nil {
+		return accountsErr("delete session", err)
+	}
+	return nil
+}
+
+// DeleteExpiredSessions implements auth.Store.
+func (a *Accounts) DeleteExpiredSessions(ctx context.Context, userID string, now time.Time) error {
+	uid, err := parseUserID(userID)
+	if err != nil {
+		return err
+	}
+	err = a.db.WithContext(ctx).Where("user_id = ? AND expires_at <= ?", uid, now.Unix()).Delete(&Session{}).Error
+	if err != nil {
+		return accountsErr("delete expired sessions", err)
+	}
+	return nil
+}

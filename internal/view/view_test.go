@@ -1,0 +1,163 @@
+package view_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"html"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+
+	"musicadmin/internal/datamodel"
+	"musicadmin/internal/view"
+)
+
+// records is a slog handler that keeps every record, for tests that assert
+// what was logged and at which level.
+type records struct {
+	mu   sync.Mutex
+	recs []slog.Record
+}
+
+func (h *records) Enabled(context.Context, slog.Level) bool { return true }
+func (h *records) Handle(_ context.Context, r slog.Record) error {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.recs = append(h.recs, r)
+	return nil
+}
+func (h *records) WithAttrs([]slog.Attr) slog.Handler { return h }
+func (h *records) WithGroup(string) slog.Handler      { return h }
+
+func (h *records) levels() []string {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	var out []string
+	for _, r := range h.recs {
+		out = append(out, r.Level.String()+" "+r.Message)
+	}
+	return out
+}
+
+func newEngine(t *testing.T) (*view.Engine, *records) {
+	t.Helper()
+	logs := &records{}
+	menu := []view.MenuCategory{{Name: "Model Views", Items: []view.MenuItem{{Title: "Album View", URL: "/albumview/list/"}}}}
+	ui, err := view.New("Test Admin", slog.New(logs), menu, func(http.ResponseWriter, *http.Request) view.Common {
+		return view.Common{User: "tester", CSRF: "token"}
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ui, logs
+}
+
+// TestFail: every error maps to one status, one text and one log level; no
+// detail of the error reaches the page.
+func TestFail(t *testing.T) {
+	secret := "dial tcp 10.0.0.1:3306: secret detail"
+	for _, c := range []struct {
+		name       string
+		err        error
+		status     int
+		text       string
+		retryAfter string
+		logged     string // "" for nothing logged
+	}{
+		{"not found", fmt.Errorf("get: %w", datamodel.ErrNotFound), 404, "There is no such record.", "", ""},
+		{"unavailable", fmt.Errorf("store: %w: %s", datamodel.ErrUnavailable, secret), 503,
+			"The database is busy, try again in a moment.", "5", "WARN database unavailable"},
+		{"csrf", view.ErrCSRF, 403, "The form has expired or did not come from this site. Reload the page and try again.", "", ""},
+		{"too large", view.ErrTooLarge, 413, "The request is too large.", "", ""},
+		{"bad form", view.ErrBadForm, 400, "The form could not be read.", "", ""},
+		{"not a form", view.ErrNotForm, 415, "The request is not a form.", "", ""},
+		{"wrapped request error", fmt.Errorf("parse: %w", view.ErrCSRF), 403, "The form has expired", "", ""},
+		{"unknown route", view.StatusError(404), 404, "Not Found", "", ""},
+		{"method", view.StatusError(405), 405, "Method Not Allowed", "", ""},
+		{"anything else", errors.New(secret), 500, "Internal error.", "", "ERROR request failed"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			ui, logs := newEngine(t)
+			w := httptest.NewRecorder()
+			ui.Fail(w, httptest.NewRequest("GET", "/albumview/show/1", nil), c.err)
+			body := html.UnescapeString(w.Body.String())
+			if w.Code != c.status || !strings.Contains(body, c.text) {
+				t.Errorf("status %d, want %d with %q:\n%s", w.Code, c.status, c.text, body)
+			}
+			if got := w.Header().Get("Retry-After"); got != c.retryAfter {
+				t.Errorf("Retry-After %q, want %q", got, c.retryAfter)
+			}
+			if strings.Contains(body, "secret detail") {
+				t.Error("the page shows the error's detail")
+			}
+			if !strings.Contains(body, "Album View") {
+				t.Error("the error page lacks the menu the engine was built with")
+			}
+			var want []string
+			if c.logged != "" {
+				want = []string{c.logged}
+			}
+			if got := logs.levels(); fmt.Sprint(got) != fmt.Sprint(want) {
+				t.Errorf("logged %q, want %q", got, want)
+			}
+		})
+	}
+}
+
+// TestFailClientGone: a request whose client went away is one INFO line,
+// never an error page or an ERROR, whatever error the cancelled work
+// returned (the driver may report its own error for an interrupted query).
+func TestFailClientGone(t *testing.T) {
+	for _, err := range []error{
+		fmt.Errorf("store: list: %w", context.Canceled),
+		fmt.Errorf("store: list: %w: driver: bad connection", datamodel.ErrUnavailable),
+		errors.New("interrupted"),
+	} {
+		ui, logs := newEngine(t)
+		ctx, cancel := context.WithCancel(context.Background())
+		cancel()
+		w := httptest.NewRecorder()
+		ui.Fail(w, httptest.NewRequest("GET", "/albumview/list/", nil).WithContext(ctx), err)
+		if w.Code != view.StatusClientClosedRequest || w.Body.Len() != 0 {
+			t.Errorf("%v: status %d with %d bytes, want %d and no page", err, w.Code, w.Body.Len(), view.StatusClientClosedRequest)
+		}
+		if got := logs.levels(); len(got) != 1 || got[0] != "INFO client went away" {
+			t.Errorf("%v: logged %q, want one INFO client abort", err, got)
+		}
+	}
+}
+
+func TestRedirect(t *testing.T) {
+	for target, want := range map[string]string{
+		"/login?next=%2Fx": "/login/?next=%2Fx",
+		"/login":           "/login/",
+	} {
+		w := httptest.NewRecorder()
+		view.Redirect("/login/")(w, httptest.NewRequest("GET", target, nil))
+		if w.Code != http.StatusMovedPermanently || w.Header().Get("Location") != want {
+			t.Errorf("GET %s: %d %q, want 301 %q", target, w.Code, w.Header().Get("Location"), want)
+		}
+	}
+}
+
+// TestEngineIsImmutable: the engine keeps its own copy of the menu, so
+// nothing done to the caller's slice after New shows on a page.
+func TestEngineIsImmutable(t *testing.T) {
+	menu := []view.MenuCategory{{Name: "Model Views"}}
+	ui, err := view.New("Test Admin", slog.New(&records{}), menu, func(http.ResponseWriter, *http.Request) view.Common {
+		return view.Common{User: "tester"}
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	menu[0].Name = "Changed"
+	w := httptest.NewRecorder()
+	ui.Render(w, httptest.NewRequest("GET", "/", nil), http.StatusOK, "index", "Home", nil)
+	if body := w.Body.String(); !strings.Contains(body, "Model Views") || strings.Contains(body, "Changed") {
+		t.Errorf("the page does not show the menu as given to New:\n%s", body)
+	}
+}
