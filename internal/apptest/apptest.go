@@ -1,5 +1,5 @@
-// Package apptest is the test harness: a real app over a fresh SQLite file
-// or a fresh MySQL database, an httptest server, and a client with a cookie
+// Package apptest is the test harness: a real app over a fresh SQLite file,
+// MySQL database or PostgreSQL schema, an httptest server, and a client with a cookie
 // jar that follows no redirects, so every status can be asserted. It is
 // imported only by tests.
 package apptest
@@ -39,21 +39,25 @@ const (
 
 // Backend is a database kind the suite runs on.
 type Backend struct {
-	Name   string // "sqlite" or "mysql"
+	Name   string // "sqlite", "mysql" or "postgres"
 	Driver string
 }
 
 var (
-	SQLite = Backend{Name: "sqlite", Driver: config.DriverSQLite}
-	MySQL  = Backend{Name: "mysql", Driver: config.DriverMySQL}
+	SQLite   = Backend{Name: "sqlite", Driver: config.DriverSQLite}
+	MySQL    = Backend{Name: "mysql", Driver: config.DriverMySQL}
+	Postgres = Backend{Name: "postgres", Driver: config.DriverPostgres}
 )
 
-// ForEachBackend runs fn as a subtest on SQLite and on MySQL. MySQL is
-// skipped, loudly, when no server answers, except under CI=true where that
-// fails the test.
+// Backends are the backends ForEachBackend runs on.
+var Backends = []Backend{SQLite, MySQL, Postgres}
+
+// ForEachBackend runs fn as a subtest on every backend. MySQL and
+// PostgreSQL are skipped, loudly, when no server answers, except under
+// CI=true where that fails the test.
 func ForEachBackend(t *testing.T, fn func(t *testing.T, b Backend)) {
 	t.Helper()
-	for _, b := range []Backend{SQLite, MySQL} {
+	for _, b := range Backends {
 		t.Run(b.Name, func(t *testing.T) {
 			RequireBackend(t, b)
 			fn(t, b)
@@ -64,23 +68,31 @@ func ForEachBackend(t *testing.T, fn func(t *testing.T, b Backend)) {
 // RequireBackend skips or fails t when b cannot run here.
 func RequireBackend(t testing.TB, b Backend) {
 	t.Helper()
-	if b.Driver != config.DriverMySQL {
+	var err error
+	var where, hint string
+	switch b.Driver {
+	case config.DriverMySQL:
+		err, where, hint = mysqlReachable(), redactDSN(mysqlServerDSN()), "Set APP_TEST_MYSQL_DSN or start MariaDB."
+	case config.DriverPostgres:
+		err, where, hint = postgresReachable(), redactPostgresDSN(postgresServerDSN()), "Set APP_TEST_POSTGRES_DSN or start PostgreSQL."
+	default:
 		return
 	}
-	if err := mysqlReachable(); err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("MySQL is required under CI=true and does not answer at %s: %v", redactDSN(mysqlServerDSN()), err)
-		}
-		warnOnce.Do(func() {
-			fmt.Fprintf(os.Stderr, "\n*** MySQL tests SKIPPED: no server at %s (%v). Set APP_TEST_MYSQL_DSN or start MariaDB. ***\n\n",
-				redactDSN(mysqlServerDSN()), err)
-		})
-		t.Skipf("MySQL not reachable: %v", err)
+	if err == nil {
+		return
 	}
+	if os.Getenv("CI") == "true" {
+		t.Fatalf("%s is required under CI=true and does not answer at %s: %v", b.Name, where, err)
+	}
+	once, _ := warnOnce.LoadOrStore(b.Name, &sync.Once{})
+	once.(*sync.Once).Do(func() {
+		fmt.Fprintf(os.Stderr, "\n*** %s tests SKIPPED: no server at %s (%v). %s ***\n\n", b.Name, where, err, hint)
+	})
+	t.Skipf("%s not reachable: %v", b.Name, err)
 }
 
 var (
-	warnOnce   sync.Once
+	warnOnce   sync.Map // backend name -> *sync.Once
 	probeOnce  sync.Once
 	probeError error
 )
@@ -139,6 +151,17 @@ func NewDatabase(t testing.TB, b Backend) config.Database {
 	switch b.Driver {
 	case config.DriverSQLite:
 		return config.Database{Driver: b.Driver, DSN: filepath.Join(t.TempDir(), "test.db")}
+	case config.DriverPostgres:
+		dsn, drop, err := createPostgresSchema()
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() {
+			if err := drop(); err != nil {
+				t.Error(err)
+			}
+		})
+		return config.Database{Driver: b.Driver, DSN: dsn}
 	default:
 		c, err := mysqldriver.ParseDSN(mysqlServerDSN())
 		if err != nil {

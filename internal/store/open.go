@@ -208,6 +208,19 @@ func Open(ctx context.Context, cfg config.Database) (*gorm.DB, error) {
 		_ = sqlDB.Close()
 		return nil, fmt.Errorf("database %s unreachable: %s", cfg.Driver, Redact(err))
 	}
+	if cfg.Driver == config.DriverPostgres {
+		// Text is any Unicode: a database in another encoding would refuse
+		// some of it at the first write, as a server error.
+		var enc string
+		if err := db.WithContext(pingCtx).Raw("SHOW server_encoding").Scan(&enc).Error; err != nil {
+			_ = sqlDB.Close()
+			return nil, fmt.Errorf("database %s unreachable: %s", cfg.Driver, Redact(err))
+		}
+		if enc != "UTF8" {
+			_ = sqlDB.Close()
+			return nil, fmt.Errorf("postgres database has encoding %s: create it with ENCODING 'UTF8'", enc)
+		}
+	}
 	return db, nil
 }
 

@@ -4,7 +4,9 @@
 -- utf8mb4_bin, so uniqueness and sort order are the same on every backend whatever the
 -- database's default locale (README, "Collation"). VARCHAR(n) and char_length() count
 -- characters. Unique rules are unique indexes rather than constraints, named as on the
--- other dialects, so GORM's Migrator lists them (GetIndexes) like the others.
+-- other dialects, so GORM's Migrator lists them (GetIndexes) like the others. The
+-- session ids are VARCHAR where the others say CHAR: PostgreSQL's CHAR pads what it
+-- returns with spaces, SQLite's and MySQL's do not.
 
 -- +goose Up
 CREATE TABLE roles (
@@ -31,11 +33,11 @@ CREATE UNIQUE INDEX ux_users_username ON users (username);
 CREATE INDEX ix_users_role_id ON users (role_id);
 
 CREATE TABLE user_sessions (
-    id         CHAR(64) COLLATE "C" PRIMARY KEY,
-    user_id    BIGINT   NOT NULL,
-    auth_tag   CHAR(64) COLLATE "C" NOT NULL,
-    created_at BIGINT   NOT NULL,
-    expires_at BIGINT   NOT NULL,
+    id         VARCHAR(64) COLLATE "C" PRIMARY KEY,
+    user_id    BIGINT      NOT NULL,
+    auth_tag   VARCHAR(64) COLLATE "C" NOT NULL,
+    created_at BIGINT      NOT NULL,
+    expires_at BIGINT      NOT NULL,
     CONSTRAINT fk_user_sessions_user FOREIGN KEY (user_id) REFERENCES users (id) ON DELETE CASCADE
 );
 CREATE INDEX ix_user_sessions_user_id ON user_sessions (user_id);
