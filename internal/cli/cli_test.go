@@ -272,7 +272,7 @@ func TestConfigErrors(t *testing.T) {
 		{"missing file", filepath.Join(dir, "nope.yaml"), nil, "cannot read"},
 		{"bad YAML", write("bad.yaml", "database: [oops\n"), nil, "bad YAML"},
 		{"unknown key", write("typo.yaml", good("sqlite", "x.db")+"sever:\n  addr: x\n"), nil, "sever"},
-		{"unknown driver", write("pg.yaml", good("postgres", "x")), nil, "unknown database driver"},
+		{"unknown driver", write("oracle.yaml", good("oracle", "x")), nil, "unknown database driver"},
 		{"unknown driver from env", write("ok.yaml", good("sqlite", filepath.Join(dir, "ok.db"))),
 			map[string]string{"APP_DATABASE_DRIVER": "oracle"}, "unknown database driver"},
 		{"empty secret outside dev", write("nokey.yaml", "database:\n  driver: sqlite\n  dsn: x.db\n"), nil, "secret_key is empty"},
@@ -284,11 +284,22 @@ func TestConfigErrors(t *testing.T) {
 		{"malformed mysql dsn", write("mysqlbad.yaml", good("mysql", "music:"+password+"@tcp(127.0.0.1:1)music")), nil, "mysql"},
 		{"unreachable mysql from env", write("ok3.yaml", good("sqlite", filepath.Join(dir, "ok.db"))),
 			map[string]string{"APP_DATABASE_DRIVER": "mysql", "APP_DATABASE_DSN": "root:" + password + "@tcp(127.0.0.1:1)/x"}, "mysql"},
+		{"unreachable postgres", write("pg.yaml", good("postgres", "postgres://music:"+password+"@127.0.0.1:1/music?sslmode=disable")), nil, "postgres"},
+		{"malformed postgres dsn", write("pgbad.yaml", good("postgres", "postgres://music:"+password+"@127.0.0.1:port/music")), nil, "postgres"},
+		{"unreachable postgres, key=value dsn", write("pgkv.yaml", good("postgres", "host=127.0.0.1 port=1 user=music password="+password+" dbname=music")), nil, "postgres"},
+		{"unreachable postgres from env", write("ok4.yaml", good("sqlite", filepath.Join(dir, "ok.db"))),
+			map[string]string{"APP_DATABASE_DRIVER": "postgres", "APP_DATABASE_DSN": "postgres://root:" + password + "@127.0.0.1:1/x"}, "postgres"},
 	}
 	if mysqlUp() {
 		// A real server refusing the password: its error names the user,
 		// never the password.
 		cases = append(cases, tc{"mysql wrong password", write("denied.yaml", good("mysql", "root:"+password+"@tcp(127.0.0.1:3306)/mysql")), nil, "Access denied"})
+	}
+	if serverUp("APP_TEST_POSTGRES_DSN", "127.0.0.1:5432") {
+		// A real server refusing an unknown user: its error names the
+		// user, never the password.
+		cases = append(cases, tc{"postgres unknown user", write("pgdenied.yaml",
+			good("postgres", "postgres://no_such_user_x:"+password+"@127.0.0.1:5432/postgres?sslmode=disable")), nil, "no_such_user_x"})
 	}
 	commands := [][]string{
 		{"create-db"},
@@ -316,11 +327,16 @@ func TestConfigErrors(t *testing.T) {
 
 // mysqlUp reports whether the test MySQL server answers at its default
 // address, without skipping anything.
-func mysqlUp() bool {
-	if os.Getenv("APP_TEST_MYSQL_DSN") != "" {
-		return false // the wrong-password case assumes the default server
+func mysqlUp() bool { return serverUp("APP_TEST_MYSQL_DSN", "127.0.0.1:3306") }
+
+// serverUp reports whether a test database server answers at its default
+// address, unless env names another server: the cases that need a real
+// server assume the default one.
+func serverUp(env, addr string) bool {
+	if os.Getenv(env) != "" {
+		return false
 	}
-	conn, err := net.DialTimeout("tcp", "127.0.0.1:3306", time.Second)
+	conn, err := net.DialTimeout("tcp", addr, time.Second)
 	if err != nil {
 		return false
 	}
@@ -455,7 +471,7 @@ func TestDBUpgradeDowngradeStatus(t *testing.T) {
 
 func TestDBNew(t *testing.T) {
 	dir := t.TempDir()
-	for _, d := range []string{"sqlite", "mysql"} {
+	for _, d := range []string{"sqlite", "mysql", "postgres"} {
 		if err := os.MkdirAll(filepath.Join(dir, "migrations", d), 0o755); err != nil {
 			t.Fatal(err)
 		}
@@ -469,7 +485,7 @@ func TestDBNew(t *testing.T) {
 	if r.code != 0 {
 		t.Fatalf("db new:\n%s", r)
 	}
-	for _, d := range []string{"sqlite", "mysql"} {
+	for _, d := range []string{"sqlite", "mysql", "postgres"} {
 		p := filepath.Join("migrations", d, "00002_add_genre.sql")
 		body, err := os.ReadFile(p)
 		if err != nil {

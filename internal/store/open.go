@@ -147,6 +147,7 @@ func (c *sqliteConn) ExecContext(ctx context.Context, query string, args []drive
 // violations into gorm.ErrDuplicatedKey and gorm.ErrForeignKeyViolated.
 func Open(ctx context.Context, cfg config.Database) (*gorm.DB, error) {
 	var dialector gorm.Dialector
+	var pool *sql.DB // opened here for the dialector, closed here if gorm.Open fails
 	switch cfg.Driver {
 	case config.DriverSQLite:
 		registerSQLiteDriver()
@@ -164,7 +165,8 @@ func Open(ctx context.Context, cfg config.Database) (*gorm.DB, error) {
 		}
 		// The pool is opened here rather than by the dialector from a DSN
 		// string, so that the settings PostgresConfig adds are kept.
-		dialector = postgres.New(postgres.Config{Conn: stdlib.OpenDB(*pgCfg)})
+		pool = stdlib.OpenDB(*pgCfg)
+		dialector = postgres.New(postgres.Config{Conn: pool})
 	default:
 		return nil, fmt.Errorf("unknown database driver %q", cfg.Driver)
 	}
@@ -174,6 +176,9 @@ func Open(ctx context.Context, cfg config.Database) (*gorm.DB, error) {
 		NowFunc:        func() time.Time { return time.Now().UTC() },
 	})
 	if err != nil {
+		if pool != nil {
+			_ = pool.Close()
+		}
 		return nil, fmt.Errorf("open %s database: %s", cfg.Driver, Redact(err))
 	}
 	sqlDB, err := db.DB()
