@@ -47,7 +47,9 @@ const (
 const FoldFunc = "app_fold"
 
 // GramsFunc is the SQL function that spells text as the tokens of the search
-// index (textindex.Document); the SQLite migrations' triggers call it.
+// index (textindex.Document): the SQLite migrations' triggers call the one
+// the app registers; on PostgreSQL, migration 00002 defines it (returning
+// the tokens as an array) and the index is on its value.
 const GramsFunc = "app_grams"
 
 var registerSQLite sync.Once

@@ -1,5 +1,5 @@
 // Package textindex turns text into the tokens of the substring-search index
-// both backends keep for searchable columns: every run of three characters of
+// every SQL backend keeps for searchable columns: every run of three characters of
 // the case-folded text (a trigram), spelled as the upper-case hex of its
 // UTF-8 bytes. Spelled so, a trigram is one plain word to any full-text
 // engine (SQLite FTS4, InnoDB FULLTEXT): no tokenizer splits it, folds it or
@@ -28,7 +28,8 @@ const Size = 3
 const MaxQueryTokens = 3
 
 // Fold is the case folding of the index and of the search: the same as the
-// LIKE that checks candidates (store.FoldFunc on SQLite, LOWER() on MySQL).
+// LIKE that checks candidates (store.FoldFunc on SQLite and PostgreSQL,
+// LOWER() on MySQL).
 func Fold(s string) string { return strings.ToLower(s) }
 
 // FoldsIntoASCII lists every character beyond ASCII that Fold turns into
