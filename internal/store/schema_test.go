@@ -262,9 +262,14 @@ func checkIndexes(t *testing.T, db *gorm.DB, b apptest.Backend, model any, s *sc
 		if pgColumns != nil {
 			cols = pgColumns[want.Name]
 			// InnoDB and SQLite end every index in the primary key by
-			// themselves; on PostgreSQL the migration spells it where a
-			// list walks the index in (column, id) order.
-			if wantUnique == false && len(cols) == len(wantCols)+1 && cols[len(cols)-1] == "id" {
+			// themselves; PostgreSQL's migration spells it: INCLUDEd in
+			// a unique index (outside the key, or uniqueness would be
+			// on the pair), or the last key column of another.
+			wantLast := "id"
+			if wantUnique {
+				wantLast = "INCLUDE id"
+			}
+			if len(cols) == len(wantCols)+1 && cols[len(cols)-1] == wantLast {
 				cols = cols[:len(cols)-1]
 			}
 		}
@@ -279,15 +284,17 @@ func checkIndexes(t *testing.T, db *gorm.DB, b apptest.Backend, model any, s *sc
 	}
 }
 
-// postgresIndexColumns returns the key columns of every index of table, in
-// key order, by index name.
+// postgresIndexColumns returns the columns of every index of table, in
+// key order, by index name; an INCLUDEd column (not part of the key) is
+// listed as "INCLUDE col" after the key columns.
 func postgresIndexColumns(t *testing.T, db *gorm.DB, table string) map[string][]string {
 	t.Helper()
 	var rows []struct {
-		Name   string
-		Column string
+		Name     string
+		Column   string
+		Included bool
 	}
-	if err := db.Raw(`SELECT ci.relname AS name, a.attname AS "column"
+	if err := db.Raw(`SELECT ci.relname AS name, a.attname AS "column", k.pos > i.indnkeyatts AS included
 		FROM pg_index i
 		JOIN pg_class ci ON ci.oid = i.indexrelid
 		CROSS JOIN LATERAL unnest(i.indkey) WITH ORDINALITY AS k(attnum, pos)
@@ -298,7 +305,11 @@ func postgresIndexColumns(t *testing.T, db *gorm.DB, table string) map[string][]
 	}
 	out := map[string][]string{}
 	for _, r := range rows {
-		out[r.Name] = append(out[r.Name], r.Column)
+		col := r.Column
+		if r.Included {
+			col = "INCLUDE " + col
+		}
+		out[r.Name] = append(out[r.Name], col)
 	}
 	return out
 }
