@@ -20,12 +20,15 @@ func (m *Model) translate(op string, err error) error {
 	return fmt.Errorf("mongostore: %s %s: %w", op, m.decl.Name, err)
 }
 
-// translateWrite maps a failed write. A duplicate key (E11000) becomes a
+// translateWrite maps a failed write. A duplicate key becomes a
 // ConflictError naming the field whose value another document holds, found
 // by asking the database rather than by reading the error text, whose form
-// differs between servers (FerretDB names no index in it).
+// differs between servers. Any other refusal by the server is checked the
+// same way, because FerretDB v1.24 answers a duplicate on update with an
+// InternalError (its SQLite's UNIQUE constraint), not E11000.
 func (m *Model) translateWrite(ctx context.Context, op string, err error, v datamodel.Values, id string) error {
-	if !mongo.IsDuplicateKeyError(err) {
+	var se mongo.ServerError
+	if !mongo.IsDuplicateKeyError(err) && (!errors.As(err, &se) || Unavailable(err)) {
 		return m.translate(op, err)
 	}
 	for i := range m.decl.Fields {
@@ -35,6 +38,9 @@ func (m *Model) translateWrite(ctx context.Context, op string, err error, v data
 				return &datamodel.ConflictError{Field: f.Name}
 			}
 		}
+	}
+	if !mongo.IsDuplicateKeyError(err) {
+		return m.translate(op, err)
 	}
 	// The holder is gone already (it raced with this write): no field to
 	// name.

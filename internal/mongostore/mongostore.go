@@ -132,26 +132,70 @@ func (s *Store) Indexes() []Index {
 	return out
 }
 
-// EnsureIndexes creates the collections' indexes. It is idempotent: MongoDB
-// accepts an index that exists with the same name and key as done.
+// EnsureIndexes creates the collections' indexes, and with them the
+// collections. It is idempotent: an index that exists under its name with
+// the same key is left alone (only the missing ones are sent, as FerretDB
+// v1.24 fails a createIndexes naming only existing indexes); one that
+// exists with another key is an error, never silently kept.
 func (s *Store) EnsureIndexes(ctx context.Context) error {
-	byColl := map[string][]mongo.IndexModel{}
+	byColl := map[string][]Index{}
 	for _, ix := range s.Indexes() {
-		opts := options.Index().SetName(ix.Name)
-		if ix.Unique {
-			opts.SetUnique(true)
-		}
-		byColl[ix.Collection] = append(byColl[ix.Collection], mongo.IndexModel{Keys: ix.Keys, Options: opts})
+		byColl[ix.Collection] = append(byColl[ix.Collection], ix)
 	}
 	for _, m := range s.order {
-		if len(byColl[m.decl.Name]) == 0 {
+		specs, err := m.coll.Indexes().ListSpecifications(ctx)
+		if err != nil {
+			return m.translate("list indexes of", err)
+		}
+		existing := map[string]*mongo.IndexSpecification{}
+		for _, sp := range specs {
+			existing[sp.Name] = &sp
+		}
+		var missing []mongo.IndexModel
+		for _, ix := range byColl[m.decl.Name] {
+			if sp := existing[ix.Name]; sp != nil {
+				if !sameKeys(sp.KeysDocument, ix.Keys) || (sp.Unique != nil && *sp.Unique) != ix.Unique {
+					return fmt.Errorf("mongostore: index %s of %s exists with another definition (%s): drop it to have it rebuilt",
+						ix.Name, m.decl.Name, sp.KeysDocument)
+				}
+				continue
+			}
+			opts := options.Index().SetName(ix.Name)
+			if ix.Unique {
+				opts.SetUnique(true)
+			}
+			missing = append(missing, mongo.IndexModel{Keys: ix.Keys, Options: opts})
+		}
+		if len(missing) == 0 {
 			continue
 		}
-		if _, err := m.coll.Indexes().CreateMany(ctx, byColl[m.decl.Name]); err != nil {
+		if _, err := m.coll.Indexes().CreateMany(ctx, missing); err != nil {
 			return m.translate("create indexes of", err)
 		}
 	}
 	return nil
+}
+
+// sameKeys reports whether an index's key document, as listed by the
+// server, is keys: the same fields in the same order and directions.
+func sameKeys(listed bson.Raw, keys bson.D) bool {
+	elems, err := listed.Elements()
+	if err != nil || len(elems) != len(keys) {
+		return false
+	}
+	for i, e := range elems {
+		dir, ok := e.Value().AsInt64OK()
+		if !ok {
+			if f, isFloat := e.Value().DoubleOK(); isFloat {
+				dir, ok = int64(f), true
+			}
+		}
+		want, _ := keys[i].Value.(int)
+		if e.Key() != keys[i].Key || !ok || dir != int64(want) {
+			return false
+		}
+	}
+	return true
 }
 
 // transactions reports whether the server runs multi-document transactions:

@@ -1,0 +1,8 @@
+package mongostore
+
+// SetCountLimit lowers the count bound of m, so that tests reach it with a
+// few documents.
+func SetCountLimit(m *Model, n int64) { m.countLimit = n }
+
+// FoldPattern exposes foldPattern to the tests.
+func FoldPattern(query string, prefix bool) (string, bool) { return foldPattern(query, prefix) }
