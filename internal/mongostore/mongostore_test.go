@@ -133,6 +133,7 @@ func TestCountLimitIsTheSQLStoresBound(t *testing.T) {
 // {_id, name}, song {_id, title, rating, album: the album's _id or null},
 // with the rating a plain 32-bit integer.
 func TestSeedDocuments(t *testing.T) {
+	t.Parallel()
 	c := newCatalogue(t)
 	ctx := context.Background()
 	album := c.album(t, "Album1")
@@ -216,6 +217,7 @@ func serverIndexes(t *testing.T, db *mongo.Database) map[string][]string {
 // TestWrites: the seam's errors for conflicts, broken references, unknown
 // and malformed ids; labels and choices.
 func TestWrites(t *testing.T) {
+	t.Parallel()
 	c := newCatalogue(t)
 	ctx := context.Background()
 	a := c.album(t, "b")
@@ -312,6 +314,7 @@ func key(doc bson.D, k string) (any, bool) {
 // TestDeleteClearsReferences: deleting an album keeps its songs, with no
 // album, and leaves other albums' songs alone.
 func TestDeleteClearsReferences(t *testing.T) {
+	t.Parallel()
 	c := newCatalogue(t)
 	ctx := context.Background()
 	gone, kept := c.album(t, "Gone"), c.album(t, "Kept")
@@ -375,6 +378,7 @@ var searchQueries = []string{
 // the SQL stores keep, computed in Go: the folded text contains (starts
 // with) the folded query.
 func TestSearchIsExact(t *testing.T) {
+	t.Parallel()
 	c := newCatalogue(t)
 	ctx := context.Background()
 	titles := map[string]string{}
@@ -458,6 +462,7 @@ func TestFoldPatternCoversUnicode(t *testing.T) {
 // backward page by page must skip nothing: each page starts from the
 // previous one's bookmark.
 func TestPagesMatchOneOrderedScan(t *testing.T) {
+	t.Parallel()
 	c := newCatalogue(t)
 	ctx := context.Background()
 	rng := rand.New(rand.NewPCG(1, 2))
@@ -469,7 +474,7 @@ func TestPagesMatchOneOrderedScan(t *testing.T) {
 	}
 	var songs []song
 	words := []string{"river", "River", "ß", "Ärger", "zebra", "Zebra", "ſ", "🎸", "a", "_", "%"}
-	for i := range 240 {
+	for i := range 90 {
 		s := song{title: fmt.Sprintf("%s %s %03d", words[rng.IntN(len(words))], words[rng.IntN(len(words))], i),
 			rating: int64(rng.IntN(10)), album: albums[rng.IntN(len(albums))]}
 		s.id = c.song(t, s.title, s.rating, s.album)
@@ -495,9 +500,12 @@ func TestPagesMatchOneOrderedScan(t *testing.T) {
 		{"rating>=4", []datamodel.Filter{{Field: f("rating"), Op: datamodel.OpGte, Value: int64(4)}}, func(s song) bool { return s.rating >= 4 }},
 		{"album", []datamodel.Filter{{Field: f("album"), Op: datamodel.OpEq, Value: &datamodel.Ref{ID: albums[1]}}}, func(s song) bool { return s.album == albums[1] }},
 	}
-	const size = 25
+	const size = 20
 	for _, flt := range filters {
 		for _, srt := range sorts {
+			if flt.name != "all" && (srt.name == "album" || srt.name == "id" && flt.name != "album") {
+				continue // each sort is paged unfiltered; filtered lists with two
+			}
 			for _, desc := range []bool{false, true} {
 				name := fmt.Sprintf("%s/%s/desc=%v", flt.name, srt.name, desc)
 				var want []string
@@ -554,7 +562,7 @@ func TestPagesMatchOneOrderedScan(t *testing.T) {
 						t.Errorf("%s: stepping page by page skipped %v", name, skips)
 					}
 				}
-				for _, p := range []int{pages / 2, pages - 1, 1, pages + 3, 0} {
+				for _, p := range []int{pages / 2, pages + 3, 0} {
 					check("jump", p)
 				}
 			}
@@ -609,6 +617,7 @@ func skipsOf(cmds []*event.CommandStartedEvent) []int64 {
 // server holds: a missing index fails here, not in production. (FerretDB
 // ignores hints, MongoDB refuses a hint naming no index.)
 func TestEveryQueryNamesAnIndex(t *testing.T) {
+	t.Parallel()
 	c := newCatalogue(t)
 	ctx := context.Background()
 	a := c.album(t, "Alpha")
