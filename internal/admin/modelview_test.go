@@ -19,6 +19,8 @@ import (
 	"musicadmin/internal/apptest"
 	"musicadmin/internal/datamodel"
 	"musicadmin/internal/memstore"
+	"musicadmin/internal/mongostore"
+	"musicadmin/internal/mongostore/mongotest"
 	"musicadmin/internal/store"
 	"musicadmin/internal/view"
 )
@@ -55,7 +57,8 @@ var (
 )
 
 // backend is where the test models live: SQLite or MySQL through the GORM
-// store, or memory through memstore, whose ids are ObjectId-like strings.
+// store, MongoDB through mongostore, or memory through memstore, whose ids
+// are ObjectId-like strings.
 type backend struct {
 	name string
 	sql  *apptest.Backend
@@ -65,12 +68,31 @@ type backend struct {
 func forEachStore(t *testing.T, fn func(t *testing.T, b backend)) {
 	t.Helper()
 	apptest.ForEachBackend(t, func(t *testing.T, b apptest.Backend) { fn(t, backend{name: b.Name, sql: &b}) })
+	t.Run("mongodb", func(t *testing.T) {
+		mongotest.Require(t)
+		fn(t, backend{name: "mongodb"})
+	})
 	t.Run("memory", func(t *testing.T) { fn(t, backend{name: "memory"}) })
 }
 
 // models declares the two models on a fresh store of b.
 func models(t *testing.T, b backend) (makers, instruments datamodel.Interface) {
 	t.Helper()
+	if b.name == "mongodb" {
+		st := mongostore.New(mongotest.Database(t, mongotest.Connect(t)))
+		m, err := st.Declare(makerSchema)
+		if err != nil {
+			t.Fatal(err)
+		}
+		i, err := st.Declare(instrumentSchema)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := st.EnsureIndexes(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		return m, i
+	}
 	if b.sql == nil {
 		st := memstore.New()
 		m, err := st.Declare(makerSchema)
@@ -752,7 +774,8 @@ func TestDeclarationChecks(t *testing.T) {
 	})
 }
 
-// missingID is an id of the backend's form that no record has.
+// missingID is an id of the backend's form that no record has: an
+// ObjectId's on MongoDB and in memory.
 func missingID(b backend) string {
 	if b.sql == nil {
 		return "0123456789abcdef01234567"
