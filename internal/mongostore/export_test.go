@@ -6,3 +6,7 @@ func SetCountLimit(m *Model, n int64) { m.countLimit = n }
 
 // FoldPattern exposes foldPattern to the tests.
 func FoldPattern(query string, prefix bool) (string, bool) { return foldPattern(query, prefix) }
+
+// SetChecked makes f run between every write's reference check and the
+// write itself, where a concurrent delete would come.
+func SetChecked(s *Store, f func()) { s.checked = f }

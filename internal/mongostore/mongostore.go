@@ -19,6 +19,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"strings"
 	"sync"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
@@ -38,6 +39,10 @@ type Store struct {
 	db     *mongo.Database
 	models map[string]*Model
 	order  []*Model // in declaration order
+
+	// checked, when set (by tests), runs between a write's reference check
+	// and the write: where a concurrent delete would race with it.
+	checked func()
 
 	txMu    sync.Mutex
 	txKnown bool // txOK has been asked of the server
@@ -76,7 +81,7 @@ func (s *Store) Declare(decl datamodel.Schema) (*Model, error) {
 		if t := f.Target(); t != "" && s.models[t] == nil && t != decl.Name {
 			return nil, fmt.Errorf("mongostore: %s.%s refers to undeclared model %q", decl.Name, f.Name, t)
 		}
-		if len(f.Name) > 0 && (f.Name[0] == '$' || f.Name == "_id") {
+		if f.Name[0] == '$' || strings.Contains(f.Name, ".") || f.Name == "_id" {
 			return nil, fmt.Errorf("mongostore: %s: field name %q is not a document key", decl.Name, f.Name)
 		}
 	}
@@ -496,6 +501,9 @@ func (m *Model) Create(ctx context.Context, v datamodel.Values) (string, error) 
 	if err := m.checkRefs(ctx, fields); err != nil {
 		return "", err
 	}
+	if m.st.checked != nil {
+		m.st.checked()
+	}
 	oid := bson.NewObjectID()
 	doc := append(bson.D{{Key: "_id", Value: oid}}, fields...)
 	invalidateMarks()
@@ -527,6 +535,9 @@ func (m *Model) Update(ctx context.Context, id string, v datamodel.Values) error
 	}
 	if err := m.checkRefs(ctx, fields); err != nil {
 		return err
+	}
+	if m.st.checked != nil {
+		m.st.checked()
 	}
 	invalidateMarks()
 	defer invalidateMarks()

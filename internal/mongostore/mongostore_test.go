@@ -11,6 +11,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 	"unicode"
 	"unicode/utf8"
 
@@ -354,6 +355,73 @@ func TestDeleteClearsReferences(t *testing.T) {
 	}
 	if err := c.albums.Delete(ctx, gone); !errors.Is(err, datamodel.ErrNotFound) {
 		t.Errorf("second delete: %v", err)
+	}
+}
+
+// TestWriteRacingADelete: an album deleted between a song's reference check
+// and its write (no transaction can prevent it: the check locks nothing)
+// leaves no song pointing at it: the write's re-check clears the reference,
+// as the delete would have had it come after the write.
+func TestWriteRacingADelete(t *testing.T) {
+	t.Parallel()
+	c := newCatalogue(t)
+	ctx := context.Background()
+	for _, op := range []string{"create", "update"} {
+		album := c.album(t, "Racing "+op)
+		song := ""
+		if op == "update" {
+			song = c.song(t, "Racer", 1, "")
+		}
+		mongostore.SetChecked(c.st, func() {
+			mongostore.SetChecked(c.st, nil)
+			if err := c.albums.Delete(ctx, album); err != nil {
+				t.Errorf("racing delete: %v", err)
+			}
+		})
+		v := datamodel.Values{"title": "Racer", "rating": int64(2), "album": &datamodel.Ref{ID: album}}
+		var err error
+		if op == "create" {
+			song, err = c.songs.Create(ctx, v)
+		} else {
+			err = c.songs.Update(ctx, song, v)
+		}
+		if err != nil {
+			t.Fatalf("%s racing a delete: %v", op, err)
+		}
+		if v, ok := key(c.raw(t, "song", song), "album"); !ok || v != nil {
+			t.Errorf("%s racing a delete: the song points at the deleted album: %v", op, v)
+		}
+		if err := c.songs.Delete(ctx, song); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// TestUnavailable: a server that does not answer is ErrUnavailable (a 503),
+// not an internal error.
+func TestUnavailable(t *testing.T) {
+	t.Parallel()
+	client, err := mongo.Connect(options.Client().ApplyURI("mongodb://127.0.0.1:1").
+		SetServerSelectionTimeout(200 * time.Millisecond).SetConnectTimeout(200 * time.Millisecond))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = client.Disconnect(context.Background()) }()
+	st := mongostore.New(client.Database("nowhere"))
+	songs, err := st.Declare(datamodel.Schema{Name: "song", Label: "title", Fields: []datamodel.Field{
+		{Name: "title", Label: "Title", Kind: datamodel.Text{}, Required: true, Unique: true}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	_, listErr := songs.List(ctx, datamodel.Query{Limit: 10})
+	_, createErr := songs.Create(ctx, datamodel.Values{"title": "x"})
+	deleteErr := songs.Delete(ctx, bson.NewObjectID().Hex())
+	for what, err := range map[string]error{"list": listErr, "create": createErr, "delete": deleteErr,
+		"ensure indexes": st.EnsureIndexes(ctx)} {
+		if !errors.Is(err, datamodel.ErrUnavailable) {
+			t.Errorf("%s: %v, want ErrUnavailable", what, err)
+		}
 	}
 }
 
