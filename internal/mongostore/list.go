@@ -195,7 +195,7 @@ func (m *Model) List(ctx context.Context, q datamodel.Query) (datamodel.Page, er
 	if err != nil {
 		return datamodel.Page{}, err
 	}
-	epoch := markEpoch.Load() // before any read: a write from now on voids this page's marks
+	epoch := m.marks.epoch.Load() // before any read: a write from now on voids this page's marks
 	total, atLeast, err := m.total(ctx, filter, m.countHint(q.Filters, q.SearchFields))
 	if err != nil {
 		return datamodel.Page{}, err
@@ -341,9 +341,15 @@ func after(f *datamodel.Field, mk *mark, desc bool) bson.D {
 	if !tiebreak(f) {
 		return bson.D{{Key: f.Name, Value: bson.D{{Key: op, Value: mk.key}}}}
 	}
-	return bson.D{{Key: "$or", Value: bson.A{
-		bson.D{{Key: f.Name, Value: bson.D{{Key: op, Value: mk.key}}}},
-		bson.D{{Key: f.Name, Value: mk.key}, {Key: "_id", Value: bson.D{{Key: op, Value: mk.id}}}},
+	// key > k OR (key = k AND _id > id), spelled so that its first term
+	// alone, key >= k, bounds the scan of the (key, _id) index: the planner
+	// draws no bounds from an $or at the top.
+	return bson.D{{Key: "$and", Value: bson.A{
+		bson.D{{Key: f.Name, Value: bson.D{{Key: op + "e", Value: mk.key}}}},
+		bson.D{{Key: "$or", Value: bson.A{
+			bson.D{{Key: f.Name, Value: bson.D{{Key: op, Value: mk.key}}}},
+			bson.D{{Key: "_id", Value: bson.D{{Key: op, Value: mk.id}}}},
+		}}},
 	}}}
 }
 
@@ -370,17 +376,17 @@ const (
 	maxMarks     = 64
 )
 
-// markEpoch is bumped by every write of this process, on any model: a write
-// to one collection can move another's positions (deleting an album clears
-// the album of its songs). Bookmarks are good only in their epoch.
-var markEpoch atomic.Int64
-
-// invalidateMarks drops every bookmark. Writers call it before and after the
-// write, so no mark taken while it was in flight survives it.
-func invalidateMarks() { markEpoch.Add(1) }
+// invalidateMarks drops every bookmark of the store. Writers call it before
+// and after the write, so no mark taken while it was in flight survives it.
+func (s *Store) invalidateMarks() { s.markEpoch.Add(1) }
 
 // markCache keeps the bookmarks of one model's lists.
 type markCache struct {
+	// epoch is the store's write counter: bumped by every write of this
+	// process to any model of the store, as a write to one collection can
+	// move another's positions (deleting an album clears the album of its
+	// songs). Bookmarks are good only in their epoch.
+	epoch *atomic.Int64
 	mu    sync.Mutex
 	lists map[string]*markList
 }
@@ -398,7 +404,7 @@ func (c *markCache) get(key string) []mark {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	l := c.lists[key]
-	if l == nil || l.epoch != markEpoch.Load() || time.Since(l.at) >= markTTL {
+	if l == nil || l.epoch != c.epoch.Load() || time.Since(l.at) >= markTTL {
 		return nil
 	}
 	return slices.Clone(l.marks)
@@ -420,7 +426,7 @@ func (c *markCache) add(key string, epoch int64, marks ...mark) {
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if epoch != markEpoch.Load() {
+	if epoch != c.epoch.Load() {
 		return
 	}
 	if c.lists == nil || len(c.lists) >= maxMarkLists {

@@ -21,6 +21,7 @@ import (
 	"math"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
 	"go.mongodb.org/mongo-driver/v2/mongo"
@@ -43,6 +44,8 @@ type Store struct {
 	// checked, when set (by tests), runs between a write's reference check
 	// and the write: where a concurrent delete would race with it.
 	checked func()
+
+	markEpoch atomic.Int64 // see markCache
 
 	txMu    sync.Mutex
 	txKnown bool // txOK has been asked of the server
@@ -88,7 +91,7 @@ func (s *Store) Declare(decl datamodel.Schema) (*Model, error) {
 	if decl.LabelField().Target() != "" {
 		return nil, fmt.Errorf("mongostore: %s: label %q is a reference", decl.Name, decl.Label)
 	}
-	m := &Model{st: s, decl: decl, coll: s.db.Collection(decl.Name), countLimit: CountLimit, marks: &markCache{}}
+	m := &Model{st: s, decl: decl, coll: s.db.Collection(decl.Name), countLimit: CountLimit, marks: &markCache{epoch: &s.markEpoch}}
 	s.models[decl.Name] = m
 	s.order = append(s.order, m)
 	return m, nil
@@ -506,8 +509,8 @@ func (m *Model) Create(ctx context.Context, v datamodel.Values) (string, error) 
 	}
 	oid := bson.NewObjectID()
 	doc := append(bson.D{{Key: "_id", Value: oid}}, fields...)
-	invalidateMarks()
-	defer invalidateMarks()
+	m.st.invalidateMarks()
+	defer m.st.invalidateMarks()
 	if _, err := m.coll.InsertOne(ctx, doc); err != nil {
 		return "", m.translateWrite(ctx, "create", err, v, "")
 	}
@@ -539,8 +542,8 @@ func (m *Model) Update(ctx context.Context, id string, v datamodel.Values) error
 	if m.st.checked != nil {
 		m.st.checked()
 	}
-	invalidateMarks()
-	defer invalidateMarks()
+	m.st.invalidateMarks()
+	defer m.st.invalidateMarks()
 	res, err := m.coll.UpdateOne(ctx, bson.D{{Key: "_id", Value: oid}}, bson.D{{Key: "$set", Value: fields}},
 		options.UpdateOne().SetHint(idIndex))
 	if err != nil {
@@ -600,8 +603,8 @@ func (m *Model) Delete(ctx context.Context, id string) error {
 	if !ok {
 		return datamodel.ErrNotFound
 	}
-	invalidateMarks()
-	defer invalidateMarks()
+	m.st.invalidateMarks()
+	defer m.st.invalidateMarks()
 	tx, err := m.st.transactions(ctx)
 	if err != nil {
 		return m.translate("delete from", err)
