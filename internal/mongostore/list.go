@@ -184,11 +184,12 @@ func (m *Model) Count(ctx context.Context, filters []datamodel.Filter) (int64, e
 // document. From a bookmark the page is a range on the sort index (key
 // after the bookmark's, ties by _id), so paging forward or back from a
 // page just shown skips nothing, and a jump skips only the distance from
-// the nearest bookmark, at most half the list. Bookmarks are kept only for
+// the nearest bookmark (at most half the list when the total is exact, as
+// either end is known). Bookmarks are kept only for
 // sorts whose key always holds a value of one type (_id, a required field,
 // a number), since MongoDB's range operators match only values of the
 // bound's type; any other sort walks from the start or the end. They are
-// dropped by any write of this process and after markTTL, as writes from
+// dropped by any write through the store and after markTTL, as writes from
 // elsewhere can move positions.
 func (m *Model) List(ctx context.Context, q datamodel.Query) (datamodel.Page, error) {
 	filter, err := m.filter(q.Filters, q.Search, q.SearchFields)
@@ -250,8 +251,14 @@ func (m *Model) List(ctx context.Context, q datamodel.Query) (datamodel.Page, er
 		slices.Reverse(keys)
 	}
 	if ranged && len(recs) > 0 {
+		// A walk from the start or a bookmark before the page pins its
+		// first document at offset; a backward walk pins its last.
 		first, last := keys[0], keys[len(keys)-1]
 		first.pos, last.pos = offset, offset+int64(len(recs))-1
+		if plan.backward {
+			last.pos = offset + limit - 1
+			first.pos = last.pos - int64(len(recs)) + 1
+		}
 		m.marks.add(key, epoch, first, last)
 	}
 	page.Records = recs
