@@ -444,11 +444,12 @@ func (m *Model) fields(v datamodel.Values, all bool) (bson.D, error) {
 // and after removing the document. Together: whatever the interleaving, no
 // reference to a deleted document survives both operations. What is not
 // guaranteed: a reader may see, for the few milliseconds between a racing
-// write and its re-check, a reference whose target is gone (it shows with
-// an empty label); and a process that dies between the write and the
-// re-check leaves that reference until the next delete sweep of the target
-// (deleting the target again is impossible, so it stays: the list shows an
-// empty label).
+// write and its re-check, a reference whose target is gone (it reads as the
+// id with an empty label); a process that dies, or loses the server, in
+// that window leaves the reference in place (it reads the same way, and
+// saving the record again refuses it as InvalidRefError until another
+// target is chosen); and a write whose re-check fails reports the error
+// although the document was written.
 
 // checkRefs returns an InvalidRefError for the first reference of doc whose
 // target does not exist.
