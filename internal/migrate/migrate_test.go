@@ -17,34 +17,15 @@ import (
 	"musicadmin/internal/catalog"
 	"musicadmin/internal/config"
 	"musicadmin/internal/migrate"
-	"musicadmin/internal/store"
 	"musicadmin/migrations"
 )
 
 var appTables = []any{&auth.Role{}, &auth.User{}, &auth.Session{}, &catalog.Album{}, &catalog.Song{}}
 
+// openFresh opens a new, empty database: these tests migrate from zero.
 func openFresh(t *testing.T, b apptest.Backend) *gorm.DB {
 	t.Helper()
-	db, err := store.Open(context.Background(), apptest.NewDatabase(t, b))
-	if err != nil {
-		t.Fatalf("open %s: %v", b.Name, err)
-	}
-	sqlDB, _ := db.DB()
-	t.Cleanup(func() { sqlDB.Close() })
-	return db
-}
-
-func newMigrator(t *testing.T, db *gorm.DB, driver string) *migrate.Migrator {
-	t.Helper()
-	sqlDB, err := db.DB()
-	if err != nil {
-		t.Fatal(err)
-	}
-	m, err := migrate.New(sqlDB, driver)
-	if err != nil {
-		t.Fatalf("migrate.New: %v", err)
-	}
-	return m
+	return apptest.Open(t, apptest.NewDatabase(t, b))
 }
 
 // embedded returns the migration file names of driver.
@@ -74,7 +55,7 @@ func TestUpDownUp(t *testing.T) {
 	apptest.ForEachBackend(t, func(t *testing.T, b apptest.Backend) {
 		ctx := context.Background()
 		db := openFresh(t, b)
-		m := newMigrator(t, db, b.Driver)
+		m := apptest.Migrator(t, db, b.Driver)
 		total := len(embedded(t, b.Driver))
 
 		current, latest, err := m.Version(ctx)

@@ -150,7 +150,7 @@ func TestSecNoExposedFiles(t *testing.T) {
 
 func secCookieHeader(c *secClient) string {
 	var parts []string
-	for _, ck := range c.cookies() {
+	for _, ck := range c.Cookies() {
 		parts = append(parts, ck.Name+"="+ck.Value)
 	}
 	return strings.Join(parts, "; ")

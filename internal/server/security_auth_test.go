@@ -157,7 +157,7 @@ func TestSecLoginMalformed(t *testing.T) {
 					ct = "application/x-www-form-urlencoded"
 				}
 				start := time.Now()
-				r := c.request(http.MethodPost, "/login/", strings.NewReader(tc.body(token)),
+				r := c.Request(http.MethodPost, "/login/", strings.NewReader(tc.body(token)),
 					"Content-Type", ct, "Origin", a.URL, "Sec-Fetch-Site", "same-origin")
 				if d := time.Since(start); d > time.Second {
 					t.Errorf("answer took %v", d)
@@ -278,10 +278,10 @@ func TestSecLoginNextEdgeCases(t *testing.T) {
 		t.Run("spoofed Host", func(t *testing.T) {
 			c := a.anon()
 			token := c.CSRF("/login/")
-			req := c.postForm("/login/?next="+url.QueryEscape("https://evil.example/"), url.Values{
+			req := c.PostRequest("/login/?next="+url.QueryEscape("https://evil.example/"), url.Values{
 				"username": {apptest.AdminUser}, "password": {apptest.AdminPassword}, "csrf_token": {token}})
 			req.Host = "evil.example"
-			for _, ck := range c.cookies() { // the jar files cookies by req.Host
+			for _, ck := range c.Cookies() { // the jar files cookies by req.Host
 				req.AddCookie(ck)
 			}
 			r := c.Do(req)
@@ -394,7 +394,7 @@ func TestSecSessionFixation(t *testing.T) {
 		a := newSecApp(t, b)
 		attacker := a.anon()
 		preToken := attacker.CSRF("/login/")
-		c0 := attacker.cookies()
+		c0 := attacker.Cookies()
 		if len(c0) == 0 {
 			t.Fatal("GET /login/ set no cookie")
 		}
@@ -430,7 +430,7 @@ func TestSecLogout(t *testing.T) {
 			t.Run(method, func(t *testing.T) {
 				c := a.admin()
 				token := c.CSRF("/albumview/add")
-				saved := c.cookies()
+				saved := c.Cookies()
 				var r *apptest.Response
 				if method == http.MethodGet {
 					r = c.Get("/logout/?next=" + url.QueryEscape("https://evil.example"))
@@ -457,7 +457,7 @@ func TestSecLogout(t *testing.T) {
 		}
 		t.Run("cross-site GET keeps the session", func(t *testing.T) {
 			c := a.admin()
-			r := c.request(http.MethodGet, "/logout/", nil, "Sec-Fetch-Site", "cross-site", "Sec-Fetch-Dest", "image")
+			r := c.Request(http.MethodGet, "/logout/", nil, "Sec-Fetch-Site", "cross-site", "Sec-Fetch-Dest", "image")
 			if r.Status >= 400 {
 				t.Errorf("cross-site logout: %d", r.Status)
 			}
@@ -528,7 +528,7 @@ func TestSecSessionUserChanges(t *testing.T) {
 func TestSecForgedCookies(t *testing.T) {
 	apptest.ForEachBackend(t, func(t *testing.T, b apptest.Backend) {
 		a := newSecApp(t, b)
-		real := a.admin().cookies()[0]
+		real := a.admin().Cookies()[0]
 		if real.Name != "session" {
 			t.Fatalf("cookie name %q", real.Name)
 		}
@@ -545,7 +545,7 @@ func TestSecForgedCookies(t *testing.T) {
 		if !oc.loggedIn() {
 			t.Fatal("the other app's login does not work there")
 		}
-		otherValue := oc.cookies()[0].Value
+		otherValue := oc.Cookies()[0].Value
 		flask := "eyJ1c2VyX2lkIjoxLCJfZnJlc2giOnRydWV9.ZmZmZg.c2lnbmVkLXdpdGgtQ0hBTkdFX01F"
 		cases := map[string]string{
 			"one character changed": "session=" + string(flip),
@@ -558,7 +558,7 @@ func TestSecForgedCookies(t *testing.T) {
 		for name, header := range cases {
 			t.Run(name, func(t *testing.T) {
 				c := a.anon()
-				r := c.request(http.MethodGet, "/albumview/list/", nil, "Cookie", header)
+				r := c.Request(http.MethodGet, "/albumview/list/", nil, "Cookie", header)
 				if r.Status != http.StatusFound || !strings.HasPrefix(r.Location(), "/login/") {
 					t.Errorf("%d %q, want 302 to /login/", r.Status, r.Location())
 				}

@@ -117,7 +117,9 @@ func TestSecLengthLimits(t *testing.T) {
 				if tc.field == "title" {
 					table, col = "songs", "title"
 				}
-				a.DB.Raw("SELECT "+col+" FROM "+table+" WHERE "+col+" = ?", want).Scan(&stored)
+				if err := a.DB.Raw("SELECT "+col+" FROM "+table+" WHERE "+col+" = ?", want).Scan(&stored).Error; err != nil {
+					t.Fatal(err)
+				}
 				if len(stored) != 1 || stored[0] != want {
 					t.Errorf("stored %d rows, want exactly the value", len(stored))
 				}
@@ -162,7 +164,9 @@ func TestSecInvalidText(t *testing.T) {
 					t.Fatalf("status %d, want 302", r.Status)
 				}
 				var stored []string
-				a.DB.Raw("SELECT name FROM albums WHERE name = ?", tc.valid).Scan(&stored)
+				if err := a.DB.Raw("SELECT name FROM albums WHERE name = ?", tc.valid).Scan(&stored).Error; err != nil {
+					t.Fatal(err)
+				}
 				if len(stored) != 1 || stored[0] != tc.valid {
 					t.Errorf("stored %q, want %q", stored, tc.valid)
 				}
@@ -220,7 +224,9 @@ func TestSecRatingAndDuplicateParams(t *testing.T) {
 				t.Fatalf("%d", r.Status)
 			}
 			var names []string
-			a.DB.Raw("SELECT name FROM albums WHERE name IN ('FROMQUERY','FROMBODY','SECOND')").Scan(&names)
+			if err := a.DB.Raw("SELECT name FROM albums WHERE name IN ('FROMQUERY','FROMBODY','SECOND')").Scan(&names).Error; err != nil {
+				t.Fatal(err)
+			}
 			if len(names) != 1 || names[0] != "FROMBODY" {
 				t.Errorf("stored %q, want FROMBODY", names)
 			}
@@ -324,9 +330,8 @@ func TestSecDuplicates(t *testing.T) {
 				}
 			})
 		}
-		var abbey, other int64
-		a.DB.Raw("SELECT id FROM albums WHERE name = 'Abbey Road'").Scan(&abbey)
-		other = a.seedAlbum("Let It Be")
+		abbey := a.Scalar(t, "SELECT id FROM albums WHERE name = 'Abbey Road'")
+		other := a.seedAlbum("Let It Be")
 		before := a.secSnapshot()
 		r := c.Submit(fmt.Sprintf("/albumview/edit/%d", other), url.Values{"name": {" Abbey Road "}})
 		secInvalid(t, r, "name", " Abbey Road ", "already exists")

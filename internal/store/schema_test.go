@@ -17,7 +17,6 @@ import (
 	"musicadmin/internal/auth"
 	"musicadmin/internal/catalog"
 	"musicadmin/internal/config"
-	"musicadmin/internal/migrate"
 	"musicadmin/internal/store"
 )
 
@@ -61,7 +60,9 @@ func parseModel(t *testing.T, db *gorm.DB, model any) *schema.Schema {
 // model foreign key exists with its ON DELETE action, and no other does.
 func TestSchemaMatchesModels(t *testing.T) {
 	apptest.ForEachBackend(t, func(t *testing.T, b apptest.Backend) {
-		db, _ := apptest.OpenMigrated(t, b)
+		// Migrated from zero, not copied: this compares the migrations
+		// themselves with the models.
+		db, _ := apptest.OpenMigratedFromZero(t, b)
 		m := db.Migrator()
 
 		tables, err := m.GetTables()
@@ -452,7 +453,7 @@ func TestMySQLCharsetAndCollation(t *testing.T) {
 	if err := db.Exec("ALTER DATABASE CHARACTER SET latin1 COLLATE latin1_swedish_ci").Error; err != nil {
 		t.Fatalf("change the database default: %v", err)
 	}
-	migrateUp(t, db, config.DriverMySQL)
+	apptest.MigrateUp(t, db, config.DriverMySQL)
 
 	var conn struct{ Charset, Collation string }
 	if err := db.Raw("SELECT @@character_set_connection AS charset, @@collation_connection AS collation").Scan(&conn).Error; err != nil {
@@ -488,20 +489,5 @@ func TestMySQLCharsetAndCollation(t *testing.T) {
 		if c.Charset != "utf8mb4" || c.Collation != "utf8mb4_bin" {
 			t.Errorf("column %s.%s: %s %s, want utf8mb4 utf8mb4_bin", c.Table, c.Column, c.Charset, c.Collation)
 		}
-	}
-}
-
-func migrateUp(t *testing.T, db *gorm.DB, driver string) {
-	t.Helper()
-	sqlDB, err := db.DB()
-	if err != nil {
-		t.Fatal(err)
-	}
-	m, err := migrate.New(sqlDB, driver)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := m.Up(context.Background()); err != nil {
-		t.Fatalf("migrate up: %v", err)
 	}
 }
