@@ -52,7 +52,9 @@ func checkTables(t *testing.T, db *gorm.DB, want bool) {
 }
 
 func TestUpDownUp(t *testing.T) {
+	t.Parallel()
 	apptest.ForEachBackend(t, func(t *testing.T, b apptest.Backend) {
+		t.Parallel()
 		ctx := context.Background()
 		db := openFresh(t, b)
 		m := apptest.Migrator(t, db, b.Driver)
@@ -136,6 +138,7 @@ func TestUpDownUp(t *testing.T) {
 // migrations, each with an Up and a Down section, so switching the driver
 // never changes the schema's history and every step can be rolled back.
 func TestMigrationsArePaired(t *testing.T) {
+	t.Parallel()
 	sqlite, mysql := embedded(t, config.DriverSQLite), embedded(t, config.DriverMySQL)
 	if len(sqlite) == 0 {
 		t.Fatal("no migrations embedded")
@@ -159,6 +162,7 @@ func TestMigrationsArePaired(t *testing.T) {
 }
 
 func TestNewUnknownDriver(t *testing.T) {
+	t.Parallel()
 	db := openFresh(t, apptest.SQLite)
 	sqlDB, _ := db.DB()
 	for _, driver := range []string{"postgres", "", "sqlite3"} {
@@ -187,6 +191,7 @@ func migrationsDir(t *testing.T, files map[string][]string) string {
 }
 
 func TestNewFiles(t *testing.T) {
+	t.Parallel()
 	t.Run("numbered after the highest version of any dialect", func(t *testing.T) {
 		dir := migrationsDir(t, map[string][]string{
 			"sqlite": {"00001_init.sql", "00002_add_x.sql", "README"},
@@ -241,6 +246,7 @@ func TestNewFiles(t *testing.T) {
 // from NewFiles with goose on both dialects: what `db new` writes must run
 // up and down as it is.
 func TestNewFilesAreRunnable(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	for _, driver := range []string{config.DriverSQLite, config.DriverMySQL} {
 		if err := os.MkdirAll(filepath.Join(dir, driver), 0o755); err != nil {
@@ -258,6 +264,7 @@ func TestNewFilesAreRunnable(t *testing.T) {
 	}
 	dialects := map[string]goose.Dialect{config.DriverSQLite: goose.DialectSQLite3, config.DriverMySQL: goose.DialectMySQL}
 	apptest.ForEachBackend(t, func(t *testing.T, b apptest.Backend) {
+		t.Parallel()
 		ctx := context.Background()
 		db := openFresh(t, b)
 		sqlDB, _ := db.DB()

@@ -45,6 +45,7 @@ func secNoActiveURLs(t *testing.T, what string, r *apptest.Response) {
 
 // Test 27: stored payloads are escaped on every page that shows them.
 func TestSecStoredXSS(t *testing.T) {
+	t.Parallel()
 	payloads := []string{
 		`<script>alert(1)</script>`,
 		`"><img src=x onerror=alert(1)>`,
@@ -57,6 +58,7 @@ func TestSecStoredXSS(t *testing.T) {
 		`</textarea><iframe src=//evil.example>`,
 	}
 	apptest.ForEachBackend(t, func(t *testing.T, b apptest.Backend) {
+		t.Parallel()
 		a := newSecApp(t, b)
 		c := a.admin()
 		for i, p := range payloads {
@@ -114,7 +116,9 @@ func TestSecStoredXSS(t *testing.T) {
 
 // Test 28: reflected input is escaped, and nothing reaches a header.
 func TestSecReflectedXSS(t *testing.T) {
+	t.Parallel()
 	apptest.ForEachBackend(t, func(t *testing.T, b apptest.Backend) {
+		t.Parallel()
 		a := newSecApp(t, b)
 		a.seedAlbum("Reflected")
 		c := a.admin()
@@ -174,9 +178,11 @@ func TestSecReflectedXSS(t *testing.T) {
 
 // Test 29: any Unicode text comes back exactly.
 func TestSecUnicodeRoundTrip(t *testing.T) {
+	t.Parallel()
 	names := []string{"Beyoncé", "Sigur Rós – Ágætis byrjun", "🎵🎶", "\u202etxet", "a\u200bb", "日本語", "e\u0301",
 		"Ωmega ß ﬁ", "𝄞 clef", "  padded\u00a0nbsp  "}
 	apptest.ForEachBackend(t, func(t *testing.T, b apptest.Backend) {
+		t.Parallel()
 		a := newSecApp(t, b)
 		c := a.admin()
 		for i, name := range names {

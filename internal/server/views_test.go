@@ -90,7 +90,9 @@ func id(n int64) string { return strconv.FormatInt(n, 10) }
 
 // TestIndexMenu: the index shows the "Model Views" category with both views.
 func TestIndexMenu(t *testing.T) {
+	t.Parallel()
 	apptest.ForEachBackend(t, func(t *testing.T, b apptest.Backend) {
+		t.Parallel()
 		app := apptest.NewApp(t, b)
 		r := app.LoggedIn().Get("/")
 		r.ExpectStatus(t, "index", http.StatusOK)
@@ -125,7 +127,9 @@ func TestIndexMenu(t *testing.T) {
 
 // TestListSort: the column headers sort, both ways.
 func TestListSort(t *testing.T) {
+	t.Parallel()
 	apptest.ForEachBackend(t, func(t *testing.T, b apptest.Backend) {
+		t.Parallel()
 		app := apptest.NewApp(t, b)
 		cat := seedCatalogue(t, app)
 		c := app.LoggedIn()
@@ -215,7 +219,9 @@ func TestListSort(t *testing.T) {
 // TestListSearchAndFilters: q and FIELD__OP filters give exactly the
 // expected rows on both backends.
 func TestListSearchAndFilters(t *testing.T) {
+	t.Parallel()
 	apptest.ForEachBackend(t, func(t *testing.T, b apptest.Backend) {
+		t.Parallel()
 		app := apptest.NewApp(t, b)
 		cat := seedCatalogue(t, app)
 		c := app.LoggedIn()
@@ -347,7 +353,9 @@ func TestListSearchAndFilters(t *testing.T) {
 // TestListPagination: page, page_size (capped at 100), the total, and a page
 // past the end.
 func TestListPagination(t *testing.T) {
+	t.Parallel()
 	apptest.ForEachBackend(t, func(t *testing.T, b apptest.Backend) {
+		t.Parallel()
 		app := apptest.NewApp(t, b)
 		const total = 105
 		songs := make([]catalog.Song, total)
@@ -450,7 +458,9 @@ func TestListPagination(t *testing.T) {
 // TestAlbumRelations: the show page of an album lists its songs, the delete
 // confirmation counts them, and the songs outlive the album.
 func TestAlbumRelations(t *testing.T) {
+	t.Parallel()
 	apptest.ForEachBackend(t, func(t *testing.T, b apptest.Backend) {
+		t.Parallel()
 		app := apptest.NewApp(t, b)
 		cat := seedCatalogue(t, app)
 		c := app.LoggedIn()
@@ -527,7 +537,9 @@ func TestAlbumRelations(t *testing.T) {
 
 // TestSongForm: the album dropdown, the pre-filled edit form, moving a song.
 func TestSongForm(t *testing.T) {
+	t.Parallel()
 	apptest.ForEachBackend(t, func(t *testing.T, b apptest.Backend) {
+		t.Parallel()
 		app := apptest.NewApp(t, b)
 		c := app.LoggedIn()
 		// Added out of order: the dropdown sorts by name.
@@ -615,7 +627,9 @@ func TestSongForm(t *testing.T) {
 // TestValidation: every rule of the data, its message beside the field, the
 // input kept and nothing written.
 func TestValidation(t *testing.T) {
+	t.Parallel()
 	apptest.ForEachBackend(t, func(t *testing.T, b apptest.Backend) {
+		t.Parallel()
 		app := apptest.NewApp(t, b)
 		c := app.LoggedIn()
 		c.Submit("/albumview/add", url.Values{"name": {"Abbey Road"}}).ExpectRedirect(t, "add album", "/albumview/list/")
@@ -727,7 +741,9 @@ func TestValidation(t *testing.T) {
 // TestFlashMessages: add, edit and delete each leave a message that the
 // next page shows, once.
 func TestFlashMessages(t *testing.T) {
+	t.Parallel()
 	apptest.ForEachBackend(t, func(t *testing.T, b apptest.Backend) {
+		t.Parallel()
 		app := apptest.NewApp(t, b)
 		c := app.LoggedIn()
 		once := func(what, path string, values url.Values, next, flash string) {

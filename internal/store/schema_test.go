@@ -59,7 +59,9 @@ func parseModel(t *testing.T, db *gorm.DB, model any) *schema.Schema {
 // exists with the same uniqueness and columns, and no other index does; every
 // model foreign key exists with its ON DELETE action, and no other does.
 func TestSchemaMatchesModels(t *testing.T) {
+	t.Parallel()
 	apptest.ForEachBackend(t, func(t *testing.T, b apptest.Backend) {
+		t.Parallel()
 		// Migrated from zero, not copied: this compares the migrations
 		// themselves with the models.
 		db, _ := apptest.OpenMigratedFromZero(t, b)
@@ -362,7 +364,9 @@ func checkForeignKeys(t *testing.T, db *gorm.DB, b apptest.Backend, model any, s
 // an unknown album is refused, and deleting an album keeps its songs with no
 // album (ON DELETE SET NULL).
 func TestSongAlbumForeignKey(t *testing.T) {
+	t.Parallel()
 	apptest.ForEachBackend(t, func(t *testing.T, b apptest.Backend) {
+		t.Parallel()
 		db, _ := apptest.OpenMigrated(t, b)
 		if !db.Migrator().HasConstraint(&catalog.Song{}, "Album") {
 			t.Fatal("HasConstraint(Song, Album) = false")
@@ -396,6 +400,7 @@ func TestSongAlbumForeignKey(t *testing.T) {
 // TestSQLiteConnectionSettings checks every pooled SQLite connection, not
 // just the first: foreign keys on, WAL, a busy timeout.
 func TestSQLiteConnectionSettings(t *testing.T) {
+	t.Parallel()
 	cfg := apptest.NewDatabase(t, apptest.SQLite)
 	db, err := store.Open(context.Background(), cfg)
 	if err != nil {
@@ -442,6 +447,7 @@ func TestSQLiteConnectionSettings(t *testing.T) {
 // every table and text column utf8mb4 with utf8mb4_bin, even in a database
 // whose default is something else, and that the connection talks utf8mb4.
 func TestMySQLCharsetAndCollation(t *testing.T) {
+	t.Parallel()
 	cfg := apptest.NewDatabase(t, apptest.MySQL)
 	db, err := store.Open(context.Background(), cfg)
 	if err != nil {
