@@ -17,6 +17,7 @@ import (
 	"net/http"
 	"net/url"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -28,8 +29,56 @@ import (
 )
 
 // secLeakPattern is oracle (b): text that must never reach a user.
-var secLeakPattern = regexp.MustCompile(`goroutine|panic|gorm|sql:|\.go:\d+|SQLSTATE|Error 1[0-9]{3}|sqlite3|` +
-	`database is locked|invalid connection|bad connection|\$2[aby]\$`)
+const secLeakPattern = `goroutine|panic|gorm|sql:|\.go:\d+|SQLSTATE|Error 1[0-9]{3}|sqlite3|` +
+	`database is locked|invalid connection|bad connection|\$2[aby]\$`
+
+var secLeak = regexp.MustCompile(secLeakPattern)
+
+// secLeakPrefixes are the literal prefixes of secLeakPattern's branches: a
+// body holding none of them cannot match, and strings.Contains is much
+// cheaper than the regexp on every answer of the suite (a tenth of the
+// package's CPU time under -race). Nil when some branch has no prefix.
+var secLeakPrefixes = func() []string {
+	var out []string
+	for _, branch := range strings.Split(secLeakPattern, "|") {
+		prefix, _ := regexp.MustCompile(branch).LiteralPrefix()
+		if prefix == "" {
+			return nil
+		}
+		out = append(out, prefix)
+	}
+	return out
+}()
+
+// secLeakIn returns the first text of body that secLeakPattern matches.
+func secLeakIn(body string) string {
+	if secLeakPrefixes != nil && !slices.ContainsFunc(secLeakPrefixes, func(p string) bool { return strings.Contains(body, p) }) {
+		return ""
+	}
+	return secLeak.FindString(body)
+}
+
+// TestSecLeakOracle: the prefix filter in front of the leak pattern lets
+// through every text the pattern matches, and only those.
+func TestSecLeakOracle(t *testing.T) {
+	t.Parallel()
+	if len(secLeakPrefixes) != strings.Count(secLeakPattern, "|")+1 {
+		t.Fatalf("prefixes %q do not cover every branch of the pattern", secLeakPrefixes)
+	}
+	for _, leak := range []string{"goroutine 7 [running]", "panic: boom", "gorm.io/gorm", "sql: no rows", "server.go:42",
+		"SQLSTATE 23000", "Error 1062 (23000)", "sqlite3: constraint", "database is locked", "invalid connection",
+		"bad connection", "$2a$04$abc"} {
+		body := "<p>Something went wrong: " + leak + "</p>"
+		if got, want := secLeakIn(body), secLeak.FindString(body); got == "" || got != want {
+			t.Errorf("%q: leak %q, want %q", leak, got, want)
+		}
+	}
+	for _, clean := range []string{"<p>Album saved.</p>", "see main.go: later", "Error 1x", "$2 off", ""} {
+		if got := secLeakIn(clean); got != "" {
+			t.Errorf("%q: leak %q, want none", clean, got)
+		}
+	}
+}
 
 // secCheckAnswer applies the universal oracle to one answer.
 func secCheckAnswer(t testing.TB, what string, status int, body string) {
@@ -37,7 +86,7 @@ func secCheckAnswer(t testing.TB, what string, status int, body string) {
 	if status >= 500 {
 		t.Errorf("%s: status %d, want < 500; body:\n%s", what, status, secClip(body))
 	}
-	if m := secLeakPattern.FindString(body); m != "" {
+	if m := secLeakIn(body); m != "" {
 		t.Errorf("%s: body leaks %q:\n%s", what, m, secClip(body))
 	}
 }
