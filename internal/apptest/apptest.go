@@ -58,6 +58,19 @@ func ForEachBackend(t *testing.T, fn func(t *testing.T, b Backend)) {
 	}
 }
 
+// ForEachBackendParallel is ForEachBackend for a test that owns its
+// databases and touches no process-wide state (no t.Setenv, no package
+// variable): the test runs in parallel with the other parallel tests, and
+// its per-backend subtests with each other.
+func ForEachBackendParallel(t *testing.T, fn func(t *testing.T, b Backend)) {
+	t.Helper()
+	t.Parallel()
+	ForEachBackend(t, func(t *testing.T, b Backend) {
+		t.Parallel()
+		fn(t, b)
+	})
+}
+
 // RequireBackend skips or fails t when b cannot run here.
 func RequireBackend(t testing.TB, b Backend) {
 	t.Helper()

@@ -52,9 +52,7 @@ func checkTables(t *testing.T, db *gorm.DB, want bool) {
 }
 
 func TestUpDownUp(t *testing.T) {
-	t.Parallel()
-	apptest.ForEachBackend(t, func(t *testing.T, b apptest.Backend) {
-		t.Parallel()
+	apptest.ForEachBackendParallel(t, func(t *testing.T, b apptest.Backend) {
 		ctx := context.Background()
 		db := openFresh(t, b)
 		m := apptest.Migrator(t, db, b.Driver)
@@ -246,7 +244,6 @@ func TestNewFiles(t *testing.T) {
 // from NewFiles with goose on both dialects: what `db new` writes must run
 // up and down as it is.
 func TestNewFilesAreRunnable(t *testing.T) {
-	t.Parallel()
 	dir := t.TempDir()
 	for _, driver := range []string{config.DriverSQLite, config.DriverMySQL} {
 		if err := os.MkdirAll(filepath.Join(dir, driver), 0o755); err != nil {
@@ -263,8 +260,7 @@ func TestNewFilesAreRunnable(t *testing.T) {
 		t.Fatal(err)
 	}
 	dialects := map[string]goose.Dialect{config.DriverSQLite: goose.DialectSQLite3, config.DriverMySQL: goose.DialectMySQL}
-	apptest.ForEachBackend(t, func(t *testing.T, b apptest.Backend) {
-		t.Parallel()
+	apptest.ForEachBackendParallel(t, func(t *testing.T, b apptest.Backend) {
 		ctx := context.Background()
 		db := openFresh(t, b)
 		sqlDB, _ := db.DB()

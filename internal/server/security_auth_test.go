@@ -27,9 +27,7 @@ func secMaskLogin(body, token, username string) string {
 
 // Test 1: an unknown user and a wrong password get the same answer.
 func TestSecLoginSameAnswer(t *testing.T) {
-	t.Parallel()
-	apptest.ForEachBackend(t, func(t *testing.T, b apptest.Backend) {
-		t.Parallel()
+	apptest.ForEachBackendParallel(t, func(t *testing.T, b apptest.Backend) {
 		a := newSecApp(t, b)
 		attempt := func(username string) (*apptest.Response, string, *secClient) {
 			c := a.anon()
@@ -99,9 +97,7 @@ func TestSecLoginTiming(t *testing.T) {
 
 // Test 4: the login page is not cached, masks the password and never echoes it.
 func TestSecLoginPageHygiene(t *testing.T) {
-	t.Parallel()
-	apptest.ForEachBackend(t, func(t *testing.T, b apptest.Backend) {
-		t.Parallel()
+	apptest.ForEachBackendParallel(t, func(t *testing.T, b apptest.Backend) {
 		a := newSecApp(t, b)
 		c := a.anon()
 		r := c.Get("/login/")
@@ -133,9 +129,7 @@ func TestSecLoginPageHygiene(t *testing.T) {
 
 // Test 5: missing, empty and malformed credentials fail cleanly and fast.
 func TestSecLoginMalformed(t *testing.T) {
-	t.Parallel()
-	apptest.ForEachBackend(t, func(t *testing.T, b apptest.Backend) {
-		t.Parallel()
+	apptest.ForEachBackendParallel(t, func(t *testing.T, b apptest.Backend) {
 		a := newSecApp(t, b)
 		cases := []struct {
 			name string
@@ -189,9 +183,7 @@ func TestSecLoginMalformed(t *testing.T) {
 // Test 6: huge passwords fail fast, and bcrypt's 72-byte truncation is not
 // a way in.
 func TestSecLoginLongPasswords(t *testing.T) {
-	t.Parallel()
-	apptest.ForEachBackend(t, func(t *testing.T, b apptest.Backend) {
-		t.Parallel()
+	apptest.ForEachBackendParallel(t, func(t *testing.T, b apptest.Backend) {
 		a := newSecApp(t, b)
 		t.Run("1 MiB password", func(t *testing.T) {
 			c := a.anon()
@@ -234,9 +226,7 @@ func TestSecLoginLongPasswords(t *testing.T) {
 
 // Test 8: next never sends the user to another site.
 func TestSecLoginOpenRedirect(t *testing.T) {
-	t.Parallel()
-	apptest.ForEachBackend(t, func(t *testing.T, b apptest.Backend) {
-		t.Parallel()
+	apptest.ForEachBackendParallel(t, func(t *testing.T, b apptest.Backend) {
 		a := newSecApp(t, b)
 		port := a.Server.Listener.Addr().String()
 		bad := []string{
@@ -285,9 +275,7 @@ func TestSecLoginOpenRedirect(t *testing.T) {
 // Test 9: a spoofed Host, a logged-in visit of /login/, and next kept after
 // a failure.
 func TestSecLoginNextEdgeCases(t *testing.T) {
-	t.Parallel()
-	apptest.ForEachBackend(t, func(t *testing.T, b apptest.Backend) {
-		t.Parallel()
+	apptest.ForEachBackendParallel(t, func(t *testing.T, b apptest.Backend) {
 		a := newSecApp(t, b)
 		t.Run("spoofed Host", func(t *testing.T) {
 			c := a.anon()
@@ -353,9 +341,7 @@ func secSessionCookie(t testing.TB, h http.Header, name string) *http.Cookie {
 
 // Test 10: cookie attributes and the server-side lifetime.
 func TestSecCookieAttributes(t *testing.T) {
-	t.Parallel()
-	apptest.ForEachBackend(t, func(t *testing.T, b apptest.Backend) {
-		t.Parallel()
+	apptest.ForEachBackendParallel(t, func(t *testing.T, b apptest.Backend) {
 		a := newSecApp(t, b)
 		check := func(t *testing.T, app *apptest.App, name string, secure bool) {
 			c := secWrap(t, app, app.Client())
@@ -406,9 +392,7 @@ func TestSecCookieAttributes(t *testing.T) {
 // Test 11: the session id changes at login; a pre-login cookie or token is
 // worth nothing afterwards.
 func TestSecSessionFixation(t *testing.T) {
-	t.Parallel()
-	apptest.ForEachBackend(t, func(t *testing.T, b apptest.Backend) {
-		t.Parallel()
+	apptest.ForEachBackendParallel(t, func(t *testing.T, b apptest.Backend) {
 		a := newSecApp(t, b)
 		attacker := a.anon()
 		preToken := attacker.CSRF("/login/")
@@ -442,9 +426,7 @@ func TestSecSessionFixation(t *testing.T) {
 // Test 12: logout ends the session for good, whatever copy of the cookie
 // is replayed.
 func TestSecLogout(t *testing.T) {
-	t.Parallel()
-	apptest.ForEachBackend(t, func(t *testing.T, b apptest.Backend) {
-		t.Parallel()
+	apptest.ForEachBackendParallel(t, func(t *testing.T, b apptest.Backend) {
 		a := newSecApp(t, b)
 		for _, method := range []string{http.MethodGet, http.MethodPost} {
 			t.Run(method, func(t *testing.T) {
@@ -491,9 +473,7 @@ func TestSecLogout(t *testing.T) {
 // Test 13: a password change, a deactivated or a deleted user ends the
 // user's sessions at once.
 func TestSecSessionUserChanges(t *testing.T) {
-	t.Parallel()
-	apptest.ForEachBackend(t, func(t *testing.T, b apptest.Backend) {
-		t.Parallel()
+	apptest.ForEachBackendParallel(t, func(t *testing.T, b apptest.Backend) {
 		a := newSecApp(t, b)
 		newUser := func(name string) *secClient {
 			if _, err := a.Web.Users.Create(context.Background(), auth.NewUser{Username: name, FirstName: "U",
@@ -548,9 +528,7 @@ func TestSecSessionUserChanges(t *testing.T) {
 
 // Test 14: tampered, forged and oversized session cookies are anonymous.
 func TestSecForgedCookies(t *testing.T) {
-	t.Parallel()
-	apptest.ForEachBackend(t, func(t *testing.T, b apptest.Backend) {
-		t.Parallel()
+	apptest.ForEachBackendParallel(t, func(t *testing.T, b apptest.Backend) {
 		a := newSecApp(t, b)
 		real := a.admin().Cookies()[0]
 		if real.Name != "session" {
@@ -593,9 +571,7 @@ func TestSecForgedCookies(t *testing.T) {
 
 // Test 16: flashes piling up never push the cookie over 4 KB.
 func TestSecCookieSize(t *testing.T) {
-	t.Parallel()
-	apptest.ForEachBackend(t, func(t *testing.T, b apptest.Backend) {
-		t.Parallel()
+	apptest.ForEachBackendParallel(t, func(t *testing.T, b apptest.Backend) {
 		a := newSecApp(t, b)
 		c := a.admin()
 		token := c.CSRF("/albumview/add")

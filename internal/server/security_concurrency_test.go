@@ -51,9 +51,7 @@ func secStatuses(ans []*apptest.Response) map[int]int {
 // Test 47: parallel creates of one unique value: one wins, the rest get a
 // clean 422, and one row exists.
 func TestSecParallelSameName(t *testing.T) {
-	t.Parallel()
-	apptest.ForEachBackend(t, func(t *testing.T, b apptest.Backend) {
-		t.Parallel()
+	apptest.ForEachBackendParallel(t, func(t *testing.T, b apptest.Backend) {
 		a := newSecApp(t, b)
 		c := a.admin()
 		for _, tc := range []struct {
@@ -100,9 +98,7 @@ func TestSecParallelSameName(t *testing.T) {
 // Test 48: many distinct writes while reads go on (the SQLite writer lock);
 // run on MySQL too.
 func TestSecParallelWritesAndReads(t *testing.T) {
-	t.Parallel()
-	apptest.ForEachBackend(t, func(t *testing.T, b apptest.Backend) {
-		t.Parallel()
+	apptest.ForEachBackendParallel(t, func(t *testing.T, b apptest.Backend) {
 		a := newSecApp(t, b)
 		c := a.admin()
 		token := c.CSRF("/albumview/add")
@@ -132,9 +128,7 @@ func TestSecParallelWritesAndReads(t *testing.T) {
 // Test 49: conflicting edits, deletes, and references to a record being
 // deleted.
 func TestSecParallelConflicts(t *testing.T) {
-	t.Parallel()
-	apptest.ForEachBackend(t, func(t *testing.T, b apptest.Backend) {
-		t.Parallel()
+	apptest.ForEachBackendParallel(t, func(t *testing.T, b apptest.Backend) {
 		a := newSecApp(t, b)
 		c := a.admin()
 		token := c.CSRF("/albumview/add")

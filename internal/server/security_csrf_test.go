@@ -35,9 +35,7 @@ func secStateRoutes(album, song int64) []secStateRoute {
 // Test 17: every state change checks the token, in all five ways of
 // getting it wrong, on every route that writes, on logout and on login.
 func TestSecCSRFEveryRoute(t *testing.T) {
-	t.Parallel()
-	apptest.ForEachBackend(t, func(t *testing.T, b apptest.Backend) {
-		t.Parallel()
+	apptest.ForEachBackendParallel(t, func(t *testing.T, b apptest.Backend) {
 		a := newSecApp(t, b)
 		album := a.seedAlbum("CSRF Album")
 		song := a.seedSong("CSRF Song", 5, &album)
@@ -142,9 +140,7 @@ func TestSecCSRFEveryRoute(t *testing.T) {
 
 // Test 18: GET and HEAD never change anything; delete asks first.
 func TestSecGetIsSafe(t *testing.T) {
-	t.Parallel()
-	apptest.ForEachBackend(t, func(t *testing.T, b apptest.Backend) {
-		t.Parallel()
+	apptest.ForEachBackendParallel(t, func(t *testing.T, b apptest.Backend) {
 		a := newSecApp(t, b)
 		album := a.seedAlbum("Safe Album")
 		song := a.seedSong("Safe Song", 3, &album)
@@ -180,9 +176,7 @@ func TestSecGetIsSafe(t *testing.T) {
 // Test 19: cross-origin browser POSTs are refused; same-origin POSTs over
 // plain HTTP and non-browser POSTs with a token work.
 func TestSecCrossOrigin(t *testing.T) {
-	t.Parallel()
-	apptest.ForEachBackend(t, func(t *testing.T, b apptest.Backend) {
-		t.Parallel()
+	apptest.ForEachBackendParallel(t, func(t *testing.T, b apptest.Backend) {
 		a := newSecApp(t, b)
 		c := a.admin()
 		token := c.CSRF("/albumview/add")
@@ -224,9 +218,7 @@ func TestSecCrossOrigin(t *testing.T) {
 
 // Test 20: "simple" content types a cross-site form can send are not forms.
 func TestSecContentTypes(t *testing.T) {
-	t.Parallel()
-	apptest.ForEachBackend(t, func(t *testing.T, b apptest.Backend) {
-		t.Parallel()
+	apptest.ForEachBackendParallel(t, func(t *testing.T, b apptest.Backend) {
 		a := newSecApp(t, b)
 		c := a.admin()
 		token := c.CSRF("/albumview/add")
@@ -289,9 +281,7 @@ func TestSecContentTypes(t *testing.T) {
 
 // Test 21: no method but GET, HEAD and POST, and no method override.
 func TestSecMethods(t *testing.T) {
-	t.Parallel()
-	apptest.ForEachBackend(t, func(t *testing.T, b apptest.Backend) {
-		t.Parallel()
+	apptest.ForEachBackendParallel(t, func(t *testing.T, b apptest.Backend) {
 		a := newSecApp(t, b)
 		album := a.seedAlbum("Method Album")
 		c := a.admin()

@@ -17,9 +17,7 @@ import (
 // Test 41 and 42: security headers on every answer; no caching of pages
 // with user data.
 func TestSecHeaders(t *testing.T) {
-	t.Parallel()
-	apptest.ForEachBackend(t, func(t *testing.T, b apptest.Backend) {
-		t.Parallel()
+	apptest.ForEachBackendParallel(t, func(t *testing.T, b apptest.Backend) {
 		a := newSecApp(t, b)
 		album := a.seedAlbum("Header Album")
 		c := a.admin()
@@ -114,9 +112,7 @@ func TestSecHeaders(t *testing.T) {
 // Test 43: bodies over the cap are refused early with 413, however they
 // are framed, and nothing is written.
 func TestSecBodySize(t *testing.T) {
-	t.Parallel()
-	apptest.ForEachBackend(t, func(t *testing.T, b apptest.Backend) {
-		t.Parallel()
+	apptest.ForEachBackendParallel(t, func(t *testing.T, b apptest.Backend) {
 		a := newSecApp(t, b)
 		c := a.admin()
 		token := c.CSRF("/albumview/add")
@@ -195,9 +191,7 @@ func (r *repeatReader) Read(p []byte) (int, error) {
 
 // Test 44: too many fields, in a body or a query string.
 func TestSecTooManyFields(t *testing.T) {
-	t.Parallel()
-	apptest.ForEachBackend(t, func(t *testing.T, b apptest.Backend) {
-		t.Parallel()
+	apptest.ForEachBackendParallel(t, func(t *testing.T, b apptest.Backend) {
 		a := newSecApp(t, b)
 		a.seedAlbum("Many Fields")
 		c := a.admin()
@@ -234,9 +228,7 @@ func TestSecTooManyFields(t *testing.T) {
 
 // Test 46: oversized headers, query values and paths.
 func TestSecOversizedRequests(t *testing.T) {
-	t.Parallel()
-	apptest.ForEachBackend(t, func(t *testing.T, b apptest.Backend) {
-		t.Parallel()
+	apptest.ForEachBackendParallel(t, func(t *testing.T, b apptest.Backend) {
 		a := newSecApp(t, b)
 		a.seedAlbum("Oversized")
 		c := a.admin()

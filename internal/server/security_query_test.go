@@ -20,9 +20,7 @@ import (
 
 // Test 30: sort takes only allow-listed fields.
 func TestSecSortAllowList(t *testing.T) {
-	t.Parallel()
-	apptest.ForEachBackend(t, func(t *testing.T, b apptest.Backend) {
-		t.Parallel()
+	apptest.ForEachBackendParallel(t, func(t *testing.T, b apptest.Backend) {
 		a := newSecApp(t, b)
 		for _, n := range []string{"Bravo", "Alpha", "Charlie"} {
 			a.seedSong(n, 1, secPtr(a.seedAlbum(n)))
@@ -54,9 +52,7 @@ func TestSecSortAllowList(t *testing.T) {
 
 // Test 31: filters take only declared fields and operators.
 func TestSecFilterAllowList(t *testing.T) {
-	t.Parallel()
-	apptest.ForEachBackend(t, func(t *testing.T, b apptest.Backend) {
-		t.Parallel()
+	apptest.ForEachBackendParallel(t, func(t *testing.T, b apptest.Backend) {
 		a := newSecApp(t, b)
 		al := a.seedAlbum("Filter Album")
 		a.seedSong("Alpha", 1, &al)
@@ -93,9 +89,7 @@ func TestSecFilterAllowList(t *testing.T) {
 
 // Test 32: filter values of the wrong type are ignored, never a 500.
 func TestSecFilterWrongTypes(t *testing.T) {
-	t.Parallel()
-	apptest.ForEachBackend(t, func(t *testing.T, b apptest.Backend) {
-		t.Parallel()
+	apptest.ForEachBackendParallel(t, func(t *testing.T, b apptest.Backend) {
 		a := newSecApp(t, b)
 		a1 := a.seedAlbum("One")
 		a2 := a.seedAlbum("Two")
@@ -127,7 +121,6 @@ func TestSecFilterWrongTypes(t *testing.T) {
 // Test 33: search treats SQL and LIKE metacharacters as text, and the
 // answer is the app's, not the collation's: the same on both backends.
 func TestSecSearchMetacharacters(t *testing.T) {
-	t.Parallel()
 	cases := []struct {
 		q    string
 		want []string
@@ -153,8 +146,7 @@ func TestSecSearchMetacharacters(t *testing.T) {
 		{"ROAD\x00", []string{"Abbey Road"}},
 		{"ΣΊΣΥΦ", []string{"σίσυφος"}},
 	}
-	apptest.ForEachBackend(t, func(t *testing.T, b apptest.Backend) {
-		t.Parallel()
+	apptest.ForEachBackendParallel(t, func(t *testing.T, b apptest.Backend) {
 		a := newSecApp(t, b)
 		for _, n := range []string{"Abbey Road", "été", "100% Pure", "snake_case", `back\slash`, "Wow!", "σίσυφος"} {
 			a.seedAlbum(n)
@@ -173,9 +165,7 @@ func TestSecSearchMetacharacters(t *testing.T) {
 // Test 34: page and page_size are clamped, and a page far past the end
 // costs no more than any other.
 func TestSecPagination(t *testing.T) {
-	t.Parallel()
-	apptest.ForEachBackend(t, func(t *testing.T, b apptest.Backend) {
-		t.Parallel()
+	apptest.ForEachBackendParallel(t, func(t *testing.T, b apptest.Backend) {
 		a := newSecApp(t, b)
 		const n = 10000
 		songs := make([]catalog.Song, n)

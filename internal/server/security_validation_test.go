@@ -35,9 +35,7 @@ func secInvalid(t *testing.T, r *apptest.Response, field, kept, message string) 
 
 // Test 35: required fields, white space, and the re-rendered form.
 func TestSecRequiredFields(t *testing.T) {
-	t.Parallel()
-	apptest.ForEachBackend(t, func(t *testing.T, b apptest.Backend) {
-		t.Parallel()
+	apptest.ForEachBackendParallel(t, func(t *testing.T, b apptest.Backend) {
 		a := newSecApp(t, b)
 		c := a.admin()
 		long := "<b>x</b>" + strings.Repeat("a", 101)
@@ -80,9 +78,7 @@ func TestSecRequiredFields(t *testing.T) {
 
 // Test 36: lengths count characters, not bytes, on both backends.
 func TestSecLengthLimits(t *testing.T) {
-	t.Parallel()
-	apptest.ForEachBackend(t, func(t *testing.T, b apptest.Backend) {
-		t.Parallel()
+	apptest.ForEachBackendParallel(t, func(t *testing.T, b apptest.Backend) {
 		a := newSecApp(t, b)
 		c := a.admin()
 		for _, tc := range []struct {
@@ -135,9 +131,7 @@ func TestSecLengthLimits(t *testing.T) {
 // Test 37: NUL and invalid UTF-8 are refused; control and format
 // characters that are valid text are stored exactly.
 func TestSecInvalidText(t *testing.T) {
-	t.Parallel()
-	apptest.ForEachBackend(t, func(t *testing.T, b apptest.Backend) {
-		t.Parallel()
+	apptest.ForEachBackendParallel(t, func(t *testing.T, b apptest.Backend) {
 		a := newSecApp(t, b)
 		c := a.admin()
 		token := c.CSRF("/albumview/add")
@@ -183,9 +177,7 @@ func TestSecInvalidText(t *testing.T) {
 
 // Test 38: the rating field, repeated parameters, and body over query.
 func TestSecRatingAndDuplicateParams(t *testing.T) {
-	t.Parallel()
-	apptest.ForEachBackend(t, func(t *testing.T, b apptest.Backend) {
-		t.Parallel()
+	apptest.ForEachBackendParallel(t, func(t *testing.T, b apptest.Backend) {
 		a := newSecApp(t, b)
 		c := a.admin()
 		for i, tc := range []struct {
@@ -250,9 +242,7 @@ func TestSecRatingAndDuplicateParams(t *testing.T) {
 // Test 39: album references are checked, and deleting an album keeps its
 // songs, with no album, on both backends.
 func TestSecAlbumReferences(t *testing.T) {
-	t.Parallel()
-	apptest.ForEachBackend(t, func(t *testing.T, b apptest.Backend) {
-		t.Parallel()
+	apptest.ForEachBackendParallel(t, func(t *testing.T, b apptest.Backend) {
 		a := newSecApp(t, b)
 		album := a.seedAlbum("Referenced")
 		other := a.seedAlbum("Other")
@@ -309,9 +299,7 @@ func TestSecAlbumReferences(t *testing.T) {
 // Test 40: duplicates answer 422, and case, accent and space variants get
 // the same decision on both backends.
 func TestSecDuplicates(t *testing.T) {
-	t.Parallel()
-	apptest.ForEachBackend(t, func(t *testing.T, b apptest.Backend) {
-		t.Parallel()
+	apptest.ForEachBackendParallel(t, func(t *testing.T, b apptest.Backend) {
 		a := newSecApp(t, b)
 		c := a.admin()
 		if r := c.Submit("/albumview/add", url.Values{"name": {"Abbey Road"}}); r.Status != http.StatusFound {

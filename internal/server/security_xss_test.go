@@ -45,7 +45,6 @@ func secNoActiveURLs(t *testing.T, what string, r *apptest.Response) {
 
 // Test 27: stored payloads are escaped on every page that shows them.
 func TestSecStoredXSS(t *testing.T) {
-	t.Parallel()
 	payloads := []string{
 		`<script>alert(1)</script>`,
 		`"><img src=x onerror=alert(1)>`,
@@ -57,8 +56,7 @@ func TestSecStoredXSS(t *testing.T) {
 		`<a href="javascript:alert(1)">x</a>`,
 		`</textarea><iframe src=//evil.example>`,
 	}
-	apptest.ForEachBackend(t, func(t *testing.T, b apptest.Backend) {
-		t.Parallel()
+	apptest.ForEachBackendParallel(t, func(t *testing.T, b apptest.Backend) {
 		a := newSecApp(t, b)
 		c := a.admin()
 		for i, p := range payloads {
@@ -116,9 +114,7 @@ func TestSecStoredXSS(t *testing.T) {
 
 // Test 28: reflected input is escaped, and nothing reaches a header.
 func TestSecReflectedXSS(t *testing.T) {
-	t.Parallel()
-	apptest.ForEachBackend(t, func(t *testing.T, b apptest.Backend) {
-		t.Parallel()
+	apptest.ForEachBackendParallel(t, func(t *testing.T, b apptest.Backend) {
 		a := newSecApp(t, b)
 		a.seedAlbum("Reflected")
 		c := a.admin()
@@ -178,11 +174,9 @@ func TestSecReflectedXSS(t *testing.T) {
 
 // Test 29: any Unicode text comes back exactly.
 func TestSecUnicodeRoundTrip(t *testing.T) {
-	t.Parallel()
 	names := []string{"Beyoncé", "Sigur Rós – Ágætis byrjun", "🎵🎶", "\u202etxet", "a\u200bb", "日本語", "e\u0301",
 		"Ωmega ß ﬁ", "𝄞 clef", "  padded\u00a0nbsp  "}
-	apptest.ForEachBackend(t, func(t *testing.T, b apptest.Backend) {
-		t.Parallel()
+	apptest.ForEachBackendParallel(t, func(t *testing.T, b apptest.Backend) {
 		a := newSecApp(t, b)
 		c := a.admin()
 		for i, name := range names {

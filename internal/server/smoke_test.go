@@ -11,9 +11,7 @@ import (
 // TestAlbumSongFlow walks the seed's whole flow through HTTP on both
 // backends: add an album and a song on it, list, move the song, delete.
 func TestAlbumSongFlow(t *testing.T) {
-	t.Parallel()
-	apptest.ForEachBackend(t, func(t *testing.T, b apptest.Backend) {
-		t.Parallel()
+	apptest.ForEachBackendParallel(t, func(t *testing.T, b apptest.Backend) {
 		app := apptest.NewApp(t, b)
 		c := app.LoggedIn()
 

@@ -90,9 +90,7 @@ func id(n int64) string { return strconv.FormatInt(n, 10) }
 
 // TestIndexMenu: the index shows the "Model Views" category with both views.
 func TestIndexMenu(t *testing.T) {
-	t.Parallel()
-	apptest.ForEachBackend(t, func(t *testing.T, b apptest.Backend) {
-		t.Parallel()
+	apptest.ForEachBackendParallel(t, func(t *testing.T, b apptest.Backend) {
 		app := apptest.NewApp(t, b)
 		r := app.LoggedIn().Get("/")
 		r.ExpectStatus(t, "index", http.StatusOK)
@@ -127,9 +125,7 @@ func TestIndexMenu(t *testing.T) {
 
 // TestListSort: the column headers sort, both ways.
 func TestListSort(t *testing.T) {
-	t.Parallel()
-	apptest.ForEachBackend(t, func(t *testing.T, b apptest.Backend) {
-		t.Parallel()
+	apptest.ForEachBackendParallel(t, func(t *testing.T, b apptest.Backend) {
 		app := apptest.NewApp(t, b)
 		cat := seedCatalogue(t, app)
 		c := app.LoggedIn()
@@ -219,9 +215,7 @@ func TestListSort(t *testing.T) {
 // TestListSearchAndFilters: q and FIELD__OP filters give exactly the
 // expected rows on both backends.
 func TestListSearchAndFilters(t *testing.T) {
-	t.Parallel()
-	apptest.ForEachBackend(t, func(t *testing.T, b apptest.Backend) {
-		t.Parallel()
+	apptest.ForEachBackendParallel(t, func(t *testing.T, b apptest.Backend) {
 		app := apptest.NewApp(t, b)
 		cat := seedCatalogue(t, app)
 		c := app.LoggedIn()
@@ -353,9 +347,7 @@ func TestListSearchAndFilters(t *testing.T) {
 // TestListPagination: page, page_size (capped at 100), the total, and a page
 // past the end.
 func TestListPagination(t *testing.T) {
-	t.Parallel()
-	apptest.ForEachBackend(t, func(t *testing.T, b apptest.Backend) {
-		t.Parallel()
+	apptest.ForEachBackendParallel(t, func(t *testing.T, b apptest.Backend) {
 		app := apptest.NewApp(t, b)
 		const total = 105
 		songs := make([]catalog.Song, total)
@@ -458,9 +450,7 @@ func TestListPagination(t *testing.T) {
 // TestAlbumRelations: the show page of an album lists its songs, the delete
 // confirmation counts them, and the songs outlive the album.
 func TestAlbumRelations(t *testing.T) {
-	t.Parallel()
-	apptest.ForEachBackend(t, func(t *testing.T, b apptest.Backend) {
-		t.Parallel()
+	apptest.ForEachBackendParallel(t, func(t *testing.T, b apptest.Backend) {
 		app := apptest.NewApp(t, b)
 		cat := seedCatalogue(t, app)
 		c := app.LoggedIn()
@@ -537,9 +527,7 @@ func TestAlbumRelations(t *testing.T) {
 
 // TestSongForm: the album dropdown, the pre-filled edit form, moving a song.
 func TestSongForm(t *testing.T) {
-	t.Parallel()
-	apptest.ForEachBackend(t, func(t *testing.T, b apptest.Backend) {
-		t.Parallel()
+	apptest.ForEachBackendParallel(t, func(t *testing.T, b apptest.Backend) {
 		app := apptest.NewApp(t, b)
 		c := app.LoggedIn()
 		// Added out of order: the dropdown sorts by name.
@@ -627,9 +615,7 @@ func TestSongForm(t *testing.T) {
 // TestValidation: every rule of the data, its message beside the field, the
 // input kept and nothing written.
 func TestValidation(t *testing.T) {
-	t.Parallel()
-	apptest.ForEachBackend(t, func(t *testing.T, b apptest.Backend) {
-		t.Parallel()
+	apptest.ForEachBackendParallel(t, func(t *testing.T, b apptest.Backend) {
 		app := apptest.NewApp(t, b)
 		c := app.LoggedIn()
 		c.Submit("/albumview/add", url.Values{"name": {"Abbey Road"}}).ExpectRedirect(t, "add album", "/albumview/list/")
@@ -741,9 +727,7 @@ func TestValidation(t *testing.T) {
 // TestFlashMessages: add, edit and delete each leave a message that the
 // next page shows, once.
 func TestFlashMessages(t *testing.T) {
-	t.Parallel()
-	apptest.ForEachBackend(t, func(t *testing.T, b apptest.Backend) {
-		t.Parallel()
+	apptest.ForEachBackendParallel(t, func(t *testing.T, b apptest.Backend) {
 		app := apptest.NewApp(t, b)
 		c := app.LoggedIn()
 		once := func(what, path string, values url.Values, next, flash string) {

@@ -62,9 +62,7 @@ func ids(p datamodel.Page) []int64 {
 // another process would), renames and deletes, on both backends, and again
 // with the count bound lowered so that the dense-match path runs too.
 func TestSearchMatchesSubstring(t *testing.T) {
-	t.Parallel()
-	apptest.ForEachBackend(t, func(t *testing.T, b apptest.Backend) {
-		t.Parallel()
+	apptest.ForEachBackendParallel(t, func(t *testing.T, b apptest.Backend) {
 		ctx := context.Background()
 		db, _ := apptest.OpenMigrated(t, b)
 		songs, title := songsModel(t, db)
@@ -171,9 +169,7 @@ func TestSearchMatchesSubstring(t *testing.T) {
 // longer by those of a title it lost. A stale entry would not change what a
 // search shows (the LIKE checks each candidate), a missing one would.
 func TestSearchIndexFollowsWrites(t *testing.T) {
-	t.Parallel()
-	apptest.ForEachBackend(t, func(t *testing.T, b apptest.Backend) {
-		t.Parallel()
+	apptest.ForEachBackendParallel(t, func(t *testing.T, b apptest.Backend) {
 		ctx := context.Background()
 		db, _ := apptest.OpenMigrated(t, b)
 		songs, _ := songsModel(t, db)
@@ -245,9 +241,7 @@ func TestSearchIndexFollowsWrites(t *testing.T) {
 // MySQL's app_grams() stores for a title is what textindex looks up, and on
 // SQLite the registered function is textindex's own.
 func TestSearchIndexSpelling(t *testing.T) {
-	t.Parallel()
-	apptest.ForEachBackend(t, func(t *testing.T, b apptest.Backend) {
-		t.Parallel()
+	apptest.ForEachBackendParallel(t, func(t *testing.T, b apptest.Backend) {
 		db, _ := apptest.OpenMigrated(t, b)
 		for _, s := range append(searchTitles, "a", "ab", "abc", "  spaced  out  ") {
 			var got string
@@ -284,9 +278,7 @@ func plannedDB(t *testing.T, b apptest.Backend) *gorm.DB {
 // TestSearchUsesIndex checks the query plan of a search: the songs are
 // reached by id from the index's candidates, never by a scan of the table.
 func TestSearchUsesIndex(t *testing.T) {
-	t.Parallel()
-	apptest.ForEachBackend(t, func(t *testing.T, b apptest.Backend) {
-		t.Parallel()
+	apptest.ForEachBackendParallel(t, func(t *testing.T, b apptest.Backend) {
 		db := plannedDB(t, b)
 		songs, title := songsModel(t, db)
 		for _, q := range []string{"love", "Straße 12"} {
@@ -328,9 +320,7 @@ func TestSearchUsesIndex(t *testing.T) {
 // TestSearchIndexBuiltForExistingSongs upgrades a database whose songs
 // predate the index: the migration must index them.
 func TestSearchIndexBuiltForExistingSongs(t *testing.T) {
-	t.Parallel()
-	apptest.ForEachBackend(t, func(t *testing.T, b apptest.Backend) {
-		t.Parallel()
+	apptest.ForEachBackendParallel(t, func(t *testing.T, b apptest.Backend) {
 		ctx := context.Background()
 		db, _ := apptest.OpenMigrated(t, b)
 		sqlDB, _ := db.DB()
@@ -362,9 +352,7 @@ func TestSearchIndexBuiltForExistingSongs(t *testing.T) {
 // every sort order the song view offers, walks an index in order instead of
 // sorting the table: a sort would read all million rows for every page.
 func TestPagePlansWalkAnIndex(t *testing.T) {
-	t.Parallel()
-	apptest.ForEachBackend(t, func(t *testing.T, b apptest.Backend) {
-		t.Parallel()
+	apptest.ForEachBackendParallel(t, func(t *testing.T, b apptest.Backend) {
 		db := plannedDB(t, b)
 		songs, title := songsModel(t, db)
 		rating := datamodel.FieldByName(songs.Fields(), "rating")
