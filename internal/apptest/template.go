@@ -10,13 +10,20 @@ package apptest
 // MySQL database where the statements are replayed.
 //
 // Why replay DDL rather than CREATE TABLE ... LIKE: LIKE drops foreign keys
-// on MariaDB, and knows no routines or triggers. Why not a pool of migrated
-// databases emptied between tests: emptying needs a DELETE and an
-// AUTO_INCREMENT reset of every table, and a test that altered the schema
-// would poison the pool; a copy costs about what emptying does (measured in
-// TestCopyMatchesMigration's log) and cannot carry anything over.
-// TestCopyMatchesMigration proves a copy and a freshly migrated database
-// hold the same schema and version rows.
+// on MariaDB, and knows no routines or triggers. TestCopyMatchesMigration
+// proves a copy and a freshly migrated database hold the same schema and
+// version rows.
+//
+// Measured (MariaDB 10.11, 2 cores, 2026-11): SQLite, a copy takes 2 ms
+// against 10-40 ms to migrate. MySQL, a copy and a migration from zero
+// both take 55-65 ms (the InnoDB CREATE TABLEs are the cost; creating them
+// on parallel connections did not help) and DROP DATABASE 30 ms more. The
+// copy stays because its cost follows the final schema, not the number of
+// migrations, which only grows. A pool of migrated databases emptied
+// between tests (DELETE and an AUTO_INCREMENT reset of every table: 28 ms)
+// was not chosen: nothing could drop the pool at the end of the process
+// without a TestMain in every package, and a test that altered the schema
+// would poison it.
 
 import (
 	"context"
@@ -216,6 +223,20 @@ func migratedMySQLDump() (*mysqlDump, error) {
 	return dumpMySQL(context.Background(), sqlDB)
 }
 
+// mysqlObjects are the kinds of object the migrations may create, in the
+// order they are replayed: the query that lists them in the current
+// database, and the SHOW CREATE statement and column that spell each one.
+var mysqlObjects = []struct{ list, show, column string }{
+	{`SELECT TABLE_NAME FROM information_schema.TABLES
+		WHERE TABLE_SCHEMA = DATABASE() AND TABLE_TYPE = 'BASE TABLE' ORDER BY TABLE_NAME`, "TABLE", "Create Table"},
+	{`SELECT ROUTINE_NAME FROM information_schema.ROUTINES
+		WHERE ROUTINE_SCHEMA = DATABASE() AND ROUTINE_TYPE = 'FUNCTION' ORDER BY ROUTINE_NAME`, "FUNCTION", "Create Function"},
+	{`SELECT ROUTINE_NAME FROM information_schema.ROUTINES
+		WHERE ROUTINE_SCHEMA = DATABASE() AND ROUTINE_TYPE = 'PROCEDURE' ORDER BY ROUTINE_NAME`, "PROCEDURE", "Create Procedure"},
+	{`SELECT TRIGGER_NAME FROM information_schema.TRIGGERS
+		WHERE TRIGGER_SCHEMA = DATABASE() ORDER BY EVENT_OBJECT_TABLE, EVENT_MANIPULATION, ACTION_ORDER`, "TRIGGER", "SQL Original Statement"},
+}
+
 // dumpMySQL reads the schema and rows of db's current database.
 func dumpMySQL(ctx context.Context, db *sql.DB) (*mysqlDump, error) {
 	conn, err := db.Conn(ctx)
@@ -233,47 +254,22 @@ func dumpMySQL(ctx context.Context, db *sql.DB) (*mysqlDump, error) {
 	if others > 0 {
 		return nil, errors.New("the migrations create views or events, which apptest does not copy yet")
 	}
-	tables, err := names(ctx, conn, `SELECT TABLE_NAME FROM information_schema.TABLES
-		WHERE TABLE_SCHEMA = DATABASE() AND TABLE_TYPE = 'BASE TABLE' ORDER BY TABLE_NAME`)
-	if err != nil {
-		return nil, err
-	}
-	for _, table := range tables {
-		text, _, err := showCreate(ctx, conn, "SHOW CREATE TABLE "+quoteName(table), "Create Table")
+	var tables []string
+	for _, kind := range mysqlObjects {
+		objects, err := names(ctx, conn, kind.list)
 		if err != nil {
 			return nil, err
 		}
-		d.ddl = append(d.ddl, ddlStatement{text: text})
-	}
-	for _, kind := range []string{"FUNCTION", "PROCEDURE"} {
-		routines, err := names(ctx, conn, `SELECT ROUTINE_NAME FROM information_schema.ROUTINES
-			WHERE ROUTINE_SCHEMA = DATABASE() AND ROUTINE_TYPE = ? ORDER BY ROUTINE_NAME`, kind)
-		if err != nil {
-			return nil, err
-		}
-		for _, r := range routines {
-			column := "Create Function"
-			if kind == "PROCEDURE" {
-				column = "Create Procedure"
-			}
-			text, mode, err := showCreate(ctx, conn, "SHOW CREATE "+kind+" "+quoteName(r), column)
+		for _, name := range objects {
+			text, mode, err := showCreate(ctx, conn, "SHOW CREATE "+kind.show+" "+quoteName(name), kind.column)
 			if err != nil {
 				return nil, err
 			}
 			d.ddl = append(d.ddl, ddlStatement{sqlMode: mode, text: text})
 		}
-	}
-	triggers, err := names(ctx, conn, `SELECT TRIGGER_NAME FROM information_schema.TRIGGERS
-		WHERE TRIGGER_SCHEMA = DATABASE() ORDER BY EVENT_OBJECT_TABLE, EVENT_MANIPULATION, ACTION_ORDER`)
-	if err != nil {
-		return nil, err
-	}
-	for _, tr := range triggers {
-		text, mode, err := showCreate(ctx, conn, "SHOW CREATE TRIGGER "+quoteName(tr), "SQL Original Statement")
-		if err != nil {
-			return nil, err
+		if kind.show == "TABLE" {
+			tables = objects
 		}
-		d.ddl = append(d.ddl, ddlStatement{sqlMode: mode, text: text})
 	}
 	for _, table := range tables {
 		rows, err := tableRows(ctx, conn, table)
@@ -366,12 +362,8 @@ func showCreate(ctx context.Context, conn *sql.Conn, query, column string) (text
 		}
 		return "", "", fmt.Errorf("%s: no row", query)
 	}
-	values := make([]sql.NullString, len(cols))
-	ptrs := make([]any, len(cols))
-	for i := range values {
-		ptrs[i] = &values[i]
-	}
-	if err := rows.Scan(ptrs...); err != nil {
+	values, err := scanRow[sql.NullString](rows, len(cols))
+	if err != nil {
 		return "", "", err
 	}
 	found := false
@@ -408,17 +400,23 @@ func tableRows(ctx context.Context, conn *sql.Conn, table string) ([]rowInsert, 
 		strings.TrimSuffix(strings.Repeat("?, ", len(cols)), ", "))
 	var out []rowInsert
 	for rows.Next() {
-		values := make([]any, len(cols))
-		ptrs := make([]any, len(cols))
-		for i := range values {
-			ptrs[i] = &values[i]
-		}
-		if err := rows.Scan(ptrs...); err != nil {
+		values, err := scanRow[any](rows, len(cols))
+		if err != nil {
 			return nil, err
 		}
 		out = append(out, rowInsert{table: table, query: query, values: values})
 	}
 	return out, rows.Err()
+}
+
+// scanRow scans the current row into n values of type T.
+func scanRow[T any](rows *sql.Rows, n int) ([]T, error) {
+	values := make([]T, n)
+	ptrs := make([]any, n)
+	for i := range values {
+		ptrs[i] = &values[i]
+	}
+	return values, rows.Scan(ptrs...)
 }
 
 func quoteName(s string) string { return "`" + strings.ReplaceAll(s, "`", "``") + "`" }

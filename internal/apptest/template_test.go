@@ -117,12 +117,8 @@ func queryLines(t *testing.T, db *sql.DB, query string) []string {
 	}
 	var out []string
 	for rows.Next() {
-		values := make([]sql.NullString, len(cols))
-		ptrs := make([]any, len(cols))
-		for i := range values {
-			ptrs[i] = &values[i]
-		}
-		if err := rows.Scan(ptrs...); err != nil {
+		values, err := scanRow[sql.NullString](rows, len(cols))
+		if err != nil {
 			t.Fatal(err)
 		}
 		var b strings.Builder
