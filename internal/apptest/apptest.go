@@ -1,7 +1,9 @@
-// Package apptest is the test harness: a real app over a fresh SQLite file
-// or a fresh MySQL database, an httptest server, and a client with a cookie
-// jar that follows no redirects, so every status can be asserted. It is
-// imported only by tests.
+// Package apptest is the test harness: a real app over its own SQLite file
+// or MySQL database (a copy of one migrated once per test process, see
+// template.go), an httptest server for it or for any handler (Serve), and a
+// client with a cookie jar that follows no redirects, so every status can be
+// asserted, with the page helpers the tests share. It is imported only by
+// tests.
 package apptest
 
 import (
@@ -232,15 +234,14 @@ func (a *App) Count(table string) int64 {
 	return Scalar(a.t, a.DB, "SELECT COUNT(*) FROM "+table)
 }
 
-// Scalar returns the integer query answers on the app's database; see
-// Scalar.
+// Scalar is Scalar on the app's database.
 func (a *App) Scalar(t testing.TB, query string, args ...any) int64 {
 	t.Helper()
 	return Scalar(t, a.DB, query, args...)
 }
 
-// Scalar returns the one integer query answers and fails the test when the
-// query fails, returns no row or NULL: a check that "nothing was written"
+// Scalar returns the one integer that query selects, and fails the test
+// when the query fails or selects no row or NULL: a check that "nothing was written"
 // must not pass on a query that did not run.
 func Scalar(t testing.TB, db *gorm.DB, query string, args ...any) int64 {
 	t.Helper()
