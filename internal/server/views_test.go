@@ -279,10 +279,7 @@ func TestListSearchAndFilters(t *testing.T) {
 				t.Errorf("%s: status %d", tc.query, r.Status)
 				continue
 			}
-			var got []string
-			for _, row := range r.Rows() {
-				got = append(got, row[0])
-			}
+			got := r.FirstColumn()
 			if !slices.Equal(got, want) && !(len(got) == 0 && len(want) == 0) {
 				t.Errorf("%s: %q, want %q", tc.query, got, want)
 			}
@@ -321,10 +318,7 @@ func TestListSearchAndFilters(t *testing.T) {
 			if got := r.Texts(".notice"); !slices.Equal(got, []string{tc.notice}) {
 				t.Errorf("%s: notices %q, want %q", tc.query, got, tc.notice)
 			}
-			var got []string
-			for _, row := range r.Rows() {
-				got = append(got, row[0])
-			}
+			got := r.FirstColumn()
 			if !slices.Equal(got, all) {
 				t.Errorf("%s: rows %q, want all %q", tc.query, got, all)
 			}
@@ -334,10 +328,7 @@ func TestListSearchAndFilters(t *testing.T) {
 		if got := r.Texts(".notice"); len(got) != 1 {
 			t.Errorf("notices = %q", got)
 		}
-		var got []string
-		for _, row := range r.Rows() {
-			got = append(got, row[0])
-		}
+		got := r.FirstColumn()
 		if want := cat.titles(rating(func(r int) bool { return r >= 9 })); !slices.Equal(got, want) {
 			t.Errorf("valid filter beside an unknown one: %q, want %q", got, want)
 		}
@@ -389,10 +380,7 @@ func TestListPagination(t *testing.T) {
 				t.Errorf("%s: status %d", tc.query, r.Status)
 				continue
 			}
-			var got []string
-			for _, row := range r.Rows() {
-				got = append(got, row[0])
-			}
+			got := r.FirstColumn()
 			if want := titles[tc.from:tc.to]; !slices.Equal(got, want) {
 				t.Errorf("%s: %d rows %q..., want %q..%q", tc.query, len(got), got[:min(len(got), 2)], want[0], want[len(want)-1])
 			}
