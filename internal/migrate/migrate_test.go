@@ -16,6 +16,7 @@ import (
 	"musicadmin/internal/catalog"
 	"musicadmin/internal/config"
 	"musicadmin/internal/migrate"
+	"musicadmin/internal/store"
 	"musicadmin/migrations"
 )
 
