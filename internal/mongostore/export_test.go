@@ -2,7 +2,11 @@ package mongostore
 
 // SetCountLimit lowers the count bound of m, so that tests reach it with a
 // few documents.
-func SetCountLimit(m *Model, n int64) { m.countLimit = n }
+// Counts taken under the old bound are forgotten.
+func SetCountLimit(m *Model, n int64) {
+	m.countLimit = n
+	m.counts = &countCache{epoch: &m.st.markEpoch}
+}
 
 // FoldPattern exposes foldPattern to the tests.
 func FoldPattern(query string, prefix bool) (string, bool) { return foldPattern(query, prefix) }

@@ -138,8 +138,10 @@ func (m *Model) countHint(filters []datamodel.Filter, searchFields []*datamodel.
 }
 
 // total counts the matches of filter: the whole collection from its
-// metadata (estimatedDocumentCount: no scan), any other list up to
-// countLimit (atLeast then says there are more).
+// metadata (estimatedDocumentCount: no scan; exact but after an unclean
+// shutdown of the server, or on a sharded cluster with orphaned documents),
+// any other list up to countLimit (atLeast then says there are more),
+// remembered until a write.
 func (m *Model) total(ctx context.Context, filter bson.D, hint string) (n int64, atLeast bool, err error) {
 	if len(filter) == 0 {
 		n, err = m.coll.EstimatedDocumentCount(ctx)
@@ -148,14 +150,67 @@ func (m *Model) total(ctx context.Context, filter bson.D, hint string) (n int64,
 		}
 		return n, false, nil
 	}
+	key := markKey(filter, nil, false)
+	if c, ok := m.counts.get(key); ok {
+		return c.n, c.atLeast, nil
+	}
+	epoch := m.st.markEpoch.Load()
 	n, err = m.coll.CountDocuments(ctx, filter, options.Count().SetHint(hint).SetLimit(m.countLimit+1))
 	if err != nil {
 		return 0, false, m.translate("count", err)
 	}
 	if n > m.countLimit {
-		return m.countLimit, true, nil
+		n, atLeast = m.countLimit, true
 	}
-	return n, false, nil
+	m.counts.put(key, epoch, cachedCount{n: n, atLeast: atLeast})
+	return n, atLeast, nil
+}
+
+// countCache remembers the bounded counts of one model's filtered lists, as
+// the SQL store does: a user paging through a search has it counted once.
+// Like bookmarks, a count is good in the store's write epoch it was taken
+// in and for markTTL (writes from elsewhere).
+type countCache struct {
+	epoch   *atomic.Int64
+	mu      sync.Mutex
+	entries map[string]cachedCount
+}
+
+type cachedCount struct {
+	n       int64
+	atLeast bool
+	epoch   int64
+	at      time.Time
+}
+
+func (c *countCache) get(key string) (cachedCount, bool) {
+	if key == "" {
+		return cachedCount{}, false
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	e, ok := c.entries[key]
+	if !ok || e.epoch != c.epoch.Load() || time.Since(e.at) >= markTTL {
+		return cachedCount{}, false
+	}
+	return e, true
+}
+
+// put remembers a count taken in epoch, unless a write has happened since.
+func (c *countCache) put(key string, epoch int64, e cachedCount) {
+	if key == "" {
+		return
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if epoch != c.epoch.Load() {
+		return
+	}
+	if c.entries == nil || len(c.entries) >= maxMarkLists {
+		c.entries = make(map[string]cachedCount)
+	}
+	e.epoch, e.at = epoch, time.Now()
+	c.entries[key] = e
 }
 
 // Count returns exactly how many documents match filters.

@@ -45,7 +45,7 @@ type Store struct {
 	// and the write: where a concurrent delete would race with it.
 	checked func()
 
-	markEpoch atomic.Int64 // see markCache
+	markEpoch atomic.Int64 // writes through the store: see markCache
 
 	txMu    sync.Mutex
 	txKnown bool // txOK has been asked of the server
@@ -67,6 +67,7 @@ type Model struct {
 	coll       *mongo.Collection
 	countLimit int64 // CountLimit, lowered by tests
 	marks      *markCache
+	counts     *countCache
 }
 
 var _ datamodel.Interface = (*Model)(nil)
@@ -91,7 +92,8 @@ func (s *Store) Declare(decl datamodel.Schema) (*Model, error) {
 	if decl.LabelField().Target() != "" {
 		return nil, fmt.Errorf("mongostore: %s: label %q is a reference", decl.Name, decl.Label)
 	}
-	m := &Model{st: s, decl: decl, coll: s.db.Collection(decl.Name), countLimit: CountLimit, marks: &markCache{epoch: &s.markEpoch}}
+	m := &Model{st: s, decl: decl, coll: s.db.Collection(decl.Name), countLimit: CountLimit, marks: &markCache{epoch: &s.markEpoch},
+		counts: &countCache{epoch: &s.markEpoch}}
 	s.models[decl.Name] = m
 	s.order = append(s.order, m)
 	return m, nil

@@ -358,6 +358,41 @@ func TestDeleteClearsReferences(t *testing.T) {
 	}
 }
 
+// TestCountsFollowWrites: a filtered list's count is remembered, and every
+// write through the store, to any model, forgets it: deleting an album
+// changes how many songs have none.
+func TestCountsFollowWrites(t *testing.T) {
+	t.Parallel()
+	c := newCatalogue(t)
+	ctx := context.Background()
+	album := c.album(t, "Counted")
+	c.song(t, "One", 1, album)
+	noAlbum := datamodel.Query{Filters: []datamodel.Filter{{Field: c.songs.Schema().Field("album"), Op: datamodel.OpEmpty, Value: true}}, Limit: 10}
+	total := func(want int64) {
+		t.Helper()
+		for range 2 { // counted, then remembered
+			page, err := c.songs.List(ctx, noAlbum)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if page.Total != want || int64(len(page.Records)) != want {
+				t.Fatalf("songs without an album: total %d, %d records, want %d", page.Total, len(page.Records), want)
+			}
+		}
+	}
+	total(0)
+	two := c.song(t, "Two", 2, "")
+	total(1)
+	if err := c.albums.Delete(ctx, album); err != nil {
+		t.Fatal(err)
+	}
+	total(2)
+	if err := c.songs.Delete(ctx, two); err != nil {
+		t.Fatal(err)
+	}
+	total(1)
+}
+
 // TestWriteRacingADelete: an album deleted between a song's reference check
 // and its write (no transaction can prevent it: the check locks nothing)
 // leaves no song pointing at it: the write's re-check clears the reference,
