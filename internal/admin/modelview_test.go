@@ -5,20 +5,20 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
-	"net/http/httptest"
 	"net/url"
 	"slices"
 	"strings"
 	"sync"
 	"testing"
 
-	"github.com/PuerkitoBio/goquery"
 	"github.com/go-chi/chi/v5"
 
 	"musicadmin/internal/admin"
 	"musicadmin/internal/apptest"
 	"musicadmin/internal/datamodel"
 	"musicadmin/internal/memstore"
+	"musicadmin/internal/mongostore"
+	"musicadmin/internal/mongostore/mongotest"
 	"musicadmin/internal/store"
 	"musicadmin/internal/view"
 )
@@ -55,22 +55,47 @@ var (
 )
 
 // backend is where the test models live: SQLite or MySQL through the GORM
-// store, or memory through memstore, whose ids are ObjectId-like strings.
+// store, MongoDB through mongostore, or memory through memstore, whose ids
+// are ObjectId-like strings.
 type backend struct {
 	name string
 	sql  *apptest.Backend
 }
 
-// forEachStore runs fn on every backend of the seam.
+// forEachStore runs fn on every backend of the seam, in parallel: each run
+// owns its store.
 func forEachStore(t *testing.T, fn func(t *testing.T, b backend)) {
 	t.Helper()
-	apptest.ForEachBackend(t, func(t *testing.T, b apptest.Backend) { fn(t, backend{name: b.Name, sql: &b}) })
-	t.Run("memory", func(t *testing.T) { fn(t, backend{name: "memory"}) })
+	apptest.ForEachBackendParallel(t, func(t *testing.T, b apptest.Backend) { fn(t, backend{name: b.Name, sql: &b}) })
+	t.Run("mongodb", func(t *testing.T) {
+		t.Parallel()
+		mongotest.Require(t)
+		fn(t, backend{name: "mongodb"})
+	})
+	t.Run("memory", func(t *testing.T) {
+		t.Parallel()
+		fn(t, backend{name: "memory"})
+	})
 }
 
 // models declares the two models on a fresh store of b.
 func models(t *testing.T, b backend) (makers, instruments datamodel.Interface) {
 	t.Helper()
+	if b.name == "mongodb" {
+		st := mongostore.New(mongotest.Database(t, mongotest.Connect(t)))
+		m, err := st.Declare(makerSchema)
+		if err != nil {
+			t.Fatal(err)
+		}
+		i, err := st.Declare(instrumentSchema)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := st.EnsureIndexes(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		return m, i
+	}
 	if b.sql == nil {
 		st := memstore.New()
 		m, err := st.Declare(makerSchema)
@@ -149,19 +174,13 @@ func parseForm(next http.Handler) http.Handler {
 	})
 }
 
+// rig is the admin of the two test models on one backend, served over
+// HTTP, with a client that keeps no session and follows no redirect.
 type rig struct {
-	t                   *testing.T
-	url                 string
-	client              *http.Client
+	t *testing.T
+	*apptest.Client
 	admin               *admin.Admin
 	makers, instruments datamodel.Interface
-}
-
-type page struct {
-	status int
-	header http.Header
-	body   string
-	doc    *goquery.Document
 }
 
 func newRig(t *testing.T, b backend) *rig {
@@ -184,53 +203,12 @@ func newRig(t *testing.T, b backend) *rig {
 	r := chi.NewRouter()
 	r.Use(parseForm)
 	adm.Mount(r, ui, flashes.add)
-	srv := httptest.NewServer(r)
-	t.Cleanup(srv.Close)
 	t.Cleanup(func() {
 		if t.Failed() {
 			t.Logf("admin log:\n%s", logs.String())
 		}
 	})
-	return &rig{t: t, url: srv.URL, admin: adm, makers: makers, instruments: instruments, client: &http.Client{
-		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
-	}}
-}
-
-func (rg *rig) do(req *http.Request) *page {
-	rg.t.Helper()
-	resp, err := rg.client.Do(req)
-	if err != nil {
-		rg.t.Fatalf("%s %s: %v", req.Method, req.URL, err)
-	}
-	defer resp.Body.Close()
-	body, err := io.ReadAll(resp.Body)
-	if err != nil {
-		rg.t.Fatal(err)
-	}
-	doc, err := goquery.NewDocumentFromReader(strings.NewReader(string(body)))
-	if err != nil {
-		rg.t.Fatal(err)
-	}
-	return &page{status: resp.StatusCode, header: resp.Header, body: string(body), doc: doc}
-}
-
-func (rg *rig) get(path string) *page {
-	rg.t.Helper()
-	req, err := http.NewRequest(http.MethodGet, rg.url+path, nil)
-	if err != nil {
-		rg.t.Fatal(err)
-	}
-	return rg.do(req)
-}
-
-func (rg *rig) post(path string, form url.Values) *page {
-	rg.t.Helper()
-	req, err := http.NewRequest(http.MethodPost, rg.url+path, strings.NewReader(form.Encode()))
-	if err != nil {
-		rg.t.Fatal(err)
-	}
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	return rg.do(req)
+	return &rig{t: t, Client: apptest.Serve(t, r).Client(), admin: adm, makers: makers, instruments: instruments}
 }
 
 // count returns the number of stored records of m, asked through the seam.
@@ -286,57 +264,6 @@ func (rg *rig) instrument(name string) (stored, bool) {
 	return s, true
 }
 
-func texts(s *goquery.Selection) []string {
-	var out []string
-	s.Each(func(_ int, e *goquery.Selection) { out = append(out, strings.TrimSpace(e.Text())) })
-	return out
-}
-
-func (p *page) flashes() []string { return texts(p.doc.Find(".flash")) }
-
-// fieldError is the message shown beside the named form field.
-func (p *page) fieldError(name string) string {
-	field := p.doc.Find("#f-" + name).Closest(".field")
-	return strings.TrimSpace(field.Find(".error").Text())
-}
-
-func (p *page) inputValue(name string) string {
-	v, _ := p.doc.Find("input#f-" + name).Attr("value")
-	return v
-}
-
-func (p *page) selected(name string) string {
-	v, _ := p.doc.Find("select#f-" + name + " option[selected]").Attr("value")
-	return v
-}
-
-// rows returns the cells of the list table, without the actions column.
-func (p *page) rows() [][]string {
-	var out [][]string
-	p.doc.Find("table.table tbody tr").Each(func(_ int, tr *goquery.Selection) {
-		cells := texts(tr.Find("td:not(.actions)"))
-		if len(cells) == 1 && cells[0] == "No records found." {
-			return
-		}
-		out = append(out, cells)
-	})
-	return out
-}
-
-func wantStatus(t *testing.T, what string, p *page, want int) {
-	t.Helper()
-	if p.status != want {
-		t.Fatalf("%s: status %d, want %d\n%s", what, p.status, want, p.body)
-	}
-}
-
-func wantRedirect(t *testing.T, what string, p *page, to string) {
-	t.Helper()
-	if p.status != http.StatusFound || p.header.Get("Location") != to {
-		t.Fatalf("%s: status %d to %q, want 302 to %q\n%s", what, p.status, p.header.Get("Location"), to, p.body)
-	}
-}
-
 // TestThirdModelCRUD drives a model declared in this file through every page
 // of the admin, on both backends.
 func TestThirdModelCRUD(t *testing.T) {
@@ -352,110 +279,110 @@ func TestThirdModelCRUD(t *testing.T) {
 		}
 
 		// An empty list.
-		list := rg.get("/instrumentview/list/")
-		wantStatus(t, "empty list", list, http.StatusOK)
-		if got := list.rows(); len(got) != 0 {
+		list := rg.Get("/instrumentview/list/")
+		list.ExpectStatus(t, "empty list", http.StatusOK)
+		if got := list.Rows(); len(got) != 0 {
 			t.Errorf("empty list rows = %q", got)
 		}
-		if got := strings.TrimSpace(list.doc.Find(".count").Text()); got != "0 records" {
+		if got := list.Text(".count"); got != "0 records" {
 			t.Errorf("empty list count = %q", got)
 		}
-		if got := texts(list.doc.Find("thead th")); len(got) < 3 || !slices.Equal(got[:3], []string{"Name", "Strings", "Maker"}) {
+		if got := list.Texts("thead th"); len(got) < 3 || !slices.Equal(got[:3], []string{"Name", "Strings", "Maker"}) {
 			t.Errorf("list headers = %q", got)
 		}
-		if got := texts(list.doc.Find(".menu a")); !slices.Equal(got, []string{"Maker View", "Instrument View"}) {
+		if got := list.Texts(".menu a"); !slices.Equal(got, []string{"Maker View", "Instrument View"}) {
 			t.Errorf("menu links on the page = %q", got)
 		}
 
 		// Makers, through their own view.
 		for _, name := range []string{"Yamaha", "Fender", "Gibson"} {
-			wantRedirect(t, "add maker "+name, rg.post("/makerview/add", url.Values{"name": {name}}), "/makerview/list/")
+			rg.Post("/makerview/add", url.Values{"name": {name}}).ExpectRedirect(t, "add maker "+name, "/makerview/list/")
 		}
-		if got := rg.get("/makerview/list/").flashes(); len(got) != 3 || got[2] != "Added Maker “Gibson”." {
+		if got := rg.Get("/makerview/list/").Flashes(); len(got) != 3 || got[2] != "Added Maker “Gibson”." {
 			t.Errorf("maker flashes = %q", got)
 		}
 		fender, gibson := rg.makerID("Fender"), rg.makerID("Gibson")
 
 		// The add form: default value and the dropdown ordered by label.
-		add := rg.get("/instrumentview/add")
-		wantStatus(t, "add form", add, http.StatusOK)
-		if got := add.inputValue("strings"); got != "0" {
+		add := rg.Get("/instrumentview/add")
+		add.ExpectStatus(t, "add form", http.StatusOK)
+		if got := add.InputValue("strings"); got != "0" {
 			t.Errorf("strings default = %q, want 0", got)
 		}
-		if got := texts(add.doc.Find("select#f-maker option")); !slices.Equal(got, []string{"(none)", "Fender", "Gibson", "Yamaha"}) {
+		if got := add.Texts("select#f-maker option"); !slices.Equal(got, []string{"(none)", "Fender", "Gibson", "Yamaha"}) {
 			t.Errorf("maker choices = %q", got)
 		}
-		if v, _ := add.doc.Find("select#f-maker option").Eq(1).Attr("value"); v != fender {
+		if v, _ := add.Doc.Find("select#f-maker option").Eq(1).Attr("value"); v != fender {
 			t.Errorf("Fender option value = %q, want %q", v, fender)
 		}
 
 		// Add.
-		r := rg.post("/instrumentview/add", url.Values{"name": {"  Guitar  "}, "strings": {"6"},
+		r := rg.Post("/instrumentview/add", url.Values{"name": {"  Guitar  "}, "strings": {"6"},
 			"maker": {fender}})
-		wantRedirect(t, "add instrument", r, "/instrumentview/list/")
+		r.ExpectRedirect(t, "add instrument", "/instrumentview/list/")
 		guitar, ok := rg.instrument("Guitar")
 		if !ok || guitar.strings != 6 || guitar.maker != fender {
 			t.Fatalf("stored instrument = %+v (found %v)", guitar, ok)
 		}
-		list = rg.get("/instrumentview/list/")
-		if got := list.flashes(); !slices.Equal(got, []string{"Added Instrument “Guitar”."}) {
+		list = rg.Get("/instrumentview/list/")
+		if got := list.Flashes(); !slices.Equal(got, []string{"Added Instrument “Guitar”."}) {
 			t.Errorf("flash after add = %q", got)
 		}
-		if got := list.rows(); len(got) != 1 || !slices.Equal(got[0], []string{"Guitar", "6", "Fender"}) {
+		if got := list.Rows(); len(got) != 1 || !slices.Equal(got[0], []string{"Guitar", "6", "Fender"}) {
 			t.Errorf("list rows = %q", got)
 		}
-		if href, _ := list.doc.Find("tbody tr td").Eq(2).Find("a").Attr("href"); href != "/makerview/show/"+fender {
+		if href, _ := list.Doc.Find("tbody tr td").Eq(2).Find("a").Attr("href"); href != "/makerview/show/"+fender {
 			t.Errorf("maker cell links to %q", href)
 		}
-		if got := rg.get("/instrumentview/list/").flashes(); len(got) != 0 {
+		if got := rg.Get("/instrumentview/list/").Flashes(); len(got) != 0 {
 			t.Errorf("flash shown twice: %q", got)
 		}
 
 		// Invalid input: 422, messages beside the fields, input kept, nothing written.
-		r = rg.post("/instrumentview/add", url.Values{"name": {"   "}, "strings": {"21"}, "maker": {missingID(b)}})
-		wantStatus(t, "invalid add", r, http.StatusUnprocessableEntity)
-		if got := r.fieldError("name"); got != "This field is required." {
+		r = rg.Post("/instrumentview/add", url.Values{"name": {"   "}, "strings": {"21"}, "maker": {missingID(b)}})
+		r.ExpectStatus(t, "invalid add", http.StatusUnprocessableEntity)
+		if got := r.FieldError("name"); got != "This field is required." {
 			t.Errorf("name error = %q", got)
 		}
-		if got := r.fieldError("strings"); got != "Must be a whole number from 0 to 20." {
+		if got := r.FieldError("strings"); got != "Must be a whole number from 0 to 20." {
 			t.Errorf("strings error = %q", got)
 		}
-		if got := r.fieldError("maker"); got != "Not a valid choice." {
+		if got := r.FieldError("maker"); got != "Not a valid choice." {
 			t.Errorf("maker error = %q", got)
 		}
-		if got := r.inputValue("strings"); got != "21" {
+		if got := r.InputValue("strings"); got != "21" {
 			t.Errorf("strings kept = %q", got)
 		}
 		long := strings.Repeat("ü", 51)
-		r = rg.post("/instrumentview/add", url.Values{"name": {long}, "strings": {"four"}, "maker": {gibson}})
-		wantStatus(t, "too long", r, http.StatusUnprocessableEntity)
-		if got := r.fieldError("name"); got != "Must be at most 50 characters." {
+		r = rg.Post("/instrumentview/add", url.Values{"name": {long}, "strings": {"four"}, "maker": {gibson}})
+		r.ExpectStatus(t, "too long", http.StatusUnprocessableEntity)
+		if got := r.FieldError("name"); got != "Must be at most 50 characters." {
 			t.Errorf("long name error = %q", got)
 		}
-		if got := r.fieldError("strings"); got != "Must be a whole number from 0 to 20." {
+		if got := r.FieldError("strings"); got != "Must be a whole number from 0 to 20." {
 			t.Errorf("non-numeric strings error = %q", got)
 		}
-		if r.inputValue("name") != long || r.inputValue("strings") != "four" || r.selected("maker") != gibson {
-			t.Errorf("input not kept: name %q strings %q maker %q", r.inputValue("name"), r.inputValue("strings"), r.selected("maker"))
+		if r.InputValue("name") != long || r.InputValue("strings") != "four" || r.Selected("maker") != gibson {
+			t.Errorf("input not kept: name %q strings %q maker %q", r.InputValue("name"), r.InputValue("strings"), r.Selected("maker"))
 		}
-		if r.fieldError("maker") != "" {
-			t.Errorf("valid maker flagged: %q", r.fieldError("maker"))
+		if r.FieldError("maker") != "" {
+			t.Errorf("valid maker flagged: %q", r.FieldError("maker"))
 		}
 		// Exactly at the limit is accepted (characters, not bytes).
-		wantRedirect(t, "50 characters", rg.post("/instrumentview/add", url.Values{"name": {long[len("ü"):]}, "strings": {"0"}}),
-			"/instrumentview/list/")
+		rg.Post("/instrumentview/add", url.Values{"name": {long[len("ü"):]}, "strings": {"0"}}).
+			ExpectRedirect(t, "50 characters", "/instrumentview/list/")
 		if n := rg.count(rg.instruments); n != 2 {
 			t.Fatalf("instruments = %d, want 2", n)
 		}
-		rg.get("/instrumentview/list/") // consume the flash
+		rg.Get("/instrumentview/list/") // consume the flash
 
 		// Duplicate.
-		r = rg.post("/instrumentview/add", url.Values{"name": {"Guitar"}, "strings": {"12"}})
-		wantStatus(t, "duplicate", r, http.StatusUnprocessableEntity)
-		if got := r.fieldError("name"); got != "A record with this name already exists." {
+		r = rg.Post("/instrumentview/add", url.Values{"name": {"Guitar"}, "strings": {"12"}})
+		r.ExpectStatus(t, "duplicate", http.StatusUnprocessableEntity)
+		if got := r.FieldError("name"); got != "A record with this name already exists." {
 			t.Errorf("duplicate error = %q", got)
 		}
-		if got := r.inputValue("strings"); got != "12" {
+		if got := r.InputValue("strings"); got != "12" {
 			t.Errorf("strings kept after duplicate = %q", got)
 		}
 		if n := rg.count(rg.instruments); n != 2 {
@@ -464,27 +391,27 @@ func TestThirdModelCRUD(t *testing.T) {
 
 		// Edit: pre-filled, saved, its own name is not a duplicate.
 		editPath := "/instrumentview/edit/" + guitar.id
-		edit := rg.get(editPath)
-		wantStatus(t, "edit form", edit, http.StatusOK)
-		if edit.inputValue("name") != "Guitar" || edit.inputValue("strings") != "6" || edit.selected("maker") != fender {
-			t.Errorf("edit form: name %q strings %q maker %q", edit.inputValue("name"), edit.inputValue("strings"), edit.selected("maker"))
+		edit := rg.Get(editPath)
+		edit.ExpectStatus(t, "edit form", http.StatusOK)
+		if edit.InputValue("name") != "Guitar" || edit.InputValue("strings") != "6" || edit.Selected("maker") != fender {
+			t.Errorf("edit form: name %q strings %q maker %q", edit.InputValue("name"), edit.InputValue("strings"), edit.Selected("maker"))
 		}
-		wantRedirect(t, "edit same name", rg.post(editPath, url.Values{"name": {"Guitar"}, "strings": {"7"},
-			"maker": {gibson}}), "/instrumentview/list/")
-		if got := rg.get("/instrumentview/list/").flashes(); !slices.Equal(got, []string{"Saved Instrument “Guitar”."}) {
+		rg.Post(editPath, url.Values{"name": {"Guitar"}, "strings": {"7"},
+			"maker": {gibson}}).ExpectRedirect(t, "edit same name", "/instrumentview/list/")
+		if got := rg.Get("/instrumentview/list/").Flashes(); !slices.Equal(got, []string{"Saved Instrument “Guitar”."}) {
 			t.Errorf("flash after edit = %q", got)
 		}
 		guitar, _ = rg.instrument("Guitar")
 		if guitar.strings != 7 || guitar.maker != gibson {
 			t.Errorf("after edit: %+v", guitar)
 		}
-		r = rg.post(editPath, url.Values{"name": {long[len("ü"):]}, "strings": {"7"}})
-		wantStatus(t, "edit to a taken name", r, http.StatusUnprocessableEntity)
-		if got := r.fieldError("name"); got != "A record with this name already exists." {
+		r = rg.Post(editPath, url.Values{"name": {long[len("ü"):]}, "strings": {"7"}})
+		r.ExpectStatus(t, "edit to a taken name", http.StatusUnprocessableEntity)
+		if got := r.FieldError("name"); got != "A record with this name already exists." {
 			t.Errorf("edit duplicate error = %q", got)
 		}
-		wantRedirect(t, "rename", rg.post(editPath, url.Values{"name": {"Bass"}, "strings": {"4"}, "maker": {""}}),
-			"/instrumentview/list/")
+		rg.Post(editPath, url.Values{"name": {"Bass"}, "strings": {"4"}, "maker": {""}}).
+			ExpectRedirect(t, "rename", "/instrumentview/list/")
 		if _, ok := rg.instrument("Guitar"); ok {
 			t.Error("old name still stored")
 		}
@@ -492,34 +419,34 @@ func TestThirdModelCRUD(t *testing.T) {
 		if !ok || bass.id != guitar.id || bass.strings != 4 || bass.maker != "" {
 			t.Errorf("after rename: %+v (found %v)", bass, ok)
 		}
-		rg.get("/instrumentview/list/")
+		rg.Get("/instrumentview/list/")
 
 		// Show.
-		show := rg.get("/instrumentview/show/" + bass.id)
-		wantStatus(t, "show", show, http.StatusOK)
-		if got := texts(show.doc.Find("dl.details dt")); !slices.Equal(got, []string{"Name", "Strings", "Maker"}) {
+		show := rg.Get("/instrumentview/show/" + bass.id)
+		show.ExpectStatus(t, "show", http.StatusOK)
+		if got := show.Texts("dl.details dt"); !slices.Equal(got, []string{"Name", "Strings", "Maker"}) {
 			t.Errorf("show labels = %q", got)
 		}
-		if got := texts(show.doc.Find("dl.details dd")); !slices.Equal(got, []string{"Bass", "4", ""}) {
+		if got := show.Texts("dl.details dd"); !slices.Equal(got, []string{"Bass", "4", ""}) {
 			t.Errorf("show values = %q", got)
 		}
 
 		// Related: a maker's page lists its instruments; its delete page counts them.
-		wantRedirect(t, "give bass a maker", rg.post(editPath, url.Values{"name": {"Bass"}, "strings": {"4"},
-			"maker": {fender}}), "/instrumentview/list/")
-		rg.get("/instrumentview/list/")
-		makerShow := rg.get("/makerview/show/" + fender)
-		wantStatus(t, "maker show", makerShow, http.StatusOK)
-		if got := texts(makerShow.doc.Find("section.card table tbody tr td:first-child")); !slices.Equal(got, []string{"Bass"}) {
+		rg.Post(editPath, url.Values{"name": {"Bass"}, "strings": {"4"},
+			"maker": {fender}}).ExpectRedirect(t, "give bass a maker", "/instrumentview/list/")
+		rg.Get("/instrumentview/list/")
+		makerShow := rg.Get("/makerview/show/" + fender)
+		makerShow.ExpectStatus(t, "maker show", http.StatusOK)
+		if got := makerShow.Texts("section.card table tbody tr td:first-child"); !slices.Equal(got, []string{"Bass"}) {
 			t.Errorf("instruments of Fender = %q", got)
 		}
-		confirm := rg.get("/makerview/delete/" + fender)
-		wantStatus(t, "maker delete confirmation", confirm, http.StatusOK)
-		if got := strings.TrimSpace(confirm.doc.Find(".notice").Text()); got != "1 instrument refers to this maker. It will be kept, with no maker." {
+		confirm := rg.Get("/makerview/delete/" + fender)
+		confirm.ExpectStatus(t, "maker delete confirmation", http.StatusOK)
+		if got := confirm.Text(".notice"); got != "1 instrument refers to this maker. It will be kept, with no maker." {
 			t.Errorf("maker delete notice = %q", got)
 		}
-		wantRedirect(t, "delete maker", rg.post("/makerview/delete/"+fender, nil), "/makerview/list/")
-		if got := rg.get("/makerview/list/").flashes(); !slices.Equal(got, []string{"Deleted Maker “Fender”."}) {
+		rg.Post("/makerview/delete/"+fender, nil).ExpectRedirect(t, "delete maker", "/makerview/list/")
+		if got := rg.Get("/makerview/list/").Flashes(); !slices.Equal(got, []string{"Deleted Maker “Fender”."}) {
 			t.Errorf("flash after maker delete = %q", got)
 		}
 		bass, ok = rg.instrument("Bass")
@@ -529,22 +456,22 @@ func TestThirdModelCRUD(t *testing.T) {
 
 		// Delete: confirmation, then the delete itself.
 		delPath := "/instrumentview/delete/" + bass.id
-		confirm = rg.get(delPath)
-		wantStatus(t, "delete confirmation", confirm, http.StatusOK)
-		if action, _ := confirm.doc.Find("main form").Attr("action"); action != delPath {
+		confirm = rg.Get(delPath)
+		confirm.ExpectStatus(t, "delete confirmation", http.StatusOK)
+		if action, _ := confirm.Doc.Find("main form").Attr("action"); action != delPath {
 			t.Errorf("delete form action = %q", action)
 		}
-		if !strings.Contains(confirm.doc.Find("main").Text(), "Delete Bass?") {
-			t.Errorf("confirmation does not name the record:\n%s", confirm.body)
+		if !strings.Contains(confirm.Doc.Find("main").Text(), "Delete Bass?") {
+			t.Errorf("confirmation does not name the record:\n%s", confirm.Body)
 		}
 		if n := rg.count(rg.instruments); n != 2 {
 			t.Fatalf("GET delete changed data: %d instruments", n)
 		}
-		wantRedirect(t, "delete", rg.post(delPath, nil), "/instrumentview/list/")
+		rg.Post(delPath, nil).ExpectRedirect(t, "delete", "/instrumentview/list/")
 		if _, ok := rg.instrument("Bass"); ok || rg.count(rg.instruments) != 1 {
 			t.Error("instrument not deleted")
 		}
-		if got := rg.get("/instrumentview/list/").flashes(); !slices.Equal(got, []string{"Deleted Instrument “Bass”."}) {
+		if got := rg.Get("/instrumentview/list/").Flashes(); !slices.Equal(got, []string{"Deleted Instrument “Bass”."}) {
 			t.Errorf("flash after delete = %q", got)
 		}
 
@@ -554,10 +481,10 @@ func TestThirdModelCRUD(t *testing.T) {
 			"/instrumentview/delete/" + gone, "/instrumentview/show/" + missingID(b), "/instrumentview/show/abc",
 			"/instrumentview/show/0", "/instrumentview/show/-1", "/makerview/edit/" + missingID(b),
 			"/instrumentview/show/%2e%2e", "/instrumentview/show/" + strings.Repeat("9", 40)} {
-			wantStatus(t, "GET "+p, rg.get(p), http.StatusNotFound)
+			rg.Get(p).ExpectStatus(t, "GET "+p, http.StatusNotFound)
 		}
 		for _, p := range []string{"/instrumentview/edit/" + gone, "/instrumentview/delete/" + gone} {
-			wantStatus(t, "POST "+p, rg.post(p, url.Values{"name": {"Ghost"}}), http.StatusNotFound)
+			rg.Post(p, url.Values{"name": {"Ghost"}}).ExpectStatus(t, "POST "+p, http.StatusNotFound)
 		}
 		if _, ok := rg.instrument("Ghost"); ok || rg.count(rg.instruments) != 1 {
 			t.Error("a POST to an unknown id wrote a record")
@@ -589,10 +516,10 @@ func TestThirdModelList(t *testing.T) {
 		}
 		names := func(path string) []string {
 			t.Helper()
-			p := rg.get(path)
-			wantStatus(t, path, p, http.StatusOK)
+			p := rg.Get(path)
+			p.ExpectStatus(t, path, http.StatusOK)
 			var out []string
-			for _, row := range p.rows() {
+			for _, row := range p.Rows() {
 				out = append(out, row[0])
 			}
 			return out
@@ -622,12 +549,12 @@ func TestThirdModelList(t *testing.T) {
 		if got := names("/instrumentview/list/?sort=maker"); !slices.Equal(got, cases[0].want) {
 			t.Errorf("sort=maker: %q", got)
 		}
-		p := rg.get("/instrumentview/list/?colour=red")
-		if got := texts(p.doc.Find(".notice")); !slices.Equal(got, []string{`Ignored unknown filter "colour".`}) {
+		p := rg.Get("/instrumentview/list/?colour=red")
+		if got := p.Texts(".notice"); !slices.Equal(got, []string{`Ignored unknown filter "colour".`}) {
 			t.Errorf("notices = %q", got)
 		}
-		if len(p.rows()) != 5 {
-			t.Errorf("unknown filter changed the rows: %q", p.rows())
+		if len(p.Rows()) != 5 {
+			t.Errorf("unknown filter changed the rows: %q", p.Rows())
 		}
 	})
 }
@@ -752,7 +679,8 @@ func TestDeclarationChecks(t *testing.T) {
 	})
 }
 
-// missingID is an id of the backend's form that no record has.
+// missingID is an id of the backend's form that no record has: an
+// ObjectId's on MongoDB and in memory.
 func missingID(b backend) string {
 	if b.sql == nil {
 		return "0123456789abcdef01234567"

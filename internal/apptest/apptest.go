@@ -1,7 +1,10 @@
-// Package apptest is the test harness: a real app over a fresh SQLite file,
-// MySQL database or PostgreSQL schema, an httptest server, and a client with a cookie
-// jar that follows no redirects, so every status can be asserted. It is
-// imported only by tests.
+// Package apptest is the test harness: a real app over its own SQLite file,
+// MySQL database or PostgreSQL schema (a copy of one migrated once per test
+// process, or for PostgreSQL migrated anew, see template.go and
+// postgres.go), an httptest server for it or for any handler (Serve), and a
+// client with a cookie jar that follows no redirects, so every status can be
+// asserted, with the page helpers the tests share. It is imported only by
+// tests.
 package apptest
 
 import (
@@ -12,7 +15,6 @@ import (
 	"encoding/hex"
 	"fmt"
 	"log/slog"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -26,9 +28,7 @@ import (
 
 	"musicadmin/internal/auth"
 	"musicadmin/internal/config"
-	"musicadmin/internal/migrate"
 	"musicadmin/internal/server"
-	"musicadmin/internal/store"
 )
 
 // Admin credentials of every test app.
@@ -63,6 +63,19 @@ func ForEachBackend(t *testing.T, fn func(t *testing.T, b Backend)) {
 			fn(t, b)
 		})
 	}
+}
+
+// ForEachBackendParallel is ForEachBackend for a test that owns its
+// databases and touches no process-wide state (no t.Setenv, no package
+// variable): the test runs in parallel with the other parallel tests, and
+// its per-backend subtests with each other.
+func ForEachBackendParallel(t *testing.T, fn func(t *testing.T, b Backend)) {
+	t.Helper()
+	t.Parallel()
+	ForEachBackend(t, func(t *testing.T, b Backend) {
+		t.Parallel()
+		fn(t, b)
+	})
 }
 
 // RequireBackend skips or fails t when b cannot run here.
@@ -163,58 +176,31 @@ func NewDatabase(t testing.TB, b Backend) config.Database {
 		})
 		return config.Database{Driver: b.Driver, DSN: dsn}
 	default:
-		c, err := mysqldriver.ParseDSN(mysqlServerDSN())
-		if err != nil {
-			t.Fatalf("APP_TEST_MYSQL_DSN: %v", err)
-		}
-		c.DBName = ""
-		admin, err := sql.Open("mysql", c.FormatDSN())
+		name, drop, err := createMySQLDatabase()
 		if err != nil {
 			t.Fatal(err)
 		}
-		name := "musicadmin_test_" + randomSuffix()
-		if _, err := admin.Exec("CREATE DATABASE " + name + " CHARACTER SET utf8mb4 COLLATE utf8mb4_bin"); err != nil {
-			admin.Close()
-			t.Fatalf("create test database: %v", err)
-		}
 		t.Cleanup(func() {
-			if _, err := admin.Exec("DROP DATABASE IF EXISTS " + name); err != nil {
-				t.Errorf("drop test database %s: %v", name, err)
+			if err := drop(); err != nil {
+				t.Error(err)
 			}
-			admin.Close()
 		})
-		c.DBName = name
-		c.ParseTime = true
-		return config.Database{Driver: b.Driver, DSN: c.FormatDSN()}
+		return config.Database{Driver: b.Driver, DSN: mysqlDSN(name)}
 	}
 }
 
-// OpenMigrated opens a fresh database of backend b at the latest schema.
+// OpenMigrated opens a new database of backend b at the latest schema, a
+// copy of the one the process migrated once (template.go).
 func OpenMigrated(t testing.TB, b Backend) (*gorm.DB, config.Database) {
 	t.Helper()
-	dbCfg := NewDatabase(t, b)
-	db, err := store.Open(context.Background(), dbCfg)
-	if err != nil {
-		t.Fatalf("open %s: %v", b.Name, err)
-	}
-	sqlDB, _ := db.DB()
-	t.Cleanup(func() { sqlDB.Close() })
-	m, err := migrate.New(sqlDB, b.Driver)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := m.Up(context.Background()); err != nil {
-		t.Fatalf("migrate %s: %v", b.Name, err)
-	}
-	return db, dbCfg
+	cfg := NewMigratedDatabase(t, b)
+	return Open(t, cfg), cfg
 }
 
 // App is a running app over a fresh database.
 type App struct {
-	t       testing.TB
+	*Site
 	Backend Backend
-	URL     string
-	Server  *httptest.Server
 	DB      *gorm.DB
 	Config  config.Config
 	Web     *server.App
@@ -257,24 +243,40 @@ func NewApp(t testing.TB, b Backend, opts ...Option) *App {
 		LastName: "Admin", Email: "admin@example.com", Password: AdminPassword}); err != nil {
 		t.Fatalf("create admin: %v", err)
 	}
-	srv := httptest.NewServer(web.Handler)
-	t.Cleanup(srv.Close)
+	site := Serve(t, web.Handler)
 	t.Cleanup(func() {
 		if t.Failed() {
 			t.Logf("server log:\n%s", logs.String())
 		}
 	})
-	return &App{t: t, Backend: b, URL: srv.URL, Server: srv, DB: db, Config: cfg, Web: web, Log: logs}
+	return &App{Site: site, Backend: b, DB: db, Config: cfg, Web: web, Log: logs}
 }
 
 // Count returns the number of rows of table.
 func (a *App) Count(table string) int64 {
 	a.t.Helper()
-	var n int64
-	if err := a.DB.Table(table).Count(&n).Error; err != nil {
-		a.t.Fatalf("count %s: %v", table, err)
+	return Scalar(a.t, a.DB, "SELECT COUNT(*) FROM "+table)
+}
+
+// Scalar is Scalar on the app's database.
+func (a *App) Scalar(t testing.TB, query string, args ...any) int64 {
+	t.Helper()
+	return Scalar(t, a.DB, query, args...)
+}
+
+// Scalar returns the one integer that query selects, and fails the test
+// when the query fails or selects no row or NULL: a check that "nothing was written"
+// must not pass on a query that did not run.
+func Scalar(t testing.TB, db *gorm.DB, query string, args ...any) int64 {
+	t.Helper()
+	var n sql.NullInt64
+	if err := db.Raw(query, args...).Row().Scan(&n); err != nil {
+		t.Fatalf("%s %v: %v", query, args, err)
 	}
-	return n
+	if !n.Valid {
+		t.Fatalf("%s %v: NULL, want a number", query, args)
+	}
+	return n.Int64
 }
 
 // SyncBuffer is a bytes.Buffer safe for concurrent writers (the server log).
@@ -297,3 +299,15 @@ func (s *SyncBuffer) String() string {
 
 // Contains reports whether the log holds sub.
 func (s *SyncBuffer) Contains(sub string) bool { return strings.Contains(s.String(), sub) }
+
+// First loads the first record of type T matching conds (GORM's inline
+// conditions: an id, or a query and its arguments) and fails the test when
+// the query fails or finds nothing.
+func First[T any](t testing.TB, db *gorm.DB, conds ...any) T {
+	t.Helper()
+	var v T
+	if err := db.First(&v, conds...).Error; err != nil {
+		t.Fatalf("load %T %v: %v", v, conds, err)
+	}
+	return v
+}

@@ -1,9 +1,11 @@
 package apptest
 
 import (
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/cookiejar"
+	"net/http/httptest"
 	"net/url"
 	"strings"
 	"testing"
@@ -11,11 +13,28 @@ import (
 	"github.com/PuerkitoBio/goquery"
 )
 
-// Client is a browser-like client of an App: it keeps cookies and does not
+// Site is an http.Handler served by an httptest server for the length of a
+// test: the app, or any handler a test builds (an admin router alone, a
+// second app over the same database).
+type Site struct {
+	t      testing.TB
+	URL    string
+	Server *httptest.Server
+}
+
+// Serve serves h until the test ends.
+func Serve(t testing.TB, h http.Handler) *Site {
+	t.Helper()
+	srv := httptest.NewServer(h)
+	t.Cleanup(srv.Close)
+	return &Site{t: t, URL: srv.URL, Server: srv}
+}
+
+// Client is a browser-like client of a Site: it keeps cookies and does not
 // follow redirects.
 type Client struct {
 	t    testing.TB
-	app  *App
+	url  string // the site's
 	HTTP *http.Client
 }
 
@@ -31,9 +50,9 @@ type Response struct {
 func (r *Response) Location() string { return r.Header.Get("Location") }
 
 // Client returns a new anonymous client.
-func (a *App) Client() *Client {
+func (s *Site) Client() *Client {
 	jar, _ := cookiejar.New(nil)
-	return &Client{t: a.t, app: a, HTTP: &http.Client{
+	return &Client{t: s.t, url: s.URL, HTTP: &http.Client{
 		Jar:           jar,
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 	}}
@@ -49,23 +68,62 @@ func (a *App) LoggedIn() *Client {
 // Do sends req and reads the response.
 func (c *Client) Do(req *http.Request) *Response {
 	c.t.Helper()
+	r, err := c.Send(req)
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	return r
+}
+
+// Send is Do for any goroutine: it returns the error instead of failing
+// the test.
+func (c *Client) Send(req *http.Request) (*Response, error) {
 	resp, err := c.HTTP.Do(req)
 	if err != nil {
-		c.t.Fatalf("%s %s: %v", req.Method, req.URL, err)
+		return nil, fmt.Errorf("%s %s: %w", req.Method, req.URL, err)
 	}
 	defer resp.Body.Close()
 	body, err := io.ReadAll(resp.Body)
 	if err != nil {
-		c.t.Fatalf("read %s %s: %v", req.Method, req.URL, err)
+		return nil, fmt.Errorf("read %s %s: %w", req.Method, req.URL, err)
 	}
 	doc, _ := goquery.NewDocumentFromReader(strings.NewReader(string(body)))
-	return &Response{Status: resp.StatusCode, Header: resp.Header, Body: string(body), Doc: doc}
+	return &Response{Status: resp.StatusCode, Header: resp.Header, Body: string(body), Doc: doc}, nil
+}
+
+// Request sends method to path with body and headers (name, value pairs).
+// Unlike Post it adds no header of its own.
+func (c *Client) Request(method, path string, body io.Reader, headers ...string) *Response {
+	c.t.Helper()
+	req, err := http.NewRequest(method, c.url+path, body)
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	for i := 0; i+1 < len(headers); i += 2 {
+		req.Header.Set(headers[i], headers[i+1])
+	}
+	return c.Do(req)
+}
+
+// URL returns the absolute URL of path on the client's site.
+func (c *Client) URL(path string) string { return c.url + path }
+
+// Cookies returns the client's cookies for its site.
+func (c *Client) Cookies() []*http.Cookie {
+	u, _ := url.Parse(c.url)
+	return c.HTTP.Jar.Cookies(u)
+}
+
+// SetCookies adds cookies to the client's jar for its site.
+func (c *Client) SetCookies(cookies []*http.Cookie) {
+	u, _ := url.Parse(c.url)
+	c.HTTP.Jar.SetCookies(u, cookies)
 }
 
 // Get requests path.
 func (c *Client) Get(path string) *Response {
 	c.t.Helper()
-	req, err := http.NewRequest(http.MethodGet, c.app.URL+path, nil)
+	req, err := http.NewRequest(http.MethodGet, c.url+path, nil)
 	if err != nil {
 		c.t.Fatal(err)
 	}
@@ -75,14 +133,21 @@ func (c *Client) Get(path string) *Response {
 // Post sends form to path, urlencoded, as a same-origin browser would.
 func (c *Client) Post(path string, form url.Values) *Response {
 	c.t.Helper()
-	req, err := http.NewRequest(http.MethodPost, c.app.URL+path, strings.NewReader(form.Encode()))
+	return c.Do(c.PostRequest(path, form))
+}
+
+// PostRequest builds the request Post sends, for a test that changes it or
+// sends it later (Send).
+func (c *Client) PostRequest(path string, form url.Values) *http.Request {
+	c.t.Helper()
+	req, err := http.NewRequest(http.MethodPost, c.url+path, strings.NewReader(form.Encode()))
 	if err != nil {
 		c.t.Fatal(err)
 	}
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	req.Header.Set("Origin", c.app.URL)
+	req.Header.Set("Origin", c.url)
 	req.Header.Set("Sec-Fetch-Site", "same-origin")
-	return c.Do(req)
+	return req
 }
 
 // CSRF loads the page at path and returns the csrf_token of its main form.
@@ -147,4 +212,82 @@ func (r *Response) Texts(selector string) []string {
 		out = append(out, strings.TrimSpace(s.Text()))
 	})
 	return out
+}
+
+// Rows returns the cells of a list page's rows, without the actions column
+// and without the "No records found." row.
+func (r *Response) Rows() [][]string {
+	out := [][]string{}
+	if r.Doc == nil {
+		return out
+	}
+	r.Doc.Find("table.table tbody tr").Each(func(_ int, tr *goquery.Selection) {
+		if tr.Find("td.empty").Length() > 0 {
+			return
+		}
+		var cells []string
+		tr.Find("td:not(.actions)").Each(func(_ int, td *goquery.Selection) {
+			cells = append(cells, strings.TrimSpace(td.Text()))
+		})
+		out = append(out, cells)
+	})
+	return out
+}
+
+// FirstColumn returns the first cell of every row of a list page.
+func (r *Response) FirstColumn() []string {
+	out := []string{}
+	for _, row := range r.Rows() {
+		if len(row) > 0 {
+			out = append(out, row[0])
+		}
+	}
+	return out
+}
+
+// FieldError returns the message shown beside the form field name.
+func (r *Response) FieldError(name string) string {
+	if r.Doc == nil {
+		return ""
+	}
+	return strings.TrimSpace(r.Doc.Find("#f-" + name).Closest(".field").Find(".error").Text())
+}
+
+// InputValue returns the value of the form's input name.
+func (r *Response) InputValue(name string) string {
+	if r.Doc == nil {
+		return ""
+	}
+	v, _ := r.Doc.Find("input#f-" + name).Attr("value")
+	return v
+}
+
+// Selected returns the value of the selected option of the form's select
+// name.
+func (r *Response) Selected(name string) string {
+	if r.Doc == nil {
+		return ""
+	}
+	v, _ := r.Doc.Find("select#f-" + name + " option[selected]").Attr("value")
+	return v
+}
+
+// Flashes returns the flash messages shown on the page.
+func (r *Response) Flashes() []string { return r.Texts(".flash") }
+
+// ExpectStatus fails the test unless the response has status want; what
+// names the request in the message.
+func (r *Response) ExpectStatus(t testing.TB, what string, want int) {
+	t.Helper()
+	if r.Status != want {
+		t.Fatalf("%s: status %d, want %d\n%s", what, r.Status, want, r.Body)
+	}
+}
+
+// ExpectRedirect fails the test unless the response is a 302 to to.
+func (r *Response) ExpectRedirect(t testing.TB, what, to string) {
+	t.Helper()
+	if r.Status != http.StatusFound || r.Location() != to {
+		t.Fatalf("%s: status %d to %q, want 302 to %q\n%s", what, r.Status, r.Location(), to, r.Body)
+	}
 }

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"fmt"
 
 	"github.com/spf13/cobra"
@@ -13,23 +14,32 @@ func (a *app) createDBCmd() *cobra.Command {
 		Use:   "create-db",
 		Short: "Create or upgrade all tables (runs the migrations); idempotent",
 		Args:  noArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			return a.upgrade(cmd, "create-db")
-		},
+		RunE: a.withMigrator(func(ctx context.Context, m *migrate.Migrator) error {
+			return a.up(ctx, m, "create-db")
+		}),
 	}
 }
 
-func (a *app) upgrade(cmd *cobra.Command, what string) error {
-	_, _, m, closeDB, err := a.openMigrator(cmd.Context())
-	if err != nil {
-		return err
+// withMigrator runs fn with the migrator of the configured database, closed
+// afterwards: the body of every db subcommand.
+func (a *app) withMigrator(fn func(ctx context.Context, m *migrate.Migrator) error) func(*cobra.Command, []string) error {
+	return func(cmd *cobra.Command, _ []string) error {
+		_, _, m, closeDB, err := a.openMigrator(cmd.Context())
+		if err != nil {
+			return err
+		}
+		defer closeDB()
+		return fn(cmd.Context(), m)
 	}
-	defer closeDB()
-	n, err := m.Up(cmd.Context())
+}
+
+// up applies every pending migration and says where the database stands.
+func (a *app) up(ctx context.Context, m *migrate.Migrator, what string) error {
+	n, err := m.Up(ctx)
 	if err != nil {
 		return failure(err)
 	}
-	current, _, err := m.Version(cmd.Context())
+	current, _, err := m.Version(ctx)
 	if err != nil {
 		return failure(err)
 	}
@@ -50,18 +60,15 @@ func (a *app) dbCmd() *cobra.Command {
 		Use:   "upgrade",
 		Short: "Apply every pending migration",
 		Args:  noArgs,
-		RunE:  func(cmd *cobra.Command, _ []string) error { return a.upgrade(cmd, "upgrade") },
+		RunE: a.withMigrator(func(ctx context.Context, m *migrate.Migrator) error {
+			return a.up(ctx, m, "upgrade")
+		}),
 	}, &cobra.Command{
 		Use:   "downgrade",
 		Short: "Roll back the most recent migration",
 		Args:  noArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			_, _, m, closeDB, err := a.openMigrator(cmd.Context())
-			if err != nil {
-				return err
-			}
-			defer closeDB()
-			v, err := m.Down(cmd.Context())
+		RunE: a.withMigrator(func(ctx context.Context, m *migrate.Migrator) error {
+			v, err := m.Down(ctx)
 			if err != nil {
 				return failure(err)
 			}
@@ -71,18 +78,13 @@ func (a *app) dbCmd() *cobra.Command {
 			}
 			fmt.Fprintf(a.env.Stdout, "downgrade: rolled back version %d\n", v)
 			return nil
-		},
+		}),
 	}, &cobra.Command{
 		Use:   "status",
 		Short: "List the migrations and whether each is applied",
 		Args:  noArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			_, _, m, closeDB, err := a.openMigrator(cmd.Context())
-			if err != nil {
-				return err
-			}
-			defer closeDB()
-			list, err := m.Status(cmd.Context())
+		RunE: a.withMigrator(func(ctx context.Context, m *migrate.Migrator) error {
+			list, err := m.Status(ctx)
 			if err != nil {
 				return failure(err)
 			}
@@ -94,7 +96,7 @@ func (a *app) dbCmd() *cobra.Command {
 				fmt.Fprintf(a.env.Stdout, "%-8s %05d %s\n", state, s.Version, s.Name)
 			}
 			return nil
-		},
+		}),
 	}, &cobra.Command{
 		Use:   "new NAME",
 		Short: "Write an empty migration NAME for every dialect under ./migrations",

@@ -38,6 +38,9 @@ func TestBrowserFlow(t *testing.T) {
 	chrome := chromiumPath(t)
 	shots := filepath.Join(repoRoot(t), "test-artifacts", "screenshots")
 	apptest.ForEachBackend(t, func(t *testing.T, b apptest.Backend) {
+		// One browser per backend, at the same time: each has its own app,
+		// database and screenshot folder.
+		t.Parallel()
 		app := apptest.NewApp(t, b)
 		br := newBrowser(t, chrome, app.URL, filepath.Join(shots, b.Name))
 		userFlow(br)

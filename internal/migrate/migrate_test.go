@@ -22,28 +22,10 @@ import (
 
 var appTables = []any{&store.Role{}, &store.User{}, &store.Session{}, &catalog.Album{}, &catalog.Song{}}
 
+// openFresh opens a new, empty database: these tests migrate from zero.
 func openFresh(t *testing.T, b apptest.Backend) *gorm.DB {
 	t.Helper()
-	db, err := store.Open(context.Background(), apptest.NewDatabase(t, b))
-	if err != nil {
-		t.Fatalf("open %s: %v", b.Name, err)
-	}
-	sqlDB, _ := db.DB()
-	t.Cleanup(func() { sqlDB.Close() })
-	return db
-}
-
-func newMigrator(t *testing.T, db *gorm.DB, driver string) *migrate.Migrator {
-	t.Helper()
-	sqlDB, err := db.DB()
-	if err != nil {
-		t.Fatal(err)
-	}
-	m, err := migrate.New(sqlDB, driver)
-	if err != nil {
-		t.Fatalf("migrate.New: %v", err)
-	}
-	return m
+	return apptest.Open(t, apptest.NewDatabase(t, b))
 }
 
 // embedded returns the migration file names of driver.
@@ -70,10 +52,10 @@ func checkTables(t *testing.T, db *gorm.DB, want bool) {
 }
 
 func TestUpDownUp(t *testing.T) {
-	apptest.ForEachBackend(t, func(t *testing.T, b apptest.Backend) {
+	apptest.ForEachBackendParallel(t, func(t *testing.T, b apptest.Backend) {
 		ctx := context.Background()
 		db := openFresh(t, b)
-		m := newMigrator(t, db, b.Driver)
+		m := apptest.Migrator(t, db, b.Driver)
 		total := len(embedded(t, b.Driver))
 
 		current, latest, err := m.Version(ctx)
@@ -154,6 +136,7 @@ func TestUpDownUp(t *testing.T) {
 // migrations, each with an Up and a Down section, so switching the driver
 // never changes the schema's history and every step can be rolled back.
 func TestMigrationsArePaired(t *testing.T) {
+	t.Parallel()
 	sqlite := embedded(t, config.DriverSQLite)
 	if len(sqlite) == 0 {
 		t.Fatal("no migrations embedded")
@@ -180,6 +163,7 @@ func TestMigrationsArePaired(t *testing.T) {
 var allDrivers = []string{config.DriverSQLite, config.DriverMySQL, config.DriverPostgres}
 
 func TestNewUnknownDriver(t *testing.T) {
+	t.Parallel()
 	db := openFresh(t, apptest.SQLite)
 	sqlDB, _ := db.DB()
 	for _, driver := range []string{"mongodb", "", "sqlite3", "postgresql"} {
@@ -208,6 +192,7 @@ func migrationsDir(t *testing.T, files map[string][]string) string {
 }
 
 func TestNewFiles(t *testing.T) {
+	t.Parallel()
 	t.Run("numbered after the highest version of any dialect", func(t *testing.T) {
 		dir := migrationsDir(t, map[string][]string{
 			"sqlite":   {"00001_init.sql", "00002_add_x.sql", "README"},
@@ -284,7 +269,7 @@ func TestNewFilesAreRunnable(t *testing.T) {
 	}
 	dialects := map[string]goose.Dialect{config.DriverSQLite: goose.DialectSQLite3, config.DriverMySQL: goose.DialectMySQL,
 		config.DriverPostgres: goose.DialectPostgres}
-	apptest.ForEachBackend(t, func(t *testing.T, b apptest.Backend) {
+	apptest.ForEachBackendParallel(t, func(t *testing.T, b apptest.Backend) {
 		ctx := context.Background()
 		db := openFresh(t, b)
 		sqlDB, _ := db.DB()

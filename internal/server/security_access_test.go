@@ -15,7 +15,7 @@ import (
 
 // Test 22: every page but the public ones needs a login.
 func TestSecLoginRequired(t *testing.T) {
-	apptest.ForEachBackend(t, func(t *testing.T, b apptest.Backend) {
+	apptest.ForEachBackendParallel(t, func(t *testing.T, b apptest.Backend) {
 		a := newSecApp(t, b)
 		album := a.seedAlbum("Private Album")
 		song := a.seedSong("Private Song", 1, &album)
@@ -77,7 +77,7 @@ func TestSecLoginRequired(t *testing.T) {
 
 // Test 23: no way round the login through odd spellings of a path.
 func TestSecPathNormalisation(t *testing.T) {
-	apptest.ForEachBackend(t, func(t *testing.T, b apptest.Backend) {
+	apptest.ForEachBackendParallel(t, func(t *testing.T, b apptest.Backend) {
 		a := newSecApp(t, b)
 		a.seedAlbum("Hidden Marker Album")
 		targets := []string{
@@ -112,7 +112,7 @@ func TestSecPathNormalisation(t *testing.T) {
 
 // Test 24: no configuration, database, VCS or debug endpoint is exposed.
 func TestSecNoExposedFiles(t *testing.T) {
-	apptest.ForEachBackend(t, func(t *testing.T, b apptest.Backend) {
+	apptest.ForEachBackendParallel(t, func(t *testing.T, b apptest.Backend) {
 		a := newSecApp(t, b)
 		targets := []string{
 			"/static/", "/static", "/static/../config.yaml", "/static/%2e%2e/config.yaml", "/static/..%2fconfig.yaml",
@@ -150,7 +150,7 @@ func TestSecNoExposedFiles(t *testing.T) {
 
 func secCookieHeader(c *secClient) string {
 	var parts []string
-	for _, ck := range c.cookies() {
+	for _, ck := range c.Cookies() {
 		parts = append(parts, ck.Name+"="+ck.Value)
 	}
 	return strings.Join(parts, "; ")
@@ -158,7 +158,7 @@ func secCookieHeader(c *secClient) string {
 
 // Test 25: unknown and malformed ids are a 404, never a 500.
 func TestSecMalformedIDs(t *testing.T) {
-	apptest.ForEachBackend(t, func(t *testing.T, b apptest.Backend) {
+	apptest.ForEachBackendParallel(t, func(t *testing.T, b apptest.Backend) {
 		a := newSecApp(t, b)
 		album := a.seedAlbum("Id Album")
 		a.seedSong("Id Song", 2, &album)
@@ -209,7 +209,7 @@ func TestSecMalformedIDs(t *testing.T) {
 
 // Test 26: only the declared fields are written.
 func TestSecMassAssignment(t *testing.T) {
-	apptest.ForEachBackend(t, func(t *testing.T, b apptest.Backend) {
+	apptest.ForEachBackendParallel(t, func(t *testing.T, b apptest.Backend) {
 		a := newSecApp(t, b)
 		pk1 := a.seedAlbum("First")
 		pk2 := a.seedAlbum("Second")

@@ -28,7 +28,7 @@ func secMaskLogin(body, token, username string) string {
 
 // Test 1: an unknown user and a wrong password get the same answer.
 func TestSecLoginSameAnswer(t *testing.T) {
-	apptest.ForEachBackend(t, func(t *testing.T, b apptest.Backend) {
+	apptest.ForEachBackendParallel(t, func(t *testing.T, b apptest.Backend) {
 		a := newSecApp(t, b)
 		attempt := func(username string) (*apptest.Response, string, *secClient) {
 			c := a.anon()
@@ -59,6 +59,8 @@ func TestSecLoginSameAnswer(t *testing.T) {
 // Strict timing is flaky; the check is relative: with a cost where bcrypt
 // dominates, an unknown user must take at least half the time of a known
 // one. Without the dummy comparison it takes a small fraction of it.
+//
+// Not parallel: it compares timings, which other tests' load would blur.
 func TestSecLoginTiming(t *testing.T) {
 	apptest.ForEachBackend(t, func(t *testing.T, b apptest.Backend) {
 		a := newSecApp(t, b)
@@ -96,7 +98,7 @@ func TestSecLoginTiming(t *testing.T) {
 
 // Test 4: the login page is not cached, masks the password and never echoes it.
 func TestSecLoginPageHygiene(t *testing.T) {
-	apptest.ForEachBackend(t, func(t *testing.T, b apptest.Backend) {
+	apptest.ForEachBackendParallel(t, func(t *testing.T, b apptest.Backend) {
 		a := newSecApp(t, b)
 		c := a.anon()
 		r := c.Get("/login/")
@@ -128,7 +130,7 @@ func TestSecLoginPageHygiene(t *testing.T) {
 
 // Test 5: missing, empty and malformed credentials fail cleanly and fast.
 func TestSecLoginMalformed(t *testing.T) {
-	apptest.ForEachBackend(t, func(t *testing.T, b apptest.Backend) {
+	apptest.ForEachBackendParallel(t, func(t *testing.T, b apptest.Backend) {
 		a := newSecApp(t, b)
 		cases := []struct {
 			name string
@@ -158,7 +160,7 @@ func TestSecLoginMalformed(t *testing.T) {
 					ct = "application/x-www-form-urlencoded"
 				}
 				start := time.Now()
-				r := c.request(http.MethodPost, "/login/", strings.NewReader(tc.body(token)),
+				r := c.Request(http.MethodPost, "/login/", strings.NewReader(tc.body(token)),
 					"Content-Type", ct, "Origin", a.URL, "Sec-Fetch-Site", "same-origin")
 				if d := time.Since(start); d > time.Second {
 					t.Errorf("answer took %v", d)
@@ -182,7 +184,7 @@ func TestSecLoginMalformed(t *testing.T) {
 // Test 6: huge passwords fail fast, and bcrypt's 72-byte truncation is not
 // a way in.
 func TestSecLoginLongPasswords(t *testing.T) {
-	apptest.ForEachBackend(t, func(t *testing.T, b apptest.Backend) {
+	apptest.ForEachBackendParallel(t, func(t *testing.T, b apptest.Backend) {
 		a := newSecApp(t, b)
 		t.Run("1 MiB password", func(t *testing.T) {
 			c := a.anon()
@@ -225,7 +227,7 @@ func TestSecLoginLongPasswords(t *testing.T) {
 
 // Test 8: next never sends the user to another site.
 func TestSecLoginOpenRedirect(t *testing.T) {
-	apptest.ForEachBackend(t, func(t *testing.T, b apptest.Backend) {
+	apptest.ForEachBackendParallel(t, func(t *testing.T, b apptest.Backend) {
 		a := newSecApp(t, b)
 		port := a.Server.Listener.Addr().String()
 		bad := []string{
@@ -274,15 +276,15 @@ func TestSecLoginOpenRedirect(t *testing.T) {
 // Test 9: a spoofed Host, a logged-in visit of /login/, and next kept after
 // a failure.
 func TestSecLoginNextEdgeCases(t *testing.T) {
-	apptest.ForEachBackend(t, func(t *testing.T, b apptest.Backend) {
+	apptest.ForEachBackendParallel(t, func(t *testing.T, b apptest.Backend) {
 		a := newSecApp(t, b)
 		t.Run("spoofed Host", func(t *testing.T) {
 			c := a.anon()
 			token := c.CSRF("/login/")
-			req := c.postForm("/login/?next="+url.QueryEscape("https://evil.example/"), url.Values{
+			req := c.PostRequest("/login/?next="+url.QueryEscape("https://evil.example/"), url.Values{
 				"username": {apptest.AdminUser}, "password": {apptest.AdminPassword}, "csrf_token": {token}})
 			req.Host = "evil.example"
-			for _, ck := range c.cookies() { // the jar files cookies by req.Host
+			for _, ck := range c.Cookies() { // the jar files cookies by req.Host
 				req.AddCookie(ck)
 			}
 			r := c.Do(req)
@@ -340,7 +342,7 @@ func secSessionCookie(t testing.TB, h http.Header, name string) *http.Cookie {
 
 // Test 10: cookie attributes and the server-side lifetime.
 func TestSecCookieAttributes(t *testing.T) {
-	apptest.ForEachBackend(t, func(t *testing.T, b apptest.Backend) {
+	apptest.ForEachBackendParallel(t, func(t *testing.T, b apptest.Backend) {
 		a := newSecApp(t, b)
 		check := func(t *testing.T, app *apptest.App, name string, secure bool) {
 			c := secWrap(t, app, app.Client())
@@ -391,11 +393,11 @@ func TestSecCookieAttributes(t *testing.T) {
 // Test 11: the session id changes at login; a pre-login cookie or token is
 // worth nothing afterwards.
 func TestSecSessionFixation(t *testing.T) {
-	apptest.ForEachBackend(t, func(t *testing.T, b apptest.Backend) {
+	apptest.ForEachBackendParallel(t, func(t *testing.T, b apptest.Backend) {
 		a := newSecApp(t, b)
 		attacker := a.anon()
 		preToken := attacker.CSRF("/login/")
-		c0 := attacker.cookies()
+		c0 := attacker.Cookies()
 		if len(c0) == 0 {
 			t.Fatal("GET /login/ set no cookie")
 		}
@@ -425,13 +427,13 @@ func TestSecSessionFixation(t *testing.T) {
 // Test 12: logout ends the session for good, whatever copy of the cookie
 // is replayed.
 func TestSecLogout(t *testing.T) {
-	apptest.ForEachBackend(t, func(t *testing.T, b apptest.Backend) {
+	apptest.ForEachBackendParallel(t, func(t *testing.T, b apptest.Backend) {
 		a := newSecApp(t, b)
 		for _, method := range []string{http.MethodGet, http.MethodPost} {
 			t.Run(method, func(t *testing.T) {
 				c := a.admin()
 				token := c.CSRF("/albumview/add")
-				saved := c.cookies()
+				saved := c.Cookies()
 				var r *apptest.Response
 				if method == http.MethodGet {
 					r = c.Get("/logout/?next=" + url.QueryEscape("https://evil.example"))
@@ -458,7 +460,7 @@ func TestSecLogout(t *testing.T) {
 		}
 		t.Run("cross-site GET keeps the session", func(t *testing.T) {
 			c := a.admin()
-			r := c.request(http.MethodGet, "/logout/", nil, "Sec-Fetch-Site", "cross-site", "Sec-Fetch-Dest", "image")
+			r := c.Request(http.MethodGet, "/logout/", nil, "Sec-Fetch-Site", "cross-site", "Sec-Fetch-Dest", "image")
 			if r.Status >= 400 {
 				t.Errorf("cross-site logout: %d", r.Status)
 			}
@@ -472,7 +474,7 @@ func TestSecLogout(t *testing.T) {
 // Test 13: a password change, a deactivated or a deleted user ends the
 // user's sessions at once.
 func TestSecSessionUserChanges(t *testing.T) {
-	apptest.ForEachBackend(t, func(t *testing.T, b apptest.Backend) {
+	apptest.ForEachBackendParallel(t, func(t *testing.T, b apptest.Backend) {
 		a := newSecApp(t, b)
 		newUser := func(name string) *secClient {
 			if _, err := a.Web.Users.Create(context.Background(), auth.NewUser{Username: name, FirstName: "U",
@@ -527,9 +529,9 @@ func TestSecSessionUserChanges(t *testing.T) {
 
 // Test 14: tampered, forged and oversized session cookies are anonymous.
 func TestSecForgedCookies(t *testing.T) {
-	apptest.ForEachBackend(t, func(t *testing.T, b apptest.Backend) {
+	apptest.ForEachBackendParallel(t, func(t *testing.T, b apptest.Backend) {
 		a := newSecApp(t, b)
-		real := a.admin().cookies()[0]
+		real := a.admin().Cookies()[0]
 		if real.Name != "session" {
 			t.Fatalf("cookie name %q", real.Name)
 		}
@@ -546,7 +548,7 @@ func TestSecForgedCookies(t *testing.T) {
 		if !oc.loggedIn() {
 			t.Fatal("the other app's login does not work there")
 		}
-		otherValue := oc.cookies()[0].Value
+		otherValue := oc.Cookies()[0].Value
 		flask := "eyJ1c2VyX2lkIjoxLCJfZnJlc2giOnRydWV9.ZmZmZg.c2lnbmVkLXdpdGgtQ0hBTkdFX01F"
 		cases := map[string]string{
 			"one character changed": "session=" + string(flip),
@@ -559,7 +561,7 @@ func TestSecForgedCookies(t *testing.T) {
 		for name, header := range cases {
 			t.Run(name, func(t *testing.T) {
 				c := a.anon()
-				r := c.request(http.MethodGet, "/albumview/list/", nil, "Cookie", header)
+				r := c.Request(http.MethodGet, "/albumview/list/", nil, "Cookie", header)
 				if r.Status != http.StatusFound || !strings.HasPrefix(r.Location(), "/login/") {
 					t.Errorf("%d %q, want 302 to /login/", r.Status, r.Location())
 				}
@@ -570,7 +572,7 @@ func TestSecForgedCookies(t *testing.T) {
 
 // Test 16: flashes piling up never push the cookie over 4 KB.
 func TestSecCookieSize(t *testing.T) {
-	apptest.ForEachBackend(t, func(t *testing.T, b apptest.Backend) {
+	apptest.ForEachBackendParallel(t, func(t *testing.T, b apptest.Backend) {
 		a := newSecApp(t, b)
 		c := a.admin()
 		token := c.CSRF("/albumview/add")

@@ -17,32 +17,33 @@ import (
 // secParallel sends every request at once (after all are built) and returns
 // the answers in order, each checked by the oracle. A transport error fails
 // the test.
-func secParallel(t *testing.T, hc *http.Client, reqs []*http.Request) []secAnswer {
+func secParallel(t *testing.T, c *secClient, reqs []*http.Request) []*apptest.Response {
 	t.Helper()
-	out := make([]secAnswer, len(reqs))
+	out := make([]*apptest.Response, len(reqs))
+	errs := make([]error, len(reqs))
 	var wg sync.WaitGroup
 	start := make(chan struct{})
 	for i, req := range reqs {
 		wg.Go(func() {
 			<-start
-			out[i] = secSend(hc, req)
+			out[i], errs[i] = c.Send(req)
 		})
 	}
 	close(start)
 	wg.Wait()
 	for i, ans := range out {
-		if ans.err != nil {
-			t.Fatalf("request %d (%s %s): %v", i, reqs[i].Method, reqs[i].URL.Path, ans.err)
+		if errs[i] != nil {
+			t.Fatalf("request %d: %v", i, errs[i])
 		}
-		secCheckAnswer(t, fmt.Sprintf("parallel %s %s", reqs[i].Method, reqs[i].URL.Path), ans.status, ans.body)
+		secCheckAnswer(t, fmt.Sprintf("parallel %s %s", reqs[i].Method, reqs[i].URL.Path), ans.Status, ans.Body)
 	}
 	return out
 }
 
-func secStatuses(ans []secAnswer) map[int]int {
+func secStatuses(ans []*apptest.Response) map[int]int {
 	m := map[int]int{}
 	for _, a := range ans {
-		m[a.status]++
+		m[a.Status]++
 	}
 	return m
 }
@@ -50,7 +51,7 @@ func secStatuses(ans []secAnswer) map[int]int {
 // Test 47: parallel creates of one unique value: one wins, the rest get a
 // clean 422, and one row exists.
 func TestSecParallelSameName(t *testing.T) {
-	apptest.ForEachBackend(t, func(t *testing.T, b apptest.Backend) {
+	apptest.ForEachBackendParallel(t, func(t *testing.T, b apptest.Backend) {
 		a := newSecApp(t, b)
 		c := a.admin()
 		for _, tc := range []struct {
@@ -69,21 +70,19 @@ func TestSecParallelSameName(t *testing.T) {
 				}
 				reqs := make([]*http.Request, 16)
 				for i := range reqs {
-					reqs[i] = c.postForm(tc.path, form)
+					reqs[i] = c.PostRequest(tc.path, form)
 				}
-				ans := secParallel(t, c.HTTP, reqs)
+				ans := secParallel(t, c, reqs)
 				got := secStatuses(ans)
 				if got[http.StatusFound] != 1 || got[http.StatusUnprocessableEntity] != 15 {
 					t.Errorf("statuses %v, want one 302 and fifteen 422", got)
 				}
 				for _, x := range ans {
-					if x.status == http.StatusUnprocessableEntity && !strings.Contains(x.body, "already exists") {
-						t.Errorf("a 422 without \"already exists\":\n%s", secClip(x.body))
+					if x.Status == http.StatusUnprocessableEntity && !strings.Contains(x.Body, "already exists") {
+						t.Errorf("a 422 without \"already exists\":\n%s", secClip(x.Body))
 					}
 				}
-				var n int64
-				a.DB.Table(tc.table).Where(tc.field+" = ?", value).Count(&n)
-				if n != 1 {
+				if n := a.Scalar(t, "SELECT COUNT(*) FROM "+tc.table+" WHERE "+tc.field+" = ?", value); n != 1 {
 					t.Errorf("%d rows named %q, want 1", n, value)
 				}
 				// Replaying the winning POST, token and all, is a duplicate.
@@ -99,25 +98,25 @@ func TestSecParallelSameName(t *testing.T) {
 // Test 48: many distinct writes while reads go on (the SQLite writer lock);
 // run on MySQL too.
 func TestSecParallelWritesAndReads(t *testing.T) {
-	apptest.ForEachBackend(t, func(t *testing.T, b apptest.Backend) {
+	apptest.ForEachBackendParallel(t, func(t *testing.T, b apptest.Backend) {
 		a := newSecApp(t, b)
 		c := a.admin()
 		token := c.CSRF("/albumview/add")
 		before := a.Count("albums")
 		var reqs []*http.Request
 		for i := range 32 {
-			reqs = append(reqs, c.postForm("/albumview/add", url.Values{"name": {fmt.Sprintf("parallel-%02d", i)}, "csrf_token": {token}}))
+			reqs = append(reqs, c.PostRequest("/albumview/add", url.Values{"name": {fmt.Sprintf("parallel-%02d", i)}, "csrf_token": {token}}))
 			get, _ := http.NewRequest(http.MethodGet, a.URL+"/albumview/list/", nil)
 			reqs = append(reqs, get)
 		}
-		ans := secParallel(t, c.HTTP, reqs)
+		ans := secParallel(t, c, reqs)
 		for i, x := range ans {
 			want := http.StatusOK
 			if reqs[i].Method == http.MethodPost {
 				want = http.StatusFound
 			}
-			if x.status != want {
-				t.Errorf("%s %s: %d, want %d", reqs[i].Method, reqs[i].URL.Path, x.status, want)
+			if x.Status != want {
+				t.Errorf("%s %s: %d, want %d", reqs[i].Method, reqs[i].URL.Path, x.Status, want)
 			}
 		}
 		if got := a.Count("albums"); got != before+32 {
@@ -129,16 +128,16 @@ func TestSecParallelWritesAndReads(t *testing.T) {
 // Test 49: conflicting edits, deletes, and references to a record being
 // deleted.
 func TestSecParallelConflicts(t *testing.T) {
-	apptest.ForEachBackend(t, func(t *testing.T, b apptest.Backend) {
+	apptest.ForEachBackendParallel(t, func(t *testing.T, b apptest.Backend) {
 		a := newSecApp(t, b)
 		c := a.admin()
 		token := c.CSRF("/albumview/add")
 		t.Run("two edits to one name", func(t *testing.T) {
 			x := a.seedAlbum("X")
 			y := a.seedAlbum("Y")
-			ans := secParallel(t, c.HTTP, []*http.Request{
-				c.postForm(fmt.Sprintf("/albumview/edit/%d", x), url.Values{"name": {"Z"}, "csrf_token": {token}}),
-				c.postForm(fmt.Sprintf("/albumview/edit/%d", y), url.Values{"name": {"Z"}, "csrf_token": {token}}),
+			ans := secParallel(t, c, []*http.Request{
+				c.PostRequest(fmt.Sprintf("/albumview/edit/%d", x), url.Values{"name": {"Z"}, "csrf_token": {token}}),
+				c.PostRequest(fmt.Sprintf("/albumview/edit/%d", y), url.Values{"name": {"Z"}, "csrf_token": {token}}),
 			})
 			if got := secStatuses(ans); got[http.StatusFound] != 1 || got[http.StatusUnprocessableEntity] != 1 {
 				t.Errorf("statuses %v, want one 302 and one 422", got)
@@ -154,9 +153,9 @@ func TestSecParallelConflicts(t *testing.T) {
 			keep := a.seedAlbum("Bystander")
 			reqs := make([]*http.Request, 5)
 			for i := range reqs {
-				reqs[i] = c.postForm(fmt.Sprintf("/albumview/delete/%d", id), url.Values{"csrf_token": {token}})
+				reqs[i] = c.PostRequest(fmt.Sprintf("/albumview/delete/%d", id), url.Values{"csrf_token": {token}})
 			}
-			ans := secParallel(t, c.HTTP, reqs)
+			ans := secParallel(t, c, reqs)
 			if got := secStatuses(ans); got[http.StatusFound] != 1 || got[http.StatusNotFound] != 4 {
 				t.Errorf("statuses %v, want one 302 and four 404", got)
 			}
@@ -170,19 +169,19 @@ func TestSecParallelConflicts(t *testing.T) {
 		t.Run("delete while songs are added to it", func(t *testing.T) {
 			id := a.seedAlbum("Going Away")
 			songToken := c.CSRF("/songsview/add")
-			reqs := []*http.Request{c.postForm(fmt.Sprintf("/albumview/delete/%d", id), url.Values{"csrf_token": {token}})}
+			reqs := []*http.Request{c.PostRequest(fmt.Sprintf("/albumview/delete/%d", id), url.Values{"csrf_token": {token}})}
 			for i := range 5 {
-				reqs = append(reqs, c.postForm("/songsview/add", url.Values{"title": {fmt.Sprintf("late-%d", i)},
+				reqs = append(reqs, c.PostRequest("/songsview/add", url.Values{"title": {fmt.Sprintf("late-%d", i)},
 					"album": {fmt.Sprint(id)}, "csrf_token": {songToken}}))
 			}
-			ans := secParallel(t, c.HTTP, reqs)
-			if ans[0].status != http.StatusFound {
-				t.Errorf("delete: %d, want 302", ans[0].status)
+			ans := secParallel(t, c, reqs)
+			if ans[0].Status != http.StatusFound {
+				t.Errorf("delete: %d, want 302", ans[0].Status)
 			}
 			for i, x := range ans[1:] {
 				title := fmt.Sprintf("late-%d", i)
 				s, stored := a.song(title)
-				switch x.status {
+				switch x.Status {
 				case http.StatusFound:
 					if !stored || s.AlbumID != nil {
 						t.Errorf("%s: 302 but stored %v with album %v; want kept with no album", title, stored, s.AlbumID)
@@ -191,15 +190,14 @@ func TestSecParallelConflicts(t *testing.T) {
 					if stored {
 						t.Errorf("%s: 422 but stored", title)
 					}
-					if !strings.Contains(x.body, "Not a valid choice.") {
+					if !strings.Contains(x.Body, "Not a valid choice.") {
 						t.Errorf("%s: 422 without the choice message", title)
 					}
 				default:
-					t.Errorf("%s: %d, want 302 or 422", title, x.status)
+					t.Errorf("%s: %d, want 302 or 422", title, x.Status)
 				}
 			}
-			var dangling int64
-			a.DB.Raw("SELECT COUNT(*) FROM songs WHERE album_id IS NOT NULL AND album_id NOT IN (SELECT id FROM albums)").Scan(&dangling)
+			dangling := a.Scalar(t, "SELECT COUNT(*) FROM songs WHERE album_id IS NOT NULL AND album_id NOT IN (SELECT id FROM albums)")
 			if dangling != 0 {
 				t.Errorf("%d songs point at a missing album", dangling)
 			}

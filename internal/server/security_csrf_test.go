@@ -35,7 +35,7 @@ func secStateRoutes(album, song int64) []secStateRoute {
 // Test 17: every state change checks the token, in all five ways of
 // getting it wrong, on every route that writes, on logout and on login.
 func TestSecCSRFEveryRoute(t *testing.T) {
-	apptest.ForEachBackend(t, func(t *testing.T, b apptest.Backend) {
+	apptest.ForEachBackendParallel(t, func(t *testing.T, b apptest.Backend) {
 		a := newSecApp(t, b)
 		album := a.seedAlbum("CSRF Album")
 		song := a.seedSong("CSRF Song", 5, &album)
@@ -140,7 +140,7 @@ func TestSecCSRFEveryRoute(t *testing.T) {
 
 // Test 18: GET and HEAD never change anything; delete asks first.
 func TestSecGetIsSafe(t *testing.T) {
-	apptest.ForEachBackend(t, func(t *testing.T, b apptest.Backend) {
+	apptest.ForEachBackendParallel(t, func(t *testing.T, b apptest.Backend) {
 		a := newSecApp(t, b)
 		album := a.seedAlbum("Safe Album")
 		song := a.seedSong("Safe Song", 3, &album)
@@ -156,7 +156,7 @@ func TestSecGetIsSafe(t *testing.T) {
 		}
 		for _, p := range paths {
 			for _, method := range []string{http.MethodGet, http.MethodHead} {
-				r := c.request(method, p, nil)
+				r := c.Request(method, p, nil)
 				if r.Status != http.StatusOK {
 					t.Errorf("%s %s: %d", method, p, r.Status)
 				}
@@ -176,7 +176,7 @@ func TestSecGetIsSafe(t *testing.T) {
 // Test 19: cross-origin browser POSTs are refused; same-origin POSTs over
 // plain HTTP and non-browser POSTs with a token work.
 func TestSecCrossOrigin(t *testing.T) {
-	apptest.ForEachBackend(t, func(t *testing.T, b apptest.Backend) {
+	apptest.ForEachBackendParallel(t, func(t *testing.T, b apptest.Backend) {
 		a := newSecApp(t, b)
 		c := a.admin()
 		token := c.CSRF("/albumview/add")
@@ -200,7 +200,7 @@ func TestSecCrossOrigin(t *testing.T) {
 				body := url.Values{"name": {name}, "csrf_token": {token}}.Encode()
 				headers := append([]string{"Content-Type", "application/x-www-form-urlencoded"}, tc.headers...)
 				before := a.Count("albums")
-				r := c.request(http.MethodPost, "/albumview/add", strings.NewReader(body), headers...)
+				r := c.Request(http.MethodPost, "/albumview/add", strings.NewReader(body), headers...)
 				if r.Status != tc.want {
 					t.Errorf("status %d, want %d", r.Status, tc.want)
 				}
@@ -218,14 +218,14 @@ func TestSecCrossOrigin(t *testing.T) {
 
 // Test 20: "simple" content types a cross-site form can send are not forms.
 func TestSecContentTypes(t *testing.T) {
-	apptest.ForEachBackend(t, func(t *testing.T, b apptest.Backend) {
+	apptest.ForEachBackendParallel(t, func(t *testing.T, b apptest.Backend) {
 		a := newSecApp(t, b)
 		c := a.admin()
 		token := c.CSRF("/albumview/add")
 		same := []string{"Origin", a.URL, "Sec-Fetch-Site", "same-origin"}
 		t.Run("text/plain", func(t *testing.T) {
 			before := a.secSnapshot()
-			r := c.request(http.MethodPost, "/albumview/add", strings.NewReader("name=plain&csrf_token="+token),
+			r := c.Request(http.MethodPost, "/albumview/add", strings.NewReader("name=plain&csrf_token="+token),
 				append([]string{"Content-Type", "text/plain"}, same...)...)
 			if r.Status != http.StatusForbidden && r.Status != http.StatusUnsupportedMediaType && r.Status != http.StatusUnprocessableEntity {
 				t.Errorf("status %d, want 403, 415 or 422", r.Status)
@@ -236,7 +236,7 @@ func TestSecContentTypes(t *testing.T) {
 		})
 		t.Run("json", func(t *testing.T) {
 			before := a.secSnapshot()
-			r := c.request(http.MethodPost, "/albumview/add", strings.NewReader(`{"name":"json","csrf_token":"`+token+`"}`),
+			r := c.Request(http.MethodPost, "/albumview/add", strings.NewReader(`{"name":"json","csrf_token":"`+token+`"}`),
 				append([]string{"Content-Type", "application/json"}, same...)...)
 			if r.Status != http.StatusForbidden && r.Status != http.StatusUnsupportedMediaType && r.Status != http.StatusUnprocessableEntity {
 				t.Errorf("status %d, want 403, 415 or 422", r.Status)
@@ -252,7 +252,7 @@ func TestSecContentTypes(t *testing.T) {
 			_ = mw.WriteField("csrf_token", token)
 			_ = mw.Close()
 			before := a.Count("albums")
-			r := c.request(http.MethodPost, "/albumview/add", &buf, append([]string{"Content-Type", mw.FormDataContentType()}, same...)...)
+			r := c.Request(http.MethodPost, "/albumview/add", &buf, append([]string{"Content-Type", mw.FormDataContentType()}, same...)...)
 			switch r.Status {
 			case http.StatusFound:
 				if name, ok := a.albumName(before + 1); !ok || name != "multipart album" {
@@ -271,7 +271,7 @@ func TestSecContentTypes(t *testing.T) {
 			_ = mw.WriteField("name", "multipart no token")
 			_ = mw.Close()
 			before = a.Count("albums")
-			r = c.request(http.MethodPost, "/albumview/add", &buf, append([]string{"Content-Type", mw.FormDataContentType()}, same...)...)
+			r = c.Request(http.MethodPost, "/albumview/add", &buf, append([]string{"Content-Type", mw.FormDataContentType()}, same...)...)
 			if (r.Status != http.StatusForbidden && r.Status != http.StatusUnsupportedMediaType) || a.Count("albums") != before {
 				t.Errorf("multipart without token: %d", r.Status)
 			}
@@ -281,7 +281,7 @@ func TestSecContentTypes(t *testing.T) {
 
 // Test 21: no method but GET, HEAD and POST, and no method override.
 func TestSecMethods(t *testing.T) {
-	apptest.ForEachBackend(t, func(t *testing.T, b apptest.Backend) {
+	apptest.ForEachBackendParallel(t, func(t *testing.T, b apptest.Backend) {
 		a := newSecApp(t, b)
 		album := a.seedAlbum("Method Album")
 		c := a.admin()
@@ -289,7 +289,7 @@ func TestSecMethods(t *testing.T) {
 		for _, path := range []string{edit, "/albumview/list/", "/login/"} {
 			for _, method := range []string{http.MethodPut, http.MethodDelete, http.MethodPatch, http.MethodTrace, "PROPFIND"} {
 				before := a.secSnapshot()
-				r := c.request(method, path, strings.NewReader("name=x"), "Content-Type", "application/x-www-form-urlencoded",
+				r := c.Request(method, path, strings.NewReader("name=x"), "Content-Type", "application/x-www-form-urlencoded",
 					"X-Probe", "trace-echo-marker")
 				switch {
 				case r.Status == http.StatusMethodNotAllowed:
@@ -309,7 +309,7 @@ func TestSecMethods(t *testing.T) {
 			}
 		}
 		token := c.CSRF(edit)
-		req := c.postForm(edit, url.Values{"name": {"Overridden"}, "_method": {"DELETE"}, "csrf_token": {token}})
+		req := c.PostRequest(edit, url.Values{"name": {"Overridden"}, "_method": {"DELETE"}, "csrf_token": {token}})
 		req.Header.Set("X-HTTP-Method-Override", "DELETE")
 		r := c.Do(req)
 		if r.Status != http.StatusFound {

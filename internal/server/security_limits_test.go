@@ -17,7 +17,7 @@ import (
 // Test 41 and 42: security headers on every answer; no caching of pages
 // with user data.
 func TestSecHeaders(t *testing.T) {
-	apptest.ForEachBackend(t, func(t *testing.T, b apptest.Backend) {
+	apptest.ForEachBackendParallel(t, func(t *testing.T, b apptest.Backend) {
 		a := newSecApp(t, b)
 		album := a.seedAlbum("Header Album")
 		c := a.admin()
@@ -39,14 +39,14 @@ func TestSecHeaders(t *testing.T) {
 			{"404 route", func() *apptest.Response { return c.Get("/no/such/page") }, 404, false},
 			{"403 csrf", func() *apptest.Response { return c.Post("/albumview/add", url.Values{"name": {"x"}}) }, 403, true},
 			{"403 cross-origin", func() *apptest.Response {
-				return c.request(http.MethodPost, "/albumview/add", strings.NewReader("name=x"),
+				return c.Request(http.MethodPost, "/albumview/add", strings.NewReader("name=x"),
 					"Content-Type", "application/x-www-form-urlencoded", "Sec-Fetch-Site", "cross-site")
 			}, 403, false},
 			{"422", func() *apptest.Response {
 				return c.Post("/albumview/add", url.Values{"name": {""}, "csrf_token": {token}})
 			}, 422, true},
 			{"413", func() *apptest.Response { return c.postRaw("/albumview/add", big) }, 413, false},
-			{"405", func() *apptest.Response { return c.request(http.MethodPut, "/albumview/list/", nil) }, 405, false},
+			{"405", func() *apptest.Response { return c.Request(http.MethodPut, "/albumview/list/", nil) }, 405, false},
 			{"static css", func() *apptest.Response { return a.anon().Get("/static/app.css") }, 200, false},
 			{"static svg", func() *apptest.Response { return a.anon().Get("/static/favicon.svg") }, 200, false},
 			{"healthz", func() *apptest.Response { return a.anon().Get("/healthz") }, 200, false},
@@ -112,7 +112,7 @@ func TestSecHeaders(t *testing.T) {
 // Test 43: bodies over the cap are refused early with 413, however they
 // are framed, and nothing is written.
 func TestSecBodySize(t *testing.T) {
-	apptest.ForEachBackend(t, func(t *testing.T, b apptest.Backend) {
+	apptest.ForEachBackendParallel(t, func(t *testing.T, b apptest.Backend) {
 		a := newSecApp(t, b)
 		c := a.admin()
 		token := c.CSRF("/albumview/add")
@@ -135,7 +135,7 @@ func TestSecBodySize(t *testing.T) {
 				before := a.secSnapshot()
 				var body io.Reader = io.MultiReader(strings.NewReader("pad="), &repeatReader{b: 'a', n: size},
 					strings.NewReader(tc.tail))
-				req := tc.c.postForm(tc.path, nil)
+				req := tc.c.PostRequest(tc.path, nil)
 				req.Body = io.NopCloser(body)
 				req.GetBody = nil
 				if tc.chunked {
@@ -144,14 +144,14 @@ func TestSecBodySize(t *testing.T) {
 					req.ContentLength = int64(len("pad=") + size + len(tc.tail))
 				}
 				start := time.Now()
-				ans := secSend(tc.c.HTTP, req)
+				ans, err := tc.c.Send(req)
 				d := time.Since(start)
-				if ans.err != nil {
-					t.Fatalf("no answer: %v", ans.err)
+				if err != nil {
+					t.Fatalf("no answer: %v", err)
 				}
-				secCheckAnswer(t, tc.name, ans.status, ans.body)
-				if ans.status != http.StatusRequestEntityTooLarge {
-					t.Errorf("status %d, want 413", ans.status)
+				secCheckAnswer(t, tc.name, ans.Status, ans.Body)
+				if ans.Status != http.StatusRequestEntityTooLarge {
+					t.Errorf("status %d, want 413", ans.Status)
 				}
 				if d > 2*time.Second {
 					t.Errorf("answer took %v", d)
@@ -191,7 +191,7 @@ func (r *repeatReader) Read(p []byte) (int, error) {
 
 // Test 44: too many fields, in a body or a query string.
 func TestSecTooManyFields(t *testing.T) {
-	apptest.ForEachBackend(t, func(t *testing.T, b apptest.Backend) {
+	apptest.ForEachBackendParallel(t, func(t *testing.T, b apptest.Backend) {
 		a := newSecApp(t, b)
 		a.seedAlbum("Many Fields")
 		c := a.admin()
@@ -217,7 +217,7 @@ func TestSecTooManyFields(t *testing.T) {
 			t.Errorf("20000 query parameters on /login/: %d, want 400 or 414", r.Status)
 		}
 		// An ordinary number of parameters still works.
-		if rows := secRowTexts(c.Get("/albumview/list/?" + strings.Repeat("x=1&", 50) + "q=Many")); len(rows) != 1 {
+		if rows := c.Get("/albumview/list/?" + strings.Repeat("x=1&", 50) + "q=Many").FirstColumn(); len(rows) != 1 {
 			t.Errorf("50 parameters: rows %q", rows)
 		}
 		if r := a.anon().Get("/healthz"); r.Status != http.StatusOK {
@@ -228,11 +228,11 @@ func TestSecTooManyFields(t *testing.T) {
 
 // Test 46: oversized headers, query values and paths.
 func TestSecOversizedRequests(t *testing.T) {
-	apptest.ForEachBackend(t, func(t *testing.T, b apptest.Backend) {
+	apptest.ForEachBackendParallel(t, func(t *testing.T, b apptest.Backend) {
 		a := newSecApp(t, b)
 		a.seedAlbum("Oversized")
 		c := a.admin()
-		r := c.request(http.MethodGet, "/", nil, "Cookie", "big="+strings.Repeat("c", 2<<20))
+		r := c.Request(http.MethodGet, "/", nil, "Cookie", "big="+strings.Repeat("c", 2<<20))
 		if r.Status != http.StatusRequestHeaderFieldsTooLarge && r.Status != http.StatusBadRequest {
 			t.Errorf("2 MiB Cookie: %d, want 431 or 400", r.Status)
 		}

@@ -18,20 +18,9 @@ import (
 	"musicadmin/internal/catalog"
 )
 
-// secListRows returns the first column of a list page and fails unless it
-// answers 200.
-func secListRows(t *testing.T, c *secClient, path string) []string {
-	t.Helper()
-	r := c.Get(path)
-	if r.Status != http.StatusOK {
-		t.Fatalf("GET %s: %d", path, r.Status)
-	}
-	return secRowTexts(r)
-}
-
 // Test 30: sort takes only allow-listed fields.
 func TestSecSortAllowList(t *testing.T) {
-	apptest.ForEachBackend(t, func(t *testing.T, b apptest.Backend) {
+	apptest.ForEachBackendParallel(t, func(t *testing.T, b apptest.Backend) {
 		a := newSecApp(t, b)
 		for _, n := range []string{"Bravo", "Alpha", "Charlie"} {
 			a.seedSong(n, 1, secPtr(a.seedAlbum(n)))
@@ -41,17 +30,17 @@ func TestSecSortAllowList(t *testing.T) {
 			"password", "album.name", "album__name", "RANDOM()", "IF(1,name,id)", "name\x00", "-",
 			"--name", "id", "rating;DELETE FROM songs", "title desc", strings.Repeat("n", 10000)}
 		for _, view := range []struct{ path, field string }{{"/albumview/list/", "name"}, {"/songsview/list/", "title"}} {
-			base := secListRows(t, c, view.path)
+			base := firstColumn(t, c, view.path)
 			if !slices.Equal(base, []string{"Alpha", "Bravo", "Charlie"}) {
 				t.Fatalf("%s default order = %q", view.path, base)
 			}
 			for _, v := range values {
-				got := secListRows(t, c, view.path+"?sort="+url.QueryEscape(v))
+				got := firstColumn(t, c, view.path+"?sort="+url.QueryEscape(v))
 				if !slices.Equal(got, base) {
 					t.Errorf("%s sort=%.40q: rows %q, want the default %q", view.path, v, got, base)
 				}
 			}
-			if got := secListRows(t, c, view.path+"?sort=-"+view.field); !slices.Equal(got, []string{"Charlie", "Bravo", "Alpha"}) {
+			if got := firstColumn(t, c, view.path+"?sort=-"+view.field); !slices.Equal(got, []string{"Charlie", "Bravo", "Alpha"}) {
 				t.Errorf("%s sort=-%s: %q, want descending", view.path, view.field, got)
 			}
 		}
@@ -63,14 +52,14 @@ func TestSecSortAllowList(t *testing.T) {
 
 // Test 31: filters take only declared fields and operators.
 func TestSecFilterAllowList(t *testing.T) {
-	apptest.ForEachBackend(t, func(t *testing.T, b apptest.Backend) {
+	apptest.ForEachBackendParallel(t, func(t *testing.T, b apptest.Backend) {
 		a := newSecApp(t, b)
 		al := a.seedAlbum("Filter Album")
 		a.seedSong("Alpha", 1, &al)
 		a.seedSong("Beta", 7, nil)
 		a.seedSong("x marks", 3, nil)
 		c := a.admin()
-		all := secListRows(t, c, "/songsview/list/")
+		all := firstColumn(t, c, "/songsview/list/")
 		if len(all) != 3 {
 			t.Fatalf("unfiltered = %q", all)
 		}
@@ -80,19 +69,19 @@ func TestSecFilterAllowList(t *testing.T) {
 			"album__name__contains=x", "album__name=Filter%20Album", "title__iregex=.", "rating__in=1,7",
 			"title__contains__contains=x", "__contains=x", "title__=x", "role_id=1", "id=1", "album_id=1",
 		} {
-			got := secListRows(t, c, "/songsview/list/?"+f)
+			got := firstColumn(t, c, "/songsview/list/?"+f)
 			if !slices.Equal(got, all) {
 				t.Errorf("%s: rows %q, want the unfiltered %q", f, got, all)
 			}
 		}
-		if got := secListRows(t, c, "/songsview/list/?title__contains="+url.QueryEscape("' OR 1=1--")); len(got) != 0 {
+		if got := firstColumn(t, c, "/songsview/list/?title__contains="+url.QueryEscape("' OR 1=1--")); len(got) != 0 {
 			t.Errorf("title__contains=' OR 1=1--: %q, want none", got)
 		}
 		// Control: the declared filters work.
-		if got := secListRows(t, c, "/songsview/list/?rating__gte=3"); !slices.Equal(got, []string{"Beta", "x marks"}) {
+		if got := firstColumn(t, c, "/songsview/list/?rating__gte=3"); !slices.Equal(got, []string{"Beta", "x marks"}) {
 			t.Errorf("rating__gte=3: %q", got)
 		}
-		if got := secListRows(t, c, fmt.Sprintf("/songsview/list/?album=%d", al)); !slices.Equal(got, []string{"Alpha"}) {
+		if got := firstColumn(t, c, fmt.Sprintf("/songsview/list/?album=%d", al)); !slices.Equal(got, []string{"Alpha"}) {
 			t.Errorf("album=%d: %q", al, got)
 		}
 	})
@@ -100,7 +89,7 @@ func TestSecFilterAllowList(t *testing.T) {
 
 // Test 32: filter values of the wrong type are ignored, never a 500.
 func TestSecFilterWrongTypes(t *testing.T) {
-	apptest.ForEachBackend(t, func(t *testing.T, b apptest.Backend) {
+	apptest.ForEachBackendParallel(t, func(t *testing.T, b apptest.Backend) {
 		a := newSecApp(t, b)
 		a1 := a.seedAlbum("One")
 		a2 := a.seedAlbum("Two")
@@ -108,22 +97,22 @@ func TestSecFilterWrongTypes(t *testing.T) {
 		a.seedSong("On two", 6, &a2)
 		a.seedSong("On none", 0, nil)
 		c := a.admin()
-		all := secListRows(t, c, "/songsview/list/")
+		all := firstColumn(t, c, "/songsview/list/")
 		for _, f := range []string{
 			"rating__gte=abc", "rating__gte=1e309", "rating__gte=-99999999999999999999", "rating__gte=",
 			"rating__gte=99999999999999999999", "rating=5.5", "rating__lt=0x10", "album=abc", "album=-1", "album=0",
 			"album=99999999999999999999", "album=1%20OR%201=1", "album__empty=maybe", "rating__gte=%00",
 			"rating__gte=%FF",
 		} {
-			got := secListRows(t, c, "/songsview/list/?"+f)
+			got := firstColumn(t, c, "/songsview/list/?"+f)
 			if !slices.Equal(got, all) {
 				t.Errorf("%s: rows %q, want the unfiltered %q", f, got, all)
 			}
 		}
-		if got := secListRows(t, c, fmt.Sprintf("/songsview/list/?album=%d&album=%d", a1, a2)); !slices.Equal(got, []string{"On one"}) {
+		if got := firstColumn(t, c, fmt.Sprintf("/songsview/list/?album=%d&album=%d", a1, a2)); !slices.Equal(got, []string{"On one"}) {
 			t.Errorf("album repeated: %q, want the first value's rows", got)
 		}
-		if got := secListRows(t, c, "/songsview/list/?album=999999"); len(got) != 0 {
+		if got := firstColumn(t, c, "/songsview/list/?album=999999"); len(got) != 0 {
 			t.Errorf("album=999999: %q, want none", got)
 		}
 	})
@@ -157,14 +146,14 @@ func TestSecSearchMetacharacters(t *testing.T) {
 		{"ROAD\x00", []string{"Abbey Road"}},
 		{"ΣΊΣΥΦ", []string{"σίσυφος"}},
 	}
-	apptest.ForEachBackend(t, func(t *testing.T, b apptest.Backend) {
+	apptest.ForEachBackendParallel(t, func(t *testing.T, b apptest.Backend) {
 		a := newSecApp(t, b)
 		for _, n := range []string{"Abbey Road", "été", "100% Pure", "snake_case", `back\slash`, "Wow!", "σίσυφος"} {
 			a.seedAlbum(n)
 		}
 		c := a.admin()
 		for _, tc := range cases {
-			got := secListRows(t, c, "/albumview/list/?q="+url.QueryEscape(tc.q))
+			got := firstColumn(t, c, "/albumview/list/?q="+url.QueryEscape(tc.q))
 			slices.Sort(got)
 			if !slices.Equal(got, tc.want) && !(len(got) == 0 && len(tc.want) == 0) {
 				t.Errorf("q=%q: %q, want %q", tc.q, got, tc.want)
@@ -176,7 +165,7 @@ func TestSecSearchMetacharacters(t *testing.T) {
 // Test 34: page and page_size are clamped, and a page far past the end
 // costs no more than any other.
 func TestSecPagination(t *testing.T) {
-	apptest.ForEachBackend(t, func(t *testing.T, b apptest.Backend) {
+	apptest.ForEachBackendParallel(t, func(t *testing.T, b apptest.Backend) {
 		a := newSecApp(t, b)
 		const n = 10000
 		songs := make([]catalog.Song, n)
@@ -201,13 +190,13 @@ func TestSecPagination(t *testing.T) {
 		}
 		for _, p := range []string{"0", "-1", "abc", "1.5", "", "%00", "1e3"} {
 			r := timed("/songsview/list/?page=" + p)
-			if rows := secRowTexts(r); len(rows) != 25 || rows[0] != "song 00000" {
+			if rows := r.FirstColumn(); len(rows) != 25 || rows[0] != "song 00000" {
 				t.Errorf("page=%s: %d rows from %q, want page 1", p, len(rows), secFirst(rows))
 			}
 		}
 		for _, p := range []string{"1000000000000", "99999999999999999999", "401", "9223372036854775807"} {
 			r := timed("/songsview/list/?page=" + p)
-			rows := secRowTexts(r)
+			rows := r.FirstColumn()
 			if len(rows) != 25 || rows[len(rows)-1] != "song 09999" || !strings.Contains(r.Text(".pager"), "Page 400 of 400") {
 				if p != "99999999999999999999" || len(rows) != 25 || rows[0] != "song 00000" {
 					t.Errorf("page=%s: %d rows ending %q, pager %q; want the last page (or page 1)", p, len(rows),
@@ -220,32 +209,33 @@ func TestSecPagination(t *testing.T) {
 			want int
 		}{{"0", 25}, {"-5", 25}, {"abc", 25}, {"1000000", 100}, {"99999999999999999999", 100}, {"100", 100}, {"7", 7}} {
 			r := timed("/songsview/list/?page_size=" + ps.v)
-			if rows := secRowTexts(r); len(rows) != ps.want {
+			if rows := r.FirstColumn(); len(rows) != ps.want {
 				t.Errorf("page_size=%s: %d rows, want %d", ps.v, len(rows), ps.want)
 			}
 		}
 		// Costly searches in parallel: 200 escaped '%' must stay literal and fast.
 		path := "/songsview/list/?q=" + url.QueryEscape(strings.Repeat("%", 200)) + "&sort=-title&page_size=100&page=100"
 		var wg sync.WaitGroup
-		answers := make([]secAnswer, 50)
+		answers := make([]*apptest.Response, 50)
+		errs := make([]error, 50)
 		durations := make([]time.Duration, 50)
 		for i := range answers {
 			wg.Go(func() {
 				req, _ := http.NewRequest(http.MethodGet, a.URL+path, nil)
 				start := time.Now()
-				answers[i] = secSend(c.HTTP, req)
+				answers[i], errs[i] = c.Send(req)
 				durations[i] = time.Since(start)
 			})
 		}
 		wg.Wait()
 		slices.Sort(durations)
 		for i, ans := range answers {
-			if ans.err != nil {
-				t.Fatalf("request %d: %v", i, ans.err)
+			if errs[i] != nil {
+				t.Fatalf("request %d: %v", i, errs[i])
 			}
-			secCheckAnswer(t, path, ans.status, ans.body)
-			if ans.status != http.StatusOK || !strings.Contains(ans.body, "No records found.") {
-				t.Errorf("request %d: %d, want 200 and no match", i, ans.status)
+			secCheckAnswer(t, path, ans.Status, ans.Body)
+			if ans.Status != http.StatusOK || !strings.Contains(ans.Body, "No records found.") {
+				t.Errorf("request %d: %d, want 200 and no match", i, ans.Status)
 			}
 		}
 		t.Logf("50 parallel searches: median %v, slowest %v", durations[25], durations[49])

@@ -35,7 +35,7 @@ func secInvalid(t *testing.T, r *apptest.Response, field, kept, message string) 
 
 // Test 35: required fields, white space, and the re-rendered form.
 func TestSecRequiredFields(t *testing.T) {
-	apptest.ForEachBackend(t, func(t *testing.T, b apptest.Backend) {
+	apptest.ForEachBackendParallel(t, func(t *testing.T, b apptest.Backend) {
 		a := newSecApp(t, b)
 		c := a.admin()
 		long := "<b>x</b>" + strings.Repeat("a", 101)
@@ -78,7 +78,7 @@ func TestSecRequiredFields(t *testing.T) {
 
 // Test 36: lengths count characters, not bytes, on both backends.
 func TestSecLengthLimits(t *testing.T) {
-	apptest.ForEachBackend(t, func(t *testing.T, b apptest.Backend) {
+	apptest.ForEachBackendParallel(t, func(t *testing.T, b apptest.Backend) {
 		a := newSecApp(t, b)
 		c := a.admin()
 		for _, tc := range []struct {
@@ -117,7 +117,9 @@ func TestSecLengthLimits(t *testing.T) {
 				if tc.field == "title" {
 					table, col = "songs", "title"
 				}
-				a.DB.Raw("SELECT "+col+" FROM "+table+" WHERE "+col+" = ?", want).Scan(&stored)
+				if err := a.DB.Raw("SELECT "+col+" FROM "+table+" WHERE "+col+" = ?", want).Scan(&stored).Error; err != nil {
+					t.Fatal(err)
+				}
 				if len(stored) != 1 || stored[0] != want {
 					t.Errorf("stored %d rows, want exactly the value", len(stored))
 				}
@@ -129,7 +131,7 @@ func TestSecLengthLimits(t *testing.T) {
 // Test 37: NUL and invalid UTF-8 are refused; control and format
 // characters that are valid text are stored exactly.
 func TestSecInvalidText(t *testing.T) {
-	apptest.ForEachBackend(t, func(t *testing.T, b apptest.Backend) {
+	apptest.ForEachBackendParallel(t, func(t *testing.T, b apptest.Backend) {
 		a := newSecApp(t, b)
 		c := a.admin()
 		token := c.CSRF("/albumview/add")
@@ -162,7 +164,9 @@ func TestSecInvalidText(t *testing.T) {
 					t.Fatalf("status %d, want 302", r.Status)
 				}
 				var stored []string
-				a.DB.Raw("SELECT name FROM albums WHERE name = ?", tc.valid).Scan(&stored)
+				if err := a.DB.Raw("SELECT name FROM albums WHERE name = ?", tc.valid).Scan(&stored).Error; err != nil {
+					t.Fatal(err)
+				}
 				if len(stored) != 1 || stored[0] != tc.valid {
 					t.Errorf("stored %q, want %q", stored, tc.valid)
 				}
@@ -173,7 +177,7 @@ func TestSecInvalidText(t *testing.T) {
 
 // Test 38: the rating field, repeated parameters, and body over query.
 func TestSecRatingAndDuplicateParams(t *testing.T) {
-	apptest.ForEachBackend(t, func(t *testing.T, b apptest.Backend) {
+	apptest.ForEachBackendParallel(t, func(t *testing.T, b apptest.Backend) {
 		a := newSecApp(t, b)
 		c := a.admin()
 		for i, tc := range []struct {
@@ -220,7 +224,9 @@ func TestSecRatingAndDuplicateParams(t *testing.T) {
 				t.Fatalf("%d", r.Status)
 			}
 			var names []string
-			a.DB.Raw("SELECT name FROM albums WHERE name IN ('FROMQUERY','FROMBODY','SECOND')").Scan(&names)
+			if err := a.DB.Raw("SELECT name FROM albums WHERE name IN ('FROMQUERY','FROMBODY','SECOND')").Scan(&names).Error; err != nil {
+				t.Fatal(err)
+			}
 			if len(names) != 1 || names[0] != "FROMBODY" {
 				t.Errorf("stored %q, want FROMBODY", names)
 			}
@@ -236,7 +242,7 @@ func TestSecRatingAndDuplicateParams(t *testing.T) {
 // Test 39: album references are checked, and deleting an album keeps its
 // songs, with no album, on both backends.
 func TestSecAlbumReferences(t *testing.T) {
-	apptest.ForEachBackend(t, func(t *testing.T, b apptest.Backend) {
+	apptest.ForEachBackendParallel(t, func(t *testing.T, b apptest.Backend) {
 		a := newSecApp(t, b)
 		album := a.seedAlbum("Referenced")
 		other := a.seedAlbum("Other")
@@ -293,7 +299,7 @@ func TestSecAlbumReferences(t *testing.T) {
 // Test 40: duplicates answer 422, and case, accent and space variants get
 // the same decision on both backends.
 func TestSecDuplicates(t *testing.T) {
-	apptest.ForEachBackend(t, func(t *testing.T, b apptest.Backend) {
+	apptest.ForEachBackendParallel(t, func(t *testing.T, b apptest.Backend) {
 		a := newSecApp(t, b)
 		c := a.admin()
 		if r := c.Submit("/albumview/add", url.Values{"name": {"Abbey Road"}}); r.Status != http.StatusFound {
@@ -324,9 +330,8 @@ func TestSecDuplicates(t *testing.T) {
 				}
 			})
 		}
-		var abbey, other int64
-		a.DB.Raw("SELECT id FROM albums WHERE name = 'Abbey Road'").Scan(&abbey)
-		other = a.seedAlbum("Let It Be")
+		abbey := a.Scalar(t, "SELECT id FROM albums WHERE name = 'Abbey Road'")
+		other := a.seedAlbum("Let It Be")
 		before := a.secSnapshot()
 		r := c.Submit(fmt.Sprintf("/albumview/edit/%d", other), url.Values{"name": {" Abbey Road "}})
 		secInvalid(t, r, "name", " Abbey Road ", "already exists")

@@ -56,7 +56,7 @@ func TestSecStoredXSS(t *testing.T) {
 		`<a href="javascript:alert(1)">x</a>`,
 		`</textarea><iframe src=//evil.example>`,
 	}
-	apptest.ForEachBackend(t, func(t *testing.T, b apptest.Backend) {
+	apptest.ForEachBackendParallel(t, func(t *testing.T, b apptest.Backend) {
 		a := newSecApp(t, b)
 		c := a.admin()
 		for i, p := range payloads {
@@ -79,8 +79,7 @@ func TestSecStoredXSS(t *testing.T) {
 				if got := flash.Texts(".flash"); len(got) != 1 || got[0] != "Added Album “"+p+"”." {
 					t.Errorf("flash = %q", got)
 				}
-				var albumID int64
-				a.DB.Raw("SELECT id FROM albums WHERE name = ?", p).Scan(&albumID)
+				albumID := a.Scalar(t, "SELECT id FROM albums WHERE name = ?", p)
 				check("song add form", c.Get("/songsview/add"))
 				if r := c.Submit("/songsview/add", url.Values{"title": {p}, "rating": {"4"}, "album": {fmt.Sprint(albumID)}}); r.Status != http.StatusFound {
 					t.Fatalf("add song: %d", r.Status)
@@ -115,7 +114,7 @@ func TestSecStoredXSS(t *testing.T) {
 
 // Test 28: reflected input is escaped, and nothing reaches a header.
 func TestSecReflectedXSS(t *testing.T) {
-	apptest.ForEachBackend(t, func(t *testing.T, b apptest.Backend) {
+	apptest.ForEachBackendParallel(t, func(t *testing.T, b apptest.Backend) {
 		a := newSecApp(t, b)
 		a.seedAlbum("Reflected")
 		c := a.admin()
@@ -177,7 +176,7 @@ func TestSecReflectedXSS(t *testing.T) {
 func TestSecUnicodeRoundTrip(t *testing.T) {
 	names := []string{"Beyoncé", "Sigur Rós – Ágætis byrjun", "🎵🎶", "\u202etxet", "a\u200bb", "日本語", "e\u0301",
 		"Ωmega ß ﬁ", "𝄞 clef", "  padded\u00a0nbsp  "}
-	apptest.ForEachBackend(t, func(t *testing.T, b apptest.Backend) {
+	apptest.ForEachBackendParallel(t, func(t *testing.T, b apptest.Backend) {
 		a := newSecApp(t, b)
 		c := a.admin()
 		for i, name := range names {
@@ -189,11 +188,8 @@ func TestSecUnicodeRoundTrip(t *testing.T) {
 				if r := c.Submit("/songsview/add", url.Values{"title": {name}}); r.Status != http.StatusFound {
 					t.Fatalf("add song %q: %d", name, r.Status)
 				}
-				var id int64
-				a.DB.Raw("SELECT id FROM albums WHERE name = ?", want).Scan(&id)
-				if id == 0 {
-					t.Fatalf("album %q not stored exactly", want)
-				}
+				// No row: the name was not stored exactly.
+				id := a.Scalar(t, "SELECT id FROM albums WHERE name = ?", want)
 				show := c.Get(fmt.Sprintf("/albumview/show/%d", id))
 				if got := show.Text("dl.details dd"); got != want {
 					t.Errorf("album shown as %q, want %q", got, want)

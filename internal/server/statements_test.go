@@ -44,6 +44,10 @@ func (c *statementCounter) Trace(_ context.Context, _ time.Time, fc func() (stri
 // TestListStatementsDoNotGrowWithRows fails when a list page runs a query per
 // row (the N+1 of related columns): showing 100 songs with their albums must
 // cost as many statements as showing 5.
+//
+// Not parallel: any write in this process invalidates every cached count
+// (store's writes counter), so another test's write between the warm-up and
+// the measured view would add a COUNT here.
 func TestListStatementsDoNotGrowWithRows(t *testing.T) {
 	apptest.ForEachBackend(t, func(t *testing.T, b apptest.Backend) {
 		counter := &statementCounter{}

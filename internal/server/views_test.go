@@ -72,72 +72,28 @@ func (c catalogue) titles(keep func(s catalog.Song) bool) []string {
 	return out
 }
 
-// listRows returns the cells of a list page's rows, without the actions.
-func listRows(r *apptest.Response) [][]string {
-	out := [][]string{}
-	r.Doc.Find("table.table tbody tr").Each(func(_ int, tr *goquery.Selection) {
-		var cells []string
-		tr.Find("td:not(.actions)").Each(func(_ int, td *goquery.Selection) {
-			cells = append(cells, strings.TrimSpace(td.Text()))
-		})
-		if len(cells) == 1 && cells[0] == "No records found." {
-			return
-		}
-		out = append(out, cells)
-	})
-	return out
+// getter is an apptest.Client or a secClient.
+type getter interface {
+	Get(path string) *apptest.Response
 }
 
-// firstColumn returns the first cell of every row of a list page.
-func firstColumn(t *testing.T, c *apptest.Client, path string) []string {
+// firstColumn returns the first cell of every row of the list page at path
+// and fails unless it answers 200.
+func firstColumn(t *testing.T, c getter, path string) []string {
 	t.Helper()
 	r := c.Get(path)
-	if r.Status != http.StatusOK {
-		t.Fatalf("GET %s: %d\n%s", path, r.Status, r.Body)
-	}
-	out := []string{}
-	for _, row := range listRows(r) {
-		out = append(out, row[0])
-	}
-	return out
-}
-
-func fieldError(r *apptest.Response, name string) string {
-	return strings.TrimSpace(r.Doc.Find("#f-" + name).Closest(".field").Find(".error").Text())
-}
-
-func inputValue(r *apptest.Response, name string) string {
-	v, _ := r.Doc.Find("input#f-" + name).Attr("value")
-	return v
-}
-
-func selectedOption(r *apptest.Response, name string) string {
-	v, _ := r.Doc.Find("select#f-" + name + " option[selected]").Attr("value")
-	return v
+	r.ExpectStatus(t, "GET "+path, http.StatusOK)
+	return r.FirstColumn()
 }
 
 func id(n int64) string { return strconv.FormatInt(n, 10) }
 
-func expectRedirect(t *testing.T, what string, r *apptest.Response, to string) {
-	t.Helper()
-	if r.Status != http.StatusFound || r.Location() != to {
-		t.Fatalf("%s: %d to %q, want 302 to %q\n%s", what, r.Status, r.Location(), to, r.Body)
-	}
-}
-
-func expectStatus(t *testing.T, what string, r *apptest.Response, want int) {
-	t.Helper()
-	if r.Status != want {
-		t.Fatalf("%s: status %d, want %d\n%s", what, r.Status, want, r.Body)
-	}
-}
-
 // TestIndexMenu: the index shows the "Model Views" category with both views.
 func TestIndexMenu(t *testing.T) {
-	apptest.ForEachBackend(t, func(t *testing.T, b apptest.Backend) {
+	apptest.ForEachBackendParallel(t, func(t *testing.T, b apptest.Backend) {
 		app := apptest.NewApp(t, b)
 		r := app.LoggedIn().Get("/")
-		expectStatus(t, "index", r, http.StatusOK)
+		r.ExpectStatus(t, "index", http.StatusOK)
 		var found bool
 		r.Doc.Find("main section.card").Each(func(_ int, s *goquery.Selection) {
 			if strings.TrimSpace(s.Find("h2").Text()) != "Model Views" {
@@ -169,7 +125,7 @@ func TestIndexMenu(t *testing.T) {
 
 // TestListSort: the column headers sort, both ways.
 func TestListSort(t *testing.T) {
-	apptest.ForEachBackend(t, func(t *testing.T, b apptest.Backend) {
+	apptest.ForEachBackendParallel(t, func(t *testing.T, b apptest.Backend) {
 		app := apptest.NewApp(t, b)
 		cat := seedCatalogue(t, app)
 		c := app.LoggedIn()
@@ -206,7 +162,7 @@ func TestListSort(t *testing.T) {
 		}
 		// The ratings column is really in order (not just the titles).
 		var ratings []int
-		for _, row := range listRows(c.Get("/songsview/list/?sort=-rating")) {
+		for _, row := range c.Get("/songsview/list/?sort=-rating").Rows() {
 			n, _ := strconv.Atoi(row[1])
 			ratings = append(ratings, n)
 		}
@@ -259,7 +215,7 @@ func TestListSort(t *testing.T) {
 // TestListSearchAndFilters: q and FIELD__OP filters give exactly the
 // expected rows on both backends.
 func TestListSearchAndFilters(t *testing.T) {
-	apptest.ForEachBackend(t, func(t *testing.T, b apptest.Backend) {
+	apptest.ForEachBackendParallel(t, func(t *testing.T, b apptest.Backend) {
 		app := apptest.NewApp(t, b)
 		cat := seedCatalogue(t, app)
 		c := app.LoggedIn()
@@ -323,10 +279,7 @@ func TestListSearchAndFilters(t *testing.T) {
 				t.Errorf("%s: status %d", tc.query, r.Status)
 				continue
 			}
-			var got []string
-			for _, row := range listRows(r) {
-				got = append(got, row[0])
-			}
+			got := r.FirstColumn()
 			if !slices.Equal(got, want) && !(len(got) == 0 && len(want) == 0) {
 				t.Errorf("%s: %q, want %q", tc.query, got, want)
 			}
@@ -365,10 +318,7 @@ func TestListSearchAndFilters(t *testing.T) {
 			if got := r.Texts(".notice"); !slices.Equal(got, []string{tc.notice}) {
 				t.Errorf("%s: notices %q, want %q", tc.query, got, tc.notice)
 			}
-			var got []string
-			for _, row := range listRows(r) {
-				got = append(got, row[0])
-			}
+			got := r.FirstColumn()
 			if !slices.Equal(got, all) {
 				t.Errorf("%s: rows %q, want all %q", tc.query, got, all)
 			}
@@ -378,10 +328,7 @@ func TestListSearchAndFilters(t *testing.T) {
 		if got := r.Texts(".notice"); len(got) != 1 {
 			t.Errorf("notices = %q", got)
 		}
-		var got []string
-		for _, row := range listRows(r) {
-			got = append(got, row[0])
-		}
+		got := r.FirstColumn()
 		if want := cat.titles(rating(func(r int) bool { return r >= 9 })); !slices.Equal(got, want) {
 			t.Errorf("valid filter beside an unknown one: %q, want %q", got, want)
 		}
@@ -391,7 +338,7 @@ func TestListSearchAndFilters(t *testing.T) {
 // TestListPagination: page, page_size (capped at 100), the total, and a page
 // past the end.
 func TestListPagination(t *testing.T) {
-	apptest.ForEachBackend(t, func(t *testing.T, b apptest.Backend) {
+	apptest.ForEachBackendParallel(t, func(t *testing.T, b apptest.Backend) {
 		app := apptest.NewApp(t, b)
 		const total = 105
 		songs := make([]catalog.Song, total)
@@ -433,10 +380,7 @@ func TestListPagination(t *testing.T) {
 				t.Errorf("%s: status %d", tc.query, r.Status)
 				continue
 			}
-			var got []string
-			for _, row := range listRows(r) {
-				got = append(got, row[0])
-			}
+			got := r.FirstColumn()
 			if want := titles[tc.from:tc.to]; !slices.Equal(got, want) {
 				t.Errorf("%s: %d rows %q..., want %q..%q", tc.query, len(got), got[:min(len(got), 2)], want[0], want[len(want)-1])
 			}
@@ -478,8 +422,8 @@ func TestListPagination(t *testing.T) {
 		if q.Get("page") != "2" || q.Get("page_size") != "5" || q.Get("sort") != "-title" || q.Get("q") != "song" || q.Get("rating__gte") != "5" {
 			t.Errorf("next link %q loses the query", next)
 		}
-		first := listRows(r)
-		second := listRows(c.Get(next))
+		first := r.Rows()
+		second := c.Get(next).Rows()
 		if len(first) != 5 || len(second) != 5 || first[4][0] <= second[0][0] {
 			t.Errorf("page 2 does not continue page 1 in descending order: %q then %q", first, second)
 		}
@@ -494,7 +438,7 @@ func TestListPagination(t *testing.T) {
 // TestAlbumRelations: the show page of an album lists its songs, the delete
 // confirmation counts them, and the songs outlive the album.
 func TestAlbumRelations(t *testing.T) {
-	apptest.ForEachBackend(t, func(t *testing.T, b apptest.Backend) {
+	apptest.ForEachBackendParallel(t, func(t *testing.T, b apptest.Backend) {
 		app := apptest.NewApp(t, b)
 		cat := seedCatalogue(t, app)
 		c := app.LoggedIn()
@@ -505,7 +449,7 @@ func TestAlbumRelations(t *testing.T) {
 		}
 
 		show := c.Get("/albumview/show/" + id(abbey))
-		expectStatus(t, "show album", show, http.StatusOK)
+		show.ExpectStatus(t, "show album", http.StatusOK)
 		if got := show.Text("h1"); got != "Album: Abbey Road" {
 			t.Errorf("show heading = %q", got)
 		}
@@ -528,7 +472,7 @@ func TestAlbumRelations(t *testing.T) {
 		}
 
 		confirm := c.Get("/albumview/delete/" + id(abbey))
-		expectStatus(t, "delete confirmation", confirm, http.StatusOK)
+		confirm.ExpectStatus(t, "delete confirmation", http.StatusOK)
 		want := fmt.Sprintf("%d songs refer to this album. They will be kept, with no album.", len(onAbbey))
 		if got := confirm.Text(".notice"); got != want {
 			t.Errorf("delete notice = %q, want %q", got, want)
@@ -541,7 +485,7 @@ func TestAlbumRelations(t *testing.T) {
 		}
 
 		before := app.Count("songs")
-		expectRedirect(t, "delete album", c.Submit("/albumview/delete/"+id(abbey), nil), "/albumview/list/")
+		c.Submit("/albumview/delete/"+id(abbey), nil).ExpectRedirect(t, "delete album", "/albumview/list/")
 		if n := app.Count("songs"); n != before {
 			t.Fatalf("songs after album delete = %d, want %d", n, before)
 		}
@@ -549,16 +493,13 @@ func TestAlbumRelations(t *testing.T) {
 			t.Fatalf("albums after delete = %d", n)
 		}
 		for _, title := range onAbbey {
-			var s catalog.Song
-			if err := app.DB.Where("title = ?", title).First(&s).Error; err != nil {
-				t.Fatalf("song %q gone: %v", title, err)
-			}
+			s := apptest.First[catalog.Song](t, app.DB, "title = ?", title)
 			if s.AlbumID != nil {
 				t.Errorf("song %q still points at album %d", title, *s.AlbumID)
 			}
 		}
 		// The list shows them with no album, and they count as having none.
-		rows := listRows(c.Get("/songsview/list/?title__eq=" + url.QueryEscape(onAbbey[0])))
+		rows := c.Get("/songsview/list/?title__eq=" + url.QueryEscape(onAbbey[0])).Rows()
 		if len(rows) != 1 || rows[0][2] != "" {
 			t.Errorf("orphaned song row = %q", rows)
 		}
@@ -568,30 +509,24 @@ func TestAlbumRelations(t *testing.T) {
 				t.Errorf("%q not in album__empty=true: %q", title, got)
 			}
 		}
-		expectStatus(t, "deleted album", c.Get("/albumview/show/"+id(abbey)), http.StatusNotFound)
+		c.Get("/albumview/show/"+id(abbey)).ExpectStatus(t, "deleted album", http.StatusNotFound)
 	})
 }
 
 // TestSongForm: the album dropdown, the pre-filled edit form, moving a song.
 func TestSongForm(t *testing.T) {
-	apptest.ForEachBackend(t, func(t *testing.T, b apptest.Backend) {
+	apptest.ForEachBackendParallel(t, func(t *testing.T, b apptest.Backend) {
 		app := apptest.NewApp(t, b)
 		c := app.LoggedIn()
 		// Added out of order: the dropdown sorts by name.
 		for _, name := range []string{"Revolver", "Abbey Road", "Let It Be"} {
-			expectRedirect(t, "add "+name, c.Submit("/albumview/add", url.Values{"name": {name}}), "/albumview/list/")
+			c.Submit("/albumview/add", url.Values{"name": {name}}).ExpectRedirect(t, "add "+name, "/albumview/list/")
 		}
-		albumID := func(name string) int64 {
-			var a catalog.Album
-			if err := app.DB.Where("name = ?", name).First(&a).Error; err != nil {
-				t.Fatalf("album %q: %v", name, err)
-			}
-			return a.ID
-		}
+		albumID := func(name string) int64 { return apptest.First[catalog.Album](t, app.DB, "name = ?", name).ID }
 		abbey, letItBe := albumID("Abbey Road"), albumID("Let It Be")
 
 		form := c.Get("/songsview/add")
-		expectStatus(t, "song form", form, http.StatusOK)
+		form.ExpectStatus(t, "song form", http.StatusOK)
 		var options []string
 		form.Doc.Find("select#f-album option").Each(func(_ int, o *goquery.Selection) {
 			v, _ := o.Attr("value")
@@ -601,34 +536,30 @@ func TestSongForm(t *testing.T) {
 		if !slices.Equal(options, want) {
 			t.Errorf("album options = %q, want %q", options, want)
 		}
-		if got := selectedOption(form, "album"); got != "" {
+		if got := form.Selected("album"); got != "" {
 			t.Errorf("add form preselects album %q", got)
 		}
-		if got := inputValue(form, "rating"); got != "0" {
+		if got := form.InputValue("rating"); got != "0" {
 			t.Errorf("rating default = %q", got)
 		}
 
-		expectRedirect(t, "add song", c.Submit("/songsview/add", url.Values{"title": {"Get Back"}, "rating": {"6"},
-			"album": {id(letItBe)}}), "/songsview/list/")
-		var song catalog.Song
-		if err := app.DB.Where("title = ?", "Get Back").First(&song).Error; err != nil {
-			t.Fatal(err)
-		}
+		c.Submit("/songsview/add", url.Values{"title": {"Get Back"}, "rating": {"6"},
+			"album": {id(letItBe)}}).ExpectRedirect(t, "add song", "/songsview/list/")
+		song := apptest.First[catalog.Song](t, app.DB, "title = ?", "Get Back")
 		edit := c.Get("/songsview/edit/" + id(song.ID))
-		expectStatus(t, "edit form", edit, http.StatusOK)
-		if inputValue(edit, "title") != "Get Back" || inputValue(edit, "rating") != "6" || selectedOption(edit, "album") != id(letItBe) {
-			t.Errorf("edit form: title %q rating %q album %q", inputValue(edit, "title"), inputValue(edit, "rating"),
-				selectedOption(edit, "album"))
+		edit.ExpectStatus(t, "edit form", http.StatusOK)
+		if edit.InputValue("title") != "Get Back" || edit.InputValue("rating") != "6" || edit.Selected("album") != id(letItBe) {
+			t.Errorf("edit form: title %q rating %q album %q", edit.InputValue("title"), edit.InputValue("rating"),
+				edit.Selected("album"))
 		}
 		if action, _ := edit.Doc.Find("main form").Attr("action"); action != "/songsview/edit/"+id(song.ID) {
 			t.Errorf("edit form action = %q", action)
 		}
 
 		// Move it to Abbey Road.
-		expectRedirect(t, "move song", c.Submit("/songsview/edit/"+id(song.ID), url.Values{"title": {"Get Back"},
-			"rating": {"6"}, "album": {id(abbey)}}), "/songsview/list/")
-		var moved catalog.Song
-		app.DB.First(&moved, song.ID)
+		c.Submit("/songsview/edit/"+id(song.ID), url.Values{"title": {"Get Back"},
+			"rating": {"6"}, "album": {id(abbey)}}).ExpectRedirect(t, "move song", "/songsview/list/")
+		moved := apptest.First[catalog.Song](t, app.DB, song.ID)
 		if moved.AlbumID == nil || *moved.AlbumID != abbey || moved.Rating != 6 {
 			t.Errorf("after the move: %+v", moved)
 		}
@@ -645,26 +576,26 @@ func TestSongForm(t *testing.T) {
 		if got := songsOn(letItBe); len(got) != 0 {
 			t.Errorf("songs left on Let It Be = %q", got)
 		}
-		if got := c.Get("/songsview/edit/" + id(song.ID)); selectedOption(got, "album") != id(abbey) {
-			t.Errorf("edit form after the move selects %q", selectedOption(got, "album"))
+		if got := c.Get("/songsview/edit/" + id(song.ID)); got.Selected("album") != id(abbey) {
+			t.Errorf("edit form after the move selects %q", got.Selected("album"))
 		}
 		// And off any album.
-		expectRedirect(t, "clear album", c.Submit("/songsview/edit/"+id(song.ID), url.Values{"title": {"Get Back"},
-			"rating": {"6"}, "album": {""}}), "/songsview/list/")
-		app.DB.First(&moved, song.ID)
+		c.Submit("/songsview/edit/"+id(song.ID), url.Values{"title": {"Get Back"},
+			"rating": {"6"}, "album": {""}}).ExpectRedirect(t, "clear album", "/songsview/list/")
+		moved = apptest.First[catalog.Song](t, app.DB, song.ID)
 		if moved.AlbumID != nil {
 			t.Errorf("album not cleared: %d", *moved.AlbumID)
 		}
 		// The show page of the song.
 		show := c.Get("/songsview/show/" + id(song.ID))
-		expectStatus(t, "show song", show, http.StatusOK)
+		show.ExpectStatus(t, "show song", http.StatusOK)
 		if got := show.Texts("dl.details dd"); !slices.Equal(got, []string{"Get Back", "6", ""}) {
 			t.Errorf("song details = %q", got)
 		}
 
 		for _, p := range []string{"/songsview/show/987654", "/songsview/edit/987654", "/songsview/delete/987654",
 			"/albumview/show/987654", "/albumview/edit/987654", "/albumview/delete/987654", "/songsview/show/x1"} {
-			expectStatus(t, p, c.Get(p), http.StatusNotFound)
+			c.Get(p).ExpectStatus(t, p, http.StatusNotFound)
 		}
 	})
 }
@@ -672,12 +603,11 @@ func TestSongForm(t *testing.T) {
 // TestValidation: every rule of the data, its message beside the field, the
 // input kept and nothing written.
 func TestValidation(t *testing.T) {
-	apptest.ForEachBackend(t, func(t *testing.T, b apptest.Backend) {
+	apptest.ForEachBackendParallel(t, func(t *testing.T, b apptest.Backend) {
 		app := apptest.NewApp(t, b)
 		c := app.LoggedIn()
-		expectRedirect(t, "add album", c.Submit("/albumview/add", url.Values{"name": {"Abbey Road"}}), "/albumview/list/")
-		expectRedirect(t, "add song", c.Submit("/songsview/add", url.Values{"title": {"Something"}, "rating": {"9"}}),
-			"/songsview/list/")
+		c.Submit("/albumview/add", url.Values{"name": {"Abbey Road"}}).ExpectRedirect(t, "add album", "/albumview/list/")
+		c.Submit("/songsview/add", url.Values{"title": {"Something"}, "rating": {"9"}}).ExpectRedirect(t, "add song", "/songsview/list/")
 
 		invalid := func(path string, values url.Values, field, message string) *apptest.Response {
 			t.Helper()
@@ -687,20 +617,20 @@ func TestValidation(t *testing.T) {
 				t.Errorf("%s %v: status %d, want 422", path, values, r.Status)
 				return r
 			}
-			if got := fieldError(r, field); got != message {
+			if got := r.FieldError(field); got != message {
 				t.Errorf("%s %v: %s error %q, want %q", path, values, field, got, message)
 			}
 			for name, v := range values {
 				switch {
 				case r.Doc.Find("select#f-"+name).Length() > 0:
-					if got := selectedOption(r, name); got != strings.TrimSpace(v[0]) && strings.TrimSpace(v[0]) != "" {
+					if got := r.Selected(name); got != strings.TrimSpace(v[0]) && strings.TrimSpace(v[0]) != "" {
 						// An unknown choice has no option to select.
 						if r.Doc.Find("select#f-"+name+" option[value='"+v[0]+"']").Length() > 0 {
 							t.Errorf("%s: %s selects %q, want %q", path, name, got, v[0])
 						}
 					}
 				default:
-					if got := inputValue(r, name); got != v[0] {
+					if got := r.InputValue(name); got != v[0] {
 						t.Errorf("%s: %s kept as %q, want %q", path, name, got, v[0])
 					}
 				}
@@ -720,7 +650,7 @@ func TestValidation(t *testing.T) {
 		invalid("/albumview/add", url.Values{"name": {"Abbey Road"}}, "name", "A record with this name already exists.")
 		invalid("/albumview/add", url.Values{"name": {"  Abbey Road "}}, "name", "A record with this name already exists.")
 		hundred := strings.Repeat("é", 100)
-		expectRedirect(t, "100 characters", c.Submit("/albumview/add", url.Values{"name": {hundred}}), "/albumview/list/")
+		c.Submit("/albumview/add", url.Values{"name": {hundred}}).ExpectRedirect(t, "100 characters", "/albumview/list/")
 		var stored catalog.Album
 		if err := app.DB.Where("name = ?", hundred).First(&stored).Error; err != nil || stored.Name != hundred {
 			t.Fatalf("100×é not stored exactly: %q %v", stored.Name, err)
@@ -729,11 +659,7 @@ func TestValidation(t *testing.T) {
 			t.Errorf("100×é shown back as %q", got)
 		}
 		// Editing keeps the same rules.
-		abbeyID := func() int64 {
-			var a catalog.Album
-			app.DB.Where("name = ?", "Abbey Road").First(&a)
-			return a.ID
-		}()
+		abbeyID := apptest.First[catalog.Album](t, app.DB, "name = ?", "Abbey Road").ID
 		invalid("/albumview/edit/"+id(stored.ID), url.Values{"name": {"Abbey Road"}}, "name", "A record with this name already exists.")
 		invalid("/albumview/edit/"+id(stored.ID), url.Values{"name": {""}}, "name", required)
 		invalid("/albumview/edit/"+id(stored.ID), url.Values{"name": {hundred + "x"}}, "name", "Must be at most 100 characters.")
@@ -752,36 +678,34 @@ func TestValidation(t *testing.T) {
 		}
 		// Several problems at once: each beside its field, the input kept.
 		r := invalid("/songsview/add", url.Values{"title": {""}, "rating": {"12"}, "album": {id(abbeyID)}}, "rating", rating)
-		if got := fieldError(r, "title"); got != required {
+		if got := r.FieldError("title"); got != required {
 			t.Errorf("title error beside a bad rating = %q", got)
 		}
-		if got := selectedOption(r, "album"); got != id(abbeyID) {
+		if got := r.Selected("album"); got != id(abbeyID) {
 			t.Errorf("album choice not kept: %q", got)
 		}
-		if got := fieldError(r, "album"); got != "" {
+		if got := r.FieldError("album"); got != "" {
 			t.Errorf("valid album flagged: %q", got)
 		}
 
 		// The limits themselves are accepted; an empty rating is 0.
-		expectRedirect(t, "200 characters", c.Submit("/songsview/add", url.Values{"title": {strings.Repeat("ñ", 200)},
-			"rating": {"0"}}), "/songsview/list/")
-		expectRedirect(t, "rating 9", c.Submit("/songsview/add", url.Values{"title": {"Nine"}, "rating": {" 9 "},
-			"album": {id(abbeyID)}}), "/songsview/list/")
-		expectRedirect(t, "no rating", c.Submit("/songsview/add", url.Values{"title": {"Unrated"}, "rating": {""}}),
-			"/songsview/list/")
-		var unrated, nine catalog.Song
-		app.DB.Where("title = ?", "Unrated").First(&unrated)
-		app.DB.Where("title = ?", "Nine").First(&nine)
-		if unrated.ID == 0 || unrated.Rating != 0 || nine.Rating != 9 || nine.AlbumID == nil || *nine.AlbumID != abbeyID {
+		c.Submit("/songsview/add", url.Values{"title": {strings.Repeat("ñ", 200)},
+			"rating": {"0"}}).ExpectRedirect(t, "200 characters", "/songsview/list/")
+		c.Submit("/songsview/add", url.Values{"title": {"Nine"}, "rating": {" 9 "},
+			"album": {id(abbeyID)}}).ExpectRedirect(t, "rating 9", "/songsview/list/")
+		c.Submit("/songsview/add", url.Values{"title": {"Unrated"}, "rating": {""}}).ExpectRedirect(t, "no rating", "/songsview/list/")
+		unrated := apptest.First[catalog.Song](t, app.DB, "title = ?", "Unrated")
+		nine := apptest.First[catalog.Song](t, app.DB, "title = ?", "Nine")
+		if unrated.Rating != 0 || nine.Rating != 9 || nine.AlbumID == nil || *nine.AlbumID != abbeyID {
 			t.Errorf("stored: unrated %+v, nine %+v", unrated, nine)
 		}
 		// An edit may keep its own title, not take another's.
-		expectRedirect(t, "edit own title", c.Submit("/songsview/edit/"+id(nine.ID), url.Values{"title": {"Nine"},
-			"rating": {"8"}}), "/songsview/list/")
+		c.Submit("/songsview/edit/"+id(nine.ID), url.Values{"title": {"Nine"},
+			"rating": {"8"}}).ExpectRedirect(t, "edit own title", "/songsview/list/")
 		invalid("/songsview/edit/"+id(nine.ID), url.Values{"title": {"Something"}, "rating": {"8"}}, "title",
 			"A record with this title already exists.")
 		invalid("/songsview/edit/"+id(nine.ID), url.Values{"title": {"Nine"}, "rating": {"10"}}, "rating", rating)
-		app.DB.First(&nine, nine.ID)
+		nine = apptest.First[catalog.Song](t, app.DB, nine.ID)
 		if nine.Title != "Nine" || nine.Rating != 8 {
 			t.Errorf("refused edits changed the song: %+v", nine)
 		}
@@ -791,12 +715,12 @@ func TestValidation(t *testing.T) {
 // TestFlashMessages: add, edit and delete each leave a message that the
 // next page shows, once.
 func TestFlashMessages(t *testing.T) {
-	apptest.ForEachBackend(t, func(t *testing.T, b apptest.Backend) {
+	apptest.ForEachBackendParallel(t, func(t *testing.T, b apptest.Backend) {
 		app := apptest.NewApp(t, b)
 		c := app.LoggedIn()
 		once := func(what, path string, values url.Values, next, flash string) {
 			t.Helper()
-			expectRedirect(t, what, c.Submit(path, values), next)
+			c.Submit(path, values).ExpectRedirect(t, what, next)
 			if got := c.Get(next).Texts(".flash"); !slices.Equal(got, []string{flash}) {
 				t.Errorf("%s: flashes %q, want %q", what, got, flash)
 			}
@@ -805,14 +729,12 @@ func TestFlashMessages(t *testing.T) {
 			}
 		}
 		once("add album", "/albumview/add", url.Values{"name": {" Rubber Soul "}}, "/albumview/list/", "Added Album “Rubber Soul”.")
-		var album catalog.Album
-		app.DB.Where("name = ?", "Rubber Soul").First(&album)
+		album := apptest.First[catalog.Album](t, app.DB, "name = ?", "Rubber Soul")
 		once("edit album", "/albumview/edit/"+id(album.ID), url.Values{"name": {"Revolver"}}, "/albumview/list/",
 			"Saved Album “Revolver”.")
 		once("add song", "/songsview/add", url.Values{"title": {"Taxman"}, "rating": {"7"}, "album": {id(album.ID)}},
 			"/songsview/list/", "Added Song “Taxman”.")
-		var song catalog.Song
-		app.DB.Where("title = ?", "Taxman").First(&song)
+		song := apptest.First[catalog.Song](t, app.DB, "title = ?", "Taxman")
 		once("edit song", "/songsview/edit/"+id(song.ID), url.Values{"title": {"Taxman (Remastered)"}, "rating": {"8"}},
 			"/songsview/list/", "Saved Song “Taxman (Remastered)”.")
 		once("delete song", "/songsview/delete/"+id(song.ID), nil, "/songsview/list/", "Deleted Song “Taxman (Remastered)”.")
@@ -820,12 +742,12 @@ func TestFlashMessages(t *testing.T) {
 
 		// A refused form leaves no message behind.
 		r := c.Submit("/albumview/add", url.Values{"name": {""}})
-		expectStatus(t, "refused add", r, http.StatusUnprocessableEntity)
+		r.ExpectStatus(t, "refused add", http.StatusUnprocessableEntity)
 		if got := c.Get("/albumview/list/").Texts(".flash"); len(got) != 0 {
 			t.Errorf("flash after a refused form: %q", got)
 		}
 		// The message shows on whatever page comes next, not only the list.
-		expectRedirect(t, "add", c.Submit("/albumview/add", url.Values{"name": {"Help!"}}), "/albumview/list/")
+		c.Submit("/albumview/add", url.Values{"name": {"Help!"}}).ExpectRedirect(t, "add", "/albumview/list/")
 		if got := c.Get("/").Texts(".flash"); !slices.Equal(got, []string{"Added Album “Help!”."}) {
 			t.Errorf("flash on the index = %q", got)
 		}

@@ -17,7 +17,7 @@ import (
 // together are exactly the ordered table: the deferred join and the walk
 // from the far end for deep pages must never skip or repeat a row.
 func TestListPagesMatchOneOrderedScan(t *testing.T) {
-	apptest.ForEachBackend(t, func(t *testing.T, b apptest.Backend) {
+	apptest.ForEachBackendParallel(t, func(t *testing.T, b apptest.Backend) {
 		ctx := context.Background()
 		db, _ := apptest.OpenMigrated(t, b)
 		sqlDB, _ := db.DB()
@@ -83,7 +83,7 @@ func TestListPagesMatchOneOrderedScan(t *testing.T) {
 // list remembered must never outlive a write of this process, to the same
 // model or to another whose delete changes this one (ON DELETE SET NULL).
 func TestCountsFollowWrites(t *testing.T) {
-	apptest.ForEachBackend(t, func(t *testing.T, b apptest.Backend) {
+	apptest.ForEachBackendParallel(t, func(t *testing.T, b apptest.Backend) {
 		ctx := context.Background()
 		db, _ := apptest.OpenMigrated(t, b)
 		models, err := catalog.Declare(store.New(db))

@@ -16,7 +16,6 @@ import (
 	"musicadmin/internal/apptest"
 	"musicadmin/internal/catalog"
 	"musicadmin/internal/config"
-	"musicadmin/internal/migrate"
 	"musicadmin/internal/store"
 )
 
@@ -59,8 +58,10 @@ func parseModel(t *testing.T, db *gorm.DB, model any) *schema.Schema {
 // exists with the same uniqueness and columns, and no other index does; every
 // model foreign key exists with its ON DELETE action, and no other does.
 func TestSchemaMatchesModels(t *testing.T) {
-	apptest.ForEachBackend(t, func(t *testing.T, b apptest.Backend) {
-		db, _ := apptest.OpenMigrated(t, b)
+	apptest.ForEachBackendParallel(t, func(t *testing.T, b apptest.Backend) {
+		// Migrated from zero, not copied: this compares the migrations
+		// themselves with the models.
+		db, _ := apptest.OpenMigratedFromZero(t, b)
 		m := db.Migrator()
 
 		tables, err := m.GetTables()
@@ -435,7 +436,7 @@ func checkForeignKeys(t *testing.T, db *gorm.DB, b apptest.Backend, model any, s
 // an unknown album is refused, and deleting an album keeps its songs with no
 // album (ON DELETE SET NULL).
 func TestSongAlbumForeignKey(t *testing.T) {
-	apptest.ForEachBackend(t, func(t *testing.T, b apptest.Backend) {
+	apptest.ForEachBackendParallel(t, func(t *testing.T, b apptest.Backend) {
 		db, _ := apptest.OpenMigrated(t, b)
 		if !db.Migrator().HasConstraint(&catalog.Song{}, "Album") {
 			t.Fatal("HasConstraint(Song, Album) = false")
@@ -469,6 +470,7 @@ func TestSongAlbumForeignKey(t *testing.T) {
 // TestSQLiteConnectionSettings checks every pooled SQLite connection, not
 // just the first: foreign keys on, WAL, a busy timeout.
 func TestSQLiteConnectionSettings(t *testing.T) {
+	t.Parallel()
 	cfg := apptest.NewDatabase(t, apptest.SQLite)
 	db, err := store.Open(context.Background(), cfg)
 	if err != nil {
@@ -515,6 +517,7 @@ func TestSQLiteConnectionSettings(t *testing.T) {
 // every table and text column utf8mb4 with utf8mb4_bin, even in a database
 // whose default is something else, and that the connection talks utf8mb4.
 func TestMySQLCharsetAndCollation(t *testing.T) {
+	t.Parallel()
 	cfg := apptest.NewDatabase(t, apptest.MySQL)
 	db, err := store.Open(context.Background(), cfg)
 	if err != nil {
@@ -526,7 +529,7 @@ func TestMySQLCharsetAndCollation(t *testing.T) {
 	if err := db.Exec("ALTER DATABASE CHARACTER SET latin1 COLLATE latin1_swedish_ci").Error; err != nil {
 		t.Fatalf("change the database default: %v", err)
 	}
-	migrateUp(t, db, config.DriverMySQL)
+	apptest.MigrateUp(t, db, config.DriverMySQL)
 
 	var conn struct{ Charset, Collation string }
 	if err := db.Raw("SELECT @@character_set_connection AS charset, @@collation_connection AS collation").Scan(&conn).Error; err != nil {
@@ -562,20 +565,5 @@ func TestMySQLCharsetAndCollation(t *testing.T) {
 		if c.Charset != "utf8mb4" || c.Collation != "utf8mb4_bin" {
 			t.Errorf("column %s.%s: %s %s, want utf8mb4 utf8mb4_bin", c.Table, c.Column, c.Charset, c.Collation)
 		}
-	}
-}
-
-func migrateUp(t *testing.T, db *gorm.DB, driver string) {
-	t.Helper()
-	sqlDB, err := db.DB()
-	if err != nil {
-		t.Fatal(err)
-	}
-	m, err := migrate.New(sqlDB, driver)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := m.Up(context.Background()); err != nil {
-		t.Fatalf("migrate up: %v", err)
 	}
 }

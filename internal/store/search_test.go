@@ -67,7 +67,7 @@ func ids(p datamodel.Page) []string {
 // another process would), renames and deletes, on both backends, and again
 // with the count bound lowered so that the dense-match path runs too.
 func TestSearchMatchesSubstring(t *testing.T) {
-	apptest.ForEachBackend(t, func(t *testing.T, b apptest.Backend) {
+	apptest.ForEachBackendParallel(t, func(t *testing.T, b apptest.Backend) {
 		ctx := context.Background()
 		db, _ := apptest.OpenMigrated(t, b)
 		songs, title := songsModel(t, db)
@@ -175,7 +175,7 @@ func TestSearchMatchesSubstring(t *testing.T) {
 // longer by those of a title it lost. A stale entry would not change what a
 // search shows (the LIKE checks each candidate), a missing one would.
 func TestSearchIndexFollowsWrites(t *testing.T) {
-	apptest.ForEachBackend(t, func(t *testing.T, b apptest.Backend) {
+	apptest.ForEachBackendParallel(t, func(t *testing.T, b apptest.Backend) {
 		ctx := context.Background()
 		db, _ := apptest.OpenMigrated(t, b)
 		songs, _ := songsModel(t, db)
@@ -267,7 +267,7 @@ func TestSearchIndexFollowsWrites(t *testing.T) {
 // MySQL's app_grams() stores for a title is what textindex looks up, and on
 // SQLite the registered function is textindex's own.
 func TestSearchIndexSpelling(t *testing.T) {
-	apptest.ForEachBackend(t, func(t *testing.T, b apptest.Backend) {
+	apptest.ForEachBackendParallel(t, func(t *testing.T, b apptest.Backend) {
 		db, _ := apptest.OpenMigrated(t, b)
 		for _, s := range append(searchTitles, "a", "ab", "abc", "  spaced  out  ") {
 			query := "SELECT app_grams(?)"
@@ -323,7 +323,7 @@ func postgresPlan(t *testing.T, db *gorm.DB, query string, args ...any) string {
 // TestSearchUsesIndex checks the query plan of a search: the songs are
 // reached by id from the index's candidates, never by a scan of the table.
 func TestSearchUsesIndex(t *testing.T) {
-	apptest.ForEachBackend(t, func(t *testing.T, b apptest.Backend) {
+	apptest.ForEachBackendParallel(t, func(t *testing.T, b apptest.Backend) {
 		db := plannedDB(t, b)
 		songs, title := songsModel(t, db)
 		for _, q := range []string{"love", "Straße 12"} {
@@ -372,7 +372,7 @@ func TestSearchUsesIndex(t *testing.T) {
 // TestSearchIndexBuiltForExistingSongs upgrades a database whose songs
 // predate the index: the migration must index them.
 func TestSearchIndexBuiltForExistingSongs(t *testing.T) {
-	apptest.ForEachBackend(t, func(t *testing.T, b apptest.Backend) {
+	apptest.ForEachBackendParallel(t, func(t *testing.T, b apptest.Backend) {
 		ctx := context.Background()
 		db, _ := apptest.OpenMigrated(t, b)
 		sqlDB, _ := db.DB()
@@ -404,7 +404,7 @@ func TestSearchIndexBuiltForExistingSongs(t *testing.T) {
 // every sort order the song view offers, walks an index in order instead of
 // sorting the table: a sort would read all million rows for every page.
 func TestPagePlansWalkAnIndex(t *testing.T) {
-	apptest.ForEachBackend(t, func(t *testing.T, b apptest.Backend) {
+	apptest.ForEachBackendParallel(t, func(t *testing.T, b apptest.Backend) {
 		db := plannedDB(t, b)
 		songs, title := songsModel(t, db)
 		rating := songs.Schema().Field("rating")

@@ -1,0 +1,16 @@
+package mongostore
+
+// SetCountLimit lowers the count bound of m, so that tests reach it with a
+// few documents.
+// Counts taken under the old bound are forgotten.
+func SetCountLimit(m *Model, n int64) {
+	m.countLimit = n
+	m.counts = &countCache{epoch: &m.st.markEpoch}
+}
+
+// FoldPattern exposes foldPattern to the tests.
+func FoldPattern(query string, prefix bool) (string, bool) { return foldPattern(query, prefix) }
+
+// SetChecked makes f run between every write's reference check and the
+// write itself, where a concurrent delete would come.
+func SetChecked(s *Store, f func()) { s.checked = f }

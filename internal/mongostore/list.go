@@ -1,0 +1,505 @@
+package mongostore
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"go.mongodb.org/mongo-driver/v2/bson"
+	"go.mongodb.org/mongo-driver/v2/mongo/options"
+
+	"musicadmin/internal/datamodel"
+)
+
+// CountLimit bounds the count of a filtered or searched list, as on SQL
+// (store.CountLimit): past it the list says "more than CountLimit" instead
+// of counting every match. The unfiltered total is the collection's
+// estimatedDocumentCount, read from its metadata.
+const CountLimit = 10_000
+
+// matchNothing is a condition no document meets: an $in of nothing.
+var matchNothing = bson.D{{Key: "_id", Value: bson.D{{Key: "$in", Value: bson.A{}}}}}
+
+// filter builds the query of filters and search: the conditions, joined
+// by $and. Field names come from the declaration, never from request text.
+func (m *Model) filter(filters []datamodel.Filter, search string, searchFields []*datamodel.Field) (bson.D, error) {
+	var conds bson.A
+	textMatch := func(f *datamodel.Field, text string, prefix bool) bson.D {
+		pattern, ok := foldPattern(text, prefix)
+		if !ok {
+			return matchNothing
+		}
+		return bson.D{{Key: f.Name, Value: bson.Regex{Pattern: pattern}}}
+	}
+	for _, flt := range filters {
+		f := flt.Field
+		if flt.Op == datamodel.OpEmpty {
+			// null matches a null value and a missing key alike.
+			if empty, _ := flt.Value.(bool); empty {
+				conds = append(conds, bson.D{{Key: f.Name, Value: nil}})
+			} else {
+				conds = append(conds, bson.D{{Key: f.Name, Value: bson.D{{Key: "$ne", Value: nil}}}})
+			}
+			continue
+		}
+		v, err := m.value(f, flt.Value)
+		if err != nil {
+			// A reference to an id no document can have: equal to nothing.
+			v = bson.NilObjectID
+		}
+		switch flt.Op {
+		case datamodel.OpContains, datamodel.OpStartsWith:
+			s, _ := v.(string)
+			conds = append(conds, textMatch(f, s, flt.Op == datamodel.OpStartsWith))
+		case datamodel.OpEq:
+			conds = append(conds, bson.D{{Key: f.Name, Value: v}})
+		case datamodel.OpNe:
+			// $ne also matches null, as the SQL store's "<> ? OR IS NULL".
+			conds = append(conds, bson.D{{Key: f.Name, Value: bson.D{{Key: "$ne", Value: v}}}})
+		case datamodel.OpGt, datamodel.OpGte, datamodel.OpLt, datamodel.OpLte:
+			conds = append(conds, bson.D{{Key: f.Name, Value: bson.D{{Key: "$" + string(flt.Op), Value: v}}}})
+		default:
+			return nil, fmt.Errorf("mongostore: operator %q on %s.%s", flt.Op, m.decl.Name, f.Name)
+		}
+	}
+	if search != "" && len(searchFields) > 0 {
+		var ors bson.A
+		for _, f := range searchFields {
+			ors = append(ors, textMatch(f, search, false))
+		}
+		conds = append(conds, bson.D{{Key: "$or", Value: ors}})
+	}
+	if len(conds) == 0 {
+		return bson.D{}, nil
+	}
+	return bson.D{{Key: "$and", Value: conds}}, nil
+}
+
+// tiebreak reports whether sorting by f needs _id to order ties: not for a
+// unique required field, whose unique index alone gives the order.
+func tiebreak(f *datamodel.Field) bool { return f != nil && !(f.Unique && f.Required) }
+
+// sortSpec is the sort of a list by f (nil: by _id), ties by _id.
+func (m *Model) sortSpec(f *datamodel.Field, desc bool) bson.D {
+	dir := 1
+	if desc {
+		dir = -1
+	}
+	if f == nil {
+		return bson.D{{Key: "_id", Value: dir}}
+	}
+	if !tiebreak(f) {
+		return bson.D{{Key: f.Name, Value: dir}}
+	}
+	return bson.D{{Key: f.Name, Value: dir}, {Key: "_id", Value: dir}}
+}
+
+// selective returns the field of the first filter that picks few documents
+// through its index: equality on a reference (one album's songs) or on a
+// unique field (one document). Nil when there is none.
+func selective(filters []datamodel.Filter) *datamodel.Field {
+	for _, f := range filters {
+		if f.Op == datamodel.OpEq && (f.Field.Target() != "" || f.Field.Unique) {
+			return f.Field
+		}
+	}
+	return nil
+}
+
+// listHint names the index a page is read through. With a selective
+// filter, its index: the few matches are then sorted in memory. Otherwise
+// the sort's index: the page walks it in order and tests each document
+// against the filters, which finds the page at once when matches are dense
+// and never sorts the whole collection (the SQL store's "walk").
+func (m *Model) listHint(filters []datamodel.Filter, sort *datamodel.Field) string {
+	if f := selective(filters); f != nil {
+		return m.indexName(f)
+	}
+	return m.indexName(sort)
+}
+
+// countHint names the index a count reads: a selective filter's, else the
+// first filtered or searched field's (a match on the indexed field alone
+// is then read from the index without fetching documents), else _id's.
+func (m *Model) countHint(filters []datamodel.Filter, searchFields []*datamodel.Field) string {
+	if f := selective(filters); f != nil {
+		return m.indexName(f)
+	}
+	if len(filters) > 0 {
+		return m.indexName(filters[0].Field)
+	}
+	if len(searchFields) > 0 {
+		return m.indexName(searchFields[0])
+	}
+	return idIndex
+}
+
+// total counts the matches of filter: the whole collection from its
+// metadata (estimatedDocumentCount: no scan; exact but after an unclean
+// shutdown of the server, or on a sharded cluster with orphaned documents),
+// any other list up to countLimit (atLeast then says there are more),
+// remembered until a write.
+func (m *Model) total(ctx context.Context, filter bson.D, hint string) (n int64, atLeast bool, err error) {
+	if len(filter) == 0 {
+		n, err = m.coll.EstimatedDocumentCount(ctx)
+		if err != nil {
+			return 0, false, m.translate("count", err)
+		}
+		return n, false, nil
+	}
+	key := markKey(filter, nil, false)
+	if c, ok := m.counts.get(key); ok {
+		return c.n, c.atLeast, nil
+	}
+	epoch := m.st.markEpoch.Load()
+	n, err = m.coll.CountDocuments(ctx, filter, options.Count().SetHint(hint).SetLimit(m.countLimit+1))
+	if err != nil {
+		return 0, false, m.translate("count", err)
+	}
+	if n > m.countLimit {
+		n, atLeast = m.countLimit, true
+	}
+	m.counts.put(key, epoch, cachedCount{n: n, atLeast: atLeast})
+	return n, atLeast, nil
+}
+
+// countCache remembers the bounded counts of one model's filtered lists, as
+// the SQL store does: a user paging through a search has it counted once.
+// Like bookmarks, a count is good in the store's write epoch it was taken
+// in and for markTTL (writes from elsewhere).
+type countCache struct {
+	epoch   *atomic.Int64
+	mu      sync.Mutex
+	entries map[string]cachedCount
+}
+
+type cachedCount struct {
+	n       int64
+	atLeast bool
+	epoch   int64
+	at      time.Time
+}
+
+func (c *countCache) get(key string) (cachedCount, bool) {
+	if key == "" {
+		return cachedCount{}, false
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	e, ok := c.entries[key]
+	if !ok || e.epoch != c.epoch.Load() || time.Since(e.at) >= markTTL {
+		return cachedCount{}, false
+	}
+	return e, true
+}
+
+// put remembers a count taken in epoch, unless a write has happened since.
+func (c *countCache) put(key string, epoch int64, e cachedCount) {
+	if key == "" {
+		return
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if epoch != c.epoch.Load() {
+		return
+	}
+	if c.entries == nil || len(c.entries) >= maxMarkLists {
+		c.entries = make(map[string]cachedCount)
+	}
+	e.epoch, e.at = epoch, time.Now()
+	c.entries[key] = e
+}
+
+// Count returns exactly how many documents match filters.
+func (m *Model) Count(ctx context.Context, filters []datamodel.Filter) (int64, error) {
+	filter, err := m.filter(filters, "", nil)
+	if err != nil {
+		return 0, err
+	}
+	if len(filter) == 0 {
+		n, _, err := m.total(ctx, filter, "")
+		return n, err
+	}
+	n, err := m.coll.CountDocuments(ctx, filter, options.Count().SetHint(m.countHint(filters, nil)))
+	if err != nil {
+		return 0, m.translate("count", err)
+	}
+	return n, nil
+}
+
+// List returns one page of documents matching q and the total of matches.
+//
+// Deep pages never skip further than they must. A page is read from the
+// nearest known position in the sort order: the start, the end (walking
+// backwards, when the total is exact), or a bookmark left by an earlier
+// page of the same list: the sort key and _id of its first and last
+// document. From a bookmark the page is a range on the sort index (key
+// after the bookmark's, ties by _id), so paging forward or back from a
+// page just shown skips nothing, and a jump skips only the distance from
+// the nearest bookmark (at most half the list when the total is exact, as
+// either end is known). Bookmarks are kept only for
+// sorts whose key always holds a value of one type (_id, a required field,
+// a number), since MongoDB's range operators match only values of the
+// bound's type; any other sort walks from the start or the end. They are
+// dropped by any write through the store and after markTTL, as writes from
+// elsewhere can move positions.
+func (m *Model) List(ctx context.Context, q datamodel.Query) (datamodel.Page, error) {
+	filter, err := m.filter(q.Filters, q.Search, q.SearchFields)
+	if err != nil {
+		return datamodel.Page{}, err
+	}
+	epoch := m.marks.epoch.Load() // before any read: a write from now on voids this page's marks
+	total, atLeast, err := m.total(ctx, filter, m.countHint(q.Filters, q.SearchFields))
+	if err != nil {
+		return datamodel.Page{}, err
+	}
+	page := datamodel.Page{Total: total, AtLeast: atLeast}
+	hint := m.listHint(q.Filters, q.Sort)
+	if q.Limit <= 0 {
+		page.Records, _, err = m.find(ctx, filter, hint, m.sortSpec(q.Sort, q.Desc), 0, 0)
+		return page, err
+	}
+
+	offset, limit := int64(q.Offset), int64(q.Limit)
+	plan := anchor{skip: offset}
+	if !atLeast {
+		fromEnd := total - offset - limit
+		if fromEnd < 0 {
+			limit += fromEnd
+			fromEnd = 0
+		}
+		if limit <= 0 {
+			return page, nil
+		}
+		if fromEnd < plan.skip {
+			plan = anchor{skip: fromEnd, backward: true}
+		}
+	}
+	ranged := rangeable(q.Sort)
+	key := ""
+	if ranged {
+		key = markKey(filter, q.Sort, q.Desc)
+		for _, mk := range m.marks.get(key) {
+			switch {
+			case mk.pos < offset && offset-mk.pos-1 < plan.skip:
+				plan = anchor{skip: offset - mk.pos - 1, from: &mk}
+			case mk.pos >= offset+limit && mk.pos-(offset+limit) < plan.skip:
+				plan = anchor{skip: mk.pos - (offset + limit), backward: true, from: &mk}
+			}
+		}
+	}
+
+	desc := q.Desc != plan.backward
+	where := filter
+	if plan.from != nil {
+		where = and(filter, after(q.Sort, plan.from, desc))
+	}
+	recs, keys, err := m.find(ctx, where, hint, m.sortSpec(q.Sort, desc), plan.skip, limit)
+	if err != nil {
+		return datamodel.Page{}, err
+	}
+	if plan.backward {
+		slices.Reverse(recs)
+		slices.Reverse(keys)
+	}
+	if ranged && len(recs) > 0 {
+		// A walk from the start or a bookmark before the page pins its
+		// first document at offset; a backward walk pins its last.
+		first, last := keys[0], keys[len(keys)-1]
+		first.pos, last.pos = offset, offset+int64(len(recs))-1
+		if plan.backward {
+			last.pos = offset + limit - 1
+			first.pos = last.pos - int64(len(recs)) + 1
+		}
+		m.marks.add(key, epoch, first, last)
+	}
+	page.Records = recs
+	return page, nil
+}
+
+// find reads documents of filter in sort order through the hinted index and
+// loads them as records, with their references' labels, and each one's
+// sort key (a mark without its position).
+func (m *Model) find(ctx context.Context, filter bson.D, hint string, sort bson.D, skip, limit int64) ([]datamodel.Record, []mark, error) {
+	opts := options.Find().SetHint(hint).SetSort(sort)
+	if skip > 0 {
+		opts.SetSkip(skip)
+	}
+	if limit > 0 {
+		opts.SetLimit(limit)
+	}
+	cur, err := m.coll.Find(ctx, filter, opts)
+	if err != nil {
+		return nil, nil, m.translate("list", err)
+	}
+	var docs []bson.M
+	if err := cur.All(ctx, &docs); err != nil {
+		return nil, nil, m.translate("list", err)
+	}
+	recs := make([]datamodel.Record, 0, len(docs))
+	keys := make([]mark, 0, len(docs))
+	for _, d := range docs {
+		rec, err := m.load(d)
+		if err != nil {
+			return nil, nil, err
+		}
+		recs = append(recs, rec)
+		id, _ := d["_id"].(bson.ObjectID)
+		keys = append(keys, mark{key: d[sort[0].Key], id: id})
+	}
+	if err := m.withLabels(ctx, recs); err != nil {
+		return nil, nil, err
+	}
+	return recs, keys, nil
+}
+
+func and(a, b bson.D) bson.D {
+	if len(a) == 0 {
+		return b
+	}
+	return bson.D{{Key: "$and", Value: bson.A{a, b}}}
+}
+
+// anchor is where a page is read from: skip documents after the start (or
+// after a bookmark), walking the list's order or, backward, its reverse.
+type anchor struct {
+	skip     int64
+	backward bool
+	from     *mark
+}
+
+// mark is a bookmark: the document at position pos of a list (0-based), by
+// its sort key (its _id when sorted by _id) and _id.
+type mark struct {
+	pos int64
+	key any
+	id  bson.ObjectID
+}
+
+// rangeable reports whether a sort's key always holds a value of one type,
+// so that a range from a bookmark's key matches every later document.
+func rangeable(f *datamodel.Field) bool {
+	if f == nil {
+		return true
+	}
+	if _, isInt := f.Kind.(datamodel.Int); isInt {
+		return true // always written, as a number
+	}
+	return f.Required && f.Target() == ""
+}
+
+// after is the condition "after mk" in the order of f, descending or not.
+func after(f *datamodel.Field, mk *mark, desc bool) bson.D {
+	op := "$gt"
+	if desc {
+		op = "$lt"
+	}
+	if f == nil {
+		return bson.D{{Key: "_id", Value: bson.D{{Key: op, Value: mk.id}}}}
+	}
+	if !tiebreak(f) {
+		return bson.D{{Key: f.Name, Value: bson.D{{Key: op, Value: mk.key}}}}
+	}
+	// key > k OR (key = k AND _id > id), spelled so that its first term
+	// alone, key >= k, bounds the scan of the (key, _id) index: the planner
+	// draws no bounds from an $or at the top.
+	return bson.D{{Key: "$and", Value: bson.A{
+		bson.D{{Key: f.Name, Value: bson.D{{Key: op + "e", Value: mk.key}}}},
+		bson.D{{Key: "$or", Value: bson.A{
+			bson.D{{Key: f.Name, Value: bson.D{{Key: op, Value: mk.key}}}},
+			bson.D{{Key: "_id", Value: bson.D{{Key: op, Value: mk.id}}}},
+		}}},
+	}}}
+}
+
+// markKey names a list: its filter, sort and direction.
+func markKey(filter bson.D, sort *datamodel.Field, desc bool) string {
+	b, err := bson.MarshalExtJSON(filter, true, false)
+	if err != nil {
+		return "" // an unnamed list keeps no bookmarks
+	}
+	name := "_id"
+	if sort != nil {
+		name = sort.Name
+	}
+	return fmt.Sprintf("%s|%s|%v", b, name, desc)
+}
+
+// markTTL is how long bookmarks are trusted when another process may have
+// written; this process's own writes drop them at once.
+const markTTL = 10 * time.Second
+
+// Bookmark bounds per model: lists remembered, and marks per list.
+const (
+	maxMarkLists = 256
+	maxMarks     = 64
+)
+
+// invalidateMarks drops every bookmark of the store. Writers call it before
+// and after the write, so no mark taken while it was in flight survives it.
+func (s *Store) invalidateMarks() { s.markEpoch.Add(1) }
+
+// markCache keeps the bookmarks of one model's lists.
+type markCache struct {
+	// epoch is the store's write counter: bumped by every write of this
+	// process to any model of the store, as a write to one collection can
+	// move another's positions (deleting an album clears the album of its
+	// songs). Bookmarks are good only in their epoch.
+	epoch *atomic.Int64
+	mu    sync.Mutex
+	lists map[string]*markList
+}
+
+type markList struct {
+	epoch int64
+	at    time.Time
+	marks []mark
+}
+
+func (c *markCache) get(key string) []mark {
+	if key == "" {
+		return nil
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	l := c.lists[key]
+	if l == nil || l.epoch != c.epoch.Load() || time.Since(l.at) >= markTTL {
+		return nil
+	}
+	return slices.Clone(l.marks)
+}
+
+// add remembers marks read in epoch, unless a write has happened since.
+// A mark whose key is not a string or a number (a document written by
+// hand without the field) is not kept: no range can start from it.
+func (c *markCache) add(key string, epoch int64, marks ...mark) {
+	marks = slices.DeleteFunc(marks, func(mk mark) bool {
+		switch mk.key.(type) {
+		case bson.ObjectID, string, int32, int64:
+			return false
+		}
+		return true
+	})
+	if key == "" || len(marks) == 0 {
+		return
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if epoch != c.epoch.Load() {
+		return
+	}
+	if c.lists == nil || len(c.lists) >= maxMarkLists {
+		c.lists = make(map[string]*markList)
+	}
+	l := c.lists[key]
+	if l == nil || l.epoch != epoch || time.Since(l.at) >= markTTL || len(l.marks)+len(marks) > maxMarks {
+		// The list's age counts from its first mark: its positions are only
+		// as fresh as the oldest.
+		l = &markList{epoch: epoch, at: time.Now()}
+		c.lists[key] = l
+	}
+	l.marks = append(l.marks, marks...)
+}
