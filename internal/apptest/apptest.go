@@ -165,7 +165,7 @@ func NewDatabase(t testing.TB, b Backend) config.Database {
 	case config.DriverSQLite:
 		return config.Database{Driver: b.Driver, DSN: filepath.Join(t.TempDir(), "test.db")}
 	case config.DriverPostgres:
-		dsn, drop, err := createPostgresSchema()
+		dsn, drop, err := createPostgresSchema(false)
 		if err != nil {
 			t.Fatal(err)
 		}

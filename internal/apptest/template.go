@@ -1,8 +1,8 @@
 package apptest
 
-// Migrated databases without migrating each one. (Not PostgreSQL's: each
-// test migrates a new schema there, as cheap as a copy, see postgres.go.) A
-// test process migrates one database per backend from zero, once, and keeps what that produced in
+// Migrated databases without migrating each one (PostgreSQL's: see
+// postgres.go). A test process migrates one database per backend from zero,
+// once, and keeps what that produced in
 // memory: the SQLite file's bytes, or the statements that rebuild the MySQL
 // schema (SHOW CREATE of every table, routine and trigger, plus every row
 // the migrations wrote, which is goose's version table). The migrated
@@ -101,15 +101,16 @@ func NewMigratedDatabase(t testing.TB, b Backend) config.Database {
 	t.Helper()
 	RequireBackend(t, b)
 	if b.Driver == config.DriverPostgres {
-		// A new schema migrated from zero costs about what a copy would
-		// (postgres.go): no template.
-		cfg := NewDatabase(t, b)
-		db, err := migrateDSN(cfg)
+		dsn, drop, err := createPostgresSchema(true)
 		if err != nil {
-			t.Fatalf("migrate the postgres test schema: %v", err)
+			t.Fatal(err)
 		}
-		db.Close()
-		return cfg
+		t.Cleanup(func() {
+			if err := drop(); err != nil {
+				t.Error(err)
+			}
+		})
+		return config.Database{Driver: b.Driver, DSN: dsn}
 	}
 	tpl := templates[b.Driver]
 	if tpl == nil {
