@@ -129,7 +129,9 @@ func (m *Model[T]) where(filters []datamodel.Filter, search string, searchFields
 			// only those are folded.
 			caseless, holds := c+like, "instr(%s, '%s') > 0"
 			if m.st.dialect == "postgres" {
-				caseless, holds = "lower("+c+")"+like, "strpos(%s, '%s') > 0"
+				// "C" said here too, in case a column is ever declared
+				// without it: lower() under a libc or ICU locale folds more.
+				caseless, holds = "lower("+c+` COLLATE "C")`+like, "strpos(%s, '%s') > 0"
 			}
 			var special []string
 			for _, r := range textindex.FoldsIntoASCII {
