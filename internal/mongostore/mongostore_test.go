@@ -452,8 +452,9 @@ func TestUnavailable(t *testing.T) {
 	_, listErr := songs.List(ctx, datamodel.Query{Limit: 10})
 	_, createErr := songs.Create(ctx, datamodel.Values{"title": "x"})
 	deleteErr := songs.Delete(ctx, bson.NewObjectID().Hex())
+	_, _, versionErr := st.SchemaVersion(ctx)
 	for what, err := range map[string]error{"list": listErr, "create": createErr, "delete": deleteErr,
-		"ensure indexes": st.EnsureIndexes(ctx)} {
+		"ensure indexes": st.EnsureIndexes(ctx), "schema version": versionErr, "mark schema": st.MarkSchema(ctx, 1)} {
 		if !errors.Is(err, datamodel.ErrUnavailable) {
 			t.Errorf("%s: %v, want ErrUnavailable", what, err)
 		}
