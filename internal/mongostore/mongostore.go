@@ -12,6 +12,11 @@
 // those EnsureIndexes creates, so no query shape can fall back to a
 // collection scan unnoticed; a test checks the hints against the server's
 // index list.
+//
+// Besides the models' collections, Accounts keeps users, roles and
+// user_sessions (auth.Store, so that a MongoDB deployment needs no SQL
+// database), and schema_version holds the schema version recorded by
+// MarkSchema.
 package mongostore
 
 import (
