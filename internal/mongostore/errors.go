@@ -14,10 +14,15 @@ import (
 // translate wraps a failed operation with its context, marking the failures
 // that a retry may cure as datamodel.ErrUnavailable (a 503, never a 500).
 func (m *Model) translate(op string, err error) error {
+	return translate(op+" "+m.decl.Name, err)
+}
+
+// translate wraps err, the failure of what, as Model.translate does.
+func translate(what string, err error) error {
 	if Unavailable(err) {
-		return fmt.Errorf("mongostore: %s %s: %w: %w", op, m.decl.Name, datamodel.ErrUnavailable, err)
+		return fmt.Errorf("mongostore: %s: %w: %w", what, datamodel.ErrUnavailable, err)
 	}
-	return fmt.Errorf("mongostore: %s %s: %w", op, m.decl.Name, err)
+	return fmt.Errorf("mongostore: %s: %w", what, err)
 }
 
 // translateWrite maps a failed write. A duplicate key becomes a

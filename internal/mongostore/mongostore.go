@@ -12,6 +12,11 @@
 // those EnsureIndexes creates, so no query shape can fall back to a
 // collection scan unnoticed; a test checks the hints against the server's
 // index list.
+//
+// Besides the models' collections, Accounts keeps users, roles and
+// user_sessions (auth.Store, so that a MongoDB deployment needs no SQL
+// database), and schema_version holds the schema version recorded by
+// MarkSchema.
 package mongostore
 
 import (
@@ -106,6 +111,9 @@ type Index struct {
 	Name       string
 	Keys       bson.D
 	Unique     bool
+	// TTL makes the server remove a document once the date in the index's
+	// one key is past (expireAfterSeconds: 0).
+	TTL bool
 }
 
 // indexName is the name of the index on field f: the one a query filtering
@@ -143,45 +151,58 @@ func (s *Store) Indexes() []Index {
 }
 
 // EnsureIndexes creates the collections' indexes, and with them the
-// collections. It is idempotent: an index that exists under its name with
-// the same key is left alone (only the missing ones are sent, as FerretDB
-// v1.24 fails a createIndexes naming only existing indexes); one that
-// exists with another key is an error, never silently kept.
+// collections. It is idempotent: see ensureIndexes.
 func (s *Store) EnsureIndexes(ctx context.Context) error {
 	byColl := map[string][]Index{}
 	for _, ix := range s.Indexes() {
 		byColl[ix.Collection] = append(byColl[ix.Collection], ix)
 	}
 	for _, m := range s.order {
-		specs, err := m.coll.Indexes().ListSpecifications(ctx)
-		if err != nil {
-			return m.translate("list indexes of", err)
+		if err := ensureIndexes(ctx, m.coll, byColl[m.decl.Name]); err != nil {
+			return err
 		}
-		existing := map[string]*mongo.IndexSpecification{}
-		for _, sp := range specs {
-			existing[sp.Name] = &sp
-		}
-		var missing []mongo.IndexModel
-		for _, ix := range byColl[m.decl.Name] {
-			if sp := existing[ix.Name]; sp != nil {
-				if !sameKeys(sp.KeysDocument, ix.Keys) || (sp.Unique != nil && *sp.Unique) != ix.Unique {
-					return fmt.Errorf("mongostore: index %s of %s exists with another definition (%s): drop it to have it rebuilt",
-						ix.Name, m.decl.Name, sp.KeysDocument)
-				}
-				continue
+	}
+	return nil
+}
+
+// ensureIndexes creates the indexes want of coll that it lacks. An index
+// that exists under its name with the same definition is left alone (only
+// the missing ones are sent, as FerretDB v1.24 fails a createIndexes naming
+// only existing indexes, and drops the connection with it); one that exists
+// with another definition is an error, never silently kept.
+func ensureIndexes(ctx context.Context, coll *mongo.Collection, want []Index) error {
+	specs, err := coll.Indexes().ListSpecifications(ctx)
+	if err != nil {
+		return translate("list indexes of "+coll.Name(), err)
+	}
+	existing := map[string]*mongo.IndexSpecification{}
+	for _, sp := range specs {
+		existing[sp.Name] = &sp
+	}
+	var missing []mongo.IndexModel
+	for _, ix := range want {
+		if sp := existing[ix.Name]; sp != nil {
+			ttl := sp.ExpireAfterSeconds != nil && *sp.ExpireAfterSeconds == 0
+			if !sameKeys(sp.KeysDocument, ix.Keys) || (sp.Unique != nil && *sp.Unique) != ix.Unique || ttl != ix.TTL {
+				return fmt.Errorf("mongostore: index %s of %s exists with another definition (%s): drop it to have it rebuilt",
+					ix.Name, coll.Name(), sp.KeysDocument)
 			}
-			opts := options.Index().SetName(ix.Name)
-			if ix.Unique {
-				opts.SetUnique(true)
-			}
-			missing = append(missing, mongo.IndexModel{Keys: ix.Keys, Options: opts})
-		}
-		if len(missing) == 0 {
 			continue
 		}
-		if _, err := m.coll.Indexes().CreateMany(ctx, missing); err != nil {
-			return m.translate("create indexes of", err)
+		opts := options.Index().SetName(ix.Name)
+		if ix.Unique {
+			opts.SetUnique(true)
 		}
+		if ix.TTL {
+			opts.SetExpireAfterSeconds(0)
+		}
+		missing = append(missing, mongo.IndexModel{Keys: ix.Keys, Options: opts})
+	}
+	if len(missing) == 0 {
+		return nil
+	}
+	if _, err := coll.Indexes().CreateMany(ctx, missing); err != nil {
+		return translate("create indexes of "+coll.Name(), err)
 	}
 	return nil
 }

@@ -1,0 +1,280 @@
+// Package authtest is the contract of auth.Store as a test suite: every
+// implementation (the SQL store on each of its backends, the MongoDB store)
+// runs the same checks, so a behaviour auth relies on cannot hold on one
+// backend and not on another. It is imported only by tests.
+package authtest
+
+import (
+	"context"
+	"errors"
+	"slices"
+	"testing"
+	"time"
+
+	"musicadmin/internal/auth"
+	"musicadmin/internal/datamodel"
+)
+
+// Fixture is one implementation under test, over an empty database of its
+// own. Roles and UserRoles look past the interface, which has no way to
+// list roles yet, to check that CreateUser stored and shared them.
+type Fixture struct {
+	Store auth.Store
+	// Roles returns the name of every stored role, once per stored role
+	// (a role stored twice is listed twice), in any order.
+	Roles func(ctx context.Context) ([]string, error)
+	// UserRoles returns the names of the roles the user with id holds, in
+	// any order.
+	UserRoles func(ctx context.Context, userID string) ([]string, error)
+}
+
+// Run checks the contract of auth.Store on the fixtures open returns, one
+// fresh fixture per subtest. The subtests run in parallel with each other,
+// so open must be safe for that; Run returns when they are all done, so the
+// caller may inspect what they did (the commands sent, say).
+func Run(t *testing.T, open func(t *testing.T) Fixture) {
+	t.Helper()
+	t.Run("auth.Store", func(t *testing.T) {
+		for _, c := range []struct {
+			name string
+			fn   func(t *testing.T, f Fixture)
+		}{
+			{"Users", users},
+			{"Roles", roles},
+			{"Sessions", sessions},
+			{"SessionOfInactiveUser", inactiveSession},
+			{"ForeignIDs", foreignIDs},
+		} {
+			t.Run(c.name, func(t *testing.T) {
+				t.Parallel()
+				c.fn(t, open(t))
+			})
+		}
+	})
+}
+
+func create(t *testing.T, s auth.Store, u auth.User, role string) auth.User {
+	t.Helper()
+	got, err := s.CreateUser(context.Background(), u, role)
+	if err != nil {
+		t.Fatalf("CreateUser(%q, %q): %v", u.Username, role, err)
+	}
+	if got.ID == "" {
+		t.Fatalf("CreateUser(%q) returned no ID", u.Username)
+	}
+	want := u
+	want.ID = got.ID
+	if got != want {
+		t.Errorf("CreateUser returned %+v, want %+v", got, want)
+	}
+	return got
+}
+
+func ada() auth.User {
+	return auth.User{Username: "ada", FirstName: "Ada", LastName: "Lovelace", Email: "ada@example.com",
+		PasswordHash: "hash-ada", Active: true}
+}
+
+func bob() auth.User {
+	return auth.User{Username: "bob", FirstName: "Bob", LastName: "B", Email: "bob@example.com",
+		PasswordHash: "hash-bob", Active: false}
+}
+
+// users: creating, reading back and counting users; usernames are exact
+// (code point for code point, as the SQL stores' binary collation compares
+// them) and unique.
+func users(t *testing.T, f Fixture) {
+	ctx := context.Background()
+	s := f.Store
+	if n, err := s.CountUsers(ctx); err != nil || n != 0 {
+		t.Fatalf("CountUsers on an empty store = %d, %v; want 0", n, err)
+	}
+	if _, err := s.UserByUsername(ctx, "ada"); !errors.Is(err, datamodel.ErrNotFound) {
+		t.Fatalf("unknown user: %v, want ErrNotFound", err)
+	}
+	a := create(t, s, ada(), auth.AdminRole)
+	b := create(t, s, bob(), auth.AdminRole)
+	if a.ID == b.ID {
+		t.Fatalf("two users share the ID %q", a.ID)
+	}
+
+	dup := auth.User{Username: "ada", FirstName: "Other", LastName: "Person", Email: "o@example.com",
+		PasswordHash: "hash-other", Active: true}
+	if _, err := s.CreateUser(ctx, dup, auth.AdminRole); !errors.Is(err, auth.ErrUserExists) {
+		t.Errorf("duplicate username: %v, want ErrUserExists", err)
+	}
+	if got, err := s.UserByUsername(ctx, "ada"); err != nil || got != a {
+		t.Errorf("after a refused duplicate, UserByUsername(ada) = %+v, %v; want %+v", got, err, a)
+	}
+
+	// Not the same name: another case, a decomposed accent. Each is a user
+	// of its own. (Not a trailing space: MySQL's utf8mb4_bin ignores it, so
+	// auth trims usernames before any store sees them.)
+	others := []string{"Ada", "Zoë 日本", "Zoe\u0308 日本"}
+	for _, name := range others {
+		u := ada()
+		u.Username = name
+		create(t, s, u, auth.AdminRole)
+	}
+	if n, err := s.CountUsers(ctx); err != nil || n != int64(2+len(others)) {
+		t.Errorf("CountUsers = %d, %v; want %d", n, err, 2+len(others))
+	}
+	for _, want := range []auth.User{a, b} {
+		if got, err := s.UserByUsername(ctx, want.Username); err != nil || got != want {
+			t.Errorf("UserByUsername(%q) = %+v, %v; want %+v", want.Username, got, err, want)
+		}
+	}
+	for _, name := range others {
+		got, err := s.UserByUsername(ctx, name)
+		if err != nil || got.Username != name || got.ID == a.ID {
+			t.Errorf("UserByUsername(%q) = %+v, %v; want that user, not ada", name, got, err)
+		}
+	}
+}
+
+// roles: CreateUser gives the user the named role, creating it once and
+// sharing it after.
+func roles(t *testing.T, f Fixture) {
+	ctx := context.Background()
+	s := f.Store
+	a := create(t, s, ada(), auth.AdminRole)
+	b := create(t, s, bob(), auth.AdminRole)
+	c := ada()
+	c.Username = "carol"
+	carol := create(t, s, c, "Editor")
+
+	got, err := f.Roles(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	slices.Sort(got)
+	if want := []string{auth.AdminRole, "Editor"}; !slices.Equal(got, want) {
+		t.Errorf("stored roles %q, want %q (one each)", got, want)
+	}
+	for _, c := range []struct {
+		user auth.User
+		role string
+	}{{a, auth.AdminRole}, {b, auth.AdminRole}, {carol, "Editor"}} {
+		got, err := f.UserRoles(ctx, c.user.ID)
+		if err != nil || !slices.Equal(got, []string{c.role}) {
+			t.Errorf("roles of %s = %q, %v; want [%s]", c.user.Username, got, err, c.role)
+		}
+	}
+}
+
+// sessionTime is the tests' now: a whole second, as the SQL stores keep
+// Unix seconds, and a day ahead, so that no session of the tests is past
+// for a server that removes expired documents by itself (a TTL index).
+func sessionTime() time.Time {
+	return time.Now().Add(24 * time.Hour).Truncate(time.Second)
+}
+
+// sessions: a session names its user until it expires (exclusive) or is
+// deleted; DeleteExpiredSessions removes exactly the user's expired ones.
+func sessions(t *testing.T, f Fixture) {
+	ctx := context.Background()
+	s := f.Store
+	a := create(t, s, ada(), auth.AdminRole)
+	c := ada()
+	c.Username = "carol"
+	carol := create(t, s, c, auth.AdminRole)
+
+	now := sessionTime()
+	for _, sess := range []auth.Session{
+		{TokenHash: "live", UserID: a.ID, AuthTag: "tag-live", CreatedAt: now, ExpiresAt: now.Add(time.Hour)},
+		{TokenHash: "barely-live", UserID: a.ID, AuthTag: "tag-barely", CreatedAt: now, ExpiresAt: now.Add(time.Second)},
+		{TokenHash: "expired", UserID: a.ID, AuthTag: "tag-old", CreatedAt: now.Add(-2 * time.Hour), ExpiresAt: now},
+		{TokenHash: "long-expired", UserID: a.ID, AuthTag: "tag-older", CreatedAt: now.Add(-3 * time.Hour), ExpiresAt: now.Add(-time.Hour)},
+		{TokenHash: "carols-expired", UserID: carol.ID, AuthTag: "tag-carol", CreatedAt: now.Add(-2 * time.Hour), ExpiresAt: now},
+	} {
+		if err := s.CreateSession(ctx, sess); err != nil {
+			t.Fatalf("CreateSession(%s): %v", sess.TokenHash, err)
+		}
+	}
+	check := func(token string, at time.Time, want auth.User, wantTag string) {
+		t.Helper()
+		user, tag, err := s.SessionUser(ctx, token, at)
+		if wantTag == "" {
+			if !errors.Is(err, datamodel.ErrNotFound) {
+				t.Errorf("SessionUser(%s, %s) = %+v, %q, %v; want ErrNotFound", token, at, user, tag, err)
+			}
+			return
+		}
+		if err != nil || user != want || tag != wantTag {
+			t.Errorf("SessionUser(%s, %s) = %+v, %q, %v; want %+v, %q", token, at, user, tag, err, want, wantTag)
+		}
+	}
+	check("live", now, a, "tag-live")
+	check("barely-live", now, a, "tag-barely")
+	// Expiry is exclusive: a session expiring at now is over.
+	check("expired", now, auth.User{}, "")
+	check("carols-expired", now, auth.User{}, "")
+	check("nope", now, auth.User{}, "")
+	// Asked for an earlier time, the expired sessions are still there:
+	// what the checks after DeleteExpiredSessions rely on.
+	before := now.Add(-2 * time.Hour)
+	check("expired", before, a, "tag-old")
+	check("long-expired", before, a, "tag-older")
+	check("carols-expired", before, carol, "tag-carol")
+
+	if err := s.DeleteExpiredSessions(ctx, a.ID, now); err != nil {
+		t.Fatal(err)
+	}
+	// Ada's sessions that expired at or before now are gone; her live ones
+	// and carol's expired one stay.
+	check("expired", before, auth.User{}, "")
+	check("long-expired", before, auth.User{}, "")
+	check("live", now, a, "tag-live")
+	check("barely-live", now, a, "tag-barely")
+	check("carols-expired", before, carol, "tag-carol")
+
+	if err := s.DeleteSession(ctx, "live"); err != nil {
+		t.Fatal(err)
+	}
+	check("live", now, auth.User{}, "")
+	check("live", before, auth.User{}, "")
+	if err := s.DeleteSession(ctx, "live"); err != nil {
+		t.Errorf("deleting a session twice: %v", err)
+	}
+	if err := s.DeleteSession(ctx, "never-was"); err != nil {
+		t.Errorf("deleting an unknown session: %v", err)
+	}
+	check("barely-live", now, a, "tag-barely")
+}
+
+// inactiveSession: SessionUser returns the user as stored, inactive or
+// not; refusing an inactive user is auth's decision, not the store's.
+func inactiveSession(t *testing.T, f Fixture) {
+	ctx := context.Background()
+	b := create(t, f.Store, bob(), auth.AdminRole)
+	now := sessionTime()
+	if err := f.Store.CreateSession(ctx, auth.Session{TokenHash: "bobs", UserID: b.ID, AuthTag: "tag-bob",
+		CreatedAt: now, ExpiresAt: now.Add(time.Hour)}); err != nil {
+		t.Fatal(err)
+	}
+	user, tag, err := f.Store.SessionUser(ctx, "bobs", now)
+	if err != nil || user != b || user.Active || tag != "tag-bob" {
+		t.Errorf("SessionUser of inactive bob = %+v, %q, %v; want %+v, tag-bob", user, tag, err, b)
+	}
+}
+
+// foreignIDs: an ID the store never made (the wrong shape for every
+// backend: neither digits nor an ObjectId's hex) names nobody.
+func foreignIDs(t *testing.T, f Fixture) {
+	ctx := context.Background()
+	create(t, f.Store, ada(), auth.AdminRole)
+	now := sessionTime()
+	for _, id := range []string{"65f0c0ffee", "not an id", ""} {
+		err := f.Store.CreateSession(ctx, auth.Session{TokenHash: "x", UserID: id, AuthTag: "t", CreatedAt: now,
+			ExpiresAt: now.Add(time.Hour)})
+		if !errors.Is(err, datamodel.ErrNotFound) {
+			t.Errorf("CreateSession for user id %q: %v, want ErrNotFound", id, err)
+		}
+		if err := f.Store.DeleteExpiredSessions(ctx, id, now); !errors.Is(err, datamodel.ErrNotFound) {
+			t.Errorf("DeleteExpiredSessions for user id %q: %v, want ErrNotFound", id, err)
+		}
+	}
+	if _, _, err := f.Store.SessionUser(ctx, "x", now); !errors.Is(err, datamodel.ErrNotFound) {
+		t.Errorf("a session for a foreign id was stored: %v", err)
+	}
+}
