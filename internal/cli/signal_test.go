@@ -21,6 +21,10 @@ import (
 	"musicadmin/internal/config"
 )
 
+// buildFlags are the go build flags of the app binary (race_test.go adds
+// -race under -race).
+var buildFlags []string
+
 // buildApp builds the real app binary into a temporary folder.
 func buildApp(t *testing.T) string {
 	t.Helper()
@@ -32,7 +36,7 @@ func buildApp(t *testing.T) string {
 		t.Skipf("no go tool to build the app: %v", err)
 	}
 	bin := filepath.Join(t.TempDir(), "app")
-	cmd := exec.Command(goBin, "build", "-o", bin, "musicadmin/cmd/app")
+	cmd := exec.Command(goBin, append(append([]string{"build"}, buildFlags...), "-o", bin, "musicadmin/cmd/app")...)
 	cmd.Env = append(os.Environ(), "CGO_ENABLED=1")
 	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("go build: %v\n%s", err, out)
