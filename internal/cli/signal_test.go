@@ -21,10 +21,6 @@ import (
 	"musicadmin/internal/config"
 )
 
-// buildFlags are the go build flags of the app binary (race_test.go adds
-// -race under -race).
-var buildFlags []string
-
 // buildApp builds the real app binary into a temporary folder.
 func buildApp(t *testing.T) string {
 	t.Helper()
@@ -36,7 +32,7 @@ func buildApp(t *testing.T) string {
 		t.Skipf("no go tool to build the app: %v", err)
 	}
 	bin := filepath.Join(t.TempDir(), "app")
-	cmd := exec.Command(goBin, append(append([]string{"build"}, buildFlags...), "-o", bin, "musicadmin/cmd/app")...)
+	cmd := exec.Command(goBin, "build", "-o", bin, "musicadmin/cmd/app")
 	cmd.Env = append(os.Environ(), "CGO_ENABLED=1")
 	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("go build: %v\n%s", err, out)
@@ -159,6 +155,21 @@ func slowLogin(t *testing.T, addr string) (finish func() (*http.Response, string
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { conn.Close() })
+	// One whole request first, on the same connection: once it is answered
+	// the server has accepted the connection and reads the next request as
+	// it comes. A connection still in the listen backlog when the signal
+	// arrives would be reset, not drained, and a slow process (the race
+	// detector, a loaded machine) may take long to accept.
+	in := bufio.NewReader(conn)
+	if _, err := fmt.Fprintf(conn, "GET /healthz HTTP/1.1\r\nHost: %s\r\n\r\n", addr); err != nil {
+		t.Fatal(err)
+	}
+	health, err := http.ReadResponse(in, nil)
+	if err != nil {
+		t.Fatalf("health check on the slow connection: %v", err)
+	}
+	_, _ = io.Copy(io.Discard, health.Body)
+	health.Body.Close()
 	head := fmt.Sprintf("POST /login/ HTTP/1.1\r\nHost: %s\r\nCookie: %s\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: %d\r\n\r\n",
 		addr, strings.Join(cookies, "; "), len(body))
 	half := len(body) / 2
@@ -173,7 +184,7 @@ func slowLogin(t *testing.T, addr string) (finish func() (*http.Response, string
 			t.Fatalf("finish the in-flight request: %v", err)
 		}
 		_ = conn.SetReadDeadline(time.Now().Add(15 * time.Second))
-		resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
+		resp, err := http.ReadResponse(in, nil)
 		if err != nil {
 			t.Fatalf("in-flight request got no response: %v", err)
 		}
