@@ -21,14 +21,15 @@ run: build
 # time of make test: SQLite's C code at -O1 without debug info (the tests
 # run on small data; half the compile time of the default -O2 -g, which
 # make build keeps), and test binaries linked without DWARF (-w: half the
-# link time; stack traces stay). lint vets with the same C flags as the
-# cli tests' build of the app binary, so the two share one compile.
+# link time; stack traces stay). lint vets with -race and the same C flags,
+# and the cli tests build the app binary with -race too, so every package is
+# compiled once, the way the tests need it.
 TEST_CGO_CFLAGS ?= -O1 -g0
 
 lint:
 	@fmt_out=$$(gofmt -l cmd internal web migrations bench 2>/dev/null); \
 	if [ -n "$$fmt_out" ]; then echo "gofmt would change:"; echo "$$fmt_out"; exit 1; fi
-	CGO_CFLAGS="$(TEST_CGO_CFLAGS)" $(GO) vet ./...
+	CGO_CFLAGS="$(TEST_CGO_CFLAGS)" $(GO) vet -race ./...
 
 test: lint
 	CGO_CFLAGS="$(TEST_CGO_CFLAGS)" $(GO) test -race -count=1 -ldflags=-w -timeout 20m ./...
