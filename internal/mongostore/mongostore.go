@@ -474,9 +474,11 @@ func (m *Model) fields(v datamodel.Values, all bool) (bson.D, error) {
 // target is chosen); and a write whose re-check fails reports the error
 // although the document was written.
 
-// checkRefs returns an InvalidRefError for the first reference of doc whose
-// target does not exist.
-func (m *Model) checkRefs(ctx context.Context, doc bson.D) error {
+// danglingRefs returns the reference fields of doc whose target does not
+// exist, with the ids they hold.
+func (m *Model) danglingRefs(ctx context.Context, doc bson.D) ([]*datamodel.Field, []bson.ObjectID, error) {
+	var fields []*datamodel.Field
+	var ids []bson.ObjectID
 	for _, e := range doc {
 		oid, isRef := e.Value.(bson.ObjectID)
 		f := m.decl.Field(e.Key)
@@ -485,11 +487,24 @@ func (m *Model) checkRefs(ctx context.Context, doc bson.D) error {
 		}
 		ok, err := m.st.models[f.Target()].exists(ctx, oid)
 		if err != nil {
-			return err
+			return nil, nil, err
 		}
 		if !ok {
-			return &datamodel.InvalidRefError{Field: f.Name}
+			fields, ids = append(fields, f), append(ids, oid)
 		}
+	}
+	return fields, ids, nil
+}
+
+// checkRefs returns an InvalidRefError for the first reference of doc whose
+// target does not exist.
+func (m *Model) checkRefs(ctx context.Context, doc bson.D) error {
+	fields, _, err := m.danglingRefs(ctx, doc)
+	if err != nil {
+		return err
+	}
+	if len(fields) > 0 {
+		return &datamodel.InvalidRefError{Field: fields[0].Name}
 	}
 	return nil
 }
@@ -497,20 +512,12 @@ func (m *Model) checkRefs(ctx context.Context, doc bson.D) error {
 // recheckRefs clears the references of the document id, just written with
 // doc, whose target has been deleted since checkRefs.
 func (m *Model) recheckRefs(ctx context.Context, id bson.ObjectID, doc bson.D) error {
-	for _, e := range doc {
-		oid, isRef := e.Value.(bson.ObjectID)
-		f := m.decl.Field(e.Key)
-		if !isRef || f == nil || f.Target() == "" {
-			continue
-		}
-		ok, err := m.st.models[f.Target()].exists(ctx, oid)
-		if err != nil {
-			return err
-		}
-		if ok {
-			continue
-		}
-		_, err = m.coll.UpdateOne(ctx, bson.D{{Key: "_id", Value: id}, {Key: f.Name, Value: oid}},
+	fields, ids, err := m.danglingRefs(ctx, doc)
+	if err != nil {
+		return err
+	}
+	for i, f := range fields {
+		_, err = m.coll.UpdateOne(ctx, bson.D{{Key: "_id", Value: id}, {Key: f.Name, Value: ids[i]}},
 			bson.D{{Key: "$set", Value: bson.D{{Key: f.Name, Value: nil}}}}, options.UpdateOne().SetHint(idIndex))
 		if err != nil {
 			return m.translate("clear a reference of", err)
