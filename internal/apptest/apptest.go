@@ -165,16 +165,7 @@ func NewDatabase(t testing.TB, b Backend) config.Database {
 	case config.DriverSQLite:
 		return config.Database{Driver: b.Driver, DSN: filepath.Join(t.TempDir(), "test.db")}
 	case config.DriverPostgres:
-		dsn, drop, err := createPostgresSchema(false)
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() {
-			if err := drop(); err != nil {
-				t.Error(err)
-			}
-		})
-		return config.Database{Driver: b.Driver, DSN: dsn}
+		return postgresSchema(t, false)
 	default:
 		name, drop, err := createMySQLDatabase()
 		if err != nil {
@@ -310,4 +301,20 @@ func First[T any](t testing.TB, db *gorm.DB, conds ...any) T {
 		t.Fatalf("load %T %v: %v", v, conds, err)
 	}
 	return v
+}
+
+// postgresSchema returns the configuration of a new PostgreSQL schema,
+// migrated or empty, dropped when the test ends.
+func postgresSchema(t testing.TB, migrated bool) config.Database {
+	t.Helper()
+	dsn, drop, err := createPostgresSchema(migrated)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if err := drop(); err != nil {
+			t.Error(err)
+		}
+	})
+	return config.Database{Driver: config.DriverPostgres, DSN: dsn}
 }

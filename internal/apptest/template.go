@@ -101,16 +101,7 @@ func NewMigratedDatabase(t testing.TB, b Backend) config.Database {
 	t.Helper()
 	RequireBackend(t, b)
 	if b.Driver == config.DriverPostgres {
-		dsn, drop, err := createPostgresSchema(true)
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() {
-			if err := drop(); err != nil {
-				t.Error(err)
-			}
-		})
-		return config.Database{Driver: b.Driver, DSN: dsn}
+		return postgresSchema(t, true)
 	}
 	tpl := templates[b.Driver]
 	if tpl == nil {
