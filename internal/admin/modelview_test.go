@@ -66,7 +66,7 @@ type backend struct {
 // owns its store.
 func forEachStore(t *testing.T, fn func(t *testing.T, b backend)) {
 	t.Helper()
-	apptest.ForEachBackendParallel(t, func(t *testing.T, b apptest.Backend) { fn(t, backend{name: b.Name, sql: &b}) })
+	apptest.ForEachSQLBackendParallel(t, func(t *testing.T, b apptest.Backend) { fn(t, backend{name: b.Name, sql: &b}) })
 	t.Run("mongodb", func(t *testing.T) {
 		t.Parallel()
 		mongotest.Require(t)
@@ -632,7 +632,7 @@ func TestDeclarationChecks(t *testing.T) {
 		}
 	})
 
-	apptest.ForEachBackend(t, func(t *testing.T, b apptest.Backend) {
+	apptest.ForEachSQLBackend(t, func(t *testing.T, b apptest.Backend) {
 		db, _ := apptest.OpenMigrated(t, b)
 		if err := db.AutoMigrate(&maker{}, &instrument{}); err != nil {
 			t.Fatal(err)

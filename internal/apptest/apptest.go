@@ -1,7 +1,7 @@
 // Package apptest is the test harness: a real app over its own SQLite file,
-// MySQL database or PostgreSQL schema (a copy of one migrated once per test
+// MySQL database, PostgreSQL schema (a copy of one migrated once per test
 // process, or for PostgreSQL migrated anew, see template.go and
-// postgres.go), an httptest server for it or for any handler (Serve), and a
+// postgres.go) or MongoDB database (mongo.go), an httptest server for it or for any handler (Serve), and a
 // client with a cookie jar that follows no redirects, so every status can be
 // asserted, with the page helpers the tests share. It is imported only by
 // tests.
@@ -26,8 +26,12 @@ import (
 	"golang.org/x/crypto/bcrypt"
 	"gorm.io/gorm"
 
+	"go.mongodb.org/mongo-driver/v2/mongo"
+
 	"musicadmin/internal/auth"
+	"musicadmin/internal/backend"
 	"musicadmin/internal/config"
+	"musicadmin/internal/mongostore/mongotest"
 	"musicadmin/internal/server"
 )
 
@@ -39,7 +43,7 @@ const (
 
 // Backend is a database kind the suite runs on.
 type Backend struct {
-	Name   string // "sqlite", "mysql" or "postgres"
+	Name   string // "sqlite", "mysql", "postgres" or "mongodb"
 	Driver string
 }
 
@@ -47,17 +51,46 @@ var (
 	SQLite   = Backend{Name: "sqlite", Driver: config.DriverSQLite}
 	MySQL    = Backend{Name: "mysql", Driver: config.DriverMySQL}
 	Postgres = Backend{Name: "postgres", Driver: config.DriverPostgres}
+	MongoDB  = Backend{Name: "mongodb", Driver: config.DriverMongoDB}
 )
 
-// Backends are the backends ForEachBackend runs on.
-var Backends = []Backend{SQLite, MySQL, Postgres}
+// SQL reports whether b is one of the SQL backends.
+func (b Backend) SQL() bool { return b.Driver != config.DriverMongoDB }
 
-// ForEachBackend runs fn as a subtest on every backend. MySQL and
-// PostgreSQL are skipped, loudly, when no server answers, except under
+// Backends are the backends ForEachBackend runs on: all four.
+var Backends = []Backend{SQLite, MySQL, Postgres, MongoDB}
+
+// SQLBackends are the backends ForEachSQLBackend runs on.
+var SQLBackends = []Backend{SQLite, MySQL, Postgres}
+
+// ForEachBackend runs fn as a subtest on every backend. MySQL, PostgreSQL
+// and MongoDB are skipped, loudly, when no server answers, except under
 // CI=true where that fails the test.
 func ForEachBackend(t *testing.T, fn func(t *testing.T, b Backend)) {
 	t.Helper()
-	for _, b := range Backends {
+	forEach(t, Backends, fn)
+}
+
+// ForEachSQLBackend is ForEachBackend for what only SQL has: migrations,
+// query plans, the GORM store.
+func ForEachSQLBackend(t *testing.T, fn func(t *testing.T, b Backend)) {
+	t.Helper()
+	forEach(t, SQLBackends, fn)
+}
+
+// ForEachSQLBackendParallel is ForEachBackendParallel on the SQL backends.
+func ForEachSQLBackendParallel(t *testing.T, fn func(t *testing.T, b Backend)) {
+	t.Helper()
+	t.Parallel()
+	ForEachSQLBackend(t, func(t *testing.T, b Backend) {
+		t.Parallel()
+		fn(t, b)
+	})
+}
+
+func forEach(t *testing.T, backends []Backend, fn func(t *testing.T, b Backend)) {
+	t.Helper()
+	for _, b := range backends {
 		t.Run(b.Name, func(t *testing.T) {
 			RequireBackend(t, b)
 			fn(t, b)
@@ -88,6 +121,8 @@ func RequireBackend(t testing.TB, b Backend) {
 		err, where, hint = mysqlReachable(), redactDSN(mysqlServerDSN()), "Set APP_TEST_MYSQL_DSN or start MariaDB."
 	case config.DriverPostgres:
 		err, where, hint = postgresReachable(), redactPostgresDSN(postgresServerDSN()), "Set APP_TEST_POSTGRES_DSN or start PostgreSQL."
+	case config.DriverMongoDB:
+		err, where, hint = mongotest.Reachable(), mongotest.RedactedURI(), "Set APP_TEST_MONGODB_URI or run .ci/ferretdb.sh start."
 	default:
 		return
 	}
@@ -166,6 +201,8 @@ func NewDatabase(t testing.TB, b Backend) config.Database {
 		return config.Database{Driver: b.Driver, DSN: filepath.Join(t.TempDir(), "test.db")}
 	case config.DriverPostgres:
 		return postgresSchema(t, false)
+	case config.DriverMongoDB:
+		return mongoDatabase(t)
 	default:
 		name, drop, err := createMySQLDatabase()
 		if err != nil {
@@ -192,10 +229,15 @@ func OpenMigrated(t testing.TB, b Backend) (*gorm.DB, config.Database) {
 type App struct {
 	*Site
 	Backend Backend
-	DB      *gorm.DB
-	Config  config.Config
-	Web     *server.App
-	Log     *SyncBuffer
+	// Data is the app's backend.
+	Data backend.Backend
+	// DB is the SQL database (nil on MongoDB), Mongo the MongoDB one (nil
+	// on SQL), for checks that read behind the app's back.
+	DB     *gorm.DB
+	Mongo  *mongo.Database
+	Config config.Config
+	Web    *server.App
+	Log    *SyncBuffer
 }
 
 // Option changes how NewApp builds the app.
@@ -206,7 +248,7 @@ type options struct {
 }
 
 // WrapDB makes the app use f(db) instead of db, for instance a session with
-// a logger that counts statements.
+// a logger that counts statements. It applies to SQL backends only.
 func WrapDB(f func(*gorm.DB) *gorm.DB) Option { return func(o *options) { o.wrapDB = f } }
 
 // NewApp starts the app on backend b with an admin user.
@@ -216,17 +258,13 @@ func NewApp(t testing.TB, b Backend, opts ...Option) *App {
 	for _, opt := range opts {
 		opt(&o)
 	}
-	db, dbCfg := OpenMigrated(t, b)
-	appDB := db
-	if o.wrapDB != nil {
-		appDB = o.wrapDB(db)
-	}
+	data, db, mdb, dbCfg := openMigratedBackend(t, b, o)
 	cfg := config.Default()
 	cfg.Database = dbCfg
 	cfg.SecretKey = "test-secret-key-0123456789abcdef0123456789"
 	logs := &SyncBuffer{}
 	log := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelInfo}))
-	web, err := server.New(cfg, appDB, log, server.Options{BcryptCost: bcrypt.MinCost})
+	web, err := server.New(cfg, data, log, server.Options{BcryptCost: bcrypt.MinCost})
 	if err != nil {
 		t.Fatalf("build app: %v", err)
 	}
@@ -240,7 +278,39 @@ func NewApp(t testing.TB, b Backend, opts ...Option) *App {
 			t.Logf("server log:\n%s", logs.String())
 		}
 	})
-	return &App{Site: site, Backend: b, DB: db, Config: cfg, Web: web, Log: logs}
+	return &App{Site: site, Backend: b, Data: data, DB: db, Mongo: mdb, Config: cfg, Web: web, Log: logs}
+}
+
+// OpenBackend opens the backend of cfg, closed when the test ends.
+func OpenBackend(t testing.TB, cfg config.Database) backend.Backend {
+	t.Helper()
+	b, err := backend.Open(context.Background(), cfg)
+	if err != nil {
+		t.Fatalf("open %s: %v", cfg.Driver, err)
+	}
+	t.Cleanup(func() { _ = b.Close() })
+	return b
+}
+
+// openMigratedBackend opens a fresh database of b at the latest schema as
+// the app's backend, and the handle tests read it through.
+func openMigratedBackend(t testing.TB, b Backend, o options) (backend.Backend, *gorm.DB, *mongo.Database, config.Database) {
+	t.Helper()
+	if !b.SQL() {
+		cfg := NewMigratedDatabase(t, b)
+		data := OpenBackend(t, cfg)
+		return data, nil, data.(*backend.Mongo).Database(), cfg
+	}
+	db, cfg := OpenMigrated(t, b)
+	appDB := db
+	if o.wrapDB != nil {
+		appDB = o.wrapDB(db)
+	}
+	data, err := backend.NewSQL(appDB, b.Driver)
+	if err != nil {
+		t.Fatalf("backend: %v", err)
+	}
+	return data, db, nil, cfg
 }
 
 // Count returns the number of rows of table.

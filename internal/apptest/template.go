@@ -100,8 +100,11 @@ func OpenMigratedFromZero(t testing.TB, b Backend) (*gorm.DB, config.Database) {
 func NewMigratedDatabase(t testing.TB, b Backend) config.Database {
 	t.Helper()
 	RequireBackend(t, b)
-	if b.Driver == config.DriverPostgres {
+	switch b.Driver {
+	case config.DriverPostgres:
 		return postgresSchema(t, true)
+	case config.DriverMongoDB:
+		return migratedMongoDatabase(t)
 	}
 	tpl := templates[b.Driver]
 	if tpl == nil {

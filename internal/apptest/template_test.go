@@ -19,7 +19,7 @@ import (
 // table, index, foreign key, routine and trigger, and goose's version rows),
 // so tests on copies test the migrated schema.
 func TestCopyMatchesMigration(t *testing.T) {
-	ForEachBackendParallel(t, func(t *testing.T, b Backend) {
+	ForEachSQLBackendParallel(t, func(t *testing.T, b Backend) {
 		NewMigratedDatabase(t, b) // the template is built outside the timings
 
 		start := time.Now()
@@ -51,7 +51,7 @@ func TestCopyMatchesMigration(t *testing.T) {
 // TestCopiesAreIndependent: what one test writes is not in another's copy,
 // and a copy's writes go through the migrated triggers and foreign keys.
 func TestCopiesAreIndependent(t *testing.T) {
-	ForEachBackendParallel(t, func(t *testing.T, b Backend) {
+	ForEachSQLBackendParallel(t, func(t *testing.T, b Backend) {
 		one, _ := OpenMigrated(t, b)
 		two, _ := OpenMigrated(t, b)
 		if err := one.Exec("INSERT INTO songs (title, rating) VALUES ('Something', 9)").Error; err != nil {

@@ -5,6 +5,7 @@ import (
 
 	"musicadmin/internal/admin"
 	"musicadmin/internal/datamodel"
+	"musicadmin/internal/mongostore"
 	"musicadmin/internal/store"
 )
 
@@ -20,14 +21,19 @@ var (
 	}}
 )
 
-// Models are the catalogue's models on one store.
+// Models are the catalogue's models on one backend, in dependency order
+// (a model refers only to models before it).
 type Models struct {
-	Albums *store.Model[Album]
-	Songs  *store.Model[Song]
+	Albums datamodel.Interface
+	Songs  datamodel.Interface
 }
 
-// Declare declares the catalogue's models on st.
-func Declare(st *store.Store) (*Models, error) {
+// All returns the models in dependency order: the order to write them in
+// when records refer to each other (app load).
+func (m *Models) All() []datamodel.Interface { return []datamodel.Interface{m.Albums, m.Songs} }
+
+// OnSQL declares the catalogue's models on a SQL store.
+func OnSQL(st *store.Store) (*Models, error) {
 	albums, err := store.NewModel[Album](st, AlbumSchema)
 	if err != nil {
 		return nil, err
@@ -44,18 +50,41 @@ func Declare(st *store.Store) (*Models, error) {
 	return &Models{Albums: albums, Songs: songs}, nil
 }
 
-// OptimizeSearch compacts the search indexes after a bulk load (app seed).
-func (m *Models) OptimizeSearch(ctx context.Context) error {
-	return m.Songs.OptimizeTextIndexes(ctx)
-}
-
-// Views declares the admin views of the catalogue on st: this is the whole
-// cost of a model in the admin.
-func Views(st *store.Store) ([]*admin.ModelView, error) {
-	m, err := Declare(st)
+// OnMongo declares the catalogue's models on a MongoDB store: collections
+// album and song, as the seed named them.
+func OnMongo(st *mongostore.Store) (*Models, error) {
+	albums, err := st.Declare(AlbumSchema)
 	if err != nil {
 		return nil, err
 	}
+	songs, err := st.Declare(SongSchema)
+	if err != nil {
+		return nil, err
+	}
+	return &Models{Albums: albums, Songs: songs}, nil
+}
+
+// textIndexed is a model that keeps search indexes it can compact.
+type textIndexed interface {
+	OptimizeTextIndexes(ctx context.Context) error
+}
+
+// OptimizeSearch compacts the search indexes after a bulk load (app seed,
+// app load); on a backend without such indexes it does nothing.
+func (m *Models) OptimizeSearch(ctx context.Context) error {
+	for _, model := range m.All() {
+		if ti, ok := model.(textIndexed); ok {
+			if err := ti.OptimizeTextIndexes(ctx); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// Views declares the admin views of the catalogue on m: this is the whole
+// cost of a model in the admin.
+func Views(m *Models) []*admin.ModelView {
 	songView := &admin.ModelView{
 		Name: "songsview", Title: "Song View", Category: "Model Views", Singular: "Song", Data: m.Songs,
 		ListColumns: []string{"title", "rating", "album"}, SearchColumns: []string{"title"},
@@ -67,5 +96,5 @@ func Views(st *store.Store) ([]*admin.ModelView, error) {
 		DefaultSort: "name",
 		Related:     []admin.Related{{View: songView, Field: "album"}},
 	}
-	return []*admin.ModelView{albumView, songView}, nil
+	return []*admin.ModelView{albumView, songView}
 }

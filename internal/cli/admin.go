@@ -10,7 +10,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"musicadmin/internal/auth"
-	"musicadmin/internal/store"
 )
 
 func (a *app) createAdminCmd() *cobra.Command {
@@ -22,18 +21,18 @@ func (a *app) createAdminCmd() *cobra.Command {
 			"(the password hidden, twice); without one, a missing value is an error.",
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			_, db, closeDB, err := a.openDB(cmd.Context())
+			_, db, err := a.openBackend(cmd.Context())
 			if err != nil {
 				return err
 			}
-			defer closeDB()
+			defer db.Close()
 			if err := a.askMissing(cmd, &n); err != nil {
 				return err
 			}
 			if err := n.Validate(); err != nil {
 				return usageErr("%s", err)
 			}
-			users, err := auth.NewUsers(store.NewAccounts(db), a.env.bcryptCost())
+			users, err := auth.NewUsers(db.Accounts(), a.env.bcryptCost())
 			if err != nil {
 				return failure(err)
 			}

@@ -13,12 +13,10 @@ import (
 	"os"
 
 	"github.com/spf13/cobra"
-	"gorm.io/gorm"
 
 	"musicadmin/internal/auth"
+	"musicadmin/internal/backend"
 	"musicadmin/internal/config"
-	"musicadmin/internal/migrate"
-	"musicadmin/internal/store"
 	"musicadmin/internal/textutil"
 )
 
@@ -133,41 +131,18 @@ func (a *app) logger() *slog.Logger {
 	return slog.New(slog.NewTextHandler(a.env.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
 }
 
-// openDB loads the configuration and connects; both failing are
-// configuration errors (exit 2).
-func (a *app) openDB(ctx context.Context) (config.Config, *gorm.DB, func(), error) {
+// openBackend loads the configuration and connects; both failing are
+// configuration errors (exit 2). The caller closes the backend.
+func (a *app) openBackend(ctx context.Context) (config.Config, backend.Backend, error) {
 	cfg, err := a.loadConfig()
 	if err != nil {
-		return cfg, nil, nil, err
+		return cfg, nil, err
 	}
-	db, err := store.Open(ctx, cfg.Database)
+	b, err := backend.Open(ctx, cfg.Database)
 	if err != nil {
-		return cfg, nil, nil, &exitError{code: ExitUsage, err: err}
+		return cfg, nil, &exitError{code: ExitUsage, err: err}
 	}
-	closeDB := func() {
-		if sqlDB, err := db.DB(); err == nil {
-			_ = sqlDB.Close()
-		}
-	}
-	return cfg, db, closeDB, nil
-}
-
-// openMigrator loads the configuration, connects and returns the database's
-// migrator; the caller calls closeDB when done.
-func (a *app) openMigrator(ctx context.Context) (config.Config, *gorm.DB, *migrate.Migrator, func(), error) {
-	cfg, db, closeDB, err := a.openDB(ctx)
-	if err != nil {
-		return cfg, nil, nil, nil, err
-	}
-	sqlDB, err := db.DB()
-	if err == nil {
-		var m *migrate.Migrator
-		if m, err = migrate.New(sqlDB, cfg.Database.Driver); err == nil {
-			return cfg, db, m, closeDB, nil
-		}
-	}
-	closeDB()
-	return cfg, nil, nil, nil, failure(err)
+	return cfg, b, nil
 }
 
 func (a *app) versionCmd() *cobra.Command {

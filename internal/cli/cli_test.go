@@ -394,7 +394,7 @@ func statusOf(t *testing.T, path string) map[string]string {
 }
 
 func TestCreateDBIdempotent(t *testing.T) {
-	apptest.ForEachBackend(t, func(t *testing.T, b apptest.Backend) {
+	apptest.ForEachSQLBackend(t, func(t *testing.T, b apptest.Backend) {
 		dbCfg := apptest.NewDatabase(t, b)
 		path := writeConfig(t, dbCfg)
 		first := app(t, nil, "--config", path, "create-db")
@@ -424,7 +424,7 @@ func TestCreateDBIdempotent(t *testing.T) {
 }
 
 func TestDBUpgradeDowngradeStatus(t *testing.T) {
-	apptest.ForEachBackend(t, func(t *testing.T, b apptest.Backend) {
+	apptest.ForEachSQLBackend(t, func(t *testing.T, b apptest.Backend) {
 		dbCfg := apptest.NewDatabase(t, b)
 		path := writeConfig(t, dbCfg)
 		before := statusOf(t, path)
@@ -525,7 +525,7 @@ func adminFlags(username, email, password string) []string {
 }
 
 func TestCreateAdmin(t *testing.T) {
-	apptest.ForEachBackend(t, func(t *testing.T, b apptest.Backend) {
+	apptest.ForEachSQLBackend(t, func(t *testing.T, b apptest.Backend) {
 		dbCfg := apptest.NewDatabase(t, b)
 		path := writeConfig(t, dbCfg)
 		if r := app(t, nil, "--config", path, "create-db"); r.code != 0 {
@@ -811,7 +811,7 @@ func (r *running) wait(t *testing.T) int {
 }
 
 func TestRun(t *testing.T) {
-	apptest.ForEachBackend(t, func(t *testing.T, b apptest.Backend) {
+	apptest.ForEachSQLBackend(t, func(t *testing.T, b apptest.Backend) {
 		dbCfg := apptest.NewDatabase(t, b)
 		path := writeConfig(t, dbCfg)
 

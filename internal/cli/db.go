@@ -6,6 +6,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"musicadmin/internal/backend"
 	"musicadmin/internal/migrate"
 )
 
@@ -14,27 +15,27 @@ func (a *app) createDBCmd() *cobra.Command {
 		Use:   "create-db",
 		Short: "Create or upgrade all tables (runs the migrations); idempotent",
 		Args:  noArgs,
-		RunE: a.withMigrator(func(ctx context.Context, m *migrate.Migrator) error {
+		RunE: a.withSchema(func(ctx context.Context, m backend.Schema) error {
 			return a.up(ctx, m, "create-db")
 		}),
 	}
 }
 
-// withMigrator runs fn with the migrator of the configured database, closed
+// withSchema runs fn with the schema of the configured database, closed
 // afterwards: the body of every db subcommand.
-func (a *app) withMigrator(fn func(ctx context.Context, m *migrate.Migrator) error) func(*cobra.Command, []string) error {
+func (a *app) withSchema(fn func(ctx context.Context, m backend.Schema) error) func(*cobra.Command, []string) error {
 	return func(cmd *cobra.Command, _ []string) error {
-		_, _, m, closeDB, err := a.openMigrator(cmd.Context())
+		_, db, err := a.openBackend(cmd.Context())
 		if err != nil {
 			return err
 		}
-		defer closeDB()
-		return fn(cmd.Context(), m)
+		defer db.Close()
+		return fn(cmd.Context(), db.Schema())
 	}
 }
 
 // up applies every pending migration and says where the database stands.
-func (a *app) up(ctx context.Context, m *migrate.Migrator, what string) error {
+func (a *app) up(ctx context.Context, m backend.Schema, what string) error {
 	n, err := m.Up(ctx)
 	if err != nil {
 		return failure(err)
@@ -60,14 +61,14 @@ func (a *app) dbCmd() *cobra.Command {
 		Use:   "upgrade",
 		Short: "Apply every pending migration",
 		Args:  noArgs,
-		RunE: a.withMigrator(func(ctx context.Context, m *migrate.Migrator) error {
+		RunE: a.withSchema(func(ctx context.Context, m backend.Schema) error {
 			return a.up(ctx, m, "upgrade")
 		}),
 	}, &cobra.Command{
 		Use:   "downgrade",
 		Short: "Roll back the most recent migration",
 		Args:  noArgs,
-		RunE: a.withMigrator(func(ctx context.Context, m *migrate.Migrator) error {
+		RunE: a.withSchema(func(ctx context.Context, m backend.Schema) error {
 			v, err := m.Down(ctx)
 			if err != nil {
 				return failure(err)
@@ -83,7 +84,7 @@ func (a *app) dbCmd() *cobra.Command {
 		Use:   "status",
 		Short: "List the migrations and whether each is applied",
 		Args:  noArgs,
-		RunE: a.withMigrator(func(ctx context.Context, m *migrate.Migrator) error {
+		RunE: a.withSchema(func(ctx context.Context, m backend.Schema) error {
 			list, err := m.Status(ctx)
 			if err != nil {
 				return failure(err)

@@ -8,6 +8,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"musicadmin/internal/auth"
+	"musicadmin/internal/backend"
 	"musicadmin/internal/server"
 )
 
@@ -20,20 +21,16 @@ func (a *app) runCmd() *cobra.Command {
 		Args:  noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			ctx := cmd.Context()
-			cfg, db, m, closeDB, err := a.openMigrator(ctx)
+			cfg, db, err := a.openBackend(ctx)
 			if err != nil {
 				return err
 			}
-			defer closeDB()
+			defer db.Close()
 			if cmd.Flags().Changed("addr") {
 				cfg.Server.Addr = addr
 			}
-			current, latest, err := m.Version(ctx)
-			if err != nil {
-				return usageErr("cannot read the schema version: run `app create-db` first")
-			}
-			if current != latest {
-				return usageErr("database schema is at version %d, the app needs %d: run `app create-db`", current, latest)
+			if err := backend.Ready(ctx, db); err != nil {
+				return usageErr("%s", err)
 			}
 			log := a.logger()
 			if cfg.GeneratedSecret {

@@ -7,10 +7,9 @@ import (
 	"github.com/schollz/progressbar/v3"
 	"github.com/spf13/cobra"
 
-	"musicadmin/internal/catalog"
+	"musicadmin/internal/backend"
 	"musicadmin/internal/config"
 	"musicadmin/internal/seed"
-	"musicadmin/internal/store"
 )
 
 func (a *app) seedCmd() *cobra.Command {
@@ -23,28 +22,31 @@ func (a *app) seedCmd() *cobra.Command {
 			if opts.Albums < 0 || opts.Songs < 0 {
 				return usageErr("--albums and --songs must not be negative")
 			}
-			cfg, db, closeDB, err := a.openDB(cmd.Context())
+			cfg, db, err := a.openBackend(cmd.Context())
 			if err != nil {
 				return err
 			}
-			defer closeDB()
-			sqlDB, err := db.DB()
-			if err != nil {
-				return failure(err)
-			}
+			defer db.Close()
 			if cfg.Database.Driver == config.DriverSQLite {
 				opts.SetUp = []string{"PRAGMA cache_size = -262144"} // 256 MiB
 			}
 			start := time.Now()
 			progress := a.seedProgress(opts.Albums + opts.Songs)
-			if err := seed.Run(cmd.Context(), sqlDB, opts, progress); err != nil {
-				return failure(err)
+			switch db := db.(type) {
+			case *backend.SQL:
+				sqlDB, err := db.DB().DB()
+				if err == nil {
+					err = seed.Run(cmd.Context(), sqlDB, opts, progress)
+				}
+				if err != nil {
+					return failure(err)
+				}
+			case *backend.Mongo:
+				if err := seed.RunMongo(cmd.Context(), db.Database(), opts, progress); err != nil {
+					return failure(err)
+				}
 			}
-			models, err := catalog.Declare(store.New(db))
-			if err != nil {
-				return failure(err)
-			}
-			if err := models.OptimizeSearch(cmd.Context()); err != nil {
+			if err := db.Catalog().OptimizeSearch(cmd.Context()); err != nil {
 				return failure(err)
 			}
 			fmt.Fprintf(a.env.Stdout, "seeded %d albums and %d songs in %s\n", opts.Albums, opts.Songs,

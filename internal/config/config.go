@@ -23,6 +23,7 @@ const (
 	DriverSQLite   = "sqlite"
 	DriverMySQL    = "mysql"
 	DriverPostgres = "postgres"
+	DriverMongoDB  = "mongodb"
 )
 
 // MinSecretKeyLen is the shortest secret key accepted outside dev mode: the
@@ -141,9 +142,9 @@ func applyEnv(cfg *Config, lookupEnv func(string) (string, bool)) error {
 func (c *Config) Validate() error {
 	c.Database.Driver = strings.ToLower(strings.TrimSpace(c.Database.Driver))
 	switch c.Database.Driver {
-	case DriverSQLite, DriverMySQL, DriverPostgres:
+	case DriverSQLite, DriverMySQL, DriverPostgres, DriverMongoDB:
 	default:
-		return configErr("unknown database driver %q (want sqlite, mysql or postgres)", c.Database.Driver)
+		return configErr("unknown database driver %q (want sqlite, mysql, postgres or mongodb)", c.Database.Driver)
 	}
 	if strings.TrimSpace(c.Database.DSN) == "" {
 		return configErr("database.dsn is empty")

@@ -52,7 +52,7 @@ func checkTables(t *testing.T, db *gorm.DB, want bool) {
 }
 
 func TestUpDownUp(t *testing.T) {
-	apptest.ForEachBackendParallel(t, func(t *testing.T, b apptest.Backend) {
+	apptest.ForEachSQLBackendParallel(t, func(t *testing.T, b apptest.Backend) {
 		ctx := context.Background()
 		db := openFresh(t, b)
 		m := apptest.Migrator(t, db, b.Driver)
@@ -269,7 +269,7 @@ func TestNewFilesAreRunnable(t *testing.T) {
 	}
 	dialects := map[string]goose.Dialect{config.DriverSQLite: goose.DialectSQLite3, config.DriverMySQL: goose.DialectMySQL,
 		config.DriverPostgres: goose.DialectPostgres}
-	apptest.ForEachBackendParallel(t, func(t *testing.T, b apptest.Backend) {
+	apptest.ForEachSQLBackendParallel(t, func(t *testing.T, b apptest.Backend) {
 		ctx := context.Background()
 		db := openFresh(t, b)
 		sqlDB, _ := db.DB()

@@ -15,8 +15,8 @@ import (
 	"golang.org/x/crypto/bcrypt"
 
 	"musicadmin/internal/apptest"
+	"musicadmin/internal/backend"
 	"musicadmin/internal/server"
-	"musicadmin/internal/store"
 )
 
 // setWritable makes the file at path writable or not, for root too: the
@@ -67,12 +67,11 @@ func TestSQLiteReadOnlyAtStart(t *testing.T) {
 	}
 	setWritable(t, path, false)
 
-	db, err := store.Open(context.Background(), a.Config.Database)
+	db, err := backend.Open(context.Background(), a.Config.Database)
 	if err != nil {
 		t.Fatal(err)
 	}
-	sqlDB, _ := db.DB()
-	t.Cleanup(func() { sqlDB.Close() })
+	t.Cleanup(func() { db.Close() })
 	logs := &apptest.SyncBuffer{}
 	web, err := server.New(a.Config, db, slog.New(slog.NewTextHandler(logs, nil)), server.Options{BcryptCost: bcrypt.MinCost})
 	if err != nil {
@@ -86,7 +85,7 @@ func TestSQLiteReadOnlyAtStart(t *testing.T) {
 		}
 	})
 	app := *a
-	app.URL, app.Server, app.Web, app.DB, app.Log = srv.URL, srv, web, db, logs
+	app.URL, app.Server, app.Web, app.Data, app.DB, app.Log = srv.URL, srv, web, db, db.(*backend.SQL).DB(), logs
 
 	health := func() (int, string) {
 		t.Helper()
@@ -118,7 +117,7 @@ func TestSQLiteReadOnlyAtStart(t *testing.T) {
 		t.Errorf("add an album once the file is writable: %d, want 302", r.Status)
 	}
 	var n int64
-	if err := db.Table("albums").Where("name = ?", "Written at last").Count(&n).Error; err != nil || n != 1 {
+	if err := app.DB.Table("albums").Where("name = ?", "Written at last").Count(&n).Error; err != nil || n != 1 {
 		t.Errorf("%d albums written (%v), want 1", n, err)
 	}
 }

@@ -152,11 +152,11 @@ func (a *secApp) siblingWith(mutate func(*config.Config), opts server.Options) *
 	}
 	logs := &apptest.SyncBuffer{}
 	log := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelInfo}))
-	web, err := server.New(cfg, a.DB, log, opts)
+	web, err := server.New(cfg, a.Data, log, opts)
 	if err != nil {
 		a.t.Fatalf("build sibling app: %v", err)
 	}
-	sib := &apptest.App{Site: apptest.Serve(a.t, web.Handler), Backend: a.Backend, DB: a.DB, Config: cfg, Web: web, Log: logs}
+	sib := &apptest.App{Site: apptest.Serve(a.t, web.Handler), Backend: a.Backend, Data: a.Data, DB: a.DB, Mongo: a.Mongo, Config: cfg, Web: web, Log: logs}
 	a.watch(a.t, sib)
 	return sib
 }

@@ -17,13 +17,12 @@ import (
 
 	"github.com/go-chi/chi/v5"
 	"github.com/go-chi/chi/v5/middleware"
-	"gorm.io/gorm"
 
 	"musicadmin/internal/admin"
 	"musicadmin/internal/auth"
+	"musicadmin/internal/backend"
 	"musicadmin/internal/catalog"
 	"musicadmin/internal/config"
-	"musicadmin/internal/store"
 	"musicadmin/internal/view"
 	"musicadmin/web"
 )
@@ -59,23 +58,19 @@ type App struct {
 	Users   *auth.Users
 }
 
-// New builds the application over an open, migrated database.
-func New(cfg config.Config, db *gorm.DB, log *slog.Logger, opts Options) (*App, error) {
+// New builds the application over an open backend at the latest schema.
+func New(cfg config.Config, db backend.Backend, log *slog.Logger, opts Options) (*App, error) {
 	cost := opts.BcryptCost
 	if cost == 0 {
 		cost = auth.DefaultCost
 	}
-	accounts := store.NewAccounts(db)
+	accounts := db.Accounts()
 	users, err := auth.NewUsers(accounts, cost)
 	if err != nil {
 		return nil, err
 	}
 	sessions := auth.NewSessions(accounts, cfg.SecretKey, cfg.Server.SecureCookies, log)
-	views, err := catalog.Views(store.New(db))
-	if err != nil {
-		return nil, err
-	}
-	adm, err := admin.New(log, views...)
+	adm, err := admin.New(log, catalog.Views(db.Catalog())...)
 	if err != nil {
 		return nil, err
 	}
@@ -137,13 +132,13 @@ func New(cfg config.Config, db *gorm.DB, log *slog.Logger, opts Options) (*App, 
 
 // health answers 200 "ok" when the database answers and takes writes
 // within 2 s, and 503 otherwise, with no detail about the database.
-func health(db *gorm.DB) http.HandlerFunc {
+func health(db backend.Backend) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		w.Header().Set("Cache-Control", "no-store")
 		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
 		defer cancel()
-		if err := store.Healthy(ctx, db); err != nil {
+		if err := db.Healthy(ctx); err != nil {
 			w.WriteHeader(http.StatusServiceUnavailable)
 			fmt.Fprintln(w, "unavailable")
 			return

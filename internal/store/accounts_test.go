@@ -15,7 +15,7 @@ import (
 // TestAccounts runs the contract of auth.Store on the GORM implementation,
 // on each SQL backend.
 func TestAccounts(t *testing.T) {
-	apptest.ForEachBackend(t, func(t *testing.T, b apptest.Backend) {
+	apptest.ForEachSQLBackend(t, func(t *testing.T, b apptest.Backend) {
 		authtest.Run(t, func(t *testing.T) authtest.Fixture {
 			db, _ := apptest.OpenMigrated(t, b)
 			return authtest.Fixture{

@@ -17,14 +17,14 @@ import (
 // together are exactly the ordered table: the deferred join and the walk
 // from the far end for deep pages must never skip or repeat a row.
 func TestListPagesMatchOneOrderedScan(t *testing.T) {
-	apptest.ForEachBackendParallel(t, func(t *testing.T, b apptest.Backend) {
+	apptest.ForEachSQLBackendParallel(t, func(t *testing.T, b apptest.Backend) {
 		ctx := context.Background()
 		db, _ := apptest.OpenMigrated(t, b)
 		sqlDB, _ := db.DB()
 		if err := seed.Run(ctx, sqlDB, seed.Options{Albums: 7, Songs: 103, NoAlbumEvery: 5}, nil); err != nil {
 			t.Fatal(err)
 		}
-		models, err := catalog.Declare(store.New(db))
+		models, err := catalog.OnSQL(store.New(db))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -83,10 +83,10 @@ func TestListPagesMatchOneOrderedScan(t *testing.T) {
 // list remembered must never outlive a write of this process, to the same
 // model or to another whose delete changes this one (ON DELETE SET NULL).
 func TestCountsFollowWrites(t *testing.T) {
-	apptest.ForEachBackendParallel(t, func(t *testing.T, b apptest.Backend) {
+	apptest.ForEachSQLBackendParallel(t, func(t *testing.T, b apptest.Backend) {
 		ctx := context.Background()
 		db, _ := apptest.OpenMigrated(t, b)
-		models, err := catalog.Declare(store.New(db))
+		models, err := catalog.OnSQL(store.New(db))
 		if err != nil {
 			t.Fatal(err)
 		}

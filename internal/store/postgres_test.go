@@ -93,7 +93,7 @@ func TestPostgresByteOrder(t *testing.T) {
 	apptest.RequireBackend(t, apptest.Postgres)
 	ctx := context.Background()
 	db, _ := apptest.OpenMigrated(t, apptest.Postgres)
-	models, err := catalog.Declare(store.New(db))
+	models, err := catalog.OnSQL(store.New(db))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -173,7 +173,7 @@ func TestPostgresWriteErrors(t *testing.T) {
 		t.Errorf("a name of 100 two-byte characters: %v", err)
 	}
 
-	models, err := catalog.Declare(store.New(db))
+	models, err := catalog.OnSQL(store.New(db))
 	if err != nil {
 		t.Fatal(err)
 	}

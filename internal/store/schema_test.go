@@ -58,7 +58,7 @@ func parseModel(t *testing.T, db *gorm.DB, model any) *schema.Schema {
 // exists with the same uniqueness and columns, and no other index does; every
 // model foreign key exists with its ON DELETE action, and no other does.
 func TestSchemaMatchesModels(t *testing.T) {
-	apptest.ForEachBackendParallel(t, func(t *testing.T, b apptest.Backend) {
+	apptest.ForEachSQLBackendParallel(t, func(t *testing.T, b apptest.Backend) {
 		// Migrated from zero, not copied: this compares the migrations
 		// themselves with the models.
 		db, _ := apptest.OpenMigratedFromZero(t, b)
@@ -436,7 +436,7 @@ func checkForeignKeys(t *testing.T, db *gorm.DB, b apptest.Backend, model any, s
 // an unknown album is refused, and deleting an album keeps its songs with no
 // album (ON DELETE SET NULL).
 func TestSongAlbumForeignKey(t *testing.T) {
-	apptest.ForEachBackendParallel(t, func(t *testing.T, b apptest.Backend) {
+	apptest.ForEachSQLBackendParallel(t, func(t *testing.T, b apptest.Backend) {
 		db, _ := apptest.OpenMigrated(t, b)
 		if !db.Migrator().HasConstraint(&catalog.Song{}, "Album") {
 			t.Fatal("HasConstraint(Song, Album) = false")

@@ -38,11 +38,12 @@ var searchQueries = []string{
 
 func songsModel(t *testing.T, db *gorm.DB) (*store.Model[catalog.Song], *datamodel.Field) {
 	t.Helper()
-	models, err := catalog.Declare(store.New(db))
+	models, err := catalog.OnSQL(store.New(db))
 	if err != nil {
 		t.Fatal(err)
 	}
-	return models.Songs, models.Songs.Schema().Field("title")
+	songs := models.Songs.(*store.Model[catalog.Song])
+	return songs, songs.Schema().Field("title")
 }
 
 // byNumber orders SQL ids as the database does, as numbers.
@@ -67,7 +68,7 @@ func ids(p datamodel.Page) []string {
 // another process would), renames and deletes, on both backends, and again
 // with the count bound lowered so that the dense-match path runs too.
 func TestSearchMatchesSubstring(t *testing.T) {
-	apptest.ForEachBackendParallel(t, func(t *testing.T, b apptest.Backend) {
+	apptest.ForEachSQLBackendParallel(t, func(t *testing.T, b apptest.Backend) {
 		ctx := context.Background()
 		db, _ := apptest.OpenMigrated(t, b)
 		songs, title := songsModel(t, db)
@@ -175,7 +176,7 @@ func TestSearchMatchesSubstring(t *testing.T) {
 // longer by those of a title it lost. A stale entry would not change what a
 // search shows (the LIKE checks each candidate), a missing one would.
 func TestSearchIndexFollowsWrites(t *testing.T) {
-	apptest.ForEachBackendParallel(t, func(t *testing.T, b apptest.Backend) {
+	apptest.ForEachSQLBackendParallel(t, func(t *testing.T, b apptest.Backend) {
 		ctx := context.Background()
 		db, _ := apptest.OpenMigrated(t, b)
 		songs, _ := songsModel(t, db)
@@ -267,7 +268,7 @@ func TestSearchIndexFollowsWrites(t *testing.T) {
 // MySQL's app_grams() stores for a title is what textindex looks up, and on
 // SQLite the registered function is textindex's own.
 func TestSearchIndexSpelling(t *testing.T) {
-	apptest.ForEachBackendParallel(t, func(t *testing.T, b apptest.Backend) {
+	apptest.ForEachSQLBackendParallel(t, func(t *testing.T, b apptest.Backend) {
 		db, _ := apptest.OpenMigrated(t, b)
 		for _, s := range append(searchTitles, "a", "ab", "abc", "  spaced  out  ") {
 			query := "SELECT app_grams(?)"
@@ -323,7 +324,7 @@ func postgresPlan(t *testing.T, db *gorm.DB, query string, args ...any) string {
 // TestSearchUsesIndex checks the query plan of a search: the songs are
 // reached by id from the index's candidates, never by a scan of the table.
 func TestSearchUsesIndex(t *testing.T) {
-	apptest.ForEachBackendParallel(t, func(t *testing.T, b apptest.Backend) {
+	apptest.ForEachSQLBackendParallel(t, func(t *testing.T, b apptest.Backend) {
 		db := plannedDB(t, b)
 		songs, title := songsModel(t, db)
 		for _, q := range []string{"love", "Straße 12"} {
@@ -372,7 +373,7 @@ func TestSearchUsesIndex(t *testing.T) {
 // TestSearchIndexBuiltForExistingSongs upgrades a database whose songs
 // predate the index: the migration must index them.
 func TestSearchIndexBuiltForExistingSongs(t *testing.T) {
-	apptest.ForEachBackendParallel(t, func(t *testing.T, b apptest.Backend) {
+	apptest.ForEachSQLBackendParallel(t, func(t *testing.T, b apptest.Backend) {
 		ctx := context.Background()
 		db, _ := apptest.OpenMigrated(t, b)
 		sqlDB, _ := db.DB()
@@ -404,7 +405,7 @@ func TestSearchIndexBuiltForExistingSongs(t *testing.T) {
 // every sort order the song view offers, walks an index in order instead of
 // sorting the table: a sort would read all million rows for every page.
 func TestPagePlansWalkAnIndex(t *testing.T) {
-	apptest.ForEachBackendParallel(t, func(t *testing.T, b apptest.Backend) {
+	apptest.ForEachSQLBackendParallel(t, func(t *testing.T, b apptest.Backend) {
 		db := plannedDB(t, b)
 		songs, title := songsModel(t, db)
 		rating := songs.Schema().Field("rating")

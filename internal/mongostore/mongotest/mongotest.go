@@ -51,6 +51,30 @@ func reachable() error {
 	return probeError
 }
 
+// Reachable returns nil when the server answers, and why not otherwise.
+func Reachable() error { return reachable() }
+
+// RedactedURI is URI without its password, to print.
+func RedactedURI() string { return redact(URI()) }
+
+// DatabaseURI returns URI with its path naming the database name: the DSN
+// of that database for the app's config.
+func DatabaseURI(name string) (string, error) {
+	u, err := url.Parse(URI())
+	if err != nil {
+		return "", fmt.Errorf("APP_TEST_MONGODB_URI: %w", err)
+	}
+	u.Path = "/" + name
+	return u.String(), nil
+}
+
+// NewName returns a random database name, as Database uses.
+func NewName() string {
+	b := make([]byte, 6)
+	_, _ = rand.Read(b)
+	return "test_" + hex.EncodeToString(b)
+}
+
 // Require skips t when no MongoDB server answers, or fails it under CI=true.
 func Require(t testing.TB) {
 	t.Helper()
@@ -95,9 +119,7 @@ func Connect(t testing.TB, opts ...*options.ClientOptions) *mongo.Client {
 // dropped when t ends.
 func Database(t testing.TB, c *mongo.Client) *mongo.Database {
 	t.Helper()
-	b := make([]byte, 6)
-	_, _ = rand.Read(b)
-	db := c.Database("test_" + hex.EncodeToString(b))
+	db := c.Database(NewName())
 	t.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		defer cancel()

@@ -1,0 +1,73 @@
+// Package backend opens the configured database, whichever of the four it
+// is (SQLite, MySQL and PostgreSQL through GORM, MongoDB through its own
+// driver), and hands the rest of the app what it needs of it: the
+// catalogue's models, the accounts, a health probe and the schema's
+// versions. Nothing above this package knows which database it runs on, so
+// switching backends is a configuration change only.
+package backend
+
+import (
+	"context"
+	"fmt"
+
+	"musicadmin/internal/auth"
+	"musicadmin/internal/catalog"
+	"musicadmin/internal/config"
+	"musicadmin/internal/migrate"
+)
+
+// Backend is one open database.
+type Backend interface {
+	// Driver is the configured driver: config.DriverSQLite and the others.
+	Driver() string
+	// Catalog is the catalogue's models on this database.
+	Catalog() *catalog.Models
+	// Accounts keeps users, roles and sessions on this database.
+	Accounts() auth.Store
+	// Healthy reports whether the database answers and takes writes.
+	Healthy(ctx context.Context) error
+	// Schema creates, upgrades and reports the database's schema.
+	Schema() Schema
+	// Close releases the connections.
+	Close() error
+}
+
+// Schema is what create-db and the db commands do to a database: goose's
+// migrations on SQL, the indexes and a recorded version on MongoDB.
+type Schema interface {
+	// Up brings the schema to the latest version and returns how many
+	// versions it applied.
+	Up(ctx context.Context) (int, error)
+	// Down rolls back the latest applied version and returns it (0: none).
+	Down(ctx context.Context) (int64, error)
+	// Version returns the database's version and the latest the app knows.
+	Version(ctx context.Context) (current, latest int64, err error)
+	// Status lists every version the app knows and whether it is applied.
+	Status(ctx context.Context) ([]migrate.Status, error)
+}
+
+// Open connects to the database cfg names and declares the catalogue on it.
+// It does not create or check the schema: see Schema and Ready.
+func Open(ctx context.Context, cfg config.Database) (Backend, error) {
+	switch cfg.Driver {
+	case config.DriverSQLite, config.DriverMySQL, config.DriverPostgres:
+		return openSQL(ctx, cfg)
+	case config.DriverMongoDB:
+		return openMongo(ctx, cfg)
+	default:
+		return nil, fmt.Errorf("unknown database driver %q", cfg.Driver)
+	}
+}
+
+// Ready returns nil when b's schema is at the version the app needs, and
+// otherwise an error that tells the user to run create-db.
+func Ready(ctx context.Context, b Backend) error {
+	current, latest, err := b.Schema().Version(ctx)
+	if err != nil {
+		return fmt.Errorf("cannot read the schema version: run `app create-db` first")
+	}
+	if current != latest {
+		return fmt.Errorf("database schema is at version %d, the app needs %d: run `app create-db`", current, latest)
+	}
+	return nil
+}

@@ -1,0 +1,172 @@
+package backend
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"go.mongodb.org/mongo-driver/v2/mongo"
+	"go.mongodb.org/mongo-driver/v2/mongo/options"
+	"go.mongodb.org/mongo-driver/v2/x/mongo/driver/connstring"
+
+	"musicadmin/internal/auth"
+	"musicadmin/internal/catalog"
+	"musicadmin/internal/config"
+	"musicadmin/internal/migrate"
+	"musicadmin/internal/mongostore"
+)
+
+// mongoConnectTimeout bounds how long Open waits for a server, as the SQL
+// backends' ping does.
+const mongoConnectTimeout = 5 * time.Second
+
+// Mongo is a backend on MongoDB: the catalogue and the accounts in one
+// database, named by the DSN's path.
+type Mongo struct {
+	client   *mongo.Client
+	db       *mongo.Database
+	store    *mongostore.Store
+	models   *catalog.Models
+	accounts *mongostore.Accounts
+}
+
+var _ Backend = (*Mongo)(nil)
+
+func openMongo(ctx context.Context, cfg config.Database) (*Mongo, error) {
+	cs, err := connstring.ParseAndValidate(cfg.DSN)
+	if err != nil {
+		// The driver's message may quote the URI, password and all.
+		return nil, errors.New("mongodb dsn is not a valid connection string (want mongodb://host:27017/dbname)")
+	}
+	if cs.Database == "" {
+		return nil, errors.New("mongodb dsn names no database (want mongodb://host:27017/dbname)")
+	}
+	opts := options.Client().ApplyURI(cfg.DSN).SetServerSelectionTimeout(mongoConnectTimeout).
+		SetConnectTimeout(mongoConnectTimeout)
+	client, err := mongo.Connect(opts)
+	if err != nil {
+		return nil, fmt.Errorf("database mongodb unreachable: %s", mongostore.Redact(err))
+	}
+	pingCtx, cancel := context.WithTimeout(ctx, mongoConnectTimeout)
+	defer cancel()
+	if err := client.Ping(pingCtx, nil); err != nil {
+		_ = client.Disconnect(context.Background())
+		return nil, fmt.Errorf("database mongodb unreachable: %s", mongostore.Redact(err))
+	}
+	b, err := NewMongo(client.Database(cs.Database))
+	if err != nil {
+		_ = client.Disconnect(context.Background())
+		return nil, err
+	}
+	return b, nil
+}
+
+// NewMongo returns the backend over db. Its Close disconnects db's client.
+func NewMongo(db *mongo.Database) (*Mongo, error) {
+	st := mongostore.New(db)
+	models, err := catalog.OnMongo(st)
+	if err != nil {
+		return nil, err
+	}
+	return &Mongo{client: db.Client(), db: db, store: st, models: models, accounts: mongostore.NewAccounts(db)}, nil
+}
+
+// Database is the driver's handle, for what only MongoDB does (tests).
+func (b *Mongo) Database() *mongo.Database { return b.db }
+
+// Store is the models' store, for its index list (tests).
+func (b *Mongo) Store() *mongostore.Store { return b.store }
+
+func (b *Mongo) Driver() string           { return config.DriverMongoDB }
+func (b *Mongo) Catalog() *catalog.Models { return b.models }
+func (b *Mongo) Accounts() auth.Store     { return b.accounts }
+func (b *Mongo) Schema() Schema           { return mongoSchema{b} }
+
+func (b *Mongo) Healthy(ctx context.Context) error { return mongostore.Healthy(ctx, b.db) }
+
+func (b *Mongo) Close() error {
+	ctx, cancel := context.WithTimeout(context.Background(), mongoConnectTimeout)
+	defer cancel()
+	if err := b.client.Disconnect(ctx); err != nil {
+		return fmt.Errorf("backend: close: %w", err)
+	}
+	return nil
+}
+
+// The versions of a MongoDB database's schema: a document store has no
+// tables to migrate, but its collections and indexes change with the code
+// as SQL tables do, and db status must say which version a database has.
+// A new version is a new entry here and what Up does for it.
+var mongoVersions = []migrate.Status{
+	{Version: 1, Name: "collections and indexes of the catalogue and the accounts"},
+}
+
+// mongoSchema is the schema of a MongoDB database: its indexes, created by
+// Up, and the version recorded in its schema_version collection.
+type mongoSchema struct{ b *Mongo }
+
+func (s mongoSchema) latest() int64 { return mongoVersions[len(mongoVersions)-1].Version }
+
+// Up creates every collection and index the app uses, idempotently, and
+// records the latest version. Running it on an up-to-date database creates
+// nothing and applies no version.
+func (s mongoSchema) Up(ctx context.Context) (int, error) {
+	current, latest, err := s.Version(ctx)
+	if err != nil {
+		return 0, err
+	}
+	if current > latest {
+		return 0, fmt.Errorf("database schema is at version %d, newer than this app's %d", current, latest)
+	}
+	// Indexes are ensured even at the latest version: one dropped by hand
+	// comes back, as the hints of every query need it.
+	if err := s.b.store.EnsureIndexes(ctx); err != nil {
+		return 0, err
+	}
+	if _, err := s.b.accounts.EnsureIndexes(ctx); err != nil {
+		return 0, err
+	}
+	if current == latest {
+		return 0, nil
+	}
+	if err := s.b.store.MarkSchema(ctx, int(latest)); err != nil {
+		return 0, err
+	}
+	return int(latest - current), nil
+}
+
+// Down refuses: version 1 is the collections themselves, and rolling it
+// back would mean dropping every record. (SQL's first down migration drops
+// the tables too, but there a user can see it in the migration's file.)
+func (s mongoSchema) Down(ctx context.Context) (int64, error) {
+	current, _, err := s.Version(ctx)
+	if err != nil {
+		return 0, err
+	}
+	if current == 0 {
+		return 0, nil
+	}
+	return 0, fmt.Errorf("mongodb: version %d has no down migration (it would drop the collections): drop the database to start over", current)
+}
+
+func (s mongoSchema) Version(ctx context.Context) (current, latest int64, err error) {
+	v, _, err := s.b.store.SchemaVersion(ctx)
+	if err != nil {
+		return 0, 0, err
+	}
+	return int64(v), s.latest(), nil
+}
+
+func (s mongoSchema) Status(ctx context.Context) ([]migrate.Status, error) {
+	current, _, err := s.Version(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]migrate.Status, len(mongoVersions))
+	for i, v := range mongoVersions {
+		v.Applied = v.Version <= current
+		out[i] = v
+	}
+	return out, nil
+}
