@@ -42,8 +42,17 @@ func openMongo(ctx context.Context, cfg config.Database) (*Mongo, error) {
 	if cs.Database == "" {
 		return nil, errors.New("mongodb dsn names no database (want mongodb://host:27017/dbname)")
 	}
-	opts := options.Client().ApplyURI(cfg.DSN).SetServerSelectionTimeout(mongoConnectTimeout).
-		SetConnectTimeout(mongoConnectTimeout)
+	// The default bounds apply unless the DSN sets its own
+	// (serverSelectionTimeoutMS, connectTimeoutMS): set after ApplyURI,
+	// they would override the user's.
+	opts := options.Client()
+	if !cs.ServerSelectionTimeoutSet {
+		opts.SetServerSelectionTimeout(mongoConnectTimeout)
+	}
+	if !cs.ConnectTimeoutSet {
+		opts.SetConnectTimeout(mongoConnectTimeout)
+	}
+	opts.ApplyURI(cfg.DSN)
 	client, err := mongo.Connect(opts)
 	if err != nil {
 		return nil, fmt.Errorf("database mongodb unreachable: %s", mongostore.Redact(err))
