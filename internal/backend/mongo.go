@@ -106,9 +106,11 @@ func (b *Mongo) Close() error {
 // The versions of a MongoDB database's schema: a document store has no
 // tables to migrate, but its collections and indexes change with the code
 // as SQL tables do, and db status must say which version a database has.
-// A new version is a new entry here and what Up does for it.
+// A new version is a new entry here and what Up does for it. A name is one
+// word, as a migration file's name is on SQL: db status prints
+// "STATE VERSION NAME", which scripts split on white space.
 var mongoVersions = []migrate.Status{
-	{Version: 1, Name: "collections and indexes of the catalogue and the accounts"},
+	{Version: 1, Name: "init"}, // the collections and indexes of the catalogue and the accounts
 }
 
 // mongoSchema is the schema of a MongoDB database: its indexes, created by
