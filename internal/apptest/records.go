@@ -13,13 +13,16 @@ import (
 	"database/sql"
 	"fmt"
 	"strconv"
+	"testing"
 	"time"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
 	"go.mongodb.org/mongo-driver/v2/mongo"
 	mongooptions "go.mongodb.org/mongo-driver/v2/mongo/options"
+	"go.mongodb.org/mongo-driver/v2/x/mongo/driver/connstring"
 
 	"musicadmin/internal/catalog"
+	"musicadmin/internal/config"
 )
 
 // AlbumRow is an album as the database holds it.
@@ -35,6 +38,96 @@ type SongRow struct {
 	Title  string
 	Rating int
 	Album  string
+}
+
+// UserRow is a user as the database holds it, with the names of its roles.
+type UserRow struct {
+	Username, FirstName, LastName, Email string
+	PasswordHash                         string
+	Active                               bool
+	Roles                                []string
+}
+
+// Stored returns the checks of this file on the database cfg, which no test
+// app serves (the command line's, say): an App without a server, whose
+// other fields are unset. Its connection closes when t ends.
+func Stored(t testing.TB, cfg config.Database) *App {
+	t.Helper()
+	a := &App{Site: &Site{t: t}, Config: config.Config{Database: cfg}}
+	if cfg.Driver != config.DriverMongoDB {
+		a.DB = Open(t, cfg)
+		return a
+	}
+	cs, err := connstring.ParseAndValidate(cfg.DSN)
+	if err != nil || cs.Database == "" {
+		t.Fatalf("mongodb dsn of the test database: %v (database %q)", err, cs.Database)
+	}
+	client, err := mongo.Connect(mongooptions.Client().ApplyURI(cfg.DSN))
+	if err != nil {
+		t.Fatalf("connect to mongodb: %v", err)
+	}
+	t.Cleanup(func() { _ = client.Disconnect(context.Background()) })
+	a.Mongo = client.Database(cs.Database)
+	return a
+}
+
+// Users returns every user with its roles' names, in id order.
+func (a *App) Users() []UserRow {
+	a.t.Helper()
+	var out []UserRow
+	if a.Mongo != nil {
+		var roles []struct {
+			ID   bson.ObjectID `bson:"_id"`
+			Name string        `bson:"name"`
+		}
+		a.find("roles", nil, &roles)
+		names := map[bson.ObjectID]string{}
+		for _, r := range roles {
+			names[r.ID] = r.Name
+		}
+		var docs []struct {
+			Username     string          `bson:"username"`
+			FirstName    string          `bson:"first_name"`
+			LastName     string          `bson:"last_name"`
+			Email        string          `bson:"email"`
+			PasswordHash string          `bson:"password_hash"`
+			Active       bool            `bson:"active"`
+			Roles        []bson.ObjectID `bson:"roles"`
+		}
+		a.find("users", nil, &docs)
+		for _, d := range docs {
+			u := UserRow{Username: d.Username, FirstName: d.FirstName, LastName: d.LastName, Email: d.Email,
+				PasswordHash: d.PasswordHash, Active: d.Active}
+			for _, id := range d.Roles {
+				name, ok := names[id]
+				if !ok {
+					a.t.Fatalf("user %s holds role %s, which does not exist", d.Username, id.Hex())
+				}
+				u.Roles = append(u.Roles, name)
+			}
+			out = append(out, u)
+		}
+		return out
+	}
+	var rows []struct {
+		Username, FirstName, LastName, Email, PasswordHash string
+		Active                                             bool
+		RoleName                                           sql.NullString
+	}
+	q := "SELECT users.username, users.first_name, users.last_name, users.email, users.password_hash, users.active, " +
+		"roles.name AS role_name FROM users LEFT JOIN roles ON roles.id = users.role_id ORDER BY users.id"
+	if err := a.DB.Raw(q).Scan(&rows).Error; err != nil {
+		a.t.Fatalf("%s: %v", q, err)
+	}
+	for _, r := range rows {
+		u := UserRow{Username: r.Username, FirstName: r.FirstName, LastName: r.LastName, Email: r.Email,
+			PasswordHash: r.PasswordHash, Active: r.Active}
+		if r.RoleName.Valid {
+			u.Roles = []string{r.RoleName.String}
+		}
+		out = append(out, u)
+	}
+	return out
 }
 
 // collections names the MongoDB collection of each SQL table the tests
