@@ -313,12 +313,6 @@ func openMigratedBackend(t testing.TB, b Backend, o options) (backend.Backend, *
 	return data, db, nil, cfg
 }
 
-// Count returns the number of rows of table.
-func (a *App) Count(table string) int64 {
-	a.t.Helper()
-	return Scalar(a.t, a.DB, "SELECT COUNT(*) FROM "+table)
-}
-
 // Scalar is Scalar on the app's database.
 func (a *App) Scalar(t testing.TB, query string, args ...any) int64 {
 	t.Helper()

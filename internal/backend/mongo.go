@@ -42,8 +42,17 @@ func openMongo(ctx context.Context, cfg config.Database) (*Mongo, error) {
 	if cs.Database == "" {
 		return nil, errors.New("mongodb dsn names no database (want mongodb://host:27017/dbname)")
 	}
-	opts := options.Client().ApplyURI(cfg.DSN).SetServerSelectionTimeout(mongoConnectTimeout).
-		SetConnectTimeout(mongoConnectTimeout)
+	// The default bounds apply unless the DSN sets its own
+	// (serverSelectionTimeoutMS, connectTimeoutMS): set after ApplyURI,
+	// they would override the user's.
+	opts := options.Client()
+	if !cs.ServerSelectionTimeoutSet {
+		opts.SetServerSelectionTimeout(mongoConnectTimeout)
+	}
+	if !cs.ConnectTimeoutSet {
+		opts.SetConnectTimeout(mongoConnectTimeout)
+	}
+	opts.ApplyURI(cfg.DSN)
 	client, err := mongo.Connect(opts)
 	if err != nil {
 		return nil, fmt.Errorf("database mongodb unreachable: %s", mongostore.Redact(err))
@@ -97,9 +106,11 @@ func (b *Mongo) Close() error {
 // The versions of a MongoDB database's schema: a document store has no
 // tables to migrate, but its collections and indexes change with the code
 // as SQL tables do, and db status must say which version a database has.
-// A new version is a new entry here and what Up does for it.
+// A new version is a new entry here and what Up does for it. A name is one
+// word, as a migration file's name is on SQL: db status prints
+// "STATE VERSION NAME", which scripts split on white space.
 var mongoVersions = []migrate.Status{
-	{Version: 1, Name: "collections and indexes of the catalogue and the accounts"},
+	{Version: 1, Name: "init"}, // the collections and indexes of the catalogue and the accounts
 }
 
 // mongoSchema is the schema of a MongoDB database: its indexes, created by

@@ -16,7 +16,6 @@ import (
 	"musicadmin/internal/apptest"
 	"musicadmin/internal/auth"
 	"musicadmin/internal/config"
-	"musicadmin/internal/store"
 )
 
 // secMaskLogin hides what legitimately differs between two failed-login pages:
@@ -379,9 +378,7 @@ func TestSecCookieAttributes(t *testing.T) {
 		})
 		t.Run("expired session row", func(t *testing.T) {
 			c := a.admin()
-			if err := a.DB.Exec("UPDATE user_sessions SET expires_at = ?", time.Now().Add(-time.Second).Unix()).Error; err != nil {
-				t.Fatal(err)
-			}
+			a.ExpireSessions()
 			r := c.Get("/albumview/list/")
 			if r.Status != http.StatusFound || !strings.HasPrefix(r.Location(), "/login/") {
 				t.Errorf("expired session: %d %q, want 302 to /login/", r.Status, r.Location())
@@ -489,29 +486,23 @@ func TestSecSessionUserChanges(t *testing.T) {
 		}
 		cases := []struct {
 			name   string
-			change func(user string) error
+			change func(user string)
 		}{
-			{"password changed", func(user string) error {
+			{"password changed", func(user string) {
 				hash, err := bcrypt.GenerateFromPassword([]byte("a-new-password"), bcrypt.MinCost)
 				if err != nil {
-					return err
+					t.Fatal(err)
 				}
-				return a.DB.Model(&store.User{}).Where("username = ?", user).Update("password_hash", string(hash)).Error
+				a.SetUserField(user, "password_hash", string(hash))
 			}},
-			{"deactivated", func(user string) error {
-				return a.DB.Model(&store.User{}).Where("username = ?", user).Update("active", false).Error
-			}},
-			{"deleted", func(user string) error {
-				return a.DB.Where("username = ?", user).Delete(&store.User{}).Error
-			}},
+			{"deactivated", func(user string) { a.SetUserField(user, "active", false) }},
+			{"deleted", func(user string) { a.DeleteUser(user) }},
 		}
 		for i, tc := range cases {
 			t.Run(tc.name, func(t *testing.T) {
 				user := "user" + string(rune('a'+i))
 				c := newUser(user)
-				if err := tc.change(user); err != nil {
-					t.Fatal(err)
-				}
+				tc.change(user)
 				r := c.Get("/albumview/list/")
 				if r.Status != http.StatusFound || !strings.HasPrefix(r.Location(), "/login/") {
 					t.Errorf("after the change: %d %q, want 302 to /login/", r.Status, r.Location())

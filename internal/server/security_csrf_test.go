@@ -21,14 +21,14 @@ type secStateRoute struct {
 	form url.Values
 }
 
-func secStateRoutes(album, song int64) []secStateRoute {
+func secStateRoutes(album, song string) []secStateRoute {
 	return []secStateRoute{
 		{"/albumview/add", url.Values{"name": {"csrf-new-album"}}},
-		{fmt.Sprintf("/albumview/edit/%d", album), url.Values{"name": {"csrf-renamed"}}},
-		{fmt.Sprintf("/albumview/delete/%d", album), url.Values{}},
+		{"/albumview/edit/" + album, url.Values{"name": {"csrf-renamed"}}},
+		{"/albumview/delete/" + album, url.Values{}},
 		{"/songsview/add", url.Values{"title": {"csrf-new-song"}, "rating": {"1"}}},
-		{fmt.Sprintf("/songsview/edit/%d", song), url.Values{"title": {"csrf-renamed"}, "rating": {"2"}}},
-		{fmt.Sprintf("/songsview/delete/%d", song), url.Values{}},
+		{"/songsview/edit/" + song, url.Values{"title": {"csrf-renamed"}, "rating": {"2"}}},
+		{"/songsview/delete/" + song, url.Values{}},
 	}
 }
 
@@ -38,7 +38,7 @@ func TestSecCSRFEveryRoute(t *testing.T) {
 	apptest.ForEachBackendParallel(t, func(t *testing.T, b apptest.Backend) {
 		a := newSecApp(t, b)
 		album := a.seedAlbum("CSRF Album")
-		song := a.seedSong("CSRF Song", 5, &album)
+		song := a.seedSong("CSRF Song", 5, album)
 		attacker := a.admin()
 		attackerToken := attacker.CSRF("/albumview/add")
 
@@ -143,16 +143,16 @@ func TestSecGetIsSafe(t *testing.T) {
 	apptest.ForEachBackendParallel(t, func(t *testing.T, b apptest.Backend) {
 		a := newSecApp(t, b)
 		album := a.seedAlbum("Safe Album")
-		song := a.seedSong("Safe Song", 3, &album)
+		song := a.seedSong("Safe Song", 3, album)
 		c := a.admin()
 		before := a.secSnapshot()
 		paths := []string{
-			fmt.Sprintf("/albumview/delete/%d", album),
+			"/albumview/delete/" + album,
 			"/albumview/add?name=x",
-			fmt.Sprintf("/albumview/edit/%d?name=y", album),
-			fmt.Sprintf("/songsview/delete/%d", song),
+			"/albumview/edit/" + album + "?name=y",
+			"/songsview/delete/" + song,
 			"/songsview/add?title=x&rating=1",
-			fmt.Sprintf("/songsview/edit/%d?title=y&rating=9", song),
+			"/songsview/edit/" + song + "?title=y&rating=9",
 		}
 		for _, p := range paths {
 			for _, method := range []string{http.MethodGet, http.MethodHead} {
@@ -255,8 +255,8 @@ func TestSecContentTypes(t *testing.T) {
 			r := c.Request(http.MethodPost, "/albumview/add", &buf, append([]string{"Content-Type", mw.FormDataContentType()}, same...)...)
 			switch r.Status {
 			case http.StatusFound:
-				if name, ok := a.albumName(before + 1); !ok || name != "multipart album" {
-					t.Errorf("multipart accepted but stored %q", name)
+				if _, ok := a.Album("multipart album"); !ok || a.Count("albums") != before+1 {
+					t.Errorf("multipart accepted but not stored as sent: %v", a.Albums())
 				}
 			case http.StatusUnsupportedMediaType:
 				if a.Count("albums") != before {
@@ -285,7 +285,7 @@ func TestSecMethods(t *testing.T) {
 		a := newSecApp(t, b)
 		album := a.seedAlbum("Method Album")
 		c := a.admin()
-		edit := fmt.Sprintf("/albumview/edit/%d", album)
+		edit := "/albumview/edit/" + album
 		for _, path := range []string{edit, "/albumview/list/", "/login/"} {
 			for _, method := range []string{http.MethodPut, http.MethodDelete, http.MethodPatch, http.MethodTrace, "PROPFIND"} {
 				before := a.secSnapshot()

@@ -9,7 +9,6 @@ package server_test
 
 import (
 	"bufio"
-	"context"
 	"fmt"
 	"io"
 	"log/slog"
@@ -23,7 +22,6 @@ import (
 	"time"
 
 	"musicadmin/internal/apptest"
-	"musicadmin/internal/catalog"
 	"musicadmin/internal/config"
 	"musicadmin/internal/server"
 )
@@ -281,50 +279,26 @@ func (a *secApp) raw(method, target string, headers ...string) (*http.Response, 
 	return resp, string(body)
 }
 
-// Rows of the catalogue as the database holds them: the no-write oracle
-// compares them before and after an attack.
-type secAlbumRow struct {
-	ID   int64
-	Name string
-}
-
-type secSongRow struct {
-	ID      int64
-	Title   string
-	Rating  int
-	AlbumID *int64
-}
-
+// The catalogue as the database holds it: the no-write oracle compares it
+// before and after an attack.
 type secSnapshot struct {
-	Albums   []secAlbumRow
-	Songs    []secSongRow
+	Albums   []apptest.AlbumRow
+	Songs    []apptest.SongRow
 	Sessions int64
 }
 
 func (a *secApp) secSnapshot() secSnapshot {
 	a.t.Helper()
-	var s secSnapshot
-	if err := a.DB.Raw("SELECT id, name FROM albums ORDER BY id").Scan(&s.Albums).Error; err != nil {
-		a.t.Fatal(err)
-	}
-	if err := a.DB.Raw("SELECT id, title, rating, album_id FROM songs ORDER BY id").Scan(&s.Songs).Error; err != nil {
-		a.t.Fatal(err)
-	}
-	s.Sessions = a.Count("user_sessions")
-	return s
+	return secSnapshot{Albums: a.Albums(), Songs: a.Songs(), Sessions: a.Count("user_sessions")}
 }
 
 func (s secSnapshot) String() string {
 	var b strings.Builder
 	for _, al := range s.Albums {
-		fmt.Fprintf(&b, "album %d %q\n", al.ID, al.Name)
+		fmt.Fprintln(&b, al)
 	}
 	for _, so := range s.Songs {
-		album := "-"
-		if so.AlbumID != nil {
-			album = fmt.Sprint(*so.AlbumID)
-		}
-		fmt.Fprintf(&b, "song %d %q rating %d album %s\n", so.ID, so.Title, so.Rating, album)
+		fmt.Fprintln(&b, so)
 	}
 	return b.String()
 }
@@ -333,47 +307,20 @@ func (s secSnapshot) String() string {
 func (s secSnapshot) sameData(o secSnapshot) bool { return s.String() == o.String() }
 
 // seedAlbum stores an album directly and returns its id.
-func (a *secApp) seedAlbum(name string) int64 {
-	a.t.Helper()
-	al := catalog.Album{Name: name}
-	if err := a.DB.WithContext(context.Background()).Create(&al).Error; err != nil {
-		a.t.Fatalf("seed album %q: %v", name, err)
-	}
-	return al.ID
+func (a *secApp) seedAlbum(name string) string { return a.InsertAlbum(name) }
+
+// seedSong stores a song directly and returns its id; album "" is none.
+func (a *secApp) seedSong(title string, rating int, album string) string {
+	return a.InsertSong(title, rating, album)
 }
 
-// seedSong stores a song directly and returns its id.
-func (a *secApp) seedSong(title string, rating int, album *int64) int64 {
+func (a *secApp) albumName(id string) (string, bool) {
 	a.t.Helper()
-	s := catalog.Song{Title: title, Rating: rating, AlbumID: album}
-	if err := a.DB.Create(&s).Error; err != nil {
-		a.t.Fatalf("seed song %q: %v", title, err)
-	}
-	return s.ID
+	al, ok := a.AlbumByID(id)
+	return al.Name, ok
 }
 
-func (a *secApp) albumName(id int64) (string, bool) {
+func (a *secApp) song(title string) (apptest.SongRow, bool) {
 	a.t.Helper()
-	var names []string
-	if err := a.DB.Raw("SELECT name FROM albums WHERE id = ?", id).Scan(&names).Error; err != nil {
-		a.t.Fatal(err)
-	}
-	if len(names) == 0 {
-		return "", false
-	}
-	return names[0], true
+	return a.Song(title)
 }
-
-func (a *secApp) song(title string) (secSongRow, bool) {
-	a.t.Helper()
-	var rows []secSongRow
-	if err := a.DB.Raw("SELECT id, title, rating, album_id FROM songs WHERE title = ?", title).Scan(&rows).Error; err != nil {
-		a.t.Fatal(err)
-	}
-	if len(rows) == 0 {
-		return secSongRow{}, false
-	}
-	return rows[0], true
-}
-
-func secPtr[T any](v T) *T { return &v }

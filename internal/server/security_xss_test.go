@@ -79,17 +79,17 @@ func TestSecStoredXSS(t *testing.T) {
 				if got := flash.Texts(".flash"); len(got) != 1 || got[0] != "Added Album “"+p+"”." {
 					t.Errorf("flash = %q", got)
 				}
-				albumID := a.Scalar(t, "SELECT id FROM albums WHERE name = ?", p)
+				albumID := a.AlbumID(p)
 				check("song add form", c.Get("/songsview/add"))
-				if r := c.Submit("/songsview/add", url.Values{"title": {p}, "rating": {"4"}, "album": {fmt.Sprint(albumID)}}); r.Status != http.StatusFound {
+				if r := c.Submit("/songsview/add", url.Values{"title": {p}, "rating": {"4"}, "album": {albumID}}); r.Status != http.StatusFound {
 					t.Fatalf("add song: %d", r.Status)
 				}
 				check("song list with flash", c.Get("/songsview/list/"))
 				s, _ := a.song(p)
 				for _, path := range []string{
-					"/albumview/list/", fmt.Sprintf("/albumview/show/%d", albumID), fmt.Sprintf("/albumview/edit/%d", albumID),
-					fmt.Sprintf("/albumview/delete/%d", albumID), "/songsview/list/", fmt.Sprintf("/songsview/show/%d", s.ID),
-					fmt.Sprintf("/songsview/edit/%d", s.ID), fmt.Sprintf("/songsview/delete/%d", s.ID), "/songsview/add",
+					"/albumview/list/", "/albumview/show/" + albumID, "/albumview/edit/" + albumID,
+					"/albumview/delete/" + albumID, "/songsview/list/", "/songsview/show/" + s.ID,
+					"/songsview/edit/" + s.ID, "/songsview/delete/" + s.ID, "/songsview/add",
 					"/albumview/list/?q=" + url.QueryEscape(p), "/songsview/list/?title__contains=" + url.QueryEscape(p),
 				} {
 					r := c.Get(path)
@@ -99,11 +99,11 @@ func TestSecStoredXSS(t *testing.T) {
 					}
 				}
 				// The dropdown option carries the payload as text only.
-				opt := c.Get("/songsview/add").Doc.Find(fmt.Sprintf(`select[name=album] option[value="%d"]`, albumID))
+				opt := c.Get("/songsview/add").Doc.Find(fmt.Sprintf(`select[name=album] option[value="%s"]`, albumID))
 				if opt.Length() != 1 || opt.Text() != p {
 					t.Errorf("album option = %q", opt.Text())
 				}
-				if r := c.Submit(fmt.Sprintf("/songsview/delete/%d", s.ID), nil); r.Status != http.StatusFound {
+				if r := c.Submit("/songsview/delete/"+s.ID, nil); r.Status != http.StatusFound {
 					t.Fatalf("delete song: %d", r.Status)
 				}
 				check("flash after delete", c.Get("/songsview/list/"))
@@ -189,8 +189,8 @@ func TestSecUnicodeRoundTrip(t *testing.T) {
 					t.Fatalf("add song %q: %d", name, r.Status)
 				}
 				// No row: the name was not stored exactly.
-				id := a.Scalar(t, "SELECT id FROM albums WHERE name = ?", want)
-				show := c.Get(fmt.Sprintf("/albumview/show/%d", id))
+				id := a.AlbumID(want)
+				show := c.Get("/albumview/show/" + id)
 				if got := show.Text("dl.details dd"); got != want {
 					t.Errorf("album shown as %q, want %q", got, want)
 				}
@@ -198,11 +198,11 @@ func TestSecUnicodeRoundTrip(t *testing.T) {
 				if !ok {
 					t.Fatalf("song %q not stored exactly", want)
 				}
-				show = c.Get(fmt.Sprintf("/songsview/show/%d", s.ID))
+				show = c.Get("/songsview/show/" + s.ID)
 				if got := show.Text("dl.details dd"); got != want {
 					t.Errorf("song shown as %q, want %q", got, want)
 				}
-				edit := c.Get(fmt.Sprintf("/songsview/edit/%d", s.ID))
+				edit := c.Get("/songsview/edit/" + s.ID)
 				if v, _ := edit.Doc.Find("input[name=title]").Attr("value"); v != want {
 					t.Errorf("edit form value %q, want %q", v, want)
 				}
