@@ -139,6 +139,9 @@ func Dump(ctx context.Context, b backend.Backend, w io.Writer, progress Progress
 			return counts, fmt.Errorf("dump: %s: %w", s.Name, err)
 		}
 	}
+	if err := enc.Encode(trailer{End: true, Records: counts.Total()}); err != nil {
+		return counts, fmt.Errorf("dump: write: %w", err)
+	}
 	if err := bw.Flush(); err != nil {
 		return counts, fmt.Errorf("dump: write: %w", err)
 	}

@@ -16,6 +16,12 @@
 //	{"model":"album","id":"7","fields":{"name":"Blue Train"}}
 //	{"model":"song","id":"12","fields":{"album":"7","rating":5,"title":"Moment's Notice"}}
 //
+// The last line closes the file and counts its records, so that a file cut
+// short (a full disk, a dump killed midway, a copy interrupted) is refused
+// instead of loaded as a smaller database:
+//
+//	{"end":true,"records":5}
+//
 // Records come in dependency order (roles, users, then the catalogue's
 // models as catalog.Models.All lists them), and a reference holds the id of
 // a record on an earlier line: a user's roles, a song's album (null for
@@ -57,7 +63,13 @@ type header struct {
 	Version int    `json:"version"`
 }
 
-// record is every other line. Fields is decoded by the model's own rules.
+// trailer is the last line.
+type trailer struct {
+	End     bool `json:"end"`
+	Records int  `json:"records"`
+}
+
+// record is every line between. Fields is decoded by the model's own rules.
 type record struct {
 	Model  string          `json:"model"`
 	ID     string          `json:"id"`

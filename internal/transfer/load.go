@@ -156,7 +156,7 @@ type item struct {
 func (l *loader) lines(r io.Reader, fn func(n int, it item) error) error {
 	sc := bufio.NewScanner(r)
 	sc.Buffer(make([]byte, 64<<10), maxLine)
-	n := 0
+	n, records, ended := 0, 0, false
 	for sc.Scan() {
 		n++
 		if n == 1 {
@@ -165,6 +165,18 @@ func (l *loader) lines(r io.Reader, fn func(n int, it item) error) error {
 			}
 			continue
 		}
+		if ended {
+			return &LineError{Line: n, Err: errors.New("a line after the dump's last line")}
+		}
+		var end trailer
+		if strictJSON(sc.Bytes(), &end) == nil && end.End {
+			if end.Records != records {
+				return &LineError{Line: n, Err: fmt.Errorf("the last line counts %d records, the file holds %d", end.Records, records)}
+			}
+			ended = true
+			continue
+		}
+		records++
 		it, err := l.parse(sc.Bytes())
 		if err != nil {
 			return &LineError{Line: n, Err: err}
@@ -181,6 +193,9 @@ func (l *loader) lines(r io.Reader, fn func(n int, it item) error) error {
 	}
 	if n == 0 {
 		return &LineError{Line: 1, Err: errors.New("the file is empty: want a dump's header")}
+	}
+	if !ended {
+		return &LineError{Line: n + 1, Err: errors.New(`the file ends before the dump's last line {"end":true,…}: it is cut short`)}
 	}
 	return nil
 }

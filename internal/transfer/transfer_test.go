@@ -262,6 +262,7 @@ func TestDumpFormat(t *testing.T) {
 		`{"model":"album","id":"1","fields":{"name":"Blue <Train>"}}`,
 		`{"model":"song","id":"1","fields":{"album":"1","rating":7,"title":"Locomotion"}}`,
 		`{"model":"song","id":"2","fields":{"album":null,"rating":0,"title":"Loose"}}`,
+		`{"end":true,"records":5}`,
 	}
 	if len(lines) != len(want) {
 		t.Fatalf("%d lines, want %d:\n%s", len(lines), len(want), out.String())
@@ -281,7 +282,8 @@ const goodFile = header +
 	`{"model":"user","id":"u1","fields":{"username":"ada","first_name":"Ada","last_name":"L","email":"a@example.com","password_hash":"h","active":true,"roles":["r1"],"created_at":"2026-01-02T03:04:05Z"}}` + "\n" +
 	`{"model":"album","id":"a1","fields":{"name":"One"}}` + "\n" +
 	`{"model":"song","id":"s1","fields":{"title":"First","rating":3,"album":"a1"}}` + "\n" +
-	`{"model":"song","id":"s2","fields":{"title":"Second","rating":0,"album":null}}` + "\n"
+	`{"model":"song","id":"s2","fields":{"title":"Second","rating":0,"album":null}}` + "\n" +
+	`{"end":true,"records":5}` + "\n"
 
 func writeFile(t *testing.T, body string) *os.File {
 	t.Helper()
@@ -311,6 +313,7 @@ func wantEmpty(t *testing.T, b backend.Backend, when string) {
 func TestLoadMalformed(t *testing.T) {
 	song := func(id, fields string) string { return `{"model":"song","id":"` + id + `","fields":` + fields + "}\n" }
 	goodHead := strings.Join(strings.SplitAfter(goodFile, "\n")[:5], "") // header, role, user, album, one song
+	end := func(n int) string { return fmt.Sprintf(`{"end":true,"records":%d}`+"\n", n) }
 	cases := []struct {
 		name, body string
 		line       int
@@ -339,6 +342,9 @@ func TestLoadMalformed(t *testing.T) {
 		{"username taken", goodHead + `{"model":"user","id":"u2","fields":{"username":"ada","active":true,"created_at":"2026-01-02T03:04:05Z"}}` + "\n", 6, "username"},
 		{"unknown role", goodHead + `{"model":"user","id":"u2","fields":{"username":"bob","active":true,"roles":["r9"],"created_at":"2026-01-02T03:04:05Z"}}` + "\n", 6, `role "r9"`},
 		{"user without active", goodHead + `{"model":"user","id":"u2","fields":{"username":"bob","created_at":"2026-01-02T03:04:05Z"}}` + "\n", 6, "active is required"},
+		{"cut short", goodHead, 6, "cut short"},
+		{"wrong count", goodHead + end(3), 6, "counts 3 records, the file holds 4"},
+		{"line after the end", goodHead + end(4) + song("s9", `{"title":"T","rating":1,"album":null}`), 7, "after the dump's last line"},
 		{"too long", goodHead + song("s9", `{"title":"`+strings.Repeat("x", 2<<20)+`","rating":1,"album":null}`), 6, "longer than"},
 	}
 	b := migrated(t, apptest.SQLite)
