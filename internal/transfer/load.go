@@ -112,8 +112,12 @@ func refuseNonEmpty(ctx context.Context, b backend.Backend, accounts backend.Tra
 	if len(held) == 0 {
 		return nil
 	}
+	list := strings.Join(held, " and ")
+	if len(held) > 2 {
+		list = strings.Join(held[:len(held)-1], ", ") + " and " + held[len(held)-1]
+	}
 	return fmt.Errorf("load: %w: it holds %s; load writes only into a database fresh from create-db",
-		ErrNotEmpty, strings.Join(held, " and "))
+		ErrNotEmpty, list)
 }
 
 // loader reads a dump into one backend.
