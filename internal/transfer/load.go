@@ -445,6 +445,19 @@ func (l *loader) checkItem(it item, taken func(key string, v any) bool, refers f
 	return nil
 }
 
+// loadBatch is how many catalogue records are written per transaction
+// where the store offers one (batchCreator).
+const loadBatch = 500
+
+// batchCreator is a model that writes many records in one transaction,
+// all or none (store.Model's CreateBatch): a commit per record is most of
+// what a load through Create costs on an SQL server. MongoDB writes
+// without transactions here (FerretDB has none), so it goes through
+// Create, record by record.
+type batchCreator interface {
+	CreateBatch(ctx context.Context, vs []datamodel.Values) ([]string, error)
+}
+
 // write reads the checked file again and writes its records.
 func (l *loader) write(ctx context.Context, r io.Reader, total int, progress Progress) (Counts, error) {
 	newIDs := map[string]map[string]string{} // referenced model -> source id -> new id
@@ -452,19 +465,67 @@ func (l *loader) write(ctx context.Context, r io.Reader, total int, progress Pro
 		newIDs[model] = map[string]string{}
 	}
 	var counts Counts
-	err := l.lines(r, func(n int, it item) error {
-		id, err := l.writeItem(ctx, it, newIDs)
-		if err != nil {
-			return fmt.Errorf("load: line %d: %s %s: %w; the %d records before it are written and stay: "+
-				"empty the database (drop it, then create-db) before loading again", n, it.model, it.id, err, counts.Total())
-		}
+	done := func(it item, id string) {
 		if l.referenced[it.model] {
 			newIDs[it.model][it.id] = id
 		}
 		counts.add(it.model)
 		progress("load", counts.Total(), total)
+	}
+	failed := func(n int, it item, err error) error {
+		return fmt.Errorf("load: line %d: %s %s: %w; the %d records before it are written and stay: "+
+			"empty the database (drop it, then create-db) before loading again", n, it.model, it.id, err, counts.Total())
+	}
+	// The batch not yet written: records of one model, with their lines.
+	var batch []item
+	var batchLines []int
+	flush := func() error {
+		if len(batch) == 0 {
+			return nil
+		}
+		vs := make([]datamodel.Values, len(batch))
+		for i, it := range batch {
+			vs[i] = l.mapRefs(it, newIDs)
+		}
+		ids, err := batch[0].m.(batchCreator).CreateBatch(ctx, vs)
+		if err != nil {
+			// The batch is rolled back: the records before it stay.
+			i := 0
+			var be interface{ BatchIndex() int }
+			if errors.As(err, &be) {
+				i = be.BatchIndex()
+			}
+			return failed(batchLines[i], batch[i], err)
+		}
+		for i, it := range batch {
+			done(it, ids[i])
+		}
+		batch, batchLines = batch[:0], batchLines[:0]
+		return nil
+	}
+	err := l.lines(r, func(n int, it item) error {
+		if len(batch) > 0 && (it.m != batch[0].m || l.refersToBatch(it, newIDs)) {
+			if err := flush(); err != nil {
+				return err
+			}
+		}
+		if _, ok := it.m.(batchCreator); ok {
+			batch, batchLines = append(batch, it), append(batchLines, n)
+			if len(batch) == loadBatch {
+				return flush()
+			}
+			return nil
+		}
+		id, err := l.writeItem(ctx, it, newIDs)
+		if err != nil {
+			return failed(n, it, err)
+		}
+		done(it, id)
 		return nil
 	})
+	if err == nil {
+		err = flush()
+	}
 	var le *LineError
 	if errors.As(err, &le) {
 		// Checked, then unreadable: the file changed in between.
@@ -472,6 +533,37 @@ func (l *loader) write(ctx context.Context, r io.Reader, total int, progress Pro
 			err, counts.Total())
 	}
 	return counts, err
+}
+
+// refersToBatch reports whether it refers to a record not written yet: one
+// of the batch, which must be written first.
+func (l *loader) refersToBatch(it item, newIDs map[string]map[string]string) bool {
+	if it.m == nil {
+		return false
+	}
+	for _, f := range it.m.Schema().Fields {
+		if t := f.Target(); t != "" {
+			if ref, _ := it.values[f.Name].(*datamodel.Ref); ref != nil {
+				if _, written := newIDs[t][ref.ID]; !written {
+					return true
+				}
+			}
+		}
+	}
+	return false
+}
+
+// mapRefs returns the values of a catalogue record with its references
+// turned into the new ids of the records they point at.
+func (l *loader) mapRefs(it item, newIDs map[string]map[string]string) datamodel.Values {
+	for _, f := range it.m.Schema().Fields {
+		if t := f.Target(); t != "" {
+			if ref, _ := it.values[f.Name].(*datamodel.Ref); ref != nil {
+				it.values[f.Name] = &datamodel.Ref{ID: newIDs[t][ref.ID]}
+			}
+		}
+	}
+	return it.values
 }
 
 // writeItem writes one record, its references mapped to new ids, and
@@ -490,12 +582,5 @@ func (l *loader) writeItem(ctx context.Context, it item, newIDs map[string]map[s
 			LastName: u.LastName, Email: u.Email, PasswordHash: u.PasswordHash, Active: *u.Active},
 			RoleIDs: roles, CreatedAt: u.CreatedAt})
 	}
-	for _, f := range it.m.Schema().Fields {
-		if t := f.Target(); t != "" {
-			if ref, _ := it.values[f.Name].(*datamodel.Ref); ref != nil {
-				it.values[f.Name] = &datamodel.Ref{ID: newIDs[t][ref.ID]}
-			}
-		}
-	}
-	return it.m.Create(ctx, it.values)
+	return it.m.Create(ctx, l.mapRefs(it, newIDs))
 }

@@ -450,3 +450,25 @@ func TestLoadTooManyRoles(t *testing.T) {
 	}
 	wantEmpty(t, b, "after the refusal")
 }
+
+// TestLoadFailsMidway: a write the file's checks cannot foresee (here a
+// trigger refusing one title) stops the load with its line; the batch it
+// was in is rolled back and the records before it stay, as the error says.
+func TestLoadFailsMidway(t *testing.T) {
+	b := migrated(t, apptest.SQLite)
+	if err := b.(*backend.SQL).DB().Exec(`CREATE TRIGGER refuse_boom BEFORE INSERT ON songs
+		WHEN NEW.title = 'Boom' BEGIN SELECT RAISE(ABORT, 'no boom'); END`).Error; err != nil {
+		t.Fatal(err)
+	}
+	body := goodFile[:strings.Index(goodFile, `{"end"`)] +
+		`{"model":"song","id":"s3","fields":{"title":"Boom","rating":1,"album":null}}` + "\n" +
+		`{"end":true,"records":6}` + "\n"
+	_, err := transfer.Load(context.Background(), b, writeFile(t, body), nil)
+	if err == nil || !strings.Contains(err.Error(), "line 7: song s3") || !strings.Contains(err.Error(), "the 3 records before it are written") {
+		t.Fatalf("err = %v, want line 7 and 3 records written", err)
+	}
+	got := take(t, b)
+	if len(got.roles) != 1 || len(got.users) != 1 || len(got.albums) != 1 || len(got.songs) != 0 {
+		t.Errorf("after the failed load: %s; want the role, user and album, and no song of the failed batch", got)
+	}
+}
