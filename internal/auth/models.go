@@ -57,3 +57,22 @@ type Store interface {
 	// that expired at or before now.
 	DeleteExpiredSessions(ctx context.Context, userID string, now time.Time) error
 }
+
+// Role is a role as app dump carries it: its id in the store it was read
+// from, and its name, by which app load matches the roles a database
+// already has.
+type Role struct {
+	ID   string
+	Name string
+}
+
+// Account is a user as app dump and app load carry it between backends:
+// every stored field (the password hash as stored, so passwords keep
+// working), the ids of its roles in the same store, and when it was
+// created. Sessions are not part of it: they are logins to one deployment,
+// and after a copy everyone logs in again.
+type Account struct {
+	User
+	RoleIDs   []string
+	CreatedAt time.Time
+}

@@ -119,7 +119,7 @@ func newRoot(ctx context.Context, env Env) *cobra.Command {
 		defaultConfig = v
 	}
 	root.PersistentFlags().StringVar(&a.configPath, "config", defaultConfig, "configuration file (env APP_CONFIG)")
-	root.AddCommand(a.createDBCmd(), a.createAdminCmd(), a.runCmd(), a.dbCmd(), a.seedCmd(), a.versionCmd())
+	root.AddCommand(a.createDBCmd(), a.createAdminCmd(), a.runCmd(), a.dbCmd(), a.seedCmd(), a.dumpCmd(), a.loadCmd(), a.copyCmd(), a.versionCmd())
 	return root
 }
 

@@ -155,6 +155,19 @@ type Interface interface {
 	// they refer to, and the total count of matches.
 	List(ctx context.Context, q Query) (Page, error)
 
+	// Each calls fn with every record matching q's filters and search, in
+	// q's sort order (by id when q.Sort is nil), ties broken by id, with
+	// the labels of the records they refer to; q.Offset and q.Limit are
+	// ignored. Unlike List it holds no page in memory and no count: it
+	// streams, for a dump or an export of any size. A record whose sort
+	// field is empty (a reference to nothing) comes first in ascending
+	// order and last in descending order, on every backend alike. Records
+	// are read in batches, each through the indexes a page uses, with no
+	// cursor held while fn runs: fn may use the same database, and a write
+	// meanwhile may or may not be seen. An error of fn stops the walk and
+	// is returned as it is.
+	Each(ctx context.Context, q Query, fn func(Record) error) error
+
 	// Count returns how many records match filters.
 	Count(ctx context.Context, filters []Filter) (int64, error)
 

@@ -212,6 +212,24 @@ func (m *Model) List(_ context.Context, q datamodel.Query) (datamodel.Page, erro
 	return page, nil
 }
 
+// Each calls fn with every record matching q, in q's order. The matches
+// are listed under the lock first and fn called after it is released, so
+// fn may write to the store. Records without a reference sort first, as
+// compare puts no value first, which is the seam's order.
+func (m *Model) Each(ctx context.Context, q datamodel.Query, fn func(datamodel.Record) error) error {
+	q.Offset, q.Limit = 0, 0
+	page, err := m.List(ctx, q)
+	if err != nil {
+		return err
+	}
+	for _, r := range page.Records {
+		if err := fn(r); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // Count returns how many records match filters.
 func (m *Model) Count(_ context.Context, filters []datamodel.Filter) (int64, error) {
 	m.st.mu.RLock()

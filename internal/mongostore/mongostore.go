@@ -71,6 +71,7 @@ type Model struct {
 	decl       datamodel.Schema
 	coll       *mongo.Collection
 	countLimit int64 // CountLimit, lowered by tests
+	eachBatch  int   // EachBatch, lowered by tests
 	marks      *markCache
 	counts     *countCache
 }
@@ -97,7 +98,7 @@ func (s *Store) Declare(decl datamodel.Schema) (*Model, error) {
 	if decl.LabelField().Target() != "" {
 		return nil, fmt.Errorf("mongostore: %s: label %q is a reference", decl.Name, decl.Label)
 	}
-	m := &Model{st: s, decl: decl, coll: s.db.Collection(decl.Name), countLimit: CountLimit, marks: &markCache{epoch: &s.markEpoch},
+	m := &Model{st: s, decl: decl, coll: s.db.Collection(decl.Name), countLimit: CountLimit, eachBatch: EachBatch, marks: &markCache{epoch: &s.markEpoch},
 		counts: &countCache{epoch: &s.markEpoch}}
 	s.models[decl.Name] = m
 	s.order = append(s.order, m)

@@ -66,6 +66,7 @@ type Model[T any] struct {
 	textIndex   map[string]string // column -> its trigram index table
 	countLimit  int64             // CountLimit, lowered by tests
 	walkBudget  int64             // WalkBudget, changed by tests
+	eachBatch   int               // EachBatch, lowered by tests
 	counts      *countCache
 }
 
@@ -93,7 +94,7 @@ func NewModel[T any](s *Store, decl datamodel.Schema) (*Model[T], error) {
 	}
 	m := &Model[T]{st: s, db: s.db, decl: decl, schema: gs, table: gs.Table, columns: map[string]string{},
 		refs: map[string]target{}, textIndex: map[string]string{}, countLimit: CountLimit,
-		walkBudget: WalkBudget, counts: &countCache{}}
+		walkBudget: WalkBudget, eachBatch: EachBatch, counts: &countCache{}}
 	for _, f := range decl.Fields {
 		if model := f.Target(); model != "" {
 			col, to, err := s.resolveRef(gs, f.Name, model)

@@ -1,0 +1,184 @@
+package cli
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/schollz/progressbar/v3"
+	"github.com/spf13/cobra"
+
+	"musicadmin/internal/backend"
+	"musicadmin/internal/config"
+	"musicadmin/internal/transfer"
+)
+
+func (a *app) dumpCmd() *cobra.Command {
+	var out string
+	cmd := &cobra.Command{
+		Use:   "dump [--out FILE]",
+		Short: "Write every record (users and roles included, password hashes as stored) as JSON Lines",
+		Args:  noArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			ctx := cmd.Context()
+			_, db, err := a.openBackend(ctx)
+			if err != nil {
+				return err
+			}
+			defer db.Close()
+			if err := backend.Ready(ctx, db); err != nil {
+				return usageErr("%s", err)
+			}
+			var w io.Writer = a.env.Stdout
+			var file *os.File
+			if out != "" {
+				// The file holds password hashes: readable by its owner only.
+				file, err = os.OpenFile(out, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
+				if err != nil {
+					return failure(fmt.Errorf("dump: %w", err))
+				}
+				w = file
+			}
+			start := time.Now()
+			// Plain progress lines would mix with the records on stdout.
+			counts, err := transfer.Dump(ctx, db, w, a.transferProgress(out != ""))
+			if file != nil {
+				if cerr := file.Close(); err == nil && cerr != nil {
+					err = fmt.Errorf("dump: %w", cerr)
+				}
+				if err != nil {
+					// A dump cut short is refused by load anyway (it has
+					// no last line); no file is clearer than a broken one.
+					_ = os.Remove(out)
+				}
+			}
+			if err != nil {
+				return failure(err)
+			}
+			if out != "" {
+				fmt.Fprintf(a.env.Stdout, "dumped %s to %s in %s\n", counts, out, time.Since(start).Round(time.Millisecond))
+			}
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&out, "out", "", "write to FILE instead of stdout")
+	return cmd
+}
+
+func (a *app) loadCmd() *cobra.Command {
+	return &cobra.Command{
+		Use:   "load FILE",
+		Short: "Read a dump into an empty database (fresh from create-db) of any backend",
+		Args: func(_ *cobra.Command, args []string) error {
+			if len(args) != 1 {
+				return usageErr("load needs exactly one FILE")
+			}
+			return nil
+		},
+		RunE: func(cmd *cobra.Command, args []string) error {
+			ctx := cmd.Context()
+			_, db, err := a.openBackend(ctx)
+			if err != nil {
+				return err
+			}
+			defer db.Close()
+			if err := backend.Ready(ctx, db); err != nil {
+				return usageErr("%s", err)
+			}
+			f, err := os.Open(args[0])
+			if err != nil {
+				return failure(fmt.Errorf("load: %w", err))
+			}
+			defer f.Close()
+			start := time.Now()
+			counts, err := transfer.Load(ctx, db, f, a.transferProgress(true))
+			if err != nil {
+				return failure(err)
+			}
+			fmt.Fprintf(a.env.Stdout, "loaded %s in %s\n", counts, time.Since(start).Round(time.Millisecond))
+			return nil
+		},
+	}
+}
+
+func (a *app) copyCmd() *cobra.Command {
+	var to config.Database
+	cmd := &cobra.Command{
+		Use:   "copy --to-driver D --to-dsn DSN",
+		Short: "Copy every record into another, empty database (created or upgraded as create-db does)",
+		Args:  noArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			to.Driver = strings.ToLower(strings.TrimSpace(to.Driver))
+			if to.Driver == "" || strings.TrimSpace(to.DSN) == "" {
+				return usageErr("copy needs --to-driver and --to-dsn")
+			}
+			ctx := cmd.Context()
+			cfg, src, err := a.openBackend(ctx)
+			if err != nil {
+				return err
+			}
+			defer src.Close()
+			if cfg.Database == to {
+				return usageErr("copy: the target is the configured database itself")
+			}
+			if err := backend.Ready(ctx, src); err != nil {
+				return usageErr("%s", err)
+			}
+			dst, err := backend.Open(ctx, to)
+			if err != nil {
+				return usageErr("copy: target: %s", err)
+			}
+			defer dst.Close()
+			start := time.Now()
+			counts, err := transfer.Copy(ctx, src, dst, "", a.transferProgress(true))
+			if err != nil {
+				return failure(err)
+			}
+			fmt.Fprintf(a.env.Stdout, "copied %s to %s in %s\n", counts, to.Driver, time.Since(start).Round(time.Millisecond))
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&to.Driver, "to-driver", "", "target driver: sqlite, mysql, postgres or mongodb")
+	cmd.Flags().StringVar(&to.DSN, "to-dsn", "", "target data source name (as database.dsn in config.yaml)")
+	return cmd
+}
+
+// transferProgress draws a bar per stage on a terminal, as seed does, and
+// otherwise prints a plain line per tenth of a stage on stdout when plain
+// is set (not when stdout carries the dump itself).
+func (a *app) transferProgress(plain bool) transfer.Progress {
+	if a.env.IsTerminal() {
+		var bar *progressbar.ProgressBar
+		stage := ""
+		return func(s string, done, total int) {
+			if s != stage || bar == nil {
+				if bar != nil {
+					_ = bar.Finish()
+				}
+				stage = s
+				bar = progressbar.NewOptions(total, progressbar.OptionSetWriter(a.env.Stderr),
+					progressbar.OptionSetDescription(s), progressbar.OptionShowCount(),
+					progressbar.OptionThrottle(100*time.Millisecond), progressbar.OptionClearOnFinish())
+			}
+			bar.ChangeMax(total)
+			_ = bar.Set(done)
+		}
+	}
+	if !plain {
+		return nil
+	}
+	stage, next := "", 0
+	return func(s string, done, total int) {
+		if s != stage {
+			stage, next = s, 0
+		}
+		if total <= 0 {
+			return
+		}
+		for pct := done * 100 / total; pct >= next && next <= 100; next += 10 {
+			fmt.Fprintf(a.env.Stdout, "%s: %d%% (%d/%d records)\n", s, next, done, total)
+		}
+	}
+}
