@@ -218,3 +218,14 @@ func (e *InvalidRefError) Error() string { return fmt.Sprintf("%s: %v", e.Field,
 
 // Is makes errors.Is(err, ErrInvalidRef) true.
 func (e *InvalidRefError) Is(target error) bool { return target == ErrInvalidRef }
+
+// BatchError is a batch create (a store's CreateBatch) that failed at one
+// record: Index is its position in the batch, Err what Create would have
+// returned for it.
+type BatchError struct {
+	Index int
+	Err   error
+}
+
+func (e *BatchError) Error() string { return fmt.Sprintf("record %d of the batch: %v", e.Index, e.Err) }
+func (e *BatchError) Unwrap() error { return e.Err }

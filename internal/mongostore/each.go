@@ -2,17 +2,20 @@ package mongostore
 
 import (
 	"context"
+	"errors"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
+	"go.mongodb.org/mongo-driver/v2/mongo"
+	"go.mongodb.org/mongo-driver/v2/mongo/options"
 
 	"musicadmin/internal/datamodel"
 )
 
-// EachBatch is how many documents Each reads per find, as on SQL
-// (store.EachBatch).
+// EachBatch is how many documents Each reads per batch of its cursor, as
+// on SQL (store.EachBatch).
 const EachBatch = 1000
 
-// SetEachBatch changes how many documents Each reads per find; tests lower
+// SetEachBatch changes how many documents Each reads per batch; tests lower
 // it to cross batch boundaries with a few documents.
 func (m *Model) SetEachBatch(n int) {
 	if n > 0 {
@@ -22,11 +25,15 @@ func (m *Model) SetEachBatch(n int) {
 
 // Each calls fn with every document matching q, in q's order.
 //
-// It reads in batches by keyset, each a find that starts after the last
-// document of the one before (its sort key and _id, as List's bookmarks
-// do) through the index List's hint names, so every batch is a bounded
-// walk of that index: no cursor stays open while fn runs (a server closes
-// idle cursors after ten minutes), and no batch skips over the ones before.
+// It reads through one cursor on the index List's hint names, batch by
+// batch (getMore), and loads each batch's reference labels in one query.
+// One cursor rather than a find per batch: a server that cannot walk an
+// index in order (FerretDB v1.24 sorts every find in memory) would sort
+// the whole collection again for every batch, which made a dump of 20,000
+// songs take 19 s instead of 2. A cursor idle for ten minutes, because fn
+// is that slow (a stalled client of an export), is closed by the server:
+// then the walk resumes after the last document handed to fn (its sort key
+// and _id, as List's bookmarks do), so nothing is skipped or repeated.
 func (m *Model) Each(ctx context.Context, q datamodel.Query, fn func(datamodel.Record) error) error {
 	filter, err := m.filter(q.Filters, q.Search, q.SearchFields)
 	if err != nil {
@@ -58,8 +65,9 @@ func (m *Model) Each(ctx context.Context, q datamodel.Query, fn func(datamodel.R
 	return second()
 }
 
-// walk reads the documents of filter in the order sort, batch by batch,
-// each batch after the last one's key of field key (nil: _id).
+// walk reads the documents of filter in the order sort and hands them to
+// fn, resuming after the last one handed over (by key, nil: _id) when the
+// server has closed the cursor.
 func (m *Model) walk(ctx context.Context, filter bson.D, hint string, sort bson.D, key *datamodel.Field, desc bool,
 	fn func(datamodel.Record) error) error {
 	var from *mark
@@ -68,18 +76,70 @@ func (m *Model) walk(ctx context.Context, filter bson.D, hint string, sort bson.
 		if from != nil {
 			where = and(filter, after(key, from, desc))
 		}
-		recs, keys, err := m.find(ctx, where, hint, sort, 0, int64(m.eachBatch))
+		last, err := m.stream(ctx, where, hint, sort, fn)
+		if last != nil {
+			from = last
+		}
+		if !cursorLost(err) {
+			return err
+		}
+	}
+}
+
+// stream hands every document of one cursor to fn, a batch at a time, and
+// returns the sort key of the last one handed over.
+func (m *Model) stream(ctx context.Context, filter bson.D, hint string, sort bson.D, fn func(datamodel.Record) error) (*mark, error) {
+	cur, err := m.coll.Find(ctx, filter, options.Find().SetHint(hint).SetSort(sort).SetBatchSize(int32(m.eachBatch)))
+	if err != nil {
+		return nil, m.translate("read", err)
+	}
+	defer cur.Close(context.WithoutCancel(ctx))
+	var last *mark
+	docs := make([]bson.M, 0, m.eachBatch)
+	flush := func() error {
+		recs, keys, err := m.loadAll(ctx, docs, sort[0].Key)
 		if err != nil {
 			return err
 		}
-		for _, r := range recs {
+		for i, r := range recs {
 			if err := fn(r); err != nil {
 				return err
 			}
+			last = &keys[i]
 		}
-		if len(recs) < m.eachBatch {
-			return nil
-		}
-		from = &keys[len(keys)-1]
+		docs = docs[:0]
+		return nil
 	}
+	for cur.Next(ctx) {
+		var d bson.M
+		if err := cur.Decode(&d); err != nil {
+			return last, m.translate("read", err)
+		}
+		if docs = append(docs, d); len(docs) == m.eachBatch {
+			if err := flush(); err != nil {
+				return last, err
+			}
+		}
+	}
+	if err := cur.Err(); err != nil {
+		// The documents read before the cursor was lost are handed over
+		// first: the resumed walk starts after them.
+		if ferr := flush(); ferr != nil {
+			return last, ferr
+		}
+		if cursorLost(err) {
+			return last, err
+		}
+		return last, m.translate("read", err)
+	}
+	return last, flush()
+}
+
+// codeCursorNotFound is the server's answer to a getMore on a cursor it
+// has closed, after ten idle minutes.
+const codeCursorNotFound = 43
+
+func cursorLost(err error) bool {
+	var se mongo.ServerError
+	return errors.As(err, &se) && se.HasErrorCode(codeCursorNotFound)
 }

@@ -339,6 +339,12 @@ func (m *Model) find(ctx context.Context, filter bson.D, hint string, sort bson.
 	if err := cur.All(ctx, &docs); err != nil {
 		return nil, nil, m.translate("list", err)
 	}
+	return m.loadAll(ctx, docs, sort[0].Key)
+}
+
+// loadAll loads docs as records, with their references' labels, and each
+// one's key of the field sortKey (a mark without its position).
+func (m *Model) loadAll(ctx context.Context, docs []bson.M, sortKey string) ([]datamodel.Record, []mark, error) {
 	recs := make([]datamodel.Record, 0, len(docs))
 	keys := make([]mark, 0, len(docs))
 	for _, d := range docs {
@@ -348,7 +354,7 @@ func (m *Model) find(ctx context.Context, filter bson.D, hint string, sort bson.
 		}
 		recs = append(recs, rec)
 		id, _ := d["_id"].(bson.ObjectID)
-		keys = append(keys, mark{key: d[sort[0].Key], id: id})
+		keys = append(keys, mark{key: d[sortKey], id: id})
 	}
 	if err := m.withLabels(ctx, recs); err != nil {
 		return nil, nil, err

@@ -768,6 +768,13 @@ func TestEveryQueryNamesAnIndex(t *testing.T) {
 	if _, err := c.songs.Choices(ctx, f("album")); err != nil {
 		t.Fatal(err)
 	}
+	if _, err := c.songs.CreateBatch(ctx, []datamodel.Values{{"title": "B1", "rating": int64(1), "album": &datamodel.Ref{ID: a}}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.songs.CreateBatch(ctx, []datamodel.Values{{"title": "B2", "rating": int64(1), "album": nil},
+		{"title": "B1", "rating": int64(1), "album": nil}}); err == nil {
+		t.Fatal("batch with a duplicate title accepted")
+	}
 	if err := c.songs.Update(ctx, s, datamodel.Values{"album": &datamodel.Ref{ID: a}, "title": "Other"}); err == nil {
 		t.Fatal("duplicate title accepted")
 	}
@@ -820,4 +827,61 @@ func checkHints(t *testing.T, cmds []*event.CommandStartedEvent, indexes map[str
 		}
 	}
 	return checked
+}
+
+// TestCreateBatch: a batch is written with its references checked, and a
+// batch that fails part way leaves none of its documents behind, naming
+// the record that failed.
+func TestCreateBatch(t *testing.T) {
+	t.Parallel()
+	c := newCatalogue(t)
+	ctx := context.Background()
+	a := c.album(t, "Alpha")
+	c.song(t, "Taken", 1, "")
+	song := func(title string, album string) datamodel.Values {
+		v := datamodel.Values{"title": title, "rating": int64(4), "album": (*datamodel.Ref)(nil)}
+		if album != "" {
+			v["album"] = &datamodel.Ref{ID: album}
+		}
+		return v
+	}
+	ids, err := c.songs.CreateBatch(ctx, []datamodel.Values{song("One", a), song("Two", ""), song("Three", a)})
+	if err != nil || len(ids) != 3 {
+		t.Fatalf("CreateBatch: %v, %v", ids, err)
+	}
+	albumOID, _ := bson.ObjectIDFromHex(a)
+	if doc := c.raw(t, "song", ids[2]); fmt.Sprint(doc[1:]) != fmt.Sprint(bson.D{{Key: "title", Value: "Three"},
+		{Key: "rating", Value: int32(4)}, {Key: "album", Value: albumOID}}) {
+		t.Errorf("third document %v", doc)
+	}
+	count := func() int64 {
+		n, err := c.db.Collection("song").CountDocuments(ctx, bson.D{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	before := count()
+	for _, tc := range []struct {
+		name  string
+		batch []datamodel.Values
+		index int
+		check func(error) bool
+	}{
+		{"a dangling reference", []datamodel.Values{song("Four", a), song("Five", bson.NewObjectID().Hex())}, 1,
+			func(err error) bool { return errors.Is(err, datamodel.ErrInvalidRef) }},
+		{"a value taken in the database", []datamodel.Values{song("Four", a), song("Five", ""), song("Taken", "")}, 2,
+			func(err error) bool { var ce *datamodel.ConflictError; return errors.As(err, &ce) && ce.Field == "title" }},
+		{"a value taken in the batch", []datamodel.Values{song("Six", ""), song("Six", "")}, 1,
+			func(err error) bool { var ce *datamodel.ConflictError; return errors.As(err, &ce) }},
+	} {
+		_, err := c.songs.CreateBatch(ctx, tc.batch)
+		var be *datamodel.BatchError
+		if !errors.As(err, &be) || be.Index != tc.index || !tc.check(err) {
+			t.Errorf("%s: %v, want a BatchError at %d", tc.name, err, tc.index)
+		}
+		if n := count(); n != before {
+			t.Errorf("%s: %d songs after the failed batch, want %d", tc.name, n, before)
+		}
+	}
 }

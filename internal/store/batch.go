@@ -11,19 +11,8 @@ import (
 	"musicadmin/internal/datamodel"
 )
 
-// BatchError is a CreateBatch that failed at one record: Index is its
-// position in the batch, Err what Create would have returned for it.
-type BatchError struct {
-	Index int
-	Err   error
-}
-
-func (e *BatchError) Error() string { return fmt.Sprintf("record %d of the batch: %v", e.Index, e.Err) }
-func (e *BatchError) Unwrap() error { return e.Err }
-
-// BatchIndex is the position of the record that failed, for callers that
-// know the batch but not this package.
-func (e *BatchError) BatchIndex() int { return e.Index }
+// BatchError is datamodel.BatchError, by its old name.
+type BatchError = datamodel.BatchError
 
 // CreateBatch stores the records vs as Create does, each with the same
 // checks, but all in one transaction, and returns their ids in order. It

@@ -449,11 +449,11 @@ func (l *loader) checkItem(it item, taken func(key string, v any) bool, refers f
 // where the store offers one (batchCreator).
 const loadBatch = 500
 
-// batchCreator is a model that writes many records in one transaction,
-// all or none (store.Model's CreateBatch): a commit per record is most of
-// what a load through Create costs on an SQL server. MongoDB writes
-// without transactions here (FerretDB has none), so it goes through
-// Create, record by record.
+// batchCreator is a model that writes many records at once, all or none
+// (store.Model's CreateBatch, one transaction; mongostore.Model's, one
+// insertMany undone on failure): a commit per record is most of what a
+// load through Create costs on an SQL server, and Create's three round
+// trips per record on MongoDB.
 type batchCreator interface {
 	CreateBatch(ctx context.Context, vs []datamodel.Values) ([]string, error)
 }
@@ -491,9 +491,9 @@ func (l *loader) write(ctx context.Context, r io.Reader, total int, progress Pro
 		if err != nil {
 			// The batch is rolled back: the records before it stay.
 			i := 0
-			var be interface{ BatchIndex() int }
+			var be *datamodel.BatchError
 			if errors.As(err, &be) {
-				i = be.BatchIndex()
+				i = be.Index
 			}
 			return failed(batchLines[i], batch[i], err)
 		}
