@@ -871,7 +871,10 @@ func TestCreateBatch(t *testing.T) {
 		{"a dangling reference", []datamodel.Values{song("Four", a), song("Five", bson.NewObjectID().Hex())}, 1,
 			func(err error) bool { return errors.Is(err, datamodel.ErrInvalidRef) }},
 		{"a value taken in the database", []datamodel.Values{song("Four", a), song("Five", ""), song("Taken", "")}, 2,
-			func(err error) bool { var ce *datamodel.ConflictError; return errors.As(err, &ce) && ce.Field == "title" }},
+			func(err error) bool {
+				var ce *datamodel.ConflictError
+				return errors.As(err, &ce) && ce.Field == "title"
+			}},
 		{"a value taken in the batch", []datamodel.Values{song("Six", ""), song("Six", "")}, 1,
 			func(err error) bool { var ce *datamodel.ConflictError; return errors.As(err, &ce) }},
 	} {
