@@ -39,9 +39,57 @@ func invalidateCounts() { countEpoch.Add(1) }
 // countCache remembers recent counts of one model's lists, keyed by their
 // WHERE clause and arguments: the whole table on every page view, and a
 // search or filter while the user pages through it, are counted once.
+//
+// Requests that miss the cache together share one count: when a count
+// expires under load, every request in flight would otherwise run the same
+// statement at once, and COUNT(*) of a million rows takes InnoDB and
+// PostgreSQL a few hundred milliseconds each (a stall of seconds on two
+// cores with eight connections).
 type countCache struct {
 	mu      sync.Mutex
 	entries map[string]cachedCount
+	flights map[flightKey]*countFlight
+}
+
+// flightKey names a count in flight: its cache key and the countEpoch it
+// started in. A request that arrives in a later epoch (after a write began)
+// must not take a count that may predate the write, so it starts its own.
+type flightKey struct {
+	key   string
+	epoch int64
+}
+
+// countFlight is a count in flight; done is closed when it has landed.
+type countFlight struct {
+	done    chan struct{}
+	n       int64
+	atLeast bool
+	err     error
+}
+
+// join returns the count in flight for key in epoch, or, with leader true,
+// a new one that the caller must run and land.
+func (c *countCache) join(key string, epoch int64) (f *countFlight, leader bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	fk := flightKey{key, epoch}
+	if f, ok := c.flights[fk]; ok {
+		return f, false
+	}
+	if c.flights == nil {
+		c.flights = make(map[flightKey]*countFlight)
+	}
+	f = &countFlight{done: make(chan struct{})}
+	c.flights[fk] = f
+	return f, true
+}
+
+// land publishes the leader's result to the requests waiting on f.
+func (c *countCache) land(key string, epoch int64, f *countFlight) {
+	c.mu.Lock()
+	delete(c.flights, flightKey{key, epoch})
+	c.mu.Unlock()
+	close(f.done)
 }
 
 type cachedCount struct {
@@ -369,6 +417,24 @@ func (m *Model[T]) total(ctx context.Context, where string, args []any) (n int64
 		return c.n, c.atLeast, nil
 	}
 	epoch, at := countEpoch.Load(), time.Now()
+	f, leader := m.counts.join(key, epoch)
+	if !leader {
+		select {
+		case <-f.done:
+			if f.err == nil {
+				return f.n, f.atLeast, nil
+			}
+			// The leader failed, perhaps only because its own request
+			// was cancelled: count here.
+		case <-ctx.Done():
+			return 0, false, m.translate("count", ctx.Err())
+		}
+	} else {
+		defer func() {
+			f.n, f.atLeast, f.err = n, atLeast, err
+			m.counts.land(key, epoch, f)
+		}()
+	}
 	q := "SELECT COUNT(*) FROM " + m.table
 	if where != "" {
 		q = fmt.Sprintf("SELECT COUNT(*) FROM (SELECT 1 FROM %s%s LIMIT %d) bounded", m.table, where, m.countLimit+1)
