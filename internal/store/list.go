@@ -272,6 +272,15 @@ func (m *Model[T]) candidates(column, text string) (cond string, arg any, ok boo
 	}
 	switch m.st.dialect {
 	case "mysql":
+		// InnoDB reads the whole list of every token it is given, at
+		// about half a microsecond per entry, and common trigrams list
+		// tens of thousands of titles at a million songs: the first and
+		// the last token alone halve the lookup ("river 12": 48 ms for
+		// three, 24 ms for two, for nearly the same candidates), and the
+		// LIKE after it keeps the result exact.
+		if len(tokens) > 2 {
+			tokens = []string{tokens[0], tokens[len(tokens)-1]}
+		}
 		// Boolean mode: every token is required.
 		return m.col("id") + " IN (SELECT row_id FROM " + table + " WHERE MATCH (grams) AGAINST (? IN BOOLEAN MODE))",
 			"+" + strings.Join(tokens, " +"), true
