@@ -120,40 +120,36 @@ func postgresServerDSN() string {
 	return "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable"
 }
 
-// onServer runs one statement on the server of dsn with a fresh
-// connection, bounded in time: a server that does not answer is skipped,
-// not waited for.
+// onServer runs one statement on the server of dsn over a fresh
+// connection, outside the DSN's own database (the statement may drop it),
+// with a connect timeout: a server that does not answer is skipped, not
+// waited for.
 func onServer(ctx context.Context, driver, dsn, stmt string) error {
-	if driver == "mysql" {
+	var db *sql.DB
+	switch driver {
+	case "mysql":
 		c, err := mysqldriver.ParseDSN(dsn)
 		if err != nil {
 			return fmt.Errorf("bad mysql dsn: %w", err)
 		}
-		// The statement may drop the DSN's own database.
 		c.DBName = ""
 		c.Timeout = 5 * time.Second
-		dsn = c.FormatDSN()
-	} else {
+		connector, err := mysqldriver.NewConnector(c)
+		if err != nil {
+			return fmt.Errorf("bad mysql dsn: %w", err)
+		}
+		db = sql.OpenDB(connector)
+	default:
 		c, err := pgx.ParseConfig(dsn)
 		if err != nil {
 			return fmt.Errorf("bad postgres dsn: %w", err)
 		}
 		c.ConnectTimeout = 5 * time.Second
-		db := stdlib.OpenDB(*c)
-		defer db.Close()
-		return execOne(ctx, db, stmt)
-	}
-	db, err := sql.Open(driver, dsn)
-	if err != nil {
-		return err
+		db = stdlib.OpenDB(*c)
 	}
 	defer db.Close()
-	return execOne(ctx, db, stmt)
-}
-
-func execOne(ctx context.Context, db *sql.DB, stmt string) error {
 	// Dropping a large database can take a while; a probe that hangs
-	// should not.
+	// should not hang for ever.
 	ctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
 	defer cancel()
 	if _, err := db.ExecContext(ctx, stmt); err != nil {
