@@ -34,16 +34,21 @@ lint:
 test: lint
 	CGO_CFLAGS="$(TEST_CGO_CFLAGS)" $(GO) test -race -count=1 -ldflags=-w -timeout 20m ./...
 
-# bench seeds SQLite databases of each size, serves them with the app and
-# with the floor (bench/floor: net/http + database/sql + the same template)
+# bench seeds the same catalogue of each size into a fresh database on each
+# backend (SQLite, and MySQL and PostgreSQL where a server answers: skipped
+# otherwise, required under CI=true), serves each with the app, SQLite's also
+# with the floor (bench/floor: net/http + database/sql + the same template),
 # and compares the song list pages; the table also goes to
 # bench/results/latest.md. Example: make bench BENCH_SIZES=10000,100000
+# BENCH_BACKENDS=sqlite,postgres
 BENCH_SIZES       ?= 10000,100000,1000000
 BENCH_DURATION    ?= 5s
-BENCH_CONCURRENCY ?= 8
+BENCH_CONCURRENCY ?= 1,8
+BENCH_BACKENDS    ?= sqlite,mysql,postgres
 
 bench:
-	$(GO) run ./bench/run --sizes $(BENCH_SIZES) --duration $(BENCH_DURATION) --concurrency $(BENCH_CONCURRENCY)
+	$(GO) run ./bench/run --sizes $(BENCH_SIZES) --duration $(BENCH_DURATION) --concurrency $(BENCH_CONCURRENCY) \
+		--backends $(BENCH_BACKENDS)
 
 # bench-go runs the Go micro-benchmarks (allocations reported).
 bench-go:

@@ -43,6 +43,7 @@ type listPage struct {
 	Title, Singular  string
 	ListURL, AddURL  string
 	Q, SearchLabel   string
+	SearchMax        int // the search field's maxlength, the app's admin.MaxSearchRunes
 	Keep             []hidden
 	Filtered         bool
 	Notices, Filters []string
@@ -108,7 +109,7 @@ func (s *server) list(w http.ResponseWriter, r *http.Request) {
 	}
 
 	data := listPage{Title: "Song View", Singular: "Song", ListURL: listPath, AddURL: "/songsview/add",
-		Q: p.q, SearchLabel: "Title", Filtered: p.q != "" || p.album != nil || p.ratingGte != nil,
+		Q: p.q, SearchLabel: "Title", SearchMax: maxSearchRunes, Filtered: p.q != "" || p.album != nil || p.ratingGte != nil,
 		Total: total, AtLeast: atLeast, Page: p.page, Pages: max(pages, 1)}
 	if p.album != nil {
 		data.Keep = append(data.Keep, hidden{"album", p.albumRaw})

@@ -200,31 +200,32 @@ func (t target) load(ctx context.Context, query string, dur time.Duration, conc 
 	return r
 }
 
-// pageResult is what one list page measured on both servers.
+// pageResult is what one list page measured on every target, in the
+// order of the targets.
 type pageResult struct {
-	name        string
-	ours, floor loadResult
+	name  string
+	loads []loadResult
 }
 
-// measure loads page p on both servers for o.duration each. The load
-// alternates between them in slices, ABBA, so drift (caches, other load on
-// the machine) falls on both servers alike.
-func measure(ctx context.Context, o options, ours, floor target, p listPage) pageResult {
-	pr := pageResult{name: p.name, ours: loadResult{server: ours.name}, floor: loadResult{server: floor.name}}
+// measure loads page p on every target for o.duration each, conns
+// connections at a time. The load goes round the targets in slices, each
+// round starting one target later (ABBA for two), so drift (caches, other
+// load on the machine) falls on all of them alike.
+func measure(ctx context.Context, o options, conns int, targets []target, p listPage) pageResult {
+	pr := pageResult{name: p.name, loads: make([]loadResult, len(targets))}
+	for k, t := range targets {
+		pr.loads[k].server = t.name
+	}
 	rounds := max(1, int(math.Round(float64(o.duration)/float64(o.slice))))
 	each := o.duration / time.Duration(rounds)
 	for i := 0; i < rounds && ctx.Err() == nil; i++ {
-		runOurs := func() { pr.ours.add(ours.load(ctx, p.query, each, o.concurrency)) }
-		runFloor := func() { pr.floor.add(floor.load(ctx, p.query, each, o.concurrency)) }
-		if i%2 == 0 {
-			runOurs()
-			runFloor()
-		} else {
-			runFloor()
-			runOurs()
+		for k := range targets {
+			j := (i + k) % len(targets)
+			pr.loads[j].add(targets[j].load(ctx, p.query, each, conns))
 		}
 	}
-	pr.ours.finish()
-	pr.floor.finish()
+	for k := range pr.loads {
+		pr.loads[k].finish()
+	}
 	return pr
 }

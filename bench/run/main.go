@@ -1,12 +1,15 @@
 // Command run is `make bench`: it builds the app and the floor server
-// (bench/floor), and for each database size seeds a fresh SQLite database,
-// starts both servers on loopback over the same file, logs in to the app and
-// measures requests per second and p50/p99 latency of each song list page on
-// both, alternating between them so both see the same machine state. It
-// prints a table, writes it as Markdown to bench/results/latest.md and exits
-// 1 when any request failed or answered other than 200.
+// (bench/floor), and for each database size seeds the same catalogue into a
+// fresh database on each backend (SQLite, and MySQL and PostgreSQL where a
+// server answers), starts the app on each and the floor on SQLite's file,
+// all on loopback, logs in to each app and measures requests per second and
+// p50/p99 latency of each song list page on every server, at each
+// concurrency, going round them so all see the same machine state. It
+// prints a table, writes it as Markdown to bench/results/latest.md, drops
+// the databases it made and exits 1 when any request failed or answered
+// other than 200.
 //
-//	go run ./bench/run --sizes 10000,100000 --duration 5s --concurrency 8
+//	go run ./bench/run --sizes 10000,100000 --backends sqlite,mysql,postgres --concurrency 1,8
 package main
 
 import (
@@ -19,6 +22,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -33,14 +37,16 @@ const (
 
 // options are the command-line flags.
 type options struct {
-	sizes       []int
-	duration    time.Duration
-	warmup      time.Duration
-	slice       time.Duration
-	concurrency int
-	out         string
-	keep        bool
-	plainFloor  bool
+	sizes      []int
+	duration   time.Duration
+	warmup     time.Duration
+	slice      time.Duration
+	conns      []int // concurrent connections, one run each
+	backends   []string
+	strict     bool
+	out        string
+	keep       bool
+	plainFloor bool
 }
 
 func main() {
@@ -49,27 +55,48 @@ func main() {
 	flag.DurationVar(&o.duration, "duration", 5*time.Second, "measured load per page per server")
 	flag.DurationVar(&o.warmup, "warmup", 500*time.Millisecond, "unmeasured load per page per server before measuring")
 	flag.DurationVar(&o.slice, "slice", time.Second, "the load alternates between the servers in slices this long")
-	flag.IntVar(&o.concurrency, "concurrency", 8, "concurrent connections (closed loop: one request in flight each)")
+	conns := flag.String("concurrency", "1,8", "comma-separated concurrent connections, a run each (closed loop: one request in flight each)")
+	names := flag.String("backends", "sqlite,mysql,postgres", "comma-separated backends; SQLite is always measured (every ratio is to it)")
+	flag.BoolVar(&o.strict, "strict", os.Getenv("CI") == "true", "fail when a backend's server does not answer, instead of skipping it (default under CI=true)")
 	flag.StringVar(&o.out, "out", filepath.Join("bench", "results", "latest.md"), "Markdown report (a relative path is from the module root)")
 	flag.BoolVar(&o.keep, "keep", false, "keep the temporary directory (databases, server logs)")
 	flag.BoolVar(&o.plainFloor, "plain-floor", false, "run the floor with --plain-sql: COUNT(*) and LIMIT/OFFSET per request")
 	flag.Parse()
-	for _, s := range strings.Split(*sizes, ",") {
-		n, err := strconv.Atoi(strings.TrimSpace(s))
-		if err != nil || n <= 0 {
-			fmt.Fprintf(os.Stderr, "bench: bad --sizes entry %q\n", s)
-			os.Exit(2)
-		}
-		o.sizes = append(o.sizes, n)
+	var err error
+	if o.sizes, err = positiveInts(*sizes); err != nil {
+		fmt.Fprintf(os.Stderr, "bench: --sizes: %v\n", err)
+		os.Exit(2)
 	}
-	if o.duration <= 0 || o.concurrency <= 0 || o.slice <= 0 {
-		fmt.Fprintln(os.Stderr, "bench: --duration, --slice and --concurrency must be positive")
+	if o.conns, err = positiveInts(*conns); err != nil {
+		fmt.Fprintf(os.Stderr, "bench: --concurrency: %v\n", err)
+		os.Exit(2)
+	}
+	for _, n := range strings.Split(*names, ",") {
+		if n = strings.TrimSpace(n); n != "" {
+			o.backends = append(o.backends, n)
+		}
+	}
+	if o.duration <= 0 || o.slice <= 0 {
+		fmt.Fprintln(os.Stderr, "bench: --duration and --slice must be positive")
 		os.Exit(2)
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	code := run(ctx, o)
 	stop()
 	os.Exit(code)
+}
+
+// positiveInts parses a comma-separated list of positive integers.
+func positiveInts(list string) ([]int, error) {
+	var out []int
+	for _, s := range strings.Split(list, ",") {
+		n, err := strconv.Atoi(strings.TrimSpace(s))
+		if err != nil || n <= 0 {
+			return nil, fmt.Errorf("bad entry %q", s)
+		}
+		out = append(out, n)
+	}
+	return out, nil
 }
 
 // logf writes one line to stderr, after "bench: ".
@@ -79,11 +106,19 @@ func logf(format string, args ...any) {
 
 // sizeResult is what one database size measured.
 type sizeResult struct {
-	size                 int
-	seedTime             time.Duration
-	pages                []pageResult
-	appRSS, floorRSS     int64 // peak resident set (VmHWM), KiB
-	appBytes, floorBytes int   // body size of the first page
+	size      int
+	targets   []string        // the servers, in column order: the SQLite app, the floor, the other apps
+	seedTimes []time.Duration // per backend, in the order of the apps
+	runs      []connsResult
+	rss       []int64 // peak resident set (VmHWM) per target, KiB
+	bytes     []int   // body size of the first page per target
+	diffs     int     // pages that differ from the SQLite app's
+}
+
+// connsResult is what one concurrency measured on every page.
+type connsResult struct {
+	conns int
+	pages []pageResult
 }
 
 // run builds the app and the floor, benches each size in turn (stopping at
@@ -122,10 +157,15 @@ func run(ctx context.Context, o options) int {
 		return 1
 	}
 
+	chosen, skipped, err := chooseBackends(ctx, o.backends, o.strict)
+	if err != nil {
+		logf("%v", err)
+		return 1
+	}
 	var results []sizeResult
 	failed := false
 	for _, size := range o.sizes {
-		res, err := benchSize(ctx, o, tmp, appBin, floorBin, size)
+		res, err := benchSize(ctx, o, tmp, appBin, floorBin, chosen, size)
 		if err != nil {
 			logf("size %d: %v", size, err)
 			failed = true
@@ -142,7 +182,7 @@ func run(ctx context.Context, o options) int {
 		if !filepath.IsAbs(out) {
 			out = filepath.Join(root, out)
 		}
-		if err := writeMarkdown(out, o, results); err != nil {
+		if err := writeMarkdown(out, o, results, skipped); err != nil {
 			logf("write %s: %v", o.out, err)
 			failed = true
 		} else {
@@ -199,56 +239,88 @@ func listPages(size int) []listPage {
 	}
 }
 
-// benchSize seeds a database of size songs, starts the app and the floor on
-// it, logs in to the app, checks that the floor serves the same pages, then
-// warms up and measures every page on both and reads their peak RSS.
-func benchSize(ctx context.Context, o options, tmp, appBin, floorBin string, size int) (sizeResult, error) {
+// benchSize seeds a database of size songs on each backend, starts an app
+// on each and the floor on SQLite's, logs in to each app, checks that every
+// server serves the pages the SQLite app does, then, at each concurrency,
+// warms up and measures every page on all of them, and reads their peak
+// RSS. It drops the databases it made, unless o.keep.
+func benchSize(ctx context.Context, o options, tmp, appBin, floorBin string, bs []backend, size int) (sizeResult, error) {
 	res := sizeResult{size: size}
-	db, err := seedDatabase(ctx, tmp, appBin, size)
-	if err != nil {
-		return res, err
+	var dbs []database
+	defer func() {
+		if o.keep {
+			return
+		}
+		for _, db := range dbs {
+			db.drop(ctx)
+		}
+	}()
+	for _, b := range bs {
+		db, err := seedDatabase(ctx, tmp, appBin, b, size)
+		dbs = append(dbs, db)
+		if err != nil {
+			return res, fmt.Errorf("%s: %w", b.name, err)
+		}
+		res.seedTimes = append(res.seedTimes, db.seedTime)
 	}
-	res.seedTime = db.seedTime
-	srv, err := startServers(ctx, o, db, appBin, floorBin)
+	srv, err := startServers(ctx, o, dbs, appBin, floorBin)
 	if err != nil {
 		return res, err
 	}
 	defer srv.stop()
-	cookie, err := login(ctx, srv.appBase, db.password)
-	if err != nil {
-		return res, fmt.Errorf("login: %w", err)
+	conns := slices.Max(o.conns)
+	var targets []target
+	var procs []*server
+	for i, db := range dbs {
+		cookie, err := login(ctx, srv.appBases[i], db.password)
+		if err != nil {
+			return res, fmt.Errorf("%s: login: %w", db.backend.name, err)
+		}
+		targets = append(targets, newTarget(db.backend.name, srv.appBases[i], http.Header{"Cookie": {cookie}}, conns))
+		procs = append(procs, srv.apps[i])
+		if i == 0 {
+			// The floor's columns follow SQLite's, the app it mirrors.
+			targets = append(targets, newTarget("floor", srv.floorBase, nil, conns))
+			procs = append(procs, srv.floor)
+		}
 	}
-	ours := newTarget("ours", srv.appBase, http.Header{"Cookie": {cookie}}, o.concurrency)
-	floor := newTarget("floor", srv.floorBase, nil, o.concurrency)
-	defer ours.client.CloseIdleConnections()
-	defer floor.client.CloseIdleConnections()
+	for _, t := range targets {
+		res.targets = append(res.targets, t.name)
+		defer t.client.CloseIdleConnections()
+	}
 
 	pages := listPages(size)
-	if res.appBytes, res.floorBytes, err = compareFloor(ctx, ours, floor, pages, size); err != nil {
+	if res.bytes, res.diffs, err = comparePages(ctx, targets, pages, size); err != nil {
 		return res, err
 	}
 	if o.warmup > 0 {
 		logf("size %d: warming up", size)
 		for _, p := range pages {
-			ours.load(ctx, p.query, o.warmup, o.concurrency)
-			floor.load(ctx, p.query, o.warmup, o.concurrency)
+			for _, t := range targets {
+				t.load(ctx, p.query, o.warmup, conns)
+			}
 		}
 	}
-	for _, p := range pages {
-		logf("size %d: %s", size, p.name)
-		res.pages = append(res.pages, measure(ctx, o, ours, floor, p))
-		if ctx.Err() != nil {
-			return res, ctx.Err()
+	for _, c := range o.conns {
+		run := connsResult{conns: c}
+		for _, p := range pages {
+			logf("size %d, %d connections: %s", size, c, p.name)
+			run.pages = append(run.pages, measure(ctx, o, c, targets, p))
+			if ctx.Err() != nil {
+				return res, ctx.Err()
+			}
 		}
+		res.runs = append(res.runs, run)
 	}
-	if res.appRSS, err = peakRSS(srv.app.cmd.Process.Pid); err != nil {
-		logf("app peak RSS: %v", err)
+	for i, p := range procs {
+		rss, err := peakRSS(p.cmd.Process.Pid)
+		if err != nil {
+			logf("%s peak RSS: %v", targets[i].name, err)
+		}
+		res.rss = append(res.rss, rss)
 	}
-	if res.floorRSS, err = peakRSS(srv.floor.cmd.Process.Pid); err != nil {
-		logf("floor peak RSS: %v", err)
-	}
-	if srv.app.exited() || srv.floor.exited() {
-		return res, fmt.Errorf("a server exited during the run (app log: %s; floor log: %s)", srv.app.tail(), srv.floor.tail())
+	if gone := srv.exited(dbs); gone != "" {
+		return res, fmt.Errorf("servers exited during the run: %s", gone)
 	}
 	return res, nil
 }

@@ -12,9 +12,23 @@ import (
 	"time"
 )
 
-// header names the columns of the table, one row a page.
-var header = []string{"size", "page", "ours rps", "ours p50", "ours p99", "floor rps", "floor p50", "floor p99",
-	"ratio p50", "errors ours/floor"}
+// header names the columns of the table, one row a page and concurrency:
+// for each target its requests/s and p50/p99 latency, then a ratio of p50s:
+// the SQLite app's to the floor's after the floor, and a backend's to the
+// SQLite app's after each other backend.
+func header(targets []string) []string {
+	h := []string{"size", "conns", "page"}
+	for k, t := range targets {
+		h = append(h, t+" rps", t+" p50", t+" p99")
+		switch {
+		case k == 1:
+			h = append(h, targets[0]+"/floor")
+		case k > 1:
+			h = append(h, t+"/"+targets[0])
+		}
+	}
+	return append(h, "errors "+strings.Join(targets, "/"))
+}
 
 // ms formats d in milliseconds.
 func ms(d time.Duration) string { return fmt.Sprintf("%.2f ms", float64(d)/float64(time.Millisecond)) }
@@ -27,33 +41,71 @@ func mib(kib int64) string {
 	return fmt.Sprintf("%.1f MiB", float64(kib)/1024)
 }
 
-// cells are the table row of page p at size r.
-func cells(r sizeResult, p pageResult) []string {
-	ratio := "-"
-	if f := p.floor.quantile(0.5); f > 0 {
-		ratio = fmt.Sprintf("%.2f×", float64(p.ours.quantile(0.5))/float64(f))
+// ratio formats a/b, or "-" when b is zero.
+func ratio(a, b time.Duration) string {
+	if b <= 0 {
+		return "-"
 	}
-	return []string{strconv.Itoa(r.size), p.name,
-		fmt.Sprintf("%.0f", p.ours.rps()), ms(p.ours.quantile(0.5)), ms(p.ours.quantile(0.99)),
-		fmt.Sprintf("%.0f", p.floor.rps()), ms(p.floor.quantile(0.5)), ms(p.floor.quantile(0.99)),
-		ratio, fmt.Sprintf("%d/%d", p.ours.failures(), p.floor.failures())}
+	return fmt.Sprintf("%.2f×", float64(a)/float64(b))
 }
 
-// sizeSummary is the line under the table for r: peak RSS, seed time and the
-// first page's body sizes.
+// cells are the table row of page p at size r and c connections.
+func cells(r sizeResult, c connsResult, p pageResult) []string {
+	row := []string{strconv.Itoa(r.size), strconv.Itoa(c.conns), p.name}
+	var errs []string
+	for k := range p.loads {
+		l := &p.loads[k]
+		row = append(row, fmt.Sprintf("%.0f", l.rps()), ms(l.quantile(0.5)), ms(l.quantile(0.99)))
+		switch {
+		case k == 1:
+			row = append(row, ratio(p.loads[0].quantile(0.5), l.quantile(0.5)))
+		case k > 1:
+			row = append(row, ratio(l.quantile(0.5), p.loads[0].quantile(0.5)))
+		}
+		errs = append(errs, strconv.Itoa(l.failures()))
+	}
+	return append(row, strings.Join(errs, "/"))
+}
+
+// sizeSummary is the line under the table for r: peak RSS and the first
+// page's body size per server, seed time per backend, and pages that
+// differ from the SQLite app's.
 func sizeSummary(r sizeResult) string {
-	return fmt.Sprintf("size %d: peak RSS app %s, floor %s; seeded in %s; first page %d bytes (app), %d (floor)",
-		r.size, mib(r.appRSS), mib(r.floorRSS), r.seedTime.Round(time.Millisecond), r.appBytes, r.floorBytes)
+	var rss, bytes, seeds []string
+	for k, t := range r.targets {
+		if k < len(r.rss) {
+			rss = append(rss, t+" "+mib(r.rss[k]))
+		}
+		if k < len(r.bytes) {
+			bytes = append(bytes, fmt.Sprintf("%s %d", t, r.bytes[k]))
+		}
+	}
+	for i, d := range r.seedTimes {
+		seeds = append(seeds, r.backendName(i)+" "+d.Round(time.Millisecond).String())
+	}
+	return fmt.Sprintf("size %d: peak RSS %s; seeded in %s; first page bytes %s; pages differing from %s's: %d",
+		r.size, strings.Join(rss, ", "), strings.Join(seeds, ", "), strings.Join(bytes, ", "), r.targets[0], r.diffs)
+}
+
+// backendName is the name of the i-th backend: the targets are the apps in
+// backend order with the floor second.
+func (r sizeResult) backendName(i int) string {
+	if i == 0 {
+		return r.targets[0]
+	}
+	return r.targets[i+1]
 }
 
 // printTable writes the results as an aligned table, then a summary line a
 // size.
 func printTable(w io.Writer, results []sizeResult) {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, strings.Join(header, "\t")+"\t")
+	fmt.Fprintln(tw, strings.Join(header(results[0].targets), "\t")+"\t")
 	for _, r := range results {
-		for _, p := range r.pages {
-			fmt.Fprintln(tw, strings.Join(cells(r, p), "\t")+"\t")
+		for _, c := range r.runs {
+			for _, p := range c.pages {
+				fmt.Fprintln(tw, strings.Join(cells(r, c, p), "\t")+"\t")
+			}
 		}
 	}
 	tw.Flush()
@@ -71,26 +123,33 @@ func floorSQL(o options) string {
 }
 
 // writeMarkdown writes the results to path as Markdown: the machine and the
-// settings, the table, and peak RSS, seed time and page sizes a size.
-func writeMarkdown(path string, o options, results []sizeResult) error {
+// settings, the backends skipped, the table, and a summary line a size.
+func writeMarkdown(path string, o options, results []sizeResult, skipped []string) error {
 	var b strings.Builder
-	fmt.Fprintf(&b, "# make bench: song list pages, app vs floor\n\n")
-	fmt.Fprintf(&b, "%s, %s, %s/%s, %d CPUs. SQLite. Closed loop, %d connections, %s per page per server "+
-		"(alternating in %s slices), warm-up %s. Floor SQL: %s. ratio = ours p50 / floor p50.\n\n",
+	targets := results[0].targets
+	fmt.Fprintf(&b, "# make bench: song list pages per backend, app vs floor\n\n")
+	fmt.Fprintf(&b, "%s, %s, %s/%s, %d CPUs. Servers: %s (the floor on SQLite's file). Closed loop, %s connections, "+
+		"%s per page per server (going round the servers in %s slices), warm-up %s. Floor SQL: %s. "+
+		"Ratios are of p50s: %s/floor is the SQLite app's to the floor's, X/%s a backend's app to the SQLite app.\n\n",
 		time.Now().UTC().Format("2006-01-02 15:04 MST"), runtime.Version(), runtime.GOOS, runtime.GOARCH,
-		runtime.NumCPU(), o.concurrency, o.duration, o.slice, o.warmup, floorSQL(o))
-	b.WriteString("| " + strings.Join(header, " | ") + " |\n")
-	b.WriteString("|" + strings.Repeat(" ---: |", len(header)) + "\n")
+		runtime.NumCPU(), strings.Join(targets, ", "), joinInts(o.conns), o.duration, o.slice, o.warmup, floorSQL(o),
+		targets[0], targets[0])
+	for _, s := range skipped {
+		fmt.Fprintf(&b, "Skipped: %s.\n\n", s)
+	}
+	h := header(targets)
+	b.WriteString("| " + strings.Join(h, " | ") + " |\n")
+	b.WriteString("|" + strings.Repeat(" ---: |", len(h)) + "\n")
 	for _, r := range results {
-		for _, p := range r.pages {
-			b.WriteString("| " + strings.Join(cells(r, p), " | ") + " |\n")
+		for _, c := range r.runs {
+			for _, p := range c.pages {
+				b.WriteString("| " + strings.Join(cells(r, c, p), " | ") + " |\n")
+			}
 		}
 	}
-	b.WriteString("\n| size | peak RSS app | peak RSS floor | seed time | first page bytes app / floor |\n")
-	b.WriteString("| ---: | ---: | ---: | ---: | ---: |\n")
+	b.WriteString("\n")
 	for _, r := range results {
-		fmt.Fprintf(&b, "| %d | %s | %s | %s | %d / %d |\n", r.size, mib(r.appRSS), mib(r.floorRSS),
-			r.seedTime.Round(time.Millisecond), r.appBytes, r.floorBytes)
+		b.WriteString("- " + sizeSummary(r) + "\n")
 	}
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		return err
@@ -98,16 +157,27 @@ func writeMarkdown(path string, o options, results []sizeResult) error {
 	return os.WriteFile(path, []byte(b.String()), 0o644)
 }
 
+func joinInts(ns []int) string {
+	var s []string
+	for _, n := range ns {
+		s = append(s, strconv.Itoa(n))
+	}
+	return strings.Join(s, " and ")
+}
+
 // logFailures logs each page and server with failed requests (errors or
 // answers other than 200) and reports whether there were any.
 func logFailures(results []sizeResult) bool {
 	failed := false
 	for _, r := range results {
-		for _, p := range r.pages {
-			for _, l := range []loadResult{p.ours, p.floor} {
-				if l.failures() > 0 {
-					logf("size %d %s %s: %d failed requests of %d (%s)", r.size, p.name, l.server, l.failures(), l.requests(), l.describeFailures())
-					failed = true
+		for _, c := range r.runs {
+			for _, p := range c.pages {
+				for _, l := range p.loads {
+					if l.failures() > 0 {
+						logf("size %d, %d connections, %s, %s: %d failed requests of %d (%s)",
+							r.size, c.conns, p.name, l.server, l.failures(), l.requests(), l.describeFailures())
+						failed = true
+					}
 				}
 			}
 		}

@@ -17,44 +17,54 @@ import (
 	"time"
 )
 
-// servers are the app and the floor, started on loopback over one database.
+// servers are the apps, one per database, and the floor on the SQLite
+// database, all started on loopback.
 type servers struct {
-	app, floor         *server
-	appBase, floorBase string // http://host:port
+	apps      []*server // in the order of the databases
+	appBases  []string  // http://host:port
+	floor     *server
+	floorBase string
 }
 
-// startServers starts the app and the floor (with --plain-sql if
-// o.plainFloor) on free loopback ports over db, logging to db.dir, and waits
-// until both answer 200. On an error it stops what it started.
-func startServers(ctx context.Context, o options, db database, appBin, floorBin string) (srv servers, err error) {
-	appAddr, err := freeAddr()
-	if err != nil {
-		return srv, err
-	}
-	floorAddr, err := freeAddr()
-	if err != nil {
-		return srv, err
-	}
-	srv.appBase, srv.floorBase = "http://"+appAddr, "http://"+floorAddr
-	srv.app, err = startServer(filepath.Join(db.dir, "app.log"), appBin, "--config", db.configPath, "run", "--addr", appAddr)
-	if err != nil {
-		return srv, err
-	}
+// startServers starts an app on each of dbs and the floor (with --plain-sql
+// if o.plainFloor) on dbs[0], SQLite's file, each on a free loopback port
+// and logging to its database's directory, and waits until all answer 200.
+// On an error it stops what it started.
+func startServers(ctx context.Context, o options, dbs []database, appBin, floorBin string) (srv servers, err error) {
 	defer func() {
 		if err != nil {
 			srv.stop()
 		}
 	}()
-	floorArgs := []string{"--db", db.path, "--addr", floorAddr}
-	if o.plainFloor {
-		floorArgs = append(floorArgs, "--plain-sql")
+	for _, db := range dbs {
+		addr, err := freeAddr()
+		if err != nil {
+			return srv, err
+		}
+		app, err := startServer(filepath.Join(db.dir, "app.log"), appBin, "--config", db.configPath, "run", "--addr", addr)
+		if err != nil {
+			return srv, fmt.Errorf("%s app: %w", db.backend.name, err)
+		}
+		srv.apps = append(srv.apps, app)
+		srv.appBases = append(srv.appBases, "http://"+addr)
 	}
-	srv.floor, err = startServer(filepath.Join(db.dir, "floor.log"), floorBin, floorArgs...)
+	floorAddr, err := freeAddr()
 	if err != nil {
 		return srv, err
 	}
-	if err := waitReady(ctx, srv.app, srv.appBase+"/healthz"); err != nil {
-		return srv, fmt.Errorf("app: %w (log: %s)", err, srv.app.tail())
+	srv.floorBase = "http://" + floorAddr
+	floorArgs := []string{"--db", dbs[0].dsn, "--addr", floorAddr}
+	if o.plainFloor {
+		floorArgs = append(floorArgs, "--plain-sql")
+	}
+	srv.floor, err = startServer(filepath.Join(dbs[0].dir, "floor.log"), floorBin, floorArgs...)
+	if err != nil {
+		return srv, err
+	}
+	for i, app := range srv.apps {
+		if err := waitReady(ctx, app, srv.appBases[i]+"/healthz"); err != nil {
+			return srv, fmt.Errorf("%s app: %w (log: %s)", dbs[i].backend.name, err, app.tail())
+		}
 	}
 	if err := waitReady(ctx, srv.floor, srv.floorBase+listPath); err != nil {
 		return srv, fmt.Errorf("floor: %w (log: %s)", err, srv.floor.tail())
@@ -62,14 +72,28 @@ func startServers(ctx context.Context, o options, db database, appBin, floorBin 
 	return srv, nil
 }
 
-// stop stops the floor, then the app; either may be nil (not started).
+// stop stops the floor, then the apps; any may be nil (not started).
 func (s servers) stop() {
 	if s.floor != nil {
 		s.floor.stop()
 	}
-	if s.app != nil {
-		s.app.stop()
+	for _, app := range s.apps {
+		app.stop()
 	}
+}
+
+// exited describes the servers that have exited, or returns "".
+func (s servers) exited(dbs []database) string {
+	var out []string
+	for i, app := range s.apps {
+		if app.exited() {
+			out = append(out, fmt.Sprintf("%s app (log: %s)", dbs[i].backend.name, app.tail()))
+		}
+	}
+	if s.floor.exited() {
+		out = append(out, fmt.Sprintf("floor (log: %s)", s.floor.tail()))
+	}
+	return strings.Join(out, "; ")
 }
 
 // freeAddr returns a loopback address with a port that was free just now.
@@ -149,27 +173,34 @@ func login(ctx context.Context, base, password string) (string, error) {
 	return strings.Join(parts, "; "), nil
 }
 
-// compareFloor GETs every page once from each server and logs a warning
-// where the floor's page differs from the app's, the CSRF token aside: the
-// floor must serve the same page. It returns the body sizes of the first page.
-func compareFloor(ctx context.Context, ours, floor target, pages []listPage, size int) (appBytes, floorBytes int, err error) {
+// comparePages GETs every page once from each target and logs a warning
+// where a target's page differs from the first target's (the SQLite app),
+// the CSRF token aside: the floor must serve the same page, and every
+// backend the same rows. It returns the body size of each target's first
+// page and the number of pages that differ.
+func comparePages(ctx context.Context, targets []target, pages []listPage, size int) (bytes []int, diffs int, err error) {
+	bytes = make([]int, len(targets))
 	for i, p := range pages {
-		a, err := ours.get(ctx, p.query)
-		if err != nil {
-			return 0, 0, fmt.Errorf("app %s: %w", p.name, err)
-		}
-		f, err := floor.get(ctx, p.query)
-		if err != nil {
-			return 0, 0, fmt.Errorf("floor %s: %w", p.name, err)
-		}
-		if i == 0 {
-			appBytes, floorBytes = len(a), len(f)
-		}
-		if d := firstDiff(normalize(a), normalize(f)); d != "" {
-			logf("size %d %s: WARNING: the floor's page differs from the app's: %s", size, p.name, d)
+		var ref []byte
+		for k, t := range targets {
+			body, err := t.get(ctx, p.query)
+			if err != nil {
+				return nil, 0, fmt.Errorf("%s %s: %w", t.name, p.name, err)
+			}
+			if i == 0 {
+				bytes[k] = len(body)
+			}
+			if k == 0 {
+				ref = normalize(body)
+				continue
+			}
+			if d := firstDiff(ref, normalize(body)); d != "" {
+				logf("size %d %s: WARNING: %s's page differs from %s's: %s", size, p.name, t.name, targets[0].name, d)
+				diffs++
+			}
 		}
 	}
-	return appBytes, floorBytes, nil
+	return bytes, diffs, nil
 }
 
 // normalize blanks the CSRF token, the one part of a page the floor cannot
@@ -190,5 +221,5 @@ func firstDiff(a, b []byte) string {
 	excerpt := func(s []byte) string {
 		return strconv.Quote(string(s[max(0, i-40):min(len(s), i+60)]))
 	}
-	return fmt.Sprintf("at byte %d (app %d bytes, floor %d): app %s, floor %s", i, len(a), len(b), excerpt(a), excerpt(b))
+	return fmt.Sprintf("at byte %d (%d bytes against %d): %s against %s", i, len(b), len(a), excerpt(b), excerpt(a))
 }

@@ -58,6 +58,10 @@ func TestCopiesAreIndependent(t *testing.T) {
 			t.Fatal(err)
 		}
 		indexed := "SELECT COUNT(*) FROM songs_title_grams"
+		if b.Driver == config.DriverMySQL {
+			// A row per suffix: count the songs they index.
+			indexed = "SELECT COUNT(DISTINCT row_id) FROM songs_title_suffixes"
+		}
 		if b.Driver == config.DriverPostgres {
 			// An index on app_grams(title), no table: find the song by
 			// its tokens, with the table's scan ruled out.

@@ -39,9 +39,57 @@ func invalidateCounts() { countEpoch.Add(1) }
 // countCache remembers recent counts of one model's lists, keyed by their
 // WHERE clause and arguments: the whole table on every page view, and a
 // search or filter while the user pages through it, are counted once.
+//
+// Requests that miss the cache together share one count: when a count
+// expires under load, every request in flight would otherwise run the same
+// statement at once, and COUNT(*) of a million rows takes InnoDB and
+// PostgreSQL a few hundred milliseconds each (a stall of seconds on two
+// cores with eight connections).
 type countCache struct {
 	mu      sync.Mutex
 	entries map[string]cachedCount
+	flights map[flightKey]*countFlight
+}
+
+// flightKey names a count in flight: its cache key and the countEpoch it
+// started in. A request that arrives in a later epoch (after a write began)
+// must not take a count that may predate the write, so it starts its own.
+type flightKey struct {
+	key   string
+	epoch int64
+}
+
+// countFlight is a count in flight; done is closed when it has landed.
+type countFlight struct {
+	done    chan struct{}
+	n       int64
+	atLeast bool
+	err     error
+}
+
+// join returns the count in flight for key in epoch, or, with leader true,
+// a new one that the caller must run and land.
+func (c *countCache) join(key string, epoch int64) (f *countFlight, leader bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	fk := flightKey{key, epoch}
+	if f, ok := c.flights[fk]; ok {
+		return f, false
+	}
+	if c.flights == nil {
+		c.flights = make(map[flightKey]*countFlight)
+	}
+	f = &countFlight{done: make(chan struct{})}
+	c.flights[fk] = f
+	return f, true
+}
+
+// land publishes the leader's result to the requests waiting on f.
+func (c *countCache) land(key string, epoch int64, f *countFlight) {
+	c.mu.Lock()
+	delete(c.flights, flightKey{key, epoch})
+	c.mu.Unlock()
+	close(f.done)
 }
 
 type cachedCount struct {
@@ -103,7 +151,7 @@ func refAlias(field string) string { return "ref_" + field }
 
 // where builds the WHERE clause of filters and search. Columns come from
 // the declaration; every value is a bound parameter. With useIndex, text
-// matches on an indexed column first take candidates from its trigram
+// matches on an indexed column first take candidates from its search
 // index; indexed says whether any did.
 func (m *Model[T]) where(filters []datamodel.Filter, search string, searchFields []*datamodel.Field,
 	useIndex bool) (clause string, args []any, indexed bool, err error) {
@@ -211,8 +259,9 @@ func (m *Model[T]) where(filters []datamodel.Filter, search string, searchFields
 }
 
 // candidates returns a condition that keeps the rows whose column may
-// contain text, read from the column's trigram index, and its argument; ok
-// is false when the column has no index or text is too short for one.
+// contain text, read from the column's search index (trigrams; suffixes on
+// MySQL), and its argument; ok is false when the column has no index or
+// text is too short for one (under three characters).
 func (m *Model[T]) candidates(column, text string) (cond string, arg any, ok bool) {
 	table, indexed := m.textIndex[column]
 	if !indexed {
@@ -224,9 +273,13 @@ func (m *Model[T]) candidates(column, text string) (cond string, arg any, ok boo
 	}
 	switch m.st.dialect {
 	case "mysql":
-		// Boolean mode: every token is required.
-		return m.col("id") + " IN (SELECT row_id FROM " + table + " WHERE MATCH (grams) AGAINST (? IN BOOLEAN MODE))",
-			"+" + strings.Join(tokens, " +"), true
+		// The suffix index (migrations/mysql/00003): the rows of the
+		// suffixes that start with the text, one range of its key. Its
+		// prefixes are cut at SuffixRunes characters, so a longer text
+		// looks up its first SuffixRunes and the LIKE checks the rest.
+		folded := []rune(textindex.Fold(text))
+		return m.col("id") + " IN (SELECT row_id FROM " + table + " WHERE prefix LIKE ? ESCAPE '" + likeEscape + "')",
+			escapeLike(string(folded[:min(len(folded), SuffixRunes)])) + "%", true
 	case "postgres":
 		// The index is a GIN index on the expression app_grams(column)
 		// (the table's own rows, no side table): written as that
@@ -268,6 +321,11 @@ func (m *Model[T]) orderBy(sort *datamodel.Field, desc bool) string {
 	}
 	return " ORDER BY " + m.col(m.columns[sort.Name]) + dir + ", " + m.col("id") + dir
 }
+
+// SuffixRunes is how many characters of each suffix MySQL's suffix index
+// keeps (migrations/mysql/00003): enough that a search's range holds about
+// its matches, few enough to keep a row per character of every title small.
+const SuffixRunes = 8
 
 // WalkBudget is how many rows the walk along the sort order may be expected
 // to test before the text index is the cheaper way to a page: the index
@@ -369,6 +427,24 @@ func (m *Model[T]) total(ctx context.Context, where string, args []any) (n int64
 		return c.n, c.atLeast, nil
 	}
 	epoch, at := countEpoch.Load(), time.Now()
+	f, leader := m.counts.join(key, epoch)
+	if !leader {
+		select {
+		case <-f.done:
+			if f.err == nil {
+				return f.n, f.atLeast, nil
+			}
+			// The leader failed, perhaps only because its own request
+			// was cancelled: count here.
+		case <-ctx.Done():
+			return 0, false, m.translate("count", ctx.Err())
+		}
+	} else {
+		defer func() {
+			f.n, f.atLeast, f.err = n, atLeast, err
+			m.counts.land(key, epoch, f)
+		}()
+	}
 	q := "SELECT COUNT(*) FROM " + m.table
 	if where != "" {
 		q = fmt.Sprintf("SELECT COUNT(*) FROM (SELECT 1 FROM %s%s LIMIT %d) bounded", m.table, where, m.countLimit+1)

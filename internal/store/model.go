@@ -137,11 +137,12 @@ func (s *Store) resolveRef(gs *schema.Schema, field, model string) (string, targ
 	return "", target{}, fmt.Errorf("store: model %s has no belongs-to relation %q for its reference", gs.Name, field)
 }
 
-// IndexText declares that the migrations keep a trigram search index on the
-// text field, named <table>_<column>_grams (README, "Search index"; on
-// SQLite and MySQL a table, on PostgreSQL an index on app_grams(column)):
-// contains, startswith and the search then read candidates from it instead
-// of scanning every row.
+// IndexText declares that the migrations keep a substring search index on
+// the text field (README, "Search index"): a trigram index named
+// <table>_<column>_grams (on SQLite a table, on PostgreSQL an index on
+// app_grams(column)), or on MySQL the table <table>_<column>_suffixes of
+// its suffixes. Contains, startswith and the search then read candidates
+// from it instead of scanning every row.
 func (m *Model[T]) IndexText(field string) error {
 	f := m.decl.Field(field)
 	if f == nil {
@@ -152,6 +153,9 @@ func (m *Model[T]) IndexText(field string) error {
 	}
 	column := m.columns[field]
 	m.textIndex[column] = textIndexTable(m.table, column)
+	if m.st.dialect == "mysql" {
+		m.textIndex[column] = m.table + "_" + column + "_suffixes"
+	}
 	return nil
 }
 

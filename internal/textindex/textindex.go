@@ -1,9 +1,11 @@
 // Package textindex turns text into the tokens of the substring-search index
-// every SQL backend keeps for searchable columns: every run of three characters of
-// the case-folded text (a trigram), spelled as the upper-case hex of its
-// UTF-8 bytes. Spelled so, a trigram is one plain word to any full-text
-// engine (SQLite FTS4, InnoDB FULLTEXT): no tokenizer splits it, folds it or
-// drops it as a stop word, whatever characters it stands for.
+// SQLite and PostgreSQL keep for searchable columns: every run of three
+// characters of the case-folded text (a trigram), spelled as the upper-case
+// hex of its UTF-8 bytes. Spelled so, a trigram is one plain word to any
+// full-text engine (SQLite FTS4): no tokenizer splits it, folds it or drops
+// it as a stop word, whatever characters it stands for. (MySQL keeps the
+// folded text's suffixes instead, migrations/mysql/00003: InnoDB's FULLTEXT
+// reads a common trigram's list too slowly.)
 //
 // A text contains a query only if it has every trigram of the query, so the
 // index finds a small superset of the matches, which the LIKE that follows
