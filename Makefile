@@ -35,8 +35,9 @@ test: lint
 	CGO_CFLAGS="$(TEST_CGO_CFLAGS)" $(GO) test -race -count=1 -ldflags=-w -timeout 20m ./...
 
 # bench seeds the same catalogue of each size into a fresh database on each
-# backend (SQLite, and MySQL and PostgreSQL where a server answers: skipped
-# otherwise, required under CI=true), serves each with the app, SQLite's also
+# backend (SQLite, and MySQL, PostgreSQL and MongoDB where a server answers:
+# skipped otherwise, required under CI=true; MongoDB on FerretDB at 10k
+# only, as FerretDB sorts in memory), serves each with the app, SQLite's also
 # with the floor (bench/floor: net/http + database/sql + the same template),
 # and compares the song list pages; the table also goes to
 # bench/results/latest.md. Example: make bench BENCH_SIZES=10000,100000
@@ -44,7 +45,7 @@ test: lint
 BENCH_SIZES       ?= 10000,100000,1000000
 BENCH_DURATION    ?= 5s
 BENCH_CONCURRENCY ?= 1,8
-BENCH_BACKENDS    ?= sqlite,mysql,postgres
+BENCH_BACKENDS    ?= sqlite,mysql,postgres,mongodb
 
 bench:
 	$(GO) run ./bench/run --sizes $(BENCH_SIZES) --duration $(BENCH_DURATION) --concurrency $(BENCH_CONCURRENCY) \

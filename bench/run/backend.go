@@ -32,6 +32,9 @@ type backend struct {
 	create func(ctx context.Context, dir, name string) (dsn string, err error)
 	// drop removes the database create made.
 	drop func(ctx context.Context, name string) error
+	// maxSize, when set and not 0, is the largest size the backend is
+	// measured at (the MongoDB column on FerretDB).
+	maxSize func(ctx context.Context) int
 }
 
 // backends are the backends the bench knows, SQLite first: it is the one

@@ -36,6 +36,17 @@ type target struct {
 	listURL string
 	header  http.Header
 	client  *http.Client
+	// rewrite maps a page's query to this target's, where the page names
+	// a record by id and the target's backend gives it another.
+	rewrite map[string]string
+}
+
+// query returns q as this target asks it.
+func (t target) query(q string) string {
+	if r, ok := t.rewrite[q]; ok {
+		return r
+	}
+	return q
 }
 
 func newTarget(name, base string, header http.Header, conns int) target {
@@ -45,7 +56,7 @@ func newTarget(name, base string, header http.Header, conns int) target {
 // get GETs the list page with query (empty or "?...") and returns the body
 // of a 200.
 func (t target) get(ctx context.Context, query string) ([]byte, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, t.listURL+query, nil)
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, t.listURL+t.query(query), nil)
 	if err != nil {
 		return nil, err
 	}
@@ -152,6 +163,7 @@ func (t target) load(ctx context.Context, query string, dur time.Duration, conc 
 	var wg sync.WaitGroup
 	start := time.Now()
 	deadline := start.Add(dur)
+	query = t.query(query)
 	for i := range ws {
 		w := &ws[i]
 		w.lat = make([]time.Duration, 0, 1024)

@@ -56,7 +56,7 @@ func main() {
 	flag.DurationVar(&o.warmup, "warmup", 500*time.Millisecond, "unmeasured load per page per server before measuring")
 	flag.DurationVar(&o.slice, "slice", time.Second, "the load alternates between the servers in slices this long")
 	conns := flag.String("concurrency", "1,8", "comma-separated concurrent connections, a run each (closed loop: one request in flight each)")
-	names := flag.String("backends", "sqlite,mysql,postgres", "comma-separated backends; SQLite is always measured (every ratio is to it)")
+	names := flag.String("backends", "sqlite,mysql,postgres,mongodb", "comma-separated backends; SQLite is always measured (every ratio is to it)")
 	flag.BoolVar(&o.strict, "strict", os.Getenv("CI") == "true", "fail when a backend's server does not answer, instead of skipping it (default under CI=true)")
 	flag.StringVar(&o.out, "out", filepath.Join("bench", "results", "latest.md"), "Markdown report (a relative path is from the module root)")
 	flag.BoolVar(&o.keep, "keep", false, "keep the temporary directory (databases, server logs)")
@@ -256,6 +256,12 @@ func benchSize(ctx context.Context, o options, tmp, appBin, floorBin string, bs 
 		}
 	}()
 	for _, b := range bs {
+		if b.maxSize != nil {
+			if limit := b.maxSize(ctx); limit > 0 && size > limit {
+				logf("size %d, %s: not measured (this server is measured up to %d)", size, b.name, limit)
+				continue
+			}
+		}
 		db, err := seedDatabase(ctx, tmp, appBin, b, size)
 		dbs = append(dbs, db)
 		if err != nil {
@@ -276,7 +282,13 @@ func benchSize(ctx context.Context, o options, tmp, appBin, floorBin string, bs 
 		if err != nil {
 			return res, fmt.Errorf("%s: login: %w", db.backend.name, err)
 		}
-		targets = append(targets, newTarget(db.backend.name, srv.appBases[i], http.Header{"Cookie": {cookie}}, conns))
+		t := newTarget(db.backend.name, srv.appBases[i], http.Header{"Cookie": {cookie}}, conns)
+		if db.backend.name == mongoBackend.name {
+			if t.rewrite, err = mongoQueries(ctx, db.dsn, listPages(size)); err != nil {
+				return res, err
+			}
+		}
+		targets = append(targets, t)
 		procs = append(procs, srv.apps[i])
 		if i == 0 {
 			// The floor's columns follow SQLite's, the app it mirrors.

@@ -1,0 +1,135 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"net/url"
+	"os"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+
+	"go.mongodb.org/mongo-driver/v2/bson"
+	"go.mongodb.org/mongo-driver/v2/mongo"
+	mongooptions "go.mongodb.org/mongo-driver/v2/mongo/options"
+)
+
+// ferretDBMaxSize is the largest catalogue the MongoDB column is measured
+// at when the server is FerretDB: FerretDB v1.24 sorts every find in memory
+// (5 to 7 s a page at 200,000 documents), so its figures are the test
+// server's, not the app's. On it the column proves that the pages answer,
+// and answer the same rows, not how fast; a real mongod, named by
+// APP_TEST_MONGODB_URI, is measured at every size.
+const ferretDBMaxSize = 10_000
+
+// mongoServerURI is the server the MongoDB column runs on: the tests' one
+// (internal/mongostore/mongotest reads the same variable), or a local one.
+func mongoServerURI() string {
+	if uri := os.Getenv("APP_TEST_MONGODB_URI"); uri != "" {
+		return uri
+	}
+	return "mongodb://127.0.0.1:27017"
+}
+
+var mongoBackend = backend{
+	name: "mongodb",
+	server: func() string {
+		u, err := url.Parse(mongoServerURI())
+		if err != nil {
+			return "(unparsable URI)"
+		}
+		return u.Host
+	},
+	probe: func(ctx context.Context) error {
+		return withMongo(ctx, func(c *mongo.Client) error { return c.Ping(ctx, nil) })
+	},
+	create: func(_ context.Context, _, name string) (string, error) {
+		// The server makes the database at create-db's first write.
+		u, err := url.Parse(mongoServerURI())
+		if err != nil {
+			return "", fmt.Errorf("bad mongodb uri: %w", err)
+		}
+		u.Path = "/" + name
+		return u.String(), nil
+	},
+	drop: func(ctx context.Context, name string) error {
+		return withMongo(ctx, func(c *mongo.Client) error { return c.Database(name).Drop(ctx) })
+	},
+	maxSize: func(ctx context.Context) int {
+		var info bson.M
+		err := withMongo(ctx, func(c *mongo.Client) error {
+			return c.Database("admin").RunCommand(ctx, bson.D{{Key: "buildInfo", Value: 1}}).Decode(&info)
+		})
+		if _, ferret := info["ferretdbVersion"]; err == nil && ferret {
+			return ferretDBMaxSize
+		}
+		return 0
+	},
+}
+
+func init() { backends = append(backends, mongoBackend) }
+
+// withMongo runs fn with a client of the server, with short timeouts: a
+// server that does not answer is skipped, not waited for.
+func withMongo(ctx context.Context, fn func(*mongo.Client) error) error {
+	c, err := mongo.Connect(mongooptions.Client().ApplyURI(mongoServerURI()).SetServerSelectionTimeout(5 * time.Second))
+	if err != nil {
+		return err
+	}
+	defer func() { _ = c.Disconnect(context.WithoutCancel(ctx)) }()
+	ctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
+	defer cancel()
+	return fn(c)
+}
+
+// recordIDs matches a record id where a page writes one: in a record's
+// URL, or as the value of a choice.
+var recordIDs = regexp.MustCompile(`(/(?:show|edit|delete)/|value=")([0-9a-f]{24}|[0-9]+)`)
+
+// maskIDs blanks record ids, which differ between backends (digits on
+// SQL, ObjectIds on MongoDB) while the records are the same.
+func maskIDs(b []byte) []byte { return recordIDs.ReplaceAll(b, []byte("${1}ID")) }
+
+// mongoAlbumID returns the _id (hex) of the album that the SQL backends
+// number sqlID, in the MongoDB database dsn names: the seed names the n-th
+// album "… Vol. n" on every backend.
+func mongoAlbumID(ctx context.Context, dsn string, sqlID int) (string, error) {
+	u, err := url.Parse(dsn)
+	if err != nil {
+		return "", err
+	}
+	var doc struct {
+		ID bson.ObjectID `bson:"_id"`
+	}
+	err = withMongo(ctx, func(c *mongo.Client) error {
+		return c.Database(u.Path[1:]).Collection("album").FindOne(ctx,
+			bson.D{{Key: "name", Value: bson.Regex{Pattern: fmt.Sprintf(" Vol\\. %d$", sqlID)}}}).Decode(&doc)
+	})
+	if err != nil {
+		return "", fmt.Errorf("album %d on mongodb: %w", sqlID, err)
+	}
+	return doc.ID.Hex(), nil
+}
+
+// albumFilter is a page's filter by album id.
+var albumFilter = regexp.MustCompile(`album=([0-9]+)`)
+
+// mongoQueries maps the queries of pages that filter by a SQL album id to
+// the same filter by that album's ObjectId in the database of dsn.
+func mongoQueries(ctx context.Context, dsn string, pages []listPage) (map[string]string, error) {
+	out := map[string]string{}
+	for _, p := range pages {
+		m := albumFilter.FindStringSubmatch(p.query)
+		if m == nil {
+			continue
+		}
+		n, _ := strconv.Atoi(m[1])
+		oid, err := mongoAlbumID(ctx, dsn, n)
+		if err != nil {
+			return nil, err
+		}
+		out[p.query] = strings.Replace(p.query, m[0], "album="+oid, 1)
+	}
+	return out, nil
+}
