@@ -84,6 +84,10 @@ func TestScreens(t *testing.T) {
 			br.wantFits(name)
 			br.wantWholeWords(name)
 			br.shot(name + "-album")
+
+			br.open("/songsview/add")
+			br.wantFits(name)
+			br.shot(name + "-song-form")
 		}
 	}
 
