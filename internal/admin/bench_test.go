@@ -25,7 +25,7 @@ import (
 // benchSongs returns the song view of an admin declared as the catalogue
 // does (internal/catalog), over 100 albums and 1,000 songs in memory, and
 // its view engine.
-func benchSongs(b *testing.B) (*ModelView, *view.Engine) {
+func benchSongs(b testing.TB) (*ModelView, *view.Engine) {
 	b.Helper()
 	ctx := context.Background()
 	st := memstore.New()

@@ -29,6 +29,10 @@ const (
 	relatedRows = 25
 )
 
+// pageSizes are the page sizes a list offers; page_size may still ask for
+// any other up to MaxPageSize.
+var pageSizes = []int{DefaultPageSize, 50, MaxPageSize}
+
 // ModelView declares the admin pages of one model.
 type ModelView struct {
 	Name     string // URL segment, e.g. "albumview"
@@ -151,6 +155,11 @@ func (v *ModelView) resolve() error {
 	}
 	if v.filter, err = lookup("filter", v.FilterColumns, true); err != nil {
 		return err
+	}
+	for _, f := range v.filter {
+		if reserved[f.Name] {
+			return fmt.Errorf("admin: %s: filter column %q has the name of a list parameter", v.Name, f.Name)
+		}
 	}
 	if v.DefaultSort != "" {
 		name, desc := strings.CutPrefix(v.DefaultSort, "-")

@@ -3,8 +3,10 @@ package admin
 import (
 	"context"
 	"fmt"
+	"maps"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -33,25 +35,67 @@ type row struct {
 
 type hidden struct{ Name, Value string }
 
+// pageLink is one entry of the numbered pager: a page with its URL, the
+// current page (no URL), or a gap (Number 0).
+type pageLink struct {
+	Number int
+	URL    string
+}
+
+// sizeLink offers one page size; the current one has no URL.
+type sizeLink struct {
+	Size int
+	URL  string
+}
+
+// chipLink shows one active filter and the list without it.
+type chipLink struct {
+	Text, RemoveURL string
+}
+
+// filterMenu is one row of the filter menu: a GET form for one field, with
+// only the operators its kind allows and an input of its kind.
+type filterMenu struct {
+	Field, Label string
+	Ops          []opChoice
+	Input        string // "text" or "number"
+	MaxLength    int
+	Min, Max     int64 // a "number" input's range, when Min < Max
+	Ref          bool  // the value is the id of a record of Target
+	Target       string
+}
+
+type opChoice struct{ Value, Label string }
+
 type listPage struct {
 	Title, Singular  string
 	ListURL, AddURL  string
 	Q, SearchLabel   string
 	SearchMax        int
-	Keep             []hidden
+	Keep             []hidden // the list's parameters but q and page, for its GET forms
 	Filtered         bool
-	Notices, Filters []string
+	Notices          []string
+	Chips            []chipLink
+	FilterMenu       []filterMenu
 	Columns          []column
 	Rows             []row
 	Total            int64
 	AtLeast          bool // Total is a lower bound
 	Page, Pages      int
 	PrevURL, NextURL string
+	PageLinks        []pageLink
+	Sizes            []sizeLink // empty when no choice would change the list
 }
 
-// handleList handles "GET /{view}/list/".
+// handleList handles "GET /{view}/list/". A submitted filter menu form is
+// answered with a redirect to the list URL it stands for.
 func (v *ModelView) handleList(w http.ResponseWriter, r *http.Request) {
-	p := v.parseList(r.URL.Query())
+	query := r.URL.Query()
+	if query.Has(menuField) || query.Has(menuOp) || query.Has(menuValue) {
+		http.Redirect(w, r, v.addFilterURL(query), http.StatusFound)
+		return
+	}
+	p := v.parseList(query)
 	q := datamodel.Query{Filters: p.filters, Search: p.q, SearchFields: v.search, Sort: p.sort, Desc: p.desc,
 		Limit: p.pager.size, Offset: p.pager.offset()}
 	res, err := v.Data.List(r.Context(), q)
@@ -69,18 +113,22 @@ func (v *ModelView) handleList(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	rows := len(res.Records)
+	current := sortKey(p.sort, p.desc)
 	data := listPage{Title: v.Title, Singular: v.Singular, ListURL: v.listURL(), AddURL: v.addURL(),
-		Q: p.q, SearchLabel: v.searchLabel(), SearchMax: MaxSearchRunes, Notices: p.notices, Filters: p.described,
+		Q: p.q, SearchLabel: v.searchLabel(), SearchMax: MaxSearchRunes, Notices: p.notices,
 		Filtered: p.q != "" || len(p.filters) > 0, Total: res.Total, AtLeast: res.AtLeast,
-		Page: p.pager.page, Pages: p.pager.pages(rows)}
-	for k, vals := range p.keep {
-		data.Keep = append(data.Keep, hidden{k, vals[0]})
+		Page: p.pager.page, Pages: p.pager.pages(rows), FilterMenu: v.filterMenu()}
+	for _, k := range slices.Sorted(maps.Keys(p.keep)) {
+		data.Keep = append(data.Keep, hidden{k, p.keep.Get(k)})
 	}
 	if p.sort != nil {
-		data.Keep = append(data.Keep, hidden{"sort", sortKey(p.sort, p.desc)})
+		data.Keep = append(data.Keep, hidden{"sort", current})
 	}
 	if p.pager.size != DefaultPageSize {
 		data.Keep = append(data.Keep, hidden{"page_size", strconv.Itoa(p.pager.size)})
+	}
+	for _, c := range p.chips {
+		data.Chips = append(data.Chips, chipLink{Text: c.text, RemoveURL: v.urlFor(p.without(c.key), 1, current)})
 	}
 	for _, f := range v.list {
 		c := column{Label: f.Label}
@@ -99,14 +147,58 @@ func (v *ModelView) handleList(w http.ResponseWriter, r *http.Request) {
 		data.Columns = append(data.Columns, c)
 	}
 	data.Rows = v.rows(res.Records, v.list)
-	current := sortKey(p.sort, p.desc)
 	if p.pager.hasPrev() {
 		data.PrevURL = v.urlFor(p, p.pager.page-1, current)
 	}
 	if p.pager.hasNext(rows) {
 		data.NextURL = v.urlFor(p, p.pager.page+1, current)
 	}
+	for _, n := range p.pager.numbers(rows) {
+		l := pageLink{Number: n}
+		if n != 0 && n != p.pager.page {
+			l.URL = v.urlFor(p, n, current)
+		}
+		data.PageLinks = append(data.PageLinks, l)
+	}
+	// The sizes are offered once a list is longer than the smallest, or
+	// when the page is of another size: a short list has nothing to choose.
+	if res.Total > int64(pageSizes[0]) || res.AtLeast || p.pager.size != DefaultPageSize {
+		for _, n := range pageSizes {
+			l := sizeLink{Size: n}
+			if n != p.pager.size {
+				l.URL = v.urlFor(p.sized(n), 1, current)
+			}
+			data.Sizes = append(data.Sizes, l)
+		}
+	}
 	v.admin.ui.Render(w, r, http.StatusOK, "list", v.Title, data)
+}
+
+// filterMenu describes a form per filter field, each offering only the
+// operators of the field's kind.
+func (v *ModelView) filterMenu() []filterMenu {
+	var out []filterMenu
+	for _, f := range v.filter {
+		m := filterMenu{Field: f.Name, Label: f.Label, Input: "text", MaxLength: MaxSearchRunes}
+		in := f.Kind.Input()
+		switch {
+		case f.Target() != "":
+			// An id, typed; a searchable widget may take its place in the
+			// browser. A select of every record would not scale.
+			m.Ref, m.Target, m.MaxLength = true, f.Target(), 64
+		case in.Type == "number":
+			m.Input, m.MaxLength, m.Min, m.Max = "number", 0, in.Min, in.Max
+		}
+		for _, op := range f.Kind.Ops() {
+			if op == datamodel.OpEmpty {
+				m.Ops = append(m.Ops, opChoice{string(op), "is empty"}, opChoice{menuNotEmpty, "is not empty"})
+				continue
+			}
+			m.Ops = append(m.Ops, opChoice{string(op), opLabel(op)})
+		}
+		out = append(out, m)
+	}
+	return out
 }
 
 func (v *ModelView) searchLabel() string {

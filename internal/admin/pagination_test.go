@@ -1,6 +1,9 @@
 package admin
 
-import "testing"
+import (
+	"slices"
+	"testing"
+)
 
 func TestPagination(t *testing.T) {
 	for _, c := range []struct {
@@ -34,5 +37,29 @@ func TestPagination(t *testing.T) {
 	}
 	if got := (pagination{page: 9, size: 10, total: 21}).last(); got.page != 3 || got.offset() != 20 {
 		t.Errorf("last: page %d offset %d, want 3 and 20", got.page, got.offset())
+	}
+}
+
+func TestPageNumbers(t *testing.T) {
+	for _, c := range []struct {
+		name string
+		p    pagination
+		rows int
+		want []int // 0 is a gap
+	}{
+		{"one page", pagination{page: 1, size: 25, total: 3}, 3, []int{1}},
+		{"first of five", pagination{page: 1, size: 25, total: 105}, 25, []int{1, 2, 3, 4, 5}},
+		{"first of twenty", pagination{page: 1, size: 10, total: 200}, 10, []int{1, 2, 3, 0, 20}},
+		{"middle of twenty", pagination{page: 10, size: 10, total: 200}, 10, []int{1, 0, 8, 9, 10, 11, 12, 0, 20}},
+		{"a gap of one page is that page", pagination{page: 4, size: 10, total: 70}, 10, []int{1, 2, 3, 4, 5, 6, 7}},
+		{"last of twenty", pagination{page: 20, size: 10, total: 200}, 10, []int{1, 0, 18, 19, 20}},
+		{"bounded count, first page", pagination{page: 1, size: 25, total: 10000, atLeast: true}, 25, []int{1, 2, 3, 0}},
+		{"bounded count, past what was counted", pagination{page: 401, size: 25, total: 10000, atLeast: true}, 25, []int{1, 0, 399, 400, 401, 402, 0}},
+		{"bounded count, its real end", pagination{page: 403, size: 25, total: 10000, atLeast: true}, 7, []int{1, 0, 401, 402, 403}},
+	} {
+		got := c.p.numbers(c.rows)
+		if !slices.Equal(got, c.want) {
+			t.Errorf("%s: %v, want %v", c.name, got, c.want)
+		}
 	}
 }

@@ -2,6 +2,7 @@ package admin
 
 import (
 	"fmt"
+	"maps"
 	"net/url"
 	"sort"
 	"strconv"
@@ -16,15 +17,35 @@ import (
 // against the view's allow-lists. Nothing from the query string reaches the
 // data layer except as a declared field or a typed value.
 type listParams struct {
-	pager     pagination
-	sort      *datamodel.Field
-	desc      bool
-	q         string
-	filters   []datamodel.Filter
-	keep      url.Values // the accepted filters, to carry into links
-	notices   []string   // parameters that were ignored, for the user
-	described []string   // the accepted filters, for the user
+	pager   pagination
+	sort    *datamodel.Field
+	desc    bool
+	q       string
+	filters []datamodel.Filter
+	keep    url.Values // the accepted filters, to carry into links
+	notices []string   // parameters that were ignored, for the user
+	chips   []chip     // the accepted filters, for the user
 }
+
+// chip is one accepted filter as the user sees it, with the query key that
+// removing it drops.
+type chip struct{ key, text string }
+
+// The filter menu's forms send these: the list answers them with a
+// redirect to the same list with FIELD__OP=VALUE added, so a filter added
+// from the menu has the URL a typed one has.
+const (
+	menuField = "filter_field"
+	menuOp    = "filter_op"
+	menuValue = "filter_value"
+	// menuNotEmpty is the menu's operator for FIELD__empty=false; its
+	// "empty" stands for FIELD__empty=true. Neither needs a value typed.
+	menuNotEmpty = "notempty"
+)
+
+// reserved are the list's own parameters: never a filter.
+var reserved = map[string]bool{"page": true, "page_size": true, "sort": true, "q": true,
+	menuField: true, menuOp: true, menuValue: true}
 
 // maxPage bounds page so the offset stays far from overflowing.
 const maxPage = 1_000_000_000
@@ -54,8 +75,7 @@ func (v *ModelView) parseList(query url.Values) listParams {
 	}
 	sort.Strings(keys) // a stable order for notices and links
 	for _, key := range keys {
-		switch key {
-		case "page", "page_size", "sort", "q":
+		if reserved[key] {
 			continue
 		}
 		name, opText, hasOp := strings.Cut(key, "__")
@@ -76,7 +96,7 @@ func (v *ModelView) parseList(query url.Values) listParams {
 		}
 		p.filters = append(p.filters, datamodel.Filter{Field: f, Op: op, Value: val})
 		p.keep.Set(key, raw)
-		p.described = append(p.described, fmt.Sprintf("%s %s %s", f.Label, opLabel(op), textutil.Truncate(raw, 60)))
+		p.chips = append(p.chips, chip{key, fmt.Sprintf("%s %s %s", f.Label, opLabel(op), textutil.Truncate(raw, 60))})
 	}
 	return p
 }
@@ -143,6 +163,48 @@ func cleanSearch(q string) string {
 	q = strings.ToValidUTF8(q, "")
 	q = strings.ReplaceAll(q, "\x00", "")
 	return textutil.Truncate(strings.TrimSpace(q), MaxSearchRunes)
+}
+
+// addFilterURL is the list URL a filter menu form asks for: its query
+// without the menu's parameters and the page (a new filter starts again at
+// page 1), with the chosen filter set as FIELD__OP=VALUE. Whatever it names
+// is checked as a typed URL is, when the list is shown.
+func (v *ModelView) addFilterURL(query url.Values) string {
+	out := url.Values{}
+	for k, vals := range query {
+		switch k {
+		case menuField, menuOp, menuValue, "page":
+			continue
+		}
+		out[k] = vals
+	}
+	field, op, value := query.Get(menuField), query.Get(menuOp), query.Get(menuValue)
+	switch op {
+	case string(datamodel.OpEmpty):
+		value = "true"
+	case menuNotEmpty:
+		op, value = string(datamodel.OpEmpty), "false"
+	}
+	if field != "" && op != "" {
+		out.Set(field+"__"+op, value)
+	}
+	if len(out) == 0 {
+		return v.listURL()
+	}
+	return v.listURL() + "?" + out.Encode()
+}
+
+// without returns p with the filter of query key key dropped.
+func (p listParams) without(key string) listParams {
+	p.keep = maps.Clone(p.keep)
+	p.keep.Del(key)
+	return p
+}
+
+// sized returns p with page size n.
+func (p listParams) sized(n int) listParams {
+	p.pager.size = n
+	return p
 }
 
 // urlFor returns the list URL of p at page, sorted by sortKey.
