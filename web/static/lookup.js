@@ -61,6 +61,7 @@
     list.hidden = true;
 
     idInput.id = domID + "-value";
+    combo.id = domID;
     idInput.type = "hidden";
     idInput.removeAttribute("aria-describedby");
     idInput.removeAttribute("aria-invalid");
@@ -75,6 +76,7 @@
     var active = -1;
     var timer = 0;
     var seq = 0; // the latest request: older answers are dropped
+    var swallowEnter = false; // the Enter that chose an option
 
     function setStatus(text) {
       status.textContent = text;
@@ -209,6 +211,7 @@
         case "Enter":
           if (!list.hidden && active >= 0) {
             e.preventDefault(); // choose, and do not submit the form
+            swallowEnter = true;
             choose(active);
           }
           break;
@@ -221,6 +224,17 @@
           }
           break;
       }
+    });
+
+    // A keypress that arrives on its own after the keydown (synthetic
+    // input does that) would still submit the form: it is swallowed too.
+    combo.addEventListener("keypress", function (e) {
+      if (e.key === "Enter" && swallowEnter) {
+        e.preventDefault();
+      }
+    });
+    combo.addEventListener("keyup", function () {
+      swallowEnter = false;
     });
 
     combo.addEventListener("blur", function () {
