@@ -29,11 +29,18 @@ type input struct {
 	// A "lookup" input: the URL it searches, the list of the records it
 	// names and what one is called, and the label of the one named now.
 	LookupURL, TargetURL, Target, Current string
+	// ID is the element's id when not "f-" + Name (a list's filter).
+	ID string
 }
 
 // HTMLID is the id of the input's element: the label's for, the error's
 // and the hint's prefix.
-func (in input) HTMLID() string { return "f-" + in.Name }
+func (in input) HTMLID() string {
+	if in.ID != "" {
+		return in.ID
+	}
+	return "f-" + in.Name
+}
 
 type choice struct{ Value, Label string }
 

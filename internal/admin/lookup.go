@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/go-chi/chi/v5"
@@ -189,4 +191,46 @@ func (v *ModelView) refInput(ctx context.Context, fd *datamodel.Field, in *input
 		}
 	}
 	return nil
+}
+
+// refFilter is a small form on a list page that filters it by the record a
+// reference field names (the songs of one album): the same dropdown or
+// searchable input as the forms, the list's other parameters kept.
+type refFilter struct {
+	Action string
+	Keep   []hidden
+	Input  input
+}
+
+// refFilters returns the filter form of each filterable reference field of
+// v whose target has a view, showing the filter in force.
+func (v *ModelView) refFilters(ctx context.Context, p listParams) ([]refFilter, error) {
+	var out []refFilter
+	for _, fd := range v.filter {
+		if fd.Target() == "" || v.admin.byModel[fd.Target()] == nil {
+			continue
+		}
+		in := input{Name: fd.Name, Label: fd.Label, Type: "select", Value: p.keep.Get(fd.Name), ID: "flt-" + fd.Name}
+		if err := v.refInput(ctx, fd, &in); err != nil {
+			return nil, err
+		}
+		f := refFilter{Action: v.listURL(), Input: in}
+		for k, vals := range p.keep {
+			if k != fd.Name {
+				f.Keep = append(f.Keep, hidden{k, vals[0]})
+			}
+		}
+		slices.SortFunc(f.Keep, func(a, b hidden) int { return strings.Compare(a.Name, b.Name) })
+		if p.q != "" {
+			f.Keep = append(f.Keep, hidden{"q", p.q})
+		}
+		if p.sort != nil {
+			f.Keep = append(f.Keep, hidden{"sort", sortKey(p.sort, p.desc)})
+		}
+		if p.pager.size != DefaultPageSize {
+			f.Keep = append(f.Keep, hidden{"page_size", strconv.Itoa(p.pager.size)})
+		}
+		out = append(out, f)
+	}
+	return out, nil
 }

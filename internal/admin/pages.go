@@ -47,6 +47,7 @@ type listPage struct {
 	AtLeast          bool // Total is a lower bound
 	Page, Pages      int
 	PrevURL, NextURL string
+	RefFilters       []refFilter // filters by a related record (lookup.go)
 }
 
 // handleList handles "GET /{view}/list/".
@@ -99,6 +100,10 @@ func (v *ModelView) handleList(w http.ResponseWriter, r *http.Request) {
 		data.Columns = append(data.Columns, c)
 	}
 	data.Rows = v.rows(res.Records, v.list)
+	if data.RefFilters, err = v.refFilters(r.Context(), p); err != nil {
+		v.admin.ui.Fail(w, r, err)
+		return
+	}
 	current := sortKey(p.sort, p.desc)
 	if p.pager.hasPrev() {
 		data.PrevURL = v.urlFor(p, p.pager.page-1, current)

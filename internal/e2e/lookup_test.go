@@ -77,6 +77,23 @@ func TestBrowserLookup(t *testing.T) {
 		t.Errorf("stored %v, want album %s", s, ids[0])
 	}
 
+	// The list's album filter searches the same way.
+	app.InsertSong("Moment's Notice", 8, ids[1])
+	br.open("/songsview/list/")
+	br.do(chromedp.SendKeys(chromedp.CSS("#flt-album"), "kin"))
+	br.do(chromedp.WaitVisible(chromedp.CSS(`#flt-album-listbox [role=option]`)))
+	br.do(chromedp.SendKeys(chromedp.CSS("#flt-album"), kb.ArrowDown+kb.Enter))
+	br.shot("list-filter-chosen")
+	br.clickNav(`//main//form[contains(@class,"ref-filter")]//button[normalize-space()="Filter"]`)
+	if got := br.query().Get("album"); got != ids[0] {
+		t.Errorf("the filter asked for album %q, want %s", got, ids[0])
+	}
+	br.wantRows([]string{"Blue in Green", "0", "Kind of Blue"})
+	if got := br.value("#flt-album"); got != "Kind of Blue" {
+		t.Errorf("the filtered list's album filter shows %q, want Kind of Blue", got)
+	}
+	br.shot("list-filtered")
+
 	// The edit form starts from the album's label; emptying the field and
 	// leaving it saves no album.
 	br.clickNav(`//main//td[contains(@class,"actions")]/a[normalize-space()="Edit"]`)
@@ -87,7 +104,7 @@ func TestBrowserLookup(t *testing.T) {
 	br.do(chromedp.Click(chromedp.CSS("#f-title")))
 	br.shot("album-emptied")
 	br.clickNav(`//main//button[normalize-space()="Save"]`)
-	br.wantRows([]string{"Blue in Green", "0", ""})
+	br.wantRows([]string{"Blue in Green", "0", ""}, []string{"Moment's Notice", "8", "Blue Train"})
 	br.assertCleanConsole()
 	br.assertConsoleCatchesCSP()
 }

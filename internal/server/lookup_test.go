@@ -181,6 +181,11 @@ func TestRelatedFieldScales(t *testing.T) {
 			t.Errorf("song form at %d albums has a lookup input", admin.ChoicesThreshold)
 		}
 
+		list := c.Get("/songsview/list/")
+		if n := list.Doc.Find("form.ref-filter select#flt-album option").Length(); n != admin.ChoicesThreshold+1 {
+			t.Errorf("song list at %d albums: the album filter has %d options, want every album and (any)", admin.ChoicesThreshold, n)
+		}
+
 		extra := a.InsertAlbums([]string{"Zebra Crossing"})[0]
 		form = c.Get("/songsview/add")
 		form.ExpectStatus(t, "song form", http.StatusOK)
@@ -216,6 +221,33 @@ func TestRelatedFieldScales(t *testing.T) {
 		if s, _ := a.Song("Typed"); s.Album != ids[41] {
 			t.Errorf("after the edit the song's album is %q, want %s", s.Album, ids[41])
 		}
+		// The song list's album filter: the same searchable input, showing
+		// the album filtered by, keeping the list's other parameters.
+		a.InsertSong("Elsewhere", 1, ids[0])
+		list = c.Get("/songsview/list/?sort=-rating&album=" + url.QueryEscape(ids[41]))
+		filter := list.Doc.Find(`form.ref-filter[action="/songsview/list/"]`)
+		if filter.Find(`.lookup[data-lookup-url="/songsview/lookup/album"] input#flt-album[name=album]`).Length() != 1 ||
+			filter.Find("select, option").Length() != 0 {
+			t.Fatalf("the song list's album filter is no searchable input\n%s", list.Body)
+		}
+		if got := filter.Find(".lookup-current").Text(); got != "Album 042" {
+			t.Errorf("the album filter shows %q, want Album 042", got)
+		}
+		if v, _ := filter.Find(`input[type=hidden][name=sort]`).Attr("value"); v != "-rating" {
+			t.Errorf("the album filter keeps sort %q, want -rating", v)
+		}
+		if filter.Find(`input[type=hidden][name=album]`).Length() != 0 {
+			t.Errorf("the album filter carries the album twice")
+		}
+		if rows := list.FirstColumn(); !slices.Equal(rows, []string{"Typed"}) {
+			t.Errorf("songs of Album 042 = %q, want Typed", rows)
+		}
+		// The filter submitted empty is no filter, and no notice.
+		list = c.Get("/songsview/list/?album=")
+		if rows := list.FirstColumn(); len(rows) != 2 || len(list.Texts(".notice")) != 0 {
+			t.Errorf("songs with the album filter empty = %q, notices %q", rows, list.Texts(".notice"))
+		}
+
 		// An id of no album: the form again, the input kept, the error beside it.
 		for _, bad := range []string{a.UnknownID(), "not an id"} {
 			r = c.Submit("/songsview/add", url.Values{"title": {"Bad album"}, "album": {bad}})
