@@ -179,6 +179,12 @@ func (v *ModelView) refInput(ctx context.Context, fd *datamodel.Field, in *input
 		}
 		return nil
 	}
+	return v.lookupInput(ctx, fd, target, in)
+}
+
+// lookupInput makes in the searchable input of fd, whose records are
+// target's, showing the label of the one its value names.
+func (v *ModelView) lookupInput(ctx context.Context, fd *datamodel.Field, target *ModelView, in *input) error {
 	in.Type, in.LookupURL, in.TargetURL = "lookup", v.lookupURL(fd.Name), target.listURL()
 	in.Target = strings.ToLower(target.Singular)
 	if in.Value != "" && target.Data.ValidID(in.Value) {
@@ -194,8 +200,11 @@ func (v *ModelView) refInput(ctx context.Context, fd *datamodel.Field, in *input
 }
 
 // refFilter is a small form on a list page that filters it by the record a
-// reference field names (the songs of one album): the same dropdown or
-// searchable input as the forms, the list's other parameters kept.
+// reference field names (the songs of one album): the searchable input of
+// the forms, the list's other parameters kept. It is that input whatever
+// the number of records, never a dropdown: a list page is read far more
+// often than a form, and this costs it no query unless a filter is on
+// (then one read by id, for the label).
 type refFilter struct {
 	Action string
 	Keep   []hidden
@@ -207,11 +216,15 @@ type refFilter struct {
 func (v *ModelView) refFilters(ctx context.Context, p listParams) ([]refFilter, error) {
 	var out []refFilter
 	for _, fd := range v.filter {
-		if fd.Target() == "" || v.admin.byModel[fd.Target()] == nil {
+		if fd.Target() == "" {
 			continue
 		}
-		in := input{Name: fd.Name, Label: fd.Label, Type: "select", Value: p.keep.Get(fd.Name), ID: "flt-" + fd.Name}
-		if err := v.refInput(ctx, fd, &in); err != nil {
+		target := v.refTarget(fd)
+		if target == nil {
+			continue
+		}
+		in := input{Name: fd.Name, Label: fd.Label, Value: p.keep.Get(fd.Name), ID: "flt-" + fd.Name}
+		if err := v.lookupInput(ctx, fd, target, &in); err != nil {
 			return nil, err
 		}
 		f := refFilter{Action: v.listURL(), Input: in}
