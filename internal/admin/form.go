@@ -26,6 +26,20 @@ type input struct {
 	MaxLength                       int
 	Min, Max                        int64
 	Choices                         []choice
+	// A "lookup" input: the URL it searches, the list of the records it
+	// names and what one is called, and the label of the one named now.
+	LookupURL, TargetURL, Target, Current string
+	// ID is the element's id when not "f-" + Name (a list's filter).
+	ID string
+}
+
+// HTMLID is the id of the input's element: the label's for, the error's
+// and the hint's prefix.
+func (in input) HTMLID() string {
+	if in.ID != "" {
+		return in.ID
+	}
+	return "f-" + in.Name
 }
 
 type choice struct{ Value, Label string }
@@ -225,15 +239,10 @@ func (v *ModelView) renderForm(w http.ResponseWriter, r *http.Request, status in
 		spec := fd.Kind.Input()
 		in := input{Name: fd.Name, Label: fd.Label, Type: spec.Type, Value: f.raw[fd.Name], Error: f.errs[fd.Name],
 			Required: fd.Required, MaxLength: spec.MaxLength, Min: spec.Min, Max: spec.Max}
-		if spec.Type == "select" {
-			refs, err := v.Data.Choices(r.Context(), fd)
-			if err != nil {
+		if fd.Target() != "" {
+			if err := v.refInput(r.Context(), fd, &in); err != nil {
 				v.admin.ui.Fail(w, r, err)
 				return
-			}
-			in.Choices = make([]choice, 0, len(refs))
-			for _, ref := range refs {
-				in.Choices = append(in.Choices, choice{Value: ref.ID, Label: ref.Label})
 			}
 		}
 		data.Inputs = append(data.Inputs, in)

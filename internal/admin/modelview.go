@@ -226,6 +226,7 @@ func (a *Admin) Mount(r chi.Router, ui *view.Engine, flash Flasher) {
 			r.Post("/edit/{id}", v.handleUpdate)
 			r.Get("/delete/{id}", v.handleDeleteConfirm)
 			r.Post("/delete/{id}", v.handleDelete)
+			r.Get("/lookup/{field}", v.handleLookup)
 		})
 	}
 }

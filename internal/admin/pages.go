@@ -84,7 +84,8 @@ type listPage struct {
 	Page, Pages      int
 	PrevURL, NextURL string
 	PageLinks        []pageLink
-	Sizes            []sizeLink // empty when no choice would change the list
+	Sizes            []sizeLink  // empty when no choice would change the list
+	RefFilters       []refFilter // filters by a related record (lookup.go)
 }
 
 // handleList handles "GET /{view}/list/". A submitted filter menu form is
@@ -147,6 +148,10 @@ func (v *ModelView) handleList(w http.ResponseWriter, r *http.Request) {
 		data.Columns = append(data.Columns, c)
 	}
 	data.Rows = v.rows(res.Records, v.list)
+	if data.RefFilters, err = v.refFilters(r.Context(), p); err != nil {
+		v.admin.ui.Fail(w, r, err)
+		return
+	}
 	if p.pager.hasPrev() {
 		data.PrevURL = v.urlFor(p, p.pager.page-1, current)
 	}

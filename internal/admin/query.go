@@ -89,6 +89,9 @@ func (v *ModelView) parseList(query url.Values) listParams {
 			continue
 		}
 		raw := query.Get(key) // the first value when one is repeated
+		if strings.TrimSpace(raw) == "" {
+			continue // a filter form's field left empty: no filter
+		}
 		val, ok := v.filterValue(f, op, raw)
 		if !ok {
 			p.notices = append(p.notices, fmt.Sprintf("Ignored filter %q: %q is not a valid value.", textutil.Truncate(key, 60), textutil.Truncate(raw, 60)))

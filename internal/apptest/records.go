@@ -234,6 +234,41 @@ func (a *App) InsertAlbum(name string) string {
 	return strconv.FormatInt(al.ID, 10)
 }
 
+// InsertAlbums stores albums directly, in order and in batches (one insert
+// each is slow on MongoDB's test server), and returns their ids.
+func (a *App) InsertAlbums(names []string) []string {
+	a.t.Helper()
+	const batch = 500
+	ids := make([]string, 0, len(names))
+	if a.Mongo != nil {
+		ctx, cancel := checkCtx()
+		defer cancel()
+		for start := 0; start < len(names); start += batch {
+			var docs []any
+			for _, name := range names[start:min(start+batch, len(names))] {
+				oid := bson.NewObjectID()
+				docs = append(docs, bson.D{{Key: "_id", Value: oid}, {Key: "name", Value: name}})
+				ids = append(ids, oid.Hex())
+			}
+			if _, err := a.collection("albums").InsertMany(ctx, docs); err != nil {
+				a.t.Fatalf("insert albums: %v", err)
+			}
+		}
+		return ids
+	}
+	rows := make([]catalog.Album, len(names))
+	for i, name := range names {
+		rows[i] = catalog.Album{Name: name}
+	}
+	if err := a.DB.CreateInBatches(&rows, batch).Error; err != nil {
+		a.t.Fatalf("insert albums: %v", err)
+	}
+	for _, r := range rows {
+		ids = append(ids, strconv.FormatInt(r.ID, 10))
+	}
+	return ids
+}
+
 // InsertSong stores a song directly and returns its id; album "" is none.
 func (a *App) InsertSong(title string, rating int, album string) string {
 	a.t.Helper()

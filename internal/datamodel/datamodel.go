@@ -131,6 +131,11 @@ type Query struct {
 	Desc         bool
 	Offset       int
 	Limit        int // 0: every match
+	// NoCount asks for the records only: counting the matches may cost
+	// as much as finding them (a lookup as the user types needs no
+	// total). The Page then says Total 0 and AtLeast; a store whose count
+	// is free may count anyway.
+	NoCount bool
 }
 
 // Page is one page of a list and the number of records matching the query.

@@ -323,8 +323,9 @@ func (br *browser) consoleLines() []string {
 	return slices.Clone(br.console)
 }
 
-// assertCleanConsole fails on any message of the page's console: the app has
-// no JavaScript, so every message is an error, a warning or a CSP report.
+// assertCleanConsole fails on any message of the page's console: the app's
+// one script (lookup.js) writes nothing there, so every message is an
+// error, a warning or a CSP report.
 func (br *browser) assertCleanConsole() {
 	br.t.Helper()
 	if lines := br.consoleLines(); len(lines) > 0 {

@@ -252,9 +252,12 @@ func (m *Model) List(ctx context.Context, q datamodel.Query) (datamodel.Page, er
 		return datamodel.Page{}, err
 	}
 	epoch := m.marks.epoch.Load() // before any read: a write from now on voids this page's marks
-	total, atLeast, err := m.total(ctx, filter, m.countHint(q.Filters, q.SearchFields))
-	if err != nil {
-		return datamodel.Page{}, err
+	// Uncounted, a list is as one past the count bound.
+	total, atLeast := int64(0), true
+	if !q.NoCount {
+		if total, atLeast, err = m.total(ctx, filter, m.countHint(q.Filters, q.SearchFields)); err != nil {
+			return datamodel.Page{}, err
+		}
 	}
 	page := datamodel.Page{Total: total, AtLeast: atLeast}
 	hint := m.listHint(q.Filters, q.Sort)

@@ -42,7 +42,12 @@ func secNoActiveURLs(t *testing.T, what string, r *apptest.Response) {
 			}
 		}
 	})
-	if n := r.Doc.Find("script, svg, img, iframe, object, embed").Length(); n > 0 {
+	// The app's own scripts are files under /static/ (the layout loads
+	// lookup.js), with no inline code: any other is a payload.
+	own := r.Doc.Find(`script[src^="/static/"]`).FilterFunction(func(_ int, s *goquery.Selection) bool {
+		return strings.TrimSpace(s.Text()) == ""
+	})
+	if n := r.Doc.Find("script, svg, img, iframe, object, embed").Length() - own.Length(); n > 0 {
 		t.Errorf("%s: %d active elements in the page", what, n)
 	}
 }

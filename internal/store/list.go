@@ -364,9 +364,14 @@ func (m *Model[T]) List(ctx context.Context, q datamodel.Query) (datamodel.Page,
 	if err != nil {
 		return datamodel.Page{}, err
 	}
-	total, atLeast, err := m.total(ctx, where, args)
-	if err != nil {
-		return datamodel.Page{}, err
+	// Uncounted, a list is as one past the count bound. A match on a text
+	// index is counted even so: the count chooses between the index and
+	// the walk below.
+	total, atLeast := int64(0), true
+	if !q.NoCount || (indexed && q.Limit > 0) {
+		if total, atLeast, err = m.total(ctx, where, args); err != nil {
+			return datamodel.Page{}, err
+		}
 	}
 	if indexed && q.Limit > 0 {
 		walk, err := m.walkBeatsIndex(ctx, int64(q.Offset+q.Limit), total, atLeast)

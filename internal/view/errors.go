@@ -2,6 +2,7 @@ package view
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"io"
 	"net/http"
@@ -69,6 +70,22 @@ type ErrorData struct {
 // their own status, a client that went away nothing but one INFO line, and
 // anything else a logged 500 that shows no detail.
 func (e *Engine) Fail(w http.ResponseWriter, r *http.Request, err error) {
+	e.fail(w, r, err, e.errorPage)
+}
+
+// FailJSON is Fail for a route that answers JSON (a lookup, later the
+// API): the same statuses, headers and texts, as {"message": ".."}, so a
+// script reading it never gets an HTML page.
+func (e *Engine) FailJSON(w http.ResponseWriter, r *http.Request, err error) {
+	e.fail(w, r, err, func(w http.ResponseWriter, _ *http.Request, status int, message string) {
+		WriteJSON(w, status, struct {
+			Message string `json:"message"`
+		}{message})
+	})
+}
+
+func (e *Engine) fail(w http.ResponseWriter, r *http.Request, err error,
+	answer func(w http.ResponseWriter, r *http.Request, status int, message string)) {
 	var pe *pageError
 	switch {
 	case errors.Is(err, context.Canceled) || errors.Is(r.Context().Err(), context.Canceled):
@@ -77,17 +94,31 @@ func (e *Engine) Fail(w http.ResponseWriter, r *http.Request, err error) {
 		e.log.Info("client went away", "method", r.Method, "path", r.URL.Path, "err", err)
 		w.WriteHeader(StatusClientClosedRequest)
 	case errors.Is(err, datamodel.ErrNotFound):
-		e.errorPage(w, r, http.StatusNotFound, msgNotFound)
+		answer(w, r, http.StatusNotFound, msgNotFound)
 	case errors.Is(err, datamodel.ErrUnavailable):
 		e.log.Warn("database unavailable", "method", r.Method, "path", r.URL.Path, "err", err)
 		w.Header().Set("Retry-After", strconv.Itoa(retryAfter))
-		e.errorPage(w, r, http.StatusServiceUnavailable, msgUnavailable)
+		answer(w, r, http.StatusServiceUnavailable, msgUnavailable)
 	case errors.As(err, &pe):
-		e.errorPage(w, r, pe.status, pe.message)
+		answer(w, r, pe.status, pe.message)
 	default:
 		e.log.Error("request failed", "method", r.Method, "path", r.URL.Path, "err", err)
-		e.errorPage(w, r, http.StatusInternalServerError, msgInternal)
+		answer(w, r, http.StatusInternalServerError, msgInternal)
 	}
+}
+
+// WriteJSON answers with status and v as JSON. v is the handler's own
+// value: a failure to encode it is a programming error, answered as a
+// plain 500.
+func WriteJSON(w http.ResponseWriter, status int, v any) {
+	body, err := json.Marshal(v)
+	if err != nil {
+		PlainInternalError(w)
+		return
+	}
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.WriteHeader(status)
+	_, _ = w.Write(append(body, '\n'))
 }
 
 // PlainInternalError answers 500 in plain text, for where no page can be

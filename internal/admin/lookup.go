@@ -1,0 +1,249 @@
+package admin
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/go-chi/chi/v5"
+
+	"musicadmin/internal/datamodel"
+	"musicadmin/internal/view"
+)
+
+// Related fields at any size: a reference field whose target has at most
+// ChoicesThreshold records is a dropdown of them all; above it, a form never
+// lists the target's records but a searchable input, which asks
+// "GET /{view}/lookup/{field}?q=" as the user types and works as a plain id
+// input without script.
+const (
+	// ChoicesThreshold is the most records a dropdown lists.
+	ChoicesThreshold = 100
+	// LookupLimit is the most results a lookup answers.
+	LookupLimit = 20
+)
+
+// lookupResult is one record a lookup found.
+type lookupResult struct {
+	ID    string `json:"id"`
+	Label string `json:"label"`
+}
+
+// lookupAnswer is the JSON of a lookup.
+type lookupAnswer struct {
+	Results []lookupResult `json:"results"`
+	More    bool           `json:"more"`
+}
+
+// lookupURL is the lookup of the reference field named field.
+func (v *ModelView) lookupURL(field string) string { return v.basePath + "/lookup/" + field }
+
+// refTarget returns the view of the model the reference field fd points
+// at, when that view can be searched by its label; nil otherwise (the
+// field then keeps its dropdown of every record, from Choices).
+func (v *ModelView) refTarget(fd *datamodel.Field) *ModelView {
+	target := v.admin.byModel[fd.Target()]
+	if target == nil || !datamodel.Allows(target.label.Kind, datamodel.OpStartsWith) ||
+		!datamodel.Allows(target.label.Kind, datamodel.OpContains) {
+		return nil
+	}
+	return target
+}
+
+// handleLookup handles "GET /{view}/lookup/{field}": up to LookupLimit
+// records of the field's target whose label holds q, ignoring case, those
+// that start with it first, each group by label. Like the add and edit
+// forms it serves, it is for any logged-in user (the route sits behind the
+// login); errors are JSON too, so the script reading it never parses a page.
+func (v *ModelView) handleLookup(w http.ResponseWriter, r *http.Request) {
+	fd := v.schema.Field(chi.URLParam(r, "field"))
+	var target *ModelView
+	if fd != nil && fd.Target() != "" {
+		target = v.refTarget(fd)
+	}
+	if target == nil {
+		v.admin.ui.FailJSON(w, r, view.StatusError(http.StatusNotFound))
+		return
+	}
+	ans, err := target.lookup(r.Context(), cleanSearch(r.URL.Query().Get("q")))
+	if err != nil {
+		v.admin.ui.FailJSON(w, r, err)
+		return
+	}
+	view.WriteJSON(w, http.StatusOK, ans)
+}
+
+// lookup finds the records of v whose label holds text, best first: the
+// labels that start with text, then the others that contain it, each by
+// label. Each search asks for one record more than it answers, so it knows
+// whether there are more, and none counts its matches.
+func (v *ModelView) lookup(ctx context.Context, text string) (lookupAnswer, error) {
+	ans := lookupAnswer{Results: []lookupResult{}}
+	if text == "" {
+		recs, more, err := v.firstByLabel(ctx, LookupLimit)
+		if err != nil {
+			return ans, err
+		}
+		ans.Results, ans.More = v.results(recs), more
+		return ans, nil
+	}
+	value, err := v.label.Kind.Parse(text)
+	if err != nil {
+		return ans, nil // no label can hold text that is not a label
+	}
+	search := func(op datamodel.Op) ([]datamodel.Record, error) {
+		page, err := v.Data.List(ctx, datamodel.Query{
+			Filters: []datamodel.Filter{{Field: v.label, Op: op, Value: value}},
+			Sort:    v.label, Limit: LookupLimit + 1, NoCount: true,
+		})
+		return page.Records, err
+	}
+	prefixed, err := search(datamodel.OpStartsWith)
+	if err != nil {
+		return ans, err
+	}
+	found := prefixed
+	if len(found) <= LookupLimit {
+		// Fewer prefix matches than a full answer: they are all of them,
+		// so the first LookupLimit+1 matches anywhere, less those, hold
+		// every other match the answer needs, and tell whether there are
+		// more.
+		containing, err := search(datamodel.OpContains)
+		if err != nil {
+			return ans, err
+		}
+		seen := make(map[string]bool, len(prefixed))
+		for _, rec := range prefixed {
+			seen[rec.ID] = true
+		}
+		for _, rec := range containing {
+			if !seen[rec.ID] {
+				found = append(found, rec)
+			}
+		}
+	}
+	ans.More = len(found) > LookupLimit
+	ans.Results = v.results(found[:min(len(found), LookupLimit)])
+	return ans, nil
+}
+
+// firstByLabel returns the first n records of v by label, and whether
+// there are more, without counting them.
+func (v *ModelView) firstByLabel(ctx context.Context, n int) ([]datamodel.Record, bool, error) {
+	page, err := v.Data.List(ctx, datamodel.Query{Sort: v.label, Limit: n + 1, NoCount: true})
+	if err != nil {
+		return nil, false, err
+	}
+	if len(page.Records) > n {
+		return page.Records[:n], true, nil
+	}
+	return page.Records, false, nil
+}
+
+func (v *ModelView) results(recs []datamodel.Record) []lookupResult {
+	out := make([]lookupResult, len(recs))
+	for i, rec := range recs {
+		out[i] = lookupResult{ID: rec.ID, Label: v.labelOf(rec)}
+	}
+	return out
+}
+
+// refInput fills in the control of the reference field fd whose form value
+// is in.Value: a dropdown of every record the target holds, when it holds
+// at most ChoicesThreshold, or else a searchable input showing the label
+// of the record the value names. Either costs one short, uncounted read.
+func (v *ModelView) refInput(ctx context.Context, fd *datamodel.Field, in *input) error {
+	target := v.refTarget(fd)
+	if target == nil {
+		refs, err := v.Data.Choices(ctx, fd)
+		if err != nil {
+			return err
+		}
+		in.Choices = make([]choice, 0, len(refs))
+		for _, ref := range refs {
+			in.Choices = append(in.Choices, choice{Value: ref.ID, Label: ref.Label})
+		}
+		return nil
+	}
+	recs, more, err := target.firstByLabel(ctx, ChoicesThreshold)
+	if err != nil {
+		return err
+	}
+	if !more {
+		in.Choices = make([]choice, 0, len(recs))
+		for _, rec := range recs {
+			in.Choices = append(in.Choices, choice{Value: rec.ID, Label: target.labelOf(rec)})
+		}
+		return nil
+	}
+	return v.lookupInput(ctx, fd, target, in)
+}
+
+// lookupInput makes in the searchable input of fd, whose records are
+// target's, showing the label of the one its value names.
+func (v *ModelView) lookupInput(ctx context.Context, fd *datamodel.Field, target *ModelView, in *input) error {
+	in.Type, in.LookupURL, in.TargetURL = "lookup", v.lookupURL(fd.Name), target.listURL()
+	in.Target = strings.ToLower(target.Singular)
+	if in.Value != "" && target.Data.ValidID(in.Value) {
+		rec, err := target.Data.Get(ctx, in.Value)
+		switch {
+		case err == nil:
+			in.Current = target.labelOf(rec)
+		case !errors.Is(err, datamodel.ErrNotFound):
+			return err
+		}
+	}
+	return nil
+}
+
+// refFilter is a small form on a list page that filters it by the record a
+// reference field names (the songs of one album): the searchable input of
+// the forms, the list's other parameters kept. It is that input whatever
+// the number of records, never a dropdown: a list page is read far more
+// often than a form, and this costs it no query unless a filter is on
+// (then one read by id, for the label).
+type refFilter struct {
+	Action string
+	Keep   []hidden
+	Input  input
+}
+
+// refFilters returns the filter form of each filterable reference field of
+// v whose target has a view, showing the filter in force.
+func (v *ModelView) refFilters(ctx context.Context, p listParams) ([]refFilter, error) {
+	var out []refFilter
+	for _, fd := range v.filter {
+		if fd.Target() == "" {
+			continue
+		}
+		target := v.refTarget(fd)
+		if target == nil {
+			continue
+		}
+		in := input{Name: fd.Name, Label: fd.Label, Value: p.keep.Get(fd.Name), ID: "flt-" + fd.Name}
+		if err := v.lookupInput(ctx, fd, target, &in); err != nil {
+			return nil, err
+		}
+		f := refFilter{Action: v.listURL(), Input: in}
+		for k, vals := range p.keep {
+			if k != fd.Name {
+				f.Keep = append(f.Keep, hidden{k, vals[0]})
+			}
+		}
+		slices.SortFunc(f.Keep, func(a, b hidden) int { return strings.Compare(a.Name, b.Name) })
+		if p.q != "" {
+			f.Keep = append(f.Keep, hidden{"q", p.q})
+		}
+		if p.sort != nil {
+			f.Keep = append(f.Keep, hidden{"sort", sortKey(p.sort, p.desc)})
+		}
+		if p.pager.size != DefaultPageSize {
+			f.Keep = append(f.Keep, hidden{"page_size", strconv.Itoa(p.pager.size)})
+		}
+		out = append(out, f)
+	}
+	return out, nil
+}
