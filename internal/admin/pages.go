@@ -47,6 +47,7 @@ type listPage struct {
 	AtLeast          bool // Total is a lower bound
 	Page, Pages      int
 	PrevURL, NextURL string
+	ExportURL        string // the export of every row with this list's filters, search and sort
 }
 
 // handleList handles "GET /{view}/list/".
@@ -73,6 +74,7 @@ func (v *ModelView) handleList(w http.ResponseWriter, r *http.Request) {
 		Q: p.q, SearchLabel: v.searchLabel(), SearchMax: MaxSearchRunes, Notices: p.notices, Filters: p.described,
 		Filtered: p.q != "" || len(p.filters) > 0, Total: res.Total, AtLeast: res.AtLeast,
 		Page: p.pager.page, Pages: p.pager.pages(rows)}
+	data.ExportURL = v.exportURL(p)
 	for k, vals := range p.keep {
 		data.Keep = append(data.Keep, hidden{k, vals[0]})
 	}
