@@ -43,6 +43,7 @@ type listPage struct {
 	Title, Singular  string
 	ListURL, AddURL  string
 	Q, SearchLabel   string
+	SearchMax        int
 	Keep             []hidden
 	Filtered         bool
 	Notices, Filters []string
@@ -52,6 +53,7 @@ type listPage struct {
 	AtLeast          bool
 	Page, Pages      int
 	PrevURL, NextURL string
+	ExportURL        string
 }
 
 var menu = []menuCategory{{Name: "Model Views", Items: []menuItem{
@@ -108,7 +110,7 @@ func (s *server) list(w http.ResponseWriter, r *http.Request) {
 	}
 
 	data := listPage{Title: "Song View", Singular: "Song", ListURL: listPath, AddURL: "/songsview/add",
-		Q: p.q, SearchLabel: "Title", Filtered: p.q != "" || p.album != nil || p.ratingGte != nil,
+		Q: p.q, SearchLabel: "Title", SearchMax: maxSearchRunes, Filtered: p.q != "" || p.album != nil || p.ratingGte != nil,
 		Total: total, AtLeast: atLeast, Page: p.page, Pages: max(pages, 1)}
 	if p.album != nil {
 		data.Keep = append(data.Keep, hidden{"album", p.albumRaw})
@@ -157,6 +159,7 @@ func (s *server) list(w http.ResponseWriter, r *http.Request) {
 		}
 		data.Rows = append(data.Rows, rw)
 	}
+	data.ExportURL = p.exportURL(current)
 	if p.page > 1 {
 		data.PrevURL = p.url(p.page-1, current)
 	}
