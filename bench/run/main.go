@@ -84,6 +84,8 @@ type sizeResult struct {
 	pages                []pageResult
 	appRSS, floorRSS     int64 // peak resident set (VmHWM), KiB
 	appBytes, floorBytes int   // body size of the first page
+
+	export *exportResult // nil: not measured (--export=false)
 }
 
 // run builds the app and the floor, benches each size in turn (stopping at
@@ -246,6 +248,12 @@ func benchSize(ctx context.Context, o options, tmp, appBin, floorBin string, siz
 	}
 	if res.floorRSS, err = peakRSS(srv.floor.cmd.Process.Pid); err != nil {
 		logf("floor peak RSS: %v", err)
+	}
+	if *exportFlag {
+		// After the peak RSS of the pages is read: the export resets it.
+		if res.export, err = benchExport(ctx, srv.appBase, cookie, srv.app.cmd.Process.Pid, size); err != nil {
+			return res, err
+		}
 	}
 	if srv.app.exited() || srv.floor.exited() {
 		return res, fmt.Errorf("a server exited during the run (app log: %s; floor log: %s)", srv.app.tail(), srv.floor.tail())

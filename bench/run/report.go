@@ -60,6 +60,7 @@ func printTable(w io.Writer, results []sizeResult) {
 	for _, r := range results {
 		fmt.Fprintln(w, sizeSummary(r))
 	}
+	printExports(w, results)
 }
 
 // floorSQL says which SQL the floor ran, for the report's heading.
@@ -92,6 +93,7 @@ func writeMarkdown(path string, o options, results []sizeResult) error {
 		fmt.Fprintf(&b, "| %d | %s | %s | %s | %d / %d |\n", r.size, mib(r.appRSS), mib(r.floorRSS),
 			r.seedTime.Round(time.Millisecond), r.appBytes, r.floorBytes)
 	}
+	b.WriteString(exportMarkdown(results))
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		return err
 	}
