@@ -53,6 +53,7 @@ type listPage struct {
 	AtLeast          bool
 	Page, Pages      int
 	PrevURL, NextURL string
+	ExportURL        string
 }
 
 var menu = []menuCategory{{Name: "Model Views", Items: []menuItem{
@@ -158,6 +159,7 @@ func (s *server) list(w http.ResponseWriter, r *http.Request) {
 		}
 		data.Rows = append(data.Rows, rw)
 	}
+	data.ExportURL = p.exportURL(current)
 	if p.page > 1 {
 		data.PrevURL = p.url(p.page-1, current)
 	}

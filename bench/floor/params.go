@@ -87,3 +87,25 @@ func (p params) url(page int, sortKey string) string {
 	}
 	return listPath + "?" + q.Encode()
 }
+
+// exportURL is the list's CSV export, sorted by sortKey, as the app builds
+// it: the filters, search and sort, not the page or page size.
+func (p params) exportURL(sortKey string) string {
+	q := url.Values{}
+	if p.album != nil {
+		q.Set("album", p.albumRaw)
+	}
+	if p.ratingGte != nil {
+		q.Set("rating__gte", p.ratingRaw)
+	}
+	if p.q != "" {
+		q.Set("q", p.q)
+	}
+	if sortKey != "" {
+		q.Set("sort", sortKey)
+	}
+	if len(q) == 0 {
+		return "/songsview/export.csv"
+	}
+	return "/songsview/export.csv?" + q.Encode()
+}

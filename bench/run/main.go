@@ -113,6 +113,8 @@ type sizeResult struct {
 	rss       []int64 // peak resident set (VmHWM) per target, KiB
 	bytes     []int   // body size of the first page per target
 	diffs     int     // pages that differ from the SQLite app's
+
+	export *exportResult // the SQLite app's; nil: not measured (--export=false)
 }
 
 // connsResult is what one concurrency measured on every page.
@@ -277,6 +279,7 @@ func benchSize(ctx context.Context, o options, tmp, appBin, floorBin string, bs 
 	conns := slices.Max(o.conns)
 	var targets []target
 	var procs []*server
+	var sqliteCookie string // the export is measured on the SQLite app
 	for i, db := range dbs {
 		cookie, err := login(ctx, srv.appBases[i], db.password)
 		if err != nil {
@@ -291,6 +294,7 @@ func benchSize(ctx context.Context, o options, tmp, appBin, floorBin string, bs 
 		targets = append(targets, t)
 		procs = append(procs, srv.apps[i])
 		if i == 0 {
+			sqliteCookie = cookie
 			// The floor's columns follow SQLite's, the app it mirrors.
 			targets = append(targets, newTarget("floor", srv.floorBase, nil, conns))
 			procs = append(procs, srv.floor)
@@ -330,6 +334,12 @@ func benchSize(ctx context.Context, o options, tmp, appBin, floorBin string, bs 
 			logf("%s peak RSS: %v", targets[i].name, err)
 		}
 		res.rss = append(res.rss, rss)
+	}
+	if *exportFlag {
+		// After the peak RSS of the pages is read: the export resets it.
+		if res.export, err = benchExport(ctx, srv.appBases[0], sqliteCookie, srv.apps[0].cmd.Process.Pid, size); err != nil {
+			return res, err
+		}
 	}
 	if gone := srv.exited(dbs); gone != "" {
 		return res, fmt.Errorf("servers exited during the run: %s", gone)

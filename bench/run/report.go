@@ -112,6 +112,7 @@ func printTable(w io.Writer, results []sizeResult) {
 	for _, r := range results {
 		fmt.Fprintln(w, sizeSummary(r))
 	}
+	printExports(w, results)
 }
 
 // floorSQL says which SQL the floor ran, for the report's heading.
@@ -151,6 +152,7 @@ func writeMarkdown(path string, o options, results []sizeResult, skipped []strin
 	for _, r := range results {
 		b.WriteString("- " + sizeSummary(r) + "\n")
 	}
+	b.WriteString(exportMarkdown(results))
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		return err
 	}

@@ -219,6 +219,7 @@ func (a *Admin) Mount(r chi.Router, ui *view.Engine, flash Flasher) {
 			r.Get("/", view.Redirect(v.listURL()))
 			r.Get("/list", view.Redirect(v.listURL()))
 			r.Get("/list/", v.handleList)
+			r.Get("/export.csv", v.handleExport)
 			r.Get("/show/{id}", v.handleShow)
 			r.Get("/add", v.handleAdd)
 			r.Post("/add", v.handleCreate)

@@ -86,6 +86,7 @@ type listPage struct {
 	PageLinks        []pageLink
 	Sizes            []sizeLink  // empty when no choice would change the list
 	RefFilters       []refFilter // filters by a related record (lookup.go)
+	ExportURL        string      // the export of every row with this list's filters, search and sort
 }
 
 // handleList handles "GET /{view}/list/". A submitted filter menu form is
@@ -119,6 +120,7 @@ func (v *ModelView) handleList(w http.ResponseWriter, r *http.Request) {
 		Q: p.q, SearchLabel: v.searchLabel(), SearchMax: MaxSearchRunes, Notices: p.notices,
 		Filtered: p.q != "" || len(p.filters) > 0, Total: res.Total, AtLeast: res.AtLeast,
 		Page: p.pager.page, Pages: p.pager.pages(rows), FilterMenu: v.filterMenu()}
+	data.ExportURL = v.exportURL(p)
 	for _, k := range slices.Sorted(maps.Keys(p.keep)) {
 		data.Keep = append(data.Keep, hidden{k, p.keep.Get(k)})
 	}
