@@ -13,6 +13,7 @@ import (
 	"github.com/go-chi/chi/v5"
 
 	"musicadmin/internal/datamodel"
+	"musicadmin/internal/textutil"
 )
 
 // cell is one value on a page; Href links it to the record it names.
@@ -130,9 +131,6 @@ func (v *ModelView) handleList(w http.ResponseWriter, r *http.Request) {
 	if p.pager.size != DefaultPageSize {
 		data.Keep = append(data.Keep, hidden{"page_size", strconv.Itoa(p.pager.size)})
 	}
-	for _, c := range p.chips {
-		data.Chips = append(data.Chips, chipLink{Text: c.text, RemoveURL: v.urlFor(p.without(c.key), 1, current)})
-	}
 	for _, f := range v.list {
 		c := column{Label: f.Label}
 		if v.orderField(f.Name) != nil {
@@ -153,6 +151,21 @@ func (v *ModelView) handleList(w http.ResponseWriter, r *http.Request) {
 	if data.RefFilters, err = v.refFilters(r.Context(), p); err != nil {
 		v.admin.ui.Fail(w, r, err)
 		return
+	}
+	// A filter by a related record names it by its label, which its
+	// filter form has read already, rather than by its id.
+	named := map[string]string{}
+	for _, f := range data.RefFilters {
+		if f.Input.Current != "" {
+			named[f.Input.Name] = fmt.Sprintf("%s %s %s", f.Input.Label, opLabel(datamodel.OpEq), textutil.Truncate(f.Input.Current, 60))
+		}
+	}
+	for _, c := range p.chips {
+		text := c.text
+		if t, ok := named[c.key]; ok {
+			text = t
+		}
+		data.Chips = append(data.Chips, chipLink{Text: text, RemoveURL: v.urlFor(p.without(c.key), 1, current)})
 	}
 	if p.pager.hasPrev() {
 		data.PrevURL = v.urlFor(p, p.pager.page-1, current)

@@ -310,6 +310,26 @@ func TestListFilterMenu(t *testing.T) {
 
 // TestListChips: every active filter is a chip whose link removes exactly
 // that filter and keeps the search, the sort, the page size and the others.
+// TestListChipNamesTheAlbum: a filter by album shows the album's name in
+// its chip, not its id, and removing it keeps the rest.
+func TestListChipNamesTheAlbum(t *testing.T) {
+	apptest.ForEachBackendParallel(t, func(t *testing.T, b apptest.Backend) {
+		app := apptest.NewApp(t, b)
+		cat := seedCatalogue(t, app)
+		c := app.LoggedIn()
+		r := c.Get("/songsview/list/?album=" + url.QueryEscape(cat.albums["Abbey Road"]) + "&rating__gte=1")
+		r.ExpectStatus(t, "list", http.StatusOK)
+		if got := r.Texts(".chip > span"); !slices.Equal(got, []string{"Album = Abbey Road", "Rating ≥ 1"}) {
+			t.Errorf("chips %q, want the album by name", got)
+		}
+		// An id that names no album still shows as typed.
+		r = c.Get("/songsview/list/?album=" + url.QueryEscape(app.UnknownID()))
+		if got := r.Texts(".chip > span"); len(got) != 1 || !strings.HasPrefix(got[0], "Album = ") || strings.Contains(got[0], "Abbey") {
+			t.Errorf("chips for an unknown album %q", got)
+		}
+	})
+}
+
 func TestListChips(t *testing.T) {
 	apptest.ForEachBackendParallel(t, func(t *testing.T, b apptest.Backend) {
 		app := apptest.NewApp(t, b)
