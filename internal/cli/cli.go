@@ -1,5 +1,5 @@
 // Package cli is the app command line: create-db, create-admin, run, db
-// upgrade|downgrade|status|new, seed and version. Exit status 0 is done, 1 a
+// upgrade|downgrade|status|new, dump, load, copy, seed and version. Exit status 0 is done, 1 a
 // failure at run time, 2 bad usage or configuration; errors are one line on
 // stderr.
 package cli
