@@ -8,7 +8,8 @@
 // The app's SQL (internal/store/list.go) is mirrored by hand: a COUNT(*) of
 // the whole table and a count bounded at 10,000 for a filtered list, both
 // cached for 10 s; a deferred join that walks the sort index from the
-// nearer end; search candidates from the trigram index (package textindex).
+// nearer end; search candidates from the trigram index (package textindex);
+// with the album filter on, one read of the album by id for its name.
 // --plain-sql serves the textbook version instead, a COUNT(*) and one
 // SELECT ... LEFT JOIN ... ORDER BY col, id LIMIT ? OFFSET ? per request,
 // to show what the app's SQL buys.
@@ -86,9 +87,7 @@ func main() {
 	if err := db.Ping(); err != nil {
 		log.Fatalf("floor: ping: %v", err)
 	}
-	tmpl, err := template.New("layout.html").
-		Funcs(template.FuncMap{"add": func(a, b int) int { return a + b }}).
-		ParseFS(web.FS, "templates/layout.html", "templates/partials/*.html", "templates/pages/list.html")
+	tmpl, err := parseTemplates()
 	if err != nil {
 		log.Fatalf("floor: templates: %v", err)
 	}
@@ -113,4 +112,12 @@ func main() {
 	if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
 		log.Fatalf("floor: %v", err)
 	}
+}
+
+// parseTemplates parses the app's list page with its layout and partials,
+// with the one function it calls.
+func parseTemplates() (*template.Template, error) {
+	return template.New("layout.html").
+		Funcs(template.FuncMap{"add": func(a, b int) int { return a + b }}).
+		ParseFS(web.FS, "templates/layout.html", "templates/partials/*.html", "templates/pages/list.html")
 }

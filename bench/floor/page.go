@@ -39,6 +39,44 @@ type row struct {
 
 type hidden struct{ Name, Value string }
 
+type pageLink struct {
+	Number int // 0: a gap
+	URL    string
+}
+
+type sizeLink struct {
+	Size int
+	URL  string
+}
+
+type chipLink struct{ Text, RemoveURL string }
+
+type opChoice struct{ Value, Label string }
+
+type filterMenu struct {
+	Field, Label string
+	Ops          []opChoice
+	Input        string
+	MaxLength    int
+	Min, Max     int64
+	Ref          bool
+	Target       string
+}
+
+// lookupInput is the fields of the app's admin.input that the "lookup"
+// partial reads; HTMLID is a method there, a field here.
+type lookupInput struct {
+	Name, Label, Value, Error, HTMLID string
+	LookupURL, TargetURL, Target      string
+	Current                           string
+}
+
+type refFilter struct {
+	Action string
+	Keep   []hidden
+	Input  lookupInput
+}
+
 type listPage struct {
 	Title, Singular  string
 	ListURL, AddURL  string
@@ -46,13 +84,18 @@ type listPage struct {
 	SearchMax        int // the search field's maxlength, the app's admin.MaxSearchRunes
 	Keep             []hidden
 	Filtered         bool
-	Notices, Filters []string
+	Notices          []string
+	Chips            []chipLink
+	FilterMenu       []filterMenu
 	Columns          []column
 	Rows             []row
 	Total            int64
 	AtLeast          bool
 	Page, Pages      int
 	PrevURL, NextURL string
+	PageLinks        []pageLink
+	Sizes            []sizeLink
+	RefFilters       []refFilter
 	ExportURL        string
 }
 
@@ -61,8 +104,22 @@ var menu = []menuCategory{{Name: "Model Views", Items: []menuItem{
 	{Title: "Song View", URL: "/songsview/list/"},
 }}}
 
-// list handles "GET /songsview/list/": the song list page, built as the
-// app's admin builds it.
+// pageSizes are the app's admin.pageSizes.
+var pageSizes = []int{defaultPageSize, 50, maxPageSize}
+
+// filterMenus is the song view's filter menu as the app builds it from the
+// song schema: a form per field, with the operators of its kind.
+var filterMenus = []filterMenu{
+	{Field: "title", Label: "Title", Input: "text", MaxLength: maxSearchRunes, Ops: []opChoice{
+		{"contains", "contains"}, {"startswith", "starts with"}, {"eq", "="}, {"ne", "≠"}}},
+	{Field: "rating", Label: "Rating", Input: "number", Min: 0, Max: 9, Ops: []opChoice{
+		{"eq", "="}, {"ne", "≠"}, {"gt", ">"}, {"gte", "≥"}, {"lt", "<"}, {"lte", "≤"}}},
+	{Field: "album", Label: "Album", Input: "text", MaxLength: 64, Ref: true, Target: "album", Ops: []opChoice{
+		{"eq", "="}, {"empty", "is empty"}, {"notempty", "is not empty"}}},
+}
+
+// list handles "GET /songsview/list/": the song list page, read with the
+// app's SQL and built as the app's admin builds it.
 func (s *server) list(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	p := parse(r.URL.Query())
@@ -93,37 +150,62 @@ func (s *server) list(w http.ResponseWriter, r *http.Request) {
 		fail(w, err)
 		return
 	}
-	pages := int((total + int64(p.pageSize) - 1) / int64(p.pageSize))
-	if len(songs) == 0 && !atLeast && pages > 0 && p.page > pages {
+	if g := (pager{page: p.page, size: p.pageSize, total: total, atLeast: atLeast}); g.pastEnd(len(songs)) {
 		// Past the end: the last page, as the app shows.
-		p.page = pages
+		p.page = g.pages(0)
 		if songs, err = s.page(ctx, p, where, args, total, atLeast); err != nil {
 			fail(w, err)
 			return
 		}
 	}
-	if atLeast {
-		pages = max(pages, p.page)
-		if len(songs) == p.pageSize {
-			pages = p.page + 1
+	// The album filter shows the name of the album it names: one read by
+	// id, as the app's, and only when the filter is on. The app checks the
+	// value as typed, spaces and all, so " 42" filters but shows no name.
+	var album string
+	if id, ok := validID(p.albumRaw); ok {
+		if album, err = s.albumName(ctx, id); err != nil {
+			fail(w, err)
+			return
 		}
 	}
 
+	var buf bytes.Buffer
+	pg := page{User: user, CSRF: csrf, AppName: s.app, Title: "Song View", Menu: menu, Path: r.URL.Path,
+		Data: buildList(p, songs, total, atLeast, album)}
+	if err := s.tmpl.Execute(&buf, pg); err != nil {
+		fail(w, err)
+		return
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.WriteHeader(http.StatusOK)
+	_, _ = buf.WriteTo(w)
+}
+
+// buildList fills the list template's data for p showing songs out of
+// total (a lower bound if atLeast), with album the name of the album the
+// album filter names, as the app's admin.ModelView.handleList does.
+func buildList(p params, songs []song, total int64, atLeast bool, album string) listPage {
+	g := pager{page: p.page, size: p.pageSize, total: total, atLeast: atLeast}
+	rows := len(songs)
+	current := p.sortKey()
 	data := listPage{Title: "Song View", Singular: "Song", ListURL: listPath, AddURL: "/songsview/add",
 		Q: p.q, SearchLabel: "Title", SearchMax: maxSearchRunes, Filtered: p.q != "" || p.album != nil || p.ratingGte != nil,
-		Total: total, AtLeast: atLeast, Page: p.page, Pages: max(pages, 1)}
+		Total: total, AtLeast: atLeast, Page: p.page, Pages: g.pages(rows), FilterMenu: filterMenus,
+		ExportURL: p.exportURL(current)}
+	// The accepted filters by query key, as the app sorts them.
+	var filters []hidden
 	if p.album != nil {
-		data.Keep = append(data.Keep, hidden{"album", p.albumRaw})
-		data.Filters = append(data.Filters, "Album = "+p.albumRaw)
+		filters = append(filters, hidden{"album", p.albumRaw})
+		data.Chips = append(data.Chips, chipLink{Text: "Album = " + truncate(p.albumRaw, 60)})
 	}
 	if p.ratingGte != nil {
-		data.Keep = append(data.Keep, hidden{"rating__gte", p.ratingRaw})
-		data.Filters = append(data.Filters, "Rating ≥ "+p.ratingRaw)
+		filters = append(filters, hidden{"rating__gte", p.ratingRaw})
+		data.Chips = append(data.Chips, chipLink{Text: "Rating ≥ " + truncate(p.ratingRaw, 60)})
 	}
-	current := p.sort
-	if p.desc {
-		current = "-" + p.sort
+	for i, f := range filters {
+		data.Chips[i].RemoveURL = p.without(f.Name).url(1, current)
 	}
+	data.Keep = append(data.Keep, filters...)
 	data.Keep = append(data.Keep, hidden{"sort", current})
 	if p.pageSize != defaultPageSize {
 		data.Keep = append(data.Keep, hidden{"page_size", strconv.Itoa(p.pageSize)})
@@ -147,35 +229,58 @@ func (s *server) list(w http.ResponseWriter, r *http.Request) {
 	for _, sg := range songs {
 		id := strconv.FormatInt(sg.id, 10)
 		rw := row{ShowURL: "/songsview/show/" + id, EditURL: "/songsview/edit/" + id, DeleteURL: "/songsview/delete/" + id}
-		album := cell{Label: "Album"}
+		albumCell := cell{Label: "Album"}
 		if sg.albumID.Valid {
-			album.Text = sg.albumName.String
-			album.Href = "/albumview/show/" + strconv.FormatInt(sg.albumID.Int64, 10)
+			albumCell.Text = sg.albumName.String
+			albumCell.Href = "/albumview/show/" + strconv.FormatInt(sg.albumID.Int64, 10)
 		}
 		rw.Cells = []cell{
 			{Label: "Title", Text: sg.title, Href: rw.ShowURL},
 			{Label: "Rating", Text: strconv.FormatInt(sg.rating, 10)},
-			album,
+			albumCell,
 		}
 		data.Rows = append(data.Rows, rw)
 	}
-	data.ExportURL = p.exportURL(current)
+	// The album filter: the searchable input, keeping the list's other
+	// parameters.
+	f := refFilter{Action: listPath, Input: lookupInput{Name: "album", Label: "Album", Value: p.albumRaw,
+		HTMLID: "flt-album", LookupURL: "/songsview/lookup/album", TargetURL: "/albumview/list/",
+		Target: "album", Current: album}}
+	if p.ratingGte != nil {
+		f.Keep = append(f.Keep, hidden{"rating__gte", p.ratingRaw})
+	}
+	if p.q != "" {
+		f.Keep = append(f.Keep, hidden{"q", p.q})
+	}
+	f.Keep = append(f.Keep, hidden{"sort", current})
+	if p.pageSize != defaultPageSize {
+		f.Keep = append(f.Keep, hidden{"page_size", strconv.Itoa(p.pageSize)})
+	}
+	data.RefFilters = []refFilter{f}
 	if p.page > 1 {
 		data.PrevURL = p.url(p.page-1, current)
 	}
-	if p.page < pages {
+	if p.page < g.pages(rows) {
 		data.NextURL = p.url(p.page+1, current)
 	}
-
-	var buf bytes.Buffer
-	pg := page{User: user, CSRF: csrf, AppName: s.app, Title: "Song View", Menu: menu, Path: r.URL.Path, Data: data}
-	if err := s.tmpl.Execute(&buf, pg); err != nil {
-		fail(w, err)
-		return
+	for _, n := range g.numbers(rows) {
+		l := pageLink{Number: n}
+		if n != 0 && n != p.page {
+			l.URL = p.url(n, current)
+		}
+		data.PageLinks = append(data.PageLinks, l)
 	}
-	w.Header().Set("Content-Type", "text/html; charset=utf-8")
-	w.WriteHeader(http.StatusOK)
-	_, _ = buf.WriteTo(w)
+	// Sizes only once there is a choice, as the app offers them.
+	if total > int64(pageSizes[0]) || atLeast || p.pageSize != defaultPageSize {
+		for _, n := range pageSizes {
+			l := sizeLink{Size: n}
+			if n != p.pageSize {
+				l.URL = p.sized(n).url(1, current)
+			}
+			data.Sizes = append(data.Sizes, l)
+		}
+	}
+	return data
 }
 
 // fail logs err and answers 500 with no detail, as the app does.

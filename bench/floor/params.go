@@ -21,7 +21,7 @@ type params struct {
 
 // parse reads a list request: a page or page size that is not a positive
 // number is the default, a larger one is capped; an unknown sort and a
-// filter value that is not a number (for album, a positive one) are ignored,
+// filter value that is not a number (for album, an id) are ignored,
 // without the notice the app shows. The bench's pages need no more.
 func parse(q url.Values) params {
 	p := params{page: 1, pageSize: defaultPageSize, sort: "title"}
@@ -42,11 +42,21 @@ func parse(q url.Values) params {
 		}
 	}
 	if raw := q.Get("album"); raw != "" {
-		if n, err := strconv.ParseInt(strings.TrimSpace(raw), 10, 64); err == nil && n > 0 {
+		if n, ok := validID(strings.TrimSpace(raw)); ok {
 			p.album, p.albumRaw = &n, raw
 		}
 	}
 	return p
+}
+
+// validID reads a record id as the app's SQL store does: decimal digits
+// with no leading zero, at most 19 of them.
+func validID(s string) (int64, bool) {
+	if s == "" || len(s) > 19 || s[0] == '0' || strings.Trim(s, "0123456789") != "" {
+		return 0, false
+	}
+	n, err := strconv.ParseInt(s, 10, 64)
+	return n, err == nil
 }
 
 // cleanSearch drops invalid UTF-8 and NUL bytes, trims the search and cuts
@@ -54,11 +64,41 @@ func parse(q url.Values) params {
 func cleanSearch(q string) string {
 	q = strings.ToValidUTF8(q, "")
 	q = strings.ReplaceAll(q, "\x00", "")
-	q = strings.TrimSpace(q)
-	if utf8.RuneCountInString(q) > maxSearchRunes {
-		q = string([]rune(q)[:maxSearchRunes])
+	return truncate(strings.TrimSpace(q), maxSearchRunes)
+}
+
+// truncate cuts s to at most n runes.
+func truncate(s string, n int) string {
+	if utf8.RuneCountInString(s) <= n {
+		return s
 	}
-	return q
+	return string([]rune(s)[:n])
+}
+
+// sortKey is p's sort as the sort parameter writes it.
+func (p params) sortKey() string {
+	if p.desc {
+		return "-" + p.sort
+	}
+	return p.sort
+}
+
+// without returns p with the filter of query key key ("album" or
+// "rating__gte") dropped: a chip's remove link.
+func (p params) without(key string) params {
+	switch key {
+	case "album":
+		p.album, p.albumRaw = nil, ""
+	case "rating__gte":
+		p.ratingGte, p.ratingRaw = nil, ""
+	}
+	return p
+}
+
+// sized returns p with page size n: a page size link.
+func (p params) sized(n int) params {
+	p.pageSize = n
+	return p
 }
 
 // url is the list URL for p at page, sorted by sortKey, as the app builds it.

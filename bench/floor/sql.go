@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -177,4 +178,17 @@ func (s *server) page(ctx context.Context, p params, where string, args []any, t
 		slices.Reverse(out)
 	}
 	return out, rows.Err()
+}
+
+// albumName reads the name of the album with id, "" when there is none: the
+// album filter's current label. It is the app's read of a record by id
+// (store.Model.Get), the one query its album filter adds to a list page.
+func (s *server) albumName(ctx context.Context, id int64) (string, error) {
+	var gotID int64
+	var name string
+	err := s.db.QueryRowContext(ctx, "SELECT albums.id, albums.name FROM albums WHERE albums.id = ?", id).Scan(&gotID, &name)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", nil
+	}
+	return name, err
 }
