@@ -196,7 +196,12 @@ func buildList(p params, songs []song, total int64, atLeast bool, album string) 
 	var filters []hidden
 	if p.album != nil {
 		filters = append(filters, hidden{"album", p.albumRaw})
-		data.Chips = append(data.Chips, chipLink{Text: "Album = " + truncate(p.albumRaw, 60)})
+		// The app names the album by its label when the id finds one.
+		text := "Album = " + truncate(p.albumRaw, 60)
+		if album != "" {
+			text = "Album = " + truncate(album, 60)
+		}
+		data.Chips = append(data.Chips, chipLink{Text: text})
 	}
 	if p.ratingGte != nil {
 		filters = append(filters, hidden{"rating__gte", p.ratingRaw})

@@ -47,7 +47,7 @@ func TestListRenders(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, want := range []string{
-		`<span>Album = 42</span> <a href="/songsview/list/?page_size=50&amp;q=love&amp;rating__gte=5&amp;sort=title"`,
+		`<span>Album = Blue</span> <a href="/songsview/list/?page_size=50&amp;q=love&amp;rating__gte=5&amp;sort=title"`,
 		`Now: <strong class="lookup-current">Blue</strong>`,
 		`<input type="hidden" name="rating__gte" value="5"><input type="hidden" name="q" value="love">`,
 		`<span class="current" aria-current="true">50</span>`,
