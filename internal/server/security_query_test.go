@@ -251,7 +251,11 @@ func TestSecPagination(t *testing.T) {
 			}
 		}
 		t.Logf("50 parallel searches: median %v, slowest %v", durations[25], durations[49])
-		if budget > 0 && durations[25] > budget {
+		// Fifty at once on two cores under the race detector, beside the
+		// other test packages: the bound catches a search that degenerates
+		// (a pattern run as a regexp, a scan per request), not a busy
+		// machine, so it is five times a single request's.
+		if budget > 0 && durations[25] > 5*budget {
 			t.Errorf("median of 50 parallel searches took %v", durations[25])
 		}
 	})
