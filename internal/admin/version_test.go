@@ -1,12 +1,14 @@
 package admin_test
 
 import (
+	"context"
 	"net/http"
 	"net/url"
 	"strings"
 	"testing"
 
 	"musicadmin/internal/apptest"
+	"musicadmin/internal/datamodel"
 )
 
 // formVersion returns the version an edit form carries.
@@ -130,4 +132,61 @@ func TestLostUpdate(t *testing.T) {
 			t.Error("a save of a deleted record wrote one")
 		}
 	})
+}
+
+// racing is a model whose conditional writes are raced by another write,
+// run after the admin has checked the version and before the store
+// writes: where only the store's own check can catch it.
+type racing struct {
+	datamodel.Interface
+	race func()
+}
+
+func (m racing) UpdateIf(ctx context.Context, id, version string, v datamodel.Values) error {
+	if m.race != nil {
+		m.race()
+	}
+	return m.Interface.UpdateIf(ctx, id, version, v)
+}
+
+// TestLostUpdateRace: a write landing between the edit handler's check and
+// its write is refused by the store, and the 409 shows that write's values.
+func TestLostUpdateRace(t *testing.T) {
+	makers, instruments := models(t, backend{name: "memory"})
+	ctx := context.Background()
+	id, err := instruments.Create(ctx, datamodel.Values{"name": "Harp", "strings": int64(20)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var race func()
+	rg := rigOf(t, makers, racing{instruments, func() {
+		if f := race; f != nil {
+			race = nil
+			f()
+		}
+	}})
+	path := "/instrumentview/edit/" + id
+	version := formVersion(rg.Get(path))
+	race = func() {
+		if err := instruments.Update(ctx, id, datamodel.Values{"strings": int64(12)}); err != nil {
+			t.Error(err)
+		}
+	}
+	r := rg.Post(path, url.Values{"name": {"Lyre"}, "strings": {"7"}, "version": {version}})
+	r.ExpectStatus(t, "save raced by another", http.StatusConflict)
+	if got := r.Text("#s-strings .value"); got != "12" || r.InputValue("strings") != "7" || r.InputValue("name") != "Lyre" {
+		t.Errorf("stored strings shown %q; input kept: name %q strings %q", got, r.InputValue("name"), r.InputValue("strings"))
+	}
+	if got, ok := rg.instrument("Harp"); !ok || got.strings != 12 {
+		t.Errorf("after the raced save: %+v (found %v), want Harp with the racing write's 12 strings", got, ok)
+	}
+	// The race deleted the record: 404.
+	version = formVersion(rg.Get(path))
+	race = func() {
+		if err := instruments.Delete(ctx, id); err != nil {
+			t.Error(err)
+		}
+	}
+	rg.Post(path, url.Values{"name": {"Lyre"}, "strings": {"7"}, "version": {version}}).
+		ExpectStatus(t, "save raced by a delete", http.StatusNotFound)
 }
