@@ -18,6 +18,8 @@ const (
 	msgBadText   = "Contains characters that are not allowed (NUL or invalid UTF-8)."
 	msgBadChoice = "Not a valid choice."
 	msgConflict  = "A record with these values already exists."
+	msgStale     = "This record was changed by someone else since you opened it. Your input is kept below, " +
+		"with the values stored now beside each field: save again to replace them, or cancel to keep them."
 )
 
 type input struct {
@@ -31,6 +33,11 @@ type input struct {
 	LookupURL, TargetURL, Target, Current string
 	// ID is the element's id when not "f-" + Name (a list's filter).
 	ID string
+	// On a form refused because the record changed meanwhile (409): the
+	// value stored now, as shown on its page, and whether it differs from
+	// the input.
+	ShowStored, StoredDiffers bool
+	Stored                    string
 }
 
 // HTMLID is the id of the input's element: the label's for, the error's
@@ -47,7 +54,10 @@ type choice struct{ Value, Label string }
 type formPage struct {
 	Heading, Action, CancelURL string
 	FormError                  string
-	Inputs                     []input
+	// Version is the version of the record the edit form was loaded
+	// from, sent back with it (datamodel.Schema.Version).
+	Version string
+	Inputs  []input
 }
 
 // form is a submitted form: the raw text per field, kept to show it back,
@@ -58,6 +68,10 @@ type form struct {
 	values    datamodel.Values
 	errs      map[string]string
 	formError string
+	version   string
+	// stored is the record as stored now, when the form is refused as
+	// stale; nil otherwise.
+	stored *datamodel.Record
 }
 
 func (f *form) valid() bool { return len(f.errs) == 0 && f.formError == "" }
@@ -97,7 +111,7 @@ func (v *ModelView) handleEdit(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	f := form{raw: map[string]string{}}
+	f := form{raw: map[string]string{}, version: v.schema.Version(rec)}
 	for _, fd := range v.schema.Fields {
 		f.raw[fd.Name] = fd.Kind.Edit(rec.Values[fd.Name])
 	}
@@ -105,15 +119,41 @@ func (v *ModelView) handleEdit(w http.ResponseWriter, r *http.Request) {
 }
 
 // handleUpdate handles "POST /{view}/edit/{id}".
+//
+// The form carries the version of the record it was loaded from. When the
+// record has changed since, the answer is 409: the form again with the
+// user's input, the values stored now beside it, and the new version, so
+// that saving once more, having seen them, replaces them. Nothing is
+// written. A form without a version (a script posting the model's fields,
+// as the contract lists them) is saved as before, last write wins: the
+// check protects users of the form, and refusing such posts would break
+// every client written against the fields alone.
 func (v *ModelView) handleUpdate(w http.ResponseWriter, r *http.Request) {
 	rec, ok := v.load(w, r)
 	if !ok {
 		return
 	}
 	f := v.decode(r.PostForm)
+	f.version = r.PostForm.Get("version")
 	v.validate(r.Context(), &f, rec.ID)
+	if f.version != "" && f.version != v.schema.Version(rec) && !(f.valid() && v.schema.Holds(rec, f.values)) {
+		// Stale, and the input does not merely repeat what is stored now:
+		// the input needs fixing or not, the user must first see the change.
+		v.renderStale(w, r, rec, f)
+		return
+	}
 	if f.valid() {
-		err := v.Data.Update(r.Context(), rec.ID, f.values)
+		var err error
+		if f.version != "" {
+			err = v.Data.UpdateIf(r.Context(), rec.ID, f.version, f.values)
+		} else {
+			err = v.Data.Update(r.Context(), rec.ID, f.values)
+		}
+		if errors.Is(err, datamodel.ErrStale) {
+			// Changed between the read above and the write.
+			v.reloadStale(w, r, rec.ID, f)
+			return
+		}
 		if err == nil {
 			v.admin.log.Info("record updated", "view", v.Name, "id", rec.ID)
 			v.admin.flash(w, r, fmt.Sprintf("Saved %s “%s”.", v.Singular, strings.TrimSpace(f.raw[v.label.Name])))
@@ -125,6 +165,26 @@ func (v *ModelView) handleUpdate(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	v.renderForm(w, r, http.StatusUnprocessableEntity, rec.ID, f)
+}
+
+// reloadStale answers a save that UpdateIf refused as stale with the
+// record as stored now (404 if it is gone meanwhile).
+func (v *ModelView) reloadStale(w http.ResponseWriter, r *http.Request, id string, f form) {
+	rec, err := v.Data.Get(r.Context(), id)
+	if err != nil {
+		v.admin.ui.Fail(w, r, err)
+		return
+	}
+	v.renderStale(w, r, rec, f)
+}
+
+// renderStale answers 409: the form f with the input kept, rec's values
+// beside it, and rec's version, so that the next save replaces what the
+// user has now seen.
+func (v *ModelView) renderStale(w http.ResponseWriter, r *http.Request, rec datamodel.Record, f form) {
+	f.formError, f.version, f.stored = msgStale, v.schema.Version(rec), &rec
+	v.admin.log.Info("stale edit refused", "view", v.Name, "id", rec.ID)
+	v.renderForm(w, r, http.StatusConflict, rec.ID, f)
 }
 
 // writeError turns a refused write into form errors and reports true, or
@@ -230,7 +290,8 @@ func (v *ModelView) validate(ctx context.Context, f *form, exceptID string) {
 }
 
 func (v *ModelView) renderForm(w http.ResponseWriter, r *http.Request, status int, id string, f form) {
-	data := formPage{Heading: "Add " + v.Singular, Action: v.addURL(), CancelURL: v.listURL(), FormError: f.formError}
+	data := formPage{Heading: "Add " + v.Singular, Action: v.addURL(), CancelURL: v.listURL(), FormError: f.formError,
+		Version: f.version}
 	if id != "" {
 		data.Heading, data.Action, data.CancelURL = "Edit "+v.Singular, v.editURL(id), v.showURL(id)
 	}
@@ -239,6 +300,11 @@ func (v *ModelView) renderForm(w http.ResponseWriter, r *http.Request, status in
 		spec := fd.Kind.Input()
 		in := input{Name: fd.Name, Label: fd.Label, Type: spec.Type, Value: f.raw[fd.Name], Error: f.errs[fd.Name],
 			Required: fd.Required, MaxLength: spec.MaxLength, Min: spec.Min, Max: spec.Max}
+		if f.stored != nil {
+			now := f.stored.Values[fd.Name]
+			in.ShowStored, in.Stored = true, fd.Kind.Text(now)
+			in.StoredDiffers = fd.Kind.Edit(now) != strings.TrimSpace(in.Value)
+		}
 		if fd.Target() != "" {
 			if err := v.refInput(r.Context(), fd, &in); err != nil {
 				v.admin.ui.Fail(w, r, err)

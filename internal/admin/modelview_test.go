@@ -186,6 +186,12 @@ type rig struct {
 func newRig(t *testing.T, b backend) *rig {
 	t.Helper()
 	makers, instruments := models(t, b)
+	return rigOf(t, makers, instruments)
+}
+
+// rigOf is newRig on the given models.
+func rigOf(t *testing.T, makers, instruments datamodel.Interface) *rig {
+	t.Helper()
 	makerView, instrumentView := declare(makers, instruments)
 	logs := &apptest.SyncBuffer{}
 	log := slog.New(slog.NewTextHandler(logs, nil))

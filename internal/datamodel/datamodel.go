@@ -191,6 +191,14 @@ type Interface interface {
 	// Update changes the record with id; errors as Create, plus ErrNotFound.
 	Update(ctx context.Context, id string, v Values) error
 
+	// UpdateIf changes the record with id as Update does, provided it still
+	// has version (Schema.Version of the record as it was read); the check
+	// and the write are one step, whatever writes race with it. Otherwise
+	// it writes nothing and returns ErrStale, or ErrNotFound when the
+	// record is gone. Errors as Update besides. A write whose values are
+	// already stored succeeds whichever version it names: it loses nothing.
+	UpdateIf(ctx context.Context, id, version string, v Values) error
+
 	// Delete removes the record with id, or returns ErrNotFound. References to
 	// it from other models are cleared, never cascaded.
 	Delete(ctx context.Context, id string) error
@@ -205,6 +213,9 @@ var (
 	ErrNotFound = errors.New("record not found")
 	// ErrInvalidRef means a reference names a record that does not exist.
 	ErrInvalidRef = errors.New("reference to a missing record")
+	// ErrStale means a conditional write (UpdateIf) found the record
+	// changed since the version it names was read, and wrote nothing.
+	ErrStale = errors.New("record changed since it was read")
 	// ErrUnavailable means the database is busy or unreachable: the request
 	// may succeed if tried again.
 	ErrUnavailable = errors.New("database unavailable")

@@ -325,6 +325,29 @@ func (m *Model) Update(_ context.Context, id string, v datamodel.Values) error {
 	return nil
 }
 
+// UpdateIf writes v over the record with id if it still has version; the
+// store's lock makes the check and the write one step.
+func (m *Model) UpdateIf(_ context.Context, id, version string, v datamodel.Values) error {
+	m.st.mu.Lock()
+	defer m.st.mu.Unlock()
+	base, ok := m.records[id]
+	if !ok {
+		return datamodel.ErrNotFound
+	}
+	if cur := m.record(id); m.decl.Version(cur) != version {
+		if m.decl.Holds(cur, v) {
+			return nil
+		}
+		return datamodel.ErrStale
+	}
+	row := m.stored(v, base)
+	if err := m.check(row, id); err != nil {
+		return err
+	}
+	m.records[id] = row
+	return nil
+}
+
 // Delete removes the record with id and clears every reference to it.
 func (m *Model) Delete(_ context.Context, id string) error {
 	m.st.mu.Lock()

@@ -11,6 +11,7 @@ func SetCountLimit(m *Model, n int64) {
 // FoldPattern exposes foldPattern to the tests.
 func FoldPattern(query string, prefix bool) (string, bool) { return foldPattern(query, prefix) }
 
-// SetChecked makes f run between every write's reference check and the
-// write itself, where a concurrent delete would come.
+// SetChecked makes f run between every write's reference check (and
+// UpdateIf's version check) and the write itself, where a concurrent
+// delete or write would come.
 func SetChecked(s *Store, f func()) { s.checked = f }

@@ -587,6 +587,68 @@ func (m *Model) Update(ctx context.Context, id string, v datamodel.Values) error
 	return m.recheckRefs(ctx, oid, fields)
 }
 
+// UpdateIf writes v to the document with id if it still has version. The
+// version is checked on the document as read first; then the update's
+// filter names every stored value besides _id, so that a write landing
+// between that read and this one makes it match nothing: one
+// single-document update, atomic without a transaction (FerretDB runs
+// none).
+func (m *Model) UpdateIf(ctx context.Context, id, version string, v datamodel.Values) error {
+	oid, ok := parseID(id)
+	if !ok {
+		return datamodel.ErrNotFound
+	}
+	fields, err := m.fields(v, false)
+	if err != nil {
+		return err
+	}
+	cur, err := m.Get(ctx, id)
+	if err != nil {
+		return err
+	}
+	if m.decl.Version(cur) != version {
+		return m.stale(cur, v)
+	}
+	if len(fields) == 0 {
+		return nil
+	}
+	if err := m.checkRefs(ctx, fields); err != nil {
+		return err
+	}
+	was, err := m.fields(datamodel.Values(cur.Values), true)
+	if err != nil {
+		return err
+	}
+	if m.st.checked != nil {
+		m.st.checked()
+	}
+	m.st.invalidateMarks()
+	defer m.st.invalidateMarks()
+	filter := append(bson.D{{Key: "_id", Value: oid}}, was...)
+	res, err := m.coll.UpdateOne(ctx, filter, bson.D{{Key: "$set", Value: fields}}, options.UpdateOne().SetHint(idIndex))
+	if err != nil {
+		return m.translateWrite(ctx, "update", err, v, id)
+	}
+	if res.MatchedCount == 0 {
+		now, err := m.Get(ctx, id)
+		if err != nil {
+			return err
+		}
+		return m.stale(now, v)
+	}
+	return m.recheckRefs(ctx, oid, fields)
+}
+
+// stale is UpdateIf's answer for a document that no longer has the
+// version asked for: ErrStale, unless it already holds v, when nothing is
+// lost.
+func (m *Model) stale(rec datamodel.Record, v datamodel.Values) error {
+	if m.decl.Holds(rec, v) {
+		return nil
+	}
+	return datamodel.ErrStale
+}
+
 // referrer is a reference field of some model pointing at another.
 type referrer struct {
 	model *Model

@@ -22,6 +22,7 @@ import (
 
 	"musicadmin/internal/catalog"
 	"musicadmin/internal/datamodel"
+	"musicadmin/internal/datamodel/modeltest"
 	"musicadmin/internal/mongostore"
 	"musicadmin/internal/mongostore/mongotest"
 	"musicadmin/internal/store"
@@ -887,4 +888,11 @@ func TestCreateBatch(t *testing.T) {
 			t.Errorf("%s: %d songs after the failed batch, want %d", tc.name, n, before)
 		}
 	}
+}
+
+// TestUpdateIf checks the conditional write, races between its check and
+// its write included.
+func TestUpdateIf(t *testing.T) {
+	c := newCatalogue(t)
+	modeltest.UpdateIf(t, c.albums, c.songs, func(f func()) { mongostore.SetChecked(c.st, f) })
 }

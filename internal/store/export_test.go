@@ -24,3 +24,7 @@ func SetWalkBudget[T any](m *Model[T], n int64) { m.walkBudget = n }
 func PageIDs[T any](m *Model[T], sort *datamodel.Field, desc bool) string {
 	return m.pageIDs("", sort, desc)
 }
+
+// SetChecked makes f run between UpdateIf's version check and its write,
+// where a concurrent write would come.
+func SetChecked(s *Store, f func()) { s.checked = f }

@@ -32,6 +32,10 @@ type Store struct {
 	dialect string
 	fold    string // SQL function folding case for search
 	tables  map[string]target
+
+	// checked, when set (by tests), runs between UpdateIf's version check
+	// and its write: where a concurrent write would come.
+	checked func()
 }
 
 // target is what a reference needs of the model it points at.
@@ -383,6 +387,87 @@ func (m *Model[T]) Update(ctx context.Context, id string, v datamodel.Values) er
 		}
 	}
 	return nil
+}
+
+// UpdateIf writes v to the record with id if the record still has
+// version. The version is checked on the record as read first, for the
+// common stale form; then the UPDATE names every stored value in its
+// WHERE, so that a write landing between that read and this one makes it
+// match no row: the check and the write are one statement.
+func (m *Model[T]) UpdateIf(ctx context.Context, id, version string, v datamodel.Values) error {
+	n, ok := parseID(id)
+	if !ok {
+		return datamodel.ErrNotFound
+	}
+	row, err := m.row(v)
+	if err != nil {
+		return err
+	}
+	cur, err := m.Get(ctx, id)
+	if err != nil {
+		return err
+	}
+	if m.decl.Version(cur) != version {
+		return m.stale(cur, v)
+	}
+	if m.st.checked != nil {
+		m.st.checked()
+	}
+	if len(row) == 0 {
+		return nil
+	}
+	where, args, err := m.unchanged(n, cur)
+	if err != nil {
+		return err
+	}
+	invalidateCounts()
+	defer invalidateCounts()
+	res := m.db.WithContext(ctx).Model(new(T)).Where(where, args...).Updates(row)
+	if res.Error != nil {
+		return m.translateWrite(ctx, "update", res.Error, v, id)
+	}
+	if res.RowsAffected == 0 {
+		// Gone, changed meanwhile, or (MySQL counts only changed rows)
+		// saved unchanged: what is stored now tells which.
+		now, err := m.Get(ctx, id)
+		if err != nil {
+			return err
+		}
+		return m.stale(now, v)
+	}
+	return nil
+}
+
+// stale is UpdateIf's answer for a record that no longer has the version
+// asked for: ErrStale, unless it already holds v, when nothing is lost.
+func (m *Model[T]) stale(rec datamodel.Record, v datamodel.Values) error {
+	if m.decl.Holds(rec, v) {
+		return nil
+	}
+	return datamodel.ErrStale
+}
+
+// unchanged returns the WHERE clause matching the row id only while it
+// holds rec's values: a missing reference as IS NULL.
+func (m *Model[T]) unchanged(id int64, rec datamodel.Record) (string, []any, error) {
+	row, err := m.row(datamodel.Values(rec.Values))
+	if err != nil {
+		return "", nil, err
+	}
+	where, args := []string{"id = ?"}, []any{id}
+	for _, f := range m.decl.Fields {
+		col := m.columns[f.Name]
+		val, ok := row[col]
+		switch {
+		case !ok:
+			continue
+		case val == nil:
+			where = append(where, col+" IS NULL")
+		default:
+			where, args = append(where, col+" = ?"), append(args, val)
+		}
+	}
+	return strings.Join(where, " AND "), args, nil
 }
 
 // Delete removes the record with id.
