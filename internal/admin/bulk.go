@@ -150,6 +150,7 @@ func ignoredNote(n int) string {
 }
 
 type bulkPage struct {
+	Heading           string
 	Label, Question   string
 	Labels            []string // the selected records
 	IDs               []string
@@ -208,7 +209,7 @@ func (v *ModelView) handleAction(w http.ResponseWriter, r *http.Request) {
 // view lose their reference. It reads each record and counts each one's
 // dependants on its own: the seam has no "id in" query, and ids are capped.
 func (v *ModelView) confirmAction(w http.ResponseWriter, r *http.Request, a *Action, ids []string, ignored int) {
-	data := bulkPage{Label: a.Label, Irreversible: a.deletes, Action: v.actionURL(a.Name), CancelURL: v.listURL()}
+	data := bulkPage{Heading: a.Label, Label: a.Label, Irreversible: a.deletes, Action: v.actionURL(a.Name), CancelURL: v.listURL()}
 	for _, id := range ids {
 		rec, err := v.Data.Get(r.Context(), id)
 		switch {
@@ -229,6 +230,7 @@ func (v *ModelView) confirmAction(w http.ResponseWriter, r *http.Request, a *Act
 	}
 	data.Question = fmt.Sprintf("%s: %s.", a.Label, v.count(len(data.IDs)))
 	if a.deletes {
+		data.Heading = "Delete " + v.Plural
 		data.Question = fmt.Sprintf("Delete %s?", v.count(len(data.IDs)))
 		for _, rel := range v.Related {
 			var n int64
@@ -252,5 +254,5 @@ func (v *ModelView) confirmAction(w http.ResponseWriter, r *http.Request, a *Act
 	if ignored > 0 {
 		data.Notices = append(data.Notices, ignoredNote(ignored))
 	}
-	v.admin.ui.Render(w, r, http.StatusOK, "bulk", a.Label, data)
+	v.admin.ui.Render(w, r, http.StatusOK, "bulk", data.Heading, data)
 }

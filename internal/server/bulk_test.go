@@ -71,6 +71,9 @@ func TestBulkDeleteSongs(t *testing.T) {
 		form["ids"] = []string{boxes["One"], boxes["Three"]}
 		confirm := c.Post(action, form)
 		confirm.ExpectStatus(t, "confirmation", http.StatusOK)
+		if got := confirm.Text("main h1"); got != "Delete Songs" {
+			t.Errorf("heading = %q", got)
+		}
 		if got := confirm.Text("main .card p"); got != "Delete 2 songs? This cannot be undone." {
 			t.Errorf("question = %q", got)
 		}
