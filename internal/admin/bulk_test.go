@@ -108,7 +108,9 @@ func restring(instruments datamodel.Interface) admin.Action {
 func TestBulkActions(t *testing.T) {
 	forEachStore(t, func(t *testing.T, b backend) {
 		rg := newRig(t, b, func(_, instrumentView *admin.ModelView) {
-			instrumentView.Actions = []admin.Action{restring(instrumentView.Data)}
+			ask := restring(instrumentView.Data)
+			ask.Name, ask.Label, ask.Confirm = "restring-ask", "Restring, asking first", true
+			instrumentView.Actions = []admin.Action{restring(instrumentView.Data), ask}
 		})
 		for _, name := range []string{"Fender", "Gibson", "Yamaha"} {
 			rg.Post("/makerview/add", url.Values{"name": {name}}).ExpectRedirect(t, "add "+name, "/makerview/list/")
@@ -134,7 +136,7 @@ func TestBulkActions(t *testing.T) {
 		if got := strings.TrimSpace(boxes.First().Parent().Text()); got != "Select Bass" {
 			t.Errorf("first checkbox label = %q", got)
 		}
-		if got := list.Texts("form#bulk .bulk-bar button"); !slices.Equal(got, []string{"Delete selected", "Restring selected"}) {
+		if got := list.Texts("form#bulk .bulk-bar button"); !slices.Equal(got, []string{"Delete selected", "Restring selected", "Restring, asking first"}) {
 			t.Errorf("action buttons = %q", got)
 		}
 		if v, _ := list.Doc.Find(`form#bulk .bulk-bar button`).Eq(1).Attr("formaction"); v != "/instrumentview/action/restring" {
@@ -199,6 +201,25 @@ func TestBulkActions(t *testing.T) {
 			if got, _ := rg.instrument(name); got.strings != want {
 				t.Errorf("%s has %d strings, want %d", name, got.strings, want)
 			}
+		}
+
+		// A declared action that confirms: its page, then its run.
+		drum, _ := rg.instrument("Drum")
+		confirm = rg.Post("/instrumentview/action/restring-ask", url.Values{"ids": {drum.id}})
+		confirm.ExpectStatus(t, "declared confirmation", http.StatusOK)
+		if got := confirm.Text("main h1") + " / " + confirm.Text("main .card p"); got != "Restring, asking first / Restring, asking first: 1 instrument." {
+			t.Errorf("declared confirmation = %q", got)
+		}
+		if got, _ := rg.instrument("Drum"); got.strings != 1 {
+			t.Errorf("the confirmation ran the action: %d strings", got.strings)
+		}
+		rg.Post("/instrumentview/action/restring-ask", url.Values{"ids": {drum.id}, "confirm": {"1"}}).
+			ExpectRedirect(t, "declared, confirmed", "/instrumentview/list/")
+		if got := rg.Get("/instrumentview/list/").Flashes(); !slices.Equal(got, []string{"Restrung 1 instrument."}) {
+			t.Errorf("restring-ask flash = %q", got)
+		}
+		if got, _ := rg.instrument("Drum"); got.strings != 6 {
+			t.Errorf("Drum has %d strings after the confirmed action, want 6", got.strings)
 		}
 
 		// Ids: malformed, unknown and repeated ones are ignored and said
