@@ -52,6 +52,11 @@ type ModelView struct {
 	// page lists them and a delete page says how many will lose their link.
 	Related []Related
 
+	// Actions are the bulk actions of the list besides the built-in
+	// delete (bulk.go).
+	Actions []Action
+
+	actions  []Action // delete, then Actions
 	schema   *datamodel.Schema
 	list     []*datamodel.Field
 	search   []*datamodel.Field
@@ -168,7 +173,7 @@ func (v *ModelView) resolve() error {
 		}
 		v.defDesc = desc
 	}
-	return nil
+	return v.resolveActions()
 }
 
 func (v *ModelView) orderField(name string) *datamodel.Field {
@@ -228,6 +233,7 @@ func (a *Admin) Mount(r chi.Router, ui *view.Engine, flash Flasher) {
 			r.Get("/delete/{id}", v.handleDeleteConfirm)
 			r.Post("/delete/{id}", v.handleDelete)
 			r.Get("/lookup/{field}", v.handleLookup)
+			r.Post("/action/{name}", v.handleAction)
 		})
 	}
 }

@@ -183,7 +183,7 @@ type rig struct {
 	makers, instruments datamodel.Interface
 }
 
-func newRig(t *testing.T, b backend) *rig {
+func newRig(t *testing.T, b backend, with ...func(makerView, instrumentView *admin.ModelView)) *rig {
 	t.Helper()
 	makers, instruments := models(t, b)
 	return rigOf(t, makers, instruments)
@@ -193,6 +193,9 @@ func newRig(t *testing.T, b backend) *rig {
 func rigOf(t *testing.T, makers, instruments datamodel.Interface) *rig {
 	t.Helper()
 	makerView, instrumentView := declare(makers, instruments)
+	for _, f := range with {
+		f(makerView, instrumentView) // a test's own declarations
+	}
 	logs := &apptest.SyncBuffer{}
 	log := slog.New(slog.NewTextHandler(logs, nil))
 	adm, err := admin.New(log, makerView, instrumentView)

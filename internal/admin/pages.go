@@ -30,6 +30,7 @@ type column struct {
 }
 
 type row struct {
+	ID, Label                   string // for the row's checkbox
 	Cells                       []cell
 	ShowURL, EditURL, DeleteURL string
 }
@@ -88,6 +89,7 @@ type listPage struct {
 	Sizes            []sizeLink  // empty when no choice would change the list
 	RefFilters       []refFilter // filters by a related record (lookup.go)
 	ExportURL        string      // the export of every row with this list's filters, search and sort
+	Actions          []actionButton
 }
 
 // handleList handles "GET /{view}/list/". A submitted filter menu form is
@@ -120,7 +122,7 @@ func (v *ModelView) handleList(w http.ResponseWriter, r *http.Request) {
 	data := listPage{Title: v.Title, Singular: v.Singular, ListURL: v.listURL(), AddURL: v.addURL(),
 		Q: p.q, SearchLabel: v.searchLabel(), SearchMax: MaxSearchRunes, Notices: p.notices,
 		Filtered: p.q != "" || len(p.filters) > 0, Total: res.Total, AtLeast: res.AtLeast,
-		Page: p.pager.page, Pages: p.pager.pages(rows), FilterMenu: v.filterMenu()}
+		Page: p.pager.page, Pages: p.pager.pages(rows), FilterMenu: v.filterMenu(), Actions: v.actionButtons()}
 	data.ExportURL = v.exportURL(p)
 	for _, k := range slices.Sorted(maps.Keys(p.keep)) {
 		data.Keep = append(data.Keep, hidden{k, p.keep.Get(k)})
@@ -232,7 +234,8 @@ func (v *ModelView) searchLabel() string {
 func (v *ModelView) rows(records []datamodel.Record, fields []*datamodel.Field) []row {
 	out := make([]row, 0, len(records))
 	for _, rec := range records {
-		rw := row{ShowURL: v.showURL(rec.ID), EditURL: v.editURL(rec.ID), DeleteURL: v.deleteURL(rec.ID)}
+		rw := row{ID: rec.ID, Label: v.labelOf(rec), ShowURL: v.showURL(rec.ID), EditURL: v.editURL(rec.ID),
+			DeleteURL: v.deleteURL(rec.ID)}
 		for _, f := range fields {
 			c := v.cell(f, rec)
 			if f == v.label {

@@ -203,6 +203,13 @@ type Interface interface {
 	// it from other models are cleared, never cascaded.
 	Delete(ctx context.Context, id string) error
 
+	// DeleteMany removes the records with ids, as Delete does each (their
+	// references cleared, never cascaded), and returns how many it
+	// removed: ids that are malformed or name no record are skipped, not
+	// errors. A store with transactions removes all or none; one without
+	// says in its own comment what it guarantees instead.
+	DeleteMany(ctx context.Context, ids []string) (int, error)
+
 	// Choices returns every record the reference field may point at, as an
 	// id and a label, ordered by label.
 	Choices(ctx context.Context, field *Field) ([]Ref, error)

@@ -371,6 +371,37 @@ func (m *Model) Delete(_ context.Context, id string) error {
 	return nil
 }
 
+// DeleteMany removes the records with ids and clears every reference to
+// them, all under one lock: all or none, as a transaction would. Unknown
+// ids are skipped.
+func (m *Model) DeleteMany(_ context.Context, ids []string) (int, error) {
+	m.st.mu.Lock()
+	defer m.st.mu.Unlock()
+	gone := map[string]bool{}
+	for _, id := range ids {
+		if _, ok := m.records[id]; ok {
+			delete(m.records, id)
+			gone[id] = true
+		}
+	}
+	if len(gone) == 0 {
+		return 0, nil
+	}
+	for _, other := range m.st.models {
+		for _, f := range other.decl.Fields {
+			if f.Target() != m.decl.Name {
+				continue
+			}
+			for _, row := range other.records {
+				if id, _ := row[f.Name].(string); gone[id] {
+					row[f.Name] = nil
+				}
+			}
+		}
+	}
+	return len(gone), nil
+}
+
 // Choices lists the records field may point at, by label and then id.
 func (m *Model) Choices(ctx context.Context, field *datamodel.Field) ([]datamodel.Ref, error) {
 	m.st.mu.RLock()

@@ -1,0 +1,258 @@
+package admin
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strings"
+
+	"github.com/go-chi/chi/v5"
+
+	"musicadmin/internal/datamodel"
+	"musicadmin/internal/view"
+)
+
+// MaxBulkIDs caps the ids one bulk action takes. The list's checkboxes post
+// one page at most (MaxPageSize); the cap leaves room for a script, and
+// bounds what one request may ask of the database: one transaction over
+// one list of ids, and for a confirmation one read per record.
+const MaxBulkIDs = 1000
+
+// Action is a bulk action on the records selected on a list page, run by
+// POST /{view}/action/{Name} with repeated ids and the csrf_token. Every
+// view has the built-in "delete"; ModelView.Actions declares more.
+type Action struct {
+	Name  string // URL segment: lower-case letters, digits, "_" and "-"
+	Label string // the list's button, e.g. "Delete selected"
+	Done  string // the flash's verb, e.g. "Deleted": "Deleted 2 songs."
+
+	// Permission is what a user must hold on the view to run the action:
+	// "can_delete" for delete, "can_" + Name when empty. Roles and
+	// permissions do not exist yet (issue 9); the name is declared now so
+	// that their check goes into handleAction, in one place, for every
+	// action.
+	Permission string
+
+	// Confirm asks first: the POST answers a page listing the selected
+	// records, and only its own POST, which carries confirm=1, runs Run.
+	Confirm bool
+
+	// Run applies the action to ids and returns how many records it
+	// changed. The ids are well formed for the backend, without repeats,
+	// at most MaxBulkIDs, and may name records that no longer exist, which
+	// it counts as unchanged. Run must be all or none (one transaction,
+	// e.g. one statement through a store method such as DeleteMany): the
+	// seam offers no transaction of its own.
+	Run func(ctx context.Context, ids []string) (int, error)
+
+	// deletes marks the built-in delete: its confirmation says how many
+	// references it clears and that it cannot be undone.
+	deletes bool
+}
+
+// resolveActions checks the declared actions and puts the built-in delete
+// first.
+func (v *ModelView) resolveActions() error {
+	del := Action{Name: "delete", Label: "Delete selected", Done: "Deleted", Permission: "can_delete",
+		Confirm: true, Run: v.Data.DeleteMany, deletes: true}
+	v.actions = []Action{del}
+	for _, a := range v.Actions {
+		if !validActionName(a.Name) || a.Label == "" || a.Done == "" || a.Run == nil {
+			return fmt.Errorf("admin: %s: action %q needs a Name of [a-z0-9_-], a Label, a Done and a Run", v.Name, a.Name)
+		}
+		if v.action(a.Name) != nil {
+			return fmt.Errorf("admin: %s: action %q declared twice", v.Name, a.Name)
+		}
+		if a.Permission == "" {
+			a.Permission = "can_" + a.Name
+		}
+		v.actions = append(v.actions, a)
+	}
+	return nil
+}
+
+func validActionName(s string) bool {
+	if s == "" || len(s) > 40 {
+		return false
+	}
+	for _, c := range s {
+		if !('a' <= c && c <= 'z' || '0' <= c && c <= '9' || c == '_' || c == '-') {
+			return false
+		}
+	}
+	return true
+}
+
+func (v *ModelView) action(name string) *Action {
+	for i := range v.actions {
+		if v.actions[i].Name == name {
+			return &v.actions[i]
+		}
+	}
+	return nil
+}
+
+func (v *ModelView) actionURL(name string) string {
+	return v.basePath + "/action/" + url.PathEscape(name)
+}
+
+// actionButton is one bulk action offered under a list.
+type actionButton struct {
+	Label, URL string
+	Danger     bool
+}
+
+func (v *ModelView) actionButtons() []actionButton {
+	out := make([]actionButton, len(v.actions))
+	for i, a := range v.actions {
+		out[i] = actionButton{Label: a.Label, URL: v.actionURL(a.Name), Danger: a.deletes}
+	}
+	return out
+}
+
+// count says n records of the view: "1 song", "2 songs".
+func (v *ModelView) count(n int) string {
+	if n == 1 {
+		return "1 " + strings.ToLower(v.Singular)
+	}
+	return fmt.Sprintf("%d %s", n, strings.ToLower(v.Plural))
+}
+
+// bulkIDs reads the posted ids: repeats dropped, and ids that cannot be
+// this backend's dropped and counted as ignored. ok is false when more
+// than MaxBulkIDs were posted.
+func (v *ModelView) bulkIDs(posted []string) (ids []string, ignored int, ok bool) {
+	if len(posted) > MaxBulkIDs {
+		return nil, 0, false
+	}
+	seen := make(map[string]bool, len(posted))
+	for _, id := range posted {
+		switch {
+		case seen[id]:
+		case !v.Data.ValidID(id):
+			ignored++
+		default:
+			ids = append(ids, id)
+		}
+		seen[id] = true
+	}
+	return ids, ignored, true
+}
+
+// ignoredNote tells the user about selected ids that named no record.
+func ignoredNote(n int) string {
+	if n == 1 {
+		return "1 selected id names no record and was ignored."
+	}
+	return fmt.Sprintf("%d selected ids name no record and were ignored.", n)
+}
+
+type bulkPage struct {
+	Heading           string
+	Label, Question   string
+	Labels            []string // the selected records
+	IDs               []string
+	Notices           []string
+	Irreversible      bool
+	Action, CancelURL string
+}
+
+// handleAction handles "POST /{view}/action/{name}": the bulk action name
+// on the posted ids. An action that confirms answers its confirmation page
+// unless the form carries confirm=1. Ids that are malformed or name no
+// record are ignored and said so; more than MaxBulkIDs are refused (422).
+func (v *ModelView) handleAction(w http.ResponseWriter, r *http.Request) {
+	a := v.action(chi.URLParam(r, "name"))
+	if a == nil {
+		v.admin.ui.Fail(w, r, view.StatusError(http.StatusNotFound))
+		return
+	}
+	// The permission check of issue 9 goes here: a.Permission on v.Name.
+	ids, ignored, ok := v.bulkIDs(r.PostForm["ids"])
+	if !ok {
+		v.admin.ui.Render(w, r, http.StatusUnprocessableEntity, "error", http.StatusText(http.StatusUnprocessableEntity),
+			view.ErrorData{Status: http.StatusUnprocessableEntity,
+				Message: fmt.Sprintf("Select at most %d records at a time.", MaxBulkIDs)})
+		return
+	}
+	if len(ids) == 0 {
+		msg := "No records selected."
+		if ignored > 0 {
+			msg += " " + ignoredNote(ignored)
+		}
+		v.admin.flash(w, r, msg)
+		http.Redirect(w, r, v.listURL(), http.StatusFound)
+		return
+	}
+	if a.Confirm && r.PostForm.Get("confirm") != "1" {
+		v.confirmAction(w, r, a, ids, ignored)
+		return
+	}
+	n, err := a.Run(r.Context(), ids)
+	if err != nil {
+		v.admin.ui.Fail(w, r, err)
+		return
+	}
+	v.admin.log.Info("bulk action", "view", v.Name, "action", a.Name, "selected", len(ids), "changed", n)
+	msg := fmt.Sprintf("%s %s.", a.Done, v.count(n))
+	if ignored > 0 {
+		msg += " " + ignoredNote(ignored)
+	}
+	v.admin.flash(w, r, msg)
+	http.Redirect(w, r, v.listURL(), http.StatusFound)
+}
+
+// confirmAction answers the confirmation page of a on ids: the records
+// that exist, by label, and for a delete how many records of each related
+// view lose their reference. It reads each record and counts each one's
+// dependants on its own: the seam has no "id in" query, and ids are capped.
+func (v *ModelView) confirmAction(w http.ResponseWriter, r *http.Request, a *Action, ids []string, ignored int) {
+	data := bulkPage{Heading: a.Label, Label: a.Label, Irreversible: a.deletes, Action: v.actionURL(a.Name), CancelURL: v.listURL()}
+	for _, id := range ids {
+		rec, err := v.Data.Get(r.Context(), id)
+		switch {
+		case err == nil:
+			data.IDs = append(data.IDs, rec.ID)
+			data.Labels = append(data.Labels, v.labelOf(rec))
+		case errors.Is(err, datamodel.ErrNotFound):
+			ignored++
+		default:
+			v.admin.ui.Fail(w, r, err)
+			return
+		}
+	}
+	if len(data.IDs) == 0 {
+		v.admin.flash(w, r, "No records selected. "+ignoredNote(ignored))
+		http.Redirect(w, r, v.listURL(), http.StatusFound)
+		return
+	}
+	data.Question = fmt.Sprintf("%s: %s.", a.Label, v.count(len(data.IDs)))
+	if a.deletes {
+		data.Heading = "Delete " + v.Plural
+		data.Question = fmt.Sprintf("Delete %s?", v.count(len(data.IDs)))
+		for _, rel := range v.Related {
+			var n int64
+			for _, id := range data.IDs {
+				c, err := rel.View.Data.Count(r.Context(), pointingAt(rel, id))
+				if err != nil {
+					v.admin.ui.Fail(w, r, err)
+					return
+				}
+				n += c
+			}
+			lower := strings.ToLower
+			back := lower(rel.View.schema.Field(rel.Field).Label)
+			msg := fmt.Sprintf("%s refer to them. They will be kept, with no %s.", rel.View.count(int(n)), back)
+			if n == 1 {
+				msg = fmt.Sprintf("1 %s refers to them. It will be kept, with no %s.", lower(rel.View.Singular), back)
+			}
+			data.Notices = append(data.Notices, msg)
+		}
+	}
+	if ignored > 0 {
+		data.Notices = append(data.Notices, ignoredNote(ignored))
+	}
+	v.admin.ui.Render(w, r, http.StatusOK, "bulk", data.Heading, data)
+}
