@@ -33,9 +33,19 @@ type cell struct{ Label, Text, Href string }
 type column struct{ Label, SortURL, SortDir string }
 
 type row struct {
+	ID, Label                   string // the row's bulk-action checkbox
 	Cells                       []cell
 	ShowURL, EditURL, DeleteURL string
 }
+
+// actionButton is a bulk action's button, as the app's admin.actionButton.
+type actionButton struct {
+	Label, URL string
+	Danger     bool
+}
+
+// songActions are the song view's bulk actions: the built-in delete.
+var songActions = []actionButton{{Label: "Delete selected", URL: "/songsview/action/delete", Danger: true}}
 
 type hidden struct{ Name, Value string }
 
@@ -97,6 +107,7 @@ type listPage struct {
 	Sizes            []sizeLink
 	RefFilters       []refFilter
 	ExportURL        string
+	Actions          []actionButton
 }
 
 var menu = []menuCategory{{Name: "Model Views", Items: []menuItem{
@@ -191,7 +202,7 @@ func buildList(p params, songs []song, total int64, atLeast bool, album string) 
 	data := listPage{Title: "Song View", Singular: "Song", ListURL: listPath, AddURL: "/songsview/add",
 		Q: p.q, SearchLabel: "Title", SearchMax: maxSearchRunes, Filtered: p.q != "" || p.album != nil || p.ratingGte != nil,
 		Total: total, AtLeast: atLeast, Page: p.page, Pages: g.pages(rows), FilterMenu: filterMenus,
-		ExportURL: p.exportURL(current)}
+		ExportURL: p.exportURL(current), Actions: songActions}
 	// The accepted filters by query key, as the app sorts them.
 	var filters []hidden
 	if p.album != nil {
@@ -233,7 +244,7 @@ func buildList(p params, songs []song, total int64, atLeast bool, album string) 
 	data.Rows = make([]row, 0, len(songs))
 	for _, sg := range songs {
 		id := strconv.FormatInt(sg.id, 10)
-		rw := row{ShowURL: "/songsview/show/" + id, EditURL: "/songsview/edit/" + id, DeleteURL: "/songsview/delete/" + id}
+		rw := row{ID: id, Label: sg.title, ShowURL: "/songsview/show/" + id, EditURL: "/songsview/edit/" + id, DeleteURL: "/songsview/delete/" + id}
 		albumCell := cell{Label: "Album"}
 		if sg.albumID.Valid {
 			albumCell.Text = sg.albumName.String

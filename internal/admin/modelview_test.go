@@ -186,11 +186,11 @@ type rig struct {
 func newRig(t *testing.T, b backend, with ...func(makerView, instrumentView *admin.ModelView)) *rig {
 	t.Helper()
 	makers, instruments := models(t, b)
-	return rigOf(t, makers, instruments)
+	return rigOf(t, makers, instruments, with...)
 }
 
 // rigOf is newRig on the given models.
-func rigOf(t *testing.T, makers, instruments datamodel.Interface) *rig {
+func rigOf(t *testing.T, makers, instruments datamodel.Interface, with ...func(makerView, instrumentView *admin.ModelView)) *rig {
 	t.Helper()
 	makerView, instrumentView := declare(makers, instruments)
 	for _, f := range with {
