@@ -397,9 +397,10 @@ func TestSearchUsesIndex(t *testing.T) {
 	})
 }
 
-// TestSearchIndexBuiltForExistingSongs upgrades a database whose songs
-// predate the index, from before 00002: each migration that makes an index
-// (00002, and MySQL's 00003) must index them.
+// TestSearchIndexBuiltForExistingSongs upgrades a database whose songs and
+// albums predate the indexes, from before 00002: each migration that makes
+// an index (00002, MySQL's 00003, and 00005 for album names) must index
+// them.
 func TestSearchIndexBuiltForExistingSongs(t *testing.T) {
 	apptest.ForEachSQLBackendParallel(t, func(t *testing.T, b apptest.Backend) {
 		ctx := context.Background()
@@ -409,12 +410,22 @@ func TestSearchIndexBuiltForExistingSongs(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		for range 2 {
+		for {
+			current, _, err := m.Version(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if current <= 1 {
+				break
+			}
 			if _, err := m.Down(ctx); err != nil {
 				t.Fatal(err)
 			}
 		}
 		if err := db.Exec("INSERT INTO songs (title, rating) VALUES ('Older Than The Index', 1)").Error; err != nil {
+			t.Fatal(err)
+		}
+		if err := db.Exec("INSERT INTO albums (name) VALUES ('Older Than The Index')").Error; err != nil {
 			t.Fatal(err)
 		}
 		if _, err := m.Up(ctx); err != nil {
@@ -427,6 +438,20 @@ func TestSearchIndexBuiltForExistingSongs(t *testing.T) {
 		}
 		if len(page.Records) != 1 {
 			t.Fatalf("found %d songs, want the one from before the index", len(page.Records))
+		}
+		models, err := catalog.OnSQL(store.New(db))
+		if err != nil {
+			t.Fatal(err)
+		}
+		albums := models.Albums
+		name := albums.Schema().Field("name")
+		page, err = albums.List(ctx, datamodel.Query{Filters: []datamodel.Filter{{Field: name, Op: datamodel.OpContains, Value: "than the"}},
+			Limit: 25})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(page.Records) != 1 {
+			t.Fatalf("found %d albums, want the one from before the index", len(page.Records))
 		}
 	})
 }
