@@ -24,3 +24,13 @@ func SetWalkBudget[T any](m *Model[T], n int64) { m.walkBudget = n }
 func PageIDs[T any](m *Model[T], sort *datamodel.Field, desc bool) string {
 	return m.pageIDs("", sort, desc)
 }
+
+// FilteredPageIDs exposes the inner query of a page filtered by filters, and
+// its arguments before LIMIT and OFFSET, for the query-plan tests.
+func FilteredPageIDs[T any](m *Model[T], filters []datamodel.Filter, sort *datamodel.Field, desc bool) (string, []any) {
+	where, args, _, err := m.where(filters, "", nil, true)
+	if err != nil {
+		panic(err)
+	}
+	return m.pageIDs(where, sort, desc), args
+}
