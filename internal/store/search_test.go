@@ -578,3 +578,72 @@ func TestFilteredPagePlansWalkAnIndex(t *testing.T) {
 		}
 	})
 }
+
+// TestAlbumNameSearchUsesIndex checks the plans of the two searches of the
+// song form's album lookup (a prefix, then a substring of the name, sorted
+// by name) and of the album list's search: the albums are reached by id
+// from the name's search index (migration 00005), never by a scan.
+func TestAlbumNameSearchUsesIndex(t *testing.T) {
+	apptest.ForEachSQLBackendParallel(t, func(t *testing.T, b apptest.Backend) {
+		db, _ := apptest.OpenMigrated(t, b)
+		sqlDB, _ := db.DB()
+		if err := seed.Run(context.Background(), sqlDB, seed.Options{Albums: 3000}, nil); err != nil {
+			t.Fatal(err)
+		}
+		switch b.Driver {
+		case "mysql":
+			if err := db.Exec("ANALYZE TABLE albums, albums_name_suffixes").Error; err != nil {
+				t.Fatal(err)
+			}
+		case "postgres":
+			if err := db.Exec("ANALYZE albums").Error; err != nil {
+				t.Fatal(err)
+			}
+		}
+		models, err := catalog.OnSQL(store.New(db))
+		if err != nil {
+			t.Fatal(err)
+		}
+		albums := models.Albums.(*store.Model[catalog.Album])
+		name := albums.Schema().Field("name")
+		for _, op := range []datamodel.Op{datamodel.OpStartsWith, datamodel.OpContains} {
+			for _, q := range []string{"vol. 42", "Golden River"} {
+				query, args := store.FilteredPageIDs(albums, []datamodel.Filter{{Field: name, Op: op, Value: q}}, name, false)
+				args = append(args, 21, 0)
+				switch b.Driver {
+				case "mysql":
+					var plan []struct {
+						Table string
+						Type  string
+					}
+					if err := db.Raw("EXPLAIN "+query, args...).Scan(&plan).Error; err != nil {
+						t.Fatal(err)
+					}
+					var tables []string
+					for _, p := range plan {
+						tables = append(tables, p.Table+":"+p.Type)
+					}
+					if slices.Contains(tables, "albums:ALL") || slices.Contains(tables, "albums:index") ||
+						!(slices.Contains(tables, "albums_name_suffixes:range") || slices.Contains(tables, "albums_name_suffixes:ref")) {
+						t.Errorf("%s %q: plan %v does not read a range of the suffix index", op, q, tables)
+					}
+				case "postgres":
+					plan := postgresPlan(t, db, query, args...)
+					if !strings.Contains(plan, "Bitmap Index Scan on albums_name_grams") || strings.Contains(plan, "Seq Scan on albums") {
+						t.Errorf("%s %q: plan\n%s", op, q, plan)
+					}
+				default:
+					var plan []struct{ Detail string }
+					if err := db.Raw("EXPLAIN QUERY PLAN "+query, args...).Scan(&plan).Error; err != nil {
+						t.Fatal(err)
+					}
+					text := fmt.Sprint(plan)
+					if !strings.Contains(text, "albums_name_grams VIRTUAL TABLE") || strings.Contains(text, "SCAN albums ") ||
+						!strings.Contains(text, "SEARCH albums USING INTEGER PRIMARY KEY") {
+						t.Errorf("%s %q: plan %s", op, q, text)
+					}
+				}
+			}
+		}
+	})
+}
