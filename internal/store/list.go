@@ -340,16 +340,19 @@ const WalkBudget = 10_000
 // dense.
 //
 // The estimate holds when matching is independent of the sort order. A
-// text match on the sort column itself is not: a prefix's matches are one
-// run of the order, a word's a few, and the walk reads every row before
-// them, which may be most of the table (albums starting "gol", by name:
-// 40% of the index read before "Golden"). Then, up to the count bound, the
-// index is taken: its cost is bounded by the matches, the walk's is not.
-func (m *Model[T]) walkBeatsIndex(ctx context.Context, end, matches int64, atLeast, onSort bool) (bool, error) {
+// prefix of the sort column is not: its matches are one run of the order
+// (a few, one per spelling of its case), and the walk reads every row
+// before them, which may be most of the table (albums starting "gol", by
+// name: 40% of the index read before "Golden"). Then, up to the count
+// bound, the index is taken: its cost is bounded by the matches, the
+// walk's is not. A substring is left to the estimate: most fall inside a
+// text (albums holding "river", by name: the walk finds a page in 500
+// rows, 0.5 ms, where the index reads and sorts 4,000 matches, 4 ms).
+func (m *Model[T]) walkBeatsIndex(ctx context.Context, end, matches int64, atLeast, prefixOfSort bool) (bool, error) {
 	if atLeast {
 		return true, nil
 	}
-	if matches == 0 || onSort {
+	if matches == 0 || prefixOfSort {
 		return false, nil
 	}
 	rows, _, err := m.total(ctx, "", nil)
@@ -381,7 +384,7 @@ func (m *Model[T]) List(ctx context.Context, q datamodel.Query) (datamodel.Page,
 		}
 	}
 	if indexed && q.Limit > 0 {
-		walk, err := m.walkBeatsIndex(ctx, int64(q.Offset+q.Limit), total, atLeast, matchesOnSort(q))
+		walk, err := m.walkBeatsIndex(ctx, int64(q.Offset+q.Limit), total, atLeast, prefixOfSort(q))
 		if err != nil {
 			return datamodel.Page{}, err
 		}
@@ -424,22 +427,12 @@ func (m *Model[T]) List(ctx context.Context, q datamodel.Query) (datamodel.Page,
 	return page, nil
 }
 
-// matchesOnSort reports whether q matches text in the field it sorts by:
-// a contains or startswith filter on it, or a search of it.
-func matchesOnSort(q datamodel.Query) bool {
-	if q.Sort == nil {
-		return false
-	}
+// prefixOfSort reports whether q filters the field it sorts by with
+// startswith.
+func prefixOfSort(q datamodel.Query) bool {
 	for _, f := range q.Filters {
-		if f.Field.Name == q.Sort.Name && (f.Op == datamodel.OpContains || f.Op == datamodel.OpStartsWith) {
+		if q.Sort != nil && f.Field.Name == q.Sort.Name && f.Op == datamodel.OpStartsWith {
 			return true
-		}
-	}
-	if q.Search != "" {
-		for _, f := range q.SearchFields {
-			if f.Name == q.Sort.Name {
-				return true
-			}
 		}
 	}
 	return false
