@@ -226,7 +226,7 @@ type listPage struct{ name, query string }
 
 // listPages are the pages measured on a database of size songs: the first
 // and last page, both sort orders of the unique title, a dense and a sparse
-// search, and two filters.
+// search, three filters, and one of them sorted by the other sortable field.
 func listPages(size int) []listPage {
 	lastPage := (size + pageSize - 1) / pageSize
 	return []listPage{
@@ -237,7 +237,9 @@ func listPages(size int) []listPage {
 		{"q=love", "?q=love"},         // dense: 1 title in 24
 		{"q=river 12", "?q=river+12"}, // sparse: 1 in 24 of the ids that start 12
 		{"rating__gte=5", "?rating__gte=5"},
+		{"rating__eq=5", "?rating__eq=5"}, // a tenth of the songs, in title order
 		{"album=42", "?album=42"},
+		{"album=42&sort=-rating", "?album=42&sort=-rating"},
 	}
 }
 

@@ -42,9 +42,13 @@ func OnSQL(st *store.Store) (*Models, error) {
 	if err != nil {
 		return nil, err
 	}
-	// Song titles are searched at a million rows: migration 00002 keeps
-	// their trigram index. Album names (thousands) are scanned.
+	// Song titles are searched at a million rows (migration 00002 keeps
+	// their trigram index), album names at a hundred thousand, as the
+	// song form's album lookup types (00005).
 	if err := songs.IndexText("title"); err != nil {
+		return nil, err
+	}
+	if err := albums.IndexText("name"); err != nil {
 		return nil, err
 	}
 	return &Models{Albums: albums, Songs: songs}, nil

@@ -109,12 +109,27 @@ func selective(filters []datamodel.Filter) *datamodel.Field {
 	return nil
 }
 
-// listHint names the index a page is read through. With a selective
+// listHint names the index a page is read through. With an equality
+// filter on a unique field, its index (one document). With an equality
+// filter on a field paired with the sort's (see Indexes), the pair's: the
+// matches are one range of it, in sort order. Otherwise with a selective
 // filter, its index: the few matches are then sorted in memory. Otherwise
 // the sort's index: the page walks it in order and tests each document
 // against the filters, which finds the page at once when matches are dense
-// and never sorts the whole collection (the SQL store's "walk").
+// and never sorts the whole collection (the SQL store's "walk"). A range
+// filter is never a pair's: its matches span many values of the filter
+// field, each in sort order, so the server would sort them all.
 func (m *Model) listHint(filters []datamodel.Filter, sort *datamodel.Field) string {
+	for _, f := range filters {
+		if f.Op == datamodel.OpEq && f.Field.Unique {
+			return m.indexName(f.Field) // one document
+		}
+	}
+	for _, f := range filters {
+		if f.Op == datamodel.OpEq && pairs(f.Field, sort) {
+			return m.pairIndexName(f.Field, sort)
+		}
+	}
 	if f := selective(filters); f != nil {
 		return m.indexName(f)
 	}

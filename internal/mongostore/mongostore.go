@@ -129,13 +129,33 @@ func (m *Model) indexName(f *datamodel.Field) string {
 	return "ix_" + m.decl.Name + "_" + f.Name
 }
 
+// pairIndexName is the name of the index on filter field f, then sort
+// field by: the one a list filtered by equality on f and sorted by names in
+// its hint.
+func (m *Model) pairIndexName(f, by *datamodel.Field) string {
+	return "ix_" + m.decl.Name + "_" + f.Name + "_" + by.Name
+}
+
+// pairs reports whether m keeps an index on (f, by): for each field f that
+// many documents share a value of (not unique), and each other field by
+// that a list sorts by (not a reference: its order, by ObjectId, means
+// nothing to a reader, and no view offers it).
+func pairs(f, by *datamodel.Field) bool {
+	return f != nil && by != nil && f.Name != by.Name && !f.Unique && by.Target() == ""
+}
+
 // Indexes lists the indexes EnsureIndexes creates, besides _id's: one per
-// field. A unique field's index is unique on the field alone: it refuses
-// duplicates, and as no two documents share a value it also gives the sort
-// order without an _id tiebreak. Any other field's index is (field, _id):
-// equality and range filters on the field, and its sort with ties broken by
-// _id, are walks of that index, and clearing references to a deleted record
-// finds them through it.
+// field, and one per filter × sort pair. A unique field's index is unique
+// on the field alone: it refuses duplicates, and as no two documents share
+// a value it also gives the sort order without an _id tiebreak. Any other
+// field's index is (field, _id): equality and range filters on the field,
+// and its sort with ties broken by _id, are walks of that index, and
+// clearing references to a deleted record finds them through it. A pair's
+// index is (filter field, sort field[, _id]), as the SQL migration 00005's:
+// a list filtered by equality and sorted by another field reads one range
+// of it in order (rating 5 by title), where the sort's index alone would
+// test documents until a page is full and the filter's would sort every
+// match.
 func (s *Store) Indexes() []Index {
 	var out []Index
 	for _, m := range s.order {
@@ -146,6 +166,19 @@ func (s *Store) Indexes() []Index {
 				ix.Keys = append(ix.Keys, bson.E{Key: "_id", Value: 1})
 			}
 			out = append(out, ix)
+		}
+		for i := range m.decl.Fields {
+			for j := range m.decl.Fields {
+				f, by := &m.decl.Fields[i], &m.decl.Fields[j]
+				if !pairs(f, by) {
+					continue
+				}
+				keys := bson.D{{Key: f.Name, Value: 1}, {Key: by.Name, Value: 1}}
+				if tiebreak(by) {
+					keys = append(keys, bson.E{Key: "_id", Value: 1})
+				}
+				out = append(out, Index{Collection: m.decl.Name, Name: m.pairIndexName(f, by), Keys: keys})
+			}
 		}
 	}
 	return out

@@ -896,3 +896,45 @@ func TestUpdateIf(t *testing.T) {
 	c := newCatalogue(t)
 	modeltest.UpdateIf(t, c.albums, c.songs, func(f func()) { mongostore.SetChecked(c.st, f) })
 }
+
+// TestFilteredPagesReadTheirPairIndex checks which index a filtered page
+// names: an equality filter sorted by another field reads the pair's index
+// (one range, in sort order); a range filter walks the sort's index; a
+// filter on a unique field reads that field's.
+func TestFilteredPagesReadTheirPairIndex(t *testing.T) {
+	t.Parallel()
+	c := newCatalogue(t)
+	ctx := context.Background()
+	a := c.album(t, "Alpha")
+	c.song(t, "Song", 5, a)
+	f := c.songs.Schema().Field
+	for _, tc := range []struct {
+		filter datamodel.Filter
+		sort   string
+		want   string
+	}{
+		{datamodel.Filter{Field: f("rating"), Op: datamodel.OpEq, Value: int64(5)}, "title", "ix_song_rating_title"},
+		{datamodel.Filter{Field: f("album"), Op: datamodel.OpEq, Value: &datamodel.Ref{ID: a}}, "title", "ix_song_album_title"},
+		{datamodel.Filter{Field: f("album"), Op: datamodel.OpEq, Value: &datamodel.Ref{ID: a}}, "rating", "ix_song_album_rating"},
+		{datamodel.Filter{Field: f("rating"), Op: datamodel.OpEq, Value: int64(5)}, "rating", "ix_song_rating"},
+		{datamodel.Filter{Field: f("rating"), Op: datamodel.OpGte, Value: int64(5)}, "title", "ux_song_title"},
+		{datamodel.Filter{Field: f("title"), Op: datamodel.OpEq, Value: "Song"}, "rating", "ux_song_title"},
+	} {
+		c.cmds.take()
+		for _, desc := range []bool{false, true} {
+			q := datamodel.Query{Filters: []datamodel.Filter{tc.filter}, Sort: f(tc.sort), Desc: desc, Limit: 25, NoCount: true}
+			if _, err := c.songs.List(ctx, q); err != nil {
+				t.Fatal(err)
+			}
+		}
+		var hints []string
+		for _, e := range c.cmds.take() {
+			if e.CommandName == "find" && e.Command.Lookup("sort").Type != 0 {
+				hints = append(hints, e.Command.Lookup("hint").StringValue())
+			}
+		}
+		if len(hints) != 2 || hints[0] != tc.want || hints[1] != tc.want {
+			t.Errorf("%s %s %v sorted by %s: hints %v, want %s twice", tc.filter.Field.Name, tc.filter.Op, tc.filter.Value, tc.sort, hints, tc.want)
+		}
+	}
+}

@@ -28,3 +28,13 @@ func PageIDs[T any](m *Model[T], sort *datamodel.Field, desc bool) string {
 // SetChecked makes f run between UpdateIf's version check and its write,
 // where a concurrent write would come.
 func SetChecked(s *Store, f func()) { s.checked = f }
+
+// FilteredPageIDs exposes the inner query of a page filtered by filters, and
+// its arguments before LIMIT and OFFSET, for the query-plan tests.
+func FilteredPageIDs[T any](m *Model[T], filters []datamodel.Filter, sort *datamodel.Field, desc bool) (string, []any) {
+	where, args, _, err := m.where(filters, "", nil, true)
+	if err != nil {
+		panic(err)
+	}
+	return m.pageIDs(where, sort, desc), args
+}

@@ -338,11 +338,21 @@ const WalkBudget = 10_000
 // match. Dense matches are found that way at once, while the index would
 // read and sort them all; more matches than the count bound are always
 // dense.
-func (m *Model[T]) walkBeatsIndex(ctx context.Context, end, matches int64, atLeast bool) (bool, error) {
+//
+// The estimate holds when matching is independent of the sort order. A
+// prefix of the sort column is not: its matches are one run of the order
+// (a few, one per spelling of its case), and the walk reads every row
+// before them, which may be most of the table (albums starting "gol", by
+// name: 40% of the index read before "Golden"). Then, up to the count
+// bound, the index is taken: its cost is bounded by the matches, the
+// walk's is not. A substring is left to the estimate: most fall inside a
+// text (albums holding "river", by name: the walk finds a page in 500
+// rows, 0.5 ms, where the index reads and sorts 4,000 matches, 4 ms).
+func (m *Model[T]) walkBeatsIndex(ctx context.Context, end, matches int64, atLeast, prefixOfSort bool) (bool, error) {
 	if atLeast {
 		return true, nil
 	}
-	if matches == 0 {
+	if matches == 0 || prefixOfSort {
 		return false, nil
 	}
 	rows, _, err := m.total(ctx, "", nil)
@@ -374,7 +384,7 @@ func (m *Model[T]) List(ctx context.Context, q datamodel.Query) (datamodel.Page,
 		}
 	}
 	if indexed && q.Limit > 0 {
-		walk, err := m.walkBeatsIndex(ctx, int64(q.Offset+q.Limit), total, atLeast)
+		walk, err := m.walkBeatsIndex(ctx, int64(q.Offset+q.Limit), total, atLeast, prefixOfSort(q))
 		if err != nil {
 			return datamodel.Page{}, err
 		}
@@ -415,6 +425,17 @@ func (m *Model[T]) List(ctx context.Context, q datamodel.Query) (datamodel.Page,
 	}
 	page.Records = records
 	return page, nil
+}
+
+// prefixOfSort reports whether q filters the field it sorts by with
+// startswith.
+func prefixOfSort(q datamodel.Query) bool {
+	for _, f := range q.Filters {
+		if q.Sort != nil && f.Field.Name == q.Sort.Name && f.Op == datamodel.OpStartsWith {
+			return true
+		}
+	}
+	return false
 }
 
 // pageIDs is the inner query of a page: the ids of LIMIT ? rows after

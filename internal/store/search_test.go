@@ -120,12 +120,16 @@ func TestSearchMatchesSubstring(t *testing.T) {
 					}
 				}
 				slices.SortFunc(want, byNumber)
+				byTitle := slices.Clone(want)
+				slices.SortFunc(byTitle, func(a, b string) int { return strings.Compare(titles[a], titles[b]) })
 				for _, f := range []struct {
 					name  string
 					query datamodel.Query
+					want  []string
 				}{
-					{"q", datamodel.Query{Search: q, SearchFields: []*datamodel.Field{title}}},
-					{"contains", datamodel.Query{Filters: []datamodel.Filter{{Field: title, Op: datamodel.OpContains, Value: q}}}},
+					{"q", datamodel.Query{Search: q, SearchFields: []*datamodel.Field{title}}, want},
+					{"contains", datamodel.Query{Filters: []datamodel.Filter{{Field: title, Op: datamodel.OpContains, Value: q}}}, want},
+					{"q by title", datamodel.Query{Search: q, SearchFields: []*datamodel.Field{title}, Sort: title}, byTitle},
 				} {
 					// Paged (the deferred join) and whole (no limit), by id.
 					for _, limit := range []int{0, 25} {
@@ -134,8 +138,8 @@ func TestSearchMatchesSubstring(t *testing.T) {
 						if err != nil {
 							t.Fatalf("%s %q: %v", f.name, q, err)
 						}
-						if got := ids(page); !slices.Equal(got, want) {
-							t.Errorf("%s %q limit %d: ids %v, want %v", f.name, q, limit, got, want)
+						if got := ids(page); !slices.Equal(got, f.want) {
+							t.Errorf("%s %q limit %d: ids %v, want %v", f.name, q, limit, got, f.want)
 						}
 						if !page.AtLeast && page.Total != int64(len(want)) {
 							t.Errorf("%s %q: total %d, want %d", f.name, q, page.Total, len(want))
@@ -156,6 +160,17 @@ func TestSearchMatchesSubstring(t *testing.T) {
 				}
 				if got := ids(page); !slices.Equal(got, wantPrefix) {
 					t.Errorf("startswith %q: ids %v, want %v", q, got, wantPrefix)
+				}
+				// By title, a page of them: never the walk below the count
+				// bound.
+				slices.SortFunc(wantPrefix, func(a, b string) int { return strings.Compare(titles[a], titles[b]) })
+				page, err = songs.List(ctx, datamodel.Query{Filters: []datamodel.Filter{{Field: title, Op: datamodel.OpStartsWith, Value: q}},
+					Sort: title, Limit: 25})
+				if err != nil {
+					t.Fatal(err)
+				}
+				if got := ids(page); !slices.Equal(got, wantPrefix) {
+					t.Errorf("startswith %q by title: ids %v, want %v", q, got, wantPrefix)
 				}
 			}
 		}
@@ -314,14 +329,14 @@ func TestSearchIndexSpelling(t *testing.T) {
 	})
 }
 
-// plannedDB is a migrated database with a few thousand songs, analyzed: a
-// planner weighs the sizes of tables, and with none in them any plan is as
-// cheap as another.
+// plannedDB is a migrated database with a few thousand songs, a tenth of
+// them on no album, analyzed: a planner weighs the sizes of tables, and
+// with none in them any plan is as cheap as another.
 func plannedDB(t *testing.T, b apptest.Backend) *gorm.DB {
 	t.Helper()
 	db, _ := apptest.OpenMigrated(t, b)
 	sqlDB, _ := db.DB()
-	if err := seed.Run(context.Background(), sqlDB, seed.Options{Albums: 10, Songs: 3000}, nil); err != nil {
+	if err := seed.Run(context.Background(), sqlDB, seed.Options{Albums: 10, Songs: 3000, NoAlbumEvery: 10}, nil); err != nil {
 		t.Fatal(err)
 	}
 	switch b.Driver {
@@ -397,9 +412,10 @@ func TestSearchUsesIndex(t *testing.T) {
 	})
 }
 
-// TestSearchIndexBuiltForExistingSongs upgrades a database whose songs
-// predate the index, from before 00002: each migration that makes an index
-// (00002, and MySQL's 00003) must index them.
+// TestSearchIndexBuiltForExistingSongs upgrades a database whose songs and
+// albums predate the indexes, from before 00002: each migration that makes
+// an index (00002, MySQL's 00003, and 00005 for album names) must index
+// them.
 func TestSearchIndexBuiltForExistingSongs(t *testing.T) {
 	apptest.ForEachSQLBackendParallel(t, func(t *testing.T, b apptest.Backend) {
 		ctx := context.Background()
@@ -409,12 +425,22 @@ func TestSearchIndexBuiltForExistingSongs(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		for range 2 {
+		for {
+			current, _, err := m.Version(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if current <= 1 {
+				break
+			}
 			if _, err := m.Down(ctx); err != nil {
 				t.Fatal(err)
 			}
 		}
 		if err := db.Exec("INSERT INTO songs (title, rating) VALUES ('Older Than The Index', 1)").Error; err != nil {
+			t.Fatal(err)
+		}
+		if err := db.Exec("INSERT INTO albums (name) VALUES ('Older Than The Index')").Error; err != nil {
 			t.Fatal(err)
 		}
 		if _, err := m.Up(ctx); err != nil {
@@ -427,6 +453,20 @@ func TestSearchIndexBuiltForExistingSongs(t *testing.T) {
 		}
 		if len(page.Records) != 1 {
 			t.Fatalf("found %d songs, want the one from before the index", len(page.Records))
+		}
+		models, err := catalog.OnSQL(store.New(db))
+		if err != nil {
+			t.Fatal(err)
+		}
+		albums := models.Albums
+		name := albums.Schema().Field("name")
+		page, err = albums.List(ctx, datamodel.Query{Filters: []datamodel.Filter{{Field: name, Op: datamodel.OpContains, Value: "than the"}},
+			Limit: 25})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(page.Records) != 1 {
+			t.Fatalf("found %d albums, want the one from before the index", len(page.Records))
 		}
 	})
 }
@@ -470,6 +510,147 @@ func TestPagePlansWalkAnIndex(t *testing.T) {
 				}
 				if strings.Contains(plan, "filesort") || strings.Contains(plan, "TEMP B-TREE") {
 					t.Errorf("%s: sorts: %s", query, plan)
+				}
+			}
+		}
+	})
+}
+
+// TestFilteredPagePlansWalkAnIndex checks the inner query of a filtered
+// list page, for each filter the song view offers and each sort order: it
+// reads an index in order and never sorts the matches, as a tenth of a
+// million songs (rating = 5) would be sorted for every page. An equality
+// filter reads the index of the filter's column then the sort's (migration
+// 00005), where the page is one range in order; a range or an inequality
+// walks the sort's index and tests each row, finding the page at once
+// among dense matches.
+func TestFilteredPagePlansWalkAnIndex(t *testing.T) {
+	apptest.ForEachSQLBackendParallel(t, func(t *testing.T, b apptest.Backend) {
+		db := plannedDB(t, b)
+		songs, title := songsModel(t, db)
+		rating, album := songs.Schema().Field("rating"), songs.Schema().Field("album")
+		var albumID int64
+		if err := db.Raw("SELECT MIN(id) FROM albums").Scan(&albumID).Error; err != nil {
+			t.Fatal(err)
+		}
+		albumRef := &datamodel.Ref{ID: strconv.FormatInt(albumID, 10)}
+		for _, tc := range []struct {
+			filter datamodel.Filter
+			sort   *datamodel.Field
+			index  string // the index an equality reads; "" for any that needs no sort
+		}{
+			{datamodel.Filter{Field: rating, Op: datamodel.OpEq, Value: int64(5)}, title, "ix_songs_rating_title"},
+			{datamodel.Filter{Field: rating, Op: datamodel.OpEq, Value: int64(5)}, rating, "ix_songs_rating"},
+			{datamodel.Filter{Field: album, Op: datamodel.OpEq, Value: albumRef}, title, "ix_songs_album_id_title"},
+			{datamodel.Filter{Field: album, Op: datamodel.OpEq, Value: albumRef}, rating, "ix_songs_album_id_rating"},
+			// A tenth of the songs: PostgreSQL walks the title's index.
+			{datamodel.Filter{Field: album, Op: datamodel.OpEmpty, Value: true}, title, ""},
+			{datamodel.Filter{Field: rating, Op: datamodel.OpGte, Value: int64(5)}, title, ""},
+			{datamodel.Filter{Field: rating, Op: datamodel.OpNe, Value: int64(5)}, title, ""},
+			{datamodel.Filter{Field: rating, Op: datamodel.OpLt, Value: int64(3)}, rating, ""},
+			{datamodel.Filter{Field: album, Op: datamodel.OpNe, Value: albumRef}, title, ""},
+		} {
+			for _, desc := range []bool{false, true} {
+				query, args := store.FilteredPageIDs(songs, []datamodel.Filter{tc.filter}, tc.sort, desc)
+				args = append(args, 25, 0)
+				var plan string
+				switch b.Driver {
+				case "postgres":
+					plan = postgresPlan(t, db, query, args...)
+					// No Sort, Incremental Sort included.
+					if strings.Contains(plan, "Sort") || !strings.Contains(plan, "Index") {
+						t.Errorf("%s %v: sorts\n%s", query, args, plan)
+					}
+				case "mysql":
+					var rows []struct {
+						Key   string
+						Extra string
+					}
+					if err := db.Raw("EXPLAIN "+query, args...).Scan(&rows).Error; err != nil {
+						t.Fatal(err)
+					}
+					plan = fmt.Sprint(rows)
+				default:
+					var rows []struct{ Detail string }
+					if err := db.Raw("EXPLAIN QUERY PLAN "+query, args...).Scan(&rows).Error; err != nil {
+						t.Fatal(err)
+					}
+					plan = fmt.Sprint(rows)
+				}
+				if strings.Contains(plan, "filesort") || strings.Contains(plan, "TEMP B-TREE") {
+					t.Errorf("%s %v: sorts: %s", query, args, plan)
+				}
+				if tc.index != "" && !strings.Contains(plan, tc.index+" ") && !strings.Contains(plan, tc.index+"}") {
+					t.Errorf("%s %v: does not read %s: %s", query, args, tc.index, plan)
+				}
+			}
+		}
+	})
+}
+
+// TestAlbumNameSearchUsesIndex checks the plans of the two searches of the
+// song form's album lookup (a prefix, then a substring of the name, sorted
+// by name) and of the album list's search: the albums are reached by id
+// from the name's search index (migration 00005), never by a scan.
+func TestAlbumNameSearchUsesIndex(t *testing.T) {
+	apptest.ForEachSQLBackendParallel(t, func(t *testing.T, b apptest.Backend) {
+		db, _ := apptest.OpenMigrated(t, b)
+		sqlDB, _ := db.DB()
+		if err := seed.Run(context.Background(), sqlDB, seed.Options{Albums: 3000}, nil); err != nil {
+			t.Fatal(err)
+		}
+		switch b.Driver {
+		case "mysql":
+			if err := db.Exec("ANALYZE TABLE albums, albums_name_suffixes").Error; err != nil {
+				t.Fatal(err)
+			}
+		case "postgres":
+			if err := db.Exec("ANALYZE albums").Error; err != nil {
+				t.Fatal(err)
+			}
+		}
+		models, err := catalog.OnSQL(store.New(db))
+		if err != nil {
+			t.Fatal(err)
+		}
+		albums := models.Albums.(*store.Model[catalog.Album])
+		name := albums.Schema().Field("name")
+		for _, op := range []datamodel.Op{datamodel.OpStartsWith, datamodel.OpContains} {
+			for _, q := range []string{"vol. 42", "Golden River"} {
+				query, args := store.FilteredPageIDs(albums, []datamodel.Filter{{Field: name, Op: op, Value: q}}, name, false)
+				args = append(args, 21, 0)
+				switch b.Driver {
+				case "mysql":
+					var plan []struct {
+						Table string
+						Type  string
+					}
+					if err := db.Raw("EXPLAIN "+query, args...).Scan(&plan).Error; err != nil {
+						t.Fatal(err)
+					}
+					var tables []string
+					for _, p := range plan {
+						tables = append(tables, p.Table+":"+p.Type)
+					}
+					if slices.Contains(tables, "albums:ALL") || slices.Contains(tables, "albums:index") ||
+						!(slices.Contains(tables, "albums_name_suffixes:range") || slices.Contains(tables, "albums_name_suffixes:ref")) {
+						t.Errorf("%s %q: plan %v does not read a range of the suffix index", op, q, tables)
+					}
+				case "postgres":
+					plan := postgresPlan(t, db, query, args...)
+					if !strings.Contains(plan, "Bitmap Index Scan on albums_name_grams") || strings.Contains(plan, "Seq Scan on albums") {
+						t.Errorf("%s %q: plan\n%s", op, q, plan)
+					}
+				default:
+					var plan []struct{ Detail string }
+					if err := db.Raw("EXPLAIN QUERY PLAN "+query, args...).Scan(&plan).Error; err != nil {
+						t.Fatal(err)
+					}
+					text := fmt.Sprint(plan)
+					if !strings.Contains(text, "albums_name_grams VIRTUAL TABLE") || strings.Contains(text, "SCAN albums ") ||
+						!strings.Contains(text, "SEARCH albums USING INTEGER PRIMARY KEY") {
+						t.Errorf("%s %q: plan %s", op, q, text)
+					}
 				}
 			}
 		}
