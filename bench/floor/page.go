@@ -200,7 +200,7 @@ func buildList(p params, songs []song, total int64, atLeast bool, album string) 
 	rows := len(songs)
 	current := p.sortKey()
 	data := listPage{Title: "Song View", Singular: "Song", ListURL: listPath, AddURL: "/songsview/add",
-		Q: p.q, SearchLabel: "Title", SearchMax: maxSearchRunes, Filtered: p.q != "" || p.album != nil || p.ratingGte != nil,
+		Q: p.q, SearchLabel: "Title", SearchMax: maxSearchRunes, Filtered: p.q != "" || p.album != nil || p.rating != nil,
 		Total: total, AtLeast: atLeast, Page: p.page, Pages: g.pages(rows), FilterMenu: filterMenus,
 		ExportURL: p.exportURL(current), Actions: songActions}
 	// The accepted filters by query key, as the app sorts them.
@@ -214,9 +214,9 @@ func buildList(p params, songs []song, total int64, atLeast bool, album string) 
 		}
 		data.Chips = append(data.Chips, chipLink{Text: text})
 	}
-	if p.ratingGte != nil {
-		filters = append(filters, hidden{"rating__gte", p.ratingRaw})
-		data.Chips = append(data.Chips, chipLink{Text: "Rating ≥ " + truncate(p.ratingRaw, 60)})
+	if p.rating != nil {
+		filters = append(filters, hidden{p.ratingKey(), p.ratingRaw})
+		data.Chips = append(data.Chips, chipLink{Text: p.ratingLabel() + truncate(p.ratingRaw, 60)})
 	}
 	for i, f := range filters {
 		data.Chips[i].RemoveURL = p.without(f.Name).url(1, current)
@@ -262,8 +262,8 @@ func buildList(p params, songs []song, total int64, atLeast bool, album string) 
 	f := refFilter{Action: listPath, Input: lookupInput{Name: "album", Label: "Album", Value: p.albumRaw,
 		HTMLID: "flt-album", LookupURL: "/songsview/lookup/album", TargetURL: "/albumview/list/",
 		Target: "album", Current: album}}
-	if p.ratingGte != nil {
-		f.Keep = append(f.Keep, hidden{"rating__gte", p.ratingRaw})
+	if p.rating != nil {
+		f.Keep = append(f.Keep, hidden{p.ratingKey(), p.ratingRaw})
 	}
 	if p.q != "" {
 		f.Keep = append(f.Keep, hidden{"q", p.q})

@@ -13,7 +13,8 @@ type params struct {
 	sort           string // "title" or "rating"
 	desc           bool
 	q              string
-	ratingGte      *int64
+	rating         *int64 // a rating filter: rating__<ratingOp>=ratingRaw
+	ratingOp       string // "eq" or "gte"
 	ratingRaw      string
 	album          *int64
 	albumRaw       string
@@ -36,9 +37,15 @@ func parse(q url.Values) params {
 		p.sort, p.desc = strings.TrimPrefix(s, "-"), strings.HasPrefix(s, "-")
 	}
 	p.q = cleanSearch(q.Get("q"))
-	if raw := q.Get("rating__gte"); raw != "" {
+	// One rating filter, the first by query key as the app orders them.
+	for _, op := range []string{"eq", "gte"} {
+		raw := q.Get("rating__" + op)
+		if raw == "" {
+			continue
+		}
 		if n, err := strconv.ParseInt(strings.TrimSpace(raw), 10, 64); err == nil {
-			p.ratingGte, p.ratingRaw = &n, raw
+			p.rating, p.ratingOp, p.ratingRaw = &n, op, raw
+			break
 		}
 	}
 	if raw := q.Get("album"); raw != "" {
@@ -83,14 +90,33 @@ func (p params) sortKey() string {
 	return p.sort
 }
 
-// without returns p with the filter of query key key ("album" or
-// "rating__gte") dropped: a chip's remove link.
+// ratingKey is the query key of the rating filter.
+func (p params) ratingKey() string { return "rating__" + p.ratingOp }
+
+// ratingSQL is the rating filter's comparison, and ratingLabel the app's
+// chip spelling of it.
+func (p params) ratingSQL() string {
+	if p.ratingOp == "eq" {
+		return "songs.rating = ?"
+	}
+	return "songs.rating >= ?"
+}
+
+func (p params) ratingLabel() string {
+	if p.ratingOp == "eq" {
+		return "Rating = "
+	}
+	return "Rating ≥ "
+}
+
+// without returns p with the filter of query key key ("album" or the
+// rating's) dropped: a chip's remove link.
 func (p params) without(key string) params {
-	switch key {
-	case "album":
+	switch {
+	case key == "album":
 		p.album, p.albumRaw = nil, ""
-	case "rating__gte":
-		p.ratingGte, p.ratingRaw = nil, ""
+	case p.rating != nil && key == p.ratingKey():
+		p.rating, p.ratingOp, p.ratingRaw = nil, "", ""
 	}
 	return p
 }
@@ -107,8 +133,8 @@ func (p params) url(page int, sortKey string) string {
 	if p.album != nil {
 		q.Set("album", p.albumRaw)
 	}
-	if p.ratingGte != nil {
-		q.Set("rating__gte", p.ratingRaw)
+	if p.rating != nil {
+		q.Set(p.ratingKey(), p.ratingRaw)
 	}
 	if p.q != "" {
 		q.Set("q", p.q)
@@ -135,8 +161,8 @@ func (p params) exportURL(sortKey string) string {
 	if p.album != nil {
 		q.Set("album", p.albumRaw)
 	}
-	if p.ratingGte != nil {
-		q.Set("rating__gte", p.ratingRaw)
+	if p.rating != nil {
+		q.Set(p.ratingKey(), p.ratingRaw)
 	}
 	if p.q != "" {
 		q.Set("q", p.q)

@@ -22,7 +22,7 @@ type cachedCount struct {
 var likeReplacer = strings.NewReplacer(likeEscape, likeEscape+likeEscape, "%", likeEscape+"%", "_", likeEscape+"_")
 
 // where returns the WHERE clause and its arguments, in the app's order:
-// filters by sorted key (album, rating__gte), then the search. With
+// filters by sorted key (album, the rating), then the search. With
 // useIndex a search of three characters or more takes its candidates from
 // the trigram index (indexed says so). The app leaves an ASCII search to
 // SQLite's LIKE, which ignores ASCII case, folding only texts that hold a
@@ -34,9 +34,9 @@ func (s *server) where(p params, useIndex bool) (clause string, args []any, inde
 		conds = append(conds, "songs.album_id = ?")
 		args = append(args, *p.album)
 	}
-	if p.ratingGte != nil {
-		conds = append(conds, "songs.rating >= ?")
-		args = append(args, *p.ratingGte)
+	if p.rating != nil {
+		conds = append(conds, p.ratingSQL())
+		args = append(args, *p.rating)
 	}
 	if p.q != "" {
 		pattern := "%" + likeReplacer.Replace(textindex.Fold(p.q)) + "%"
