@@ -1,9 +1,11 @@
 package server_test
 
 import (
+	"fmt"
 	"net/http"
 	"net/url"
 	"strings"
+	"sync"
 	"testing"
 
 	"musicadmin/internal/apptest"
@@ -63,6 +65,57 @@ func TestLostUpdate(t *testing.T) {
 			ExpectRedirect(t, "save of B after reloading", "/songsview/list/")
 		if got, _ := app.SongByID(song); got.Title != "Yesterday (remastered)" || got.Rating != 3 || got.Album != "" {
 			t.Errorf("after B saved from the reloaded form: %v", got)
+		}
+	})
+}
+
+// TestLostUpdateParallel: sixteen saves of one form, sent at once with
+// the same version and different values: exactly one wins, the others
+// answer 409, and the stored record is the winner's (SECURITY-TESTS 66).
+func TestLostUpdateParallel(t *testing.T) {
+	apptest.ForEachBackendParallel(t, func(t *testing.T, b apptest.Backend) {
+		app := apptest.NewApp(t, b)
+		song := app.InsertSong("Yesterday", 5, "")
+		path := "/songsview/edit/" + song
+		c := app.LoggedIn()
+		form := c.Get(path)
+		form.ExpectStatus(t, "form", http.StatusOK)
+		version, _ := form.Doc.Find("main form input[name=version]").Attr("value")
+		token := apptest.CSRFOf(form)
+		const n = 16
+		statuses := make([]int, n)
+		var wg sync.WaitGroup
+		for i := range n {
+			wg.Go(func() {
+				v := url.Values{"title": {fmt.Sprintf("Yesterday %02d", i)}, "rating": {"5"}, "album": {""},
+					"version": {version}, "csrf_token": {token}}
+				req := c.PostRequest(path, v)
+				r, err := c.Send(req)
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				statuses[i] = r.Status
+			})
+		}
+		wg.Wait()
+		winners := 0
+		winner := ""
+		for i, s := range statuses {
+			switch s {
+			case http.StatusFound:
+				winners++
+				winner = fmt.Sprintf("Yesterday %02d", i)
+			case http.StatusConflict:
+			default:
+				t.Errorf("save %d: status %d, want 302 or 409", i, s)
+			}
+		}
+		if winners != 1 {
+			t.Fatalf("%d saves won, want exactly 1 (statuses %v)", winners, statuses)
+		}
+		if got, _ := app.SongByID(song); got.Title != winner {
+			t.Errorf("stored title %q, want the winner's %q", got.Title, winner)
 		}
 	})
 }
