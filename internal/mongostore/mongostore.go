@@ -52,6 +52,8 @@ type Store struct {
 
 	markEpoch atomic.Int64 // writes through the store: see markCache
 
+	docLocks stripedLocks // UpdateIf's, per document: see there
+
 	txMu    sync.Mutex
 	txKnown bool // txOK has been asked of the server
 	txOK    bool // the server runs multi-document transactions
@@ -635,6 +637,14 @@ func (m *Model) UpdateIf(ctx context.Context, id, version string, v datamodel.Va
 	if err != nil {
 		return err
 	}
+	// FerretDB v1 matches an update's filter and writes the document in
+	// two steps, so two conditional updates of one document sent at once
+	// can both match (seen: 2 of 16 parallel saves won). MongoDB applies
+	// the filter and the write atomically; the lock makes this process's
+	// own saves of one document take turns on any server, at the cost of
+	// serialising saves of the same document, which is what they are.
+	unlock := m.st.docLocks.lock(oid)
+	defer unlock()
 	cur, err := m.Get(ctx, id)
 	if err != nil {
 		return err
@@ -799,4 +809,19 @@ func (m *Model) Choices(ctx context.Context, field *datamodel.Field) ([]datamode
 		out = append(out, datamodel.Ref{ID: oid.Hex(), Label: label.Kind.Text(v)})
 	}
 	return out, nil
+}
+
+// stripedLocks are mutexes picked by a document's id: a fixed number, so
+// memory stays bounded whatever the number of documents, at the cost of
+// unrelated documents sometimes sharing one.
+type stripedLocks [64]sync.Mutex
+
+func (l *stripedLocks) lock(oid bson.ObjectID) (unlock func()) {
+	var h uint32
+	for _, b := range oid {
+		h = h*31 + uint32(b)
+	}
+	mu := &l[h%uint32(len(l))]
+	mu.Lock()
+	return mu.Unlock
 }
