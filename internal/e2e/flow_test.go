@@ -103,6 +103,14 @@ func listsAndFormsFlow(t *testing.T, b apptest.Backend, chrome, shotDir string) 
 		t.Errorf("stored %v, want rating 9 on Giant Steps (%s)", s, albums[1])
 	}
 	br.shot("song-added")
+	// The head's buttons sit together at the right, not one adrift in the
+	// middle of the line.
+	var gap float64
+	br.evalInto(`(() => { const [add, exp] = document.querySelectorAll("main .page-head .btn");
+		return exp.getBoundingClientRect().left - add.getBoundingClientRect().right })()`, &gap)
+	if gap > 32 {
+		t.Errorf("%.0f px between Add Song and Export CSV, want them side by side", gap)
+	}
 
 	// 3. Filter from the menu: Rating ≥ 5. 30 seeded songs and Naima match.
 	const wantMatches = 31
