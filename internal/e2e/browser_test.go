@@ -403,6 +403,18 @@ func (br *browser) clickNav(sel string) {
 
 func (br *browser) navigate(action chromedp.Action[chromedp.Void], what string) {
 	br.t.Helper()
+	br.navigateStatus(action, what, 200)
+}
+
+// clickNavStatus clicks the element and waits for the page it leads to,
+// which must answer with status want (409 for a lost update, say).
+func (br *browser) clickNavStatus(sel string, want int64) {
+	br.t.Helper()
+	br.navigateStatus(chromedp.Click(sel, chromedp.NodeVisible), "click "+sel, want)
+}
+
+func (br *browser) navigateStatus(action chromedp.Action[chromedp.Void], what string, want int64) {
+	br.t.Helper()
 	ctx, cancel := context.WithTimeout(br.ctx, stepTimeout)
 	defer cancel()
 	resp, err := chromedp.RunResponse(ctx, action)
@@ -412,8 +424,8 @@ func (br *browser) navigate(action chromedp.Action[chromedp.Void], what string) 
 	if resp == nil {
 		br.fatal("%s: no page loaded", what)
 	}
-	if resp.Status != 200 {
-		br.fatal("%s: HTTP %d for %s", what, resp.Status, resp.URL)
+	if resp.Status != want {
+		br.fatal("%s: HTTP %d for %s, want %d", what, resp.Status, resp.URL, want)
 	}
 }
 
