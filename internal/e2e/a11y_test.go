@@ -11,7 +11,9 @@ import (
 	"testing"
 
 	"github.com/chromedp/chromedp"
+	"github.com/chromedp/chromedp/kb"
 
+	"musicadmin/internal/admin"
 	"musicadmin/internal/apptest"
 )
 
@@ -52,7 +54,10 @@ func TestAccessibility(t *testing.T) {
 		br.wantPath("/")
 
 		for _, p := range []struct{ name, path string }{
+			{"index", "/"},
 			{"song list", "/songsview/list/"},
+			{"song list filtered (chips)", "/songsview/list/?title__contains=e&rating__gte=7&sort=-rating"},
+			{"song delete confirmation", "/songsview/delete/" + ids[2]},
 			{"song add form", "/songsview/add"},
 			{"song show", "/songsview/show/" + ids[0]},
 			{"album list", "/albumview/list/"},
@@ -77,10 +82,22 @@ func TestAccessibility(t *testing.T) {
 			t.Errorf("%s: the edit form saved with an empty title shows no field error", scheme)
 		}
 		br.axeCheck(axe, scheme+" song edit form (422)")
+		// Corrected and saved: the list with its flash message.
+		br.fill("#f-title", "Come Together")
+		br.clickNav(`//main//button[normalize-space()="Save"]`)
+		br.wantPath("/songsview/list/")
+		if br.count("main .flash") == 0 {
+			t.Errorf("%s: no flash after saving the corrected song", scheme)
+		}
+		br.axeCheck(axe, scheme+" song list with a flash")
 
 		br.clickNav(`//header//button[normalize-space()="Log out"]`)
 		br.wantPath("/login/")
 	}
+
+	// The album field above the dropdown threshold: a combobox, its list
+	// of matches open.
+	lookupA11y(t, chrome, axe)
 
 	// The check can fail: an image without a text alternative (axe's
 	// image-alt, critical) must be reported.
@@ -200,4 +217,33 @@ func (br *browser) submitExpect(sel string, status int64) {
 	if resp == nil || resp.Status != status {
 		br.fatal("click %s: response %+v, want HTTP %d", sel, resp, status)
 	}
+}
+
+// lookupA11y checks the song form's searchable album field, with its
+// matches shown, in both schemes: it needs more albums than the dropdown
+// lists, so an app of its own.
+func lookupA11y(t *testing.T, chrome, axe string) {
+	t.Helper()
+	app := apptest.NewApp(t, apptest.SQLite)
+	names := []string{"Kind of Blue", "Blue Train"}
+	for i := 1; i <= admin.ChoicesThreshold; i++ {
+		names = append(names, fmt.Sprintf("Album %03d", i))
+	}
+	app.InsertAlbums(names)
+	br := newBrowser(t, chrome, app.URL, filepath.Join(repoRoot(t), "test-artifacts", "screenshots", "a11y-lookup"))
+	br.open("/login/")
+	br.fill("#username", apptest.AdminUser)
+	br.fill("#password", apptest.AdminPassword)
+	br.clickNav(`//main//button[normalize-space()="Sign in"]`)
+	br.wantPath("/")
+	for _, scheme := range []string{"light", "dark"} {
+		br.emulate(1280, scheme)
+		br.open("/songsview/add")
+		br.do(chromedp.SendKeys(chromedp.CSS("#f-album"), "blu"))
+		br.do(chromedp.WaitVisible(chromedp.CSS(`#f-album-listbox [role=option]`)))
+		// One match highlighted, as the arrow keys do.
+		br.do(chromedp.SendKeys(chromedp.CSS("#f-album"), kb.ArrowDown))
+		br.axeCheck(axe, scheme+" song add form, album matches open")
+	}
+	br.assertCleanConsole()
 }
