@@ -17,9 +17,11 @@ import (
 	"musicadmin/internal/apptest"
 )
 
-// TestAccessibility runs axe-core on the login, list, form and show pages,
-// in the light and the dark colour scheme, and fails on any violation of
-// impact serious or critical. axe comes from the npm registry, fetched by
+// TestAccessibility runs axe-core on the login, index, list (plain,
+// filtered, with a flash, rows ticked, menus open), form (add; edit refused
+// with 422), show and delete pages, and the album combobox, in the light
+// and the dark colour scheme, and fails on any violation of impact serious
+// or critical (lesser ones are logged). axe comes from the npm registry, fetched by
 // .ci/axe.sh into the user's cache, never from the repository: the test
 // reads APP_TEST_AXE_JS, else the path .ci/axe.sh prints (its cache), and
 // skips when neither names a file (fails under CI=true). The script is
@@ -72,6 +74,14 @@ func TestAccessibility(t *testing.T) {
 		br.click(`//header//details/summary[normalize-space()="Model Views"]`)
 		br.click(`//main//details[contains(@class,"filter-menu")]/summary`)
 		br.axeCheck(axe, scheme+" song list, menus open")
+
+		// Rows ticked for a bulk action, then its confirmation page.
+		br.open("/songsview/list/")
+		br.click(`//main//label[contains(@class,"select-all")]/input`)
+		br.axeCheck(axe, scheme+" song list, all rows ticked")
+		br.clickNav(`//main//div[contains(@class,"bulk-bar")]/button[normalize-space()="Delete selected"]`)
+		br.wantPath("/songsview/action/delete")
+		br.axeCheck(axe, scheme+" bulk delete confirmation")
 
 		// The edit form as a failed save leaves it: 422, a message beside
 		// the field.
