@@ -21,10 +21,10 @@ import (
 // filtered, with a flash, rows ticked, menus open), form (add; edit refused
 // with 422), show and delete pages, and the album combobox, in the light
 // and the dark colour scheme, and fails on any violation of impact serious
-// or critical (lesser ones are logged). axe comes from the npm registry, fetched by
-// .ci/axe.sh into the user's cache, never from the repository: the test
-// reads APP_TEST_AXE_JS, else the path .ci/axe.sh prints (its cache), and
-// skips when neither names a file (fails under CI=true). The script is
+// or critical (lesser ones are logged). axe comes from the npm registry,
+// fetched by .ci/axe.sh into the user's cache, never from the repository:
+// the test reads APP_TEST_AXE_JS, else the path .ci/axe.sh prints (its
+// cache), and skips when neither names a file (fails under CI=true). The script is
 // injected through DevTools' Runtime.evaluate, which the page's
 // Content-Security-Policy (no inline script) does not govern. Accessibility
 // does not depend on the backend, so it runs on SQLite only.
