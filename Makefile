@@ -1,6 +1,6 @@
 # Music Admin. `make run` serves on :8080 with SQLite; `make test` runs the
 # whole suite (MySQL and Chromium tests run when reachable, and are required
-# under CI=true).
+# under CI=true; the accessibility test also needs axe-core: .ci/axe.sh fetch).
 GO      ?= go
 BIN     := bin/app
 VERSION ?= 0.1.0
