@@ -18,7 +18,7 @@ import (
 
 // backend is one database the app can run on, as the bench sees it: the
 // app's driver name and how to make and drop a fresh database on it. Adding
-// a backend (MongoDB, once the app takes it) is one more entry in backends.
+// a backend is one more entry in backends.
 type backend struct {
 	// name is the app's database.driver and the column group's name.
 	name string
@@ -93,6 +93,7 @@ var backends = []backend{
 			return onServer(ctx, "pgx", postgresServerDSN(), "DROP DATABASE IF EXISTS "+name+" WITH (FORCE)")
 		},
 	},
+	mongoBackend, // mongo.go
 }
 
 // backendByName returns the known backend called name.

@@ -68,8 +68,6 @@ var mongoBackend = backend{
 	},
 }
 
-func init() { backends = append(backends, mongoBackend) }
-
 // withMongo runs fn with a client of the server, with short timeouts: a
 // server that does not answer is skipped, not waited for.
 func withMongo(ctx context.Context, fn func(*mongo.Client) error) error {
