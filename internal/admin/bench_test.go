@@ -12,6 +12,7 @@ import (
 
 	"github.com/go-chi/chi/v5"
 
+	"musicadmin/internal/access"
 	"musicadmin/internal/datamodel"
 	"musicadmin/internal/memstore"
 	"musicadmin/internal/view"
@@ -78,7 +79,7 @@ func benchSongs(b testing.TB) (*ModelView, *view.Engine) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	adm.Mount(chi.NewRouter(), ui, func(http.ResponseWriter, *http.Request, string) {})
+	adm.Mount(access.NewRouter(chi.NewRouter(), http.NotFound), ui, func(http.ResponseWriter, *http.Request, string) {})
 	return songView, ui
 }
 
@@ -144,7 +145,8 @@ func BenchmarkRenderList(b *testing.B) {
 	for _, f := range v.list {
 		data.Columns = append(data.Columns, column{Label: f.Label, SortURL: v.urlFor(p, 1, f.Name)})
 	}
-	data.Rows = v.rows(res.Records, v.list)
+	data.Rows = v.rows(allowed{grants: access.NewGrants([]string{access.AdminRole}, nil), show: true, edit: true, delete: true},
+		res.Records, v.list)
 	if len(data.Rows) != DefaultPageSize {
 		b.Fatalf("rows: got %d", len(data.Rows))
 	}

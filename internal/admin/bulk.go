@@ -8,8 +8,7 @@ import (
 	"net/url"
 	"strings"
 
-	"github.com/go-chi/chi/v5"
-
+	"musicadmin/internal/access"
 	"musicadmin/internal/datamodel"
 	"musicadmin/internal/view"
 )
@@ -29,10 +28,9 @@ type Action struct {
 	Done  string // the flash's verb, e.g. "Deleted": "Deleted 2 songs."
 
 	// Permission is what a user must hold on the view to run the action:
-	// "can_delete" for delete, "can_" + Name when empty. Roles and
-	// permissions do not exist yet (issue 9); the name is declared now so
-	// that their check goes into handleAction, in one place, for every
-	// action.
+	// "can_delete" for delete, "can_" + Name when empty. Its route is
+	// mounted behind it (Mount), and the list offers the button only to
+	// those who hold it.
 	Permission string
 
 	// Confirm asks first: the POST answers a page listing the selected
@@ -104,10 +102,13 @@ type actionButton struct {
 	Danger     bool
 }
 
-func (v *ModelView) actionButtons() []actionButton {
-	out := make([]actionButton, len(v.actions))
-	for i, a := range v.actions {
-		out[i] = actionButton{Label: a.Label, URL: v.actionURL(a.Name), Danger: a.deletes}
+// actionButtons returns the buttons of the actions g may run.
+func (v *ModelView) actionButtons(g *access.Grants) []actionButton {
+	var out []actionButton
+	for _, a := range v.actions {
+		if g.Can(access.On(v.Name, a.Permission)) {
+			out = append(out, actionButton{Label: a.Label, URL: v.actionURL(a.Name), Danger: a.deletes})
+		}
 	}
 	return out
 }
@@ -163,13 +164,12 @@ type bulkPage struct {
 // on the posted ids. An action that confirms answers its confirmation page
 // unless the form carries confirm=1. Ids that are malformed or name no
 // record are ignored and said so; more than MaxBulkIDs are refused (422).
-func (v *ModelView) handleAction(w http.ResponseWriter, r *http.Request) {
-	a := v.action(chi.URLParam(r, "name"))
-	if a == nil {
-		v.admin.ui.Fail(w, r, view.StatusError(http.StatusNotFound))
-		return
-	}
-	// The permission check of issue 9 goes here: a.Permission on v.Name.
+func (v *ModelView) handleAction(name string) http.HandlerFunc {
+	a := v.action(name)
+	return func(w http.ResponseWriter, r *http.Request) { v.runAction(w, r, a) }
+}
+
+func (v *ModelView) runAction(w http.ResponseWriter, r *http.Request, a *Action) {
 	ids, ignored, ok := v.bulkIDs(r.PostForm["ids"])
 	if !ok {
 		v.admin.ui.Render(w, r, http.StatusUnprocessableEntity, "error", http.StatusText(http.StatusUnprocessableEntity),

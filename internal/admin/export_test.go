@@ -16,6 +16,7 @@ import (
 
 	"github.com/go-chi/chi/v5"
 
+	"musicadmin/internal/access"
 	"musicadmin/internal/admin"
 	"musicadmin/internal/apptest"
 	"musicadmin/internal/datamodel"
@@ -109,7 +110,8 @@ func exportRig(t *testing.T, instruments *scriptedEach, server *httptest.Server)
 		t.Fatal(err)
 	}
 	r := chi.NewRouter()
-	adm.Mount(r, ui, func(http.ResponseWriter, *http.Request, string) {})
+	r.Use(asAdmin)
+	adm.Mount(access.NewRouter(r, forbidden), ui, func(http.ResponseWriter, *http.Request, string) {})
 	server.Config.Handler = r
 	server.Start()
 	t.Cleanup(server.Close)

@@ -11,6 +11,7 @@ import (
 
 	"github.com/go-chi/chi/v5"
 
+	"musicadmin/internal/access"
 	"musicadmin/internal/admin"
 	"musicadmin/internal/apptest"
 	"musicadmin/internal/datamodel"
@@ -56,7 +57,8 @@ func TestLookupUnavailable(t *testing.T) {
 		t.Fatal(err)
 	}
 	r := chi.NewRouter()
-	adm.Mount(r, ui, func(http.ResponseWriter, *http.Request, string) {})
+	r.Use(asAdmin)
+	adm.Mount(access.NewRouter(r, forbidden), ui, func(http.ResponseWriter, *http.Request, string) {})
 	c := apptest.Serve(t, r).Client()
 
 	if _, err := makers.Create(context.Background(), datamodel.Values{"name": "Fender"}); err != nil {

@@ -12,8 +12,7 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/go-chi/chi/v5"
-
+	"musicadmin/internal/access"
 	"musicadmin/internal/datamodel"
 	"musicadmin/internal/view"
 )
@@ -55,6 +54,10 @@ type ModelView struct {
 	// Actions are the bulk actions of the list besides the built-in
 	// delete (bulk.go).
 	Actions []Action
+
+	// Restricted views are for Admins by default: the built-in ReadOnly
+	// role is not given their can_list, can_show and menu_access.
+	Restricted bool
 
 	actions  []Action // delete, then Actions
 	schema   *datamodel.Schema
@@ -209,31 +212,87 @@ func (a *Admin) Menu() []view.MenuCategory {
 			menu = append(menu, view.MenuCategory{Name: v.Category})
 			i = len(menu) - 1
 		}
-		menu[i].Items = append(menu[i].Items, view.MenuItem{Title: v.Title, URL: v.listURL()})
+		menu[i].Items = append(menu[i].Items, view.MenuItem{Title: v.Title, URL: v.listURL(), View: v.Name})
 	}
 	return menu
 }
 
-// Mount registers every view's routes on r, rendering with ui and flashing
-// with flash. It is called once, before serving. POST handlers read
-// r.PostForm, which the CSRF middleware in front of them has parsed.
-func (a *Admin) Mount(r chi.Router, ui *view.Engine, flash Flasher) {
+// Mount registers every view's routes on r, each behind its permission,
+// rendering with ui and flashing with flash. It is called once, before
+// serving. POST handlers read r.PostForm, which the CSRF middleware in
+// front of them has parsed.
+func (a *Admin) Mount(r *access.Router, ui *view.Engine, flash Flasher) {
 	a.ui, a.flash = ui, flash
 	for _, v := range a.views {
-		r.Route(v.basePath, func(r chi.Router) {
-			r.Get("/", view.Redirect(v.listURL()))
-			r.Get("/list", view.Redirect(v.listURL()))
-			r.Get("/list/", v.handleList)
-			r.Get("/export.csv", v.handleExport)
-			r.Get("/show/{id}", v.handleShow)
-			r.Get("/add", v.handleAdd)
-			r.Post("/add", v.handleCreate)
-			r.Get("/edit/{id}", v.handleEdit)
-			r.Post("/edit/{id}", v.handleUpdate)
-			r.Get("/delete/{id}", v.handleDeleteConfirm)
-			r.Post("/delete/{id}", v.handleDelete)
-			r.Get("/lookup/{field}", v.handleLookup)
-			r.Post("/action/{name}", v.handleAction)
+		r.Route(v.basePath, func(r *access.Router) {
+			can := func(action string) access.Permission { return access.On(v.Name, action) }
+			r.Get("/", can(access.CanList), view.Redirect(v.listURL()))
+			r.Get("/list", can(access.CanList), view.Redirect(v.listURL()))
+			r.Get("/list/", can(access.CanList), v.handleList)
+			r.Get("/export.csv", can(access.CanExport), v.handleExport)
+			r.Get("/show/{id}", can(access.CanShow), v.handleShow)
+			r.Get("/add", can(access.CanAdd), v.handleAdd)
+			r.Post("/add", can(access.CanAdd), v.handleCreate)
+			r.Get("/edit/{id}", can(access.CanEdit), v.handleEdit)
+			r.Post("/edit/{id}", can(access.CanEdit), v.handleUpdate)
+			r.Get("/delete/{id}", can(access.CanDelete), v.handleDeleteConfirm)
+			r.Post("/delete/{id}", can(access.CanDelete), v.handleDelete)
+			// The lookup serves the list's album filter and the forms'
+			// album field: whoever may list the view may search it.
+			r.Denying(a.denyJSON).Get("/lookup/{field}", can(access.CanList), v.handleLookup)
+			// One route per action, so each is behind its own permission.
+			for _, act := range v.actions {
+				r.Post("/action/"+act.Name, can(act.Permission), v.handleAction(act.Name))
+			}
 		})
 	}
+}
+
+func (a *Admin) denyJSON(w http.ResponseWriter, r *http.Request) {
+	a.ui.FailJSON(w, r, view.ErrForbidden)
+}
+
+// Permissions lists every permission of the views: one per route and bulk
+// action, and menu_access.
+func (a *Admin) Permissions() []access.Permission {
+	var out []access.Permission
+	for _, v := range a.views {
+		for _, name := range []string{access.CanList, access.CanShow, access.CanAdd, access.CanEdit,
+			access.CanDelete, access.CanExport, access.MenuAccess} {
+			out = append(out, access.On(v.Name, name))
+		}
+		for _, act := range v.actions {
+			if p := access.On(v.Name, act.Permission); !slices.Contains(out, p) {
+				out = append(out, p)
+			}
+		}
+	}
+	return out
+}
+
+// ReadOnlyPermissions lists what the built-in ReadOnly role holds: can_list,
+// can_show and menu_access on every view that is not Restricted.
+func (a *Admin) ReadOnlyPermissions() []access.Permission {
+	var out []access.Permission
+	for _, v := range a.views {
+		if !v.Restricted {
+			out = append(out, access.On(v.Name, access.CanList), access.On(v.Name, access.CanShow),
+				access.On(v.Name, access.MenuAccess))
+		}
+	}
+	return out
+}
+
+// allowed is what the request's user may do on a view: the links and
+// buttons of a page show only that.
+type allowed struct {
+	grants                                *access.Grants
+	list, show, add, edit, delete, export bool
+}
+
+func (v *ModelView) allowed(r *http.Request) allowed {
+	g := access.GrantsOf(r)
+	can := func(action string) bool { return g.Can(access.On(v.Name, action)) }
+	return allowed{grants: g, list: can(access.CanList), show: can(access.CanShow), add: can(access.CanAdd),
+		edit: can(access.CanEdit), delete: can(access.CanDelete), export: can(access.CanExport)}
 }

@@ -13,6 +13,7 @@ import (
 
 	"github.com/go-chi/chi/v5"
 
+	"musicadmin/internal/access"
 	"musicadmin/internal/admin"
 	"musicadmin/internal/apptest"
 	"musicadmin/internal/datamodel"
@@ -203,15 +204,15 @@ func rigOf(t *testing.T, makers, instruments datamodel.Interface, with ...func(m
 		t.Fatalf("admin.New: %v", err)
 	}
 	flashes := &flashQueue{}
-	ui, err := view.New("Test Admin", log, adm.Menu(), func(http.ResponseWriter, *http.Request) view.Common {
-		return view.Common{User: "tester", Flashes: flashes.pop()}
+	ui, err := view.New("Test Admin", log, adm.Menu(), func(_ http.ResponseWriter, r *http.Request) view.Common {
+		return view.Common{User: "tester", Flashes: flashes.pop(), Grants: access.GrantsOf(r)}
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
 	r := chi.NewRouter()
-	r.Use(parseForm)
-	adm.Mount(r, ui, flashes.add)
+	r.Use(parseForm, asAdmin)
+	adm.Mount(access.NewRouter(r, forbidden), ui, flashes.add)
 	t.Cleanup(func() {
 		if t.Failed() {
 			t.Logf("admin log:\n%s", logs.String())
@@ -282,8 +283,8 @@ func TestThirdModelCRUD(t *testing.T) {
 		// The menu holds both declared views under their category.
 		menu := rg.admin.Menu()
 		if len(menu) != 1 || menu[0].Name != "Test Views" || len(menu[0].Items) != 2 ||
-			menu[0].Items[0] != (view.MenuItem{Title: "Maker View", URL: "/makerview/list/"}) ||
-			menu[0].Items[1] != (view.MenuItem{Title: "Instrument View", URL: "/instrumentview/list/"}) {
+			menu[0].Items[0] != (view.MenuItem{Title: "Maker View", URL: "/makerview/list/", View: "makerview"}) ||
+			menu[0].Items[1] != (view.MenuItem{Title: "Instrument View", URL: "/instrumentview/list/", View: "instrumentview"}) {
 			t.Fatalf("menu = %+v", menu)
 		}
 
@@ -696,3 +697,14 @@ func missingID(b backend) string {
 	}
 	return "987654"
 }
+
+// asAdmin gives every request an Admin's grants: these tests mount the
+// views without the login in front of them.
+func asAdmin(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		g := access.NewGrants([]string{access.AdminRole}, nil)
+		next.ServeHTTP(w, r.WithContext(access.WithGrants(r.Context(), g)))
+	})
+}
+
+func forbidden(w http.ResponseWriter, _ *http.Request) { http.Error(w, "forbidden", http.StatusForbidden) }

@@ -1,7 +1,6 @@
 package admin
 
 import (
-	"context"
 	"fmt"
 	"maps"
 	"net/http"
@@ -12,6 +11,7 @@ import (
 
 	"github.com/go-chi/chi/v5"
 
+	"musicadmin/internal/access"
 	"musicadmin/internal/datamodel"
 	"musicadmin/internal/textutil"
 )
@@ -119,11 +119,17 @@ func (v *ModelView) handleList(w http.ResponseWriter, r *http.Request) {
 	}
 	rows := len(res.Records)
 	current := sortKey(p.sort, p.desc)
-	data := listPage{Title: v.Title, Singular: v.Singular, ListURL: v.listURL(), AddURL: v.addURL(),
+	can := v.allowed(r)
+	data := listPage{Title: v.Title, Singular: v.Singular, ListURL: v.listURL(),
 		Q: p.q, SearchLabel: v.searchLabel(), SearchMax: MaxSearchRunes, Notices: p.notices,
 		Filtered: p.q != "" || len(p.filters) > 0, Total: res.Total, AtLeast: res.AtLeast,
-		Page: p.pager.page, Pages: p.pager.pages(rows), FilterMenu: v.filterMenu(), Actions: v.actionButtons()}
-	data.ExportURL = v.exportURL(p)
+		Page: p.pager.page, Pages: p.pager.pages(rows), FilterMenu: v.filterMenu(), Actions: v.actionButtons(can.grants)}
+	if can.add {
+		data.AddURL = v.addURL()
+	}
+	if can.export {
+		data.ExportURL = v.exportURL(p)
+	}
 	for _, k := range slices.Sorted(maps.Keys(p.keep)) {
 		data.Keep = append(data.Keep, hidden{k, p.keep.Get(k)})
 	}
@@ -149,7 +155,7 @@ func (v *ModelView) handleList(w http.ResponseWriter, r *http.Request) {
 		}
 		data.Columns = append(data.Columns, c)
 	}
-	data.Rows = v.rows(res.Records, v.list)
+	data.Rows = v.rows(can, res.Records, v.list)
 	if data.RefFilters, err = v.refFilters(r.Context(), p); err != nil {
 		v.admin.ui.Fail(w, r, err)
 		return
@@ -231,13 +237,22 @@ func (v *ModelView) searchLabel() string {
 	return strings.Join(labels, ", ")
 }
 
-func (v *ModelView) rows(records []datamodel.Record, fields []*datamodel.Field) []row {
+// rows renders records with the links can allows.
+func (v *ModelView) rows(can allowed, records []datamodel.Record, fields []*datamodel.Field) []row {
 	out := make([]row, 0, len(records))
 	for _, rec := range records {
-		rw := row{ID: rec.ID, Label: v.labelOf(rec), ShowURL: v.showURL(rec.ID), EditURL: v.editURL(rec.ID),
-			DeleteURL: v.deleteURL(rec.ID)}
+		rw := row{ID: rec.ID, Label: v.labelOf(rec)}
+		if can.show {
+			rw.ShowURL = v.showURL(rec.ID)
+		}
+		if can.edit {
+			rw.EditURL = v.editURL(rec.ID)
+		}
+		if can.delete {
+			rw.DeleteURL = v.deleteURL(rec.ID)
+		}
 		for _, f := range fields {
-			c := v.cell(f, rec)
+			c := v.cell(can.grants, f, rec)
 			if f == v.label {
 				c.Href = rw.ShowURL
 			}
@@ -249,12 +264,12 @@ func (v *ModelView) rows(records []datamodel.Record, fields []*datamodel.Field) 
 }
 
 // cell renders one field of rec as its kind shows it; a reference links to
-// the record it names when that model has a view.
-func (v *ModelView) cell(f *datamodel.Field, rec datamodel.Record) cell {
+// the record it names when that model has a view g may show.
+func (v *ModelView) cell(g *access.Grants, f *datamodel.Field, rec datamodel.Record) cell {
 	val := rec.Values[f.Name]
 	c := cell{Label: f.Label, Text: f.Kind.Text(val)}
 	if ref, _ := val.(*datamodel.Ref); ref != nil {
-		if target := v.admin.byModel[f.Target()]; target != nil {
+		if target := v.admin.byModel[f.Target()]; target != nil && g.Can(access.On(target.Name, access.CanShow)) {
 			c.Href = target.showURL(ref.ID)
 		}
 	}
@@ -302,13 +317,25 @@ func (v *ModelView) handleShow(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	data := showPage{Singular: v.Singular, Label: v.labelOf(rec), EditURL: v.editURL(rec.ID),
-		DeleteURL: v.deleteURL(rec.ID), ListURL: v.listURL()}
+	can := v.allowed(r)
+	data := showPage{Singular: v.Singular, Label: v.labelOf(rec)}
+	if can.edit {
+		data.EditURL = v.editURL(rec.ID)
+	}
+	if can.delete {
+		data.DeleteURL = v.deleteURL(rec.ID)
+	}
+	if can.list {
+		data.ListURL = v.listURL()
+	}
 	for i := range v.schema.Fields {
-		data.Cells = append(data.Cells, v.cell(&v.schema.Fields[i], rec))
+		data.Cells = append(data.Cells, v.cell(can.grants, &v.schema.Fields[i], rec))
 	}
 	for _, rel := range v.Related {
-		list, err := v.relatedList(r.Context(), rel, rec.ID)
+		if !can.grants.Can(access.On(rel.View.Name, access.CanList)) {
+			continue // the user may not list those records
+		}
+		list, err := v.relatedList(r, rel, rec.ID)
 		if err != nil {
 			v.admin.ui.Fail(w, r, err)
 			return
@@ -324,9 +351,9 @@ func pointingAt(rel Related, id string) []datamodel.Filter {
 	return []datamodel.Filter{{Field: rel.View.schema.Field(rel.Field), Op: datamodel.OpEq, Value: &datamodel.Ref{ID: id}}}
 }
 
-func (v *ModelView) relatedList(ctx context.Context, rel Related, id string) (relatedList, error) {
+func (v *ModelView) relatedList(r *http.Request, rel Related, id string) (relatedList, error) {
 	target := rel.View
-	res, err := target.Data.List(ctx, datamodel.Query{
+	res, err := target.Data.List(r.Context(), datamodel.Query{
 		Filters: pointingAt(rel, id), Sort: target.defSort, Desc: target.defDesc, Limit: relatedRows,
 	})
 	if err != nil {
@@ -341,7 +368,7 @@ func (v *ModelView) relatedList(ctx context.Context, rel Related, id string) (re
 			out.Columns = append(out.Columns, column{Label: f.Label})
 		}
 	}
-	out.Rows = target.rows(res.Records, fields)
+	out.Rows = target.rows(target.allowed(r), res.Records, fields)
 	return out, nil
 }
 

@@ -115,11 +115,16 @@ func (a *App) Users() []UserRow {
 		RoleName                                           sql.NullString
 	}
 	q := "SELECT users.username, users.first_name, users.last_name, users.email, users.password_hash, users.active, " +
-		"roles.name AS role_name FROM users LEFT JOIN roles ON roles.id = users.role_id ORDER BY users.id"
+		"roles.name AS role_name FROM users LEFT JOIN user_roles ON user_roles.user_id = users.id " +
+		"LEFT JOIN roles ON roles.id = user_roles.role_id ORDER BY users.id, roles.name"
 	if err := a.DB.Raw(q).Scan(&rows).Error; err != nil {
 		a.t.Fatalf("%s: %v", q, err)
 	}
 	for _, r := range rows {
+		if n := len(out); n > 0 && out[n-1].Username == r.Username {
+			out[n-1].Roles = append(out[n-1].Roles, r.RoleName.String)
+			continue
+		}
 		u := UserRow{Username: r.Username, FirstName: r.FirstName, LastName: r.LastName, Email: r.Email,
 			PasswordHash: r.PasswordHash, Active: r.Active}
 		if r.RoleName.Valid {

@@ -3,6 +3,8 @@ package auth
 import (
 	"context"
 	"time"
+
+	"musicadmin/internal/access"
 )
 
 // User is someone who can log in.
@@ -36,6 +38,7 @@ type Session struct {
 // could not do. Errors of a busy or unreachable database wrap
 // datamodel.ErrUnavailable.
 type Store interface {
+	access.Store
 	// UserByUsername returns the user named username, or
 	// datamodel.ErrNotFound.
 	UserByUsername(ctx context.Context, username string) (User, error)

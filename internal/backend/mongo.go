@@ -110,7 +110,8 @@ func (b *Mongo) Close() error {
 // word, as a migration file's name is on SQL: db status prints
 // "STATE VERSION NAME", which scripts split on white space.
 var mongoVersions = []migrate.Status{
-	{Version: 1, Name: "init"}, // the collections and indexes of the catalogue and the accounts
+	{Version: 1, Name: "init"},        // the collections and indexes of the catalogue and the accounts
+	{Version: 2, Name: "permissions"}, // the permissions collection and its unique index
 }
 
 // mongoSchema is the schema of a MongoDB database: its indexes, created by

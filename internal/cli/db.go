@@ -8,6 +8,7 @@ import (
 
 	"musicadmin/internal/backend"
 	"musicadmin/internal/migrate"
+	"musicadmin/internal/server"
 )
 
 func (a *app) createDBCmd() *cobra.Command {
@@ -15,9 +16,23 @@ func (a *app) createDBCmd() *cobra.Command {
 		Use:   "create-db",
 		Short: "Create or upgrade all tables (runs the migrations); idempotent",
 		Args:  noArgs,
-		RunE: a.withSchema(func(ctx context.Context, m backend.Schema) error {
-			return a.up(ctx, m, "create-db")
-		}),
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			ctx := cmd.Context()
+			_, db, err := a.openBackend(ctx)
+			if err != nil {
+				return err
+			}
+			defer db.Close()
+			if err := a.up(ctx, db.Schema(), "create-db"); err != nil {
+				return err
+			}
+			// The built-in roles and every view's permissions, as each
+			// start of the server makes sure of too.
+			if err := server.SyncPermissions(ctx, db); err != nil {
+				return failure(err)
+			}
+			return nil
+		},
 	}
 }
 

@@ -63,6 +63,7 @@ func NewAccounts(db *mongo.Database) *Accounts {
 func (a *Accounts) Indexes() []Index {
 	return []Index{
 		{Collection: rolesColl, Name: ixRoleName, Keys: bson.D{{Key: "name", Value: 1}}, Unique: true},
+		{Collection: permissionsColl, Name: ixPermissionView, Keys: bson.D{{Key: "view", Value: 1}, {Key: "name", Value: 1}}, Unique: true},
 		{Collection: usersColl, Name: ixUsername, Keys: bson.D{{Key: "username", Value: 1}}, Unique: true},
 		// Who holds a role: nothing asks it yet, but the guard that keeps
 		// the last Admin will, and SQL has ix_users_role_id for the same.
@@ -97,7 +98,7 @@ func (a *Accounts) EnsureIndexes(ctx context.Context) (ttl bool, err error) {
 		}
 		byColl[ix.Collection] = append(byColl[ix.Collection], ix)
 	}
-	for _, coll := range []*mongo.Collection{a.roles, a.users, a.sessions} {
+	for _, coll := range []*mongo.Collection{a.roles, a.permissions(), a.users, a.sessions} {
 		if err := ensureIndexes(ctx, coll, byColl[coll.Name()]); err != nil {
 			return false, err
 		}

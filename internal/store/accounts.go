@@ -29,9 +29,36 @@ type User struct {
 	Email        string `gorm:"size:254;not null"`
 	PasswordHash string `gorm:"size:255;not null"`
 	Active       bool   `gorm:"not null;default:true"`
-	RoleID       *int64 `gorm:"index:ix_users_role_id"`
-	Role         *Role  `gorm:"constraint:OnDelete:SET NULL"`
-	CreatedAt    int64  `gorm:"not null;autoCreateTime"`
+	// RoleID is the single role of before migration 00006, which moved it
+	// into user_roles; it is no longer read or written, and stays only
+	// because dropping it would rebuild the table on SQLite.
+	RoleID    *int64 `gorm:"index:ix_users_role_id"`
+	Role      *Role  `gorm:"constraint:OnDelete:SET NULL"`
+	CreatedAt int64  `gorm:"not null;autoCreateTime"`
+}
+
+// UserRole is a row of user_roles: user UserID holds role RoleID.
+type UserRole struct {
+	UserID int64 `gorm:"primaryKey;autoIncrement:false"`
+	User   *User `gorm:"constraint:OnDelete:CASCADE"`
+	RoleID int64 `gorm:"primaryKey;autoIncrement:false;index:ix_user_roles_role_id"`
+	Role   *Role `gorm:"constraint:OnDelete:CASCADE"`
+}
+
+// Permission is a row of permissions: action Name on view ViewName.
+type Permission struct {
+	ID       int64  `gorm:"primaryKey"`
+	Name     string `gorm:"size:64;not null;uniqueIndex:ux_permissions_view_name,priority:2"`
+	ViewName string `gorm:"size:64;not null;uniqueIndex:ux_permissions_view_name,priority:1"`
+}
+
+// RolePermission is a row of role_permissions: role RoleID holds
+// permission PermissionID.
+type RolePermission struct {
+	RoleID       int64       `gorm:"primaryKey;autoIncrement:false"`
+	Role         *Role       `gorm:"constraint:OnDelete:CASCADE"`
+	PermissionID int64       `gorm:"primaryKey;autoIncrement:false;index:ix_role_permissions_permission_id"`
+	Permission   *Permission `gorm:"constraint:OnDelete:CASCADE"`
 }
 
 // Session is the row of a login (auth.Session): ID is the SHA-256 of the
@@ -107,8 +134,10 @@ func (a *Accounts) CreateUser(ctx context.Context, u auth.User, role string) (au
 		if err := tx.Where(Role{Name: role}).FirstOrCreate(&r).Error; err != nil {
 			return err
 		}
-		row.RoleID = &r.ID
 		if err := tx.Create(&row).Error; err != nil {
+			return err
+		}
+		if err := tx.Create(&UserRole{UserID: row.ID, RoleID: r.ID}).Error; err != nil {
 			return err
 		}
 		if !u.Active {

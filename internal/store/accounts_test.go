@@ -27,8 +27,8 @@ func TestAccounts(t *testing.T) {
 				},
 				UserRoles: func(ctx context.Context, userID string) ([]string, error) {
 					var names []string
-					err := db.WithContext(ctx).Model(&store.Role{}).Joins("JOIN users ON users.role_id = roles.id").
-						Where("users.id = ?", userID).Pluck("roles.name", &names).Error
+					err := db.WithContext(ctx).Model(&store.Role{}).Joins("JOIN user_roles ON user_roles.role_id = roles.id").
+						Where("user_roles.user_id = ?", userID).Pluck("roles.name", &names).Error
 					return names, err
 				},
 			}

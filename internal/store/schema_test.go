@@ -21,7 +21,8 @@ import (
 
 // models is every GORM model the app stores: the migrated schema must hold
 // exactly their tables.
-var models = []any{&store.Role{}, &store.User{}, &store.Session{}, &catalog.Album{}, &catalog.Song{}}
+var models = []any{&store.Role{}, &store.User{}, &store.Session{}, &store.UserRole{}, &store.Permission{},
+	&store.RolePermission{}, &catalog.Album{}, &catalog.Song{}}
 
 // bookkeepingTables are tables no model maps: goose's version table and
 // SQLite's AUTOINCREMENT counters.
@@ -192,7 +193,7 @@ func checkColumn(t *testing.T, b apptest.Backend, s *schema.Schema, f *schema.Fi
 	if pk, ok := c.PrimaryKey(); ok && pk != f.PrimaryKey {
 		t.Errorf("%s: column primary key=%v, model %v", where, pk, f.PrimaryKey)
 	}
-	if f.PrimaryKey && f.DataType == schema.Int {
+	if f.PrimaryKey && f.DataType == schema.Int && f.AutoIncrement {
 		ai, ok := c.AutoIncrement()
 		// SQLite's INTEGER PRIMARY KEY is the rowid: auto-incrementing
 		// whatever the driver reports. PostgreSQL's is an identity column.

@@ -36,10 +36,18 @@ func (a *Accounts) ExportAccounts(ctx context.Context, fn func(auth.Account) err
 	if err := a.db.WithContext(ctx).Order("id").Find(&rows).Error; err != nil {
 		return accountsErr("export users", err)
 	}
+	var links []UserRole
+	if err := a.db.WithContext(ctx).Order("user_id, role_id").Find(&links).Error; err != nil {
+		return accountsErr("export user roles", err)
+	}
+	roles := map[int64][]string{}
+	for _, l := range links {
+		roles[l.UserID] = append(roles[l.UserID], strconv.FormatInt(l.RoleID, 10))
+	}
 	for _, r := range rows {
-		acc := auth.Account{User: r.toAuth(), RoleIDs: []string{}, CreatedAt: time.Unix(r.CreatedAt, 0).UTC()}
-		if r.RoleID != nil {
-			acc.RoleIDs = append(acc.RoleIDs, strconv.FormatInt(*r.RoleID, 10))
+		acc := auth.Account{User: r.toAuth(), RoleIDs: roles[r.ID], CreatedAt: time.Unix(r.CreatedAt, 0).UTC()}
+		if acc.RoleIDs == nil {
+			acc.RoleIDs = []string{}
 		}
 		if err := fn(acc); err != nil {
 			return err
@@ -48,8 +56,8 @@ func (a *Accounts) ExportAccounts(ctx context.Context, fn func(auth.Account) err
 	return nil
 }
 
-// RolesPerUser is 1: a user row holds one role_id.
-func (a *Accounts) RolesPerUser() int { return 1 }
+// RolesPerUser is 0, no limit: user_roles holds any number.
+func (a *Accounts) RolesPerUser() int { return 0 }
 
 // ImportRole returns the id of the role named name, creating it when the
 // database has none by that name (create-db's built-in roles are kept).
@@ -62,21 +70,19 @@ func (a *Accounts) ImportRole(ctx context.Context, name string) (string, error) 
 }
 
 // ImportAccount stores acc as it is (hash, active flag, creation time to
-// the second, which is what the column keeps) with the role of its one
-// role id, an id of this database, and returns the new user's id. A taken
+// the second, which is what the column keeps) with the roles of its role
+// ids, ids of this database, and returns the new user's id. A taken
 // username is auth.ErrUserExists.
 func (a *Accounts) ImportAccount(ctx context.Context, acc auth.Account) (string, error) {
-	if len(acc.RoleIDs) > 1 {
-		return "", fmt.Errorf("store: user %q has %d roles: SQL keeps one", acc.Username, len(acc.RoleIDs))
-	}
 	row := User{Username: acc.Username, FirstName: acc.FirstName, LastName: acc.LastName, Email: acc.Email,
 		PasswordHash: acc.PasswordHash, Active: acc.Active, CreatedAt: acc.CreatedAt.Unix()}
-	if len(acc.RoleIDs) == 1 {
-		id, err := strconv.ParseInt(acc.RoleIDs[0], 10, 64)
+	roleIDs := make([]int64, len(acc.RoleIDs))
+	for i, s := range acc.RoleIDs {
+		id, err := strconv.ParseInt(s, 10, 64)
 		if err != nil {
-			return "", fmt.Errorf("store: user %q: role id %q is not this database's", acc.Username, acc.RoleIDs[0])
+			return "", fmt.Errorf("store: user %q: role id %q is not this database's", acc.Username, s)
 		}
-		row.RoleID = &id
+		roleIDs[i] = id
 	}
 	if row.CreatedAt == 0 {
 		// autoCreateTime fills a zero value with now: 0 is written after.
@@ -85,6 +91,11 @@ func (a *Accounts) ImportAccount(ctx context.Context, acc auth.Account) (string,
 	err := a.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		if err := tx.Create(&row).Error; err != nil {
 			return err
+		}
+		for _, id := range roleIDs {
+			if err := tx.Create(&UserRole{UserID: row.ID, RoleID: id}).Error; err != nil {
+				return err
+			}
 		}
 		fix := map[string]any{}
 		if !acc.Active {

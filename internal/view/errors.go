@@ -16,6 +16,7 @@ import (
 const (
 	msgNotFound    = "There is no such record."
 	msgUnavailable = "The database is busy, try again in a moment."
+	msgForbidden   = "You do not have permission to do this."
 	msgCSRF        = "The form has expired or did not come from this site. Reload the page and try again."
 	msgTooLarge    = "The request is too large."
 	msgBadForm     = "The form could not be read."
@@ -44,6 +45,8 @@ func (e *pageError) Error() string { return strconv.Itoa(e.status) + " " + e.mes
 var (
 	// ErrCSRF: a state-changing form without the session's CSRF token (403).
 	ErrCSRF error = &pageError{http.StatusForbidden, msgCSRF}
+	// ErrForbidden: a user without the permission of the route (403).
+	ErrForbidden error = &pageError{http.StatusForbidden, msgForbidden}
 	// ErrTooLarge: a body over the server's cap (413).
 	ErrTooLarge error = &pageError{http.StatusRequestEntityTooLarge, msgTooLarge}
 	// ErrBadForm: a form body that does not parse (400).

@@ -14,6 +14,7 @@ import (
 	"slices"
 	"strings"
 
+	"musicadmin/internal/access"
 	"musicadmin/web"
 )
 
@@ -21,6 +22,8 @@ import (
 type MenuItem struct {
 	Title string
 	URL   string
+	// View names the view whose menu_access permission shows the item.
+	View string
 }
 
 // MenuCategory groups menu items under a heading, as "Model Views".
@@ -34,6 +37,9 @@ type Common struct {
 	User    string // display name of the logged-in user; empty when anonymous
 	CSRF    string
 	Flashes []string
+	// Grants are what the user may do: the menu shows only the items
+	// they have menu_access to. Nil when anonymous.
+	Grants *access.Grants
 }
 
 // CommonFunc computes the common data of a request; it may set cookies.
@@ -92,7 +98,8 @@ func (e *Engine) Render(w http.ResponseWriter, r *http.Request, status int, page
 		PlainInternalError(w)
 		return
 	}
-	p := Page{Common: e.common(w, r), AppName: e.appName, Title: title, Menu: e.menu, Data: data}
+	c := e.common(w, r)
+	p := Page{Common: c, AppName: e.appName, Title: title, Menu: e.menuFor(c.Grants), Data: data}
 	var buf bytes.Buffer
 	if err := t.Execute(&buf, p); err != nil {
 		e.log.Error("render", "page", page, "err", err)
@@ -102,6 +109,24 @@ func (e *Engine) Render(w http.ResponseWriter, r *http.Request, status int, page
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.WriteHeader(status)
 	_, _ = buf.WriteTo(w)
+}
+
+// menuFor returns the menu with only the items g has menu_access to, and
+// without the categories left empty.
+func (e *Engine) menuFor(g *access.Grants) []MenuCategory {
+	var out []MenuCategory
+	for _, c := range e.menu {
+		var items []MenuItem
+		for _, it := range c.Items {
+			if g.Can(access.On(it.View, access.MenuAccess)) {
+				items = append(items, it)
+			}
+		}
+		if len(items) > 0 {
+			out = append(out, MenuCategory{Name: c.Name, Items: items})
+		}
+	}
+	return out
 }
 
 var funcs = template.FuncMap{

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"musicadmin/internal/access"
 	"musicadmin/internal/auth"
 	"musicadmin/internal/datamodel"
 )
@@ -41,6 +42,7 @@ func Run(t *testing.T, open func(t *testing.T) Fixture) {
 		}{
 			{"Users", users},
 			{"Roles", roles},
+			{"Permissions", permissions},
 			{"Sessions", sessions},
 			{"SessionOfInactiveUser", inactiveSession},
 			{"ForeignIDs", foreignIDs},
@@ -276,5 +278,69 @@ func foreignIDs(t *testing.T, f Fixture) {
 	}
 	if _, _, err := f.Store.SessionUser(ctx, "x", now); !errors.Is(err, datamodel.ErrNotFound) {
 		t.Errorf("a session for a foreign id was stored: %v", err)
+	}
+}
+
+// permissions: SyncPermissions creates the built-in roles, gives Admin
+// every permission and ReadOnly its share; a second sync with a new view's
+// permissions gives ReadOnly only the new share; UserGrants tells each
+// user's roles and permissions.
+func permissions(t *testing.T, f Fixture) {
+	ctx := context.Background()
+	s := f.Store
+	list, show, add := access.On("albumview", access.CanList), access.On("albumview", access.CanShow),
+		access.On("albumview", access.CanAdd)
+	if err := s.SyncPermissions(ctx, []access.Permission{list, show, add}, []access.Permission{list, show}); err != nil {
+		t.Fatalf("SyncPermissions: %v", err)
+	}
+	// Again, as every start-up does: nothing changes, nothing fails.
+	if err := s.SyncPermissions(ctx, []access.Permission{list, show, add}, []access.Permission{list, show}); err != nil {
+		t.Fatalf("SyncPermissions again: %v", err)
+	}
+	admin := create(t, s, ada(), access.AdminRole)
+	ro := create(t, s, bob(), access.ReadOnlyRole)
+	c := ada()
+	c.Username = "carol"
+	nobody := create(t, s, c, "Nobody")
+
+	grants := func(u auth.User) ([]string, []access.Permission) {
+		t.Helper()
+		roles, perms, err := s.UserGrants(ctx, u.ID)
+		if err != nil {
+			t.Fatalf("UserGrants(%s): %v", u.Username, err)
+		}
+		slices.SortFunc(perms, access.Compare)
+		return roles, perms
+	}
+	sorted := func(ps ...access.Permission) []access.Permission {
+		out := slices.Clone(ps)
+		slices.SortFunc(out, access.Compare)
+		return out
+	}
+	if roles, perms := grants(admin); !slices.Equal(roles, []string{access.AdminRole}) || !slices.Equal(perms, sorted(list, show, add)) {
+		t.Errorf("Admin's grants = %q %v, want [Admin] and every permission", roles, perms)
+	}
+	if roles, perms := grants(ro); !slices.Equal(roles, []string{access.ReadOnlyRole}) || !slices.Equal(perms, sorted(list, show)) {
+		t.Errorf("ReadOnly's grants = %q %v, want [ReadOnly] %v", roles, perms, sorted(list, show))
+	}
+	if roles, perms := grants(nobody); !slices.Equal(roles, []string{"Nobody"}) || len(perms) != 0 {
+		t.Errorf("a role with no permission: grants = %q %v", roles, perms)
+	}
+
+	// A new view appears: its permissions are created at the next sync,
+	// Admin holds them all, ReadOnly its share of the new ones.
+	songList, songDelete := access.On("songsview", access.CanList), access.On("songsview", access.CanDelete)
+	all := []access.Permission{list, show, add, songList, songDelete}
+	if err := s.SyncPermissions(ctx, all, []access.Permission{list, show, songList}); err != nil {
+		t.Fatalf("SyncPermissions with a new view: %v", err)
+	}
+	if _, perms := grants(admin); !slices.Equal(perms, sorted(all...)) {
+		t.Errorf("Admin after a new view = %v, want %v", perms, sorted(all...))
+	}
+	if _, perms := grants(ro); !slices.Equal(perms, sorted(list, show, songList)) {
+		t.Errorf("ReadOnly after a new view = %v, want %v", perms, sorted(list, show, songList))
+	}
+	if roles, perms, err := s.UserGrants(ctx, "999999"); err != nil && !errors.Is(err, datamodel.ErrNotFound) || len(roles)+len(perms) != 0 {
+		t.Errorf("UserGrants of an unknown user = %q %v %v, want nothing", roles, perms, err)
 	}
 }

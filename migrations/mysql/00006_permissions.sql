@@ -1,0 +1,40 @@
+-- Roles and permissions (the Flask-AppBuilder model): a permission is an action
+-- on a view, a role holds permissions, a user holds one or more roles.
+-- users.role_id, the single role of before, moves into user_roles and stays
+-- unread, as on SQLite. The view's column is view_name: VIEW is a reserved word.
+
+-- +goose Up
+CREATE TABLE permissions (
+    id        BIGINT      NOT NULL AUTO_INCREMENT PRIMARY KEY,
+    name      VARCHAR(64) NOT NULL,
+    view_name VARCHAR(64) NOT NULL,
+    CONSTRAINT ck_permissions_name CHECK (CHAR_LENGTH(name) BETWEEN 1 AND 64),
+    CONSTRAINT ck_permissions_view_name CHECK (CHAR_LENGTH(view_name) BETWEEN 1 AND 64),
+    UNIQUE KEY ux_permissions_view_name (view_name, name)
+) ENGINE = InnoDB DEFAULT CHARSET = utf8mb4 COLLATE = utf8mb4_bin;
+
+CREATE TABLE role_permissions (
+    role_id       BIGINT NOT NULL,
+    permission_id BIGINT NOT NULL,
+    PRIMARY KEY (role_id, permission_id),
+    KEY ix_role_permissions_permission_id (permission_id),
+    CONSTRAINT fk_role_permissions_role FOREIGN KEY (role_id) REFERENCES roles (id) ON DELETE CASCADE,
+    CONSTRAINT fk_role_permissions_permission FOREIGN KEY (permission_id) REFERENCES permissions (id) ON DELETE CASCADE
+) ENGINE = InnoDB DEFAULT CHARSET = utf8mb4 COLLATE = utf8mb4_bin;
+
+CREATE TABLE user_roles (
+    user_id BIGINT NOT NULL,
+    role_id BIGINT NOT NULL,
+    PRIMARY KEY (user_id, role_id),
+    KEY ix_user_roles_role_id (role_id),
+    CONSTRAINT fk_user_roles_user FOREIGN KEY (user_id) REFERENCES users (id) ON DELETE CASCADE,
+    CONSTRAINT fk_user_roles_role FOREIGN KEY (role_id) REFERENCES roles (id) ON DELETE CASCADE
+) ENGINE = InnoDB DEFAULT CHARSET = utf8mb4 COLLATE = utf8mb4_bin;
+
+INSERT INTO user_roles (user_id, role_id) SELECT id, role_id FROM users WHERE role_id IS NOT NULL;
+
+-- +goose Down
+UPDATE users SET role_id = (SELECT MIN(role_id) FROM user_roles WHERE user_roles.user_id = users.id);
+DROP TABLE user_roles;
+DROP TABLE role_permissions;
+DROP TABLE permissions;
