@@ -707,4 +707,6 @@ func asAdmin(next http.Handler) http.Handler {
 	})
 }
 
-func forbidden(w http.ResponseWriter, _ *http.Request) { http.Error(w, "forbidden", http.StatusForbidden) }
+func forbidden(w http.ResponseWriter, _ *http.Request) {
+	http.Error(w, "forbidden", http.StatusForbidden)
+}
