@@ -1,0 +1,127 @@
+// Package audit is the audit log's vocabulary: what an entry holds, who is
+// acting (carried in the context from the route to the store), and how the
+// changed fields of a record are written down. The entries themselves are
+// written by the stores, in the same transaction as the change they
+// record, so that one cannot exist without the other.
+package audit
+
+import (
+	"context"
+	"time"
+	"unicode/utf8"
+
+	"musicadmin/internal/datamodel"
+)
+
+// The actions an entry records.
+const (
+	ActionCreate      = "create"
+	ActionUpdate      = "update"
+	ActionDelete      = "delete"
+	ActionLogin       = "login"
+	ActionLoginFailed = "login_failed"
+	ActionLogout      = "logout"
+	// ActionPassword is a password change (own) or reset (by an Admin):
+	// the entry says that it happened, never what the password is.
+	ActionPassword = "password"
+)
+
+// Actions lists every action, for the audit list's filter.
+var Actions = []string{ActionCreate, ActionUpdate, ActionDelete, ActionLogin, ActionLoginFailed, ActionLogout, ActionPassword}
+
+// MaxValueRunes caps each old and new value an entry keeps, and the label:
+// a 10 kB field is recorded by its first MaxValueRunes characters and an
+// ellipsis, so that one entry stays small however large the record.
+const MaxValueRunes = 1000
+
+// Actor is who makes a change, and through which view: the username is
+// the server's (the session's user, or the CLI's), never a form field.
+type Actor struct {
+	Username string
+	View     string // e.g. "songsview"; "" for the CLI's own writes
+}
+
+type ctxKey struct{}
+
+// With returns ctx carrying a: a store's write under it writes an entry.
+func With(ctx context.Context, a Actor) context.Context {
+	return context.WithValue(ctx, ctxKey{}, a)
+}
+
+// From returns the actor of ctx, if any.
+func From(ctx context.Context) (Actor, bool) {
+	a, ok := ctx.Value(ctxKey{}).(Actor)
+	return a, ok
+}
+
+// Change is one field of an update: its value before and after, as a
+// person reads them (a reference as "Label (id)").
+type Change struct {
+	Field string `json:"field"`
+	Old   string `json:"old"`
+	New   string `json:"new"`
+}
+
+// Entry is one line of the audit log.
+type Entry struct {
+	ID          string
+	Time        time.Time // UTC
+	Username    string
+	Action      string
+	View        string
+	RecordID    string
+	RecordLabel string
+	Changes     []Change
+}
+
+// NewEntry returns the entry of action on rec (of schema) by the actor of
+// ctx, at now: a create lists every field as new, a delete every field as
+// old, an update only the fields that changed from old to rec.
+func NewEntry(a Actor, action string, s *datamodel.Schema, old, rec *datamodel.Record, now time.Time) Entry {
+	e := Entry{Time: now.UTC(), Username: a.Username, Action: action, View: a.View}
+	subject := rec
+	if subject == nil {
+		subject = old
+	}
+	if subject != nil {
+		e.RecordID = subject.ID
+		if f := s.LabelField(); f != nil {
+			e.RecordLabel = clip(f.Kind.Text(subject.Values[f.Name]))
+		}
+	}
+	for i := range s.Fields {
+		f := &s.Fields[i]
+		var before, after string
+		if old != nil {
+			before = Text(f, old.Values[f.Name])
+		}
+		if rec != nil {
+			after = Text(f, rec.Values[f.Name])
+		}
+		if old != nil && rec != nil && before == after {
+			continue
+		}
+		e.Changes = append(e.Changes, Change{Field: f.Name, Old: before, New: after})
+	}
+	return e
+}
+
+// Text is how an entry writes a value of f: as the field shows it, and a
+// reference by its label and id, "Abbey Road (42)", so that the entry
+// still names the record after it is renamed or deleted.
+func Text(f *datamodel.Field, v any) string {
+	if ref, ok := v.(*datamodel.Ref); ok {
+		if ref == nil {
+			return ""
+		}
+		return clip(ref.Label) + " (" + ref.ID + ")"
+	}
+	return clip(f.Kind.Text(v))
+}
+
+func clip(s string) string {
+	if utf8.RuneCountInString(s) <= MaxValueRunes {
+		return s
+	}
+	return string([]rune(s)[:MaxValueRunes]) + "…"
+}
