@@ -99,7 +99,11 @@ func (v *ModelView) parseList(query url.Values) listParams {
 		}
 		p.filters = append(p.filters, datamodel.Filter{Field: f, Op: op, Value: val})
 		p.keep.Set(key, raw)
-		p.chips = append(p.chips, chip{key, fmt.Sprintf("%s %s %s", f.Label, opLabel(op), textutil.Truncate(raw, 60))})
+		shown := textutil.Truncate(raw, 60)
+		if _, yesNo := f.Kind.(datamodel.Bool); yesNo && op != datamodel.OpEmpty {
+			shown = f.Kind.Text(val) // "Yes", not whichever of "true", "on", "1" was typed
+		}
+		p.chips = append(p.chips, chip{key, fmt.Sprintf("%s %s %s", f.Label, opLabel(op), shown)})
 	}
 	return p
 }

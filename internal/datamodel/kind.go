@@ -38,7 +38,7 @@ type Kind interface {
 
 // Input describes the form control of a field.
 type Input struct {
-	Type      string // "text", "number" or "select"
+	Type      string // "text", "email", "number", "select", "checkbox", "set" or "password"
 	MaxLength int    // characters; 0: no limit
 	Min, Max  int64  // "number": the range, when Min < Max
 }
