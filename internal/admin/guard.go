@@ -136,7 +136,9 @@ func (v *ModelView) Render(w http.ResponseWriter, r *http.Request, status int, p
 func (v *ModelView) Fail(w http.ResponseWriter, r *http.Request, err error) { v.refuse(w, r, err) }
 
 // Flash queues msg for the user's next page.
-func (v *ModelView) Flash(w http.ResponseWriter, r *http.Request, msg string) { v.admin.flash(w, r, msg) }
+func (v *ModelView) Flash(w http.ResponseWriter, r *http.Request, msg string) {
+	v.admin.flash(w, r, msg)
+}
 
 // Log is the admin's logger.
 func (v *ModelView) Log() *slog.Logger { return v.admin.log }
