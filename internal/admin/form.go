@@ -43,6 +43,8 @@ type input struct {
 	Stored                    string
 	// Checked: a "checkbox" ticked.
 	Checked bool
+	// Confirm asks a "password" twice (a new one).
+	Confirm bool
 	// Fixed is the note of a field shown but not to be changed (Guard):
 	// its control is read-only.
 	Fixed string
@@ -484,6 +486,9 @@ func (v *ModelView) renderForm(w http.ResponseWriter, r *http.Request, status in
 		spec := fd.Kind.Input()
 		in := input{Name: fd.Name, Label: fd.Label, Type: spec.Type, Value: f.raw[fd.Name], Error: f.errs[fd.Name],
 			Required: fd.Required, MaxLength: spec.MaxLength, Min: spec.Min, Max: spec.Max, Fixed: f.fixed[fd.Name]}
+		if _, secret := fd.Kind.(datamodel.Password); secret {
+			in.Confirm = true
+		}
 		if spec.Type == "checkbox" {
 			checked, _ := fd.Kind.Parse(strings.TrimSpace(in.Value))
 			in.Checked = checked == true

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"net/url"
+	"strings"
 
 	"musicadmin/internal/access"
 	"musicadmin/internal/datamodel"
@@ -145,3 +147,106 @@ func (v *ModelView) Log() *slog.Logger { return v.admin.log }
 
 // ShowURL is the show page of the record with id.
 func (v *ModelView) ShowURL(id string) string { return v.showURL(id) }
+
+// FormField is an input of a view's own form page (Pages).
+type FormField struct {
+	Name, Label string
+	// Type is the input's: "text", "password"...
+	Type string
+	// Confirm asks a "password" twice: the second input is Name +
+	// "_confirm".
+	Confirm  bool
+	Required bool
+	Error    string
+}
+
+// FormPage is a view's own form page, rendered with the generic form
+// template.
+type FormPage struct {
+	Heading, Action, CancelURL string
+	FormError                  string
+	Fields                     []FormField
+}
+
+// RenderForm renders a view's own form page p with status (200, or 422
+// when the input was refused).
+func (v *ModelView) RenderForm(w http.ResponseWriter, r *http.Request, status int, p FormPage) {
+	data := formPage{Heading: p.Heading, Action: p.Action, CancelURL: p.CancelURL, FormError: p.FormError}
+	for _, f := range p.Fields {
+		data.Inputs = append(data.Inputs, input{Name: f.Name, Label: f.Label, Type: f.Type, Confirm: f.Confirm,
+			Required: f.Required, Error: f.Error})
+	}
+	v.admin.ui.Render(w, r, status, "form", p.Heading, data)
+}
+
+// InvalidError is input that Validate refused: the message beside each
+// field, by field name, and the form's own.
+type InvalidError struct {
+	Fields map[string]string
+	Form   string
+	fields []datamodel.Field // the view's, for their order and labels
+}
+
+// Error lists the problems on one line, each field by its label, in the
+// order the fields are declared.
+func (e *InvalidError) Error() string {
+	var parts []string
+	if e.Form != "" {
+		parts = append(parts, e.Form)
+	}
+	for _, fd := range e.fields {
+		if msg, ok := e.Fields[fd.Name]; ok {
+			parts = append(parts, fd.Label+": "+msg)
+		}
+	}
+	return strings.Join(parts, " ")
+}
+
+// invalid is the InvalidError of the form f.
+func (v *ModelView) invalid(f form) *InvalidError {
+	return &InvalidError{Fields: f.errs, Form: f.formError, fields: v.schema.Fields}
+}
+
+// Validate reads posted as the add form (rec nil) or the edit form of rec
+// would, and checks it as their save does, store lookups included
+// (uniqueness, the options of a set): it returns the values to write, or
+// an *InvalidError. The command line writes through it, so that its rules
+// are the forms' to the letter. It does not ask the Guard: the command
+// line is run by whoever runs the server.
+func (v *ModelView) Validate(ctx context.Context, posted url.Values, rec *datamodel.Record) (datamodel.Values, error) {
+	f := v.decode(posted, rec)
+	id := ""
+	if rec != nil {
+		id = rec.ID
+	}
+	v.validate(ctx, &f, id)
+	if f.valid() {
+		return f.values, nil
+	}
+	return nil, v.invalid(f)
+}
+
+// WriteProblem turns a refused write into what a form would show: an
+// *InvalidError for a taken unique value, a reference to nothing or a
+// store's RefusedError; any other error is returned as it is.
+func (v *ModelView) WriteProblem(err error) error {
+	f := form{errs: map[string]string{}}
+	var conflict *datamodel.ConflictError
+	var badRef *datamodel.InvalidRefError
+	var refused *datamodel.RefusedError
+	switch {
+	case errors.As(err, &refused):
+		f.refused(v.schema, refused)
+	case errors.As(err, &conflict):
+		if fd := v.schema.Field(conflict.Field); fd != nil {
+			f.errs[fd.Name] = existsMessage(fd)
+		} else {
+			f.formError = msgConflict
+		}
+	case errors.As(err, &badRef):
+		f.errs[badRef.Field] = msgBadChoice
+	default:
+		return err
+	}
+	return v.invalid(f)
+}

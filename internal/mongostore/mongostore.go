@@ -54,6 +54,10 @@ type Store struct {
 
 	docLocks stripedLocks // UpdateIf's, per document: see there
 
+	// accountsMu makes the writes of the users and roles models of this
+	// store take turns in this process (security.go).
+	accountsMu sync.Mutex
+
 	txMu    sync.Mutex
 	txKnown bool // txOK has been asked of the server
 	txOK    bool // the server runs multi-document transactions
@@ -76,6 +80,8 @@ type Model struct {
 	eachBatch  int   // EachBatch, lowered by tests
 	marks      *markCache
 	counts     *countCache
+	// few marks a model of few documents (DeclareFew): no pair indexes.
+	few bool
 }
 
 var _ datamodel.Interface = (*Model)(nil)
@@ -104,6 +110,21 @@ func (s *Store) Declare(decl datamodel.Schema) (*Model, error) {
 		counts: &countCache{epoch: &s.markEpoch}}
 	s.models[decl.Name] = m
 	s.order = append(s.order, m)
+	return m, nil
+}
+
+// DeclareFew is Declare for a model of few documents, such as the users
+// and roles: one index per field and none per filter × sort pair. A
+// filtered list sorted by another field reads the filter's or the sort's
+// index and sorts or tests the rest in memory, which costs nothing at a
+// few hundred documents, where a pair index per two fields would weigh on
+// every write.
+func (s *Store) DeclareFew(decl datamodel.Schema) (*Model, error) {
+	m, err := s.Declare(decl)
+	if err != nil {
+		return nil, err
+	}
+	m.few = true
 	return m, nil
 }
 
@@ -142,8 +163,8 @@ func (m *Model) pairIndexName(f, by *datamodel.Field) string {
 // many documents share a value of (not unique), and each other field by
 // that a list sorts by (not a reference: its order, by ObjectId, means
 // nothing to a reader, and no view offers it).
-func pairs(f, by *datamodel.Field) bool {
-	return f != nil && by != nil && f.Name != by.Name && !f.Unique && by.Target() == ""
+func (m *Model) pairs(f, by *datamodel.Field) bool {
+	return !m.few && f != nil && by != nil && f.Name != by.Name && !f.Unique && by.Target() == ""
 }
 
 // Indexes lists the indexes EnsureIndexes creates, besides _id's: one per
@@ -172,7 +193,7 @@ func (s *Store) Indexes() []Index {
 		for i := range m.decl.Fields {
 			for j := range m.decl.Fields {
 				f, by := &m.decl.Fields[i], &m.decl.Fields[j]
-				if !pairs(f, by) {
+				if !m.pairs(f, by) {
 					continue
 				}
 				keys := bson.D{{Key: f.Name, Value: 1}, {Key: by.Name, Value: 1}}

@@ -1,0 +1,190 @@
+package security
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+
+	"musicadmin/internal/access"
+	"musicadmin/internal/admin"
+	"musicadmin/internal/audit"
+	"musicadmin/internal/auth"
+	"musicadmin/internal/datamodel"
+)
+
+// The password pages: a user changes their own password (the current one
+// required, the new one twice) at /users/password, and a user holding
+// can_reset_password on users sets another's at /users/resetpassword/{id},
+// reached from that user's show page. Either ends every other session of
+// the user at once (the stores remove them, and they were bound to the old
+// hash anyway); the session the change was made in is renewed when it is
+// the user's own.
+
+// Form fields of the password pages.
+const (
+	fieldCurrent = "current_password"
+	fieldNew     = FieldPassword
+)
+
+// Messages of the password pages.
+const (
+	msgWrongCurrent = "This is not your current password."
+	msgMismatch     = "The two passwords differ."
+)
+
+type passwords struct {
+	svc      *Service
+	sessions *auth.Sessions
+	view     *admin.ModelView // users
+	guard    admin.Guard
+}
+
+// CheckPassword checks a new password as every form does (the Password
+// kind of the users model: not empty, at most 72 bytes, valid UTF-8), and
+// phrases a problem for the user.
+func CheckPassword(p string) error {
+	f := UserSchema.Field(FieldPassword)
+	return f.Kind.Validate(datamodel.Secret(p))
+}
+
+// newPasswordErrors checks the new password and its repeat.
+func newPasswordErrors(r *http.Request, errs map[string]string) string {
+	p := r.PostForm.Get(fieldNew)
+	if err := CheckPassword(p); err != nil {
+		errs[fieldNew] = err.Error()
+	} else if p != r.PostForm.Get(fieldNew+"_confirm") {
+		errs[fieldNew] = msgMismatch
+	}
+	return p
+}
+
+func (p *passwords) ownForm(errs map[string]string) admin.FormPage {
+	return admin.FormPage{Heading: ownPasswordHeading, Action: p.view.PathOf(passwordPattern), CancelURL: "/",
+		Fields: []admin.FormField{
+			{Name: fieldCurrent, Label: "Current password", Type: "password", Required: true, Error: errs[fieldCurrent]},
+			{Name: fieldNew, Label: "New password", Type: "password", Confirm: true, Required: true, Error: errs[fieldNew]},
+		}}
+}
+
+// showOwn handles "GET /users/password".
+func (p *passwords) showOwn(w http.ResponseWriter, r *http.Request) {
+	p.view.RenderForm(w, r, http.StatusOK, p.ownForm(nil))
+}
+
+// changeOwn handles "POST /users/password": the current password must be
+// right (it is checked as a login is, at bcrypt's cost), the new one valid
+// and typed twice alike; otherwise 422 and nothing is written.
+func (p *passwords) changeOwn(w http.ResponseWriter, r *http.Request) {
+	me := auth.CurrentUser(r)
+	errs := map[string]string{}
+	_, err := p.svc.Auth.Authenticate(r.Context(), me.Username, r.PostForm.Get(fieldCurrent))
+	switch {
+	case errors.Is(err, auth.ErrInvalidLogin):
+		errs[fieldCurrent] = msgWrongCurrent
+	case err != nil:
+		p.view.Fail(w, r, err)
+		return
+	}
+	password := newPasswordErrors(r, errs)
+	if len(errs) > 0 {
+		p.view.RenderForm(w, r, http.StatusUnprocessableEntity, p.ownForm(errs))
+		return
+	}
+	hash, err := p.set(r, me.ID, password)
+	if err != nil {
+		p.view.Fail(w, r, err)
+		return
+	}
+	renewed := *me
+	renewed.PasswordHash = hash
+	if err := p.sessions.Renew(w, r, &renewed); err != nil {
+		p.view.Fail(w, r, err)
+		return
+	}
+	p.view.Log().Info("password changed", "username", me.Username)
+	p.view.Flash(w, r, "Your password was changed. Your other sessions have ended.")
+	http.Redirect(w, r, "/", http.StatusFound)
+}
+
+// set hashes password and stores it for the user with id, the request's
+// user acting, and returns the hash.
+func (p *passwords) set(r *http.Request, id, password string) (string, error) {
+	hash, err := p.svc.Auth.HashPassword(password)
+	if err != nil {
+		return "", err
+	}
+	ctx := r.Context()
+	if a, ok := audit.From(ctx); ok {
+		a.View = UsersView
+		ctx = audit.With(ctx, a)
+	}
+	if err := p.svc.Users.SetPassword(ctx, id, datamodel.Hash(hash)); err != nil {
+		return "", err
+	}
+	return hash, nil
+}
+
+func (p *passwords) resetForm(rec datamodel.Record, errs map[string]string) admin.FormPage {
+	name, _ := rec.Values[FieldUsername].(string)
+	return admin.FormPage{Heading: "Reset the password of " + name, Action: p.view.PathOf(resetPath + rec.ID),
+		CancelURL: p.view.ShowURL(rec.ID),
+		Fields: []admin.FormField{
+			{Name: fieldNew, Label: "New password", Type: "password", Confirm: true, Required: true, Error: errs[fieldNew]},
+		}}
+}
+
+// target loads the {id} user and checks that the request's user may
+// change them (the users view's guard): 404 or 403 are answered here.
+func (p *passwords) target(w http.ResponseWriter, r *http.Request) (datamodel.Record, bool) {
+	rec, ok := p.view.RecordOf(w, r)
+	if !ok {
+		return rec, false
+	}
+	if err := p.guard.CheckEdit(r.Context(), access.GrantsOf(r), rec); err != nil {
+		p.view.Fail(w, r, err)
+		return rec, false
+	}
+	return rec, true
+}
+
+// showReset handles "GET /users/resetpassword/{id}".
+func (p *passwords) showReset(w http.ResponseWriter, r *http.Request) {
+	rec, ok := p.target(w, r)
+	if !ok {
+		return
+	}
+	p.view.RenderForm(w, r, http.StatusOK, p.resetForm(rec, nil))
+}
+
+// reset handles "POST /users/resetpassword/{id}": the new password, twice;
+// the user's sessions end (the request's own is renewed when the user
+// reset is themselves).
+func (p *passwords) reset(w http.ResponseWriter, r *http.Request) {
+	rec, ok := p.target(w, r)
+	if !ok {
+		return
+	}
+	errs := map[string]string{}
+	password := newPasswordErrors(r, errs)
+	if len(errs) > 0 {
+		p.view.RenderForm(w, r, http.StatusUnprocessableEntity, p.resetForm(rec, errs))
+		return
+	}
+	hash, err := p.set(r, rec.ID, password)
+	if err != nil {
+		p.view.Fail(w, r, err)
+		return
+	}
+	name, _ := rec.Values[FieldUsername].(string)
+	if me := auth.CurrentUser(r); me != nil && me.ID == rec.ID {
+		renewed := *me
+		renewed.PasswordHash = hash
+		if err := p.sessions.Renew(w, r, &renewed); err != nil {
+			p.view.Fail(w, r, err)
+			return
+		}
+	}
+	p.view.Log().Info("password reset", "username", name)
+	p.view.Flash(w, r, fmt.Sprintf("The password of “%s” was reset. Their sessions have ended.", name))
+	http.Redirect(w, r, p.view.ShowURL(rec.ID), http.StatusFound)
+}
