@@ -190,7 +190,7 @@ func (v *ModelView) runAction(w http.ResponseWriter, r *http.Request, a *Action)
 		v.confirmAction(w, r, a, ids, ignored)
 		return
 	}
-	n, err := a.Run(r.Context(), ids)
+	n, err := a.Run(v.writeContext(r), ids)
 	if err != nil {
 		v.admin.ui.Fail(w, r, err)
 		return

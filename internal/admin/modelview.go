@@ -5,6 +5,7 @@
 package admin
 
 import (
+	"context"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -13,6 +14,7 @@ import (
 	"strings"
 
 	"musicadmin/internal/access"
+	"musicadmin/internal/audit"
 	"musicadmin/internal/datamodel"
 	"musicadmin/internal/view"
 )
@@ -281,6 +283,18 @@ func (a *Admin) ReadOnlyPermissions() []access.Permission {
 		}
 	}
 	return out
+}
+
+// writeContext is the context of a write through v: the request's actor
+// (set by the server for the logged-in user) now acting through v, so the
+// store writes the change's audit entry with the view's name.
+func (v *ModelView) writeContext(r *http.Request) context.Context {
+	ctx := r.Context()
+	if a, ok := audit.From(ctx); ok {
+		a.View = v.Name
+		return audit.With(ctx, a)
+	}
+	return ctx
 }
 
 // allowed is what the request's user may do on a view: the links and

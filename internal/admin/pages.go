@@ -412,7 +412,7 @@ func (v *ModelView) handleDelete(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	if err := v.Data.Delete(r.Context(), rec.ID); err != nil {
+	if err := v.Data.Delete(v.writeContext(r), rec.ID); err != nil {
 		v.admin.ui.Fail(w, r, err)
 		return
 	}

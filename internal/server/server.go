@@ -20,6 +20,7 @@ import (
 
 	"musicadmin/internal/access"
 	"musicadmin/internal/admin"
+	"musicadmin/internal/audit"
 	"musicadmin/internal/auth"
 	"musicadmin/internal/backend"
 	"musicadmin/internal/catalog"
@@ -107,7 +108,7 @@ func New(cfg config.Config, db backend.Backend, log *slog.Logger, opts Options) 
 		limit, window = auth.DefaultLoginLimit, auth.DefaultLoginWindow
 	}
 	login := &auth.Handlers{Users: users, Sessions: sessions, UI: ui, Log: log,
-		Throttle: auth.NewLoginThrottle(limit, window)}
+		Throttle: auth.NewLoginThrottle(limit, window), Audit: db.Audit()}
 	status := func(code int) http.HandlerFunc {
 		return func(w http.ResponseWriter, r *http.Request) { ui.Fail(w, r, view.StatusError(code)) }
 	}
@@ -129,7 +130,7 @@ func New(cfg config.Config, db backend.Backend, log *slog.Logger, opts Options) 
 	r.Group(func(r chi.Router) {
 		// Every state-changing request from here on carries the session's
 		// CSRF token, the login and logout forms included.
-		r.Use(noStore, sessions.Load(ui.Fail), access.Load(accounts, currentUserID, ui.Fail),
+		r.Use(noStore, sessions.Load(ui.Fail), access.Load(accounts, currentUserID, ui.Fail), withActor,
 			sessions.CheckCSRF(login.RefuseForm))
 		r.Get("/login/", login.ShowLogin)
 		r.Post("/login/", login.Login)
@@ -170,6 +171,17 @@ func SyncPermissions(ctx context.Context, db backend.Backend) error {
 		return err
 	}
 	return syncPermissions(ctx, db.Accounts(), adm)
+}
+
+// withActor makes the logged-in user the actor of the request's writes:
+// the store records them in the audit log under that name.
+func withActor(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if u := auth.CurrentUser(r); u != nil {
+			r = r.WithContext(audit.With(r.Context(), audit.Actor{Username: u.Username}))
+		}
+		next.ServeHTTP(w, r)
+	})
 }
 
 // currentUserID returns the id of the request's logged-in user.
