@@ -105,6 +105,9 @@ type actionButton struct {
 // actionButtons returns the buttons of the actions g may run.
 func (v *ModelView) actionButtons(g *access.Grants) []actionButton {
 	var out []actionButton
+	if v.ListOnly {
+		return nil
+	}
 	for _, a := range v.actions {
 		if g.Can(access.On(v.Name, a.Permission)) {
 			out = append(out, actionButton{Label: a.Label, URL: v.actionURL(a.Name), Danger: a.deletes})

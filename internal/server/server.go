@@ -153,7 +153,27 @@ func New(cfg config.Config, db backend.Backend, log *slog.Logger, opts Options) 
 
 // newAdmin declares every view of the app over db.
 func newAdmin(log *slog.Logger, db backend.Backend) (*admin.Admin, error) {
-	return admin.New(log, catalog.Views(db.Catalog())...)
+	logView := auditLogView(db.Audit())
+	views := append(catalog.Views(db.Catalog()), logView)
+	adm, err := admin.New(log, views...)
+	if err != nil {
+		return nil, err
+	}
+	adm.SetHistory(db.Audit().Entries(), logView.Name)
+	return adm, nil
+}
+
+// auditLogView is the Audit Log of the Security menu: the entries, newest
+// first, with the list's paging, search and filters, and no route that
+// writes.
+func auditLogView(l audit.Log) *admin.ModelView {
+	return &admin.ModelView{
+		Name: "auditlog", Title: "Audit Log", Category: "Security", Singular: "Audit entry", Plural: "Audit entries",
+		Data: l.Entries(), ListColumns: []string{"at", "username", "action", "view_name", "record_id", "record_label"},
+		SearchColumns: []string{"record_label"}, OrderColumns: []string{"at"}, DefaultSort: "-at",
+		FilterColumns: []string{"username", "action", "view_name", "record_id"},
+		Restricted:    true, ListOnly: true,
+	}
 }
 
 func syncPermissions(ctx context.Context, accounts access.Store, adm *admin.Admin) error {
