@@ -67,4 +67,6 @@ func (v *ModelView) handleHistory(w http.ResponseWriter, r *http.Request) {
 	v.admin.ui.Render(w, r, http.StatusOK, "history", "History of "+v.Singular+": "+data.Label, data)
 }
 
-func (v *ModelView) historyURL(id string) string { return v.basePath + "/history/" + url.PathEscape(id) }
+func (v *ModelView) historyURL(id string) string {
+	return v.basePath + "/history/" + url.PathEscape(id)
+}

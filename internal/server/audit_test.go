@@ -138,7 +138,7 @@ func TestAuditLogRecordsEveryChange(t *testing.T) {
 			!strings.Contains(body, "Let It Be ("+letItBe+")") || !strings.Contains(body, "create") {
 			t.Errorf("history page does not show the create and the album's old and new value:\n%s", body)
 		}
-		if href, _ := c.Get("/songsview/show/"+song).Doc.Find(`a[href="/songsview/history/`+song+`"]`).Attr("href"); href == "" {
+		if href, _ := c.Get("/songsview/show/" + song).Doc.Find(`a[href="/songsview/history/` + song + `"]`).Attr("href"); href == "" {
 			t.Error("the show page has no link to the record's history")
 		}
 	})
