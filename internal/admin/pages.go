@@ -303,6 +303,7 @@ type showPage struct {
 	Singular, Label             string
 	EditURL, DeleteURL, ListURL string
 	Links                       []showLink // the view's own pages about the record
+	HistoryURL                  string
 	Cells                       []cell
 	Related                     []relatedList
 }
@@ -336,6 +337,9 @@ func (v *ModelView) handleShow(w http.ResponseWriter, r *http.Request) {
 	}
 	if can.list {
 		data.ListURL = v.listURL()
+	}
+	if v.admin.history != nil && !v.ListOnly {
+		data.HistoryURL = v.historyURL(rec.ID)
 	}
 	for _, l := range v.ShowLinks {
 		if mayChange && can.grants.Can(access.On(v.Name, l.Permission)) {
@@ -448,7 +452,7 @@ func (v *ModelView) handleDelete(w http.ResponseWriter, r *http.Request) {
 	if !ok || !v.guardDelete(w, r, rec.ID) {
 		return
 	}
-	if err := v.Data.Delete(r.Context(), rec.ID); err != nil {
+	if err := v.Data.Delete(v.writeContext(r), rec.ID); err != nil {
 		var refused *datamodel.RefusedError
 		if errors.As(err, &refused) {
 			v.admin.log.Info("delete refused", "view", v.Name, "id", rec.ID, "reason", refused.Message)

@@ -137,13 +137,6 @@ func NewUserModel(s *Store, decl datamodel.Schema) (*UserModel, error) {
 	return m, nil
 }
 
-// on returns m reading and writing through db (a transaction).
-func (m *Model[T]) on(db *gorm.DB) *Model[T] {
-	c := *m
-	c.db = db
-	return &c
-}
-
 // lockAccounts takes the lock every write to users and roles takes first.
 func lockAccounts(tx *gorm.DB) error {
 	return tx.Exec("UPDATE roles SET name = name WHERE name = ?", access.AdminRole).Error
@@ -262,7 +255,7 @@ WHERE user_roles.user_id IN ? ORDER BY roles.name, roles.id`, ids).Rows()
 
 // get reads the user with id through db (a transaction), roles included.
 func (m *UserModel) get(ctx context.Context, db *gorm.DB, id string) (datamodel.Record, error) {
-	rec, err := m.base.on(db).Get(ctx, id)
+	rec, err := m.base.in(db).Get(ctx, id)
 	if err != nil {
 		return rec, err
 	}
@@ -736,7 +729,7 @@ func (m *RoleModel) nameOf(rec datamodel.Record) string {
 }
 
 func (m *RoleModel) get(ctx context.Context, db *gorm.DB, id string) (datamodel.Record, error) {
-	rec, err := m.base.on(db).Get(ctx, id)
+	rec, err := m.base.in(db).Get(ctx, id)
 	if err != nil {
 		return rec, err
 	}
