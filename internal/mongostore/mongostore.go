@@ -85,6 +85,8 @@ type Model struct {
 	counts     *countCache
 	// few marks a model of few documents (DeclareFew): no pair indexes.
 	few bool
+	// outer is the model wrapping this one, if any (see audit).
+	outer datamodel.Interface
 }
 
 var _ datamodel.Interface = (*Model)(nil)

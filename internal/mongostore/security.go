@@ -12,6 +12,7 @@ import (
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
 
 	"musicadmin/internal/access"
+	"musicadmin/internal/audit"
 	"musicadmin/internal/datamodel"
 )
 
@@ -109,6 +110,7 @@ func (s *Store) DeclareRoles(decl datamodel.Schema) (*RoleModel, error) {
 	}
 	m := &RoleModel{base: base, decl: decl, acc: NewAccounts(s.db)}
 	m.perms = m.decl.Field(sets[0].Name)
+	base.outer = m
 	return m, nil
 }
 
@@ -132,6 +134,7 @@ func (s *Store) DeclareUsers(decl datamodel.Schema) (*UserModel, error) {
 	}
 	m := &UserModel{base: base, decl: decl, acc: NewAccounts(s.db)}
 	m.roles, m.password = m.decl.Field(sets[0].Name), m.decl.Field(writeOnly[0].Name)
+	base.outer = m
 	return m, nil
 }
 
@@ -437,8 +440,14 @@ func (m *UserModel) Create(ctx context.Context, v datamodel.Values) (string, err
 		bson.E{Key: "created_at", Value: time.Now()})
 	m.base.st.invalidateMarks()
 	defer m.base.st.invalidateMarks()
-	if _, err := m.acc.users.InsertOne(ctx, doc); err != nil {
-		return "", m.base.translateWrite(ctx, "create", err, v, "")
+	err = m.base.audited(ctx, audit.ActionCreate, oid, nil, func() error {
+		if _, err := m.acc.users.InsertOne(ctx, doc); err != nil {
+			return m.base.translateWrite(ctx, "create", err, v, "")
+		}
+		return nil
+	})
+	if err != nil {
+		return "", err
 	}
 	return oid.Hex(), nil
 }
@@ -526,13 +535,19 @@ func (m *UserModel) update(ctx context.Context, id string, version *string, v da
 	}
 	m.base.st.invalidateMarks()
 	defer m.base.st.invalidateMarks()
-	res, err := m.acc.users.UpdateOne(ctx, bson.D{{Key: "_id", Value: oid}}, bson.D{{Key: "$set", Value: fields}},
-		options.UpdateOne().SetHint(idIndex))
+	err = m.base.audited(ctx, audit.ActionUpdate, oid, fields, func() error {
+		res, err := m.acc.users.UpdateOne(ctx, bson.D{{Key: "_id", Value: oid}}, bson.D{{Key: "$set", Value: fields}},
+			options.UpdateOne().SetHint(idIndex))
+		if err != nil {
+			return m.base.translateWrite(ctx, "update", err, v, id)
+		}
+		if res.MatchedCount == 0 {
+			return datamodel.ErrNotFound
+		}
+		return nil
+	})
 	if err != nil {
-		return m.base.translateWrite(ctx, "update", err, v, id)
-	}
-	if res.MatchedCount == 0 {
-		return datamodel.ErrNotFound
+		return err
 	}
 	dropped := false
 	for _, h := range held {
@@ -554,13 +569,20 @@ func (m *UserModel) SetPassword(ctx context.Context, id string, hash datamodel.H
 		return datamodel.ErrNotFound
 	}
 	defer m.base.st.lockAccounts()()
-	res, err := m.acc.users.UpdateOne(ctx, bson.D{{Key: "_id", Value: oid}},
-		bson.D{{Key: "$set", Value: bson.D{{Key: "password_hash", Value: string(hash)}}}}, options.UpdateOne().SetHint(idIndex))
+	set := bson.D{{Key: "password_hash", Value: string(hash)}}
+	err := m.base.audited(ctx, audit.ActionPassword, oid, set, func() error {
+		res, err := m.acc.users.UpdateOne(ctx, bson.D{{Key: "_id", Value: oid}}, bson.D{{Key: "$set", Value: set}},
+			options.UpdateOne().SetHint(idIndex))
+		if err != nil {
+			return translate("set the password of a user", err)
+		}
+		if res.MatchedCount == 0 {
+			return datamodel.ErrNotFound
+		}
+		return nil
+	})
 	if err != nil {
-		return translate("set the password of a user", err)
-	}
-	if res.MatchedCount == 0 {
-		return datamodel.ErrNotFound
+		return err
 	}
 	// The sessions are bound to the hash (auth's tag) and end with it
 	// already; removing them keeps no dead session behind.
@@ -620,15 +642,23 @@ func (m *UserModel) remove(ctx context.Context, ids []bson.ObjectID) (int, error
 	}
 	m.base.st.invalidateMarks()
 	defer m.base.st.invalidateMarks()
-	res, err := m.acc.users.DeleteMany(ctx, bson.D{{Key: "_id", Value: bson.D{{Key: "$in", Value: ids}}}},
-		options.DeleteMany().SetHint(idIndex))
+	var deleted int
+	err = m.base.auditedMany(ctx, ids, func() error {
+		res, err := m.acc.users.DeleteMany(ctx, bson.D{{Key: "_id", Value: bson.D{{Key: "$in", Value: ids}}}},
+			options.DeleteMany().SetHint(idIndex))
+		if err != nil {
+			return translate("delete users", err)
+		}
+		deleted = int(res.DeletedCount)
+		return nil
+	})
 	if err != nil {
-		return 0, translate("delete users", err)
+		return 0, err
 	}
 	if err := m.acc.endSessions(ctx, ids); err != nil {
 		return 0, err
 	}
-	return int(res.DeletedCount), nil
+	return deleted, nil
 }
 
 // ---- roles ----
@@ -815,8 +845,14 @@ func (m *RoleModel) Create(ctx context.Context, v datamodel.Values) (string, err
 	doc := append(append(bson.D{{Key: "_id", Value: oid}}, fields...), bson.E{Key: "permissions", Value: perms})
 	m.base.st.invalidateMarks()
 	defer m.base.st.invalidateMarks()
-	if _, err := m.acc.roles.InsertOne(ctx, doc); err != nil {
-		return "", m.base.translateWrite(ctx, "create", err, v, "")
+	err = m.base.audited(ctx, audit.ActionCreate, oid, nil, func() error {
+		if _, err := m.acc.roles.InsertOne(ctx, doc); err != nil {
+			return m.base.translateWrite(ctx, "create", err, v, "")
+		}
+		return nil
+	})
+	if err != nil {
+		return "", err
 	}
 	return oid.Hex(), nil
 }
@@ -869,15 +905,17 @@ func (m *RoleModel) update(ctx context.Context, id string, version *string, v da
 	}
 	m.base.st.invalidateMarks()
 	defer m.base.st.invalidateMarks()
-	res, err := m.acc.roles.UpdateOne(ctx, bson.D{{Key: "_id", Value: oid}}, bson.D{{Key: "$set", Value: fields}},
-		options.UpdateOne().SetHint(idIndex))
-	if err != nil {
-		return m.base.translateWrite(ctx, "update", err, v, id)
-	}
-	if res.MatchedCount == 0 {
-		return datamodel.ErrNotFound
-	}
-	return nil
+	return m.base.audited(ctx, audit.ActionUpdate, oid, fields, func() error {
+		res, err := m.acc.roles.UpdateOne(ctx, bson.D{{Key: "_id", Value: oid}}, bson.D{{Key: "$set", Value: fields}},
+			options.UpdateOne().SetHint(idIndex))
+		if err != nil {
+			return m.base.translateWrite(ctx, "update", err, v, id)
+		}
+		if res.MatchedCount == 0 {
+			return datamodel.ErrNotFound
+		}
+		return nil
+	})
 }
 
 // Delete removes the role with id; a built-in role is refused.
@@ -950,10 +988,18 @@ func (m *RoleModel) remove(ctx context.Context, ids []bson.ObjectID) (int, error
 			return 0, err
 		}
 	}
-	res, err := m.acc.roles.DeleteMany(ctx, bson.D{{Key: "_id", Value: bson.D{{Key: "$in", Value: ids}}}},
-		options.DeleteMany().SetHint(idIndex))
+	var deleted int
+	err = m.base.auditedMany(ctx, ids, func() error {
+		res, err := m.acc.roles.DeleteMany(ctx, bson.D{{Key: "_id", Value: bson.D{{Key: "$in", Value: ids}}}},
+			options.DeleteMany().SetHint(idIndex))
+		if err != nil {
+			return translate("delete roles", err)
+		}
+		deleted = int(res.DeletedCount)
+		return nil
+	})
 	if err != nil {
-		return 0, translate("delete roles", err)
+		return 0, err
 	}
-	return int(res.DeletedCount), nil
+	return deleted, nil
 }

@@ -25,6 +25,7 @@ import (
 	"musicadmin/internal/backend"
 	"musicadmin/internal/catalog"
 	"musicadmin/internal/config"
+	"musicadmin/internal/security"
 	"musicadmin/internal/view"
 	"musicadmin/web"
 )
@@ -78,7 +79,7 @@ func New(cfg config.Config, db backend.Backend, log *slog.Logger, opts Options) 
 		return nil, err
 	}
 	sessions := auth.NewSessions(accounts, cfg.SecretKey, cfg.Server.SecureCookies, log)
-	adm, err := newAdmin(log, db)
+	adm, err := newAdmin(log, db, security.NewService(db.Security(), users), sessions)
 	if err != nil {
 		return nil, err
 	}
@@ -151,10 +152,13 @@ func New(cfg config.Config, db backend.Backend, log *slog.Logger, opts Options) 
 	return &App{Handler: r, Users: users, Routes: routes}, nil
 }
 
-// newAdmin declares every view of the app over db.
-func newAdmin(log *slog.Logger, db backend.Backend) (*admin.Admin, error) {
+// newAdmin declares every view of the app over db: the catalogue's, then
+// the Security menu's (users and roles through sec, whose pages renew
+// sessions with sessions; the audit log).
+func newAdmin(log *slog.Logger, db backend.Backend, sec *security.Service, sessions *auth.Sessions) (*admin.Admin, error) {
 	logView := auditLogView(db.Audit())
-	views := append(catalog.Views(db.Catalog()), logView)
+	views := append(catalog.Views(db.Catalog()), security.Views(sec, sessions)...)
+	views = append(views, logView)
 	adm, err := admin.New(log, views...)
 	if err != nil {
 		return nil, err
@@ -186,7 +190,9 @@ func syncPermissions(ctx context.Context, accounts access.Store, adm *admin.Admi
 // SyncPermissions creates the permissions of every view and the built-in
 // roles, as create-db does after its migrations.
 func SyncPermissions(ctx context.Context, db backend.Backend) error {
-	adm, err := newAdmin(slog.New(slog.DiscardHandler), db)
+	// The views are declared for their permissions only: nothing is
+	// served, hashed or renewed.
+	adm, err := newAdmin(slog.New(slog.DiscardHandler), db, security.NewService(db.Security(), nil), nil)
 	if err != nil {
 		return err
 	}

@@ -10,6 +10,7 @@ import (
 	"gorm.io/gorm"
 
 	"musicadmin/internal/access"
+	"musicadmin/internal/audit"
 	"musicadmin/internal/datamodel"
 )
 
@@ -173,6 +174,21 @@ func keepsAnAdmin(tx *gorm.DB, refusal *datamodel.RefusedError, write func() err
 		return refusal
 	}
 	return nil
+}
+
+// record writes the audit entry of a change in tx, when ctx carries an
+// actor: old and rec are the record before and after (nil for a create's
+// before and a delete's after). An update that changed nothing has none.
+func record(ctx context.Context, tx *gorm.DB, decl *datamodel.Schema, action string, old, rec *datamodel.Record) error {
+	actor, ok := audit.From(ctx)
+	if !ok {
+		return nil
+	}
+	e := audit.NewEntry(actor, action, decl, old, rec, time.Now())
+	if action == audit.ActionUpdate && len(e.Changes) == 0 {
+		return nil
+	}
+	return appendAudit(tx, e)
 }
 
 // Refusals of the last active Admin.
@@ -405,12 +421,28 @@ func (m *UserModel) Create(ctx context.Context, v datamodel.Values) (string, err
 		default:
 			return fmt.Errorf("store: create user: no id returned (%T)", row["id"])
 		}
-		return addRoles(tx, id, roles)
+		if err := addRoles(tx, id, roles); err != nil {
+			return err
+		}
+		return m.recordNow(ctx, tx, audit.ActionCreate, nil, formatID(id))
 	})
 	if err != nil {
 		return "", m.writeErr(ctx, "create", err, v, "")
 	}
 	return formatID(id), nil
+}
+
+// recordNow records action on the user with id as tx reads it now,
+// against old.
+func (m *UserModel) recordNow(ctx context.Context, tx *gorm.DB, action string, old *datamodel.Record, id string) error {
+	if _, ok := audit.From(ctx); !ok {
+		return nil
+	}
+	rec, err := m.get(ctx, tx, id)
+	if err != nil {
+		return fmt.Errorf("store: read user %s back for the audit log: %w", id, err)
+	}
+	return record(ctx, tx, &m.decl, action, old, &rec)
 }
 
 func addRoles(tx *gorm.DB, user int64, roles []int64) error {
@@ -533,9 +565,11 @@ func (m *UserModel) update(ctx context.Context, id string, version *string, v da
 			wasActive, _ := cur.Values[activeField].(bool)
 			active, activeSet := v[activeField].(bool)
 			if hash != "" || dropped || wasActive && activeSet && !active {
-				return endSessions(tx, n)
+				if err := endSessions(tx, n); err != nil {
+					return err
+				}
 			}
-			return nil
+			return m.recordNow(ctx, tx, audit.ActionUpdate, &cur, id)
 		})
 	})
 	if errors.Is(err, errUnchanged) {
@@ -581,7 +615,19 @@ func (m *UserModel) SetPassword(ctx context.Context, id string, hash datamodel.H
 				return datamodel.ErrNotFound
 			}
 		}
-		return endSessions(tx, n)
+		if err := endSessions(tx, n); err != nil {
+			return err
+		}
+		if actor, ok := audit.From(ctx); ok {
+			// That it happened, by whom, to whom; never the hash.
+			rec, err := m.get(ctx, tx, id)
+			if err != nil {
+				return err
+			}
+			e := audit.NewEntry(actor, audit.ActionPassword, &m.decl, &rec, &rec, time.Now())
+			return appendAudit(tx, e)
+		}
+		return nil
 	})
 	if errors.Is(err, datamodel.ErrNotFound) {
 		return err
@@ -633,9 +679,21 @@ func (m *UserModel) remove(ctx context.Context, ids []int64) (int, error) {
 			return err
 		}
 		return keepsAnAdmin(tx, &datamodel.RefusedError{Message: msgLastAdminDelete}, func() error {
+			olds, err := m.gone(ctx, tx, ids)
+			if err != nil {
+				return err
+			}
 			res := tx.Delete(&User{}, ids)
+			if res.Error != nil {
+				return res.Error
+			}
 			removed = res.RowsAffected
-			return res.Error
+			for i := range olds {
+				if err := record(ctx, tx, &m.decl, audit.ActionDelete, &olds[i], nil); err != nil {
+					return err
+				}
+			}
+			return nil
 		})
 	})
 	var refused *datamodel.RefusedError
@@ -646,6 +704,26 @@ func (m *UserModel) remove(ctx context.Context, ids []int64) (int, error) {
 		return 0, m.base.translate("delete", err)
 	}
 	return int(removed), nil
+}
+
+// gone reads, for the audit log, the users with ids about to be deleted
+// in tx: those that exist.
+func (m *UserModel) gone(ctx context.Context, tx *gorm.DB, ids []int64) ([]datamodel.Record, error) {
+	if _, ok := audit.From(ctx); !ok {
+		return nil, nil
+	}
+	var out []datamodel.Record
+	for _, id := range ids {
+		rec, err := m.get(ctx, tx, formatID(id))
+		if errors.Is(err, datamodel.ErrNotFound) {
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, rec)
+	}
+	return out, nil
 }
 
 // ---- roles ----
@@ -859,7 +937,10 @@ func (m *RoleModel) Create(ctx context.Context, v datamodel.Values) (string, err
 		default:
 			return fmt.Errorf("store: create role: no id returned (%T)", row["id"])
 		}
-		return grant(tx, id, perms)
+		if err := grant(tx, id, perms); err != nil {
+			return err
+		}
+		return m.recordNow(ctx, tx, audit.ActionCreate, nil, formatID(id))
 	})
 	if err != nil {
 		return "", m.writeErr(ctx, "create", err, v, "")
@@ -923,18 +1004,21 @@ func (m *RoleModel) update(ctx context.Context, id string, version *string, v da
 				return err
 			}
 		}
-		want, set := v[m.perms.Name]
-		if !set || name == access.AdminRole {
-			return nil // Admin holds every permission by its name
+		// Admin holds every permission by its name: its rows are not
+		// written.
+		if want, set := v[m.perms.Name]; set && name != access.AdminRole {
+			perms, err := m.permissionIDs(ctx, tx, want)
+			if err != nil {
+				return err
+			}
+			if err := tx.Where("role_id = ?", n).Delete(&RolePermission{}).Error; err != nil {
+				return err
+			}
+			if err := grant(tx, n, perms); err != nil {
+				return err
+			}
 		}
-		perms, err := m.permissionIDs(ctx, tx, want)
-		if err != nil {
-			return err
-		}
-		if err := tx.Where("role_id = ?", n).Delete(&RolePermission{}).Error; err != nil {
-			return err
-		}
-		return grant(tx, n, perms)
+		return m.recordNow(ctx, tx, audit.ActionUpdate, &cur, id)
 	})
 	if errors.Is(err, errUnchanged) {
 		return nil
@@ -943,6 +1027,19 @@ func (m *RoleModel) update(ctx context.Context, id string, version *string, v da
 		return m.writeErr(ctx, "update", err, v, id)
 	}
 	return nil
+}
+
+// recordNow records action on the role with id as tx reads it now,
+// against old.
+func (m *RoleModel) recordNow(ctx context.Context, tx *gorm.DB, action string, old *datamodel.Record, id string) error {
+	if _, ok := audit.From(ctx); !ok {
+		return nil
+	}
+	rec, err := m.get(ctx, tx, id)
+	if err != nil {
+		return fmt.Errorf("store: read role %s back for the audit log: %w", id, err)
+	}
+	return record(ctx, tx, &m.decl, action, old, &rec)
 }
 
 // Delete removes the role with id; a built-in role is refused.
@@ -998,9 +1095,30 @@ func (m *RoleModel) remove(ctx context.Context, ids []int64) (int, error) {
 		if err != nil {
 			return err
 		}
+		var olds []datamodel.Record
+		if _, ok := audit.From(ctx); ok {
+			for _, id := range ids {
+				rec, err := m.get(ctx, tx, formatID(id))
+				if errors.Is(err, datamodel.ErrNotFound) {
+					continue
+				}
+				if err != nil {
+					return err
+				}
+				olds = append(olds, rec)
+			}
+		}
 		res := tx.Delete(&Role{}, ids)
+		if res.Error != nil {
+			return res.Error
+		}
 		removed = res.RowsAffected
-		return res.Error
+		for i := range olds {
+			if err := record(ctx, tx, &m.decl, audit.ActionDelete, &olds[i], nil); err != nil {
+				return err
+			}
+		}
+		return nil
 	})
 	var refused *datamodel.RefusedError
 	if errors.As(err, &refused) {
