@@ -975,7 +975,7 @@ func (m *RoleModel) remove(ctx context.Context, ids []bson.ObjectID) (int, error
 	defer m.base.st.invalidateMarks()
 	if len(users) > 0 {
 		_, err := m.acc.users.UpdateMany(ctx, holders,
-			bson.D{{Key: "$pull", Value: bson.D{{Key: "roles", Value: bson.D{{Key: "$in", Value: ids}}}}}},
+			bson.D{{Key: "$pullAll", Value: bson.D{{Key: "roles", Value: ids}}}},
 			options.UpdateMany().SetHint(ixUserRoles))
 		if err != nil {
 			return 0, translate("take roles from their holders", err)
