@@ -17,6 +17,7 @@ import (
 
 	"musicadmin/internal/access"
 	"musicadmin/internal/apptest"
+	"musicadmin/internal/audit"
 )
 
 // editFormValues reads the form of a page as a browser would post it: its text
@@ -612,5 +613,79 @@ func TestSecuritySessionsEnd(t *testing.T) {
 		if loggedOut(admin) {
 			t.Error("saving their own account logged the admin out")
 		}
+	})
+}
+
+// TestSecurityAudited (SECURITY-TESTS 61): the writes of users and roles
+// are in the audit log like any model's, a user's roles by name and id, a
+// password change and a reset as their own action with no value at all;
+// no entry holds a password or its hash. A refused write has no entry.
+func TestSecurityAudited(t *testing.T) {
+	apptest.ForEachBackendParallel(t, func(t *testing.T, b apptest.Backend) {
+		a := newSecApp(t, b)
+		admin := a.admin()
+		addRole(t, admin, "Editor", "can_list:songsview")
+		editor := roleID(t, admin, "Editor")
+		admin.Submit("/users/add", newUserForm("ed", "secret-ed-pw", editor)).ExpectRedirect(t, "add ed", "/users/list/")
+		ed := userID(t, admin, "ed")
+		form := editFormValues(admin.Get("/users/edit/" + ed))
+		form.Add("roles", roleID(t, admin, access.ReadOnlyRole))
+		admin.Submit("/users/edit/"+ed, form).ExpectRedirect(t, "edit ed", "/users/list/")
+		admin.Submit("/users/resetpassword/"+ed, url.Values{"password": {"reset-ed-pw"}, "password_confirm": {"reset-ed-pw"}}).
+			ExpectRedirect(t, "reset", "/users/show/"+ed)
+		edc := a.login("ed", "reset-ed-pw")
+		edc.Submit("/users/password", url.Values{"current_password": {"reset-ed-pw"}, "password": {"own-ed-pw"},
+			"password_confirm": {"own-ed-pw"}}).ExpectRedirect(t, "own change", "/")
+		me := userID(t, admin, apptest.AdminUser)
+		admin.Submit("/users/delete/"+me, url.Values{}).ExpectStatus(t, "refused delete", http.StatusUnprocessableEntity)
+		admin.Submit("/users/delete/"+ed, url.Values{}).ExpectRedirect(t, "delete ed", "/users/list/")
+
+		all := entries(t, a.App)
+		hash := "$2a$"
+		for _, e := range all {
+			text := e.RecordLabel
+			for _, c := range e.Changes {
+				text += "|" + c.Field + "|" + c.Old + "|" + c.New
+			}
+			for _, secret := range []string{"secret-ed-pw", "reset-ed-pw", "own-ed-pw", hash, "password_hash"} {
+				if strings.Contains(text, secret) {
+					t.Errorf("entry %+v holds %q", e, secret)
+				}
+			}
+		}
+		if got := findEntries(all, "create", editor); len(got) != 1 || got[0].View != "roles" ||
+			!slices.Contains(got[0].Changes, audit.Change{Field: "permissions", New: "can list on songsview"}) {
+			t.Errorf("the role's create entry: %+v", got)
+		}
+		created := findEntries(all, "create", ed)
+		if len(created) != 1 || created[0].Username != apptest.AdminUser || created[0].View != "users" || created[0].RecordLabel != "ed" {
+			t.Fatalf("ed's create entry: %+v", created)
+		}
+		for _, c := range created[0].Changes {
+			if c.Field == "password" {
+				t.Errorf("the create entry names the password: %+v", c)
+			}
+		}
+		if !slices.Contains(created[0].Changes, audit.Change{Field: "roles", New: "Editor"}) {
+			t.Errorf("the create entry's roles: %+v", created[0].Changes)
+		}
+		updated := findEntries(all, "update", ed)
+		if len(updated) != 1 || !slices.Equal(updated[0].Changes, []audit.Change{{Field: "roles", Old: "Editor", New: "Editor, ReadOnly"}}) {
+			t.Errorf("ed's update entry: %+v", updated)
+		}
+		passwords := findEntries(all, audit.ActionPassword, ed)
+		if len(passwords) != 2 || passwords[0].Username != apptest.AdminUser || passwords[1].Username != "ed" ||
+			len(passwords[0].Changes)+len(passwords[1].Changes) != 0 {
+			t.Errorf("password entries: %+v", passwords)
+		}
+		if got := findEntries(all, "delete", ed); len(got) != 1 {
+			t.Errorf("ed's delete entries: %+v", got)
+		}
+		if got := findEntries(all, "delete", me); len(got) != 0 {
+			t.Errorf("the refused delete has entries: %+v", got)
+		}
+		// The user's history page shows them.
+		r := admin.Get("/users/history/" + me)
+		r.ExpectStatus(t, "history", http.StatusOK)
 	})
 }
