@@ -49,7 +49,9 @@ func (g *bandGuard) CheckWrite(_ context.Context, _ *access.Grants, _ *datamodel
 	return nil
 }
 
-func (g *bandGuard) CheckDelete(ctx context.Context, gr *access.Grants, ids []string) error { return nil }
+func (g *bandGuard) CheckDelete(ctx context.Context, gr *access.Grants, ids []string) error {
+	return nil
+}
 
 func (g *bandGuard) Fixed(rec *datamodel.Record) map[string]string {
 	if rec != nil && rec.Values["name"] == "Fixed" {
@@ -58,7 +60,9 @@ func (g *bandGuard) Fixed(rec *datamodel.Record) map[string]string {
 	return nil
 }
 
-func (g *bandGuard) Saved(_ http.ResponseWriter, _ *http.Request, id string) { g.saved = append(g.saved, id) }
+func (g *bandGuard) Saved(_ http.ResponseWriter, _ *http.Request, id string) {
+	g.saved = append(g.saved, id)
+}
 
 // bandRig serves the makers and the bands of one memory store.
 func bandRig(t *testing.T) (*apptest.Client, datamodel.Interface, datamodel.Interface, *bandGuard) {

@@ -98,7 +98,9 @@ func (m *Model) record(id string) datamodel.Record {
 			for _, id := range ids {
 				refs = append(refs, datamodel.Ref{ID: id, Label: to.decl.LabelField().Kind.Text(to.records[id][to.decl.Label])})
 			}
-			slices.SortFunc(refs, func(a, b datamodel.Ref) int { return cmp.Or(strings.Compare(a.Label, b.Label), strings.Compare(a.ID, b.ID)) })
+			slices.SortFunc(refs, func(a, b datamodel.Ref) int {
+				return cmp.Or(strings.Compare(a.Label, b.Label), strings.Compare(a.ID, b.ID))
+			})
 			v = refs
 		}
 		rec.Values[f.Name] = v
