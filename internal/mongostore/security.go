@@ -19,7 +19,7 @@ import (
 // Users and roles as models of the datamodel seam, over the documents
 // Accounts keeps (accounts.go, permissions.go), as the SQL store's
 // UserModel and RoleModel are over its tables: their plain fields are
-// read through a Model declared with DeclareFew (lists, filters, sorts,
+// read through a Model declared with DeclareIndexed (lists, filters, sorts,
 // exports); a user's roles (the ObjectIds of their roles array) and a
 // role's permissions (its {name, view} pairs, whose option ids are
 // permission keys) are read and written here, and a user's password is
@@ -104,7 +104,7 @@ func (s *Store) DeclareRoles(decl datamodel.Schema) (*RoleModel, error) {
 	if decl.Name != rolesColl || len(sets) != 1 || len(writeOnly) != 0 || decl.Field(nameKey) == nil {
 		return nil, fmt.Errorf("mongostore: model %s: the roles model is named %s, with a name and one set field (its permissions)", decl.Name, rolesColl)
 	}
-	base, err := s.DeclareFew(plain)
+	base, err := s.DeclareIndexed(plain, fieldNames(plain), nil)
 	if err != nil {
 		return nil, err
 	}
@@ -128,7 +128,7 @@ func (s *Store) DeclareUsers(decl datamodel.Schema) (*UserModel, error) {
 	if _, ok := writeOnly[0].Kind.(datamodel.Password); !ok {
 		return nil, fmt.Errorf("mongostore: model %s: write-only field %q is not a password", decl.Name, writeOnly[0].Name)
 	}
-	base, err := s.DeclareFew(plain)
+	base, err := s.DeclareIndexed(plain, fieldNames(plain), nil)
 	if err != nil {
 		return nil, err
 	}
@@ -136,6 +136,18 @@ func (s *Store) DeclareUsers(decl datamodel.Schema) (*UserModel, error) {
 	m.roles, m.password = m.decl.Field(sets[0].Name), m.decl.Field(writeOnly[0].Name)
 	base.outer = m
 	return m, nil
+}
+
+// fieldNames names the fields of s: the users' and roles' lists filter
+// by any of them. They are few documents: an index per field, and none per
+// filter × sort pair (DeclareIndexed with no sorts), which a few hundred
+// documents sorted in memory do not need and every write would pay for.
+func fieldNames(s datamodel.Schema) []string {
+	out := make([]string, len(s.Fields))
+	for i, f := range s.Fields {
+		out[i] = f.Name
+	}
+	return out
 }
 
 // oids parses the ids of a Set's value as ObjectIds; an id that cannot be
