@@ -1,10 +1,12 @@
 package mongostore
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
@@ -101,7 +103,7 @@ func splitDecl(decl datamodel.Schema) (plain datamodel.Schema, sets, writeOnly [
 // field, the permissions.
 func (s *Store) DeclareRoles(decl datamodel.Schema) (*RoleModel, error) {
 	plain, sets, writeOnly := splitDecl(decl)
-	if decl.Name != rolesColl || len(sets) != 1 || len(writeOnly) != 0 || decl.Field(nameKey) == nil {
+	if decl.Name != rolesColl || len(sets) != 1 || len(writeOnly) != 0 || decl.Label != nameKey {
 		return nil, fmt.Errorf("mongostore: model %s: the roles model is named %s, with a name and one set field (its permissions)", decl.Name, rolesColl)
 	}
 	base, err := s.DeclareIndexed(plain, fieldNames(plain), nil)
@@ -165,7 +167,7 @@ func oids(field string, v any) ([]bson.ObjectID, error) {
 	return out, nil
 }
 
-// lock takes the turn of a write to users or roles.
+// lockAccounts takes the turn of a write to users or roles.
 func (s *Store) lockAccounts() (unlock func()) {
 	s.accountsMu.Lock()
 	return s.accountsMu.Unlock
@@ -291,25 +293,13 @@ func (m *UserModel) withRoles(ctx context.Context, recs []datamodel.Record) erro
 				refs = append(refs, datamodel.Ref{ID: oid.Hex(), Label: name})
 			}
 		}
+		// By name, as SQL orders them (byte order on every backend).
 		slices.SortFunc(refs, func(a, b datamodel.Ref) int {
-			if a.Label != b.Label {
-				return compareStrings(a.Label, b.Label)
-			}
-			return compareStrings(a.ID, b.ID)
+			return cmp.Or(strings.Compare(a.Label, b.Label), strings.Compare(a.ID, b.ID))
 		})
 		r.Values[m.roles.Name] = refs
 	}
 	return nil
-}
-
-func compareStrings(a, b string) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
 }
 
 // Get returns the user with id, or datamodel.ErrNotFound.

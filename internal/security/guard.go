@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"slices"
 
 	"musicadmin/internal/access"
 	"musicadmin/internal/admin"
@@ -236,10 +235,10 @@ func (gd *roleGuard) Fixed(rec *datamodel.Record) map[string]string {
 	if rec == nil {
 		return nil
 	}
-	switch name := roleName(*rec); {
-	case name == access.AdminRole:
+	switch roleName(*rec) {
+	case access.AdminRole:
 		return map[string]string{FieldName: noteBuiltin, FieldPermissions: noteAdminRole}
-	case slices.Contains([]string{access.ReadOnlyRole}, name):
+	case access.ReadOnlyRole:
 		return map[string]string{FieldName: noteBuiltin}
 	}
 	return nil

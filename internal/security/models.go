@@ -106,9 +106,13 @@ func (h hashing) hashed(v datamodel.Values) (datamodel.Values, error) {
 	if !ok {
 		return v, nil
 	}
+	// The form checked it; a caller that did not gets the rules' refusal.
+	if err := auth.ValidatePassword(string(secret)); err != nil {
+		return nil, &datamodel.RefusedError{Field: FieldPassword, Message: passwordProblem(err)}
+	}
 	hash, err := h.users.HashPassword(string(secret))
 	if err != nil {
-		return nil, &datamodel.RefusedError{Field: FieldPassword, Message: passwordProblem(err)}
+		return nil, err
 	}
 	out := make(datamodel.Values, len(v))
 	for k, val := range v {

@@ -3,6 +3,7 @@ package security
 import (
 	"context"
 	"log/slog"
+	"net/http"
 
 	"musicadmin/internal/admin"
 	"musicadmin/internal/auth"
@@ -60,10 +61,10 @@ func Views(s *Service, sessions *auth.Sessions) []*admin.ModelView {
 	users.Pages = []admin.Page{
 		// Every logged-in user changes their own password: no permission
 		// but the login.
-		{Method: "GET", Pattern: passwordPattern, Handler: p.showOwn},
-		{Method: "POST", Pattern: passwordPattern, Handler: p.changeOwn},
-		{Method: "GET", Pattern: resetPattern, Permission: CanResetPassword, Handler: p.showReset},
-		{Method: "POST", Pattern: resetPattern, Permission: CanResetPassword, Handler: p.reset},
+		{Method: http.MethodGet, Pattern: passwordPattern, Handler: p.showOwn},
+		{Method: http.MethodPost, Pattern: passwordPattern, Handler: p.changeOwn},
+		{Method: http.MethodGet, Pattern: resetPattern, Permission: CanResetPassword, Handler: p.showReset},
+		{Method: http.MethodPost, Pattern: resetPattern, Permission: CanResetPassword, Handler: p.reset},
 	}
 	users.ShowLinks = []admin.ShowLink{{Label: "Reset password", Permission: CanResetPassword,
 		URL: func(id string) string { return users.PathOf(resetPath + id) }}}

@@ -100,8 +100,9 @@ func NewRoleModel(s *Store, decl datamodel.Schema) (*RoleModel, error) {
 		return nil, err
 	}
 	columns, sets, writeOnly := splitDecl(decl)
-	if len(sets) != 1 || len(writeOnly) != 0 {
-		return nil, fmt.Errorf("store: model %s: a role model has one set field (its permissions) and no write-only one", decl.Name)
+	if len(sets) != 1 || len(writeOnly) != 0 || decl.Label != nameField {
+		return nil, fmt.Errorf("store: model %s: a role model is named by %q and has one set field (its permissions) and no write-only one",
+			decl.Name, nameField)
 	}
 	base, err := NewModel[Role](s, columns)
 	if err != nil {
@@ -120,8 +121,9 @@ func NewUserModel(s *Store, decl datamodel.Schema) (*UserModel, error) {
 		return nil, err
 	}
 	columns, sets, writeOnly := splitDecl(decl)
-	if len(sets) != 1 || len(writeOnly) != 1 {
-		return nil, fmt.Errorf("store: model %s: a user model has one set field (its roles) and one write-only field (its password)", decl.Name)
+	if len(sets) != 1 || len(writeOnly) != 1 || decl.Field(activeField) == nil {
+		return nil, fmt.Errorf("store: model %s: a user model has an %q flag, one set field (its roles) and one write-only field (its password)",
+			decl.Name, activeField)
 	}
 	if to, ok := s.tables[sets[0].SetOf()]; !ok || to.table != "roles" {
 		return nil, fmt.Errorf("store: model %s: set %q must be of the roles model, declared before it", decl.Name, sets[0].Name)
