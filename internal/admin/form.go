@@ -45,6 +45,10 @@ type input struct {
 	Checked bool
 	// Confirm asks a "password" twice (a new one).
 	Confirm bool
+	// Autocomplete is the input's autocomplete attribute, if any, and
+	// ReadOnly shows a value that is not to be typed.
+	Autocomplete string
+	ReadOnly     bool
 	// Fixed is the note of a field shown but not to be changed (Guard):
 	// its control is read-only.
 	Fixed string
@@ -107,6 +111,9 @@ func (v *ModelView) filled(rec *datamodel.Record) form {
 	for i := range v.schema.Fields {
 		fd := &v.schema.Fields[i]
 		val := fd.Kind.Empty()
+		if d, ok := fd.Kind.(datamodel.Defaulter); ok {
+			val = d.Default()
+		}
 		if rec != nil {
 			val = rec.Values[fd.Name]
 		}
@@ -488,6 +495,10 @@ func (v *ModelView) renderForm(w http.ResponseWriter, r *http.Request, status in
 			Required: fd.Required, MaxLength: spec.MaxLength, Min: spec.Min, Max: spec.Max, Fixed: f.fixed[fd.Name]}
 		if _, secret := fd.Kind.(datamodel.Password); secret {
 			in.Confirm = true
+		} else {
+			// A record's fields are not the user's own details: a
+			// browser's autofill has nothing to offer them.
+			in.Autocomplete = "off"
 		}
 		if spec.Type == "checkbox" {
 			checked, _ := fd.Kind.Parse(strings.TrimSpace(in.Value))

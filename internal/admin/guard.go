@@ -158,6 +158,10 @@ type FormField struct {
 	Confirm  bool
 	Required bool
 	Error    string
+	// Value is shown in the input; with ReadOnly it is only shown.
+	Value        string
+	ReadOnly     bool
+	Autocomplete string
 }
 
 // FormPage is a view's own form page, rendered with the generic form
@@ -174,7 +178,7 @@ func (v *ModelView) RenderForm(w http.ResponseWriter, r *http.Request, status in
 	data := formPage{Heading: p.Heading, Action: p.Action, CancelURL: p.CancelURL, FormError: p.FormError}
 	for _, f := range p.Fields {
 		data.Inputs = append(data.Inputs, input{Name: f.Name, Label: f.Label, Type: f.Type, Confirm: f.Confirm,
-			Required: f.Required, Error: f.Error})
+			Required: f.Required, Error: f.Error, Value: f.Value, ReadOnly: f.ReadOnly, Autocomplete: f.Autocomplete})
 	}
 	v.admin.ui.Render(w, r, status, "form", p.Heading, data)
 }

@@ -25,7 +25,7 @@ import (
 // has never heard of, in memory.
 var bandSchema = datamodel.Schema{Name: "band", Label: "name", Fields: []datamodel.Field{
 	{Name: "name", Label: "Name", Kind: datamodel.Text{MaxRunes: 40}, Required: true, Unique: true},
-	{Name: "active", Label: "Active", Kind: datamodel.Bool{}},
+	{Name: "active", Label: "Active", Kind: datamodel.Bool{DefaultOn: true}},
 	{Name: "members", Label: "Members", Kind: datamodel.Set{Of: "maker"}},
 	{Name: "secret", Label: "Secret", Kind: datamodel.Password{MaxBytes: 8}, Required: true, WriteOnly: true},
 }}
@@ -129,6 +129,9 @@ func TestSetBoolPasswordAndGuard(t *testing.T) {
 	r.ExpectStatus(t, "add form", http.StatusOK)
 	if got := r.Texts("fieldset#f-members label.choice"); !slices.Equal(got, []string{"Ann", "Bob", "Cy"}) {
 		t.Errorf("member options %q", got)
+	}
+	if _, on := r.Doc.Find("input#f-active").Attr("checked"); !on {
+		t.Error("the active box of a new band starts unticked")
 	}
 	if r.Doc.Find("input#f-secret[type=password]").Length() != 1 || r.Doc.Find("input#f-secret_confirm[type=password]").Length() != 1 {
 		t.Error("the add form does not ask the secret twice")

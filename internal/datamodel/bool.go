@@ -6,8 +6,17 @@ import (
 )
 
 // Bool is a yes-or-no value (bool): a checkbox on a form, whose absence
-// from a posted form is false, as a browser sends no unticked box.
-type Bool struct{}
+// from a posted form is false, as a browser sends no unticked box. With
+// DefaultOn the box of a new record's form starts ticked (a new user is
+// active), which an empty input still is not.
+type Bool struct {
+	DefaultOn bool
+}
+
+var _ Defaulter = Bool{}
+
+// Default is the box a new record's form starts with.
+func (k Bool) Default() any { return k.DefaultOn }
 
 // Parse reads what a checkbox or a filter sends: "true", "on", "yes", "1"
 // and their opposites, in any case.

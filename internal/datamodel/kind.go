@@ -36,6 +36,13 @@ type Kind interface {
 	Store(v any) any
 }
 
+// Defaulter is a Kind whose new record's form starts with a value other
+// than Empty, the value of an input left empty (a checkbox that starts
+// ticked, yet is false when posted unticked).
+type Defaulter interface {
+	Default() any
+}
+
 // Input describes the form control of a field.
 type Input struct {
 	Type      string // "text", "email", "number", "select", "checkbox", "set" or "password"

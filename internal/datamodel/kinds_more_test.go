@@ -32,6 +32,9 @@ func TestBool(t *testing.T) {
 	if _, err := k.Load(1.5); err == nil {
 		t.Error("bool loaded 1.5")
 	}
+	if (Bool{DefaultOn: true}).Default() != true || (Bool{DefaultOn: true}).Empty() != false || k.Default() != false {
+		t.Error("a bool's default or empty value")
+	}
 }
 
 func TestEmailText(t *testing.T) {

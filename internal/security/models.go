@@ -38,7 +38,7 @@ var (
 		{Name: "first_name", Label: "First name", Kind: datamodel.Text{MaxRunes: 64}, Required: true},
 		{Name: "last_name", Label: "Last name", Kind: datamodel.Text{MaxRunes: 64}, Required: true},
 		{Name: "email", Label: "Email", Kind: datamodel.Text{MaxRunes: 254, Email: true}, Required: true},
-		{Name: FieldActive, Label: "Active", Kind: datamodel.Bool{}},
+		{Name: FieldActive, Label: "Active", Kind: datamodel.Bool{DefaultOn: true}},
 		{Name: FieldRoles, Label: "Roles", Kind: datamodel.Set{Of: "roles"}},
 		{Name: FieldPassword, Label: "Password", Kind: datamodel.Password{MaxBytes: auth.MaxPasswordBytes},
 			Required: true, WriteOnly: true},

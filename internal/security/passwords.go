@@ -58,9 +58,12 @@ func newPasswordErrors(r *http.Request, errs map[string]string) string {
 	return p
 }
 
-func (p *passwords) ownForm(errs map[string]string) admin.FormPage {
+func (p *passwords) ownForm(username string, errs map[string]string) admin.FormPage {
 	return admin.FormPage{Heading: ownPasswordHeading, Action: p.view.PathOf(passwordPattern), CancelURL: "/",
 		Fields: []admin.FormField{
+			// Shown, never read: which account a password manager saves
+			// the new password for.
+			{Name: "account", Label: "Username", Type: "text", Value: username, ReadOnly: true, Autocomplete: "username"},
 			{Name: fieldCurrent, Label: "Current password", Type: "password", Required: true, Error: errs[fieldCurrent]},
 			{Name: fieldNew, Label: "New password", Type: "password", Confirm: true, Required: true, Error: errs[fieldNew]},
 		}}
@@ -68,7 +71,7 @@ func (p *passwords) ownForm(errs map[string]string) admin.FormPage {
 
 // showOwn handles "GET /users/password".
 func (p *passwords) showOwn(w http.ResponseWriter, r *http.Request) {
-	p.view.RenderForm(w, r, http.StatusOK, p.ownForm(nil))
+	p.view.RenderForm(w, r, http.StatusOK, p.ownForm(auth.CurrentUser(r).Username, nil))
 }
 
 // changeOwn handles "POST /users/password": the current password must be
@@ -87,7 +90,7 @@ func (p *passwords) changeOwn(w http.ResponseWriter, r *http.Request) {
 	}
 	password := newPasswordErrors(r, errs)
 	if len(errs) > 0 {
-		p.view.RenderForm(w, r, http.StatusUnprocessableEntity, p.ownForm(errs))
+		p.view.RenderForm(w, r, http.StatusUnprocessableEntity, p.ownForm(me.Username, errs))
 		return
 	}
 	hash, err := p.set(r, me.ID, password)
@@ -129,6 +132,7 @@ func (p *passwords) resetForm(rec datamodel.Record, errs map[string]string) admi
 	return admin.FormPage{Heading: "Reset the password of " + name, Action: p.view.PathOf(resetPath + rec.ID),
 		CancelURL: p.view.ShowURL(rec.ID),
 		Fields: []admin.FormField{
+			{Name: "account", Label: "Username", Type: "text", Value: name, ReadOnly: true, Autocomplete: "off"},
 			{Name: fieldNew, Label: "New password", Type: "password", Confirm: true, Required: true, Error: errs[fieldNew]},
 		}}
 }
