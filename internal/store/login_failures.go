@@ -21,6 +21,16 @@ type LoginFailure struct {
 
 var _ auth.FailureStore = (*Accounts)(nil)
 
+// The throttle's two range queries, as written here rather than built, so
+// that the plan test (TestLoginFailurePlans) explains exactly them: an
+// address's newest failures, one range of ix_login_failures_addr_failed_at
+// walked from its end, and the prune, one range of
+// ix_login_failures_failed_at.
+const (
+	loginFailuresSQL      = "SELECT failed_at FROM login_failures WHERE addr = ? AND failed_at > ? ORDER BY failed_at DESC LIMIT ?"
+	pruneLoginFailuresSQL = "DELETE FROM login_failures WHERE failed_at < ?"
+)
+
 // AddLoginFailure implements auth.FailureStore.
 func (a *Accounts) AddLoginFailure(ctx context.Context, addr string, at time.Time) (string, error) {
 	row := LoginFailure{Addr: addr, FailedAt: at.UnixMilli()}
@@ -42,14 +52,10 @@ func (a *Accounts) DeleteLoginFailure(ctx context.Context, id string) error {
 	return nil
 }
 
-// LoginFailures implements auth.FailureStore: one range of
-// ix_login_failures_addr_failed_at, walked from its end.
+// LoginFailures implements auth.FailureStore (loginFailuresSQL).
 func (a *Accounts) LoginFailures(ctx context.Context, addr string, since time.Time, n int) ([]time.Time, error) {
 	var ms []int64
-	err := a.db.WithContext(ctx).Model(&LoginFailure{}).
-		Where("addr = ? AND failed_at > ?", addr, since.UnixMilli()).
-		Order("failed_at DESC").Limit(n).Pluck("failed_at", &ms).Error
-	if err != nil {
+	if err := a.db.WithContext(ctx).Raw(loginFailuresSQL, addr, since.UnixMilli(), n).Scan(&ms).Error; err != nil {
 		return nil, accountsErr("read login failures", err)
 	}
 	out := make([]time.Time, len(ms))
@@ -59,11 +65,9 @@ func (a *Accounts) LoginFailures(ctx context.Context, addr string, since time.Ti
 	return out, nil
 }
 
-// PruneLoginFailures implements auth.FailureStore: one range of
-// ix_login_failures_failed_at.
+// PruneLoginFailures implements auth.FailureStore (pruneLoginFailuresSQL).
 func (a *Accounts) PruneLoginFailures(ctx context.Context, before time.Time) error {
-	err := a.db.WithContext(ctx).Where("failed_at < ?", before.UnixMilli()).Delete(&LoginFailure{}).Error
-	if err != nil {
+	if err := a.db.WithContext(ctx).Exec(pruneLoginFailuresSQL, before.UnixMilli()).Error; err != nil {
 		return accountsErr("prune login failures", err)
 	}
 	return nil
