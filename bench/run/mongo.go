@@ -82,10 +82,11 @@ func withMongo(ctx context.Context, fn func(*mongo.Client) error) error {
 }
 
 // recordIDs matches a record id where a page writes one: in a record's
-// URL, as the value of an input or a choice, or as a lookup result's id;
+// URL, in a link's filter by album, as the value of an input or a choice,
+// or as a lookup result's id;
 // and a form's version, a digest of the stored values, references
 // included.
-var recordIDs = regexp.MustCompile(`(/(?:show|edit|delete)/|value="|"id":")([0-9a-f]{24}|[0-9]+)|(name="version" value=")[0-9a-f]+`)
+var recordIDs = regexp.MustCompile(`(/(?:show|edit|delete)/|[?;]album=|value="|"id":")([0-9a-f]{24}|[0-9]+)|(name="version" value=")[0-9a-f]+`)
 
 // maskIDs blanks record ids and versions, which differ between backends
 // (digits on SQL, ObjectIds on MongoDB) while the records are the same.
