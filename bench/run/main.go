@@ -48,14 +48,14 @@ type options struct {
 	sizes         []int
 	songsPerAlbum int // the catalogue of a size has size/songsPerAlbum albums
 	duration      time.Duration
-	warmup     time.Duration
-	slice      time.Duration
-	conns      []int // concurrent connections, one run each
-	backends   []string
-	strict     bool
-	out        string
-	keep       bool
-	plainFloor bool
+	warmup        time.Duration
+	slice         time.Duration
+	conns         []int // concurrent connections, one run each
+	backends      []string
+	strict        bool
+	out           string
+	keep          bool
+	plainFloor    bool
 }
 
 func main() {
