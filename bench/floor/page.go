@@ -102,6 +102,7 @@ type listPage struct {
 	Sizes            []sizeLink
 	ExportURL        string
 	Actions          []actionButton
+	ListQuery        string
 }
 
 var menu = []menuCategory{{Name: "Model Views", Items: []menuItem{
@@ -199,7 +200,7 @@ func buildList(p params, songs []song, total int64, atLeast bool, album string) 
 	data := listPage{Title: "Song View", Singular: "Song", ListURL: listPath, AddURL: "/songsview/add",
 		Q: p.q, SearchLabel: "Title", SearchMax: maxSearchRunes, Filtered: p.q != "" || p.album != nil || p.rating != nil,
 		Total: total, AtLeast: atLeast, Page: p.page, Pages: g.pages(rows), FilterMenu: filterMenus,
-		ExportURL: p.exportURL(current), Actions: songActions}
+		ExportURL: p.exportURL(current), Actions: songActions, ListQuery: p.listQuery()}
 	// The accepted filters by query key, as the app sorts them.
 	var filters []hidden
 	if p.album != nil {

@@ -52,6 +52,7 @@ func TestListRenders(t *testing.T) {
   <input id="filter-album-value" name="filter_value" type="text" value=""`,
 		`<span class="current" aria-current="true">50</span>`,
 		`href="/songsview/export.csv?album=42&amp;q=love&amp;rating__gte=5&amp;sort=title"`,
+		`<input type="hidden" name="list_query" value="album=42&amp;page_size=50&amp;q=love&amp;rating__gte=5">`,
 	} {
 		if !strings.Contains(buf.String(), want) {
 			t.Errorf("page lacks %s", want)

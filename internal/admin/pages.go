@@ -93,6 +93,7 @@ type listPage struct {
 	Sizes            []sizeLink // empty when no choice would change the list
 	ExportURL        string     // the export of every row with this list's filters, search and sort
 	Actions          []actionButton
+	ListQuery        string // this list's query, for the bulk form to come back to (bulk.go)
 }
 
 // handleList handles "GET /{view}/list/". A submitted filter menu form is
@@ -127,6 +128,9 @@ func (v *ModelView) handleList(w http.ResponseWriter, r *http.Request) {
 		Q: p.q, SearchLabel: v.searchLabel(), SearchMax: MaxSearchRunes, Notices: p.notices,
 		Filtered: p.q != "" || len(p.filters) > 0, Total: res.Total, AtLeast: res.AtLeast,
 		Page: p.pager.page, Pages: p.pager.pages(rows), FilterMenu: v.filterMenu(), Actions: v.actionButtons(can.grants)}
+	if len(data.Actions) > 0 {
+		data.ListQuery = v.listQuery(p)
+	}
 	if can.add {
 		data.AddURL = v.addURL()
 	}
