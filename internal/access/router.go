@@ -65,7 +65,13 @@ func (rt *Router) Post(pattern string, p Permission, h http.HandlerFunc) {
 
 func (rt *Router) handle(method, pattern string, p Permission, h http.HandlerFunc) {
 	*rt.routes = append(*rt.routes, Route{Method: method, Pattern: rt.prefix + pattern, Permission: p})
-	rt.mux.Method(method, pattern, rt.guard(p, h))
+	guarded := rt.guard(p, h)
+	rt.mux.Method(method, pattern, guarded)
+	if method == http.MethodGet {
+		// HEAD is GET without the body (net/http drops it); said here,
+		// because chi's GetHead misses a sub-router's "/" route.
+		rt.mux.Method(http.MethodHead, pattern, guarded)
+	}
 }
 
 // guard is the permission check of every route: the request's user must

@@ -105,6 +105,9 @@ type actionButton struct {
 // actionButtons returns the buttons of the actions g may run.
 func (v *ModelView) actionButtons(g *access.Grants) []actionButton {
 	var out []actionButton
+	if v.ListOnly {
+		return nil
+	}
 	for _, a := range v.actions {
 		if g.Can(access.On(v.Name, a.Permission)) {
 			out = append(out, actionButton{Label: a.Label, URL: v.actionURL(a.Name), Danger: a.deletes})
@@ -231,7 +234,7 @@ func (v *ModelView) runAction(w http.ResponseWriter, r *http.Request, a *Action)
 		v.confirmAction(w, r, a, ids, ignored, listQuery, back)
 		return
 	}
-	n, err := a.Run(r.Context(), ids)
+	n, err := a.Run(v.writeContext(r), ids)
 	if err != nil {
 		v.admin.ui.Fail(w, r, err)
 		return

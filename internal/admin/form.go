@@ -91,7 +91,7 @@ func (v *ModelView) handleCreate(w http.ResponseWriter, r *http.Request) {
 	f := v.decode(r.PostForm)
 	v.validate(r.Context(), &f, "")
 	if f.valid() {
-		id, err := v.Data.Create(r.Context(), f.values)
+		id, err := v.Data.Create(v.writeContext(r), f.values)
 		if err == nil {
 			v.admin.log.Info("record created", "view", v.Name, "id", id)
 			v.admin.flash(w, r, fmt.Sprintf("Added %s “%s”.", v.Singular, strings.TrimSpace(f.raw[v.label.Name])))
@@ -145,9 +145,9 @@ func (v *ModelView) handleUpdate(w http.ResponseWriter, r *http.Request) {
 	if f.valid() {
 		var err error
 		if f.version != "" {
-			err = v.Data.UpdateIf(r.Context(), rec.ID, f.version, f.values)
+			err = v.Data.UpdateIf(v.writeContext(r), rec.ID, f.version, f.values)
 		} else {
-			err = v.Data.Update(r.Context(), rec.ID, f.values)
+			err = v.Data.Update(v.writeContext(r), rec.ID, f.values)
 		}
 		if errors.Is(err, datamodel.ErrStale) {
 			// Changed between the read above and the write.

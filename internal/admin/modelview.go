@@ -5,6 +5,7 @@
 package admin
 
 import (
+	"context"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -13,6 +14,7 @@ import (
 	"strings"
 
 	"musicadmin/internal/access"
+	"musicadmin/internal/audit"
 	"musicadmin/internal/datamodel"
 	"musicadmin/internal/view"
 )
@@ -59,6 +61,11 @@ type ModelView struct {
 	// role is not given their can_list, can_show and menu_access.
 	Restricted bool
 
+	// ListOnly views have a list and show pages and nothing that writes:
+	// no add, edit, delete or bulk action route exists for them (the
+	// audit log).
+	ListOnly bool
+
 	actions  []Action // delete, then Actions
 	schema   *datamodel.Schema
 	list     []*datamodel.Field
@@ -86,6 +93,11 @@ type Admin struct {
 	views   []*ModelView
 	byModel map[string]*ModelView // by the name of the model they show
 	log     *slog.Logger
+
+	// Set by SetHistory, before Mount: the audit log's entries and the
+	// name of the view listing them.
+	history     datamodel.Interface
+	historyView string
 
 	// Set by Mount, before any request is served.
 	ui    *view.Engine
@@ -229,8 +241,16 @@ func (a *Admin) Mount(r *access.Router, ui *view.Engine, flash Flasher) {
 			r.Get("/", can(access.CanList), view.Redirect(v.listURL()))
 			r.Get("/list", can(access.CanList), view.Redirect(v.listURL()))
 			r.Get("/list/", can(access.CanList), v.handleList)
-			r.Get("/export.csv", can(access.CanExport), v.handleExport)
 			r.Get("/show/{id}", can(access.CanShow), v.handleShow)
+			if a.history != nil && !v.ListOnly {
+				// Whoever may see a record may see how it came to be, as
+				// in Django admin's history.
+				r.Get("/history/{id}", can(access.CanShow), v.handleHistory)
+			}
+			if v.ListOnly {
+				return
+			}
+			r.Get("/export.csv", can(access.CanExport), v.handleExport)
 			r.Get("/add", can(access.CanAdd), v.handleAdd)
 			r.Post("/add", can(access.CanAdd), v.handleCreate)
 			r.Get("/edit/{id}", can(access.CanEdit), v.handleEdit)
@@ -257,9 +277,15 @@ func (a *Admin) denyJSON(w http.ResponseWriter, r *http.Request) {
 func (a *Admin) Permissions() []access.Permission {
 	var out []access.Permission
 	for _, v := range a.views {
-		for _, name := range []string{access.CanList, access.CanShow, access.CanAdd, access.CanEdit,
-			access.CanDelete, access.CanExport, access.MenuAccess} {
+		names := []string{access.CanList, access.CanShow, access.MenuAccess}
+		if !v.ListOnly {
+			names = append(names, access.CanAdd, access.CanEdit, access.CanDelete, access.CanExport)
+		}
+		for _, name := range names {
 			out = append(out, access.On(v.Name, name))
+		}
+		if v.ListOnly {
+			continue
 		}
 		for _, act := range v.actions {
 			if p := access.On(v.Name, act.Permission); !slices.Contains(out, p) {
@@ -283,6 +309,18 @@ func (a *Admin) ReadOnlyPermissions() []access.Permission {
 	return out
 }
 
+// writeContext is the context of a write through v: the request's actor
+// (set by the server for the logged-in user) now acting through v, so the
+// store writes the change's audit entry with the view's name.
+func (v *ModelView) writeContext(r *http.Request) context.Context {
+	ctx := r.Context()
+	if a, ok := audit.From(ctx); ok {
+		a.View = v.Name
+		return audit.With(ctx, a)
+	}
+	return ctx
+}
+
 // allowed is what the request's user may do on a view: the links and
 // buttons of a page show only that.
 type allowed struct {
@@ -293,6 +331,9 @@ type allowed struct {
 func (v *ModelView) allowed(r *http.Request) allowed {
 	g := access.GrantsOf(r)
 	can := func(action string) bool { return g.Can(access.On(v.Name, action)) }
-	return allowed{grants: g, list: can(access.CanList), show: can(access.CanShow), add: can(access.CanAdd),
-		edit: can(access.CanEdit), delete: can(access.CanDelete), export: can(access.CanExport)}
+	a := allowed{grants: g, list: can(access.CanList), show: can(access.CanShow)}
+	if !v.ListOnly {
+		a.add, a.edit, a.delete, a.export = can(access.CanAdd), can(access.CanEdit), can(access.CanDelete), can(access.CanExport)
+	}
+	return a
 }

@@ -304,6 +304,7 @@ func (v *ModelView) load(w http.ResponseWriter, r *http.Request) (datamodel.Reco
 type showPage struct {
 	Singular, Label             string
 	EditURL, DeleteURL, ListURL string
+	HistoryURL                  string
 	Cells                       []cell
 	Related                     []relatedList
 }
@@ -332,6 +333,9 @@ func (v *ModelView) handleShow(w http.ResponseWriter, r *http.Request) {
 	}
 	if can.list {
 		data.ListURL = v.listURL()
+	}
+	if v.admin.history != nil && !v.ListOnly {
+		data.HistoryURL = v.historyURL(rec.ID)
 	}
 	for i := range v.schema.Fields {
 		data.Cells = append(data.Cells, v.cell(can.grants, &v.schema.Fields[i], rec))
@@ -417,7 +421,7 @@ func (v *ModelView) handleDelete(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	if err := v.Data.Delete(r.Context(), rec.ID); err != nil {
+	if err := v.Data.Delete(v.writeContext(r), rec.ID); err != nil {
 		v.admin.ui.Fail(w, r, err)
 		return
 	}

@@ -32,7 +32,7 @@ var Actions = []string{ActionCreate, ActionUpdate, ActionDelete, ActionLogin, Ac
 // MaxValueRunes caps each old and new value an entry keeps, and the label:
 // a 10 kB field is recorded by its first MaxValueRunes characters and an
 // ellipsis, so that one entry stays small however large the record.
-const MaxValueRunes = 1000
+const MaxValueRunes = 500
 
 // Actor is who makes a change, and through which view: the username is
 // the server's (the session's user, or the CLI's), never a form field.
@@ -74,34 +74,62 @@ type Entry struct {
 	Changes     []Change
 }
 
-// NewEntry returns the entry of action on rec (of schema) by the actor of
-// ctx, at now: a create lists every field as new, a delete every field as
-// old, an update only the fields that changed from old to rec.
+// Snapshot is a record as an entry writes it down: its id, its label and
+// each field's value as text. A store that cannot read the record and
+// write the entry in one transaction keeps the snapshot of before the
+// change until it can (see mongostore).
+type Snapshot struct {
+	ID     string            `bson:"id" json:"id"`
+	Label  string            `bson:"label" json:"label"`
+	Values map[string]string `bson:"values" json:"values"`
+}
+
+// Take returns the snapshot of rec, of schema s; nil for nil.
+func Take(s *datamodel.Schema, rec *datamodel.Record) *Snapshot {
+	if rec == nil {
+		return nil
+	}
+	snap := &Snapshot{ID: rec.ID, Values: make(map[string]string, len(s.Fields))}
+	if f := s.LabelField(); f != nil {
+		snap.Label = clip(f.Kind.Text(rec.Values[f.Name]))
+	}
+	for i := range s.Fields {
+		f := &s.Fields[i]
+		snap.Values[f.Name] = Text(f, rec.Values[f.Name])
+	}
+	return snap
+}
+
+// NewEntry returns the entry of action on rec (of schema s) by a at now:
+// a create lists every field as new, a delete every field as old, an
+// update only the fields that changed from old to rec.
 func NewEntry(a Actor, action string, s *datamodel.Schema, old, rec *datamodel.Record, now time.Time) Entry {
+	return Build(a, action, s, Take(s, old), Take(s, rec), now)
+}
+
+// Build is NewEntry from snapshots.
+func Build(a Actor, action string, s *datamodel.Schema, old, rec *Snapshot, now time.Time) Entry {
 	e := Entry{Time: now.UTC(), Username: a.Username, Action: action, View: a.View}
 	subject := rec
 	if subject == nil {
 		subject = old
 	}
 	if subject != nil {
-		e.RecordID = subject.ID
-		if f := s.LabelField(); f != nil {
-			e.RecordLabel = clip(f.Kind.Text(subject.Values[f.Name]))
-		}
+		e.RecordID, e.RecordLabel = subject.ID, subject.Label
 	}
 	for i := range s.Fields {
-		f := &s.Fields[i]
+		name := s.Fields[i].Name
 		var before, after string
 		if old != nil {
-			before = Text(f, old.Values[f.Name])
+			before = old.Values[name]
 		}
 		if rec != nil {
-			after = Text(f, rec.Values[f.Name])
+			after = rec.Values[name]
 		}
 		if old != nil && rec != nil && before == after {
 			continue
 		}
-		e.Changes = append(e.Changes, Change{Field: f.Name, Old: before, New: after})
+		e.Changes = append(e.Changes, Change{Field: name, Old: before, New: after})
 	}
 	return e
 }
@@ -125,3 +153,13 @@ func clip(s string) string {
 	}
 	return string([]rune(s)[:MaxValueRunes]) + "…"
 }
+
+// timeLayout is RFC 3339 in UTC with microseconds, always the same width,
+// so that the text order of stored times is their order.
+const timeLayout = "2006-01-02T15:04:05.000000Z"
+
+// FormatTime writes t as entries store it.
+func FormatTime(t time.Time) string { return t.UTC().Format(timeLayout) }
+
+// ParseTime reads a time FormatTime wrote.
+func ParseTime(s string) (time.Time, error) { return time.Parse(timeLayout, s) }

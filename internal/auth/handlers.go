@@ -1,6 +1,7 @@
 package auth
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -9,7 +10,9 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"time"
 
+	"musicadmin/internal/audit"
 	"musicadmin/internal/textutil"
 	"musicadmin/internal/view"
 )
@@ -26,6 +29,20 @@ type Handlers struct {
 	// Throttle, when set, answers 429 to an address after too many failed
 	// logins.
 	Throttle *LoginThrottle
+	// Audit, when set, records every login, failed login and logout.
+	Audit audit.Log
+}
+
+// record appends an entry of action by username to the audit log. A
+// failure is logged, not shown: the login or logout itself is done.
+func (h *Handlers) record(r *http.Request, action, username string) {
+	if h.Audit == nil {
+		return
+	}
+	e := audit.Entry{Time: time.Now(), Username: username, Action: action}
+	if err := h.Audit.Append(context.WithoutCancel(r.Context()), e); err != nil {
+		h.Log.Error("audit log", "action", action, "username", username, "err", err)
+	}
 }
 
 type loginPage struct {
@@ -81,12 +98,15 @@ func (h *Handlers) Login(w http.ResponseWriter, r *http.Request) {
 	switch {
 	case err == nil:
 		h.Log.Info("login succeeded", "username", user.Username, "remote", r.RemoteAddr)
+		h.record(r, audit.ActionLogin, user.Username)
 		http.Redirect(w, r, next, http.StatusFound)
 	case errors.Is(err, ErrInvalidLogin):
 		h.Log.Warn("login failed", "username", textutil.Truncate(username, 64), "remote", r.RemoteAddr)
 		if h.Throttle != nil {
 			h.Throttle.Failed(r)
 		}
+		// The name tried, as shown back on the form; never the password.
+		h.record(r, audit.ActionLoginFailed, shownName)
 		h.UI.Render(w, r, http.StatusOK, "login", "Sign in",
 			loginPage{Error: MsgInvalidLogin, Username: shownName, Next: next})
 	default:
@@ -104,6 +124,7 @@ func (h *Handlers) Logout(w http.ResponseWriter, r *http.Request) {
 	}
 	if u := CurrentUser(r); u != nil {
 		h.Log.Info("logout", "username", u.Username)
+		h.record(r, audit.ActionLogout, u.Username)
 	}
 	if err := h.Sessions.Logout(w, r); err != nil {
 		h.Log.Error("logout", "err", err)

@@ -10,6 +10,7 @@ import (
 	"context"
 	"fmt"
 
+	"musicadmin/internal/audit"
 	"musicadmin/internal/auth"
 	"musicadmin/internal/catalog"
 	"musicadmin/internal/config"
@@ -24,6 +25,8 @@ type Backend interface {
 	Catalog() *catalog.Models
 	// Accounts keeps users, roles and sessions on this database.
 	Accounts() auth.Store
+	// Audit is the audit log on this database.
+	Audit() audit.Log
 	// Healthy reports whether the database answers and takes writes.
 	Healthy(ctx context.Context) error
 	// Schema creates, upgrades and reports the database's schema.

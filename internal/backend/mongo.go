@@ -10,6 +10,7 @@ import (
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
 	"go.mongodb.org/mongo-driver/v2/x/mongo/driver/connstring"
 
+	"musicadmin/internal/audit"
 	"musicadmin/internal/auth"
 	"musicadmin/internal/catalog"
 	"musicadmin/internal/config"
@@ -29,6 +30,7 @@ type Mongo struct {
 	store    *mongostore.Store
 	models   *catalog.Models
 	accounts *mongostore.Accounts
+	audit    *mongostore.AuditLog
 }
 
 var _ Backend = (*Mongo)(nil)
@@ -68,6 +70,12 @@ func openMongo(ctx context.Context, cfg config.Database) (*Mongo, error) {
 		_ = client.Disconnect(context.Background())
 		return nil, err
 	}
+	// Changes a process that died left half recorded are settled at every
+	// start (see mongostore's audit.go).
+	if _, err := b.store.RecoverAudit(ctx, mongostore.AuditSettleAfter); err != nil {
+		_ = client.Disconnect(context.Background())
+		return nil, fmt.Errorf("database mongodb: settle the audit log: %s", mongostore.Redact(err))
+	}
 	return b, nil
 }
 
@@ -78,7 +86,11 @@ func NewMongo(db *mongo.Database) (*Mongo, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Mongo{client: db.Client(), db: db, store: st, models: models, accounts: mongostore.NewAccounts(db)}, nil
+	log, err := st.DeclareAuditLog()
+	if err != nil {
+		return nil, err
+	}
+	return &Mongo{client: db.Client(), db: db, store: st, models: models, accounts: mongostore.NewAccounts(db), audit: log}, nil
 }
 
 // Database is the driver's handle, for what only MongoDB does (tests).
@@ -91,6 +103,7 @@ func (b *Mongo) Driver() string           { return config.DriverMongoDB }
 func (b *Mongo) Catalog() *catalog.Models { return b.models }
 func (b *Mongo) Accounts() auth.Store     { return b.accounts }
 func (b *Mongo) Schema() Schema           { return mongoSchema{b} }
+func (b *Mongo) Audit() audit.Log         { return b.audit }
 
 func (b *Mongo) Healthy(ctx context.Context) error { return mongostore.Healthy(ctx, b.db) }
 
@@ -112,6 +125,7 @@ func (b *Mongo) Close() error {
 var mongoVersions = []migrate.Status{
 	{Version: 1, Name: "init"},        // the collections and indexes of the catalogue and the accounts
 	{Version: 2, Name: "permissions"}, // the permissions collection and its unique index
+	{Version: 3, Name: "audit_log"},   // the audit log, its indexes and its intents (audit_pending)
 }
 
 // mongoSchema is the schema of a MongoDB database: its indexes, created by

@@ -6,6 +6,7 @@ import (
 
 	"gorm.io/gorm"
 
+	"musicadmin/internal/audit"
 	"musicadmin/internal/auth"
 	"musicadmin/internal/catalog"
 	"musicadmin/internal/config"
@@ -19,6 +20,7 @@ type SQL struct {
 	db       *gorm.DB
 	models   *catalog.Models
 	accounts *store.Accounts
+	audit    *store.AuditLog
 	schema   *migrate.Migrator
 }
 
@@ -50,11 +52,16 @@ func NewSQL(db *gorm.DB, driver string) (*SQL, error) {
 	if err != nil {
 		return nil, err
 	}
-	models, err := catalog.OnSQL(store.New(db))
+	st := store.New(db)
+	models, err := catalog.OnSQL(st)
 	if err != nil {
 		return nil, err
 	}
-	return &SQL{driver: driver, db: db, models: models, accounts: store.NewAccounts(db), schema: m}, nil
+	log, err := store.NewAuditLog(st)
+	if err != nil {
+		return nil, err
+	}
+	return &SQL{driver: driver, db: db, models: models, accounts: store.NewAccounts(db), audit: log, schema: m}, nil
 }
 
 // DB is the GORM handle, for what only SQL does (app seed, tests).
@@ -64,6 +71,7 @@ func (b *SQL) Driver() string           { return b.driver }
 func (b *SQL) Catalog() *catalog.Models { return b.models }
 func (b *SQL) Accounts() auth.Store     { return b.accounts }
 func (b *SQL) Schema() Schema           { return b.schema }
+func (b *SQL) Audit() audit.Log         { return b.audit }
 
 func (b *SQL) Healthy(ctx context.Context) error { return store.Healthy(ctx, b.db) }
 

@@ -55,16 +55,17 @@ func (m *Model) DeleteMany(ctx context.Context, ids []string) (int, error) {
 		removed = int(res.DeletedCount)
 		return nil
 	}
-	if tx {
-		err = m.st.db.Client().UseSession(ctx, func(ctx context.Context) error {
-			_, err := mongo.SessionFromContext(ctx).WithTransaction(ctx, func(ctx context.Context) (any, error) {
-				return nil, remove(ctx)
+	err = m.auditedMany(ctx, oids, func() error {
+		if tx {
+			return m.st.db.Client().UseSession(ctx, func(ctx context.Context) error {
+				_, err := mongo.SessionFromContext(ctx).WithTransaction(ctx, func(ctx context.Context) (any, error) {
+					return nil, remove(ctx)
+				})
+				return err
 			})
-			return err
-		})
-	} else {
-		err = remove(ctx)
-	}
+		}
+		return remove(ctx)
+	})
 	if err != nil {
 		return 0, err
 	}

@@ -32,6 +32,7 @@ import (
 	"go.mongodb.org/mongo-driver/v2/mongo"
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
 
+	"musicadmin/internal/audit"
 	"musicadmin/internal/datamodel"
 )
 
@@ -57,6 +58,8 @@ type Store struct {
 	txMu    sync.Mutex
 	txKnown bool // txOK has been asked of the server
 	txOK    bool // the server runs multi-document transactions
+
+	lastRecovery atomic.Int64 // unix seconds of the last RecoverAudit by a write
 }
 
 // New returns the store of db, with no model declared yet. It does no I/O.
@@ -578,10 +581,13 @@ func (m *Model) Create(ctx context.Context, v datamodel.Values) (string, error) 
 	doc := append(bson.D{{Key: "_id", Value: oid}}, fields...)
 	m.st.invalidateMarks()
 	defer m.st.invalidateMarks()
-	if _, err := m.coll.InsertOne(ctx, doc); err != nil {
-		return "", m.translateWrite(ctx, "create", err, v, "")
-	}
-	if err := m.recheckRefs(ctx, oid, fields); err != nil {
+	err = m.audited(ctx, audit.ActionCreate, oid, nil, func() error {
+		if _, err := m.coll.InsertOne(ctx, doc); err != nil {
+			return m.translateWrite(ctx, "create", err, v, "")
+		}
+		return m.recheckRefs(ctx, oid, fields)
+	})
+	if err != nil {
 		return "", err
 	}
 	return oid.Hex(), nil
@@ -611,15 +617,17 @@ func (m *Model) Update(ctx context.Context, id string, v datamodel.Values) error
 	}
 	m.st.invalidateMarks()
 	defer m.st.invalidateMarks()
-	res, err := m.coll.UpdateOne(ctx, bson.D{{Key: "_id", Value: oid}}, bson.D{{Key: "$set", Value: fields}},
-		options.UpdateOne().SetHint(idIndex))
-	if err != nil {
-		return m.translateWrite(ctx, "update", err, v, id)
-	}
-	if res.MatchedCount == 0 {
-		return datamodel.ErrNotFound
-	}
-	return m.recheckRefs(ctx, oid, fields)
+	return m.audited(ctx, audit.ActionUpdate, oid, fields, func() error {
+		res, err := m.coll.UpdateOne(ctx, bson.D{{Key: "_id", Value: oid}}, bson.D{{Key: "$set", Value: fields}},
+			options.UpdateOne().SetHint(idIndex))
+		if err != nil {
+			return m.translateWrite(ctx, "update", err, v, id)
+		}
+		if res.MatchedCount == 0 {
+			return datamodel.ErrNotFound
+		}
+		return m.recheckRefs(ctx, oid, fields)
+	})
 }
 
 // UpdateIf writes v to the document with id if it still has version. The
@@ -645,6 +653,14 @@ func (m *Model) UpdateIf(ctx context.Context, id, version string, v datamodel.Va
 	// serialising saves of the same document, which is what they are.
 	unlock := m.st.docLocks.lock(oid)
 	defer unlock()
+	m.st.invalidateMarks()
+	defer m.st.invalidateMarks()
+	return m.audited(ctx, audit.ActionUpdate, oid, fields, func() error { return m.updateIf(ctx, oid, version, v, fields) })
+}
+
+// updateIf is UpdateIf's check and write, under the document's lock.
+func (m *Model) updateIf(ctx context.Context, oid bson.ObjectID, version string, v datamodel.Values, fields bson.D) error {
+	id := oid.Hex()
 	cur, err := m.Get(ctx, id)
 	if err != nil {
 		return err
@@ -665,8 +681,6 @@ func (m *Model) UpdateIf(ctx context.Context, id, version string, v datamodel.Va
 	if m.st.checked != nil {
 		m.st.checked()
 	}
-	m.st.invalidateMarks()
-	defer m.st.invalidateMarks()
 	filter := append(bson.D{{Key: "_id", Value: oid}}, was...)
 	res, err := m.coll.UpdateOne(ctx, filter, bson.D{{Key: "$set", Value: fields}}, options.UpdateOne().SetHint(idIndex))
 	if err != nil {
@@ -759,14 +773,15 @@ func (m *Model) Delete(ctx context.Context, id string) error {
 		}
 		return nil
 	}
-	if tx {
-		err = m.st.db.Client().UseSession(ctx, func(ctx context.Context) error {
-			_, err := mongo.SessionFromContext(ctx).WithTransaction(ctx, func(ctx context.Context) (any, error) {
-				return nil, remove(ctx)
+	err = m.audited(ctx, audit.ActionDelete, oid, nil, func() error {
+		if tx {
+			return m.st.db.Client().UseSession(ctx, func(ctx context.Context) error {
+				_, err := mongo.SessionFromContext(ctx).WithTransaction(ctx, func(ctx context.Context) (any, error) {
+					return nil, remove(ctx)
+				})
+				return err
 			})
-			return err
-		})
-	} else {
+		}
 		// An unknown id must not sweep anything.
 		if found, ferr := m.exists(ctx, oid); ferr != nil || !found {
 			if ferr != nil {
@@ -774,8 +789,8 @@ func (m *Model) Delete(ctx context.Context, id string) error {
 			}
 			return datamodel.ErrNotFound
 		}
-		err = remove(ctx)
-	}
+		return remove(ctx)
+	})
 	if err != nil {
 		return err
 	}

@@ -20,6 +20,7 @@ import (
 
 	"musicadmin/internal/access"
 	"musicadmin/internal/admin"
+	"musicadmin/internal/audit"
 	"musicadmin/internal/auth"
 	"musicadmin/internal/backend"
 	"musicadmin/internal/catalog"
@@ -107,7 +108,7 @@ func New(cfg config.Config, db backend.Backend, log *slog.Logger, opts Options) 
 		limit, window = auth.DefaultLoginLimit, auth.DefaultLoginWindow
 	}
 	login := &auth.Handlers{Users: users, Sessions: sessions, UI: ui, Log: log,
-		Throttle: auth.NewLoginThrottle(limit, window)}
+		Throttle: auth.NewLoginThrottle(limit, window), Audit: db.Audit()}
 	status := func(code int) http.HandlerFunc {
 		return func(w http.ResponseWriter, r *http.Request) { ui.Fail(w, r, view.StatusError(code)) }
 	}
@@ -129,7 +130,7 @@ func New(cfg config.Config, db backend.Backend, log *slog.Logger, opts Options) 
 	r.Group(func(r chi.Router) {
 		// Every state-changing request from here on carries the session's
 		// CSRF token, the login and logout forms included.
-		r.Use(noStore, sessions.Load(ui.Fail), access.Load(accounts, currentUserID, ui.Fail),
+		r.Use(noStore, sessions.Load(ui.Fail), access.Load(accounts, currentUserID, ui.Fail), withActor,
 			sessions.CheckCSRF(login.RefuseForm))
 		r.Get("/login/", login.ShowLogin)
 		r.Post("/login/", login.Login)
@@ -152,7 +153,27 @@ func New(cfg config.Config, db backend.Backend, log *slog.Logger, opts Options) 
 
 // newAdmin declares every view of the app over db.
 func newAdmin(log *slog.Logger, db backend.Backend) (*admin.Admin, error) {
-	return admin.New(log, catalog.Views(db.Catalog())...)
+	logView := auditLogView(db.Audit())
+	views := append(catalog.Views(db.Catalog()), logView)
+	adm, err := admin.New(log, views...)
+	if err != nil {
+		return nil, err
+	}
+	adm.SetHistory(db.Audit().Entries(), logView.Name)
+	return adm, nil
+}
+
+// auditLogView is the Audit Log of the Security menu: the entries, newest
+// first, with the list's paging, search and filters, and no route that
+// writes.
+func auditLogView(l audit.Log) *admin.ModelView {
+	return &admin.ModelView{
+		Name: "auditlog", Title: "Audit Log", Category: "Security", Singular: "Audit entry", Plural: "Audit entries",
+		Data: l.Entries(), ListColumns: []string{"at", "username", "action", "view_name", "record_id", "record_label"},
+		SearchColumns: []string{"record_label"}, OrderColumns: []string{"at"}, DefaultSort: "-at",
+		FilterColumns: []string{"username", "action", "view_name", "record_id"},
+		Restricted:    true, ListOnly: true,
+	}
 }
 
 func syncPermissions(ctx context.Context, accounts access.Store, adm *admin.Admin) error {
@@ -170,6 +191,17 @@ func SyncPermissions(ctx context.Context, db backend.Backend) error {
 		return err
 	}
 	return syncPermissions(ctx, db.Accounts(), adm)
+}
+
+// withActor makes the logged-in user the actor of the request's writes:
+// the store records them in the audit log under that name.
+func withActor(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if u := auth.CurrentUser(r); u != nil {
+			r = r.WithContext(audit.With(r.Context(), audit.Actor{Username: u.Username}))
+		}
+		next.ServeHTTP(w, r)
+	})
 }
 
 // currentUserID returns the id of the request's logged-in user.

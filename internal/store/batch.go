@@ -4,10 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strconv"
+	"time"
 
 	"gorm.io/gorm"
 
+	"musicadmin/internal/audit"
 	"musicadmin/internal/datamodel"
 )
 
@@ -25,6 +26,7 @@ func (m *Model[T]) CreateBatch(ctx context.Context, vs []datamodel.Values) ([]st
 	invalidateCounts()
 	defer invalidateCounts()
 	failed := -1
+	actor, auditing := audit.From(ctx)
 	err := m.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		for i, v := range vs {
 			row, err := m.row(v)
@@ -35,13 +37,19 @@ func (m *Model[T]) CreateBatch(ctx context.Context, vs []datamodel.Values) ([]st
 				failed = i
 				return err
 			}
-			switch id := row["id"].(type) {
-			case int64:
-				ids = append(ids, formatID(id))
-			case int:
-				ids = append(ids, strconv.Itoa(id))
-			default:
-				return fmt.Errorf("store: create %s: no id returned (%T)", m.table, row["id"])
+			id, err := m.createdID(row)
+			if err != nil {
+				return err
+			}
+			ids = append(ids, id)
+			if auditing {
+				rec, err := m.in(tx).Get(ctx, id)
+				if err != nil {
+					return fmt.Errorf("store: read %s %s back for the audit log: %w", m.table, id, err)
+				}
+				if err := appendAudit(tx, audit.NewEntry(actor, audit.ActionCreate, &m.decl, nil, &rec, time.Now())); err != nil {
+					return err
+				}
 			}
 		}
 		return nil

@@ -2,6 +2,12 @@ package store
 
 import (
 	"context"
+	"strings"
+	"time"
+
+	"gorm.io/gorm"
+
+	"musicadmin/internal/audit"
 )
 
 // DeleteMany removes the records with ids in one DELETE statement, which
@@ -20,9 +26,46 @@ func (m *Model[T]) DeleteMany(ctx context.Context, ids []string) (int, error) {
 	}
 	invalidateCounts()
 	defer invalidateCounts()
-	res := m.db.WithContext(ctx).Delete(new(T), ns)
-	if res.Error != nil {
-		return 0, m.translate("delete", res.Error)
+	actor, auditing := audit.From(ctx)
+	if !auditing {
+		res := m.db.WithContext(ctx).Delete(new(T), ns)
+		if res.Error != nil {
+			return 0, m.translate("delete", res.Error)
+		}
+		return int(res.RowsAffected), nil
 	}
-	return int(res.RowsAffected), nil
+	// Audited: the records are read in the transaction that deletes them,
+	// and each gets its entry there. FOR UPDATE keeps MySQL and PostgreSQL
+	// from changing them between the read and the delete (SQLite's write
+	// transaction holds the whole database already).
+	var n int
+	err := m.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		q := "SELECT " + m.selectColumns() + " FROM " + m.table + m.joins() + " WHERE " + m.col("id") + " IN ?"
+		if m.st.dialect != "sqlite" {
+			q += " FOR UPDATE OF " + m.table
+			if m.st.dialect == "mysql" {
+				q = strings.TrimSuffix(q, " OF "+m.table)
+			}
+		}
+		old, err := m.in(tx).scan(tx.Raw(q, ns).Rows())
+		if err != nil {
+			return err
+		}
+		res := tx.Delete(new(T), ns)
+		if res.Error != nil {
+			return res.Error
+		}
+		n = int(res.RowsAffected)
+		now := time.Now()
+		for i := range old {
+			if err := appendAudit(tx, audit.NewEntry(actor, audit.ActionDelete, &m.decl, &old[i], nil, now)); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return 0, m.translate("delete", err)
+	}
+	return n, nil
 }

@@ -11,6 +11,7 @@ import (
 	"gorm.io/gorm"
 	"gorm.io/gorm/schema"
 
+	"musicadmin/internal/audit"
 	"musicadmin/internal/datamodel"
 )
 
@@ -341,7 +342,8 @@ func (m *Model[T]) row(v datamodel.Values) (map[string]any, error) {
 	return out, nil
 }
 
-// Create stores a new record from v and returns its id.
+// Create stores a new record from v and returns its id. With an actor in
+// ctx, its audit entry is written in the same transaction.
 func (m *Model[T]) Create(ctx context.Context, v datamodel.Values) (string, error) {
 	row, err := m.row(v)
 	if err != nil {
@@ -349,9 +351,20 @@ func (m *Model[T]) Create(ctx context.Context, v datamodel.Values) (string, erro
 	}
 	invalidateCounts()
 	defer invalidateCounts()
-	if err := m.db.WithContext(ctx).Model(new(T)).Create(row).Error; err != nil {
+	id, err := m.audited(ctx, audit.ActionCreate, nil, false, func(tx *gorm.DB, _ *datamodel.Record) (string, error) {
+		if err := tx.Model(new(T)).Create(row).Error; err != nil {
+			return "", err
+		}
+		return m.createdID(row)
+	})
+	if err != nil {
 		return "", m.translateWrite(ctx, "create", err, v, "")
 	}
+	return id, nil
+}
+
+// createdID returns the id GORM set in row after an insert.
+func (m *Model[T]) createdID(row map[string]any) (string, error) {
 	switch id := row["id"].(type) {
 	case int64:
 		return formatID(id), nil
@@ -360,6 +373,10 @@ func (m *Model[T]) Create(ctx context.Context, v datamodel.Values) (string, erro
 	}
 	return "", fmt.Errorf("store: create %s: no id returned (%T)", m.table, row["id"])
 }
+
+// errNoRow is what an UPDATE or DELETE that matched no row returns from
+// its transaction; the caller then reads why.
+var errNoRow = errors.New("store: no row matched")
 
 // Update writes v to the record with id.
 func (m *Model[T]) Update(ctx context.Context, id string, v datamodel.Values) error {
@@ -376,15 +393,23 @@ func (m *Model[T]) Update(ctx context.Context, id string, v datamodel.Values) er
 	}
 	invalidateCounts()
 	defer invalidateCounts()
-	res := m.db.WithContext(ctx).Model(new(T)).Where("id = ?", n).Updates(row)
-	if res.Error != nil {
-		return m.translateWrite(ctx, "update", res.Error, v, id)
-	}
-	if res.RowsAffected == 0 {
-		// MySQL counts only changed rows: an unchanged save is not a miss.
-		if _, err := m.Get(ctx, id); err != nil {
-			return err
+	_, err = m.audited(ctx, audit.ActionUpdate, &id, false, func(tx *gorm.DB, _ *datamodel.Record) (string, error) {
+		res := tx.Model(new(T)).Where("id = ?", n).Updates(row)
+		if res.Error != nil {
+			return "", res.Error
 		}
+		if res.RowsAffected == 0 {
+			return "", errNoRow
+		}
+		return id, nil
+	})
+	if errors.Is(err, errNoRow) {
+		// MySQL counts only changed rows: an unchanged save is not a miss.
+		_, err := m.Get(ctx, id)
+		return err
+	}
+	if err != nil {
+		return m.translateWrite(ctx, "update", err, v, id)
 	}
 	return nil
 }
@@ -403,30 +428,38 @@ func (m *Model[T]) UpdateIf(ctx context.Context, id, version string, v datamodel
 	if err != nil {
 		return err
 	}
-	cur, err := m.Get(ctx, id)
-	if err != nil {
-		return err
-	}
-	if m.decl.Version(cur) != version {
-		return m.stale(cur, v)
-	}
-	if m.st.checked != nil {
-		m.st.checked()
-	}
-	if len(row) == 0 {
-		return nil
-	}
-	where, args, err := m.unchanged(n, cur)
-	if err != nil {
-		return err
-	}
 	invalidateCounts()
 	defer invalidateCounts()
-	res := m.db.WithContext(ctx).Model(new(T)).Where(where, args...).Updates(row)
-	if res.Error != nil {
-		return m.translateWrite(ctx, "update", res.Error, v, id)
-	}
-	if res.RowsAffected == 0 {
+	_, err = m.audited(ctx, audit.ActionUpdate, &id, true, func(tx *gorm.DB, cur *datamodel.Record) (string, error) {
+		if m.decl.Version(*cur) != version {
+			if err := m.stale(*cur, v); err != nil {
+				return "", err
+			}
+			return id, nil // it holds v already: nothing is lost
+		}
+		if m.st.checked != nil {
+			m.st.checked()
+		}
+		if len(row) == 0 {
+			return id, nil
+		}
+		where, args, err := m.unchanged(n, *cur)
+		if err != nil {
+			return "", err
+		}
+		res := tx.Model(new(T)).Where(where, args...).Updates(row)
+		if res.Error != nil {
+			return "", res.Error
+		}
+		if res.RowsAffected == 0 {
+			return "", errNoRow
+		}
+		return id, nil
+	})
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, errNoRow):
 		// Gone, changed meanwhile, or (MySQL counts only changed rows)
 		// saved unchanged: what is stored now tells which.
 		now, err := m.Get(ctx, id)
@@ -434,12 +467,15 @@ func (m *Model[T]) UpdateIf(ctx context.Context, id, version string, v datamodel
 			return err
 		}
 		return m.stale(now, v)
+	case errors.Is(err, datamodel.ErrStale), errors.Is(err, datamodel.ErrNotFound):
+		return err
 	}
-	return nil
+	return m.translateWrite(ctx, "update", err, v, id)
 }
 
 // stale is UpdateIf's answer for a record that no longer has the version
 // asked for: ErrStale, unless it already holds v, when nothing is lost.
+// A nil answer inside UpdateIf's transaction writes nothing.
 func (m *Model[T]) stale(rec datamodel.Record, v datamodel.Values) error {
 	if m.decl.Holds(rec, v) {
 		return nil
@@ -478,12 +514,21 @@ func (m *Model[T]) Delete(ctx context.Context, id string) error {
 	}
 	invalidateCounts()
 	defer invalidateCounts()
-	res := m.db.WithContext(ctx).Delete(new(T), n)
-	if res.Error != nil {
-		return m.translate("delete", res.Error)
-	}
-	if res.RowsAffected == 0 {
+	_, err := m.audited(ctx, audit.ActionDelete, &id, false, func(tx *gorm.DB, _ *datamodel.Record) (string, error) {
+		res := tx.Delete(new(T), n)
+		if res.Error != nil {
+			return "", res.Error
+		}
+		if res.RowsAffected == 0 {
+			return "", datamodel.ErrNotFound
+		}
+		return id, nil
+	})
+	if errors.Is(err, datamodel.ErrNotFound) {
 		return datamodel.ErrNotFound
+	}
+	if err != nil {
+		return m.translate("delete", err)
 	}
 	return nil
 }
