@@ -105,10 +105,14 @@ type listPage struct {
 	ListQuery        string
 }
 
-var menu = []menuCategory{{Name: "Model Views", Items: []menuItem{
-	{Title: "Album View", URL: "/albumview/list/"},
-	{Title: "Song View", URL: "/songsview/list/"},
-}}}
+// menu is the menu the app shows the bench's user, an Admin.
+var menu = []menuCategory{
+	{Name: "Model Views", Items: []menuItem{
+		{Title: "Album View", URL: "/albumview/list/"},
+		{Title: "Song View", URL: "/songsview/list/"},
+	}},
+	{Name: "Security", Items: []menuItem{{Title: "Audit Log", URL: "/auditlog/list/"}}},
+}
 
 // pageSizes are the app's admin.pageSizes.
 var pageSizes = []int{defaultPageSize, 50, maxPageSize}
