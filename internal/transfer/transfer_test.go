@@ -435,20 +435,23 @@ func TestLoadRefusesNonEmpty(t *testing.T) {
 	})
 }
 
-// TestLoadTooManyRoles: a user with two roles (possible on MongoDB) is
-// refused by the check on SQL, where a user holds one, before anything is
-// written.
-func TestLoadTooManyRoles(t *testing.T) {
+// TestLoadManyRoles: a user with two roles (as MongoDB and SQL since
+// user_roles both keep) loads with both.
+func TestLoadManyRoles(t *testing.T) {
 	b := migrated(t, apptest.SQLite)
 	body := header + `{"model":"role","id":"r1","fields":{"name":"Admin"}}` + "\n" +
 		`{"model":"role","id":"r2","fields":{"name":"ReadOnly"}}` + "\n" +
-		`{"model":"user","id":"u1","fields":{"username":"ada","active":true,"roles":["r1","r2"],"created_at":"2026-01-02T03:04:05Z"}}` + "\n"
-	_, err := transfer.Load(context.Background(), b, writeFile(t, body), nil)
-	var le *transfer.LineError
-	if !errors.As(err, &le) || le.Line != 4 || !strings.Contains(err.Error(), "at most 1") {
-		t.Errorf("err = %v, want line 4 and at most 1 role", err)
+		`{"model":"user","id":"u1","fields":{"username":"ada","first_name":"Ada","last_name":"L","email":"ada@example.com",` +
+		`"password_hash":"$2a$04$abcdefghijklmnopqrstuu5Wn5y0WqYbGq9F7mXh3s0y8bPq0wFQa","active":true,"roles":["r1","r2"],` +
+		`"created_at":"2026-01-02T03:04:05Z"}}` + "\n" + `{"end":true,"records":3}` + "\n"
+	if _, err := transfer.Load(context.Background(), b, writeFile(t, body), nil); err != nil {
+		t.Fatalf("load: %v", err)
 	}
-	wantEmpty(t, b, "after the refusal")
+	roles, _, err := b.Accounts().UserGrants(context.Background(), "1")
+	slices.Sort(roles)
+	if err != nil || !slices.Equal(roles, []string{"Admin", "ReadOnly"}) {
+		t.Errorf("ada's roles = %q, %v; want Admin and ReadOnly", roles, err)
+	}
 }
 
 // TestLoadFailsMidway: a write the file's checks cannot foresee (here a

@@ -12,6 +12,7 @@ import (
 	"sync"
 	"testing"
 
+	"musicadmin/internal/access"
 	"musicadmin/internal/datamodel"
 	"musicadmin/internal/view"
 )
@@ -46,9 +47,9 @@ func (h *records) levels() []string {
 func newEngine(t *testing.T) (*view.Engine, *records) {
 	t.Helper()
 	logs := &records{}
-	menu := []view.MenuCategory{{Name: "Model Views", Items: []view.MenuItem{{Title: "Album View", URL: "/albumview/list/"}}}}
+	menu := []view.MenuCategory{{Name: "Model Views", Items: []view.MenuItem{{Title: "Album View", URL: "/albumview/list/", View: "albumview"}}}}
 	ui, err := view.New("Test Admin", slog.New(logs), menu, func(http.ResponseWriter, *http.Request) view.Common {
-		return view.Common{User: "tester", CSRF: "token"}
+		return view.Common{User: "tester", CSRF: "token", Grants: access.NewGrants([]string{access.AdminRole}, nil)}
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -147,9 +148,9 @@ func TestRedirect(t *testing.T) {
 // TestEngineIsImmutable: the engine keeps its own copy of the menu, so
 // nothing done to the caller's slice after New shows on a page.
 func TestEngineIsImmutable(t *testing.T) {
-	menu := []view.MenuCategory{{Name: "Model Views"}}
+	menu := []view.MenuCategory{{Name: "Model Views", Items: []view.MenuItem{{Title: "Album View", URL: "/albumview/list/", View: "albumview"}}}}
 	ui, err := view.New("Test Admin", slog.New(&records{}), menu, func(http.ResponseWriter, *http.Request) view.Common {
-		return view.Common{User: "tester"}
+		return view.Common{User: "tester", Grants: access.NewGrants([]string{access.AdminRole}, nil)}
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -159,5 +160,30 @@ func TestEngineIsImmutable(t *testing.T) {
 	ui.Render(w, httptest.NewRequest("GET", "/", nil), http.StatusOK, "index", "Home", nil)
 	if body := w.Body.String(); !strings.Contains(body, "Model Views") || strings.Contains(body, "Changed") {
 		t.Errorf("the page does not show the menu as given to New:\n%s", body)
+	}
+}
+
+// TestMenuFollowsGrants: the menu shows only the items the user has
+// menu_access to, and no category left empty.
+func TestMenuFollowsGrants(t *testing.T) {
+	menu := []view.MenuCategory{
+		{Name: "Model Views", Items: []view.MenuItem{{Title: "Album View", URL: "/albumview/list/", View: "albumview"},
+			{Title: "Song View", URL: "/songsview/list/", View: "songsview"}}},
+		{Name: "Security", Items: []view.MenuItem{{Title: "Audit Log", URL: "/auditlog/list/", View: "auditlog"}}},
+	}
+	grants := access.NewGrants([]string{"Reader"}, []access.Permission{access.On("songsview", access.MenuAccess),
+		access.On("auditlog", access.CanList)})
+	ui, err := view.New("Test Admin", slog.New(&records{}), menu, func(http.ResponseWriter, *http.Request) view.Common {
+		return view.Common{User: "tester", Grants: grants}
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := httptest.NewRecorder()
+	ui.Render(w, httptest.NewRequest("GET", "/", nil), http.StatusOK, "index", "Home", nil)
+	body := w.Body.String()
+	if !strings.Contains(body, "/songsview/list/") || strings.Contains(body, "/albumview/list/") ||
+		strings.Contains(body, "Security") || strings.Contains(body, "/auditlog/list/") {
+		t.Errorf("menu for menu_access on songsview only:\n%s", body)
 	}
 }
