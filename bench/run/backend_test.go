@@ -101,6 +101,7 @@ func TestMaskIDs(t *testing.T) {
 		{`<input name="album" value="7">`, `<input name="album" value="65f0a1b2c3d4e5f6a7b8c9d0">`},
 		{`{"results":[{"id":"12","label":"Golden Rain Vol. 12"}]}`, `{"results":[{"id":"65f0a1b2c3d4e5f6a7b8c9d0","label":"Golden Rain Vol. 12"}]}`},
 		{`<a href="/songsview/export.csv?album=42&amp;sort=title">`, `<a href="/songsview/export.csv?album=65f0a1b2c3d4e5f6a7b8c9d0&amp;sort=title">`},
+		{`<input type="hidden" name="list_query" value="album=42&amp;sort=-rating">`, `<input type="hidden" name="list_query" value="album=65f0a1b2c3d4e5f6a7b8c9d0&amp;sort=-rating">`},
 		{`<input type="hidden" name="version" value="0123abcd">`, `<input type="hidden" name="version" value="ffee9876">`},
 	} {
 		if a, b := string(maskIDs([]byte(tc.sql))), string(maskIDs([]byte(tc.mongo))); a != b {

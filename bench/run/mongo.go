@@ -82,11 +82,10 @@ func withMongo(ctx context.Context, fn func(*mongo.Client) error) error {
 }
 
 // recordIDs matches a record id where a page writes one: in a record's
-// URL, in a link's filter by album, as the value of an input or a choice,
-// or as a lookup result's id;
-// and a form's version, a digest of the stored values, references
-// included.
-var recordIDs = regexp.MustCompile(`(/(?:show|edit|delete)/|[?;]album=|value="|"id":")([0-9a-f]{24}|[0-9]+)|(name="version" value=")[0-9a-f]+`)
+// URL, in a filter by album (a link's, the bulk form's list query), as the
+// value of an input or a choice, or as a lookup result's id; and a form's
+// version, a digest of the stored values, references included.
+var recordIDs = regexp.MustCompile(`(/(?:show|edit|delete)/|[?;"]album=|value="|"id":")([0-9a-f]{24}|[0-9]+)|(name="version" value=")[0-9a-f]+`)
 
 // maskIDs blanks record ids and versions, which differ between backends
 // (digits on SQL, ObjectIds on MongoDB) while the records are the same.
