@@ -1,9 +1,13 @@
 package security
 
 import (
+	"context"
 	"errors"
 	"fmt"
+	"math"
 	"net/http"
+	"strconv"
+	"time"
 
 	"musicadmin/internal/access"
 	"musicadmin/internal/admin"
@@ -35,6 +39,7 @@ const (
 type passwords struct {
 	svc      *Service
 	sessions *auth.Sessions
+	throttle *auth.LoginThrottle
 	view     *admin.ModelView // users
 	guard    admin.Guard
 }
@@ -80,7 +85,32 @@ func (p *passwords) showOwn(w http.ResponseWriter, r *http.Request) {
 func (p *passwords) changeOwn(w http.ResponseWriter, r *http.Request) {
 	me := auth.CurrentUser(r)
 	errs := map[string]string{}
+	// The current password is a guess like a login's, and throttled as
+	// one: whoever holds a stolen session may not try passwords freely.
+	var attempt *auth.Attempt
+	if p.throttle != nil {
+		a, wait, err := p.throttle.Begin(r.Context(), r, time.Now())
+		if err != nil {
+			p.view.Fail(w, r, err)
+			return
+		}
+		if wait > 0 {
+			secs := int(math.Ceil(wait.Seconds()))
+			w.Header().Set("Retry-After", strconv.Itoa(secs))
+			form := p.ownForm(me.Username, nil)
+			form.FormError = fmt.Sprintf("Too many wrong passwords. Try again in %d seconds.", secs)
+			p.view.RenderForm(w, r, http.StatusTooManyRequests, form)
+			return
+		}
+		attempt = a
+	}
 	_, err := p.svc.Auth.Authenticate(r.Context(), me.Username, r.PostForm.Get(fieldCurrent))
+	if attempt != nil && !errors.Is(err, auth.ErrInvalidLogin) {
+		// No wrong guess: the attempt does not count.
+		if ferr := attempt.Forget(context.WithoutCancel(r.Context())); ferr != nil {
+			p.view.Log().Warn("password check stays counted by the throttle", "err", ferr)
+		}
+	}
 	switch {
 	case errors.Is(err, auth.ErrInvalidLogin):
 		errs[fieldCurrent] = msgWrongCurrent

@@ -37,12 +37,23 @@ func NewService(m *Models, users *auth.Users) *Service {
 	return &Service{Users: hashing{UserStore: m.Users, users: users}, Roles: m.Roles, Auth: users}
 }
 
+// Deps are what the views need of the server besides the models; both
+// may be nil where nothing is served (create-db's permission sync).
+type Deps struct {
+	// Sessions renews the session of a user who changed their own
+	// password or account.
+	Sessions *auth.Sessions
+	// Throttle counts a wrong current password on the password page as a
+	// failed login of the client's address, and refuses (429) an address
+	// that has had too many.
+	Throttle *auth.LoginThrottle
+}
+
 // Views declares List Users and List Roles, and the password pages of the
 // users view. Both views are Restricted: the ReadOnly role is not given
-// them. sessions renews the session of a user who changed their own
-// account; it may be nil where nothing is served (create-db's permission
-// sync).
-func Views(s *Service, sessions *auth.Sessions) []*admin.ModelView {
+// them.
+func Views(s *Service, deps Deps) []*admin.ModelView {
+	sessions := deps.Sessions
 	roles := &admin.ModelView{
 		Name: RolesView, Title: "List Roles", Category: Category, Singular: "Role", Data: s.Roles,
 		ListColumns: []string{FieldName, FieldPermissions}, SearchColumns: []string{FieldName},
@@ -57,7 +68,7 @@ func Views(s *Service, sessions *auth.Sessions) []*admin.ModelView {
 		DefaultSort:   FieldUsername, Restricted: true,
 		Guard: &userGuard{users: s.Users, roles: s.Roles, sessions: sessions},
 	}
-	p := &passwords{svc: s, sessions: sessions, view: users, guard: users.Guard}
+	p := &passwords{svc: s, sessions: sessions, throttle: deps.Throttle, view: users, guard: users.Guard}
 	users.Pages = []admin.Page{
 		// Every logged-in user changes their own password: no permission
 		// but the login.
@@ -75,7 +86,7 @@ func Views(s *Service, sessions *auth.Sessions) []*admin.ModelView {
 // the command line, which validates its input through them (the forms'
 // rules) but serves nothing.
 func Resolved(s *Service) (users, roles *admin.ModelView, err error) {
-	views := Views(s, nil)
+	views := Views(s, Deps{})
 	if _, err := admin.New(slog.New(slog.DiscardHandler), views...); err != nil {
 		return nil, nil, err
 	}

@@ -7,6 +7,7 @@ package server_test
 // reset, a deactivation or a role taken away end.
 
 import (
+	"fmt"
 	"net/http"
 	"net/url"
 	"slices"
@@ -18,6 +19,7 @@ import (
 	"musicadmin/internal/access"
 	"musicadmin/internal/apptest"
 	"musicadmin/internal/audit"
+	"musicadmin/internal/auth"
 )
 
 // editFormValues reads the form of a page as a browser would post it: its text
@@ -687,5 +689,36 @@ func TestSecurityAudited(t *testing.T) {
 		// The user's history page shows them.
 		r := admin.Get("/users/history/" + me)
 		r.ExpectStatus(t, "history", http.StatusOK)
+	})
+}
+
+// TestSecurityPasswordPageThrottled: the current password of the password
+// page is throttled as the login is, in the same count: after
+// DefaultLoginLimit wrong ones, the page and the login answer 429 to the
+// address, and nothing is written; a right one does not count.
+func TestSecurityPasswordPageThrottled(t *testing.T) {
+	apptest.ForEachBackendParallel(t, func(t *testing.T, b apptest.Backend) {
+		a := newSecApp(t, b)
+		pat := a.as("pat", access.ReadOnlyRole)
+		hash := userRow(t, a.App, "pat").PasswordHash
+		wrong := url.Values{"current_password": {"guess"}, "password": {"new-pat"}, "password_confirm": {"new-pat"}}
+		for i := range auth.DefaultLoginLimit {
+			r := pat.Submit("/users/password", wrong)
+			r.ExpectStatus(t, fmt.Sprintf("wrong guess %d", i+1), http.StatusUnprocessableEntity)
+		}
+		r := pat.Submit("/users/password", wrong)
+		if r.Status != http.StatusTooManyRequests || r.Header.Get("Retry-After") == "" {
+			t.Errorf("guess past the limit: %d (Retry-After %q), want 429", r.Status, r.Header.Get("Retry-After"))
+		}
+		right := url.Values{"current_password": {"pw-pat"}, "password": {"new-pat"}, "password_confirm": {"new-pat"}}
+		if r := pat.Submit("/users/password", right); r.Status != http.StatusTooManyRequests {
+			t.Errorf("the right password past the limit: %d, want 429", r.Status)
+		}
+		if r := a.anon().Submit("/login/", url.Values{"username": {"pat"}, "password": {"pw-pat"}}); r.Status != http.StatusTooManyRequests {
+			t.Errorf("a login from the same address: %d, want 429 (one count)", r.Status)
+		}
+		if userRow(t, a.App, "pat").PasswordHash != hash {
+			t.Error("a throttled change wrote")
+		}
 	})
 }

@@ -79,7 +79,15 @@ func New(cfg config.Config, db backend.Backend, log *slog.Logger, opts Options) 
 		return nil, err
 	}
 	sessions := auth.NewSessions(accounts, cfg.SecretKey, cfg.Server.SecureCookies, log)
-	adm, err := newAdmin(log, db, security.NewService(db.Security(), users), sessions)
+	limit, window := opts.LoginLimit, opts.LoginWindow
+	if limit <= 0 || window <= 0 {
+		limit, window = auth.DefaultLoginLimit, auth.DefaultLoginWindow
+	}
+	// One throttle for the login and the current password of the password
+	// page: a guess is a guess wherever it is typed.
+	throttle := auth.NewLoginThrottle(accounts, limit, window, log)
+	adm, err := newAdmin(log, db, security.NewService(db.Security(), users),
+		security.Deps{Sessions: sessions, Throttle: throttle})
 	if err != nil {
 		return nil, err
 	}
@@ -104,12 +112,7 @@ func New(cfg config.Config, db backend.Backend, log *slog.Logger, opts Options) 
 		return nil, err
 	}
 
-	limit, window := opts.LoginLimit, opts.LoginWindow
-	if limit <= 0 || window <= 0 {
-		limit, window = auth.DefaultLoginLimit, auth.DefaultLoginWindow
-	}
-	login := &auth.Handlers{Users: users, Sessions: sessions, UI: ui, Log: log,
-		Throttle: auth.NewLoginThrottle(accounts, limit, window, log), Audit: db.Audit()}
+	login := &auth.Handlers{Users: users, Sessions: sessions, UI: ui, Log: log, Throttle: throttle, Audit: db.Audit()}
 	status := func(code int) http.HandlerFunc {
 		return func(w http.ResponseWriter, r *http.Request) { ui.Fail(w, r, view.StatusError(code)) }
 	}
@@ -153,11 +156,11 @@ func New(cfg config.Config, db backend.Backend, log *slog.Logger, opts Options) 
 }
 
 // newAdmin declares every view of the app over db: the catalogue's, then
-// the Security menu's (users and roles through sec, whose pages renew
-// sessions with sessions; the audit log).
-func newAdmin(log *slog.Logger, db backend.Backend, sec *security.Service, sessions *auth.Sessions) (*admin.Admin, error) {
+// the Security menu's (users and roles through sec, with deps; the audit
+// log).
+func newAdmin(log *slog.Logger, db backend.Backend, sec *security.Service, deps security.Deps) (*admin.Admin, error) {
 	logView := auditLogView(db.Audit())
-	views := append(catalog.Views(db.Catalog()), security.Views(sec, sessions)...)
+	views := append(catalog.Views(db.Catalog()), security.Views(sec, deps)...)
 	views = append(views, logView)
 	adm, err := admin.New(log, views...)
 	if err != nil {
@@ -192,7 +195,7 @@ func syncPermissions(ctx context.Context, accounts access.Store, adm *admin.Admi
 func SyncPermissions(ctx context.Context, db backend.Backend) error {
 	// The views are declared for their permissions only: nothing is
 	// served, hashed or renewed.
-	adm, err := newAdmin(slog.New(slog.DiscardHandler), db, security.NewService(db.Security(), nil), nil)
+	adm, err := newAdmin(slog.New(slog.DiscardHandler), db, security.NewService(db.Security(), nil), security.Deps{})
 	if err != nil {
 		return err
 	}
