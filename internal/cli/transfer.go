@@ -39,6 +39,15 @@ func (a *app) dumpCmd() *cobra.Command {
 				if err != nil {
 					return failure(fmt.Errorf("dump: %w", err))
 				}
+				// OpenFile's mode applies to a new file only: a file that
+				// was there keeps its own, which may let others read.
+				// Only a regular file: --out /dev/stdout is no file of ours.
+				if fi, err := file.Stat(); err == nil && fi.Mode().IsRegular() && fi.Mode().Perm()&^0o600 != 0 {
+					if err := file.Chmod(0o600); err != nil {
+						_ = file.Close()
+						return failure(fmt.Errorf("dump: make %s readable by its owner only: %w", out, err))
+					}
+				}
 				w = file
 			}
 			start := time.Now()
