@@ -432,11 +432,13 @@ func (l *loader) parseEntry(raw json.RawMessage) (audit.Entry, error) {
 	if a.Changes == nil {
 		return audit.Entry{}, errors.New("changes is missing")
 	}
-	if _, mapped := l.viewModels[a.View]; mapped && !strings.HasPrefix(a.RecordID, deletedPrefix) &&
-		len(a.RecordID) > 64-len(deletedPrefix) {
-		// Marked as deleted, should its record not be in the file, it
-		// would not fit the column.
-		return audit.Entry{}, fmt.Errorf("record_id %q is longer than a record id", a.RecordID)
+	// Marked deleted, should its record not be in the file, the id must
+	// still fit the column.
+	if _, mapped := l.viewModels[a.View]; mapped && !strings.HasPrefix(a.RecordID, deletedPrefix) {
+		max := audit.Schema.Field("record_id").Kind.(datamodel.Text).MaxRunes - len(deletedPrefix)
+		if utf8.RuneCountInString(a.RecordID) > max {
+			return audit.Entry{}, fmt.Errorf("record_id of view %s is longer than %d characters, which no record id is", a.View, max)
+		}
 	}
 	return audit.Entry{Time: at, Username: a.Username, Action: a.Action, View: a.View, RecordID: a.RecordID,
 		RecordLabel: a.RecordLabel, Changes: *a.Changes}, nil
@@ -562,7 +564,7 @@ func (l *loader) cite(e audit.Entry) {
 		l.cited[model][id] = true
 	}
 	add(model, e.RecordID)
-	l.eachRef(model, e.Changes, func(target, _, id string) string {
+	l.eachRef(model, e.Changes, func(target, id string) string {
 		add(target, id)
 		return id
 	})
@@ -571,7 +573,7 @@ func (l *loader) cite(e audit.Entry) {
 // eachRef calls fn with each reference in changes of a record of model:
 // the old and new values of its reference fields, written as "Label (id)"
 // (audit.Text). fn returns the id to write in its place.
-func (l *loader) eachRef(model string, changes []audit.Change, fn func(target, label, id string) string) {
+func (l *loader) eachRef(model string, changes []audit.Change, fn func(target, id string) string) {
 	m := l.models[model]
 	if m == nil {
 		return
@@ -588,7 +590,7 @@ func (l *loader) eachRef(model string, changes []audit.Change, fn func(target, l
 				continue
 			}
 			label, id := (*v)[:open], (*v)[open+2:len(*v)-1]
-			*v = label + " (" + fn(f.Target(), label, id) + ")"
+			*v = label + " (" + fn(f.Target(), id) + ")"
 		}
 	}
 }
@@ -834,6 +836,6 @@ func (l *loader) mapEntry(e audit.Entry, newIDs map[string]map[string]string) au
 	}
 	e.RecordID = newID(model, e.RecordID)
 	e.Changes = slices.Clone(e.Changes)
-	l.eachRef(model, e.Changes, func(target, _, id string) string { return newID(target, id) })
+	l.eachRef(model, e.Changes, newID)
 	return e
 }
