@@ -40,9 +40,11 @@ func (v *ModelView) handleHistory(w http.ResponseWriter, r *http.Request) {
 	}
 	s := v.admin.history.Schema()
 	res, err := v.admin.history.List(r.Context(), datamodel.Query{
+		// The record's id first: the more selective filter, which a
+		// store reading one index for the first equality should pick.
 		Filters: []datamodel.Filter{
-			{Field: s.Field("view_name"), Op: datamodel.OpEq, Value: v.Name},
 			{Field: s.Field("record_id"), Op: datamodel.OpEq, Value: rec.ID},
+			{Field: s.Field("view_name"), Op: datamodel.OpEq, Value: v.Name},
 		},
 		Sort: s.Field("at"), Desc: true, Limit: historyRows + 1, NoCount: true,
 	})

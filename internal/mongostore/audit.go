@@ -68,7 +68,9 @@ var _ audit.Log = (*AuditLog)(nil)
 
 // DeclareAuditLog declares the audit log's model on s.
 func (s *Store) DeclareAuditLog() (*AuditLog, error) {
-	m, err := s.Declare(audit.Schema)
+	// The audit list filters by user, action, view and record, searches
+	// labels, and sorts by time: those are indexed, nothing else.
+	m, err := s.DeclareIndexed(audit.Schema, []string{"username", "action", "view_name", "record_id", "record_label"}, []string{"at"})
 	if err != nil {
 		return nil, err
 	}

@@ -126,7 +126,7 @@ func (m *Model) listHint(filters []datamodel.Filter, sort *datamodel.Field) stri
 		}
 	}
 	for _, f := range filters {
-		if f.Op == datamodel.OpEq && pairs(f.Field, sort) {
+		if f.Op == datamodel.OpEq && pairs(f.Field, sort) && m.indexed(f.Field) && m.sorted(sort) {
 			return m.pairIndexName(f.Field, sort)
 		}
 	}

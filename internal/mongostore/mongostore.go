@@ -24,6 +24,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -79,6 +80,9 @@ type Model struct {
 	eachBatch  int   // EachBatch, lowered by tests
 	marks      *markCache
 	counts     *countCache
+	// indexed and sorted say which fields have their own index and which
+	// are the sort of a pair index (see DeclareIndexed): all, by default.
+	indexed, sorted func(*datamodel.Field) bool
 }
 
 var _ datamodel.Interface = (*Model)(nil)
@@ -104,9 +108,32 @@ func (s *Store) Declare(decl datamodel.Schema) (*Model, error) {
 		return nil, fmt.Errorf("mongostore: %s: label %q is a reference", decl.Name, decl.Label)
 	}
 	m := &Model{st: s, decl: decl, coll: s.db.Collection(decl.Name), countLimit: CountLimit, eachBatch: EachBatch, marks: &markCache{epoch: &s.markEpoch},
-		counts: &countCache{epoch: &s.markEpoch}}
+		counts: &countCache{epoch: &s.markEpoch}, indexed: func(*datamodel.Field) bool { return true },
+		sorted: func(*datamodel.Field) bool { return true }}
 	s.models[decl.Name] = m
 	s.order = append(s.order, m)
+	return m, nil
+}
+
+// DeclareIndexed is Declare for a model whose lists filter or search only
+// the fields named in filters and sort only by those in sorts: it keeps
+// indexes for those and their pairs only. A log written far more often
+// than it is read (the audit log) would otherwise keep an index on every
+// field and every pair of fields, each written with every document.
+func (s *Store) DeclareIndexed(decl datamodel.Schema, filters, sorts []string) (*Model, error) {
+	m, err := s.Declare(decl)
+	if err != nil {
+		return nil, err
+	}
+	for _, n := range append(append([]string(nil), filters...), sorts...) {
+		if decl.Field(n) == nil {
+			return nil, fmt.Errorf("mongostore: %s: indexed field %q is not a field", decl.Name, n)
+		}
+	}
+	m.indexed = func(f *datamodel.Field) bool {
+		return f.Unique || slices.Contains(filters, f.Name) || slices.Contains(sorts, f.Name)
+	}
+	m.sorted = func(f *datamodel.Field) bool { return slices.Contains(sorts, f.Name) }
 	return m, nil
 }
 
@@ -166,6 +193,9 @@ func (s *Store) Indexes() []Index {
 	for _, m := range s.order {
 		for i := range m.decl.Fields {
 			f := &m.decl.Fields[i]
+			if !m.indexed(f) {
+				continue
+			}
 			ix := Index{Collection: m.decl.Name, Name: m.indexName(f), Unique: f.Unique, Keys: bson.D{{Key: f.Name, Value: 1}}}
 			if !f.Unique {
 				ix.Keys = append(ix.Keys, bson.E{Key: "_id", Value: 1})
@@ -175,7 +205,7 @@ func (s *Store) Indexes() []Index {
 		for i := range m.decl.Fields {
 			for j := range m.decl.Fields {
 				f, by := &m.decl.Fields[i], &m.decl.Fields[j]
-				if !pairs(f, by) {
+				if !pairs(f, by) || !m.indexed(f) || !m.sorted(by) {
 					continue
 				}
 				keys := bson.D{{Key: f.Name, Value: 1}, {Key: by.Name, Value: 1}}

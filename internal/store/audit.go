@@ -16,10 +16,10 @@ import (
 // triggers as well as by the code, which never updates or deletes one.
 type AuditEntry struct {
 	ID          int64  `gorm:"primaryKey"`
-	At          string `gorm:"size:32;not null;index:ix_audit_log_at;index:ix_audit_log_username_at,priority:2;index:ix_audit_log_action_at,priority:2;index:ix_audit_log_view_name_record_id_at,priority:3"`
+	At          string `gorm:"size:32;not null;index:ix_audit_log_at;index:ix_audit_log_username_at,priority:2;index:ix_audit_log_action_at,priority:2;index:ix_audit_log_view_name_at,priority:2;index:ix_audit_log_view_name_record_id_at,priority:3"`
 	Username    string `gorm:"size:256;not null;index:ix_audit_log_username_at,priority:1"`
 	Action      string `gorm:"size:32;not null;index:ix_audit_log_action_at,priority:1"`
-	ViewName    string `gorm:"size:64;not null;default:'';index:ix_audit_log_view_name_record_id_at,priority:1"`
+	ViewName    string `gorm:"size:64;not null;default:'';index:ix_audit_log_view_name_at,priority:1;index:ix_audit_log_view_name_record_id_at,priority:1"`
 	RecordID    string `gorm:"size:64;not null;default:'';index:ix_audit_log_view_name_record_id_at,priority:2"`
 	RecordLabel string `gorm:"size:501;not null;default:''"`
 	Changes     string `gorm:"not null"`

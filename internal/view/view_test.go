@@ -12,8 +12,8 @@ import (
 	"sync"
 	"testing"
 
-	"musicadmin/internal/datamodel"
 	"musicadmin/internal/access"
+	"musicadmin/internal/datamodel"
 	"musicadmin/internal/view"
 )
 

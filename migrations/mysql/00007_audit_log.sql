@@ -20,6 +20,7 @@ CREATE TABLE audit_log (
     KEY ix_audit_log_at (at),
     KEY ix_audit_log_username_at (username, at),
     KEY ix_audit_log_action_at (action, at),
+    KEY ix_audit_log_view_name_at (view_name, at),
     KEY ix_audit_log_view_name_record_id_at (view_name, record_id, at)
 ) ENGINE = InnoDB DEFAULT CHARSET = utf8mb4 COLLATE = utf8mb4_bin;
 

@@ -21,6 +21,7 @@ CREATE TABLE audit_log (
 CREATE INDEX ix_audit_log_at ON audit_log (at, id);
 CREATE INDEX ix_audit_log_username_at ON audit_log (username, at, id);
 CREATE INDEX ix_audit_log_action_at ON audit_log (action, at, id);
+CREATE INDEX ix_audit_log_view_name_at ON audit_log (view_name, at, id);
 CREATE INDEX ix_audit_log_view_name_record_id_at ON audit_log (view_name, record_id, at, id);
 
 -- +goose StatementBegin
