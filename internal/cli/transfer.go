@@ -19,7 +19,7 @@ func (a *app) dumpCmd() *cobra.Command {
 	var out string
 	cmd := &cobra.Command{
 		Use:   "dump [--out FILE]",
-		Short: "Write every record (users and roles included, password hashes as stored) as JSON Lines",
+		Short: "Write every record (users, roles with their permissions and the audit log included; password hashes as stored) as JSON Lines",
 		Args:  noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			ctx := cmd.Context()

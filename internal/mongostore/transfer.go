@@ -195,7 +195,8 @@ func (a *Accounts) ImportPermissions(ctx context.Context, roleID string, perms [
 // alone does not promise that: its counter starts at random and wraps
 // every 2^24 ids, and two ids of the same second either side of the wrap
 // would sort backwards. So the first _id of a batch is a new one, and the
-// others count up from it in its last eight bytes.
+// others count up from it in its last eight bytes. One load at a time: it
+// is the database's only writer.
 func (l *AuditLog) ImportEntries(ctx context.Context, entries []audit.Entry) (int, error) {
 	docs := make([]any, len(entries))
 	id := l.nextImportID()
