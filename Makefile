@@ -34,12 +34,14 @@ lint:
 test: lint
 	CGO_CFLAGS="$(TEST_CGO_CFLAGS)" $(GO) test -race -count=1 -ldflags=-w -timeout 20m ./...
 
-# bench seeds the same catalogue of each size into a fresh database on each
+# bench seeds the same catalogue of each size (N songs, N/10 albums: 1M
+# songs and 100k albums at the top) into a fresh database on each
 # backend (SQLite, and MySQL, PostgreSQL and MongoDB where a server answers:
 # skipped otherwise, required under CI=true; MongoDB on FerretDB at 10k
 # only, as FerretDB sorts in memory), serves each with the app, SQLite's also
 # with the floor (bench/floor: net/http + database/sql + the same template),
-# and compares the song list pages; the table also goes to
+# and measures and compares the song list pages, the song add and edit
+# forms and the album lookup (the floor: list pages only); the table also goes to
 # bench/results/latest.md. Example: make bench BENCH_SIZES=10000,100000
 # BENCH_BACKENDS=sqlite,postgres
 BENCH_SIZES       ?= 10000,100000,1000000

@@ -71,6 +71,7 @@ type filterMenu struct {
 	Min, Max     int64
 	Ref          bool
 	Target       string
+	Lookup       *lookupInput
 }
 
 // lookupInput is the fields of the app's admin.input that the "lookup"
@@ -79,12 +80,6 @@ type lookupInput struct {
 	Name, Label, Value, Error, HTMLID string
 	LookupURL, TargetURL, Target      string
 	Current                           string
-}
-
-type refFilter struct {
-	Action string
-	Keep   []hidden
-	Input  lookupInput
 }
 
 type listPage struct {
@@ -105,28 +100,35 @@ type listPage struct {
 	PrevURL, NextURL string
 	PageLinks        []pageLink
 	Sizes            []sizeLink
-	RefFilters       []refFilter
 	ExportURL        string
 	Actions          []actionButton
+	ListQuery        string
 }
 
-var menu = []menuCategory{{Name: "Model Views", Items: []menuItem{
-	{Title: "Album View", URL: "/albumview/list/"},
-	{Title: "Song View", URL: "/songsview/list/"},
-}}}
+// menu is the menu the app shows the bench's user, an Admin.
+var menu = []menuCategory{
+	{Name: "Model Views", Items: []menuItem{
+		{Title: "Album View", URL: "/albumview/list/"},
+		{Title: "Song View", URL: "/songsview/list/"},
+	}},
+	{Name: "Security", Items: []menuItem{{Title: "Audit Log", URL: "/auditlog/list/"}}},
+}
 
 // pageSizes are the app's admin.pageSizes.
 var pageSizes = []int{defaultPageSize, 50, maxPageSize}
 
 // filterMenus is the song view's filter menu as the app builds it from the
-// song schema: a form per field, with the operators of its kind.
+// song schema: a form per field, with the operators of its kind; the
+// album's value is the searchable input of the forms (admin.filterLookup).
 var filterMenus = []filterMenu{
 	{Field: "title", Label: "Title", Input: "text", MaxLength: maxSearchRunes, Ops: []opChoice{
 		{"contains", "contains"}, {"startswith", "starts with"}, {"eq", "="}, {"ne", "≠"}}},
 	{Field: "rating", Label: "Rating", Input: "number", Min: 0, Max: 9, Ops: []opChoice{
 		{"eq", "="}, {"ne", "≠"}, {"gt", ">"}, {"gte", "≥"}, {"lt", "<"}, {"lte", "≤"}}},
 	{Field: "album", Label: "Album", Input: "text", MaxLength: 64, Ref: true, Target: "album", Ops: []opChoice{
-		{"eq", "="}, {"empty", "is empty"}, {"notempty", "is not empty"}}},
+		{"eq", "="}, {"empty", "is empty"}, {"notempty", "is not empty"}},
+		Lookup: &lookupInput{Name: "filter_value", Label: "Album", HTMLID: "filter-album-value",
+			LookupURL: "/songsview/lookup/album", TargetURL: "/albumview/list/", Target: "album"}},
 }
 
 // list handles "GET /songsview/list/": the song list page, read with the
@@ -202,7 +204,7 @@ func buildList(p params, songs []song, total int64, atLeast bool, album string) 
 	data := listPage{Title: "Song View", Singular: "Song", ListURL: listPath, AddURL: "/songsview/add",
 		Q: p.q, SearchLabel: "Title", SearchMax: maxSearchRunes, Filtered: p.q != "" || p.album != nil || p.rating != nil,
 		Total: total, AtLeast: atLeast, Page: p.page, Pages: g.pages(rows), FilterMenu: filterMenus,
-		ExportURL: p.exportURL(current), Actions: songActions}
+		ExportURL: p.exportURL(current), Actions: songActions, ListQuery: p.listQuery()}
 	// The accepted filters by query key, as the app sorts them.
 	var filters []hidden
 	if p.album != nil {
@@ -257,22 +259,6 @@ func buildList(p params, songs []song, total int64, atLeast bool, album string) 
 		}
 		data.Rows = append(data.Rows, rw)
 	}
-	// The album filter: the searchable input, keeping the list's other
-	// parameters.
-	f := refFilter{Action: listPath, Input: lookupInput{Name: "album", Label: "Album", Value: p.albumRaw,
-		HTMLID: "flt-album", LookupURL: "/songsview/lookup/album", TargetURL: "/albumview/list/",
-		Target: "album", Current: album}}
-	if p.rating != nil {
-		f.Keep = append(f.Keep, hidden{p.ratingKey(), p.ratingRaw})
-	}
-	if p.q != "" {
-		f.Keep = append(f.Keep, hidden{"q", p.q})
-	}
-	f.Keep = append(f.Keep, hidden{"sort", current})
-	if p.pageSize != defaultPageSize {
-		f.Keep = append(f.Keep, hidden{"page_size", strconv.Itoa(p.pageSize)})
-	}
-	data.RefFilters = []refFilter{f}
 	if p.page > 1 {
 		data.PrevURL = p.url(p.page-1, current)
 	}

@@ -48,10 +48,11 @@ func TestListRenders(t *testing.T) {
 	}
 	for _, want := range []string{
 		`<span>Album = Blue</span> <a href="/songsview/list/?page_size=50&amp;q=love&amp;rating__gte=5&amp;sort=title"`,
-		`Now: <strong class="lookup-current">Blue</strong>`,
-		`<input type="hidden" name="rating__gte" value="5"><input type="hidden" name="q" value="love">`,
+		`<div class="lookup" data-lookup-url="/songsview/lookup/album" data-lookup-target="album">
+  <input id="filter-album-value" name="filter_value" type="text" value=""`,
 		`<span class="current" aria-current="true">50</span>`,
 		`href="/songsview/export.csv?album=42&amp;q=love&amp;rating__gte=5&amp;sort=title"`,
+		`<input type="hidden" name="list_query" value="album=42&amp;page_size=50&amp;q=love&amp;rating__gte=5">`,
 	} {
 		if !strings.Contains(buf.String(), want) {
 			t.Errorf("page lacks %s", want)

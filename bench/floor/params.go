@@ -154,6 +154,18 @@ func (p params) url(page int, sortKey string) string {
 	return listPath + "?" + q.Encode()
 }
 
+// listQuery is the query of the list p shows at its page, without the
+// default sort (title, ascending) and page 1, as the app's bulk form
+// carries it to come back to.
+func (p params) listQuery() string {
+	sortKey := p.sortKey()
+	if sortKey == "title" {
+		sortKey = ""
+	}
+	_, query, _ := strings.Cut(p.url(p.page, sortKey), "?")
+	return query
+}
+
 // exportURL is the list's CSV export, sorted by sortKey, as the app builds
 // it: the filters, search and sort, not the page or page size.
 func (p params) exportURL(sortKey string) string {

@@ -29,34 +29,38 @@ func newClient(conns int) *http.Client {
 	}
 }
 
-// target is one server as the load sees it: its name in the table, the URL
-// of its list page, the headers every request carries and its own client.
+// target is one server as the load sees it: its name in the table, its
+// base URL, the headers every request carries and its own client.
 type target struct {
-	name    string
-	listURL string
-	header  http.Header
-	client  *http.Client
-	// rewrite maps a page's query to this target's, where the page names
+	name   string
+	base   string // http://host:port
+	header http.Header
+	client *http.Client
+	// listOnly: the server serves the song list pages only (the floor).
+	listOnly bool
+	// rewrite maps a page's path to this target's, where the page names
 	// a record by id and the target's backend gives it another.
 	rewrite map[string]string
 }
 
-// query returns q as this target asks it.
-func (t target) query(q string) string {
-	if r, ok := t.rewrite[q]; ok {
-		return r
+// serves reports whether t serves page p.
+func (t target) serves(p benchPage) bool { return p.list || !t.listOnly }
+
+// url returns the URL of path (with its query) as this target asks it.
+func (t target) url(path string) string {
+	if r, ok := t.rewrite[path]; ok {
+		path = r
 	}
-	return q
+	return t.base + path
 }
 
 func newTarget(name, base string, header http.Header, conns int) target {
-	return target{name: name, listURL: base + listPath, header: header, client: newClient(conns)}
+	return target{name: name, base: base, header: header, client: newClient(conns)}
 }
 
-// get GETs the list page with query (empty or "?...") and returns the body
-// of a 200.
-func (t target) get(ctx context.Context, query string) ([]byte, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, t.listURL+t.query(query), nil)
+// get GETs path (with its query) and returns the body of a 200.
+func (t target) get(ctx context.Context, path string) ([]byte, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, t.url(path), nil)
 	if err != nil {
 		return nil, err
 	}
@@ -79,6 +83,7 @@ func (t target) get(ctx context.Context, query string) ([]byte, error) {
 // loadResult is the outcome of closed-loop load on one server.
 type loadResult struct {
 	server    string
+	skipped   bool            // the server does not serve the page
 	statuses  map[int]int     // non-200 statuses
 	errs      int             // transport errors
 	errSample string          // the first transport error
@@ -155,15 +160,15 @@ func (r *loadResult) quantile(q float64) time.Duration {
 	return r.lat[min(max(i, 0), len(r.lat)-1)]
 }
 
-// load runs conc workers, each sending GET of the list page with query and
+// load runs conc workers, each sending GET of path (with its query) and
 // reading the whole answer, back to back, until dur is over; requests in
 // flight then complete.
-func (t target) load(ctx context.Context, query string, dur time.Duration, conc int) loadResult {
+func (t target) load(ctx context.Context, path string, dur time.Duration, conc int) loadResult {
 	ws := make([]loadResult, conc) // one per worker
 	var wg sync.WaitGroup
 	start := time.Now()
 	deadline := start.Add(dur)
-	query = t.query(query)
+	u := t.url(path)
 	for i := range ws {
 		w := &ws[i]
 		w.lat = make([]time.Duration, 0, 1024)
@@ -171,7 +176,7 @@ func (t target) load(ctx context.Context, query string, dur time.Duration, conc 
 		go func() {
 			defer wg.Done()
 			for ctx.Err() == nil && time.Now().Before(deadline) {
-				req, err := http.NewRequestWithContext(ctx, http.MethodGet, t.listURL+query, nil)
+				req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
 				if err != nil {
 					w.errs++
 					w.errSample = err.Error()
@@ -212,28 +217,31 @@ func (t target) load(ctx context.Context, query string, dur time.Duration, conc 
 	return r
 }
 
-// pageResult is what one list page measured on every target, in the
-// order of the targets.
+// pageResult is what one page measured on every target, in the order of
+// the targets.
 type pageResult struct {
 	name  string
 	loads []loadResult
 }
 
-// measure loads page p on every target for o.duration each, conns
-// connections at a time. The load goes round the targets in slices, each
-// round starting one target later (ABBA for two), so drift (caches, other
-// load on the machine) falls on all of them alike.
-func measure(ctx context.Context, o options, conns int, targets []target, p listPage) pageResult {
+// measure loads page p on every target that serves it for o.duration
+// each, conns connections at a time. The load goes round the targets in
+// slices, each round starting one target later (ABBA for two), so drift
+// (caches, other load on the machine) falls on all of them alike.
+func measure(ctx context.Context, o options, conns int, targets []target, p benchPage) pageResult {
 	pr := pageResult{name: p.name, loads: make([]loadResult, len(targets))}
 	for k, t := range targets {
 		pr.loads[k].server = t.name
+		pr.loads[k].skipped = !t.serves(p)
 	}
 	rounds := max(1, int(math.Round(float64(o.duration)/float64(o.slice))))
 	each := o.duration / time.Duration(rounds)
 	for i := 0; i < rounds && ctx.Err() == nil; i++ {
 		for k := range targets {
 			j := (i + k) % len(targets)
-			pr.loads[j].add(targets[j].load(ctx, p.query, each, conns))
+			if !pr.loads[j].skipped {
+				pr.loads[j].add(targets[j].load(ctx, p.path, each, conns))
+			}
 		}
 	}
 	for k := range pr.loads {

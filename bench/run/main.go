@@ -3,8 +3,9 @@
 // fresh database on each backend (SQLite, and MySQL and PostgreSQL where a
 // server answers), starts the app on each and the floor on SQLite's file,
 // all on loopback, logs in to each app and measures requests per second and
-// p50/p99 latency of each song list page on every server, at each
-// concurrency, going round them so all see the same machine state. It
+// p50/p99 latency of each song list page, the song add and edit forms and
+// the album lookup on every server (the floor serves the list pages only),
+// at each concurrency, going round them so all see the same machine state. It
 // prints a table, writes it as Markdown to bench/results/latest.md, drops
 // the databases it made and exits 1 when any request failed or answered
 // other than 200.
@@ -19,6 +20,7 @@ import (
 	"flag"
 	"fmt"
 	"net/http"
+	"net/url"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -30,28 +32,36 @@ import (
 )
 
 const (
-	listPath = "/songsview/list/"
-	pageSize = 25 // the app's default page size
-	username = "admin"
+	listPath   = "/songsview/list/"
+	addPath    = "/songsview/add"
+	editPath   = "/songsview/edit/"
+	lookupPath = "/songsview/lookup/album"
+	pageSize   = 25 // the app's default page size
+	username   = "admin"
+	// formTarget is the bound on a form's size: under 30 KB
+	// whatever the number of albums.
+	formTarget = 30 * 1000
 )
 
 // options are the command-line flags.
 type options struct {
-	sizes      []int
-	duration   time.Duration
-	warmup     time.Duration
-	slice      time.Duration
-	conns      []int // concurrent connections, one run each
-	backends   []string
-	strict     bool
-	out        string
-	keep       bool
-	plainFloor bool
+	sizes         []int
+	songsPerAlbum int // the catalogue of a size has size/songsPerAlbum albums
+	duration      time.Duration
+	warmup        time.Duration
+	slice         time.Duration
+	conns         []int // concurrent connections, one run each
+	backends      []string
+	strict        bool
+	out           string
+	keep          bool
+	plainFloor    bool
 }
 
 func main() {
 	var o options
-	sizes := flag.String("sizes", "10000,100000,1000000", "comma-separated song counts; albums are songs/100")
+	sizes := flag.String("sizes", "10000,100000,1000000", "comma-separated song counts; albums are songs/--songs-per-album")
+	flag.IntVar(&o.songsPerAlbum, "songs-per-album", 10, "songs per album: a size of N songs has N/this albums (the issue's 1M songs / 100k albums)")
 	flag.DurationVar(&o.duration, "duration", 5*time.Second, "measured load per page per server")
 	flag.DurationVar(&o.warmup, "warmup", 500*time.Millisecond, "unmeasured load per page per server before measuring")
 	flag.DurationVar(&o.slice, "slice", time.Second, "the load alternates between the servers in slices this long")
@@ -75,6 +85,10 @@ func main() {
 		if n = strings.TrimSpace(n); n != "" {
 			o.backends = append(o.backends, n)
 		}
+	}
+	if o.songsPerAlbum <= 0 {
+		fmt.Fprintln(os.Stderr, "bench: --songs-per-album must be positive")
+		os.Exit(2)
 	}
 	if o.duration <= 0 || o.slice <= 0 {
 		fmt.Fprintln(os.Stderr, "bench: --duration and --slice must be positive")
@@ -107,12 +121,15 @@ func logf(format string, args ...any) {
 // sizeResult is what one database size measured.
 type sizeResult struct {
 	size      int
+	albums    int
 	targets   []string        // the servers, in column order: the SQLite app, the floor, the other apps
 	seedTimes []time.Duration // per backend, in the order of the apps
 	runs      []connsResult
 	rss       []int64 // peak resident set (VmHWM) per target, KiB
 	bytes     []int   // body size of the first page per target
 	diffs     int     // pages that differ from the SQLite app's
+	// pageBytes is the body size of each page on the SQLite app, by name.
+	pageBytes map[string]int
 
 	export *exportResult // the SQLite app's; nil: not measured (--export=false)
 }
@@ -220,16 +237,53 @@ func moduleRoot() (string, error) {
 	}
 }
 
-// listPage is one song list page the bench measures: its name in the table
-// and its query string.
-type listPage struct{ name, query string }
+// benchPage is one page the bench measures: its name in the table, its
+// path and query on every server, and whether it is a song list page (the
+// floor serves those only).
+type benchPage struct {
+	name, path string
+	list       bool
+}
 
-// listPages are the pages measured on a database of size songs: the first
-// and last page, both sort orders of the unique title, a dense and a sparse
-// search, three filters, and one of them sorted by the other sortable field.
-func listPages(size int) []listPage {
+// albumCount is the number of albums of a catalogue of size songs.
+func albumCount(size, songsPerAlbum int) int { return max(size/songsPerAlbum, 1) }
+
+// benchPages are the pages measured on a database of size songs and albums
+// albums: the list pages (listPages), the song add form, the edit form of
+// song 42 (with an album: its field shows the album's name), and the album
+// lookup, the search the forms' album field makes as the user types, with
+// a common prefix, a common word inside the names, and a rare term.
+func benchPages(size, albums int) []benchPage {
+	pages := listPages(size)
+	rare := rareAlbum(albums)
+	return append(pages,
+		benchPage{name: "add form", path: addPath},
+		benchPage{name: "edit form (song 42)", path: editPath + "42"},
+		// "Golden …": 1 album in 24 starts with it, the answer is the
+		// first 21 by name.
+		benchPage{name: "lookup q=gol (common)", path: lookupPath + "?q=gol"},
+		// "… River …": 1 album in 24 holds it inside, none starts with it.
+		benchPage{name: "lookup q=river (common)", path: lookupPath + "?q=river"},
+		benchPage{name: fmt.Sprintf("lookup q=Vol. %d (rare)", rare), path: lookupPath + "?q=" + url.QueryEscape(fmt.Sprintf("Vol. %d", rare))},
+	)
+}
+
+// rareAlbum is the number of an album whose "Vol. N" no other album's
+// name holds: one with as many digits as the highest, 42% of the way.
+func rareAlbum(albums int) int {
+	if albums < 10 {
+		return albums
+	}
+	return albums * 42 / 100
+}
+
+// listPages are the song list pages measured on a database of size songs:
+// the first and last page, both sort orders of the unique title, a dense
+// and a sparse search, three filters, and one of them sorted by the other
+// sortable field.
+func listPages(size int) []benchPage {
 	lastPage := (size + pageSize - 1) / pageSize
-	return []listPage{
+	pages := []struct{ name, query string }{
 		{"first page", ""},
 		{fmt.Sprintf("page %d (last)", lastPage), "?page=" + strconv.Itoa(lastPage)},
 		{"sort=title", "?sort=title"},
@@ -241,6 +295,11 @@ func listPages(size int) []listPage {
 		{"album=42", "?album=42"},
 		{"album=42&sort=-rating", "?album=42&sort=-rating"},
 	}
+	out := make([]benchPage, len(pages))
+	for i, p := range pages {
+		out[i] = benchPage{name: p.name, path: listPath + p.query, list: true}
+	}
+	return out
 }
 
 // benchSize seeds a database of size songs on each backend, starts an app
@@ -249,7 +308,7 @@ func listPages(size int) []listPage {
 // warms up and measures every page on all of them, and reads their peak
 // RSS. It drops the databases it made, unless o.keep.
 func benchSize(ctx context.Context, o options, tmp, appBin, floorBin string, bs []backend, size int) (sizeResult, error) {
-	res := sizeResult{size: size}
+	res := sizeResult{size: size, albums: albumCount(size, o.songsPerAlbum)}
 	var dbs []database
 	defer func() {
 		if o.keep {
@@ -266,7 +325,7 @@ func benchSize(ctx context.Context, o options, tmp, appBin, floorBin string, bs 
 				continue
 			}
 		}
-		db, err := seedDatabase(ctx, tmp, appBin, b, size)
+		db, err := seedDatabase(ctx, tmp, appBin, b, size, res.albums)
 		dbs = append(dbs, db)
 		if err != nil {
 			return res, fmt.Errorf("%s: %w", b.name, err)
@@ -278,6 +337,7 @@ func benchSize(ctx context.Context, o options, tmp, appBin, floorBin string, bs 
 		return res, err
 	}
 	defer srv.stop()
+	pages := benchPages(size, res.albums)
 	conns := slices.Max(o.conns)
 	var targets []target
 	var procs []*server
@@ -289,7 +349,7 @@ func benchSize(ctx context.Context, o options, tmp, appBin, floorBin string, bs 
 		}
 		t := newTarget(db.backend.name, srv.appBases[i], http.Header{"Cookie": {cookie}}, conns)
 		if db.backend.name == mongoBackend.name {
-			if t.rewrite, err = mongoQueries(ctx, db.dsn, listPages(size)); err != nil {
+			if t.rewrite, err = mongoPaths(ctx, db.dsn, pages); err != nil {
 				return res, err
 			}
 		}
@@ -298,7 +358,9 @@ func benchSize(ctx context.Context, o options, tmp, appBin, floorBin string, bs 
 		if i == 0 {
 			sqliteCookie = cookie
 			// The floor's columns follow SQLite's, the app it mirrors.
-			targets = append(targets, newTarget("floor", srv.floorBase, nil, conns))
+			floor := newTarget("floor", srv.floorBase, nil, conns)
+			floor.listOnly = true
+			targets = append(targets, floor)
 			procs = append(procs, srv.floor)
 		}
 	}
@@ -307,15 +369,21 @@ func benchSize(ctx context.Context, o options, tmp, appBin, floorBin string, bs 
 		defer t.client.CloseIdleConnections()
 	}
 
-	pages := listPages(size)
-	if res.bytes, res.diffs, err = comparePages(ctx, targets, pages, size); err != nil {
+	if res.bytes, res.pageBytes, res.diffs, err = comparePages(ctx, targets, pages, size); err != nil {
 		return res, err
+	}
+	for _, p := range pages {
+		if !p.list && !strings.HasPrefix(p.path, lookupPath) && res.pageBytes[p.name] >= formTarget {
+			logf("size %d: WARNING: the %s is %d bytes, over the issue's %d", size, p.name, res.pageBytes[p.name], formTarget)
+		}
 	}
 	if o.warmup > 0 {
 		logf("size %d: warming up", size)
 		for _, p := range pages {
 			for _, t := range targets {
-				t.load(ctx, p.query, o.warmup, conns)
+				if t.serves(p) {
+					t.load(ctx, p.path, o.warmup, conns)
+				}
 			}
 		}
 	}

@@ -82,17 +82,19 @@ func withMongo(ctx context.Context, fn func(*mongo.Client) error) error {
 }
 
 // recordIDs matches a record id where a page writes one: in a record's
-// URL, or as the value of a choice.
-var recordIDs = regexp.MustCompile(`(/(?:show|edit|delete)/|value=")([0-9a-f]{24}|[0-9]+)`)
+// URL, in a filter by album (a link's, the bulk form's list query), as the
+// value of an input or a choice, or as a lookup result's id; and a form's
+// version, a digest of the stored values, references included.
+var recordIDs = regexp.MustCompile(`(/(?:show|edit|delete)/|[?;"]album=|value="|"id":")([0-9a-f]{24}|[0-9]+)|(name="version" value=")[0-9a-f]+`)
 
-// maskIDs blanks record ids, which differ between backends (digits on
-// SQL, ObjectIds on MongoDB) while the records are the same.
-func maskIDs(b []byte) []byte { return recordIDs.ReplaceAll(b, []byte("${1}ID")) }
+// maskIDs blanks record ids and versions, which differ between backends
+// (digits on SQL, ObjectIds on MongoDB) while the records are the same.
+func maskIDs(b []byte) []byte { return recordIDs.ReplaceAll(b, []byte("${1}${3}ID")) }
 
-// mongoAlbumID returns the _id (hex) of the album that the SQL backends
-// number sqlID, in the MongoDB database dsn names: the seed names the n-th
-// album "… Vol. n" on every backend.
-func mongoAlbumID(ctx context.Context, dsn string, sqlID int) (string, error) {
+// mongoID returns the _id (hex) of the document of coll whose field ends
+// with " <n>": the seed numbers names alike on every backend (album "…
+// Vol. n", song "… n"), so it is the record the SQL backends number n.
+func mongoID(ctx context.Context, dsn, coll, field, suffix string, n int) (string, error) {
 	u, err := url.Parse(dsn)
 	if err != nil {
 		return "", err
@@ -101,33 +103,43 @@ func mongoAlbumID(ctx context.Context, dsn string, sqlID int) (string, error) {
 		ID bson.ObjectID `bson:"_id"`
 	}
 	err = withMongo(ctx, func(c *mongo.Client) error {
-		return c.Database(u.Path[1:]).Collection("album").FindOne(ctx,
-			bson.D{{Key: "name", Value: bson.Regex{Pattern: fmt.Sprintf(" Vol\\. %d$", sqlID)}}}).Decode(&doc)
+		return c.Database(u.Path[1:]).Collection(coll).FindOne(ctx,
+			bson.D{{Key: field, Value: bson.Regex{Pattern: fmt.Sprintf("%s%d$", suffix, n)}}}).Decode(&doc)
 	})
 	if err != nil {
-		return "", fmt.Errorf("album %d on mongodb: %w", sqlID, err)
+		return "", fmt.Errorf("%s %d on mongodb: %w", coll, n, err)
 	}
 	return doc.ID.Hex(), nil
 }
 
-// albumFilter is a page's filter by album id.
-var albumFilter = regexp.MustCompile(`album=([0-9]+)`)
+// albumFilter is a page's filter by album id; editSong a song's edit form.
+var (
+	albumFilter = regexp.MustCompile(`album=([0-9]+)`)
+	editSong    = regexp.MustCompile(`^` + regexp.QuoteMeta(editPath) + `([0-9]+)$`)
+)
 
-// mongoQueries maps the queries of pages that filter by a SQL album id to
-// the same filter by that album's ObjectId in the database of dsn.
-func mongoQueries(ctx context.Context, dsn string, pages []listPage) (map[string]string, error) {
+// mongoPaths maps the paths of pages that name a record by its SQL id (a
+// filter by album, a song's edit form) to the same page naming that
+// record's ObjectId in the database of dsn.
+func mongoPaths(ctx context.Context, dsn string, pages []benchPage) (map[string]string, error) {
 	out := map[string]string{}
 	for _, p := range pages {
-		m := albumFilter.FindStringSubmatch(p.query)
-		if m == nil {
-			continue
+		if m := albumFilter.FindStringSubmatch(p.path); m != nil {
+			n, _ := strconv.Atoi(m[1])
+			oid, err := mongoID(ctx, dsn, "album", "name", ` Vol\. `, n)
+			if err != nil {
+				return nil, err
+			}
+			out[p.path] = strings.Replace(p.path, m[0], "album="+oid, 1)
 		}
-		n, _ := strconv.Atoi(m[1])
-		oid, err := mongoAlbumID(ctx, dsn, n)
-		if err != nil {
-			return nil, err
+		if m := editSong.FindStringSubmatch(p.path); m != nil {
+			n, _ := strconv.Atoi(m[1])
+			oid, err := mongoID(ctx, dsn, "song", "title", " ", n)
+			if err != nil {
+				return nil, err
+			}
+			out[p.path] = editPath + oid
 		}
-		out[p.query] = strings.Replace(p.query, m[0], "album="+oid, 1)
 	}
 	return out, nil
 }

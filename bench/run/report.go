@@ -13,11 +13,12 @@ import (
 )
 
 // header names the columns of the table, one row a page and concurrency:
-// for each target its requests/s and p50/p99 latency, then a ratio of p50s:
+// the page's size in bytes on the first target (the SQLite app), then for
+// each target its requests/s and p50/p99 latency, then a ratio of p50s:
 // the SQLite app's to the floor's after the floor, and a backend's to the
 // SQLite app's after each other backend.
 func header(targets []string) []string {
-	h := []string{"size", "conns", "page"}
+	h := []string{"size", "conns", "page", "bytes"}
 	for k, t := range targets {
 		h = append(h, t+" rps", t+" p50", t+" p99")
 		switch {
@@ -41,7 +42,7 @@ func mib(kib int64) string {
 	return fmt.Sprintf("%.1f MiB", float64(kib)/1024)
 }
 
-// ratio formats a/b, or "-" when b is zero.
+// ratio formats a/b, or "-" when b is zero (a page not measured).
 func ratio(a, b time.Duration) string {
 	if b <= 0 {
 		return "-"
@@ -51,10 +52,23 @@ func ratio(a, b time.Duration) string {
 
 // cells are the table row of page p at size r and c connections.
 func cells(r sizeResult, c connsResult, p pageResult) []string {
-	row := []string{strconv.Itoa(r.size), strconv.Itoa(c.conns), p.name}
+	bytes := "?"
+	if n, ok := r.pageBytes[p.name]; ok {
+		bytes = strconv.Itoa(n)
+	}
+	row := []string{strconv.Itoa(r.size), strconv.Itoa(c.conns), p.name, bytes}
 	var errs []string
 	for k := range p.loads {
 		l := &p.loads[k]
+		if l.skipped {
+			// A page this server does not serve (the floor's forms).
+			row = append(row, "-", "-", "-")
+			if k >= 1 {
+				row = append(row, "-")
+			}
+			errs = append(errs, "-")
+			continue
+		}
 		row = append(row, fmt.Sprintf("%.0f", l.rps()), ms(l.quantile(0.5)), ms(l.quantile(0.99)))
 		switch {
 		case k == 1:
@@ -83,8 +97,8 @@ func sizeSummary(r sizeResult) string {
 	for i, d := range r.seedTimes {
 		seeds = append(seeds, r.backendName(i)+" "+d.Round(time.Millisecond).String())
 	}
-	return fmt.Sprintf("size %d: peak RSS %s; seeded in %s; first page bytes %s; pages differing from %s's: %d",
-		r.size, strings.Join(rss, ", "), strings.Join(seeds, ", "), strings.Join(bytes, ", "), r.targets[0], r.diffs)
+	return fmt.Sprintf("size %d (%d albums): peak RSS %s; seeded in %s; first page bytes %s; pages differing from %s's: %d",
+		r.size, r.albums, strings.Join(rss, ", "), strings.Join(seeds, ", "), strings.Join(bytes, ", "), r.targets[0], r.diffs)
 }
 
 // backendName is the name of the i-th backend: the targets are the apps in
@@ -128,13 +142,15 @@ func floorSQL(o options) string {
 func writeMarkdown(path string, o options, results []sizeResult, skipped []string) error {
 	var b strings.Builder
 	targets := results[0].targets
-	fmt.Fprintf(&b, "# make bench: song list pages per backend, app vs floor\n\n")
-	fmt.Fprintf(&b, "%s, %s, %s/%s, %d CPUs. Servers: %s (the floor on SQLite's file). Closed loop, %s connections, "+
+	fmt.Fprintf(&b, "# make bench: song pages per backend, app vs floor\n\n")
+	fmt.Fprintf(&b, "%s, %s, %s/%s, %d CPUs. Servers: %s (the floor on SQLite's file, list pages only). "+
+		"Catalogue: N songs and N/%d albums. Closed loop, %s connections, "+
 		"%s per page per server (going round the servers in %s slices), warm-up %s. Floor SQL: %s. "+
+		"Bytes: the page's body on the SQLite app (forms: the issue wants under %d). "+
 		"Ratios are of p50s: %s/floor is the SQLite app's to the floor's, X/%s a backend's app to the SQLite app.\n\n",
 		time.Now().UTC().Format("2006-01-02 15:04 MST"), runtime.Version(), runtime.GOOS, runtime.GOARCH,
-		runtime.NumCPU(), strings.Join(targets, ", "), joinInts(o.conns), o.duration, o.slice, o.warmup, floorSQL(o),
-		targets[0], targets[0])
+		runtime.NumCPU(), strings.Join(targets, ", "), o.songsPerAlbum, joinInts(o.conns), o.duration, o.slice, o.warmup, floorSQL(o),
+		formTarget, targets[0], targets[0])
 	for _, s := range skipped {
 		fmt.Fprintf(&b, "Skipped: %s.\n\n", s)
 	}

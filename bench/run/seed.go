@@ -25,9 +25,9 @@ type database struct {
 
 // seedDatabase makes a directory for b and size under tmp, a fresh database
 // on b, writes the app's configuration there and runs create-db, seed (size
-// songs, size/100 albums) and create-admin. When it fails after making the
+// songs, albums albums) and create-admin. When it fails after making the
 // database, the database it returns is still to be dropped.
-func seedDatabase(ctx context.Context, tmp, appBin string, b backend, size int) (database, error) {
+func seedDatabase(ctx context.Context, tmp, appBin string, b backend, size, albums int) (database, error) {
 	db := database{backend: b}
 	dir, err := os.MkdirTemp(tmp, fmt.Sprintf("%s-%d-", b.name, size))
 	if err != nil {
@@ -51,12 +51,12 @@ func seedDatabase(ctx context.Context, tmp, appBin string, b backend, size int) 
 	app := func(args ...string) error {
 		return command(ctx, dir, appBin, append([]string{"--config", db.configPath}, args...)...)
 	}
-	logf("size %d, %s: create-db and seed %d albums, %d songs", size, b.name, max(size/100, 1), size)
+	logf("size %d, %s: create-db and seed %d albums, %d songs", size, b.name, albums, size)
 	if err := app("create-db"); err != nil {
 		return db, err
 	}
 	start := time.Now()
-	if err := app("seed", "--albums", strconv.Itoa(max(size/100, 1)), "--songs", strconv.Itoa(size)); err != nil {
+	if err := app("seed", "--albums", strconv.Itoa(albums), "--songs", strconv.Itoa(size)); err != nil {
 		return db, err
 	}
 	db.seedTime = time.Since(start)

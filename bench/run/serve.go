@@ -173,24 +173,30 @@ func login(ctx context.Context, base, password string) (string, error) {
 	return strings.Join(parts, "; "), nil
 }
 
-// comparePages GETs every page once from each target and logs a warning
-// where a target's page differs from the first target's (the SQLite app),
-// the CSRF token aside: the floor must serve the same page, and every
-// backend the same rows. It returns the body size of each target's first
-// page and the number of pages that differ.
-func comparePages(ctx context.Context, targets []target, pages []listPage, size int) (bytes []int, diffs int, err error) {
-	bytes = make([]int, len(targets))
+// comparePages GETs every page once from each target that serves it and
+// logs a warning where a target's page differs from the first target's
+// (the SQLite app), the CSRF token aside: the floor must serve the same
+// list pages, and every backend the same rows, forms and lookup answers.
+// It returns the body size of each target's first page, of each page on
+// the first target by name, and the number of pages that differ.
+func comparePages(ctx context.Context, targets []target, pages []benchPage, size int) (first []int, sizes map[string]int, diffs int, err error) {
+	first = make([]int, len(targets))
+	sizes = make(map[string]int, len(pages))
 	for i, p := range pages {
 		var ref []byte
 		for k, t := range targets {
-			body, err := t.get(ctx, p.query)
+			if !t.serves(p) {
+				continue
+			}
+			body, err := t.get(ctx, p.path)
 			if err != nil {
-				return nil, 0, fmt.Errorf("%s %s: %w", t.name, p.name, err)
+				return nil, nil, 0, fmt.Errorf("%s %s: %w", t.name, p.name, err)
 			}
 			if i == 0 {
-				bytes[k] = len(body)
+				first[k] = len(body)
 			}
 			if k == 0 {
+				sizes[p.name] = len(body)
 				ref = normalize(body)
 				continue
 			}
@@ -204,7 +210,7 @@ func comparePages(ctx context.Context, targets []target, pages []listPage, size 
 			}
 		}
 	}
-	return bytes, diffs, nil
+	return first, sizes, diffs, nil
 }
 
 // normalize blanks the CSRF token, the one part of a page the floor cannot

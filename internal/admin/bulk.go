@@ -161,18 +161,59 @@ type bulkPage struct {
 	Notices           []string
 	Irreversible      bool
 	Action, CancelURL string
+	ListQuery         string // the list the action was asked from (listQueryField)
+}
+
+// listQueryField is the bulk form's hidden field that holds the query of
+// the list the action is asked from, so that the user lands on that list
+// again, with its filters, search, sort, page and page size.
+const listQueryField = "list_query"
+
+// maxListQuery bounds the posted list query read; a longer one is ignored.
+const maxListQuery = 8 << 10
+
+// listQuery is the query of the list p shows at its page, without the
+// view's default sort and page 1 ("" for the plain list): what the bulk
+// form carries in listQueryField.
+func (v *ModelView) listQuery(p listParams) string {
+	sortBy := sortKey(p.sort, p.desc)
+	if p.sort == v.defSort && p.desc == v.defDesc {
+		sortBy = ""
+	}
+	_, query, _ := strings.Cut(v.urlFor(p, p.pager.page, sortBy), "?")
+	return query
+}
+
+// backToList reads a posted list query and returns it rebuilt and the URL
+// of the list it names: read as the list reads its own query, so that only
+// this view's list path and its known parameters with accepted values are
+// kept, however the text was forged (never an open redirect). Anything
+// else gives the plain list.
+func (v *ModelView) backToList(posted string) (query, to string) {
+	values, err := url.ParseQuery(posted)
+	if posted == "" || len(posted) > maxListQuery || err != nil {
+		return "", v.listURL()
+	}
+	query = v.listQuery(v.parseList(values))
+	if query == "" {
+		return "", v.listURL()
+	}
+	return query, v.listURL() + "?" + query
 }
 
 // handleAction handles "POST /{view}/action/{name}": the bulk action name
 // on the posted ids. An action that confirms answers its confirmation page
 // unless the form carries confirm=1. Ids that are malformed or name no
 // record are ignored and said so; more than MaxBulkIDs are refused (422).
+// Done, the user is sent back to the list the form was posted from
+// (backToList).
 func (v *ModelView) handleAction(name string) http.HandlerFunc {
 	a := v.action(name)
 	return func(w http.ResponseWriter, r *http.Request) { v.runAction(w, r, a) }
 }
 
 func (v *ModelView) runAction(w http.ResponseWriter, r *http.Request, a *Action) {
+	listQuery, back := v.backToList(r.PostForm.Get(listQueryField))
 	ids, ignored, ok := v.bulkIDs(r.PostForm["ids"])
 	if !ok {
 		v.admin.ui.Render(w, r, http.StatusUnprocessableEntity, "error", http.StatusText(http.StatusUnprocessableEntity),
@@ -186,11 +227,11 @@ func (v *ModelView) runAction(w http.ResponseWriter, r *http.Request, a *Action)
 			msg += " " + ignoredNote(ignored)
 		}
 		v.admin.flash(w, r, msg)
-		http.Redirect(w, r, v.listURL(), http.StatusFound)
+		http.Redirect(w, r, back, http.StatusFound)
 		return
 	}
 	if a.Confirm && r.PostForm.Get("confirm") != "1" {
-		v.confirmAction(w, r, a, ids, ignored)
+		v.confirmAction(w, r, a, ids, ignored, listQuery, back)
 		return
 	}
 	n, err := a.Run(v.writeContext(r), ids)
@@ -204,15 +245,17 @@ func (v *ModelView) runAction(w http.ResponseWriter, r *http.Request, a *Action)
 		msg += " " + ignoredNote(ignored)
 	}
 	v.admin.flash(w, r, msg)
-	http.Redirect(w, r, v.listURL(), http.StatusFound)
+	http.Redirect(w, r, back, http.StatusFound)
 }
 
 // confirmAction answers the confirmation page of a on ids: the records
 // that exist, by label, and for a delete how many records of each related
 // view lose their reference. It reads each record and counts each one's
 // dependants on its own: the seam has no "id in" query, and ids are capped.
-func (v *ModelView) confirmAction(w http.ResponseWriter, r *http.Request, a *Action, ids []string, ignored int) {
-	data := bulkPage{Heading: a.Label, Label: a.Label, Irreversible: a.deletes, Action: v.actionURL(a.Name), CancelURL: v.listURL()}
+// Its form carries listQuery on, and Cancel goes back to that list.
+func (v *ModelView) confirmAction(w http.ResponseWriter, r *http.Request, a *Action, ids []string, ignored int, listQuery, back string) {
+	data := bulkPage{Heading: a.Label, Label: a.Label, Irreversible: a.deletes, Action: v.actionURL(a.Name),
+		CancelURL: back, ListQuery: listQuery}
 	for _, id := range ids {
 		rec, err := v.Data.Get(r.Context(), id)
 		switch {
@@ -228,7 +271,7 @@ func (v *ModelView) confirmAction(w http.ResponseWriter, r *http.Request, a *Act
 	}
 	if len(data.IDs) == 0 {
 		v.admin.flash(w, r, "No records selected. "+ignoredNote(ignored))
-		http.Redirect(w, r, v.listURL(), http.StatusFound)
+		http.Redirect(w, r, back, http.StatusFound)
 		return
 	}
 	data.Question = fmt.Sprintf("%s: %s.", a.Label, v.count(len(data.IDs)))

@@ -4,8 +4,6 @@ import (
 	"context"
 	"errors"
 	"net/http"
-	"slices"
-	"strconv"
 	"strings"
 
 	"github.com/go-chi/chi/v5"
@@ -199,51 +197,33 @@ func (v *ModelView) lookupInput(ctx context.Context, fd *datamodel.Field, target
 	return nil
 }
 
-// refFilter is a small form on a list page that filters it by the record a
-// reference field names (the songs of one album): the searchable input of
-// the forms, the list's other parameters kept. It is that input whatever
-// the number of records, never a dropdown: a list page is read far more
-// often than a form, and this costs it no query unless a filter is on
-// (then one read by id, for the label).
-type refFilter struct {
-	Action string
-	Keep   []hidden
-	Input  input
+// filterLookup is the value input of the filter menu's row for fd, whose
+// records are target's: the searchable input of the forms, empty (the
+// chips show the filters in force), posting the id as the menu's value.
+func (v *ModelView) filterLookup(fd *datamodel.Field, target *ModelView) *input {
+	return &input{Name: menuValue, Label: fd.Label, Type: "lookup", ID: "filter-" + fd.Name + "-value",
+		LookupURL: v.lookupURL(fd.Name), TargetURL: target.listURL(), Target: strings.ToLower(target.Singular)}
 }
 
-// refFilters returns the filter form of each filterable reference field of
-// v whose target has a view, showing the filter in force.
-func (v *ModelView) refFilters(ctx context.Context, p listParams) ([]refFilter, error) {
-	var out []refFilter
-	for _, fd := range v.filter {
-		if fd.Target() == "" {
-			continue
-		}
-		target := v.refTarget(fd)
-		if target == nil {
-			continue
-		}
-		in := input{Name: fd.Name, Label: fd.Label, Value: p.keep.Get(fd.Name), ID: "flt-" + fd.Name}
-		if err := v.lookupInput(ctx, fd, target, &in); err != nil {
-			return nil, err
-		}
-		f := refFilter{Action: v.listURL(), Input: in}
-		for k, vals := range p.keep {
-			if k != fd.Name {
-				f.Keep = append(f.Keep, hidden{k, vals[0]})
-			}
-		}
-		slices.SortFunc(f.Keep, func(a, b hidden) int { return strings.Compare(a.Name, b.Name) })
-		if p.q != "" {
-			f.Keep = append(f.Keep, hidden{"q", p.q})
-		}
-		if p.sort != nil {
-			f.Keep = append(f.Keep, hidden{"sort", sortKey(p.sort, p.desc)})
-		}
-		if p.pager.size != DefaultPageSize {
-			f.Keep = append(f.Keep, hidden{"page_size", strconv.Itoa(p.pager.size)})
-		}
-		out = append(out, f)
+// refLabel returns the label of the record that the filter of chip c
+// names, when it is a filter by a related record (FIELD or FIELD__eq) whose
+// model has a view, and the id as typed names one; "" otherwise. It costs
+// one read by id, only for such a filter.
+func (v *ModelView) refLabel(ctx context.Context, c chip) (string, error) {
+	f := c.filter
+	if f.Op != datamodel.OpEq || f.Field.Target() == "" {
+		return "", nil
 	}
-	return out, nil
+	target := v.admin.byModel[f.Field.Target()]
+	if target == nil || !target.Data.ValidID(c.raw) {
+		return "", nil
+	}
+	rec, err := target.Data.Get(ctx, c.raw)
+	switch {
+	case err == nil:
+		return target.labelOf(rec), nil
+	case errors.Is(err, datamodel.ErrNotFound):
+		return "", nil
+	}
+	return "", err
 }

@@ -65,6 +65,10 @@ type filterMenu struct {
 	Min, Max     int64 // a "number" input's range, when Min < Max
 	Ref          bool  // the value is the id of a record of Target
 	Target       string
+	// Lookup, for a reference whose target can be searched by label, is
+	// the forms' searchable input in place of the plain id input: the
+	// same control, whatever the number of records (lookup.go).
+	Lookup *input
 }
 
 type opChoice struct{ Value, Label string }
@@ -86,10 +90,10 @@ type listPage struct {
 	Page, Pages      int
 	PrevURL, NextURL string
 	PageLinks        []pageLink
-	Sizes            []sizeLink  // empty when no choice would change the list
-	RefFilters       []refFilter // filters by a related record (lookup.go)
-	ExportURL        string      // the export of every row with this list's filters, search and sort
+	Sizes            []sizeLink // empty when no choice would change the list
+	ExportURL        string     // the export of every row with this list's filters, search and sort
 	Actions          []actionButton
+	ListQuery        string // this list's query, for the bulk form to come back to (bulk.go)
 }
 
 // handleList handles "GET /{view}/list/". A submitted filter menu form is
@@ -124,6 +128,9 @@ func (v *ModelView) handleList(w http.ResponseWriter, r *http.Request) {
 		Q: p.q, SearchLabel: v.searchLabel(), SearchMax: MaxSearchRunes, Notices: p.notices,
 		Filtered: p.q != "" || len(p.filters) > 0, Total: res.Total, AtLeast: res.AtLeast,
 		Page: p.pager.page, Pages: p.pager.pages(rows), FilterMenu: v.filterMenu(), Actions: v.actionButtons(can.grants)}
+	if len(data.Actions) > 0 {
+		data.ListQuery = v.listQuery(p)
+	}
 	if can.add {
 		data.AddURL = v.addURL()
 	}
@@ -156,22 +163,16 @@ func (v *ModelView) handleList(w http.ResponseWriter, r *http.Request) {
 		data.Columns = append(data.Columns, c)
 	}
 	data.Rows = v.rows(can, res.Records, v.list)
-	if data.RefFilters, err = v.refFilters(r.Context(), p); err != nil {
-		v.admin.ui.Fail(w, r, err)
-		return
-	}
-	// A filter by a related record names it by its label, which its
-	// filter form has read already, rather than by its id.
-	named := map[string]string{}
-	for _, f := range data.RefFilters {
-		if f.Input.Current != "" {
-			named[f.Input.Name] = fmt.Sprintf("%s %s %s", f.Input.Label, opLabel(datamodel.OpEq), textutil.Truncate(f.Input.Current, 60))
-		}
-	}
 	for _, c := range p.chips {
+		// A filter by a related record names it by its label, not its id.
 		text := c.text
-		if t, ok := named[c.key]; ok {
-			text = t
+		label, err := v.refLabel(r.Context(), c)
+		if err != nil {
+			v.admin.ui.Fail(w, r, err)
+			return
+		}
+		if label != "" {
+			text = fmt.Sprintf("%s %s %s", c.filter.Field.Label, opLabel(c.filter.Op), textutil.Truncate(label, 60))
 		}
 		data.Chips = append(data.Chips, chipLink{Text: text, RemoveURL: v.urlFor(p.without(c.key), 1, current)})
 	}
@@ -211,9 +212,13 @@ func (v *ModelView) filterMenu() []filterMenu {
 		in := f.Kind.Input()
 		switch {
 		case f.Target() != "":
-			// An id, typed; a searchable widget may take its place in the
-			// browser. A select of every record would not scale.
+			// An id, typed, or the searchable input of the forms, which
+			// is a plain id input without script. A select of every
+			// record would not scale.
 			m.Ref, m.Target, m.MaxLength = true, f.Target(), 64
+			if target := v.refTarget(f); target != nil {
+				m.Lookup = v.filterLookup(f, target)
+			}
 		case in.Type == "number":
 			m.Input, m.MaxLength, m.Min, m.Max = "number", 0, in.Min, in.Max
 		}

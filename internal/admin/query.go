@@ -28,8 +28,13 @@ type listParams struct {
 }
 
 // chip is one accepted filter as the user sees it, with the query key that
-// removing it drops.
-type chip struct{ key, text string }
+// removing it drops, and the filter itself: a filter by a related record
+// is shown by that record's label (handleList).
+type chip struct {
+	key, text string
+	filter    datamodel.Filter
+	raw       string // the value as typed
+}
 
 // The filter menu's forms send these: the list answers them with a
 // redirect to the same list with FIELD__OP=VALUE added, so a filter added
@@ -99,7 +104,8 @@ func (v *ModelView) parseList(query url.Values) listParams {
 		}
 		p.filters = append(p.filters, datamodel.Filter{Field: f, Op: op, Value: val})
 		p.keep.Set(key, raw)
-		p.chips = append(p.chips, chip{key, fmt.Sprintf("%s %s %s", f.Label, opLabel(op), textutil.Truncate(raw, 60))})
+		p.chips = append(p.chips, chip{key: key, text: fmt.Sprintf("%s %s %s", f.Label, opLabel(op), textutil.Truncate(raw, 60)),
+			filter: p.filters[len(p.filters)-1], raw: raw})
 	}
 	return p
 }
@@ -170,8 +176,10 @@ func cleanSearch(q string) string {
 
 // addFilterURL is the list URL a filter menu form asks for: its query
 // without the menu's parameters and the page (a new filter starts again at
-// page 1), with the chosen filter set as FIELD__OP=VALUE. Whatever it names
-// is checked as a typed URL is, when the list is shown.
+// page 1), with the chosen filter set as FIELD__OP=VALUE, in place of the
+// field's filter with the same operator however it is spelled (FIELD is
+// FIELD__eq): choosing another album replaces the album filtered by.
+// Whatever it names is checked as a typed URL is, when the list is shown.
 func (v *ModelView) addFilterURL(query url.Values) string {
 	out := url.Values{}
 	for k, vals := range query {
@@ -190,6 +198,9 @@ func (v *ModelView) addFilterURL(query url.Values) string {
 	}
 	if field != "" && op != "" {
 		out.Set(field+"__"+op, value)
+		if op == string(datamodel.OpEq) {
+			out.Del(field)
+		}
 	}
 	if len(out) == 0 {
 		return v.listURL()

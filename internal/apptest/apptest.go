@@ -281,6 +281,31 @@ func NewApp(t testing.TB, b Backend, opts ...Option) *App {
 	return &App{Site: site, Backend: b, Data: data, DB: db, Mongo: mdb, Config: cfg, Web: web, Log: logs}
 }
 
+// Instance starts another instance of a's app, as a second process on the
+// same database would be: its own connections (OpenBackend), its own
+// server.New with opts (BcryptCost 0: the minimum), its own server and log.
+// What the instances share is the database, and only that.
+func (a *App) Instance(t testing.TB, opts server.Options) *App {
+	t.Helper()
+	if opts.BcryptCost == 0 {
+		opts.BcryptCost = bcrypt.MinCost
+	}
+	data := OpenBackend(t, a.Config.Database)
+	logs := &SyncBuffer{}
+	log := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	web, err := server.New(a.Config, data, log, opts)
+	if err != nil {
+		t.Fatalf("build another instance: %v", err)
+	}
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("server log of another instance:\n%s", logs.String())
+		}
+	})
+	return &App{Site: Serve(t, web.Handler), Backend: a.Backend, Data: data, DB: a.DB, Mongo: a.Mongo,
+		Config: a.Config, Web: web, Log: logs}
+}
+
 // OpenBackend opens the backend of cfg, closed when the test ends.
 func OpenBackend(t testing.TB, cfg config.Database) backend.Backend {
 	t.Helper()

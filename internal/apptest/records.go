@@ -141,6 +141,7 @@ func (a *App) Users() []UserRow {
 var collections = map[string]string{
 	"albums": "album", "songs": "song",
 	"users": "users", "roles": "roles", "user_sessions": "user_sessions",
+	"login_failures": "login_failures",
 }
 
 // collection returns the MongoDB collection of table.
@@ -160,7 +161,7 @@ func checkCtx() (context.Context, context.CancelFunc) {
 }
 
 // Count returns the number of rows of table (albums, songs, users, roles,
-// user_sessions), or of documents of its collection on MongoDB.
+// user_sessions, login_failures), or of documents of its collection on MongoDB.
 func (a *App) Count(table string) int64 {
 	a.t.Helper()
 	if a.Mongo == nil {

@@ -27,7 +27,7 @@ type Handlers struct {
 	UI       *view.Engine
 	Log      *slog.Logger
 	// Throttle, when set, answers 429 to an address after too many failed
-	// logins.
+	// logins, counted in the database.
 	Throttle *LoginThrottle
 	// Audit, when set, records every login, failed login and logout.
 	Audit audit.Log
@@ -80,9 +80,16 @@ func (h *Handlers) Login(w http.ResponseWriter, r *http.Request) {
 	next = SafeNext(next)
 	username := r.PostForm.Get("username")
 	shownName := textutil.Truncate(strings.ToValidUTF8(username, ""), 64)
+	var attempt *Attempt
 	if h.Throttle != nil {
 		// Before the password is checked: a blocked guess costs no bcrypt.
-		if wait := h.Throttle.Wait(r); wait > 0 {
+		a, wait, err := h.Throttle.Begin(r.Context(), r, time.Now())
+		if err != nil {
+			// A 503, never a 500, and no password checked: see Begin.
+			h.UI.Fail(w, r, fmt.Errorf("login: %w", err))
+			return
+		}
+		if wait > 0 {
 			secs := int(math.Ceil(wait.Seconds()))
 			h.Log.Warn("login throttled", "remote", r.RemoteAddr, "retry_after", secs)
 			w.Header().Set("Retry-After", strconv.Itoa(secs))
@@ -90,10 +97,14 @@ func (h *Handlers) Login(w http.ResponseWriter, r *http.Request) {
 				Error: fmt.Sprintf("Too many failed logins. Try again in %d seconds.", secs), Username: shownName, Next: next})
 			return
 		}
+		attempt = a
 	}
 	user, err := h.Users.Authenticate(r.Context(), username, r.PostForm.Get("password"))
 	if err == nil {
 		err = h.Sessions.Login(w, r, user)
+	}
+	if attempt != nil && !errors.Is(err, ErrInvalidLogin) {
+		h.forget(r, attempt)
 	}
 	switch {
 	case err == nil:
@@ -101,16 +112,29 @@ func (h *Handlers) Login(w http.ResponseWriter, r *http.Request) {
 		h.record(r, audit.ActionLogin, user.Username)
 		http.Redirect(w, r, next, http.StatusFound)
 	case errors.Is(err, ErrInvalidLogin):
+		// The attempt stays counted: it is the failure.
 		h.Log.Warn("login failed", "username", textutil.Truncate(username, 64), "remote", r.RemoteAddr)
-		if h.Throttle != nil {
-			h.Throttle.Failed(r)
-		}
 		// The name tried, as shown back on the form; never the password.
 		h.record(r, audit.ActionLoginFailed, shownName)
 		h.UI.Render(w, r, http.StatusOK, "login", "Sign in",
 			loginPage{Error: MsgInvalidLogin, Username: shownName, Next: next})
 	default:
 		h.UI.Fail(w, r, fmt.Errorf("login: %w", err))
+	}
+}
+
+// forgetTimeout bounds the write that uncounts a login attempt.
+const forgetTimeout = 5 * time.Second
+
+// forget uncounts attempt, which turned out no failed guess: only a wrong
+// password counts. It runs even when the client has gone (the password was
+// checked all the same); when it fails, the attempt stays counted, which
+// costs the address one try of its window, and is logged.
+func (h *Handlers) forget(r *http.Request, attempt *Attempt) {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(r.Context()), forgetTimeout)
+	defer cancel()
+	if err := attempt.Forget(ctx); err != nil {
+		h.Log.Warn("login attempt stays counted by the throttle", "remote", r.RemoteAddr, "err", err)
 	}
 }
 

@@ -32,13 +32,14 @@ type Session struct {
 	ExpiresAt time.Time
 }
 
-// Store keeps users, their roles and their sessions. It is all auth needs of
-// a database, so a backend implements it without auth knowing SQL: each
-// method is one lookup or one write by key, with no join a document store
-// could not do. Errors of a busy or unreachable database wrap
+// Store keeps users, their roles, their sessions and the failed logins. It
+// is all auth needs of a database, so a backend implements it without auth
+// knowing SQL: each method is one lookup or one write by key, with no join a
+// document store could not do. Errors of a busy or unreachable database wrap
 // datamodel.ErrUnavailable.
 type Store interface {
 	access.Store
+	FailureStore
 	// UserByUsername returns the user named username, or
 	// datamodel.ErrNotFound.
 	UserByUsername(ctx context.Context, username string) (User, error)
@@ -78,4 +79,25 @@ type Account struct {
 	User
 	RoleIDs   []string
 	CreatedAt time.Time
+}
+
+// FailureStore keeps the failed logins of every client address for the
+// LoginThrottle. They live in the database rather than in the process, so
+// that every instance of the app on one database counts the same failures:
+// a guesser spreading tries over instances gains nothing. Times are kept
+// to the millisecond (truncated); ids are opaque, as users' are.
+type FailureStore interface {
+	// AddLoginFailure stores a failure of addr at at and returns its id.
+	AddLoginFailure(ctx context.Context, addr string, at time.Time) (string, error)
+	// DeleteLoginFailure removes the failure with id, if it is still
+	// there. An id of the wrong shape for the store is
+	// datamodel.ErrNotFound.
+	DeleteLoginFailure(ctx context.Context, id string) error
+	// LoginFailures returns the times of the newest n failures of addr
+	// after since (exclusive), newest first: at most n, read from an index
+	// on (addr, time) whatever the table holds.
+	LoginFailures(ctx context.Context, addr string, since time.Time, n int) ([]time.Time, error)
+	// PruneLoginFailures removes the failures of every address before
+	// before (exclusive).
+	PruneLoginFailures(ctx context.Context, before time.Time) error
 }

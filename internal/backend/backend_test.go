@@ -56,7 +56,7 @@ func TestMongoSchema(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{"album", "song", "users", "roles", "permissions", "user_sessions", "schema_version"} {
+	for _, want := range []string{"album", "song", "users", "roles", "permissions", "user_sessions", "login_failures", "schema_version"} {
 		if !strings.Contains(" "+strings.Join(names, " ")+" ", " "+want+" ") {
 			t.Errorf("collection %s missing after create-db: %v", want, names)
 		}

@@ -229,9 +229,9 @@ func (br *browser) submitExpect(sel string, status int64) {
 	}
 }
 
-// lookupA11y checks the song form's searchable album field, with its
-// matches shown, in both schemes: it needs more albums than the dropdown
-// lists, so an app of its own.
+// lookupA11y checks the song form's searchable album field and the song
+// list's album filter, with their matches shown, in both schemes: it needs
+// more albums than the dropdown lists, so an app of its own.
 func lookupA11y(t *testing.T, chrome, axe string) {
 	t.Helper()
 	app := apptest.NewApp(t, apptest.SQLite)
@@ -254,6 +254,15 @@ func lookupA11y(t *testing.T, chrome, axe string) {
 		// One match highlighted, as the arrow keys do.
 		br.do(chromedp.SendKeys(chromedp.CSS("#f-album"), kb.ArrowDown))
 		br.axeCheck(axe, scheme+" song add form, album matches open")
+		// The song list's album filter: the filter menu's row, the same
+		// combobox.
+		br.open("/songsview/list/")
+		br.click(`//main//details[contains(@class,"filter-menu")]/summary`)
+		br.do(chromedp.SendKeys(chromedp.CSS("#filter-album-value"), "blu"))
+		br.do(chromedp.WaitVisible(chromedp.CSS(`#filter-album-value-listbox [role=option]`)))
+		br.do(chromedp.SendKeys(chromedp.CSS("#filter-album-value"), kb.ArrowDown))
+		br.shot(scheme + "-list-album-filter")
+		br.axeCheck(axe, scheme+" song list, album filter matches open")
 	}
 	br.assertCleanConsole()
 }

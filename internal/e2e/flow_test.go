@@ -197,9 +197,15 @@ func listsAndFormsFlow(t *testing.T, b apptest.Backend, chrome, shotDir string) 
 	br.wantTexts("main ul.selected li", gone...)
 	br.shot("bulk-confirm")
 	br.clickNav(`//main//button[normalize-space()="Delete selected"]`)
+	// Back on the list the delete was asked from: filtered, at page 2.
 	br.wantPath("/songsview/list/")
+	if q := br.query(); q.Get("rating__gte") != strconv.Itoa(minRating) || q.Get("page") != "2" {
+		t.Errorf("after the bulk delete: %s, want the filtered list at page 2", br.location())
+	}
 	br.wantTexts("main .flash", "Deleted 2 songs.")
-	br.wantText("main .count", "59 records")
+	br.wantTexts("main ul.chips li.chip span", chip)
+	br.wantText("main .count", fmt.Sprintf("%d records", wantMatches-2))
+	br.wantText("main .pager .status", "Page 2 of 2")
 	br.shot("bulk-deleted")
 	for _, title := range gone {
 		if _, ok := app.Song(title); ok {

@@ -77,22 +77,44 @@ func TestBrowserLookup(t *testing.T) {
 		t.Errorf("stored %v, want album %s", s, ids[0])
 	}
 
-	// The list's album filter searches the same way.
+	// The list's album filter, the filter menu's album row, is the same
+	// combobox, and the page's only album control.
 	app.InsertSong("Moment's Notice", 8, ids[1])
 	br.open("/songsview/list/")
-	br.do(chromedp.SendKeys(chromedp.CSS("#flt-album"), "kin"))
-	br.do(chromedp.WaitVisible(chromedp.CSS(`#flt-album-listbox [role=option]`)))
-	br.do(chromedp.SendKeys(chromedp.CSS("#flt-album"), kb.ArrowDown+kb.Enter))
+	if n := br.count("main .lookup"); n != 1 {
+		t.Errorf("the song list has %d searchable inputs, want the filter menu's album row only", n)
+	}
+	br.click(`//main//details[contains(@class,"filter-menu")]/summary`)
+	const albumRow = `//main//form[@aria-label="Filter by Album"]`
+	br.do(chromedp.WaitVisible(albumRow))
+	if got := br.eval(`document.getElementById("filter-album-value").getAttribute("role")`); got != `"combobox"` {
+		t.Fatalf("#filter-album-value role = %s, want combobox", got)
+	}
+	br.do(chromedp.SendKeys(chromedp.CSS("#filter-album-value"), "kin"))
+	br.do(chromedp.WaitVisible(chromedp.CSS(`#filter-album-value-listbox [role=option]`)))
+	br.do(chromedp.SendKeys(chromedp.CSS("#filter-album-value"), kb.ArrowDown+kb.Enter))
+	if got := br.value("#filter-album-value"); got != "Kind of Blue" {
+		t.Errorf("the album filter shows %q after Enter, want Kind of Blue", got)
+	}
+	br.wantPath("/songsview/list/") // Enter chose; it did not submit
 	br.shot("list-filter-chosen")
-	br.clickNav(`//main//form[contains(@class,"ref-filter")]//button[normalize-space()="Filter"]`)
-	if got := br.query().Get("album"); got != ids[0] {
-		t.Errorf("the filter asked for album %q, want %s", got, ids[0])
+	br.clickNav(albumRow + `//button[normalize-space()="Add"]`)
+	if got := br.query().Get("album__eq"); got != ids[0] {
+		t.Errorf("the filter asked for album %q, want %s (%s)", got, ids[0], br.location())
 	}
 	br.wantRows([]string{"Blue in Green", "0", "Kind of Blue"})
-	if got := br.value("#flt-album"); got != "Kind of Blue" {
-		t.Errorf("the filtered list's album filter shows %q, want Kind of Blue", got)
-	}
+	br.wantTexts("main ul.chips li.chip span", "Album = Kind of Blue")
 	br.shot("list-filtered")
+	// Another album from the same row replaces it.
+	br.click(`//main//details[contains(@class,"filter-menu")]/summary`)
+	br.do(chromedp.WaitVisible(albumRow))
+	br.do(chromedp.SendKeys(chromedp.CSS("#filter-album-value"), "train"))
+	br.do(chromedp.WaitVisible(chromedp.CSS(`#filter-album-value-listbox [role=option]`)))
+	br.do(chromedp.SendKeys(chromedp.CSS("#filter-album-value"), kb.ArrowDown+kb.Enter))
+	br.clickNav(albumRow + `//button[normalize-space()="Add"]`)
+	br.wantRows([]string{"Moment's Notice", "8", "Blue Train"})
+	br.wantTexts("main ul.chips li.chip span", "Album = Blue Train")
+	br.clickNav(`//main//ul[contains(@class,"chips")]//a[contains(@class,"chip-remove")]`)
 
 	// The edit form starts from the album's label; emptying the field and
 	// leaving it saves no album.

@@ -30,7 +30,7 @@ const (
 	ixSessionsTTL     = "ttl_user_sessions_expires_at"
 )
 
-// Accounts keeps users, roles and sessions in MongoDB: the document store's
+// Accounts keeps users, roles, sessions and failed logins in MongoDB: the document store's
 // implementation of auth.Store, so that a MongoDB deployment needs no SQL
 // database. The documents mirror the SQL tables, with ObjectIds for ids and
 // dates for times:
@@ -40,6 +40,7 @@ const (
 //	                 password_hash, active, roles: [ObjectId…], created_at: Date }
 //	user_sessions  { _id: SHA-256 of the token (hex), user_id: ObjectId,
 //	                 auth_tag, created_at: Date, expires_at: Date }
+//	login_failures { _id: ObjectId, addr, failed_at: Date }
 //
 // A user holds a list of role ids rather than SQL's single role_id: what
 // roles with permissions (several roles per user) will need, with nothing
@@ -61,7 +62,7 @@ func NewAccounts(db *mongo.Database) *Accounts {
 // Indexes lists the indexes EnsureIndexes creates, besides _id's. The TTL
 // index is listed too, though a server may refuse it (see EnsureIndexes).
 func (a *Accounts) Indexes() []Index {
-	return []Index{
+	return append([]Index{
 		{Collection: rolesColl, Name: ixRoleName, Keys: bson.D{{Key: "name", Value: 1}}, Unique: true},
 		{Collection: permissionsColl, Name: ixPermissionView, Keys: bson.D{{Key: "view", Value: 1}, {Key: "name", Value: 1}}, Unique: true},
 		{Collection: usersColl, Name: ixUsername, Keys: bson.D{{Key: "username", Value: 1}}, Unique: true},
@@ -71,7 +72,7 @@ func (a *Accounts) Indexes() []Index {
 		// A user's expired sessions, as DeleteExpiredSessions asks.
 		{Collection: sessionsColl, Name: ixSessionsExpired, Keys: bson.D{{Key: "user_id", Value: 1}, {Key: "expires_at", Value: 1}}},
 		{Collection: sessionsColl, Name: ixSessionsTTL, Keys: bson.D{{Key: "expires_at", Value: 1}}, TTL: true},
-	}
+	}, failureIndexes()...)
 }
 
 // codeNotImplemented is the server's answer to an option it does not have:
@@ -98,7 +99,7 @@ func (a *Accounts) EnsureIndexes(ctx context.Context) (ttl bool, err error) {
 		}
 		byColl[ix.Collection] = append(byColl[ix.Collection], ix)
 	}
-	for _, coll := range []*mongo.Collection{a.roles, a.permissions(), a.users, a.sessions} {
+	for _, coll := range []*mongo.Collection{a.roles, a.permissions(), a.users, a.sessions, a.failures()} {
 		if err := ensureIndexes(ctx, coll, byColl[coll.Name()]); err != nil {
 			return false, err
 		}

@@ -301,12 +301,18 @@ func TestAccountsUnavailable(t *testing.T) {
 	_, createErr := a.CreateUser(ctx, auth.User{Username: "ada"}, auth.AdminRole)
 	_, countErr := a.CountUsers(ctx)
 	_, _, sessionErr := a.SessionUser(ctx, "x", now)
+	_, addFailureErr := a.AddLoginFailure(ctx, "192.0.2.1", now)
+	_, failuresErr := a.LoginFailures(ctx, "192.0.2.1", now, 10)
 	for what, err := range map[string]error{
 		"EnsureIndexes": ensureErr, "UserByUsername": byNameErr, "CreateUser": createErr, "CountUsers": countErr,
 		"SessionUser":           sessionErr,
 		"CreateSession":         a.CreateSession(ctx, auth.Session{TokenHash: "x", UserID: id, ExpiresAt: now}),
 		"DeleteSession":         a.DeleteSession(ctx, "x"),
 		"DeleteExpiredSessions": a.DeleteExpiredSessions(ctx, id, now),
+		"AddLoginFailure":       addFailureErr,
+		"LoginFailures":         failuresErr,
+		"DeleteLoginFailure":    a.DeleteLoginFailure(ctx, id),
+		"PruneLoginFailures":    a.PruneLoginFailures(ctx, now),
 	} {
 		if !errors.Is(err, datamodel.ErrUnavailable) {
 			t.Errorf("%s: %v, want ErrUnavailable", what, err)

@@ -189,3 +189,89 @@ func TestBulkRefused(t *testing.T) {
 		}
 	})
 }
+
+// TestBulkBackToTheList: a bulk action asked from a filtered, searched,
+// sorted list at page 2 of a page size lands on that list again, through
+// the confirmation (whose Cancel goes there too); and the list query the
+// form posts is rebuilt from the view's own list path and its known
+// parameters, so a forged one leads nowhere else (no open redirect).
+func TestBulkBackToTheList(t *testing.T) {
+	apptest.ForEachBackendParallel(t, func(t *testing.T, b apptest.Backend) {
+		app := apptest.NewApp(t, b)
+		var songs []apptest.SongRow
+		for i, title := range []string{"Go", "Gone", "Hold On", "Look", "Moon", "Noon", "Room", "Soon", "Tone", "Zoo"} {
+			songs = append(songs, apptest.SongRow{Title: title, Rating: i})
+		}
+		app.InsertSongs(songs)
+		c := app.LoggedIn()
+
+		const from = "/songsview/list/?page=2&page_size=3&q=o&rating__gte=2&sort=-rating"
+		list := c.Get(from + "&colour=red")
+		list.ExpectStatus(t, "list", http.StatusOK)
+		action, form := formOf(list)
+		if got := form.Get("list_query"); got != strings.TrimPrefix(from, "/songsview/list/?") {
+			t.Fatalf("the bulk form carries list_query %q, want the list's own", got)
+		}
+		boxes := checkboxes(t, list)
+		// Page 2 of rating ≥ 2 by rating, highest first, 3 a page.
+		if len(boxes) != 3 || boxes["Room"] == "" || boxes["Noon"] == "" || boxes["Moon"] == "" {
+			t.Fatalf("page 2 boxes = %v, want Room, Noon and Moon", boxes)
+		}
+		form["ids"] = []string{boxes["Room"], boxes["Moon"]}
+		confirm := c.Post(action, form)
+		confirm.ExpectStatus(t, "confirmation", http.StatusOK)
+		if href, _ := confirm.Doc.Find("main .buttons a").Attr("href"); href != from {
+			t.Errorf("Cancel goes to %q, want %q", href, from)
+		}
+		action, form = formOf(confirm)
+		c.Post(action, form).ExpectRedirect(t, "confirmed", from)
+		back := c.Get(from)
+		if got := back.Flashes(); !slices.Equal(got, []string{"Deleted 2 songs."}) {
+			t.Errorf("flash = %q", got)
+		}
+		if got := back.Texts(".chip > span"); !slices.Equal(got, []string{"Rating ≥ 2"}) {
+			t.Errorf("chips after the delete = %q", got)
+		}
+		if got := back.FirstColumn(); !slices.Equal(got, []string{"Noon", "Look", "Hold On"}) {
+			t.Errorf("page 2 after the delete = %q, want Noon, Look, Hold On", got)
+		}
+		if got := titles(app.Songs()); len(got) != 8 || slices.Contains(got, "Room") || slices.Contains(got, "Moon") {
+			t.Errorf("songs left = %q", got)
+		}
+
+		// The plain list posts no list query and comes back to itself.
+		if _, form := formOf(c.Get("/songsview/list/")); form.Has("list_query") {
+			t.Errorf("the plain list's form carries list_query %q", form.Get("list_query"))
+		}
+		token := c.CSRF("/songsview/list/")
+		for _, tc := range []struct{ posted, want string }{
+			{"", "/songsview/list/"},
+			{"page=1&sort=title", "/songsview/list/"},
+			{"page=2&sort=title", "/songsview/list/?page=2"},
+			{"//evil.example/x", "/songsview/list/"},
+			{"https://evil.example/?q=x", "/songsview/list/"},
+			{"%zz&q=x", "/songsview/list/"},
+			{"q=%0d%0aLocation:%20https://evil.example", "/songsview/list/?q=Location%3A+https%3A%2F%2Fevil.example"},
+			{"sort=-nope&page=-3&page_size=9999&colour=red&rating__gte=abc&title__contains=a%26b",
+				"/songsview/list/?page_size=100&title__contains=a%26b"},
+			{"filter_field=title&filter_op=eq&filter_value=x&sort=-title", "/songsview/list/?sort=-title"},
+			{"q=" + strings.Repeat("x", 9000), "/songsview/list/"},
+		} {
+			r := c.Post("/songsview/action/delete", url.Values{"csrf_token": {token}, "list_query": {tc.posted}})
+			r.ExpectRedirect(t, "list_query "+tc.posted, tc.want)
+			c.Get(tc.want) // the flash
+		}
+		// Through the confirmation too: what it carries on is the rebuilt
+		// query, never the posted text.
+		ids := app.InsertSongs([]apptest.SongRow{{Title: "Kept", Rating: 1}})
+		confirm = c.Post("/songsview/action/delete", url.Values{"csrf_token": {token}, "ids": ids,
+			"list_query": {"https://evil.example/?x=1&rating__gte=1"}})
+		confirm.ExpectStatus(t, "confirmation", http.StatusOK)
+		if _, form := formOf(confirm); form.Get("list_query") != "rating__gte=1" {
+			t.Errorf("the confirmation carries list_query %q, want rating__gte=1", form.Get("list_query"))
+		}
+		if href, _ := confirm.Doc.Find("main .buttons a").Attr("href"); href != "/songsview/list/?rating__gte=1" {
+			t.Errorf("Cancel goes to %q", href)
+		}
+	})
+}

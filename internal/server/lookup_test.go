@@ -183,9 +183,9 @@ func TestRelatedFieldScales(t *testing.T) {
 
 		// The list's album filter is the searchable input at any size.
 		list := c.Get("/songsview/list/")
-		if list.Doc.Find("form.ref-filter .lookup input#flt-album[name=album]").Length() != 1 ||
-			list.Doc.Find("form.ref-filter select").Length() != 0 {
-			t.Errorf("song list at %d albums: the album filter is no searchable input", admin.ChoicesThreshold)
+		if list.Doc.Find(`.filter-menu form[aria-label="Filter by Album"] .lookup input#filter-album-value[name=filter_value]`).Length() != 1 ||
+			list.Doc.Find(`.filter-menu form[aria-label="Filter by Album"] input[name=filter_value]`).Length() != 1 {
+			t.Errorf("song list at %d albums: the album filter is not one searchable input", admin.ChoicesThreshold)
 		}
 
 		extra := a.InsertAlbums([]string{"Zebra Crossing"})[0]
@@ -223,26 +223,48 @@ func TestRelatedFieldScales(t *testing.T) {
 		if s, _ := a.Song("Typed"); s.Album != ids[41] {
 			t.Errorf("after the edit the song's album is %q, want %s", s.Album, ids[41])
 		}
-		// The song list's album filter: the same searchable input, showing
-		// the album filtered by, keeping the list's other parameters.
+		// The song list's album filter: the filter menu's album row is the
+		// same searchable input, the only album filter on the page; it
+		// keeps the list's other parameters, and the chip names the album
+		// filtered by.
 		a.InsertSong("Elsewhere", 1, ids[0])
 		list = c.Get("/songsview/list/?sort=-rating&album=" + url.QueryEscape(ids[41]))
-		filter := list.Doc.Find(`form.ref-filter[action="/songsview/list/"]`)
-		if filter.Find(`.lookup[data-lookup-url="/songsview/lookup/album"] input#flt-album[name=album]`).Length() != 1 ||
-			filter.Find("select, option").Length() != 0 {
+		filter := list.Doc.Find(`.filter-menu form[aria-label="Filter by Album"][action="/songsview/list/"]`)
+		if filter.Find(`.lookup[data-lookup-url="/songsview/lookup/album"] input#filter-album-value[name=filter_value]`).Length() != 1 ||
+			filter.Find("select[name=filter_value], option[value='"+ids[0]+"']").Length() != 0 {
 			t.Fatalf("the song list's album filter is no searchable input\n%s", list.Body)
 		}
-		if got := filter.Find(".lookup-current").Text(); got != "Album 042" {
-			t.Errorf("the album filter shows %q, want Album 042", got)
+		if n, typed := list.Doc.Find(`main .lookup`).Length(), list.Doc.Find(`main input[name=album]:not([type=hidden])`).Length(); n != 1 || typed != 0 {
+			t.Errorf("the song list has %d searchable and %d other album inputs, want the filter menu's only", n, typed)
+		}
+		if got := list.Texts(".chip > span"); !slices.Equal(got, []string{"Album = Album 042"}) {
+			t.Errorf("chips %q, want Album = Album 042", got)
 		}
 		if v, _ := filter.Find(`input[type=hidden][name=sort]`).Attr("value"); v != "-rating" {
 			t.Errorf("the album filter keeps sort %q, want -rating", v)
 		}
-		if filter.Find(`input[type=hidden][name=album]`).Length() != 0 {
-			t.Errorf("the album filter carries the album twice")
-		}
 		if rows := list.FirstColumn(); !slices.Equal(rows, []string{"Typed"}) {
 			t.Errorf("songs of Album 042 = %q, want Typed", rows)
+		}
+		// Choosing another album in it replaces the album filtered by,
+		// however the filter in force is spelled.
+		for _, key := range []string{"album", "album__eq"} {
+			v := formValues(filter)
+			v.Del("album")
+			v.Set(key, ids[41])
+			v.Set("filter_op", "eq")
+			v.Set("filter_value", ids[0])
+			red := c.Get("/songsview/list/?" + v.Encode())
+			if red.Status != http.StatusFound {
+				t.Fatalf("album row from %s: status %d", key, red.Status)
+			}
+			got := queryOf(t, red.Location())
+			if want := (url.Values{"sort": {"-rating"}, "album__eq": {ids[0]}}); !sameQuery(got, want) {
+				t.Errorf("album row from %s: redirected to %v, want %v", key, got, want)
+			}
+			if rows := c.Get(red.Location()).FirstColumn(); !slices.Equal(rows, []string{"Elsewhere"}) {
+				t.Errorf("album row from %s: rows %q, want Elsewhere", key, rows)
+			}
 		}
 		// The filter submitted empty is no filter, and no notice.
 		list = c.Get("/songsview/list/?album=")

@@ -1,11 +1,16 @@
 package server_test
 
 import (
+	"context"
 	"net/http"
 	"net/url"
 	"strconv"
 	"testing"
 	"time"
+
+	"go.mongodb.org/mongo-driver/v2/bson"
+	"go.mongodb.org/mongo-driver/v2/mongo"
+	"go.mongodb.org/mongo-driver/v2/mongo/options"
 
 	"musicadmin/internal/apptest"
 	"musicadmin/internal/auth"
@@ -15,8 +20,8 @@ import (
 // Test 3: the login throttle is wired in: failed logins are throttled per
 // address with 429 and Retry-After, before any password is checked, and a
 // spoofed X-Forwarded-For does not reset the count. The window is an hour,
-// so no run is slow enough to see a failure forgiven; how the block ends,
-// to the second, is auth's TestLoginThrottle, on a virtual clock.
+// so no run is slow enough to see a failure leave it; how the block ends,
+// to the millisecond, is auth's TestLoginThrottle, on the test's clock.
 func TestSecLoginThrottle(t *testing.T) {
 	if auth.DefaultLoginLimit != 10 || auth.DefaultLoginWindow != 20*time.Second {
 		t.Errorf("default throttle %d per %s, want 10 per 20s", auth.DefaultLoginLimit, auth.DefaultLoginWindow)
@@ -47,7 +52,9 @@ func TestSecLoginThrottle(t *testing.T) {
 			t.Fatalf("failure %d: status %d, want 429", limit+1, r.Status)
 		}
 		retry, err := strconv.Atoi(r.Header.Get("Retry-After"))
-		if err != nil || retry < 1 || retry > int(window/limit/time.Second) {
+		// Until the oldest of the limit failures is an hour old: all but
+		// the seconds the failures took.
+		if err != nil || retry < int((window-time.Minute)/time.Second) || retry > int(window/time.Second) {
 			t.Errorf("Retry-After %q", r.Header.Get("Retry-After"))
 		}
 		for i := range 3 {
@@ -62,6 +69,121 @@ func TestSecLoginThrottle(t *testing.T) {
 		}
 		if c.loggedIn() {
 			t.Error("logged in while blocked")
+		}
+	})
+}
+
+// loginAs posts the login form as the admin with password.
+func (c *secClient) loginAs(password string) *apptest.Response {
+	c.t.Helper()
+	return c.check("POST /login/", loginAs(c.Client, password))
+}
+
+// loginAs posts the login form of c's site as the admin with password,
+// answer unchecked.
+func loginAs(c *apptest.Client, password string) *apptest.Response {
+	form := url.Values{"username": {apptest.AdminUser}, "password": {password}, "csrf_token": {c.CSRF("/login/")}}
+	return c.Do(c.PostRequest("/login/", form))
+}
+
+// instance starts another instance of a's app on a's database (apptest's
+// Instance), checked as a is when the test ends.
+func (a *secApp) instance(opts server.Options) *apptest.App {
+	a.t.Helper()
+	app := a.App.Instance(a.t, opts)
+	a.watch(a.t, app)
+	return app
+}
+
+// Issue 9, item 6: the throttle counts in the database, so instances of the
+// app on one database share the count. Two instances, each with its own
+// connections, as two processes would have: failures on A and on B add up
+// to the limit, after which the next try on either, or on a third started
+// only then, is 429. A right password before them is not counted.
+func TestSecLoginThrottleSharedByInstances(t *testing.T) {
+	apptest.ForEachBackend(t, func(t *testing.T, b apptest.Backend) {
+		a := newSecApp(t, b)
+		// The default limit; a window of an hour, so no failure leaves it
+		// during the test however slow the machine.
+		opts := server.Options{LoginLimit: auth.DefaultLoginLimit, LoginWindow: time.Hour}
+		one, two := a.instance(opts), a.instance(opts)
+		onA, onB := secWrap(t, one, one.Client()), secWrap(t, two, two.Client())
+
+		if r := secWrap(t, two, two.Client()).loginAs(apptest.AdminPassword); r.Status != http.StatusFound {
+			t.Fatalf("right password on B: status %d, want 302", r.Status)
+		}
+		for i := range auth.DefaultLoginLimit {
+			c, on := onA, "A"
+			if i%2 == 1 {
+				c, on = onB, "B"
+			}
+			if r := c.loginAs("wrong-" + strconv.Itoa(i)); r.Status != http.StatusOK || r.Text(".alert") != auth.MsgInvalidLogin {
+				t.Fatalf("failure %d, on %s: status %d, alert %q", i+1, on, r.Status, r.Text(".alert"))
+			}
+		}
+		if n := a.Count("login_failures"); n != auth.DefaultLoginLimit {
+			t.Errorf("%d failures stored, want %d (the right password not among them)", n, auth.DefaultLoginLimit)
+		}
+		three := a.instance(opts)
+		for name, c := range map[string]*secClient{"A": onA, "B": onB, "a third instance": secWrap(t, three, three.Client())} {
+			r := c.loginAs("wrong-again")
+			if r.Status != http.StatusTooManyRequests {
+				t.Errorf("failure %d, on %s: status %d, want 429", auth.DefaultLoginLimit+1, name, r.Status)
+				continue
+			}
+			if retry, err := strconv.Atoi(r.Header.Get("Retry-After")); err != nil || retry < 1 || retry > 3600 {
+				t.Errorf("on %s: Retry-After %q", name, r.Header.Get("Retry-After"))
+			}
+		}
+		// Even the right password: the guess is not checked at all.
+		if r := onA.loginAs(apptest.AdminPassword); r.Status != http.StatusTooManyRequests {
+			t.Errorf("right password on A while blocked: status %d, want 429", r.Status)
+		}
+		if n := a.Count("login_failures"); n != auth.DefaultLoginLimit {
+			t.Errorf("%d failures stored after the refused tries, want %d: a refused try adds none", n, auth.DefaultLoginLimit)
+		}
+	})
+}
+
+// A throttle that cannot count fails closed: 503 with Retry-After, the
+// password unchecked, never a 500 or a leaked driver error. The fault is
+// the database's own: a unique index on the address, put there behind the
+// app's back, refuses the second failure of an address, after the first
+// read went well.
+func TestSecLoginThrottleStoreFails(t *testing.T) {
+	apptest.ForEachBackend(t, func(t *testing.T, b apptest.Backend) {
+		a := newSecApp(t, b)
+		ctx := context.Background()
+		if b.SQL() {
+			if err := a.DB.WithContext(ctx).Exec("CREATE UNIQUE INDEX ux_test_addr ON login_failures (addr)").Error; err != nil {
+				t.Fatal(err)
+			}
+		} else {
+			if _, err := a.Mongo.Collection("login_failures").Indexes().CreateOne(ctx, mongo.IndexModel{
+				Keys: bson.D{{Key: "addr", Value: 1}}, Options: options.Index().SetName("ux_test_addr").SetUnique(true)}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		c := a.anon()
+		if r := c.loginAs("wrong-1"); r.Status != http.StatusOK || r.Text(".alert") != auth.MsgInvalidLogin {
+			t.Fatalf("first failure: status %d, alert %q", r.Status, r.Text(".alert"))
+		}
+		for _, password := range []string{"wrong-2", apptest.AdminPassword} {
+			// The oracle's "below 500" does not hold here: 503 is the
+			// answer wanted. Its other half, no leak, does.
+			r := loginAs(c.Client, password)
+			if r.Status != http.StatusServiceUnavailable || r.Header.Get("Retry-After") == "" {
+				t.Errorf("%s, the failure not storable: status %d, Retry-After %q; want 503 with one", password, r.Status, r.Header.Get("Retry-After"))
+			}
+			if leak := secLeakIn(r.Body); leak != "" {
+				t.Errorf("%s: the 503 leaks %q", password, leak)
+			}
+		}
+		if c.loggedIn() {
+			t.Error("logged in while the throttle could not count")
+		}
+		if !a.Log.Contains("login throttle") {
+			t.Errorf("no log line names the throttle:\n%s", a.Log.String())
 		}
 	})
 }

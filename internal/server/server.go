@@ -108,7 +108,7 @@ func New(cfg config.Config, db backend.Backend, log *slog.Logger, opts Options) 
 		limit, window = auth.DefaultLoginLimit, auth.DefaultLoginWindow
 	}
 	login := &auth.Handlers{Users: users, Sessions: sessions, UI: ui, Log: log,
-		Throttle: auth.NewLoginThrottle(limit, window), Audit: db.Audit()}
+		Throttle: auth.NewLoginThrottle(accounts, limit, window, log), Audit: db.Audit()}
 	status := func(code int) http.HandlerFunc {
 		return func(w http.ResponseWriter, r *http.Request) { ui.Fail(w, r, view.StatusError(code)) }
 	}

@@ -75,7 +75,7 @@ type Session struct {
 // TableName keeps the table name explicit: "sessions" is too generic.
 func (Session) TableName() string { return "user_sessions" }
 
-// Accounts keeps users, roles and sessions in the SQL database: the GORM
+// Accounts keeps users, roles, sessions and failed logins in the SQL database: the GORM
 // implementation of auth.Store.
 type Accounts struct {
 	db *gorm.DB

@@ -54,4 +54,10 @@ func TestAccountsUnavailable(t *testing.T) {
 	if _, err := accounts.CountUsers(ctx); !errors.Is(err, datamodel.ErrUnavailable) {
 		t.Errorf("CountUsers past the deadline: %v, want ErrUnavailable", err)
 	}
+	if _, err := accounts.LoginFailures(ctx, "192.0.2.1", time.Now(), 10); !errors.Is(err, datamodel.ErrUnavailable) {
+		t.Errorf("LoginFailures past the deadline: %v, want ErrUnavailable", err)
+	}
+	if _, err := accounts.AddLoginFailure(ctx, "192.0.2.1", time.Now()); !errors.Is(err, datamodel.ErrUnavailable) {
+		t.Errorf("AddLoginFailure past the deadline: %v, want ErrUnavailable", err)
+	}
 }

@@ -38,3 +38,9 @@ func FilteredPageIDs[T any](m *Model[T], filters []datamodel.Filter, sort *datam
 	}
 	return m.pageIDs(where, sort, desc), args
 }
+
+// The login throttle's queries, for the query-plan test.
+const (
+	LoginFailuresSQL      = loginFailuresSQL
+	PruneLoginFailuresSQL = pruneLoginFailuresSQL
+)

@@ -8,6 +8,7 @@ import (
 	"context"
 	"errors"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -46,6 +47,7 @@ func Run(t *testing.T, open func(t *testing.T) Fixture) {
 			{"Sessions", sessions},
 			{"SessionOfInactiveUser", inactiveSession},
 			{"ForeignIDs", foreignIDs},
+			{"LoginFailures", loginFailures},
 		} {
 			t.Run(c.name, func(t *testing.T) {
 				t.Parallel()
@@ -342,5 +344,99 @@ func permissions(t *testing.T, f Fixture) {
 	}
 	if roles, perms, err := s.UserGrants(ctx, "999999"); err != nil && !errors.Is(err, datamodel.ErrNotFound) || len(roles)+len(perms) != 0 {
 		t.Errorf("UserGrants of an unknown user = %q %v %v, want nothing", roles, perms, err)
+	}
+}
+
+// loginFailures: failures are kept per address (exactly: no prefix of
+// another matches it) to the millisecond, read newest first after a time
+// (exclusive) and at most n, deleted one by id, and pruned before a time
+// (exclusive) for every address.
+func loginFailures(t *testing.T, f Fixture) {
+	ctx := context.Background()
+	s := f.Store
+	const a, b, v6 = "192.0.2.1", "192.0.2.10", "2001:db8:1:2::/64"
+	long := strings.Repeat("x", auth.MaxAddrBytes)
+	t0 := time.Now().Truncate(time.Millisecond)
+	ms := time.Millisecond
+	read := func(addr string, since time.Time, n int) []time.Duration {
+		t.Helper()
+		times, err := s.LoginFailures(ctx, addr, since, n)
+		if err != nil {
+			t.Fatalf("LoginFailures(%s, %s, %d): %v", addr, since, n, err)
+		}
+		out := []time.Duration{}
+		for _, at := range times {
+			out = append(out, at.Sub(t0))
+		}
+		return out
+	}
+	check := func(addr string, since time.Time, n int, want ...time.Duration) {
+		t.Helper()
+		if want == nil {
+			want = []time.Duration{}
+		}
+		if got := read(addr, since, n); !slices.Equal(got, want) {
+			t.Errorf("LoginFailures(%s, t0%+v, %d) = t0 + %v, want t0 + %v", addr, since.Sub(t0), n, got, want)
+		}
+	}
+	check(a, t0.Add(-time.Hour), 10)
+
+	ids := map[string]bool{}
+	add := func(addr string, at time.Time) string {
+		t.Helper()
+		id, err := s.AddLoginFailure(ctx, addr, at)
+		if err != nil {
+			t.Fatalf("AddLoginFailure(%s, %s): %v", addr, at, err)
+		}
+		if id == "" || ids[id] {
+			t.Fatalf("AddLoginFailure returned the id %q twice or empty", id)
+		}
+		ids[id] = true
+		return id
+	}
+	// Two failures in one millisecond are two; a time's nanoseconds are
+	// cut to the millisecond.
+	for _, d := range []time.Duration{0, ms, ms, 2 * time.Second} {
+		add(a, t0.Add(d))
+	}
+	newest := add(a, t0.Add(10*time.Second+999*time.Microsecond))
+	add(b, t0.Add(5*time.Second))
+	add(v6, t0.Add(6*time.Second))
+	add(long, t0.Add(7*time.Second))
+
+	check(a, t0.Add(-ms), 10, 10*time.Second, 2*time.Second, ms, ms, 0)
+	check(a, t0, 10, 10*time.Second, 2*time.Second, ms, ms) // since is exclusive
+	check(a, t0.Add(-ms), 2, 10*time.Second, 2*time.Second)
+	check(a, t0.Add(10*time.Second), 10)
+	check(b, t0, 10, 5*time.Second)
+	check(v6, t0, 10, 6*time.Second)
+	check(long, t0, 10, 7*time.Second)
+	check("192.0.2.", t0.Add(-time.Hour), 10)
+
+	// A delete removes its failure and nothing else; again, nothing.
+	for range 2 {
+		if err := s.DeleteLoginFailure(ctx, newest); err != nil {
+			t.Fatalf("DeleteLoginFailure(%s): %v", newest, err)
+		}
+		check(a, t0.Add(-ms), 10, 2*time.Second, ms, ms, 0)
+	}
+	for _, id := range []string{"not an id", ""} {
+		if err := s.DeleteLoginFailure(ctx, id); !errors.Is(err, datamodel.ErrNotFound) {
+			t.Errorf("DeleteLoginFailure(%q): %v, want ErrNotFound", id, err)
+		}
+	}
+
+	// Pruning takes every address's failures before the time, and keeps
+	// those at it and after.
+	if err := s.PruneLoginFailures(ctx, t0.Add(2*time.Second)); err != nil {
+		t.Fatalf("PruneLoginFailures: %v", err)
+	}
+	check(a, t0.Add(-time.Hour), 10, 2*time.Second)
+	check(b, t0.Add(-time.Hour), 10, 5*time.Second)
+	if err := s.PruneLoginFailures(ctx, t0.Add(time.Hour)); err != nil {
+		t.Fatalf("PruneLoginFailures: %v", err)
+	}
+	for _, addr := range []string{a, b, v6, long} {
+		check(addr, t0.Add(-time.Hour), 10)
 	}
 }
