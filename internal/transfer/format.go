@@ -34,7 +34,9 @@
 // its kind's stored value (text, a whole number, an id or null). A
 // password_hash is a bcrypt hash, as stored: load refuses anything else,
 // which could be a password in clear. Sessions are not dumped: they are
-// logins to one deployment, and after a load everyone logs in again.
+// logins to one deployment, and after a load everyone logs in again. Nor
+// are the login throttle's recent failures, which only count the last
+// minutes.
 //
 // A role's permissions are "action:view" keys (access.Permission.Key),
 // sorted. Load matches roles by name, the built-in ones create-db made
