@@ -54,6 +54,13 @@ func From(ctx context.Context) (Actor, bool) {
 	return a, ok
 }
 
+// Without returns ctx carrying no actor: its writes record no entry. For
+// writes that are nobody's change, such as app load copying records (and
+// their entries) from a dump.
+func Without(ctx context.Context) context.Context {
+	return context.WithValue(ctx, ctxKey{}, nil)
+}
+
 // Change is one field of an update: its value before and after, as a
 // person reads them (a reference as "Label (id)").
 type Change struct {

@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 
+	"musicadmin/internal/access"
+	"musicadmin/internal/audit"
 	"musicadmin/internal/auth"
 	"musicadmin/internal/mongostore"
 	"musicadmin/internal/store"
@@ -29,11 +31,32 @@ type TransferAccounts interface {
 	// ImportAccount stores acc, whose RoleIDs are ids of this database, and
 	// returns its id; a taken username is auth.ErrUserExists.
 	ImportAccount(ctx context.Context, acc auth.Account) (string, error)
+	// ExportRolePermissions returns the permissions each role holds, by
+	// role id, each list in access.Compare order; a role holding none is
+	// absent.
+	ExportRolePermissions(ctx context.Context) (map[string][]access.Permission, error)
+	// ImportPermissions makes the role with roleID (an id of this
+	// database) hold, on each view of views, exactly the permissions of
+	// perms, which are all on those views; permissions this database does
+	// not have yet are created. The role's permissions on other views
+	// stay.
+	ImportPermissions(ctx context.Context, roleID string, perms []access.Permission, views []string) error
+}
+
+// TransferAudit is what app load needs of a backend's audit log beyond
+// audit.Log, whose Append writes one entry at a time.
+type TransferAudit interface {
+	// ImportEntries appends entries as they are, in their order, and
+	// returns how many it wrote: all, or on error those before the one
+	// that failed (none, where a batch is one transaction).
+	ImportEntries(ctx context.Context, entries []audit.Entry) (int, error)
 }
 
 var (
 	_ TransferAccounts = (*store.Accounts)(nil)
 	_ TransferAccounts = (*mongostore.Accounts)(nil)
+	_ TransferAudit    = (*store.AuditLog)(nil)
+	_ TransferAudit    = (*mongostore.AuditLog)(nil)
 )
 
 // Transfer returns the accounts of b for app dump and app load.
@@ -45,4 +68,15 @@ func Transfer(b Backend) (TransferAccounts, error) {
 		return b.accounts, nil
 	}
 	return nil, fmt.Errorf("backend: %T cannot dump or load its accounts", b)
+}
+
+// AuditTransfer returns the audit log of b for app load.
+func AuditTransfer(b Backend) (TransferAudit, error) {
+	switch b := b.(type) {
+	case *SQL:
+		return b.audit, nil
+	case *Mongo:
+		return b.audit, nil
+	}
+	return nil, fmt.Errorf("backend: %T cannot load an audit log", b)
 }

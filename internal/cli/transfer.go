@@ -19,7 +19,7 @@ func (a *app) dumpCmd() *cobra.Command {
 	var out string
 	cmd := &cobra.Command{
 		Use:   "dump [--out FILE]",
-		Short: "Write every record (users and roles included, password hashes as stored) as JSON Lines",
+		Short: "Write every record (users, roles with their permissions and the audit log included; password hashes as stored) as JSON Lines",
 		Args:  noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			ctx := cmd.Context()
@@ -38,6 +38,15 @@ func (a *app) dumpCmd() *cobra.Command {
 				file, err = os.OpenFile(out, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
 				if err != nil {
 					return failure(fmt.Errorf("dump: %w", err))
+				}
+				// OpenFile's mode applies to a new file only: a file that
+				// was there keeps its own, which may let others read.
+				// Only a regular file: --out /dev/stdout is no file of ours.
+				if fi, err := file.Stat(); err == nil && fi.Mode().IsRegular() && fi.Mode().Perm()&^0o600 != 0 {
+					if err := file.Chmod(0o600); err != nil {
+						_ = file.Close()
+						return failure(fmt.Errorf("dump: make %s readable by its owner only: %w", out, err))
+					}
 				}
 				w = file
 			}

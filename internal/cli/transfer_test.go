@@ -56,6 +56,10 @@ func wantXferError(t *testing.T, r xferResult, code int, contains string) {
 	}
 }
 
+// xferHash is a bcrypt hash (cost 4) of "pw-ada": a dump holds hashes
+// only, and load refuses anything else.
+const xferHash = "$2a$04$OhwhcV37I3AB/Gu7fnx3aeMImUaHO57U5JJDw3njtcxUdbV1Cijsm"
+
 // xferSource is a migrated SQLite database with a user, an album and two
 // songs, one of them on the album.
 func xferSource(t *testing.T) config.Database {
@@ -64,7 +68,7 @@ func xferSource(t *testing.T) config.Database {
 	cfg := apptest.NewMigratedDatabase(t, apptest.SQLite)
 	b := apptest.OpenBackend(t, cfg)
 	if _, err := b.Accounts().CreateUser(ctx, auth.User{Username: "ada", FirstName: "Ada", LastName: "L",
-		Email: "ada@example.com", PasswordHash: "$2a$04$h", Active: true}, auth.AdminRole); err != nil {
+		Email: "ada@example.com", PasswordHash: xferHash, Active: true}, auth.AdminRole); err != nil {
 		t.Fatal(err)
 	}
 	album, err := b.Catalog().Albums.Create(ctx, datamodel.Values{"name": "Blue Train"})
@@ -215,4 +219,57 @@ func TestCopyCommand(t *testing.T) {
 			t.Errorf("after the refused copy: %d users, %d albums, %d songs", users, albums, songs)
 		}
 	})
+}
+
+// TestDumpKeepsSecrets is SECURITY-TESTS 68: the dump file is readable by
+// its owner only, even when it replaces a file others could read; it holds
+// the password hash as stored and no password; a dump edited to hold a
+// password in clear is refused by load (exit 1, the line named, nothing
+// written); and a database whose stored hash is not a bcrypt hash is not
+// dumped at all.
+func TestDumpKeepsSecrets(t *testing.T) {
+	src := xferSource(t)
+	file := filepath.Join(t.TempDir(), "dump.jsonl")
+	if err := os.WriteFile(file, []byte("old, readable by all\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if r := xferRun(t, src, false, "dump", "--out", file); r.code != 0 {
+		t.Fatalf("dump: exit %d, stderr %q", r.code, r.stderr)
+	}
+	fi, err := os.Stat(file)
+	if err != nil || fi.Mode().Perm() != 0o600 {
+		t.Errorf("dump over a 0644 file: %v, mode %v; want 0600", err, fi.Mode().Perm())
+	}
+	written, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(written), `"password_hash":"`+xferHash+`"`) || strings.Contains(string(written), "pw-ada") {
+		t.Errorf("the dump does not hold the hash as stored, or holds the password:\n%s", written)
+	}
+
+	edited := filepath.Join(t.TempDir(), "edited.jsonl")
+	if err := os.WriteFile(edited, []byte(strings.Replace(string(written), xferHash, "letmein", 1)), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	dst := apptest.NewMigratedDatabase(t, apptest.SQLite)
+	wantXferError(t, xferRun(t, dst, false, "load", edited), 1, "line 3: user 1: password_hash is not a bcrypt hash")
+	if users, albums, songs, _ := xferCounts(t, dst); users+albums+songs != 0 {
+		t.Errorf("after the refused load: %d users, %d albums, %d songs; want nothing written", users, albums, songs)
+	}
+
+	// A password stored in clear (written behind the app's back) stays
+	// out of any file.
+	b := apptest.OpenBackend(t, src)
+	if err := b.(*backend.SQL).DB().Exec("UPDATE users SET password_hash = 'letmein'").Error; err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(t.TempDir(), "clear.jsonl")
+	wantXferError(t, xferRun(t, src, false, "dump", "--out", out), 1, `user "ada": the stored password hash is not a bcrypt hash`)
+	if _, err := os.Stat(out); !os.IsNotExist(err) {
+		t.Errorf("a failed dump left %s (%v)", out, err)
+	}
+	if r := xferRun(t, src, false, "dump"); r.code != 1 || strings.Contains(r.stdout, "letmein") {
+		t.Errorf("dump to stdout: exit %d, and stdout holds the password: %v", r.code, strings.Contains(r.stdout, "letmein"))
+	}
 }

@@ -60,6 +60,8 @@ type intent struct {
 type AuditLog struct {
 	st      *Store
 	entries *Model
+	// lastImport is the _id after the last one ImportEntries wrote.
+	lastImport bson.ObjectID
 }
 
 var _ audit.Log = (*AuditLog)(nil)

@@ -2,11 +2,18 @@ package mongostore
 
 import (
 	"context"
+	"encoding/binary"
+	"errors"
 	"fmt"
+	"slices"
+	"time"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
+	"go.mongodb.org/mongo-driver/v2/mongo"
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
 
+	"musicadmin/internal/access"
+	"musicadmin/internal/audit"
 	"musicadmin/internal/auth"
 )
 
@@ -93,4 +100,144 @@ func (a *Accounts) ImportAccount(ctx context.Context, acc auth.Account) (string,
 		return "", translate("import user", err)
 	}
 	return doc.ID.Hex(), nil
+}
+
+// ExportRolePermissions returns the permissions each role holds, by role
+// id, each list in access.Compare order.
+func (a *Accounts) ExportRolePermissions(ctx context.Context) (map[string][]access.Permission, error) {
+	cur, err := a.roles.Find(ctx, bson.D{}, options.Find().SetHint(idIndex).
+		SetProjection(bson.D{{Key: "permissions", Value: 1}}))
+	if err != nil {
+		return nil, translate("export role permissions", err)
+	}
+	var docs []struct {
+		ID          bson.ObjectID `bson:"_id"`
+		Permissions []permDoc     `bson:"permissions"`
+	}
+	if err := cur.All(ctx, &docs); err != nil {
+		return nil, translate("export role permissions", err)
+	}
+	out := map[string][]access.Permission{}
+	for _, d := range docs {
+		if len(d.Permissions) == 0 {
+			continue
+		}
+		perms := make([]access.Permission, len(d.Permissions))
+		for i, p := range d.Permissions {
+			perms[i] = access.Permission{Name: p.Name, View: p.View}
+		}
+		slices.SortFunc(perms, access.Compare)
+		out[d.ID.Hex()] = slices.Compact(perms)
+	}
+	return out, nil
+}
+
+// ImportPermissions makes the role with id roleID hold, on each view of
+// views, exactly the permissions of perms (all of which are on those
+// views), adding those the permissions collection does not have yet; its
+// permissions on other views stay. The role's list is read, then set: a
+// load is the database's only writer.
+func (a *Accounts) ImportPermissions(ctx context.Context, roleID string, perms []access.Permission, views []string) error {
+	rid, ok := parseID(roleID)
+	if !ok {
+		return fmt.Errorf("mongostore: role id %q is not this database's", roleID)
+	}
+	cur, err := a.permissions().Find(ctx, bson.D{}, options.Find().SetHint(idIndex))
+	if err != nil {
+		return translate("find permissions", err)
+	}
+	var existing []permDoc
+	if err := cur.All(ctx, &existing); err != nil {
+		return translate("read permissions", err)
+	}
+	for _, p := range perms {
+		if slices.Contains(existing, permDoc{Name: p.Name, View: p.View}) {
+			continue
+		}
+		_, err := a.permissions().InsertOne(ctx, bson.D{{Key: "_id", Value: bson.NewObjectID()},
+			{Key: "name", Value: p.Name}, {Key: "view", Value: p.View}})
+		if err != nil && !mongo.IsDuplicateKeyError(err) {
+			return translate("create permission", err)
+		}
+	}
+	var role struct {
+		Permissions []permDoc `bson:"permissions"`
+	}
+	err = a.roles.FindOne(ctx, bson.D{{Key: "_id", Value: rid}},
+		options.FindOne().SetHint(idIndex).SetProjection(bson.D{{Key: "permissions", Value: 1}})).Decode(&role)
+	if err != nil {
+		return translate("find role", err)
+	}
+	held := make(bson.A, 0, len(role.Permissions)+len(perms))
+	for _, p := range role.Permissions {
+		if !slices.Contains(views, p.View) {
+			held = append(held, p)
+		}
+	}
+	for _, p := range perms {
+		held = append(held, permDoc{Name: p.Name, View: p.View})
+	}
+	_, err = a.roles.UpdateOne(ctx, bson.D{{Key: "_id", Value: rid}},
+		bson.D{{Key: "$set", Value: bson.D{{Key: "permissions", Value: held}}}}, options.UpdateOne().SetHint(idIndex))
+	if err != nil {
+		return translate("grant permissions", err)
+	}
+	return nil
+}
+
+// ImportEntries appends entries to the audit log as they are (their time,
+// user, action, view, record and changes), in their order, with one
+// ordered insertMany, and returns how many it wrote: all, or those before
+// the one that failed. Nothing is undone: the log is append-only.
+//
+// The _ids ascend in the entries' order, so that the log's order (by _id,
+// as Each and the list's ties read it) is the file's. bson.NewObjectID
+// alone does not promise that: its counter starts at random and wraps
+// every 2^24 ids, and two ids of the same second either side of the wrap
+// would sort backwards. So the first _id of a batch is a new one, and the
+// others count up from it in its last eight bytes. One load at a time: it
+// is the database's only writer.
+func (l *AuditLog) ImportEntries(ctx context.Context, entries []audit.Entry) (int, error) {
+	docs := make([]any, len(entries))
+	id := l.nextImportID()
+	for i, e := range entries {
+		doc, err := auditDoc(id, e)
+		if err != nil {
+			return 0, err
+		}
+		docs[i] = doc
+		id = succ(id)
+	}
+	l.lastImport = id
+	if len(docs) == 0 {
+		return 0, nil
+	}
+	_, err := l.st.db.Collection(auditColl).InsertMany(ctx, docs, options.InsertMany().SetOrdered(true))
+	if err != nil {
+		written := 0
+		var bwe mongo.BulkWriteException
+		if errors.As(err, &bwe) && len(bwe.WriteErrors) > 0 {
+			written = bwe.WriteErrors[0].Index
+		}
+		return written, translate("import audit entries", err)
+	}
+	return len(docs), nil
+}
+
+// nextImportID returns the first _id of a batch of ImportEntries: after
+// the last batch's, and never before now's second.
+func (l *AuditLog) nextImportID() bson.ObjectID {
+	fresh := bson.NewObjectID()
+	if l.lastImport.IsZero() || l.lastImport.Timestamp().Before(time.Unix(fresh.Timestamp().Unix(), 0)) {
+		return fresh
+	}
+	return l.lastImport
+}
+
+// succ returns the ObjectId after id: its last eight bytes, read as a
+// big-endian number, plus one (the first four, the time, stay).
+func succ(id bson.ObjectID) bson.ObjectID {
+	n := binary.BigEndian.Uint64(id[4:]) + 1
+	binary.BigEndian.PutUint64(id[4:], n)
+	return id
 }

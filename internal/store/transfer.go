@@ -4,11 +4,15 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"time"
 
 	"gorm.io/gorm"
+	"gorm.io/gorm/clause"
 
+	"musicadmin/internal/access"
+	"musicadmin/internal/audit"
 	"musicadmin/internal/auth"
 )
 
@@ -117,4 +121,97 @@ func (a *Accounts) ImportAccount(ctx context.Context, acc auth.Account) (string,
 		return "", accountsErr("import user", err)
 	}
 	return strconv.FormatInt(row.ID, 10), nil
+}
+
+// ExportRolePermissions returns the permissions each role holds, by role
+// id, each list in access.Compare order.
+func (a *Accounts) ExportRolePermissions(ctx context.Context) (map[string][]access.Permission, error) {
+	var rows []struct {
+		RoleID   int64
+		Name     string
+		ViewName string
+	}
+	err := a.db.WithContext(ctx).Raw(`SELECT role_permissions.role_id, permissions.name, permissions.view_name
+FROM role_permissions JOIN permissions ON permissions.id = role_permissions.permission_id
+ORDER BY role_permissions.role_id, permissions.view_name, permissions.name`).Scan(&rows).Error
+	if err != nil {
+		return nil, accountsErr("export role permissions", err)
+	}
+	out := map[string][]access.Permission{}
+	for _, r := range rows {
+		id := strconv.FormatInt(r.RoleID, 10)
+		out[id] = append(out[id], access.Permission{Name: r.Name, View: r.ViewName})
+	}
+	return out, nil
+}
+
+// ImportPermissions makes the role with id roleID hold, on each view of
+// views, exactly the permissions of perms (all of which are on those
+// views), creating the permissions this database does not have yet; its
+// permissions on other views stay. One transaction.
+func (a *Accounts) ImportPermissions(ctx context.Context, roleID string, perms []access.Permission, views []string) error {
+	rid, err := strconv.ParseInt(roleID, 10, 64)
+	if err != nil {
+		return fmt.Errorf("store: role id %q is not this database's", roleID)
+	}
+	err = a.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		want := map[int64]bool{}
+		for _, p := range perms {
+			row := Permission{Name: p.Name, ViewName: p.View}
+			if err := tx.Where("view_name = ? AND name = ?", p.View, p.Name).FirstOrCreate(&row).Error; err != nil {
+				return err
+			}
+			want[row.ID] = true
+		}
+		if len(views) > 0 {
+			// What the role held on those views and the file does not
+			// give it: create-db's grants to a built-in role that the
+			// source's Admin had taken away.
+			var drop []int64
+			err := tx.Raw(`SELECT role_permissions.permission_id FROM role_permissions
+JOIN permissions ON permissions.id = role_permissions.permission_id
+WHERE role_permissions.role_id = ? AND permissions.view_name IN ?`, rid, views).Scan(&drop).Error
+			if err != nil {
+				return err
+			}
+			drop = slices.DeleteFunc(drop, func(id int64) bool { return want[id] })
+			if len(drop) > 0 {
+				if err := tx.Where("role_id = ? AND permission_id IN ?", rid, drop).Delete(&RolePermission{}).Error; err != nil {
+					return err
+				}
+			}
+		}
+		if len(want) == 0 {
+			return nil
+		}
+		grants := make([]RolePermission, 0, len(want))
+		for id := range want {
+			grants = append(grants, RolePermission{RoleID: rid, PermissionID: id})
+		}
+		return tx.Clauses(clause.OnConflict{DoNothing: true}).CreateInBatches(grants, 200).Error
+	})
+	if err != nil {
+		return accountsErr("import role permissions", err)
+	}
+	return nil
+}
+
+// ImportEntries appends entries to the audit log as they are (their time,
+// user, action, view, record and changes), in their order, in one
+// transaction: written all, or none and n is 0. The triggers of migration
+// 00007 refuse updates and deletes only, so this is the log's own kind of
+// write.
+func (l *AuditLog) ImportEntries(ctx context.Context, entries []audit.Entry) (n int, err error) {
+	rows := make([]*AuditEntry, len(entries))
+	for i, e := range entries {
+		if rows[i], err = auditRow(e); err != nil {
+			return 0, err
+		}
+	}
+	if err := l.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		return tx.CreateInBatches(rows, 100).Error
+	}); err != nil {
+		return 0, accountsErr("import audit entries", err)
+	}
+	return len(rows), nil
 }

@@ -6,7 +6,10 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"regexp"
+	"strings"
 
+	"musicadmin/internal/audit"
 	"musicadmin/internal/auth"
 	"musicadmin/internal/backend"
 	"musicadmin/internal/datamodel"
@@ -47,11 +50,17 @@ func (c Counts) Total() int {
 	return n
 }
 
+// plural names n records of model as a person reads it: "1 song",
+// "2 songs", "3 audit entries".
 func plural(model string, n int) string {
-	if n == 1 {
-		return model
+	name := strings.ReplaceAll(model, "_", " ")
+	switch {
+	case n == 1:
+		return name
+	case strings.HasSuffix(name, "y"):
+		return strings.TrimSuffix(name, "y") + "ies"
 	}
-	return model + "s"
+	return name + "s"
 }
 
 func (c *Counts) add(model string) {
@@ -63,10 +72,14 @@ func (c *Counts) add(model string) {
 }
 
 // Dump writes every record of b to w, in the format of the package doc,
-// and returns how many of each model it wrote. Each model is read as a
-// stream (datamodel.Interface.Each), so a dump of any size holds a batch
-// of records in memory, not the database; it is not one snapshot, so the
-// database should not be written to meanwhile.
+// and returns how many of each model it wrote. The catalogue and the audit
+// log are read as streams (datamodel.Interface.Each), so a dump of any
+// size holds a batch of records in memory, not the database; it is not one
+// snapshot, so the database should not be written to meanwhile.
+//
+// A user whose stored password hash is not a bcrypt hash stops the dump:
+// what the column holds then may be a password in clear, which no file
+// should carry (and which load would refuse anyway).
 func Dump(ctx context.Context, b backend.Backend, w io.Writer, progress Progress) (Counts, error) {
 	accounts, err := backend.Transfer(b)
 	if err != nil {
@@ -79,12 +92,17 @@ func Dump(ctx context.Context, b backend.Backend, w io.Writer, progress Progress
 	if err != nil {
 		return nil, fmt.Errorf("dump: %w", err)
 	}
+	perms, err := accounts.ExportRolePermissions(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("dump: %w", err)
+	}
 	users, err := accounts.CountUsers(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("dump: %w", err)
 	}
 	total := len(roles) + int(users)
-	for _, m := range b.Catalog().All() {
+	entries := b.Audit().Entries()
+	for _, m := range append(b.Catalog().All(), entries) {
 		n, err := m.Count(ctx, nil)
 		if err != nil {
 			return nil, fmt.Errorf("dump: count %s: %w", m.Schema().Name, err)
@@ -113,11 +131,19 @@ func Dump(ctx context.Context, b backend.Backend, w io.Writer, progress Progress
 		return nil
 	}
 	for _, r := range roles {
-		if err := write(modelRole, r.ID, roleFields{Name: r.Name}); err != nil {
+		keys := make([]string, len(perms[r.ID]))
+		for i, p := range perms[r.ID] {
+			keys[i] = p.Key()
+		}
+		if err := write(modelRole, r.ID, roleFields{Name: r.Name, Permissions: &keys}); err != nil {
 			return counts, err
 		}
 	}
 	err = accounts.ExportAccounts(ctx, func(a auth.Account) error {
+		if !isBcrypt(a.PasswordHash) {
+			return fmt.Errorf("user %q: the stored password hash is not a bcrypt hash, and may be a password in clear: "+
+				"set a new password for this user, then dump again", a.Username)
+		}
 		active := a.Active
 		return write(modelUser, a.ID, userFields{Username: a.Username, FirstName: a.FirstName,
 			LastName: a.LastName, Email: a.Email, PasswordHash: a.PasswordHash, Active: &active,
@@ -139,6 +165,21 @@ func Dump(ctx context.Context, b backend.Backend, w io.Writer, progress Progress
 			return counts, fmt.Errorf("dump: %s: %w", s.Name, err)
 		}
 	}
+	err = entries.Each(ctx, datamodel.Query{}, func(r datamodel.Record) error {
+		changes, err := audit.ParseChanges(r.Values["changes"])
+		if err != nil {
+			return fmt.Errorf("entry %s: its changes are not JSON: %w", r.ID, err)
+		}
+		if changes == nil {
+			changes = []audit.Change{}
+		}
+		return write(modelAudit, r.ID, auditFields{At: text(r.Values["at"]), Username: text(r.Values["username"]),
+			Action: text(r.Values["action"]), View: text(r.Values["view_name"]), RecordID: text(r.Values["record_id"]),
+			RecordLabel: text(r.Values["record_label"]), Changes: &changes})
+	})
+	if err != nil {
+		return counts, fmt.Errorf("dump: audit log: %w", err)
+	}
 	if err := enc.Encode(trailer{End: true, Records: counts.Total()}); err != nil {
 		return counts, fmt.Errorf("dump: write: %w", err)
 	}
@@ -147,3 +188,17 @@ func Dump(ctx context.Context, b backend.Backend, w io.Writer, progress Progress
 	}
 	return counts, nil
 }
+
+// text is an audit entry's text value as the model read it.
+func text(v any) string {
+	s, _ := v.(string)
+	return s
+}
+
+// bcryptHash is the modular crypt format bcrypt writes: version, two-digit
+// cost (4 to 31), 22 characters of salt and 31 of hash in bcrypt's base64.
+var bcryptHash = regexp.MustCompile(`^\$2[aby]\$(0[4-9]|[12][0-9]|3[01])\$[./A-Za-z0-9]{53}$`)
+
+// isBcrypt reports whether s is a bcrypt hash, which is all the app ever
+// stores as a password hash.
+func isBcrypt(s string) bool { return bcryptHash.MatchString(s) }

@@ -9,18 +9,23 @@ import (
 	"fmt"
 	"hash/maphash"
 	"io"
+	"maps"
+	"slices"
 	"strings"
 	"unicode/utf8"
 
+	"musicadmin/internal/access"
+	"musicadmin/internal/audit"
 	"musicadmin/internal/auth"
 	"musicadmin/internal/backend"
+	"musicadmin/internal/catalog"
 	"musicadmin/internal/datamodel"
 )
 
-// ErrNotEmpty means the database to load into already holds users or
-// catalogue records: load adds to nothing, so that after it the database
-// holds exactly the file's records, with every reference pointing where it
-// did.
+// ErrNotEmpty means the database to load into already holds users,
+// catalogue records or audit entries: load adds to nothing, so that after
+// it the database holds exactly the file's records, with every reference
+// pointing where it did, and its audit log is the file's, in order.
 var ErrNotEmpty = errors.New("the database is not empty")
 
 // LineError is a file that is not a dump load can read: the first problem
@@ -33,10 +38,11 @@ type LineError struct {
 func (e *LineError) Error() string { return fmt.Sprintf("line %d: %v", e.Line, e.Err) }
 func (e *LineError) Unwrap() error { return e.Err }
 
-// Load reads the dump in r, from its start, into b, which must be at the latest schema and
-// hold no user and no catalogue record (ErrNotEmpty); its roles, such as
-// the ones create-db makes, are kept and matched by name. It returns how
-// many records of each model it wrote.
+// Load reads the dump in r, from its start, into b, which must be at the
+// latest schema and hold no user, no catalogue record and no audit entry
+// (ErrNotEmpty); its roles, such as the ones create-db makes, are kept and
+// matched by name, and get the file's permissions as the package doc
+// says. It returns how many records of each model it wrote.
 //
 // The file is read twice. The first pass checks every line and writes
 // nothing: the header, each record's model and fields against the target's
@@ -46,7 +52,11 @@ func (e *LineError) Unwrap() error { return e.Err }
 // earlier line. A problem is a *LineError and nothing is written. The
 // second pass writes: roles and users through the accounts, catalogue
 // records through the seam's Create (the same rules again, and the
-// database's own), mapping every source id to the new record's.
+// database's own), mapping every source id to the new record's, and the
+// audit log's entries as they were but for those ids.
+//
+// The load is nobody's change: ctx's actor, if any, is dropped, so the
+// stores write no audit entry of their own for the records loaded.
 //
 // What a first pass cannot see (the database going away, a constraint the
 // file's checks do not know of) fails the second pass midway: the records
@@ -55,7 +65,12 @@ func (e *LineError) Unwrap() error { return e.Err }
 // is emptied (dropped and created anew with create-db). Nothing is removed
 // on failure, as a load may fail because the database itself is unwell.
 func Load(ctx context.Context, b backend.Backend, r io.ReadSeeker, progress Progress) (Counts, error) {
+	ctx = audit.Without(ctx)
 	accounts, err := backend.Transfer(b)
+	if err != nil {
+		return nil, err
+	}
+	log, err := backend.AuditTransfer(b)
 	if err != nil {
 		return nil, err
 	}
@@ -71,7 +86,7 @@ func Load(ctx context.Context, b backend.Backend, r io.ReadSeeker, progress Prog
 	if _, err := r.Seek(0, io.SeekStart); err != nil {
 		return nil, fmt.Errorf("load: rewind the file: %w", err)
 	}
-	l := newLoader(b, accounts)
+	l := newLoader(b, accounts, log)
 	total, err := l.check(r)
 	if err != nil {
 		return nil, fmt.Errorf("load: %w", err)
@@ -90,7 +105,9 @@ func Load(ctx context.Context, b backend.Backend, r io.ReadSeeker, progress Prog
 }
 
 // refuseNonEmpty returns ErrNotEmpty, saying what the database holds, when
-// it holds a user or a catalogue record.
+// it holds a user, a catalogue record or an audit entry. create-db writes
+// none; a failed login on a server over the empty database does, and then
+// the database is no longer the fresh one load writes into.
 func refuseNonEmpty(ctx context.Context, b backend.Backend, accounts backend.TransferAccounts) error {
 	var held []string
 	users, err := accounts.CountUsers(ctx)
@@ -109,6 +126,13 @@ func refuseNonEmpty(ctx context.Context, b backend.Backend, accounts backend.Tra
 			held = append(held, fmt.Sprintf("%d %s", n, plural(m.Schema().Name, int(n))))
 		}
 	}
+	entries, err := b.Audit().Entries().Count(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("load: count audit entries: %w", err)
+	}
+	if entries > 0 {
+		held = append(held, fmt.Sprintf("%d %s", entries, plural(modelAudit, int(entries))))
+	}
 	if len(held) == 0 {
 		return nil
 	}
@@ -124,15 +148,36 @@ func refuseNonEmpty(ctx context.Context, b backend.Backend, accounts backend.Tra
 type loader struct {
 	b        backend.Backend
 	accounts backend.TransferAccounts
+	log      backend.TransferAudit
 	models   map[string]datamodel.Interface // the catalogue's, by schema name
 	// referenced are the models whose ids references hold: a source id
 	// of theirs is remembered (checking) and mapped (writing).
 	referenced map[string]bool
+	// viewModels names the model each view shows, for the record ids of
+	// audit entries.
+	viewModels map[string]string
+
+	// What the first pass learns of the file, for the second.
+	version int
+	// views are the views the file's permissions name, sorted: on those,
+	// a role gets exactly the file's permissions (see the package doc).
+	views []string
+	// cited are the source ids audit entries name, by model: their new
+	// ids are remembered as they are written, for the entries after them.
+	// Only those: a million songs' ids are not kept for a log that names
+	// a few.
+	cited map[string]map[string]bool
 }
 
-func newLoader(b backend.Backend, accounts backend.TransferAccounts) *loader {
-	l := &loader{b: b, accounts: accounts, models: map[string]datamodel.Interface{},
-		referenced: map[string]bool{modelRole: true}}
+// accountViews are the views of the Security menu that show users and
+// roles (CONTRACT: /users/list/, /roles/list/): their audit entries' record
+// ids are users' and roles' ids.
+var accountViews = map[string]string{"users": modelUser, "roles": modelRole}
+
+func newLoader(b backend.Backend, accounts backend.TransferAccounts, log backend.TransferAudit) *loader {
+	l := &loader{b: b, accounts: accounts, log: log, models: map[string]datamodel.Interface{},
+		referenced: map[string]bool{modelRole: true}, viewModels: map[string]string{},
+		cited: map[string]map[string]bool{}}
 	for _, m := range b.Catalog().All() {
 		l.models[m.Schema().Name] = m
 		for _, f := range m.Schema().Fields {
@@ -141,6 +186,10 @@ func newLoader(b backend.Backend, accounts backend.TransferAccounts) *loader {
 			}
 		}
 	}
+	for _, v := range catalog.Views(b.Catalog()) {
+		l.viewModels[v.Name] = v.Data.Schema().Name
+	}
+	maps.Copy(l.viewModels, accountViews)
 	return l
 }
 
@@ -149,9 +198,11 @@ type item struct {
 	model  string
 	id     string
 	role   roleFields
+	perms  []access.Permission // a role's, parsed; nil in a version 1 file
 	user   userFields
 	values datamodel.Values    // a catalogue record's
 	m      datamodel.Interface // its model
+	entry  audit.Entry         // an audit entry, with the source's ids
 }
 
 // lines reads r line by line, the header first, and calls fn with each
@@ -164,9 +215,11 @@ func (l *loader) lines(r io.Reader, fn func(n int, it item) error) error {
 	for sc.Scan() {
 		n++
 		if n == 1 {
-			if err := readHeader(sc.Bytes()); err != nil {
+			v, err := readHeader(sc.Bytes())
+			if err != nil {
 				return &LineError{Line: 1, Err: err}
 			}
+			l.version = v
 			continue
 		}
 		if ended {
@@ -204,15 +257,20 @@ func (l *loader) lines(r io.Reader, fn func(n int, it item) error) error {
 	return nil
 }
 
-func readHeader(line []byte) error {
+// readHeader checks the first line and returns the file's version.
+func readHeader(line []byte) (int, error) {
 	var h header
 	if err := strictJSON(line, &h); err != nil || h.Format != Format {
-		return fmt.Errorf(`not a dump: want the header {"format":%q,"version":%d}`, Format, Version)
+		return 0, fmt.Errorf(`not a dump: want the header {"format":%q,"version":%d}`, Format, Version)
 	}
-	if h.Version != Version {
-		return fmt.Errorf("dump format version %d: this app reads version %d", h.Version, Version)
+	switch {
+	case h.Version > Version:
+		return 0, fmt.Errorf("dump format version %d is newer than this app reads (versions %d to %d): load it with the app that wrote it, or a newer one",
+			h.Version, MinVersion, Version)
+	case h.Version < MinVersion:
+		return 0, fmt.Errorf("dump format version %d: this app reads versions %d to %d", h.Version, MinVersion, Version)
 	}
-	return nil
+	return h.Version, nil
 }
 
 // strictJSON decodes one JSON value into v, refusing unknown keys and
@@ -245,9 +303,14 @@ func (l *loader) parse(line []byte) (item, error) {
 	var err error
 	switch rec.Model {
 	case modelRole:
-		err = parseRole(rec.Fields, &it.role)
+		it.perms, err = parseRole(rec.Fields, &it.role, l.version)
 	case modelUser:
 		err = parseUser(rec.Fields, &it.user)
+	case modelAudit:
+		if l.version < 2 {
+			return item{}, fmt.Errorf("%s %s: a version %d dump has no audit log", rec.Model, rec.ID, l.version)
+		}
+		it.entry, err = l.parseEntry(rec.Fields)
 	default:
 		m := l.models[rec.Model]
 		if m == nil {
@@ -282,11 +345,35 @@ func limit(field, s string, max int, required bool) error {
 	return nil
 }
 
-func parseRole(raw json.RawMessage, r *roleFields) error {
+// parseRole reads a role and its permissions: none in a version 1 file,
+// a list in later ones.
+func parseRole(raw json.RawMessage, r *roleFields, version int) ([]access.Permission, error) {
 	if err := strictJSON(raw, r); err != nil {
-		return err
+		return nil, err
 	}
-	return limit("name", r.Name, 64, true)
+	if err := limit("name", r.Name, 64, true); err != nil {
+		return nil, err
+	}
+	switch {
+	case version < 2 && r.Permissions != nil:
+		return nil, fmt.Errorf("permissions: a version %d dump has none", version)
+	case version < 2:
+		return nil, nil
+	case r.Permissions == nil:
+		return nil, errors.New("permissions is missing")
+	}
+	perms := make([]access.Permission, 0, len(*r.Permissions))
+	for _, key := range *r.Permissions {
+		p, ok := access.ParseKey(key)
+		if !ok {
+			return nil, fmt.Errorf("permission %q is not action:view (lower-case letters, digits, _ and -)", key)
+		}
+		if slices.Contains(perms, p) {
+			return nil, fmt.Errorf("permission %q is listed twice", key)
+		}
+		perms = append(perms, p)
+	}
+	return perms, nil
 }
 
 func parseUser(raw json.RawMessage, u *userFields) error {
@@ -300,11 +387,15 @@ func parseUser(raw json.RawMessage, u *userFields) error {
 	}{
 		{"username", u.Username, 64, true}, {"first_name", u.FirstName, 64, false},
 		{"last_name", u.LastName, 64, false}, {"email", u.Email, 254, false},
-		{"password_hash", u.PasswordHash, 255, false},
 	} {
 		if err := limit(c.field, c.value, c.max, c.required); err != nil {
 			return err
 		}
+	}
+	if !isBcrypt(u.PasswordHash) {
+		// Most likely a file edited to set a password: load writes
+		// hashes only, and the app logs in against bcrypt's alone.
+		return errors.New("password_hash is not a bcrypt hash (a password in clear?): a dump holds password hashes only")
 	}
 	if u.Active == nil {
 		return errors.New("active is required")
@@ -313,6 +404,44 @@ func parseUser(raw json.RawMessage, u *userFields) error {
 		return errors.New("created_at is required")
 	}
 	return nil
+}
+
+// parseEntry reads an audit entry, each field against audit.Schema's
+// limits, its time in the layout the stores keep.
+func (l *loader) parseEntry(raw json.RawMessage) (audit.Entry, error) {
+	var a auditFields
+	if err := strictJSON(raw, &a); err != nil {
+		return audit.Entry{}, err
+	}
+	at, err := audit.ParseTime(a.At)
+	if err != nil {
+		return audit.Entry{}, fmt.Errorf("at %q is not a time as the audit log writes it (2006-01-02T15:04:05.000000Z)", a.At)
+	}
+	for _, c := range []struct {
+		field, value string
+		required     bool
+	}{
+		{"username", a.Username, true}, {"action", a.Action, true}, {"view_name", a.View, false},
+		{"record_id", a.RecordID, false}, {"record_label", a.RecordLabel, false},
+	} {
+		max := audit.Schema.Field(c.field).Kind.(datamodel.Text).MaxRunes
+		if err := limit(c.field, c.value, max, c.required); err != nil {
+			return audit.Entry{}, err
+		}
+	}
+	if a.Changes == nil {
+		return audit.Entry{}, errors.New("changes is missing")
+	}
+	// Marked deleted, should its record not be in the file, the id must
+	// still fit the column.
+	if _, mapped := l.viewModels[a.View]; mapped && !strings.HasPrefix(a.RecordID, deletedPrefix) {
+		max := audit.Schema.Field("record_id").Kind.(datamodel.Text).MaxRunes - len(deletedPrefix)
+		if utf8.RuneCountInString(a.RecordID) > max {
+			return audit.Entry{}, fmt.Errorf("record_id of view %s is longer than %d characters, which no record id is", a.View, max)
+		}
+	}
+	return audit.Entry{Time: at, Username: a.Username, Action: a.Action, View: a.View, RecordID: a.RecordID,
+		RecordLabel: a.RecordLabel, Changes: *a.Changes}, nil
 }
 
 // parseValues reads a catalogue record's fields by its schema: every
@@ -385,9 +514,21 @@ func (l *loader) check(r io.Reader) (int, error) {
 		return false
 	}
 	refers := func(model, id string) bool { return ids[model][id] }
-	total := 0
+	views := map[string]bool{}
+	total, inLog := 0, false
 	err := l.lines(r, func(n int, it item) error {
 		total++
+		switch {
+		case it.model == modelAudit:
+			inLog = true
+			l.cite(it.entry)
+		case inLog:
+			// Entries name records by the ids of lines before them.
+			return &LineError{Line: n, Err: fmt.Errorf("%s %s after the audit log's entries, which come last", it.model, it.id)}
+		}
+		for _, p := range it.perms {
+			views[p.View] = true
+		}
 		if err := l.checkItem(it, taken, refers); err != nil {
 			return &LineError{Line: n, Err: err}
 		}
@@ -402,7 +543,56 @@ func (l *loader) check(r io.Reader) (int, error) {
 		}
 		return nil
 	})
+	l.views = slices.Sorted(maps.Keys(views))
 	return total, err
+}
+
+// cite remembers the source ids e names: its record's, and in its changes
+// those of the references of the catalogue's models.
+func (l *loader) cite(e audit.Entry) {
+	model, ok := l.viewModels[e.View]
+	if !ok {
+		return
+	}
+	add := func(model, id string) {
+		if id == "" {
+			return
+		}
+		if l.cited[model] == nil {
+			l.cited[model] = map[string]bool{}
+		}
+		l.cited[model][id] = true
+	}
+	add(model, e.RecordID)
+	l.eachRef(model, e.Changes, func(target, id string) string {
+		add(target, id)
+		return id
+	})
+}
+
+// eachRef calls fn with each reference in changes of a record of model:
+// the old and new values of its reference fields, written as "Label (id)"
+// (audit.Text). fn returns the id to write in its place.
+func (l *loader) eachRef(model string, changes []audit.Change, fn func(target, id string) string) {
+	m := l.models[model]
+	if m == nil {
+		return
+	}
+	s := m.Schema()
+	for i := range changes {
+		f := s.Field(changes[i].Field)
+		if f == nil || f.Target() == "" {
+			continue
+		}
+		for _, v := range []*string{&changes[i].Old, &changes[i].New} {
+			open := strings.LastIndex(*v, " (")
+			if open < 0 || !strings.HasSuffix(*v, ")") {
+				continue
+			}
+			label, id := (*v)[:open], (*v)[open+2:len(*v)-1]
+			*v = label + " (" + fn(f.Target(), id) + ")"
+		}
+	}
 }
 
 // checkItem checks what one record needs of the records before it: unique
@@ -426,6 +616,9 @@ func (l *loader) checkItem(it item, taken func(key string, v any) bool, refers f
 				return fmt.Errorf("user %s: role %q is not on an earlier line", it.id, role)
 			}
 		}
+	case modelAudit:
+		// An entry may name a record the file does not hold: one deleted
+		// before the dump (see mapEntry).
 	default:
 		s := it.m.Schema()
 		for _, f := range s.Fields {
@@ -460,13 +653,16 @@ type batchCreator interface {
 
 // write reads the checked file again and writes its records.
 func (l *loader) write(ctx context.Context, r io.Reader, total int, progress Progress) (Counts, error) {
-	newIDs := map[string]map[string]string{} // referenced model -> source id -> new id
+	newIDs := map[string]map[string]string{} // referenced or cited model -> source id -> new id
 	for model := range l.referenced {
+		newIDs[model] = map[string]string{}
+	}
+	for model := range l.cited {
 		newIDs[model] = map[string]string{}
 	}
 	var counts Counts
 	done := func(it item, id string) {
-		if l.referenced[it.model] {
+		if l.referenced[it.model] || l.cited[it.model][it.id] {
 			newIDs[it.model][it.id] = id
 		}
 		counts.add(it.model)
@@ -503,11 +699,40 @@ func (l *loader) write(ctx context.Context, r io.Reader, total int, progress Pro
 		batch, batchLines = batch[:0], batchLines[:0]
 		return nil
 	}
+	// The audit entries not yet written, with their items and lines.
+	var entries []audit.Entry
+	var entryItems []item
+	var entryLines []int
+	flushEntries := func() error {
+		if len(entries) == 0 {
+			return nil
+		}
+		n, err := l.log.ImportEntries(ctx, entries)
+		if err != nil {
+			n = min(n, len(entries)-1)
+		}
+		for _, it := range entryItems[:n] {
+			done(it, "")
+		}
+		if err != nil {
+			return failed(entryLines[n], entryItems[n], err)
+		}
+		entries, entryItems, entryLines = entries[:0], entryItems[:0], entryLines[:0]
+		return nil
+	}
 	err := l.lines(r, func(n int, it item) error {
 		if len(batch) > 0 && (it.m != batch[0].m || l.refersToBatch(it, newIDs)) {
 			if err := flush(); err != nil {
 				return err
 			}
+		}
+		if it.model == modelAudit {
+			entries = append(entries, l.mapEntry(it.entry, newIDs))
+			entryItems, entryLines = append(entryItems, it), append(entryLines, n)
+			if len(entries) == loadBatch {
+				return flushEntries()
+			}
+			return nil
 		}
 		if _, ok := it.m.(batchCreator); ok {
 			batch, batchLines = append(batch, it), append(batchLines, n)
@@ -525,6 +750,9 @@ func (l *loader) write(ctx context.Context, r io.Reader, total int, progress Pro
 	})
 	if err == nil {
 		err = flush()
+	}
+	if err == nil {
+		err = flushEntries()
 	}
 	var le *LineError
 	if errors.As(err, &le) {
@@ -571,7 +799,11 @@ func (l *loader) mapRefs(it item, newIDs map[string]map[string]string) datamodel
 func (l *loader) writeItem(ctx context.Context, it item, newIDs map[string]map[string]string) (string, error) {
 	switch it.model {
 	case modelRole:
-		return l.accounts.ImportRole(ctx, it.role.Name)
+		id, err := l.accounts.ImportRole(ctx, it.role.Name)
+		if err != nil || it.perms == nil {
+			return id, err
+		}
+		return id, l.accounts.ImportPermissions(ctx, id, it.perms, l.views)
 	case modelUser:
 		u := it.user
 		roles := make([]string, len(u.Roles))
@@ -583,4 +815,27 @@ func (l *loader) writeItem(ctx context.Context, it item, newIDs map[string]map[s
 			RoleIDs: roles, CreatedAt: u.CreatedAt})
 	}
 	return it.m.Create(ctx, l.mapRefs(it, newIDs))
+}
+
+// mapEntry returns e with the source ids it names (see cite) turned into
+// the new ids of their records, or marked deleted when the file did not
+// hold the record.
+func (l *loader) mapEntry(e audit.Entry, newIDs map[string]map[string]string) audit.Entry {
+	model, ok := l.viewModels[e.View]
+	if !ok {
+		return e
+	}
+	newID := func(model, id string) string {
+		if id == "" || strings.HasPrefix(id, deletedPrefix) {
+			return id
+		}
+		if n, ok := newIDs[model][id]; ok {
+			return n
+		}
+		return deletedPrefix + id
+	}
+	e.RecordID = newID(model, e.RecordID)
+	e.Changes = slices.Clone(e.Changes)
+	l.eachRef(model, e.Changes, newID)
+	return e
 }

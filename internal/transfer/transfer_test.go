@@ -5,6 +5,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
+	"maps"
+	"net/http"
 	"os"
 	"path/filepath"
 	"slices"
@@ -12,30 +15,60 @@ import (
 	"testing"
 	"time"
 
+	"golang.org/x/crypto/bcrypt"
+
+	"musicadmin/internal/access"
 	"musicadmin/internal/apptest"
+	"musicadmin/internal/audit"
 	"musicadmin/internal/auth"
 	"musicadmin/internal/backend"
+	"musicadmin/internal/config"
 	"musicadmin/internal/datamodel"
 	"musicadmin/internal/seed"
+	"musicadmin/internal/server"
 	"musicadmin/internal/transfer"
 )
 
-// migrated opens a new database of b fresh from create-db.
+// migrated opens a new database of b fresh from its migrations (no roles).
 func migrated(t *testing.T, b apptest.Backend) backend.Backend {
 	t.Helper()
 	return apptest.OpenBackend(t, apptest.NewMigratedDatabase(t, b))
 }
 
+// createdDB opens a new database of b as create-db leaves it: migrated,
+// with the built-in roles and every view's permissions.
+func createdDB(t *testing.T, b apptest.Backend) backend.Backend {
+	t.Helper()
+	db := migrated(t, b)
+	if err := server.SyncPermissions(context.Background(), db); err != nil {
+		t.Fatal(err)
+	}
+	return db
+}
+
+// Bcrypt hashes (cost 4) for the files and records of the tests: load
+// refuses a password_hash that is not one.
+const (
+	hashAda = "$2a$04$OhwhcV37I3AB/Gu7fnx3aeMImUaHO57U5JJDw3njtcxUdbV1Cijsm"
+	hashBob = "$2a$04$e05IkX32lj9MxKE73ratDOIt1tdbYUnQG/NXjAiYYjZJ55iu04z2C"
+)
+
 // snapshot is a database's records by content: ids differ between
 // backends (digits, ObjectId hex), so each record is written as its
 // values, with references as the label of what they point at (album names
-// and role names are unique), each list sorted.
+// and role names are unique), each list sorted; and the audit log in its
+// order, with each record id as the label of the record it names, or
+// "gone ID" for a record no longer there.
 type snapshot struct {
-	roles, users, albums, songs []string
+	roles, users, albums, songs, entries []string
+	// unmarked counts the entries naming, as a record of a catalogue or
+	// account view, an id no record has and not marked "deleted:".
+	unmarked int
 }
 
 func (s snapshot) String() string {
-	return fmt.Sprintf("%d roles, %d users, %d albums, %d songs", len(s.roles), len(s.users), len(s.albums), len(s.songs))
+	return fmt.Sprintf("%d roles, %d users, %d albums, %d songs, %d audit entries", len(s.roles), len(s.users),
+		len(s.albums), len(s.songs), len(s.entries))
 }
 
 func take(t *testing.T, b backend.Backend) snapshot {
@@ -50,15 +83,26 @@ func take(t *testing.T, b backend.Backend) snapshot {
 	if err != nil {
 		t.Fatal(err)
 	}
-	roleName := map[string]string{}
+	perms, err := acc.ExportRolePermissions(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Each model's records by id, as the audit log's views name them.
+	byView := map[string]map[string]string{"roles": {}, "users": {}, "albumview": {}, "songsview": {}}
 	for _, r := range roles {
-		roleName[r.ID] = r.Name
-		s.roles = append(s.roles, r.Name)
+		byView["roles"][r.ID] = r.Name
+		var keys []string
+		for _, p := range perms[r.ID] {
+			keys = append(keys, p.Key())
+		}
+		slices.Sort(keys)
+		s.roles = append(s.roles, fmt.Sprintf("%s %q", r.Name, keys))
 	}
 	err = acc.ExportAccounts(ctx, func(a auth.Account) error {
+		byView["users"][a.ID] = a.Username
 		var names []string
 		for _, id := range a.RoleIDs {
-			names = append(names, roleName[id])
+			names = append(names, byView["roles"][id])
 		}
 		slices.Sort(names)
 		s.users = append(s.users, fmt.Sprintf("%q %q %q %q %q active=%v roles=%q created=%d", a.Username, a.FirstName,
@@ -69,6 +113,7 @@ func take(t *testing.T, b backend.Backend) snapshot {
 		t.Fatal(err)
 	}
 	err = b.Catalog().Albums.Each(ctx, datamodel.Query{}, func(r datamodel.Record) error {
+		byView["albumview"][r.ID] = r.Values["name"].(string)
 		s.albums = append(s.albums, r.Values["name"].(string))
 		return nil
 	})
@@ -76,11 +121,50 @@ func take(t *testing.T, b backend.Backend) snapshot {
 		t.Fatal(err)
 	}
 	err = b.Catalog().Songs.Each(ctx, datamodel.Query{}, func(r datamodel.Record) error {
+		byView["songsview"][r.ID] = r.Values["title"].(string)
 		album := "(none)"
 		if ref, _ := r.Values["album"].(*datamodel.Ref); ref != nil {
 			album = fmt.Sprintf("%q", ref.Label)
 		}
 		s.songs = append(s.songs, fmt.Sprintf("%q rating=%d album=%s", r.Values["title"], r.Values["rating"], album))
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	name := func(view, id string) string {
+		records, known := byView[view]
+		if !known || id == "" {
+			return id
+		}
+		if label, ok := records[id]; ok {
+			return "=" + label
+		}
+		if !strings.HasPrefix(id, "deleted:") {
+			s.unmarked++
+		}
+		return "gone " + strings.TrimPrefix(id, "deleted:")
+	}
+	err = b.Audit().Entries().Each(ctx, datamodel.Query{}, func(r datamodel.Record) error {
+		changes, err := audit.ParseChanges(r.Values["changes"])
+		if err != nil {
+			return err
+		}
+		view := r.Values["view_name"].(string)
+		var cs []string
+		for _, c := range changes {
+			if view == "songsview" && c.Field == "album" {
+				// "Label (id)": the id as the label of what it names.
+				for _, v := range []*string{&c.Old, &c.New} {
+					if i := strings.LastIndex(*v, " ("); i >= 0 {
+						*v = (*v)[:i] + " (" + name("albumview", strings.TrimSuffix((*v)[i+2:], ")")) + ")"
+					}
+				}
+			}
+			cs = append(cs, fmt.Sprintf("%s:%q->%q", c.Field, c.Old, c.New))
+		}
+		s.entries = append(s.entries, fmt.Sprintf("%s %q %s %s record=%s %q %s", r.Values["at"], r.Values["username"],
+			r.Values["action"], view, name(view, r.Values["record_id"].(string)), r.Values["record_label"], cs))
 		return nil
 	})
 	if err != nil {
@@ -99,7 +183,8 @@ func diff(t *testing.T, step string, got, want snapshot) {
 		what      string
 		got, want []string
 	}{{"roles", got.roles, want.roles}, {"users", got.users, want.users},
-		{"albums", got.albums, want.albums}, {"songs", got.songs, want.songs}} {
+		{"albums", got.albums, want.albums}, {"songs", got.songs, want.songs},
+		{"audit entries", got.entries, want.entries}} {
 		if slices.Equal(c.got, c.want) {
 			continue
 		}
@@ -120,10 +205,22 @@ func diff(t *testing.T, step string, got, want snapshot) {
 	}
 }
 
+// perm reads a permission key of a test.
+func perm(t *testing.T, key string) access.Permission {
+	t.Helper()
+	p, ok := access.ParseKey(key)
+	if !ok {
+		t.Fatalf("bad permission key %q", key)
+	}
+	return p
+}
+
 // fill writes the test catalogue and accounts into b: seeded albums and
 // songs (every seventh song without an album), text the seed does not make,
-// and users with roles, one inactive, one with no role, plus a role no one
-// holds.
+// the built-in roles as create-db makes them (ReadOnly then loses one
+// permission, as an Admin may take it), a role holding permissions of the
+// audit log and of a view no app has, users with roles, one inactive, one
+// with no role, and audited writes (fillAudit).
 func fill(t *testing.T, b backend.Backend, albums, songs int) {
 	t.Helper()
 	ctx := context.Background()
@@ -142,6 +239,9 @@ func fill(t *testing.T, b backend.Backend, albums, songs int) {
 			t.Fatal(err)
 		}
 	}
+	if err := server.SyncPermissions(ctx, b); err != nil {
+		t.Fatal(err)
+	}
 	album, err := b.Catalog().Albums.Create(ctx, datamodel.Values{"name": `Ça va <b>"東京"</b> & 🎷`})
 	if err != nil {
 		t.Fatal(err)
@@ -150,33 +250,125 @@ func fill(t *testing.T, b backend.Backend, albums, songs int) {
 		"rating": int64(9), "album": &datamodel.Ref{ID: album}}); err != nil {
 		t.Fatal(err)
 	}
-	users := auth.Store(b.Accounts())
-	for _, u := range []struct {
-		name, role string
-		active     bool
-	}{{"admin", auth.AdminRole, true}, {"reader", "ReadOnly", true}, {"former", "ReadOnly", false}} {
-		if _, err := users.CreateUser(ctx, auth.User{Username: u.name, FirstName: "Ada " + u.name, LastName: "Lovelace",
-			Email: u.name + "@example.com", PasswordHash: "$2a$04$hash-of-" + u.name, Active: u.active}, u.role); err != nil {
-			t.Fatal(err)
-		}
-	}
 	acc, err := backend.Transfer(b)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := acc.ImportRole(ctx, "Auditor"); err != nil {
+	readOnly, err := acc.ImportRole(ctx, access.ReadOnlyRole)
+	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := acc.ImportAccount(ctx, auth.Account{User: auth.User{Username: "roleless", FirstName: "Rô", LastName: "Le",
-		Email: "r@example.com", PasswordHash: "x", Active: true}, CreatedAt: time.Date(2020, 2, 29, 12, 0, 0, 0, time.UTC)}); err != nil {
+	if err := acc.ImportPermissions(ctx, readOnly, []access.Permission{perm(t, "can_list:songsview"),
+		perm(t, "menu_access:songsview")}, []string{"songsview"}); err != nil {
 		t.Fatal(err)
+	}
+	auditor, err := acc.ImportRole(ctx, "Auditor")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := acc.ImportPermissions(ctx, auditor, []access.Permission{perm(t, "can_list:auditlog"),
+		perm(t, "menu_access:auditlog"), perm(t, "can_fly:planetview")}, []string{"auditlog", "planetview"}); err != nil {
+		t.Fatal(err)
+	}
+	users := auth.Store(b.Accounts())
+	ids := map[string]string{}
+	for _, u := range []struct {
+		name, role string
+		active     bool
+	}{{"admin", auth.AdminRole, true}, {"reader", access.ReadOnlyRole, true}, {"former", access.ReadOnlyRole, false}} {
+		created, err := users.CreateUser(ctx, auth.User{Username: u.name, FirstName: "Ada " + u.name, LastName: "Lovelace",
+			Email: u.name + "@example.com", PasswordHash: hashAda, Active: u.active}, u.role)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids[u.name] = created.ID
+	}
+	if _, err := acc.ImportAccount(ctx, auth.Account{User: auth.User{Username: "roleless", FirstName: "Rô", LastName: "Le",
+		Email: "r@example.com", PasswordHash: hashBob, Active: true}, CreatedAt: time.Date(2020, 2, 29, 12, 0, 0, 0, time.UTC)}); err != nil {
+		t.Fatal(err)
+	}
+	fillAudit(t, b, ids["reader"])
+}
+
+// fillAudit makes changes as a user through the catalogue's views, so the
+// stores write their entries: an album renamed, a song moved between
+// albums, a song and an album deleted (their entries then name records no
+// longer there, as does the song's change naming the album); and entries
+// of no record's change: a login, a failed one, a change of the user
+// readerID through the users view, and one of a view no app has.
+func fillAudit(t *testing.T, b backend.Backend, readerID string) {
+	t.Helper()
+	ctx := context.Background()
+	as := func(view string) context.Context {
+		return audit.With(ctx, audit.Actor{Username: "admin", View: view})
+	}
+	albums, songs := b.Catalog().Albums, b.Catalog().Songs
+	must := func(id string, err error) string {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return id
+	}
+	giant := must(albums.Create(as("albumview"), datamodel.Values{"name": "Giant Steps"}))
+	must("", albums.Update(as("albumview"), giant, datamodel.Values{"name": "Giant Steps (1960)"}))
+	doomed := must(albums.Create(as("albumview"), datamodel.Values{"name": "Doomed"}))
+	naima := must(songs.Create(as("songsview"), datamodel.Values{"title": "Naima", "rating": int64(8),
+		"album": &datamodel.Ref{ID: giant}}))
+	must("", songs.Update(as("songsview"), naima, datamodel.Values{"title": "Naima", "rating": int64(9),
+		"album": &datamodel.Ref{ID: doomed}}))
+	gone := must(songs.Create(as("songsview"), datamodel.Values{"title": "Gone", "rating": int64(1), "album": nil}))
+	must("", songs.Delete(as("songsview"), gone))
+	must("", albums.Delete(as("albumview"), doomed))
+	at := time.Date(2026, 1, 2, 3, 4, 5, 123456000, time.UTC)
+	for _, e := range []audit.Entry{
+		{Time: at, Username: "admin", Action: audit.ActionLogin},
+		{Time: at.Add(time.Microsecond), Username: `nobody <script>"東京"`, Action: audit.ActionLoginFailed},
+		{Time: at.Add(time.Second), Username: "admin", Action: audit.ActionUpdate, View: "users", RecordID: readerID,
+			RecordLabel: "reader", Changes: []audit.Change{{Field: "active", Old: "Yes", New: "No"}}},
+		{Time: at.Add(2 * time.Second), Username: "cli", Action: audit.ActionCreate, View: "planetview",
+			RecordID: "17", RecordLabel: "Pluto", Changes: []audit.Change{{Field: "name", New: "Pluto"}}},
+	} {
+		if err := b.Audit().Append(ctx, e); err != nil {
+			t.Fatal(err)
+		}
 	}
 }
 
-// TestRoundTrip is the issue's test: a seeded catalogue with users and
-// roles, copied SQLite -> MongoDB -> PostgreSQL -> MySQL -> SQLite, ends
-// with the same records and references as it started, and is the same
-// after every step; a dump of the last database twice gives the same file.
+// historyOf returns how many entries the history page of the record id of
+// view reads (the same query as admin's handleHistory).
+func historyOf(t *testing.T, b backend.Backend, view, id string) int64 {
+	t.Helper()
+	s := b.Audit().Entries().Schema()
+	n, err := b.Audit().Entries().Count(context.Background(), []datamodel.Filter{
+		{Field: s.Field("view_name"), Op: datamodel.OpEq, Value: view},
+		{Field: s.Field("record_id"), Op: datamodel.OpEq, Value: id},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
+// albumID returns the id of the album called name in b.
+func albumID(t *testing.T, b backend.Backend, name string) string {
+	t.Helper()
+	s := b.Catalog().Albums.Schema()
+	page, err := b.Catalog().Albums.List(context.Background(), datamodel.Query{
+		Filters: []datamodel.Filter{{Field: s.Field("name"), Op: datamodel.OpEq, Value: name}}, Limit: 1})
+	if err != nil || len(page.Records) != 1 {
+		t.Fatalf("album %q: %v, %d found", name, err, len(page.Records))
+	}
+	return page.Records[0].ID
+}
+
+// TestRoundTrip is the issue's test: a seeded catalogue with users, roles
+// holding permissions and an audit log, copied SQLite -> MongoDB ->
+// PostgreSQL -> MySQL -> SQLite, ends with the same records, references,
+// permissions and entries as it started, and is the same after every
+// step: each entry still names its record (its history page lists it), or
+// is marked as naming one deleted before the copy. A dump of the last
+// database twice gives the same file.
 func TestRoundTrip(t *testing.T) {
 	for _, b := range apptest.Backends {
 		apptest.RequireBackend(t, b)
@@ -185,8 +377,20 @@ func TestRoundTrip(t *testing.T) {
 	first := migrated(t, apptest.SQLite)
 	fill(t, first, 60, 3000)
 	want := take(t, first)
-	if len(want.songs) != 3001 || len(want.albums) != 61 || len(want.users) != 4 || len(want.roles) != 3 {
-		t.Fatalf("seeded %s, want 3 roles, 4 users, 61 albums, 3001 songs", want)
+	if len(want.songs) != 3002 || len(want.albums) != 62 || len(want.users) != 4 || len(want.roles) != 3 ||
+		len(want.entries) < 12 {
+		t.Fatalf("seeded %s, want 3 roles, 4 users, 62 albums, 3002 songs and a dozen entries", want)
+	}
+	if want.unmarked != 5 {
+		// Doomed (created, deleted, and in Naima's change), Gone
+		// (created, deleted).
+		t.Fatalf("the source's log names %d records no longer there, want 5:\n%s", want.unmarked, strings.Join(want.entries, "\n"))
+	}
+	for _, r := range want.roles {
+		if strings.HasPrefix(r, "ReadOnly ") && strings.Contains(r, "can_show:songsview") ||
+			strings.HasPrefix(r, "Auditor ") && !strings.Contains(r, "can_fly:planetview") {
+			t.Fatalf("roles of the source: %q", want.roles)
+		}
 	}
 	albumless := 0
 	for _, s := range want.songs {
@@ -207,10 +411,18 @@ func TestRoundTrip(t *testing.T) {
 			t.Fatalf("copy %s -> %s: %v", src.Driver(), to.Name, err)
 		}
 		t.Logf("copy %s -> %s: %s in %s", src.Driver(), to.Name, counts, time.Since(start).Round(time.Millisecond))
-		if counts.Total() != 3+4+61+3001 {
-			t.Errorf("copy %s -> %s: copied %s", src.Driver(), to.Name, counts)
+		if n := len(want.roles) + len(want.users) + len(want.albums) + len(want.songs) + len(want.entries); counts.Total() != n {
+			t.Errorf("copy %s -> %s: copied %s, want %d records", src.Driver(), to.Name, counts, n)
 		}
-		diff(t, "after the copy to "+to.Name, take(t, dst), want)
+		got := take(t, dst)
+		diff(t, "after the copy to "+to.Name, got, want)
+		if got.unmarked != 0 {
+			t.Errorf("after the copy to %s: %d entries name a record no longer there by a bare id, want deleted:ID",
+				to.Name, got.unmarked)
+		}
+		if n := historyOf(t, dst, "albumview", albumID(t, dst, "Giant Steps (1960)")); n != 2 {
+			t.Errorf("after the copy to %s: the history of Giant Steps lists %d entries, want 2", to.Name, n)
+		}
 		src = dst
 	}
 	var one, two bytes.Buffer
@@ -226,11 +438,13 @@ func TestRoundTrip(t *testing.T) {
 }
 
 // TestDumpFormat: the header, then one line per record in dependency order,
-// references as the source's ids.
+// references as the source's ids, roles with their permissions, the audit
+// log last.
 func TestDumpFormat(t *testing.T) {
 	ctx := context.Background()
 	b := migrated(t, apptest.SQLite)
-	album, err := b.Catalog().Albums.Create(ctx, datamodel.Values{"name": "Blue <Train>"})
+	album, err := b.Catalog().Albums.Create(audit.With(ctx, audit.Actor{Username: "ada", View: "albumview"}),
+		datamodel.Values{"name": "Blue <Train>"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -243,7 +457,23 @@ func TestDumpFormat(t *testing.T) {
 		}
 	}
 	if _, err := b.Accounts().CreateUser(ctx, auth.User{Username: "ada", FirstName: "Ada", LastName: "L",
-		Email: "ada@example.com", PasswordHash: "$2a$04$h", Active: true}, auth.AdminRole); err != nil {
+		Email: "ada@example.com", PasswordHash: hashAda, Active: true}, auth.AdminRole); err != nil {
+		t.Fatal(err)
+	}
+	acc, err := backend.Transfer(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	role, err := acc.ImportRole(ctx, "Lister")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := acc.ImportPermissions(ctx, role, []access.Permission{perm(t, "can_show:songsview"), perm(t, "can_list:songsview"),
+		perm(t, "can_list:albumview")}, []string{"albumview", "songsview"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.Audit().Append(ctx, audit.Entry{Time: time.Date(2026, 1, 2, 3, 4, 5, 600000, time.UTC),
+		Username: "ada", Action: audit.ActionLogin}); err != nil {
 		t.Fatal(err)
 	}
 	var out bytes.Buffer
@@ -251,18 +481,21 @@ func TestDumpFormat(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := counts.String(); got != "1 role, 1 user, 1 album, 2 songs" {
+	if got := counts.String(); got != "2 roles, 1 user, 1 album, 2 songs, 2 audit entries" {
 		t.Errorf("counts %q", got)
 	}
 	lines := strings.Split(strings.TrimSuffix(out.String(), "\n"), "\n")
 	want := []string{
-		`{"format":"musicadmin-dump","version":1}`,
-		`{"model":"role","id":"1","fields":{"name":"Admin"}}`,
-		`{"model":"user","id":"1","fields":{"username":"ada","first_name":"Ada","last_name":"L","email":"ada@example.com","password_hash":"$2a$04$h","active":true,"roles":["1"],"created_at":"`,
+		`{"format":"musicadmin-dump","version":2}`,
+		`{"model":"role","id":"1","fields":{"name":"Admin","permissions":[]}}`,
+		`{"model":"role","id":"2","fields":{"name":"Lister","permissions":["can_list:albumview","can_list:songsview","can_show:songsview"]}}`,
+		`{"model":"user","id":"1","fields":{"username":"ada","first_name":"Ada","last_name":"L","email":"ada@example.com","password_hash":"` + hashAda + `","active":true,"roles":["1"],"created_at":"`,
 		`{"model":"album","id":"1","fields":{"name":"Blue <Train>"}}`,
 		`{"model":"song","id":"1","fields":{"album":"1","rating":7,"title":"Locomotion"}}`,
 		`{"model":"song","id":"2","fields":{"album":null,"rating":0,"title":"Loose"}}`,
-		`{"end":true,"records":5}`,
+		`{"model":"audit_entry","id":"1","fields":{"at":"20`,
+		`{"model":"audit_entry","id":"2","fields":{"at":"2026-01-02T03:04:05.000600Z","username":"ada","action":"login","view_name":"","record_id":"","record_label":"","changes":[]}}`,
+		`{"end":true,"records":8}`,
 	}
 	if len(lines) != len(want) {
 		t.Fatalf("%d lines, want %d:\n%s", len(lines), len(want), out.String())
@@ -272,14 +505,31 @@ func TestDumpFormat(t *testing.T) {
 			t.Errorf("line %d:\n got %s\nwant %s", i+1, lines[i], want[i])
 		}
 	}
+	if entry := `"username":"ada","action":"create","view_name":"albumview","record_id":"1","record_label":"Blue <Train>",` +
+		`"changes":[{"field":"name","old":"","new":"Blue <Train>"}]}}`; !strings.HasSuffix(lines[7], entry) {
+		t.Errorf("line 8:\n got %s\nwant …%s", lines[7], entry)
+	}
 }
 
-const header = `{"format":"musicadmin-dump","version":1}` + "\n"
+const (
+	header   = `{"format":"musicadmin-dump","version":2}` + "\n"
+	headerV1 = `{"format":"musicadmin-dump","version":1}` + "\n"
+)
 
-// goodFile is a small valid dump.
+// goodFile is a small valid dump of the current version.
 const goodFile = header +
+	`{"model":"role","id":"r1","fields":{"name":"Admin","permissions":["can_list:albumview"]}}` + "\n" +
+	`{"model":"user","id":"u1","fields":{"username":"ada","first_name":"Ada","last_name":"L","email":"a@example.com","password_hash":"` + hashAda + `","active":true,"roles":["r1"],"created_at":"2026-01-02T03:04:05Z"}}` + "\n" +
+	`{"model":"album","id":"a1","fields":{"name":"One"}}` + "\n" +
+	`{"model":"song","id":"s1","fields":{"title":"First","rating":3,"album":"a1"}}` + "\n" +
+	`{"model":"song","id":"s2","fields":{"title":"Second","rating":0,"album":null}}` + "\n" +
+	`{"model":"audit_entry","id":"e1","fields":{"at":"2026-01-02T03:04:05.000001Z","username":"ada","action":"update","view_name":"songsview","record_id":"s1","record_label":"First","changes":[{"field":"album","old":"","new":"One (a1)"}]}}` + "\n" +
+	`{"end":true,"records":6}` + "\n"
+
+// goodFileV1 is goodFile as version 1 wrote it: no permissions, no audit log.
+const goodFileV1 = headerV1 +
 	`{"model":"role","id":"r1","fields":{"name":"Admin"}}` + "\n" +
-	`{"model":"user","id":"u1","fields":{"username":"ada","first_name":"Ada","last_name":"L","email":"a@example.com","password_hash":"h","active":true,"roles":["r1"],"created_at":"2026-01-02T03:04:05Z"}}` + "\n" +
+	`{"model":"user","id":"u1","fields":{"username":"ada","first_name":"Ada","last_name":"L","email":"a@example.com","password_hash":"` + hashAda + `","active":true,"roles":["r1"],"created_at":"2026-01-02T03:04:05Z"}}` + "\n" +
 	`{"model":"album","id":"a1","fields":{"name":"One"}}` + "\n" +
 	`{"model":"song","id":"s1","fields":{"title":"First","rating":3,"album":"a1"}}` + "\n" +
 	`{"model":"song","id":"s2","fields":{"title":"Second","rating":0,"album":null}}` + "\n" +
@@ -299,10 +549,11 @@ func writeFile(t *testing.T, body string) *os.File {
 	return f
 }
 
-// wantEmpty fails t unless b holds no user, role, album or song.
+// wantEmpty fails t unless b holds no user, role, album, song or audit
+// entry.
 func wantEmpty(t *testing.T, b backend.Backend, when string) {
 	t.Helper()
-	if s := take(t, b); len(s.roles)+len(s.users)+len(s.albums)+len(s.songs) != 0 {
+	if s := take(t, b); len(s.roles)+len(s.users)+len(s.albums)+len(s.songs)+len(s.entries) != 0 {
 		t.Errorf("%s: the database holds %s, want nothing written", when, s)
 	}
 }
@@ -312,7 +563,15 @@ func wantEmpty(t *testing.T, b backend.Backend, when string) {
 // after good ones.
 func TestLoadMalformed(t *testing.T) {
 	song := func(id, fields string) string { return `{"model":"song","id":"` + id + `","fields":` + fields + "}\n" }
-	goodHead := strings.Join(strings.SplitAfter(goodFile, "\n")[:5], "") // header, role, user, album, one song
+	role := func(fields string) string { return `{"model":"role","id":"r9","fields":` + fields + "}\n" }
+	user := func(hash string) string {
+		return `{"model":"user","id":"u2","fields":{"username":"bob","active":true,"password_hash":"` + hash +
+			`","created_at":"2026-01-02T03:04:05Z"}}` + "\n"
+	}
+	entry := func(fields string) string { return `{"model":"audit_entry","id":"e9","fields":` + fields + "}\n" }
+	const entryOK = `{"at":"2026-01-02T03:04:05.000001Z","username":"ada","action":"login","view_name":"","record_id":"","record_label":"","changes":[]}`
+	goodHead := strings.Join(strings.SplitAfter(goodFile, "\n")[:5], "")     // header, role, user, album, one song
+	goodHeadV1 := strings.Join(strings.SplitAfter(goodFileV1, "\n")[:5], "") // the same in version 1
 	end := func(n int) string { return fmt.Sprintf(`{"end":true,"records":%d}`+"\n", n) }
 	cases := []struct {
 		name, body string
@@ -321,7 +580,9 @@ func TestLoadMalformed(t *testing.T) {
 	}{
 		{"empty file", "", 1, "empty"},
 		{"not a dump", `{"hello":"world"}` + "\n", 1, "not a dump"},
-		{"newer version", `{"format":"musicadmin-dump","version":2}` + "\n", 1, "version 2"},
+		{"newer version", `{"format":"musicadmin-dump","version":3}` + "\n" + goodHead[len(header):] + end(4), 1,
+			"dump format version 3 is newer than this app reads (versions 1 to 2)"},
+		{"version 0", `{"format":"musicadmin-dump","version":0}` + "\n", 1, "version 0"},
 		{"not JSON", goodHead + "{not json\n", 6, "not a record"},
 		{"blank line", goodHead + "\n", 6, "not a record"},
 		{"unknown model", goodHead + `{"model":"planet","id":"p","fields":{}}` + "\n", 6, `unknown model "planet"`},
@@ -339,9 +600,24 @@ func TestLoadMalformed(t *testing.T) {
 		{"album after its song", header + song("s1", `{"title":"T","rating":1,"album":"a1"}`) +
 			`{"model":"album","id":"a1","fields":{"name":"One"}}` + "\n", 2, "not on an earlier line"},
 		{"album id twice", goodHead + `{"model":"album","id":"a1","fields":{"name":"Two"}}` + "\n", 6, `album id "a1" is on an earlier line too`},
-		{"username taken", goodHead + `{"model":"user","id":"u2","fields":{"username":"ada","active":true,"created_at":"2026-01-02T03:04:05Z"}}` + "\n", 6, "username"},
-		{"unknown role", goodHead + `{"model":"user","id":"u2","fields":{"username":"bob","active":true,"roles":["r9"],"created_at":"2026-01-02T03:04:05Z"}}` + "\n", 6, `role "r9"`},
-		{"user without active", goodHead + `{"model":"user","id":"u2","fields":{"username":"bob","created_at":"2026-01-02T03:04:05Z"}}` + "\n", 6, "active is required"},
+		{"username taken", goodHead + `{"model":"user","id":"u2","fields":{"username":"ada","active":true,"password_hash":"` + hashBob + `","created_at":"2026-01-02T03:04:05Z"}}` + "\n", 6, "username"},
+		{"unknown role", goodHead + `{"model":"user","id":"u2","fields":{"username":"bob","active":true,"password_hash":"` + hashBob + `","roles":["r9"],"created_at":"2026-01-02T03:04:05Z"}}` + "\n", 6, `role "r9"`},
+		{"user without active", goodHead + `{"model":"user","id":"u2","fields":{"username":"bob","password_hash":"` + hashBob + `","created_at":"2026-01-02T03:04:05Z"}}` + "\n", 6, "active is required"},
+		{"clear-text password", goodHead + user("Tr0ub4dor&3"), 6, "password_hash is not a bcrypt hash"},
+		{"clear-text password, bcrypt's length", goodHead + user("$2a$04$"+strings.Repeat("é", 53)), 6, "password_hash is not a bcrypt hash"},
+		{"no password hash", goodHead + user(""), 6, "password_hash is not a bcrypt hash"},
+		{"clear-text password, version 1", goodHeadV1 + user("secret"), 6, "password_hash is not a bcrypt hash"},
+		{"permission not a key", goodHead + role(`{"name":"X","permissions":["can list albums"]}`), 6, `permission "can list albums" is not action:view`},
+		{"permission twice", goodHead + role(`{"name":"X","permissions":["can_list:albumview","can_list:albumview"]}`), 6, "listed twice"},
+		{"role without permissions", goodHead + role(`{"name":"X"}`), 6, "permissions is missing"},
+		{"permissions in version 1", goodHeadV1 + role(`{"name":"X","permissions":[]}`), 6, "a version 1 dump has none"},
+		{"audit entry in version 1", goodHeadV1 + entry(entryOK), 6, "a version 1 dump has no audit log"},
+		{"record after the audit log", goodHead + entry(entryOK) + song("s9", `{"title":"T","rating":1,"album":null}`), 7, "after the audit log's entries"},
+		{"entry time not the log's", goodHead + entry(strings.Replace(entryOK, ".000001Z", "Z", 1)), 6, "is not a time as the audit log writes it"},
+		{"entry without user", goodHead + entry(strings.Replace(entryOK, `"ada"`, `""`, 1)), 6, "username is required"},
+		{"entry without changes", goodHead + entry(strings.Replace(entryOK, `,"changes":[]`, "", 1)), 6, "changes is missing"},
+		{"entry change unknown key", goodHead + entry(strings.Replace(entryOK, `[]`, `[{"field":"a","was":"b"}]`, 1)), 6, "was"},
+		{"entry label too long", goodHead + entry(strings.Replace(entryOK, `"record_label":""`, `"record_label":"`+strings.Repeat("x", 502)+`"`, 1)), 6, "record_label is longer than 501"},
 		{"cut short", goodHead, 6, "cut short"},
 		{"wrong count", goodHead + end(3), 6, "counts 3 records, the file holds 4"},
 		{"line after the end", goodHead + end(4) + song("s9", `{"title":"T","rating":1,"album":null}`), 7, "after the dump's last line"},
@@ -365,9 +641,16 @@ func TestLoadMalformed(t *testing.T) {
 			wantEmpty(t, b, c.name)
 		})
 	}
-	// The good file itself loads, which shows the cases fail for what they
-	// add to it.
+	// The good files themselves load, which shows the cases fail for what
+	// they add to them.
 	counts, err := transfer.Load(context.Background(), b, writeFile(t, goodFile), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if counts.String() != "1 role, 1 user, 1 album, 2 songs, 1 audit entry" {
+		t.Errorf("loaded %s", counts)
+	}
+	counts, err = transfer.Load(context.Background(), migrated(t, apptest.SQLite), writeFile(t, goodFileV1), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -394,6 +677,9 @@ func TestLoadRefusesNonEmpty(t *testing.T) {
 			{"an album", func(b backend.Backend) error {
 				_, err := b.Catalog().Albums.Create(ctx, datamodel.Values{"name": "There"})
 				return err
+			}},
+			{"an audit entry", func(b backend.Backend) error {
+				return b.Audit().Append(ctx, audit.Entry{Time: time.Now(), Username: "someone", Action: audit.ActionLoginFailed})
 			}},
 		} {
 			b := migrated(t, bk)
@@ -428,9 +714,10 @@ func TestLoadRefusesNonEmpty(t *testing.T) {
 		if len(roles) != 1 || roles[0].ID != adminID {
 			t.Errorf("roles after the load %v, want the one Admin role %s", roles, adminID)
 		}
-		want := snapshot{roles: []string{"Admin"},
-			users:  []string{`"ada" "Ada" "L" "a@example.com" "h" active=true roles=["Admin"] created=1767323045`},
-			albums: []string{"One"}, songs: []string{`"First" rating=3 album="One"`, `"Second" rating=0 album=(none)`}}
+		want := snapshot{roles: []string{`Admin ["can_list:albumview"]`},
+			users:  []string{`"ada" "Ada" "L" "a@example.com" "` + hashAda + `" active=true roles=["Admin"] created=1767323045`},
+			albums: []string{"One"}, songs: []string{`"First" rating=3 album="One"`, `"Second" rating=0 album=(none)`},
+			entries: []string{`2026-01-02T03:04:05.000001Z "ada" update songsview record==First "First" [album:""->"One (=One)"]`}}
 		diff(t, "after the load", take(t, b), want)
 	})
 }
@@ -439,7 +726,7 @@ func TestLoadRefusesNonEmpty(t *testing.T) {
 // user_roles both keep) loads with both.
 func TestLoadManyRoles(t *testing.T) {
 	b := migrated(t, apptest.SQLite)
-	body := header + `{"model":"role","id":"r1","fields":{"name":"Admin"}}` + "\n" +
+	body := headerV1 + `{"model":"role","id":"r1","fields":{"name":"Admin"}}` + "\n" +
 		`{"model":"role","id":"r2","fields":{"name":"ReadOnly"}}` + "\n" +
 		`{"model":"user","id":"u1","fields":{"username":"ada","first_name":"Ada","last_name":"L","email":"ada@example.com",` +
 		`"password_hash":"$2a$04$abcdefghijklmnopqrstuu5Wn5y0WqYbGq9F7mXh3s0y8bPq0wFQa","active":true,"roles":["r1","r2"],` +
@@ -463,15 +750,262 @@ func TestLoadFailsMidway(t *testing.T) {
 		WHEN NEW.title = 'Boom' BEGIN SELECT RAISE(ABORT, 'no boom'); END`).Error; err != nil {
 		t.Fatal(err)
 	}
-	body := goodFile[:strings.Index(goodFile, `{"end"`)] +
+	log := strings.Index(goodFile, `{"model":"audit_entry"`)
+	body := goodFile[:log] +
 		`{"model":"song","id":"s3","fields":{"title":"Boom","rating":1,"album":null}}` + "\n" +
-		`{"end":true,"records":6}` + "\n"
+		goodFile[log:strings.Index(goodFile, `{"end"`)] + `{"end":true,"records":7}` + "\n"
 	_, err := transfer.Load(context.Background(), b, writeFile(t, body), nil)
 	if err == nil || !strings.Contains(err.Error(), "line 7: song s3") || !strings.Contains(err.Error(), "the 3 records before it are written") {
 		t.Fatalf("err = %v, want line 7 and 3 records written", err)
 	}
 	got := take(t, b)
-	if len(got.roles) != 1 || len(got.users) != 1 || len(got.albums) != 1 || len(got.songs) != 0 {
+	if len(got.roles) != 1 || len(got.users) != 1 || len(got.albums) != 1 || len(got.songs) != 0 || len(got.entries) != 0 {
 		t.Errorf("after the failed load: %s; want the role, user and album, and no song of the failed batch", got)
 	}
+}
+
+// rolePerms returns the permission keys each role of b holds, by name.
+func rolePerms(t *testing.T, b backend.Backend) map[string][]string {
+	t.Helper()
+	ctx := context.Background()
+	acc, err := backend.Transfer(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	roles, err := acc.ExportRoles(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	perms, err := acc.ExportRolePermissions(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := map[string][]string{}
+	for _, r := range roles {
+		keys := []string{}
+		for _, p := range perms[r.ID] {
+			keys = append(keys, p.Key())
+		}
+		slices.Sort(keys)
+		out[r.Name] = keys
+	}
+	return out
+}
+
+// onView returns the keys of keys on view.
+func onView(keys []string, view string) []string {
+	out := []string{}
+	for _, k := range keys {
+		if strings.HasSuffix(k, ":"+view) {
+			out = append(out, k)
+		}
+	}
+	return out
+}
+
+// TestLoadPermissions: into a database fresh from create-db, on every
+// backend, the file decides what a role holds on each view it names
+// (ReadOnly loses what the source's Admin had taken from it), a view the
+// file never names keeps create-db's grants, a new role gets the file's
+// permissions, one of a view the app does not have included (kept, and
+// made a permission of the database), and a user holding that role is
+// granted them. A version 1 file leaves create-db's grants as they are.
+func TestLoadPermissions(t *testing.T) {
+	apptest.ForEachBackend(t, func(t *testing.T, bk apptest.Backend) {
+		ctx := context.Background()
+		b := createdDB(t, bk)
+		before := rolePerms(t, b)
+		if want := []string{"can_list:songsview", "can_show:songsview", "menu_access:songsview"}; !slices.Equal(onView(before["ReadOnly"], "songsview"), want) {
+			t.Fatalf("create-db gave ReadOnly %q on songsview, want %q", onView(before["ReadOnly"], "songsview"), want)
+		}
+		body := header +
+			`{"model":"role","id":"r1","fields":{"name":"Admin","permissions":["can_add:albumview","can_list:albumview","can_show:albumview","can_fly:planetview"]}}` + "\n" +
+			`{"model":"role","id":"r2","fields":{"name":"ReadOnly","permissions":["can_list:albumview"]}}` + "\n" +
+			`{"model":"role","id":"r3","fields":{"name":"Pilot","permissions":["can_fly:planetview","can_show:albumview"]}}` + "\n" +
+			`{"model":"user","id":"u1","fields":{"username":"amelia","first_name":"Amelia","last_name":"E","email":"a@example.com","password_hash":"` + hashAda + `","active":true,"roles":["r3"],"created_at":"2026-01-02T03:04:05Z"}}` + "\n" +
+			`{"end":true,"records":4}` + "\n"
+		if _, err := transfer.Load(ctx, b, writeFile(t, body), nil); err != nil {
+			t.Fatal(err)
+		}
+		after := rolePerms(t, b)
+		for _, c := range []struct {
+			role, view string
+			want       []string
+		}{
+			{"ReadOnly", "albumview", []string{"can_list:albumview"}},
+			{"ReadOnly", "songsview", onView(before["ReadOnly"], "songsview")},
+			{"Admin", "albumview", []string{"can_add:albumview", "can_list:albumview", "can_show:albumview"}},
+			{"Admin", "planetview", []string{"can_fly:planetview"}},
+			{"Admin", "auditlog", onView(before["Admin"], "auditlog")},
+			{"Pilot", "albumview", []string{"can_show:albumview"}},
+			{"Pilot", "planetview", []string{"can_fly:planetview"}},
+			{"Pilot", "songsview", []string{}},
+		} {
+			if got := onView(after[c.role], c.view); !slices.Equal(got, c.want) {
+				t.Errorf("%s on %s: %q, want %q", c.role, c.view, got, c.want)
+			}
+		}
+		if len(onView(before["Admin"], "auditlog")) == 0 {
+			t.Errorf("create-db gave Admin nothing on auditlog: %q", before["Admin"])
+		}
+		u, err := b.Accounts().UserByUsername(ctx, "amelia")
+		if err != nil {
+			t.Fatal(err)
+		}
+		roles, perms, err := b.Accounts().UserGrants(ctx, u.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		g := access.NewGrants(roles, perms)
+		if !g.Can(perm(t, "can_fly:planetview")) || !g.Can(perm(t, "can_show:albumview")) || g.Can(perm(t, "can_list:albumview")) {
+			t.Errorf("amelia's grants: roles %q, permissions %v", roles, perms)
+		}
+		// The server's start (as create-db) gives ReadOnly nothing back:
+		// those permissions are not new to the database.
+		if err := server.SyncPermissions(ctx, b); err != nil {
+			t.Fatal(err)
+		}
+		if got := rolePerms(t, b)["ReadOnly"]; !slices.Equal(got, after["ReadOnly"]) {
+			t.Errorf("ReadOnly after a start: %q, want %q", got, after["ReadOnly"])
+		}
+
+		v1 := createdDB(t, bk)
+		if _, err := transfer.Load(ctx, v1, writeFile(t, goodFileV1), nil); err != nil {
+			t.Fatal(err)
+		}
+		if got := rolePerms(t, v1); !maps.EqualFunc(got, before, slices.Equal) {
+			t.Errorf("after a version 1 file: %q, want create-db's %q", got, before)
+		}
+	})
+}
+
+// TestLoadAudit: on every backend, a load writes the file's entries and
+// none of its own (even with an actor in the context): each keeps its
+// time, user, action, view, label and changes; the ids naming a record of
+// the file become the record's new id, one naming a record the file does
+// not hold becomes deleted:ID (and stays so), and the ids of a view load
+// does not know are kept.
+func TestLoadAudit(t *testing.T) {
+	body := header +
+		`{"model":"album","id":"a1","fields":{"name":"Kept (live)"}}` + "\n" +
+		`{"model":"song","id":"s1","fields":{"title":"Tune","rating":3,"album":"a1"}}` + "\n" +
+		`{"model":"audit_entry","id":"e1","fields":{"at":"2025-12-31T23:59:59.999999Z","username":"ada","action":"create","view_name":"albumview","record_id":"a1","record_label":"Kept (live)","changes":[{"field":"name","old":"","new":"Kept (live)"}]}}` + "\n" +
+		`{"model":"audit_entry","id":"e2","fields":{"at":"2026-01-01T00:00:00.000000Z","username":"ada","action":"delete","view_name":"albumview","record_id":"a0","record_label":"Gone","changes":[{"field":"name","old":"Gone","new":""}]}}` + "\n" +
+		`{"model":"audit_entry","id":"e3","fields":{"at":"2026-01-01T00:00:01.000000Z","username":"bob","action":"update","view_name":"songsview","record_id":"s1","record_label":"Tune","changes":[{"field":"album","old":"Gone (a0)","new":"Kept (live) (a1)"},{"field":"rating","old":"2 (x)","new":"3"}]}}` + "\n" +
+		`{"model":"audit_entry","id":"e4","fields":{"at":"2026-01-01T00:00:02.000000Z","username":"bob","action":"delete","view_name":"songsview","record_id":"deleted:99","record_label":"Old","changes":[]}}` + "\n" +
+		`{"model":"audit_entry","id":"e5","fields":{"at":"2026-01-01T00:00:03.000000Z","username":"cli","action":"create","view_name":"planetview","record_id":"a1","record_label":"Pluto","changes":[]}}` + "\n" +
+		`{"model":"audit_entry","id":"e6","fields":{"at":"2026-01-01T00:00:04.000000Z","username":"東京 <b>","action":"login_failed","view_name":"","record_id":"","record_label":"","changes":[]}}` + "\n" +
+		`{"end":true,"records":8}` + "\n"
+	apptest.ForEachBackend(t, func(t *testing.T, bk apptest.Backend) {
+		ctx := audit.With(context.Background(), audit.Actor{Username: "intruder", View: "albumview"})
+		b := migrated(t, bk)
+		counts, err := transfer.Load(ctx, b, writeFile(t, body), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if counts.String() != "1 album, 1 song, 6 audit entries" {
+			t.Errorf("loaded %s", counts)
+		}
+		album := albumID(t, b, "Kept (live)")
+		var song string
+		if err := b.Catalog().Songs.Each(context.Background(), datamodel.Query{}, func(r datamodel.Record) error {
+			song = r.ID
+			return nil
+		}); err != nil {
+			t.Fatal(err)
+		}
+		var got []string
+		err = b.Audit().Entries().Each(context.Background(), datamodel.Query{}, func(r datamodel.Record) error {
+			got = append(got, fmt.Sprintf("%s|%s|%s|%s|%s|%s|%s", r.Values["at"], r.Values["username"], r.Values["action"],
+				r.Values["view_name"], r.Values["record_id"], r.Values["record_label"], r.Values["changes"]))
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := []string{
+			`2025-12-31T23:59:59.999999Z|ada|create|albumview|` + album + `|Kept (live)|[{"field":"name","old":"","new":"Kept (live)"}]`,
+			`2026-01-01T00:00:00.000000Z|ada|delete|albumview|deleted:a0|Gone|[{"field":"name","old":"Gone","new":""}]`,
+			`2026-01-01T00:00:01.000000Z|bob|update|songsview|` + song + `|Tune|[{"field":"album","old":"Gone (deleted:a0)","new":"Kept (live) (` + album + `)"},{"field":"rating","old":"2 (x)","new":"3"}]`,
+			`2026-01-01T00:00:02.000000Z|bob|delete|songsview|deleted:99|Old|[]`,
+			`2026-01-01T00:00:03.000000Z|cli|create|planetview|a1|Pluto|[]`,
+			`2026-01-01T00:00:04.000000Z|東京 <b>|login_failed||||[]`,
+		}
+		if !slices.Equal(got, want) {
+			t.Errorf("entries after the load:\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+		}
+		if n := historyOf(t, b, "albumview", album); n != 1 {
+			t.Errorf("the album's history lists %d entries, want 1", n)
+		}
+		// A second load is refused for the log alone.
+		_, err = transfer.Load(context.Background(), migratedWithEntry(t, bk), writeFile(t, body), nil)
+		if !errors.Is(err, transfer.ErrNotEmpty) || !strings.Contains(err.Error(), "1 audit entry") {
+			t.Errorf("load into a database with an audit entry: %v, want ErrNotEmpty naming it", err)
+		}
+	})
+}
+
+// migratedWithEntry is a migrated database of b whose log holds one entry
+// (a failed login on the empty database) and nothing else.
+func migratedWithEntry(t *testing.T, bk apptest.Backend) backend.Backend {
+	t.Helper()
+	b := migrated(t, bk)
+	if err := b.Audit().Append(context.Background(), audit.Entry{Time: time.Now(), Username: "someone",
+		Action: audit.ActionLoginFailed}); err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// TestHistoryAfterCopy: SQLite to every backend through the app's own
+// pages. The source's album 1 was deleted, so on an SQL target its
+// successor, the source's album 2, becomes album 1: its history page lists
+// its own entry and not the deleted one's, whose entries are marked
+// deleted:1 (kept as 1, they would read as the history of the album that
+// now has that id).
+func TestHistoryAfterCopy(t *testing.T) {
+	ctx := context.Background()
+	src := migrated(t, apptest.SQLite)
+	as := audit.With(ctx, audit.Actor{Username: "ada", View: "albumview"})
+	first, err := src.Catalog().Albums.Create(as, datamodel.Values{"name": "First"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := src.Catalog().Albums.Create(as, datamodel.Values{"name": "Second"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := src.Catalog().Albums.Delete(as, first); err != nil {
+		t.Fatal(err)
+	}
+	apptest.ForEachBackend(t, func(t *testing.T, bk apptest.Backend) {
+		dst := apptest.OpenBackend(t, apptest.NewDatabase(t, bk))
+		if _, err := transfer.Copy(ctx, src, dst, t.TempDir(), nil); err != nil {
+			t.Fatal(err)
+		}
+		second := albumID(t, dst, "Second")
+		if bk.SQL() && second != first {
+			t.Fatalf("Second has id %s on %s, want the deleted First's %s (the case this test is about)", second, bk.Name, first)
+		}
+		cfg := config.Default()
+		cfg.SecretKey = "test-secret-key-0123456789abcdef0123456789"
+		web, err := server.New(cfg, dst, slog.New(slog.DiscardHandler), server.Options{BcryptCost: bcrypt.MinCost})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := web.Users.Create(ctx, auth.NewUser{Username: "admin", FirstName: "A", LastName: "D",
+			Email: "admin@example.com", Password: "admin-password-1"}); err != nil {
+			t.Fatal(err)
+		}
+		c := apptest.Serve(t, web.Handler).Client()
+		c.Login("admin", "admin-password-1")
+		r := c.Get("/albumview/history/" + second)
+		r.ExpectStatus(t, "history of Second", http.StatusOK)
+		rows := r.Rows()
+		if len(rows) != 1 || len(rows[0]) != 4 || rows[0][2] != "create" || !strings.Contains(rows[0][3], "Second") {
+			t.Errorf("history of Second on %s: %q, want its one create", bk.Name, rows)
+		}
+		if n := historyOf(t, dst, "albumview", "deleted:"+first); n != 2 {
+			t.Errorf("entries of the deleted First on %s: %d under deleted:%s, want 2", bk.Name, n, first)
+		}
+	})
 }
