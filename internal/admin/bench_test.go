@@ -121,7 +121,7 @@ func BenchmarkDecode(b *testing.B) {
 		b.Run(c.name, func(b *testing.B) {
 			b.ReportAllocs()
 			for b.Loop() {
-				f := v.decode(c.body)
+				f := v.decode(c.body, nil)
 				v.validate(ctx, &f, "")
 			}
 		})

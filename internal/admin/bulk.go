@@ -230,13 +230,19 @@ func (v *ModelView) runAction(w http.ResponseWriter, r *http.Request, a *Action)
 		http.Redirect(w, r, back, http.StatusFound)
 		return
 	}
+	if a.deletes && v.Guard != nil {
+		if err := v.Guard.CheckDelete(r.Context(), access.GrantsOf(r), ids); err != nil {
+			v.refuseAction(w, r, a, err)
+			return
+		}
+	}
 	if a.Confirm && r.PostForm.Get("confirm") != "1" {
 		v.confirmAction(w, r, a, ids, ignored, listQuery, back)
 		return
 	}
 	n, err := a.Run(v.writeContext(r), ids)
 	if err != nil {
-		v.admin.ui.Fail(w, r, err)
+		v.refuseAction(w, r, a, err)
 		return
 	}
 	v.admin.log.Info("bulk action", "view", v.Name, "action", a.Name, "selected", len(ids), "changed", n)
@@ -246,6 +252,20 @@ func (v *ModelView) runAction(w http.ResponseWriter, r *http.Request, a *Action)
 	}
 	v.admin.flash(w, r, msg)
 	http.Redirect(w, r, back, http.StatusFound)
+}
+
+// refuseAction answers a bulk action that a guard or the store refused
+// with a flash on the list, which it names the reason on: nothing was
+// written (Run is all or none). Any other error fails the request.
+func (v *ModelView) refuseAction(w http.ResponseWriter, r *http.Request, a *Action, err error) {
+	_, msg, ok := refusal(err)
+	if !ok {
+		v.admin.ui.Fail(w, r, err)
+		return
+	}
+	v.admin.log.Info("bulk action refused", "view", v.Name, "action", a.Name, "reason", msg)
+	v.admin.flash(w, r, "Nothing done: "+msg)
+	http.Redirect(w, r, v.listURL(), http.StatusFound)
 }
 
 // confirmAction answers the confirmation page of a on ids: the records

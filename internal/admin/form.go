@@ -6,9 +6,11 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"unicode/utf8"
 
+	"musicadmin/internal/access"
 	"musicadmin/internal/datamodel"
 )
 
@@ -18,6 +20,7 @@ const (
 	msgBadText   = "Contains characters that are not allowed (NUL or invalid UTF-8)."
 	msgBadChoice = "Not a valid choice."
 	msgConflict  = "A record with these values already exists."
+	msgMismatch  = "The two passwords differ."
 	msgStale     = "This record was changed by someone else since you opened it. Your input is kept below, " +
 		"with the values stored now beside each field: save again to replace them, or cancel to keep them."
 )
@@ -38,6 +41,17 @@ type input struct {
 	// the input.
 	ShowStored, StoredDiffers bool
 	Stored                    string
+	// Checked: a "checkbox" ticked.
+	Checked bool
+	// Confirm asks a "password" twice (a new one).
+	Confirm bool
+	// Autocomplete is the input's autocomplete attribute, if any, and
+	// ReadOnly shows a value that is not to be typed.
+	Autocomplete string
+	ReadOnly     bool
+	// Fixed is the note of a field shown but not to be changed (Guard):
+	// its control is read-only.
+	Fixed string
 }
 
 // HTMLID is the id of the input's element: the label's for, the error's
@@ -49,7 +63,10 @@ func (in input) HTMLID() string {
 	return "f-" + in.Name
 }
 
-type choice struct{ Value, Label string }
+type choice struct {
+	Value, Label string
+	Selected     bool // a "set" input's chosen options
+}
 
 type formPage struct {
 	Heading, Action, CancelURL string
@@ -64,11 +81,16 @@ type formPage struct {
 // the values read from it, the problems found beside each field, and a
 // problem of the whole form.
 type form struct {
-	raw       map[string]string
+	raw map[string]string
+	// multi holds the ids chosen in each set field, as posted or stored.
+	multi     map[string][]string
 	values    datamodel.Values
 	errs      map[string]string
 	formError string
 	version   string
+	// fixed are the fields the form shows but may not change, with their
+	// notes (Guard.Fixed).
+	fixed map[string]string
 	// stored is the record as stored now, when the form is refused as
 	// stale; nil otherwise.
 	stored *datamodel.Record
@@ -79,21 +101,56 @@ func (f *form) valid() bool { return len(f.errs) == 0 && f.formError == "" }
 // handleAdd handles "GET /{view}/add": the form holds each kind's value for
 // an empty input (a number field its default).
 func (v *ModelView) handleAdd(w http.ResponseWriter, r *http.Request) {
-	f := form{raw: map[string]string{}}
-	for _, fd := range v.schema.Fields {
-		f.raw[fd.Name] = fd.Kind.Edit(fd.Kind.Empty())
-	}
+	f := v.filled(nil)
 	v.renderForm(w, r, http.StatusOK, "", f)
+}
+
+// filled returns the form of rec as stored, or of a new record (nil).
+func (v *ModelView) filled(rec *datamodel.Record) form {
+	f := form{raw: map[string]string{}, multi: map[string][]string{}, fixed: v.fixedOf(rec)}
+	for i := range v.schema.Fields {
+		fd := &v.schema.Fields[i]
+		val := fd.Kind.Empty()
+		if d, ok := fd.Kind.(datamodel.Defaulter); ok {
+			val = d.Default()
+		}
+		if rec != nil {
+			val = rec.Values[fd.Name]
+		}
+		if fd.SetOf() != "" {
+			f.multi[fd.Name] = datamodel.IDs(val)
+		}
+		f.raw[fd.Name] = fd.Kind.Edit(val)
+	}
+	if rec != nil {
+		f.version = v.schema.Version(*rec)
+	}
+	return f
+}
+
+// fixedOf asks the guard which fields of rec (nil: a new record) may not
+// change.
+func (v *ModelView) fixedOf(rec *datamodel.Record) map[string]string {
+	if v.Guard == nil {
+		return nil
+	}
+	return v.Guard.Fixed(rec)
 }
 
 // handleCreate handles "POST /{view}/add".
 func (v *ModelView) handleCreate(w http.ResponseWriter, r *http.Request) {
-	f := v.decode(r.PostForm)
+	f := v.decode(r.PostForm, nil)
 	v.validate(r.Context(), &f, "")
+	if f.valid() && !v.guardWrite(w, r, nil, &f) {
+		return
+	}
 	if f.valid() {
 		id, err := v.Data.Create(v.writeContext(r), f.values)
 		if err == nil {
 			v.admin.log.Info("record created", "view", v.Name, "id", id)
+			if v.Guard != nil {
+				v.Guard.Saved(w, r, id)
+			}
 			v.admin.flash(w, r, fmt.Sprintf("Added %s “%s”.", v.Singular, strings.TrimSpace(f.raw[v.label.Name])))
 			http.Redirect(w, r, v.listURL(), http.StatusFound)
 			return
@@ -105,17 +162,44 @@ func (v *ModelView) handleCreate(w http.ResponseWriter, r *http.Request) {
 	v.renderForm(w, r, http.StatusUnprocessableEntity, "", f)
 }
 
+// guardWrite asks the view's guard whether the request's user may write
+// f's values over old (nil: a new record). A refusal of the form's values
+// goes into f (422); a refusal of the user is answered here (403), as is
+// a failure, and then ok is false.
+func (v *ModelView) guardWrite(w http.ResponseWriter, r *http.Request, old *datamodel.Record, f *form) bool {
+	if v.Guard == nil {
+		return true
+	}
+	err := v.Guard.CheckWrite(r.Context(), access.GrantsOf(r), old, f.values)
+	if err == nil {
+		return true
+	}
+	var rf *datamodel.RefusedError
+	if errors.As(err, &rf) {
+		v.admin.log.Info("write refused", "view", v.Name, "reason", rf.Message)
+		f.refused(v.schema, rf)
+		return true
+	}
+	v.refuse(w, r, err)
+	return false
+}
+
+// refused puts a refusal beside the field it names, or on the form.
+func (f *form) refused(s *datamodel.Schema, rf *datamodel.RefusedError) {
+	if fd := s.Field(rf.Field); fd != nil && rf.Field != "" {
+		f.errs[fd.Name] = rf.Message
+		return
+	}
+	f.formError = rf.Message
+}
+
 // handleEdit handles "GET /{view}/edit/{id}".
 func (v *ModelView) handleEdit(w http.ResponseWriter, r *http.Request) {
 	rec, ok := v.load(w, r)
-	if !ok {
+	if !ok || !v.guardEdit(w, r, rec) {
 		return
 	}
-	f := form{raw: map[string]string{}, version: v.schema.Version(rec)}
-	for _, fd := range v.schema.Fields {
-		f.raw[fd.Name] = fd.Kind.Edit(rec.Values[fd.Name])
-	}
-	v.renderForm(w, r, http.StatusOK, rec.ID, f)
+	v.renderForm(w, r, http.StatusOK, rec.ID, v.filled(&rec))
 }
 
 // handleUpdate handles "POST /{view}/edit/{id}".
@@ -130,16 +214,19 @@ func (v *ModelView) handleEdit(w http.ResponseWriter, r *http.Request) {
 // every client written against the fields alone.
 func (v *ModelView) handleUpdate(w http.ResponseWriter, r *http.Request) {
 	rec, ok := v.load(w, r)
-	if !ok {
+	if !ok || !v.guardEdit(w, r, rec) {
 		return
 	}
-	f := v.decode(r.PostForm)
+	f := v.decode(r.PostForm, &rec)
 	f.version = r.PostForm.Get("version")
 	v.validate(r.Context(), &f, rec.ID)
 	if f.version != "" && f.version != v.schema.Version(rec) && !(f.valid() && v.schema.Holds(rec, f.values)) {
 		// Stale, and the input does not merely repeat what is stored now:
 		// the input needs fixing or not, the user must first see the change.
 		v.renderStale(w, r, rec, f)
+		return
+	}
+	if f.valid() && !v.guardWrite(w, r, &rec, &f) {
 		return
 	}
 	if f.valid() {
@@ -156,6 +243,9 @@ func (v *ModelView) handleUpdate(w http.ResponseWriter, r *http.Request) {
 		}
 		if err == nil {
 			v.admin.log.Info("record updated", "view", v.Name, "id", rec.ID)
+			if v.Guard != nil {
+				v.Guard.Saved(w, r, rec.ID)
+			}
 			v.admin.flash(w, r, fmt.Sprintf("Saved %s “%s”.", v.Singular, strings.TrimSpace(f.raw[v.label.Name])))
 			http.Redirect(w, r, v.listURL(), http.StatusFound)
 			return
@@ -194,7 +284,12 @@ func (v *ModelView) renderStale(w http.ResponseWriter, r *http.Request, rec data
 func (v *ModelView) writeError(w http.ResponseWriter, r *http.Request, err error, f *form) bool {
 	var conflict *datamodel.ConflictError
 	var badRef *datamodel.InvalidRefError
+	var refused *datamodel.RefusedError
 	switch {
+	case errors.As(err, &refused):
+		v.admin.log.Info("write refused", "view", v.Name, "reason", refused.Message)
+		f.refused(v.schema, refused)
+		return true
 	case errors.As(err, &conflict):
 		if fd := v.schema.Field(conflict.Field); fd != nil {
 			f.errs[fd.Name] = existsMessage(fd)
@@ -222,17 +317,90 @@ func existsMessage(f *datamodel.Field) string {
 }
 
 // decode reads the declared fields, and only those, from the POST body
-// (never the query string; the first of repeated values) into values of
-// their kinds. It checks what the text alone tells: valid UTF-8 without NUL,
-// required, and the kind's syntax. Text is trimmed first.
-func (v *ModelView) decode(body url.Values) form {
-	f := form{raw: map[string]string{}, values: datamodel.Values{}, errs: map[string]string{}}
+// (never the query string; the first of repeated values, or every value
+// of a set) into values of their kinds. It checks what the text alone
+// tells: valid UTF-8 without NUL, required, and the kind's syntax. Text is
+// trimmed first; a password is taken as typed, and must be typed twice
+// alike. rec is the record edited (nil on the add form): a write-only
+// field is read on the add form only, and the fields the guard fixes for
+// rec are not read at all (they keep their stored values).
+func (v *ModelView) decode(body url.Values, rec *datamodel.Record) form {
+	f := form{raw: map[string]string{}, multi: map[string][]string{}, values: datamodel.Values{},
+		errs: map[string]string{}, fixed: v.fixedOf(rec)}
+	clean := func(raw string) (string, bool) {
+		if !utf8.ValidString(raw) || strings.ContainsRune(raw, 0) {
+			return strings.ToValidUTF8(strings.ReplaceAll(raw, "\x00", ""), "\uFFFD"), false
+		}
+		return raw, true
+	}
 	for i := range v.schema.Fields {
 		fd := &v.schema.Fields[i]
+		if fd.WriteOnly && rec != nil {
+			continue
+		}
+		if _, fixed := f.fixed[fd.Name]; fixed {
+			// Shown as stored; nothing posted for it is read.
+			var val any = fd.Kind.Empty()
+			if rec != nil {
+				val = rec.Values[fd.Name]
+			}
+			f.raw[fd.Name], f.multi[fd.Name] = fd.Kind.Edit(val), datamodel.IDs(val)
+			continue
+		}
+		if multi, ok := fd.Kind.(datamodel.Multiple); ok {
+			var texts []string
+			for _, raw := range body[fd.Name] {
+				text, ok := clean(raw)
+				if !ok {
+					f.errs[fd.Name] = msgBadText
+					continue
+				}
+				if text = strings.TrimSpace(text); text != "" {
+					texts = append(texts, text)
+				}
+			}
+			f.multi[fd.Name] = texts
+			if _, bad := f.errs[fd.Name]; bad {
+				continue
+			}
+			if len(texts) == 0 && fd.Required {
+				f.errs[fd.Name] = msgRequired
+				continue
+			}
+			val, err := multi.ParseAll(texts)
+			if err != nil {
+				f.errs[fd.Name] = err.Error()
+				continue
+			}
+			f.values[fd.Name] = val
+			continue
+		}
 		raw := body.Get(fd.Name)
+		if _, secret := fd.Kind.(datamodel.Password); secret {
+			// Never shown back; not trimmed: spaces are part of a password.
+			f.raw[fd.Name] = ""
+			switch _, ok := clean(raw); {
+			case !ok:
+				f.errs[fd.Name] = msgBadText
+			case raw == "" && fd.Required:
+				f.errs[fd.Name] = msgRequired
+			case raw != body.Get(fd.Name+confirmSuffix):
+				f.errs[fd.Name] = msgMismatch
+			case raw == "":
+				f.values[fd.Name] = fd.Kind.Empty()
+			default:
+				val, err := fd.Kind.Parse(raw)
+				if err != nil {
+					f.errs[fd.Name] = err.Error()
+					continue
+				}
+				f.values[fd.Name] = val
+			}
+			continue
+		}
 		f.raw[fd.Name] = raw
-		if !utf8.ValidString(raw) || strings.ContainsRune(raw, 0) {
-			f.raw[fd.Name] = strings.ToValidUTF8(strings.ReplaceAll(raw, "\x00", ""), "\uFFFD")
+		if cleaned, ok := clean(raw); !ok {
+			f.raw[fd.Name] = cleaned
 			f.errs[fd.Name] = msgBadText
 			continue
 		}
@@ -255,6 +423,9 @@ func (v *ModelView) decode(body url.Values) form {
 	}
 	return f
 }
+
+// confirmSuffix names a password's second input: "password_confirm".
+const confirmSuffix = "_confirm"
 
 // validate checks the decoded values against the rules of their kinds and
 // the unique fields against the stored records; exceptID is the record being
@@ -286,6 +457,25 @@ func (v *ModelView) validate(ctx context.Context, f *form, exceptID string) {
 				}
 			}
 		}
+		if refs, isSet := val.([]datamodel.Ref); isSet && len(refs) > 0 {
+			// Every option chosen must be one the store offers; the
+			// store stays the backstop (InvalidRefError) for a race.
+			offered, err := v.Data.Choices(ctx, fd)
+			if err != nil {
+				f.errs[fd.Name] = msgBadChoice // shown again: the form reads them once more
+				continue
+			}
+			ok := make(map[string]bool, len(offered))
+			for _, o := range offered {
+				ok[o.ID] = true
+			}
+			for _, r := range refs {
+				if !ok[r.ID] {
+					f.errs[fd.Name] = msgBadChoice
+					break
+				}
+			}
+		}
 	}
 }
 
@@ -297,16 +487,42 @@ func (v *ModelView) renderForm(w http.ResponseWriter, r *http.Request, status in
 	}
 	for i := range v.schema.Fields {
 		fd := &v.schema.Fields[i]
+		if fd.WriteOnly && id != "" {
+			continue
+		}
 		spec := fd.Kind.Input()
 		in := input{Name: fd.Name, Label: fd.Label, Type: spec.Type, Value: f.raw[fd.Name], Error: f.errs[fd.Name],
-			Required: fd.Required, MaxLength: spec.MaxLength, Min: spec.Min, Max: spec.Max}
-		if f.stored != nil {
+			Required: fd.Required, MaxLength: spec.MaxLength, Min: spec.Min, Max: spec.Max, Fixed: f.fixed[fd.Name]}
+		if _, secret := fd.Kind.(datamodel.Password); secret {
+			in.Confirm = true
+		} else {
+			// A record's fields are not the user's own details: a
+			// browser's autofill has nothing to offer them.
+			in.Autocomplete = "off"
+		}
+		if spec.Type == "checkbox" {
+			checked, _ := fd.Kind.Parse(strings.TrimSpace(in.Value))
+			in.Checked = checked == true
+		}
+		if f.stored != nil && !fd.WriteOnly {
 			now := f.stored.Values[fd.Name]
 			in.ShowStored, in.Stored = true, fd.Kind.Text(now)
 			in.StoredDiffers = fd.Kind.Edit(now) != strings.TrimSpace(in.Value)
+			switch {
+			case fd.SetOf() != "":
+				in.StoredDiffers = !slices.Equal(datamodel.IDs(now), sortedUnique(f.multi[fd.Name]))
+			case spec.Type == "checkbox":
+				in.StoredDiffers = fd.Kind.Edit(now) != fd.Kind.Edit(in.Checked)
+			}
 		}
-		if fd.Target() != "" {
+		switch {
+		case fd.Target() != "":
 			if err := v.refInput(r.Context(), fd, &in); err != nil {
+				v.admin.ui.Fail(w, r, err)
+				return
+			}
+		case fd.SetOf() != "":
+			if err := v.setInput(r.Context(), fd, f.multi[fd.Name], &in); err != nil {
 				v.admin.ui.Fail(w, r, err)
 				return
 			}
@@ -314,4 +530,25 @@ func (v *ModelView) renderForm(w http.ResponseWriter, r *http.Request, status in
 		data.Inputs = append(data.Inputs, in)
 	}
 	v.admin.ui.Render(w, r, status, "form", data.Heading, data)
+}
+
+// setInput fills in the options of the set field fd, chosen ones ticked:
+// every option the store offers (a set chooses among a closed list, such
+// as the roles or the permissions, which stays short).
+func (v *ModelView) setInput(ctx context.Context, fd *datamodel.Field, chosen []string, in *input) error {
+	offered, err := v.Data.Choices(ctx, fd)
+	if err != nil {
+		return err
+	}
+	in.Choices = make([]choice, 0, len(offered))
+	for _, o := range offered {
+		in.Choices = append(in.Choices, choice{Value: o.ID, Label: o.Label, Selected: slices.Contains(chosen, o.ID)})
+	}
+	return nil
+}
+
+func sortedUnique(ids []string) []string {
+	out := slices.Clone(ids)
+	slices.Sort(out)
+	return slices.Compact(out)
 }

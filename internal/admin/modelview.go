@@ -61,6 +61,14 @@ type ModelView struct {
 	// role is not given their can_list, can_show and menu_access.
 	Restricted bool
 
+	// Guard, when set, holds the view's own rules about who may write
+	// what (guard.go).
+	Guard Guard
+	// Pages are the view's own pages besides the generic ones, and
+	// ShowLinks the buttons of a show page leading to them (guard.go).
+	Pages     []Page
+	ShowLinks []ShowLink
+
 	// ListOnly views have a list and show pages and nothing that writes:
 	// no add, edit, delete or bulk action route exists for them (the
 	// audit log).
@@ -142,10 +150,25 @@ func (v *ModelView) resolve() error {
 		return fmt.Errorf("admin: %s: %w", v.Name, err)
 	}
 	v.label = v.schema.LabelField()
+	// lookup resolves the names of one allow-list; with none declared and
+	// all, every field that fits it. A write-only field fits none, and a
+	// field of a kind with no filter operators (a set) is no filter or
+	// order column.
 	lookup := func(what string, names []string, all bool) ([]*datamodel.Field, error) {
+		fits := func(f *datamodel.Field) bool {
+			switch {
+			case f.WriteOnly:
+				return false
+			case what == "filter" || what == "order":
+				return len(f.Kind.Ops()) > 0
+			}
+			return true
+		}
 		if len(names) == 0 && all {
-			for _, f := range v.schema.Fields {
-				names = append(names, f.Name)
+			for _, f := range v.schema.Readable() {
+				if fits(f) {
+					names = append(names, f.Name)
+				}
 			}
 		}
 		var out []*datamodel.Field
@@ -153,6 +176,9 @@ func (v *ModelView) resolve() error {
 			f := v.schema.Field(n)
 			if f == nil {
 				return nil, fmt.Errorf("admin: %s: %s column %q is not a field", v.Name, what, n)
+			}
+			if !fits(f) {
+				return nil, fmt.Errorf("admin: %s: field %q cannot be a %s column", v.Name, n, what)
 			}
 			out = append(out, f)
 		}
@@ -179,6 +205,11 @@ func (v *ModelView) resolve() error {
 	for _, f := range v.filter {
 		if reserved[f.Name] {
 			return fmt.Errorf("admin: %s: filter column %q has the name of a list parameter", v.Name, f.Name)
+		}
+	}
+	for _, p := range v.Pages {
+		if p.Method != http.MethodGet && p.Method != http.MethodPost || !strings.HasPrefix(p.Pattern, "/") || p.Handler == nil {
+			return fmt.Errorf("admin: %s: page %q needs GET or POST, a pattern starting with / and a handler", v.Name, p.Pattern)
 		}
 	}
 	if v.DefaultSort != "" {
@@ -264,6 +295,17 @@ func (a *Admin) Mount(r *access.Router, ui *view.Engine, flash Flasher) {
 			for _, act := range v.actions {
 				r.Post("/action/"+act.Name, can(act.Permission), v.handleAction(act.Name))
 			}
+			for _, p := range v.Pages {
+				perm := access.LoggedIn
+				if p.Permission != "" {
+					perm = can(p.Permission)
+				}
+				if p.Method == http.MethodPost {
+					r.Post(p.Pattern, perm, p.Handler)
+				} else {
+					r.Get(p.Pattern, perm, p.Handler)
+				}
+			}
 		})
 	}
 }
@@ -289,6 +331,11 @@ func (a *Admin) Permissions() []access.Permission {
 		}
 		for _, act := range v.actions {
 			if p := access.On(v.Name, act.Permission); !slices.Contains(out, p) {
+				out = append(out, p)
+			}
+		}
+		for _, pg := range v.Pages {
+			if p := access.On(v.Name, pg.Permission); pg.Permission != "" && !slices.Contains(out, p) {
 				out = append(out, p)
 			}
 		}

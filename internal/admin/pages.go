@@ -1,6 +1,7 @@
 package admin
 
 import (
+	"errors"
 	"fmt"
 	"maps"
 	"net/http"
@@ -60,7 +61,7 @@ type chipLink struct {
 type filterMenu struct {
 	Field, Label string
 	Ops          []opChoice
-	Input        string // "text" or "number"
+	Input        string // "text", "number" or "bool" (a yes/no choice)
 	MaxLength    int
 	Min, Max     int64 // a "number" input's range, when Min < Max
 	Ref          bool  // the value is the id of a record of Target
@@ -221,6 +222,8 @@ func (v *ModelView) filterMenu() []filterMenu {
 			}
 		case in.Type == "number":
 			m.Input, m.MaxLength, m.Min, m.Max = "number", 0, in.Min, in.Max
+		case in.Type == "checkbox":
+			m.Input, m.MaxLength = "bool", 0
 		}
 		for _, op := range f.Kind.Ops() {
 			if op == datamodel.OpEmpty {
@@ -304,10 +307,13 @@ func (v *ModelView) load(w http.ResponseWriter, r *http.Request) (datamodel.Reco
 type showPage struct {
 	Singular, Label             string
 	EditURL, DeleteURL, ListURL string
+	Links                       []showLink // the view's own pages about the record
 	HistoryURL                  string
 	Cells                       []cell
 	Related                     []relatedList
 }
+
+type showLink struct{ Label, URL string }
 
 type relatedList struct {
 	Title   string
@@ -325,10 +331,13 @@ func (v *ModelView) handleShow(w http.ResponseWriter, r *http.Request) {
 	}
 	can := v.allowed(r)
 	data := showPage{Singular: v.Singular, Label: v.labelOf(rec)}
-	if can.edit {
+	// What the guard would refuse is not offered: the buttons that lead
+	// to a change of the record show only when the user may make it.
+	mayChange := v.Guard == nil || v.Guard.CheckEdit(r.Context(), can.grants, rec) == nil
+	if can.edit && mayChange {
 		data.EditURL = v.editURL(rec.ID)
 	}
-	if can.delete {
+	if can.delete && (v.Guard == nil || v.Guard.CheckDelete(r.Context(), can.grants, []string{rec.ID}) == nil) {
 		data.DeleteURL = v.deleteURL(rec.ID)
 	}
 	if can.list {
@@ -337,8 +346,13 @@ func (v *ModelView) handleShow(w http.ResponseWriter, r *http.Request) {
 	if v.admin.history != nil && !v.ListOnly {
 		data.HistoryURL = v.historyURL(rec.ID)
 	}
-	for i := range v.schema.Fields {
-		data.Cells = append(data.Cells, v.cell(can.grants, &v.schema.Fields[i], rec))
+	for _, l := range v.ShowLinks {
+		if mayChange && can.grants.Can(access.On(v.Name, l.Permission)) {
+			data.Links = append(data.Links, showLink{Label: l.Label, URL: l.URL(rec.ID)})
+		}
+	}
+	for _, f := range v.schema.Readable() {
+		data.Cells = append(data.Cells, v.cell(can.grants, f, rec))
 	}
 	for _, rel := range v.Related {
 		if !can.grants.Can(access.On(rel.View.Name, access.CanList)) {
@@ -385,16 +399,36 @@ type deletePage struct {
 	Singular, Label   string
 	Action, CancelURL string
 	Dependents        []string
+	Error             string // why the delete was refused
 }
 
 // handleDeleteConfirm handles "GET /{view}/delete/{id}": a confirmation that
 // says what refers to the record. GET never changes anything.
 func (v *ModelView) handleDeleteConfirm(w http.ResponseWriter, r *http.Request) {
 	rec, ok := v.load(w, r)
-	if !ok {
+	if !ok || !v.guardDelete(w, r, rec.ID) {
 		return
 	}
-	data := deletePage{Singular: v.Singular, Label: v.labelOf(rec), Action: v.deleteURL(rec.ID),
+	v.renderDelete(w, r, http.StatusOK, rec, "")
+}
+
+// guardDelete asks the view's guard whether the request's user may delete
+// the record with id; a refusal is answered here and ok is false.
+func (v *ModelView) guardDelete(w http.ResponseWriter, r *http.Request, id string) bool {
+	if v.Guard == nil {
+		return true
+	}
+	if err := v.Guard.CheckDelete(r.Context(), access.GrantsOf(r), []string{id}); err != nil {
+		v.refuse(w, r, err)
+		return false
+	}
+	return true
+}
+
+// renderDelete answers the delete confirmation of rec, with the reason a
+// delete was refused, if one was.
+func (v *ModelView) renderDelete(w http.ResponseWriter, r *http.Request, status int, rec datamodel.Record, refused string) {
+	data := deletePage{Error: refused, Singular: v.Singular, Label: v.labelOf(rec), Action: v.deleteURL(rec.ID),
 		CancelURL: v.showURL(rec.ID)}
 	for _, rel := range v.Related {
 		n, err := rel.View.Data.Count(r.Context(), pointingAt(rel, rec.ID))
@@ -412,16 +446,24 @@ func (v *ModelView) handleDeleteConfirm(w http.ResponseWriter, r *http.Request) 
 		}
 		data.Dependents = append(data.Dependents, msg)
 	}
-	v.admin.ui.Render(w, r, http.StatusOK, "delete", "Delete "+v.Singular, data)
+	v.admin.ui.Render(w, r, status, "delete", "Delete "+v.Singular, data)
 }
 
-// handleDelete handles "POST /{view}/delete/{id}".
+// handleDelete handles "POST /{view}/delete/{id}". A delete the store
+// refuses by a rule of the model (the last active Admin) answers 422: the
+// confirmation again, with the reason.
 func (v *ModelView) handleDelete(w http.ResponseWriter, r *http.Request) {
 	rec, ok := v.load(w, r)
-	if !ok {
+	if !ok || !v.guardDelete(w, r, rec.ID) {
 		return
 	}
 	if err := v.Data.Delete(v.writeContext(r), rec.ID); err != nil {
+		var refused *datamodel.RefusedError
+		if errors.As(err, &refused) {
+			v.admin.log.Info("delete refused", "view", v.Name, "id", rec.ID, "reason", refused.Message)
+			v.renderDelete(w, r, http.StatusUnprocessableEntity, rec, refused.Message)
+			return
+		}
 		v.admin.ui.Fail(w, r, err)
 		return
 	}

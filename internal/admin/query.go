@@ -104,7 +104,11 @@ func (v *ModelView) parseList(query url.Values) listParams {
 		}
 		p.filters = append(p.filters, datamodel.Filter{Field: f, Op: op, Value: val})
 		p.keep.Set(key, raw)
-		p.chips = append(p.chips, chip{key: key, text: fmt.Sprintf("%s %s %s", f.Label, opLabel(op), textutil.Truncate(raw, 60)),
+		shown := textutil.Truncate(raw, 60)
+		if _, yesNo := f.Kind.(datamodel.Bool); yesNo && op != datamodel.OpEmpty {
+			shown = f.Kind.Text(val) // "Yes", not whichever of "true", "on", "1" was typed
+		}
+		p.chips = append(p.chips, chip{key: key, text: fmt.Sprintf("%s %s %s", f.Label, opLabel(op), shown),
 			filter: p.filters[len(p.filters)-1], raw: raw})
 	}
 	return p

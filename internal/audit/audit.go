@@ -100,8 +100,7 @@ func Take(s *datamodel.Schema, rec *datamodel.Record) *Snapshot {
 	if f := s.LabelField(); f != nil {
 		snap.Label = clip(f.Kind.Text(rec.Values[f.Name]))
 	}
-	for i := range s.Fields {
-		f := &s.Fields[i]
+	for _, f := range s.Readable() {
 		snap.Values[f.Name] = Text(f, rec.Values[f.Name])
 	}
 	return snap
@@ -124,8 +123,10 @@ func Build(a Actor, action string, s *datamodel.Schema, old, rec *Snapshot, now 
 	if subject != nil {
 		e.RecordID, e.RecordLabel = subject.ID, subject.Label
 	}
-	for i := range s.Fields {
-		name := s.Fields[i].Name
+	// A write-only field (a password) is never written down, not even
+	// that it was set: that is what the action says.
+	for _, f := range s.Readable() {
+		name := f.Name
 		var before, after string
 		if old != nil {
 			before = old.Values[name]

@@ -180,6 +180,31 @@ func (s *Sessions) Login(w http.ResponseWriter, r *http.Request, user *User) err
 	return nil
 }
 
+// Renew ends the request's session, if any, and starts a new one for
+// user: after a change that ends a user's sessions (a new password, a role
+// taken away), the user who made it stays logged in, on a new token bound
+// to the new password hash, while every other session of theirs is over.
+func (s *Sessions) Renew(w http.ResponseWriter, r *http.Request, user *User) error {
+	sess := s.session(r)
+	if token, ok := sess.Values[keySessionToken].(string); ok && token != "" {
+		if err := s.accounts.DeleteSession(r.Context(), hashToken(token)); err != nil {
+			return fmt.Errorf("auth: end the old session: %w", err)
+		}
+	}
+	// The flashes queued so far survive the new cookie.
+	flashes := sess.Flashes()
+	if err := s.Login(w, r, user); err != nil {
+		return err
+	}
+	if len(flashes) > 0 {
+		for _, f := range flashes {
+			sess.AddFlash(f)
+		}
+		s.save(w, r, sess)
+	}
+	return nil
+}
+
 // Logout ends the request's session on the server and clears the cookie.
 func (s *Sessions) Logout(w http.ResponseWriter, r *http.Request) error {
 	sess := s.session(r)

@@ -125,6 +125,19 @@ func (u *Users) Create(ctx context.Context, n NewUser) (*User, error) {
 	return &user, nil
 }
 
+// HashPassword checks a new password against the rules of ValidatePassword
+// and returns its bcrypt hash, at the service's cost.
+func (u *Users) HashPassword(password string) (string, error) {
+	if err := ValidatePassword(password); err != nil {
+		return "", err
+	}
+	hash, err := bcrypt.GenerateFromPassword([]byte(password), u.cost)
+	if err != nil {
+		return "", fmt.Errorf("auth: hash password: %w", err)
+	}
+	return string(hash), nil
+}
+
 // Count returns the number of users.
 func (u *Users) Count(ctx context.Context) (int64, error) {
 	n, err := u.store.CountUsers(ctx)

@@ -15,6 +15,7 @@ import (
 	"musicadmin/internal/catalog"
 	"musicadmin/internal/config"
 	"musicadmin/internal/migrate"
+	"musicadmin/internal/security"
 )
 
 // Backend is one open database.
@@ -27,6 +28,8 @@ type Backend interface {
 	Accounts() auth.Store
 	// Audit is the audit log on this database.
 	Audit() audit.Log
+	// Security is the users and roles on this database, as models.
+	Security() *security.Models
 	// Healthy reports whether the database answers and takes writes.
 	Healthy(ctx context.Context) error
 	// Schema creates, upgrades and reports the database's schema.

@@ -16,6 +16,7 @@ import (
 	"musicadmin/internal/config"
 	"musicadmin/internal/migrate"
 	"musicadmin/internal/mongostore"
+	"musicadmin/internal/security"
 )
 
 // mongoConnectTimeout bounds how long Open waits for a server, as the SQL
@@ -31,6 +32,7 @@ type Mongo struct {
 	models   *catalog.Models
 	accounts *mongostore.Accounts
 	audit    *mongostore.AuditLog
+	security *security.Models
 }
 
 var _ Backend = (*Mongo)(nil)
@@ -90,7 +92,14 @@ func NewMongo(db *mongo.Database) (*Mongo, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Mongo{client: db.Client(), db: db, store: st, models: models, accounts: mongostore.NewAccounts(db), audit: log}, nil
+	// On the same store as the catalogue and the audit log: the audit
+	// log's intents name a model of it (users, roles) to settle.
+	sec, err := security.OnMongo(st)
+	if err != nil {
+		return nil, err
+	}
+	return &Mongo{client: db.Client(), db: db, store: st, models: models, accounts: mongostore.NewAccounts(db), audit: log,
+		security: sec}, nil
 }
 
 // Database is the driver's handle, for what only MongoDB does (tests).
@@ -99,11 +108,12 @@ func (b *Mongo) Database() *mongo.Database { return b.db }
 // Store is the models' store, for its index list (tests).
 func (b *Mongo) Store() *mongostore.Store { return b.store }
 
-func (b *Mongo) Driver() string           { return config.DriverMongoDB }
-func (b *Mongo) Catalog() *catalog.Models { return b.models }
-func (b *Mongo) Accounts() auth.Store     { return b.accounts }
-func (b *Mongo) Schema() Schema           { return mongoSchema{b} }
-func (b *Mongo) Audit() audit.Log         { return b.audit }
+func (b *Mongo) Driver() string             { return config.DriverMongoDB }
+func (b *Mongo) Catalog() *catalog.Models   { return b.models }
+func (b *Mongo) Accounts() auth.Store       { return b.accounts }
+func (b *Mongo) Schema() Schema             { return mongoSchema{b} }
+func (b *Mongo) Audit() audit.Log           { return b.audit }
+func (b *Mongo) Security() *security.Models { return b.security }
 
 func (b *Mongo) Healthy(ctx context.Context) error { return mongostore.Healthy(ctx, b.db) }
 
@@ -126,6 +136,7 @@ var mongoVersions = []migrate.Status{
 	{Version: 1, Name: "init"},        // the collections and indexes of the catalogue and the accounts
 	{Version: 2, Name: "permissions"}, // the permissions collection and its unique index
 	{Version: 3, Name: "audit_log"},   // the audit log, its indexes and its intents (audit_pending)
+	{Version: 4, Name: "security"},    // an index per field of users and roles, which their lists read
 }
 
 // mongoSchema is the schema of a MongoDB database: its indexes, created by

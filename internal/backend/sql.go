@@ -11,6 +11,7 @@ import (
 	"musicadmin/internal/catalog"
 	"musicadmin/internal/config"
 	"musicadmin/internal/migrate"
+	"musicadmin/internal/security"
 	"musicadmin/internal/store"
 )
 
@@ -21,6 +22,7 @@ type SQL struct {
 	models   *catalog.Models
 	accounts *store.Accounts
 	audit    *store.AuditLog
+	security *security.Models
 	schema   *migrate.Migrator
 }
 
@@ -61,17 +63,23 @@ func NewSQL(db *gorm.DB, driver string) (*SQL, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &SQL{driver: driver, db: db, models: models, accounts: store.NewAccounts(db), audit: log, schema: m}, nil
+	sec, err := security.OnSQL(st)
+	if err != nil {
+		return nil, err
+	}
+	return &SQL{driver: driver, db: db, models: models, accounts: store.NewAccounts(db), audit: log, security: sec,
+		schema: m}, nil
 }
 
 // DB is the GORM handle, for what only SQL does (app seed, tests).
 func (b *SQL) DB() *gorm.DB { return b.db }
 
-func (b *SQL) Driver() string           { return b.driver }
-func (b *SQL) Catalog() *catalog.Models { return b.models }
-func (b *SQL) Accounts() auth.Store     { return b.accounts }
-func (b *SQL) Schema() Schema           { return b.schema }
-func (b *SQL) Audit() audit.Log         { return b.audit }
+func (b *SQL) Driver() string             { return b.driver }
+func (b *SQL) Catalog() *catalog.Models   { return b.models }
+func (b *SQL) Accounts() auth.Store       { return b.accounts }
+func (b *SQL) Schema() Schema             { return b.schema }
+func (b *SQL) Audit() audit.Log           { return b.audit }
+func (b *SQL) Security() *security.Models { return b.security }
 
 func (b *SQL) Healthy(ctx context.Context) error { return store.Healthy(ctx, b.db) }
 

@@ -3,7 +3,6 @@ package cli
 import (
 	"bufio"
 	"crypto/rand"
-	"errors"
 	"fmt"
 	"strings"
 
@@ -17,8 +16,8 @@ func (a *app) createAdminCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "create-admin",
 		Short: "Create a user with the Admin role",
-		Long: "Create a user with the Admin role. On a terminal, missing values are asked for\n" +
-			"(the password hidden, twice); without one, a missing value is an error.",
+		Long: "Create a user with the Admin role: create-user --role Admin. On a terminal, missing\n" +
+			"values are asked for (the password hidden, twice); without one, a missing value is an error.",
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			_, db, err := a.openBackend(cmd.Context())
@@ -32,27 +31,15 @@ func (a *app) createAdminCmd() *cobra.Command {
 			if err := n.Validate(); err != nil {
 				return usageErr("%s", err)
 			}
-			users, err := auth.NewUsers(db.Accounts(), a.env.bcryptCost())
-			if err != nil {
-				return failure(err)
+			// create-user --role Admin: the same validation and write.
+			if err := a.createUser(cmd.Context(), db, n, adminRoles); err != nil {
+				return err
 			}
-			u, err := users.Create(cmd.Context(), n)
-			if errors.Is(err, auth.ErrUserExists) {
-				return failure(fmt.Errorf("user %q already exists", n.Username))
-			}
-			if err != nil {
-				return failure(err)
-			}
-			fmt.Fprintf(a.env.Stdout, "Admin user %q created.\n", u.Username)
+			fmt.Fprintf(a.env.Stdout, "Admin user %q created.\n", n.Username)
 			return nil
 		},
 	}
-	f := cmd.Flags()
-	f.StringVar(&n.Username, "username", "", "login name")
-	f.StringVar(&n.FirstName, "firstname", "", "first name")
-	f.StringVar(&n.LastName, "lastname", "", "last name")
-	f.StringVar(&n.Email, "email", "", "email address")
-	f.StringVar(&n.Password, "password", "", "password (asked hidden when omitted on a terminal)")
+	userFlags(cmd, &n)
 	return cmd
 }
 
@@ -95,22 +82,11 @@ func (a *app) askMissing(cmd *cobra.Command, n *auth.NewUser) error {
 		*f.dst = strings.TrimSpace(line)
 	}
 	if !cmd.Flags().Changed("password") {
-		fmt.Fprint(a.env.Stdout, "Password: ")
-		p1, err := a.env.ReadPassword()
-		fmt.Fprintln(a.env.Stdout)
+		p, err := a.askPassword()
 		if err != nil {
-			return usageErr("reading password: %s", err)
+			return err
 		}
-		fmt.Fprint(a.env.Stdout, "Repeat for confirmation: ")
-		p2, err := a.env.ReadPassword()
-		fmt.Fprintln(a.env.Stdout)
-		if err != nil {
-			return usageErr("reading password: %s", err)
-		}
-		if p1 != p2 {
-			return usageErr("the two passwords differ")
-		}
-		n.Password = p1
+		n.Password = p
 	}
 	return nil
 }

@@ -32,6 +32,10 @@ type Field struct {
 	Kind     Kind   // the type of the value, with its own rules
 	Required bool
 	Unique   bool
+	// WriteOnly fields are written, never read back: they are asked on
+	// the add form only, and no list, show page, edit form, export,
+	// version or audit entry holds them (a password).
+	WriteOnly bool
 }
 
 // Target returns the name of the model a reference field points at, or "".
@@ -74,7 +78,29 @@ func (s *Schema) Check() error {
 	if s.LabelField() == nil {
 		return fmt.Errorf("datamodel: %s: label %q is not a field", s.Name, s.Label)
 	}
+	if s.LabelField().WriteOnly {
+		return fmt.Errorf("datamodel: %s: label %q is write-only", s.Name, s.Label)
+	}
 	return nil
+}
+
+// SetOf returns the name of what a set field chooses among, or "".
+func (f *Field) SetOf() string {
+	if s, ok := f.Kind.(Set); ok {
+		return s.Of
+	}
+	return ""
+}
+
+// Readable returns the fields a read returns: all but the WriteOnly ones.
+func (s *Schema) Readable() []*Field {
+	out := make([]*Field, 0, len(s.Fields))
+	for i := range s.Fields {
+		if !s.Fields[i].WriteOnly {
+			out = append(out, &s.Fields[i])
+		}
+	}
+	return out
 }
 
 // Ref is the value of a reference field: the id of the record it points at
@@ -241,6 +267,19 @@ func (e *InvalidRefError) Error() string { return fmt.Sprintf("%s: %v", e.Field,
 
 // Is makes errors.Is(err, ErrInvalidRef) true.
 func (e *InvalidRefError) Is(target error) bool { return target == ErrInvalidRef }
+
+// RefusedError is a write a model's own rule refuses (the last active
+// Admin cannot be deactivated; a built-in role cannot be renamed), checked
+// by the store where the write is made, so that every path to it (a form,
+// a bulk action, the command line) meets it. Message is for the user;
+// Field names the field at fault, or is empty for the record as a whole.
+// Nothing was written.
+type RefusedError struct {
+	Field   string
+	Message string
+}
+
+func (e *RefusedError) Error() string { return e.Message }
 
 // BatchError is a batch create (a store's CreateBatch) that failed at one
 // record: Index is its position in the batch, Err what Create would have

@@ -36,9 +36,16 @@ type Kind interface {
 	Store(v any) any
 }
 
+// Defaulter is a Kind whose new record's form starts with a value other
+// than Empty, the value of an input left empty (a checkbox that starts
+// ticked, yet is false when posted unticked).
+type Defaulter interface {
+	Default() any
+}
+
 // Input describes the form control of a field.
 type Input struct {
-	Type      string // "text", "number" or "select"
+	Type      string // "text", "email", "number", "select", "checkbox", "set" or "password"
 	MaxLength int    // characters; 0: no limit
 	Min, Max  int64  // "number": the range, when Min < Max
 }

@@ -1,17 +1,31 @@
 package datamodel
 
 import (
+	"errors"
 	"fmt"
+	"net/mail"
 	"unicode/utf8"
 )
 
-// Text is a string of at most MaxRunes characters (0: no limit).
+// Text is a string of at most MaxRunes characters (0: no limit). With
+// Email it must be one plain email address.
 type Text struct {
 	MaxRunes int
+	Email    bool
 }
 
-// Parse keeps the text as it is: any Unicode text is a value.
-func (Text) Parse(text string) (any, error) { return text, nil }
+// Parse keeps the text as it is: any Unicode text is a value. An Email
+// text must be an address alone ("ada@example.com", not "Ada
+// <ada@example.com>").
+func (k Text) Parse(text string) (any, error) {
+	if k.Email {
+		addr, err := mail.ParseAddress(text)
+		if err != nil || addr.Address != text {
+			return nil, errors.New("Must be an email address, such as name@example.com.")
+		}
+	}
+	return text, nil
+}
 
 // Validate checks the length in characters, not bytes.
 func (k Text) Validate(v any) error {
@@ -34,8 +48,13 @@ func (Text) Edit(v any) string { s, _ := v.(string); return s }
 // Ops are the substring matches (ignoring case) and exact comparisons.
 func (Text) Ops() []Op { return []Op{OpContains, OpStartsWith, OpEq, OpNe} }
 
-// Input is a text box as long as the limit.
-func (k Text) Input() Input { return Input{Type: "text", MaxLength: k.MaxRunes} }
+// Input is a text box as long as the limit (an email box for Email).
+func (k Text) Input() Input {
+	if k.Email {
+		return Input{Type: "email", MaxLength: k.MaxRunes}
+	}
+	return Input{Type: "text", MaxLength: k.MaxRunes}
+}
 
 // Load reads a string.
 func (Text) Load(raw any) (any, error) { return loadString(raw) }

@@ -30,6 +30,9 @@ import (
 func (s *Schema) Version(rec Record) string {
 	h := sha256.New()
 	for _, f := range s.Fields {
+		if f.WriteOnly {
+			continue // never read back: no record holds it
+		}
 		writeString(h, f.Name)
 		writeStored(h, f.Kind.Store(rec.Values[f.Name]))
 	}
@@ -53,6 +56,13 @@ func writeStored(h hash.Hash, v any) {
 		writeString(h, x)
 	case int64:
 		h.Write([]byte("i" + strconv.FormatInt(x, 10) + ";"))
+	case bool:
+		h.Write([]byte("b" + strconv.FormatBool(x) + ";"))
+	case []string:
+		h.Write([]byte("a" + strconv.Itoa(len(x)) + ";"))
+		for _, e := range x {
+			writeString(h, e)
+		}
 	default:
 		h.Write([]byte("?"))
 		writeString(h, fmt.Sprintf("%T:%v", x, x))

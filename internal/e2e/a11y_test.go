@@ -15,6 +15,7 @@ import (
 
 	"musicadmin/internal/admin"
 	"musicadmin/internal/apptest"
+	"musicadmin/internal/security"
 )
 
 // TestAccessibility runs axe-core on the login, index, list (plain,
@@ -41,6 +42,16 @@ func TestAccessibility(t *testing.T) {
 		{Title: "While My Guitar Gently Weeps", Rating: 7},
 	})
 
+	sec := security.NewService(app.Data.Security(), nil)
+	me, err := sec.UserByName(context.Background(), apptest.AdminUser)
+	if err != nil {
+		t.Fatal(err)
+	}
+	adminRole, err := sec.RoleByName(context.Background(), "Admin")
+	if err != nil {
+		t.Fatal(err)
+	}
+
 	br := newBrowser(t, chrome, app.URL, filepath.Join(repoRoot(t), "test-artifacts", "screenshots", "a11y"))
 	for _, scheme := range []string{"light", "dark"} {
 		br.emulate(1280, scheme)
@@ -63,6 +74,12 @@ func TestAccessibility(t *testing.T) {
 			{"song add form", "/songsview/add"},
 			{"song show", "/songsview/show/" + ids[0]},
 			{"album list", "/albumview/list/"},
+			{"user list", "/users/list/"},
+			{"user add form (roles, active, password twice)", "/users/add"},
+			{"user show", "/users/show/" + me.ID},
+			{"role add form (permissions)", "/roles/add"},
+			{"Admin role edit form (fixed)", "/roles/edit/" + adminRole.ID},
+			{"own password form", "/users/password"},
 		} {
 			br.open(p.path)
 			br.axeCheck(axe, scheme+" "+p.name)

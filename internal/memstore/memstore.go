@@ -50,6 +50,9 @@ func (s *Store) Declare(decl datamodel.Schema) (*Model, error) {
 		if t := f.Target(); t != "" && s.models[t] == nil {
 			return nil, fmt.Errorf("memstore: %s.%s refers to undeclared model %q", decl.Name, f.Name, t)
 		}
+		if t := f.SetOf(); t != "" && s.models[t] == nil {
+			return nil, fmt.Errorf("memstore: %s.%s is a set of undeclared model %q", decl.Name, f.Name, t)
+		}
 	}
 	m := &Model{st: s, decl: decl, records: map[string]map[string]any{}}
 	s.models[decl.Name] = m
@@ -86,6 +89,19 @@ func (m *Model) record(id string) datamodel.Record {
 				ref = &datamodel.Ref{ID: refID, Label: to.decl.LabelField().Kind.Text(to.records[refID][to.decl.Label])}
 			}
 			v = ref
+		}
+		if t := f.SetOf(); t != "" {
+			// A set of records of t, by label: the store keeps their ids.
+			to := m.st.models[t]
+			ids, _ := v.([]string)
+			refs := make([]datamodel.Ref, 0, len(ids))
+			for _, id := range ids {
+				refs = append(refs, datamodel.Ref{ID: id, Label: to.decl.LabelField().Kind.Text(to.records[id][to.decl.Label])})
+			}
+			slices.SortFunc(refs, func(a, b datamodel.Ref) int {
+				return cmp.Or(strings.Compare(a.Label, b.Label), strings.Compare(a.ID, b.ID))
+			})
+			v = refs
 		}
 		rec.Values[f.Name] = v
 	}
@@ -165,6 +181,15 @@ func compare(a, b any) (int, bool) {
 	case int64:
 		y, ok := b.(int64)
 		return cmp.Compare(x, y), ok
+	case bool:
+		y, ok := b.(bool)
+		switch {
+		case x == y:
+			return 0, ok
+		case !x:
+			return -1, ok
+		}
+		return 1, ok
 	case string:
 		y, ok := b.(string)
 		return strings.Compare(x, y), ok
@@ -273,6 +298,14 @@ func (m *Model) check(row map[string]any, exceptID string) error {
 				return &datamodel.InvalidRefError{Field: f.Name}
 			}
 		}
+		if t := f.SetOf(); t != "" {
+			ids, _ := v.([]string)
+			for _, id := range ids {
+				if _, ok := m.st.models[t].records[id]; !ok {
+					return &datamodel.InvalidRefError{Field: f.Name}
+				}
+			}
+		}
 	}
 	return nil
 }
@@ -356,19 +389,30 @@ func (m *Model) Delete(_ context.Context, id string) error {
 		return datamodel.ErrNotFound
 	}
 	delete(m.records, id)
+	m.clearRefs(map[string]bool{id: true})
+	return nil
+}
+
+// clearRefs clears every reference to the records gone, and takes them out
+// of every set. Callers hold the write lock.
+func (m *Model) clearRefs(gone map[string]bool) {
 	for _, other := range m.st.models {
 		for _, f := range other.decl.Fields {
-			if f.Target() != m.decl.Name {
-				continue
-			}
-			for _, row := range other.records {
-				if row[f.Name] == id {
-					row[f.Name] = nil
+			switch m.decl.Name {
+			case f.Target():
+				for _, row := range other.records {
+					if id, _ := row[f.Name].(string); gone[id] {
+						row[f.Name] = nil
+					}
+				}
+			case f.SetOf():
+				for _, row := range other.records {
+					ids, _ := row[f.Name].([]string)
+					row[f.Name] = slices.DeleteFunc(slices.Clone(ids), func(id string) bool { return gone[id] })
 				}
 			}
 		}
 	}
-	return nil
 }
 
 // DeleteMany removes the records with ids and clears every reference to
@@ -387,25 +431,18 @@ func (m *Model) DeleteMany(_ context.Context, ids []string) (int, error) {
 	if len(gone) == 0 {
 		return 0, nil
 	}
-	for _, other := range m.st.models {
-		for _, f := range other.decl.Fields {
-			if f.Target() != m.decl.Name {
-				continue
-			}
-			for _, row := range other.records {
-				if id, _ := row[f.Name].(string); gone[id] {
-					row[f.Name] = nil
-				}
-			}
-		}
-	}
+	m.clearRefs(gone)
 	return len(gone), nil
 }
 
 // Choices lists the records field may point at, by label and then id.
 func (m *Model) Choices(ctx context.Context, field *datamodel.Field) ([]datamodel.Ref, error) {
+	target := field.Target()
+	if target == "" {
+		target = field.SetOf()
+	}
 	m.st.mu.RLock()
-	to := m.st.models[field.Target()]
+	to := m.st.models[target]
 	m.st.mu.RUnlock()
 	if to == nil {
 		return nil, fmt.Errorf("memstore: %s.%s is not a reference", m.decl.Name, field.Name)

@@ -56,6 +56,10 @@ type Store struct {
 
 	docLocks stripedLocks // UpdateIf's, per document: see there
 
+	// accountsMu makes the writes of the users and roles models of this
+	// store take turns in this process (security.go).
+	accountsMu sync.Mutex
+
 	txMu    sync.Mutex
 	txKnown bool // txOK has been asked of the server
 	txOK    bool // the server runs multi-document transactions
@@ -83,6 +87,8 @@ type Model struct {
 	// indexed and sorted say which fields have their own index and which
 	// are the sort of a pair index (see DeclareIndexed): all, by default.
 	indexed, sorted func(*datamodel.Field) bool
+	// outer is the model wrapping this one, if any (see audit).
+	outer datamodel.Interface
 }
 
 var _ datamodel.Interface = (*Model)(nil)

@@ -25,6 +25,7 @@ import (
 	"musicadmin/internal/backend"
 	"musicadmin/internal/catalog"
 	"musicadmin/internal/config"
+	"musicadmin/internal/security"
 	"musicadmin/internal/view"
 	"musicadmin/web"
 )
@@ -78,7 +79,15 @@ func New(cfg config.Config, db backend.Backend, log *slog.Logger, opts Options) 
 		return nil, err
 	}
 	sessions := auth.NewSessions(accounts, cfg.SecretKey, cfg.Server.SecureCookies, log)
-	adm, err := newAdmin(log, db)
+	limit, window := opts.LoginLimit, opts.LoginWindow
+	if limit <= 0 || window <= 0 {
+		limit, window = auth.DefaultLoginLimit, auth.DefaultLoginWindow
+	}
+	// One throttle for the login and the current password of the password
+	// page: a guess is a guess wherever it is typed.
+	throttle := auth.NewLoginThrottle(accounts, limit, window, log)
+	adm, err := newAdmin(log, db, security.NewService(db.Security(), users),
+		security.Deps{Sessions: sessions, Throttle: throttle})
 	if err != nil {
 		return nil, err
 	}
@@ -103,12 +112,7 @@ func New(cfg config.Config, db backend.Backend, log *slog.Logger, opts Options) 
 		return nil, err
 	}
 
-	limit, window := opts.LoginLimit, opts.LoginWindow
-	if limit <= 0 || window <= 0 {
-		limit, window = auth.DefaultLoginLimit, auth.DefaultLoginWindow
-	}
-	login := &auth.Handlers{Users: users, Sessions: sessions, UI: ui, Log: log,
-		Throttle: auth.NewLoginThrottle(accounts, limit, window, log), Audit: db.Audit()}
+	login := &auth.Handlers{Users: users, Sessions: sessions, UI: ui, Log: log, Throttle: throttle, Audit: db.Audit()}
 	status := func(code int) http.HandlerFunc {
 		return func(w http.ResponseWriter, r *http.Request) { ui.Fail(w, r, view.StatusError(code)) }
 	}
@@ -151,10 +155,13 @@ func New(cfg config.Config, db backend.Backend, log *slog.Logger, opts Options) 
 	return &App{Handler: r, Users: users, Routes: routes}, nil
 }
 
-// newAdmin declares every view of the app over db.
-func newAdmin(log *slog.Logger, db backend.Backend) (*admin.Admin, error) {
+// newAdmin declares every view of the app over db: the catalogue's, then
+// the Security menu's (users and roles through sec, with deps; the audit
+// log).
+func newAdmin(log *slog.Logger, db backend.Backend, sec *security.Service, deps security.Deps) (*admin.Admin, error) {
 	logView := auditLogView(db.Audit())
-	views := append(catalog.Views(db.Catalog()), logView)
+	views := append(catalog.Views(db.Catalog()), security.Views(sec, deps)...)
+	views = append(views, logView)
 	adm, err := admin.New(log, views...)
 	if err != nil {
 		return nil, err
@@ -186,7 +193,9 @@ func syncPermissions(ctx context.Context, accounts access.Store, adm *admin.Admi
 // SyncPermissions creates the permissions of every view and the built-in
 // roles, as create-db does after its migrations.
 func SyncPermissions(ctx context.Context, db backend.Backend) error {
-	adm, err := newAdmin(slog.New(slog.DiscardHandler), db)
+	// The views are declared for their permissions only: nothing is
+	// served, hashed or renewed.
+	adm, err := newAdmin(slog.New(slog.DiscardHandler), db, security.NewService(db.Security(), nil), security.Deps{})
 	if err != nil {
 		return err
 	}

@@ -130,5 +130,6 @@ func (e *Engine) menuFor(g *access.Grants) []MenuCategory {
 }
 
 var funcs = template.FuncMap{
-	"add": func(a, b int) int { return a + b },
+	"add":   func(a, b int) int { return a + b },
+	"lower": strings.ToLower,
 }

@@ -1,0 +1,118 @@
+package security
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+
+	"musicadmin/internal/admin"
+	"musicadmin/internal/auth"
+	"musicadmin/internal/datamodel"
+)
+
+// The Security views' names, their menu category, and the permission of
+// the password reset of another user.
+const (
+	UsersView          = "users"
+	RolesView          = "roles"
+	Category           = "Security"
+	CanResetPassword   = "can_reset_password"
+	passwordPattern    = "/password"
+	resetPattern       = "/resetpassword/{id}"
+	resetPath          = "/resetpassword/"
+	ownPasswordHeading = "Change your password"
+)
+
+// Service is the users and roles of one backend, with passwords hashed at
+// the auth service's cost on their way to the store: what the views and
+// the command line share.
+type Service struct {
+	Users UserStore
+	Roles datamodel.Interface
+	Auth  *auth.Users
+}
+
+// NewService returns the service over m, hashing with users.
+func NewService(m *Models, users *auth.Users) *Service {
+	return &Service{Users: hashing{UserStore: m.Users, users: users}, Roles: m.Roles, Auth: users}
+}
+
+// Deps are what the views need of the server besides the models; both
+// may be nil where nothing is served (create-db's permission sync).
+type Deps struct {
+	// Sessions renews the session of a user who changed their own
+	// password or account.
+	Sessions *auth.Sessions
+	// Throttle counts a wrong current password on the password page as a
+	// failed login of the client's address, and refuses (429) an address
+	// that has had too many.
+	Throttle *auth.LoginThrottle
+}
+
+// Views declares List Users and List Roles, and the password pages of the
+// users view. Both views are Restricted: the ReadOnly role is not given
+// them.
+func Views(s *Service, deps Deps) []*admin.ModelView {
+	sessions := deps.Sessions
+	roles := &admin.ModelView{
+		Name: RolesView, Title: "List Roles", Category: Category, Singular: "Role", Data: s.Roles,
+		ListColumns: []string{FieldName, FieldPermissions}, SearchColumns: []string{FieldName},
+		OrderColumns: []string{FieldName}, DefaultSort: FieldName, Restricted: true,
+		Guard: &roleGuard{roles: s.Roles},
+	}
+	users := &admin.ModelView{
+		Name: UsersView, Title: "List Users", Category: Category, Singular: "User", Data: s.Users,
+		ListColumns:   []string{FieldUsername, "first_name", "last_name", "email", FieldActive, FieldRoles},
+		SearchColumns: []string{FieldUsername, "first_name", "last_name", "email"},
+		OrderColumns:  []string{FieldUsername, "first_name", "last_name", "email", FieldActive},
+		DefaultSort:   FieldUsername, Restricted: true,
+		Guard: &userGuard{users: s.Users, roles: s.Roles, sessions: sessions},
+	}
+	p := &passwords{svc: s, sessions: sessions, throttle: deps.Throttle, view: users, guard: users.Guard}
+	users.Pages = []admin.Page{
+		// Every logged-in user changes their own password: no permission
+		// but the login.
+		{Method: http.MethodGet, Pattern: passwordPattern, Handler: p.showOwn},
+		{Method: http.MethodPost, Pattern: passwordPattern, Handler: p.changeOwn},
+		{Method: http.MethodGet, Pattern: resetPattern, Permission: CanResetPassword, Handler: p.showReset},
+		{Method: http.MethodPost, Pattern: resetPattern, Permission: CanResetPassword, Handler: p.reset},
+	}
+	users.ShowLinks = []admin.ShowLink{{Label: "Reset password", Permission: CanResetPassword,
+		URL: func(id string) string { return users.PathOf(resetPath + id) }}}
+	return []*admin.ModelView{users, roles}
+}
+
+// Resolved returns the views of s checked as the server checks them, for
+// the command line, which validates its input through them (the forms'
+// rules) but serves nothing.
+func Resolved(s *Service) (users, roles *admin.ModelView, err error) {
+	views := Views(s, Deps{})
+	if _, err := admin.New(slog.New(slog.DiscardHandler), views...); err != nil {
+		return nil, nil, err
+	}
+	return views[0], views[1], nil
+}
+
+// UserByName returns the user named username, or datamodel.ErrNotFound.
+func (s *Service) UserByName(ctx context.Context, username string) (datamodel.Record, error) {
+	return byLabel(ctx, s.Users, username)
+}
+
+// RoleByName returns the role named name, or datamodel.ErrNotFound.
+func (s *Service) RoleByName(ctx context.Context, name string) (datamodel.Record, error) {
+	return byLabel(ctx, s.Roles, name)
+}
+
+// byLabel finds the record of m whose label is text, exactly.
+func byLabel(ctx context.Context, m datamodel.Interface, text string) (datamodel.Record, error) {
+	s := m.Schema()
+	page, err := m.List(ctx, datamodel.Query{Filters: []datamodel.Filter{{Field: s.LabelField(), Op: datamodel.OpEq, Value: text}},
+		Limit: 1, NoCount: true})
+	if err != nil {
+		return datamodel.Record{}, err
+	}
+	if len(page.Records) == 0 {
+		return datamodel.Record{}, datamodel.ErrNotFound
+	}
+	return page.Records[0], nil
+}
