@@ -111,7 +111,11 @@ var menu = []menuCategory{
 		{Title: "Album View", URL: "/albumview/list/"},
 		{Title: "Song View", URL: "/songsview/list/"},
 	}},
-	{Name: "Security", Items: []menuItem{{Title: "Audit Log", URL: "/auditlog/list/"}}},
+	{Name: "Security", Items: []menuItem{
+		{Title: "List Users", URL: "/users/list/"},
+		{Title: "List Roles", URL: "/roles/list/"},
+		{Title: "Audit Log", URL: "/auditlog/list/"},
+	}},
 }
 
 // pageSizes are the app's admin.pageSizes.
