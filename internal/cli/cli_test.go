@@ -950,6 +950,17 @@ func TestRunInitAdmin(t *testing.T) {
 	if bcrypt.CompareHashAndPassword([]byte(u.PasswordHash), []byte(m[1])) != nil {
 		t.Error("the printed password does not log in")
 	}
+	// It is an Admin, created as create-user creates one: audited.
+	var roles []string
+	db.Raw("SELECT roles.name FROM user_roles JOIN roles ON roles.id = user_roles.role_id WHERE user_roles.user_id = ?", u.ID).Scan(&roles)
+	if !slices.Equal(roles, []string{"Admin"}) {
+		t.Errorf("the first admin's roles = %q, want [Admin]", roles)
+	}
+	var entries int64
+	db.Raw("SELECT COUNT(*) FROM audit_log WHERE action = 'create' AND view_name = 'users' AND record_label = 'admin'").Scan(&entries)
+	if entries != 1 {
+		t.Errorf("%d audit entries for the first admin's creation, want 1", entries)
+	}
 	// Once a user exists, nothing more is created or printed.
 	again := startRun(t, nil, "--config", path, "run", "--init-admin", "--addr", "127.0.0.1:0")
 	again.cancel()

@@ -7,6 +7,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"musicadmin/internal/access"
 	"musicadmin/internal/auth"
 	"musicadmin/internal/backend"
 	"musicadmin/internal/server"
@@ -41,7 +42,7 @@ func (a *app) runCmd() *cobra.Command {
 				return failure(err)
 			}
 			if initAdmin {
-				if err := a.bootstrapAdmin(cmd, webApp.Users, cfg.Server.Addr); err != nil {
+				if err := a.bootstrapAdmin(cmd, db, webApp.Users, cfg.Server.Addr); err != nil {
 					return err
 				}
 			}
@@ -65,8 +66,9 @@ func (a *app) runCmd() *cobra.Command {
 }
 
 // bootstrapAdmin gives a fresh install a way in: an admin account with a
-// random password, printed once on stdout and never logged.
-func (a *app) bootstrapAdmin(cmd *cobra.Command, users *auth.Users, addr string) error {
+// random password, printed once on stdout and never logged. It is created
+// as create-user creates one: the form's rules, and an audit entry.
+func (a *app) bootstrapAdmin(cmd *cobra.Command, db backend.Backend, users *auth.Users, addr string) error {
 	n, err := users.Count(cmd.Context())
 	if err != nil {
 		return failure(err)
@@ -75,10 +77,10 @@ func (a *app) bootstrapAdmin(cmd *cobra.Command, users *auth.Users, addr string)
 		return nil
 	}
 	password := randomPassword()
-	_, err = users.Create(cmd.Context(), auth.NewUser{Username: "admin", FirstName: "Admin", LastName: "User",
-		Email: "admin@example.com", Password: password})
+	err = a.createUser(cmd.Context(), db, auth.NewUser{Username: "admin", FirstName: "Admin", LastName: "User",
+		Email: "admin@example.com", Password: password}, []string{access.AdminRole})
 	if err != nil {
-		return failure(err)
+		return err
 	}
 	host := addr
 	if strings.HasPrefix(host, ":") {
