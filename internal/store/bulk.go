@@ -15,12 +15,7 @@ import (
 // keys' ON DELETE SET NULL clear the references to them within it, as for
 // Delete. Ids that cannot be a record's are skipped.
 func (m *Model[T]) DeleteMany(ctx context.Context, ids []string) (int, error) {
-	ns := make([]int64, 0, len(ids))
-	for _, id := range ids {
-		if n, ok := parseID(id); ok {
-			ns = append(ns, n)
-		}
-	}
+	ns := parseIDs(ids)
 	if len(ns) == 0 {
 		return 0, nil
 	}
@@ -68,4 +63,16 @@ func (m *Model[T]) DeleteMany(ctx context.Context, ids []string) (int, error) {
 		return 0, m.translate("delete", err)
 	}
 	return n, nil
+}
+
+// parseIDs returns the ids that can be a record's, as numbers; the others
+// name no record and are skipped.
+func parseIDs(ids []string) []int64 {
+	ns := make([]int64, 0, len(ids))
+	for _, id := range ids {
+		if n, ok := parseID(id); ok {
+			ns = append(ns, n)
+		}
+	}
+	return ns
 }

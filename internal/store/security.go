@@ -643,29 +643,13 @@ func (m *UserModel) SetPassword(ctx context.Context, id string, hash datamodel.H
 // Delete removes the user with id (their roles and sessions with them),
 // unless they are the last active Admin.
 func (m *UserModel) Delete(ctx context.Context, id string) error {
-	n, ok := parseID(id)
-	if !ok {
-		return datamodel.ErrNotFound
-	}
-	removed, err := m.remove(ctx, []int64{n})
-	if err != nil {
-		return err
-	}
-	if removed == 0 {
-		return datamodel.ErrNotFound
-	}
-	return nil
+	return deleteOne(ctx, id, m.remove)
 }
 
 // DeleteMany removes the users with ids in one transaction, or none of
 // them when that would leave no active Admin.
 func (m *UserModel) DeleteMany(ctx context.Context, ids []string) (int, error) {
-	ns := make([]int64, 0, len(ids))
-	for _, id := range ids {
-		if n, ok := parseID(id); ok {
-			ns = append(ns, n)
-		}
-	}
+	ns := parseIDs(ids)
 	if len(ns) == 0 {
 		return 0, nil
 	}
@@ -1046,29 +1030,13 @@ func (m *RoleModel) recordNow(ctx context.Context, tx *gorm.DB, action string, o
 
 // Delete removes the role with id; a built-in role is refused.
 func (m *RoleModel) Delete(ctx context.Context, id string) error {
-	n, ok := parseID(id)
-	if !ok {
-		return datamodel.ErrNotFound
-	}
-	removed, err := m.remove(ctx, []int64{n})
-	if err != nil {
-		return err
-	}
-	if removed == 0 {
-		return datamodel.ErrNotFound
-	}
-	return nil
+	return deleteOne(ctx, id, m.remove)
 }
 
 // DeleteMany removes the roles with ids in one transaction, or none of
 // them when one is built in.
 func (m *RoleModel) DeleteMany(ctx context.Context, ids []string) (int, error) {
-	ns := make([]int64, 0, len(ids))
-	for _, id := range ids {
-		if n, ok := parseID(id); ok {
-			ns = append(ns, n)
-		}
-	}
+	ns := parseIDs(ids)
 	if len(ns) == 0 {
 		return 0, nil
 	}
@@ -1130,4 +1098,21 @@ func (m *RoleModel) remove(ctx context.Context, ids []int64) (int, error) {
 		return 0, m.base.translate("delete", err)
 	}
 	return int(removed), nil
+}
+
+// deleteOne removes the record with id through remove, the model's delete
+// of several: datamodel.ErrNotFound when it removed none.
+func deleteOne(ctx context.Context, id string, remove func(ctx context.Context, ids []int64) (int, error)) error {
+	n, ok := parseID(id)
+	if !ok {
+		return datamodel.ErrNotFound
+	}
+	removed, err := remove(ctx, []int64{n})
+	if err != nil {
+		return err
+	}
+	if removed == 0 {
+		return datamodel.ErrNotFound
+	}
+	return nil
 }
