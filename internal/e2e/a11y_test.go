@@ -80,6 +80,9 @@ func TestAccessibility(t *testing.T) {
 			{"role add form (permissions)", "/roles/add"},
 			{"Admin role edit form (fixed)", "/roles/edit/" + adminRole.ID},
 			{"own password form", "/users/password"},
+			{"audit log", "/auditlog/list/"},
+			{"audit log filtered", "/auditlog/list/?action=login"},
+			{"song history", "/songsview/history/" + ids[0]},
 		} {
 			br.open(p.path)
 			br.axeCheck(axe, scheme+" "+p.name)
