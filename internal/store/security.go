@@ -56,7 +56,7 @@ var builtinRoles = []string{access.AdminRole, access.ReadOnlyRole}
 
 // UserModel is the users of a Store as a model.
 type UserModel struct {
-	base     *Model[User]
+	filled[User]
 	decl     datamodel.Schema
 	roles    *datamodel.Field // the Set of roles
 	password *datamodel.Field // the WriteOnly Password
@@ -64,7 +64,7 @@ type UserModel struct {
 
 // RoleModel is the roles of a Store as a model.
 type RoleModel struct {
-	base  *Model[Role]
+	filled[Role]
 	decl  datamodel.Schema
 	perms *datamodel.Field // the Set of permissions
 }
@@ -108,7 +108,8 @@ func NewRoleModel(s *Store, decl datamodel.Schema) (*RoleModel, error) {
 	if err != nil {
 		return nil, err
 	}
-	m := &RoleModel{base: base, decl: decl}
+	m := &RoleModel{decl: decl}
+	m.filled = filled[Role]{base: base, fill: m.withPermissions}
 	m.perms = m.decl.Field(sets[0].Name)
 	return m, nil
 }
@@ -135,7 +136,8 @@ func NewUserModel(s *Store, decl datamodel.Schema) (*UserModel, error) {
 	if err != nil {
 		return nil, err
 	}
-	m := &UserModel{base: base, decl: decl}
+	m := &UserModel{decl: decl}
+	m.filled = filled[User]{base: base, fill: m.withRoles}
 	m.roles, m.password = m.decl.Field(sets[0].Name), m.decl.Field(writeOnly[0].Name)
 	return m, nil
 }
@@ -271,34 +273,41 @@ WHERE user_roles.user_id IN ? ORDER BY roles.name, roles.id`, ids).Rows()
 	return nil
 }
 
-// get reads the user with id through db (a transaction), roles included.
-func (m *UserModel) get(ctx context.Context, db *gorm.DB, id string) (datamodel.Record, error) {
-	rec, err := m.base.in(db).Get(ctx, id)
+// filled is the read side of a model whose records carry a value another
+// table keeps (a user's roles, a role's permissions): the base model's
+// reads, then fill, through the same db (a transaction's, when in one).
+type filled[T any] struct {
+	base *Model[T]
+	fill func(ctx context.Context, db *gorm.DB, recs []datamodel.Record) error
+}
+
+// get reads the record with id through db, filled.
+func (f *filled[T]) get(ctx context.Context, db *gorm.DB, id string) (datamodel.Record, error) {
+	rec, err := f.base.in(db).Get(ctx, id)
 	if err != nil {
 		return rec, err
 	}
-	return rec, m.withRoles(ctx, db, []datamodel.Record{rec})
+	return rec, f.fill(ctx, db, []datamodel.Record{rec})
 }
 
-// Get returns the user with id, or datamodel.ErrNotFound.
-func (m *UserModel) Get(ctx context.Context, id string) (datamodel.Record, error) {
-	return m.get(ctx, m.base.db, id)
+// Get returns the record with id, or datamodel.ErrNotFound.
+func (f *filled[T]) Get(ctx context.Context, id string) (datamodel.Record, error) {
+	return f.get(ctx, f.base.db, id)
 }
 
-// List returns a page of users, with their roles.
-func (m *UserModel) List(ctx context.Context, q datamodel.Query) (datamodel.Page, error) {
-	page, err := m.base.List(ctx, q)
+// List returns a page of records, filled.
+func (f *filled[T]) List(ctx context.Context, q datamodel.Query) (datamodel.Page, error) {
+	page, err := f.base.List(ctx, q)
 	if err != nil {
 		return page, err
 	}
-	return page, m.withRoles(ctx, m.base.db, page.Records)
+	return page, f.fill(ctx, f.base.db, page.Records)
 }
 
-// Each calls fn with every user matching q, with their roles, read a batch
-// at a time.
-func (m *UserModel) Each(ctx context.Context, q datamodel.Query, fn func(datamodel.Record) error) error {
-	return eachFilled(ctx, q, m.base.Each, func(recs []datamodel.Record) error {
-		return m.withRoles(ctx, m.base.db, recs)
+// Each calls fn with every record matching q, filled a batch at a time.
+func (f *filled[T]) Each(ctx context.Context, q datamodel.Query, fn func(datamodel.Record) error) error {
+	return eachFilled(ctx, q, f.base.Each, func(recs []datamodel.Record) error {
+		return f.fill(ctx, f.base.db, recs)
 	}, fn)
 }
 
@@ -790,35 +799,6 @@ WHERE role_permissions.role_id IN ? ORDER BY permissions.view_name, permissions.
 func (m *RoleModel) nameOf(rec datamodel.Record) string {
 	s, _ := rec.Values[nameField].(string)
 	return s
-}
-
-func (m *RoleModel) get(ctx context.Context, db *gorm.DB, id string) (datamodel.Record, error) {
-	rec, err := m.base.in(db).Get(ctx, id)
-	if err != nil {
-		return rec, err
-	}
-	return rec, m.withPermissions(ctx, db, []datamodel.Record{rec})
-}
-
-// Get returns the role with id, or datamodel.ErrNotFound.
-func (m *RoleModel) Get(ctx context.Context, id string) (datamodel.Record, error) {
-	return m.get(ctx, m.base.db, id)
-}
-
-// List returns a page of roles, with their permissions.
-func (m *RoleModel) List(ctx context.Context, q datamodel.Query) (datamodel.Page, error) {
-	page, err := m.base.List(ctx, q)
-	if err != nil {
-		return page, err
-	}
-	return page, m.withPermissions(ctx, m.base.db, page.Records)
-}
-
-// Each calls fn with every role matching q, with its permissions.
-func (m *RoleModel) Each(ctx context.Context, q datamodel.Query, fn func(datamodel.Record) error) error {
-	return eachFilled(ctx, q, m.base.Each, func(recs []datamodel.Record) error {
-		return m.withPermissions(ctx, m.base.db, recs)
-	}, fn)
 }
 
 // Count returns how many roles match filters.
