@@ -594,29 +594,13 @@ func (m *UserModel) SetPassword(ctx context.Context, id string, hash datamodel.H
 // Delete removes the user with id and their sessions, unless they are the
 // last active Admin.
 func (m *UserModel) Delete(ctx context.Context, id string) error {
-	oid, ok := parseID(id)
-	if !ok {
-		return datamodel.ErrNotFound
-	}
-	n, err := m.remove(ctx, []bson.ObjectID{oid})
-	if err != nil {
-		return err
-	}
-	if n == 0 {
-		return datamodel.ErrNotFound
-	}
-	return nil
+	return deleteOne(ctx, id, m.remove)
 }
 
 // DeleteMany removes the users with ids and their sessions, or none of
 // them when that would leave no active Admin.
 func (m *UserModel) DeleteMany(ctx context.Context, ids []string) (int, error) {
-	var list []bson.ObjectID
-	for _, id := range ids {
-		if oid, ok := parseID(id); ok && !slices.Contains(list, oid) {
-			list = append(list, oid)
-		}
-	}
+	list := uniqueIDs(ids)
 	if len(list) == 0 {
 		return 0, nil
 	}
@@ -922,28 +906,12 @@ func (m *RoleModel) update(ctx context.Context, id string, version *string, v da
 
 // Delete removes the role with id; a built-in role is refused.
 func (m *RoleModel) Delete(ctx context.Context, id string) error {
-	oid, ok := parseID(id)
-	if !ok {
-		return datamodel.ErrNotFound
-	}
-	n, err := m.remove(ctx, []bson.ObjectID{oid})
-	if err != nil {
-		return err
-	}
-	if n == 0 {
-		return datamodel.ErrNotFound
-	}
-	return nil
+	return deleteOne(ctx, id, m.remove)
 }
 
 // DeleteMany removes the roles with ids, or none when one is built in.
 func (m *RoleModel) DeleteMany(ctx context.Context, ids []string) (int, error) {
-	var list []bson.ObjectID
-	for _, id := range ids {
-		if oid, ok := parseID(id); ok && !slices.Contains(list, oid) {
-			list = append(list, oid)
-		}
-	}
+	list := uniqueIDs(ids)
 	if len(list) == 0 {
 		return 0, nil
 	}
@@ -1004,4 +972,32 @@ func (m *RoleModel) remove(ctx context.Context, ids []bson.ObjectID) (int, error
 		return 0, err
 	}
 	return deleted, nil
+}
+
+// deleteOne removes the document with id through remove, the model's
+// delete of several: datamodel.ErrNotFound when it removed none.
+func deleteOne(ctx context.Context, id string, remove func(ctx context.Context, ids []bson.ObjectID) (int, error)) error {
+	oid, ok := parseID(id)
+	if !ok {
+		return datamodel.ErrNotFound
+	}
+	n, err := remove(ctx, []bson.ObjectID{oid})
+	if err != nil {
+		return err
+	}
+	if n == 0 {
+		return datamodel.ErrNotFound
+	}
+	return nil
+}
+
+// uniqueIDs returns the ids that can be a document's, each once.
+func uniqueIDs(ids []string) []bson.ObjectID {
+	var list []bson.ObjectID
+	for _, id := range ids {
+		if oid, ok := parseID(id); ok && !slices.Contains(list, oid) {
+			list = append(list, oid)
+		}
+	}
+	return list
 }
