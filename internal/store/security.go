@@ -311,6 +311,17 @@ func (f *filled[T]) Each(ctx context.Context, q datamodel.Query, fn func(datamod
 	}, fn)
 }
 
+// writeErr maps a failed write: refusals and reference errors as they are,
+// database errors as the base model maps them.
+func (f *filled[T]) writeErr(ctx context.Context, op string, err error, v datamodel.Values, id string) error {
+	var refused *datamodel.RefusedError
+	var badRef *datamodel.InvalidRefError
+	if errors.As(err, &refused) || errors.As(err, &badRef) || errors.Is(err, datamodel.ErrNotFound) || errors.Is(err, datamodel.ErrStale) {
+		return err
+	}
+	return f.base.translateWrite(ctx, op, err, v, id)
+}
+
 // eachFilled is Each of a model whose records need a value filled in by a
 // second read (fill), done per batch of records rather than per record.
 func eachFilled(ctx context.Context, q datamodel.Query,
@@ -465,17 +476,6 @@ func addRoles(tx *gorm.DB, user int64, roles []int64) error {
 		links[i] = UserRole{UserID: user, RoleID: r}
 	}
 	return tx.Create(&links).Error
-}
-
-// writeErr maps a failed write: refusals and reference errors as they are,
-// database errors as the base model maps them.
-func (m *UserModel) writeErr(ctx context.Context, op string, err error, v datamodel.Values, id string) error {
-	var refused *datamodel.RefusedError
-	var badRef *datamodel.InvalidRefError
-	if errors.As(err, &refused) || errors.As(err, &badRef) || errors.Is(err, datamodel.ErrNotFound) || errors.Is(err, datamodel.ErrStale) {
-		return err
-	}
-	return m.base.translateWrite(ctx, op, err, v, id)
 }
 
 // Update writes v to the user with id.
@@ -912,15 +912,6 @@ func (m *RoleModel) Create(ctx context.Context, v datamodel.Values) (string, err
 		return "", m.writeErr(ctx, "create", err, v, "")
 	}
 	return formatID(id), nil
-}
-
-func (m *RoleModel) writeErr(ctx context.Context, op string, err error, v datamodel.Values, id string) error {
-	var refused *datamodel.RefusedError
-	var badRef *datamodel.InvalidRefError
-	if errors.As(err, &refused) || errors.As(err, &badRef) || errors.Is(err, datamodel.ErrNotFound) || errors.Is(err, datamodel.ErrStale) {
-		return err
-	}
-	return m.base.translateWrite(ctx, op, err, v, id)
 }
 
 // Update writes v to the role with id.
