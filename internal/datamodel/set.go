@@ -6,14 +6,27 @@ import (
 	"strings"
 )
 
-// Set is a set of options chosen among those the model's store offers for
-// the field (Interface.Choices): the records of the model named Of (a
-// user's roles), or any other closed list the store keeps (a role's
-// permissions, "can_list:albumview"). Its value is a []Ref: the id of
-// each chosen option and, when read, its label. A form posts the field
-// once per chosen option (Multiple); an empty set is no option chosen.
-// Whether an id is an option is the store's to say (Choices, and an
-// InvalidRefError on a write), never the kind's.
+// Set is a set of records of the model named Of, declared on the same
+// store before the model that holds the set (a user's roles). Its value
+// is a []Ref: the id of each chosen record and, when read, its label,
+// ordered by label (then id). A form posts the field once per chosen
+// option (Multiple); an empty set is no option chosen. Whether an id is
+// an option is the store's to say (Choices, and an InvalidRefError on a
+// write), never the kind's.
+//
+// Every store keeps a set natively, and alike:
+//   - on SQL, a join table named <owner>_<field> with the columns
+//     <owner>_id and <target>_id, where owner and target are the
+//     singulars of the two models' tables (users.roles: user_roles with
+//     user_id and role_id), its rows removed with either end's record;
+//   - on MongoDB, an array of the chosen documents' ObjectIds under the
+//     field's key, from which a deleted target is pulled;
+//   - in memory, the ids.
+//
+// A write that carries the field replaces the whole set; one that does
+// not leaves it as it is. Deleting a target record takes it out of every
+// set, never deletes the holder. The one filter is OpEq: the records
+// whose set holds the option (every user holding role 3).
 type Set struct {
 	Of string
 }
@@ -68,9 +81,19 @@ func (k Set) Edit(v any) string {
 	return strings.Join(ids, "\n")
 }
 
-// Ops: none. A set is not filtered by (yet): an "every user holding role
-// X" filter needs a join or an array match in each store.
-func (Set) Ops() []Op { return nil }
+// Ops: OpEq, "holds": its value is a []Ref of one option (as Parse
+// reads a filter's text), and it matches the records whose set holds it.
+func (Set) Ops() []Op { return []Op{OpEq} }
+
+// Held returns the option an OpEq filter on a set asks for: the id of the
+// first Ref of its value, or "" for none.
+func Held(v any) string {
+	refs, _ := v.([]Ref)
+	if len(refs) == 0 {
+		return ""
+	}
+	return refs[0].ID
+}
 
 // Input is a choice of several options.
 func (Set) Input() Input { return Input{Type: "set"} }

@@ -21,10 +21,32 @@ type Store struct {
 	mu     sync.RWMutex
 	models map[string]*Model
 	nextID uint64
+
+	locksMu sync.Mutex
+	locks   map[string]*sync.Mutex // Together's, by name
 }
 
 // New returns an empty store.
-func New() *Store { return &Store{models: map[string]*Model{}} }
+func New() *Store { return &Store{models: map[string]*Model{}, locks: map[string]*sync.Mutex{}} }
+
+var _ datamodel.Together = (*Store)(nil)
+
+// Together runs fn holding the lock called name. A memory store has no
+// transactions: fn's writes are made as it makes them, and stay when it
+// fails. One process is all that shares the lock, as all that shares the
+// records.
+func (s *Store) Together(ctx context.Context, name string, fn func(ctx context.Context) error) error {
+	s.locksMu.Lock()
+	l := s.locks[name]
+	if l == nil {
+		l = &sync.Mutex{}
+		s.locks[name] = l
+	}
+	s.locksMu.Unlock()
+	l.Lock()
+	defer l.Unlock()
+	return fn(ctx)
+}
 
 // Model is one declared model of a Store; it implements datamodel.Interface.
 type Model struct {
@@ -81,6 +103,9 @@ func (m *Model) record(id string) datamodel.Record {
 	stored := m.records[id]
 	rec := datamodel.Record{ID: id, Values: make(map[string]any, len(m.decl.Fields))}
 	for _, f := range m.decl.Fields {
+		if f.WriteOnly {
+			continue // kept, never read back
+		}
 		v := stored[f.Name]
 		if t := f.Target(); t != "" {
 			var ref *datamodel.Ref
@@ -152,6 +177,10 @@ func match(v any, f datamodel.Filter) bool {
 		}
 		return strings.HasPrefix(s, w)
 	case datamodel.OpEq:
+		if f.Field.SetOf() != "" {
+			held, _ := v.([]string)
+			return slices.Contains(held, datamodel.Held(f.Value))
+		}
 		return v != nil && v == want
 	case datamodel.OpNe:
 		return v != want
@@ -310,6 +339,17 @@ func (m *Model) check(row map[string]any, exceptID string) error {
 	return nil
 }
 
+// unhashed refuses a write-only value the kind would store as nothing (a
+// password as typed, which nobody hashed), as the other stores do.
+func (m *Model) unhashed(v datamodel.Values) error {
+	for _, f := range m.decl.Fields {
+		if val, ok := v[f.Name]; ok && f.WriteOnly && f.Kind.Store(val) == nil {
+			return fmt.Errorf("memstore: %s.%s is written as its hash, never as typed", m.decl.Name, f.Name)
+		}
+	}
+	return nil
+}
+
 // stored converts v into what is kept: each kind's stored form, and for the
 // fields v does not hold, base's value (or the kind's empty value).
 func (m *Model) stored(v datamodel.Values, base map[string]any) map[string]any {
@@ -330,6 +370,9 @@ func (m *Model) stored(v datamodel.Values, base map[string]any) map[string]any {
 
 // Create stores a new record under a new id.
 func (m *Model) Create(_ context.Context, v datamodel.Values) (string, error) {
+	if err := m.unhashed(v); err != nil {
+		return "", err
+	}
 	m.st.mu.Lock()
 	defer m.st.mu.Unlock()
 	row := m.stored(v, nil)
@@ -344,6 +387,9 @@ func (m *Model) Create(_ context.Context, v datamodel.Values) (string, error) {
 
 // Update writes v over the record with id.
 func (m *Model) Update(_ context.Context, id string, v datamodel.Values) error {
+	if err := m.unhashed(v); err != nil {
+		return err
+	}
 	m.st.mu.Lock()
 	defer m.st.mu.Unlock()
 	base, ok := m.records[id]
@@ -361,6 +407,9 @@ func (m *Model) Update(_ context.Context, id string, v datamodel.Values) error {
 // UpdateIf writes v over the record with id if it still has version; the
 // store's lock makes the check and the write one step.
 func (m *Model) UpdateIf(_ context.Context, id, version string, v datamodel.Values) error {
+	if err := m.unhashed(v); err != nil {
+		return err
+	}
 	m.st.mu.Lock()
 	defer m.st.mu.Unlock()
 	base, ok := m.records[id]
