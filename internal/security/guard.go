@@ -81,7 +81,7 @@ func covers(g *access.Grants, perms []access.Permission, isAdmin bool) bool {
 
 // userGuard is the Guard of the users view.
 type userGuard struct {
-	users    UserStore
+	users    datamodel.Interface
 	roles    datamodel.Interface
 	sessions *auth.Sessions
 }

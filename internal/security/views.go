@@ -1,13 +1,11 @@
 package security
 
 import (
-	"context"
 	"log/slog"
 	"net/http"
 
 	"musicadmin/internal/admin"
 	"musicadmin/internal/auth"
-	"musicadmin/internal/datamodel"
 )
 
 // The Security views' names, their menu category, and the permission of
@@ -22,20 +20,6 @@ const (
 	resetPath          = "/resetpassword/"
 	ownPasswordHeading = "Change your password"
 )
-
-// Service is the users and roles of one backend, with passwords hashed at
-// the auth service's cost on their way to the store: what the views and
-// the command line share.
-type Service struct {
-	Users UserStore
-	Roles datamodel.Interface
-	Auth  *auth.Users
-}
-
-// NewService returns the service over m, hashing with users.
-func NewService(m *Models, users *auth.Users) *Service {
-	return &Service{Users: hashing{UserStore: m.Users, users: users}, Roles: m.Roles, Auth: users}
-}
 
 // Deps are what the views need of the server besides the models; both
 // may be nil where nothing is served (create-db's permission sync).
@@ -91,28 +75,4 @@ func Resolved(s *Service) (users, roles *admin.ModelView, err error) {
 		return nil, nil, err
 	}
 	return views[0], views[1], nil
-}
-
-// UserByName returns the user named username, or datamodel.ErrNotFound.
-func (s *Service) UserByName(ctx context.Context, username string) (datamodel.Record, error) {
-	return byLabel(ctx, s.Users, username)
-}
-
-// RoleByName returns the role named name, or datamodel.ErrNotFound.
-func (s *Service) RoleByName(ctx context.Context, name string) (datamodel.Record, error) {
-	return byLabel(ctx, s.Roles, name)
-}
-
-// byLabel finds the record of m whose label is text, exactly.
-func byLabel(ctx context.Context, m datamodel.Interface, text string) (datamodel.Record, error) {
-	s := m.Schema()
-	page, err := m.List(ctx, datamodel.Query{Filters: []datamodel.Filter{{Field: s.LabelField(), Op: datamodel.OpEq, Value: text}},
-		Limit: 1, NoCount: true})
-	if err != nil {
-		return datamodel.Record{}, err
-	}
-	if len(page.Records) == 0 {
-		return datamodel.Record{}, datamodel.ErrNotFound
-	}
-	return page.Records[0], nil
 }

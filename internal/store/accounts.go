@@ -50,6 +50,7 @@ type Permission struct {
 	ID       int64  `gorm:"primaryKey"`
 	Name     string `gorm:"size:64;not null;uniqueIndex:ux_permissions_view_name,priority:2"`
 	ViewName string `gorm:"size:64;not null;uniqueIndex:ux_permissions_view_name,priority:1"`
+	Label    string `gorm:"size:200;not null;default:''"` // "can list on songsview" (migration 00009)
 }
 
 // RolePermission is a row of role_permissions: role RoleID holds
@@ -87,6 +88,24 @@ var _ auth.Store = (*Accounts)(nil)
 // (its errors are translated).
 func NewAccounts(db *gorm.DB) *Accounts { return &Accounts{db: db} }
 
+// Together runs fn holding the lock called name: see Store.Together.
+func (a *Accounts) Together(ctx context.Context, name string, fn func(ctx context.Context) error) error {
+	return together(ctx, a.db, name, fn)
+}
+
+// EndSessions removes every session of the users with ids, in the
+// transaction of a Together when ctx is in one.
+func (a *Accounts) EndSessions(ctx context.Context, ids []string) error {
+	ns := parseIDs(ids)
+	if len(ns) == 0 {
+		return nil
+	}
+	if err := conn(ctx, a.db).Where("user_id IN ?", ns).Delete(&Session{}).Error; err != nil {
+		return accountsErr("end sessions", err)
+	}
+	return nil
+}
+
 // accountsErr wraps err with what failed, and with datamodel.ErrUnavailable
 // when the database is busy or away, so auth and the error pages need no
 // SQL error of their own.
@@ -114,7 +133,7 @@ func parseUserID(id string) (int64, error) {
 // UserByUsername implements auth.Store.
 func (a *Accounts) UserByUsername(ctx context.Context, username string) (auth.User, error) {
 	var row User
-	res := a.db.WithContext(ctx).Where("username = ?", username).Limit(1).Find(&row)
+	res := conn(ctx, a.db).Where("username = ?", username).Limit(1).Find(&row)
 	if res.Error != nil {
 		return auth.User{}, accountsErr("find user", res.Error)
 	}
@@ -129,7 +148,7 @@ func (a *Accounts) UserByUsername(ctx context.Context, username string) (auth.Us
 func (a *Accounts) CreateUser(ctx context.Context, u auth.User, role string) (auth.User, error) {
 	row := User{Username: u.Username, FirstName: u.FirstName, LastName: u.LastName, Email: u.Email,
 		PasswordHash: u.PasswordHash, Active: u.Active}
-	err := a.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+	err := conn(ctx, a.db).Transaction(func(tx *gorm.DB) error {
 		var r Role
 		if err := tx.Where(Role{Name: role}).FirstOrCreate(&r).Error; err != nil {
 			return err
@@ -160,7 +179,7 @@ func (a *Accounts) CreateUser(ctx context.Context, u auth.User, role string) (au
 // CountUsers implements auth.Store.
 func (a *Accounts) CountUsers(ctx context.Context) (int64, error) {
 	var n int64
-	if err := a.db.WithContext(ctx).Model(&User{}).Count(&n).Error; err != nil {
+	if err := conn(ctx, a.db).Model(&User{}).Count(&n).Error; err != nil {
 		return 0, accountsErr("count users", err)
 	}
 	return n, nil
@@ -174,7 +193,7 @@ func (a *Accounts) CreateSession(ctx context.Context, s auth.Session) error {
 	}
 	row := Session{ID: s.TokenHash, UserID: uid, AuthTag: s.AuthTag,
 		CreatedAt: s.CreatedAt.Unix(), ExpiresAt: s.ExpiresAt.Unix()}
-	if err := a.db.WithContext(ctx).Create(&row).Error; err != nil {
+	if err := conn(ctx, a.db).Create(&row).Error; err != nil {
 		return accountsErr("create session", err)
 	}
 	return nil
@@ -183,7 +202,7 @@ func (a *Accounts) CreateSession(ctx context.Context, s auth.Session) error {
 // SessionUser implements auth.Store.
 func (a *Accounts) SessionUser(ctx context.Context, tokenHash string, now time.Time) (auth.User, string, error) {
 	var row Session
-	err := a.db.WithContext(ctx).Preload("User").
+	err := conn(ctx, a.db).Preload("User").
 		Where("id = ? AND expires_at > ?", tokenHash, now.Unix()).
 		Limit(1).Find(&row).Error
 	if err != nil {
@@ -197,7 +216,7 @@ func (a *Accounts) SessionUser(ctx context.Context, tokenHash string, now time.T
 
 // DeleteSession implements auth.Store.
 func (a *Accounts) DeleteSession(ctx context.Context, tokenHash string) error {
-	if err := a.db.WithContext(ctx).Where("id = ?", tokenHash).Delete(&Session{}).Error; err != nil {
+	if err := conn(ctx, a.db).Where("id = ?", tokenHash).Delete(&Session{}).Error; err != nil {
 		return accountsErr("delete session", err)
 	}
 	return nil
@@ -209,7 +228,7 @@ func (a *Accounts) DeleteExpiredSessions(ctx context.Context, userID string, now
 	if err != nil {
 		return err
 	}
-	err = a.db.WithContext(ctx).Where("user_id = ? AND expires_at <= ?", uid, now.Unix()).Delete(&Session{}).Error
+	err = conn(ctx, a.db).Where("user_id = ? AND expires_at <= ?", uid, now.Unix()).Delete(&Session{}).Error
 	if err != nil {
 		return accountsErr("delete expired sessions", err)
 	}

@@ -80,7 +80,7 @@ func (l *AuditLog) Entries() datamodel.Interface { return l.entries }
 
 // Append implements audit.Log.
 func (l *AuditLog) Append(ctx context.Context, e audit.Entry) error {
-	if err := appendAudit(l.db.WithContext(ctx), e); err != nil {
+	if err := appendAudit(conn(ctx, l.db), e); err != nil {
 		return accountsErr("append audit entry", err)
 	}
 	return nil
@@ -117,10 +117,10 @@ func (m *Model[T]) audited(ctx context.Context, action string, id *string, needO
 			}
 			old = &rec
 		}
-		return write(m.db.WithContext(ctx), old)
+		return write(m.conn(ctx), old)
 	}
 	var done string
-	err := m.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+	err := m.conn(ctx).Transaction(func(tx *gorm.DB) error {
 		in := m.in(tx)
 		var old *datamodel.Record
 		if readOld {

@@ -27,7 +27,7 @@ func (m *Model[T]) CreateBatch(ctx context.Context, vs []datamodel.Values) ([]st
 	defer invalidateCounts()
 	failed := -1
 	actor, auditing := audit.From(ctx)
-	err := m.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+	err := m.conn(ctx).Transaction(func(tx *gorm.DB) error {
 		for i, v := range vs {
 			row, err := m.row(v)
 			if err != nil {

@@ -23,7 +23,7 @@ func (m *Model[T]) DeleteMany(ctx context.Context, ids []string) (int, error) {
 	defer invalidateCounts()
 	actor, auditing := audit.From(ctx)
 	if !auditing {
-		res := m.db.WithContext(ctx).Delete(new(T), ns)
+		res := m.conn(ctx).Delete(new(T), ns)
 		if res.Error != nil {
 			return 0, m.translate("delete", res.Error)
 		}
@@ -34,7 +34,7 @@ func (m *Model[T]) DeleteMany(ctx context.Context, ids []string) (int, error) {
 	// from changing them between the read and the delete (SQLite's write
 	// transaction holds the whole database already).
 	var n int
-	err := m.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+	err := m.conn(ctx).Transaction(func(tx *gorm.DB) error {
 		q := "SELECT " + m.selectColumns() + " FROM " + m.table + m.joins() + " WHERE " + m.col("id") + " IN ?"
 		if m.st.dialect != "sqlite" {
 			q += " FOR UPDATE OF " + m.table

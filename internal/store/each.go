@@ -85,7 +85,7 @@ func (m *Model[T]) walk(ctx context.Context, where string, args []any, extra str
 			query += " WHERE " + strings.Join(conds, " AND ")
 		}
 		query += m.orderBy(sort, desc) + " LIMIT ?"
-		recs, err := m.scan(m.db.WithContext(ctx).Raw(query, append(qargs, m.eachBatch)...).Rows())
+		recs, err := m.scan(m.conn(ctx).Raw(query, append(qargs, m.eachBatch)...).Rows())
 		if err != nil {
 			return m.translate("read", err)
 		}

@@ -198,6 +198,10 @@ func (m *Model[T]) where(filters []datamodel.Filter, search string, searchFields
 		return cond, vals
 	}
 	for _, f := range filters {
+		if set, ok := m.sets[f.Field.Name]; ok {
+			add(set.holds(m.col("id")), setArg(f.Value))
+			continue
+		}
 		column := m.columns[f.Field.Name]
 		c := m.col(column)
 		_, isRef := m.refs[f.Field.Name]
@@ -394,7 +398,7 @@ func (m *Model[T]) List(ctx context.Context, q datamodel.Query) (datamodel.Page,
 	}
 	page := datamodel.Page{Total: total, AtLeast: atLeast}
 	if q.Limit <= 0 {
-		records, err := m.scan(m.db.WithContext(ctx).Raw("SELECT "+m.selectColumns()+" FROM "+m.table+m.joins()+
+		records, err := m.scan(m.conn(ctx).Raw("SELECT "+m.selectColumns()+" FROM "+m.table+m.joins()+
 			where+m.orderBy(q.Sort, q.Desc), args...).Rows())
 		if err != nil {
 			return datamodel.Page{}, m.translate("list", err)
@@ -416,7 +420,7 @@ func (m *Model[T]) List(ctx context.Context, q datamodel.Query) (datamodel.Page,
 	}
 	outer := "SELECT " + m.selectColumns() + " FROM (" + m.pageIDs(where, q.Sort, desc) + ") page_ids JOIN " + m.table + " ON " +
 		m.col("id") + " = page_ids.id" + m.joins() + m.orderBy(q.Sort, desc)
-	records, err := m.scan(m.db.WithContext(ctx).Raw(outer, append(args, limit, offset)...).Rows())
+	records, err := m.scan(m.conn(ctx).Raw(outer, append(args, limit, offset)...).Rows())
 	if err != nil {
 		return datamodel.Page{}, m.translate("list", err)
 	}
@@ -475,7 +479,7 @@ func (m *Model[T]) total(ctx context.Context, where string, args []any) (n int64
 	if where != "" {
 		q = fmt.Sprintf("SELECT COUNT(*) FROM (SELECT 1 FROM %s%s LIMIT %d) bounded", m.table, where, m.countLimit+1)
 	}
-	if err := m.db.WithContext(ctx).Raw(q, args...).Scan(&n).Error; err != nil {
+	if err := m.conn(ctx).Raw(q, args...).Scan(&n).Error; err != nil {
 		return 0, false, m.translate("count", err)
 	}
 	if where != "" && n > m.countLimit {
@@ -492,7 +496,7 @@ func (m *Model[T]) Count(ctx context.Context, filters []datamodel.Filter) (int64
 		return 0, err
 	}
 	var n int64
-	if err := m.db.WithContext(ctx).Raw("SELECT COUNT(*) FROM "+m.table+where, args...).Scan(&n).Error; err != nil {
+	if err := m.conn(ctx).Raw("SELECT COUNT(*) FROM "+m.table+where, args...).Scan(&n).Error; err != nil {
 		return 0, m.translate("count", err)
 	}
 	return n, nil

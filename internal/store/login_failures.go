@@ -34,7 +34,7 @@ const (
 // AddLoginFailure implements auth.FailureStore.
 func (a *Accounts) AddLoginFailure(ctx context.Context, addr string, at time.Time) (string, error) {
 	row := LoginFailure{Addr: addr, FailedAt: at.UnixMilli()}
-	if err := a.db.WithContext(ctx).Create(&row).Error; err != nil {
+	if err := conn(ctx, a.db).Create(&row).Error; err != nil {
 		return "", accountsErr("add login failure", err)
 	}
 	return strconv.FormatInt(row.ID, 10), nil
@@ -46,7 +46,7 @@ func (a *Accounts) DeleteLoginFailure(ctx context.Context, id string) error {
 	if err != nil {
 		return datamodel.ErrNotFound
 	}
-	if err := a.db.WithContext(ctx).Where("id = ?", n).Delete(&LoginFailure{}).Error; err != nil {
+	if err := conn(ctx, a.db).Where("id = ?", n).Delete(&LoginFailure{}).Error; err != nil {
 		return accountsErr("delete login failure", err)
 	}
 	return nil
@@ -55,7 +55,7 @@ func (a *Accounts) DeleteLoginFailure(ctx context.Context, id string) error {
 // LoginFailures implements auth.FailureStore (loginFailuresSQL).
 func (a *Accounts) LoginFailures(ctx context.Context, addr string, since time.Time, n int) ([]time.Time, error) {
 	var ms []int64
-	if err := a.db.WithContext(ctx).Raw(loginFailuresSQL, addr, since.UnixMilli(), n).Scan(&ms).Error; err != nil {
+	if err := conn(ctx, a.db).Raw(loginFailuresSQL, addr, since.UnixMilli(), n).Scan(&ms).Error; err != nil {
 		return nil, accountsErr("read login failures", err)
 	}
 	out := make([]time.Time, len(ms))
@@ -67,7 +67,7 @@ func (a *Accounts) LoginFailures(ctx context.Context, addr string, since time.Ti
 
 // PruneLoginFailures implements auth.FailureStore (pruneLoginFailuresSQL).
 func (a *Accounts) PruneLoginFailures(ctx context.Context, before time.Time) error {
-	if err := a.db.WithContext(ctx).Exec(pruneLoginFailuresSQL, before.UnixMilli()).Error; err != nil {
+	if err := conn(ctx, a.db).Exec(pruneLoginFailuresSQL, before.UnixMilli()).Error; err != nil {
 		return accountsErr("prune login failures", err)
 	}
 	return nil

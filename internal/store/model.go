@@ -73,6 +73,7 @@ type Model[T any] struct {
 	walkBudget  int64             // WalkBudget, changed by tests
 	eachBatch   int               // EachBatch, lowered by tests
 	counts      *countCache
+	sets        map[string]joinSet // set field name -> its join table (sets.go)
 }
 
 var _ datamodel.Interface = (*Model[struct{ ID int64 }])(nil)
@@ -183,13 +184,13 @@ func (m *Model[T]) OptimizeTextIndexes(ctx context.Context) error {
 		if len(m.textIndex) == 0 {
 			return nil
 		}
-		if err := m.db.WithContext(ctx).Exec("VACUUM (ANALYZE) " + m.table).Error; err != nil {
+		if err := m.conn(ctx).Exec("VACUUM (ANALYZE) " + m.table).Error; err != nil {
 			return fmt.Errorf("store: vacuum %s: %w", m.table, err)
 		}
 		return nil
 	}
 	for _, ix := range m.textIndex {
-		if err := m.db.WithContext(ctx).Exec("INSERT INTO " + ix + " (" + ix + ") VALUES ('optimize')").Error; err != nil {
+		if err := m.conn(ctx).Exec("INSERT INTO " + ix + " (" + ix + ") VALUES ('optimize')").Error; err != nil {
 			return fmt.Errorf("store: optimize %s: %w", ix, err)
 		}
 	}
@@ -275,7 +276,7 @@ func (m *Model[T]) Get(ctx context.Context, id string) (datamodel.Record, error)
 	if !ok {
 		return datamodel.Record{}, datamodel.ErrNotFound
 	}
-	records, err := m.scan(m.db.WithContext(ctx).Raw(
+	records, err := m.scan(m.conn(ctx).Raw(
 		"SELECT "+m.selectColumns()+" FROM "+m.table+m.joins()+" WHERE "+m.col("id")+" = ?", n).Rows())
 	if err != nil {
 		return datamodel.Record{}, m.translate("get", err)
@@ -294,7 +295,7 @@ func (m *Model[T]) Exists(ctx context.Context, field *datamodel.Field, value any
 		return false, err
 	}
 	var ids []int64
-	err = m.db.WithContext(ctx).Table(m.table).Where(m.columns[field.Name]+" = ? AND id <> ?", val, except).
+	err = m.conn(ctx).Table(m.table).Where(m.columns[field.Name]+" = ? AND id <> ?", val, except).
 		Limit(1).Pluck("id", &ids).Error
 	if err != nil {
 		return false, m.translate("check", err)
@@ -540,7 +541,7 @@ func (m *Model[T]) Choices(ctx context.Context, field *datamodel.Field) ([]datam
 	if !ok {
 		return nil, fmt.Errorf("store: %s.%s is not a reference", m.table, field.Name)
 	}
-	rows, err := m.db.WithContext(ctx).Table(to.table).Select("id, " + to.labelColumn).
+	rows, err := m.conn(ctx).Table(to.table).Select("id, " + to.labelColumn).
 		Order(to.labelColumn + ", id").Rows()
 	if err != nil {
 		return nil, m.translate("choices", err)
@@ -587,7 +588,7 @@ func (m *Model[T]) translateWrite(ctx context.Context, op string, err error, v d
 			}
 			n, _ := parseID(ref.ID)
 			var found []int64
-			if ferr := m.db.WithContext(ctx).Table(to.table).Where("id = ?", n).Limit(1).Pluck("id", &found).Error; ferr == nil && len(found) == 0 {
+			if ferr := m.conn(ctx).Table(to.table).Where("id = ?", n).Limit(1).Pluck("id", &found).Error; ferr == nil && len(found) == 0 {
 				return &datamodel.InvalidRefError{Field: name}
 			}
 		}

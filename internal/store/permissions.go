@@ -20,7 +20,7 @@ func (a *Accounts) UserGrants(ctx context.Context, userID string) ([]string, []a
 	if err != nil {
 		return nil, nil, err
 	}
-	rows, err := a.db.WithContext(ctx).Raw(`SELECT roles.name, permissions.name, permissions.view_name
+	rows, err := conn(ctx, a.db).Raw(`SELECT roles.name, permissions.name, permissions.view_name
 FROM user_roles
 JOIN roles ON roles.id = user_roles.role_id
 LEFT JOIN role_permissions ON role_permissions.role_id = roles.id
@@ -61,7 +61,7 @@ func appendNew(list []string, s string) []string {
 // SyncPermissions implements access.Store in one transaction. Inserts skip
 // rows that exist, so two instances starting at once both succeed.
 func (a *Accounts) SyncPermissions(ctx context.Context, perms, readOnly []access.Permission) error {
-	err := a.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+	err := conn(ctx, a.db).Transaction(func(tx *gorm.DB) error {
 		admin, _, err := ensureRole(tx, access.AdminRole)
 		if err != nil {
 			return err
@@ -83,7 +83,7 @@ func (a *Accounts) SyncPermissions(ctx context.Context, perms, readOnly []access
 			if _, ok := have[p]; ok {
 				continue
 			}
-			row := Permission{Name: p.Name, ViewName: p.View}
+			row := Permission{Name: p.Name, ViewName: p.View, Label: p.String()}
 			if err := tx.Clauses(clause.OnConflict{DoNothing: true}).Create(&row).Error; err != nil {
 				return err
 			}

@@ -1,0 +1,76 @@
+package store
+
+import (
+	"context"
+	"fmt"
+
+	"gorm.io/gorm"
+
+	"musicadmin/internal/datamodel"
+)
+
+// txKey carries the transaction of a Together in its fn's context.
+type txKey struct{}
+
+// conn returns the transaction of a Together that ctx is inside of, or
+// else db: every read and write of the store goes through here, so that
+// a model's own transaction nests in a Together's (as a savepoint) and
+// commits with it.
+func conn(ctx context.Context, db *gorm.DB) *gorm.DB {
+	if tx, ok := ctx.Value(txKey{}).(*gorm.DB); ok {
+		return tx.WithContext(ctx)
+	}
+	return db.WithContext(ctx)
+}
+
+func (m *Model[T]) conn(ctx context.Context) *gorm.DB { return conn(ctx, m.db) }
+
+var _ datamodel.Together = (*Store)(nil)
+
+// Together runs fn in one transaction holding the row of app_locks called
+// name (migration 00009), which every other Together of that name waits
+// for until this one commits or rolls back: a row lock on MySQL and
+// PostgreSQL, and on SQLite the database's write lock, which the UPDATE
+// takes. A Together inside another one joins it.
+func (s *Store) Together(ctx context.Context, name string, fn func(ctx context.Context) error) error {
+	return together(ctx, s.db, name, fn)
+}
+
+func together(ctx context.Context, db *gorm.DB, name string, fn func(ctx context.Context) error) error {
+	if _, inside := ctx.Value(txKey{}).(*gorm.DB); inside {
+		return fn(ctx)
+	}
+	invalidateCounts()
+	defer invalidateCounts()
+	return db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		if err := lockRow(tx, name); err != nil {
+			return err
+		}
+		return fn(context.WithValue(ctx, txKey{}, tx))
+	})
+}
+
+// lockRow takes the row of app_locks called name, making it first when
+// there is none.
+func lockRow(tx *gorm.DB, name string) error {
+	res := tx.Exec("UPDATE app_locks SET taken = taken + 1 WHERE name = ?", name)
+	if res.Error != nil {
+		return translateErr("take the lock "+name, res.Error)
+	}
+	if res.RowsAffected > 0 {
+		return nil
+	}
+	if err := tx.Exec("INSERT INTO app_locks (name, taken) VALUES (?, 1)", name).Error; err != nil {
+		return translateErr("make the lock "+name, err)
+	}
+	return nil
+}
+
+// translateErr wraps err with what failed, and with
+// datamodel.ErrUnavailable when the database is busy or unreachable.
+func translateErr(op string, err error) error {
+	if Unavailable(err) {
+		return fmt.Errorf("store: %s: %w: %w", op, datamodel.ErrUnavailable, err)
+	}
+	return fmt.Errorf("store: %s: %w", op, err)
+}
