@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"database/sql/driver"
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"syscall"
@@ -12,6 +13,9 @@ import (
 	mysqldriver "github.com/go-sql-driver/mysql"
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/mattn/go-sqlite3"
+	"gorm.io/gorm"
+
+	"musicadmin/internal/datamodel"
 )
 
 // postgresUnavailable are the SQLSTATE codes of a PostgreSQL server that is
@@ -89,4 +93,49 @@ func Unavailable(err error) bool {
 		errors.Is(err, syscall.ECONNREFUSED) || errors.Is(err, syscall.ECONNRESET) ||
 		errors.Is(err, syscall.EPIPE) ||
 		errors.As(err, &ne)
+}
+
+// translateWrite maps a failed write. A unique violation becomes a
+// ConflictError naming the field that holds the value, and a broken
+// reference an InvalidRefError naming the field, both found by asking the
+// database rather than by reading the error text.
+func (m *Model[T]) translateWrite(ctx context.Context, op string, err error, v datamodel.Values, id string) error {
+	switch {
+	case errors.Is(err, gorm.ErrDuplicatedKey):
+		for i := range m.decl.Fields {
+			f := &m.decl.Fields[i]
+			if val, ok := v[f.Name]; ok && f.Unique {
+				if taken, cerr := m.Exists(ctx, f, val, id); cerr == nil && taken {
+					return &datamodel.ConflictError{Field: f.Name}
+				}
+			}
+		}
+		// The holder is gone already (it raced with this write): no field
+		// to name.
+		return &datamodel.ConflictError{}
+	case errors.Is(err, gorm.ErrForeignKeyViolated):
+		for name, to := range m.refs {
+			ref, _ := v[name].(*datamodel.Ref)
+			if ref == nil {
+				continue
+			}
+			n, _ := parseID(ref.ID)
+			var found []int64
+			if ferr := m.conn(ctx).Table(to.table).Where("id = ?", n).Limit(1).Pluck("id", &found).Error; ferr == nil && len(found) == 0 {
+				return &datamodel.InvalidRefError{Field: name}
+			}
+		}
+		return datamodel.ErrInvalidRef
+	}
+	return m.translate(op, err)
+}
+
+func (m *Model[T]) translate(op string, err error) error {
+	switch {
+	case errors.Is(err, gorm.ErrRecordNotFound):
+		return datamodel.ErrNotFound
+	case Unavailable(err):
+		return fmt.Errorf("store: %s %s: %w: %w", op, m.table, datamodel.ErrUnavailable, err)
+	}
+	return fmt.Errorf("store: %s %s: %w", op, m.table, err)
 }
