@@ -10,12 +10,12 @@ import (
 	"context"
 	"fmt"
 
+	"musicadmin/internal/accounts"
 	"musicadmin/internal/audit"
 	"musicadmin/internal/auth"
 	"musicadmin/internal/catalog"
 	"musicadmin/internal/config"
 	"musicadmin/internal/migrate"
-	"musicadmin/internal/security"
 )
 
 // Backend is one open database.
@@ -24,18 +24,28 @@ type Backend interface {
 	Driver() string
 	// Catalog is the catalogue's models on this database.
 	Catalog() *catalog.Models
-	// Accounts keeps users, roles and sessions on this database.
-	Accounts() auth.Store
+	// Accounts keeps logins and sessions on this database, and what the
+	// accounts layer needs of it besides its models.
+	Accounts() AccountStore
 	// Audit is the audit log on this database.
 	Audit() audit.Log
-	// Security is the users and roles on this database, as models.
-	Security() *security.Models
+	// AccountModels are users, roles and permissions declared on this
+	// database from accounts.Schemas, as any model is: the accounts layer
+	// (accounts.New) adds their rules.
+	AccountModels() accounts.Models
 	// Healthy reports whether the database answers and takes writes.
 	Healthy(ctx context.Context) error
 	// Schema creates, upgrades and reports the database's schema.
 	Schema() Schema
 	// Close releases the connections.
 	Close() error
+}
+
+// AccountStore is a database's store of logins and sessions (auth.Store)
+// and of what the accounts layer needs besides its models (accounts.Store).
+type AccountStore interface {
+	auth.Store
+	accounts.Store
 }
 
 // Schema is what create-db and the db commands do to a database: goose's

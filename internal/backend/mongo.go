@@ -10,13 +10,12 @@ import (
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
 	"go.mongodb.org/mongo-driver/v2/x/mongo/driver/connstring"
 
+	"musicadmin/internal/accounts"
 	"musicadmin/internal/audit"
-	"musicadmin/internal/auth"
 	"musicadmin/internal/catalog"
 	"musicadmin/internal/config"
 	"musicadmin/internal/migrate"
 	"musicadmin/internal/mongostore"
-	"musicadmin/internal/security"
 )
 
 // mongoConnectTimeout bounds how long Open waits for a server, as the SQL
@@ -32,7 +31,7 @@ type Mongo struct {
 	models   *catalog.Models
 	accounts *mongostore.Accounts
 	audit    *mongostore.AuditLog
-	security *security.Models
+	security accounts.Models
 }
 
 var _ Backend = (*Mongo)(nil)
@@ -94,7 +93,7 @@ func NewMongo(db *mongo.Database) (*Mongo, error) {
 	}
 	// On the same store as the catalogue and the audit log: the audit
 	// log's intents name a model of it (users, roles) to settle.
-	sec, err := security.OnMongo(st)
+	sec, err := declareMongoAccounts(st)
 	if err != nil {
 		return nil, err
 	}
@@ -108,12 +107,12 @@ func (b *Mongo) Database() *mongo.Database { return b.db }
 // Store is the models' store, for its index list (tests).
 func (b *Mongo) Store() *mongostore.Store { return b.store }
 
-func (b *Mongo) Driver() string             { return config.DriverMongoDB }
-func (b *Mongo) Catalog() *catalog.Models   { return b.models }
-func (b *Mongo) Accounts() auth.Store       { return b.accounts }
-func (b *Mongo) Schema() Schema             { return mongoSchema{b} }
-func (b *Mongo) Audit() audit.Log           { return b.audit }
-func (b *Mongo) Security() *security.Models { return b.security }
+func (b *Mongo) Driver() string                 { return config.DriverMongoDB }
+func (b *Mongo) Catalog() *catalog.Models       { return b.models }
+func (b *Mongo) Accounts() AccountStore         { return b.accounts }
+func (b *Mongo) Schema() Schema                 { return mongoSchema{b} }
+func (b *Mongo) Audit() audit.Log               { return b.audit }
+func (b *Mongo) AccountModels() accounts.Models { return b.security }
 
 func (b *Mongo) Healthy(ctx context.Context) error { return mongostore.Healthy(ctx, b.db) }
 
@@ -206,4 +205,19 @@ func (s mongoSchema) Status(ctx context.Context) ([]migrate.Status, error) {
 		out[i] = v
 	}
 	return out, nil
+}
+
+// declareMongoAccounts declares users, roles and permissions on st, over
+// the collections Accounts keeps.
+func declareMongoAccounts(st *mongostore.Store) (accounts.Models, error) {
+	var m accounts.Models
+	var err error
+	if m.Permissions, err = st.Declare(accounts.PermissionSchema); err != nil {
+		return m, err
+	}
+	if m.Roles, err = st.Declare(accounts.RoleSchema); err != nil {
+		return m, err
+	}
+	m.Users, err = st.Declare(accounts.UserSchema)
+	return m, err
 }

@@ -25,7 +25,7 @@ func TestLastAdminUnderRace(t *testing.T) {
 		if err := server.SyncPermissions(ctx, data); err != nil {
 			t.Fatal(err)
 		}
-		users := data.Security().Users
+		users := data.AccountModels().Users
 		roles, err := users.Choices(ctx, users.Schema().Field(security.FieldRoles))
 		if err != nil {
 			t.Fatal(err)

@@ -6,12 +6,11 @@ import (
 
 	"gorm.io/gorm"
 
+	"musicadmin/internal/accounts"
 	"musicadmin/internal/audit"
-	"musicadmin/internal/auth"
 	"musicadmin/internal/catalog"
 	"musicadmin/internal/config"
 	"musicadmin/internal/migrate"
-	"musicadmin/internal/security"
 	"musicadmin/internal/store"
 )
 
@@ -22,7 +21,7 @@ type SQL struct {
 	models   *catalog.Models
 	accounts *store.Accounts
 	audit    *store.AuditLog
-	security *security.Models
+	security accounts.Models
 	schema   *migrate.Migrator
 }
 
@@ -63,7 +62,7 @@ func NewSQL(db *gorm.DB, driver string) (*SQL, error) {
 	if err != nil {
 		return nil, err
 	}
-	sec, err := security.OnSQL(st)
+	sec, err := declareAccounts(st)
 	if err != nil {
 		return nil, err
 	}
@@ -74,12 +73,12 @@ func NewSQL(db *gorm.DB, driver string) (*SQL, error) {
 // DB is the GORM handle, for what only SQL does (app seed, tests).
 func (b *SQL) DB() *gorm.DB { return b.db }
 
-func (b *SQL) Driver() string             { return b.driver }
-func (b *SQL) Catalog() *catalog.Models   { return b.models }
-func (b *SQL) Accounts() auth.Store       { return b.accounts }
-func (b *SQL) Schema() Schema             { return b.schema }
-func (b *SQL) Audit() audit.Log           { return b.audit }
-func (b *SQL) Security() *security.Models { return b.security }
+func (b *SQL) Driver() string                 { return b.driver }
+func (b *SQL) Catalog() *catalog.Models       { return b.models }
+func (b *SQL) Accounts() AccountStore         { return b.accounts }
+func (b *SQL) Schema() Schema                 { return b.schema }
+func (b *SQL) Audit() audit.Log               { return b.audit }
+func (b *SQL) AccountModels() accounts.Models { return b.security }
 
 func (b *SQL) Healthy(ctx context.Context) error { return store.Healthy(ctx, b.db) }
 
@@ -89,4 +88,19 @@ func (b *SQL) Close() error {
 		return fmt.Errorf("backend: close: %w", err)
 	}
 	return sqlDB.Close()
+}
+
+// declareAccounts declares users, roles and permissions on st, each over
+// its table's GORM model.
+func declareAccounts(st *store.Store) (accounts.Models, error) {
+	var m accounts.Models
+	var err error
+	if m.Permissions, err = store.Declare[store.Permission](st, accounts.PermissionSchema); err != nil {
+		return m, err
+	}
+	if m.Roles, err = store.Declare[store.Role](st, accounts.RoleSchema); err != nil {
+		return m, err
+	}
+	m.Users, err = store.Declare[store.User](st, accounts.UserSchema)
+	return m, err
 }

@@ -87,7 +87,11 @@ func TestCreateUserResetPasswordListUsers(t *testing.T) {
 		// A session of ed's, then the reset ends it.
 		data := apptest.OpenBackend(t, stored.Config.Database)
 		edID := ""
-		if rec, err := security.NewService(data.Security(), nil).UserByName(context.Background(), "ed"); err == nil {
+		svc, err := security.NewService(data.AccountModels(), data.Accounts(), data.Audit(), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if rec, err := svc.UserByName(context.Background(), "ed"); err == nil {
 			edID = rec.ID
 		} else {
 			t.Fatal(err)
@@ -129,7 +133,7 @@ func TestCreateUserResetPasswordListUsers(t *testing.T) {
 
 		// Every write is in the audit log, by the command line's user.
 		var actions []string
-		err := data.Audit().Entries().Each(context.Background(), datamodel.Query{}, func(rec datamodel.Record) error {
+		err = data.Audit().Entries().Each(context.Background(), datamodel.Query{}, func(rec datamodel.Record) error {
 			if rec.Values["username"] == "cli:operator" {
 				actions = append(actions, rec.Values["action"].(string))
 			}

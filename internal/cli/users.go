@@ -42,7 +42,10 @@ func (a *app) securityOf(db backend.Backend) (*security.Service, *admin.ModelVie
 	if err != nil {
 		return nil, nil, nil, failure(err)
 	}
-	svc := security.NewService(db.Security(), users)
+	svc, err := security.NewService(db.AccountModels(), db.Accounts(), db.Audit(), users)
+	if err != nil {
+		return nil, nil, nil, failure(err)
+	}
 	uv, rv, err := security.Resolved(svc)
 	if err != nil {
 		return nil, nil, nil, failure(err)
@@ -265,7 +268,7 @@ func (a *app) listUsersCmd() *cobra.Command {
 			if err := a.ready(cmd, db); err != nil {
 				return err
 			}
-			users := db.Security().Users
+			users := db.AccountModels().Users
 			s := users.Schema()
 			err = users.Each(cmd.Context(), datamodel.Query{Sort: s.Field(security.FieldUsername)}, func(rec datamodel.Record) error {
 				var roles []string

@@ -42,7 +42,10 @@ func TestAccessibility(t *testing.T) {
 		{Title: "While My Guitar Gently Weeps", Rating: 7},
 	})
 
-	sec := security.NewService(app.Data.Security(), nil)
+	sec, err := security.NewService(app.Data.AccountModels(), app.Data.Accounts(), app.Data.Audit(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
 	me, err := sec.UserByName(context.Background(), apptest.AdminUser)
 	if err != nil {
 		t.Fatal(err)

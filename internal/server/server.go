@@ -86,8 +86,11 @@ func New(cfg config.Config, db backend.Backend, log *slog.Logger, opts Options) 
 	// One throttle for the login and the current password of the password
 	// page: a guess is a guess wherever it is typed.
 	throttle := auth.NewLoginThrottle(accounts, limit, window, log)
-	adm, err := newAdmin(log, db, security.NewService(db.Security(), users),
-		security.Deps{Sessions: sessions, Throttle: throttle})
+	sec, err := serviceOf(db, users)
+	if err != nil {
+		return nil, err
+	}
+	adm, err := newAdmin(log, db, sec, security.Deps{Sessions: sessions, Throttle: throttle})
 	if err != nil {
 		return nil, err
 	}
@@ -190,12 +193,21 @@ func syncPermissions(ctx context.Context, accounts access.Store, adm *admin.Admi
 	return nil
 }
 
+// serviceOf returns the accounts of db, passwords hashed by users.
+func serviceOf(db backend.Backend, users *auth.Users) (*security.Service, error) {
+	return security.NewService(db.AccountModels(), db.Accounts(), db.Audit(), users)
+}
+
 // SyncPermissions creates the permissions of every view and the built-in
 // roles, as create-db does after its migrations.
 func SyncPermissions(ctx context.Context, db backend.Backend) error {
 	// The views are declared for their permissions only: nothing is
 	// served, hashed or renewed.
-	adm, err := newAdmin(slog.New(slog.DiscardHandler), db, security.NewService(db.Security(), nil), security.Deps{})
+	sec, err := serviceOf(db, nil)
+	if err != nil {
+		return err
+	}
+	adm, err := newAdmin(slog.New(slog.DiscardHandler), db, sec, security.Deps{})
 	if err != nil {
 		return err
 	}
