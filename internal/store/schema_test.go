@@ -22,7 +22,7 @@ import (
 // models is every GORM model the app stores: the migrated schema must hold
 // exactly their tables.
 var models = []any{&store.Role{}, &store.User{}, &store.Session{}, &store.UserRole{}, &store.Permission{},
-	&store.RolePermission{}, &store.AuditEntry{}, &store.LoginFailure{}, &catalog.Album{}, &catalog.Song{}}
+	&store.RolePermission{}, &store.AuditEntry{}, &store.LoginFailure{}, &store.AppLock{}, &catalog.Album{}, &catalog.Song{}}
 
 // bookkeepingTables are tables no model maps: goose's version table and
 // SQLite's AUTOINCREMENT counters.

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"gorm.io/gorm"
+	"gorm.io/gorm/schema"
 
 	"musicadmin/internal/audit"
 	"musicadmin/internal/datamodel"
@@ -391,6 +392,7 @@ func (m *SetModel[T]) Create(ctx context.Context, v datamodel.Values) (string, e
 	if err != nil {
 		return "", err
 	}
+	m.base.stampCreated(row, time.Now())
 	id, err := m.write(ctx, audit.ActionCreate, "", func(tx *gorm.DB, _ *datamodel.Record) (string, error) {
 		if err := tx.Model(new(T)).Create(row).Error; err != nil {
 			return "", err
@@ -508,4 +510,27 @@ func (m *SetModel[T]) DeleteMany(ctx context.Context, ids []string) (int, error)
 		return 0, m.base.translate("delete", err)
 	}
 	return int(removed), nil
+}
+
+// stampCreated sets the autoCreateTime columns of T in row, which GORM
+// fills for a struct and not for a map: a user's created_at.
+func (m *Model[T]) stampCreated(row map[string]any, now time.Time) {
+	for _, f := range m.schema.Fields {
+		if f.AutoCreateTime == 0 || f.DBName == "" {
+			continue
+		}
+		if _, set := row[f.DBName]; set {
+			continue
+		}
+		switch f.AutoCreateTime {
+		case schema.UnixMillisecond:
+			row[f.DBName] = now.UnixMilli()
+		case schema.UnixNanosecond:
+			row[f.DBName] = now.UnixNano()
+		case schema.UnixSecond:
+			row[f.DBName] = now.Unix()
+		default:
+			row[f.DBName] = now
+		}
+	}
 }

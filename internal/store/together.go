@@ -9,6 +9,16 @@ import (
 	"musicadmin/internal/datamodel"
 )
 
+// AppLock is a row of app_locks (migration 00009): a lock of Together,
+// by name, and how often it was taken.
+type AppLock struct {
+	Name  string `gorm:"primaryKey;size:64"`
+	Taken int64  `gorm:"not null;default:0"`
+}
+
+// TableName is the table of migration 00009.
+func (AppLock) TableName() string { return "app_locks" }
+
 // txKey carries the transaction of a Together in its fn's context.
 type txKey struct{}
 

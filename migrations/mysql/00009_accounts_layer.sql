@@ -12,7 +12,7 @@
 CREATE TABLE app_locks (
     name  VARCHAR(64) NOT NULL PRIMARY KEY,
     taken BIGINT      NOT NULL DEFAULT 0
-);
+) ENGINE = InnoDB DEFAULT CHARSET = utf8mb4 COLLATE = utf8mb4_bin;
 INSERT INTO app_locks (name, taken) VALUES ('accounts', 0);
 ALTER TABLE permissions ADD COLUMN label VARCHAR(200) NOT NULL DEFAULT '';
 UPDATE permissions SET label = CONCAT(REPLACE(name, '_', ' '), ' on ', view_name);

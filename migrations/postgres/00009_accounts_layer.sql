@@ -10,11 +10,11 @@
 
 -- +goose Up
 CREATE TABLE app_locks (
-    name  VARCHAR(64) NOT NULL PRIMARY KEY,
+    name  VARCHAR(64) COLLATE "C" NOT NULL PRIMARY KEY,
     taken BIGINT      NOT NULL DEFAULT 0
 );
 INSERT INTO app_locks (name, taken) VALUES ('accounts', 0);
-ALTER TABLE permissions ADD COLUMN label VARCHAR(200) NOT NULL DEFAULT '';
+ALTER TABLE permissions ADD COLUMN label VARCHAR(200) COLLATE "C" NOT NULL DEFAULT '';
 UPDATE permissions SET label = REPLACE(name, '_', ' ') || ' on ' || view_name;
 
 -- +goose Down
