@@ -86,7 +86,10 @@ func Load(ctx context.Context, b backend.Backend, r io.ReadSeeker, progress Prog
 	if _, err := r.Seek(0, io.SeekStart); err != nil {
 		return nil, fmt.Errorf("load: rewind the file: %w", err)
 	}
-	l := newLoader(b, accounts, log)
+	l, err := newLoader(b, accounts, log)
+	if err != nil {
+		return nil, fmt.Errorf("load: %w", err)
+	}
 	total, err := l.check(r)
 	if err != nil {
 		return nil, fmt.Errorf("load: %w", err)
@@ -167,6 +170,9 @@ type loader struct {
 	// Only those: a million songs' ids are not kept for a log that names
 	// a few.
 	cited map[string]map[string]bool
+	// auditLimits are audit.Schema's limits an entry's texts are checked
+	// against, read once, before any line.
+	auditLimits auditLimits
 }
 
 // accountViews are the views of the Security menu that show users and
@@ -174,10 +180,14 @@ type loader struct {
 // ids are users' and roles' ids.
 var accountViews = map[string]string{"users": modelUser, "roles": modelRole}
 
-func newLoader(b backend.Backend, accounts backend.TransferAccounts, log backend.TransferAudit) *loader {
+func newLoader(b backend.Backend, accounts backend.TransferAccounts, log backend.TransferAudit) (*loader, error) {
+	limits, err := auditLimitsOf(&audit.Schema, auditTexts)
+	if err != nil {
+		return nil, err
+	}
 	l := &loader{b: b, accounts: accounts, log: log, models: map[string]datamodel.Interface{},
 		referenced: map[string]bool{modelRole: true}, viewModels: map[string]string{},
-		cited: map[string]map[string]bool{}}
+		cited: map[string]map[string]bool{}, auditLimits: limits}
 	for _, m := range b.Catalog().All() {
 		l.models[m.Schema().Name] = m
 		for _, f := range m.Schema().Fields {
@@ -190,7 +200,7 @@ func newLoader(b backend.Backend, accounts backend.TransferAccounts, log backend
 		l.viewModels[v.Name] = v.Data.Schema().Name
 	}
 	maps.Copy(l.viewModels, accountViews)
-	return l
+	return l, nil
 }
 
 // item is one record line, decoded and checked on its own.
@@ -424,8 +434,7 @@ func (l *loader) parseEntry(raw json.RawMessage) (audit.Entry, error) {
 		{"username", a.Username, true}, {"action", a.Action, true}, {"view_name", a.View, false},
 		{"record_id", a.RecordID, false}, {"record_label", a.RecordLabel, false},
 	} {
-		max := audit.Schema.Field(c.field).Kind.(datamodel.Text).MaxRunes
-		if err := limit(c.field, c.value, max, c.required); err != nil {
+		if err := limit(c.field, c.value, l.auditLimits[c.field], c.required); err != nil {
 			return audit.Entry{}, err
 		}
 	}
@@ -435,13 +444,41 @@ func (l *loader) parseEntry(raw json.RawMessage) (audit.Entry, error) {
 	// Marked deleted, should its record not be in the file, the id must
 	// still fit the column.
 	if _, mapped := l.viewModels[a.View]; mapped && !strings.HasPrefix(a.RecordID, deletedPrefix) {
-		max := audit.Schema.Field("record_id").Kind.(datamodel.Text).MaxRunes - len(deletedPrefix)
+		max := l.auditLimits["record_id"] - len(deletedPrefix)
 		if utf8.RuneCountInString(a.RecordID) > max {
 			return audit.Entry{}, fmt.Errorf("record_id of view %s is longer than %d characters, which no record id is", a.View, max)
 		}
 	}
 	return audit.Entry{Time: at, Username: a.Username, Action: a.Action, View: a.View, RecordID: a.RecordID,
 		RecordLabel: a.RecordLabel, Changes: *a.Changes}, nil
+}
+
+// auditTexts are the fields of an audit entry checked against their
+// limits in audit.Schema (parseEntry).
+var auditTexts = []string{"username", "action", "view_name", "record_id", "record_label"}
+
+// auditLimits are the limits, in characters, of the audit log's text
+// fields, by name.
+type auditLimits map[string]int
+
+// auditLimitsOf reads the limits of fields from s, the audit log's schema.
+// Should that schema change (a field renamed, or no longer text), load
+// stops before its first line with an error naming the field, rather than
+// panic on the first entry or check it against a limit of nothing.
+func auditLimitsOf(s *datamodel.Schema, fields []string) (auditLimits, error) {
+	limits := make(auditLimits, len(fields))
+	for _, name := range fields {
+		f := s.Field(name)
+		if f == nil {
+			return nil, fmt.Errorf("the audit log has no field %q, which an entry's line holds", name)
+		}
+		text, ok := f.Kind.(datamodel.Text)
+		if !ok {
+			return nil, fmt.Errorf("the audit log's field %q is %T, not the text whose limit an entry's line is checked against", name, f.Kind)
+		}
+		limits[name] = text.MaxRunes
+	}
+	return limits, nil
 }
 
 // parseValues reads a catalogue record's fields by its schema: every
