@@ -1,12 +1,14 @@
 package transfer
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
 
 	"musicadmin/internal/access"
+	"musicadmin/internal/auth"
 )
 
 // parseRole reads a role and its permissions: none in a version 1 file,
@@ -68,4 +70,28 @@ func parseUser(raw json.RawMessage, u *userFields) error {
 		return errors.New("created_at is required")
 	}
 	return nil
+}
+
+// writeRole writes a role, or finds the target's of that name, and gives
+// it the file's permissions on the views the file names (loader.views);
+// a version 1 file's role keeps the target's. It returns the role's id.
+func (l *loader) writeRole(ctx context.Context, it item) (string, error) {
+	id, err := l.accounts.ImportRole(ctx, it.role.Name)
+	if err != nil || it.perms == nil {
+		return id, err
+	}
+	return id, l.accounts.ImportPermissions(ctx, id, it.perms, l.views)
+}
+
+// writeUser writes a user, its roles mapped to their new ids, and returns
+// its new id.
+func (l *loader) writeUser(ctx context.Context, it item, newIDs idMap) (string, error) {
+	u := it.user
+	roles := make([]string, len(u.Roles))
+	for i, r := range u.Roles {
+		roles[i] = newIDs[modelRole][r]
+	}
+	return l.accounts.ImportAccount(ctx, auth.Account{User: auth.User{Username: u.Username, FirstName: u.FirstName,
+		LastName: u.LastName, Email: u.Email, PasswordHash: u.PasswordHash, Active: *u.Active},
+		RoleIDs: roles, CreatedAt: u.CreatedAt})
 }

@@ -7,7 +7,6 @@ import (
 	"io"
 
 	"musicadmin/internal/audit"
-	"musicadmin/internal/auth"
 	"musicadmin/internal/datamodel"
 )
 
@@ -226,20 +225,9 @@ func (l *loader) mapRefs(it item, newIDs idMap) datamodel.Values {
 func (l *loader) writeItem(ctx context.Context, it item, newIDs idMap) (string, error) {
 	switch it.model {
 	case modelRole:
-		id, err := l.accounts.ImportRole(ctx, it.role.Name)
-		if err != nil || it.perms == nil {
-			return id, err
-		}
-		return id, l.accounts.ImportPermissions(ctx, id, it.perms, l.views)
+		return l.writeRole(ctx, it)
 	case modelUser:
-		u := it.user
-		roles := make([]string, len(u.Roles))
-		for i, r := range u.Roles {
-			roles[i] = newIDs[modelRole][r]
-		}
-		return l.accounts.ImportAccount(ctx, auth.Account{User: auth.User{Username: u.Username, FirstName: u.FirstName,
-			LastName: u.LastName, Email: u.Email, PasswordHash: u.PasswordHash, Active: *u.Active},
-			RoleIDs: roles, CreatedAt: u.CreatedAt})
+		return l.writeUser(ctx, it, newIDs)
 	}
 	return it.m.Create(ctx, l.mapRefs(it, newIDs))
 }
