@@ -7,69 +7,13 @@ import (
 	"fmt"
 	"io"
 	"regexp"
-	"strings"
 
+	"musicadmin/internal/access"
 	"musicadmin/internal/audit"
 	"musicadmin/internal/auth"
 	"musicadmin/internal/backend"
 	"musicadmin/internal/datamodel"
 )
-
-// Progress is told how many records of the total a stage ("dump", "check",
-// "load") has done so far. Total may be an estimate while records are
-// written meanwhile.
-type Progress func(stage string, done, total int)
-
-// Counts is how many records of each model a dump or a load handled, in
-// the file's order.
-type Counts []Count
-
-// Count is one model's records.
-type Count struct {
-	Model string
-	N     int
-}
-
-func (c Counts) String() string {
-	s := ""
-	for i, m := range c {
-		if i > 0 {
-			s += ", "
-		}
-		s += fmt.Sprintf("%d %s", m.N, plural(m.Model, m.N))
-	}
-	return s
-}
-
-// Total is the number of records of every model.
-func (c Counts) Total() int {
-	n := 0
-	for _, m := range c {
-		n += m.N
-	}
-	return n
-}
-
-// plural names n records of model as a person reads it: "1 song",
-// "2 songs", "3 audit entries".
-func plural(model string, n int) string {
-	name := strings.ReplaceAll(model, "_", " ")
-	switch {
-	case n == 1:
-		return name
-	case strings.HasSuffix(name, "y"):
-		return strings.TrimSuffix(name, "y") + "ies"
-	}
-	return name + "s"
-}
-
-func (c *Counts) add(model string) {
-	if k := len(*c); k > 0 && (*c)[k-1].Model == model {
-		(*c)[k-1].N++
-		return
-	}
-	*c = append(*c, Count{Model: model, N: 1})
-}
 
 // Dump writes every record of b to w, in the format of the package doc,
 // and returns how many of each model it wrote. The catalogue and the audit
@@ -88,28 +32,81 @@ func Dump(ctx context.Context, b backend.Backend, w io.Writer, progress Progress
 	if progress == nil {
 		progress = func(string, int, int) {}
 	}
-	roles, err := accounts.ExportRoles(ctx)
+	roles, perms, err := exportRoles(ctx, accounts)
 	if err != nil {
 		return nil, fmt.Errorf("dump: %w", err)
+	}
+	entries := b.Audit().Entries()
+	total, err := countRecords(ctx, accounts, len(roles), append(b.Catalog().All(), entries))
+	if err != nil {
+		return nil, err
+	}
+	d, err := startDump(w, total, progress)
+	if err != nil {
+		return nil, err
+	}
+	if err := d.roles(roles, perms); err != nil {
+		return d.counts, err
+	}
+	if err := d.users(ctx, accounts); err != nil {
+		return d.counts, err
+	}
+	if err := d.catalogue(ctx, b.Catalog().All()); err != nil {
+		return d.counts, err
+	}
+	if err := d.auditLog(ctx, entries); err != nil {
+		return d.counts, err
+	}
+	if err := d.end(); err != nil {
+		return d.counts, err
+	}
+	return d.counts, nil
+}
+
+// exportRoles returns every role and the permissions each holds, by role
+// id.
+func exportRoles(ctx context.Context, accounts backend.TransferAccounts) ([]auth.Role, map[string][]access.Permission, error) {
+	roles, err := accounts.ExportRoles(ctx)
+	if err != nil {
+		return nil, nil, err
 	}
 	perms, err := accounts.ExportRolePermissions(ctx)
 	if err != nil {
-		return nil, fmt.Errorf("dump: %w", err)
+		return nil, nil, err
 	}
+	return roles, perms, nil
+}
+
+// countRecords returns how many records the dump will hold, for its
+// progress: roles, users and the records of models.
+func countRecords(ctx context.Context, accounts backend.TransferAccounts, roles int, models []datamodel.Interface) (int, error) {
 	users, err := accounts.CountUsers(ctx)
 	if err != nil {
-		return nil, fmt.Errorf("dump: %w", err)
+		return 0, fmt.Errorf("dump: %w", err)
 	}
-	total := len(roles) + int(users)
-	entries := b.Audit().Entries()
-	for _, m := range append(b.Catalog().All(), entries) {
+	total := roles + int(users)
+	for _, m := range models {
 		n, err := m.Count(ctx, nil)
 		if err != nil {
-			return nil, fmt.Errorf("dump: count %s: %w", m.Schema().Name, err)
+			return 0, fmt.Errorf("dump: count %s: %w", m.Schema().Name, err)
 		}
 		total += int(n)
 	}
+	return total, nil
+}
 
+// dumper writes the lines of one dump and counts its records.
+type dumper struct {
+	bw       *bufio.Writer
+	enc      *json.Encoder
+	total    int // an estimate: records may be written meanwhile
+	progress Progress
+	counts   Counts
+}
+
+// startDump writes the header line to w and returns the dumper of the
+// lines after it.
+func startDump(w io.Writer, total int, progress Progress) (*dumper, error) {
 	bw := bufio.NewWriterSize(w, 64<<10)
 	enc := json.NewEncoder(bw)
 	// Text is written as it is: "<" stays "<", not "\u003c".
@@ -117,55 +114,78 @@ func Dump(ctx context.Context, b backend.Backend, w io.Writer, progress Progress
 	if err := enc.Encode(header{Format: Format, Version: Version}); err != nil {
 		return nil, fmt.Errorf("dump: write: %w", err)
 	}
-	var counts Counts
-	write := func(model, id string, fields any) error {
-		if err := enc.Encode(struct {
-			Model  string `json:"model"`
-			ID     string `json:"id"`
-			Fields any    `json:"fields"`
-		}{model, id, fields}); err != nil {
-			return fmt.Errorf("dump: write: %w", err)
-		}
-		counts.add(model)
-		progress("dump", counts.Total(), max(total, counts.Total()))
-		return nil
+	return &dumper{bw: bw, enc: enc, total: total, progress: progress}, nil
+}
+
+// record writes one record's line.
+func (d *dumper) record(model, id string, fields any) error {
+	if err := d.enc.Encode(struct {
+		Model  string `json:"model"`
+		ID     string `json:"id"`
+		Fields any    `json:"fields"`
+	}{model, id, fields}); err != nil {
+		return fmt.Errorf("dump: write: %w", err)
 	}
+	d.counts.add(model)
+	d.progress("dump", d.counts.Total(), max(d.total, d.counts.Total()))
+	return nil
+}
+
+// roles writes every role with its permissions' keys.
+func (d *dumper) roles(roles []auth.Role, perms map[string][]access.Permission) error {
 	for _, r := range roles {
 		keys := make([]string, len(perms[r.ID]))
 		for i, p := range perms[r.ID] {
 			keys[i] = p.Key()
 		}
-		if err := write(modelRole, r.ID, roleFields{Name: r.Name, Permissions: &keys}); err != nil {
-			return counts, err
+		if err := d.record(modelRole, r.ID, roleFields{Name: r.Name, Permissions: &keys}); err != nil {
+			return err
 		}
 	}
-	err = accounts.ExportAccounts(ctx, func(a auth.Account) error {
+	return nil
+}
+
+// users writes every user, and stops at one whose password hash is not
+// bcrypt's (see Dump).
+func (d *dumper) users(ctx context.Context, accounts backend.TransferAccounts) error {
+	err := accounts.ExportAccounts(ctx, func(a auth.Account) error {
 		if !isBcrypt(a.PasswordHash) {
 			return fmt.Errorf("user %q: the stored password hash is not a bcrypt hash, and may be a password in clear: "+
 				"set a new password for this user, then dump again", a.Username)
 		}
 		active := a.Active
-		return write(modelUser, a.ID, userFields{Username: a.Username, FirstName: a.FirstName,
+		return d.record(modelUser, a.ID, userFields{Username: a.Username, FirstName: a.FirstName,
 			LastName: a.LastName, Email: a.Email, PasswordHash: a.PasswordHash, Active: &active,
 			Roles: a.RoleIDs, CreatedAt: a.CreatedAt})
 	})
 	if err != nil {
-		return counts, fmt.Errorf("dump: users: %w", err)
+		return fmt.Errorf("dump: users: %w", err)
 	}
-	for _, m := range b.Catalog().All() {
+	return nil
+}
+
+// catalogue writes every record of models, model by model, each field as
+// its kind stores it.
+func (d *dumper) catalogue(ctx context.Context, models []datamodel.Interface) error {
+	for _, m := range models {
 		s := m.Schema()
 		err := m.Each(ctx, datamodel.Query{}, func(r datamodel.Record) error {
 			fields := make(map[string]any, len(s.Fields))
 			for _, f := range s.Fields {
 				fields[f.Name] = f.Kind.Store(r.Values[f.Name])
 			}
-			return write(s.Name, r.ID, fields)
+			return d.record(s.Name, r.ID, fields)
 		})
 		if err != nil {
-			return counts, fmt.Errorf("dump: %s: %w", s.Name, err)
+			return fmt.Errorf("dump: %s: %w", s.Name, err)
 		}
 	}
-	err = entries.Each(ctx, datamodel.Query{}, func(r datamodel.Record) error {
+	return nil
+}
+
+// auditLog writes every entry of the audit log, oldest first.
+func (d *dumper) auditLog(ctx context.Context, entries datamodel.Interface) error {
+	err := entries.Each(ctx, datamodel.Query{}, func(r datamodel.Record) error {
 		changes, err := audit.ParseChanges(r.Values["changes"])
 		if err != nil {
 			return fmt.Errorf("entry %s: its changes are not JSON: %w", r.ID, err)
@@ -173,20 +193,25 @@ func Dump(ctx context.Context, b backend.Backend, w io.Writer, progress Progress
 		if changes == nil {
 			changes = []audit.Change{}
 		}
-		return write(modelAudit, r.ID, auditFields{At: text(r.Values["at"]), Username: text(r.Values["username"]),
+		return d.record(modelAudit, r.ID, auditFields{At: text(r.Values["at"]), Username: text(r.Values["username"]),
 			Action: text(r.Values["action"]), View: text(r.Values["view_name"]), RecordID: text(r.Values["record_id"]),
 			RecordLabel: text(r.Values["record_label"]), Changes: &changes})
 	})
 	if err != nil {
-		return counts, fmt.Errorf("dump: audit log: %w", err)
+		return fmt.Errorf("dump: audit log: %w", err)
 	}
-	if err := enc.Encode(trailer{End: true, Records: counts.Total()}); err != nil {
-		return counts, fmt.Errorf("dump: write: %w", err)
+	return nil
+}
+
+// end writes the last line, which counts the records, and flushes.
+func (d *dumper) end() error {
+	if err := d.enc.Encode(trailer{End: true, Records: d.counts.Total()}); err != nil {
+		return fmt.Errorf("dump: write: %w", err)
 	}
-	if err := bw.Flush(); err != nil {
-		return counts, fmt.Errorf("dump: write: %w", err)
+	if err := d.bw.Flush(); err != nil {
+		return fmt.Errorf("dump: write: %w", err)
 	}
-	return counts, nil
+	return nil
 }
 
 // text is an audit entry's text value as the model read it.
