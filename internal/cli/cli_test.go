@@ -583,6 +583,9 @@ func TestCreateAdmin(t *testing.T) {
 	apptest.ForEachBackend(t, func(t *testing.T, b apptest.Backend) {
 		dbCfg := apptest.NewDatabase(t, b)
 		path := writeConfig(t, dbCfg)
+		// Before create-db: a usage error naming it, as create-user's.
+		r := app(t, nil, append([]string{"--config", path}, adminFlags("ada", "ada@example.com", "pw")...)...)
+		wantOneLineError(t, r, cli.ExitUsage, "create-db")
 		if r := app(t, nil, "--config", path, "create-db"); r.code != 0 {
 			t.Fatalf("create-db:\n%s", r)
 		}
@@ -590,7 +593,7 @@ func TestCreateAdmin(t *testing.T) {
 		// Exactly 72 bytes, bcrypt's limit: accepted, and all of it counts.
 		password := "Plain-Text-Pa55word!" + strings.Repeat("x", 72-20)
 
-		r := app(t, nil, append([]string{"--config", path}, adminFlags("  ada ", "ada@example.com", password)...)...)
+		r = app(t, nil, append([]string{"--config", path}, adminFlags("  ada ", "ada@example.com", password)...)...)
 		if r.code != 0 || r.stdout != "Admin user \"ada\" created.\n" || r.stderr != "" {
 			t.Fatalf("create-admin:\n%s", r)
 		}
@@ -971,5 +974,21 @@ func TestRunInitAdmin(t *testing.T) {
 	db.Model(&store.User{}).Count(&n)
 	if n != 1 {
 		t.Errorf("%d users after a second --init-admin, want 1", n)
+	}
+}
+
+// TestSeed: seed needs the app's schema, as every command on the catalogue
+// does, and says what it wrote.
+func TestSeed(t *testing.T) {
+	dbCfg := apptest.NewDatabase(t, apptest.SQLite)
+	path := writeConfig(t, dbCfg)
+	wantOneLineError(t, app(t, nil, "--config", path, "seed", "--albums", "2", "--songs", "5"), cli.ExitUsage, "create-db")
+	wantOneLineError(t, app(t, nil, "--config", path, "seed", "--songs", "-1"), cli.ExitUsage, "negative")
+	if r := app(t, nil, "--config", path, "create-db"); r.code != 0 {
+		t.Fatalf("create-db:\n%s", r)
+	}
+	r := app(t, nil, "--config", path, "seed", "--albums", "2", "--songs", "5")
+	if r.code != 0 || !strings.Contains(r.stdout, "seeded 2 albums and 5 songs") || r.stderr != "" {
+		t.Fatalf("seed:\n%s", r)
 	}
 }

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"fmt"
 	"net"
 	"strings"
@@ -10,6 +11,7 @@ import (
 	"musicadmin/internal/access"
 	"musicadmin/internal/auth"
 	"musicadmin/internal/backend"
+	"musicadmin/internal/config"
 	"musicadmin/internal/server"
 )
 
@@ -21,42 +23,12 @@ func (a *app) runCmd() *cobra.Command {
 		Short: "Serve the web app; SIGINT/SIGTERM drain requests in flight, then exit 0",
 		Args:  noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			ctx := cmd.Context()
-			cfg, db, err := a.openBackend(ctx)
-			if err != nil {
-				return err
-			}
-			defer db.Close()
-			if cmd.Flags().Changed("addr") {
-				cfg.Server.Addr = addr
-			}
-			if err := backend.Ready(ctx, db); err != nil {
-				return usageErr("%s", err)
-			}
-			log := a.logger()
-			if cfg.GeneratedSecret {
-				log.Warn("dev mode: no secret_key set, using a random one; sessions end when the server restarts")
-			}
-			webApp, err := server.New(cfg, db, log, server.Options{BcryptCost: a.env.bcryptCost()})
-			if err != nil {
-				return failure(err)
-			}
-			if initAdmin {
-				if err := a.bootstrapAdmin(cmd, db, webApp.Users, cfg.Server.Addr); err != nil {
-					return err
+			return a.withBackend(cmd.Context(), latest, func(ctx context.Context, cfg config.Config, db backend.Backend) error {
+				if cmd.Flags().Changed("addr") {
+					cfg.Server.Addr = addr
 				}
-			}
-			ln, err := net.Listen("tcp", cfg.Server.Addr)
-			if err != nil {
-				return failure(fmt.Errorf("listen on %s: %w", cfg.Server.Addr, err))
-			}
-			log.Info("serving", "addr", ln.Addr().String(), "driver", cfg.Database.Driver)
-			srv := server.NewHTTPServer(cfg.Server.Addr, webApp.Handler, log)
-			if err := server.Serve(ctx, srv, ln, log); err != nil {
-				return failure(err)
-			}
-			log.Info("stopped")
-			return nil
+				return a.serve(ctx, cfg, db, initAdmin)
+			})
 		},
 	}
 	cmd.Flags().StringVar(&addr, "addr", "", "listen address (default from config, :8080)")
@@ -65,19 +37,48 @@ func (a *app) runCmd() *cobra.Command {
 	return cmd
 }
 
+// serve serves the web app over db until ctx ends, first creating an admin
+// on a database with no user when initAdmin is set.
+func (a *app) serve(ctx context.Context, cfg config.Config, db backend.Backend, initAdmin bool) error {
+	log := a.logger()
+	if cfg.GeneratedSecret {
+		log.Warn("dev mode: no secret_key set, using a random one; sessions end when the server restarts")
+	}
+	webApp, err := server.New(cfg, db, log, server.Options{BcryptCost: a.env.bcryptCost()})
+	if err != nil {
+		return err
+	}
+	if initAdmin {
+		if err := a.bootstrapAdmin(ctx, db, webApp.Users, cfg.Server.Addr); err != nil {
+			return err
+		}
+	}
+	ln, err := net.Listen("tcp", cfg.Server.Addr)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", cfg.Server.Addr, err)
+	}
+	log.Info("serving", "addr", ln.Addr().String(), "driver", cfg.Database.Driver)
+	srv := server.NewHTTPServer(cfg.Server.Addr, webApp.Handler, log)
+	if err := server.Serve(ctx, srv, ln, log); err != nil {
+		return err
+	}
+	log.Info("stopped")
+	return nil
+}
+
 // bootstrapAdmin gives a fresh install a way in: an admin account with a
 // random password, printed once on stdout and never logged. It is created
 // as create-user creates one: the form's rules, and an audit entry.
-func (a *app) bootstrapAdmin(cmd *cobra.Command, db backend.Backend, users *auth.Users, addr string) error {
-	n, err := users.Count(cmd.Context())
+func (a *app) bootstrapAdmin(ctx context.Context, db backend.Backend, users *auth.Users, addr string) error {
+	n, err := users.Count(ctx)
 	if err != nil {
-		return failure(err)
+		return err
 	}
 	if n > 0 {
 		return nil
 	}
 	password := randomPassword()
-	err = a.createUser(cmd.Context(), db, auth.NewUser{Username: "admin", FirstName: "Admin", LastName: "User",
+	err = a.createUser(ctx, db, auth.NewUser{Username: "admin", FirstName: "Admin", LastName: "User",
 		Email: "admin@example.com", Password: password}, []string{access.AdminRole})
 	if err != nil {
 		return err
