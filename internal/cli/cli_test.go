@@ -881,14 +881,17 @@ func TestRun(t *testing.T) {
 			t.Fatalf("create-db:\n%s", r)
 		}
 
-		// A port in use: exit 1, after no other output.
+		// A port in use: exit 1, after no other output, and how to serve
+		// on another port.
 		busy, err := net.Listen("tcp", "127.0.0.1:0")
 		if err != nil {
 			t.Fatal(err)
 		}
 		defer busy.Close()
 		r = app(t, nil, "--config", path, "run", "--addr", busy.Addr().String())
-		wantOneLineError(t, r, cli.ExitFailure, busy.Addr().String())
+		next := "127.0.0.1:" + strconv.Itoa(busy.Addr().(*net.TCPAddr).Port+1)
+		wantOneLineError(t, r, cli.ExitFailure, busy.Addr().String()+" is in use by another program: "+
+			"serve on another port with --addr "+next+" or APP_SERVER_ADDR="+next)
 
 		// --addr wins over the configuration (here APP_SERVER_ADDR, busy).
 		run := startRun(t, map[string]string{"APP_SERVER_ADDR": busy.Addr().String()}, "--config", path, "run", "--addr", "127.0.0.1:0")

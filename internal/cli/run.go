@@ -2,9 +2,12 @@ package cli
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net"
+	"strconv"
 	"strings"
+	"syscall"
 
 	"github.com/spf13/cobra"
 
@@ -53,9 +56,9 @@ func (a *app) serve(ctx context.Context, cfg config.Config, db backend.Backend, 
 			return err
 		}
 	}
-	ln, err := net.Listen("tcp", cfg.Server.Addr)
+	ln, err := listen(cfg.Server.Addr)
 	if err != nil {
-		return fmt.Errorf("listen on %s: %w", cfg.Server.Addr, err)
+		return err
 	}
 	log.Info("serving", "addr", ln.Addr().String(), "driver", cfg.Database.Driver)
 	srv := server.NewHTTPServer(cfg.Server.Addr, webApp.Handler, log)
@@ -64,6 +67,30 @@ func (a *app) serve(ctx context.Context, cfg config.Config, db backend.Backend, 
 	}
 	log.Info("stopped")
 	return nil
+}
+
+// listen listens on addr; an address in use says how to serve on another.
+func listen(addr string) (net.Listener, error) {
+	ln, err := net.Listen("tcp", addr)
+	if errors.Is(err, syscall.EADDRINUSE) {
+		next := nextPort(addr)
+		return nil, fmt.Errorf("%s is in use by another program: serve on another port with --addr %s or APP_SERVER_ADDR=%s",
+			addr, next, next)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("listen on %s: %w", addr, err)
+	}
+	return ln, nil
+}
+
+// nextPort is addr with the port after its own: ":8080" gives ":8081".
+func nextPort(addr string) string {
+	host, port, err := net.SplitHostPort(addr)
+	p, perr := strconv.Atoi(port)
+	if err != nil || perr != nil || p <= 0 || p >= 65535 {
+		return ":8081"
+	}
+	return net.JoinHostPort(host, strconv.Itoa(p+1))
 }
 
 // bootstrapAdmin gives a fresh install a way in: an admin account with a
