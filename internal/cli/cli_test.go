@@ -936,10 +936,31 @@ func TestRunInitAdmin(t *testing.T) {
 	if r := app(t, nil, "--config", path, "create-db"); r.code != 0 {
 		t.Fatalf("create-db:\n%s", r)
 	}
+	// A port in use: nobody is created, no password printed.
+	busy, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer busy.Close()
+	r := app(t, nil, "--config", path, "run", "--init-admin", "--addr", busy.Addr().String())
+	wantOneLineError(t, r, cli.ExitFailure, "is in use by another program")
+
 	run := startRun(t, nil, "--config", path, "run", "--init-admin", "--addr", "127.0.0.1:0")
-	m := regexp.MustCompile(`created the user "admin" with the password (\S+)`).FindStringSubmatch(run.stdout.String())
+	out := run.stdout.String()
+	m := regexp.MustCompile(`created the user "admin" with the password (\S+)`).FindStringSubmatch(out)
 	if m == nil {
-		t.Fatalf("no first-run password printed:\n%s", run.stdout)
+		t.Fatalf("no first-run password printed:\n%s", out)
+	}
+	// What to do next: log in at the address served, add users in the
+	// app or with create-user (create-admin makes Admins only).
+	for _, want := range []string{"Log in at http://" + run.addr + "/login/ as admin", "Security › List Users",
+		"bin/app create-user ", "--role ReadOnly"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("first-run message without %q:\n%s", want, out)
+		}
+	}
+	if strings.Contains(out, "create-admin") || strings.Contains(out, "`app ") {
+		t.Errorf("first-run message names create-admin or a binary that is not bin/app:\n%s", out)
 	}
 	if strings.Contains(run.stderr.String(), m[1]) {
 		t.Error("the first-run password is in the log")
@@ -977,6 +998,18 @@ func TestRunInitAdmin(t *testing.T) {
 	db.Model(&store.User{}).Count(&n)
 	if n != 1 {
 		t.Errorf("%d users after a second --init-admin, want 1", n)
+	}
+
+	// The create-user line it printed works as written, its placeholders
+	// filled in.
+	line := regexp.MustCompile(`bin/app (create-user .*)`).FindStringSubmatch(out)
+	if line == nil {
+		t.Fatalf("no create-user line:\n%s", out)
+	}
+	fill := strings.NewReplacer(" U ", " ro ", " F ", " Rea ", " L ", " Only ", " E ", " ro@example.com ")
+	args := append([]string{"--config", path}, strings.Fields(fill.Replace(line[1]))...)
+	if r := app(t, nil, append(args, "--password", "read-only-password")...); r.code != 0 {
+		t.Errorf("the printed create-user, filled in:\n%s", r)
 	}
 }
 

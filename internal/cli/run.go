@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"net"
 	"strconv"
-	"strings"
 	"syscall"
 
 	"github.com/spf13/cobra"
@@ -51,14 +50,17 @@ func (a *app) serve(ctx context.Context, cfg config.Config, db backend.Backend, 
 	if err != nil {
 		return err
 	}
-	if initAdmin {
-		if err := a.bootstrapAdmin(ctx, db, webApp.Users, cfg.Server.Addr); err != nil {
-			return err
-		}
-	}
+	// Listen before the first admin is made: its login URL is the address
+	// served, and a port in use creates nobody.
 	ln, err := listen(cfg.Server.Addr)
 	if err != nil {
 		return err
+	}
+	if initAdmin {
+		if err := a.bootstrapAdmin(ctx, db, webApp.Users, loginURL(cfg.Server.Addr, ln.Addr())); err != nil {
+			_ = ln.Close()
+			return err
+		}
 	}
 	log.Info("serving", "addr", ln.Addr().String(), "driver", cfg.Database.Driver)
 	srv := server.NewHTTPServer(cfg.Server.Addr, webApp.Handler, log)
@@ -93,10 +95,22 @@ func nextPort(addr string) string {
 	return net.JoinHostPort(host, strconv.Itoa(p+1))
 }
 
+// loginURL is the login page's URL on the address served: the configured
+// host (localhost when it is every interface) and the port listened on.
+func loginURL(addr string, served net.Addr) string {
+	host, _, _ := net.SplitHostPort(addr)
+	if ip := net.ParseIP(host); host == "" || ip != nil && ip.IsUnspecified() {
+		host = "localhost"
+	}
+	_, port, _ := net.SplitHostPort(served.String())
+	return "http://" + net.JoinHostPort(host, port) + "/login/"
+}
+
 // bootstrapAdmin gives a fresh install a way in: an admin account with a
-// random password, printed once on stdout and never logged. It is created
-// as create-user creates one: the form's rules, and an audit entry.
-func (a *app) bootstrapAdmin(ctx context.Context, db backend.Backend, users *auth.Users, addr string) error {
+// random password, printed once on stdout and never logged, with what to do
+// next. It is created as create-user creates one: the form's rules, and an
+// audit entry.
+func (a *app) bootstrapAdmin(ctx context.Context, db backend.Backend, users *auth.Users, login string) error {
 	n, err := users.Count(ctx)
 	if err != nil {
 		return err
@@ -110,12 +124,10 @@ func (a *app) bootstrapAdmin(ctx context.Context, db backend.Backend, users *aut
 	if err != nil {
 		return err
 	}
-	host := addr
-	if strings.HasPrefix(host, ":") {
-		host = "localhost" + host
-	}
-	fmt.Fprintf(a.env.Stdout, "\n  First run: created the user \"admin\" with the password %s\n"+
-		"  Log in at http://%s/login/ (this password is shown only once; add users with `app create-admin`).\n\n",
-		password, host)
+	fmt.Fprintf(a.env.Stdout, "\n  First run: created the user \"admin\" with the password %s (shown only once).\n"+
+		"  Log in at %s as admin with that password.\n"+
+		"  Add more users in Security › List Users, or with\n"+
+		"    bin/app create-user --username U --firstname F --lastname L --email E --role ReadOnly\n\n",
+		password, login)
 	return nil
 }
