@@ -868,6 +868,17 @@ func (r *running) wait(t *testing.T) int {
 	}
 }
 
+// busyPort holds a port on 127.0.0.1 until the test ends and returns it.
+func busyPort(t *testing.T) *net.TCPAddr {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ln.Close() })
+	return ln.Addr().(*net.TCPAddr)
+}
+
 func TestRun(t *testing.T) {
 	apptest.ForEachBackend(t, func(t *testing.T, b apptest.Backend) {
 		dbCfg := apptest.NewDatabase(t, b)
@@ -883,19 +894,15 @@ func TestRun(t *testing.T) {
 
 		// A port in use: exit 1, after no other output, and how to serve
 		// on another port.
-		busy, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer busy.Close()
-		r = app(t, nil, "--config", path, "run", "--addr", busy.Addr().String())
-		next := "127.0.0.1:" + strconv.Itoa(busy.Addr().(*net.TCPAddr).Port+1)
-		wantOneLineError(t, r, cli.ExitFailure, busy.Addr().String()+" is in use by another program: "+
+		busy := busyPort(t)
+		r = app(t, nil, "--config", path, "run", "--addr", busy.String())
+		next := "127.0.0.1:" + strconv.Itoa(busy.Port+1)
+		wantOneLineError(t, r, cli.ExitFailure, busy.String()+" is in use by another program: "+
 			"serve on another port with --addr "+next+" or APP_SERVER_ADDR="+next)
 
 		// --addr wins over the configuration (here APP_SERVER_ADDR, busy).
-		run := startRun(t, map[string]string{"APP_SERVER_ADDR": busy.Addr().String()}, "--config", path, "run", "--addr", "127.0.0.1:0")
-		if run.addr == busy.Addr().String() {
+		run := startRun(t, map[string]string{"APP_SERVER_ADDR": busy.String()}, "--config", path, "run", "--addr", "127.0.0.1:0")
+		if run.addr == busy.String() {
 			t.Fatalf("serving on the configured address, not --addr")
 		}
 		resp, err := http.Get("http://" + run.addr + "/healthz")
@@ -937,12 +944,7 @@ func TestRunInitAdmin(t *testing.T) {
 		t.Fatalf("create-db:\n%s", r)
 	}
 	// A port in use: nobody is created, no password printed.
-	busy, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer busy.Close()
-	r := app(t, nil, "--config", path, "run", "--init-admin", "--addr", busy.Addr().String())
+	r := app(t, nil, "--config", path, "run", "--init-admin", "--addr", busyPort(t).String())
 	wantOneLineError(t, r, cli.ExitFailure, "is in use by another program")
 
 	run := startRun(t, nil, "--config", path, "run", "--init-admin", "--addr", "127.0.0.1:0")
