@@ -20,19 +20,8 @@ func (a *app) createAdminCmd() *cobra.Command {
 			"values are asked for (the password hidden, twice); without one, a missing value is an error.",
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			_, db, err := a.openBackend(cmd.Context())
-			if err != nil {
-				return err
-			}
-			defer db.Close()
-			if err := a.askMissing(cmd, &n); err != nil {
-				return err
-			}
-			if err := n.Validate(); err != nil {
-				return usageErr("%s", err)
-			}
 			// create-user --role Admin: the same validation and write.
-			if err := a.createUser(cmd.Context(), db, n, adminRoles); err != nil {
+			if err := a.createUserOf(cmd, &n, adminRoles); err != nil {
 				return err
 			}
 			fmt.Fprintf(a.env.Stdout, "Admin user %q created.\n", n.Username)

@@ -133,18 +133,43 @@ func (a *app) logger() *slog.Logger {
 	return slog.New(slog.NewTextHandler(a.env.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
 }
 
-// openBackend loads the configuration and connects; both failing are
-// configuration errors (exit 2). The caller closes the backend.
-func (a *app) openBackend(ctx context.Context) (config.Config, backend.Backend, error) {
+// need is what a command needs of the configured database's schema.
+type need int
+
+const (
+	// anyVersion: the schema at any version, none included (create-db, db).
+	anyVersion need = iota
+	// latest: the app's schema at its latest version (create-db has run).
+	latest
+)
+
+// withBackend is the frame of every command on the configured database: it
+// loads the configuration, connects, checks the schema as n says, runs fn
+// and closes the connection. A bad configuration, an unreachable database
+// or a schema not at the app's version is a usage error (exit 2); an error
+// of fn that carries no exit status of its own is a failure at run time
+// (exit 1).
+func (a *app) withBackend(ctx context.Context, n need, fn func(context.Context, config.Config, backend.Backend) error) error {
 	cfg, err := a.loadConfig()
 	if err != nil {
-		return cfg, nil, err
+		return err
 	}
-	b, err := backend.Open(ctx, cfg.Database)
+	db, err := backend.Open(ctx, cfg.Database)
 	if err != nil {
-		return cfg, nil, &exitError{code: ExitUsage, err: err}
+		return &exitError{code: ExitUsage, err: err}
 	}
-	return cfg, b, nil
+	defer db.Close()
+	if n == latest {
+		if err := backend.Ready(ctx, db); err != nil {
+			return &exitError{code: ExitUsage, err: err}
+		}
+	}
+	err = fn(ctx, cfg, db)
+	var ee *exitError
+	if err != nil && !errors.As(err, &ee) {
+		return failure(err)
+	}
+	return err
 }
 
 func (a *app) versionCmd() *cobra.Command {

@@ -583,6 +583,9 @@ func TestCreateAdmin(t *testing.T) {
 	apptest.ForEachBackend(t, func(t *testing.T, b apptest.Backend) {
 		dbCfg := apptest.NewDatabase(t, b)
 		path := writeConfig(t, dbCfg)
+		// Before create-db: a usage error naming it, as create-user's.
+		r := app(t, nil, append([]string{"--config", path}, adminFlags("ada", "ada@example.com", "pw")...)...)
+		wantOneLineError(t, r, cli.ExitUsage, "create-db")
 		if r := app(t, nil, "--config", path, "create-db"); r.code != 0 {
 			t.Fatalf("create-db:\n%s", r)
 		}
@@ -590,7 +593,7 @@ func TestCreateAdmin(t *testing.T) {
 		// Exactly 72 bytes, bcrypt's limit: accepted, and all of it counts.
 		password := "Plain-Text-Pa55word!" + strings.Repeat("x", 72-20)
 
-		r := app(t, nil, append([]string{"--config", path}, adminFlags("  ada ", "ada@example.com", password)...)...)
+		r = app(t, nil, append([]string{"--config", path}, adminFlags("  ada ", "ada@example.com", password)...)...)
 		if r.code != 0 || r.stdout != "Admin user \"ada\" created.\n" || r.stderr != "" {
 			t.Fatalf("create-admin:\n%s", r)
 		}
@@ -865,6 +868,17 @@ func (r *running) wait(t *testing.T) int {
 	}
 }
 
+// busyPort holds a port on 127.0.0.1 until the test ends and returns it.
+func busyPort(t *testing.T) *net.TCPAddr {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ln.Close() })
+	return ln.Addr().(*net.TCPAddr)
+}
+
 func TestRun(t *testing.T) {
 	apptest.ForEachBackend(t, func(t *testing.T, b apptest.Backend) {
 		dbCfg := apptest.NewDatabase(t, b)
@@ -878,18 +892,17 @@ func TestRun(t *testing.T) {
 			t.Fatalf("create-db:\n%s", r)
 		}
 
-		// A port in use: exit 1, after no other output.
-		busy, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer busy.Close()
-		r = app(t, nil, "--config", path, "run", "--addr", busy.Addr().String())
-		wantOneLineError(t, r, cli.ExitFailure, busy.Addr().String())
+		// A port in use: exit 1, after no other output, and how to serve
+		// on another port.
+		busy := busyPort(t)
+		r = app(t, nil, "--config", path, "run", "--addr", busy.String())
+		next := "127.0.0.1:" + strconv.Itoa(busy.Port+1)
+		wantOneLineError(t, r, cli.ExitFailure, busy.String()+" is in use by another program: "+
+			"serve on another port with --addr "+next+" or APP_SERVER_ADDR="+next)
 
 		// --addr wins over the configuration (here APP_SERVER_ADDR, busy).
-		run := startRun(t, map[string]string{"APP_SERVER_ADDR": busy.Addr().String()}, "--config", path, "run", "--addr", "127.0.0.1:0")
-		if run.addr == busy.Addr().String() {
+		run := startRun(t, map[string]string{"APP_SERVER_ADDR": busy.String()}, "--config", path, "run", "--addr", "127.0.0.1:0")
+		if run.addr == busy.String() {
 			t.Fatalf("serving on the configured address, not --addr")
 		}
 		resp, err := http.Get("http://" + run.addr + "/healthz")
@@ -930,10 +943,26 @@ func TestRunInitAdmin(t *testing.T) {
 	if r := app(t, nil, "--config", path, "create-db"); r.code != 0 {
 		t.Fatalf("create-db:\n%s", r)
 	}
+	// A port in use: nobody is created, no password printed.
+	r := app(t, nil, "--config", path, "run", "--init-admin", "--addr", busyPort(t).String())
+	wantOneLineError(t, r, cli.ExitFailure, "is in use by another program")
+
 	run := startRun(t, nil, "--config", path, "run", "--init-admin", "--addr", "127.0.0.1:0")
-	m := regexp.MustCompile(`created the user "admin" with the password (\S+)`).FindStringSubmatch(run.stdout.String())
+	out := run.stdout.String()
+	m := regexp.MustCompile(`created the user "admin" with the password (\S+)`).FindStringSubmatch(out)
 	if m == nil {
-		t.Fatalf("no first-run password printed:\n%s", run.stdout)
+		t.Fatalf("no first-run password printed:\n%s", out)
+	}
+	// What to do next: log in at the address served, add users in the
+	// app or with create-user (create-admin makes Admins only).
+	for _, want := range []string{"Log in at http://" + run.addr + "/login/ as admin", "Security › List Users",
+		"bin/app create-user ", "--role ReadOnly"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("first-run message without %q:\n%s", want, out)
+		}
+	}
+	if strings.Contains(out, "create-admin") || strings.Contains(out, "`app ") {
+		t.Errorf("first-run message names create-admin or a binary that is not bin/app:\n%s", out)
 	}
 	if strings.Contains(run.stderr.String(), m[1]) {
 		t.Error("the first-run password is in the log")
@@ -971,5 +1000,33 @@ func TestRunInitAdmin(t *testing.T) {
 	db.Model(&store.User{}).Count(&n)
 	if n != 1 {
 		t.Errorf("%d users after a second --init-admin, want 1", n)
+	}
+
+	// The create-user line it printed works as written, its placeholders
+	// filled in.
+	line := regexp.MustCompile(`bin/app (create-user .*)`).FindStringSubmatch(out)
+	if line == nil {
+		t.Fatalf("no create-user line:\n%s", out)
+	}
+	fill := strings.NewReplacer(" U ", " ro ", " F ", " Rea ", " L ", " Only ", " E ", " ro@example.com ")
+	args := append([]string{"--config", path}, strings.Fields(fill.Replace(line[1]))...)
+	if r := app(t, nil, append(args, "--password", "read-only-password")...); r.code != 0 {
+		t.Errorf("the printed create-user, filled in:\n%s", r)
+	}
+}
+
+// TestSeed: seed needs the app's schema, as every command on the catalogue
+// does, and says what it wrote.
+func TestSeed(t *testing.T) {
+	dbCfg := apptest.NewDatabase(t, apptest.SQLite)
+	path := writeConfig(t, dbCfg)
+	wantOneLineError(t, app(t, nil, "--config", path, "seed", "--albums", "2", "--songs", "5"), cli.ExitUsage, "create-db")
+	wantOneLineError(t, app(t, nil, "--config", path, "seed", "--songs", "-1"), cli.ExitUsage, "negative")
+	if r := app(t, nil, "--config", path, "create-db"); r.code != 0 {
+		t.Fatalf("create-db:\n%s", r)
+	}
+	r := app(t, nil, "--config", path, "seed", "--albums", "2", "--songs", "5")
+	if r.code != 0 || !strings.Contains(r.stdout, "seeded 2 albums and 5 songs") || r.stderr != "" {
+		t.Fatalf("seed:\n%s", r)
 	}
 }

@@ -1,15 +1,19 @@
 package cli
 
 import (
+	"context"
+	"errors"
 	"fmt"
 	"net"
-	"strings"
+	"strconv"
+	"syscall"
 
 	"github.com/spf13/cobra"
 
 	"musicadmin/internal/access"
 	"musicadmin/internal/auth"
 	"musicadmin/internal/backend"
+	"musicadmin/internal/config"
 	"musicadmin/internal/server"
 )
 
@@ -21,42 +25,12 @@ func (a *app) runCmd() *cobra.Command {
 		Short: "Serve the web app; SIGINT/SIGTERM drain requests in flight, then exit 0",
 		Args:  noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			ctx := cmd.Context()
-			cfg, db, err := a.openBackend(ctx)
-			if err != nil {
-				return err
-			}
-			defer db.Close()
-			if cmd.Flags().Changed("addr") {
-				cfg.Server.Addr = addr
-			}
-			if err := backend.Ready(ctx, db); err != nil {
-				return usageErr("%s", err)
-			}
-			log := a.logger()
-			if cfg.GeneratedSecret {
-				log.Warn("dev mode: no secret_key set, using a random one; sessions end when the server restarts")
-			}
-			webApp, err := server.New(cfg, db, log, server.Options{BcryptCost: a.env.bcryptCost()})
-			if err != nil {
-				return failure(err)
-			}
-			if initAdmin {
-				if err := a.bootstrapAdmin(cmd, db, webApp.Users, cfg.Server.Addr); err != nil {
-					return err
+			return a.withBackend(cmd.Context(), latest, func(ctx context.Context, cfg config.Config, db backend.Backend) error {
+				if cmd.Flags().Changed("addr") {
+					cfg.Server.Addr = addr
 				}
-			}
-			ln, err := net.Listen("tcp", cfg.Server.Addr)
-			if err != nil {
-				return failure(fmt.Errorf("listen on %s: %w", cfg.Server.Addr, err))
-			}
-			log.Info("serving", "addr", ln.Addr().String(), "driver", cfg.Database.Driver)
-			srv := server.NewHTTPServer(cfg.Server.Addr, webApp.Handler, log)
-			if err := server.Serve(ctx, srv, ln, log); err != nil {
-				return failure(err)
-			}
-			log.Info("stopped")
-			return nil
+				return a.serve(ctx, cfg, db, initAdmin)
+			})
 		},
 	}
 	cmd.Flags().StringVar(&addr, "addr", "", "listen address (default from config, :8080)")
@@ -65,29 +39,95 @@ func (a *app) runCmd() *cobra.Command {
 	return cmd
 }
 
-// bootstrapAdmin gives a fresh install a way in: an admin account with a
-// random password, printed once on stdout and never logged. It is created
-// as create-user creates one: the form's rules, and an audit entry.
-func (a *app) bootstrapAdmin(cmd *cobra.Command, db backend.Backend, users *auth.Users, addr string) error {
-	n, err := users.Count(cmd.Context())
+// serve serves the web app over db until ctx ends, first creating an admin
+// on a database with no user when initAdmin is set.
+func (a *app) serve(ctx context.Context, cfg config.Config, db backend.Backend, initAdmin bool) error {
+	log := a.logger()
+	if cfg.GeneratedSecret {
+		log.Warn("dev mode: no secret_key set, using a random one; sessions end when the server restarts")
+	}
+	webApp, err := server.New(cfg, db, log, server.Options{BcryptCost: a.env.bcryptCost()})
 	if err != nil {
-		return failure(err)
+		return err
+	}
+	// Listen before the first admin is made: its login URL is the address
+	// served, and a port in use creates nobody.
+	ln, err := listen(cfg.Server.Addr)
+	if err != nil {
+		return err
+	}
+	if initAdmin {
+		if err := a.bootstrapAdmin(ctx, db, webApp.Users, loginURL(cfg.Server.Addr, ln.Addr())); err != nil {
+			_ = ln.Close()
+			return err
+		}
+	}
+	log.Info("serving", "addr", ln.Addr().String(), "driver", cfg.Database.Driver)
+	srv := server.NewHTTPServer(cfg.Server.Addr, webApp.Handler, log)
+	if err := server.Serve(ctx, srv, ln, log); err != nil {
+		return err
+	}
+	log.Info("stopped")
+	return nil
+}
+
+// listen listens on addr; an address in use says how to serve on another.
+func listen(addr string) (net.Listener, error) {
+	ln, err := net.Listen("tcp", addr)
+	if errors.Is(err, syscall.EADDRINUSE) {
+		next := nextPort(addr)
+		return nil, fmt.Errorf("%s is in use by another program: serve on another port with --addr %s or APP_SERVER_ADDR=%s",
+			addr, next, next)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("listen on %s: %w", addr, err)
+	}
+	return ln, nil
+}
+
+// nextPort is addr with the port after its own: ":8080" gives ":8081".
+func nextPort(addr string) string {
+	host, port, err := net.SplitHostPort(addr)
+	p, perr := strconv.Atoi(port)
+	if err != nil || perr != nil || p <= 0 || p >= 65535 {
+		return ":8081"
+	}
+	return net.JoinHostPort(host, strconv.Itoa(p+1))
+}
+
+// loginURL is the login page's URL on the address served: the configured
+// host (localhost when it is every interface) and the port listened on.
+func loginURL(addr string, served net.Addr) string {
+	host, _, _ := net.SplitHostPort(addr)
+	if ip := net.ParseIP(host); host == "" || ip != nil && ip.IsUnspecified() {
+		host = "localhost"
+	}
+	_, port, _ := net.SplitHostPort(served.String())
+	return "http://" + net.JoinHostPort(host, port) + "/login/"
+}
+
+// bootstrapAdmin gives a fresh install a way in: an admin account with a
+// random password, printed once on stdout and never logged, with what to do
+// next. It is created as create-user creates one: the form's rules, and an
+// audit entry.
+func (a *app) bootstrapAdmin(ctx context.Context, db backend.Backend, users *auth.Users, login string) error {
+	n, err := users.Count(ctx)
+	if err != nil {
+		return err
 	}
 	if n > 0 {
 		return nil
 	}
 	password := randomPassword()
-	err = a.createUser(cmd.Context(), db, auth.NewUser{Username: "admin", FirstName: "Admin", LastName: "User",
+	err = a.createUser(ctx, db, auth.NewUser{Username: "admin", FirstName: "Admin", LastName: "User",
 		Email: "admin@example.com", Password: password}, []string{access.AdminRole})
 	if err != nil {
 		return err
 	}
-	host := addr
-	if strings.HasPrefix(host, ":") {
-		host = "localhost" + host
-	}
-	fmt.Fprintf(a.env.Stdout, "\n  First run: created the user \"admin\" with the password %s\n"+
-		"  Log in at http://%s/login/ (this password is shown only once; add users with `app create-admin`).\n\n",
-		password, host)
+	fmt.Fprintf(a.env.Stdout, "\n  First run: created the user \"admin\" with the password %s (shown only once).\n"+
+		"  Log in at %s as admin with that password.\n"+
+		"  Add more users in Security › List Users, or with\n"+
+		"    bin/app create-user --username U --firstname F --lastname L --email E --role ReadOnly\n\n",
+		password, login)
 	return nil
 }

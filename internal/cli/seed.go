@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"fmt"
 	"time"
 
@@ -22,42 +23,44 @@ func (a *app) seedCmd() *cobra.Command {
 			if opts.Albums < 0 || opts.Songs < 0 {
 				return usageErr("--albums and --songs must not be negative")
 			}
-			cfg, db, err := a.openBackend(cmd.Context())
-			if err != nil {
-				return err
-			}
-			defer db.Close()
-			if cfg.Database.Driver == config.DriverSQLite {
-				opts.SetUp = []string{"PRAGMA cache_size = -262144"} // 256 MiB
-			}
-			start := time.Now()
-			progress := a.seedProgress(opts.Albums + opts.Songs)
-			switch db := db.(type) {
-			case *backend.SQL:
-				sqlDB, err := db.DB().DB()
-				if err == nil {
-					err = seed.Run(cmd.Context(), sqlDB, opts, progress)
+			return a.withBackend(cmd.Context(), latest, func(ctx context.Context, cfg config.Config, db backend.Backend) error {
+				if cfg.Database.Driver == config.DriverSQLite {
+					opts.SetUp = []string{"PRAGMA cache_size = -262144"} // 256 MiB
 				}
-				if err != nil {
-					return failure(err)
-				}
-			case *backend.Mongo:
-				if err := seed.RunMongo(cmd.Context(), db.Database(), opts, progress); err != nil {
-					return failure(err)
-				}
-			}
-			if err := db.Catalog().OptimizeSearch(cmd.Context()); err != nil {
-				return failure(err)
-			}
-			fmt.Fprintf(a.env.Stdout, "seeded %d albums and %d songs in %s\n", opts.Albums, opts.Songs,
-				time.Since(start).Round(time.Millisecond))
-			return nil
+				return a.seedCatalog(ctx, db, opts)
+			})
 		},
 	}
 	cmd.Flags().IntVar(&opts.Albums, "albums", 100, "albums to add")
 	cmd.Flags().IntVar(&opts.Songs, "songs", 1000, "songs to add")
 	cmd.Flags().IntVar(&opts.NoAlbumEvery, "no-album-every", 10, "leave every n-th song without an album (0: never)")
 	return cmd
+}
+
+// seedCatalog writes the demo catalogue of opts into db.
+func (a *app) seedCatalog(ctx context.Context, db backend.Backend, opts seed.Options) error {
+	start := time.Now()
+	progress := a.seedProgress(opts.Albums + opts.Songs)
+	switch db := db.(type) {
+	case *backend.SQL:
+		sqlDB, err := db.DB().DB()
+		if err != nil {
+			return err
+		}
+		if err := seed.Run(ctx, sqlDB, opts, progress); err != nil {
+			return err
+		}
+	case *backend.Mongo:
+		if err := seed.RunMongo(ctx, db.Database(), opts, progress); err != nil {
+			return err
+		}
+	}
+	if err := db.Catalog().OptimizeSearch(ctx); err != nil {
+		return err
+	}
+	fmt.Fprintf(a.env.Stdout, "seeded %d albums and %d songs in %s\n", opts.Albums, opts.Songs,
+		time.Since(start).Round(time.Millisecond))
+	return nil
 }
 
 // seedProgress draws a bar on a terminal and prints a plain line per tenth

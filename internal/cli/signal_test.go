@@ -264,11 +264,7 @@ func TestBinary(t *testing.T) {
 			t.Fatal(err)
 		}
 		unreachable := writeConfig(t, config.Database{Driver: config.DriverMySQL, DSN: "music:" + password + "@tcp(127.0.0.1:1)/music"})
-		busy, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer busy.Close()
+		busy := busyPort(t)
 		for _, tt := range []struct {
 			name string
 			args []string
@@ -278,7 +274,7 @@ func TestBinary(t *testing.T) {
 			{"missing file", []string{"--config", filepath.Join(dir, "nope.yaml"), "run"}, 2},
 			{"unreachable mysql", []string{"--config", unreachable, "create-db"}, 2},
 			{"unknown command", []string{"--config", path, "frobnicate"}, 2},
-			{"port in use", []string{"--config", path, "run", "--addr", busy.Addr().String()}, 1},
+			{"port in use", []string{"--config", path, "run", "--addr", busy.String()}, 1},
 		} {
 			t.Run(tt.name, func(t *testing.T) {
 				var stdout, stderr strings.Builder

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"os"
@@ -22,94 +23,86 @@ func (a *app) dumpCmd() *cobra.Command {
 		Short: "Write every record (users, roles with their permissions and the audit log included; password hashes as stored) as JSON Lines",
 		Args:  noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			ctx := cmd.Context()
-			_, db, err := a.openBackend(ctx)
-			if err != nil {
-				return err
-			}
-			defer db.Close()
-			if err := backend.Ready(ctx, db); err != nil {
-				return usageErr("%s", err)
-			}
-			var w io.Writer = a.env.Stdout
-			var file *os.File
-			if out != "" {
-				// The file holds password hashes: readable by its owner only.
-				file, err = os.OpenFile(out, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
-				if err != nil {
-					return failure(fmt.Errorf("dump: %w", err))
-				}
-				// OpenFile's mode applies to a new file only: a file that
-				// was there keeps its own, which may let others read.
-				// Only a regular file: --out /dev/stdout is no file of ours.
-				if fi, err := file.Stat(); err == nil && fi.Mode().IsRegular() && fi.Mode().Perm()&^0o600 != 0 {
-					if err := file.Chmod(0o600); err != nil {
-						_ = file.Close()
-						return failure(fmt.Errorf("dump: make %s readable by its owner only: %w", out, err))
-					}
-				}
-				w = file
-			}
-			start := time.Now()
-			// Plain progress lines would mix with the records on stdout.
-			counts, err := transfer.Dump(ctx, db, w, a.transferProgress(out != ""))
-			if file != nil {
-				if cerr := file.Close(); err == nil && cerr != nil {
-					err = fmt.Errorf("dump: %w", cerr)
-				}
-				if err != nil {
-					// A dump cut short is refused by load anyway (it has
-					// no last line); no file is clearer than a broken one.
-					_ = os.Remove(out)
-				}
-			}
-			if err != nil {
-				return failure(err)
-			}
-			if out != "" {
-				fmt.Fprintf(a.env.Stdout, "dumped %s to %s in %s\n", counts, out, time.Since(start).Round(time.Millisecond))
-			}
-			return nil
+			return a.withBackend(cmd.Context(), latest, func(ctx context.Context, _ config.Config, db backend.Backend) error {
+				return a.dump(ctx, db, out)
+			})
 		},
 	}
 	cmd.Flags().StringVar(&out, "out", "", "write to FILE instead of stdout")
 	return cmd
 }
 
-func (a *app) loadCmd() *cobra.Command {
-	return &cobra.Command{
-		Use:   "load FILE",
-		Short: "Read a dump into an empty database (fresh from create-db) of any backend",
-		Args: func(_ *cobra.Command, args []string) error {
-			if len(args) != 1 {
-				return usageErr("load needs exactly one FILE")
-			}
-			return nil
-		},
-		RunE: func(cmd *cobra.Command, args []string) error {
-			ctx := cmd.Context()
-			_, db, err := a.openBackend(ctx)
-			if err != nil {
-				return err
-			}
-			defer db.Close()
-			if err := backend.Ready(ctx, db); err != nil {
-				return usageErr("%s", err)
-			}
-			f, err := os.Open(args[0])
-			if err != nil {
-				return failure(fmt.Errorf("load: %w", err))
-			}
-			defer f.Close()
-			start := time.Now()
-			counts, err := transfer.Load(ctx, db, f, a.transferProgress(true))
-			if err != nil {
-				return failure(err)
-			}
-			fmt.Fprintf(a.env.Stdout, "loaded %s in %s\n", counts, time.Since(start).Round(time.Millisecond))
-			return nil
-		},
+// dump writes every record of db to the file out, or to stdout when out is
+// empty.
+func (a *app) dump(ctx context.Context, db backend.Backend, out string) error {
+	var w io.Writer = a.env.Stdout
+	var file *os.File
+	if out != "" {
+		var err error
+		if file, err = createPrivate(out); err != nil {
+			return fmt.Errorf("dump: %w", err)
+		}
+		w = file
 	}
+	start := time.Now()
+	// Plain progress lines would mix with the records on stdout.
+	counts, err := transfer.Dump(ctx, db, w, a.transferProgress(out != ""))
+	if file != nil {
+		if cerr := file.Close(); err == nil && cerr != nil {
+			err = fmt.Errorf("dump: %w", cerr)
+		}
+		if err != nil {
+			// A dump cut short is refused by load anyway (it has no last
+			// line); no file is clearer than a broken one.
+			_ = os.Remove(out)
+		}
+	}
+	if err != nil {
+		return err
+	}
+	if out != "" {
+		fmt.Fprintf(a.env.Stdout, "dumped %s to %s in %s\n", counts, out, time.Since(start).Round(time.Millisecond))
+	}
+	return nil
+}
+
+// createPrivate creates or truncates the file name, readable by its owner
+// only: a dump holds password hashes.
+func createPrivate(name string) (*os.File, error) {
+	file, err := os.OpenFile(name, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
+	if err != nil {
+		return nil, err
+	}
+	// OpenFile's mode applies to a new file only: a file that was there
+	// keeps its own, which may let others read. Only a regular file:
+	// --out /dev/stdout is no file of ours.
+	if fi, err := file.Stat(); err == nil && fi.Mode().IsRegular() && fi.Mode().Perm()&^0o600 != 0 {
+		if err := file.Chmod(0o600); err != nil {
+			_ = file.Close()
+			return nil, fmt.Errorf("make %s readable by its owner only: %w", name, err)
+		}
+	}
+	return file, nil
+}
+
+func (a *app) loadCmd() *cobra.Command {
+	return a.fileCmd("load", "Read a dump into an empty database (fresh from create-db) of any backend", "", a.load)
+}
+
+// load reads the dump in the file name into db.
+func (a *app) load(ctx context.Context, db backend.Backend, name string) error {
+	f, err := os.Open(name)
+	if err != nil {
+		return fmt.Errorf("load: %w", err)
+	}
+	defer f.Close()
+	start := time.Now()
+	counts, err := transfer.Load(ctx, db, f, a.transferProgress(true))
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(a.env.Stdout, "loaded %s in %s\n", counts, time.Since(start).Round(time.Millisecond))
+	return nil
 }
 
 func (a *app) copyCmd() *cobra.Command {
@@ -123,35 +116,33 @@ func (a *app) copyCmd() *cobra.Command {
 			if to.Driver == "" || strings.TrimSpace(to.DSN) == "" {
 				return usageErr("copy needs --to-driver and --to-dsn")
 			}
-			ctx := cmd.Context()
-			cfg, src, err := a.openBackend(ctx)
-			if err != nil {
-				return err
-			}
-			defer src.Close()
-			if cfg.Database == to {
-				return usageErr("copy: the target is the configured database itself")
-			}
-			if err := backend.Ready(ctx, src); err != nil {
-				return usageErr("%s", err)
-			}
-			dst, err := backend.Open(ctx, to)
-			if err != nil {
-				return usageErr("copy: target: %s", err)
-			}
-			defer dst.Close()
-			start := time.Now()
-			counts, err := transfer.Copy(ctx, src, dst, "", a.transferProgress(true))
-			if err != nil {
-				return failure(err)
-			}
-			fmt.Fprintf(a.env.Stdout, "copied %s to %s in %s\n", counts, to.Driver, time.Since(start).Round(time.Millisecond))
-			return nil
+			return a.withBackend(cmd.Context(), latest, func(ctx context.Context, cfg config.Config, src backend.Backend) error {
+				if cfg.Database == to {
+					return usageErr("copy: the target is the configured database itself")
+				}
+				return a.copyTo(ctx, src, to)
+			})
 		},
 	}
 	cmd.Flags().StringVar(&to.Driver, "to-driver", "", "target driver: sqlite, mysql, postgres or mongodb")
 	cmd.Flags().StringVar(&to.DSN, "to-dsn", "", "target data source name (as database.dsn in config.yaml)")
 	return cmd
+}
+
+// copyTo copies every record of src into the database to.
+func (a *app) copyTo(ctx context.Context, src backend.Backend, to config.Database) error {
+	dst, err := backend.Open(ctx, to)
+	if err != nil {
+		return usageErr("copy: target: %s", err)
+	}
+	defer dst.Close()
+	start := time.Now()
+	counts, err := transfer.Copy(ctx, src, dst, "", a.transferProgress(true))
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(a.env.Stdout, "copied %s to %s in %s\n", counts, to.Driver, time.Since(start).Round(time.Millisecond))
+	return nil
 }
 
 // transferProgress draws a bar per stage on a terminal, as seed does, and

@@ -15,6 +15,7 @@ import (
 	"musicadmin/internal/audit"
 	"musicadmin/internal/auth"
 	"musicadmin/internal/backend"
+	"musicadmin/internal/config"
 	"musicadmin/internal/datamodel"
 	"musicadmin/internal/security"
 )
@@ -51,15 +52,6 @@ func (a *app) securityOf(db backend.Backend) (*security.Service, *admin.ModelVie
 		return nil, nil, nil, failure(err)
 	}
 	return svc, uv, rv, nil
-}
-
-// ready refuses a database whose schema is not the app's (create-db not
-// run): a usage error, as for load.
-func (a *app) ready(cmd *cobra.Command, db backend.Backend) error {
-	if err := backend.Ready(cmd.Context(), db); err != nil {
-		return usageErr("%s", err)
-	}
-	return nil
 }
 
 // roleIDs maps role names to the ids of the roles so named; a name no role
@@ -122,6 +114,21 @@ func (a *app) createUser(ctx context.Context, db backend.Backend, n auth.NewUser
 	return nil
 }
 
+// createUserOf is the body of create-user and create-admin: it asks on a
+// terminal for what cmd's flags left out of n, then creates the user n with
+// the roles named roles on the configured database.
+func (a *app) createUserOf(cmd *cobra.Command, n *auth.NewUser, roles []string) error {
+	return a.withBackend(cmd.Context(), latest, func(ctx context.Context, _ config.Config, db backend.Backend) error {
+		if err := a.askMissing(cmd, n); err != nil {
+			return err
+		}
+		if err := n.Validate(); err != nil {
+			return usageErr("%s", err)
+		}
+		return a.createUser(ctx, db, *n, roles)
+	})
+}
+
 // userFlags declares the flags of a new user's fields on cmd.
 func userFlags(cmd *cobra.Command, n *auth.NewUser) {
 	f := cmd.Flags()
@@ -145,21 +152,7 @@ func (a *app) createUserCmd() *cobra.Command {
 			"(a missing or invalid value, or a role no role is named).",
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			_, db, err := a.openBackend(cmd.Context())
-			if err != nil {
-				return err
-			}
-			defer db.Close()
-			if err := a.ready(cmd, db); err != nil {
-				return err
-			}
-			if err := a.askMissing(cmd, &n); err != nil {
-				return err
-			}
-			if err := n.Validate(); err != nil {
-				return usageErr("%s", err)
-			}
-			if err := a.createUser(cmd.Context(), db, n, roles); err != nil {
+			if err := a.createUserOf(cmd, &n, roles); err != nil {
 				return err
 			}
 			fmt.Fprintf(a.env.Stdout, "User %q created with the roles %s.\n", n.Username, strings.Join(roles, ", "))
@@ -184,52 +177,51 @@ func (a *app) resetPasswordCmd() *cobra.Command {
 			if !cmd.Flags().Changed("username") {
 				return usageErr("missing --username")
 			}
-			_, db, err := a.openBackend(cmd.Context())
-			if err != nil {
-				return err
-			}
-			defer db.Close()
-			if err := a.ready(cmd, db); err != nil {
-				return err
-			}
-			if !cmd.Flags().Changed("password") {
-				if !a.env.IsTerminal() {
-					return usageErr("missing --password (no terminal to ask on)")
+			return a.withBackend(cmd.Context(), latest, func(ctx context.Context, _ config.Config, db backend.Backend) error {
+				if !cmd.Flags().Changed("password") {
+					if !a.env.IsTerminal() {
+						return usageErr("missing --password (no terminal to ask on)")
+					}
+					var err error
+					if password, err = a.askPassword(); err != nil {
+						return err
+					}
 				}
-				if password, err = a.askPassword(); err != nil {
-					return err
-				}
-			}
-			if err := security.CheckPassword(password); err != nil {
-				return usageErr("password: %s", err)
-			}
-			svc, _, _, err := a.securityOf(db)
-			if err != nil {
-				return err
-			}
-			ctx := cmd.Context()
-			rec, err := svc.UserByName(ctx, strings.TrimSpace(username))
-			if errors.Is(err, datamodel.ErrNotFound) {
-				return failure(fmt.Errorf("no user is named %q", username))
-			}
-			if err != nil {
-				return failure(err)
-			}
-			hash, err := svc.Auth.HashPassword(password)
-			if err != nil {
-				return usageErr("%s", err)
-			}
-			err = svc.Users.SetPassword(audit.With(ctx, a.cliActor(security.UsersView)), rec.ID, datamodel.Hash(hash))
-			if err != nil {
-				return failure(err)
-			}
-			fmt.Fprintf(a.env.Stdout, "Password of %q reset; their sessions have ended.\n", rec.Values[security.FieldUsername])
-			return nil
+				return a.resetPassword(ctx, db, username, password)
+			})
 		},
 	}
 	cmd.Flags().StringVar(&username, "username", "", "the user's login name")
 	cmd.Flags().StringVar(&password, "password", "", "the new password (asked hidden when omitted on a terminal)")
 	return cmd
+}
+
+// resetPassword sets the password of the user named username and ends
+// their sessions, audited.
+func (a *app) resetPassword(ctx context.Context, db backend.Backend, username, password string) error {
+	if err := security.CheckPassword(password); err != nil {
+		return usageErr("password: %s", err)
+	}
+	svc, _, _, err := a.securityOf(db)
+	if err != nil {
+		return err
+	}
+	rec, err := svc.UserByName(ctx, strings.TrimSpace(username))
+	if errors.Is(err, datamodel.ErrNotFound) {
+		return fmt.Errorf("no user is named %q", username)
+	}
+	if err != nil {
+		return err
+	}
+	hash, err := svc.Auth.HashPassword(password)
+	if err != nil {
+		return usageErr("%s", err)
+	}
+	if err := svc.Users.SetPassword(audit.With(ctx, a.cliActor(security.UsersView)), rec.ID, datamodel.Hash(hash)); err != nil {
+		return err
+	}
+	fmt.Fprintf(a.env.Stdout, "Password of %q reset; their sessions have ended.\n", rec.Values[security.FieldUsername])
+	return nil
 }
 
 // askPassword reads a password twice from the terminal, hidden.
@@ -260,40 +252,35 @@ func (a *app) listUsersCmd() *cobra.Command {
 			"none) and \"active\" or \"inactive\", separated by tabs.",
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			_, db, err := a.openBackend(cmd.Context())
-			if err != nil {
-				return err
-			}
-			defer db.Close()
-			if err := a.ready(cmd, db); err != nil {
-				return err
-			}
-			users := db.AccountModels().Users
-			s := users.Schema()
-			err = users.Each(cmd.Context(), datamodel.Query{Sort: s.Field(security.FieldUsername)}, func(rec datamodel.Record) error {
-				var roles []string
-				refs, _ := rec.Values[security.FieldRoles].([]datamodel.Ref)
-				for _, r := range refs {
-					roles = append(roles, r.Label)
-				}
-				slices.Sort(roles)
-				list := strings.Join(roles, ",")
-				if list == "" {
-					list = "-"
-				}
-				state := "inactive"
-				if active, _ := rec.Values[security.FieldActive].(bool); active {
-					state = "active"
-				}
-				_, err := fmt.Fprintf(a.env.Stdout, "%s\t%s\t%s\n", rec.Values[security.FieldUsername], list, state)
-				return err
+			return a.withBackend(cmd.Context(), latest, func(ctx context.Context, _ config.Config, db backend.Backend) error {
+				return a.listUsers(ctx, db)
 			})
-			if err != nil {
-				return failure(err)
-			}
-			return nil
 		},
 	}
+}
+
+// listUsers prints a line per user: username, roles, active.
+func (a *app) listUsers(ctx context.Context, db backend.Backend) error {
+	users := db.AccountModels().Users
+	s := users.Schema()
+	return users.Each(ctx, datamodel.Query{Sort: s.Field(security.FieldUsername)}, func(rec datamodel.Record) error {
+		var roles []string
+		refs, _ := rec.Values[security.FieldRoles].([]datamodel.Ref)
+		for _, r := range refs {
+			roles = append(roles, r.Label)
+		}
+		slices.Sort(roles)
+		list := strings.Join(roles, ",")
+		if list == "" {
+			list = "-"
+		}
+		state := "inactive"
+		if active, _ := rec.Values[security.FieldActive].(bool); active {
+			state = "active"
+		}
+		_, err := fmt.Fprintf(a.env.Stdout, "%s\t%s\t%s\n", rec.Values[security.FieldUsername], list, state)
+		return err
+	})
 }
 
 // adminRoles is what create-admin gives.
