@@ -148,29 +148,9 @@ func (c *sqliteConn) ExecContext(ctx context.Context, query string, args []drive
 // the server answers. The returned DB translates unique and foreign-key
 // violations into gorm.ErrDuplicatedKey and gorm.ErrForeignKeyViolated.
 func Open(ctx context.Context, cfg config.Database) (*gorm.DB, error) {
-	var dialector gorm.Dialector
-	var pool *sql.DB // opened here for the dialector, closed here if gorm.Open fails
-	switch cfg.Driver {
-	case config.DriverSQLite:
-		registerSQLiteDriver()
-		dialector = sqlite.Dialector{DriverName: sqliteDriverName, DSN: SQLiteDSN(cfg.DSN)}
-	case config.DriverMySQL:
-		dsn, err := MySQLDSN(cfg.DSN)
-		if err != nil {
-			return nil, err
-		}
-		dialector = mysql.Open(dsn)
-	case config.DriverPostgres:
-		pgCfg, err := PostgresConfig(cfg.DSN)
-		if err != nil {
-			return nil, err
-		}
-		// The pool is opened here rather than by the dialector from a DSN
-		// string, so that the settings PostgresConfig adds are kept.
-		pool = stdlib.OpenDB(*pgCfg)
-		dialector = postgres.New(postgres.Config{Conn: pool})
-	default:
-		return nil, fmt.Errorf("unknown database driver %q", cfg.Driver)
+	dialector, pool, err := dialectorOf(cfg)
+	if err != nil {
+		return nil, err
 	}
 	db, err := gorm.Open(dialector, &gorm.Config{
 		TranslateError: true,
@@ -187,7 +167,52 @@ func Open(ctx context.Context, cfg config.Database) (*gorm.DB, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open %s database: %w", cfg.Driver, err)
 	}
+	sizePool(sqlDB, cfg.Driver)
+	pingCtx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	if err := sqlDB.PingContext(pingCtx); err != nil {
+		_ = sqlDB.Close()
+		return nil, fmt.Errorf("database %s unreachable: %s", cfg.Driver, Redact(err))
+	}
+	if cfg.Driver == config.DriverPostgres {
+		if err := checkPostgresEncoding(pingCtx, db); err != nil {
+			_ = sqlDB.Close()
+			return nil, err
+		}
+	}
+	return db, nil
+}
+
+// dialectorOf returns GORM's dialector for cfg's driver and DSN, and the
+// pool it opened for it, if any (PostgreSQL's), which the caller closes if
+// gorm.Open fails.
+func dialectorOf(cfg config.Database) (gorm.Dialector, *sql.DB, error) {
 	switch cfg.Driver {
+	case config.DriverSQLite:
+		registerSQLiteDriver()
+		return sqlite.Dialector{DriverName: sqliteDriverName, DSN: SQLiteDSN(cfg.DSN)}, nil, nil
+	case config.DriverMySQL:
+		dsn, err := MySQLDSN(cfg.DSN)
+		if err != nil {
+			return nil, nil, err
+		}
+		return mysql.Open(dsn), nil, nil
+	case config.DriverPostgres:
+		pgCfg, err := PostgresConfig(cfg.DSN)
+		if err != nil {
+			return nil, nil, err
+		}
+		// The pool is opened here rather than by the dialector from a DSN
+		// string, so that the settings PostgresConfig adds are kept.
+		pool := stdlib.OpenDB(*pgCfg)
+		return postgres.New(postgres.Config{Conn: pool}), pool, nil
+	}
+	return nil, nil, fmt.Errorf("unknown database driver %q", cfg.Driver)
+}
+
+// sizePool sets the connection pool's limits for the driver.
+func sizePool(sqlDB *sql.DB, driverName string) {
+	switch driverName {
 	case config.DriverSQLite:
 		// Readers run in parallel under WAL; writers queue on the busy timeout.
 		sqlDB.SetMaxOpenConns(8)
@@ -209,26 +234,20 @@ func Open(ctx context.Context, cfg config.Database) (*gorm.DB, error) {
 		sqlDB.SetConnMaxLifetime(30 * time.Minute)
 		sqlDB.SetConnMaxIdleTime(time.Minute)
 	}
-	pingCtx, cancel := context.WithTimeout(ctx, 5*time.Second)
-	defer cancel()
-	if err := sqlDB.PingContext(pingCtx); err != nil {
-		_ = sqlDB.Close()
-		return nil, fmt.Errorf("database %s unreachable: %s", cfg.Driver, Redact(err))
+}
+
+// checkPostgresEncoding refuses a PostgreSQL database whose encoding is
+// not UTF8. Text is any Unicode: a database in another encoding would
+// refuse some of it at the first write, as a server error.
+func checkPostgresEncoding(ctx context.Context, db *gorm.DB) error {
+	var enc string
+	if err := db.WithContext(ctx).Raw("SHOW server_encoding").Scan(&enc).Error; err != nil {
+		return fmt.Errorf("database %s unreachable: %s", config.DriverPostgres, Redact(err))
 	}
-	if cfg.Driver == config.DriverPostgres {
-		// Text is any Unicode: a database in another encoding would refuse
-		// some of it at the first write, as a server error.
-		var enc string
-		if err := db.WithContext(pingCtx).Raw("SHOW server_encoding").Scan(&enc).Error; err != nil {
-			_ = sqlDB.Close()
-			return nil, fmt.Errorf("database %s unreachable: %s", cfg.Driver, Redact(err))
-		}
-		if enc != "UTF8" {
-			_ = sqlDB.Close()
-			return nil, fmt.Errorf("postgres database has encoding %s: create it with ENCODING 'UTF8'", enc)
-		}
+	if enc != "UTF8" {
+		return fmt.Errorf("postgres database has encoding %s: create it with ENCODING 'UTF8'", enc)
 	}
-	return db, nil
+	return nil
 }
 
 // Healthy reports whether the database answers and takes writes. A ping
