@@ -281,35 +281,70 @@ func (m *Model) List(ctx context.Context, q datamodel.Query) (datamodel.Page, er
 		return page, err
 	}
 
-	offset, limit := int64(q.Offset), int64(q.Limit)
-	plan := anchor{skip: offset}
-	if !atLeast {
-		fromEnd := total - offset - limit
-		if fromEnd < 0 {
-			limit += fromEnd
-			fromEnd = 0
-		}
-		if limit <= 0 {
-			return page, nil
-		}
-		if fromEnd < plan.skip {
-			plan = anchor{skip: fromEnd, backward: true}
-		}
+	offset := int64(q.Offset)
+	plan, limit := fromNearerEnd(offset, int64(q.Limit), total, atLeast)
+	if limit <= 0 {
+		return page, nil
 	}
 	ranged := rangeable(q.Sort)
 	key := ""
 	if ranged {
 		key = markKey(filter, q.Sort, q.Desc)
-		for _, mk := range m.marks.get(key) {
-			switch {
-			case mk.pos < offset && offset-mk.pos-1 < plan.skip:
-				plan = anchor{skip: offset - mk.pos - 1, from: &mk}
-			case mk.pos >= offset+limit && mk.pos-(offset+limit) < plan.skip:
-				plan = anchor{skip: mk.pos - (offset + limit), backward: true, from: &mk}
-			}
+		plan = fromNearestMark(plan, m.marks.get(key), offset, limit)
+	}
+	recs, keys, err := m.readPage(ctx, filter, hint, q, plan, limit)
+	if err != nil {
+		return datamodel.Page{}, err
+	}
+	if ranged && len(recs) > 0 {
+		first, last := pinned(keys, plan.backward, offset, limit)
+		m.marks.add(key, epoch, first, last)
+	}
+	page.Records = recs
+	return page, nil
+}
+
+// fromNearerEnd plans the read of the page of limit documents at offset:
+// skip offset documents from the start or, when the total is exact (not
+// atLeast) and the end is nearer, walk backward from the end. The limit
+// returned is cut to the documents the list holds past offset: 0 or less
+// when none.
+func fromNearerEnd(offset, limit, total int64, atLeast bool) (anchor, int64) {
+	plan := anchor{skip: offset}
+	if atLeast {
+		return plan, limit
+	}
+	fromEnd := total - offset - limit
+	if fromEnd < 0 {
+		limit += fromEnd
+		fromEnd = 0
+	}
+	if fromEnd < plan.skip {
+		plan = anchor{skip: fromEnd, backward: true}
+	}
+	return plan, limit
+}
+
+// fromNearestMark returns plan, or a read from one of marks (the list's
+// bookmarks) when that skips fewer documents: forward from a mark before
+// the page, or backward from one after it.
+func fromNearestMark(plan anchor, marks []mark, offset, limit int64) anchor {
+	for _, mk := range marks {
+		switch {
+		case mk.pos < offset && offset-mk.pos-1 < plan.skip:
+			plan = anchor{skip: offset - mk.pos - 1, from: &mk}
+		case mk.pos >= offset+limit && mk.pos-(offset+limit) < plan.skip:
+			plan = anchor{skip: mk.pos - (offset + limit), backward: true, from: &mk}
 		}
 	}
+	return plan
+}
 
+// readPage reads up to limit documents of filter as plan says, and returns
+// them in the list's order (q's sort and direction) with their sort keys: a
+// backward walk reads the reverse order, which is turned around here.
+func (m *Model) readPage(ctx context.Context, filter bson.D, hint string, q datamodel.Query, plan anchor,
+	limit int64) ([]datamodel.Record, []mark, error) {
 	desc := q.Desc != plan.backward
 	where := filter
 	if plan.from != nil {
@@ -317,25 +352,28 @@ func (m *Model) List(ctx context.Context, q datamodel.Query) (datamodel.Page, er
 	}
 	recs, keys, err := m.find(ctx, where, hint, m.sortSpec(q.Sort, desc), plan.skip, limit)
 	if err != nil {
-		return datamodel.Page{}, err
+		return nil, nil, err
 	}
 	if plan.backward {
 		slices.Reverse(recs)
 		slices.Reverse(keys)
 	}
-	if ranged && len(recs) > 0 {
-		// A walk from the start or a bookmark before the page pins its
-		// first document at offset; a backward walk pins its last.
-		first, last := keys[0], keys[len(keys)-1]
-		first.pos, last.pos = offset, offset+int64(len(recs))-1
-		if plan.backward {
-			last.pos = offset + limit - 1
-			first.pos = last.pos - int64(len(recs)) + 1
-		}
-		m.marks.add(key, epoch, first, last)
+	return recs, keys, nil
+}
+
+// pinned returns the first and last of a page's keys (not empty) as
+// bookmarks at their positions. A walk from the start or a bookmark before
+// the page pins its first document at offset; a backward walk pins its
+// last at offset+limit-1, as it read the page's end.
+func pinned(keys []mark, backward bool, offset, limit int64) (first, last mark) {
+	n := int64(len(keys))
+	first, last = keys[0], keys[n-1]
+	first.pos, last.pos = offset, offset+n-1
+	if backward {
+		last.pos = offset + limit - 1
+		first.pos = last.pos - n + 1
 	}
-	page.Records = recs
-	return page, nil
+	return first, last
 }
 
 // find reads documents of filter in sort order through the hinted index and
