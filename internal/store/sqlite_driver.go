@@ -65,6 +65,18 @@ type sqliteConn struct {
 	seen           uint64 // readOnlyErrors when the connection was opened
 }
 
+// database/sql finds these methods by type assertion: one whose signature
+// drifted from the interface would silently stop being called, and stale
+// connections would stay in the pool.
+var (
+	_ driver.Driver          = (*sqliteDriver)(nil)
+	_ driver.Conn            = (*sqliteConn)(nil)
+	_ driver.Validator       = (*sqliteConn)(nil)
+	_ driver.SessionResetter = (*sqliteConn)(nil)
+	_ driver.ConnBeginTx     = (*sqliteConn)(nil)
+	_ driver.ExecerContext   = (*sqliteConn)(nil)
+)
+
 func (c *sqliteConn) stale() bool { return c.readOnlyErrors.Load() != c.seen }
 
 // IsValid implements driver.Validator: database/sql closes a connection
