@@ -281,35 +281,55 @@ func (m *Model) List(ctx context.Context, q datamodel.Query) (datamodel.Page, er
 		return page, err
 	}
 
-	offset, limit := int64(q.Offset), int64(q.Limit)
-	plan := anchor{skip: offset}
-	if !atLeast {
-		fromEnd := total - offset - limit
-		if fromEnd < 0 {
-			limit += fromEnd
-			fromEnd = 0
-		}
-		if limit <= 0 {
-			return page, nil
-		}
-		if fromEnd < plan.skip {
-			plan = anchor{skip: fromEnd, backward: true}
-		}
+	offset := int64(q.Offset)
+	plan, limit := fromNearerEnd(offset, int64(q.Limit), total, atLeast)
+	if limit <= 0 {
+		return page, nil
 	}
 	ranged := rangeable(q.Sort)
 	key := ""
 	if ranged {
 		key = markKey(filter, q.Sort, q.Desc)
-		for _, mk := range m.marks.get(key) {
-			switch {
-			case mk.pos < offset && offset-mk.pos-1 < plan.skip:
-				plan = anchor{skip: offset - mk.pos - 1, from: &mk}
-			case mk.pos >= offset+limit && mk.pos-(offset+limit) < plan.skip:
-				plan = anchor{skip: mk.pos - (offset + limit), backward: true, from: &mk}
-			}
-		}
+		plan = fromNearestMark(plan, m.marks.get(key), offset, limit)
 	}
+	recs, keys, err := m.readPage(ctx, filter, hint, q, plan, limit)
+	if err != nil {
+		return datamodel.Page{}, err
+	}
+	if ranged && len(recs) > 0 {
+		first, last := pinned(keys, plan.backward, offset, limit)
+		m.marks.add(key, epoch, first, last)
+	}
+	page.Records = recs
+	return page, nil
+}
 
+// fromNearerEnd plans the read of the page of limit documents at offset:
+// skip offset documents from the start or, when the total is exact (not
+// atLeast) and the end is nearer, walk backward from the end. The limit
+// returned is cut to the documents the list holds past offset: 0 or less
+// when none.
+func fromNearerEnd(offset, limit, total int64, atLeast bool) (anchor, int64) {
+	plan := anchor{skip: offset}
+	if atLeast {
+		return plan, limit
+	}
+	fromEnd := total - offset - limit
+	if fromEnd < 0 {
+		limit += fromEnd
+		fromEnd = 0
+	}
+	if fromEnd < plan.skip {
+		plan = anchor{skip: fromEnd, backward: true}
+	}
+	return plan, limit
+}
+
+// readPage reads up to limit documents of filter as plan says, and returns
+// them in the list's order (q's sort and direction) with their sort keys: a
+// backward walk reads the reverse order, which is turned around here.
+func (m *Model) readPage(ctx context.Context, filter bson.D, hint string, q datamodel.Query, plan anchor,
+	limit int64) ([]datamodel.Record, []mark, error) {
 	desc := q.Desc != plan.backward
 	where := filter
 	if plan.from != nil {
@@ -317,25 +337,13 @@ func (m *Model) List(ctx context.Context, q datamodel.Query) (datamodel.Page, er
 	}
 	recs, keys, err := m.find(ctx, where, hint, m.sortSpec(q.Sort, desc), plan.skip, limit)
 	if err != nil {
-		return datamodel.Page{}, err
+		return nil, nil, err
 	}
 	if plan.backward {
 		slices.Reverse(recs)
 		slices.Reverse(keys)
 	}
-	if ranged && len(recs) > 0 {
-		// A walk from the start or a bookmark before the page pins its
-		// first document at offset; a backward walk pins its last.
-		first, last := keys[0], keys[len(keys)-1]
-		first.pos, last.pos = offset, offset+int64(len(recs))-1
-		if plan.backward {
-			last.pos = offset + limit - 1
-			first.pos = last.pos - int64(len(recs)) + 1
-		}
-		m.marks.add(key, epoch, first, last)
-	}
-	page.Records = recs
-	return page, nil
+	return recs, keys, nil
 }
 
 // find reads documents of filter in sort order through the hinted index and
@@ -385,145 +393,4 @@ func and(a, b bson.D) bson.D {
 		return b
 	}
 	return bson.D{{Key: "$and", Value: bson.A{a, b}}}
-}
-
-// anchor is where a page is read from: skip documents after the start (or
-// after a bookmark), walking the list's order or, backward, its reverse.
-type anchor struct {
-	skip     int64
-	backward bool
-	from     *mark
-}
-
-// mark is a bookmark: the document at position pos of a list (0-based), by
-// its sort key (its _id when sorted by _id) and _id.
-type mark struct {
-	pos int64
-	key any
-	id  bson.ObjectID
-}
-
-// rangeable reports whether a sort's key always holds a value of one type,
-// so that a range from a bookmark's key matches every later document.
-func rangeable(f *datamodel.Field) bool {
-	if f == nil {
-		return true
-	}
-	if _, isInt := f.Kind.(datamodel.Int); isInt {
-		return true // always written, as a number
-	}
-	return f.Required && f.Target() == ""
-}
-
-// after is the condition "after mk" in the order of f, descending or not.
-func after(f *datamodel.Field, mk *mark, desc bool) bson.D {
-	op := "$gt"
-	if desc {
-		op = "$lt"
-	}
-	if f == nil {
-		return bson.D{{Key: "_id", Value: bson.D{{Key: op, Value: mk.id}}}}
-	}
-	if !tiebreak(f) {
-		return bson.D{{Key: f.Name, Value: bson.D{{Key: op, Value: mk.key}}}}
-	}
-	// key > k OR (key = k AND _id > id), spelled so that its first term
-	// alone, key >= k, bounds the scan of the (key, _id) index: the planner
-	// draws no bounds from an $or at the top.
-	return bson.D{{Key: "$and", Value: bson.A{
-		bson.D{{Key: f.Name, Value: bson.D{{Key: op + "e", Value: mk.key}}}},
-		bson.D{{Key: "$or", Value: bson.A{
-			bson.D{{Key: f.Name, Value: bson.D{{Key: op, Value: mk.key}}}},
-			bson.D{{Key: "_id", Value: bson.D{{Key: op, Value: mk.id}}}},
-		}}},
-	}}}
-}
-
-// markKey names a list: its filter, sort and direction.
-func markKey(filter bson.D, sort *datamodel.Field, desc bool) string {
-	b, err := bson.MarshalExtJSON(filter, true, false)
-	if err != nil {
-		return "" // an unnamed list keeps no bookmarks
-	}
-	name := "_id"
-	if sort != nil {
-		name = sort.Name
-	}
-	return fmt.Sprintf("%s|%s|%v", b, name, desc)
-}
-
-// markTTL is how long bookmarks are trusted when another process may have
-// written; this process's own writes drop them at once.
-const markTTL = 10 * time.Second
-
-// Bookmark bounds per model: lists remembered, and marks per list.
-const (
-	maxMarkLists = 256
-	maxMarks     = 64
-)
-
-// invalidateMarks drops every bookmark of the store. Writers call it before
-// and after the write, so no mark taken while it was in flight survives it.
-func (s *Store) invalidateMarks() { s.markEpoch.Add(1) }
-
-// markCache keeps the bookmarks of one model's lists.
-type markCache struct {
-	// epoch is the store's write counter: bumped by every write of this
-	// process to any model of the store, as a write to one collection can
-	// move another's positions (deleting an album clears the album of its
-	// songs). Bookmarks are good only in their epoch.
-	epoch *atomic.Int64
-	mu    sync.Mutex
-	lists map[string]*markList
-}
-
-type markList struct {
-	epoch int64
-	at    time.Time
-	marks []mark
-}
-
-func (c *markCache) get(key string) []mark {
-	if key == "" {
-		return nil
-	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	l := c.lists[key]
-	if l == nil || l.epoch != c.epoch.Load() || time.Since(l.at) >= markTTL {
-		return nil
-	}
-	return slices.Clone(l.marks)
-}
-
-// add remembers marks read in epoch, unless a write has happened since.
-// A mark whose key is not a string or a number (a document written by
-// hand without the field) is not kept: no range can start from it.
-func (c *markCache) add(key string, epoch int64, marks ...mark) {
-	marks = slices.DeleteFunc(marks, func(mk mark) bool {
-		switch mk.key.(type) {
-		case bson.ObjectID, string, int32, int64:
-			return false
-		}
-		return true
-	})
-	if key == "" || len(marks) == 0 {
-		return
-	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if epoch != c.epoch.Load() {
-		return
-	}
-	if c.lists == nil || len(c.lists) >= maxMarkLists {
-		c.lists = make(map[string]*markList)
-	}
-	l := c.lists[key]
-	if l == nil || l.epoch != epoch || time.Since(l.at) >= markTTL || len(l.marks)+len(marks) > maxMarks {
-		// The list's age counts from its first mark: its positions are only
-		// as fresh as the oldest.
-		l = &markList{epoch: epoch, at: time.Now()}
-		c.lists[key] = l
-	}
-	l.marks = append(l.marks, marks...)
 }

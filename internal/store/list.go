@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"musicadmin/internal/datamodel"
-	"musicadmin/internal/textindex"
 )
 
 // CountLimit bounds the count of a filtered or searched list: past it the
@@ -149,166 +148,6 @@ func (m *Model[T]) col(c string) string { return m.table + "." + c }
 
 func refAlias(field string) string { return "ref_" + field }
 
-// where builds the WHERE clause of filters and search. Columns come from
-// the declaration; every value is a bound parameter. With useIndex, text
-// matches on an indexed column first take candidates from its search
-// index; indexed says whether any did.
-func (m *Model[T]) where(filters []datamodel.Filter, search string, searchFields []*datamodel.Field,
-	useIndex bool) (clause string, args []any, indexed bool, err error) {
-	var conds []string
-	add := func(cond string, vals ...any) {
-		conds = append(conds, cond)
-		args = append(args, vals...)
-	}
-	// match matches column against pattern, which holds the folded text,
-	// ignoring case on every backend alike: SQLite's LIKE ignores ASCII
-	// case, PostgreSQL's and MySQL's (under the binary collations) none.
-	match := func(column, text, pattern string) (string, []any) {
-		c := m.col(column)
-		like := " LIKE ? ESCAPE '" + likeEscape + "'"
-		cond := m.st.fold + "(" + c + ")" + like
-		vals := []any{pattern}
-		if m.st.fold == FoldFunc && isASCII(text) {
-			// An ASCII-only case-insensitive match (SQLite's own LIKE,
-			// PostgreSQL's lower() under the "C" collation) matches what
-			// folding would for an ASCII query, without folding all of
-			// Unicode for every row (several times faster on a scan),
-			// except in texts holding a character that folds into ASCII;
-			// only those are folded.
-			caseless, holds := c+like, "instr(%s, '%s') > 0"
-			if m.st.dialect == "postgres" {
-				// "C" said here too, in case a column is ever declared
-				// without it: lower() under a libc or ICU locale folds more.
-				caseless, holds = "lower("+c+` COLLATE "C")`+like, "strpos(%s, '%s') > 0"
-			}
-			var special []string
-			for _, r := range textindex.FoldsIntoASCII {
-				special = append(special, fmt.Sprintf(holds, c, string(r)))
-			}
-			cond = "(" + caseless + " OR ((" + strings.Join(special, " OR ") + ") AND " + cond + "))"
-			vals = append(vals, pattern)
-		}
-		if useIndex {
-			if in, arg, ok := m.candidates(column, text); ok {
-				cond = "(" + in + " AND " + cond + ")"
-				vals = append([]any{arg}, vals...)
-				indexed = true
-			}
-		}
-		return cond, vals
-	}
-	for _, f := range filters {
-		if set, ok := m.sets[f.Field.Name]; ok {
-			add(set.holds(m.col("id")), setArg(f.Value))
-			continue
-		}
-		column := m.columns[f.Field.Name]
-		c := m.col(column)
-		_, isRef := m.refs[f.Field.Name]
-		if f.Op == datamodel.OpEmpty {
-			if empty, _ := f.Value.(bool); empty {
-				add(c + " IS NULL")
-			} else {
-				add(c + " IS NOT NULL")
-			}
-			continue
-		}
-		val, err := m.arg(f.Field, f.Value)
-		if err != nil {
-			return "", nil, false, err
-		}
-		switch f.Op {
-		case datamodel.OpContains:
-			text := fmt.Sprint(val)
-			cond, vals := match(column, text, "%"+escapeLike(textindex.Fold(text))+"%")
-			add(cond, vals...)
-		case datamodel.OpStartsWith:
-			text := fmt.Sprint(val)
-			cond, vals := match(column, text, escapeLike(textindex.Fold(text))+"%")
-			add(cond, vals...)
-		case datamodel.OpEq:
-			add(c+" = ?", val)
-		case datamodel.OpNe:
-			if isRef {
-				add("("+c+" <> ? OR "+c+" IS NULL)", val)
-			} else {
-				add(c+" <> ?", val)
-			}
-		case datamodel.OpGt:
-			add(c+" > ?", val)
-		case datamodel.OpGte:
-			add(c+" >= ?", val)
-		case datamodel.OpLt:
-			add(c+" < ?", val)
-		case datamodel.OpLte:
-			add(c+" <= ?", val)
-		default:
-			return "", nil, false, fmt.Errorf("store: operator %q on %s.%s", f.Op, m.table, f.Field.Name)
-		}
-	}
-	if search != "" && len(searchFields) > 0 {
-		pattern := "%" + escapeLike(textindex.Fold(search)) + "%"
-		var ors []string
-		for _, f := range searchFields {
-			cond, vals := match(m.columns[f.Name], search, pattern)
-			ors = append(ors, cond)
-			args = append(args, vals...)
-		}
-		conds = append(conds, "("+strings.Join(ors, " OR ")+")")
-	}
-	if len(conds) == 0 {
-		return "", nil, false, nil
-	}
-	return " WHERE " + strings.Join(conds, " AND "), args, indexed, nil
-}
-
-// candidates returns a condition that keeps the rows whose column may
-// contain text, read from the column's search index (trigrams; suffixes on
-// MySQL), and its argument; ok is false when the column has no index or
-// text is too short for one (under three characters).
-func (m *Model[T]) candidates(column, text string) (cond string, arg any, ok bool) {
-	table, indexed := m.textIndex[column]
-	if !indexed {
-		return "", nil, false
-	}
-	tokens, ok := textindex.QueryTokens(text)
-	if !ok {
-		return "", nil, false
-	}
-	switch m.st.dialect {
-	case "mysql":
-		// The suffix index (migrations/mysql/00003): the rows of the
-		// suffixes that start with the text, one range of its key. Its
-		// prefixes are cut at SuffixRunes characters, so a longer text
-		// looks up its first SuffixRunes and the LIKE checks the rest.
-		folded := []rune(textindex.Fold(text))
-		return m.col("id") + " IN (SELECT row_id FROM " + table + " WHERE prefix LIKE ? ESCAPE '" + likeEscape + "')",
-			escapeLike(string(folded[:min(len(folded), SuffixRunes)])) + "%", true
-	case "postgres":
-		// The index is a GIN index on the expression app_grams(column)
-		// (the table's own rows, no side table): written as that
-		// expression, the condition is answered from it. The tokens are
-		// hex digits, so the array literal needs no quoting.
-		return GramsFunc + "(" + m.col(column) + ") @> ?::text[]", "{" + strings.Join(tokens, ",") + "}", true
-	}
-	// FTS4's query syntax: tokens side by side are all required.
-	return m.col("id") + " IN (SELECT docid FROM " + table + " WHERE grams MATCH ?)", strings.Join(tokens, " "), true
-}
-
-func isASCII(s string) bool {
-	for i := 0; i < len(s); i++ {
-		if s[i] >= 0x80 {
-			return false
-		}
-	}
-	return true
-}
-
-func escapeLike(s string) string {
-	r := strings.NewReplacer(likeEscape, likeEscape+likeEscape, "%", likeEscape+"%", "_", likeEscape+"_")
-	return r.Replace(s)
-}
-
 func (m *Model[T]) orderBy(sort *datamodel.Field, desc bool) string {
 	dir := " ASC"
 	if desc {
@@ -325,11 +164,6 @@ func (m *Model[T]) orderBy(sort *datamodel.Field, desc bool) string {
 	}
 	return " ORDER BY " + m.col(m.columns[sort.Name]) + dir + ", " + m.col("id") + dir
 }
-
-// SuffixRunes is how many characters of each suffix MySQL's suffix index
-// keeps (migrations/mysql/00003): enough that a search's range holds about
-// its matches, few enough to keep a row per character of every title small.
-const SuffixRunes = 8
 
 // WalkBudget is how many rows the walk along the sort order may be expected
 // to test before the text index is the cheaper way to a page: the index

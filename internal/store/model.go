@@ -13,10 +13,6 @@ import (
 	"musicadmin/internal/datamodel"
 )
 
-// likeEscape escapes LIKE patterns. '!' is used rather than '\' because a
-// backslash is itself an escape character in MySQL string literals.
-const likeEscape = "!"
-
 // Store is the SQL backend of one database. It keeps the models declared on
 // it by name, so that a reference field, which names only its target model,
 // resolves here to that model's table and label column.

@@ -5,20 +5,15 @@ package store
 import (
 	"context"
 	"database/sql"
-	"database/sql/driver"
-	"errors"
 	"fmt"
 	"net/url"
 	"regexp"
 	"strings"
-	"sync"
-	"sync/atomic"
 	"time"
 
 	mysqldriver "github.com/go-sql-driver/mysql"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/stdlib"
-	"github.com/mattn/go-sqlite3"
 	"gorm.io/driver/mysql"
 	"gorm.io/driver/postgres"
 	"gorm.io/driver/sqlite"
@@ -26,7 +21,6 @@ import (
 	"gorm.io/gorm/logger"
 
 	"musicadmin/internal/config"
-	"musicadmin/internal/textindex"
 	"musicadmin/internal/textutil"
 )
 
@@ -52,125 +46,13 @@ const FoldFunc = "app_fold"
 // the tokens as an array) and the index is on its value.
 const GramsFunc = "app_grams"
 
-var registerSQLite sync.Once
-
-func registerSQLiteDriver() {
-	registerSQLite.Do(func() {
-		sql.Register(sqliteDriverName, &sqliteDriver{inner: &sqlite3.SQLiteDriver{
-			ConnectHook: func(c *sqlite3.SQLiteConn) error {
-				if err := c.RegisterFunc(FoldFunc, textindex.Fold, true); err != nil {
-					return fmt.Errorf("register %s: %w", FoldFunc, err)
-				}
-				if err := c.RegisterFunc(GramsFunc, textindex.Document, true); err != nil {
-					return fmt.Errorf("register %s: %w", GramsFunc, err)
-				}
-				return nil
-			},
-		}})
-	})
-}
-
-// sqliteDriver opens SQLite connections that leave the pool once the
-// database has refused a write as read-only.
-//
-// SQLite opens a file it may not write read-only, silently, and such a
-// connection stays read-only for its whole life. An app started while its
-// file was not writable would keep those connections in its pool and answer
-// 503 to every write even after the file became writable. So a read-only
-// error marks every connection of that database opened before it stale:
-// database/sql closes a stale connection instead of reusing it, and the next
-// one opened sees the file as it is now.
-type sqliteDriver struct {
-	inner *sqlite3.SQLiteDriver
-	// readOnlyErrors counts, per DSN, the writes refused as read-only.
-	readOnlyErrors sync.Map // string -> *atomic.Uint64
-}
-
-func (d *sqliteDriver) Open(dsn string) (driver.Conn, error) {
-	c, err := d.inner.Open(dsn)
-	if err != nil {
-		return nil, err
-	}
-	counter, _ := d.readOnlyErrors.LoadOrStore(dsn, new(atomic.Uint64))
-	n := counter.(*atomic.Uint64)
-	return &sqliteConn{SQLiteConn: c.(*sqlite3.SQLiteConn), readOnlyErrors: n, seen: n.Load()}, nil
-}
-
-// sqliteConn is a SQLite connection that knows when it is stale.
-type sqliteConn struct {
-	*sqlite3.SQLiteConn
-	readOnlyErrors *atomic.Uint64
-	seen           uint64 // readOnlyErrors when the connection was opened
-}
-
-func (c *sqliteConn) stale() bool { return c.readOnlyErrors.Load() != c.seen }
-
-// IsValid implements driver.Validator: database/sql closes a connection
-// that is not valid when it comes back to the pool.
-func (c *sqliteConn) IsValid() bool { return !c.stale() }
-
-// ResetSession implements driver.SessionResetter: a stale connection is
-// not reused.
-func (c *sqliteConn) ResetSession(context.Context) error {
-	if c.stale() {
-		return driver.ErrBadConn
-	}
-	return nil
-}
-
-// BeginTx refuses to start a transaction on a stale connection: with
-// driver.ErrBadConn database/sql begins it on another one, so the write
-// that follows does not fail on a read-only connection.
-func (c *sqliteConn) BeginTx(ctx context.Context, opts driver.TxOptions) (driver.Tx, error) {
-	if c.stale() {
-		return nil, driver.ErrBadConn
-	}
-	return c.SQLiteConn.BeginTx(ctx, opts)
-}
-
-// ExecContext notes a write refused as read-only. Outside a transaction the
-// refused statement wrote nothing, so the error also wraps driver.ErrBadConn:
-// database/sql then tries it again on another connection, up to a new one.
-func (c *sqliteConn) ExecContext(ctx context.Context, query string, args []driver.NamedValue) (driver.Result, error) {
-	inTx := !c.AutoCommit()
-	res, err := c.SQLiteConn.ExecContext(ctx, query, args)
-	var se sqlite3.Error
-	if err != nil && errors.As(err, &se) && se.Code == sqlite3.ErrReadonly {
-		c.readOnlyErrors.Add(1)
-		if !inTx {
-			return nil, fmt.Errorf("%w: %w", driver.ErrBadConn, err)
-		}
-	}
-	return res, err
-}
-
 // Open connects to the configured database, sets the pool and checks that
 // the server answers. The returned DB translates unique and foreign-key
 // violations into gorm.ErrDuplicatedKey and gorm.ErrForeignKeyViolated.
 func Open(ctx context.Context, cfg config.Database) (*gorm.DB, error) {
-	var dialector gorm.Dialector
-	var pool *sql.DB // opened here for the dialector, closed here if gorm.Open fails
-	switch cfg.Driver {
-	case config.DriverSQLite:
-		registerSQLiteDriver()
-		dialector = sqlite.Dialector{DriverName: sqliteDriverName, DSN: SQLiteDSN(cfg.DSN)}
-	case config.DriverMySQL:
-		dsn, err := MySQLDSN(cfg.DSN)
-		if err != nil {
-			return nil, err
-		}
-		dialector = mysql.Open(dsn)
-	case config.DriverPostgres:
-		pgCfg, err := PostgresConfig(cfg.DSN)
-		if err != nil {
-			return nil, err
-		}
-		// The pool is opened here rather than by the dialector from a DSN
-		// string, so that the settings PostgresConfig adds are kept.
-		pool = stdlib.OpenDB(*pgCfg)
-		dialector = postgres.New(postgres.Config{Conn: pool})
-	default:
-		return nil, fmt.Errorf("unknown database driver %q", cfg.Driver)
+	dialector, pool, err := dialectorOf(cfg)
+	if err != nil {
+		return nil, err
 	}
 	db, err := gorm.Open(dialector, &gorm.Config{
 		TranslateError: true,
@@ -187,7 +69,52 @@ func Open(ctx context.Context, cfg config.Database) (*gorm.DB, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open %s database: %w", cfg.Driver, err)
 	}
+	sizePool(sqlDB, cfg.Driver)
+	pingCtx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	if err := sqlDB.PingContext(pingCtx); err != nil {
+		_ = sqlDB.Close()
+		return nil, fmt.Errorf("database %s unreachable: %s", cfg.Driver, Redact(err))
+	}
+	if cfg.Driver == config.DriverPostgres {
+		if err := checkPostgresEncoding(pingCtx, db); err != nil {
+			_ = sqlDB.Close()
+			return nil, err
+		}
+	}
+	return db, nil
+}
+
+// dialectorOf returns GORM's dialector for cfg's driver and DSN, and the
+// pool it opened for it, if any (PostgreSQL's), which the caller closes if
+// gorm.Open fails.
+func dialectorOf(cfg config.Database) (gorm.Dialector, *sql.DB, error) {
 	switch cfg.Driver {
+	case config.DriverSQLite:
+		registerSQLiteDriver()
+		return sqlite.Dialector{DriverName: sqliteDriverName, DSN: SQLiteDSN(cfg.DSN)}, nil, nil
+	case config.DriverMySQL:
+		dsn, err := MySQLDSN(cfg.DSN)
+		if err != nil {
+			return nil, nil, err
+		}
+		return mysql.Open(dsn), nil, nil
+	case config.DriverPostgres:
+		pgCfg, err := PostgresConfig(cfg.DSN)
+		if err != nil {
+			return nil, nil, err
+		}
+		// The pool is opened here rather than by the dialector from a DSN
+		// string, so that the settings PostgresConfig adds are kept.
+		pool := stdlib.OpenDB(*pgCfg)
+		return postgres.New(postgres.Config{Conn: pool}), pool, nil
+	}
+	return nil, nil, fmt.Errorf("unknown database driver %q", cfg.Driver)
+}
+
+// sizePool sets the connection pool's limits for the driver.
+func sizePool(sqlDB *sql.DB, driverName string) {
+	switch driverName {
 	case config.DriverSQLite:
 		// Readers run in parallel under WAL; writers queue on the busy timeout.
 		sqlDB.SetMaxOpenConns(8)
@@ -209,26 +136,20 @@ func Open(ctx context.Context, cfg config.Database) (*gorm.DB, error) {
 		sqlDB.SetConnMaxLifetime(30 * time.Minute)
 		sqlDB.SetConnMaxIdleTime(time.Minute)
 	}
-	pingCtx, cancel := context.WithTimeout(ctx, 5*time.Second)
-	defer cancel()
-	if err := sqlDB.PingContext(pingCtx); err != nil {
-		_ = sqlDB.Close()
-		return nil, fmt.Errorf("database %s unreachable: %s", cfg.Driver, Redact(err))
+}
+
+// checkPostgresEncoding refuses a PostgreSQL database whose encoding is
+// not UTF8. Text is any Unicode: a database in another encoding would
+// refuse some of it at the first write, as a server error.
+func checkPostgresEncoding(ctx context.Context, db *gorm.DB) error {
+	var enc string
+	if err := db.WithContext(ctx).Raw("SHOW server_encoding").Scan(&enc).Error; err != nil {
+		return fmt.Errorf("database %s unreachable: %s", config.DriverPostgres, Redact(err))
 	}
-	if cfg.Driver == config.DriverPostgres {
-		// Text is any Unicode: a database in another encoding would refuse
-		// some of it at the first write, as a server error.
-		var enc string
-		if err := db.WithContext(pingCtx).Raw("SHOW server_encoding").Scan(&enc).Error; err != nil {
-			_ = sqlDB.Close()
-			return nil, fmt.Errorf("database %s unreachable: %s", cfg.Driver, Redact(err))
-		}
-		if enc != "UTF8" {
-			_ = sqlDB.Close()
-			return nil, fmt.Errorf("postgres database has encoding %s: create it with ENCODING 'UTF8'", enc)
-		}
+	if enc != "UTF8" {
+		return fmt.Errorf("postgres database has encoding %s: create it with ENCODING 'UTF8'", enc)
 	}
-	return db, nil
+	return nil
 }
 
 // Healthy reports whether the database answers and takes writes. A ping
