@@ -1,6 +1,7 @@
 package admin
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"maps"
@@ -106,29 +107,50 @@ func (v *ModelView) handleList(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	p := v.parseList(query)
-	q := datamodel.Query{Filters: p.filters, Search: p.q, SearchFields: v.search, Sort: p.sort, Desc: p.desc,
-		Limit: p.pager.size, Offset: p.pager.offset()}
-	res, err := v.Data.List(r.Context(), q)
+	res, err := v.listRecords(r.Context(), &p)
 	if err != nil {
 		v.admin.ui.Fail(w, r, err)
 		return
 	}
-	p.pager.total, p.pager.atLeast = res.Total, res.AtLeast
-	if p.pager.pastEnd(len(res.Records)) {
-		p.pager = p.pager.last()
-		q.Offset = p.pager.offset()
-		if res, err = v.Data.List(r.Context(), q); err != nil {
-			v.admin.ui.Fail(w, r, err)
-			return
-		}
+	data := v.listPageOf(r, p, res)
+	if data.Chips, err = v.chipLinks(r.Context(), p); err != nil {
+		v.admin.ui.Fail(w, r, err)
+		return
 	}
-	rows := len(res.Records)
-	current := sortKey(p.sort, p.desc)
+	data.PrevURL, data.NextURL, data.PageLinks = v.pagerLinks(p, len(res.Records))
+	data.Sizes = v.sizeLinks(p, res)
+	v.admin.ui.Render(w, r, http.StatusOK, "list", v.Title, data)
+}
+
+// listRecords reads the page of records p asks for. A page past the end,
+// which only the count read with it reveals, is read again as the last
+// page, and p moves there.
+func (v *ModelView) listRecords(ctx context.Context, p *listParams) (datamodel.Page, error) {
+	q := datamodel.Query{Filters: p.filters, Search: p.q, SearchFields: v.search, Sort: p.sort, Desc: p.desc,
+		Limit: p.pager.size, Offset: p.pager.offset()}
+	res, err := v.Data.List(ctx, q)
+	if err != nil {
+		return datamodel.Page{}, err
+	}
+	p.pager.total, p.pager.atLeast = res.Total, res.AtLeast
+	if !p.pager.pastEnd(len(res.Records)) {
+		return res, nil
+	}
+	p.pager = p.pager.last()
+	q.Offset = p.pager.offset()
+	return v.Data.List(ctx, q)
+}
+
+// listPageOf is the list page of res, read for p, but for its chips and its
+// pager: the heading, the forms, the columns and the rows, with the links
+// and buttons the request's user may follow.
+func (v *ModelView) listPageOf(r *http.Request, p listParams, res datamodel.Page) listPage {
 	can := v.allowed(r)
 	data := listPage{Title: v.Title, Singular: v.Singular, ListURL: v.listURL(),
 		Q: p.q, SearchLabel: v.searchLabel(), SearchMax: MaxSearchRunes, Notices: p.notices,
 		Filtered: p.q != "" || len(p.filters) > 0, Total: res.Total, AtLeast: res.AtLeast,
-		Page: p.pager.page, Pages: p.pager.pages(rows), FilterMenu: v.filterMenu(), Actions: v.actionButtons(can.grants)}
+		Page: p.pager.page, Pages: p.pager.pages(len(res.Records)), FilterMenu: v.filterMenu(),
+		Actions: v.actionButtons(can.grants), Keep: keptParams(p), Columns: v.sortableColumns(p)}
 	if len(data.Actions) > 0 {
 		data.ListQuery = v.listQuery(p)
 	}
@@ -138,15 +160,31 @@ func (v *ModelView) handleList(w http.ResponseWriter, r *http.Request) {
 	if can.export {
 		data.ExportURL = v.exportURL(p)
 	}
+	data.Rows = v.rows(can, res.Records, v.list)
+	return data
+}
+
+// keptParams are the list's parameters but q and page, as hidden inputs:
+// the search form keeps the filters, the sort and the page size.
+func keptParams(p listParams) []hidden {
+	var out []hidden
 	for _, k := range slices.Sorted(maps.Keys(p.keep)) {
-		data.Keep = append(data.Keep, hidden{k, p.keep.Get(k)})
+		out = append(out, hidden{k, p.keep.Get(k)})
 	}
 	if p.sort != nil {
-		data.Keep = append(data.Keep, hidden{"sort", current})
+		out = append(out, hidden{"sort", sortKey(p.sort, p.desc)})
 	}
 	if p.pager.size != DefaultPageSize {
-		data.Keep = append(data.Keep, hidden{"page_size", strconv.Itoa(p.pager.size)})
+		out = append(out, hidden{"page_size", strconv.Itoa(p.pager.size)})
 	}
+	return out
+}
+
+// sortableColumns are the list's column headings. An order column links to
+// the list sorted by it, ascending, or descending when it is sorted by it
+// ascending already.
+func (v *ModelView) sortableColumns(p listParams) []column {
+	var out []column
 	for _, f := range v.list {
 		c := column{Label: f.Label}
 		if v.orderField(f.Name) != nil {
@@ -161,47 +199,67 @@ func (v *ModelView) handleList(w http.ResponseWriter, r *http.Request) {
 			}
 			c.SortURL = v.urlFor(p, 1, next)
 		}
-		data.Columns = append(data.Columns, c)
+		out = append(out, c)
 	}
-	data.Rows = v.rows(can, res.Records, v.list)
+	return out
+}
+
+// chipLinks show the filters in force, each with the list without it. A
+// filter by a related record names it by its label, not its id.
+func (v *ModelView) chipLinks(ctx context.Context, p listParams) ([]chipLink, error) {
+	var out []chipLink
+	current := sortKey(p.sort, p.desc)
 	for _, c := range p.chips {
-		// A filter by a related record names it by its label, not its id.
 		text := c.text
-		label, err := v.refLabel(r.Context(), c)
+		label, err := v.refLabel(ctx, c)
 		if err != nil {
-			v.admin.ui.Fail(w, r, err)
-			return
+			return nil, err
 		}
 		if label != "" {
 			text = fmt.Sprintf("%s %s %s", c.filter.Field.Label, opLabel(c.filter.Op), textutil.Truncate(label, 60))
 		}
-		data.Chips = append(data.Chips, chipLink{Text: text, RemoveURL: v.urlFor(p.without(c.key), 1, current)})
+		out = append(out, chipLink{Text: text, RemoveURL: v.urlFor(p.without(c.key), 1, current)})
 	}
+	return out, nil
+}
+
+// pagerLinks are the previous and next pages' URLs ("" where there is none)
+// and the numbered pager, for a page of p that holds rows records.
+func (v *ModelView) pagerLinks(p listParams, rows int) (prev, next string, numbered []pageLink) {
+	current := sortKey(p.sort, p.desc)
 	if p.pager.hasPrev() {
-		data.PrevURL = v.urlFor(p, p.pager.page-1, current)
+		prev = v.urlFor(p, p.pager.page-1, current)
 	}
 	if p.pager.hasNext(rows) {
-		data.NextURL = v.urlFor(p, p.pager.page+1, current)
+		next = v.urlFor(p, p.pager.page+1, current)
 	}
 	for _, n := range p.pager.numbers(rows) {
 		l := pageLink{Number: n}
 		if n != 0 && n != p.pager.page {
 			l.URL = v.urlFor(p, n, current)
 		}
-		data.PageLinks = append(data.PageLinks, l)
+		numbered = append(numbered, l)
 	}
-	// The sizes are offered once a list is longer than the smallest, or
-	// when the page is of another size: a short list has nothing to choose.
-	if res.Total > int64(pageSizes[0]) || res.AtLeast || p.pager.size != DefaultPageSize {
-		for _, n := range pageSizes {
-			l := sizeLink{Size: n}
-			if n != p.pager.size {
-				l.URL = v.urlFor(p.sized(n), 1, current)
-			}
-			data.Sizes = append(data.Sizes, l)
+	return prev, next, numbered
+}
+
+// sizeLinks offer the page sizes once the list res counts is longer than
+// the smallest, or when the page is of another size: a short list has
+// nothing to choose.
+func (v *ModelView) sizeLinks(p listParams, res datamodel.Page) []sizeLink {
+	if res.Total <= int64(pageSizes[0]) && !res.AtLeast && p.pager.size == DefaultPageSize {
+		return nil
+	}
+	current := sortKey(p.sort, p.desc)
+	out := make([]sizeLink, 0, len(pageSizes))
+	for _, n := range pageSizes {
+		l := sizeLink{Size: n}
+		if n != p.pager.size {
+			l.URL = v.urlFor(p.sized(n), 1, current)
 		}
+		out = append(out, l)
 	}
-	v.admin.ui.Render(w, r, http.StatusOK, "list", v.Title, data)
+	return out
 }
 
 // filterMenu describes a form per filter field, each offering only the
