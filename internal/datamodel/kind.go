@@ -43,6 +43,19 @@ type Defaulter interface {
 	Default() any
 }
 
+// Confirmed is a Kind whose form input is a secret typed twice (a new
+// password). A form decoder takes both inputs as typed, untrimmed, since
+// spaces are part of a secret, shows neither back, and leaves comparing
+// them to the kind, which knows what the user is asked to repeat.
+type Confirmed interface {
+	Kind
+	// ParseConfirmed reads text, as typed and possibly empty (then the
+	// value is Empty), once again, its second input, agrees with it. The
+	// decoder has checked the encoding and whether a required field is
+	// empty. Its error is a message for the user.
+	ParseConfirmed(text, again string) (any, error)
+}
+
 // Input describes the form control of a field.
 type Input struct {
 	Type      string // "text", "email", "number", "select", "checkbox", "set" or "password"

@@ -1,6 +1,7 @@
 package datamodel
 
 import (
+	"errors"
 	"fmt"
 	"unicode/utf8"
 )
@@ -30,6 +31,20 @@ func (Secret) GoString() string { return "********" }
 
 // Hash is the stored form of a password (a bcrypt hash).
 type Hash string
+
+var _ Confirmed = Password{}
+
+// ParseConfirmed takes the password when both inputs are the same; two
+// empty inputs are no password.
+func (k Password) ParseConfirmed(text, again string) (any, error) {
+	switch {
+	case text != again:
+		return nil, errors.New("The two passwords differ.")
+	case text == "":
+		return k.Empty(), nil
+	}
+	return k.Parse(text)
+}
 
 // Parse keeps the text as typed.
 func (Password) Parse(text string) (any, error) { return Secret(text), nil }
