@@ -19,6 +19,9 @@ type Password struct {
 	MaxBytes int
 }
 
+// Confirmed embeds Kind: one assertion checks both.
+var _ Confirmed = Password{}
+
 // Secret is a password as typed. It prints as asterisks, so that a log
 // line or an error that formats it shows nothing.
 type Secret string
@@ -31,8 +34,6 @@ func (Secret) GoString() string { return "********" }
 
 // Hash is the stored form of a password (a bcrypt hash).
 type Hash string
-
-var _ Confirmed = Password{}
 
 // ParseConfirmed takes the password when both inputs are the same; two
 // empty inputs are no password.
