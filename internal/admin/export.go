@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"errors"
+	"io"
 	"net/http"
 	"net/url"
 	"strings"
@@ -219,6 +220,9 @@ type exportWriter struct {
 	filename string
 	started  bool
 }
+
+// An exportWriter is what the CSV writer's buffer writes to.
+var _ io.Writer = (*exportWriter)(nil)
 
 func (e *exportWriter) start() {
 	e.started = true

@@ -5,10 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"net/url"
 	"slices"
 	"strings"
-	"unicode/utf8"
 
 	"musicadmin/internal/access"
 	"musicadmin/internal/datamodel"
@@ -20,7 +18,6 @@ const (
 	msgBadText   = "Contains characters that are not allowed (NUL or invalid UTF-8)."
 	msgBadChoice = "Not a valid choice."
 	msgConflict  = "A record with these values already exists."
-	msgMismatch  = "The two passwords differ."
 	msgStale     = "This record was changed by someone else since you opened it. Your input is kept below, " +
 		"with the values stored now beside each field: save again to replace them, or cancel to keep them."
 )
@@ -316,117 +313,6 @@ func existsMessage(f *datamodel.Field) string {
 	return fmt.Sprintf("A record with this %s already exists.", strings.ToLower(f.Label))
 }
 
-// decode reads the declared fields, and only those, from the POST body
-// (never the query string; the first of repeated values, or every value
-// of a set) into values of their kinds. It checks what the text alone
-// tells: valid UTF-8 without NUL, required, and the kind's syntax. Text is
-// trimmed first; a password is taken as typed, and must be typed twice
-// alike. rec is the record edited (nil on the add form): a write-only
-// field is read on the add form only, and the fields the guard fixes for
-// rec are not read at all (they keep their stored values).
-func (v *ModelView) decode(body url.Values, rec *datamodel.Record) form {
-	f := form{raw: map[string]string{}, multi: map[string][]string{}, values: datamodel.Values{},
-		errs: map[string]string{}, fixed: v.fixedOf(rec)}
-	clean := func(raw string) (string, bool) {
-		if !utf8.ValidString(raw) || strings.ContainsRune(raw, 0) {
-			return strings.ToValidUTF8(strings.ReplaceAll(raw, "\x00", ""), "\uFFFD"), false
-		}
-		return raw, true
-	}
-	for i := range v.schema.Fields {
-		fd := &v.schema.Fields[i]
-		if fd.WriteOnly && rec != nil {
-			continue
-		}
-		if _, fixed := f.fixed[fd.Name]; fixed {
-			// Shown as stored; nothing posted for it is read.
-			var val any = fd.Kind.Empty()
-			if rec != nil {
-				val = rec.Values[fd.Name]
-			}
-			f.raw[fd.Name], f.multi[fd.Name] = fd.Kind.Edit(val), datamodel.IDs(val)
-			continue
-		}
-		if multi, ok := fd.Kind.(datamodel.Multiple); ok {
-			var texts []string
-			for _, raw := range body[fd.Name] {
-				text, ok := clean(raw)
-				if !ok {
-					f.errs[fd.Name] = msgBadText
-					continue
-				}
-				if text = strings.TrimSpace(text); text != "" {
-					texts = append(texts, text)
-				}
-			}
-			f.multi[fd.Name] = texts
-			if _, bad := f.errs[fd.Name]; bad {
-				continue
-			}
-			if len(texts) == 0 && fd.Required {
-				f.errs[fd.Name] = msgRequired
-				continue
-			}
-			val, err := multi.ParseAll(texts)
-			if err != nil {
-				f.errs[fd.Name] = err.Error()
-				continue
-			}
-			f.values[fd.Name] = val
-			continue
-		}
-		raw := body.Get(fd.Name)
-		if _, secret := fd.Kind.(datamodel.Password); secret {
-			// Never shown back; not trimmed: spaces are part of a password.
-			f.raw[fd.Name] = ""
-			switch _, ok := clean(raw); {
-			case !ok:
-				f.errs[fd.Name] = msgBadText
-			case raw == "" && fd.Required:
-				f.errs[fd.Name] = msgRequired
-			case raw != body.Get(fd.Name+confirmSuffix):
-				f.errs[fd.Name] = msgMismatch
-			case raw == "":
-				f.values[fd.Name] = fd.Kind.Empty()
-			default:
-				val, err := fd.Kind.Parse(raw)
-				if err != nil {
-					f.errs[fd.Name] = err.Error()
-					continue
-				}
-				f.values[fd.Name] = val
-			}
-			continue
-		}
-		f.raw[fd.Name] = raw
-		if cleaned, ok := clean(raw); !ok {
-			f.raw[fd.Name] = cleaned
-			f.errs[fd.Name] = msgBadText
-			continue
-		}
-		text := strings.TrimSpace(raw)
-		switch {
-		case text == "" && fd.Required:
-			f.errs[fd.Name] = msgRequired
-		case text == "":
-			f.values[fd.Name] = fd.Kind.Empty()
-		case fd.Target() != "" && !v.Data.ValidID(text):
-			f.errs[fd.Name] = msgBadChoice
-		default:
-			val, err := fd.Kind.Parse(text)
-			if err != nil {
-				f.errs[fd.Name] = err.Error()
-				continue
-			}
-			f.values[fd.Name] = val
-		}
-	}
-	return f
-}
-
-// confirmSuffix names a password's second input: "password_confirm".
-const confirmSuffix = "_confirm"
-
 // validate checks the decoded values against the rules of their kinds and
 // the unique fields against the stored records; exceptID is the record being
 // edited, which may keep its own values. Uniqueness is checked here for a
@@ -493,7 +379,7 @@ func (v *ModelView) renderForm(w http.ResponseWriter, r *http.Request, status in
 		spec := fd.Kind.Input()
 		in := input{Name: fd.Name, Label: fd.Label, Type: spec.Type, Value: f.raw[fd.Name], Error: f.errs[fd.Name],
 			Required: fd.Required, MaxLength: spec.MaxLength, Min: spec.Min, Max: spec.Max, Fixed: f.fixed[fd.Name]}
-		if _, secret := fd.Kind.(datamodel.Password); secret {
+		if _, twice := fd.Kind.(datamodel.Confirmed); twice {
 			in.Confirm = true
 		} else {
 			// A record's fields are not the user's own details: a

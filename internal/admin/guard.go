@@ -48,6 +48,8 @@ type Guard interface {
 // page with Message.
 type Forbidden struct{ Message string }
 
+var _ error = (*Forbidden)(nil)
+
 func (e *Forbidden) Error() string { return e.Message }
 
 // Page is a page of a view's own, besides the generic ones, mounted under
@@ -190,6 +192,8 @@ type InvalidError struct {
 	Form   string
 	fields []datamodel.Field // the view's, for their order and labels
 }
+
+var _ error = (*InvalidError)(nil)
 
 // Error lists the problems on one line, each field by its label, in the
 // order the fields are declared.

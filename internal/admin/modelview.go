@@ -134,6 +134,8 @@ func New(log *slog.Logger, views ...*ModelView) (*Admin, error) {
 	return a, nil
 }
 
+// resolve fills in the defaults of v's declaration and checks every name
+// in it against the model's schema.
 func (v *ModelView) resolve() error {
 	if v.Name == "" || v.Data == nil || v.Singular == "" {
 		return fmt.Errorf("admin: a model view needs a Name, a Singular and Data")
@@ -150,45 +152,22 @@ func (v *ModelView) resolve() error {
 		return fmt.Errorf("admin: %s: %w", v.Name, err)
 	}
 	v.label = v.schema.LabelField()
-	// lookup resolves the names of one allow-list; with none declared and
-	// all, every field that fits it. A write-only field fits none, and a
-	// field of a kind with no filter operators (a set) is no filter or
-	// order column.
-	lookup := func(what string, names []string, all bool) ([]*datamodel.Field, error) {
-		fits := func(f *datamodel.Field) bool {
-			switch {
-			case f.WriteOnly:
-				return false
-			case what == "filter" || what == "order":
-				return len(f.Kind.Ops()) > 0
-			}
-			return true
+	for _, step := range []func() error{v.resolveColumns, v.checkPages, v.resolveDefaultSort, v.resolveActions} {
+		if err := step(); err != nil {
+			return err
 		}
-		if len(names) == 0 && all {
-			for _, f := range v.schema.Readable() {
-				if fits(f) {
-					names = append(names, f.Name)
-				}
-			}
-		}
-		var out []*datamodel.Field
-		for _, n := range names {
-			f := v.schema.Field(n)
-			if f == nil {
-				return nil, fmt.Errorf("admin: %s: %s column %q is not a field", v.Name, what, n)
-			}
-			if !fits(f) {
-				return nil, fmt.Errorf("admin: %s: field %q cannot be a %s column", v.Name, n, what)
-			}
-			out = append(out, f)
-		}
-		return out, nil
 	}
+	return nil
+}
+
+// resolveColumns resolves the allow-lists: the list, search, order and
+// filter columns.
+func (v *ModelView) resolveColumns() error {
 	var err error
-	if v.list, err = lookup("list", v.ListColumns, true); err != nil {
+	if v.list, err = v.columnFields("list", v.ListColumns, true); err != nil {
 		return err
 	}
-	if v.search, err = lookup("search", v.SearchColumns, false); err != nil {
+	if v.search, err = v.columnFields("search", v.SearchColumns, false); err != nil {
 		return err
 	}
 	for _, f := range v.search {
@@ -196,10 +175,10 @@ func (v *ModelView) resolve() error {
 			return fmt.Errorf("admin: %s: search column %q is not text", v.Name, f.Name)
 		}
 	}
-	if v.order, err = lookup("order", v.OrderColumns, false); err != nil {
+	if v.order, err = v.columnFields("order", v.OrderColumns, false); err != nil {
 		return err
 	}
-	if v.filter, err = lookup("filter", v.FilterColumns, true); err != nil {
+	if v.filter, err = v.columnFields("filter", v.FilterColumns, true); err != nil {
 		return err
 	}
 	for _, f := range v.filter {
@@ -207,19 +186,69 @@ func (v *ModelView) resolve() error {
 			return fmt.Errorf("admin: %s: filter column %q has the name of a list parameter", v.Name, f.Name)
 		}
 	}
+	return nil
+}
+
+// columnFields resolves the names of one allow-list (what: "list",
+// "search", "order" or "filter"); with none declared and all, every field
+// that fits it.
+func (v *ModelView) columnFields(what string, names []string, all bool) ([]*datamodel.Field, error) {
+	if len(names) == 0 && all {
+		for _, f := range v.schema.Readable() {
+			if fitsColumn(what, f) {
+				names = append(names, f.Name)
+			}
+		}
+	}
+	var out []*datamodel.Field
+	for _, n := range names {
+		f := v.schema.Field(n)
+		if f == nil {
+			return nil, fmt.Errorf("admin: %s: %s column %q is not a field", v.Name, what, n)
+		}
+		if !fitsColumn(what, f) {
+			return nil, fmt.Errorf("admin: %s: field %q cannot be a %s column", v.Name, n, what)
+		}
+		out = append(out, f)
+	}
+	return out, nil
+}
+
+// fitsColumn reports whether f may be a column of the allow-list what. A
+// write-only field fits none, and a field of a kind with no filter
+// operators (a set) is no filter or order column.
+func fitsColumn(what string, f *datamodel.Field) bool {
+	switch {
+	case f.WriteOnly:
+		return false
+	case what == "filter" || what == "order":
+		return len(f.Kind.Ops()) > 0
+	}
+	return true
+}
+
+// checkPages checks the view's own pages: a method the router serves them
+// with, a pattern under the view's path, and a handler.
+func (v *ModelView) checkPages() error {
 	for _, p := range v.Pages {
 		if p.Method != http.MethodGet && p.Method != http.MethodPost || !strings.HasPrefix(p.Pattern, "/") || p.Handler == nil {
 			return fmt.Errorf("admin: %s: page %q needs GET or POST, a pattern starting with / and a handler", v.Name, p.Pattern)
 		}
 	}
-	if v.DefaultSort != "" {
-		name, desc := strings.CutPrefix(v.DefaultSort, "-")
-		if v.defSort = v.orderField(name); v.defSort == nil {
-			return fmt.Errorf("admin: %s: default sort %q is not an order column", v.Name, v.DefaultSort)
-		}
-		v.defDesc = desc
+	return nil
+}
+
+// resolveDefaultSort reads DefaultSort, which must name an order column.
+func (v *ModelView) resolveDefaultSort() error {
+	if v.DefaultSort == "" {
+		return nil
 	}
-	return v.resolveActions()
+	name, desc := strings.CutPrefix(v.DefaultSort, "-")
+	if v.defSort = v.orderField(name); v.defSort == nil {
+		return fmt.Errorf("admin: %s: default sort %q is not an order column", v.Name, v.DefaultSort)
+	}
+	v.defDesc = desc
+	return nil
 }
 
 func (v *ModelView) orderField(name string) *datamodel.Field {

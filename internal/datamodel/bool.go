@@ -13,7 +13,10 @@ type Bool struct {
 	DefaultOn bool
 }
 
-var _ Defaulter = Bool{}
+var (
+	_ Kind      = Bool{}
+	_ Defaulter = Bool{}
+)
 
 // Default is the box a new record's form starts with.
 func (k Bool) Default() any { return k.DefaultOn }

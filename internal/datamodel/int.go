@@ -12,6 +12,8 @@ type Int struct {
 	Min, Max, Default int64
 }
 
+var _ Kind = Int{}
+
 func (k Int) problem() error {
 	if k.Min < k.Max {
 		return fmt.Errorf("Must be a whole number from %d to %d.", k.Min, k.Max)

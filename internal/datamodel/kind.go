@@ -9,7 +9,11 @@ import (
 // reading it from a form or a filter, checking it, showing it, the filter
 // operators it allows, and converting it from what a backend reads. A new
 // kind (bool, date, decimal, enum) is one type implementing it, in its own
-// file, plus its tests.
+// file, plus its tests. Each kind's file asserts the interfaces it
+// implements (var _ Kind = Text{}), so a missing or misspelt method fails
+// the build there, not where a model happens to declare a field of it, and
+// an optional interface (Defaulter, Multiple, Confirmed) cannot be lost
+// silently, as a type switch would simply stop matching.
 type Kind interface {
 	// Parse reads the trimmed, non-empty text of a form field or a filter.
 	// Its error is a message for the user.
@@ -41,6 +45,19 @@ type Kind interface {
 // ticked, yet is false when posted unticked).
 type Defaulter interface {
 	Default() any
+}
+
+// Confirmed is a Kind whose form input is a secret typed twice (a new
+// password). A form decoder takes both inputs as typed, untrimmed, since
+// spaces are part of a secret, shows neither back, and leaves comparing
+// them to the kind, which knows what the user is asked to repeat.
+type Confirmed interface {
+	Kind
+	// ParseConfirmed reads text, as typed and possibly empty (then the
+	// value is Empty), once again, its second input, agrees with it. The
+	// decoder has checked the encoding and whether a required field is
+	// empty. Its error is a message for the user.
+	ParseConfirmed(text, again string) (any, error)
 }
 
 // Input describes the form control of a field.

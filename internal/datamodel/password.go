@@ -1,6 +1,7 @@
 package datamodel
 
 import (
+	"errors"
 	"fmt"
 	"unicode/utf8"
 )
@@ -18,6 +19,9 @@ type Password struct {
 	MaxBytes int
 }
 
+// Confirmed embeds Kind: one assertion checks both.
+var _ Confirmed = Password{}
+
 // Secret is a password as typed. It prints as asterisks, so that a log
 // line or an error that formats it shows nothing.
 type Secret string
@@ -30,6 +34,18 @@ func (Secret) GoString() string { return "********" }
 
 // Hash is the stored form of a password (a bcrypt hash).
 type Hash string
+
+// ParseConfirmed takes the password when both inputs are the same; two
+// empty inputs are no password.
+func (k Password) ParseConfirmed(text, again string) (any, error) {
+	switch {
+	case text != again:
+		return nil, errors.New("The two passwords differ.")
+	case text == "":
+		return k.Empty(), nil
+	}
+	return k.Parse(text)
+}
 
 // Parse keeps the text as typed.
 func (Password) Parse(text string) (any, error) { return Secret(text), nil }

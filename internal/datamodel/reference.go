@@ -11,6 +11,8 @@ type Reference struct {
 	Model string
 }
 
+var _ Kind = Reference{}
+
 // Parse takes the text as an id; whether a record has it is for the
 // backend to say (ValidID, and InvalidRefError on a write).
 func (Reference) Parse(text string) (any, error) { return &Ref{ID: text}, nil }

@@ -14,6 +14,8 @@ type Text struct {
 	Email    bool
 }
 
+var _ Kind = Text{}
+
 // Parse keeps the text as it is: any Unicode text is a value. An Email
 // text must be an address alone ("ada@example.com", not "Ada
 // <ada@example.com>").

@@ -110,10 +110,18 @@ func recoverPanics(log *slog.Logger) func(http.Handler) http.Handler {
 	}
 }
 
+// statusRecorder notes the status a handler answers, for the request log.
 type statusRecorder struct {
 	http.ResponseWriter
 	status int
 }
+
+// Unwrap lets http.ResponseController reach the writer's Flush and
+// deadlines through the recorder.
+var _ interface {
+	http.ResponseWriter
+	Unwrap() http.ResponseWriter
+} = (*statusRecorder)(nil)
 
 func (s *statusRecorder) WriteHeader(code int) {
 	if s.status == 0 {

@@ -69,22 +69,15 @@ const syncTimeout = 30 * time.Second
 
 // New builds the application over an open backend at the latest schema.
 func New(cfg config.Config, db backend.Backend, log *slog.Logger, opts Options) (*App, error) {
-	cost := opts.BcryptCost
-	if cost == 0 {
-		cost = auth.DefaultCost
-	}
 	accounts := db.Accounts()
-	users, err := auth.NewUsers(accounts, cost)
+	users, err := auth.NewUsers(accounts, opts.bcryptCost())
 	if err != nil {
 		return nil, err
 	}
 	sessions := auth.NewSessions(accounts, cfg.SecretKey, cfg.Server.SecureCookies, log)
-	limit, window := opts.LoginLimit, opts.LoginWindow
-	if limit <= 0 || window <= 0 {
-		limit, window = auth.DefaultLoginLimit, auth.DefaultLoginWindow
-	}
 	// One throttle for the login and the current password of the password
 	// page: a guess is a guess wherever it is typed.
+	limit, window := opts.loginLimit()
 	throttle := auth.NewLoginThrottle(accounts, limit, window, log)
 	sec, err := serviceOf(db, users)
 	if err != nil {
@@ -94,32 +87,70 @@ func New(cfg config.Config, db backend.Backend, log *slog.Logger, opts Options) 
 	if err != nil {
 		return nil, err
 	}
-	// The permissions of every view exist before the first request: a new
-	// view's appear at start-up, with no migration by hand. A database that
-	// takes no writes (read-only, busy) still serves: Admins hold every
-	// permission by their role's name, and the next start syncs.
+	syncAtStart(log, accounts, adm)
+	ui, err := view.New(cfg.AppName, log, adm.Menu(), commonData(sessions))
+	if err != nil {
+		return nil, err
+	}
+	login := &auth.Handlers{Users: users, Sessions: sessions, UI: ui, Log: log, Throttle: throttle, Audit: db.Audit()}
+	r := newRouter(log, ui)
+	r.Get("/healthz", health(db))
+	r.Handle("/static/*", http.StripPrefix("/static/", staticFiles()))
+	routes := mountPages(r, accounts, sessions, ui, login, adm)
+	return &App{Handler: r, Users: users, Routes: routes}, nil
+}
+
+// bcryptCost is the cost of password hashes: BcryptCost, or
+// auth.DefaultCost when it is 0.
+func (o Options) bcryptCost() int {
+	if o.BcryptCost == 0 {
+		return auth.DefaultCost
+	}
+	return o.BcryptCost
+}
+
+// loginLimit is the failed logins allowed per window and address:
+// LoginLimit per LoginWindow when both are set, the defaults otherwise.
+func (o Options) loginLimit() (int, time.Duration) {
+	if o.LoginLimit <= 0 || o.LoginWindow <= 0 {
+		return auth.DefaultLoginLimit, auth.DefaultLoginWindow
+	}
+	return o.LoginLimit, o.LoginWindow
+}
+
+// syncAtStart creates the permissions of every view before the first
+// request: a new view's appear at start-up, with no migration by hand. A
+// database that takes no writes (read-only, busy) still serves: Admins hold
+// every permission by their role's name, and the next start syncs.
+func syncAtStart(log *slog.Logger, accounts auth.Store, adm *admin.Admin) {
 	ctx, cancel := context.WithTimeout(context.Background(), syncTimeout)
 	defer cancel()
 	if err := syncPermissions(ctx, accounts, adm); err != nil {
 		log.Warn("permissions not synced: new views' permissions are missing until the next start", "err", err)
 	}
-	ui, err := view.New(cfg.AppName, log, adm.Menu(), func(w http.ResponseWriter, r *http.Request) view.Common {
+}
+
+// commonData is what every page shows besides its own data: the CSRF
+// token, what the user may do, and for a logged-in user the name and the
+// flash messages.
+func commonData(sessions *auth.Sessions) view.CommonFunc {
+	return func(w http.ResponseWriter, r *http.Request) view.Common {
 		c := view.Common{CSRF: sessions.CSRFToken(w, r), Grants: access.GrantsOf(r)}
 		if u := auth.CurrentUser(r); u != nil {
 			c.User = u.Username
 			c.Flashes = sessions.PopFlashes(w, r)
 		}
 		return c
-	})
-	if err != nil {
-		return nil, err
 	}
+}
 
-	login := &auth.Handlers{Users: users, Sessions: sessions, UI: ui, Log: log, Throttle: throttle, Audit: db.Audit()}
+// newRouter is the router with the middleware every request passes
+// through, answering an unknown route 404 and an unknown method 405 with
+// the error page.
+func newRouter(log *slog.Logger, ui *view.Engine) *chi.Mux {
 	status := func(code int) http.HandlerFunc {
 		return func(w http.ResponseWriter, r *http.Request) { ui.Fail(w, r, view.StatusError(code)) }
 	}
-
 	r := chi.NewRouter()
 	r.Use(recoverPanics(log), logRequests(log), securityHeaders, limitBody(MaxBodyBytes),
 		limitQuery(MaxQueryParams), allowMethods)
@@ -129,10 +160,14 @@ func New(cfg config.Config, db backend.Backend, log *slog.Logger, opts Options) 
 	r.Use(crossOrigin(func(w http.ResponseWriter, r *http.Request) { ui.Fail(w, r, view.ErrCSRF) }))
 	r.NotFound(status(http.StatusNotFound))
 	r.MethodNotAllowed(status(http.StatusMethodNotAllowed))
+	return r
+}
 
-	r.Get("/healthz", health(db))
-	r.Handle("/static/*", http.StripPrefix("/static/", staticFiles()))
-
+// mountPages mounts the pages of a session on r: the login and logout
+// pages, then, behind a login, the home page and the admin's views. It
+// returns the route table of the pages behind the login.
+func mountPages(r chi.Router, accounts auth.Store, sessions *auth.Sessions, ui *view.Engine,
+	login *auth.Handlers, adm *admin.Admin) []access.Route {
 	var routes []access.Route
 	r.Group(func(r chi.Router) {
 		// Every state-changing request from here on carries the session's
@@ -155,7 +190,7 @@ func New(cfg config.Config, db backend.Backend, log *slog.Logger, opts Options) 
 			routes = guarded.Routes()
 		})
 	})
-	return &App{Handler: r, Users: users, Routes: routes}, nil
+	return routes
 }
 
 // newAdmin declares every view of the app over db: the catalogue's, then
