@@ -135,7 +135,7 @@ func (u *Users) update(ctx context.Context, id string, version *string, v datamo
 			return err
 		}
 		if activeAdmin(cur.Values, admin) && !activeAdmin(merged(cur.Values, v), admin) {
-			if err := u.keepsAnAdmin(ctx, admin, 1, msgLastAdminUpdate); err != nil {
+			if err := u.keepsAnAdmin(ctx, admin, 1, lastAdminUpdate(v)); err != nil {
 				return err
 			}
 		}
@@ -195,9 +195,19 @@ func (u *Users) adminRoleID(ctx context.Context) (string, error) {
 	return rec.ID, err
 }
 
-// keepsAnAdmin refuses with msg a write that takes leaving active Admins
-// away when no other one stays.
-func (u *Users) keepsAnAdmin(ctx context.Context, admin string, leaving int, msg string) error {
+// lastAdminUpdate is the refusal of v taking the last active Admin away,
+// beside the field that does it: the active box, or else the roles.
+func lastAdminUpdate(v datamodel.Values) *datamodel.RefusedError {
+	field := FieldRoles
+	if active, ok := v[FieldActive].(bool); ok && !active {
+		field = FieldActive
+	}
+	return &datamodel.RefusedError{Field: field, Message: msgLastAdminUpdate}
+}
+
+// keepsAnAdmin returns refusal for a write that takes leaving active
+// Admins away when no other one stays.
+func (u *Users) keepsAnAdmin(ctx context.Context, admin string, leaving int, refusal *datamodel.RefusedError) error {
 	f := u.Schema()
 	n, err := u.base.Count(ctx, []datamodel.Filter{
 		{Field: f.Field(FieldActive), Op: datamodel.OpEq, Value: true},
@@ -207,7 +217,7 @@ func (u *Users) keepsAnAdmin(ctx context.Context, admin string, leaving int, msg
 		return err
 	}
 	if n <= int64(leaving) {
-		return &datamodel.RefusedError{Message: msg}
+		return refusal
 	}
 	return nil
 }
@@ -246,7 +256,7 @@ func (u *Users) DeleteMany(ctx context.Context, ids []string) (int, error) {
 			return err
 		}
 		if leaving > 0 {
-			if err := u.keepsAnAdmin(ctx, admin, leaving, msgLastAdminDelete); err != nil {
+			if err := u.keepsAnAdmin(ctx, admin, leaving, &datamodel.RefusedError{Message: msgLastAdminDelete}); err != nil {
 				return err
 			}
 		}
