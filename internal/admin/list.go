@@ -265,7 +265,11 @@ func (v *ModelView) filterMenu() []filterMenu {
 				m.Ops = append(m.Ops, opChoice{string(op), "is empty"}, opChoice{menuNotEmpty, "is not empty"})
 				continue
 			}
-			m.Ops = append(m.Ops, opChoice{string(op), opLabel(op)})
+			label := opLabel(op)
+			if f.SetOf() != "" && op == datamodel.OpEq {
+				label = "has" // the records whose set holds the option
+			}
+			m.Ops = append(m.Ops, opChoice{string(op), label})
 		}
 		out = append(out, m)
 	}

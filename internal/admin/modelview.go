@@ -221,6 +221,8 @@ func fitsColumn(what string, f *datamodel.Field) bool {
 	switch {
 	case f.WriteOnly:
 		return false
+	case what == "order" && f.SetOf() != "":
+		return false // a set has no order
 	case what == "filter" || what == "order":
 		return len(f.Kind.Ops()) > 0
 	}
