@@ -109,46 +109,66 @@ func (m *Model[T]) audited(ctx context.Context, action string, id *string, needO
 	if !auditing {
 		// One statement, its own transaction; UpdateIf's read comes
 		// first, and the statement's WHERE re-checks what it read.
-		var old *datamodel.Record
-		if readOld {
-			rec, err := m.Get(ctx, *id)
-			if err != nil {
-				return "", err
-			}
-			old = &rec
+		if !readOld {
+			id = nil
+		}
+		old, err := recordOf(func(id string) (datamodel.Record, error) { return m.Get(ctx, id) }, id)
+		if err != nil {
+			return "", err
 		}
 		return write(m.conn(ctx), old)
 	}
 	var done string
 	err := m.conn(ctx).Transaction(func(tx *gorm.DB) error {
 		in := m.in(tx)
-		var old *datamodel.Record
-		if readOld {
-			rec, err := in.Get(ctx, *id)
-			if err != nil {
-				return err
-			}
-			old = &rec
-		}
+		get := func(id string) (datamodel.Record, error) { return in.Get(ctx, id) }
 		var err error
-		if done, err = write(tx, old); err != nil || !auditing {
-			return err
-		}
-		var rec *datamodel.Record
-		if action != audit.ActionDelete {
-			got, err := in.Get(ctx, done)
-			if err != nil {
-				return fmt.Errorf("store: read %s %s back for the audit log: %w", m.table, done, err)
-			}
-			rec = &got
-		}
-		e := audit.NewEntry(actor, action, &m.decl, old, rec, time.Now())
-		if action == audit.ActionUpdate && len(e.Changes) == 0 {
-			return nil // saved unchanged: nothing happened to record
-		}
-		return appendAudit(tx, e)
+		done, err = auditedWrite(tx, actor, action, &m.decl, id, get, write)
+		return err
 	})
 	return done, err
+}
+
+// recordOf reads the record of id with get; none for no id.
+func recordOf(get func(id string) (datamodel.Record, error), id *string) (*datamodel.Record, error) {
+	if id == nil {
+		return nil, nil
+	}
+	rec, err := get(*id)
+	if err != nil {
+		return nil, err
+	}
+	return &rec, nil
+}
+
+// auditedWrite runs write in tx and writes the audit entry of action by
+// actor, with the record of id as get reads it before (none for a
+// create) and the record write returns the id of as get reads it after
+// (none for a delete). An update that changed nothing has no entry.
+func auditedWrite(tx *gorm.DB, actor audit.Actor, action string, decl *datamodel.Schema, id *string,
+	get func(id string) (datamodel.Record, error),
+	write func(tx *gorm.DB, old *datamodel.Record) (string, error)) (string, error) {
+	old, err := recordOf(get, id)
+	if err != nil {
+		return "", err
+	}
+	done, err := write(tx, old)
+	if err != nil {
+		return "", err
+	}
+	var rec *datamodel.Record
+	if action != audit.ActionDelete {
+		got, err := get(done)
+		if err != nil {
+			return "", fmt.Errorf("store: read %s %s back for the audit log: %w", decl.Name, done, err)
+		}
+		rec = &got
+	}
+	e := audit.NewEntry(actor, action, decl, old, rec, time.Now())
+	if action == audit.ActionUpdate && len(e.Changes) == 0 {
+		return done, nil // saved unchanged: nothing happened to record
+	}
+	return done, appendAudit(tx, e)
 }
 
 // in returns m working in the transaction tx.

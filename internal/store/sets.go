@@ -172,7 +172,9 @@ func (m *SetModel[T]) get(ctx context.Context, id string) (datamodel.Record, err
 }
 
 // Get returns the record with id, or datamodel.ErrNotFound.
-func (m *SetModel[T]) Get(ctx context.Context, id string) (datamodel.Record, error) { return m.get(ctx, id) }
+func (m *SetModel[T]) Get(ctx context.Context, id string) (datamodel.Record, error) {
+	return m.get(ctx, id)
+}
 
 // List returns a page of records.
 func (m *SetModel[T]) List(ctx context.Context, q datamodel.Query) (datamodel.Page, error) {
@@ -336,31 +338,23 @@ func (m *SetModel[T]) write(ctx context.Context, action, id string,
 	var done string
 	err := m.base.conn(ctx).Transaction(func(tx *gorm.DB) error {
 		in := context.WithValue(ctx, txKey{}, tx)
-		var old *datamodel.Record
+		get := func(id string) (datamodel.Record, error) { return m.get(in, id) }
+		var readOld *string
 		if id != "" {
-			rec, err := m.get(in, id)
+			readOld = &id
+		}
+		if !auditing {
+			// The old record still, for UpdateIf's version; no entry.
+			old, err := recordOf(get, readOld)
 			if err != nil {
 				return err
 			}
-			old = &rec
-		}
-		var err error
-		if done, err = fn(tx, old); err != nil || !auditing {
+			done, err = fn(tx, old)
 			return err
 		}
-		var rec *datamodel.Record
-		if action != audit.ActionDelete {
-			got, err := m.get(in, done)
-			if err != nil {
-				return fmt.Errorf("store: read %s %s back for the audit log: %w", m.base.table, done, err)
-			}
-			rec = &got
-		}
-		e := audit.NewEntry(actor, action, &m.decl, old, rec, time.Now())
-		if action == audit.ActionUpdate && len(e.Changes) == 0 {
-			return nil // saved unchanged: nothing happened to record
-		}
-		return appendAudit(tx, e)
+		var err error
+		done, err = auditedWrite(tx, actor, action, &m.decl, readOld, get, fn)
+		return err
 	})
 	return done, err
 }
