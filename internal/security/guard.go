@@ -79,6 +79,29 @@ func covers(g *access.Grants, perms []access.Permission, isAdmin bool) bool {
 	return !isAdmin && g.Covers(perms)
 }
 
+// checkEach allows a delete of the records of m with ids when check
+// allows editing each (an Admin may always); one gone meanwhile is
+// skipped.
+func checkEach(ctx context.Context, g *access.Grants, m datamodel.Interface, ids []string,
+	check func(context.Context, *access.Grants, datamodel.Record) error) error {
+	if g.Admin() {
+		return nil
+	}
+	for _, id := range ids {
+		rec, err := m.Get(ctx, id)
+		if errors.Is(err, datamodel.ErrNotFound) {
+			continue
+		}
+		if err != nil {
+			return err
+		}
+		if err := check(ctx, g, rec); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // userGuard is the Guard of the users view.
 type userGuard struct {
 	users    datamodel.Interface
@@ -121,22 +144,7 @@ func (gd *userGuard) CheckWrite(ctx context.Context, g *access.Grants, _ *datamo
 
 // CheckDelete allows users the acting user covers.
 func (gd *userGuard) CheckDelete(ctx context.Context, g *access.Grants, ids []string) error {
-	if g.Admin() {
-		return nil
-	}
-	for _, id := range ids {
-		rec, err := gd.users.Get(ctx, id)
-		if errors.Is(err, datamodel.ErrNotFound) {
-			continue
-		}
-		if err != nil {
-			return err
-		}
-		if err := gd.CheckEdit(ctx, g, rec); err != nil {
-			return err
-		}
-	}
-	return nil
+	return checkEach(ctx, g, gd.users, ids, gd.CheckEdit)
 }
 
 // Fixed: every field of a user may change.
@@ -211,22 +219,7 @@ func (gd *roleGuard) CheckWrite(_ context.Context, g *access.Grants, _ *datamode
 
 // CheckDelete allows roles the acting user covers.
 func (gd *roleGuard) CheckDelete(ctx context.Context, g *access.Grants, ids []string) error {
-	if g.Admin() {
-		return nil
-	}
-	for _, id := range ids {
-		rec, err := gd.roles.Get(ctx, id)
-		if errors.Is(err, datamodel.ErrNotFound) {
-			continue
-		}
-		if err != nil {
-			return err
-		}
-		if err := gd.CheckEdit(ctx, g, rec); err != nil {
-			return err
-		}
-	}
-	return nil
+	return checkEach(ctx, g, gd.roles, ids, gd.CheckEdit)
 }
 
 // Fixed: a built-in role's name, and the Admin role's permissions, which

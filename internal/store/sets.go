@@ -417,15 +417,11 @@ func (m *SetModel[T]) UpdateIf(ctx context.Context, id, version string, v datamo
 }
 
 func (m *SetModel[T]) update(ctx context.Context, id string, version *string, v datamodel.Values) error {
-	n, ok := parseID(id)
-	if !ok {
-		return datamodel.ErrNotFound
-	}
 	cols, err := m.columnValues(v)
 	if err != nil {
 		return err
 	}
-	row, err := m.base.row(cols)
+	n, row, err := m.base.target(id, cols)
 	if err != nil {
 		return err
 	}

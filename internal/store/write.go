@@ -73,13 +73,20 @@ func (m *Model[T]) createdID(row map[string]any) (string, error) {
 // its transaction; the caller then reads why.
 var errNoRow = errors.New("store: no row matched")
 
-// Update writes v to the record with id.
-func (m *Model[T]) Update(ctx context.Context, id string, v datamodel.Values) error {
+// target returns the row id an update of id writes and the columns it
+// writes of v; datamodel.ErrNotFound for an id no row can have.
+func (m *Model[T]) target(id string, v datamodel.Values) (int64, map[string]any, error) {
 	n, ok := parseID(id)
 	if !ok {
-		return datamodel.ErrNotFound
+		return 0, nil, datamodel.ErrNotFound
 	}
 	row, err := m.row(v)
+	return n, row, err
+}
+
+// Update writes v to the record with id.
+func (m *Model[T]) Update(ctx context.Context, id string, v datamodel.Values) error {
+	n, row, err := m.target(id, v)
 	if err != nil {
 		return err
 	}
@@ -115,11 +122,7 @@ func (m *Model[T]) Update(ctx context.Context, id string, v datamodel.Values) er
 // WHERE, so that a write landing between that read and this one makes it
 // match no row: the check and the write are one statement.
 func (m *Model[T]) UpdateIf(ctx context.Context, id, version string, v datamodel.Values) error {
-	n, ok := parseID(id)
-	if !ok {
-		return datamodel.ErrNotFound
-	}
-	row, err := m.row(v)
+	n, row, err := m.target(id, v)
 	if err != nil {
 		return err
 	}
