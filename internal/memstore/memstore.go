@@ -387,26 +387,16 @@ func (m *Model) Create(_ context.Context, v datamodel.Values) (string, error) {
 
 // Update writes v over the record with id.
 func (m *Model) Update(_ context.Context, id string, v datamodel.Values) error {
-	if err := m.unhashed(v); err != nil {
-		return err
-	}
-	m.st.mu.Lock()
-	defer m.st.mu.Unlock()
-	base, ok := m.records[id]
-	if !ok {
-		return datamodel.ErrNotFound
-	}
-	row := m.stored(v, base)
-	if err := m.check(row, id); err != nil {
-		return err
-	}
-	m.records[id] = row
-	return nil
+	return m.update(id, nil, v)
 }
 
 // UpdateIf writes v over the record with id if it still has version; the
 // store's lock makes the check and the write one step.
 func (m *Model) UpdateIf(_ context.Context, id, version string, v datamodel.Values) error {
+	return m.update(id, &version, v)
+}
+
+func (m *Model) update(id string, version *string, v datamodel.Values) error {
 	if err := m.unhashed(v); err != nil {
 		return err
 	}
@@ -416,7 +406,7 @@ func (m *Model) UpdateIf(_ context.Context, id, version string, v datamodel.Valu
 	if !ok {
 		return datamodel.ErrNotFound
 	}
-	if cur := m.record(id); m.decl.Version(cur) != version {
+	if cur := m.record(id); version != nil && m.decl.Version(cur) != *version {
 		if m.decl.Holds(cur, v) {
 			return nil
 		}

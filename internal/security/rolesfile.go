@@ -114,53 +114,11 @@ type ImportResult struct {
 // naming the role, and nothing is written. The Admin role's permissions
 // are all of them whatever the file says. ctx carries the audit actor.
 func (s *Service) ImportRoles(ctx context.Context, roles *admin.ModelView, f RolesFile) (ImportResult, error) {
-	var res ImportResult
-	permsField := s.Roles.Schema().Field(FieldPermissions)
-	offered, err := s.Roles.Choices(ctx, permsField)
+	plans, err := s.planImport(ctx, roles, f)
 	if err != nil {
-		return res, err
+		return ImportResult{}, err
 	}
-	known := make(map[string]bool, len(offered))
-	for _, o := range offered {
-		known[o.ID] = true
-	}
-	type plan struct {
-		existing *datamodel.Record
-		values   datamodel.Values
-	}
-	var plans []plan
-	seen := map[string]bool{}
-	for i, e := range f.Roles {
-		name := strings.TrimSpace(e.Name)
-		what := fmt.Sprintf("role %d (%q)", i+1, e.Name)
-		if seen[name] {
-			return res, fmt.Errorf("%s: the file names this role twice", what)
-		}
-		seen[name] = true
-		var unknown []string
-		for _, k := range e.Permissions {
-			if !known[k] {
-				unknown = append(unknown, fmt.Sprintf("%q", k))
-			}
-		}
-		if len(unknown) > 0 {
-			return res, fmt.Errorf("%s: unknown permission %s (a permission is \"action:view\", such as \"can_list:albumview\", of a view this app has)",
-				what, strings.Join(unknown, ", "))
-		}
-		var existing *datamodel.Record
-		switch rec, err := s.RoleByName(ctx, name); {
-		case err == nil:
-			existing = &rec
-		case !errors.Is(err, datamodel.ErrNotFound):
-			return res, err
-		}
-		posted := url.Values{FieldName: {e.Name}, FieldPermissions: e.Permissions}
-		values, err := roles.Validate(ctx, posted, existing)
-		if err != nil {
-			return res, fmt.Errorf("%s: %w", what, err)
-		}
-		plans = append(plans, plan{existing: existing, values: values})
-	}
+	var res ImportResult
 	for _, p := range plans {
 		if p.existing == nil {
 			if _, err := s.Roles.Create(ctx, p.values); err != nil {
@@ -179,4 +137,66 @@ func (s *Service) ImportRoles(ctx context.Context, roles *admin.ModelView, f Rol
 		res.Updated++
 	}
 	return res, nil
+}
+
+// importPlan is what an import does to one role: the role as stored (nil:
+// to be created) and its values, checked by the form's rules.
+type importPlan struct {
+	existing *datamodel.Record
+	values   datamodel.Values
+}
+
+// planImport checks every role of f and returns what to write for each,
+// writing nothing.
+func (s *Service) planImport(ctx context.Context, roles *admin.ModelView, f RolesFile) ([]importPlan, error) {
+	offered, err := s.Roles.Choices(ctx, s.Roles.Schema().Field(FieldPermissions))
+	if err != nil {
+		return nil, err
+	}
+	known := make(map[string]bool, len(offered))
+	for _, o := range offered {
+		known[o.ID] = true
+	}
+	var plans []importPlan
+	seen := map[string]bool{}
+	for i, e := range f.Roles {
+		name := strings.TrimSpace(e.Name)
+		what := fmt.Sprintf("role %d (%q)", i+1, e.Name)
+		if seen[name] {
+			return nil, fmt.Errorf("%s: the file names this role twice", what)
+		}
+		seen[name] = true
+		if err := knownPermissions(known, e.Permissions); err != nil {
+			return nil, fmt.Errorf("%s: %w", what, err)
+		}
+		var existing *datamodel.Record
+		switch rec, err := s.RoleByName(ctx, name); {
+		case err == nil:
+			existing = &rec
+		case !errors.Is(err, datamodel.ErrNotFound):
+			return nil, err
+		}
+		posted := url.Values{FieldName: {e.Name}, FieldPermissions: e.Permissions}
+		values, err := roles.Validate(ctx, posted, existing)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", what, err)
+		}
+		plans = append(plans, importPlan{existing: existing, values: values})
+	}
+	return plans, nil
+}
+
+// knownPermissions refuses keys that name no permission of this app.
+func knownPermissions(known map[string]bool, keys []string) error {
+	var unknown []string
+	for _, k := range keys {
+		if !known[k] {
+			unknown = append(unknown, fmt.Sprintf("%q", k))
+		}
+	}
+	if len(unknown) > 0 {
+		return fmt.Errorf("unknown permission %s (a permission is \"action:view\", such as \"can_list:albumview\", of a view this app has)",
+			strings.Join(unknown, ", "))
+	}
+	return nil
 }

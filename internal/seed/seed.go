@@ -110,75 +110,90 @@ func nextID(ctx context.Context, db *sql.DB, table string) (int64, error) {
 	return max.Int64 + 1, nil
 }
 
+// inserter writes rows of one table, rowsPerInsert per statement.
+type inserter struct {
+	table    string
+	cols     []string
+	numbered bool // PostgreSQL's $1, $2... where SQLite and MySQL take ?
+}
+
+// statement is the INSERT of rows rows.
+func (in inserter) statement(rows int) string {
+	var b strings.Builder
+	b.WriteString("INSERT INTO " + in.table + " (" + strings.Join(in.cols, ", ") + ") VALUES ")
+	for r := range rows {
+		if r > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteByte('(')
+		for c := range in.cols {
+			if c > 0 {
+				b.WriteString(", ")
+			}
+			if in.numbered {
+				b.WriteString("$" + strconv.Itoa(r*len(in.cols)+c+1))
+			} else {
+				b.WriteByte('?')
+			}
+		}
+		b.WriteByte(')')
+	}
+	return b.String()
+}
+
 // insertRows writes n rows made by row, rowsPerInsert per statement and
 // insertsPerTx statements per transaction.
 func insertRows(ctx context.Context, db *sql.DB, setUp []string, table string, cols []string, n int, row func(i int) []any, report func(int)) error {
-	// database/sql passes the statement to the driver as it is: PostgreSQL
-	// numbers its parameters ($1, $2...) where SQLite and MySQL take ?.
+	// database/sql passes the statement to the driver as it is.
 	_, numbered := db.Driver().(*stdlib.Driver)
-	values := func(rows int) string {
-		var b strings.Builder
-		b.WriteString("INSERT INTO " + table + " (" + strings.Join(cols, ", ") + ") VALUES ")
-		for r := range rows {
-			if r > 0 {
-				b.WriteString(", ")
-			}
-			b.WriteByte('(')
-			for c := range cols {
-				if c > 0 {
-					b.WriteString(", ")
-				}
-				if numbered {
-					b.WriteString("$" + strconv.Itoa(r*len(cols)+c+1))
-				} else {
-					b.WriteByte('?')
-				}
-			}
-			b.WriteByte(')')
-		}
-		return b.String()
-	}
-	full := values(rowsPerInsert)
+	in := inserter{table: table, cols: cols, numbered: numbered}
 	for start := 0; start < n; {
-		tx, err := db.BeginTx(ctx, nil)
+		done, err := in.transaction(ctx, db, setUp, start, n, row, report)
 		if err != nil {
-			return fmt.Errorf("seed: begin: %w", err)
+			return err
 		}
-		for _, q := range setUp {
-			if _, err := tx.ExecContext(ctx, q); err != nil {
-				_ = tx.Rollback()
-				return fmt.Errorf("seed: %s: %w", q, err)
-			}
-		}
-		stmt, err := tx.PrepareContext(ctx, full)
-		if err != nil {
-			_ = tx.Rollback()
-			return fmt.Errorf("seed: prepare: %w", err)
-		}
-		for k := 0; k < insertsPerTx && start < n; k++ {
-			size := min(rowsPerInsert, n-start)
-			args := make([]any, 0, size*len(cols))
-			for i := start; i < start+size; i++ {
-				args = append(args, row(i)...)
-			}
-			var err error
-			if size == rowsPerInsert {
-				_, err = stmt.ExecContext(ctx, args...)
-			} else {
-				_, err = tx.ExecContext(ctx, values(size), args...)
-			}
-			if err != nil {
-				_ = stmt.Close()
-				_ = tx.Rollback()
-				return fmt.Errorf("seed: insert into %s: %w", table, err)
-			}
-			start += size
-			report(size)
-		}
-		_ = stmt.Close()
-		if err := tx.Commit(); err != nil {
-			return fmt.Errorf("seed: commit: %w", err)
-		}
+		start = done
 	}
 	return nil
+}
+
+// transaction writes up to insertsPerTx statements of rows from start in
+// one transaction and returns where the next one starts.
+func (in inserter) transaction(ctx context.Context, db *sql.DB, setUp []string, start, n int, row func(i int) []any, report func(int)) (int, error) {
+	tx, err := db.BeginTx(ctx, nil)
+	if err != nil {
+		return start, fmt.Errorf("seed: begin: %w", err)
+	}
+	defer func() { _ = tx.Rollback() }() // after a commit, a no-op
+	for _, q := range setUp {
+		if _, err := tx.ExecContext(ctx, q); err != nil {
+			return start, fmt.Errorf("seed: %s: %w", q, err)
+		}
+	}
+	stmt, err := tx.PrepareContext(ctx, in.statement(rowsPerInsert))
+	if err != nil {
+		return start, fmt.Errorf("seed: prepare: %w", err)
+	}
+	defer stmt.Close()
+	for k := 0; k < insertsPerTx && start < n; k++ {
+		size := min(rowsPerInsert, n-start)
+		args := make([]any, 0, size*len(in.cols))
+		for i := start; i < start+size; i++ {
+			args = append(args, row(i)...)
+		}
+		if size == rowsPerInsert {
+			_, err = stmt.ExecContext(ctx, args...)
+		} else {
+			_, err = tx.ExecContext(ctx, in.statement(size), args...)
+		}
+		if err != nil {
+			return start, fmt.Errorf("seed: insert into %s: %w", in.table, err)
+		}
+		start += size
+		report(size)
+	}
+	if err := tx.Commit(); err != nil {
+		return start, fmt.Errorf("seed: commit: %w", err)
+	}
+	return start, nil
 }
