@@ -80,3 +80,18 @@ func byLabel(ctx context.Context, m datamodel.Interface, text string) (datamodel
 func holding(set *datamodel.Field, id string) datamodel.Filter {
 	return datamodel.Filter{Field: set, Op: datamodel.OpEq, Value: []datamodel.Ref{{ID: id}}}
 }
+
+// Declare declares permissions, roles and users on d, in that order: a
+// model refers only to models declared before it.
+func Declare(d datamodel.Declarer) (Models, error) {
+	var m Models
+	var err error
+	if m.Permissions, err = d.Declare(PermissionSchema); err != nil {
+		return m, err
+	}
+	if m.Roles, err = d.Declare(RoleSchema); err != nil {
+		return m, err
+	}
+	m.Users, err = d.Declare(UserSchema)
+	return m, err
+}

@@ -1,3 +1,6 @@
+// Package catalog is the music catalogue: the Album and Song models, and
+// the declarations that turn them into admin views. It declares; the
+// stores keep.
 package catalog
 
 import (
@@ -5,8 +8,6 @@ import (
 
 	"musicadmin/internal/admin"
 	"musicadmin/internal/datamodel"
-	"musicadmin/internal/mongostore"
-	"musicadmin/internal/store"
 )
 
 // Schemas of the catalogue: each model stated once, its label included.
@@ -32,36 +33,14 @@ type Models struct {
 // when records refer to each other (app load).
 func (m *Models) All() []datamodel.Interface { return []datamodel.Interface{m.Albums, m.Songs} }
 
-// OnSQL declares the catalogue's models on a SQL store.
-func OnSQL(st *store.Store) (*Models, error) {
-	albums, err := store.NewModel[Album](st, AlbumSchema)
+// Declare declares the catalogue's models on d (on MongoDB the
+// collections album and song, as the seed named them).
+func Declare(d datamodel.Declarer) (*Models, error) {
+	albums, err := d.Declare(AlbumSchema)
 	if err != nil {
 		return nil, err
 	}
-	songs, err := store.NewModel[Song](st, SongSchema)
-	if err != nil {
-		return nil, err
-	}
-	// Song titles are searched at a million rows (migration 00002 keeps
-	// their trigram index), album names at a hundred thousand, as the
-	// song form's album lookup types (00005).
-	if err := songs.IndexText("title"); err != nil {
-		return nil, err
-	}
-	if err := albums.IndexText("name"); err != nil {
-		return nil, err
-	}
-	return &Models{Albums: albums, Songs: songs}, nil
-}
-
-// OnMongo declares the catalogue's models on a MongoDB store: collections
-// album and song, as the seed named them.
-func OnMongo(st *mongostore.Store) (*Models, error) {
-	albums, err := st.Declare(AlbumSchema)
-	if err != nil {
-		return nil, err
-	}
-	songs, err := st.Declare(SongSchema)
+	songs, err := d.Declare(SongSchema)
 	if err != nil {
 		return nil, err
 	}
