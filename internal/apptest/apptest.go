@@ -28,6 +28,7 @@ import (
 
 	"go.mongodb.org/mongo-driver/v2/mongo"
 
+	"musicadmin/internal/app"
 	"musicadmin/internal/auth"
 	"musicadmin/internal/backend"
 	"musicadmin/internal/config"
@@ -230,7 +231,7 @@ type App struct {
 	*Site
 	Backend Backend
 	// Data is the app's backend.
-	Data backend.Backend
+	Data *app.App
 	// DB is the SQL database (nil on MongoDB), Mongo the MongoDB one (nil
 	// on SQL), for checks that read behind the app's back.
 	DB     *gorm.DB
@@ -307,9 +308,9 @@ func (a *App) Instance(t testing.TB, opts server.Options) *App {
 }
 
 // OpenBackend opens the backend of cfg, closed when the test ends.
-func OpenBackend(t testing.TB, cfg config.Database) backend.Backend {
+func OpenBackend(t testing.TB, cfg config.Database) *app.App {
 	t.Helper()
-	b, err := backend.Open(context.Background(), cfg)
+	b, err := app.Open(context.Background(), cfg)
 	if err != nil {
 		t.Fatalf("open %s: %v", cfg.Driver, err)
 	}
@@ -319,21 +320,25 @@ func OpenBackend(t testing.TB, cfg config.Database) backend.Backend {
 
 // openMigratedBackend opens a fresh database of b at the latest schema as
 // the app's backend, and the handle tests read it through.
-func openMigratedBackend(t testing.TB, b Backend, o options) (backend.Backend, *gorm.DB, *mongo.Database, config.Database) {
+func openMigratedBackend(t testing.TB, b Backend, o options) (*app.App, *gorm.DB, *mongo.Database, config.Database) {
 	t.Helper()
 	if !b.SQL() {
 		cfg := NewMigratedDatabase(t, b)
 		data := OpenBackend(t, cfg)
-		return data, nil, data.(*backend.Mongo).Database(), cfg
+		return data, nil, data.Backend.(*backend.Mongo).Database(), cfg
 	}
 	db, cfg := OpenMigrated(t, b)
 	appDB := db
 	if o.wrapDB != nil {
 		appDB = o.wrapDB(db)
 	}
-	data, err := backend.NewSQL(appDB, b.Driver)
+	sqlData, err := backend.NewSQL(appDB, b.Driver)
 	if err != nil {
 		t.Fatalf("backend: %v", err)
+	}
+	data, err := app.Declare(context.Background(), sqlData)
+	if err != nil {
+		t.Fatalf("declare: %v", err)
 	}
 	return data, db, nil, cfg
 }

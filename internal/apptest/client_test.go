@@ -8,7 +8,7 @@ import (
 	"slices"
 	"testing"
 
-	"musicadmin/internal/catalog"
+	"musicadmin/internal/store"
 )
 
 // page is markup shaped like the app's list and form pages.
@@ -94,7 +94,7 @@ func TestExpectationsFail(t *testing.T) {
 		"query error":    func(t testing.TB) { Scalar(t, db, "SELECT COUNT(*) FROM no_such_table") },
 		"no row":         func(t testing.TB) { Scalar(t, db, "SELECT id FROM songs") },
 		"NULL":           func(t testing.TB) { Scalar(t, db, "SELECT MAX(id) FROM songs") },
-		"no record":      func(t testing.TB) { First[catalog.Album](t, db, 1) },
+		"no record":      func(t testing.TB) { First[store.Album](t, db, 1) },
 	} {
 		rec := &recorder{TB: t}
 		done := make(chan struct{})
@@ -112,10 +112,10 @@ func TestExpectationsFail(t *testing.T) {
 	if n := Scalar(t, db, "SELECT COUNT(*) FROM songs"); n != 0 {
 		t.Errorf("songs in a new database: %d", n)
 	}
-	if err := db.Create(&catalog.Album{Name: "Help!"}).Error; err != nil {
+	if err := db.Create(&store.Album{Name: "Help!"}).Error; err != nil {
 		t.Fatal(err)
 	}
-	if a := First[catalog.Album](t, db, "name = ?", "Help!"); a.ID == 0 {
+	if a := First[store.Album](t, db, "name = ?", "Help!"); a.ID == 0 {
 		t.Errorf("First = %+v", a)
 	}
 }

@@ -8,7 +8,7 @@ import (
 	"go.mongodb.org/mongo-driver/v2/mongo"
 	mongooptions "go.mongodb.org/mongo-driver/v2/mongo/options"
 
-	"musicadmin/internal/backend"
+	"musicadmin/internal/app"
 	"musicadmin/internal/config"
 	"musicadmin/internal/mongostore/mongotest"
 )
@@ -48,7 +48,7 @@ func mongoDatabase(t testing.TB) config.Database {
 func migratedMongoDatabase(t testing.TB) config.Database {
 	t.Helper()
 	cfg := mongoDatabase(t)
-	b, err := backend.Open(context.Background(), cfg)
+	b, err := app.Open(context.Background(), cfg)
 	if err != nil {
 		t.Fatalf("open mongodb: %v", err)
 	}

@@ -21,8 +21,8 @@ import (
 	mongooptions "go.mongodb.org/mongo-driver/v2/mongo/options"
 	"go.mongodb.org/mongo-driver/v2/x/mongo/driver/connstring"
 
-	"musicadmin/internal/catalog"
 	"musicadmin/internal/config"
+	"musicadmin/internal/store"
 )
 
 // AlbumRow is an album as the database holds it.
@@ -233,7 +233,7 @@ func (a *App) InsertAlbum(name string) string {
 		}
 		return oid.Hex()
 	}
-	al := catalog.Album{Name: name}
+	al := store.Album{Name: name}
 	if err := a.DB.Create(&al).Error; err != nil {
 		a.t.Fatalf("insert album %q: %v", name, err)
 	}
@@ -262,9 +262,9 @@ func (a *App) InsertAlbums(names []string) []string {
 		}
 		return ids
 	}
-	rows := make([]catalog.Album, len(names))
+	rows := make([]store.Album, len(names))
 	for i, name := range names {
-		rows[i] = catalog.Album{Name: name}
+		rows[i] = store.Album{Name: name}
 	}
 	if err := a.DB.CreateInBatches(&rows, batch).Error; err != nil {
 		a.t.Fatalf("insert albums: %v", err)
@@ -305,9 +305,9 @@ func (a *App) InsertSongs(songs []SongRow) []string {
 		}
 		return ids
 	}
-	rows := make([]catalog.Song, len(songs))
+	rows := make([]store.Song, len(songs))
 	for i, s := range songs {
-		rows[i] = catalog.Song{Title: s.Title, Rating: s.Rating}
+		rows[i] = store.Song{Title: s.Title, Rating: s.Rating}
 		if ref := a.refValue(s.Album); ref != nil {
 			n := ref.(int64)
 			rows[i].AlbumID = &n

@@ -8,8 +8,8 @@ import (
 	"strings"
 	"testing"
 
+	"musicadmin/internal/app"
 	"musicadmin/internal/apptest"
-	"musicadmin/internal/backend"
 	"musicadmin/internal/datamodel"
 )
 
@@ -63,7 +63,7 @@ func TestBackendsAgree(t *testing.T) {
 
 // agreeAnswers fills data's catalogue and returns, per query, the page it
 // lists (title, rating and album name of each song) and its total.
-func agreeAnswers(t *testing.T, data backend.Backend) map[string][]string {
+func agreeAnswers(t *testing.T, data *app.App) map[string][]string {
 	t.Helper()
 	ctx := context.Background()
 	m := data.Catalog()

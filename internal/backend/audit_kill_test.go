@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"musicadmin/internal/app"
 	"musicadmin/internal/apptest"
 	"musicadmin/internal/audit"
 	"musicadmin/internal/backend"
@@ -35,7 +36,7 @@ func TestAuditKillChild(t *testing.T) {
 	if driver == "" {
 		t.Skip("run by TestAuditSurvivesKill")
 	}
-	b, err := backend.Open(context.Background(), config.Database{Driver: driver, DSN: os.Getenv(killDSNEnv)})
+	b, err := app.Open(context.Background(), config.Database{Driver: driver, DSN: os.Getenv(killDSNEnv)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -72,7 +73,7 @@ func TestAuditSurvivesKill(t *testing.T) {
 			killChild(t, cfg, run, 5+run*3)
 		}
 		data := apptest.OpenBackend(t, cfg)
-		if m, ok := data.(*backend.Mongo); ok {
+		if m, ok := data.Backend.(*backend.Mongo); ok {
 			// The next start after AuditSettleAfter, without the wait.
 			if _, err := m.Store().RecoverAudit(context.Background(), 0); err != nil {
 				t.Fatal(err)
@@ -120,7 +121,7 @@ func killChild(t *testing.T, cfg config.Database, run, rounds int) {
 // album is created once, renamed iff its name says so, not deleted; each
 // album that is gone was created and deleted once; no entry names an album
 // that never was.
-func checkAuditMatches(t *testing.T, data backend.Backend) {
+func checkAuditMatches(t *testing.T, data *app.App) {
 	t.Helper()
 	ctx := context.Background()
 	names := map[string]string{}

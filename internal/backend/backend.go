@@ -1,9 +1,10 @@
 // Package backend opens the configured database, whichever of the four it
 // is (SQLite, MySQL and PostgreSQL through GORM, MongoDB through its own
-// driver), and hands the rest of the app what it needs of it: the
-// catalogue's models, the accounts, a health probe and the schema's
-// versions. Nothing above this package knows which database it runs on, so
-// switching backends is a configuration change only.
+// driver), and hands the rest of the app what it needs of it: a place to
+// declare models (datamodel.Declarer), the accounts' store, the audit log,
+// a health probe and the schema's versions. It declares no model itself
+// (internal/app does), and nothing above it knows which database it runs
+// on, so switching backends is a configuration change only.
 package backend
 
 import (
@@ -13,26 +14,29 @@ import (
 	"musicadmin/internal/accounts"
 	"musicadmin/internal/audit"
 	"musicadmin/internal/auth"
-	"musicadmin/internal/catalog"
 	"musicadmin/internal/config"
+	"musicadmin/internal/datamodel"
 	"musicadmin/internal/migrate"
+	"musicadmin/internal/seed"
 )
 
 // Backend is one open database.
 type Backend interface {
 	// Driver is the configured driver: config.DriverSQLite and the others.
 	Driver() string
-	// Catalog is the catalogue's models on this database.
-	Catalog() *catalog.Models
+	// Declare declares a model on this database: its table or collection.
+	datamodel.Declarer
+	// Settle finishes, once every model is declared, what a process that
+	// died left half done (MongoDB's audit intents); SQL has nothing to.
+	Settle(ctx context.Context) error
 	// Accounts keeps logins and sessions on this database, and what the
-	// accounts layer needs of it besides its models.
+	// accounts layer and app dump and load need of it besides its models.
 	Accounts() AccountStore
 	// Audit is the audit log on this database.
-	Audit() audit.Log
-	// AccountModels are users, roles and permissions declared on this
-	// database from accounts.Schemas, as any model is: the accounts layer
-	// (accounts.New) adds their rules.
-	AccountModels() accounts.Models
+	Audit() AuditLog
+	// Seed writes the demo catalogue of opts straight into the tables or
+	// collections, past the models: millions of rows in minutes.
+	Seed(ctx context.Context, opts seed.Options, progress seed.Progress) error
 	// Healthy reports whether the database answers and takes writes.
 	Healthy(ctx context.Context) error
 	// Schema creates, upgrades and reports the database's schema.
@@ -41,11 +45,19 @@ type Backend interface {
 	Close() error
 }
 
-// AccountStore is a database's store of logins and sessions (auth.Store)
-// and of what the accounts layer needs besides its models (accounts.Store).
+// AccountStore is a database's store of logins and sessions (auth.Store),
+// of what the accounts layer needs besides its models (accounts.Store),
+// and of what app dump and load read and write of the accounts.
 type AccountStore interface {
 	auth.Store
 	accounts.Store
+	TransferAccounts
+}
+
+// AuditLog is a database's audit log, with the bulk append app load uses.
+type AuditLog interface {
+	audit.Log
+	TransferAudit
 }
 
 // Schema is what create-db and the db commands do to a database: goose's

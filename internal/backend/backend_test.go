@@ -51,7 +51,7 @@ func TestMongoSchema(t *testing.T) {
 	if err := b.Healthy(ctx); err != nil {
 		t.Errorf("Healthy: %v", err)
 	}
-	mdb := b.(*backend.Mongo).Database()
+	mdb := b.Backend.(*backend.Mongo).Database()
 	names, err := mdb.ListCollectionNames(ctx, bson.D{})
 	if err != nil {
 		t.Fatal(err)

@@ -11,11 +11,11 @@ import (
 	"go.mongodb.org/mongo-driver/v2/x/mongo/driver/connstring"
 
 	"musicadmin/internal/accounts"
-	"musicadmin/internal/audit"
-	"musicadmin/internal/catalog"
 	"musicadmin/internal/config"
+	"musicadmin/internal/datamodel"
 	"musicadmin/internal/migrate"
 	"musicadmin/internal/mongostore"
+	"musicadmin/internal/seed"
 )
 
 // mongoConnectTimeout bounds how long Open waits for a server, as the SQL
@@ -28,10 +28,8 @@ type Mongo struct {
 	client   *mongo.Client
 	db       *mongo.Database
 	store    *mongostore.Store
-	models   *catalog.Models
 	accounts *mongostore.Accounts
 	audit    *mongostore.AuditLog
-	security accounts.Models
 }
 
 var _ Backend = (*Mongo)(nil)
@@ -71,34 +69,27 @@ func openMongo(ctx context.Context, cfg config.Database) (*Mongo, error) {
 		_ = client.Disconnect(context.Background())
 		return nil, err
 	}
-	// Changes a process that died left half recorded are settled at every
-	// start (see mongostore's audit.go).
-	if _, err := b.store.RecoverAudit(ctx, mongostore.AuditSettleAfter); err != nil {
-		_ = client.Disconnect(context.Background())
-		return nil, fmt.Errorf("database mongodb: settle the audit log: %s", mongostore.Redact(err))
-	}
 	return b, nil
+}
+
+// Settle settles the changes a process that died left half recorded
+// (see mongostore's audit.go): at every start, once the models the
+// intents name are declared.
+func (b *Mongo) Settle(ctx context.Context) error {
+	if _, err := b.store.RecoverAudit(ctx, mongostore.AuditSettleAfter); err != nil {
+		return fmt.Errorf("database mongodb: settle the audit log: %s", mongostore.Redact(err))
+	}
+	return nil
 }
 
 // NewMongo returns the backend over db. Its Close disconnects db's client.
 func NewMongo(db *mongo.Database) (*Mongo, error) {
 	st := mongostore.New(db)
-	models, err := catalog.OnMongo(st)
-	if err != nil {
-		return nil, err
-	}
 	log, err := st.DeclareAuditLog()
 	if err != nil {
 		return nil, err
 	}
-	// On the same store as the catalogue and the audit log: the audit
-	// log's intents name a model of it (users, roles) to settle.
-	sec, err := declareMongoAccounts(st)
-	if err != nil {
-		return nil, err
-	}
-	return &Mongo{client: db.Client(), db: db, store: st, models: models, accounts: mongostore.NewAccounts(db), audit: log,
-		security: sec}, nil
+	return &Mongo{client: db.Client(), db: db, store: st, accounts: mongostore.NewAccounts(db), audit: log}, nil
 }
 
 // Database is the driver's handle, for what only MongoDB does (tests).
@@ -107,12 +98,43 @@ func (b *Mongo) Database() *mongo.Database { return b.db }
 // Store is the models' store, for its index list (tests).
 func (b *Mongo) Store() *mongostore.Store { return b.store }
 
-func (b *Mongo) Driver() string                 { return config.DriverMongoDB }
-func (b *Mongo) Catalog() *catalog.Models       { return b.models }
-func (b *Mongo) Accounts() AccountStore         { return b.accounts }
-func (b *Mongo) Schema() Schema                 { return mongoSchema{b} }
-func (b *Mongo) Audit() audit.Log               { return b.audit }
-func (b *Mongo) AccountModels() accounts.Models { return b.security }
+func (b *Mongo) Driver() string         { return config.DriverMongoDB }
+func (b *Mongo) Accounts() AccountStore { return b.accounts }
+func (b *Mongo) Schema() Schema         { return mongoSchema{b} }
+func (b *Mongo) Audit() AuditLog        { return b.audit }
+
+// Seed writes the demo catalogue with bulk inserts.
+func (b *Mongo) Seed(ctx context.Context, opts seed.Options, progress seed.Progress) error {
+	return seed.RunMongo(ctx, b.db, opts, progress)
+}
+
+// collections says how a model is kept, beyond one collection of its
+// name: the fields its lists filter, search or sort by, each with an
+// index (a model not listed has one per field and per filter × sort
+// pair), and a key the store stamps at each insert. The accounts' models
+// are few documents: an index per field (and per set, for its holders),
+// none per pair, which a few hundred documents sorted in memory do not
+// need and every write would pay for. A user keeps its created_at, which
+// app dump carries.
+var collections = map[string]struct {
+	indexed []string
+	created string
+}{
+	accounts.PermissionsModel: {indexed: []string{accounts.FieldLabel}},
+	accounts.RolesModel:       {indexed: []string{accounts.FieldName, accounts.FieldPermissions}},
+	accounts.UsersModel: {indexed: []string{accounts.FieldUsername, "first_name", "last_name", "email",
+		accounts.FieldActive, accounts.FieldRoles}, created: "created_at"},
+}
+
+// Declare declares decl on its collection, which holds the audit log's
+// intents too: they name a model of this store to settle.
+func (b *Mongo) Declare(decl datamodel.Schema) (datamodel.Interface, error) {
+	c, ok := collections[decl.Name]
+	if !ok {
+		return b.store.Declare(decl)
+	}
+	return b.store.DeclareIndexed(decl, c.indexed, nil)
+}
 
 func (b *Mongo) Healthy(ctx context.Context) error { return mongostore.Healthy(ctx, b.db) }
 
@@ -205,19 +227,4 @@ func (s mongoSchema) Status(ctx context.Context) ([]migrate.Status, error) {
 		out[i] = v
 	}
 	return out, nil
-}
-
-// declareMongoAccounts declares users, roles and permissions on st, over
-// the collections Accounts keeps.
-func declareMongoAccounts(st *mongostore.Store) (accounts.Models, error) {
-	var m accounts.Models
-	var err error
-	if m.Permissions, err = st.Declare(accounts.PermissionSchema); err != nil {
-		return m, err
-	}
-	if m.Roles, err = st.Declare(accounts.RoleSchema); err != nil {
-		return m, err
-	}
-	m.Users, err = st.Declare(accounts.UserSchema)
-	return m, err
 }

@@ -6,11 +6,10 @@ import (
 
 	"gorm.io/gorm"
 
-	"musicadmin/internal/accounts"
-	"musicadmin/internal/audit"
-	"musicadmin/internal/catalog"
 	"musicadmin/internal/config"
+	"musicadmin/internal/datamodel"
 	"musicadmin/internal/migrate"
+	"musicadmin/internal/seed"
 	"musicadmin/internal/store"
 )
 
@@ -18,10 +17,9 @@ import (
 type SQL struct {
 	driver   string
 	db       *gorm.DB
-	models   *catalog.Models
+	store    *store.Store
 	accounts *store.Accounts
 	audit    *store.AuditLog
-	security accounts.Models
 	schema   *migrate.Migrator
 }
 
@@ -54,31 +52,38 @@ func NewSQL(db *gorm.DB, driver string) (*SQL, error) {
 		return nil, err
 	}
 	st := store.New(db)
-	models, err := catalog.OnSQL(st)
-	if err != nil {
-		return nil, err
-	}
 	log, err := store.NewAuditLog(st)
 	if err != nil {
 		return nil, err
 	}
-	sec, err := declareAccounts(st)
-	if err != nil {
-		return nil, err
-	}
-	return &SQL{driver: driver, db: db, models: models, accounts: store.NewAccounts(db), audit: log, security: sec,
-		schema: m}, nil
+	return &SQL{driver: driver, db: db, store: st, accounts: store.NewAccounts(db), audit: log, schema: m}, nil
 }
 
-// DB is the GORM handle, for what only SQL does (app seed, tests).
+// DB is the GORM handle, for what only SQL does (tests).
 func (b *SQL) DB() *gorm.DB { return b.db }
 
-func (b *SQL) Driver() string                 { return b.driver }
-func (b *SQL) Catalog() *catalog.Models       { return b.models }
-func (b *SQL) Accounts() AccountStore         { return b.accounts }
-func (b *SQL) Schema() Schema                 { return b.schema }
-func (b *SQL) Audit() audit.Log               { return b.audit }
-func (b *SQL) AccountModels() accounts.Models { return b.security }
+func (b *SQL) Driver() string         { return b.driver }
+func (b *SQL) Accounts() AccountStore { return b.accounts }
+func (b *SQL) Schema() Schema         { return b.schema }
+func (b *SQL) Audit() AuditLog        { return b.audit }
+
+// Declare declares decl over its table.
+func (b *SQL) Declare(decl datamodel.Schema) (datamodel.Interface, error) {
+	return b.store.Declare(decl)
+}
+
+// Settle has nothing to do: on SQL a change and its audit entry are one
+// transaction.
+func (b *SQL) Settle(context.Context) error { return nil }
+
+// Seed writes the demo catalogue with multi-row INSERTs.
+func (b *SQL) Seed(ctx context.Context, opts seed.Options, progress seed.Progress) error {
+	sqlDB, err := b.db.DB()
+	if err != nil {
+		return err
+	}
+	return seed.Run(ctx, sqlDB, opts, progress)
+}
 
 func (b *SQL) Healthy(ctx context.Context) error { return store.Healthy(ctx, b.db) }
 
@@ -88,19 +93,4 @@ func (b *SQL) Close() error {
 		return fmt.Errorf("backend: close: %w", err)
 	}
 	return sqlDB.Close()
-}
-
-// declareAccounts declares users, roles and permissions on st, each over
-// its table's GORM model.
-func declareAccounts(st *store.Store) (accounts.Models, error) {
-	var m accounts.Models
-	var err error
-	if m.Permissions, err = store.Declare[store.Permission](st, accounts.PermissionSchema); err != nil {
-		return m, err
-	}
-	if m.Roles, err = store.Declare[store.Role](st, accounts.RoleSchema); err != nil {
-		return m, err
-	}
-	m.Users, err = store.Declare[store.User](st, accounts.UserSchema)
-	return m, err
 }

@@ -2,7 +2,6 @@ package backend
 
 import (
 	"context"
-	"fmt"
 
 	"musicadmin/internal/access"
 	"musicadmin/internal/audit"
@@ -58,25 +57,3 @@ var (
 	_ TransferAudit    = (*store.AuditLog)(nil)
 	_ TransferAudit    = (*mongostore.AuditLog)(nil)
 )
-
-// Transfer returns the accounts of b for app dump and app load.
-func Transfer(b Backend) (TransferAccounts, error) {
-	switch b := b.(type) {
-	case *SQL:
-		return b.accounts, nil
-	case *Mongo:
-		return b.accounts, nil
-	}
-	return nil, fmt.Errorf("backend: %T cannot dump or load its accounts", b)
-}
-
-// AuditTransfer returns the audit log of b for app load.
-func AuditTransfer(b Backend) (TransferAudit, error) {
-	switch b := b.(type) {
-	case *SQL:
-		return b.audit, nil
-	case *Mongo:
-		return b.audit, nil
-	}
-	return nil, fmt.Errorf("backend: %T cannot load an audit log", b)
-}

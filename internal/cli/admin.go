@@ -11,7 +11,7 @@ import (
 	"musicadmin/internal/auth"
 )
 
-func (a *app) createAdminCmd() *cobra.Command {
+func (a *runner) createAdminCmd() *cobra.Command {
 	var n auth.NewUser
 	cmd := &cobra.Command{
 		Use:   "create-admin",
@@ -33,7 +33,7 @@ func (a *app) createAdminCmd() *cobra.Command {
 }
 
 // askMissing prompts on a terminal for the values the flags did not give.
-func (a *app) askMissing(cmd *cobra.Command, n *auth.NewUser) error {
+func (a *runner) askMissing(cmd *cobra.Command, n *auth.NewUser) error {
 	fields := []struct {
 		flag, prompt string
 		dst          *string

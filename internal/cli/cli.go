@@ -14,6 +14,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"musicadmin/internal/app"
 	"musicadmin/internal/auth"
 	"musicadmin/internal/backend"
 	"musicadmin/internal/config"
@@ -89,13 +90,13 @@ func Main(ctx context.Context, args []string, env Env) int {
 	return code
 }
 
-type app struct {
+type runner struct {
 	env        Env
 	configPath string
 }
 
 func newRoot(ctx context.Context, env Env) *cobra.Command {
-	a := &app{env: env}
+	a := &runner{env: env}
 	root := &cobra.Command{
 		Use:           "app",
 		Short:         "Music Admin: an admin web app for a music catalogue",
@@ -125,11 +126,11 @@ func newRoot(ctx context.Context, env Env) *cobra.Command {
 	return root
 }
 
-func (a *app) loadConfig() (config.Config, error) {
+func (a *runner) loadConfig() (config.Config, error) {
 	return config.Load(a.configPath, a.env.LookupEnv)
 }
 
-func (a *app) logger() *slog.Logger {
+func (a *runner) logger() *slog.Logger {
 	return slog.New(slog.NewTextHandler(a.env.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
 }
 
@@ -149,12 +150,12 @@ const (
 // or a schema not at the app's version is a usage error (exit 2); an error
 // of fn that carries no exit status of its own is a failure at run time
 // (exit 1).
-func (a *app) withBackend(ctx context.Context, n need, fn func(context.Context, config.Config, backend.Backend) error) error {
+func (a *runner) withBackend(ctx context.Context, n need, fn func(context.Context, config.Config, *app.App) error) error {
 	cfg, err := a.loadConfig()
 	if err != nil {
 		return err
 	}
-	db, err := backend.Open(ctx, cfg.Database)
+	db, err := app.Open(ctx, cfg.Database)
 	if err != nil {
 		return &exitError{code: ExitUsage, err: err}
 	}
@@ -172,7 +173,7 @@ func (a *app) withBackend(ctx context.Context, n need, fn func(context.Context, 
 	return err
 }
 
-func (a *app) versionCmd() *cobra.Command {
+func (a *runner) versionCmd() *cobra.Command {
 	return &cobra.Command{
 		Use:   "version",
 		Short: "Print the version",

@@ -23,7 +23,6 @@ import (
 
 	"musicadmin/internal/apptest"
 	"musicadmin/internal/auth"
-	"musicadmin/internal/catalog"
 	"musicadmin/internal/cli"
 	"musicadmin/internal/config"
 	"musicadmin/internal/store"
@@ -459,7 +458,7 @@ func TestDBUpgradeDowngradeStatus(t *testing.T) {
 			t.Fatalf("db upgrade:\n%s", r)
 		}
 		db := openDB(t, dbCfg)
-		if !db.Migrator().HasTable(&catalog.Song{}) {
+		if !db.Migrator().HasTable(&store.Song{}) {
 			t.Fatal("no songs table after db upgrade")
 		}
 		for v, state := range statusOf(t, path) {
@@ -478,7 +477,7 @@ func TestDBUpgradeDowngradeStatus(t *testing.T) {
 				t.Fatalf("db downgrade %d:\n%s", v, r)
 			}
 		}
-		if db.Migrator().HasTable(&catalog.Song{}) || db.Migrator().HasTable(&store.User{}) {
+		if db.Migrator().HasTable(&store.Song{}) || db.Migrator().HasTable(&store.User{}) {
 			t.Error("tables remain after every downgrade")
 		}
 		if r := app(t, nil, "--config", path, "db", "downgrade"); r.code != 0 || !strings.Contains(r.stdout, "nothing to roll back") {
@@ -487,7 +486,7 @@ func TestDBUpgradeDowngradeStatus(t *testing.T) {
 		if r := app(t, nil, "--config", path, "db", "upgrade"); r.code != 0 || !strings.Contains(r.stdout, fmt.Sprintf("(%d migration(s) applied)", total)) {
 			t.Fatalf("db upgrade again:\n%s", r)
 		}
-		if !db.Migrator().HasTable(&catalog.Song{}) {
+		if !db.Migrator().HasTable(&store.Song{}) {
 			t.Error("no songs table after upgrading again")
 		}
 	})

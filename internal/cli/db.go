@@ -6,32 +6,32 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"musicadmin/internal/app"
 	"musicadmin/internal/backend"
 	"musicadmin/internal/config"
 	"musicadmin/internal/migrate"
-	"musicadmin/internal/server"
 )
 
-func (a *app) createDBCmd() *cobra.Command {
+func (a *runner) createDBCmd() *cobra.Command {
 	return &cobra.Command{
 		Use:   "create-db",
 		Short: "Create or upgrade all tables (runs the migrations); idempotent",
 		Args:  noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return a.withBackend(cmd.Context(), anyVersion, func(ctx context.Context, _ config.Config, db backend.Backend) error {
+			return a.withBackend(cmd.Context(), anyVersion, func(ctx context.Context, _ config.Config, db *app.App) error {
 				if err := a.up(ctx, db.Schema(), "create-db"); err != nil {
 					return err
 				}
 				// The built-in roles and every view's permissions, as each
 				// start of the server makes sure of too.
-				return server.SyncPermissions(ctx, db)
+				return db.SyncPermissions(ctx)
 			})
 		},
 	}
 }
 
 // up applies every pending migration and says where the database stands.
-func (a *app) up(ctx context.Context, m backend.Schema, what string) error {
+func (a *runner) up(ctx context.Context, m backend.Schema, what string) error {
 	n, err := m.Up(ctx)
 	if err != nil {
 		return err
@@ -45,7 +45,7 @@ func (a *app) up(ctx context.Context, m backend.Schema, what string) error {
 }
 
 // down rolls back the most recent migration.
-func (a *app) down(ctx context.Context, m backend.Schema) error {
+func (a *runner) down(ctx context.Context, m backend.Schema) error {
 	v, err := m.Down(ctx)
 	if err != nil {
 		return err
@@ -59,7 +59,7 @@ func (a *app) down(ctx context.Context, m backend.Schema) error {
 }
 
 // status lists the migrations, each applied or pending.
-func (a *app) status(ctx context.Context, m backend.Schema) error {
+func (a *runner) status(ctx context.Context, m backend.Schema) error {
 	list, err := m.Status(ctx)
 	if err != nil {
 		return err
@@ -74,7 +74,7 @@ func (a *app) status(ctx context.Context, m backend.Schema) error {
 	return nil
 }
 
-func (a *app) dbCmd() *cobra.Command {
+func (a *runner) dbCmd() *cobra.Command {
 	db := &cobra.Command{
 		Use:   "db",
 		Short: "Database migrations: upgrade, downgrade, status, new",
@@ -94,7 +94,7 @@ func (a *app) dbCmd() *cobra.Command {
 		{"status", "List the migrations and whether each is applied", a.status},
 	} {
 		db.AddCommand(&cobra.Command{Use: sub.use, Short: sub.short, Args: noArgs, RunE: func(cmd *cobra.Command, _ []string) error {
-			return a.withBackend(cmd.Context(), anyVersion, func(ctx context.Context, _ config.Config, db backend.Backend) error {
+			return a.withBackend(cmd.Context(), anyVersion, func(ctx context.Context, _ config.Config, db *app.App) error {
 				return sub.run(ctx, db.Schema())
 			})
 		}})
@@ -108,7 +108,7 @@ func (a *app) dbCmd() *cobra.Command {
 }
 
 // newMigration writes the empty files of the migration args[0].
-func (a *app) newMigration(_ *cobra.Command, args []string) error {
+func (a *runner) newMigration(_ *cobra.Command, args []string) error {
 	if len(args) != 1 {
 		return usageErr("db new needs exactly one NAME")
 	}

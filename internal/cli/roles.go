@@ -7,16 +7,15 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"musicadmin/internal/app"
 	"musicadmin/internal/audit"
-	"musicadmin/internal/backend"
 	"musicadmin/internal/config"
 	"musicadmin/internal/security"
-	"musicadmin/internal/server"
 )
 
 // fileCmd is the command "name FILE" whose whole job is fn with FILE on the
 // configured database, its schema at the app's version.
-func (a *app) fileCmd(name, short, long string, fn func(ctx context.Context, db backend.Backend, file string) error) *cobra.Command {
+func (a *runner) fileCmd(name, short, long string, fn func(ctx context.Context, db *app.App, file string) error) *cobra.Command {
 	return &cobra.Command{
 		Use:   name + " FILE",
 		Short: short,
@@ -28,14 +27,14 @@ func (a *app) fileCmd(name, short, long string, fn func(ctx context.Context, db 
 			return nil
 		},
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return a.withBackend(cmd.Context(), latest, func(ctx context.Context, _ config.Config, db backend.Backend) error {
+			return a.withBackend(cmd.Context(), latest, func(ctx context.Context, _ config.Config, db *app.App) error {
 				return fn(ctx, db, args[0])
 			})
 		},
 	}
 }
 
-func (a *app) exportRolesCmd() *cobra.Command {
+func (a *runner) exportRolesCmd() *cobra.Command {
 	return a.fileCmd("export-roles", "Write every role and its permissions as JSON",
 		"Write every role, by name, with its permissions as \"action:view\" keys, to FILE (\"-\":\n"+
 			"stdout), in the format import-roles reads (see the README).",
@@ -43,7 +42,7 @@ func (a *app) exportRolesCmd() *cobra.Command {
 }
 
 // exportRoles writes the roles of db to the file name ("-": stdout).
-func (a *app) exportRoles(ctx context.Context, db backend.Backend, name string) error {
+func (a *runner) exportRoles(ctx context.Context, db *app.App, name string) error {
 	svc, _, _, err := a.securityOf(db)
 	if err != nil {
 		return err
@@ -70,7 +69,7 @@ func (a *app) exportRoles(ctx context.Context, db backend.Backend, name string) 
 	return nil
 }
 
-func (a *app) importRolesCmd() *cobra.Command {
+func (a *runner) importRolesCmd() *cobra.Command {
 	return a.fileCmd("import-roles", "Create or update roles from a JSON file of export-roles",
 		"Make each role of FILE (\"-\": stdin) exist with exactly its permissions: created when\n"+
 			"missing, updated when its permissions differ, left alone otherwise, so a second import\n"+
@@ -82,7 +81,7 @@ func (a *app) importRolesCmd() *cobra.Command {
 }
 
 // importRoles makes the roles of the file name ("-": stdin) exist in db.
-func (a *app) importRoles(ctx context.Context, db backend.Backend, name string) error {
+func (a *runner) importRoles(ctx context.Context, db *app.App, name string) error {
 	in := a.env.Stdin
 	if name != "-" {
 		file, err := os.Open(name)
@@ -98,7 +97,7 @@ func (a *app) importRoles(ctx context.Context, db backend.Backend, name string) 
 	}
 	// The permissions of every view exist first, as at start-up: the file
 	// may name a view newer than the last start.
-	if err := server.SyncPermissions(ctx, db); err != nil {
+	if err := db.SyncPermissions(ctx); err != nil {
 		return err
 	}
 	svc, _, rv, err := a.securityOf(db)

@@ -11,13 +11,13 @@ import (
 	"github.com/spf13/cobra"
 
 	"musicadmin/internal/access"
+	"musicadmin/internal/app"
 	"musicadmin/internal/auth"
-	"musicadmin/internal/backend"
 	"musicadmin/internal/config"
 	"musicadmin/internal/server"
 )
 
-func (a *app) runCmd() *cobra.Command {
+func (a *runner) runCmd() *cobra.Command {
 	var addr string
 	var initAdmin bool
 	cmd := &cobra.Command{
@@ -25,7 +25,7 @@ func (a *app) runCmd() *cobra.Command {
 		Short: "Serve the web app; SIGINT/SIGTERM drain requests in flight, then exit 0",
 		Args:  noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return a.withBackend(cmd.Context(), latest, func(ctx context.Context, cfg config.Config, db backend.Backend) error {
+			return a.withBackend(cmd.Context(), latest, func(ctx context.Context, cfg config.Config, db *app.App) error {
 				if cmd.Flags().Changed("addr") {
 					cfg.Server.Addr = addr
 				}
@@ -41,12 +41,12 @@ func (a *app) runCmd() *cobra.Command {
 
 // serve serves the web app over db until ctx ends, first creating an admin
 // on a database with no user when initAdmin is set.
-func (a *app) serve(ctx context.Context, cfg config.Config, db backend.Backend, initAdmin bool) error {
+func (a *runner) serve(ctx context.Context, cfg config.Config, db *app.App, initAdmin bool) error {
 	log := a.logger()
 	if cfg.GeneratedSecret {
 		log.Warn("dev mode: no secret_key set, using a random one; sessions end when the server restarts")
 	}
-	webApp, err := server.New(cfg, db, log, server.Options{BcryptCost: a.env.bcryptCost()})
+	webApp, err := db.Server(cfg, log, server.Options{BcryptCost: a.env.bcryptCost()})
 	if err != nil {
 		return err
 	}
@@ -110,7 +110,7 @@ func loginURL(addr string, served net.Addr) string {
 // random password, printed once on stdout and never logged, with what to do
 // next. It is created as create-user creates one: the form's rules, and an
 // audit entry.
-func (a *app) bootstrapAdmin(ctx context.Context, db backend.Backend, users *auth.Users, login string) error {
+func (a *runner) bootstrapAdmin(ctx context.Context, db *app.App, users *auth.Users, login string) error {
 	n, err := users.Count(ctx)
 	if err != nil {
 		return err

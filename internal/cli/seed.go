@@ -8,12 +8,12 @@ import (
 	"github.com/schollz/progressbar/v3"
 	"github.com/spf13/cobra"
 
-	"musicadmin/internal/backend"
+	"musicadmin/internal/app"
 	"musicadmin/internal/config"
 	"musicadmin/internal/seed"
 )
 
-func (a *app) seedCmd() *cobra.Command {
+func (a *runner) seedCmd() *cobra.Command {
 	var opts seed.Options
 	cmd := &cobra.Command{
 		Use:   "seed",
@@ -23,7 +23,7 @@ func (a *app) seedCmd() *cobra.Command {
 			if opts.Albums < 0 || opts.Songs < 0 {
 				return usageErr("--albums and --songs must not be negative")
 			}
-			return a.withBackend(cmd.Context(), latest, func(ctx context.Context, cfg config.Config, db backend.Backend) error {
+			return a.withBackend(cmd.Context(), latest, func(ctx context.Context, cfg config.Config, db *app.App) error {
 				if cfg.Database.Driver == config.DriverSQLite {
 					opts.SetUp = []string{"PRAGMA cache_size = -262144"} // 256 MiB
 				}
@@ -38,22 +38,11 @@ func (a *app) seedCmd() *cobra.Command {
 }
 
 // seedCatalog writes the demo catalogue of opts into db.
-func (a *app) seedCatalog(ctx context.Context, db backend.Backend, opts seed.Options) error {
+func (a *runner) seedCatalog(ctx context.Context, db *app.App, opts seed.Options) error {
 	start := time.Now()
 	progress := a.seedProgress(opts.Albums + opts.Songs)
-	switch db := db.(type) {
-	case *backend.SQL:
-		sqlDB, err := db.DB().DB()
-		if err != nil {
-			return err
-		}
-		if err := seed.Run(ctx, sqlDB, opts, progress); err != nil {
-			return err
-		}
-	case *backend.Mongo:
-		if err := seed.RunMongo(ctx, db.Database(), opts, progress); err != nil {
-			return err
-		}
+	if err := db.Seed(ctx, opts, progress); err != nil {
+		return err
 	}
 	if err := db.Catalog().OptimizeSearch(ctx); err != nil {
 		return err
@@ -65,7 +54,7 @@ func (a *app) seedCatalog(ctx context.Context, db backend.Backend, opts seed.Opt
 
 // seedProgress draws a bar on a terminal and prints a plain line per tenth
 // otherwise (a log or CI output has no use for carriage returns).
-func (a *app) seedProgress(total int) seed.Progress {
+func (a *runner) seedProgress(total int) seed.Progress {
 	if a.env.IsTerminal() {
 		bar := progressbar.NewOptions(total, progressbar.OptionSetWriter(a.env.Stderr),
 			progressbar.OptionSetDescription("seeding"), progressbar.OptionShowCount(),

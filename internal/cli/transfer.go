@@ -11,19 +11,19 @@ import (
 	"github.com/schollz/progressbar/v3"
 	"github.com/spf13/cobra"
 
-	"musicadmin/internal/backend"
+	"musicadmin/internal/app"
 	"musicadmin/internal/config"
 	"musicadmin/internal/transfer"
 )
 
-func (a *app) dumpCmd() *cobra.Command {
+func (a *runner) dumpCmd() *cobra.Command {
 	var out string
 	cmd := &cobra.Command{
 		Use:   "dump [--out FILE]",
 		Short: "Write every record (users, roles with their permissions and the audit log included; password hashes as stored) as JSON Lines",
 		Args:  noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return a.withBackend(cmd.Context(), latest, func(ctx context.Context, _ config.Config, db backend.Backend) error {
+			return a.withBackend(cmd.Context(), latest, func(ctx context.Context, _ config.Config, db *app.App) error {
 				return a.dump(ctx, db, out)
 			})
 		},
@@ -34,7 +34,7 @@ func (a *app) dumpCmd() *cobra.Command {
 
 // dump writes every record of db to the file out, or to stdout when out is
 // empty.
-func (a *app) dump(ctx context.Context, db backend.Backend, out string) error {
+func (a *runner) dump(ctx context.Context, db *app.App, out string) error {
 	var w io.Writer = a.env.Stdout
 	var file *os.File
 	if out != "" {
@@ -85,12 +85,12 @@ func createPrivate(name string) (*os.File, error) {
 	return file, nil
 }
 
-func (a *app) loadCmd() *cobra.Command {
+func (a *runner) loadCmd() *cobra.Command {
 	return a.fileCmd("load", "Read a dump into an empty database (fresh from create-db) of any backend", "", a.load)
 }
 
 // load reads the dump in the file name into db.
-func (a *app) load(ctx context.Context, db backend.Backend, name string) error {
+func (a *runner) load(ctx context.Context, db *app.App, name string) error {
 	f, err := os.Open(name)
 	if err != nil {
 		return fmt.Errorf("load: %w", err)
@@ -105,7 +105,7 @@ func (a *app) load(ctx context.Context, db backend.Backend, name string) error {
 	return nil
 }
 
-func (a *app) copyCmd() *cobra.Command {
+func (a *runner) copyCmd() *cobra.Command {
 	var to config.Database
 	cmd := &cobra.Command{
 		Use:   "copy --to-driver D --to-dsn DSN",
@@ -116,7 +116,7 @@ func (a *app) copyCmd() *cobra.Command {
 			if to.Driver == "" || strings.TrimSpace(to.DSN) == "" {
 				return usageErr("copy needs --to-driver and --to-dsn")
 			}
-			return a.withBackend(cmd.Context(), latest, func(ctx context.Context, cfg config.Config, src backend.Backend) error {
+			return a.withBackend(cmd.Context(), latest, func(ctx context.Context, cfg config.Config, src *app.App) error {
 				if cfg.Database == to {
 					return usageErr("copy: the target is the configured database itself")
 				}
@@ -130,8 +130,8 @@ func (a *app) copyCmd() *cobra.Command {
 }
 
 // copyTo copies every record of src into the database to.
-func (a *app) copyTo(ctx context.Context, src backend.Backend, to config.Database) error {
-	dst, err := backend.Open(ctx, to)
+func (a *runner) copyTo(ctx context.Context, src *app.App, to config.Database) error {
+	dst, err := app.Open(ctx, to)
 	if err != nil {
 		return usageErr("copy: target: %s", err)
 	}
@@ -148,7 +148,7 @@ func (a *app) copyTo(ctx context.Context, src backend.Backend, to config.Databas
 // transferProgress draws a bar per stage on a terminal, as seed does, and
 // otherwise prints a plain line per tenth of a stage on stdout when plain
 // is set (not when stdout carries the dump itself).
-func (a *app) transferProgress(plain bool) transfer.Progress {
+func (a *runner) transferProgress(plain bool) transfer.Progress {
 	if a.env.IsTerminal() {
 		var bar *progressbar.ProgressBar
 		stage := ""

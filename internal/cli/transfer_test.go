@@ -261,7 +261,7 @@ func TestDumpKeepsSecrets(t *testing.T) {
 	// A password stored in clear (written behind the app's back) stays
 	// out of any file.
 	b := apptest.OpenBackend(t, src)
-	if err := b.(*backend.SQL).DB().Exec("UPDATE users SET password_hash = 'letmein'").Error; err != nil {
+	if err := b.Backend.(*backend.SQL).DB().Exec("UPDATE users SET password_hash = 'letmein'").Error; err != nil {
 		t.Fatal(err)
 	}
 	out := filepath.Join(t.TempDir(), "clear.jsonl")

@@ -12,9 +12,9 @@ import (
 
 	"musicadmin/internal/access"
 	"musicadmin/internal/admin"
+	"musicadmin/internal/app"
 	"musicadmin/internal/audit"
 	"musicadmin/internal/auth"
-	"musicadmin/internal/backend"
 	"musicadmin/internal/config"
 	"musicadmin/internal/datamodel"
 	"musicadmin/internal/security"
@@ -28,7 +28,7 @@ import (
 // command ($USER).
 
 // cliActor is who the audit log says made a change from the command line.
-func (a *app) cliActor(view string) audit.Actor {
+func (a *runner) cliActor(view string) audit.Actor {
 	name := "cli"
 	if u, ok := a.env.LookupEnv("USER"); ok && u != "" {
 		name += ":" + u
@@ -38,12 +38,12 @@ func (a *app) cliActor(view string) audit.Actor {
 
 // securityOf returns the users and roles of db with passwords hashed at
 // the Env's cost, and their views, resolved.
-func (a *app) securityOf(db backend.Backend) (*security.Service, *admin.ModelView, *admin.ModelView, error) {
+func (a *runner) securityOf(db *app.App) (*security.Service, *admin.ModelView, *admin.ModelView, error) {
 	users, err := auth.NewUsers(db.Accounts(), a.env.bcryptCost())
 	if err != nil {
 		return nil, nil, nil, failure(err)
 	}
-	svc, err := security.NewService(db.AccountModels(), db.Accounts(), db.Audit(), users)
+	svc, err := db.Security(users)
 	if err != nil {
 		return nil, nil, nil, failure(err)
 	}
@@ -79,7 +79,7 @@ func roleIDs(ctx context.Context, svc *security.Service, names []string) ([]stri
 
 // createUser creates the user n with the roles named roles, as the users
 // add form would: the same validation, then the store's Create, audited.
-func (a *app) createUser(ctx context.Context, db backend.Backend, n auth.NewUser, roles []string) error {
+func (a *runner) createUser(ctx context.Context, db *app.App, n auth.NewUser, roles []string) error {
 	svc, uv, _, err := a.securityOf(db)
 	if err != nil {
 		return err
@@ -117,8 +117,8 @@ func (a *app) createUser(ctx context.Context, db backend.Backend, n auth.NewUser
 // createUserOf is the body of create-user and create-admin: it asks on a
 // terminal for what cmd's flags left out of n, then creates the user n with
 // the roles named roles on the configured database.
-func (a *app) createUserOf(cmd *cobra.Command, n *auth.NewUser, roles []string) error {
-	return a.withBackend(cmd.Context(), latest, func(ctx context.Context, _ config.Config, db backend.Backend) error {
+func (a *runner) createUserOf(cmd *cobra.Command, n *auth.NewUser, roles []string) error {
+	return a.withBackend(cmd.Context(), latest, func(ctx context.Context, _ config.Config, db *app.App) error {
 		if err := a.askMissing(cmd, n); err != nil {
 			return err
 		}
@@ -139,7 +139,7 @@ func userFlags(cmd *cobra.Command, n *auth.NewUser) {
 	f.StringVar(&n.Password, "password", "", "password (asked hidden when omitted on a terminal)")
 }
 
-func (a *app) createUserCmd() *cobra.Command {
+func (a *runner) createUserCmd() *cobra.Command {
 	var n auth.NewUser
 	var roles []string
 	cmd := &cobra.Command{
@@ -164,7 +164,7 @@ func (a *app) createUserCmd() *cobra.Command {
 	return cmd
 }
 
-func (a *app) resetPasswordCmd() *cobra.Command {
+func (a *runner) resetPasswordCmd() *cobra.Command {
 	var username, password string
 	cmd := &cobra.Command{
 		Use:   "reset-password",
@@ -177,7 +177,7 @@ func (a *app) resetPasswordCmd() *cobra.Command {
 			if !cmd.Flags().Changed("username") {
 				return usageErr("missing --username")
 			}
-			return a.withBackend(cmd.Context(), latest, func(ctx context.Context, _ config.Config, db backend.Backend) error {
+			return a.withBackend(cmd.Context(), latest, func(ctx context.Context, _ config.Config, db *app.App) error {
 				if !cmd.Flags().Changed("password") {
 					if !a.env.IsTerminal() {
 						return usageErr("missing --password (no terminal to ask on)")
@@ -198,7 +198,7 @@ func (a *app) resetPasswordCmd() *cobra.Command {
 
 // resetPassword sets the password of the user named username and ends
 // their sessions, audited.
-func (a *app) resetPassword(ctx context.Context, db backend.Backend, username, password string) error {
+func (a *runner) resetPassword(ctx context.Context, db *app.App, username, password string) error {
 	if err := security.CheckPassword(password); err != nil {
 		return usageErr("password: %s", err)
 	}
@@ -225,7 +225,7 @@ func (a *app) resetPassword(ctx context.Context, db backend.Backend, username, p
 }
 
 // askPassword reads a password twice from the terminal, hidden.
-func (a *app) askPassword() (string, error) {
+func (a *runner) askPassword() (string, error) {
 	fmt.Fprint(a.env.Stdout, "Password: ")
 	p1, err := a.env.ReadPassword()
 	fmt.Fprintln(a.env.Stdout)
@@ -244,7 +244,7 @@ func (a *app) askPassword() (string, error) {
 	return p1, nil
 }
 
-func (a *app) listUsersCmd() *cobra.Command {
+func (a *runner) listUsersCmd() *cobra.Command {
 	return &cobra.Command{
 		Use:   "list-users",
 		Short: "List the users: username, roles, active",
@@ -252,7 +252,7 @@ func (a *app) listUsersCmd() *cobra.Command {
 			"none) and \"active\" or \"inactive\", separated by tabs.",
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return a.withBackend(cmd.Context(), latest, func(ctx context.Context, _ config.Config, db backend.Backend) error {
+			return a.withBackend(cmd.Context(), latest, func(ctx context.Context, _ config.Config, db *app.App) error {
 				return a.listUsers(ctx, db)
 			})
 		},
@@ -260,7 +260,7 @@ func (a *app) listUsersCmd() *cobra.Command {
 }
 
 // listUsers prints a line per user: username, roles, active.
-func (a *app) listUsers(ctx context.Context, db backend.Backend) error {
+func (a *runner) listUsers(ctx context.Context, db *app.App) error {
 	users := db.AccountModels().Users
 	s := users.Schema()
 	return users.Each(ctx, datamodel.Query{Sort: s.Field(security.FieldUsername)}, func(rec datamodel.Record) error {

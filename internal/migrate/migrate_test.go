@@ -14,14 +14,13 @@ import (
 	"gorm.io/gorm"
 
 	"musicadmin/internal/apptest"
-	"musicadmin/internal/catalog"
 	"musicadmin/internal/config"
 	"musicadmin/internal/migrate"
 	"musicadmin/internal/store"
 	"musicadmin/migrations"
 )
 
-var appTables = []any{&store.Role{}, &store.User{}, &store.Session{}, &catalog.Album{}, &catalog.Song{}}
+var appTables = []any{&store.Role{}, &store.User{}, &store.Session{}, &store.Album{}, &store.Song{}}
 
 // openFresh opens a new, empty database: these tests migrate from zero.
 func openFresh(t *testing.T, b apptest.Backend) *gorm.DB {
@@ -112,7 +111,7 @@ func TestUpDownUp(t *testing.T) {
 				t.Errorf("migration %d %s not applied after Up", s.Version, s.Name)
 			}
 		}
-		if err := db.Create(&catalog.Album{Name: "Abbey Road"}).Error; err != nil {
+		if err := db.Create(&store.Album{Name: "Abbey Road"}).Error; err != nil {
 			t.Fatalf("insert after Up: %v", err)
 		}
 
@@ -143,10 +142,10 @@ func TestUpDownUp(t *testing.T) {
 		}
 		checkTables(t, db, true)
 		var albums int64
-		if err := db.Model(&catalog.Album{}).Count(&albums).Error; err != nil || albums != 0 {
+		if err := db.Model(&store.Album{}).Count(&albums).Error; err != nil || albums != 0 {
 			t.Errorf("albums after down and up = %d, %v; want 0", albums, err)
 		}
-		if err := db.Create(&catalog.Album{Name: "Abbey Road"}).Error; err != nil {
+		if err := db.Create(&store.Album{Name: "Abbey Road"}).Error; err != nil {
 			t.Errorf("insert after up again: %v", err)
 		}
 	})

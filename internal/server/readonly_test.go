@@ -14,6 +14,7 @@ import (
 
 	"golang.org/x/crypto/bcrypt"
 
+	"musicadmin/internal/app"
 	"musicadmin/internal/apptest"
 	"musicadmin/internal/backend"
 	"musicadmin/internal/server"
@@ -67,7 +68,7 @@ func TestSQLiteReadOnlyAtStart(t *testing.T) {
 	}
 	setWritable(t, path, false)
 
-	db, err := backend.Open(context.Background(), a.Config.Database)
+	db, err := app.Open(context.Background(), a.Config.Database)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -85,7 +86,7 @@ func TestSQLiteReadOnlyAtStart(t *testing.T) {
 		}
 	})
 	app := *a
-	app.URL, app.Server, app.Web, app.Data, app.DB, app.Log = srv.URL, srv, web, db, db.(*backend.SQL).DB(), logs
+	app.URL, app.Server, app.Web, app.Data, app.DB, app.Log = srv.URL, srv, web, db, db.Backend.(*backend.SQL).DB(), logs
 
 	health := func() (int, string) {
 		t.Helper()

@@ -19,6 +19,7 @@ import (
 	"github.com/go-chi/chi/v5/middleware"
 
 	"musicadmin/internal/access"
+	"musicadmin/internal/accounts"
 	"musicadmin/internal/admin"
 	"musicadmin/internal/audit"
 	"musicadmin/internal/auth"
@@ -55,6 +56,14 @@ type Options struct {
 	LoginWindow time.Duration
 }
 
+// Data is what the server serves: an open database with the catalogue and
+// the accounts declared on it (internal/app assembles it).
+type Data interface {
+	backend.Backend
+	Catalog() *catalog.Models
+	AccountModels() accounts.Models
+}
+
 // App is the assembled web application.
 type App struct {
 	Handler http.Handler
@@ -68,7 +77,7 @@ type App struct {
 const syncTimeout = 30 * time.Second
 
 // New builds the application over an open backend at the latest schema.
-func New(cfg config.Config, db backend.Backend, log *slog.Logger, opts Options) (*App, error) {
+func New(cfg config.Config, db Data, log *slog.Logger, opts Options) (*App, error) {
 	accounts := db.Accounts()
 	users, err := auth.NewUsers(accounts, opts.bcryptCost())
 	if err != nil {
@@ -196,7 +205,7 @@ func mountPages(r chi.Router, accounts auth.Store, sessions *auth.Sessions, ui *
 // newAdmin declares every view of the app over db: the catalogue's, then
 // the Security menu's (users and roles through sec, with deps; the audit
 // log).
-func newAdmin(log *slog.Logger, db backend.Backend, sec *security.Service, deps security.Deps) (*admin.Admin, error) {
+func newAdmin(log *slog.Logger, db Data, sec *security.Service, deps security.Deps) (*admin.Admin, error) {
 	logView := auditLogView(db.Audit())
 	views := append(catalog.Views(db.Catalog()), security.Views(sec, deps)...)
 	views = append(views, logView)
@@ -229,13 +238,13 @@ func syncPermissions(ctx context.Context, accounts access.Store, adm *admin.Admi
 }
 
 // serviceOf returns the accounts of db, passwords hashed by users.
-func serviceOf(db backend.Backend, users *auth.Users) (*security.Service, error) {
+func serviceOf(db Data, users *auth.Users) (*security.Service, error) {
 	return security.NewService(db.AccountModels(), db.Accounts(), db.Audit(), users)
 }
 
 // SyncPermissions creates the permissions of every view and the built-in
 // roles, as create-db does after its migrations.
-func SyncPermissions(ctx context.Context, db backend.Backend) error {
+func SyncPermissions(ctx context.Context, db Data) error {
 	// The views are declared for their permissions only: nothing is
 	// served, hashed or renewed.
 	sec, err := serviceOf(db, nil)

@@ -24,7 +24,7 @@ func TestListPagesMatchOneOrderedScan(t *testing.T) {
 		if err := seed.Run(ctx, sqlDB, seed.Options{Albums: 7, Songs: 103, NoAlbumEvery: 5}, nil); err != nil {
 			t.Fatal(err)
 		}
-		models, err := catalog.OnSQL(store.New(db))
+		models, err := catalog.Declare(store.New(db))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -86,7 +86,7 @@ func TestCountsFollowWrites(t *testing.T) {
 	apptest.ForEachSQLBackendParallel(t, func(t *testing.T, b apptest.Backend) {
 		ctx := context.Background()
 		db, _ := apptest.OpenMigrated(t, b)
-		models, err := catalog.OnSQL(store.New(db))
+		models, err := catalog.Declare(store.New(db))
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -93,7 +93,7 @@ func TestPostgresByteOrder(t *testing.T) {
 	apptest.RequireBackend(t, apptest.Postgres)
 	ctx := context.Background()
 	db, _ := apptest.OpenMigrated(t, apptest.Postgres)
-	models, err := catalog.OnSQL(store.New(db))
+	models, err := catalog.Declare(store.New(db))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -153,14 +153,14 @@ func TestPostgresWriteErrors(t *testing.T) {
 	apptest.RequireBackend(t, apptest.Postgres)
 	ctx := context.Background()
 	db, _ := apptest.OpenMigrated(t, apptest.Postgres)
-	if err := db.Create(&catalog.Album{Name: "One"}).Error; err != nil {
+	if err := db.Create(&store.Album{Name: "One"}).Error; err != nil {
 		t.Fatal(err)
 	}
-	if err := db.Create(&catalog.Album{Name: "One"}).Error; !errors.Is(err, gorm.ErrDuplicatedKey) {
+	if err := db.Create(&store.Album{Name: "One"}).Error; !errors.Is(err, gorm.ErrDuplicatedKey) {
 		t.Errorf("duplicate: err = %v, want gorm.ErrDuplicatedKey", err)
 	}
 	missing := int64(999)
-	if err := db.Create(&catalog.Song{Title: "x", AlbumID: &missing}).Error; !errors.Is(err, gorm.ErrForeignKeyViolated) {
+	if err := db.Create(&store.Song{Title: "x", AlbumID: &missing}).Error; !errors.Is(err, gorm.ErrForeignKeyViolated) {
 		t.Errorf("unknown album: err = %v, want gorm.ErrForeignKeyViolated", err)
 	}
 	if err := db.Exec("INSERT INTO songs (title, rating) VALUES ('bad', 10)").Error; err == nil || store.Unavailable(err) {
@@ -173,7 +173,7 @@ func TestPostgresWriteErrors(t *testing.T) {
 		t.Errorf("a name of 100 two-byte characters: %v", err)
 	}
 
-	models, err := catalog.OnSQL(store.New(db))
+	models, err := catalog.Declare(store.New(db))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -14,7 +14,6 @@ import (
 	"gorm.io/gorm/schema"
 
 	"musicadmin/internal/apptest"
-	"musicadmin/internal/catalog"
 	"musicadmin/internal/config"
 	"musicadmin/internal/store"
 )
@@ -22,7 +21,7 @@ import (
 // models is every GORM model the app stores: the migrated schema must hold
 // exactly their tables.
 var models = []any{&store.Role{}, &store.User{}, &store.Session{}, &store.UserRole{}, &store.Permission{},
-	&store.RolePermission{}, &store.AuditEntry{}, &store.LoginFailure{}, &store.AppLock{}, &catalog.Album{}, &catalog.Song{}}
+	&store.RolePermission{}, &store.AuditEntry{}, &store.LoginFailure{}, &store.AppLock{}, &store.Album{}, &store.Song{}}
 
 // bookkeepingTables are tables no model maps: goose's version table and
 // SQLite's AUTOINCREMENT counters.
@@ -440,26 +439,26 @@ func checkForeignKeys(t *testing.T, db *gorm.DB, b apptest.Backend, model any, s
 func TestSongAlbumForeignKey(t *testing.T) {
 	apptest.ForEachSQLBackendParallel(t, func(t *testing.T, b apptest.Backend) {
 		db, _ := apptest.OpenMigrated(t, b)
-		if !db.Migrator().HasConstraint(&catalog.Song{}, "Album") {
+		if !db.Migrator().HasConstraint(&store.Song{}, "Album") {
 			t.Fatal("HasConstraint(Song, Album) = false")
 		}
-		album := catalog.Album{Name: "Abbey Road"}
+		album := store.Album{Name: "Abbey Road"}
 		if err := db.Create(&album).Error; err != nil {
 			t.Fatal(err)
 		}
-		song := catalog.Song{Title: "Something", Rating: 8, AlbumID: &album.ID}
+		song := store.Song{Title: "Something", Rating: 8, AlbumID: &album.ID}
 		if err := db.Create(&song).Error; err != nil {
 			t.Fatal(err)
 		}
 		missing := album.ID + 1000
-		err := db.Create(&catalog.Song{Title: "Orphan", AlbumID: &missing}).Error
+		err := db.Create(&store.Song{Title: "Orphan", AlbumID: &missing}).Error
 		if !errors.Is(err, gorm.ErrForeignKeyViolated) {
 			t.Errorf("song on an unknown album: err = %v, want ErrForeignKeyViolated", err)
 		}
-		if err := db.Delete(&catalog.Album{}, album.ID).Error; err != nil {
+		if err := db.Delete(&store.Album{}, album.ID).Error; err != nil {
 			t.Fatalf("delete album: %v", err)
 		}
-		var got catalog.Song
+		var got store.Song
 		if err := db.First(&got, song.ID).Error; err != nil {
 			t.Fatalf("song after album delete: %v", err)
 		}

@@ -36,13 +36,13 @@ var searchQueries = []string{
 	"glove", "mitten", "raw inserted", "zzz", "ve lo",
 }
 
-func songsModel(t *testing.T, db *gorm.DB) (*store.Model[catalog.Song], *datamodel.Field) {
+func songsModel(t *testing.T, db *gorm.DB) (*store.Model[store.Song], *datamodel.Field) {
 	t.Helper()
-	models, err := catalog.OnSQL(store.New(db))
+	models, err := catalog.Declare(store.New(db))
 	if err != nil {
 		t.Fatal(err)
 	}
-	songs := models.Songs.(*store.Model[catalog.Song])
+	songs := models.Songs.(*store.Model[store.Song])
 	return songs, songs.Schema().Field("title")
 }
 
@@ -454,7 +454,7 @@ func TestSearchIndexBuiltForExistingSongs(t *testing.T) {
 		if len(page.Records) != 1 {
 			t.Fatalf("found %d songs, want the one from before the index", len(page.Records))
 		}
-		models, err := catalog.OnSQL(store.New(db))
+		models, err := catalog.Declare(store.New(db))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -609,11 +609,11 @@ func TestAlbumNameSearchUsesIndex(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
-		models, err := catalog.OnSQL(store.New(db))
+		models, err := catalog.Declare(store.New(db))
 		if err != nil {
 			t.Fatal(err)
 		}
-		albums := models.Albums.(*store.Model[catalog.Album])
+		albums := models.Albums.(*store.Model[store.Album])
 		name := albums.Schema().Field("name")
 		for _, op := range []datamodel.Op{datamodel.OpStartsWith, datamodel.OpContains} {
 			for _, q := range []string{"vol. 42", "Golden River"} {

@@ -15,7 +15,7 @@ func TestUpdateIf(t *testing.T) {
 	apptest.ForEachSQLBackendParallel(t, func(t *testing.T, b apptest.Backend) {
 		db, _ := apptest.OpenMigrated(t, b)
 		st := store.New(db)
-		models, err := catalog.OnSQL(st)
+		models, err := catalog.Declare(st)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -5,7 +5,7 @@ import (
 	"fmt"
 	"os"
 
-	"musicadmin/internal/backend"
+	"musicadmin/internal/app"
 )
 
 // Copy copies every record of src into dst: it brings dst to the latest
@@ -18,14 +18,11 @@ import (
 // and a live source read twice could differ between them. The file holds
 // password hashes, so it is created readable by its owner only (CreateTemp
 // makes it 0600) and removed afterwards, whatever happened.
-func Copy(ctx context.Context, src, dst backend.Backend, dir string, progress Progress) (Counts, error) {
+func Copy(ctx context.Context, src, dst *app.App, dir string, progress Progress) (Counts, error) {
 	if _, err := dst.Schema().Up(ctx); err != nil {
 		return nil, fmt.Errorf("copy: create the target's schema: %w", err)
 	}
-	accounts, err := backend.Transfer(dst)
-	if err != nil {
-		return nil, err
-	}
+	accounts := dst.Accounts()
 	// Refused before the dump, which may take a while, as well as by the
 	// load after it.
 	if err := refuseNonEmpty(ctx, dst, accounts); err != nil {

@@ -9,6 +9,7 @@ import (
 	"regexp"
 
 	"musicadmin/internal/access"
+	"musicadmin/internal/app"
 	"musicadmin/internal/audit"
 	"musicadmin/internal/auth"
 	"musicadmin/internal/backend"
@@ -24,11 +25,8 @@ import (
 // A user whose stored password hash is not a bcrypt hash stops the dump:
 // what the column holds then may be a password in clear, which no file
 // should carry (and which load would refuse anyway).
-func Dump(ctx context.Context, b backend.Backend, w io.Writer, progress Progress) (Counts, error) {
-	accounts, err := backend.Transfer(b)
-	if err != nil {
-		return nil, err
-	}
+func Dump(ctx context.Context, b *app.App, w io.Writer, progress Progress) (Counts, error) {
+	accounts := b.Accounts()
 	if progress == nil {
 		progress = func(string, int, int) {}
 	}

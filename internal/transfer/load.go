@@ -7,6 +7,7 @@ import (
 	"io"
 	"strings"
 
+	"musicadmin/internal/app"
 	"musicadmin/internal/audit"
 	"musicadmin/internal/backend"
 )
@@ -43,16 +44,9 @@ var ErrNotEmpty = errors.New("the database is not empty")
 // and the database, no longer empty, is refused by a second load until it
 // is emptied (dropped and created anew with create-db). Nothing is removed
 // on failure, as a load may fail because the database itself is unwell.
-func Load(ctx context.Context, b backend.Backend, r io.ReadSeeker, progress Progress) (Counts, error) {
+func Load(ctx context.Context, b *app.App, r io.ReadSeeker, progress Progress) (Counts, error) {
 	ctx = audit.Without(ctx)
-	accounts, err := backend.Transfer(b)
-	if err != nil {
-		return nil, err
-	}
-	log, err := backend.AuditTransfer(b)
-	if err != nil {
-		return nil, err
-	}
+	accounts, log := b.Accounts(), b.Audit()
 	if progress == nil {
 		progress = func(string, int, int) {}
 	}
@@ -90,7 +84,7 @@ func Load(ctx context.Context, b backend.Backend, r io.ReadSeeker, progress Prog
 // it holds a user, a catalogue record or an audit entry. create-db writes
 // none; a failed login on a server over the empty database does, and then
 // the database is no longer the fresh one load writes into.
-func refuseNonEmpty(ctx context.Context, b backend.Backend, accounts backend.TransferAccounts) error {
+func refuseNonEmpty(ctx context.Context, b *app.App, accounts backend.TransferAccounts) error {
 	var held []string
 	users, err := accounts.CountUsers(ctx)
 	if err != nil {

@@ -4,6 +4,7 @@ import (
 	"maps"
 
 	"musicadmin/internal/access"
+	"musicadmin/internal/app"
 	"musicadmin/internal/audit"
 	"musicadmin/internal/backend"
 	"musicadmin/internal/catalog"
@@ -12,7 +13,7 @@ import (
 
 // loader reads a dump into one backend.
 type loader struct {
-	b        backend.Backend
+	b        *app.App
 	accounts backend.TransferAccounts
 	log      backend.TransferAudit
 	models   map[string]datamodel.Interface // the catalogue's, by schema name
@@ -43,7 +44,7 @@ type loader struct {
 // ids are users' and roles' ids.
 var accountViews = map[string]string{"users": modelUser, "roles": modelRole}
 
-func newLoader(b backend.Backend, accounts backend.TransferAccounts, log backend.TransferAudit) (*loader, error) {
+func newLoader(b *app.App, accounts backend.TransferAccounts, log backend.TransferAudit) (*loader, error) {
 	limits, err := auditLimitsOf(&audit.Schema, auditTexts)
 	if err != nil {
 		return nil, err

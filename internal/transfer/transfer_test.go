@@ -18,6 +18,7 @@ import (
 	"golang.org/x/crypto/bcrypt"
 
 	"musicadmin/internal/access"
+	"musicadmin/internal/app"
 	"musicadmin/internal/apptest"
 	"musicadmin/internal/audit"
 	"musicadmin/internal/auth"
@@ -30,14 +31,14 @@ import (
 )
 
 // migrated opens a new database of b fresh from its migrations (no roles).
-func migrated(t *testing.T, b apptest.Backend) backend.Backend {
+func migrated(t *testing.T, b apptest.Backend) *app.App {
 	t.Helper()
 	return apptest.OpenBackend(t, apptest.NewMigratedDatabase(t, b))
 }
 
 // createdDB opens a new database of b as create-db leaves it: migrated,
 // with the built-in roles and every view's permissions.
-func createdDB(t *testing.T, b apptest.Backend) backend.Backend {
+func createdDB(t *testing.T, b apptest.Backend) *app.App {
 	t.Helper()
 	db := migrated(t, b)
 	if err := server.SyncPermissions(context.Background(), db); err != nil {
@@ -71,13 +72,10 @@ func (s snapshot) String() string {
 		len(s.albums), len(s.songs), len(s.entries))
 }
 
-func take(t *testing.T, b backend.Backend) snapshot {
+func take(t *testing.T, b *app.App) snapshot {
 	t.Helper()
 	ctx := context.Background()
-	acc, err := backend.Transfer(b)
-	if err != nil {
-		t.Fatal(err)
-	}
+	acc := b.Accounts()
 	var s snapshot
 	roles, err := acc.ExportRoles(ctx)
 	if err != nil {
@@ -221,23 +219,12 @@ func perm(t *testing.T, key string) access.Permission {
 // permission, as an Admin may take it), a role holding permissions of the
 // audit log and of a view no app has, users with roles, one inactive, one
 // with no role, and audited writes (fillAudit).
-func fill(t *testing.T, b backend.Backend, albums, songs int) {
+func fill(t *testing.T, b *app.App, albums, songs int) {
 	t.Helper()
 	ctx := context.Background()
 	opts := seed.Options{Albums: albums, Songs: songs, NoAlbumEvery: 7}
-	switch db := b.(type) {
-	case *backend.SQL:
-		sqlDB, err := db.DB().DB()
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := seed.Run(ctx, sqlDB, opts, nil); err != nil {
-			t.Fatal(err)
-		}
-	case *backend.Mongo:
-		if err := seed.RunMongo(ctx, db.Database(), opts, nil); err != nil {
-			t.Fatal(err)
-		}
+	if err := b.Seed(ctx, opts, nil); err != nil {
+		t.Fatal(err)
 	}
 	if err := server.SyncPermissions(ctx, b); err != nil {
 		t.Fatal(err)
@@ -250,10 +237,7 @@ func fill(t *testing.T, b backend.Backend, albums, songs int) {
 		"rating": int64(9), "album": &datamodel.Ref{ID: album}}); err != nil {
 		t.Fatal(err)
 	}
-	acc, err := backend.Transfer(b)
-	if err != nil {
-		t.Fatal(err)
-	}
+	acc := b.Accounts()
 	readOnly, err := acc.ImportRole(ctx, access.ReadOnlyRole)
 	if err != nil {
 		t.Fatal(err)
@@ -296,7 +280,7 @@ func fill(t *testing.T, b backend.Backend, albums, songs int) {
 // longer there, as does the song's change naming the album); and entries
 // of no record's change: a login, a failed one, a change of the user
 // readerID through the users view, and one of a view no app has.
-func fillAudit(t *testing.T, b backend.Backend, readerID string) {
+func fillAudit(t *testing.T, b *app.App, readerID string) {
 	t.Helper()
 	ctx := context.Background()
 	as := func(view string) context.Context {
@@ -337,7 +321,7 @@ func fillAudit(t *testing.T, b backend.Backend, readerID string) {
 
 // historyOf returns how many entries the history page of the record id of
 // view reads (the same query as admin's handleHistory).
-func historyOf(t *testing.T, b backend.Backend, view, id string) int64 {
+func historyOf(t *testing.T, b *app.App, view, id string) int64 {
 	t.Helper()
 	s := b.Audit().Entries().Schema()
 	n, err := b.Audit().Entries().Count(context.Background(), []datamodel.Filter{
@@ -351,7 +335,7 @@ func historyOf(t *testing.T, b backend.Backend, view, id string) int64 {
 }
 
 // albumID returns the id of the album called name in b.
-func albumID(t *testing.T, b backend.Backend, name string) string {
+func albumID(t *testing.T, b *app.App, name string) string {
 	t.Helper()
 	s := b.Catalog().Albums.Schema()
 	page, err := b.Catalog().Albums.List(context.Background(), datamodel.Query{
@@ -460,10 +444,7 @@ func TestDumpFormat(t *testing.T) {
 		Email: "ada@example.com", PasswordHash: hashAda, Active: true}, auth.AdminRole); err != nil {
 		t.Fatal(err)
 	}
-	acc, err := backend.Transfer(b)
-	if err != nil {
-		t.Fatal(err)
-	}
+	acc := b.Accounts()
 	role, err := acc.ImportRole(ctx, "Lister")
 	if err != nil {
 		t.Fatal(err)
@@ -551,7 +532,7 @@ func writeFile(t *testing.T, body string) *os.File {
 
 // wantEmpty fails t unless b holds no user, role, album, song or audit
 // entry.
-func wantEmpty(t *testing.T, b backend.Backend, when string) {
+func wantEmpty(t *testing.T, b *app.App, when string) {
 	t.Helper()
 	if s := take(t, b); len(s.roles)+len(s.users)+len(s.albums)+len(s.songs)+len(s.entries) != 0 {
 		t.Errorf("%s: the database holds %s, want nothing written", when, s)
@@ -668,17 +649,17 @@ func TestLoadRefusesNonEmpty(t *testing.T) {
 		ctx := context.Background()
 		for _, c := range []struct {
 			name string
-			fill func(b backend.Backend) error
+			fill func(b *app.App) error
 		}{
-			{"a user", func(b backend.Backend) error {
+			{"a user", func(b *app.App) error {
 				_, err := b.Accounts().CreateUser(ctx, auth.User{Username: "someone", Active: true}, "Other")
 				return err
 			}},
-			{"an album", func(b backend.Backend) error {
+			{"an album", func(b *app.App) error {
 				_, err := b.Catalog().Albums.Create(ctx, datamodel.Values{"name": "There"})
 				return err
 			}},
-			{"an audit entry", func(b backend.Backend) error {
+			{"an audit entry", func(b *app.App) error {
 				return b.Audit().Append(ctx, audit.Entry{Time: time.Now(), Username: "someone", Action: audit.ActionLoginFailed})
 			}},
 		} {
@@ -696,10 +677,7 @@ func TestLoadRefusesNonEmpty(t *testing.T) {
 
 		// Roles only: loaded, the existing role kept under its id.
 		b := migrated(t, bk)
-		acc, err := backend.Transfer(b)
-		if err != nil {
-			t.Fatal(err)
-		}
+		acc := b.Accounts()
 		adminID, err := acc.ImportRole(ctx, auth.AdminRole)
 		if err != nil {
 			t.Fatal(err)
@@ -746,7 +724,7 @@ func TestLoadManyRoles(t *testing.T) {
 // was in is rolled back and the records before it stay, as the error says.
 func TestLoadFailsMidway(t *testing.T) {
 	b := migrated(t, apptest.SQLite)
-	if err := b.(*backend.SQL).DB().Exec(`CREATE TRIGGER refuse_boom BEFORE INSERT ON songs
+	if err := b.Backend.(*backend.SQL).DB().Exec(`CREATE TRIGGER refuse_boom BEFORE INSERT ON songs
 		WHEN NEW.title = 'Boom' BEGIN SELECT RAISE(ABORT, 'no boom'); END`).Error; err != nil {
 		t.Fatal(err)
 	}
@@ -765,13 +743,10 @@ func TestLoadFailsMidway(t *testing.T) {
 }
 
 // rolePerms returns the permission keys each role of b holds, by name.
-func rolePerms(t *testing.T, b backend.Backend) map[string][]string {
+func rolePerms(t *testing.T, b *app.App) map[string][]string {
 	t.Helper()
 	ctx := context.Background()
-	acc, err := backend.Transfer(b)
-	if err != nil {
-		t.Fatal(err)
-	}
+	acc := b.Accounts()
 	roles, err := acc.ExportRoles(ctx)
 	if err != nil {
 		t.Fatal(err)
@@ -947,7 +922,7 @@ func TestLoadAudit(t *testing.T) {
 
 // migratedWithEntry is a migrated database of b whose log holds one entry
 // (a failed login on the empty database) and nothing else.
-func migratedWithEntry(t *testing.T, bk apptest.Backend) backend.Backend {
+func migratedWithEntry(t *testing.T, bk apptest.Backend) *app.App {
 	t.Helper()
 	b := migrated(t, bk)
 	if err := b.Audit().Append(context.Background(), audit.Entry{Time: time.Now(), Username: "someone",
