@@ -20,7 +20,6 @@ import (
 	"strings"
 	"sync"
 	"testing"
-	"time"
 
 	mysqldriver "github.com/go-sql-driver/mysql"
 	"golang.org/x/crypto/bcrypt"
@@ -28,6 +27,7 @@ import (
 
 	"go.mongodb.org/mongo-driver/v2/mongo"
 
+	"musicadmin/internal/apptest/slow"
 	"musicadmin/internal/auth"
 	"musicadmin/internal/backend"
 	"musicadmin/internal/config"
@@ -163,6 +163,7 @@ func redactDSN(dsn string) string {
 	return c.FormatDSN()
 }
 
+// mysqlReachable waits for the server once per process (slow.Server).
 func mysqlReachable() error {
 	probeOnce.Do(func() {
 		c, err := mysqldriver.ParseDSN(mysqlServerDSN())
@@ -171,16 +172,17 @@ func mysqlReachable() error {
 			return
 		}
 		c.DBName = ""
-		c.Timeout = 3 * time.Second
-		db, err := sql.Open("mysql", c.FormatDSN())
-		if err != nil {
-			probeError = err
-			return
+		if c.Timeout == 0 {
+			c.Timeout = slow.ServerTimeout
 		}
-		defer db.Close()
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		probeError = db.PingContext(ctx)
+		probeError = slow.Server(func(ctx context.Context) error {
+			db, err := sql.Open("mysql", c.FormatDSN())
+			if err != nil {
+				return err
+			}
+			defer db.Close()
+			return db.PingContext(ctx)
+		})
 	})
 	return probeError
 }
@@ -309,13 +311,29 @@ func (a *App) Instance(t testing.TB, opts server.Options) *App {
 // OpenBackend opens the backend of cfg, closed when the test ends.
 func OpenBackend(t testing.TB, cfg config.Database) backend.Backend {
 	t.Helper()
-	b, err := backend.Open(context.Background(), cfg)
+	b, err := openBackend(cfg)
 	if err != nil {
 		t.Fatalf("open %s: %v", cfg.Driver, err)
 	}
 	t.Cleanup(func() { _ = b.Close() })
 	return b
 }
+
+// openBackend is backend.Open, tried again while the database is
+// unreachable.
+func openBackend(cfg config.Database) (b backend.Backend, err error) {
+	err = slow.Until(slow.ServerDeadline, func(ctx context.Context) error {
+		b, err = backend.Open(ctx, cfg)
+		return err
+	}, unreachable)
+	return b, err
+}
+
+// unreachable reports whether err is the store's or the backend's "database
+// ... unreachable", which a server too busy to answer the ping in the
+// app's time gives as well: the server answered the tests' probe, so
+// opening is worth another try (slow.Until).
+func unreachable(err error) bool { return strings.Contains(err.Error(), " unreachable: ") }
 
 // openMigratedBackend opens a fresh database of b at the latest schema as
 // the app's backend, and the handle tests read it through.
