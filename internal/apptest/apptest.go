@@ -247,6 +247,7 @@ type Option func(*options)
 
 type options struct {
 	wrapDB func(*gorm.DB) *gorm.DB
+	strict bool // see Strict
 }
 
 // WrapDB makes the app use f(db) instead of db, for instance a session with
@@ -275,27 +276,38 @@ func NewApp(t testing.TB, b Backend, opts ...Option) *App {
 		t.Fatalf("create admin: %v", err)
 	}
 	site := Serve(t, web.Handler)
+	site.strict = o.strict
 	t.Cleanup(func() {
 		if t.Failed() {
 			t.Logf("server log:\n%s", logs.String())
 		}
 	})
-	return &App{Site: site, Backend: b, Data: data, DB: db, Mongo: mdb, Config: cfg, Web: web, Log: logs}
+	a := &App{Site: site, Backend: b, Data: data, DB: db, Mongo: mdb, Config: cfg, Web: web, Log: logs}
+	if o.strict {
+		a.watch(t)
+	}
+	return a
 }
 
 // Instance starts another instance of a's app, as a second process on the
 // same database would be: its own connections (OpenBackend), its own
-// server.New with opts (BcryptCost 0: the minimum), its own server and log.
-// What the instances share is the database, and only that.
-func (a *App) Instance(t testing.TB, opts server.Options) *App {
+// server.New with opts (BcryptCost 0: the minimum) and with a's
+// configuration changed by change (nil: none), its own server and log.
+// What the instances share is the database, and only that. An instance of
+// a Strict app is Strict.
+func (a *App) Instance(t testing.TB, opts server.Options, change func(*config.Config)) *App {
 	t.Helper()
 	if opts.BcryptCost == 0 {
 		opts.BcryptCost = bcrypt.MinCost
 	}
-	data := OpenBackend(t, a.Config.Database)
+	cfg := a.Config
+	if change != nil {
+		change(&cfg)
+	}
+	data := OpenBackend(t, cfg.Database)
 	logs := &SyncBuffer{}
 	log := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelInfo}))
-	web, err := server.New(a.Config, data, log, opts)
+	web, err := server.New(cfg, data, log, opts)
 	if err != nil {
 		t.Fatalf("build another instance: %v", err)
 	}
@@ -304,8 +316,13 @@ func (a *App) Instance(t testing.TB, opts server.Options) *App {
 			t.Logf("server log of another instance:\n%s", logs.String())
 		}
 	})
-	return &App{Site: Serve(t, web.Handler), Backend: a.Backend, Data: data, DB: a.DB, Mongo: a.Mongo,
-		Config: a.Config, Web: web, Log: logs}
+	site := Serve(t, web.Handler)
+	site.strict = a.strict
+	other := &App{Site: site, Backend: a.Backend, Data: data, DB: a.DB, Mongo: a.Mongo, Config: cfg, Web: web, Log: logs}
+	if other.strict {
+		other.watch(t)
+	}
+	return other
 }
 
 // OpenBackend opens the backend of cfg, closed when the test ends.

@@ -90,7 +90,7 @@ func loginAs(c *apptest.Client, password string) *apptest.Response {
 // Instance), checked as a is when the test ends.
 func (a *secApp) instance(opts server.Options) *apptest.App {
 	a.t.Helper()
-	app := a.App.Instance(a.t, opts)
+	app := a.App.Instance(a.t, opts, nil)
 	a.watch(a.t, app)
 	return app
 }
