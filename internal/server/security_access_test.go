@@ -13,7 +13,7 @@ import (
 )
 
 // Test 22: every page but the public ones needs a login.
-func TestSecLoginRequired(t *testing.T) {
+func TestLoginRequired(t *testing.T) {
 	apptest.ForEachBackendParallel(t, func(t *testing.T, b apptest.Backend) {
 		a := apptest.NewApp(t, b, apptest.Strict())
 		album := a.InsertAlbum("Private Album")
@@ -75,7 +75,7 @@ func TestSecLoginRequired(t *testing.T) {
 }
 
 // Test 23: no way round the login through odd spellings of a path.
-func TestSecPathNormalisation(t *testing.T) {
+func TestPathNormalisation(t *testing.T) {
 	apptest.ForEachBackendParallel(t, func(t *testing.T, b apptest.Backend) {
 		a := apptest.NewApp(t, b, apptest.Strict())
 		a.InsertAlbum("Hidden Marker Album")
@@ -110,7 +110,7 @@ func TestSecPathNormalisation(t *testing.T) {
 }
 
 // Test 24: no configuration, database, VCS or debug endpoint is exposed.
-func TestSecNoExposedFiles(t *testing.T) {
+func TestNoExposedFiles(t *testing.T) {
 	apptest.ForEachBackendParallel(t, func(t *testing.T, b apptest.Backend) {
 		a := apptest.NewApp(t, b, apptest.Strict())
 		targets := []string{
@@ -156,7 +156,7 @@ func cookieHeader(c *apptest.Client) string {
 }
 
 // Test 25: unknown and malformed ids are a 404, never a 500.
-func TestSecMalformedIDs(t *testing.T) {
+func TestMalformedIDs(t *testing.T) {
 	apptest.ForEachBackendParallel(t, func(t *testing.T, b apptest.Backend) {
 		a := apptest.NewApp(t, b, apptest.Strict())
 		album := a.InsertAlbum("Id Album")
@@ -209,7 +209,7 @@ func TestSecMalformedIDs(t *testing.T) {
 }
 
 // Test 26: only the declared fields are written.
-func TestSecMassAssignment(t *testing.T) {
+func TestMassAssignment(t *testing.T) {
 	apptest.ForEachBackendParallel(t, func(t *testing.T, b apptest.Backend) {
 		a := apptest.NewApp(t, b, apptest.Strict())
 		pk1 := a.InsertAlbum("First")

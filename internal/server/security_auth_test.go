@@ -27,7 +27,7 @@ func maskLogin(body, token, username string) string {
 }
 
 // Test 1: an unknown user and a wrong password get the same answer.
-func TestSecLoginSameAnswer(t *testing.T) {
+func TestLoginSameAnswer(t *testing.T) {
 	apptest.ForEachBackendParallel(t, func(t *testing.T, b apptest.Backend) {
 		a := apptest.NewApp(t, b, apptest.Strict())
 		attempt := func(username string) (*apptest.Response, string, *apptest.Client) {
@@ -61,7 +61,7 @@ func TestSecLoginSameAnswer(t *testing.T) {
 // one. Without the dummy comparison it takes a small fraction of it.
 //
 // Not parallel: it compares timings, which other tests' load would blur.
-func TestSecLoginTiming(t *testing.T) {
+func TestLoginTiming(t *testing.T) {
 	apptest.ForEachBackend(t, func(t *testing.T, b apptest.Backend) {
 		a := apptest.NewApp(t, b, apptest.Strict())
 		const cost = 7
@@ -97,7 +97,7 @@ func TestSecLoginTiming(t *testing.T) {
 }
 
 // Test 4: the login page is not cached, masks the password and never echoes it.
-func TestSecLoginPageHygiene(t *testing.T) {
+func TestLoginPageHygiene(t *testing.T) {
 	apptest.ForEachBackendParallel(t, func(t *testing.T, b apptest.Backend) {
 		a := apptest.NewApp(t, b, apptest.Strict())
 		c := a.Client()
@@ -129,7 +129,7 @@ func TestSecLoginPageHygiene(t *testing.T) {
 }
 
 // Test 5: missing, empty and malformed credentials fail cleanly and fast.
-func TestSecLoginMalformed(t *testing.T) {
+func TestLoginMalformed(t *testing.T) {
 	apptest.ForEachBackendParallel(t, func(t *testing.T, b apptest.Backend) {
 		a := apptest.NewApp(t, b, apptest.Strict())
 		cases := []struct {
@@ -183,7 +183,7 @@ func TestSecLoginMalformed(t *testing.T) {
 
 // Test 6: huge passwords fail fast, and bcrypt's 72-byte truncation is not
 // a way in.
-func TestSecLoginLongPasswords(t *testing.T) {
+func TestLoginLongPasswords(t *testing.T) {
 	apptest.ForEachBackendParallel(t, func(t *testing.T, b apptest.Backend) {
 		a := apptest.NewApp(t, b, apptest.Strict())
 		t.Run("1 MiB password", func(t *testing.T) {
@@ -226,7 +226,7 @@ func TestSecLoginLongPasswords(t *testing.T) {
 }
 
 // Test 8: next never sends the user to another site.
-func TestSecLoginOpenRedirect(t *testing.T) {
+func TestLoginOpenRedirect(t *testing.T) {
 	apptest.ForEachBackendParallel(t, func(t *testing.T, b apptest.Backend) {
 		a := apptest.NewApp(t, b, apptest.Strict())
 		port := a.Server.Listener.Addr().String()
@@ -275,7 +275,7 @@ func TestSecLoginOpenRedirect(t *testing.T) {
 
 // Test 9: a spoofed Host, a logged-in visit of /login/, and next kept after
 // a failure.
-func TestSecLoginNextEdgeCases(t *testing.T) {
+func TestLoginNextEdgeCases(t *testing.T) {
 	apptest.ForEachBackendParallel(t, func(t *testing.T, b apptest.Backend) {
 		a := apptest.NewApp(t, b, apptest.Strict())
 		t.Run("spoofed Host", func(t *testing.T) {
@@ -341,7 +341,7 @@ func sessionCookie(t testing.TB, h http.Header, name string) *http.Cookie {
 }
 
 // Test 10: cookie attributes and the server-side lifetime.
-func TestSecCookieAttributes(t *testing.T) {
+func TestCookieAttributes(t *testing.T) {
 	apptest.ForEachBackendParallel(t, func(t *testing.T, b apptest.Backend) {
 		a := apptest.NewApp(t, b, apptest.Strict())
 		check := func(t *testing.T, app *apptest.App, name string, secure bool) {
@@ -390,7 +390,7 @@ func TestSecCookieAttributes(t *testing.T) {
 
 // Test 11: the session id changes at login; a pre-login cookie or token is
 // worth nothing afterwards.
-func TestSecSessionFixation(t *testing.T) {
+func TestSessionFixation(t *testing.T) {
 	apptest.ForEachBackendParallel(t, func(t *testing.T, b apptest.Backend) {
 		a := apptest.NewApp(t, b, apptest.Strict())
 		attacker := a.Client()
@@ -424,7 +424,7 @@ func TestSecSessionFixation(t *testing.T) {
 
 // Test 12: logout ends the session for good, whatever copy of the cookie
 // is replayed.
-func TestSecLogout(t *testing.T) {
+func TestLogout(t *testing.T) {
 	apptest.ForEachBackendParallel(t, func(t *testing.T, b apptest.Backend) {
 		a := apptest.NewApp(t, b, apptest.Strict())
 		for _, method := range []string{http.MethodGet, http.MethodPost} {
@@ -471,7 +471,7 @@ func TestSecLogout(t *testing.T) {
 
 // Test 13: a password change, a deactivated or a deleted user ends the
 // user's sessions at once.
-func TestSecSessionUserChanges(t *testing.T) {
+func TestSessionUserChanges(t *testing.T) {
 	apptest.ForEachBackendParallel(t, func(t *testing.T, b apptest.Backend) {
 		a := apptest.NewApp(t, b, apptest.Strict())
 		newUser := func(name string) *apptest.Client {
@@ -521,7 +521,7 @@ func TestSecSessionUserChanges(t *testing.T) {
 }
 
 // Test 14: tampered, forged and oversized session cookies are anonymous.
-func TestSecForgedCookies(t *testing.T) {
+func TestForgedCookies(t *testing.T) {
 	apptest.ForEachBackendParallel(t, func(t *testing.T, b apptest.Backend) {
 		a := apptest.NewApp(t, b, apptest.Strict())
 		real := a.LoggedIn().Cookies()[0]
@@ -564,7 +564,7 @@ func TestSecForgedCookies(t *testing.T) {
 }
 
 // Test 16: flashes piling up never push the cookie over 4 KB.
-func TestSecCookieSize(t *testing.T) {
+func TestCookieSize(t *testing.T) {
 	apptest.ForEachBackendParallel(t, func(t *testing.T, b apptest.Backend) {
 		a := apptest.NewApp(t, b, apptest.Strict())
 		c := a.LoggedIn()

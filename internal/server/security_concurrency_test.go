@@ -24,7 +24,7 @@ func statuses(ans []*apptest.Response) map[int]int {
 
 // Test 47: parallel creates of one unique value: one wins, the rest get a
 // clean 422, and one row exists.
-func TestSecParallelSameName(t *testing.T) {
+func TestParallelSameName(t *testing.T) {
 	apptest.ForEachBackendParallel(t, func(t *testing.T, b apptest.Backend) {
 		a := apptest.NewApp(t, b, apptest.Strict())
 		c := a.LoggedIn()
@@ -85,7 +85,7 @@ func TestSecParallelSameName(t *testing.T) {
 
 // Test 48: many distinct writes while reads go on (the SQLite writer lock);
 // run on MySQL too.
-func TestSecParallelWritesAndReads(t *testing.T) {
+func TestParallelWritesAndReads(t *testing.T) {
 	apptest.ForEachBackendParallel(t, func(t *testing.T, b apptest.Backend) {
 		a := apptest.NewApp(t, b, apptest.Strict())
 		c := a.LoggedIn()
@@ -115,7 +115,7 @@ func TestSecParallelWritesAndReads(t *testing.T) {
 
 // Test 49: conflicting edits, deletes, and references to a record being
 // deleted.
-func TestSecParallelConflicts(t *testing.T) {
+func TestParallelConflicts(t *testing.T) {
 	apptest.ForEachBackendParallel(t, func(t *testing.T, b apptest.Backend) {
 		a := apptest.NewApp(t, b, apptest.Strict())
 		c := a.LoggedIn()

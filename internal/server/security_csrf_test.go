@@ -34,7 +34,7 @@ func stateRoutes(album, song string) []stateRoute {
 
 // Test 17: every state change checks the token, in all five ways of
 // getting it wrong, on every route that writes, on logout and on login.
-func TestSecCSRFEveryRoute(t *testing.T) {
+func TestCSRFEveryRoute(t *testing.T) {
 	apptest.ForEachBackendParallel(t, func(t *testing.T, b apptest.Backend) {
 		a := apptest.NewApp(t, b, apptest.Strict())
 		album := a.InsertAlbum("CSRF Album")
@@ -139,7 +139,7 @@ func TestSecCSRFEveryRoute(t *testing.T) {
 }
 
 // Test 18: GET and HEAD never change anything; delete asks first.
-func TestSecGetIsSafe(t *testing.T) {
+func TestGetIsSafe(t *testing.T) {
 	apptest.ForEachBackendParallel(t, func(t *testing.T, b apptest.Backend) {
 		a := apptest.NewApp(t, b, apptest.Strict())
 		album := a.InsertAlbum("Safe Album")
@@ -175,7 +175,7 @@ func TestSecGetIsSafe(t *testing.T) {
 
 // Test 19: cross-origin browser POSTs are refused; same-origin POSTs over
 // plain HTTP and non-browser POSTs with a token work.
-func TestSecCrossOrigin(t *testing.T) {
+func TestCrossOrigin(t *testing.T) {
 	apptest.ForEachBackendParallel(t, func(t *testing.T, b apptest.Backend) {
 		a := apptest.NewApp(t, b, apptest.Strict())
 		c := a.LoggedIn()
@@ -217,7 +217,7 @@ func TestSecCrossOrigin(t *testing.T) {
 }
 
 // Test 20: "simple" content types a cross-site form can send are not forms.
-func TestSecContentTypes(t *testing.T) {
+func TestContentTypes(t *testing.T) {
 	apptest.ForEachBackendParallel(t, func(t *testing.T, b apptest.Backend) {
 		a := apptest.NewApp(t, b, apptest.Strict())
 		c := a.LoggedIn()
@@ -280,7 +280,7 @@ func TestSecContentTypes(t *testing.T) {
 }
 
 // Test 21: no method but GET, HEAD and POST, and no method override.
-func TestSecMethods(t *testing.T) {
+func TestMethods(t *testing.T) {
 	apptest.ForEachBackendParallel(t, func(t *testing.T, b apptest.Backend) {
 		a := apptest.NewApp(t, b, apptest.Strict())
 		album := a.InsertAlbum("Method Album")

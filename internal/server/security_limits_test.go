@@ -15,7 +15,7 @@ import (
 
 // Test 41 and 42: security headers on every answer; no caching of pages
 // with user data.
-func TestSecHeaders(t *testing.T) {
+func TestHeaders(t *testing.T) {
 	apptest.ForEachBackendParallel(t, func(t *testing.T, b apptest.Backend) {
 		a := apptest.NewApp(t, b, apptest.Strict())
 		album := a.InsertAlbum("Header Album")
@@ -110,7 +110,7 @@ func TestSecHeaders(t *testing.T) {
 
 // Test 43: bodies over the cap are refused early with 413, however they
 // are framed, and nothing is written.
-func TestSecBodySize(t *testing.T) {
+func TestBodySize(t *testing.T) {
 	apptest.ForEachBackendParallel(t, func(t *testing.T, b apptest.Backend) {
 		a := apptest.NewApp(t, b, apptest.Strict())
 		c := a.LoggedIn()
@@ -189,7 +189,7 @@ func (r *repeatReader) Read(p []byte) (int, error) {
 }
 
 // Test 44: too many fields, in a body or a query string.
-func TestSecTooManyFields(t *testing.T) {
+func TestTooManyFields(t *testing.T) {
 	apptest.ForEachBackendParallel(t, func(t *testing.T, b apptest.Backend) {
 		a := apptest.NewApp(t, b, apptest.Strict())
 		a.InsertAlbum("Many Fields")
@@ -226,7 +226,7 @@ func TestSecTooManyFields(t *testing.T) {
 }
 
 // Test 46: oversized headers, query values and paths.
-func TestSecOversizedRequests(t *testing.T) {
+func TestOversizedRequests(t *testing.T) {
 	apptest.ForEachBackendParallel(t, func(t *testing.T, b apptest.Backend) {
 		a := apptest.NewApp(t, b, apptest.Strict())
 		a.InsertAlbum("Oversized")

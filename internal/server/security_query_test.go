@@ -18,7 +18,7 @@ import (
 )
 
 // Test 30: sort takes only allow-listed fields.
-func TestSecSortAllowList(t *testing.T) {
+func TestSortAllowList(t *testing.T) {
 	apptest.ForEachBackendParallel(t, func(t *testing.T, b apptest.Backend) {
 		a := apptest.NewApp(t, b, apptest.Strict())
 		for _, n := range []string{"Bravo", "Alpha", "Charlie"} {
@@ -50,7 +50,7 @@ func TestSecSortAllowList(t *testing.T) {
 }
 
 // Test 31: filters take only declared fields and operators.
-func TestSecFilterAllowList(t *testing.T) {
+func TestFilterAllowList(t *testing.T) {
 	apptest.ForEachBackendParallel(t, func(t *testing.T, b apptest.Backend) {
 		a := apptest.NewApp(t, b, apptest.Strict())
 		al := a.InsertAlbum("Filter Album")
@@ -87,7 +87,7 @@ func TestSecFilterAllowList(t *testing.T) {
 }
 
 // Test 32: filter values of the wrong type are ignored, never a 500.
-func TestSecFilterWrongTypes(t *testing.T) {
+func TestFilterWrongTypes(t *testing.T) {
 	apptest.ForEachBackendParallel(t, func(t *testing.T, b apptest.Backend) {
 		a := apptest.NewApp(t, b, apptest.Strict())
 		a1 := a.InsertAlbum("One")
@@ -120,7 +120,7 @@ func TestSecFilterWrongTypes(t *testing.T) {
 
 // Test 33: search treats SQL and LIKE metacharacters as text, and the
 // answer is the app's, not the collation's: the same on both backends.
-func TestSecSearchMetacharacters(t *testing.T) {
+func TestSearchMetacharacters(t *testing.T) {
 	cases := []struct {
 		q    string
 		want []string
@@ -164,7 +164,7 @@ func TestSecSearchMetacharacters(t *testing.T) {
 
 // Test 34: page and page_size are clamped, and a page far past the end
 // costs no more than any other.
-func TestSecPagination(t *testing.T) {
+func TestPagination(t *testing.T) {
 	apptest.ForEachBackendParallel(t, func(t *testing.T, b apptest.Backend) {
 		a := apptest.NewApp(t, b, apptest.Strict())
 		// FerretDB, the MongoDB wire server the tests run on, filters,

@@ -22,7 +22,7 @@ import (
 // spoofed X-Forwarded-For does not reset the count. The window is an hour,
 // so no run is slow enough to see a failure leave it; how the block ends,
 // to the millisecond, is auth's TestLoginThrottle, on the test's clock.
-func TestSecLoginThrottle(t *testing.T) {
+func TestLoginThrottle(t *testing.T) {
 	if auth.DefaultLoginLimit != 10 || auth.DefaultLoginWindow != 20*time.Second {
 		t.Errorf("default throttle %d per %s, want 10 per 20s", auth.DefaultLoginLimit, auth.DefaultLoginWindow)
 	}
@@ -90,7 +90,7 @@ func loginAs(c *apptest.Client, password string) *apptest.Response {
 // connections, as two processes would have: failures on A and on B add up
 // to the limit, after which the next try on either, or on a third started
 // only then, is 429. A right password before them is not counted.
-func TestSecLoginThrottleSharedByInstances(t *testing.T) {
+func TestLoginThrottleSharedByInstances(t *testing.T) {
 	apptest.ForEachBackend(t, func(t *testing.T, b apptest.Backend) {
 		a := apptest.NewApp(t, b, apptest.Strict())
 		// The default limit; a window of an hour, so no failure leaves it
@@ -140,7 +140,7 @@ func TestSecLoginThrottleSharedByInstances(t *testing.T) {
 // the database's own: a unique index on the address, put there behind the
 // app's back, refuses the second failure of an address, after the first
 // read went well.
-func TestSecLoginThrottleStoreFails(t *testing.T) {
+func TestLoginThrottleStoreFails(t *testing.T) {
 	apptest.ForEachBackend(t, func(t *testing.T, b apptest.Backend) {
 		a := apptest.NewApp(t, b, apptest.Strict())
 		ctx := context.Background()

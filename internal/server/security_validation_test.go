@@ -34,7 +34,7 @@ func expectInvalid(t *testing.T, r *apptest.Response, field, kept, message strin
 }
 
 // Test 35: required fields, white space, and the re-rendered form.
-func TestSecRequiredFields(t *testing.T) {
+func TestRequiredFields(t *testing.T) {
 	apptest.ForEachBackendParallel(t, func(t *testing.T, b apptest.Backend) {
 		a := apptest.NewApp(t, b, apptest.Strict())
 		c := a.LoggedIn()
@@ -77,7 +77,7 @@ func TestSecRequiredFields(t *testing.T) {
 }
 
 // Test 36: lengths count characters, not bytes, on both backends.
-func TestSecLengthLimits(t *testing.T) {
+func TestLengthLimits(t *testing.T) {
 	apptest.ForEachBackendParallel(t, func(t *testing.T, b apptest.Backend) {
 		a := apptest.NewApp(t, b, apptest.Strict())
 		c := a.LoggedIn()
@@ -128,7 +128,7 @@ func TestSecLengthLimits(t *testing.T) {
 
 // Test 37: NUL and invalid UTF-8 are refused; control and format
 // characters that are valid text are stored exactly.
-func TestSecInvalidText(t *testing.T) {
+func TestInvalidText(t *testing.T) {
 	apptest.ForEachBackendParallel(t, func(t *testing.T, b apptest.Backend) {
 		a := apptest.NewApp(t, b, apptest.Strict())
 		c := a.LoggedIn()
@@ -170,7 +170,7 @@ func TestSecInvalidText(t *testing.T) {
 }
 
 // Test 38: the rating field, repeated parameters, and body over query.
-func TestSecRatingAndDuplicateParams(t *testing.T) {
+func TestRatingAndDuplicateParams(t *testing.T) {
 	apptest.ForEachBackendParallel(t, func(t *testing.T, b apptest.Backend) {
 		a := apptest.NewApp(t, b, apptest.Strict())
 		c := a.LoggedIn()
@@ -237,7 +237,7 @@ func TestSecRatingAndDuplicateParams(t *testing.T) {
 
 // Test 39: album references are checked, and deleting an album keeps its
 // songs, with no album, on both backends.
-func TestSecAlbumReferences(t *testing.T) {
+func TestAlbumReferences(t *testing.T) {
 	apptest.ForEachBackendParallel(t, func(t *testing.T, b apptest.Backend) {
 		a := apptest.NewApp(t, b, apptest.Strict())
 		album := a.InsertAlbum("Referenced")
@@ -298,7 +298,7 @@ func TestSecAlbumReferences(t *testing.T) {
 
 // Test 40: duplicates answer 422, and case, accent and space variants get
 // the same decision on both backends.
-func TestSecDuplicates(t *testing.T) {
+func TestDuplicates(t *testing.T) {
 	apptest.ForEachBackendParallel(t, func(t *testing.T, b apptest.Backend) {
 		a := apptest.NewApp(t, b, apptest.Strict())
 		c := a.LoggedIn()

@@ -53,7 +53,7 @@ func checkNoActiveURLs(t *testing.T, what string, r *apptest.Response) {
 }
 
 // Test 27: stored payloads are escaped on every page that shows them.
-func TestSecStoredXSS(t *testing.T) {
+func TestStoredXSS(t *testing.T) {
 	payloads := []string{
 		`<script>alert(1)</script>`,
 		`"><img src=x onerror=alert(1)>`,
@@ -122,7 +122,7 @@ func TestSecStoredXSS(t *testing.T) {
 }
 
 // Test 28: reflected input is escaped, and nothing reaches a header.
-func TestSecReflectedXSS(t *testing.T) {
+func TestReflectedXSS(t *testing.T) {
 	apptest.ForEachBackendParallel(t, func(t *testing.T, b apptest.Backend) {
 		a := apptest.NewApp(t, b, apptest.Strict())
 		a.InsertAlbum("Reflected")
@@ -182,7 +182,7 @@ func TestSecReflectedXSS(t *testing.T) {
 }
 
 // Test 29: any Unicode text comes back exactly.
-func TestSecUnicodeRoundTrip(t *testing.T) {
+func TestUnicodeRoundTrip(t *testing.T) {
 	names := []string{"Beyoncé", "Sigur Rós – Ágætis byrjun", "🎵🎶", "\u202etxet", "a\u200bb", "日本語", "e\u0301",
 		"Ωmega ß ﬁ", "𝄞 clef", "  padded\u00a0nbsp  "}
 	apptest.ForEachBackendParallel(t, func(t *testing.T, b apptest.Backend) {
