@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"musicadmin/internal/apptest"
+	"musicadmin/internal/apptest/slow"
 )
 
 // Test 41 and 42: security headers on every answer; no caching of pages
@@ -152,7 +153,7 @@ func TestBodySize(t *testing.T) {
 				if ans.Status != http.StatusRequestEntityTooLarge {
 					t.Errorf("status %d, want 413", ans.Status)
 				}
-				if d > 2*time.Second {
+				if d > slow.Scaled(2*time.Second) {
 					t.Errorf("answer took %v", d)
 				}
 				if !before.Same(a.Snapshot()) {
@@ -201,7 +202,7 @@ func TestTooManyFields(t *testing.T) {
 		if r.Status != http.StatusBadRequest && r.Status != http.StatusRequestEntityTooLarge {
 			t.Errorf("200000 fields: %d, want 400 or 413", r.Status)
 		}
-		if d := time.Since(start); d > 2*time.Second {
+		if d := time.Since(start); d > slow.Scaled(2*time.Second) {
 			t.Errorf("200000 fields took %v", d)
 		}
 		if !before.Same(a.Snapshot()) {

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"musicadmin/internal/apptest"
+	"musicadmin/internal/apptest/slow"
 )
 
 // Test 30: sort takes only allow-listed fields.
@@ -176,7 +177,7 @@ func TestPagination(t *testing.T) {
 		// the time is the test server's. That deep pages stay cheap on a
 		// real MongoDB is mongostore's TestPagesMatchOneOrderedScan and
 		// TestEveryQueryNamesAnIndex.
-		n, budget := 10000, 2*time.Second
+		n, budget := 10000, slow.Scaled(2*time.Second)
 		if !b.SQL() {
 			n, budget = 500, 0
 		}
