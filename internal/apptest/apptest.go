@@ -3,8 +3,9 @@
 // process, or for PostgreSQL migrated anew, see template.go and
 // postgres.go) or MongoDB database (mongo.go), an httptest server for it or for any handler (Serve), and a
 // client with a cookie jar that follows no redirects, so every status can be
-// asserted, with the page helpers the tests share. It is imported only by
-// tests.
+// asserted, with the page helpers the tests share; on request (Strict) the
+// security tests' oracle judges every answer (oracle.go). Servers slow to
+// answer are waited for (package slow). It is imported only by tests.
 package apptest
 
 import (
