@@ -3,8 +3,9 @@
 // process, or for PostgreSQL migrated anew, see template.go and
 // postgres.go) or MongoDB database (mongo.go), an httptest server for it or for any handler (Serve), and a
 // client with a cookie jar that follows no redirects, so every status can be
-// asserted, with the page helpers the tests share. It is imported only by
-// tests.
+// asserted, with the page helpers the tests share; on request (Strict) the
+// security tests' oracle judges every answer (oracle.go). Servers slow to
+// answer are waited for (package slow). It is imported only by tests.
 package apptest
 
 import (
@@ -20,7 +21,6 @@ import (
 	"strings"
 	"sync"
 	"testing"
-	"time"
 
 	mysqldriver "github.com/go-sql-driver/mysql"
 	"golang.org/x/crypto/bcrypt"
@@ -29,6 +29,7 @@ import (
 	"go.mongodb.org/mongo-driver/v2/mongo"
 
 	"musicadmin/internal/app"
+	"musicadmin/internal/apptest/slow"
 	"musicadmin/internal/auth"
 	"musicadmin/internal/backend"
 	"musicadmin/internal/config"
@@ -164,6 +165,7 @@ func redactDSN(dsn string) string {
 	return c.FormatDSN()
 }
 
+// mysqlReachable waits for the server once per process (slow.Server).
 func mysqlReachable() error {
 	probeOnce.Do(func() {
 		c, err := mysqldriver.ParseDSN(mysqlServerDSN())
@@ -172,16 +174,17 @@ func mysqlReachable() error {
 			return
 		}
 		c.DBName = ""
-		c.Timeout = 3 * time.Second
-		db, err := sql.Open("mysql", c.FormatDSN())
-		if err != nil {
-			probeError = err
-			return
+		if c.Timeout == 0 {
+			c.Timeout = slow.ServerTimeout
 		}
-		defer db.Close()
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		probeError = db.PingContext(ctx)
+		probeError = slow.Server(func(ctx context.Context) error {
+			db, err := sql.Open("mysql", c.FormatDSN())
+			if err != nil {
+				return err
+			}
+			defer db.Close()
+			return db.PingContext(ctx)
+		})
 	})
 	return probeError
 }
@@ -246,6 +249,7 @@ type Option func(*options)
 
 type options struct {
 	wrapDB func(*gorm.DB) *gorm.DB
+	strict bool // see Strict
 }
 
 // WrapDB makes the app use f(db) instead of db, for instance a session with
@@ -274,27 +278,38 @@ func NewApp(t testing.TB, b Backend, opts ...Option) *App {
 		t.Fatalf("create admin: %v", err)
 	}
 	site := Serve(t, web.Handler)
+	site.strict = o.strict
 	t.Cleanup(func() {
 		if t.Failed() {
 			t.Logf("server log:\n%s", logs.String())
 		}
 	})
-	return &App{Site: site, Backend: b, Data: data, DB: db, Mongo: mdb, Config: cfg, Web: web, Log: logs}
+	a := &App{Site: site, Backend: b, Data: data, DB: db, Mongo: mdb, Config: cfg, Web: web, Log: logs}
+	if o.strict {
+		a.watch(t)
+	}
+	return a
 }
 
 // Instance starts another instance of a's app, as a second process on the
 // same database would be: its own connections (OpenBackend), its own
-// server.New with opts (BcryptCost 0: the minimum), its own server and log.
-// What the instances share is the database, and only that.
-func (a *App) Instance(t testing.TB, opts server.Options) *App {
+// server.New with opts (BcryptCost 0: the minimum) and with a's
+// configuration changed by change (nil: none), its own server and log.
+// What the instances share is the database, and only that. An instance of
+// a Strict app is Strict.
+func (a *App) Instance(t testing.TB, opts server.Options, change func(*config.Config)) *App {
 	t.Helper()
 	if opts.BcryptCost == 0 {
 		opts.BcryptCost = bcrypt.MinCost
 	}
-	data := OpenBackend(t, a.Config.Database)
+	cfg := a.Config
+	if change != nil {
+		change(&cfg)
+	}
+	data := OpenBackend(t, cfg.Database)
 	logs := &SyncBuffer{}
 	log := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelInfo}))
-	web, err := server.New(a.Config, data, log, opts)
+	web, err := server.New(cfg, data, log, opts)
 	if err != nil {
 		t.Fatalf("build another instance: %v", err)
 	}
@@ -303,20 +318,41 @@ func (a *App) Instance(t testing.TB, opts server.Options) *App {
 			t.Logf("server log of another instance:\n%s", logs.String())
 		}
 	})
-	return &App{Site: Serve(t, web.Handler), Backend: a.Backend, Data: data, DB: a.DB, Mongo: a.Mongo,
-		Config: a.Config, Web: web, Log: logs}
+	site := Serve(t, web.Handler)
+	site.strict = a.strict
+	other := &App{Site: site, Backend: a.Backend, Data: data, DB: a.DB, Mongo: a.Mongo, Config: cfg, Web: web, Log: logs}
+	if other.strict {
+		other.watch(t)
+	}
+	return other
 }
 
 // OpenBackend opens the backend of cfg, closed when the test ends.
 func OpenBackend(t testing.TB, cfg config.Database) *app.App {
 	t.Helper()
-	b, err := app.Open(context.Background(), cfg)
+	b, err := openBackend(cfg)
 	if err != nil {
 		t.Fatalf("open %s: %v", cfg.Driver, err)
 	}
 	t.Cleanup(func() { _ = b.Close() })
 	return b
 }
+
+// openBackend is app.Open, tried again while the database is
+// unreachable.
+func openBackend(cfg config.Database) (b *app.App, err error) {
+	err = slow.Until(slow.ServerDeadline, func(ctx context.Context) error {
+		b, err = app.Open(ctx, cfg)
+		return err
+	}, unreachable)
+	return b, err
+}
+
+// unreachable reports whether err is the store's or the backend's "database
+// ... unreachable", which a server too busy to answer the ping in the
+// app's time gives as well: the server answered the tests' probe, so
+// opening is worth another try (slow.Until).
+func unreachable(err error) bool { return strings.Contains(err.Error(), " unreachable: ") }
 
 // openMigratedBackend opens a fresh database of b at the latest schema as
 // the app's backend, and the handle tests read it through.

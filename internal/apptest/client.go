@@ -1,14 +1,18 @@
 package apptest
 
 import (
+	"bufio"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/http/cookiejar"
 	"net/http/httptest"
 	"net/url"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/PuerkitoBio/goquery"
 )
@@ -20,6 +24,7 @@ type Site struct {
 	t      testing.TB
 	URL    string
 	Server *httptest.Server
+	strict bool // its clients apply the oracle (Strict)
 }
 
 // Serve serves h until the test ends.
@@ -33,9 +38,10 @@ func Serve(t testing.TB, h http.Handler) *Site {
 // Client is a browser-like client of a Site: it keeps cookies and does not
 // follow redirects.
 type Client struct {
-	t    testing.TB
-	url  string // the site's
-	HTTP *http.Client
+	t      testing.TB
+	url    string // the site's
+	strict bool   // Do applies the oracle (Strict)
+	HTTP   *http.Client
 }
 
 // Response is a read response with its body parsed as HTML.
@@ -52,10 +58,18 @@ func (r *Response) Location() string { return r.Header.Get("Location") }
 // Client returns a new anonymous client.
 func (s *Site) Client() *Client {
 	jar, _ := cookiejar.New(nil)
-	return &Client{t: s.t, url: s.URL, HTTP: &http.Client{
+	return &Client{t: s.t, url: s.URL, strict: s.strict, HTTP: &http.Client{
 		Jar:           jar,
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 	}}
+}
+
+// ClientWith returns a new anonymous client holding copies of cookies: a
+// replayed or stolen session.
+func (s *Site) ClientWith(cookies []*http.Cookie) *Client {
+	c := s.Client()
+	c.SetCookies(cookies)
+	return c
 }
 
 // LoggedIn returns a client logged in as the admin.
@@ -65,18 +79,28 @@ func (a *App) LoggedIn() *Client {
 	return c
 }
 
-// Do sends req and reads the response.
+// Do sends req and reads the response; on a Strict app the answer must
+// pass the oracle.
 func (c *Client) Do(req *http.Request) *Response {
 	c.t.Helper()
 	r, err := c.Send(req)
 	if err != nil {
 		c.t.Fatal(err)
 	}
+	c.check(req, r)
 	return r
 }
 
+// check applies the oracle to r, the answer to req, on a Strict app.
+func (c *Client) check(req *http.Request, r *Response) {
+	c.t.Helper()
+	if c.strict {
+		CheckAnswer(c.t, req.Method+" "+req.URL.RequestURI(), r.Status, r.Body)
+	}
+}
+
 // Send is Do for any goroutine: it returns the error instead of failing
-// the test.
+// the test, and applies no oracle.
 func (c *Client) Send(req *http.Request) (*Response, error) {
 	resp, err := c.HTTP.Do(req)
 	if err != nil {
@@ -136,6 +160,40 @@ func (c *Client) Post(path string, form url.Values) *Response {
 	return c.Do(c.PostRequest(path, form))
 }
 
+// PostRaw posts an urlencoded body exactly as given, as a same-origin
+// browser would.
+func (c *Client) PostRaw(path, body string) *Response {
+	c.t.Helper()
+	return c.Request(http.MethodPost, path, strings.NewReader(body),
+		"Content-Type", "application/x-www-form-urlencoded", "Origin", c.url, "Sec-Fetch-Site", "same-origin")
+}
+
+// Parallel sends every request at once (after all are built) and returns
+// the answers in order. A transport error fails the test; on a Strict app
+// every answer must pass the oracle.
+func (c *Client) Parallel(reqs []*http.Request) []*Response {
+	c.t.Helper()
+	out := make([]*Response, len(reqs))
+	errs := make([]error, len(reqs))
+	var wg sync.WaitGroup
+	start := make(chan struct{})
+	for i, req := range reqs {
+		wg.Go(func() {
+			<-start
+			out[i], errs[i] = c.Send(req)
+		})
+	}
+	close(start)
+	wg.Wait()
+	for i, r := range out {
+		if errs[i] != nil {
+			c.t.Fatalf("request %d: %v", i, errs[i])
+		}
+		c.check(reqs[i], r)
+	}
+	return out
+}
+
 // PostRequest builds the request Post sends, for a test that changes it or
 // sends it later (Send).
 func (c *Client) PostRequest(path string, form url.Values) *http.Request {
@@ -192,6 +250,57 @@ func (c *Client) Login(username, password string) {
 	if r.Status != http.StatusFound {
 		c.t.Fatalf("login as %q: status %d, want 302", username, r.Status)
 	}
+}
+
+// IsLoggedIn reports whether the client's session is a login: "/" answers
+// 200 rather than a redirect to the login page. Any other answer fails the
+// test.
+func (c *Client) IsLoggedIn() bool {
+	c.t.Helper()
+	r := c.Get("/")
+	switch {
+	case r.Status == http.StatusOK:
+		return true
+	case r.Status == http.StatusFound && strings.HasPrefix(r.Location(), "/login/"):
+		return false
+	}
+	c.t.Fatalf("GET /: unexpected %d %q", r.Status, r.Location())
+	return false
+}
+
+// Raw sends one request with an exact request-target over a new TCP
+// connection (http.Client would clean or re-encode paths such as
+// "//evil.example/" or "/\evil.example/") and returns the response and its
+// body; on a Strict app the answer must pass the oracle. headers are name,
+// value pairs.
+func (s *Site) Raw(method, target string, headers ...string) (*http.Response, string) {
+	s.t.Helper()
+	// Bounds against a hang only: generous for a busy machine.
+	conn, err := net.DialTimeout("tcp", s.Server.Listener.Addr().String(), time.Minute)
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	defer conn.Close()
+	_ = conn.SetDeadline(time.Now().Add(2 * time.Minute))
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s %s HTTP/1.1\r\nHost: %s\r\nConnection: close\r\n", method, target, s.Server.Listener.Addr())
+	for i := 0; i+1 < len(headers); i += 2 {
+		fmt.Fprintf(&b, "%s: %s\r\n", headers[i], headers[i+1])
+	}
+	b.WriteString("\r\n")
+	if _, err := io.WriteString(conn, b.String()); err != nil {
+		s.t.Fatalf("%s %q: %v", method, target, err)
+	}
+	resp, err := http.ReadResponse(bufio.NewReader(conn), &http.Request{Method: method})
+	if err != nil {
+		s.t.Fatalf("%s %q: read answer: %v", method, target, err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	if s.strict {
+		CheckAnswer(s.t, fmt.Sprintf("%s %q", method, target), resp.StatusCode, string(body))
+	}
+	return resp, string(body)
 }
 
 // Text returns the trimmed text of the first element matching selector.

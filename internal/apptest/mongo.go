@@ -3,12 +3,11 @@ package apptest
 import (
 	"context"
 	"testing"
-	"time"
 
 	"go.mongodb.org/mongo-driver/v2/mongo"
 	mongooptions "go.mongodb.org/mongo-driver/v2/mongo/options"
 
-	"musicadmin/internal/app"
+	"musicadmin/internal/apptest/slow"
 	"musicadmin/internal/config"
 	"musicadmin/internal/mongostore/mongotest"
 )
@@ -29,7 +28,7 @@ func mongoDatabase(t testing.TB) config.Database {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		ctx, cancel := context.WithTimeout(context.Background(), slow.ServerTimeout)
 		defer cancel()
 		c, err := mongo.Connect(mongooptions.Client().ApplyURI(dsn))
 		if err != nil {
@@ -48,7 +47,7 @@ func mongoDatabase(t testing.TB) config.Database {
 func migratedMongoDatabase(t testing.TB) config.Database {
 	t.Helper()
 	cfg := mongoDatabase(t)
-	b, err := app.Open(context.Background(), cfg)
+	b, err := openBackend(cfg)
 	if err != nil {
 		t.Fatalf("open mongodb: %v", err)
 	}

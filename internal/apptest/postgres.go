@@ -37,12 +37,12 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
-	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/stdlib"
 
+	"musicadmin/internal/apptest/slow"
 	"musicadmin/internal/config"
 	"musicadmin/migrations"
 )
@@ -118,16 +118,16 @@ func postgresReachable() error {
 }
 
 func setUpPostgres() error {
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
 	server, err := openPostgres(postgresServerDSN())
 	if err != nil {
 		return err
 	}
 	defer server.Close()
-	if err := server.PingContext(ctx); err != nil {
+	if err := slow.Server(server.PingContext); err != nil {
 		return err
 	}
+	ctx, cancel := context.WithTimeout(context.Background(), slow.ServerTimeout)
+	defer cancel()
 	var exists bool
 	if err := server.QueryRowContext(ctx, "SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1)",
 		postgresTestDB).Scan(&exists); err != nil {
@@ -177,7 +177,7 @@ func openPostgres(dsn string) (*sql.DB, error) {
 		return nil, fmt.Errorf("APP_TEST_POSTGRES_DSN: %w", err)
 	}
 	if c.ConnectTimeout == 0 {
-		c.ConnectTimeout = 3 * time.Second
+		c.ConnectTimeout = slow.ServerTimeout
 	}
 	db := stdlib.OpenDB(*c)
 	db.SetMaxOpenConns(4)
@@ -246,19 +246,24 @@ func createPostgresSchema(migrated bool) (dsn string, drop func() error, err err
 		}
 	}
 	name := fmt.Sprintf("%s%x_%d", postgresSchemaPrefix, pgState.procID, pgState.nextSeq.Add(1))
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), slow.ServerTimeout)
 	defer cancel()
 	// Without arguments the statements go as one simple query: one round
 	// trip, one implicit transaction, in which SET LOCAL holds.
 	if _, err := pgState.admin.ExecContext(ctx, "CREATE SCHEMA "+name+";\nSET LOCAL search_path = "+name+";\n"+fill); err != nil {
 		return "", nil, fmt.Errorf("create test schema: %w", err)
 	}
-	dsn, err = withDatabase(postgresServerDSN(), postgresTestDB, map[string]string{"search_path": name})
+	params := map[string]string{"search_path": name}
+	if c, err := pgx.ParseConfig(postgresServerDSN()); err == nil && c.ConnectTimeout == 0 {
+		// The app's 5 s is for users; a test on a busy machine waits longer.
+		params["connect_timeout"] = strconv.Itoa(int(slow.ServerTimeout.Seconds()))
+	}
+	dsn, err = withDatabase(postgresServerDSN(), postgresTestDB, params)
 	if err != nil {
 		return "", nil, err
 	}
 	drop = func() error {
-		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		ctx, cancel := context.WithTimeout(context.Background(), slow.ServerTimeout)
 		defer cancel()
 		if _, err := pgState.admin.ExecContext(ctx, "DROP SCHEMA IF EXISTS "+name+" CASCADE"); err != nil {
 			return fmt.Errorf("drop test schema %s: %w", name, err)

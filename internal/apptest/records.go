@@ -13,6 +13,7 @@ import (
 	"database/sql"
 	"fmt"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -616,3 +617,28 @@ func (r SongRow) String() string {
 	}
 	return fmt.Sprintf("song %s %q rating %d album %s", r.ID, r.Title, r.Rating, album)
 }
+
+// Snapshot is the catalogue as the database holds it, for a check that
+// requests wrote nothing: take one before and one after, and compare them
+// with Same.
+type Snapshot struct {
+	Albums []AlbumRow
+	Songs  []SongRow
+}
+
+// Snapshot reads the catalogue.
+func (a *App) Snapshot() Snapshot { return Snapshot{Albums: a.Albums(), Songs: a.Songs()} }
+
+func (s Snapshot) String() string {
+	var b strings.Builder
+	for _, al := range s.Albums {
+		fmt.Fprintln(&b, al)
+	}
+	for _, so := range s.Songs {
+		fmt.Fprintln(&b, so)
+	}
+	return b.String()
+}
+
+// Same reports whether s and o hold the same records.
+func (s Snapshot) Same(o Snapshot) bool { return s.String() == o.String() }

@@ -40,6 +40,7 @@ import (
 	mysqldriver "github.com/go-sql-driver/mysql"
 	"gorm.io/gorm"
 
+	"musicadmin/internal/apptest/slow"
 	"musicadmin/internal/config"
 	"musicadmin/internal/migrate"
 	"musicadmin/internal/store"
@@ -49,7 +50,7 @@ import (
 // the test ends.
 func Open(t testing.TB, cfg config.Database) *gorm.DB {
 	t.Helper()
-	db, err := store.Open(context.Background(), cfg)
+	db, err := openStore(cfg)
 	if err != nil {
 		t.Fatalf("open %s: %v", cfg.Driver, err)
 	}
@@ -59,6 +60,16 @@ func Open(t testing.TB, cfg config.Database) *gorm.DB {
 	}
 	t.Cleanup(func() { sqlDB.Close() })
 	return db
+}
+
+// openStore is store.Open, tried again while the database is unreachable
+// (see OpenBackend).
+func openStore(cfg config.Database) (db *gorm.DB, err error) {
+	err = slow.Until(slow.ServerDeadline, func(ctx context.Context) error {
+		db, err = store.Open(ctx, cfg)
+		return err
+	}, unreachable)
+	return db, err
 }
 
 // Migrator returns the app's migrator over db.
@@ -151,7 +162,7 @@ func init() {
 
 // migrateDSN opens cfg and runs every migration.
 func migrateDSN(cfg config.Database) (*sql.DB, error) {
-	db, err := store.Open(context.Background(), cfg)
+	db, err := openStore(cfg)
 	if err != nil {
 		return nil, err
 	}
@@ -467,5 +478,8 @@ func mysqlDSN(name string) string {
 	}
 	c.DBName = name
 	c.ParseTime = true
+	if c.Timeout == 0 {
+		c.Timeout = slow.ServerTimeout // the app's 5 s is for users
+	}
 	return c.FormatDSN()
 }

@@ -47,18 +47,30 @@ func openMongo(ctx context.Context, cfg config.Database) (*Mongo, error) {
 	// (serverSelectionTimeoutMS, connectTimeoutMS): set after ApplyURI,
 	// they would override the user's.
 	opts := options.Client()
-	if !cs.ServerSelectionTimeoutSet {
-		opts.SetServerSelectionTimeout(mongoConnectTimeout)
+	selection, connect := mongoConnectTimeout, mongoConnectTimeout
+	if cs.ServerSelectionTimeoutSet {
+		selection = cs.ServerSelectionTimeout
+	} else {
+		opts.SetServerSelectionTimeout(selection)
 	}
-	if !cs.ConnectTimeoutSet {
-		opts.SetConnectTimeout(mongoConnectTimeout)
+	if cs.ConnectTimeoutSet {
+		connect = cs.ConnectTimeout
+	} else {
+		opts.SetConnectTimeout(connect)
 	}
 	opts.ApplyURI(cfg.DSN)
 	client, err := mongo.Connect(opts)
 	if err != nil {
 		return nil, fmt.Errorf("database mongodb unreachable: %s", mongostore.Redact(err))
 	}
-	pingCtx, cancel := context.WithTimeout(ctx, mongoConnectTimeout)
+	// The ping selects a server, then opens a connection to it: a DSN that
+	// sets its own timeouts gets the sum of them to answer in, not the
+	// default bound, which it may have set them to exceed.
+	wait := mongoConnectTimeout
+	if cs.ServerSelectionTimeoutSet || cs.ConnectTimeoutSet {
+		wait = max(wait, selection+connect)
+	}
+	pingCtx, cancel := context.WithTimeout(ctx, wait)
 	defer cancel()
 	if err := client.Ping(pingCtx, nil); err != nil {
 		_ = client.Disconnect(context.Background())

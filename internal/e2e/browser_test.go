@@ -19,14 +19,19 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"musicadmin/internal/apptest"
+	"musicadmin/internal/apptest/slow"
 )
 
-const (
+// The bounds of a browser's work, scaled for a slow machine (slow.Scaled):
+// four browsers and their apps share as few as two cores under the race
+// detector, so that what misses them is a hang or a missing element, not
+// a busy machine.
+var (
 	// flowTimeout bounds the whole flow on one backend, browser start included.
-	flowTimeout = 60 * time.Second
+	flowTimeout = slow.Scaled(60 * time.Second)
 	// stepTimeout bounds one browser action, so that a missing element fails
 	// the step quickly with its selector instead of eating the whole budget.
-	stepTimeout = 10 * time.Second
+	stepTimeout = slow.Scaled(10 * time.Second)
 )
 
 // TestBrowserFlow drives the app in a real headless Chromium the way a user
@@ -340,7 +345,7 @@ func (br *browser) assertConsoleCatchesCSP() {
 	br.t.Helper()
 	before := len(br.consoleLines())
 	br.eval(`(() => { const s = document.createElement("style"); s.textContent = "body { color: red }"; document.head.appendChild(s); return true })()`)
-	deadline := time.Now().Add(5 * time.Second)
+	deadline := time.Now().Add(stepTimeout)
 	for time.Now().Before(deadline) {
 		for _, l := range br.consoleLines()[before:] {
 			if strings.Contains(l, "Content Security Policy") {
@@ -366,7 +371,7 @@ func (br *browser) do(actions ...chromedp.Action[chromedp.Void]) {
 // fatal stops the flow, with a screenshot of the page as it was.
 func (br *browser) fatal(format string, args ...any) {
 	br.t.Helper()
-	ctx, cancel := context.WithTimeout(br.ctx, 5*time.Second)
+	ctx, cancel := context.WithTimeout(br.ctx, stepTimeout)
 	defer cancel()
 	if png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100)); err == nil {
 		path := filepath.Join(br.shotDir, "failure.png")

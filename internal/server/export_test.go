@@ -121,7 +121,7 @@ func byRating(a, b apptest.SongRow) int { return cmp.Compare(a.Rating, b.Rating)
 
 // getCSV GETs path, fails unless it is a 200 CSV download, and returns
 // the raw body and its records, the header row first.
-func getCSV(t *testing.T, c getter, path string) (string, [][]string) {
+func getCSV(t *testing.T, c *apptest.Client, path string) (string, [][]string) {
 	t.Helper()
 	r := c.Get(path)
 	r.ExpectStatus(t, "GET "+path, http.StatusOK)
@@ -340,11 +340,11 @@ func TestExportLink(t *testing.T) {
 // but the list's columns.
 func TestExportAccess(t *testing.T) {
 	apptest.ForEachBackendParallel(t, func(t *testing.T, b apptest.Backend) {
-		a := newSecApp(t, b)
-		album := a.seedAlbum("Private Album")
-		a.seedSong("Private Song", 1, album)
+		a := apptest.NewApp(t, b, apptest.Strict())
+		album := a.InsertAlbum("Private Album")
+		a.InsertSong("Private Song", 1, album)
 		for _, p := range []string{"/songsview/export.csv", "/albumview/export.csv?q=priv&sort=-name"} {
-			r := a.anon().Get(p)
+			r := a.Client().Get(p)
 			want := "/login/?next=" + url.QueryEscape(p)
 			if r.Status != http.StatusFound || r.Location() != want {
 				t.Errorf("anonymous GET %s: %d %q, want 302 to %s", p, r.Status, r.Location(), want)
@@ -353,7 +353,7 @@ func TestExportAccess(t *testing.T) {
 				t.Errorf("anonymous GET %s shows data", p)
 			}
 		}
-		admin := a.admin()
+		admin := a.LoggedIn()
 		for _, p := range []string{"/nosuchview/export.csv", "/songsview/export.json", "/songsview/export.csv/x"} {
 			if r := admin.Get(p); r.Status != http.StatusNotFound {
 				t.Errorf("GET %s: %d, want 404", p, r.Status)

@@ -410,7 +410,7 @@ func TestListLinksEscape(t *testing.T) {
 			r := c.Get("/songsview/list/?" + start.Encode())
 			r.ExpectStatus(t, "list", http.StatusOK)
 			what := "q=" + q
-			secNoActiveURLs(t, what, r)
+			checkNoActiveURLs(t, what, r)
 			if strings.Contains(r.Body, payload) || strings.Contains(r.Body, search) {
 				t.Errorf("%s: a value appears raw in the page", what)
 			}

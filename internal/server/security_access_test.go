@@ -13,11 +13,11 @@ import (
 )
 
 // Test 22: every page but the public ones needs a login.
-func TestSecLoginRequired(t *testing.T) {
+func TestLoginRequired(t *testing.T) {
 	apptest.ForEachBackendParallel(t, func(t *testing.T, b apptest.Backend) {
-		a := newSecApp(t, b)
-		album := a.seedAlbum("Private Album")
-		song := a.seedSong("Private Song", 1, album)
+		a := apptest.NewApp(t, b, apptest.Strict())
+		album := a.InsertAlbum("Private Album")
+		song := a.InsertSong("Private Song", 1, album)
 		var gets []string
 		gets = append(gets, "/", "/?x=1")
 		for _, v := range []struct {
@@ -28,7 +28,7 @@ func TestSecLoginRequired(t *testing.T) {
 				"/"+v.view+"/add", "/"+v.view+"/edit/"+v.id, "/"+v.view+"/delete/"+v.id)
 		}
 		for _, p := range gets {
-			r := a.anon().Get(p)
+			r := a.Client().Get(p)
 			want := "/login/?next=" + url.QueryEscape(p)
 			if r.Status != http.StatusFound || r.Location() != want {
 				t.Errorf("anonymous GET %s: %d %q, want 302 to %s", p, r.Status, r.Location(), want)
@@ -37,7 +37,7 @@ func TestSecLoginRequired(t *testing.T) {
 				t.Errorf("anonymous GET %s shows data", p)
 			}
 		}
-		posts := []secStateRoute{
+		posts := []stateRoute{
 			{"/albumview/add", url.Values{"name": {"anon album"}}},
 			{"/albumview/edit/" + album, url.Values{"name": {"anon"}}},
 			{"/albumview/delete/" + album, url.Values{}},
@@ -45,10 +45,10 @@ func TestSecLoginRequired(t *testing.T) {
 			{"/songsview/edit/" + song, url.Values{"title": {"anon"}}},
 			{"/songsview/delete/" + song, url.Values{}},
 		}
-		before := a.secSnapshot()
+		before := a.Snapshot()
 		for _, p := range posts {
 			for _, withToken := range []bool{false, true} {
-				c := a.anon()
+				c := a.Client()
 				f := url.Values{}
 				for k, v := range p.form {
 					f[k] = v
@@ -63,11 +63,11 @@ func TestSecLoginRequired(t *testing.T) {
 				}
 			}
 		}
-		if after := a.secSnapshot(); !before.sameData(after) {
+		if after := a.Snapshot(); !before.Same(after) {
 			t.Errorf("anonymous POSTs wrote:\n%v\n%v", before, after)
 		}
 		for _, p := range []string{"/login/", "/healthz", "/static/app.css", "/static/favicon.svg"} {
-			if r := a.anon().Get(p); r.Status != http.StatusOK {
+			if r := a.Client().Get(p); r.Status != http.StatusOK {
 				t.Errorf("public %s: %d", p, r.Status)
 			}
 		}
@@ -75,10 +75,10 @@ func TestSecLoginRequired(t *testing.T) {
 }
 
 // Test 23: no way round the login through odd spellings of a path.
-func TestSecPathNormalisation(t *testing.T) {
+func TestPathNormalisation(t *testing.T) {
 	apptest.ForEachBackendParallel(t, func(t *testing.T, b apptest.Backend) {
-		a := newSecApp(t, b)
-		a.seedAlbum("Hidden Marker Album")
+		a := apptest.NewApp(t, b, apptest.Strict())
+		a.InsertAlbum("Hidden Marker Album")
 		targets := []string{
 			"/albumview/list", "/ALBUMVIEW/LIST/", "/albumview//list/", "//albumview/list/",
 			"/albumview/./list/", "/albumview/list/.", "/%61lbumview/list/", "/albumview%2flist/", "/albumview%2Flist/",
@@ -88,7 +88,7 @@ func TestSecPathNormalisation(t *testing.T) {
 			"/albumview", "/albumview/", "/login", "/logout",
 		}
 		for _, target := range targets {
-			resp, body := a.raw(http.MethodGet, target)
+			resp, body := a.Raw(http.MethodGet, target)
 			switch resp.StatusCode {
 			case http.StatusFound, http.StatusMovedPermanently, http.StatusNotFound, http.StatusBadRequest:
 			default:
@@ -110,9 +110,9 @@ func TestSecPathNormalisation(t *testing.T) {
 }
 
 // Test 24: no configuration, database, VCS or debug endpoint is exposed.
-func TestSecNoExposedFiles(t *testing.T) {
+func TestNoExposedFiles(t *testing.T) {
 	apptest.ForEachBackendParallel(t, func(t *testing.T, b apptest.Backend) {
-		a := newSecApp(t, b)
+		a := apptest.NewApp(t, b, apptest.Strict())
 		targets := []string{
 			"/static/", "/static", "/static/../config.yaml", "/static/%2e%2e/config.yaml", "/static/..%2fconfig.yaml",
 			"/static/%2e%2e%2fconfig.yaml", "/config.yaml", "/app.db", "/app.db-wal", "/test.db", "/.git/HEAD",
@@ -121,12 +121,12 @@ func TestSecNoExposedFiles(t *testing.T) {
 		}
 		secret := a.Config.SecretKey
 		for _, anonymous := range []bool{true, false} {
-			c := a.admin()
+			c := a.LoggedIn()
 			if anonymous {
-				c = a.anon()
+				c = a.Client()
 			}
 			for _, target := range targets {
-				resp, body := a.raw(http.MethodGet, target, "Cookie", secCookieHeader(c))
+				resp, body := a.Raw(http.MethodGet, target, "Cookie", cookieHeader(c))
 				loc := resp.Header.Get("Location")
 				switch {
 				case resp.StatusCode == http.StatusNotFound, resp.StatusCode == http.StatusForbidden,
@@ -147,7 +147,7 @@ func TestSecNoExposedFiles(t *testing.T) {
 	})
 }
 
-func secCookieHeader(c *secClient) string {
+func cookieHeader(c *apptest.Client) string {
 	var parts []string
 	for _, ck := range c.Cookies() {
 		parts = append(parts, ck.Name+"="+ck.Value)
@@ -156,19 +156,19 @@ func secCookieHeader(c *secClient) string {
 }
 
 // Test 25: unknown and malformed ids are a 404, never a 500.
-func TestSecMalformedIDs(t *testing.T) {
+func TestMalformedIDs(t *testing.T) {
 	apptest.ForEachBackendParallel(t, func(t *testing.T, b apptest.Backend) {
-		a := newSecApp(t, b)
-		album := a.seedAlbum("Id Album")
-		a.seedSong("Id Song", 2, album)
-		victim := a.seedAlbum("Delete Me")
-		c := a.admin()
+		a := apptest.NewApp(t, b, apptest.Strict())
+		album := a.InsertAlbum("Id Album")
+		a.InsertSong("Id Song", 2, album)
+		victim := a.InsertAlbum("Delete Me")
+		c := a.LoggedIn()
 		token := c.CSRF("/albumview/add")
 		// A well-formed id of no record (on MongoDB an ObjectId), then
 		// malformed ones: SQL digits are malformed ids on MongoDB.
 		ids := []string{a.UnknownID(), "999999", "0", "-1", "abc", "1.5", "1e3", "0x10", "+1", "01x", "99999999999999999999",
 			"9223372036854775807", "9223372036854775808", "%00", "1%20OR%201=1", "'%20OR%20'1'='1", "1;", "%31", "１"}
-		before := a.secSnapshot()
+		before := a.Snapshot()
 		for _, view := range []string{"albumview", "songsview"} {
 			for _, page := range []string{"show", "edit", "delete"} {
 				for _, id := range ids {
@@ -192,7 +192,7 @@ func TestSecMalformedIDs(t *testing.T) {
 				}
 			}
 		}
-		if after := a.secSnapshot(); !before.sameData(after) {
+		if after := a.Snapshot(); !before.Same(after) {
 			t.Errorf("malformed ids changed data:\n%v\n%v", before, after)
 		}
 		del := "/albumview/delete/" + victim
@@ -202,25 +202,25 @@ func TestSecMalformedIDs(t *testing.T) {
 		if r := c.Post(del, url.Values{"csrf_token": {token}}); r.Status != http.StatusNotFound {
 			t.Errorf("second delete: %d, want 404", r.Status)
 		}
-		if name, ok := a.albumName(album); !ok || name != "Id Album" {
+		if al, ok := a.AlbumByID(album); !ok || al.Name != "Id Album" {
 			t.Error("another record was touched")
 		}
 	})
 }
 
 // Test 26: only the declared fields are written.
-func TestSecMassAssignment(t *testing.T) {
+func TestMassAssignment(t *testing.T) {
 	apptest.ForEachBackendParallel(t, func(t *testing.T, b apptest.Backend) {
-		a := newSecApp(t, b)
-		pk1 := a.seedAlbum("First")
-		pk2 := a.seedAlbum("Second")
-		c := a.admin()
+		a := apptest.NewApp(t, b, apptest.Strict())
+		pk1 := a.InsertAlbum("First")
+		pk2 := a.InsertAlbum("Second")
+		c := a.LoggedIn()
 		r := c.Submit("/songsview/add", url.Values{"title": {"Mass"}, "rating": {"3"}, "id": {"777"}, "_id": {pk2},
 			"created_at": {"1999-01-01"}, "album_id": {pk1}, "ID": {"778"}, "Rating": {"9"}})
 		if r.Status != http.StatusFound {
 			t.Fatalf("add: %d", r.Status)
 		}
-		s, ok := a.song("Mass")
+		s, ok := a.Song("Mass")
 		if !ok || s.ID == "777" || s.ID == "778" || s.ID == pk2 || s.Rating != 3 || s.Album != "" {
 			t.Errorf("%v: undeclared fields were written", s)
 		}
@@ -228,10 +228,10 @@ func TestSecMassAssignment(t *testing.T) {
 		if r.Status != http.StatusFound {
 			t.Fatalf("edit: %d", r.Status)
 		}
-		n1, _ := a.albumName(pk1)
-		n2, _ := a.albumName(pk2)
-		if n1 != "New" || n2 != "Second" {
-			t.Errorf("after edit: %s=%q, %s=%q", pk1, n1, pk2, n2)
+		a1, _ := a.AlbumByID(pk1)
+		a2, _ := a.AlbumByID(pk2)
+		if a1.Name != "New" || a2.Name != "Second" {
+			t.Errorf("after edit: %s=%q, %s=%q", pk1, a1.Name, pk2, a2.Name)
 		}
 	})
 }

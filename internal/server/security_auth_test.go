@@ -14,23 +14,25 @@ import (
 	"golang.org/x/crypto/bcrypt"
 
 	"musicadmin/internal/apptest"
+	"musicadmin/internal/apptest/slow"
 	"musicadmin/internal/auth"
 	"musicadmin/internal/config"
+	"musicadmin/internal/server"
 )
 
-// secMaskLogin hides what legitimately differs between two failed-login pages:
+// maskLogin hides what legitimately differs between two failed-login pages:
 // the CSRF token and the username shown back in the form.
-func secMaskLogin(body, token, username string) string {
+func maskLogin(body, token, username string) string {
 	body = strings.ReplaceAll(body, token, "TOKEN")
 	return strings.ReplaceAll(body, `value="`+username+`"`, `value="USER"`)
 }
 
 // Test 1: an unknown user and a wrong password get the same answer.
-func TestSecLoginSameAnswer(t *testing.T) {
+func TestLoginSameAnswer(t *testing.T) {
 	apptest.ForEachBackendParallel(t, func(t *testing.T, b apptest.Backend) {
-		a := newSecApp(t, b)
-		attempt := func(username string) (*apptest.Response, string, *secClient) {
-			c := a.anon()
+		a := apptest.NewApp(t, b, apptest.Strict())
+		attempt := func(username string) (*apptest.Response, string, *apptest.Client) {
+			c := a.Client()
 			token := c.CSRF("/login/")
 			r := c.Post("/login/", url.Values{"username": {username}, "password": {"wrong"}, "csrf_token": {token}})
 			return r, token, c
@@ -42,13 +44,13 @@ func TestSecLoginSameAnswer(t *testing.T) {
 				t.Errorf("failed login: %d %q alert %q", r.Status, r.Location(), r.Text(".alert"))
 			}
 		}
-		if m1, m2 := secMaskLogin(unknown.Body, tok1, "nosuch-user-4711"), secMaskLogin(known.Body, tok2, apptest.AdminUser); m1 != m2 {
+		if m1, m2 := maskLogin(unknown.Body, tok1, "nosuch-user-4711"), maskLogin(known.Body, tok2, apptest.AdminUser); m1 != m2 {
 			t.Errorf("the two failures differ:\n%s\n----\n%s", m1, m2)
 		}
 		if got1, got2 := len(unknown.Header.Values("Set-Cookie")), len(known.Header.Values("Set-Cookie")); got1 != got2 {
 			t.Errorf("Set-Cookie count differs: unknown user %d, wrong password %d", got1, got2)
 		}
-		if c1.loggedIn() || c2.loggedIn() {
+		if c1.IsLoggedIn() || c2.IsLoggedIn() {
 			t.Error("a failed login produced a session")
 		}
 	})
@@ -60,16 +62,16 @@ func TestSecLoginSameAnswer(t *testing.T) {
 // one. Without the dummy comparison it takes a small fraction of it.
 //
 // Not parallel: it compares timings, which other tests' load would blur.
-func TestSecLoginTiming(t *testing.T) {
+func TestLoginTiming(t *testing.T) {
 	apptest.ForEachBackend(t, func(t *testing.T, b apptest.Backend) {
-		a := newSecApp(t, b)
+		a := apptest.NewApp(t, b, apptest.Strict())
 		const cost = 7
-		sib := a.sibling(nil, cost)
+		sib := a.Instance(t, server.Options{BcryptCost: cost}, nil)
 		if _, err := sib.Web.Users.Create(context.Background(), auth.NewUser{Username: "timed", FirstName: "T",
 			LastName: "T", Email: "t@example.com", Password: "timed-password"}); err != nil {
 			t.Fatal(err)
 		}
-		c := secWrap(t, sib, sib.Client())
+		c := sib.Client()
 		token := c.CSRF("/login/")
 		timeLogin := func(username string) time.Duration {
 			start := time.Now()
@@ -96,10 +98,10 @@ func TestSecLoginTiming(t *testing.T) {
 }
 
 // Test 4: the login page is not cached, masks the password and never echoes it.
-func TestSecLoginPageHygiene(t *testing.T) {
+func TestLoginPageHygiene(t *testing.T) {
 	apptest.ForEachBackendParallel(t, func(t *testing.T, b apptest.Backend) {
-		a := newSecApp(t, b)
-		c := a.anon()
+		a := apptest.NewApp(t, b, apptest.Strict())
+		c := a.Client()
 		r := c.Get("/login/")
 		if cc := r.Header.Get("Cache-Control"); !strings.Contains(cc, "no-store") {
 			t.Errorf("login page Cache-Control = %q", cc)
@@ -128,9 +130,9 @@ func TestSecLoginPageHygiene(t *testing.T) {
 }
 
 // Test 5: missing, empty and malformed credentials fail cleanly and fast.
-func TestSecLoginMalformed(t *testing.T) {
+func TestLoginMalformed(t *testing.T) {
 	apptest.ForEachBackendParallel(t, func(t *testing.T, b apptest.Backend) {
-		a := newSecApp(t, b)
+		a := apptest.NewApp(t, b, apptest.Strict())
 		cases := []struct {
 			name string
 			body func(token string) string
@@ -152,7 +154,7 @@ func TestSecLoginMalformed(t *testing.T) {
 		}
 		for _, tc := range cases {
 			t.Run(tc.name, func(t *testing.T) {
-				c := a.anon()
+				c := a.Client()
 				token := c.CSRF("/login/")
 				ct := tc.ct
 				if ct == "" {
@@ -161,7 +163,7 @@ func TestSecLoginMalformed(t *testing.T) {
 				start := time.Now()
 				r := c.Request(http.MethodPost, "/login/", strings.NewReader(tc.body(token)),
 					"Content-Type", ct, "Origin", a.URL, "Sec-Fetch-Site", "same-origin")
-				if d := time.Since(start); d > time.Second {
+				if d := time.Since(start); d > slow.Scaled(time.Second) {
 					t.Errorf("answer took %v", d)
 				}
 				switch r.Status {
@@ -172,7 +174,7 @@ func TestSecLoginMalformed(t *testing.T) {
 				if r.Text(".alert") != auth.MsgInvalidLogin {
 					t.Errorf("alert = %q, want the generic message", r.Text(".alert"))
 				}
-				if c.loggedIn() {
+				if c.IsLoggedIn() {
 					t.Error("logged in")
 				}
 			})
@@ -182,21 +184,21 @@ func TestSecLoginMalformed(t *testing.T) {
 
 // Test 6: huge passwords fail fast, and bcrypt's 72-byte truncation is not
 // a way in.
-func TestSecLoginLongPasswords(t *testing.T) {
+func TestLoginLongPasswords(t *testing.T) {
 	apptest.ForEachBackendParallel(t, func(t *testing.T, b apptest.Backend) {
-		a := newSecApp(t, b)
+		a := apptest.NewApp(t, b, apptest.Strict())
 		t.Run("1 MiB password", func(t *testing.T) {
-			c := a.anon()
+			c := a.Client()
 			token := c.CSRF("/login/")
 			start := time.Now()
-			r := c.postRaw("/login/", "username=admin&password="+strings.Repeat("a", 1<<20)+"&csrf_token="+token)
-			if d := time.Since(start); d > time.Second {
+			r := c.PostRaw("/login/", "username=admin&password="+strings.Repeat("a", 1<<20)+"&csrf_token="+token)
+			if d := time.Since(start); d > slow.Scaled(time.Second) {
 				t.Errorf("answer took %v", d)
 			}
 			if r.Status != http.StatusRequestEntityTooLarge && !(r.Status == http.StatusOK && r.Text(".alert") == auth.MsgInvalidLogin) {
 				t.Errorf("status %d alert %q, want 413 or the generic failure", r.Status, r.Text(".alert"))
 			}
-			if c.loggedIn() {
+			if c.IsLoggedIn() {
 				t.Error("logged in")
 			}
 		})
@@ -206,10 +208,10 @@ func TestSecLoginLongPasswords(t *testing.T) {
 				LastName: "T", Email: "trunc@example.com", Password: p}); err != nil {
 				t.Fatal(err)
 			}
-			c := a.anon()
+			c := a.Client()
 			r := c.Submit("/login/", url.Values{"username": {"trunc"}, "password": {p + "EXTRA"}})
-			if r.Status != http.StatusOK || c.loggedIn() {
-				t.Errorf("password + EXTRA: status %d, logged in %v: bcrypt truncation let it in", r.Status, c.loggedIn())
+			if r.Status != http.StatusOK || c.IsLoggedIn() {
+				t.Errorf("password + EXTRA: status %d, logged in %v: bcrypt truncation let it in", r.Status, c.IsLoggedIn())
 			}
 			c.Login("trunc", p) // the real password still works
 		})
@@ -225,9 +227,9 @@ func TestSecLoginLongPasswords(t *testing.T) {
 }
 
 // Test 8: next never sends the user to another site.
-func TestSecLoginOpenRedirect(t *testing.T) {
+func TestLoginOpenRedirect(t *testing.T) {
 	apptest.ForEachBackendParallel(t, func(t *testing.T, b apptest.Backend) {
-		a := newSecApp(t, b)
+		a := apptest.NewApp(t, b, apptest.Strict())
 		port := a.Server.Listener.Addr().String()
 		bad := []string{
 			"https://evil.example/x", "//evil.example/x", "///evil.example",
@@ -245,7 +247,7 @@ func TestSecLoginOpenRedirect(t *testing.T) {
 				// As the form posts it (the hidden field), and with next only
 				// in the query string.
 				for _, inBody := range []bool{true, false} {
-					c := a.anon()
+					c := a.Client()
 					vals := url.Values{"username": {apptest.AdminUser}, "password": {apptest.AdminPassword}}
 					if inBody {
 						vals.Set("next", next)
@@ -256,13 +258,13 @@ func TestSecLoginOpenRedirect(t *testing.T) {
 					}
 				}
 				// The login form itself carries a safe next.
-				if v, _ := a.anon().Get(path).Doc.Find(`input[name=next]`).Attr("value"); v != "/" {
+				if v, _ := a.Client().Get(path).Doc.Find(`input[name=next]`).Attr("value"); v != "/" {
 					t.Errorf("hidden next = %q, want /", v)
 				}
 			})
 		}
 		t.Run("control: local path honoured", func(t *testing.T) {
-			c := a.anon()
+			c := a.Client()
 			r := c.Submit("/login/?next="+url.QueryEscape("/songsview/list/?page=2"),
 				url.Values{"username": {apptest.AdminUser}, "password": {apptest.AdminPassword}})
 			if r.Status != http.StatusFound || r.Location() != "/songsview/list/?page=2" {
@@ -274,11 +276,11 @@ func TestSecLoginOpenRedirect(t *testing.T) {
 
 // Test 9: a spoofed Host, a logged-in visit of /login/, and next kept after
 // a failure.
-func TestSecLoginNextEdgeCases(t *testing.T) {
+func TestLoginNextEdgeCases(t *testing.T) {
 	apptest.ForEachBackendParallel(t, func(t *testing.T, b apptest.Backend) {
-		a := newSecApp(t, b)
+		a := apptest.NewApp(t, b, apptest.Strict())
 		t.Run("spoofed Host", func(t *testing.T) {
-			c := a.anon()
+			c := a.Client()
 			token := c.CSRF("/login/")
 			req := c.PostRequest("/login/?next="+url.QueryEscape("https://evil.example/"), url.Values{
 				"username": {apptest.AdminUser}, "password": {apptest.AdminPassword}, "csrf_token": {token}})
@@ -292,7 +294,7 @@ func TestSecLoginNextEdgeCases(t *testing.T) {
 			}
 		})
 		t.Run("already logged in", func(t *testing.T) {
-			c := a.admin()
+			c := a.LoggedIn()
 			r := c.Get("/login/?next=" + url.QueryEscape("//evil.example"))
 			if r.Status != http.StatusFound || r.Location() != "/" {
 				t.Errorf("%d Location %q, want 302 to /", r.Status, r.Location())
@@ -303,7 +305,7 @@ func TestSecLoginNextEdgeCases(t *testing.T) {
 			}
 		})
 		t.Run("next kept after a failure", func(t *testing.T) {
-			c := a.anon()
+			c := a.Client()
 			r := c.Submit("/login/?next="+url.QueryEscape("/albumview/list/"),
 				url.Values{"username": {apptest.AdminUser}, "password": {"wrong"}})
 			if r.Status != http.StatusOK {
@@ -324,8 +326,8 @@ func TestSecLoginNextEdgeCases(t *testing.T) {
 	})
 }
 
-// secSessionCookie returns the session cookie a response sets.
-func secSessionCookie(t testing.TB, h http.Header, name string) *http.Cookie {
+// sessionCookie returns the session cookie a response sets.
+func sessionCookie(t testing.TB, h http.Header, name string) *http.Cookie {
 	t.Helper()
 	for _, line := range h.Values("Set-Cookie") {
 		c, err := http.ParseSetCookie(line)
@@ -340,11 +342,11 @@ func secSessionCookie(t testing.TB, h http.Header, name string) *http.Cookie {
 }
 
 // Test 10: cookie attributes and the server-side lifetime.
-func TestSecCookieAttributes(t *testing.T) {
+func TestCookieAttributes(t *testing.T) {
 	apptest.ForEachBackendParallel(t, func(t *testing.T, b apptest.Backend) {
-		a := newSecApp(t, b)
+		a := apptest.NewApp(t, b, apptest.Strict())
 		check := func(t *testing.T, app *apptest.App, name string, secure bool) {
-			c := secWrap(t, app, app.Client())
+			c := app.Client()
 			r := c.Submit("/login/", url.Values{"username": {apptest.AdminUser}, "password": {apptest.AdminPassword}})
 			if r.Status != http.StatusFound {
 				t.Fatalf("login: %d", r.Status)
@@ -369,15 +371,15 @@ func TestSecCookieAttributes(t *testing.T) {
 				}
 			}
 		}
-		t.Run("plain http", func(t *testing.T) { check(t, a.App, "session", false) })
+		t.Run("plain http", func(t *testing.T) { check(t, a, "session", false) })
 		t.Run("secure_cookies on", func(t *testing.T) {
-			sib := a.sibling(func(c *config.Config) { c.Server.SecureCookies = true }, 0)
+			sib := a.Instance(t, server.Options{}, func(c *config.Config) { c.Server.SecureCookies = true })
 			// The Go cookie jar keeps Secure cookies off plain http, so only
 			// the Set-Cookie header is inspected.
 			check(t, sib, "__Host-session", true)
 		})
 		t.Run("expired session row", func(t *testing.T) {
-			c := a.admin()
+			c := a.LoggedIn()
 			a.ExpireSessions()
 			r := c.Get("/albumview/list/")
 			if r.Status != http.StatusFound || !strings.HasPrefix(r.Location(), "/login/") {
@@ -389,33 +391,33 @@ func TestSecCookieAttributes(t *testing.T) {
 
 // Test 11: the session id changes at login; a pre-login cookie or token is
 // worth nothing afterwards.
-func TestSecSessionFixation(t *testing.T) {
+func TestSessionFixation(t *testing.T) {
 	apptest.ForEachBackendParallel(t, func(t *testing.T, b apptest.Backend) {
-		a := newSecApp(t, b)
-		attacker := a.anon()
+		a := apptest.NewApp(t, b, apptest.Strict())
+		attacker := a.Client()
 		preToken := attacker.CSRF("/login/")
 		c0 := attacker.Cookies()
 		if len(c0) == 0 {
 			t.Fatal("GET /login/ set no cookie")
 		}
-		victim := a.withCookies(c0)
+		victim := a.ClientWith(c0)
 		r := victim.Submit("/login/", url.Values{"username": {apptest.AdminUser}, "password": {apptest.AdminPassword}})
 		if r.Status != http.StatusFound {
 			t.Fatalf("login: %d", r.Status)
 		}
-		set := secSessionCookie(t, r.Header, "session")
+		set := sessionCookie(t, r.Header, "session")
 		if set == nil || set.Value == c0[0].Value {
 			t.Fatalf("login kept the pre-login session value")
 		}
-		if attacker.loggedIn() {
+		if attacker.IsLoggedIn() {
 			t.Error("the attacker's pre-login cookie is logged in")
 		}
-		if !victim.loggedIn() {
+		if !victim.IsLoggedIn() {
 			t.Error("the victim is not logged in")
 		}
-		before := a.secSnapshot()
+		before := a.Snapshot()
 		r = victim.Post("/albumview/add", url.Values{"name": {"fixated"}, "csrf_token": {preToken}})
-		if r.Status != http.StatusForbidden || !before.sameData(a.secSnapshot()) {
+		if r.Status != http.StatusForbidden || !before.Same(a.Snapshot()) {
 			t.Errorf("pre-login token after login: %d, want 403 and no write", r.Status)
 		}
 	})
@@ -423,12 +425,12 @@ func TestSecSessionFixation(t *testing.T) {
 
 // Test 12: logout ends the session for good, whatever copy of the cookie
 // is replayed.
-func TestSecLogout(t *testing.T) {
+func TestLogout(t *testing.T) {
 	apptest.ForEachBackendParallel(t, func(t *testing.T, b apptest.Backend) {
-		a := newSecApp(t, b)
+		a := apptest.NewApp(t, b, apptest.Strict())
 		for _, method := range []string{http.MethodGet, http.MethodPost} {
 			t.Run(method, func(t *testing.T) {
-				c := a.admin()
+				c := a.LoggedIn()
 				token := c.CSRF("/albumview/add")
 				saved := c.Cookies()
 				var r *apptest.Response
@@ -440,28 +442,28 @@ func TestSecLogout(t *testing.T) {
 				if r.Status != http.StatusFound || r.Location() != "/login/" {
 					t.Errorf("logout: %d %q, want 302 to /login/", r.Status, r.Location())
 				}
-				if c.loggedIn() {
+				if c.IsLoggedIn() {
 					t.Error("still logged in after logout")
 				}
-				replay := a.withCookies(saved)
+				replay := a.ClientWith(saved)
 				r = replay.Get("/albumview/list/")
 				if r.Status != http.StatusFound || !strings.HasPrefix(r.Location(), "/login/") {
 					t.Errorf("replayed cookie: %d %q, want 302 to /login/", r.Status, r.Location())
 				}
-				before := a.secSnapshot()
-				r = a.withCookies(saved).Post("/albumview/add", url.Values{"name": {"after-logout"}, "csrf_token": {token}})
-				if (r.Status != http.StatusFound && r.Status != http.StatusForbidden) || !before.sameData(a.secSnapshot()) {
+				before := a.Snapshot()
+				r = a.ClientWith(saved).Post("/albumview/add", url.Values{"name": {"after-logout"}, "csrf_token": {token}})
+				if (r.Status != http.StatusFound && r.Status != http.StatusForbidden) || !before.Same(a.Snapshot()) {
 					t.Errorf("replayed POST: %d, want 302 or 403 and no write", r.Status)
 				}
 			})
 		}
 		t.Run("cross-site GET keeps the session", func(t *testing.T) {
-			c := a.admin()
+			c := a.LoggedIn()
 			r := c.Request(http.MethodGet, "/logout/", nil, "Sec-Fetch-Site", "cross-site", "Sec-Fetch-Dest", "image")
 			if r.Status >= 400 {
 				t.Errorf("cross-site logout: %d", r.Status)
 			}
-			if !c.loggedIn() {
+			if !c.IsLoggedIn() {
 				t.Error("a cross-site GET /logout/ ended the session")
 			}
 		})
@@ -470,16 +472,17 @@ func TestSecLogout(t *testing.T) {
 
 // Test 13: a password change, a deactivated or a deleted user ends the
 // user's sessions at once.
-func TestSecSessionUserChanges(t *testing.T) {
+func TestSessionUserChanges(t *testing.T) {
 	apptest.ForEachBackendParallel(t, func(t *testing.T, b apptest.Backend) {
-		a := newSecApp(t, b)
-		newUser := func(name string) *secClient {
+		a := apptest.NewApp(t, b, apptest.Strict())
+		newUser := func(name string) *apptest.Client {
 			if _, err := a.Web.Users.Create(context.Background(), auth.NewUser{Username: name, FirstName: "U",
 				LastName: "U", Email: name + "@example.com", Password: "password-" + name}); err != nil {
 				t.Fatal(err)
 			}
-			c := a.login(name, "password-"+name)
-			if !c.loggedIn() {
+			c := a.Client()
+			c.Login(name, "password-"+name)
+			if !c.IsLoggedIn() {
 				t.Fatalf("%s is not logged in", name)
 			}
 			return c
@@ -510,7 +513,7 @@ func TestSecSessionUserChanges(t *testing.T) {
 			})
 		}
 		// The new password works; the old one does not.
-		c := a.anon()
+		c := a.Client()
 		if r := c.Submit("/login/", url.Values{"username": {"usera"}, "password": {"password-usera"}}); r.Status != http.StatusOK {
 			t.Errorf("old password: %d, want 200 (failure)", r.Status)
 		}
@@ -519,10 +522,10 @@ func TestSecSessionUserChanges(t *testing.T) {
 }
 
 // Test 14: tampered, forged and oversized session cookies are anonymous.
-func TestSecForgedCookies(t *testing.T) {
+func TestForgedCookies(t *testing.T) {
 	apptest.ForEachBackendParallel(t, func(t *testing.T, b apptest.Backend) {
-		a := newSecApp(t, b)
-		real := a.admin().Cookies()[0]
+		a := apptest.NewApp(t, b, apptest.Strict())
+		real := a.LoggedIn().Cookies()[0]
 		if real.Name != "session" {
 			t.Fatalf("cookie name %q", real.Name)
 		}
@@ -534,9 +537,9 @@ func TestSecForgedCookies(t *testing.T) {
 			flip[i] = 'A'
 		}
 		// Another secret signs a real login of the same database.
-		other := a.sibling(func(c *config.Config) { c.SecretKey = "another-secret-key-000000000000000000000" }, 0)
-		oc := secWrap(t, other, other.LoggedIn())
-		if !oc.loggedIn() {
+		other := a.Instance(t, server.Options{}, func(c *config.Config) { c.SecretKey = "another-secret-key-000000000000000000000" })
+		oc := other.LoggedIn()
+		if !oc.IsLoggedIn() {
 			t.Fatal("the other app's login does not work there")
 		}
 		otherValue := oc.Cookies()[0].Value
@@ -551,7 +554,7 @@ func TestSecForgedCookies(t *testing.T) {
 		}
 		for name, header := range cases {
 			t.Run(name, func(t *testing.T) {
-				c := a.anon()
+				c := a.Client()
 				r := c.Request(http.MethodGet, "/albumview/list/", nil, "Cookie", header)
 				if r.Status != http.StatusFound || !strings.HasPrefix(r.Location(), "/login/") {
 					t.Errorf("%d %q, want 302 to /login/", r.Status, r.Location())
@@ -562,10 +565,10 @@ func TestSecForgedCookies(t *testing.T) {
 }
 
 // Test 16: flashes piling up never push the cookie over 4 KB.
-func TestSecCookieSize(t *testing.T) {
+func TestCookieSize(t *testing.T) {
 	apptest.ForEachBackendParallel(t, func(t *testing.T, b apptest.Backend) {
-		a := newSecApp(t, b)
-		c := a.admin()
+		a := apptest.NewApp(t, b, apptest.Strict())
+		c := a.LoggedIn()
 		token := c.CSRF("/albumview/add")
 		var lastName string
 		for i := range 30 {
@@ -589,8 +592,8 @@ func TestSecCookieSize(t *testing.T) {
 		if len(flashes) == 0 || flashes[len(flashes)-1] != "Added Album “"+lastName+"”." {
 			t.Errorf("flashes = %q", flashes)
 		}
-		if !c.loggedIn() || a.Count("albums") != 30 {
-			t.Errorf("logged in %v, albums %d", c.loggedIn(), a.Count("albums"))
+		if !c.IsLoggedIn() || a.Count("albums") != 30 {
+			t.Errorf("logged in %v, albums %d", c.IsLoggedIn(), a.Count("albums"))
 		}
 	})
 }

@@ -8,39 +8,13 @@ import (
 	"net/url"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 
 	"musicadmin/internal/apptest"
 )
 
-// secParallel sends every request at once (after all are built) and returns
-// the answers in order, each checked by the oracle. A transport error fails
-// the test.
-func secParallel(t *testing.T, c *secClient, reqs []*http.Request) []*apptest.Response {
-	t.Helper()
-	out := make([]*apptest.Response, len(reqs))
-	errs := make([]error, len(reqs))
-	var wg sync.WaitGroup
-	start := make(chan struct{})
-	for i, req := range reqs {
-		wg.Go(func() {
-			<-start
-			out[i], errs[i] = c.Send(req)
-		})
-	}
-	close(start)
-	wg.Wait()
-	for i, ans := range out {
-		if errs[i] != nil {
-			t.Fatalf("request %d: %v", i, errs[i])
-		}
-		secCheckAnswer(t, fmt.Sprintf("parallel %s %s", reqs[i].Method, reqs[i].URL.Path), ans.Status, ans.Body)
-	}
-	return out
-}
-
-func secStatuses(ans []*apptest.Response) map[int]int {
+// statuses counts the answers of each status.
+func statuses(ans []*apptest.Response) map[int]int {
 	m := map[int]int{}
 	for _, a := range ans {
 		m[a.Status]++
@@ -50,10 +24,10 @@ func secStatuses(ans []*apptest.Response) map[int]int {
 
 // Test 47: parallel creates of one unique value: one wins, the rest get a
 // clean 422, and one row exists.
-func TestSecParallelSameName(t *testing.T) {
+func TestParallelSameName(t *testing.T) {
 	apptest.ForEachBackendParallel(t, func(t *testing.T, b apptest.Backend) {
-		a := newSecApp(t, b)
-		c := a.admin()
+		a := apptest.NewApp(t, b, apptest.Strict())
+		c := a.LoggedIn()
 		for _, tc := range []struct {
 			path, field, table string
 			extra              url.Values
@@ -72,14 +46,14 @@ func TestSecParallelSameName(t *testing.T) {
 				for i := range reqs {
 					reqs[i] = c.PostRequest(tc.path, form)
 				}
-				ans := secParallel(t, c, reqs)
-				got := secStatuses(ans)
+				ans := c.Parallel(reqs)
+				got := statuses(ans)
 				if got[http.StatusFound] != 1 || got[http.StatusUnprocessableEntity] != 15 {
 					t.Errorf("statuses %v, want one 302 and fifteen 422", got)
 				}
 				for _, x := range ans {
 					if x.Status == http.StatusUnprocessableEntity && !strings.Contains(x.Body, "already exists") {
-						t.Errorf("a 422 without \"already exists\":\n%s", secClip(x.Body))
+						t.Errorf("a 422 without \"already exists\":\n%s", apptest.Clip(x.Body))
 					}
 				}
 				n := 0
@@ -111,10 +85,10 @@ func TestSecParallelSameName(t *testing.T) {
 
 // Test 48: many distinct writes while reads go on (the SQLite writer lock);
 // run on MySQL too.
-func TestSecParallelWritesAndReads(t *testing.T) {
+func TestParallelWritesAndReads(t *testing.T) {
 	apptest.ForEachBackendParallel(t, func(t *testing.T, b apptest.Backend) {
-		a := newSecApp(t, b)
-		c := a.admin()
+		a := apptest.NewApp(t, b, apptest.Strict())
+		c := a.LoggedIn()
 		token := c.CSRF("/albumview/add")
 		before := a.Count("albums")
 		var reqs []*http.Request
@@ -123,7 +97,7 @@ func TestSecParallelWritesAndReads(t *testing.T) {
 			get, _ := http.NewRequest(http.MethodGet, a.URL+"/albumview/list/", nil)
 			reqs = append(reqs, get)
 		}
-		ans := secParallel(t, c, reqs)
+		ans := c.Parallel(reqs)
 		for i, x := range ans {
 			want := http.StatusOK
 			if reqs[i].Method == http.MethodPost {
@@ -141,60 +115,60 @@ func TestSecParallelWritesAndReads(t *testing.T) {
 
 // Test 49: conflicting edits, deletes, and references to a record being
 // deleted.
-func TestSecParallelConflicts(t *testing.T) {
+func TestParallelConflicts(t *testing.T) {
 	apptest.ForEachBackendParallel(t, func(t *testing.T, b apptest.Backend) {
-		a := newSecApp(t, b)
-		c := a.admin()
+		a := apptest.NewApp(t, b, apptest.Strict())
+		c := a.LoggedIn()
 		token := c.CSRF("/albumview/add")
 		t.Run("two edits to one name", func(t *testing.T) {
-			x := a.seedAlbum("X")
-			y := a.seedAlbum("Y")
-			ans := secParallel(t, c, []*http.Request{
+			x := a.InsertAlbum("X")
+			y := a.InsertAlbum("Y")
+			ans := c.Parallel([]*http.Request{
 				c.PostRequest("/albumview/edit/"+x, url.Values{"name": {"Z"}, "csrf_token": {token}}),
 				c.PostRequest("/albumview/edit/"+y, url.Values{"name": {"Z"}, "csrf_token": {token}}),
 			})
-			if got := secStatuses(ans); got[http.StatusFound] != 1 || got[http.StatusUnprocessableEntity] != 1 {
+			if got := statuses(ans); got[http.StatusFound] != 1 || got[http.StatusUnprocessableEntity] != 1 {
 				t.Errorf("statuses %v, want one 302 and one 422", got)
 			}
-			nx, _ := a.albumName(x)
-			ny, _ := a.albumName(y)
-			if names := []string{nx, ny}; !slices.Equal(names, []string{"Z", "Y"}) && !slices.Equal(names, []string{"X", "Z"}) {
+			ax, _ := a.AlbumByID(x)
+			ay, _ := a.AlbumByID(y)
+			if names := []string{ax.Name, ay.Name}; !slices.Equal(names, []string{"Z", "Y"}) && !slices.Equal(names, []string{"X", "Z"}) {
 				t.Errorf("names after the race: %q", names)
 			}
 		})
 		t.Run("five deletes of one record", func(t *testing.T) {
-			id := a.seedAlbum("Deleted Five Times")
-			keep := a.seedAlbum("Bystander")
+			id := a.InsertAlbum("Deleted Five Times")
+			keep := a.InsertAlbum("Bystander")
 			reqs := make([]*http.Request, 5)
 			for i := range reqs {
 				reqs[i] = c.PostRequest("/albumview/delete/"+id, url.Values{"csrf_token": {token}})
 			}
-			ans := secParallel(t, c, reqs)
-			if got := secStatuses(ans); got[http.StatusFound] != 1 || got[http.StatusNotFound] != 4 {
+			ans := c.Parallel(reqs)
+			if got := statuses(ans); got[http.StatusFound] != 1 || got[http.StatusNotFound] != 4 {
 				t.Errorf("statuses %v, want one 302 and four 404", got)
 			}
-			if _, ok := a.albumName(id); ok {
+			if _, ok := a.AlbumByID(id); ok {
 				t.Error("the record still exists")
 			}
-			if _, ok := a.albumName(keep); !ok {
+			if _, ok := a.AlbumByID(keep); !ok {
 				t.Error("another record was deleted")
 			}
 		})
 		t.Run("delete while songs are added to it", func(t *testing.T) {
-			id := a.seedAlbum("Going Away")
+			id := a.InsertAlbum("Going Away")
 			songToken := c.CSRF("/songsview/add")
 			reqs := []*http.Request{c.PostRequest("/albumview/delete/"+id, url.Values{"csrf_token": {token}})}
 			for i := range 5 {
 				reqs = append(reqs, c.PostRequest("/songsview/add", url.Values{"title": {fmt.Sprintf("late-%d", i)},
 					"album": {id}, "csrf_token": {songToken}}))
 			}
-			ans := secParallel(t, c, reqs)
+			ans := c.Parallel(reqs)
 			if ans[0].Status != http.StatusFound {
 				t.Errorf("delete: %d, want 302", ans[0].Status)
 			}
 			for i, x := range ans[1:] {
 				title := fmt.Sprintf("late-%d", i)
-				s, stored := a.song(title)
+				s, stored := a.Song(title)
 				switch x.Status {
 				case http.StatusFound:
 					if !stored || s.Album != "" {

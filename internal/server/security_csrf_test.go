@@ -15,14 +15,14 @@ import (
 	"musicadmin/internal/apptest"
 )
 
-// secStateRoute is a state-changing route and the form a user would post to it.
-type secStateRoute struct {
+// stateRoute is a state-changing route and the form a user would post to it.
+type stateRoute struct {
 	path string
 	form url.Values
 }
 
-func secStateRoutes(album, song string) []secStateRoute {
-	return []secStateRoute{
+func stateRoutes(album, song string) []stateRoute {
+	return []stateRoute{
 		{"/albumview/add", url.Values{"name": {"csrf-new-album"}}},
 		{"/albumview/edit/" + album, url.Values{"name": {"csrf-renamed"}}},
 		{"/albumview/delete/" + album, url.Values{}},
@@ -34,12 +34,12 @@ func secStateRoutes(album, song string) []secStateRoute {
 
 // Test 17: every state change checks the token, in all five ways of
 // getting it wrong, on every route that writes, on logout and on login.
-func TestSecCSRFEveryRoute(t *testing.T) {
+func TestCSRFEveryRoute(t *testing.T) {
 	apptest.ForEachBackendParallel(t, func(t *testing.T, b apptest.Backend) {
-		a := newSecApp(t, b)
-		album := a.seedAlbum("CSRF Album")
-		song := a.seedSong("CSRF Song", 5, album)
-		attacker := a.admin()
+		a := apptest.NewApp(t, b, apptest.Strict())
+		album := a.InsertAlbum("CSRF Album")
+		song := a.InsertSong("CSRF Song", 5, album)
+		attacker := a.LoggedIn()
 		attackerToken := attacker.CSRF("/albumview/add")
 
 		// ways returns, for a logged-in victim, the token and the path
@@ -48,16 +48,16 @@ func TestSecCSRFEveryRoute(t *testing.T) {
 			name string
 			// prepare returns the csrf_token to put in the body ("" for
 			// none) and a query string to append to the path.
-			prepare func(t *testing.T, c *secClient) (body, query string)
+			prepare func(t *testing.T, c *apptest.Client) (body, query string)
 		}
 		ways := []way{
-			{"missing", func(*testing.T, *secClient) (string, string) { return "", "" }},
-			{"not a token", func(*testing.T, *secClient) (string, string) { return "not-a-token", "" }},
-			{"other session's token", func(*testing.T, *secClient) (string, string) { return attackerToken, "" }},
-			{"token only in query", func(t *testing.T, c *secClient) (string, string) {
+			{"missing", func(*testing.T, *apptest.Client) (string, string) { return "", "" }},
+			{"not a token", func(*testing.T, *apptest.Client) (string, string) { return "not-a-token", "" }},
+			{"other session's token", func(*testing.T, *apptest.Client) (string, string) { return attackerToken, "" }},
+			{"token only in query", func(t *testing.T, c *apptest.Client) (string, string) {
 				return "", "?csrf_token=" + url.QueryEscape(c.CSRF("/albumview/add"))
 			}},
-			{"token from before logout and login", func(t *testing.T, c *secClient) (string, string) {
+			{"token from before logout and login", func(t *testing.T, c *apptest.Client) (string, string) {
 				old := c.CSRF("/albumview/add")
 				if r := c.Get("/logout/"); r.Status != http.StatusFound {
 					t.Fatalf("logout: %d", r.Status)
@@ -66,7 +66,7 @@ func TestSecCSRFEveryRoute(t *testing.T) {
 				return old, ""
 			}},
 		}
-		post := func(c *secClient, path string, form url.Values, token, query string) *apptest.Response {
+		post := func(c *apptest.Client, path string, form url.Values, token, query string) *apptest.Response {
 			f := url.Values{}
 			for k, v := range form {
 				f[k] = v
@@ -76,17 +76,17 @@ func TestSecCSRFEveryRoute(t *testing.T) {
 			}
 			return c.Post(path+query, f)
 		}
-		for _, rt := range secStateRoutes(album, song) {
+		for _, rt := range stateRoutes(album, song) {
 			for _, w := range ways {
 				t.Run(rt.path+"/"+w.name, func(t *testing.T) {
-					c := a.admin()
+					c := a.LoggedIn()
 					token, query := w.prepare(t, c)
-					before := a.secSnapshot()
+					before := a.Snapshot()
 					r := post(c, rt.path, rt.form, token, query)
 					if r.Status != http.StatusForbidden {
 						t.Errorf("status %d, want 403", r.Status)
 					}
-					if after := a.secSnapshot(); !before.sameData(after) {
+					if after := a.Snapshot(); !before.Same(after) {
 						t.Errorf("data changed:\n%v\n%v", before, after)
 					}
 				})
@@ -94,24 +94,24 @@ func TestSecCSRFEveryRoute(t *testing.T) {
 		}
 		for _, w := range ways {
 			t.Run("/logout/"+w.name, func(t *testing.T) {
-				c := a.admin()
+				c := a.LoggedIn()
 				token, query := w.prepare(t, c)
 				r := post(c, "/logout/", url.Values{}, token, query)
 				if r.Status != http.StatusForbidden {
 					t.Errorf("status %d, want 403", r.Status)
 				}
-				if !c.loggedIn() {
+				if !c.IsLoggedIn() {
 					t.Error("the session ended")
 				}
 			})
 		}
 		loginWays := []way{
 			ways[0], ways[1],
-			{"other session's token", func(*testing.T, *secClient) (string, string) { return a.anon().CSRF("/login/"), "" }},
-			{"token only in query", func(t *testing.T, c *secClient) (string, string) {
+			{"other session's token", func(*testing.T, *apptest.Client) (string, string) { return a.Client().CSRF("/login/"), "" }},
+			{"token only in query", func(t *testing.T, c *apptest.Client) (string, string) {
 				return "", "?csrf_token=" + url.QueryEscape(c.CSRF("/login/"))
 			}},
-			{"token from before logout and login", func(t *testing.T, c *secClient) (string, string) {
+			{"token from before logout and login", func(t *testing.T, c *apptest.Client) (string, string) {
 				c.Login(apptest.AdminUser, apptest.AdminPassword)
 				old := c.CSRF("/albumview/add")
 				if r := c.Get("/logout/"); r.Status != http.StatusFound {
@@ -123,14 +123,14 @@ func TestSecCSRFEveryRoute(t *testing.T) {
 		}
 		for _, w := range loginWays {
 			t.Run("/login/"+w.name, func(t *testing.T) {
-				c := a.anon()
+				c := a.Client()
 				token, query := w.prepare(t, c)
 				sessions := a.Count("user_sessions")
 				r := post(c, "/login/", url.Values{"username": {apptest.AdminUser}, "password": {apptest.AdminPassword}}, token, query)
 				if r.Status != http.StatusForbidden {
 					t.Errorf("status %d, want 403", r.Status)
 				}
-				if c.loggedIn() || a.Count("user_sessions") != sessions {
+				if c.IsLoggedIn() || a.Count("user_sessions") != sessions {
 					t.Error("logged in")
 				}
 			})
@@ -139,13 +139,13 @@ func TestSecCSRFEveryRoute(t *testing.T) {
 }
 
 // Test 18: GET and HEAD never change anything; delete asks first.
-func TestSecGetIsSafe(t *testing.T) {
+func TestGetIsSafe(t *testing.T) {
 	apptest.ForEachBackendParallel(t, func(t *testing.T, b apptest.Backend) {
-		a := newSecApp(t, b)
-		album := a.seedAlbum("Safe Album")
-		song := a.seedSong("Safe Song", 3, album)
-		c := a.admin()
-		before := a.secSnapshot()
+		a := apptest.NewApp(t, b, apptest.Strict())
+		album := a.InsertAlbum("Safe Album")
+		song := a.InsertSong("Safe Song", 3, album)
+		c := a.LoggedIn()
+		before := a.Snapshot()
 		paths := []string{
 			"/albumview/delete/" + album,
 			"/albumview/add?name=x",
@@ -167,7 +167,7 @@ func TestSecGetIsSafe(t *testing.T) {
 				}
 			}
 		}
-		if after := a.secSnapshot(); !before.sameData(after) {
+		if after := a.Snapshot(); !before.Same(after) {
 			t.Errorf("a GET changed data:\n%v\n%v", before, after)
 		}
 	})
@@ -175,10 +175,10 @@ func TestSecGetIsSafe(t *testing.T) {
 
 // Test 19: cross-origin browser POSTs are refused; same-origin POSTs over
 // plain HTTP and non-browser POSTs with a token work.
-func TestSecCrossOrigin(t *testing.T) {
+func TestCrossOrigin(t *testing.T) {
 	apptest.ForEachBackendParallel(t, func(t *testing.T, b apptest.Backend) {
-		a := newSecApp(t, b)
-		c := a.admin()
+		a := apptest.NewApp(t, b, apptest.Strict())
+		c := a.LoggedIn()
 		token := c.CSRF("/albumview/add")
 		port := a.Server.Listener.Addr().String()[strings.LastIndex(a.Server.Listener.Addr().String(), ":"):]
 		cases := []struct {
@@ -217,31 +217,31 @@ func TestSecCrossOrigin(t *testing.T) {
 }
 
 // Test 20: "simple" content types a cross-site form can send are not forms.
-func TestSecContentTypes(t *testing.T) {
+func TestContentTypes(t *testing.T) {
 	apptest.ForEachBackendParallel(t, func(t *testing.T, b apptest.Backend) {
-		a := newSecApp(t, b)
-		c := a.admin()
+		a := apptest.NewApp(t, b, apptest.Strict())
+		c := a.LoggedIn()
 		token := c.CSRF("/albumview/add")
 		same := []string{"Origin", a.URL, "Sec-Fetch-Site", "same-origin"}
 		t.Run("text/plain", func(t *testing.T) {
-			before := a.secSnapshot()
+			before := a.Snapshot()
 			r := c.Request(http.MethodPost, "/albumview/add", strings.NewReader("name=plain&csrf_token="+token),
 				append([]string{"Content-Type", "text/plain"}, same...)...)
 			if r.Status != http.StatusForbidden && r.Status != http.StatusUnsupportedMediaType && r.Status != http.StatusUnprocessableEntity {
 				t.Errorf("status %d, want 403, 415 or 422", r.Status)
 			}
-			if !before.sameData(a.secSnapshot()) {
+			if !before.Same(a.Snapshot()) {
 				t.Error("written")
 			}
 		})
 		t.Run("json", func(t *testing.T) {
-			before := a.secSnapshot()
+			before := a.Snapshot()
 			r := c.Request(http.MethodPost, "/albumview/add", strings.NewReader(`{"name":"json","csrf_token":"`+token+`"}`),
 				append([]string{"Content-Type", "application/json"}, same...)...)
 			if r.Status != http.StatusForbidden && r.Status != http.StatusUnsupportedMediaType && r.Status != http.StatusUnprocessableEntity {
 				t.Errorf("status %d, want 403, 415 or 422", r.Status)
 			}
-			if !before.sameData(a.secSnapshot()) {
+			if !before.Same(a.Snapshot()) {
 				t.Error("written")
 			}
 		})
@@ -280,15 +280,15 @@ func TestSecContentTypes(t *testing.T) {
 }
 
 // Test 21: no method but GET, HEAD and POST, and no method override.
-func TestSecMethods(t *testing.T) {
+func TestMethods(t *testing.T) {
 	apptest.ForEachBackendParallel(t, func(t *testing.T, b apptest.Backend) {
-		a := newSecApp(t, b)
-		album := a.seedAlbum("Method Album")
-		c := a.admin()
+		a := apptest.NewApp(t, b, apptest.Strict())
+		album := a.InsertAlbum("Method Album")
+		c := a.LoggedIn()
 		edit := "/albumview/edit/" + album
 		for _, path := range []string{edit, "/albumview/list/", "/login/"} {
 			for _, method := range []string{http.MethodPut, http.MethodDelete, http.MethodPatch, http.MethodTrace, "PROPFIND"} {
-				before := a.secSnapshot()
+				before := a.Snapshot()
 				r := c.Request(method, path, strings.NewReader("name=x"), "Content-Type", "application/x-www-form-urlencoded",
 					"X-Probe", "trace-echo-marker")
 				switch {
@@ -303,7 +303,7 @@ func TestSecMethods(t *testing.T) {
 				if strings.Contains(r.Body, "trace-echo-marker") {
 					t.Errorf("%s %s echoes the request", method, path)
 				}
-				if !before.sameData(a.secSnapshot()) {
+				if !before.Same(a.Snapshot()) {
 					t.Errorf("%s %s changed data", method, path)
 				}
 			}
@@ -315,8 +315,8 @@ func TestSecMethods(t *testing.T) {
 		if r.Status != http.StatusFound {
 			t.Errorf("override POST: %d, want 302 (an edit)", r.Status)
 		}
-		if name, ok := a.albumName(album); !ok || name != "Overridden" {
-			t.Errorf("after the override POST: exists %v, name %q; want the edit applied", ok, name)
+		if al, ok := a.AlbumByID(album); !ok || al.Name != "Overridden" {
+			t.Errorf("after the override POST: exists %v, name %q; want the edit applied", ok, al.Name)
 		}
 	})
 }

@@ -11,15 +11,16 @@ import (
 	"time"
 
 	"musicadmin/internal/apptest"
+	"musicadmin/internal/apptest/slow"
 )
 
 // Test 41 and 42: security headers on every answer; no caching of pages
 // with user data.
-func TestSecHeaders(t *testing.T) {
+func TestHeaders(t *testing.T) {
 	apptest.ForEachBackendParallel(t, func(t *testing.T, b apptest.Backend) {
-		a := newSecApp(t, b)
-		album := a.seedAlbum("Header Album")
-		c := a.admin()
+		a := apptest.NewApp(t, b, apptest.Strict())
+		album := a.InsertAlbum("Header Album")
+		c := a.LoggedIn()
 		token := c.CSRF("/albumview/add")
 		big := "name=" + strings.Repeat("a", 2<<20) + "&csrf_token=" + token
 		cases := []struct {
@@ -28,7 +29,7 @@ func TestSecHeaders(t *testing.T) {
 			status  int
 			private bool // shows user data or the login form: no-store
 		}{
-			{"login", func() *apptest.Response { return a.anon().Get("/login/") }, 200, true},
+			{"login", func() *apptest.Response { return a.Client().Get("/login/") }, 200, true},
 			{"index", func() *apptest.Response { return c.Get("/") }, 200, true},
 			{"list", func() *apptest.Response { return c.Get("/albumview/list/") }, 200, true},
 			{"show", func() *apptest.Response { return c.Get("/albumview/show/" + album) }, 200, true},
@@ -44,12 +45,12 @@ func TestSecHeaders(t *testing.T) {
 			{"422", func() *apptest.Response {
 				return c.Post("/albumview/add", url.Values{"name": {""}, "csrf_token": {token}})
 			}, 422, true},
-			{"413", func() *apptest.Response { return c.postRaw("/albumview/add", big) }, 413, false},
+			{"413", func() *apptest.Response { return c.PostRaw("/albumview/add", big) }, 413, false},
 			{"405", func() *apptest.Response { return c.Request(http.MethodPut, "/albumview/list/", nil) }, 405, false},
-			{"static css", func() *apptest.Response { return a.anon().Get("/static/app.css") }, 200, false},
-			{"static svg", func() *apptest.Response { return a.anon().Get("/static/favicon.svg") }, 200, false},
-			{"healthz", func() *apptest.Response { return a.anon().Get("/healthz") }, 200, false},
-			{"anonymous redirect", func() *apptest.Response { return a.anon().Get("/albumview/list/") }, 302, false},
+			{"static css", func() *apptest.Response { return a.Client().Get("/static/app.css") }, 200, false},
+			{"static svg", func() *apptest.Response { return a.Client().Get("/static/favicon.svg") }, 200, false},
+			{"healthz", func() *apptest.Response { return a.Client().Get("/healthz") }, 200, false},
+			{"anonymous redirect", func() *apptest.Response { return a.Client().Get("/albumview/list/") }, 302, false},
 		}
 		for _, tc := range cases {
 			t.Run(tc.name, func(t *testing.T) {
@@ -110,17 +111,17 @@ func TestSecHeaders(t *testing.T) {
 
 // Test 43: bodies over the cap are refused early with 413, however they
 // are framed, and nothing is written.
-func TestSecBodySize(t *testing.T) {
+func TestBodySize(t *testing.T) {
 	apptest.ForEachBackendParallel(t, func(t *testing.T, b apptest.Backend) {
-		a := newSecApp(t, b)
-		c := a.admin()
+		a := apptest.NewApp(t, b, apptest.Strict())
+		c := a.LoggedIn()
 		token := c.CSRF("/albumview/add")
-		loginClient := a.anon()
+		loginClient := a.Client()
 		loginToken := loginClient.CSRF("/login/")
 		const size = 12 << 20
 		for _, tc := range []struct {
 			name    string
-			c       *secClient
+			c       *apptest.Client
 			path    string
 			tail    string
 			chunked bool
@@ -131,7 +132,7 @@ func TestSecBodySize(t *testing.T) {
 			{"login, chunked", loginClient, "/login/", "&username=admin&password=x&csrf_token=" + loginToken, true},
 		} {
 			t.Run(tc.name, func(t *testing.T) {
-				before := a.secSnapshot()
+				before := a.Snapshot()
 				var body io.Reader = io.MultiReader(strings.NewReader("pad="), &repeatReader{b: 'a', n: size},
 					strings.NewReader(tc.tail))
 				req := tc.c.PostRequest(tc.path, nil)
@@ -148,23 +149,23 @@ func TestSecBodySize(t *testing.T) {
 				if err != nil {
 					t.Fatalf("no answer: %v", err)
 				}
-				secCheckAnswer(t, tc.name, ans.Status, ans.Body)
+				apptest.CheckAnswer(t, tc.name, ans.Status, ans.Body)
 				if ans.Status != http.StatusRequestEntityTooLarge {
 					t.Errorf("status %d, want 413", ans.Status)
 				}
-				if d > 2*time.Second {
+				if d > slow.Scaled(2*time.Second) {
 					t.Errorf("answer took %v", d)
 				}
-				if !before.sameData(a.secSnapshot()) {
+				if !before.Same(a.Snapshot()) {
 					t.Error("written")
 				}
 			})
 		}
 		// The cap leaves room for any real form.
-		if r := c.postRaw("/albumview/add", "name=fits&pad="+strings.Repeat("a", 512<<10)+"&csrf_token="+token); r.Status != http.StatusFound {
+		if r := c.PostRaw("/albumview/add", "name=fits&pad="+strings.Repeat("a", 512<<10)+"&csrf_token="+token); r.Status != http.StatusFound {
 			t.Errorf("a 512 KiB form: %d, want 302", r.Status)
 		}
-		if r := a.anon().Get("/healthz"); r.Status != http.StatusOK {
+		if r := a.Client().Get("/healthz"); r.Status != http.StatusOK {
 			t.Errorf("healthz: %d", r.Status)
 		}
 	})
@@ -189,29 +190,29 @@ func (r *repeatReader) Read(p []byte) (int, error) {
 }
 
 // Test 44: too many fields, in a body or a query string.
-func TestSecTooManyFields(t *testing.T) {
+func TestTooManyFields(t *testing.T) {
 	apptest.ForEachBackendParallel(t, func(t *testing.T, b apptest.Backend) {
-		a := newSecApp(t, b)
-		a.seedAlbum("Many Fields")
-		c := a.admin()
+		a := apptest.NewApp(t, b, apptest.Strict())
+		a.InsertAlbum("Many Fields")
+		c := a.LoggedIn()
 		token := c.CSRF("/albumview/add")
-		before := a.secSnapshot()
+		before := a.Snapshot()
 		start := time.Now()
-		r := c.postRaw("/albumview/add", strings.Repeat("a=1&", 200000)+"name=many&csrf_token="+token)
+		r := c.PostRaw("/albumview/add", strings.Repeat("a=1&", 200000)+"name=many&csrf_token="+token)
 		if r.Status != http.StatusBadRequest && r.Status != http.StatusRequestEntityTooLarge {
 			t.Errorf("200000 fields: %d, want 400 or 413", r.Status)
 		}
-		if d := time.Since(start); d > 2*time.Second {
+		if d := time.Since(start); d > slow.Scaled(2*time.Second) {
 			t.Errorf("200000 fields took %v", d)
 		}
-		if !before.sameData(a.secSnapshot()) {
+		if !before.Same(a.Snapshot()) {
 			t.Error("written")
 		}
 		r = c.Get("/albumview/list/?" + strings.Repeat("x=1&", 20000) + "q=Many")
 		if r.Status != http.StatusBadRequest && r.Status != http.StatusRequestEntityTooLarge && r.Status != http.StatusRequestURITooLong {
 			t.Errorf("20000 query parameters: %d, want 400, 413 or 414", r.Status)
 		}
-		r = a.anon().Get("/login/?" + strings.Repeat("x=1&", 20000))
+		r = a.Client().Get("/login/?" + strings.Repeat("x=1&", 20000))
 		if r.Status != http.StatusBadRequest && r.Status != http.StatusRequestURITooLong {
 			t.Errorf("20000 query parameters on /login/: %d, want 400 or 414", r.Status)
 		}
@@ -219,18 +220,18 @@ func TestSecTooManyFields(t *testing.T) {
 		if rows := c.Get("/albumview/list/?" + strings.Repeat("x=1&", 50) + "q=Many").FirstColumn(); len(rows) != 1 {
 			t.Errorf("50 parameters: rows %q", rows)
 		}
-		if r := a.anon().Get("/healthz"); r.Status != http.StatusOK {
+		if r := a.Client().Get("/healthz"); r.Status != http.StatusOK {
 			t.Errorf("healthz: %d", r.Status)
 		}
 	})
 }
 
 // Test 46: oversized headers, query values and paths.
-func TestSecOversizedRequests(t *testing.T) {
+func TestOversizedRequests(t *testing.T) {
 	apptest.ForEachBackendParallel(t, func(t *testing.T, b apptest.Backend) {
-		a := newSecApp(t, b)
-		a.seedAlbum("Oversized")
-		c := a.admin()
+		a := apptest.NewApp(t, b, apptest.Strict())
+		a.InsertAlbum("Oversized")
+		c := a.LoggedIn()
 		r := c.Request(http.MethodGet, "/", nil, "Cookie", "big="+strings.Repeat("c", 2<<20))
 		if r.Status != http.StatusRequestHeaderFieldsTooLarge && r.Status != http.StatusBadRequest {
 			t.Errorf("2 MiB Cookie: %d, want 431 or 400", r.Status)
@@ -249,7 +250,7 @@ func TestSecOversizedRequests(t *testing.T) {
 		if r.Status != http.StatusNotFound && r.Status != http.StatusBadRequest && r.Status != http.StatusRequestURITooLong {
 			t.Errorf("100 KB path: %d", r.Status)
 		}
-		if r := a.anon().Get("/healthz"); r.Status != http.StatusOK {
+		if r := a.Client().Get("/healthz"); r.Status != http.StatusOK {
 			t.Errorf("healthz: %d", r.Status)
 		}
 	})

@@ -15,16 +15,17 @@ import (
 	"time"
 
 	"musicadmin/internal/apptest"
+	"musicadmin/internal/apptest/slow"
 )
 
 // Test 30: sort takes only allow-listed fields.
-func TestSecSortAllowList(t *testing.T) {
+func TestSortAllowList(t *testing.T) {
 	apptest.ForEachBackendParallel(t, func(t *testing.T, b apptest.Backend) {
-		a := newSecApp(t, b)
+		a := apptest.NewApp(t, b, apptest.Strict())
 		for _, n := range []string{"Bravo", "Alpha", "Charlie"} {
-			a.seedSong(n, 1, a.seedAlbum(n))
+			a.InsertSong(n, 1, a.InsertAlbum(n))
 		}
-		c := a.admin()
+		c := a.LoggedIn()
 		values := []string{"name;DROP TABLE albums", "name desc", "(SELECT 1)", "-name,id", "1", "name)--",
 			"password", "album.name", "album__name", "RANDOM()", "IF(1,name,id)", "name\x00", "-",
 			"--name", "id", "rating;DELETE FROM songs", "title desc", strings.Repeat("n", 10000)}
@@ -50,14 +51,14 @@ func TestSecSortAllowList(t *testing.T) {
 }
 
 // Test 31: filters take only declared fields and operators.
-func TestSecFilterAllowList(t *testing.T) {
+func TestFilterAllowList(t *testing.T) {
 	apptest.ForEachBackendParallel(t, func(t *testing.T, b apptest.Backend) {
-		a := newSecApp(t, b)
-		al := a.seedAlbum("Filter Album")
-		a.seedSong("Alpha", 1, al)
-		a.seedSong("Beta", 7, "")
-		a.seedSong("x marks", 3, "")
-		c := a.admin()
+		a := apptest.NewApp(t, b, apptest.Strict())
+		al := a.InsertAlbum("Filter Album")
+		a.InsertSong("Alpha", 1, al)
+		a.InsertSong("Beta", 7, "")
+		a.InsertSong("x marks", 3, "")
+		c := a.LoggedIn()
 		all := firstColumn(t, c, "/songsview/list/")
 		if len(all) != 3 {
 			t.Fatalf("unfiltered = %q", all)
@@ -87,15 +88,15 @@ func TestSecFilterAllowList(t *testing.T) {
 }
 
 // Test 32: filter values of the wrong type are ignored, never a 500.
-func TestSecFilterWrongTypes(t *testing.T) {
+func TestFilterWrongTypes(t *testing.T) {
 	apptest.ForEachBackendParallel(t, func(t *testing.T, b apptest.Backend) {
-		a := newSecApp(t, b)
-		a1 := a.seedAlbum("One")
-		a2 := a.seedAlbum("Two")
-		a.seedSong("On one", 5, a1)
-		a.seedSong("On two", 6, a2)
-		a.seedSong("On none", 0, "")
-		c := a.admin()
+		a := apptest.NewApp(t, b, apptest.Strict())
+		a1 := a.InsertAlbum("One")
+		a2 := a.InsertAlbum("Two")
+		a.InsertSong("On one", 5, a1)
+		a.InsertSong("On two", 6, a2)
+		a.InsertSong("On none", 0, "")
+		c := a.LoggedIn()
 		all := firstColumn(t, c, "/songsview/list/")
 		for _, f := range []string{
 			"rating__gte=abc", "rating__gte=1e309", "rating__gte=-99999999999999999999", "rating__gte=",
@@ -120,7 +121,7 @@ func TestSecFilterWrongTypes(t *testing.T) {
 
 // Test 33: search treats SQL and LIKE metacharacters as text, and the
 // answer is the app's, not the collation's: the same on both backends.
-func TestSecSearchMetacharacters(t *testing.T) {
+func TestSearchMetacharacters(t *testing.T) {
 	cases := []struct {
 		q    string
 		want []string
@@ -147,11 +148,11 @@ func TestSecSearchMetacharacters(t *testing.T) {
 		{"ΣΊΣΥΦ", []string{"σίσυφος"}},
 	}
 	apptest.ForEachBackendParallel(t, func(t *testing.T, b apptest.Backend) {
-		a := newSecApp(t, b)
+		a := apptest.NewApp(t, b, apptest.Strict())
 		for _, n := range []string{"Abbey Road", "été", "100% Pure", "snake_case", `back\slash`, "Wow!", "σίσυφος"} {
-			a.seedAlbum(n)
+			a.InsertAlbum(n)
 		}
-		c := a.admin()
+		c := a.LoggedIn()
 		for _, tc := range cases {
 			got := firstColumn(t, c, "/albumview/list/?q="+url.QueryEscape(tc.q))
 			slices.Sort(got)
@@ -164,9 +165,9 @@ func TestSecSearchMetacharacters(t *testing.T) {
 
 // Test 34: page and page_size are clamped, and a page far past the end
 // costs no more than any other.
-func TestSecPagination(t *testing.T) {
+func TestPagination(t *testing.T) {
 	apptest.ForEachBackendParallel(t, func(t *testing.T, b apptest.Backend) {
-		a := newSecApp(t, b)
+		a := apptest.NewApp(t, b, apptest.Strict())
 		// FerretDB, the MongoDB wire server the tests run on, filters,
 		// sorts and skips in its own code over the whole collection: a page
 		// of a 10,000-song list costs it about a second (measured: 0.7-1.4
@@ -176,7 +177,7 @@ func TestSecPagination(t *testing.T) {
 		// the time is the test server's. That deep pages stay cheap on a
 		// real MongoDB is mongostore's TestPagesMatchOneOrderedScan and
 		// TestEveryQueryNamesAnIndex.
-		n, budget := 10000, 2*time.Second
+		n, budget := 10000, slow.Scaled(2*time.Second)
 		if !b.SQL() {
 			n, budget = 500, 0
 		}
@@ -187,7 +188,7 @@ func TestSecPagination(t *testing.T) {
 			songs[i] = apptest.SongRow{Title: fmt.Sprintf("song %05d", i), Rating: i % 10}
 		}
 		a.InsertSongs(songs)
-		c := a.admin()
+		c := a.LoggedIn()
 		timed := func(path string) *apptest.Response {
 			t.Helper()
 			start := time.Now()
@@ -203,7 +204,7 @@ func TestSecPagination(t *testing.T) {
 		for _, p := range []string{"0", "-1", "abc", "1.5", "", "%00", "1e3"} {
 			r := timed("/songsview/list/?page=" + p)
 			if rows := r.FirstColumn(); len(rows) != 25 || rows[0] != "song 00000" {
-				t.Errorf("page=%s: %d rows from %q, want page 1", p, len(rows), secFirst(rows))
+				t.Errorf("page=%s: %d rows from %q, want page 1", p, len(rows), firstOf(rows))
 			}
 		}
 		for _, p := range []string{"1000000000000", "99999999999999999999", fmt.Sprint(pages + 1), "9223372036854775807"} {
@@ -212,7 +213,7 @@ func TestSecPagination(t *testing.T) {
 			if len(rows) != 25 || rows[len(rows)-1] != last || !strings.Contains(r.Text(".pager"), fmt.Sprintf("Page %d of %d", pages, pages)) {
 				if p != "99999999999999999999" || len(rows) != 25 || rows[0] != "song 00000" {
 					t.Errorf("page=%s: %d rows ending %q, pager %q; want the last page (or page 1)", p, len(rows),
-						secLast(rows), r.Text(".pager"))
+						lastOf(rows), r.Text(".pager"))
 				}
 			}
 		}
@@ -245,7 +246,7 @@ func TestSecPagination(t *testing.T) {
 			if errs[i] != nil {
 				t.Fatalf("request %d: %v", i, errs[i])
 			}
-			secCheckAnswer(t, path, ans.Status, ans.Body)
+			apptest.CheckAnswer(t, path, ans.Status, ans.Body)
 			if ans.Status != http.StatusOK || !strings.Contains(ans.Body, "No records found.") {
 				t.Errorf("request %d: %d, want 200 and no match", i, ans.Status)
 			}
@@ -261,14 +262,14 @@ func TestSecPagination(t *testing.T) {
 	})
 }
 
-func secFirst(s []string) string {
+func firstOf(s []string) string {
 	if len(s) == 0 {
 		return ""
 	}
 	return s[0]
 }
 
-func secLast(s []string) string {
+func lastOf(s []string) string {
 	if len(s) == 0 {
 		return ""
 	}

@@ -22,20 +22,20 @@ import (
 // spoofed X-Forwarded-For does not reset the count. The window is an hour,
 // so no run is slow enough to see a failure leave it; how the block ends,
 // to the millisecond, is auth's TestLoginThrottle, on the test's clock.
-func TestSecLoginThrottle(t *testing.T) {
+func TestLoginThrottle(t *testing.T) {
 	if auth.DefaultLoginLimit != 10 || auth.DefaultLoginWindow != 20*time.Second {
 		t.Errorf("default throttle %d per %s, want 10 per 20s", auth.DefaultLoginLimit, auth.DefaultLoginWindow)
 	}
 	apptest.ForEachBackend(t, func(t *testing.T, b apptest.Backend) {
-		a := newSecApp(t, b)
+		a := apptest.NewApp(t, b, apptest.Strict())
 		const limit, window = 5, time.Hour
-		app := a.siblingWith(nil, server.Options{LoginLimit: limit, LoginWindow: window})
-		c := secWrap(t, app, app.Client())
+		app := a.Instance(t, server.Options{LoginLimit: limit, LoginWindow: window}, nil)
+		c := app.Client()
 		attempt := func(password, forwardedFor string) *apptest.Response {
 			t.Helper()
 			token := c.CSRF("/login/")
 			form := url.Values{"username": {apptest.AdminUser}, "password": {password}, "csrf_token": {token}}
-			req := c.postForm("/login/", form)
+			req := c.PostRequest("/login/", form)
 			if forwardedFor != "" {
 				req.Header.Set("X-Forwarded-For", forwardedFor)
 			}
@@ -67,32 +67,22 @@ func TestSecLoginThrottle(t *testing.T) {
 		if r := attempt(apptest.AdminPassword, ""); r.Status != http.StatusTooManyRequests {
 			t.Errorf("right password while blocked: status %d, want 429", r.Status)
 		}
-		if c.loggedIn() {
+		if c.IsLoggedIn() {
 			t.Error("logged in while blocked")
 		}
 	})
 }
 
-// loginAs posts the login form as the admin with password.
-func (c *secClient) loginAs(password string) *apptest.Response {
-	c.t.Helper()
-	return c.check("POST /login/", loginAs(c.Client, password))
-}
-
-// loginAs posts the login form of c's site as the admin with password,
-// answer unchecked.
-func loginAs(c *apptest.Client, password string) *apptest.Response {
+// loginRequest is the login form of c's site posted as the admin with
+// password.
+func loginRequest(c *apptest.Client, password string) *http.Request {
 	form := url.Values{"username": {apptest.AdminUser}, "password": {password}, "csrf_token": {c.CSRF("/login/")}}
-	return c.Do(c.PostRequest("/login/", form))
+	return c.PostRequest("/login/", form)
 }
 
-// instance starts another instance of a's app on a's database (apptest's
-// Instance), checked as a is when the test ends.
-func (a *secApp) instance(opts server.Options) *apptest.App {
-	a.t.Helper()
-	app := a.App.Instance(a.t, opts)
-	a.watch(a.t, app)
-	return app
+// loginAs posts the login form of c's site as the admin with password.
+func loginAs(c *apptest.Client, password string) *apptest.Response {
+	return c.Do(loginRequest(c, password))
 }
 
 // Issue 9, item 6: the throttle counts in the database, so instances of the
@@ -100,16 +90,16 @@ func (a *secApp) instance(opts server.Options) *apptest.App {
 // connections, as two processes would have: failures on A and on B add up
 // to the limit, after which the next try on either, or on a third started
 // only then, is 429. A right password before them is not counted.
-func TestSecLoginThrottleSharedByInstances(t *testing.T) {
+func TestLoginThrottleSharedByInstances(t *testing.T) {
 	apptest.ForEachBackend(t, func(t *testing.T, b apptest.Backend) {
-		a := newSecApp(t, b)
+		a := apptest.NewApp(t, b, apptest.Strict())
 		// The default limit; a window of an hour, so no failure leaves it
 		// during the test however slow the machine.
 		opts := server.Options{LoginLimit: auth.DefaultLoginLimit, LoginWindow: time.Hour}
-		one, two := a.instance(opts), a.instance(opts)
-		onA, onB := secWrap(t, one, one.Client()), secWrap(t, two, two.Client())
+		one, two := a.Instance(t, opts, nil), a.Instance(t, opts, nil)
+		onA, onB := one.Client(), two.Client()
 
-		if r := secWrap(t, two, two.Client()).loginAs(apptest.AdminPassword); r.Status != http.StatusFound {
+		if r := loginAs(two.Client(), apptest.AdminPassword); r.Status != http.StatusFound {
 			t.Fatalf("right password on B: status %d, want 302", r.Status)
 		}
 		for i := range auth.DefaultLoginLimit {
@@ -117,16 +107,16 @@ func TestSecLoginThrottleSharedByInstances(t *testing.T) {
 			if i%2 == 1 {
 				c, on = onB, "B"
 			}
-			if r := c.loginAs("wrong-" + strconv.Itoa(i)); r.Status != http.StatusOK || r.Text(".alert") != auth.MsgInvalidLogin {
+			if r := loginAs(c, "wrong-"+strconv.Itoa(i)); r.Status != http.StatusOK || r.Text(".alert") != auth.MsgInvalidLogin {
 				t.Fatalf("failure %d, on %s: status %d, alert %q", i+1, on, r.Status, r.Text(".alert"))
 			}
 		}
 		if n := a.Count("login_failures"); n != auth.DefaultLoginLimit {
 			t.Errorf("%d failures stored, want %d (the right password not among them)", n, auth.DefaultLoginLimit)
 		}
-		three := a.instance(opts)
-		for name, c := range map[string]*secClient{"A": onA, "B": onB, "a third instance": secWrap(t, three, three.Client())} {
-			r := c.loginAs("wrong-again")
+		three := a.Instance(t, opts, nil)
+		for name, c := range map[string]*apptest.Client{"A": onA, "B": onB, "a third instance": three.Client()} {
+			r := loginAs(c, "wrong-again")
 			if r.Status != http.StatusTooManyRequests {
 				t.Errorf("failure %d, on %s: status %d, want 429", auth.DefaultLoginLimit+1, name, r.Status)
 				continue
@@ -136,7 +126,7 @@ func TestSecLoginThrottleSharedByInstances(t *testing.T) {
 			}
 		}
 		// Even the right password: the guess is not checked at all.
-		if r := onA.loginAs(apptest.AdminPassword); r.Status != http.StatusTooManyRequests {
+		if r := loginAs(onA, apptest.AdminPassword); r.Status != http.StatusTooManyRequests {
 			t.Errorf("right password on A while blocked: status %d, want 429", r.Status)
 		}
 		if n := a.Count("login_failures"); n != auth.DefaultLoginLimit {
@@ -150,9 +140,9 @@ func TestSecLoginThrottleSharedByInstances(t *testing.T) {
 // the database's own: a unique index on the address, put there behind the
 // app's back, refuses the second failure of an address, after the first
 // read went well.
-func TestSecLoginThrottleStoreFails(t *testing.T) {
+func TestLoginThrottleStoreFails(t *testing.T) {
 	apptest.ForEachBackend(t, func(t *testing.T, b apptest.Backend) {
-		a := newSecApp(t, b)
+		a := apptest.NewApp(t, b, apptest.Strict())
 		ctx := context.Background()
 		if b.SQL() {
 			if err := a.DB.WithContext(ctx).Exec("CREATE UNIQUE INDEX ux_test_addr ON login_failures (addr)").Error; err != nil {
@@ -164,22 +154,26 @@ func TestSecLoginThrottleStoreFails(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
-		c := a.anon()
-		if r := c.loginAs("wrong-1"); r.Status != http.StatusOK || r.Text(".alert") != auth.MsgInvalidLogin {
+		c := a.Client()
+		if r := loginAs(c, "wrong-1"); r.Status != http.StatusOK || r.Text(".alert") != auth.MsgInvalidLogin {
 			t.Fatalf("first failure: status %d, alert %q", r.Status, r.Text(".alert"))
 		}
 		for _, password := range []string{"wrong-2", apptest.AdminPassword} {
 			// The oracle's "below 500" does not hold here: 503 is the
-			// answer wanted. Its other half, no leak, does.
-			r := loginAs(c.Client, password)
+			// answer wanted, so the answer is sent unchecked (Send). Its
+			// other half, no leak, does.
+			r, err := c.Send(loginRequest(c, password))
+			if err != nil {
+				t.Fatal(err)
+			}
 			if r.Status != http.StatusServiceUnavailable || r.Header.Get("Retry-After") == "" {
 				t.Errorf("%s, the failure not storable: status %d, Retry-After %q; want 503 with one", password, r.Status, r.Header.Get("Retry-After"))
 			}
-			if leak := secLeakIn(r.Body); leak != "" {
+			if leak := apptest.LeakIn(r.Body); leak != "" {
 				t.Errorf("%s: the 503 leaks %q", password, leak)
 			}
 		}
-		if c.loggedIn() {
+		if c.IsLoggedIn() {
 			t.Error("logged in while the throttle could not count")
 		}
 		if !a.Log.Contains("login throttle") {

@@ -51,7 +51,7 @@ func editFormValues(r *apptest.Response) url.Values {
 
 // choiceID returns the value of the option labelled label of the set
 // field name on the form at path.
-func choiceID(t *testing.T, c *secClient, path, name, label string) string {
+func choiceID(t *testing.T, c *apptest.Client, path, name, label string) string {
 	t.Helper()
 	r := c.Get(path)
 	r.ExpectStatus(t, "GET "+path, http.StatusOK)
@@ -69,7 +69,7 @@ func choiceID(t *testing.T, c *secClient, path, name, label string) string {
 
 // userID returns the id of the user named username, read from the users
 // list filtered by it.
-func userID(t *testing.T, c *secClient, username string) string {
+func userID(t *testing.T, c *apptest.Client, username string) string {
 	t.Helper()
 	r := c.Get("/users/list/?" + url.Values{"username": {username}}.Encode())
 	r.ExpectStatus(t, "users list", http.StatusOK)
@@ -81,7 +81,7 @@ func userID(t *testing.T, c *secClient, username string) string {
 }
 
 // roleID returns the id of the role named name.
-func roleID(t *testing.T, c *secClient, name string) string {
+func roleID(t *testing.T, c *apptest.Client, name string) string {
 	t.Helper()
 	return choiceID(t, c, "/users/add", "roles", name)
 }
@@ -111,20 +111,18 @@ func newUserForm(username, password string, roles ...string) url.Values {
 }
 
 // addRole creates the role name with the permission keys perms as c.
-func addRole(t *testing.T, c *secClient, name string, perms ...string) {
+func addRole(t *testing.T, c *apptest.Client, name string, perms ...string) {
 	t.Helper()
 	r := c.Submit("/roles/add", url.Values{"name": {name}, "permissions": perms})
 	r.ExpectRedirect(t, "add role "+name, "/roles/list/")
 }
 
-// loggedOut reports whether c's session is over: the index sends it to the
-// login page.
-func loggedOut(c *secClient) bool { return !c.loggedIn() }
-
-// as returns a client logged in as username, holding role (see roleUser).
-func (a *secApp) as(username, role string) *secClient {
-	c, _ := roleUser(a.t, a.App, username, role)
-	return secWrap(a.t, a.App, c)
+// loggedInAs returns a client logged in as username, holding role (see
+// roleUser).
+func loggedInAs(t *testing.T, a *apptest.App, username, role string) *apptest.Client {
+	t.Helper()
+	c, _ := roleUser(t, a, username, role)
+	return c
 }
 
 // TestSecurityUsersAndRolesCRUD: an Admin lists, adds, shows, edits and
@@ -132,8 +130,8 @@ func (a *secApp) as(username, role string) *secClient {
 // with the password given; no page, form or export holds a password.
 func TestSecurityUsersAndRolesCRUD(t *testing.T) {
 	apptest.ForEachBackendParallel(t, func(t *testing.T, b apptest.Backend) {
-		a := newSecApp(t, b)
-		admin := a.admin()
+		a := apptest.NewApp(t, b, apptest.Strict())
+		admin := a.LoggedIn()
 
 		r := admin.Get("/")
 		if got := r.Texts("nav .menu summary"); !slices.Contains(got, "Security") {
@@ -176,10 +174,10 @@ func TestSecurityUsersAndRolesCRUD(t *testing.T) {
 		}
 		r = admin.Submit("/users/add", newUserForm("ed", "first-pass", editor))
 		r.ExpectRedirect(t, "add user", "/users/list/")
-		if u := userRow(t, a.App, "ed"); !u.Active || !slices.Equal(u.Roles, []string{"Editor"}) || u.Email != "ed@example.com" {
+		if u := userRow(t, a, "ed"); !u.Active || !slices.Equal(u.Roles, []string{"Editor"}) || u.Email != "ed@example.com" {
 			t.Errorf("stored ed = %+v", u)
 		}
-		ed := a.anon()
+		ed := a.Client()
 		ed.Login("ed", "first-pass")
 		if r := ed.Get("/songsview/add"); r.Status != http.StatusOK {
 			t.Errorf("ed may add songs: %d", r.Status)
@@ -212,7 +210,7 @@ func TestSecurityUsersAndRolesCRUD(t *testing.T) {
 				t.Error("a refused form shows a password back")
 			}
 		}
-		if hasUser(a.App, "bo") {
+		if hasUser(a, "bo") {
 			t.Error("a refused form created bo")
 		}
 
@@ -235,7 +233,7 @@ func TestSecurityUsersAndRolesCRUD(t *testing.T) {
 		form.Add("roles", roleID(t, admin, access.ReadOnlyRole))
 		r = admin.Submit("/users/edit/"+id, form)
 		r.ExpectRedirect(t, "edit user", "/users/list/")
-		if u := userRow(t, a.App, "ed"); u.Email != "ed@example.org" || !slices.Equal(u.Roles, []string{"Editor", "ReadOnly"}) {
+		if u := userRow(t, a, "ed"); u.Email != "ed@example.org" || !slices.Equal(u.Roles, []string{"Editor", "ReadOnly"}) {
 			t.Errorf("edited ed = %+v", u)
 		}
 		r = admin.Get("/users/list/")
@@ -250,15 +248,15 @@ func TestSecurityUsersAndRolesCRUD(t *testing.T) {
 		form = editFormValues(r)
 		form.Set("name", "Song Editor")
 		admin.Submit("/roles/edit/"+editor, form).ExpectRedirect(t, "rename role", "/roles/list/")
-		if u := userRow(t, a.App, "ed"); !slices.Contains(u.Roles, "Song Editor") {
+		if u := userRow(t, a, "ed"); !slices.Contains(u.Roles, "Song Editor") {
 			t.Errorf("ed's roles after the rename: %q", u.Roles)
 		}
 		admin.Submit("/roles/delete/"+editor, url.Values{}).ExpectRedirect(t, "delete role", "/roles/list/")
-		if u := userRow(t, a.App, "ed"); !slices.Equal(u.Roles, []string{"ReadOnly"}) {
+		if u := userRow(t, a, "ed"); !slices.Equal(u.Roles, []string{"ReadOnly"}) {
 			t.Errorf("ed's roles after the delete: %q", u.Roles)
 		}
 		admin.Submit("/users/delete/"+id, url.Values{}).ExpectRedirect(t, "delete user", "/users/list/")
-		if hasUser(a.App, "ed") {
+		if hasUser(a, "ed") {
 			t.Error("ed is still stored")
 		}
 	})
@@ -271,11 +269,11 @@ func TestSecurityUsersAndRolesCRUD(t *testing.T) {
 // not count. The built-in roles keep their names and cannot be deleted.
 func TestSecurityLastAdmin(t *testing.T) {
 	apptest.ForEachBackendParallel(t, func(t *testing.T, b apptest.Backend) {
-		a := newSecApp(t, b)
-		admin := a.admin()
+		a := apptest.NewApp(t, b, apptest.Strict())
+		admin := a.LoggedIn()
 		me := userID(t, admin, apptest.AdminUser)
 		adminRole := roleID(t, admin, access.AdminRole)
-		before := userRow(t, a.App, apptest.AdminUser)
+		before := userRow(t, a, apptest.AdminUser)
 
 		edit := editFormValues(admin.Get("/users/edit/" + me))
 		deactivate := url.Values{}
@@ -312,7 +310,7 @@ func TestSecurityLastAdmin(t *testing.T) {
 		if f := admin.Get("/users/list/").Flashes(); len(f) != 1 || !strings.Contains(f[0], "last active Admin") {
 			t.Errorf("bulk delete: flashes %q", f)
 		}
-		if after := userRow(t, a.App, apptest.AdminUser); !after.Active || !slices.Equal(after.Roles, before.Roles) {
+		if after := userRow(t, a, apptest.AdminUser); !after.Active || !slices.Equal(after.Roles, before.Roles) {
 			t.Fatalf("the refusals wrote: %+v", after)
 		}
 
@@ -323,7 +321,7 @@ func TestSecurityLastAdmin(t *testing.T) {
 		f2.Del("active")
 		admin.Submit("/users/edit/"+ada2, f2).ExpectRedirect(t, "deactivate ada2", "/users/list/")
 		r = admin.Post("/users/action/delete", url.Values{"ids": {me}, "confirm": {"1"}, "csrf_token": {admin.CSRF("/users/list/")}})
-		if !hasUser(a.App, apptest.AdminUser) {
+		if !hasUser(a, apptest.AdminUser) {
 			t.Fatal("the last active Admin was deleted while an inactive one remained")
 		}
 		f2 = editFormValues(admin.Get("/users/edit/" + ada2)) // its version now
@@ -331,18 +329,18 @@ func TestSecurityLastAdmin(t *testing.T) {
 		admin.Submit("/users/edit/"+ada2, f2).ExpectRedirect(t, "activate ada2", "/users/list/")
 		r = admin.Submit("/users/edit/"+me, deactivate)
 		r.ExpectRedirect(t, "deactivate with another Admin", "/users/list/")
-		if userRow(t, a.App, apptest.AdminUser).Active {
+		if userRow(t, a, apptest.AdminUser).Active {
 			t.Error("admin is still active")
 		}
-		if !loggedOut(admin) {
+		if !!admin.IsLoggedIn() {
 			t.Error("the deactivated admin is still logged in")
 		}
 		// ada2, now the last active Admin, cannot delete herself in bulk
 		// either, even together with the inactive admin.
-		ada := a.anon()
+		ada := a.Client()
 		ada.Login("ada2", "pw-ada2")
 		ada.Post("/users/action/delete", url.Values{"ids": {me, ada2}, "confirm": {"1"}, "csrf_token": {ada.CSRF("/users/list/")}})
-		if !hasUser(a.App, "ada2") || !hasUser(a.App, apptest.AdminUser) {
+		if !hasUser(a, "ada2") || !hasUser(a, apptest.AdminUser) {
 			t.Error("a bulk delete of both Admins went through in part or whole")
 		}
 
@@ -359,7 +357,7 @@ func TestSecurityLastAdmin(t *testing.T) {
 			t.Errorf("%d permissions are not ticked for Admin", n)
 		}
 		ada.Submit("/roles/edit/"+adminRole, url.Values{"name": {"Boss"}})
-		if !slices.Contains(userRow(t, a.App, "ada2").Roles, access.AdminRole) {
+		if !slices.Contains(userRow(t, a, "ada2").Roles, access.AdminRole) {
 			t.Error("the Admin role was renamed")
 		}
 		for _, role := range []string{access.AdminRole, access.ReadOnlyRole} {
@@ -380,8 +378,8 @@ func TestSecurityLastAdmin(t *testing.T) {
 // sets nothing the form does not show. Each refusal writes nothing.
 func TestSecurityNoEscalation(t *testing.T) {
 	apptest.ForEachBackendParallel(t, func(t *testing.T, b apptest.Backend) {
-		a := newSecApp(t, b)
-		admin := a.admin()
+		a := apptest.NewApp(t, b, apptest.Strict())
+		admin := a.LoggedIn()
 		var perms []string
 		for _, view := range []string{"users", "roles"} {
 			for _, p := range []string{"can_list", "can_show", "can_add", "can_edit", "can_delete", "menu_access"} {
@@ -395,8 +393,8 @@ func TestSecurityNoEscalation(t *testing.T) {
 			}
 		}
 		addRole(t, admin, "UserManager", perms...)
-		mgr := a.as("mgr", "UserManager")
-		a.as("pleb", access.ReadOnlyRole)
+		mgr := loggedInAs(t, a, "mgr", "UserManager")
+		loggedInAs(t, a, "pleb", access.ReadOnlyRole)
 		adminID, mgrID, plebID := userID(t, admin, apptest.AdminUser), userID(t, admin, "mgr"), userID(t, admin, "pleb")
 		adminRole, managerRole := roleID(t, admin, access.AdminRole), roleID(t, admin, "UserManager")
 		readOnly := roleID(t, admin, access.ReadOnlyRole)
@@ -471,7 +469,7 @@ func TestSecurityNoEscalation(t *testing.T) {
 		if after := snapshot(); after != before {
 			t.Errorf("refused or ignored input wrote:\nbefore %s\nafter  %s", before, after)
 		}
-		login := a.anon()
+		login := a.Client()
 		if r := login.Submit("/login/", url.Values{"username": {"pleb"}, "password": {"forged-password"}}); r.Status == http.StatusFound {
 			t.Error("the edit form set pleb's password")
 		}
@@ -490,10 +488,10 @@ func TestSecurityNoEscalation(t *testing.T) {
 // their own password.
 func TestSecurityNoUsersWithoutPermission(t *testing.T) {
 	apptest.ForEachBackendParallel(t, func(t *testing.T, b apptest.Backend) {
-		a := newSecApp(t, b)
-		admin := a.admin()
+		a := apptest.NewApp(t, b, apptest.Strict())
+		admin := a.LoggedIn()
 		adminID, readOnly := userID(t, admin, apptest.AdminUser), roleID(t, admin, access.ReadOnlyRole)
-		reader := a.as("reader", access.ReadOnlyRole)
+		reader := loggedInAs(t, a, "reader", access.ReadOnlyRole)
 		for _, p := range []string{"/users/list/", "/users/show/" + adminID, "/users/edit/" + adminID, "/users/add",
 			"/users/resetpassword/" + adminID, "/users/export.csv", "/roles/list/", "/roles/show/" + readOnly,
 			"/roles/edit/" + readOnly} {
@@ -510,7 +508,7 @@ func TestSecurityNoUsersWithoutPermission(t *testing.T) {
 		if r := reader.Get("/users/password"); r.Status != http.StatusOK {
 			t.Errorf("GET /users/password as ReadOnly: %d", r.Status)
 		}
-		if !userRow(t, a.App, apptest.AdminUser).Active {
+		if !userRow(t, a, apptest.AdminUser).Active {
 			t.Error("the admin was deactivated")
 		}
 	})
@@ -523,12 +521,12 @@ func TestSecurityNoUsersWithoutPermission(t *testing.T) {
 // cookie then answers as logged out.
 func TestSecuritySessionsEnd(t *testing.T) {
 	apptest.ForEachBackendParallel(t, func(t *testing.T, b apptest.Backend) {
-		a := newSecApp(t, b)
-		admin := a.admin()
-		a.as("pat", access.ReadOnlyRole)
+		a := apptest.NewApp(t, b, apptest.Strict())
+		admin := a.LoggedIn()
+		loggedInAs(t, a, "pat", access.ReadOnlyRole)
 		pat := userID(t, admin, "pat")
-		twoSessions := func(password string) (*secClient, *secClient) {
-			c1, c2 := a.anon(), a.anon()
+		twoSessions := func(password string) (*apptest.Client, *apptest.Client) {
+			c1, c2 := a.Client(), a.Client()
 			c1.Login("pat", password)
 			c2.Login("pat", password)
 			return c1, c2
@@ -536,7 +534,7 @@ func TestSecuritySessionsEnd(t *testing.T) {
 
 		// Own change: the current password is required, the new one twice.
 		c1, c2 := twoSessions("pw-pat")
-		hash := userRow(t, a.App, "pat").PasswordHash
+		hash := userRow(t, a, "pat").PasswordHash
 		for _, tt := range []struct {
 			field string
 			form  url.Values
@@ -552,18 +550,18 @@ func TestSecuritySessionsEnd(t *testing.T) {
 				t.Errorf("refused change: no message beside %s", tt.field)
 			}
 		}
-		if userRow(t, a.App, "pat").PasswordHash != hash || loggedOut(c2) {
+		if userRow(t, a, "pat").PasswordHash != hash || !c2.IsLoggedIn() {
 			t.Fatal("a refused change wrote or ended a session")
 		}
 		r := c1.Submit("/users/password", url.Values{"current_password": {"pw-pat"}, "password": {"new-pat"}, "password_confirm": {"new-pat"}})
 		r.ExpectRedirect(t, "change own password", "/")
-		if loggedOut(c1) {
+		if !c1.IsLoggedIn() {
 			t.Error("the session the change was made in ended")
 		}
-		if !loggedOut(c2) {
+		if !!c2.IsLoggedIn() {
 			t.Error("pat's other session survived the change")
 		}
-		if r := a.anon().Submit("/login/", url.Values{"username": {"pat"}, "password": {"pw-pat"}}); r.Status == http.StatusFound {
+		if r := a.Client().Submit("/login/", url.Values{"username": {"pat"}, "password": {"pw-pat"}}); r.Status == http.StatusFound {
 			t.Error("the old password still logs in")
 		}
 
@@ -573,10 +571,10 @@ func TestSecuritySessionsEnd(t *testing.T) {
 		r.ExpectStatus(t, "reset form", http.StatusOK)
 		admin.Submit("/users/resetpassword/"+pat, url.Values{"password": {"reset-pat"}, "password_confirm": {"reset-pat"}}).
 			ExpectRedirect(t, "reset", "/users/show/"+pat)
-		if !loggedOut(c1) || !loggedOut(c2) {
+		if !!c1.IsLoggedIn() || !!c2.IsLoggedIn() {
 			t.Error("pat's sessions survived the reset")
 		}
-		if loggedOut(admin) {
+		if !admin.IsLoggedIn() {
 			t.Error("the admin's session ended with pat's reset")
 		}
 
@@ -585,7 +583,7 @@ func TestSecuritySessionsEnd(t *testing.T) {
 		form := editFormValues(admin.Get("/users/edit/" + pat))
 		form.Del("roles")
 		admin.Submit("/users/edit/"+pat, form).ExpectRedirect(t, "take the role", "/users/list/")
-		if !loggedOut(c1) {
+		if !!c1.IsLoggedIn() {
 			t.Error("pat's session survived losing a role")
 		}
 
@@ -594,10 +592,10 @@ func TestSecuritySessionsEnd(t *testing.T) {
 		form = editFormValues(admin.Get("/users/edit/" + pat))
 		form.Del("active")
 		admin.Submit("/users/edit/"+pat, form).ExpectRedirect(t, "deactivate", "/users/list/")
-		if !loggedOut(c1) {
+		if !!c1.IsLoggedIn() {
 			t.Error("pat's session survived the deactivation")
 		}
-		if r := a.anon().Submit("/login/", url.Values{"username": {"pat"}, "password": {"reset-pat"}}); r.Status == http.StatusFound {
+		if r := a.Client().Submit("/login/", url.Values{"username": {"pat"}, "password": {"reset-pat"}}); r.Status == http.StatusFound {
 			t.Error("a deactivated user logged in")
 		}
 
@@ -605,14 +603,14 @@ func TestSecuritySessionsEnd(t *testing.T) {
 		// own roles (here: add one) without being logged out.
 		admin.Submit("/users/password", url.Values{"current_password": {apptest.AdminPassword}, "password": {"admin-new"},
 			"password_confirm": {"admin-new"}}).ExpectRedirect(t, "admin's own change", "/")
-		if loggedOut(admin) {
+		if !admin.IsLoggedIn() {
 			t.Error("the admin's own change logged them out")
 		}
 		me := userID(t, admin, apptest.AdminUser)
 		form = editFormValues(admin.Get("/users/edit/" + me))
 		form.Add("roles", roleID(t, admin, access.ReadOnlyRole))
 		admin.Submit("/users/edit/"+me, form).ExpectRedirect(t, "admin edits themselves", "/users/list/")
-		if loggedOut(admin) {
+		if !admin.IsLoggedIn() {
 			t.Error("saving their own account logged the admin out")
 		}
 	})
@@ -624,8 +622,8 @@ func TestSecuritySessionsEnd(t *testing.T) {
 // no entry holds a password or its hash. A refused write has no entry.
 func TestSecurityAudited(t *testing.T) {
 	apptest.ForEachBackendParallel(t, func(t *testing.T, b apptest.Backend) {
-		a := newSecApp(t, b)
-		admin := a.admin()
+		a := apptest.NewApp(t, b, apptest.Strict())
+		admin := a.LoggedIn()
 		addRole(t, admin, "Editor", "can_list:songsview")
 		editor := roleID(t, admin, "Editor")
 		admin.Submit("/users/add", newUserForm("ed", "secret-ed-pw", editor)).ExpectRedirect(t, "add ed", "/users/list/")
@@ -635,14 +633,15 @@ func TestSecurityAudited(t *testing.T) {
 		admin.Submit("/users/edit/"+ed, form).ExpectRedirect(t, "edit ed", "/users/list/")
 		admin.Submit("/users/resetpassword/"+ed, url.Values{"password": {"reset-ed-pw"}, "password_confirm": {"reset-ed-pw"}}).
 			ExpectRedirect(t, "reset", "/users/show/"+ed)
-		edc := a.login("ed", "reset-ed-pw")
+		edc := a.Client()
+		edc.Login("ed", "reset-ed-pw")
 		edc.Submit("/users/password", url.Values{"current_password": {"reset-ed-pw"}, "password": {"own-ed-pw"},
 			"password_confirm": {"own-ed-pw"}}).ExpectRedirect(t, "own change", "/")
 		me := userID(t, admin, apptest.AdminUser)
 		admin.Submit("/users/delete/"+me, url.Values{}).ExpectStatus(t, "refused delete", http.StatusUnprocessableEntity)
 		admin.Submit("/users/delete/"+ed, url.Values{}).ExpectRedirect(t, "delete ed", "/users/list/")
 
-		all := entries(t, a.App)
+		all := entries(t, a)
 		hash := "$2a$"
 		for _, e := range all {
 			text := e.RecordLabel
@@ -698,9 +697,9 @@ func TestSecurityAudited(t *testing.T) {
 // address, and nothing is written; a right one does not count.
 func TestSecurityPasswordPageThrottled(t *testing.T) {
 	apptest.ForEachBackendParallel(t, func(t *testing.T, b apptest.Backend) {
-		a := newSecApp(t, b)
-		pat := a.as("pat", access.ReadOnlyRole)
-		hash := userRow(t, a.App, "pat").PasswordHash
+		a := apptest.NewApp(t, b, apptest.Strict())
+		pat := loggedInAs(t, a, "pat", access.ReadOnlyRole)
+		hash := userRow(t, a, "pat").PasswordHash
 		wrong := url.Values{"current_password": {"guess"}, "password": {"new-pat"}, "password_confirm": {"new-pat"}}
 		for i := range auth.DefaultLoginLimit {
 			r := pat.Submit("/users/password", wrong)
@@ -714,10 +713,10 @@ func TestSecurityPasswordPageThrottled(t *testing.T) {
 		if r := pat.Submit("/users/password", right); r.Status != http.StatusTooManyRequests {
 			t.Errorf("the right password past the limit: %d, want 429", r.Status)
 		}
-		if r := a.anon().Submit("/login/", url.Values{"username": {"pat"}, "password": {"pw-pat"}}); r.Status != http.StatusTooManyRequests {
+		if r := a.Client().Submit("/login/", url.Values{"username": {"pat"}, "password": {"pw-pat"}}); r.Status != http.StatusTooManyRequests {
 			t.Errorf("a login from the same address: %d, want 429 (one count)", r.Status)
 		}
-		if userRow(t, a.App, "pat").PasswordHash != hash {
+		if userRow(t, a, "pat").PasswordHash != hash {
 			t.Error("a throttled change wrote")
 		}
 	})

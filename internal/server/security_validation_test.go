@@ -13,9 +13,9 @@ import (
 	"musicadmin/internal/apptest"
 )
 
-// secInvalid checks a 422 answer: the message beside field, the input kept
+// expectInvalid checks a 422 answer: the message beside field, the input kept
 // (as an attribute value, escaped), a fresh token, and nothing written.
-func secInvalid(t *testing.T, r *apptest.Response, field, kept, message string) {
+func expectInvalid(t *testing.T, r *apptest.Response, field, kept, message string) {
 	t.Helper()
 	if r.Status != http.StatusUnprocessableEntity {
 		t.Fatalf("status %d, want 422", r.Status)
@@ -34,10 +34,10 @@ func secInvalid(t *testing.T, r *apptest.Response, field, kept, message string) 
 }
 
 // Test 35: required fields, white space, and the re-rendered form.
-func TestSecRequiredFields(t *testing.T) {
+func TestRequiredFields(t *testing.T) {
 	apptest.ForEachBackendParallel(t, func(t *testing.T, b apptest.Backend) {
-		a := newSecApp(t, b)
-		c := a.admin()
+		a := apptest.NewApp(t, b, apptest.Strict())
+		c := a.LoggedIn()
 		long := "<b>x</b>" + strings.Repeat("a", 101)
 		cases := []struct {
 			name, path, field string
@@ -53,23 +53,23 @@ func TestSecRequiredFields(t *testing.T) {
 		}
 		for _, tc := range cases {
 			t.Run(tc.name, func(t *testing.T) {
-				before := a.secSnapshot()
+				before := a.Snapshot()
 				r := c.Submit(tc.path, tc.form)
-				secInvalid(t, r, tc.field, tc.kept, tc.message)
+				expectInvalid(t, r, tc.field, tc.kept, tc.message)
 				if strings.Contains(r.Body, "<b>x</b>") {
 					t.Error("input shown back unescaped")
 				}
-				if !before.sameData(a.secSnapshot()) {
+				if !before.Same(a.Snapshot()) {
 					t.Error("invalid input was written")
 				}
 			})
 		}
 		t.Run("edit to white space", func(t *testing.T) {
-			id := a.seedAlbum("Keep Me")
-			before := a.secSnapshot()
+			id := a.InsertAlbum("Keep Me")
+			before := a.Snapshot()
 			r := c.Submit("/albumview/edit/"+id, url.Values{"name": {"   "}})
-			secInvalid(t, r, "name", "   ", "This field is required.")
-			if !before.sameData(a.secSnapshot()) {
+			expectInvalid(t, r, "name", "   ", "This field is required.")
+			if !before.Same(a.Snapshot()) {
 				t.Error("invalid edit was written")
 			}
 		})
@@ -77,10 +77,10 @@ func TestSecRequiredFields(t *testing.T) {
 }
 
 // Test 36: lengths count characters, not bytes, on both backends.
-func TestSecLengthLimits(t *testing.T) {
+func TestLengthLimits(t *testing.T) {
 	apptest.ForEachBackendParallel(t, func(t *testing.T, b apptest.Backend) {
-		a := newSecApp(t, b)
-		c := a.admin()
+		a := apptest.NewApp(t, b, apptest.Strict())
+		c := a.LoggedIn()
 		for _, tc := range []struct {
 			path, field, value string
 			ok                 bool
@@ -99,11 +99,11 @@ func TestSecLengthLimits(t *testing.T) {
 			{"/songsview/add", "title", strings.Repeat("t", 201), false, "at most 200 characters"},
 		} {
 			t.Run(fmt.Sprintf("%s %d×%.4s", tc.field, len([]rune(tc.value)), strings.TrimSpace(tc.value)), func(t *testing.T) {
-				before := a.secSnapshot()
+				before := a.Snapshot()
 				r := c.Submit(tc.path, url.Values{tc.field: {tc.value}})
 				if !tc.ok {
-					secInvalid(t, r, tc.field, tc.value, tc.message)
-					if !before.sameData(a.secSnapshot()) {
+					expectInvalid(t, r, tc.field, tc.value, tc.message)
+					if !before.Same(a.Snapshot()) {
 						t.Error("an over-long value was written")
 					}
 					return
@@ -128,10 +128,10 @@ func TestSecLengthLimits(t *testing.T) {
 
 // Test 37: NUL and invalid UTF-8 are refused; control and format
 // characters that are valid text are stored exactly.
-func TestSecInvalidText(t *testing.T) {
+func TestInvalidText(t *testing.T) {
 	apptest.ForEachBackendParallel(t, func(t *testing.T, b apptest.Backend) {
-		a := newSecApp(t, b)
-		c := a.admin()
+		a := apptest.NewApp(t, b, apptest.Strict())
+		c := a.LoggedIn()
 		token := c.CSRF("/albumview/add")
 		for _, tc := range []struct {
 			raw   string // urlencoded as sent
@@ -149,11 +149,11 @@ func TestSecInvalidText(t *testing.T) {
 			{"tab%09inside", "tab\tinside"},
 		} {
 			t.Run(tc.raw, func(t *testing.T) {
-				before := a.secSnapshot()
-				r := c.postRaw("/albumview/add", "name="+tc.raw+"&csrf_token="+url.QueryEscape(token))
+				before := a.Snapshot()
+				r := c.PostRaw("/albumview/add", "name="+tc.raw+"&csrf_token="+url.QueryEscape(token))
 				if tc.valid == "" {
-					secInvalid(t, r, "name", "\x00skip", "not allowed")
-					if !before.sameData(a.secSnapshot()) {
+					expectInvalid(t, r, "name", "\x00skip", "not allowed")
+					if !before.Same(a.Snapshot()) {
 						t.Error("invalid text was written")
 					}
 					return
@@ -170,10 +170,10 @@ func TestSecInvalidText(t *testing.T) {
 }
 
 // Test 38: the rating field, repeated parameters, and body over query.
-func TestSecRatingAndDuplicateParams(t *testing.T) {
+func TestRatingAndDuplicateParams(t *testing.T) {
 	apptest.ForEachBackendParallel(t, func(t *testing.T, b apptest.Backend) {
-		a := newSecApp(t, b)
-		c := a.admin()
+		a := apptest.NewApp(t, b, apptest.Strict())
+		c := a.LoggedIn()
 		for i, tc := range []struct {
 			rating string
 			want   int // -1: refused
@@ -184,11 +184,11 @@ func TestSecRatingAndDuplicateParams(t *testing.T) {
 		} {
 			t.Run(fmt.Sprintf("%q", tc.rating), func(t *testing.T) {
 				title := fmt.Sprintf("rating-%d", i)
-				before := a.secSnapshot()
+				before := a.Snapshot()
 				r := c.Submit("/songsview/add", url.Values{"title": {title}, "rating": {tc.rating}})
 				if tc.want < 0 {
-					secInvalid(t, r, "rating", tc.rating, "from 0 to 9")
-					if !before.sameData(a.secSnapshot()) {
+					expectInvalid(t, r, "rating", tc.rating, "from 0 to 9")
+					if !before.Same(a.Snapshot()) {
 						t.Error("written")
 					}
 					return
@@ -196,14 +196,14 @@ func TestSecRatingAndDuplicateParams(t *testing.T) {
 				if r.Status != http.StatusFound {
 					t.Fatalf("status %d, want 302", r.Status)
 				}
-				if s, ok := a.song(title); !ok || s.Rating != tc.want {
+				if s, ok := a.Song(title); !ok || s.Rating != tc.want {
 					t.Errorf("stored rating %d (found %v), want %d", s.Rating, ok, tc.want)
 				}
 			})
 		}
 		t.Run("repeated rating", func(t *testing.T) {
 			r := c.Submit("/songsview/add", url.Values{"title": {"repeated"}, "rating": {"3", "9"}})
-			if s, _ := a.song("repeated"); r.Status != http.StatusFound || s.Rating != 3 {
+			if s, _ := a.Song("repeated"); r.Status != http.StatusFound || s.Rating != 3 {
 				t.Errorf("%d, rating %d, want the first value 3", r.Status, s.Rating)
 			}
 			r = c.Submit("/songsview/add", url.Values{"title": {"repeated bad"}, "rating": {"x", "4"}})
@@ -213,7 +213,7 @@ func TestSecRatingAndDuplicateParams(t *testing.T) {
 		})
 		t.Run("body over query", func(t *testing.T) {
 			token := c.CSRF("/albumview/add")
-			r := c.postRaw("/albumview/add?name=FROMQUERY", "name=FROMBODY&name=SECOND&csrf_token="+url.QueryEscape(token))
+			r := c.PostRaw("/albumview/add?name=FROMQUERY", "name=FROMBODY&name=SECOND&csrf_token="+url.QueryEscape(token))
 			if r.Status != http.StatusFound {
 				t.Fatalf("%d", r.Status)
 			}
@@ -226,9 +226,9 @@ func TestSecRatingAndDuplicateParams(t *testing.T) {
 			if len(names) != 1 || names[0] != "FROMBODY" {
 				t.Errorf("stored %q, want FROMBODY", names)
 			}
-			before := a.secSnapshot()
-			r = c.postRaw("/albumview/add?name=ONLYQUERY", "csrf_token="+url.QueryEscape(token))
-			if r.Status != http.StatusUnprocessableEntity || !before.sameData(a.secSnapshot()) {
+			before := a.Snapshot()
+			r = c.PostRaw("/albumview/add?name=ONLYQUERY", "csrf_token="+url.QueryEscape(token))
+			if r.Status != http.StatusUnprocessableEntity || !before.Same(a.Snapshot()) {
 				t.Errorf("name only in the query: %d, want 422 and no write", r.Status)
 			}
 		})
@@ -237,19 +237,19 @@ func TestSecRatingAndDuplicateParams(t *testing.T) {
 
 // Test 39: album references are checked, and deleting an album keeps its
 // songs, with no album, on both backends.
-func TestSecAlbumReferences(t *testing.T) {
+func TestAlbumReferences(t *testing.T) {
 	apptest.ForEachBackendParallel(t, func(t *testing.T, b apptest.Backend) {
-		a := newSecApp(t, b)
-		album := a.seedAlbum("Referenced")
-		other := a.seedAlbum("Other")
-		c := a.admin()
+		a := apptest.NewApp(t, b, apptest.Strict())
+		album := a.InsertAlbum("Referenced")
+		other := a.InsertAlbum("Other")
+		c := a.LoggedIn()
 		for _, v := range []string{a.UnknownID(), "abc", "-1", "0", "999999", "1 OR 1=1", "1.0", "+1", "0x1", "99999999999999999999",
 			album + " x", album + "x"} {
 			t.Run(v, func(t *testing.T) {
-				before := a.secSnapshot()
+				before := a.Snapshot()
 				r := c.Submit("/songsview/add", url.Values{"title": {"ref " + v}, "album": {v}})
-				secInvalid(t, r, "album", "\x00skip", "Not a valid choice.")
-				if !before.sameData(a.secSnapshot()) {
+				expectInvalid(t, r, "album", "\x00skip", "Not a valid choice.")
+				if !before.Same(a.Snapshot()) {
 					t.Error("written")
 				}
 			})
@@ -257,7 +257,7 @@ func TestSecAlbumReferences(t *testing.T) {
 		if r := c.Submit("/songsview/add", url.Values{"title": {"no album"}, "album": {""}}); r.Status != http.StatusFound {
 			t.Fatalf("empty album: %d", r.Status)
 		}
-		if s, _ := a.song("no album"); s.Album != "" {
+		if s, _ := a.Song("no album"); s.Album != "" {
 			t.Errorf("empty album stored as %q", s.Album)
 		}
 		for _, title := range []string{"uses 1", "uses 2"} {
@@ -265,7 +265,7 @@ func TestSecAlbumReferences(t *testing.T) {
 				t.Fatalf("add %s: %d", title, r.Status)
 			}
 		}
-		a.seedSong("uses other", 1, other)
+		a.InsertSong("uses other", 1, other)
 		confirm := c.Get("/albumview/delete/" + album)
 		if got := confirm.Text(".notice"); !strings.HasPrefix(got, "2 songs refer to this album") {
 			t.Errorf("confirmation says %q", got)
@@ -278,11 +278,11 @@ func TestSecAlbumReferences(t *testing.T) {
 			t.Errorf("songs %d -> %d: a song was deleted with its album", songs, a.Count("songs"))
 		}
 		for _, title := range []string{"uses 1", "uses 2"} {
-			if s, ok := a.song(title); !ok || s.Album != "" {
+			if s, ok := a.Song(title); !ok || s.Album != "" {
 				t.Errorf("%s: found %v, album %q; want kept with no album", title, ok, s.Album)
 			}
 		}
-		if s, _ := a.song("uses other"); s.Album != other {
+		if s, _ := a.Song("uses other"); s.Album != other {
 			t.Error("a song of another album lost its album")
 		}
 		// The database itself refuses a dangling reference (SQLite too). A
@@ -298,10 +298,10 @@ func TestSecAlbumReferences(t *testing.T) {
 
 // Test 40: duplicates answer 422, and case, accent and space variants get
 // the same decision on both backends.
-func TestSecDuplicates(t *testing.T) {
+func TestDuplicates(t *testing.T) {
 	apptest.ForEachBackendParallel(t, func(t *testing.T, b apptest.Backend) {
-		a := newSecApp(t, b)
-		c := a.admin()
+		a := apptest.NewApp(t, b, apptest.Strict())
+		c := a.LoggedIn()
 		if r := c.Submit("/albumview/add", url.Values{"name": {"Abbey Road"}}); r.Status != http.StatusFound {
 			t.Fatalf("create: %d", r.Status)
 		}
@@ -316,11 +316,11 @@ func TestSecDuplicates(t *testing.T) {
 			{"Abbey Road\u200b", false}, {"Abbey  Road", false},
 		} {
 			t.Run(fmt.Sprintf("%q", tc.name), func(t *testing.T) {
-				before := a.secSnapshot()
+				before := a.Snapshot()
 				r := c.Submit("/albumview/add", url.Values{"name": {tc.name}})
 				if tc.dup {
-					secInvalid(t, r, "name", tc.name, "already exists")
-					if !before.sameData(a.secSnapshot()) {
+					expectInvalid(t, r, "name", tc.name, "already exists")
+					if !before.Same(a.Snapshot()) {
 						t.Error("a duplicate was written")
 					}
 					return
@@ -331,11 +331,11 @@ func TestSecDuplicates(t *testing.T) {
 			})
 		}
 		abbey := a.AlbumID("Abbey Road")
-		other := a.seedAlbum("Let It Be")
-		before := a.secSnapshot()
+		other := a.InsertAlbum("Let It Be")
+		before := a.Snapshot()
 		r := c.Submit("/albumview/edit/"+other, url.Values{"name": {" Abbey Road "}})
-		secInvalid(t, r, "name", " Abbey Road ", "already exists")
-		if !before.sameData(a.secSnapshot()) {
+		expectInvalid(t, r, "name", " Abbey Road ", "already exists")
+		if !before.Same(a.Snapshot()) {
 			t.Error("a duplicate edit was written")
 		}
 		if r := c.Submit("/albumview/edit/"+abbey, url.Values{"name": {"Abbey Road"}}); r.Status != http.StatusFound {
@@ -344,6 +344,6 @@ func TestSecDuplicates(t *testing.T) {
 		// Songs: the same rule for titles.
 		c.Submit("/songsview/add", url.Values{"title": {"Something"}})
 		r = c.Submit("/songsview/add", url.Values{"title": {" Something "}})
-		secInvalid(t, r, "title", " Something ", "already exists")
+		expectInvalid(t, r, "title", " Something ", "already exists")
 	})
 }

@@ -15,10 +15,10 @@ import (
 	"musicadmin/internal/apptest"
 )
 
-// secNoActiveURLs fails when a link or source of the page uses a script,
+// checkNoActiveURLs fails when a link or source of the page uses a script,
 // data or file scheme, or points off site. A fragment of the page itself
 // (the "Skip to content" link's #main) is neither.
-func secNoActiveURLs(t *testing.T, what string, r *apptest.Response) {
+func checkNoActiveURLs(t *testing.T, what string, r *apptest.Response) {
 	t.Helper()
 	r.Doc.Find("[href], [src], [action], [formaction]").Each(func(_ int, s *goquery.Selection) {
 		for _, attr := range []string{"href", "src", "action", "formaction"} {
@@ -53,7 +53,7 @@ func secNoActiveURLs(t *testing.T, what string, r *apptest.Response) {
 }
 
 // Test 27: stored payloads are escaped on every page that shows them.
-func TestSecStoredXSS(t *testing.T) {
+func TestStoredXSS(t *testing.T) {
 	payloads := []string{
 		`<script>alert(1)</script>`,
 		`"><img src=x onerror=alert(1)>`,
@@ -66,8 +66,8 @@ func TestSecStoredXSS(t *testing.T) {
 		`</textarea><iframe src=//evil.example>`,
 	}
 	apptest.ForEachBackendParallel(t, func(t *testing.T, b apptest.Backend) {
-		a := newSecApp(t, b)
-		c := a.admin()
+		a := apptest.NewApp(t, b, apptest.Strict())
+		c := a.LoggedIn()
 		for i, p := range payloads {
 			t.Run(fmt.Sprint(i), func(t *testing.T) {
 				check := func(what string, r *apptest.Response) {
@@ -78,7 +78,7 @@ func TestSecStoredXSS(t *testing.T) {
 					if strings.ContainsAny(p, `<>"'`) && strings.Contains(r.Body, p) {
 						t.Errorf("%s: payload %q appears raw", what, p)
 					}
-					secNoActiveURLs(t, what, r)
+					checkNoActiveURLs(t, what, r)
 				}
 				if r := c.Submit("/albumview/add", url.Values{"name": {p}}); r.Status != http.StatusFound {
 					t.Fatalf("add album: %d", r.Status)
@@ -94,7 +94,7 @@ func TestSecStoredXSS(t *testing.T) {
 					t.Fatalf("add song: %d", r.Status)
 				}
 				check("song list with flash", c.Get("/songsview/list/"))
-				s, _ := a.song(p)
+				s, _ := a.Song(p)
 				for _, path := range []string{
 					"/albumview/list/", "/albumview/show/" + albumID, "/albumview/edit/" + albumID,
 					"/albumview/delete/" + albumID, "/songsview/list/", "/songsview/show/" + s.ID,
@@ -122,11 +122,11 @@ func TestSecStoredXSS(t *testing.T) {
 }
 
 // Test 28: reflected input is escaped, and nothing reaches a header.
-func TestSecReflectedXSS(t *testing.T) {
+func TestReflectedXSS(t *testing.T) {
 	apptest.ForEachBackendParallel(t, func(t *testing.T, b apptest.Backend) {
-		a := newSecApp(t, b)
-		a.seedAlbum("Reflected")
-		c := a.admin()
+		a := apptest.NewApp(t, b, apptest.Strict())
+		a.InsertAlbum("Reflected")
+		c := a.LoggedIn()
 		script := `<script>alert(1)</script>`
 		img := `"><img src=x onerror=alert(1)>`
 		for _, path := range []string{
@@ -148,32 +148,32 @@ func TestSecReflectedXSS(t *testing.T) {
 			if strings.Contains(r.Body, script) || strings.Contains(r.Body, img) || strings.Contains(r.Body, "<img") {
 				t.Errorf("%s: payload reflected raw", path)
 			}
-			secNoActiveURLs(t, path, r)
+			checkNoActiveURLs(t, path, r)
 		}
 		// The search box keeps the text, as an attribute value.
 		r := c.Get("/albumview/list/?q=" + url.QueryEscape(img))
 		if v, _ := r.Doc.Find("input[name=q]").Attr("value"); v != img {
 			t.Errorf("search box value = %q", v)
 		}
-		r = a.anon().Get("/login/?next=" + url.QueryEscape(`"><script>alert(1)</script>`))
+		r = a.Client().Get("/login/?next=" + url.QueryEscape(`"><script>alert(1)</script>`))
 		if strings.Contains(r.Body, script) {
 			t.Error("login page reflects next raw")
 		}
 		// Header injection through the path and through next.
-		resp, _ := a.raw(http.MethodGet, "/albumview/list/%0d%0aSet-Cookie:%20x=y")
+		resp, _ := a.Raw(http.MethodGet, "/albumview/list/%0d%0aSet-Cookie:%20x=y")
 		if len(resp.Header.Values("X-Evil")) > 0 || strings.Contains(strings.Join(resp.Header.Values("Set-Cookie"), ";"), "x=y") {
 			t.Errorf("header injection through the path: %v", resp.Header)
 		}
 		if loc := resp.Header.Get("Location"); strings.ContainsAny(loc, "\r\n") {
 			t.Errorf("Location %q", loc)
 		}
-		lc := a.anon()
+		lc := a.Client()
 		r = lc.Submit("/login/?next="+url.QueryEscape("/\r\nX-Evil: 1"), url.Values{"username": {apptest.AdminUser},
 			"password": {apptest.AdminPassword}})
 		if r.Status != http.StatusFound || r.Header.Get("X-Evil") != "" || strings.ContainsAny(r.Location(), "\r\n") {
 			t.Errorf("login with CRLF next: %d Location %q X-Evil %q", r.Status, r.Location(), r.Header.Get("X-Evil"))
 		}
-		r = a.anon().Submit("/login/?next="+url.QueryEscape("/albumview/list/?q=%0d%0aX-Evil:%201"), url.Values{
+		r = a.Client().Submit("/login/?next="+url.QueryEscape("/albumview/list/?q=%0d%0aX-Evil:%201"), url.Values{
 			"username": {apptest.AdminUser}, "password": {apptest.AdminPassword}})
 		if r.Header.Get("X-Evil") != "" || strings.ContainsAny(r.Location(), "\r\n") {
 			t.Errorf("login with encoded CRLF in next: Location %q", r.Location())
@@ -182,12 +182,12 @@ func TestSecReflectedXSS(t *testing.T) {
 }
 
 // Test 29: any Unicode text comes back exactly.
-func TestSecUnicodeRoundTrip(t *testing.T) {
+func TestUnicodeRoundTrip(t *testing.T) {
 	names := []string{"Beyoncé", "Sigur Rós – Ágætis byrjun", "🎵🎶", "\u202etxet", "a\u200bb", "日本語", "e\u0301",
 		"Ωmega ß ﬁ", "𝄞 clef", "  padded\u00a0nbsp  "}
 	apptest.ForEachBackendParallel(t, func(t *testing.T, b apptest.Backend) {
-		a := newSecApp(t, b)
-		c := a.admin()
+		a := apptest.NewApp(t, b, apptest.Strict())
+		c := a.LoggedIn()
 		for i, name := range names {
 			t.Run(fmt.Sprint(i), func(t *testing.T) {
 				want := strings.TrimSpace(name)
@@ -203,7 +203,7 @@ func TestSecUnicodeRoundTrip(t *testing.T) {
 				if got := show.Text("dl.details dd"); got != want {
 					t.Errorf("album shown as %q, want %q", got, want)
 				}
-				s, ok := a.song(want)
+				s, ok := a.Song(want)
 				if !ok {
 					t.Fatalf("song %q not stored exactly", want)
 				}

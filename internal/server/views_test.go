@@ -63,14 +63,9 @@ func (c catalogue) titles(keep func(s apptest.SongRow) bool) []string {
 	return out
 }
 
-// getter is an apptest.Client or a secClient.
-type getter interface {
-	Get(path string) *apptest.Response
-}
-
 // firstColumn returns the first cell of every row of the list page at path
 // and fails unless it answers 200.
-func firstColumn(t *testing.T, c getter, path string) []string {
+func firstColumn(t *testing.T, c *apptest.Client, path string) []string {
 	t.Helper()
 	r := c.Get(path)
 	r.ExpectStatus(t, "GET "+path, http.StatusOK)

@@ -9,14 +9,19 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
+	"net"
 	"net/url"
 	"os"
+	"strconv"
 	"sync"
 	"testing"
 	"time"
 
 	"go.mongodb.org/mongo-driver/v2/mongo"
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
+	"go.mongodb.org/mongo-driver/v2/x/mongo/driver/connstring"
+
+	"musicadmin/internal/apptest/slow"
 )
 
 // DefaultURI is the server the tests use when APP_TEST_MONGODB_URI is unset.
@@ -36,19 +41,44 @@ var (
 	warnOnce   sync.Once
 )
 
+// reachable waits for the server once per process (slow.Server): a
+// FerretDB that is still starting, or slow on a busy machine, is waited
+// for; when nothing listens the tests skip at once.
 func reachable() error {
-	probeOnce.Do(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		c, err := mongo.Connect(options.Client().ApplyURI(URI()).SetServerSelectionTimeout(3 * time.Second))
-		if err != nil {
-			probeError = err
-			return
-		}
-		defer func() { _ = c.Disconnect(ctx) }()
-		probeError = c.Ping(ctx, nil)
-	})
+	probeOnce.Do(func() { probeError = slow.Server(probe) })
 	return probeError
+}
+
+// probe dials the server's hosts, so that a refused connection shows as
+// one (the driver would only time out selecting a server), then pings it.
+func probe(ctx context.Context) error {
+	cs, err := connstring.ParseAndValidate(URI())
+	if err != nil {
+		return fmt.Errorf("APP_TEST_MONGODB_URI: %w", err)
+	}
+	if cs.Scheme == connstring.SchemeMongoDB {
+		for _, host := range cs.Hosts {
+			conn, err := new(net.Dialer).DialContext(ctx, "tcp", host)
+			if err != nil {
+				return err
+			}
+			conn.Close()
+		}
+	}
+	c, err := mongo.Connect(clientOptions())
+	if err != nil {
+		return err
+	}
+	defer func() { _ = c.Disconnect(context.Background()) }()
+	return c.Ping(ctx, nil)
+}
+
+// clientOptions are the options of the tests' clients: the URI, after
+// timeouts generous enough for a busy machine (slow.ServerTimeout) where
+// the URI sets none.
+func clientOptions() *options.ClientOptions {
+	return options.Client().SetServerSelectionTimeout(slow.ServerTimeout).SetConnectTimeout(slow.ServerTimeout).
+		ApplyURI(URI())
 }
 
 // Reachable returns nil when the server answers, and why not otherwise.
@@ -57,14 +87,24 @@ func Reachable() error { return reachable() }
 // RedactedURI is URI without its password, to print.
 func RedactedURI() string { return redact(URI()) }
 
-// DatabaseURI returns URI with its path naming the database name: the DSN
-// of that database for the app's config.
+// DatabaseURI returns URI with its path naming the database name, and
+// generous timeouts (slow.ServerTimeout) where the URI sets none: the DSN of
+// that database for the app's config.
 func DatabaseURI(name string) (string, error) {
 	u, err := url.Parse(URI())
 	if err != nil {
 		return "", fmt.Errorf("APP_TEST_MONGODB_URI: %w", err)
 	}
 	u.Path = "/" + name
+	// The app's own bound (backend's mongoConnectTimeout) is for users; a
+	// test on a busy machine waits longer rather than fail.
+	q := u.Query()
+	for _, key := range []string{"serverSelectionTimeoutMS", "connectTimeoutMS"} {
+		if !q.Has(key) {
+			q.Set(key, strconv.FormatInt(slow.ServerTimeout.Milliseconds(), 10))
+		}
+	}
+	u.RawQuery = q.Encode()
 	return u.String(), nil
 }
 
@@ -106,7 +146,7 @@ func redact(uri string) string {
 func Connect(t testing.TB, opts ...*options.ClientOptions) *mongo.Client {
 	t.Helper()
 	Require(t)
-	all := append([]*options.ClientOptions{options.Client().ApplyURI(URI())}, opts...)
+	all := append([]*options.ClientOptions{clientOptions()}, opts...)
 	c, err := mongo.Connect(all...)
 	if err != nil {
 		t.Fatalf("connect to MongoDB: %v", err)
