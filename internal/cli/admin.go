@@ -13,21 +13,16 @@ import (
 
 func (a *runner) createAdminCmd() *cobra.Command {
 	var n auth.NewUser
-	cmd := &cobra.Command{
-		Use:   "create-admin",
-		Short: "Create a user with the Admin role",
-		Long: "Create a user with the Admin role: create-user --role Admin. On a terminal, missing\n" +
-			"values are asked for (the password hidden, twice); without one, a missing value is an error.",
-		Args: noArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			// create-user --role Admin: the same validation and write.
-			if err := a.createUserOf(cmd, &n, adminRoles); err != nil {
-				return err
-			}
-			fmt.Fprintf(a.env.Stdout, "Admin user %q created.\n", n.Username)
-			return nil
-		},
-	}
+	cmd := command("create-admin", "Create a user with the Admin role", func(cmd *cobra.Command) error {
+		// create-user --role Admin: the same validation and write.
+		if err := a.createUserOf(cmd, &n, adminRoles); err != nil {
+			return err
+		}
+		fmt.Fprintf(a.env.Stdout, "Admin user %q created.\n", n.Username)
+		return nil
+	})
+	cmd.Long = "Create a user with the Admin role: create-user --role Admin. On a terminal, missing\n" +
+		"values are asked for (the password hidden, twice); without one, a missing value is an error."
 	userFlags(cmd, &n)
 	return cmd
 }

@@ -185,6 +185,12 @@ func (a *runner) versionCmd() *cobra.Command {
 	}
 }
 
+// command is a subcommand that takes flags and no argument.
+func command(use, short string, run func(cmd *cobra.Command) error) *cobra.Command {
+	return &cobra.Command{Use: use, Short: short, Args: noArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error { return run(cmd) }}
+}
+
 func noArgs(_ *cobra.Command, args []string) error {
 	if len(args) > 0 {
 		return usageErr("unexpected argument %q", args[0])

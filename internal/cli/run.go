@@ -20,19 +20,14 @@ import (
 func (a *runner) runCmd() *cobra.Command {
 	var addr string
 	var initAdmin bool
-	cmd := &cobra.Command{
-		Use:   "run",
-		Short: "Serve the web app; SIGINT/SIGTERM drain requests in flight, then exit 0",
-		Args:  noArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			return a.withBackend(cmd.Context(), latest, func(ctx context.Context, cfg config.Config, db *app.App) error {
-				if cmd.Flags().Changed("addr") {
-					cfg.Server.Addr = addr
-				}
-				return a.serve(ctx, cfg, db, initAdmin)
-			})
-		},
-	}
+	cmd := command("run", "Serve the web app; SIGINT/SIGTERM drain requests in flight, then exit 0", func(cmd *cobra.Command) error {
+		return a.withBackend(cmd.Context(), latest, func(ctx context.Context, cfg config.Config, db *app.App) error {
+			if cmd.Flags().Changed("addr") {
+				cfg.Server.Addr = addr
+			}
+			return a.serve(ctx, cfg, db, initAdmin)
+		})
+	})
 	cmd.Flags().StringVar(&addr, "addr", "", "listen address (default from config, :8080)")
 	cmd.Flags().BoolVar(&initAdmin, "init-admin", false,
 		"when no user exists, create \"admin\" with a random password and print it once")

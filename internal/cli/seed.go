@@ -15,22 +15,17 @@ import (
 
 func (a *runner) seedCmd() *cobra.Command {
 	var opts seed.Options
-	cmd := &cobra.Command{
-		Use:   "seed",
-		Short: "Fill the catalogue with deterministic demo data",
-		Args:  noArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			if opts.Albums < 0 || opts.Songs < 0 {
-				return usageErr("--albums and --songs must not be negative")
+	cmd := command("seed", "Fill the catalogue with deterministic demo data", func(cmd *cobra.Command) error {
+		if opts.Albums < 0 || opts.Songs < 0 {
+			return usageErr("--albums and --songs must not be negative")
+		}
+		return a.withBackend(cmd.Context(), latest, func(ctx context.Context, cfg config.Config, db *app.App) error {
+			if cfg.Database.Driver == config.DriverSQLite {
+				opts.SetUp = []string{"PRAGMA cache_size = -262144"} // 256 MiB
 			}
-			return a.withBackend(cmd.Context(), latest, func(ctx context.Context, cfg config.Config, db *app.App) error {
-				if cfg.Database.Driver == config.DriverSQLite {
-					opts.SetUp = []string{"PRAGMA cache_size = -262144"} // 256 MiB
-				}
-				return a.seedCatalog(ctx, db, opts)
-			})
-		},
-	}
+			return a.seedCatalog(ctx, db, opts)
+		})
+	})
 	cmd.Flags().IntVar(&opts.Albums, "albums", 100, "albums to add")
 	cmd.Flags().IntVar(&opts.Songs, "songs", 1000, "songs to add")
 	cmd.Flags().IntVar(&opts.NoAlbumEvery, "no-album-every", 10, "leave every n-th song without an album (0: never)")

@@ -18,16 +18,11 @@ import (
 
 func (a *runner) dumpCmd() *cobra.Command {
 	var out string
-	cmd := &cobra.Command{
-		Use:   "dump [--out FILE]",
-		Short: "Write every record (users, roles with their permissions and the audit log included; password hashes as stored) as JSON Lines",
-		Args:  noArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			return a.withBackend(cmd.Context(), latest, func(ctx context.Context, _ config.Config, db *app.App) error {
-				return a.dump(ctx, db, out)
-			})
-		},
-	}
+	cmd := command("dump [--out FILE]", "Write every record (users, roles with their permissions and the audit log included; password hashes as stored) as JSON Lines", func(cmd *cobra.Command) error {
+		return a.withBackend(cmd.Context(), latest, func(ctx context.Context, _ config.Config, db *app.App) error {
+			return a.dump(ctx, db, out)
+		})
+	})
 	cmd.Flags().StringVar(&out, "out", "", "write to FILE instead of stdout")
 	return cmd
 }
@@ -107,23 +102,18 @@ func (a *runner) load(ctx context.Context, db *app.App, name string) error {
 
 func (a *runner) copyCmd() *cobra.Command {
 	var to config.Database
-	cmd := &cobra.Command{
-		Use:   "copy --to-driver D --to-dsn DSN",
-		Short: "Copy every record into another, empty database (created or upgraded as create-db does)",
-		Args:  noArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			to.Driver = strings.ToLower(strings.TrimSpace(to.Driver))
-			if to.Driver == "" || strings.TrimSpace(to.DSN) == "" {
-				return usageErr("copy needs --to-driver and --to-dsn")
+	cmd := command("copy --to-driver D --to-dsn DSN", "Copy every record into another, empty database (created or upgraded as create-db does)", func(cmd *cobra.Command) error {
+		to.Driver = strings.ToLower(strings.TrimSpace(to.Driver))
+		if to.Driver == "" || strings.TrimSpace(to.DSN) == "" {
+			return usageErr("copy needs --to-driver and --to-dsn")
+		}
+		return a.withBackend(cmd.Context(), latest, func(ctx context.Context, cfg config.Config, src *app.App) error {
+			if cfg.Database == to {
+				return usageErr("copy: the target is the configured database itself")
 			}
-			return a.withBackend(cmd.Context(), latest, func(ctx context.Context, cfg config.Config, src *app.App) error {
-				if cfg.Database == to {
-					return usageErr("copy: the target is the configured database itself")
-				}
-				return a.copyTo(ctx, src, to)
-			})
-		},
-	}
+			return a.copyTo(ctx, src, to)
+		})
+	})
 	cmd.Flags().StringVar(&to.Driver, "to-driver", "", "target driver: sqlite, mysql, postgres or mongodb")
 	cmd.Flags().StringVar(&to.DSN, "to-dsn", "", "target data source name (as database.dsn in config.yaml)")
 	return cmd

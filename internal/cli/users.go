@@ -142,23 +142,18 @@ func userFlags(cmd *cobra.Command, n *auth.NewUser) {
 func (a *runner) createUserCmd() *cobra.Command {
 	var n auth.NewUser
 	var roles []string
-	cmd := &cobra.Command{
-		Use:   "create-user",
-		Short: "Create a user with one or more roles",
-		Long: "Create an active user with the roles named by --role (repeat it for several; create-admin\n" +
-			"is create-user --role Admin). The rules are the web form's. On a terminal, missing values\n" +
-			"are asked for (the password hidden, twice); without one, a missing value is an error.\n" +
-			"Exit status: 0 created; 1 the username is taken or the database failed; 2 bad usage\n" +
-			"(a missing or invalid value, or a role no role is named).",
-		Args: noArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			if err := a.createUserOf(cmd, &n, roles); err != nil {
-				return err
-			}
-			fmt.Fprintf(a.env.Stdout, "User %q created with the roles %s.\n", n.Username, strings.Join(roles, ", "))
-			return nil
-		},
-	}
+	cmd := command("create-user", "Create a user with one or more roles", func(cmd *cobra.Command) error {
+		if err := a.createUserOf(cmd, &n, roles); err != nil {
+			return err
+		}
+		fmt.Fprintf(a.env.Stdout, "User %q created with the roles %s.\n", n.Username, strings.Join(roles, ", "))
+		return nil
+	})
+	cmd.Long = "Create an active user with the roles named by --role (repeat it for several; create-admin\n" +
+		"is create-user --role Admin). The rules are the web form's. On a terminal, missing values\n" +
+		"are asked for (the password hidden, twice); without one, a missing value is an error.\n" +
+		"Exit status: 0 created; 1 the username is taken or the database failed; 2 bad usage\n" +
+		"(a missing or invalid value, or a role no role is named)."
 	userFlags(cmd, &n)
 	cmd.Flags().StringArrayVar(&roles, "role", nil, "a role of the user, by name (repeatable)")
 	return cmd
@@ -166,31 +161,26 @@ func (a *runner) createUserCmd() *cobra.Command {
 
 func (a *runner) resetPasswordCmd() *cobra.Command {
 	var username, password string
-	cmd := &cobra.Command{
-		Use:   "reset-password",
-		Short: "Set a user's password and end their sessions",
-		Long: "Set the password of the user --username and end every session of theirs. On a terminal,\n" +
-			"a missing --password is asked for (hidden, twice); without one, it is an error.\n" +
-			"Exit status: 0 done; 1 no such user or the database failed; 2 bad usage (an invalid password).",
-		Args: noArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			if !cmd.Flags().Changed("username") {
-				return usageErr("missing --username")
-			}
-			return a.withBackend(cmd.Context(), latest, func(ctx context.Context, _ config.Config, db *app.App) error {
-				if !cmd.Flags().Changed("password") {
-					if !a.env.IsTerminal() {
-						return usageErr("missing --password (no terminal to ask on)")
-					}
-					var err error
-					if password, err = a.askPassword(); err != nil {
-						return err
-					}
+	cmd := command("reset-password", "Set a user's password and end their sessions", func(cmd *cobra.Command) error {
+		if !cmd.Flags().Changed("username") {
+			return usageErr("missing --username")
+		}
+		return a.withBackend(cmd.Context(), latest, func(ctx context.Context, _ config.Config, db *app.App) error {
+			if !cmd.Flags().Changed("password") {
+				if !a.env.IsTerminal() {
+					return usageErr("missing --password (no terminal to ask on)")
 				}
-				return a.resetPassword(ctx, db, username, password)
-			})
-		},
-	}
+				var err error
+				if password, err = a.askPassword(); err != nil {
+					return err
+				}
+			}
+			return a.resetPassword(ctx, db, username, password)
+		})
+	})
+	cmd.Long = "Set the password of the user --username and end every session of theirs. On a terminal,\n" +
+		"a missing --password is asked for (hidden, twice); without one, it is an error.\n" +
+		"Exit status: 0 done; 1 no such user or the database failed; 2 bad usage (an invalid password)."
 	cmd.Flags().StringVar(&username, "username", "", "the user's login name")
 	cmd.Flags().StringVar(&password, "password", "", "the new password (asked hidden when omitted on a terminal)")
 	return cmd
