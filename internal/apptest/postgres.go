@@ -134,7 +134,7 @@ func setUpPostgres() error {
 		return fmt.Errorf("look for database %s: %w", postgresTestDB, err)
 	}
 	if !exists {
-		// UTF8 whatever the server's default, as the README asks of an
+		// UTF8 whatever the server's default, as docs/operations.md asks of an
 		// app database; another test process may create it at the same
 		// time.
 		_, err := server.ExecContext(ctx, "CREATE DATABASE "+postgresTestDB+" TEMPLATE template0 ENCODING 'UTF8'")

@@ -37,7 +37,7 @@ func (a *runner) fileCmd(name, short, long string, fn func(ctx context.Context, 
 func (a *runner) exportRolesCmd() *cobra.Command {
 	return a.fileCmd("export-roles", "Write every role and its permissions as JSON",
 		"Write every role, by name, with its permissions as \"action:view\" keys, to FILE (\"-\":\n"+
-			"stdout), in the format import-roles reads (see the README).",
+			"stdout), in the format import-roles reads (see docs/security.md).",
 		a.exportRoles)
 }
 

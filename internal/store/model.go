@@ -138,7 +138,7 @@ func (s *Store) resolveRef(gs *schema.Schema, field, model string) (string, targ
 }
 
 // IndexText declares that the migrations keep a substring search index on
-// the text field (README, "Search index"): a trigram index named
+// the text field (docs/design.md, "Search index"): a trigram index named
 // <table>_<column>_grams (on SQLite a table, on PostgreSQL an index on
 // app_grams(column)), or on MySQL the table <table>_<column>_suffixes of
 // its suffixes. Contains, startswith and the search then read candidates

@@ -23,7 +23,7 @@ var tables = map[string]table{
 type table struct {
 	declare func(*Store, datamodel.Schema) (datamodel.Interface, error)
 	// searched are the text fields whose substring search an index of
-	// the migrations serves (README, "Search index"): song titles at a
+	// the migrations serves (docs/design.md, "Search index"): song titles at a
 	// million rows (00002, 00003), album names as the song form's album
 	// lookup types (00005).
 	searched []string
