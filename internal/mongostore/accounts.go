@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
@@ -48,6 +49,7 @@ const (
 // its hint an index that EnsureIndexes creates, as Store's queries do.
 type Accounts struct {
 	users, roles, sessions *mongo.Collection
+	locks                  *leases // Together's (together.go)
 }
 
 var _ auth.Store = (*Accounts)(nil)
@@ -56,7 +58,7 @@ var _ auth.Store = (*Accounts)(nil)
 // EnsureIndexes once (create-db) before use.
 func NewAccounts(db *mongo.Database) *Accounts {
 	return &Accounts{users: db.Collection(usersColl), roles: db.Collection(rolesColl),
-		sessions: db.Collection(sessionsColl)}
+		sessions: db.Collection(sessionsColl), locks: newLeases(db, &txProbe{})}
 }
 
 // Indexes lists the indexes EnsureIndexes creates, besides _id's. The TTL
@@ -325,4 +327,30 @@ func (a *Accounts) DeleteExpiredSessions(ctx context.Context, userID string, now
 		return translate("delete expired sessions", err)
 	}
 	return nil
+}
+
+// EndSessions removes every session of the users with ids: with a
+// Together's ctx, in its transaction where the server has them.
+func (a *Accounts) EndSessions(ctx context.Context, ids []string) error {
+	oids := uniqueIDs(ids)
+	if len(oids) == 0 {
+		return nil
+	}
+	_, err := a.sessions.DeleteMany(ctx, bson.D{{Key: "user_id", Value: bson.D{{Key: "$in", Value: oids}}}},
+		options.DeleteMany().SetHint(ixSessionsExpired))
+	if err != nil {
+		return translate("end sessions", err)
+	}
+	return nil
+}
+
+// uniqueIDs returns the ids that can be a document's, each once.
+func uniqueIDs(ids []string) []bson.ObjectID {
+	var list []bson.ObjectID
+	for _, id := range ids {
+		if oid, ok := parseID(id); ok && !slices.Contains(list, oid) {
+			list = append(list, oid)
+		}
+	}
+	return list
 }
