@@ -136,6 +136,15 @@ var mongoVersions = []migrate.Status{
 	{Version: 2, Name: "permissions"}, // the permissions collection and its unique index
 	{Version: 3, Name: "audit_log"},   // the audit log, its indexes and its intents (audit_pending)
 	{Version: 4, Name: "security"},    // an index per field of users and roles, which their lists read
+	{Version: 5, Name: "accounts"},    // permissions as a model (view_name, label), roles holding them by id
+}
+
+// mongoUpgrades are what a version changes in the documents a database
+// already has, beyond collections and indexes: each runs when Up passes
+// its version, before the indexes are ensured (which may be the old
+// ones'), and is idempotent, so a run cut short is finished by the next.
+var mongoUpgrades = map[int64]func(ctx context.Context, b *Mongo) error{
+	5: func(ctx context.Context, b *Mongo) error { return b.accounts.UpgradePermissions(ctx) },
 }
 
 // mongoSchema is the schema of a MongoDB database: its indexes, created by
@@ -154,6 +163,14 @@ func (s mongoSchema) Up(ctx context.Context) (int, error) {
 	}
 	if current > latest {
 		return 0, fmt.Errorf("database schema is at version %d, newer than this app's %d", current, latest)
+	}
+	// A new database (version 0) has no documents to change.
+	for v := current + 1; current > 0 && v <= latest; v++ {
+		if up := mongoUpgrades[v]; up != nil {
+			if err := up(ctx, s.b); err != nil {
+				return 0, fmt.Errorf("mongodb: upgrade to version %d: %w", v, err)
+			}
+		}
 	}
 	// Indexes are ensured even at the latest version: one dropped by hand
 	// comes back, as the hints of every query need it.
@@ -208,16 +225,26 @@ func (s mongoSchema) Status(ctx context.Context) ([]migrate.Status, error) {
 }
 
 // declareMongoAccounts declares users, roles and permissions on st, over
-// the collections Accounts keeps.
+// the collections Accounts reads for logins. They are few documents: an
+// index per field their lists filter, search or sort by (and per set, for
+// its holders), none per filter × sort pair, which a few hundred documents
+// sorted in memory do not need and every write would pay for. The
+// permissions are listed only as a role's choices, by label. A user
+// document keeps its created_at, which app dump carries.
 func declareMongoAccounts(st *mongostore.Store) (accounts.Models, error) {
 	var m accounts.Models
 	var err error
-	if m.Permissions, err = st.Declare(accounts.PermissionSchema); err != nil {
+	if m.Permissions, err = st.DeclareIndexed(accounts.PermissionSchema, []string{accounts.FieldLabel}, nil); err != nil {
 		return m, err
 	}
-	if m.Roles, err = st.Declare(accounts.RoleSchema); err != nil {
+	if m.Roles, err = st.DeclareIndexed(accounts.RoleSchema, []string{accounts.FieldName, accounts.FieldPermissions}, nil); err != nil {
 		return m, err
 	}
-	m.Users, err = st.Declare(accounts.UserSchema)
-	return m, err
+	users, err := st.DeclareIndexed(accounts.UserSchema, []string{accounts.FieldUsername, "first_name", "last_name", "email",
+		accounts.FieldActive, accounts.FieldRoles}, nil)
+	if err != nil {
+		return m, err
+	}
+	m.Users = users
+	return m, users.KeepCreated("created_at")
 }
