@@ -134,8 +134,13 @@ func (u *Users) update(ctx context.Context, id string, version *string, v datamo
 		if err != nil {
 			return err
 		}
-		if activeAdmin(cur.Values, admin) && !activeAdmin(merged(cur.Values, v), admin) {
-			if err := u.keepsAnAdmin(ctx, admin, 1, msgLastAdminUpdate); err != nil {
+		if after := merged(cur.Values, v); activeAdmin(cur.Values, admin) && !activeAdmin(after, admin) {
+			// The form shows the refusal beside what took the Admin away.
+			field := FieldRoles
+			if active, _ := after[FieldActive].(bool); !active {
+				field = FieldActive
+			}
+			if err := u.keepsAnAdmin(ctx, admin, 1, field, msgLastAdminUpdate); err != nil {
 				return err
 			}
 		}
@@ -195,9 +200,10 @@ func (u *Users) adminRoleID(ctx context.Context) (string, error) {
 	return rec.ID, err
 }
 
-// keepsAnAdmin refuses with msg a write that takes leaving active Admins
-// away when no other one stays.
-func (u *Users) keepsAnAdmin(ctx context.Context, admin string, leaving int, msg string) error {
+// keepsAnAdmin refuses with msg, beside field ("" for the record as a
+// whole), a write that takes leaving active Admins away when no other one
+// stays.
+func (u *Users) keepsAnAdmin(ctx context.Context, admin string, leaving int, field, msg string) error {
 	f := u.Schema()
 	n, err := u.base.Count(ctx, []datamodel.Filter{
 		{Field: f.Field(FieldActive), Op: datamodel.OpEq, Value: true},
@@ -207,7 +213,7 @@ func (u *Users) keepsAnAdmin(ctx context.Context, admin string, leaving int, msg
 		return err
 	}
 	if n <= int64(leaving) {
-		return &datamodel.RefusedError{Message: msg}
+		return &datamodel.RefusedError{Field: field, Message: msg}
 	}
 	return nil
 }
@@ -246,7 +252,7 @@ func (u *Users) DeleteMany(ctx context.Context, ids []string) (int, error) {
 			return err
 		}
 		if leaving > 0 {
-			if err := u.keepsAnAdmin(ctx, admin, leaving, msgLastAdminDelete); err != nil {
+			if err := u.keepsAnAdmin(ctx, admin, leaving, "", msgLastAdminDelete); err != nil {
 				return err
 			}
 		}
