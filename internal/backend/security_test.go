@@ -15,9 +15,10 @@ import (
 )
 
 // TestLastAdminUnderRace: two active Admins deactivated at the same moment,
-// each by its own write, never both go: one write is refused as the last
-// Admin's, every round, on every backend (on SQL the writes lock the Admin
-// role's row; on MongoDB they take turns in the process).
+// each by its own write through the accounts layer, never both go: one
+// write is refused as the last Admin's, every round, on every backend (the
+// writes take the accounts' Together lock: a row of app_locks on SQL, a
+// lease document on MongoDB).
 func TestLastAdminUnderRace(t *testing.T) {
 	apptest.ForEachBackendParallel(t, func(t *testing.T, b apptest.Backend) {
 		ctx := context.Background()
@@ -25,7 +26,11 @@ func TestLastAdminUnderRace(t *testing.T) {
 		if err := server.SyncPermissions(ctx, data); err != nil {
 			t.Fatal(err)
 		}
-		users := data.AccountModels().Users
+		svc, err := security.NewService(data.AccountModels(), data.Accounts(), data.Audit(), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		users := svc.Users
 		roles, err := users.Choices(ctx, users.Schema().Field(security.FieldRoles))
 		if err != nil {
 			t.Fatal(err)
