@@ -14,8 +14,9 @@
 // index list.
 //
 // A set field is an array of ObjectIds and a password its hash under
-// <field>_hash (sets.go, values.go), so users, roles and permissions are
-// models like any other. Besides the models' collections, Accounts keeps
+// <field>_hash (sets.go, values.go), and a model may keep its documents'
+// creation time (KeepCreated), so users, roles and permissions are models
+// like any other, whose documents keep the shape they had before. Besides the models' collections, Accounts keeps
 // user_sessions and reads users and roles for the logins (auth.Store, so
 // that a MongoDB deployment needs no SQL database), locks holds the leases
 // of Together, and schema_version the schema version recorded by
