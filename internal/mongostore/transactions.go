@@ -58,3 +58,13 @@ func runTransaction(ctx context.Context, client *mongo.Client, fn func(ctx conte
 		return err
 	})
 }
+
+// outside returns ctx without its transaction, if any, for the reads that
+// explain a refused write: a server aborts a transaction whose write it
+// refused, and answers nothing more in it.
+func outside(ctx context.Context) context.Context {
+	if mongo.SessionFromContext(ctx) == nil {
+		return ctx
+	}
+	return mongo.NewSessionContext(ctx, nil)
+}
