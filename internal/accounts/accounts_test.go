@@ -14,13 +14,19 @@ import (
 	"musicadmin/internal/auth"
 	"musicadmin/internal/datamodel"
 	"musicadmin/internal/memstore"
+	"musicadmin/internal/mongostore"
+	"musicadmin/internal/mongostore/mongotest"
 )
 
-// testStore is a memory store that remembers whose sessions ended.
+// testStore is a store's Together that remembers whose sessions ended.
 type testStore struct {
-	*memstore.Store
+	store datamodel.Together
 	mu    sync.Mutex
 	ended []string
+}
+
+func (s *testStore) Together(ctx context.Context, name string, fn func(ctx context.Context) error) error {
+	return s.store.Together(ctx, name, fn)
 }
 
 func (s *testStore) EndSessions(_ context.Context, ids []string) error {
@@ -62,21 +68,63 @@ type fixture struct {
 	perm          map[string]string
 }
 
-// newFixture declares the accounts on a memory store with the built-in
-// roles and a few permissions, as create-db leaves a database.
-func newFixture(t *testing.T) *fixture {
-	t.Helper()
-	ctx := context.Background()
-	mem := memstore.New()
-	var m [3]datamodel.Interface
-	for i, s := range Schemas() {
-		model, err := mem.Declare(s)
-		if err != nil {
+// declarer is a store the accounts' models are declared on.
+type declarer struct {
+	name    string
+	declare func(t *testing.T) (datamodel.Together, [3]datamodel.Interface)
+}
+
+// stores are the stores every test runs on: in memory, and MongoDB (whose
+// sets, hashes and Together are its own; the SQL ones run in
+// internal/backend and internal/server).
+var stores = []declarer{
+	{"memory", func(t *testing.T) (datamodel.Together, [3]datamodel.Interface) {
+		mem := memstore.New()
+		var m [3]datamodel.Interface
+		for i, s := range Schemas() {
+			model, err := mem.Declare(s)
+			if err != nil {
+				t.Fatal(err)
+			}
+			m[i] = model
+		}
+		return mem, m
+	}},
+	{"mongodb", func(t *testing.T) (datamodel.Together, [3]datamodel.Interface) {
+		st := mongostore.New(mongotest.Database(t, mongotest.Connect(t)))
+		var m [3]datamodel.Interface
+		for i, s := range Schemas() {
+			model, err := st.Declare(s)
+			if err != nil {
+				t.Fatal(err)
+			}
+			m[i] = model
+		}
+		if err := st.EnsureIndexes(context.Background()); err != nil {
 			t.Fatal(err)
 		}
-		m[i] = model
+		return st, m
+	}},
+}
+
+// forEachStore runs test on a fixture of every store, in parallel.
+func forEachStore(t *testing.T, test func(t *testing.T, f *fixture)) {
+	t.Parallel()
+	for _, d := range stores {
+		t.Run(d.name, func(t *testing.T) {
+			t.Parallel()
+			test(t, newFixture(t, d))
+		})
 	}
-	st := &testStore{Store: mem}
+}
+
+// newFixture declares the accounts on the store d with the built-in
+// roles and a few permissions, as create-db leaves a database.
+func newFixture(t *testing.T, d declarer) *fixture {
+	t.Helper()
+	ctx := context.Background()
+	together, m := d.declare(t)
+	st := &testStore{store: together}
 	hasher, err := auth.NewUsers(nil, bcrypt.MinCost)
 	if err != nil {
 		t.Fatal(err)
@@ -138,15 +186,27 @@ func refused(t *testing.T, what string, err error, want string) {
 
 // TestLastActiveAdminStays: no deactivation, role change, delete or bulk
 // delete leaves no active Admin; once another is active, each goes.
-func TestLastActiveAdminStays(t *testing.T) {
+func TestLastActiveAdminStays(t *testing.T) { forEachStore(t, testLastActiveAdminStays) }
+
+func testLastActiveAdminStays(t *testing.T, f *fixture) {
 	ctx := context.Background()
-	f := newFixture(t)
 	users := f.acc.Users
 	ann := f.user(t, "ann", true, f.admin)
 	bob := f.user(t, "bob", false, f.admin) // an Admin, but not active
 	cid := f.user(t, "cid", true, f.reader) // active, no Admin
-	refused(t, "deactivate", users.Update(ctx, ann, datamodel.Values{FieldActive: false}), msgLastAdminUpdate)
-	refused(t, "take the role", users.Update(ctx, ann, datamodel.Values{FieldRoles: []datamodel.Ref{{ID: f.reader}}}), msgLastAdminUpdate)
+	for _, c := range []struct {
+		what, field string
+		v           datamodel.Values
+	}{
+		{"deactivate", FieldActive, datamodel.Values{FieldActive: false}},
+		{"take the role", FieldRoles, datamodel.Values{FieldRoles: []datamodel.Ref{{ID: f.reader}}}},
+	} {
+		err := users.Update(ctx, ann, c.v)
+		refused(t, c.what, err, msgLastAdminUpdate)
+		if r := (*datamodel.RefusedError)(nil); errors.As(err, &r) && r.Field != c.field {
+			t.Errorf("%s: refused beside %q, want %q", c.what, r.Field, c.field)
+		}
+	}
 	refused(t, "delete", users.Delete(ctx, ann), msgLastAdminDelete)
 	if _, err := users.DeleteMany(ctx, []string{bob, ann, cid}); err == nil {
 		t.Fatal("bulk delete with the last Admin in it went through")
@@ -177,9 +237,10 @@ func TestLastActiveAdminStays(t *testing.T) {
 
 // TestBuiltinRoles: Admin and ReadOnly keep their names and stay; Admin
 // reads as holding every permission and its set is never written.
-func TestBuiltinRoles(t *testing.T) {
+func TestBuiltinRoles(t *testing.T) { forEachStore(t, testBuiltinRoles) }
+
+func testBuiltinRoles(t *testing.T, f *fixture) {
 	ctx := context.Background()
-	f := newFixture(t)
 	roles := f.acc.Roles
 	refused(t, "rename ReadOnly", roles.Update(ctx, f.reader, datamodel.Values{FieldName: "Viewer"}),
 		"The built-in role ReadOnly keeps its name.")
@@ -210,9 +271,10 @@ func TestBuiltinRoles(t *testing.T) {
 
 // TestRolePermissionsByKey: a role takes and gives its permissions by key;
 // an unknown key is an InvalidRefError; a stale version is ErrStale.
-func TestRolePermissionsByKey(t *testing.T) {
+func TestRolePermissionsByKey(t *testing.T) { forEachStore(t, testRolePermissionsByKey) }
+
+func testRolePermissionsByKey(t *testing.T, f *fixture) {
 	ctx := context.Background()
-	f := newFixture(t)
 	roles := f.acc.Roles
 	ed := f.role(t, "Editor", "can_add:songsview", "can_list:albumview")
 	if _, err := roles.Create(ctx, datamodel.Values{FieldName: "Bad",
@@ -241,9 +303,10 @@ func TestRolePermissionsByKey(t *testing.T) {
 
 // TestSessionsEnd: a role taken away, a deactivation, a new password and a
 // role deleted end the holder's sessions; a rename does not.
-func TestSessionsEnd(t *testing.T) {
+func TestSessionsEnd(t *testing.T) { forEachStore(t, testSessionsEnd) }
+
+func testSessionsEnd(t *testing.T, f *fixture) {
 	ctx := context.Background()
-	f := newFixture(t)
 	users := f.acc.Users
 	f.user(t, "root", true, f.admin)
 	ed := f.role(t, "Editor", "can_add:songsview")
@@ -287,9 +350,10 @@ func TestSessionsEnd(t *testing.T) {
 
 // TestPasswordsHashed: a password reaches the store as a bcrypt hash of
 // what was typed; a bad one is refused by the rules, nothing written.
-func TestPasswordsHashed(t *testing.T) {
+func TestPasswordsHashed(t *testing.T) { forEachStore(t, testPasswordsHashed) }
+
+func testPasswordsHashed(t *testing.T, f *fixture) {
 	ctx := context.Background()
-	f := newFixture(t)
 	_, err := f.acc.Users.Create(ctx, datamodel.Values{FieldUsername: "x", "first_name": "F", "last_name": "L",
 		"email": "x@example.com", FieldActive: true, FieldPassword: datamodel.Secret("")})
 	var r *datamodel.RefusedError

@@ -124,10 +124,11 @@ func (b *Mongo) Seed(ctx context.Context, opts seed.Options, progress seed.Progr
 // name: the fields its lists filter, search or sort by, each with an
 // index (a model not listed has one per field and per filter × sort
 // pair), and a key the store stamps at each insert. The accounts' models
-// are few documents: an index per field (and per set, for its holders),
-// none per pair, which a few hundred documents sorted in memory do not
-// need and every write would pay for. A user keeps its created_at, which
-// app dump carries.
+// are few documents: an index per field their lists filter, search or
+// sort by (and per set, for its holders), none per filter × sort pair,
+// which a few hundred documents sorted in memory do not need and every
+// write would pay for; the permissions are listed only as a role's
+// choices, by label. A user keeps its created_at, which app dump carries.
 var collections = map[string]struct {
 	indexed []string
 	created string
@@ -145,7 +146,11 @@ func (b *Mongo) Declare(decl datamodel.Schema) (datamodel.Interface, error) {
 	if !ok {
 		return b.store.Declare(decl)
 	}
-	return b.store.DeclareIndexed(decl, c.indexed, nil)
+	m, err := b.store.DeclareIndexed(decl, c.indexed, nil)
+	if err != nil || c.created == "" {
+		return m, err
+	}
+	return m, m.KeepCreated(c.created)
 }
 
 func (b *Mongo) Healthy(ctx context.Context) error { return mongostore.Healthy(ctx, b.db) }
@@ -170,6 +175,15 @@ var mongoVersions = []migrate.Status{
 	{Version: 2, Name: "permissions"}, // the permissions collection and its unique index
 	{Version: 3, Name: "audit_log"},   // the audit log, its indexes and its intents (audit_pending)
 	{Version: 4, Name: "security"},    // an index per field of users and roles, which their lists read
+	{Version: 5, Name: "accounts"},    // permissions as a model (view_name, label), roles holding them by id
+}
+
+// mongoUpgrades are what a version changes in the documents a database
+// already has, beyond collections and indexes: each runs when Up passes
+// its version, before the indexes are ensured (which may be the old
+// ones'), and is idempotent, so a run cut short is finished by the next.
+var mongoUpgrades = map[int64]func(ctx context.Context, b *Mongo) error{
+	5: func(ctx context.Context, b *Mongo) error { return b.accounts.UpgradePermissions(ctx) },
 }
 
 // mongoSchema is the schema of a MongoDB database: its indexes, created by
@@ -188,6 +202,14 @@ func (s mongoSchema) Up(ctx context.Context) (int, error) {
 	}
 	if current > latest {
 		return 0, fmt.Errorf("database schema is at version %d, newer than this app's %d", current, latest)
+	}
+	// A new database (version 0) has no documents to change.
+	for v := current + 1; current > 0 && v <= latest; v++ {
+		if up := mongoUpgrades[v]; up != nil {
+			if err := up(ctx, s.b); err != nil {
+				return 0, fmt.Errorf("mongodb: upgrade to version %d: %w", v, err)
+			}
+		}
 	}
 	// Indexes are ensured even at the latest version: one dropped by hand
 	// comes back, as the hints of every query need it.

@@ -15,9 +15,10 @@ import (
 )
 
 // TestLastAdminUnderRace: two active Admins deactivated at the same moment,
-// each by its own write, never both go: one write is refused as the last
-// Admin's, every round, on every backend (the accounts layer checks and
-// writes inside one datamodel.Together).
+// each by its own write through the accounts layer, never both go: one
+// write is refused as the last Admin's, every round, on every backend (the
+// writes take the accounts' Together lock: a row of app_locks on SQL, a
+// lease document on MongoDB).
 func TestLastAdminUnderRace(t *testing.T) {
 	apptest.ForEachBackendParallel(t, func(t *testing.T, b apptest.Backend) {
 		ctx := context.Background()

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
@@ -24,30 +25,33 @@ const (
 // The indexes of Accounts, named as on SQL where SQL has the same one.
 const (
 	ixUsername        = "ux_users_username"
-	ixUserRoles       = "ix_users_roles"
 	ixRoleName        = "ux_roles_name"
 	ixSessionsExpired = "ix_user_sessions_user_id_expires_at"
 	ixSessionsTTL     = "ttl_user_sessions_expires_at"
 )
 
-// Accounts keeps users, roles, sessions and failed logins in MongoDB: the document store's
-// implementation of auth.Store, so that a MongoDB deployment needs no SQL
-// database. The documents mirror the SQL tables, with ObjectIds for ids and
-// dates for times:
+// Accounts keeps sessions and failed logins in MongoDB, and reads and
+// makes users and roles for logins, create-admin and app load: the
+// document store's implementation of auth.Store, so that a MongoDB
+// deployment needs no SQL database. Users, roles and permissions are
+// otherwise models of a Store like any other (declared by the backend from
+// accounts.Schemas), whose documents these are; they mirror the SQL
+// tables, with ObjectIds for ids and dates for times:
 //
-//	roles          { _id: ObjectId, name }
+//	roles          { _id: ObjectId, name, permissions: [ObjectId…] }
 //	users          { _id: ObjectId, username, first_name, last_name, email,
 //	                 password_hash, active, roles: [ObjectId…], created_at: Date }
 //	user_sessions  { _id: SHA-256 of the token (hex), user_id: ObjectId,
 //	                 auth_tag, created_at: Date, expires_at: Date }
 //	login_failures { _id: ObjectId, addr, failed_at: Date }
 //
-// A user holds a list of role ids rather than SQL's single role_id: what
-// roles with permissions (several roles per user) will need, with nothing
-// to migrate when they come. Every find, count, update and delete names in
-// its hint an index that EnsureIndexes creates, as Store's queries do.
+// (A role create-admin or the permission sync made has no permissions key
+// until it is granted one; a read takes that as none.) Every find, count,
+// update and delete names in its hint an index that EnsureIndexes creates,
+// as Store's queries do.
 type Accounts struct {
 	users, roles, sessions *mongo.Collection
+	locks                  *leases // Together's (together.go)
 }
 
 var _ auth.Store = (*Accounts)(nil)
@@ -56,7 +60,7 @@ var _ auth.Store = (*Accounts)(nil)
 // EnsureIndexes once (create-db) before use.
 func NewAccounts(db *mongo.Database) *Accounts {
 	return &Accounts{users: db.Collection(usersColl), roles: db.Collection(rolesColl),
-		sessions: db.Collection(sessionsColl)}
+		sessions: db.Collection(sessionsColl), locks: newLeases(db, &txProbe{})}
 }
 
 // Indexes lists the indexes EnsureIndexes creates, besides _id's. The TTL
@@ -64,11 +68,10 @@ func NewAccounts(db *mongo.Database) *Accounts {
 func (a *Accounts) Indexes() []Index {
 	return append([]Index{
 		{Collection: rolesColl, Name: ixRoleName, Keys: bson.D{{Key: "name", Value: 1}}, Unique: true},
-		{Collection: permissionsColl, Name: ixPermissionView, Keys: bson.D{{Key: "view", Value: 1}, {Key: "name", Value: 1}}, Unique: true},
+		// One document per permission, which its model cannot say: its
+		// unique key is two fields.
+		{Collection: permissionsColl, Name: ixPermissionView, Keys: bson.D{{Key: "view_name", Value: 1}, {Key: "name", Value: 1}}, Unique: true},
 		{Collection: usersColl, Name: ixUsername, Keys: bson.D{{Key: "username", Value: 1}}, Unique: true},
-		// Who holds a role: nothing asks it yet, but the guard that keeps
-		// the last Admin will, and SQL has ix_users_role_id for the same.
-		{Collection: usersColl, Name: ixUserRoles, Keys: bson.D{{Key: "roles", Value: 1}, {Key: "_id", Value: 1}}},
 		// A user's expired sessions, as DeleteExpiredSessions asks.
 		{Collection: sessionsColl, Name: ixSessionsExpired, Keys: bson.D{{Key: "user_id", Value: 1}, {Key: "expires_at", Value: 1}}},
 		{Collection: sessionsColl, Name: ixSessionsTTL, Keys: bson.D{{Key: "expires_at", Value: 1}}, TTL: true},
@@ -325,4 +328,30 @@ func (a *Accounts) DeleteExpiredSessions(ctx context.Context, userID string, now
 		return translate("delete expired sessions", err)
 	}
 	return nil
+}
+
+// EndSessions removes every session of the users with ids: with a
+// Together's ctx, in its transaction where the server has them.
+func (a *Accounts) EndSessions(ctx context.Context, ids []string) error {
+	oids := uniqueIDs(ids)
+	if len(oids) == 0 {
+		return nil
+	}
+	_, err := a.sessions.DeleteMany(ctx, bson.D{{Key: "user_id", Value: bson.D{{Key: "$in", Value: oids}}}},
+		options.DeleteMany().SetHint(ixSessionsExpired))
+	if err != nil {
+		return translate("end sessions", err)
+	}
+	return nil
+}
+
+// uniqueIDs returns the ids that can be a document's, each once.
+func uniqueIDs(ids []string) []bson.ObjectID {
+	var list []bson.ObjectID
+	for _, id := range ids {
+		if oid, ok := parseID(id); ok && !slices.Contains(list, oid) {
+			list = append(list, oid)
+		}
+	}
+	return list
 }

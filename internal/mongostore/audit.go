@@ -115,14 +115,16 @@ func (m *Model) audited(ctx context.Context, action string, oid bson.ObjectID, e
 	if !ok {
 		return write()
 	}
+	// A hash (a password's) is not kept beside the write: the other
+	// values tell whether it happened.
 	in := intent{ID: bson.NewObjectID(), Model: m.decl.Name, Username: actor.Username, View: actor.View,
-		Action: action, RecordID: oid, Expect: expect}
+		Action: action, RecordID: oid, Expect: m.withoutHashes(expect)}
 	if action != audit.ActionCreate {
-		rec, err := m.audit().Get(ctx, oid.Hex())
+		rec, err := m.Get(ctx, oid.Hex())
 		if err != nil {
 			return err
 		}
-		in.Old = audit.Take(m.audit().Schema(), &rec)
+		in.Old = audit.Take(m.Schema(), &rec)
 	}
 	pending := m.st.db.Collection(pendingColl)
 	if _, err := pending.InsertOne(ctx, in); err != nil {
@@ -140,17 +142,6 @@ func (m *Model) audited(ctx context.Context, action string, oid bson.ObjectID, e
 	}
 	m.st.recoverNow(ctx)
 	return nil
-}
-
-// audit is the model the audit log reads m's documents through: m, or the
-// model that wraps it with fields m does not read (the users' roles, the
-// roles' permissions: DeclareUsers, DeclareRoles), so that an entry names
-// every field a page shows.
-func (m *Model) audit() datamodel.Interface {
-	if m.outer != nil {
-		return m.outer
-	}
-	return m
 }
 
 // recoverInterval is how often writes look for intents left by a process
@@ -179,7 +170,7 @@ func (s *Store) settle(ctx context.Context, in intent, happened bool) error {
 		}
 		var now *audit.Snapshot
 		if in.Action != audit.ActionDelete {
-			rec, err := m.audit().Get(ctx, in.RecordID.Hex())
+			rec, err := m.Get(ctx, in.RecordID.Hex())
 			switch {
 			case errors.Is(err, datamodel.ErrNotFound):
 				// Deleted since: the entry records the change as the
@@ -187,10 +178,10 @@ func (s *Store) settle(ctx context.Context, in intent, happened bool) error {
 			case err != nil:
 				return err
 			default:
-				now = audit.Take(m.audit().Schema(), &rec)
+				now = audit.Take(m.Schema(), &rec)
 			}
 		}
-		e := audit.Build(audit.Actor{Username: in.Username, View: in.View}, in.Action, m.audit().Schema(), in.Old, now,
+		e := audit.Build(audit.Actor{Username: in.Username, View: in.View}, in.Action, m.Schema(), in.Old, now,
 			in.ID.Timestamp())
 		if e.RecordID == "" {
 			e.RecordID = in.RecordID.Hex()
@@ -278,21 +269,12 @@ func (m *Model) auditedMany(ctx context.Context, oids []bson.ObjectID, write fun
 	if err != nil {
 		return err
 	}
-	if m.outer != nil {
-		// Read again through the model that shows every field (a
-		// user's roles), for the entries.
-		for i := range recs {
-			if recs[i], err = m.outer.Get(ctx, recs[i].ID); err != nil {
-				return err
-			}
-		}
-	}
 	intents := make([]intent, 0, len(recs))
 	docs := make([]any, 0, len(recs))
 	for i := range recs {
 		oid, _ := parseID(recs[i].ID)
 		in := intent{ID: bson.NewObjectID(), Model: m.decl.Name, Username: actor.Username, View: actor.View,
-			Action: audit.ActionDelete, RecordID: oid, Old: audit.Take(m.audit().Schema(), &recs[i])}
+			Action: audit.ActionDelete, RecordID: oid, Old: audit.Take(m.Schema(), &recs[i])}
 		intents, docs = append(intents, in), append(docs, in)
 	}
 	if len(docs) > 0 {

@@ -1,8 +1,10 @@
 package mongostore
 
 import (
+	"cmp"
 	"context"
 	"errors"
+	"time"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
 	"go.mongodb.org/mongo-driver/v2/mongo"
@@ -48,10 +50,14 @@ func (m *Model) CreateBatch(ctx context.Context, vs []datamodel.Values) ([]strin
 	ids := make([]string, len(docs))
 	oids := make([]bson.ObjectID, len(docs))
 	inserts := make([]any, len(docs))
+	now := time.Now()
 	for i, doc := range docs {
 		oids[i] = bson.NewObjectID()
 		ids[i] = oids[i].Hex()
 		inserts[i] = append(bson.D{{Key: "_id", Value: oids[i]}}, doc...)
+		if m.createdKey != "" {
+			inserts[i] = append(inserts[i].(bson.D), bson.E{Key: m.createdKey, Value: now})
+		}
 	}
 	m.st.invalidateMarks()
 	defer m.st.invalidateMarks()
@@ -66,9 +72,15 @@ func (m *Model) CreateBatch(ctx context.Context, vs []datamodel.Values) ([]strin
 			continue
 		}
 		f := m.decl.Field(name)
-		_, err := m.coll.UpdateMany(ctx,
-			bson.D{{Key: name, Value: bson.D{{Key: "$in", Value: keys(gone)}}}, {Key: "_id", Value: bson.D{{Key: "$in", Value: oids}}}},
-			bson.D{{Key: "$set", Value: bson.D{{Key: name, Value: nil}}}}, options.UpdateMany().SetHint(m.indexName(f)))
+		filter := bson.D{{Key: name, Value: bson.D{{Key: "$in", Value: keys(gone)}}}, {Key: "_id", Value: bson.D{{Key: "$in", Value: oids}}}}
+		if f.SetOf() != "" {
+			if err := m.pull(ctx, filter, f, keys(gone), m.hintOf(f)); err != nil {
+				return nil, err
+			}
+			continue
+		}
+		_, err := m.coll.UpdateMany(ctx, filter, bson.D{{Key: "$set", Value: bson.D{{Key: name, Value: nil}}}},
+			options.UpdateMany().SetHint(m.hintOf(f)))
 		if err != nil {
 			return nil, m.translate("clear references of", err)
 		}
@@ -95,27 +107,41 @@ func (m *Model) undoBatch(ctx context.Context, err error, vs []datamodel.Values,
 	return &datamodel.BatchError{Index: failed, Err: m.translateWrite(ctx, "create", err, vs[failed], "")}
 }
 
-// missingTargets returns, per reference field, the ids that docs refer to
-// and that name no document of the target: one find per field.
+// heldIDs returns the ids a reference or set field's stored value holds.
+func heldIDs(v any) []bson.ObjectID {
+	switch x := v.(type) {
+	case bson.ObjectID:
+		return []bson.ObjectID{x}
+	case []bson.ObjectID:
+		return x
+	}
+	return nil
+}
+
+// missingTargets returns, per reference or set field, the ids that docs
+// refer to and that name no document of the target: one find per field.
 func (m *Model) missingTargets(ctx context.Context, docs []bson.D) (map[string]map[bson.ObjectID]bool, error) {
 	out := map[string]map[bson.ObjectID]bool{}
 	for i := range m.decl.Fields {
 		f := &m.decl.Fields[i]
-		if f.Target() == "" {
+		to := cmp.Or(f.Target(), f.SetOf())
+		if to == "" {
 			continue
 		}
 		want := map[bson.ObjectID]bool{}
 		for _, doc := range docs {
 			for _, e := range doc {
-				if oid, ok := e.Value.(bson.ObjectID); ok && e.Key == f.Name {
-					want[oid] = true
+				if e.Key == f.Name {
+					for _, oid := range heldIDs(e.Value) {
+						want[oid] = true
+					}
 				}
 			}
 		}
 		if len(want) == 0 {
 			continue
 		}
-		target := m.st.models[f.Target()]
+		target := m.st.models[to]
 		cur, err := target.coll.Find(ctx, bson.D{{Key: "_id", Value: bson.D{{Key: "$in", Value: keys(want)}}}},
 			options.Find().SetProjection(bson.D{{Key: "_id", Value: 1}}).SetHint(idIndex))
 		if err != nil {
@@ -135,12 +161,14 @@ func (m *Model) missingTargets(ctx context.Context, docs []bson.D) (map[string]m
 	return out, nil
 }
 
-// danglingIn returns the first reference field of doc whose id missing
-// holds, or nil.
+// danglingIn returns the first reference or set field of doc holding an
+// id that missing holds, or nil.
 func (m *Model) danglingIn(doc bson.D, missing map[string]map[bson.ObjectID]bool) *datamodel.Field {
 	for _, e := range doc {
-		if oid, ok := e.Value.(bson.ObjectID); ok && missing[e.Key][oid] {
-			return m.decl.Field(e.Key)
+		for _, oid := range heldIDs(e.Value) {
+			if missing[e.Key][oid] {
+				return m.decl.Field(e.Key)
+			}
 		}
 	}
 	return nil

@@ -4,7 +4,6 @@ import (
 	"context"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
-	"go.mongodb.org/mongo-driver/v2/mongo"
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
 )
 
@@ -57,12 +56,7 @@ func (m *Model) DeleteMany(ctx context.Context, ids []string) (int, error) {
 	}
 	err = m.auditedMany(ctx, oids, func() error {
 		if tx {
-			return m.st.db.Client().UseSession(ctx, func(ctx context.Context) error {
-				_, err := mongo.SessionFromContext(ctx).WithTransaction(ctx, func(ctx context.Context) (any, error) {
-					return nil, remove(ctx)
-				})
-				return err
-			})
+			return m.st.inTransaction(ctx, remove)
 		}
 		return remove(ctx)
 	})
@@ -92,13 +86,20 @@ func (m *Model) existing(ctx context.Context, oids []bson.ObjectID) ([]bson.Obje
 	return out, nil
 }
 
-// clearRefsTo sets to null every reference to any of oids: one update per
-// referring field, as clearRefs does for one id.
+// clearRefsTo sets to null every reference to any of oids, and pulls them
+// from every set: one update per referring field.
 func (m *Model) clearRefsTo(ctx context.Context, oids []bson.ObjectID) error {
 	for _, r := range m.referrers() {
-		_, err := r.model.coll.UpdateMany(ctx, bson.D{{Key: r.field.Name, Value: bson.D{{Key: "$in", Value: oids}}}},
-			bson.D{{Key: "$set", Value: bson.D{{Key: r.field.Name, Value: nil}}}},
-			options.UpdateMany().SetHint(r.model.indexName(r.field)))
+		holds := bson.D{{Key: r.field.Name, Value: bson.D{{Key: "$in", Value: oids}}}}
+		hint := r.model.hintOf(r.field)
+		if r.field.SetOf() != "" {
+			if err := r.model.pull(ctx, holds, r.field, oids, hint); err != nil {
+				return err
+			}
+			continue
+		}
+		_, err := r.model.coll.UpdateMany(ctx, holds, bson.D{{Key: "$set", Value: bson.D{{Key: r.field.Name, Value: nil}}}},
+			options.UpdateMany().SetHint(hint))
 		if err != nil {
 			return r.model.translate("clear references in", err)
 		}

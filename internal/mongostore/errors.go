@@ -30,12 +30,14 @@ func translate(what string, err error) error {
 // by asking the database rather than by reading the error text, whose form
 // differs between servers. Any other refusal by the server is checked the
 // same way, because FerretDB v1.24 answers a duplicate on update with an
-// InternalError (its SQLite's UNIQUE constraint), not E11000.
+// InternalError (its SQLite's UNIQUE constraint), not E11000. The database
+// is asked outside any transaction of ctx, which the refusal has ended.
 func (m *Model) translateWrite(ctx context.Context, op string, err error, v datamodel.Values, id string) error {
 	var se mongo.ServerError
 	if !mongo.IsDuplicateKeyError(err) && (!errors.As(err, &se) || Unavailable(err)) {
 		return m.translate(op, err)
 	}
+	ctx = outside(ctx)
 	for i := range m.decl.Fields {
 		f := &m.decl.Fields[i]
 		if val, ok := v[f.Name]; ok && f.Unique {

@@ -1,5 +1,7 @@
 package mongostore
 
+import "time"
+
 // SetCountLimit lowers the count bound of m, so that tests reach it with a
 // few documents.
 // Counts taken under the old bound are forgotten.
@@ -15,3 +17,7 @@ func FoldPattern(query string, prefix bool) (string, bool) { return foldPattern(
 // UpdateIf's version check) and the write itself, where a concurrent
 // delete or write would come.
 func SetChecked(s *Store, f func()) { s.checked = f }
+
+// SetLockWait changes how long s's Together waits for a lock held
+// elsewhere, so that tests see it give up.
+func SetLockWait(s *Store, d time.Duration) { s.locks.wait = d }

@@ -26,9 +26,11 @@ type Index struct {
 // pairs reports whether m keeps an index on (f, by): for each field f that
 // many documents share a value of (not unique), and each other field by
 // that a list sorts by (not a reference: its order, by ObjectId, means
-// nothing to a reader, and no view offers it).
+// nothing to a reader, and no view offers it; not a set, which has no
+// order). A WriteOnly field is in no index: nothing filters or sorts by it.
 func pairs(f, by *datamodel.Field) bool {
-	return f != nil && by != nil && f.Name != by.Name && !f.Unique && by.Target() == ""
+	return f != nil && by != nil && f.Name != by.Name && !f.Unique && by.Target() == "" && by.SetOf() == "" &&
+		!f.WriteOnly && !by.WriteOnly
 }
 
 // Indexes lists the indexes EnsureIndexes creates, besides _id's: one per
@@ -37,7 +39,9 @@ func pairs(f, by *datamodel.Field) bool {
 // a value it also gives the sort order without an _id tiebreak. Any other
 // field's index is (field, _id): equality and range filters on the field,
 // and its sort with ties broken by _id, are walks of that index, and
-// clearing references to a deleted record finds them through it. A pair's
+// clearing references to a deleted record finds them through it; on a
+// set's array it is a multikey index, whose entries are the options, so
+// "holds R" and pulling a deleted R walk one range of it. A pair's
 // index is (filter field, sort field[, _id]), as the SQL migration 00005's:
 // a list filtered by equality and sorted by another field reads one range
 // of it in order (rating 5 by title), where the sort's index alone would
@@ -48,7 +52,7 @@ func (s *Store) Indexes() []Index {
 	for _, m := range s.order {
 		for i := range m.decl.Fields {
 			f := &m.decl.Fields[i]
-			if !m.indexed(f) {
+			if !m.indexed(f) || f.WriteOnly {
 				continue
 			}
 			ix := Index{Collection: m.decl.Name, Name: m.indexName(f), Unique: f.Unique, Keys: bson.D{{Key: f.Name, Value: 1}}}

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
+	"go.mongodb.org/mongo-driver/v2/mongo"
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
 
 	"musicadmin/internal/datamodel"
@@ -36,6 +37,19 @@ func (m *Model) filter(filters []datamodel.Filter, search string, searchFields [
 	}
 	for _, flt := range filters {
 		f := flt.Field
+		if f.SetOf() != "" {
+			// "Holds": the documents whose array has the option.
+			oid, ok := parseID(datamodel.Held(flt.Value))
+			switch {
+			case flt.Op != datamodel.OpEq:
+				return nil, fmt.Errorf("mongostore: operator %q on set %s.%s", flt.Op, m.decl.Name, f.Name)
+			case !ok:
+				conds = append(conds, matchNothing)
+			default:
+				conds = append(conds, bson.D{{Key: f.Name, Value: oid}})
+			}
+			continue
+		}
 		if flt.Op == datamodel.OpEmpty {
 			// null matches a null value and a missing key alike.
 			if empty, _ := flt.Value.(bool); empty {
@@ -98,11 +112,12 @@ func (m *Model) sortSpec(f *datamodel.Field, desc bool) bson.D {
 }
 
 // selective returns the field of the first filter that picks few documents
-// through its index: equality on a reference (one album's songs) or on a
-// unique field (one document). Nil when there is none.
+// through its index: equality on a reference (one album's songs), a set
+// holding an option (one role's users) or a unique field (one document).
+// Nil when there is none.
 func selective(filters []datamodel.Filter) *datamodel.Field {
 	for _, f := range filters {
-		if f.Op == datamodel.OpEq && (f.Field.Target() != "" || f.Field.Unique) {
+		if f.Op == datamodel.OpEq && (f.Field.Target() != "" || f.Field.SetOf() != "" || f.Field.Unique) {
 			return f.Field
 		}
 	}
@@ -131,9 +146,9 @@ func (m *Model) listHint(filters []datamodel.Filter, sort *datamodel.Field) stri
 		}
 	}
 	if f := selective(filters); f != nil {
-		return m.indexName(f)
+		return m.hintOf(f)
 	}
-	return m.indexName(sort)
+	return m.hintOf(sort)
 }
 
 // countHint names the index a count reads: a selective filter's, else the
@@ -141,13 +156,13 @@ func (m *Model) listHint(filters []datamodel.Filter, sort *datamodel.Field) stri
 // is then read from the index without fetching documents), else _id's.
 func (m *Model) countHint(filters []datamodel.Filter, searchFields []*datamodel.Field) string {
 	if f := selective(filters); f != nil {
-		return m.indexName(f)
+		return m.hintOf(f)
 	}
 	if len(filters) > 0 {
-		return m.indexName(filters[0].Field)
+		return m.hintOf(filters[0].Field)
 	}
 	if len(searchFields) > 0 {
-		return m.indexName(searchFields[0])
+		return m.hintOf(searchFields[0])
 	}
 	return idIndex
 }
@@ -158,6 +173,15 @@ func (m *Model) countHint(filters []datamodel.Filter, searchFields []*datamodel.
 // any other list up to countLimit (atLeast then says there are more),
 // remembered until a write.
 func (m *Model) total(ctx context.Context, filter bson.D, hint string) (n int64, atLeast bool, err error) {
+	if len(filter) == 0 && mongo.SessionFromContext(ctx) != nil {
+		// In a transaction (a Together's), which runs no count command:
+		// an exact count instead.
+		n, err = m.coll.CountDocuments(ctx, filter, options.Count().SetHint(idIndex))
+		if err != nil {
+			return 0, false, m.translate("count", err)
+		}
+		return n, false, nil
+	}
 	if len(filter) == 0 {
 		n, err = m.coll.EstimatedDocumentCount(ctx)
 		if err != nil {

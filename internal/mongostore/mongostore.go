@@ -13,14 +13,17 @@
 // collection scan unnoticed; a test checks the hints against the server's
 // index list.
 //
-// Besides the models' collections, Accounts keeps users, roles and
-// user_sessions (auth.Store, so that a MongoDB deployment needs no SQL
-// database), and schema_version holds the schema version recorded by
+// A set field is an array of ObjectIds and a password its hash under
+// <field>_hash (sets.go, values.go), and a model may keep its documents'
+// creation time (KeepCreated), so users, roles and permissions are models
+// like any other, whose documents keep the shape they had before. Besides the models' collections, Accounts keeps
+// user_sessions and reads users and roles for the logins (auth.Store, so
+// that a MongoDB deployment needs no SQL database), locks holds the leases
+// of Together, and schema_version the schema version recorded by
 // MarkSchema.
 package mongostore
 
 import (
-	"sync"
 	"sync/atomic"
 
 	"go.mongodb.org/mongo-driver/v2/mongo"
@@ -47,20 +50,17 @@ type Store struct {
 
 	docLocks stripedLocks // UpdateIf's, per document: see there
 
-	// accountsMu makes the writes of the users and roles models of this
-	// store take turns in this process (security.go).
-	accountsMu sync.Mutex
-
-	txMu    sync.Mutex
-	txKnown bool // txOK has been asked of the server
-	txOK    bool // the server runs multi-document transactions
+	tx    txProbe
+	locks *leases // Together's
 
 	lastRecovery atomic.Int64 // unix seconds of the last RecoverAudit by a write
 }
 
 // New returns the store of db, with no model declared yet. It does no I/O.
 func New(db *mongo.Database) *Store {
-	return &Store{db: db, models: map[string]*Model{}}
+	s := &Store{db: db, models: map[string]*Model{}}
+	s.locks = newLeases(db, &s.tx)
+	return s
 }
 
 // Database returns the store's database handle.
@@ -78,8 +78,9 @@ type Model struct {
 	// indexed and sorted say which fields have their own index and which
 	// are the sort of a pair index (see DeclareIndexed): all, by default.
 	indexed, sorted func(*datamodel.Field) bool
-	// outer is the model wrapping this one, if any (see audit).
-	outer datamodel.Interface
+	// createdKey, when set, is where a created document holds the time
+	// of its creation (see KeepCreated).
+	createdKey string
 }
 
 var _ datamodel.Interface = (*Model)(nil)

@@ -1,6 +1,7 @@
 package mongostore
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 
@@ -25,53 +26,81 @@ import (
 // that window leaves the reference in place (it reads the same way, and
 // saving the record again refuses it as InvalidRefError until another
 // target is chosen); and a write whose re-check fails reports the error
-// although the document was written.
+// although the document was written. A set's options are checked and swept
+// the same way, each missing one pulled from the array rather than set to
+// null; a read drops an option that is gone instead of showing its id.
 
-// danglingRefs returns the reference fields of doc whose target does not
-// exist, with the ids they hold.
-func (m *Model) danglingRefs(ctx context.Context, doc bson.D) ([]*datamodel.Field, []bson.ObjectID, error) {
-	var fields []*datamodel.Field
-	var ids []bson.ObjectID
-	for _, e := range doc {
-		oid, isRef := e.Value.(bson.ObjectID)
-		f := m.decl.Field(e.Key)
-		if !isRef || f == nil || f.Target() == "" {
-			continue
-		}
-		ok, err := m.st.models[f.Target()].exists(ctx, oid)
-		if err != nil {
-			return nil, nil, err
-		}
-		if !ok {
-			fields, ids = append(fields, f), append(ids, oid)
-		}
-	}
-	return fields, ids, nil
+// dangling is a reference or set field of a document with the ids it holds
+// that name no document of its target.
+type dangling struct {
+	field *datamodel.Field
+	ids   []bson.ObjectID
 }
 
-// checkRefs returns an InvalidRefError for the first reference of doc whose
-// target does not exist.
+// danglingRefs returns the reference and set fields of doc that hold ids
+// of documents that do not exist.
+func (m *Model) danglingRefs(ctx context.Context, doc bson.D) ([]dangling, error) {
+	var out []dangling
+	for _, e := range doc {
+		f := m.decl.Field(e.Key)
+		switch {
+		case f == nil:
+		case f.Target() != "":
+			oid, isRef := e.Value.(bson.ObjectID)
+			if !isRef {
+				continue
+			}
+			ok, err := m.st.models[f.Target()].exists(ctx, oid)
+			if err != nil {
+				return nil, err
+			}
+			if !ok {
+				out = append(out, dangling{f, []bson.ObjectID{oid}})
+			}
+		case f.SetOf() != "":
+			oids, _ := e.Value.([]bson.ObjectID)
+			gone, err := m.st.models[f.SetOf()].missing(ctx, oids)
+			if err != nil {
+				return nil, err
+			}
+			if len(gone) > 0 {
+				out = append(out, dangling{f, gone})
+			}
+		}
+	}
+	return out, nil
+}
+
+// checkRefs returns an InvalidRefError for the first reference or set of
+// doc holding an id whose document does not exist.
 func (m *Model) checkRefs(ctx context.Context, doc bson.D) error {
-	fields, _, err := m.danglingRefs(ctx, doc)
+	bad, err := m.danglingRefs(ctx, doc)
 	if err != nil {
 		return err
 	}
-	if len(fields) > 0 {
-		return &datamodel.InvalidRefError{Field: fields[0].Name}
+	if len(bad) > 0 {
+		return &datamodel.InvalidRefError{Field: bad[0].field.Name}
 	}
 	return nil
 }
 
 // recheckRefs clears the references of the document id, just written with
-// doc, whose target has been deleted since checkRefs.
+// doc, whose target has been deleted since checkRefs, and pulls such
+// targets from its sets.
 func (m *Model) recheckRefs(ctx context.Context, id bson.ObjectID, doc bson.D) error {
-	fields, ids, err := m.danglingRefs(ctx, doc)
+	bad, err := m.danglingRefs(ctx, doc)
 	if err != nil {
 		return err
 	}
-	for i, f := range fields {
-		_, err = m.coll.UpdateOne(ctx, bson.D{{Key: "_id", Value: id}, {Key: f.Name, Value: ids[i]}},
-			bson.D{{Key: "$set", Value: bson.D{{Key: f.Name, Value: nil}}}}, options.UpdateOne().SetHint(idIndex))
+	for _, d := range bad {
+		if d.field.SetOf() != "" {
+			if err := m.pull(ctx, bson.D{{Key: "_id", Value: id}}, d.field, d.ids, idIndex); err != nil {
+				return err
+			}
+			continue
+		}
+		_, err = m.coll.UpdateOne(ctx, bson.D{{Key: "_id", Value: id}, {Key: d.field.Name, Value: d.ids[0]}},
+			bson.D{{Key: "$set", Value: bson.D{{Key: d.field.Name, Value: nil}}}}, options.UpdateOne().SetHint(idIndex))
 		if err != nil {
 			return m.translate("clear a reference of", err)
 		}
@@ -79,18 +108,19 @@ func (m *Model) recheckRefs(ctx context.Context, id bson.ObjectID, doc bson.D) e
 	return nil
 }
 
-// referrer is a reference field of some model pointing at another.
+// referrer is a reference or set field of some model pointing at another.
 type referrer struct {
 	model *Model
 	field *datamodel.Field
 }
 
-// referrers lists the reference fields, of every model, that point at m.
+// referrers lists the reference and set fields, of every model, that
+// point at m.
 func (m *Model) referrers() []referrer {
 	var out []referrer
 	for _, other := range m.st.order {
 		for i := range other.decl.Fields {
-			if f := &other.decl.Fields[i]; f.Target() == m.decl.Name {
+			if f := &other.decl.Fields[i]; f.Target() == m.decl.Name || f.SetOf() == m.decl.Name {
 				out = append(out, referrer{other, f})
 			}
 		}
@@ -98,29 +128,22 @@ func (m *Model) referrers() []referrer {
 	return out
 }
 
-// clearRefs sets to null every reference to oid.
+// clearRefs sets to null every reference to oid and pulls it from every
+// set.
 func (m *Model) clearRefs(ctx context.Context, oid bson.ObjectID) error {
-	for _, r := range m.referrers() {
-		_, err := r.model.coll.UpdateMany(ctx, bson.D{{Key: r.field.Name, Value: oid}},
-			bson.D{{Key: "$set", Value: bson.D{{Key: r.field.Name, Value: nil}}}},
-			options.UpdateMany().SetHint(r.model.indexName(r.field)))
-		if err != nil {
-			return r.model.translate("clear references in", err)
-		}
-	}
-	return nil
+	return m.clearRefsTo(ctx, []bson.ObjectID{oid})
 }
 
-// Choices lists every document field may point at, as id and label, ordered
-// by label and then id.
+// Choices lists every document a reference field may point at, or a set
+// field hold, as id and label, ordered by label and then id.
 func (m *Model) Choices(ctx context.Context, field *datamodel.Field) ([]datamodel.Ref, error) {
-	to := m.st.models[field.Target()]
+	to := m.st.models[cmp.Or(field.Target(), field.SetOf())]
 	if to == nil {
-		return nil, fmt.Errorf("mongostore: %s.%s is not a reference", m.decl.Name, field.Name)
+		return nil, fmt.Errorf("mongostore: %s.%s is not a reference or a set", m.decl.Name, field.Name)
 	}
 	label := to.decl.LabelField()
 	cur, err := to.coll.Find(ctx, bson.D{}, options.Find().SetSort(to.sortSpec(label, false)).
-		SetHint(to.indexName(label)).SetProjection(bson.D{{Key: label.Name, Value: 1}}))
+		SetHint(to.hintOf(label)).SetProjection(bson.D{{Key: label.Name, Value: 1}}))
 	if err != nil {
 		return nil, to.translate("choices of", err)
 	}

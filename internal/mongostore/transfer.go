@@ -1,6 +1,7 @@
 package mongostore
 
 import (
+	"bytes"
 	"context"
 	"encoding/binary"
 	"errors"
@@ -105,26 +106,32 @@ func (a *Accounts) ImportAccount(ctx context.Context, acc auth.Account) (string,
 // ExportRolePermissions returns the permissions each role holds, by role
 // id, each list in access.Compare order.
 func (a *Accounts) ExportRolePermissions(ctx context.Context) (map[string][]access.Permission, error) {
+	_, byID, err := a.allPermissions(ctx)
+	if err != nil {
+		return nil, err
+	}
 	cur, err := a.roles.Find(ctx, bson.D{}, options.Find().SetHint(idIndex).
 		SetProjection(bson.D{{Key: "permissions", Value: 1}}))
 	if err != nil {
 		return nil, translate("export role permissions", err)
 	}
 	var docs []struct {
-		ID          bson.ObjectID `bson:"_id"`
-		Permissions []permDoc     `bson:"permissions"`
+		ID          bson.ObjectID   `bson:"_id"`
+		Permissions []bson.ObjectID `bson:"permissions"`
 	}
 	if err := cur.All(ctx, &docs); err != nil {
 		return nil, translate("export role permissions", err)
 	}
 	out := map[string][]access.Permission{}
 	for _, d := range docs {
-		if len(d.Permissions) == 0 {
-			continue
+		var perms []access.Permission
+		for _, id := range d.Permissions {
+			if p, ok := byID[id]; ok { // one deleted meanwhile is none
+				perms = append(perms, p)
+			}
 		}
-		perms := make([]access.Permission, len(d.Permissions))
-		for i, p := range d.Permissions {
-			perms[i] = access.Permission{Name: p.Name, View: p.View}
+		if len(perms) == 0 {
+			continue
 		}
 		slices.SortFunc(perms, access.Compare)
 		out[d.ID.Hex()] = slices.Compact(perms)
@@ -134,49 +141,42 @@ func (a *Accounts) ExportRolePermissions(ctx context.Context) (map[string][]acce
 
 // ImportPermissions makes the role with id roleID hold, on each view of
 // views, exactly the permissions of perms (all of which are on those
-// views), adding those the permissions collection does not have yet; its
-// permissions on other views stay. The role's list is read, then set: a
-// load is the database's only writer.
+// views), adding the documents the permissions collection does not have
+// yet; its permissions on other views stay. The role's set is read, then
+// written: a load is the database's only writer.
 func (a *Accounts) ImportPermissions(ctx context.Context, roleID string, perms []access.Permission, views []string) error {
 	rid, ok := parseID(roleID)
 	if !ok {
 		return fmt.Errorf("mongostore: role id %q is not this database's", roleID)
 	}
-	cur, err := a.permissions().Find(ctx, bson.D{}, options.Find().SetHint(idIndex))
+	ids, _, err := a.ensurePermissions(ctx, perms)
 	if err != nil {
-		return translate("find permissions", err)
+		return err
 	}
-	var existing []permDoc
-	if err := cur.All(ctx, &existing); err != nil {
-		return translate("read permissions", err)
-	}
-	for _, p := range perms {
-		if slices.Contains(existing, permDoc{Name: p.Name, View: p.View}) {
-			continue
-		}
-		_, err := a.permissions().InsertOne(ctx, bson.D{{Key: "_id", Value: bson.NewObjectID()},
-			{Key: "name", Value: p.Name}, {Key: "view", Value: p.View}})
-		if err != nil && !mongo.IsDuplicateKeyError(err) {
-			return translate("create permission", err)
-		}
+	byID := make(map[bson.ObjectID]access.Permission, len(ids))
+	for p, id := range ids {
+		byID[id] = p
 	}
 	var role struct {
-		Permissions []permDoc `bson:"permissions"`
+		Permissions []bson.ObjectID `bson:"permissions"`
 	}
 	err = a.roles.FindOne(ctx, bson.D{{Key: "_id", Value: rid}},
 		options.FindOne().SetHint(idIndex).SetProjection(bson.D{{Key: "permissions", Value: 1}})).Decode(&role)
 	if err != nil {
 		return translate("find role", err)
 	}
-	held := make(bson.A, 0, len(role.Permissions)+len(perms))
-	for _, p := range role.Permissions {
-		if !slices.Contains(views, p.View) {
-			held = append(held, p)
+	held := make([]bson.ObjectID, 0, len(role.Permissions)+len(perms))
+	for _, id := range role.Permissions {
+		if p, ok := byID[id]; ok && !slices.Contains(views, p.View) {
+			held = append(held, id)
 		}
 	}
 	for _, p := range perms {
-		held = append(held, permDoc{Name: p.Name, View: p.View})
+		held = append(held, ids[p])
 	}
+	// Sorted and each once, as the roles model writes a set.
+	slices.SortFunc(held, func(x, y bson.ObjectID) int { return bytes.Compare(x[:], y[:]) })
+	held = slices.Compact(held)
 	_, err = a.roles.UpdateOne(ctx, bson.D{{Key: "_id", Value: rid}},
 		bson.D{{Key: "$set", Value: bson.D{{Key: "permissions", Value: held}}}}, options.UpdateOne().SetHint(idIndex))
 	if err != nil {

@@ -2,9 +2,9 @@ package mongostore
 
 import (
 	"context"
+	"time"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
-	"go.mongodb.org/mongo-driver/v2/mongo"
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
 
 	"musicadmin/internal/audit"
@@ -25,6 +25,9 @@ func (m *Model) Create(ctx context.Context, v datamodel.Values) (string, error) 
 	}
 	oid := bson.NewObjectID()
 	doc := append(bson.D{{Key: "_id", Value: oid}}, fields...)
+	if m.createdKey != "" {
+		doc = append(doc, bson.E{Key: m.createdKey, Value: time.Now()})
+	}
 	m.st.invalidateMarks()
 	defer m.st.invalidateMarks()
 	err = m.audited(ctx, audit.ActionCreate, oid, nil, func() error {
@@ -107,7 +110,7 @@ func (m *Model) UpdateIf(ctx context.Context, id, version string, v datamodel.Va
 // updateIf is UpdateIf's check and write, under the document's lock.
 func (m *Model) updateIf(ctx context.Context, oid bson.ObjectID, version string, v datamodel.Values, fields bson.D) error {
 	id := oid.Hex()
-	cur, err := m.Get(ctx, id)
+	cur, doc, err := m.read(ctx, oid)
 	if err != nil {
 		return err
 	}
@@ -123,6 +126,13 @@ func (m *Model) updateIf(ctx context.Context, oid bson.ObjectID, version string,
 	was, err := m.fields(datamodel.Values(cur.Values), true)
 	if err != nil {
 		return err
+	}
+	for i, e := range was {
+		if f := m.decl.Field(e.Key); f != nil && f.SetOf() != "" {
+			// A set's array as stored, in its own order and with any
+			// option since deleted, which a read sorts and drops.
+			was[i].Value = doc[e.Key]
+		}
 	}
 	if m.st.checked != nil {
 		m.st.checked()
@@ -189,12 +199,7 @@ func (m *Model) Delete(ctx context.Context, id string) error {
 	}
 	err = m.audited(ctx, audit.ActionDelete, oid, nil, func() error {
 		if tx {
-			return m.st.db.Client().UseSession(ctx, func(ctx context.Context) error {
-				_, err := mongo.SessionFromContext(ctx).WithTransaction(ctx, func(ctx context.Context) (any, error) {
-					return nil, remove(ctx)
-				})
-				return err
-			})
+			return m.st.inTransaction(ctx, remove)
 		}
 		// An unknown id must not sweep anything.
 		if found, ferr := m.exists(ctx, oid); ferr != nil || !found {
