@@ -15,7 +15,6 @@ import (
 	"musicadmin/internal/access"
 	"musicadmin/internal/app"
 	"musicadmin/internal/apptest"
-	"musicadmin/internal/backend"
 	"musicadmin/internal/config"
 	"musicadmin/internal/datamodel"
 	"musicadmin/internal/security"
