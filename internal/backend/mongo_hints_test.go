@@ -17,7 +17,6 @@ import (
 	"musicadmin/internal/datamodel"
 	"musicadmin/internal/mongostore/mongotest"
 	"musicadmin/internal/security"
-	"musicadmin/internal/server"
 )
 
 // TestMongoAccountsQueriesNameAnIndex: what the accounts layer asks of
