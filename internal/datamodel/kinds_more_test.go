@@ -71,8 +71,11 @@ func TestSet(t *testing.T) {
 	if got := k.Text([]Ref{{ID: "1", Label: "Admin"}, {ID: "2", Label: "ReadOnly"}}); got != "Admin, ReadOnly" {
 		t.Errorf("text: %q", got)
 	}
-	if len(k.Ops()) != 0 || k.Input().Type != "set" {
-		t.Error("set ops or input")
+	if !slices.Equal(k.Ops(), []Op{OpEq}) || k.Input().Type != "set" {
+		t.Errorf("set ops %v or input %v: want only eq (holds) and a set input", k.Ops(), k.Input())
+	}
+	if Held([]Ref{{ID: "7"}}) != "7" || Held(nil) != "" {
+		t.Error("held: the option of a set's filter")
 	}
 	for _, raw := range []any{nil, []string{"x"}, []any{"x"}} {
 		if _, err := k.Load(raw); err != nil {
