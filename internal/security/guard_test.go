@@ -22,7 +22,9 @@ type memStore struct{ *memstore.Store }
 func (memStore) EndSessions(context.Context, []string) error { return nil }
 
 // Declare makes the memory store a datamodel.Declarer.
-func (s memStore) Declare(decl datamodel.Schema) (datamodel.Interface, error) { return s.Store.Declare(decl) }
+func (s memStore) Declare(decl datamodel.Schema) (datamodel.Interface, error) {
+	return s.Store.Declare(decl)
+}
 
 type noLog struct{}
 
