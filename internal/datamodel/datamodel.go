@@ -291,3 +291,18 @@ type BatchError struct {
 
 func (e *BatchError) Error() string { return fmt.Sprintf("record %d of the batch: %v", e.Index, e.Err) }
 func (e *BatchError) Unwrap() error { return e.Err }
+
+// EmptyFirst runs the walk of the records whose sort field is empty and
+// the walk of those where it is set in the order Each promises: the empty
+// ones first in ascending order, last in descending order. A store whose
+// index does not order empty values so by itself walks the two apart.
+func EmptyFirst(desc bool, empty, set func() error) error {
+	first, second := empty, set
+	if desc {
+		first, second = set, empty
+	}
+	if err := first(); err != nil {
+		return err
+	}
+	return second()
+}

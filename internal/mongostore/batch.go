@@ -64,8 +64,19 @@ func (m *Model) CreateBatch(ctx context.Context, vs []datamodel.Values) ([]strin
 	if _, err := m.coll.InsertMany(ctx, inserts, options.InsertMany().SetOrdered(true)); err != nil {
 		return nil, m.undoBatch(ctx, err, vs, oids)
 	}
-	if missing, err = m.missingTargets(ctx, docs); err != nil {
+	if err := m.clearGoneTargets(ctx, docs, oids); err != nil {
 		return nil, err
+	}
+	return ids, nil
+}
+
+// clearGoneTargets clears, in the documents with oids just inserted from
+// docs, the references to targets deleted meanwhile, and takes those out
+// of their sets.
+func (m *Model) clearGoneTargets(ctx context.Context, docs []bson.D, oids []bson.ObjectID) error {
+	missing, err := m.missingTargets(ctx, docs)
+	if err != nil {
+		return err
 	}
 	for name, gone := range missing {
 		if len(gone) == 0 {
@@ -75,17 +86,17 @@ func (m *Model) CreateBatch(ctx context.Context, vs []datamodel.Values) ([]strin
 		filter := bson.D{{Key: name, Value: bson.D{{Key: "$in", Value: keys(gone)}}}, {Key: "_id", Value: bson.D{{Key: "$in", Value: oids}}}}
 		if f.SetOf() != "" {
 			if err := m.pull(ctx, filter, f, keys(gone), m.hintOf(f)); err != nil {
-				return nil, err
+				return err
 			}
 			continue
 		}
 		_, err := m.coll.UpdateMany(ctx, filter, bson.D{{Key: "$set", Value: bson.D{{Key: name, Value: nil}}}},
 			options.UpdateMany().SetHint(m.hintOf(f)))
 		if err != nil {
-			return nil, m.translate("clear references of", err)
+			return m.translate("clear references of", err)
 		}
 	}
-	return ids, nil
+	return nil
 }
 
 // undoBatch deletes what an ordered insertMany wrote before it failed with

@@ -55,14 +55,7 @@ func (m *Model) Each(ctx context.Context, q datamodel.Query, fn func(datamodel.R
 	set := func() error {
 		return m.walk(ctx, and(filter, bson.D{{Key: name, Value: bson.D{{Key: "$ne", Value: nil}}}}), hint, sort, q.Sort, q.Desc, fn)
 	}
-	first, second := empty, set
-	if q.Desc {
-		first, second = set, empty
-	}
-	if err := first(); err != nil {
-		return err
-	}
-	return second()
+	return datamodel.EmptyFirst(q.Desc, empty, set)
 }
 
 // walk reads the documents of filter in the order sort and hands them to

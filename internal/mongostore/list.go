@@ -28,56 +28,12 @@ var matchNothing = bson.D{{Key: "_id", Value: bson.D{{Key: "$in", Value: bson.A{
 // by $and. Field names come from the declaration, never from request text.
 func (m *Model) filter(filters []datamodel.Filter, search string, searchFields []*datamodel.Field) (bson.D, error) {
 	var conds bson.A
-	textMatch := func(f *datamodel.Field, text string, prefix bool) bson.D {
-		pattern, ok := foldPattern(text, prefix)
-		if !ok {
-			return matchNothing
-		}
-		return bson.D{{Key: f.Name, Value: bson.Regex{Pattern: pattern}}}
-	}
 	for _, flt := range filters {
-		f := flt.Field
-		if f.SetOf() != "" {
-			// "Holds": the documents whose array has the option.
-			oid, ok := parseID(datamodel.Held(flt.Value))
-			switch {
-			case flt.Op != datamodel.OpEq:
-				return nil, fmt.Errorf("mongostore: operator %q on set %s.%s", flt.Op, m.decl.Name, f.Name)
-			case !ok:
-				conds = append(conds, matchNothing)
-			default:
-				conds = append(conds, bson.D{{Key: f.Name, Value: oid}})
-			}
-			continue
-		}
-		if flt.Op == datamodel.OpEmpty {
-			// null matches a null value and a missing key alike.
-			if empty, _ := flt.Value.(bool); empty {
-				conds = append(conds, bson.D{{Key: f.Name, Value: nil}})
-			} else {
-				conds = append(conds, bson.D{{Key: f.Name, Value: bson.D{{Key: "$ne", Value: nil}}}})
-			}
-			continue
-		}
-		v, err := m.value(f, flt.Value)
+		cond, err := m.condition(flt)
 		if err != nil {
-			// A reference to an id no document can have: equal to nothing.
-			v = bson.NilObjectID
+			return nil, err
 		}
-		switch flt.Op {
-		case datamodel.OpContains, datamodel.OpStartsWith:
-			s, _ := v.(string)
-			conds = append(conds, textMatch(f, s, flt.Op == datamodel.OpStartsWith))
-		case datamodel.OpEq:
-			conds = append(conds, bson.D{{Key: f.Name, Value: v}})
-		case datamodel.OpNe:
-			// $ne also matches null, as the SQL store's "<> ? OR IS NULL".
-			conds = append(conds, bson.D{{Key: f.Name, Value: bson.D{{Key: "$ne", Value: v}}}})
-		case datamodel.OpGt, datamodel.OpGte, datamodel.OpLt, datamodel.OpLte:
-			conds = append(conds, bson.D{{Key: f.Name, Value: bson.D{{Key: "$" + string(flt.Op), Value: v}}}})
-		default:
-			return nil, fmt.Errorf("mongostore: operator %q on %s.%s", flt.Op, m.decl.Name, f.Name)
-		}
+		conds = append(conds, cond)
 	}
 	if search != "" && len(searchFields) > 0 {
 		var ors bson.A
@@ -90,6 +46,57 @@ func (m *Model) filter(filters []datamodel.Filter, search string, searchFields [
 		return bson.D{}, nil
 	}
 	return bson.D{{Key: "$and", Value: conds}}, nil
+}
+
+// textMatch matches f's text against text, folded, anywhere or (prefix)
+// at its start.
+func textMatch(f *datamodel.Field, text string, prefix bool) bson.D {
+	pattern, ok := foldPattern(text, prefix)
+	if !ok {
+		return matchNothing
+	}
+	return bson.D{{Key: f.Name, Value: bson.Regex{Pattern: pattern}}}
+}
+
+// condition is the query of one filter.
+func (m *Model) condition(flt datamodel.Filter) (bson.D, error) {
+	f := flt.Field
+	if f.SetOf() != "" {
+		// "Holds": the documents whose array has the option.
+		oid, ok := parseID(datamodel.Held(flt.Value))
+		switch {
+		case flt.Op != datamodel.OpEq:
+			return nil, fmt.Errorf("mongostore: operator %q on set %s.%s", flt.Op, m.decl.Name, f.Name)
+		case !ok:
+			return matchNothing, nil
+		}
+		return bson.D{{Key: f.Name, Value: oid}}, nil
+	}
+	if flt.Op == datamodel.OpEmpty {
+		// null matches a null value and a missing key alike.
+		if empty, _ := flt.Value.(bool); empty {
+			return bson.D{{Key: f.Name, Value: nil}}, nil
+		}
+		return bson.D{{Key: f.Name, Value: bson.D{{Key: "$ne", Value: nil}}}}, nil
+	}
+	v, err := m.value(f, flt.Value)
+	if err != nil {
+		// A reference to an id no document can have: equal to nothing.
+		v = bson.NilObjectID
+	}
+	switch flt.Op {
+	case datamodel.OpContains, datamodel.OpStartsWith:
+		s, _ := v.(string)
+		return textMatch(f, s, flt.Op == datamodel.OpStartsWith), nil
+	case datamodel.OpEq:
+		return bson.D{{Key: f.Name, Value: v}}, nil
+	case datamodel.OpNe:
+		// $ne also matches null, as the SQL store's "<> ? OR IS NULL".
+		return bson.D{{Key: f.Name, Value: bson.D{{Key: "$ne", Value: v}}}}, nil
+	case datamodel.OpGt, datamodel.OpGte, datamodel.OpLt, datamodel.OpLte:
+		return bson.D{{Key: f.Name, Value: bson.D{{Key: "$" + string(flt.Op), Value: v}}}}, nil
+	}
+	return nil, fmt.Errorf("mongostore: operator %q on %s.%s", flt.Op, m.decl.Name, f.Name)
 }
 
 // tiebreak reports whether sorting by f needs _id to order ties: not for a

@@ -49,14 +49,7 @@ func (m *Model[T]) Each(ctx context.Context, q datamodel.Query, fn func(datamode
 	col := m.col(m.columns[q.Sort.Name])
 	empty := func() error { return m.walk(ctx, where, args, col+" IS NULL", nil, q.Desc, fn) }
 	set := func() error { return m.walk(ctx, where, args, col+" IS NOT NULL", q.Sort, q.Desc, fn) }
-	first, second := empty, set
-	if q.Desc {
-		first, second = set, empty
-	}
-	if err := first(); err != nil {
-		return err
-	}
-	return second()
+	return datamodel.EmptyFirst(q.Desc, empty, set)
 }
 
 // walk reads the records matching where and extra (conditions without
