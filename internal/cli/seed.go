@@ -61,8 +61,13 @@ func (a *runner) seedProgress(total int) seed.Progress {
 		if total == 0 {
 			return
 		}
-		for pct := done * 100 / total; pct >= next && next <= 100; next += 10 {
-			fmt.Fprintf(a.env.Stdout, "seed: %d%% (%d/%d rows)\n", next, done, total)
+		// One line per report that crosses a tenth, however many it
+		// crossed: a large batch may cross several at once.
+		tenth := done * 100 / total / 10 * 10
+		if tenth < next {
+			return
 		}
+		fmt.Fprintf(a.env.Stdout, "seed: %d%% (%d/%d rows)\n", tenth, done, total)
+		next = tenth + 10
 	}
 }
