@@ -193,7 +193,7 @@ func (v *ModelView) chipLinks(ctx context.Context, p listParams) ([]chipLink, er
 			return nil, err
 		}
 		if label != "" {
-			text = fmt.Sprintf("%s %s %s", c.filter.Field.Label, opLabel(c.filter.Op), textutil.Truncate(label, 60))
+			text = fmt.Sprintf("%s %s %s", c.filter.Field.Label, opWords(c.filter.Field, c.filter.Op), textutil.Truncate(label, 60))
 		}
 		out = append(out, chipLink{Text: text, RemoveURL: v.urlFor(p.without(c.key), 1, current)})
 	}
@@ -265,11 +265,7 @@ func (v *ModelView) filterMenu() []filterMenu {
 				m.Ops = append(m.Ops, opChoice{string(op), "is empty"}, opChoice{menuNotEmpty, "is not empty"})
 				continue
 			}
-			label := opLabel(op)
-			if f.SetOf() != "" && op == datamodel.OpEq {
-				label = "has" // the records whose set holds the option
-			}
-			m.Ops = append(m.Ops, opChoice{string(op), label})
+			m.Ops = append(m.Ops, opChoice{string(op), opWords(f, op)})
 		}
 		out = append(out, m)
 	}

@@ -207,10 +207,14 @@ func (v *ModelView) filterLookup(fd *datamodel.Field, target *ModelView) *input 
 
 // refLabel returns the label of the record that the filter of chip c
 // names, when it is a filter by a related record (FIELD or FIELD__eq) whose
-// model has a view, and the id as typed names one; "" otherwise. It costs
-// one read by id, only for such a filter.
+// model has a view, or by an option of a set, and the id as typed names
+// one; "" otherwise. It costs one read by id (a set's: its few options),
+// only for such a filter.
 func (v *ModelView) refLabel(ctx context.Context, c chip) (string, error) {
 	f := c.filter
+	if f.Op == datamodel.OpEq && f.Field.SetOf() != "" {
+		return v.optionLabel(ctx, f.Field, c.raw)
+	}
 	if f.Op != datamodel.OpEq || f.Field.Target() == "" {
 		return "", nil
 	}
@@ -226,4 +230,18 @@ func (v *ModelView) refLabel(ctx context.Context, c chip) (string, error) {
 		return "", nil
 	}
 	return "", err
+}
+
+// optionLabel returns the label of the option id of the set f, or "".
+func (v *ModelView) optionLabel(ctx context.Context, f *datamodel.Field, id string) (string, error) {
+	options, err := v.Data.Choices(ctx, f)
+	if err != nil {
+		return "", err
+	}
+	for _, o := range options {
+		if o.ID == id {
+			return o.Label, nil
+		}
+	}
+	return "", nil
 }

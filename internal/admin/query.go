@@ -108,7 +108,7 @@ func (v *ModelView) parseList(query url.Values) listParams {
 		if _, yesNo := f.Kind.(datamodel.Bool); yesNo && op != datamodel.OpEmpty {
 			shown = f.Kind.Text(val) // "Yes", not whichever of "true", "on", "1" was typed
 		}
-		p.chips = append(p.chips, chip{key: key, text: fmt.Sprintf("%s %s %s", f.Label, opLabel(op), shown),
+		p.chips = append(p.chips, chip{key: key, text: fmt.Sprintf("%s %s %s", f.Label, opWords(f, op), shown),
 			filter: p.filters[len(p.filters)-1], raw: raw})
 	}
 	return p
@@ -145,6 +145,15 @@ func (v *ModelView) filterValue(f *datamodel.Field, op datamodel.Op, raw string)
 	}
 	val, err := f.Kind.Parse(textutil.Truncate(raw, MaxSearchRunes))
 	return val, err == nil
+}
+
+// opWords is how the filter menu and a chip say op on f: "has" for a
+// set's one operator (the records whose set holds the option).
+func opWords(f *datamodel.Field, op datamodel.Op) string {
+	if f.SetOf() != "" && op == datamodel.OpEq {
+		return "has"
+	}
+	return opLabel(op)
 }
 
 func opLabel(op datamodel.Op) string {

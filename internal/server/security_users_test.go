@@ -721,3 +721,37 @@ func TestSecurityPasswordPageThrottled(t *testing.T) {
 		}
 	})
 }
+
+// TestUsersFilteredByRole: the users list filters by a role held ("has"),
+// its chip names the role, and the roles list by a permission held, on
+// every backend (a join table on SQL, an array on MongoDB).
+func TestUsersFilteredByRole(t *testing.T) {
+	apptest.ForEachBackendParallel(t, func(t *testing.T, b apptest.Backend) {
+		a := apptest.NewApp(t, b, apptest.Strict())
+		admin := a.LoggedIn()
+		reader := roleID(t, admin, access.ReadOnlyRole)
+		form := url.Values{"username": {"rita"}, "first_name": {"Rita"}, "last_name": {"Reader"},
+			"email": {"rita@example.com"}, "active": {"true"}, "roles": {reader},
+			"password": {"rita-password-1"}, "password_confirm": {"rita-password-1"}}
+		admin.Submit("/users/add", form).ExpectRedirect(t, "add rita", "/users/list/")
+
+		r := admin.Get("/users/list/?" + url.Values{"roles": {reader}}.Encode())
+		r.ExpectStatus(t, "users holding ReadOnly", http.StatusOK)
+		named := func(links []string) []string {
+			return slices.DeleteFunc(links, func(s string) bool { return s == "Show" })
+		}
+		if got := named(r.Texts(`main table a[href^="/users/show/"]`)); !slices.Equal(got, []string{"rita"}) {
+			t.Errorf("users holding ReadOnly: %q, want rita alone", got)
+		}
+		if got := r.Texts(".chip > span"); !slices.Equal(got, []string{"Roles has ReadOnly"}) {
+			t.Errorf("chip %q", got)
+		}
+		if opts := r.Texts("#filter-roles-op option"); !slices.Equal(opts, []string{"has"}) {
+			t.Errorf("the roles filter offers %q", opts)
+		}
+		r = admin.Get("/roles/list/?" + url.Values{"permissions": {"can_list:songsview"}}.Encode())
+		if got := named(r.Texts(`main table a[href^="/roles/show/"]`)); !slices.Equal(got, []string{"Admin", "ReadOnly"}) {
+			t.Errorf("roles holding can_list:songsview: %q", got)
+		}
+	})
+}
