@@ -7,6 +7,8 @@ package audit
 
 import (
 	"context"
+	"slices"
+	"strings"
 	"time"
 	"unicode/utf8"
 
@@ -102,8 +104,43 @@ func Take(s *datamodel.Schema, rec *datamodel.Record) *Snapshot {
 	}
 	for _, f := range s.Readable() {
 		snap.Values[f.Name] = Text(f, rec.Values[f.Name])
+		if refs, isSet := rec.Values[f.Name].([]datamodel.Ref); isSet && f.SetOf() != "" {
+			snap.Values[f.Name] = setText(refs)
+		}
 	}
 	return snap
+}
+
+// setSep parts the labels of a set in a snapshot, so that an update can
+// say which were added and which removed (a label may hold a comma; a
+// form's one-line text holds no line break).
+const setSep = "\n"
+
+func setText(refs []datamodel.Ref) string {
+	labels := make([]string, len(refs))
+	for i, r := range refs {
+		labels[i] = clip(r.Label)
+	}
+	return strings.Join(labels, setSep)
+}
+
+// setChange is how an entry writes a set's change: for an update, the
+// labels removed as old and those added as new; for a create or a delete,
+// every label, as a cell shows them.
+func setChange(before, after string, update bool) (removed, added string) {
+	split := func(s string) []string {
+		if s == "" {
+			return nil
+		}
+		return strings.Split(s, setSep)
+	}
+	was, is := split(before), split(after)
+	if !update {
+		return strings.Join(was, ", "), strings.Join(is, ", ")
+	}
+	gone := slices.DeleteFunc(slices.Clone(was), func(l string) bool { return slices.Contains(is, l) })
+	came := slices.DeleteFunc(slices.Clone(is), func(l string) bool { return slices.Contains(was, l) })
+	return strings.Join(gone, ", "), strings.Join(came, ", ")
 }
 
 // NewEntry returns the entry of action on rec (of schema s) by a at now:
@@ -136,6 +173,9 @@ func Build(a Actor, action string, s *datamodel.Schema, old, rec *Snapshot, now 
 		}
 		if old != nil && rec != nil && before == after {
 			continue
+		}
+		if f.SetOf() != "" {
+			before, after = setChange(before, after, old != nil && rec != nil)
 		}
 		e.Changes = append(e.Changes, Change{Field: name, Old: before, New: after})
 	}
