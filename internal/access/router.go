@@ -63,6 +63,20 @@ func (rt *Router) Post(pattern string, p Permission, h http.HandlerFunc) {
 	rt.handle(http.MethodPost, pattern, p, h)
 }
 
+// Put, Patch and Delete mount h for those methods (the JSON API's
+// writes) to pattern behind p.
+func (rt *Router) Put(pattern string, p Permission, h http.HandlerFunc) {
+	rt.handle(http.MethodPut, pattern, p, h)
+}
+
+func (rt *Router) Patch(pattern string, p Permission, h http.HandlerFunc) {
+	rt.handle(http.MethodPatch, pattern, p, h)
+}
+
+func (rt *Router) Delete(pattern string, p Permission, h http.HandlerFunc) {
+	rt.handle(http.MethodDelete, pattern, p, h)
+}
+
 func (rt *Router) handle(method, pattern string, p Permission, h http.HandlerFunc) {
 	*rt.routes = append(*rt.routes, Route{Method: method, Pattern: rt.prefix + pattern, Permission: p})
 	guarded := rt.guard(p, h)

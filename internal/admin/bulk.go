@@ -240,7 +240,7 @@ func (v *ModelView) runAction(w http.ResponseWriter, r *http.Request, a *Action)
 		v.confirmAction(w, r, a, ids, ignored, listQuery, back)
 		return
 	}
-	n, err := a.Run(v.writeContext(r), ids)
+	n, err := a.Run(v.writeContext(r.Context()), ids)
 	if err != nil {
 		v.refuseAction(w, r, a, err)
 		return

@@ -142,7 +142,7 @@ func (v *ModelView) handleCreate(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if f.valid() {
-		id, err := v.Data.Create(v.writeContext(r), f.values)
+		id, err := v.Data.Create(v.writeContext(r.Context()), f.values)
 		if err == nil {
 			v.admin.log.Info("record created", "view", v.Name, "id", id)
 			if v.Guard != nil {
@@ -229,9 +229,9 @@ func (v *ModelView) handleUpdate(w http.ResponseWriter, r *http.Request) {
 	if f.valid() {
 		var err error
 		if f.version != "" {
-			err = v.Data.UpdateIf(v.writeContext(r), rec.ID, f.version, f.values)
+			err = v.Data.UpdateIf(v.writeContext(r.Context()), rec.ID, f.version, f.values)
 		} else {
-			err = v.Data.Update(v.writeContext(r), rec.ID, f.values)
+			err = v.Data.Update(v.writeContext(r.Context()), rec.ID, f.values)
 		}
 		if errors.Is(err, datamodel.ErrStale) {
 			// Changed between the read above and the write.

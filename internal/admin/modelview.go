@@ -390,8 +390,7 @@ func (a *Admin) ReadOnlyPermissions() []access.Permission {
 // writeContext is the context of a write through v: the request's actor
 // (set by the server for the logged-in user) now acting through v, so the
 // store writes the change's audit entry with the view's name.
-func (v *ModelView) writeContext(r *http.Request) context.Context {
-	ctx := r.Context()
+func (v *ModelView) writeContext(ctx context.Context) context.Context {
 	if a, ok := audit.From(ctx); ok {
 		a.View = v.Name
 		return audit.With(ctx, a)

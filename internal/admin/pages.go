@@ -244,7 +244,7 @@ func (v *ModelView) handleDelete(w http.ResponseWriter, r *http.Request) {
 	if !ok || !v.guardDelete(w, r, rec.ID) {
 		return
 	}
-	if err := v.Data.Delete(v.writeContext(r), rec.ID); err != nil {
+	if err := v.Data.Delete(v.writeContext(r.Context()), rec.ID); err != nil {
 		var refused *datamodel.RefusedError
 		if errors.As(err, &refused) {
 			v.admin.log.Info("delete refused", "view", v.Name, "id", rec.ID, "reason", refused.Message)

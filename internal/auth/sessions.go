@@ -222,6 +222,12 @@ func (s *Sessions) Logout(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
+// WithUser returns ctx with u as the request's user: the JSON API's, who
+// signed in with a token rather than a session.
+func WithUser(ctx context.Context, u *User) context.Context {
+	return context.WithValue(ctx, userKey, u)
+}
+
 // CurrentUser returns the logged-in user, or nil.
 func CurrentUser(r *http.Request) *User {
 	u, _ := r.Context().Value(userKey).(*User)

@@ -202,3 +202,28 @@ func cut(s string) string {
 	}
 	return strings.ToValidUTF8(s, "")
 }
+
+// Failed counts a failed attempt with another credential than a password
+// (an API token) of the client of r at now, in the same count as its
+// failed logins, and returns how long the client must wait when it was
+// already blocked (0 otherwise; then the attempt is counted). A token is
+// checked before the throttle is asked, unlike a password: a right token
+// is not a guess, and 256 random bits are not guessed, so what the count
+// stops is a flood of lookups, and a client with a good token is never
+// locked out by another one on its address. Errors as Begin's.
+func (t *LoginThrottle) Failed(ctx context.Context, r *http.Request, now time.Time) (time.Duration, error) {
+	key := clientKey(r)
+	now = now.Truncate(time.Millisecond)
+	times, err := t.store.LoginFailures(ctx, key, now.Add(-t.window), t.limit)
+	if err != nil {
+		return 0, unavailable("read failures", err)
+	}
+	if len(times) >= t.limit {
+		return t.waitUntilFree(times[t.limit-1], now), nil
+	}
+	if _, err := t.store.AddLoginFailure(ctx, key, now); err != nil {
+		return 0, unavailable("add failure", err)
+	}
+	t.pruneIfDue(ctx, now)
+	return 0, nil
+}

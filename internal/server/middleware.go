@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"musicadmin/internal/api"
 	"musicadmin/internal/view"
 )
 
@@ -44,6 +45,10 @@ func limitBody(n int64) func(http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			if r.ContentLength > n {
 				w.Header().Set("Connection", "close")
+				if isAPI(r) {
+					view.WriteJSON(w, http.StatusRequestEntityTooLarge, map[string]string{"message": "The body is too large."})
+					return
+				}
 				http.Error(w, "request too large", http.StatusRequestEntityTooLarge)
 				return
 			}
@@ -69,13 +74,24 @@ func limitQuery(n int) func(http.Handler) http.Handler {
 	}
 }
 
-// allowMethods answers 405 to every method but GET, HEAD and POST, so TRACE
-// never reaches a handler and no method override exists.
+// isAPI reports whether r is for the JSON API, which answers in JSON and
+// takes PUT, PATCH and DELETE.
+func isAPI(r *http.Request) bool { return strings.HasPrefix(r.URL.Path, api.Prefix+"/") }
+
+// allowMethods answers 405 to every method but GET, HEAD and POST, and
+// PUT, PATCH and DELETE on the JSON API, so TRACE never reaches a handler
+// and no method override exists.
 func allowMethods(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		switch r.Method {
 		case http.MethodGet, http.MethodHead, http.MethodPost:
 			next.ServeHTTP(w, r)
+		case http.MethodPut, http.MethodPatch, http.MethodDelete:
+			if isAPI(r) {
+				next.ServeHTTP(w, r)
+				return
+			}
+			fallthrough
 		default:
 			w.Header().Set("Allow", "GET, HEAD, POST")
 			http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
@@ -85,10 +101,22 @@ func allowMethods(next http.Handler) http.Handler {
 
 // crossOrigin refuses cross-origin browser requests that change state,
 // judged by Sec-Fetch-Site and Origin (net/http's CrossOriginProtection).
+// The JSON API is left to its own check: it reads no cookie, so a
+// cross-site request carries no credential it would honour, and is
+// answered 401 like any request without a token.
 func crossOrigin(deny func(w http.ResponseWriter, r *http.Request)) func(http.Handler) http.Handler {
 	cop := http.NewCrossOriginProtection()
 	cop.SetDenyHandler(http.HandlerFunc(deny))
-	return cop.Handler
+	return func(next http.Handler) http.Handler {
+		protected := cop.Handler(next)
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if isAPI(r) {
+				next.ServeHTTP(w, r)
+				return
+			}
+			protected.ServeHTTP(w, r)
+		})
+	}
 }
 
 // recoverPanics turns a panic into a plain 500 and one log line.

@@ -21,6 +21,7 @@ import (
 	"musicadmin/internal/access"
 	"musicadmin/internal/accounts"
 	"musicadmin/internal/admin"
+	"musicadmin/internal/api"
 	"musicadmin/internal/audit"
 	"musicadmin/internal/auth"
 	"musicadmin/internal/backend"
@@ -71,6 +72,9 @@ type App struct {
 	// Routes is the route table: every route behind a login, with the
 	// permission it checks.
 	Routes []access.Route
+	// APIRoutes is the JSON API's route table, each behind a token and
+	// the permission it checks.
+	APIRoutes []access.Route
 }
 
 // syncTimeout bounds the start-up's permission sync.
@@ -105,8 +109,10 @@ func New(cfg config.Config, db Data, log *slog.Logger, opts Options) (*App, erro
 	r := newRouter(log, ui)
 	r.Get("/healthz", health(db))
 	r.Handle("/static/*", http.StripPrefix("/static/", staticFiles()))
+	apiRoutes := api.New(api.Config{Admin: adm, Tokens: tokensOf(sec), Grants: accounts, Throttle: throttle, Log: log,
+		AppName: cfg.AppName}).Mount(r)
 	routes := mountPages(r, accounts, sessions, ui, login, adm)
-	return &App{Handler: r, Users: users, Routes: routes}, nil
+	return &App{Handler: r, Users: users, Routes: routes, APIRoutes: apiRoutes}, nil
 }
 
 // bcryptCost is the cost of password hashes: BcryptCost, or
