@@ -61,6 +61,7 @@ type API struct {
 	views []*view
 	// byModel finds the view of a model, for a reference's target.
 	byModel map[string]*view
+	docCache
 }
 
 // view is the API of one model view.

@@ -33,6 +33,8 @@ func (v *view) object(rec datamodel.Record) map[string]any {
 // rather than as text (the audit log's changes, a list of objects).
 type JSONValuer interface {
 	JSONValue(v any) any
+	// JSONSchema is the JSON Schema of what JSONValue returns.
+	JSONSchema() map[string]any
 }
 
 // jsonValue is one value of f as JSON.

@@ -47,6 +47,28 @@ func (ChangesKind) Text(v any) string {
 	return strings.Join(lines, "\n")
 }
 
+// JSONValue is the changes as a list of {field, old, new}, for the JSON
+// API; what does not parse is shown as its text.
+func (ChangesKind) JSONValue(v any) any {
+	changes, err := ParseChanges(v)
+	if err != nil {
+		s, _ := v.(string)
+		return s
+	}
+	if changes == nil {
+		changes = []Change{}
+	}
+	return changes
+}
+
+// JSONSchema is the schema of JSONValue's list.
+func (ChangesKind) JSONSchema() map[string]any {
+	str := map[string]any{"type": "string"}
+	return map[string]any{"type": "array", "description": "Each changed field, its value before and after, as a person reads them.",
+		"items": map[string]any{"type": "object", "required": []string{"field", "old", "new"},
+			"properties": map[string]any{"field": str, "old": str, "new": str}}}
+}
+
 // Ops: the changes are searched as text, never compared.
 func (ChangesKind) Ops() []datamodel.Op { return []datamodel.Op{datamodel.OpContains} }
 
