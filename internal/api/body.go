@@ -190,6 +190,27 @@ func (b body) posted(fields []*datamodel.Field, into url.Values) error {
 	return nil
 }
 
+// defaults writes, for each field of fields that b leaves out and whose
+// kind starts a new record with a value of its own (a user's active
+// flag), that value, as the add form starts with it ticked: a field left
+// out of a create or a replace takes its default, never the empty input
+// an unticked box would post.
+func (b body) defaults(fields []*datamodel.Field, into url.Values) {
+	for _, f := range fields {
+		d, ok := f.Kind.(datamodel.Defaulter)
+		if _, sent := b[f.Name]; sent || !ok {
+			continue
+		}
+		if f.Kind.Input().Type == "checkbox" {
+			if d.Default() == true {
+				into.Set(f.Name, "true")
+			}
+			continue
+		}
+		into.Set(f.Name, f.Kind.Edit(d.Default()))
+	}
+}
+
 // formTexts is a member as the texts a form would post for f, or the
 // problem with its JSON type. null is an empty input.
 func formTexts(f *datamodel.Field, raw json.RawMessage) ([]string, string) {

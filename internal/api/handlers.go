@@ -84,6 +84,7 @@ func (v *view) handleCreate(w http.ResponseWriter, r *http.Request) {
 	}
 	posted := url.Values{}
 	if err == nil {
+		b.defaults(v.writable(nil), posted)
 		err = b.posted(v.writable(nil), posted)
 	}
 	if err != nil {
@@ -177,6 +178,8 @@ func (v *view) update(w http.ResponseWriter, r *http.Request, patch bool) {
 	posted := url.Values{}
 	if patch {
 		posted = v.asPosted(rec)
+	} else {
+		b.defaults(v.writable(&rec), posted)
 	}
 	if err == nil {
 		err = b.posted(v.writable(&rec), posted)
