@@ -97,6 +97,9 @@ func (a *API) Mount(r chi.Router) []access.Route {
 		}
 		routes = guarded.Routes()
 	})
+	for i := range routes {
+		routes[i].Pattern = Prefix + routes[i].Pattern
+	}
 	return routes
 }
 

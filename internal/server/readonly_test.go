@@ -60,6 +60,7 @@ func setWritable(t *testing.T, path string, writable bool) {
 // Pooled connections opened read-only must not stay in the pool.
 func TestSQLiteReadOnlyAtStart(t *testing.T) {
 	a := apptest.NewApp(t, apptest.SQLite)
+	token := a.APIToken(t, apptest.AdminUser)
 	path := a.Config.Database.DSN
 	// Close the first app's pool: its connections checkpoint and remove the
 	// WAL, as a stopped app leaves the file.
@@ -109,6 +110,13 @@ func TestSQLiteReadOnlyAtStart(t *testing.T) {
 			r.Status, r.Header.Get("Retry-After"))
 	}
 
+	api := app.API(token)
+	if r := api.Do(t, "POST", "/api/v1/albumview/", map[string]any{"name": "Not written"}); r.Status != http.StatusServiceUnavailable ||
+		r.Header.Get("Retry-After") == "" || r.Str("message") == "" {
+		t.Errorf("API create with a read-only database: %d (Retry-After %q) %s, want a JSON 503 with Retry-After",
+			r.Status, r.Header.Get("Retry-After"), r.Body)
+	}
+
 	setWritable(t, path, true)
 	if code, body := health(); code != http.StatusOK || body != "ok" {
 		t.Errorf("/healthz once the file is writable: %d %q, want 200 ok", code, body)
@@ -117,6 +125,7 @@ func TestSQLiteReadOnlyAtStart(t *testing.T) {
 	if r := c.Submit("/albumview/add", url.Values{"name": {"Written at last"}}); r.Status != http.StatusFound {
 		t.Errorf("add an album once the file is writable: %d, want 302", r.Status)
 	}
+	api.Do(t, "POST", "/api/v1/albumview/", map[string]any{"name": "Written by the API"}).Expect(t, "API create once writable", 201)
 	var n int64
 	if err := app.DB.Table("albums").Where("name = ?", "Written at last").Count(&n).Error; err != nil || n != 1 {
 		t.Errorf("%d albums written (%v), want 1", n, err)
