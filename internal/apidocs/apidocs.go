@@ -31,3 +31,15 @@ func Page(ui *view.Engine) http.HandlerFunc {
 		ui.Render(w, r, http.StatusOK, "apidocs", "API Docs", pageData{SpecURL: SpecURL, TokensURL: TokensURL})
 	}
 }
+
+// PageURL is where the server mounts Page.
+const PageURL = "/api/docs/"
+
+// Menu is the API category of the menu: the docs and the tokens page, for
+// every logged-in user (the items name no view).
+func Menu() view.MenuCategory {
+	return view.MenuCategory{Name: "API", Items: []view.MenuItem{
+		{Title: "API Docs", URL: PageURL},
+		{Title: "API Tokens", URL: TokensURL},
+	}}
+}
