@@ -8,6 +8,12 @@
   if (!root || typeof window.SwaggerUIBundle !== "function") {
     return;
   }
+  // Swagger UI's dark theme hangs on html.dark-mode: follow the colour
+  // scheme the rest of the app follows (app.css's prefers-color-scheme).
+  const dark = window.matchMedia("(prefers-color-scheme: dark)");
+  const follow = () => document.documentElement.classList.toggle("dark-mode", dark.matches);
+  follow();
+  dark.addEventListener("change", follow);
   window.SwaggerUIBundle({
     url: root.dataset.specUrl,
     dom_id: "#swagger-ui",
