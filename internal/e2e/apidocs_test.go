@@ -1,6 +1,8 @@
 package e2e_test
 
 import (
+	"context"
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"path/filepath"
@@ -132,6 +134,52 @@ func TestAPIDocsPage(t *testing.T) {
 		br.assertCleanConsole()
 		br.assertConsoleCatchesCSP()
 	})
+}
+
+// TestAPIDocsPageAccessibility runs axe-core on the API docs page's own
+// parts (top bar, introduction), in both colour schemes, as
+// TestAccessibility does for the other pages (and skips, or fails under
+// CI=true, as it does without axe). Swagger UI's markup is third-party and
+// left out: it fails axe (colour contrast of its version stamps and
+// buttons, heading order, a main landmark inside ours), which is why the
+// page is not in TestAccessibility.
+func TestAPIDocsPageAccessibility(t *testing.T) {
+	chrome := chromiumPath(t)
+	axe := axeScript(t)
+	apptest.RequireBackend(t, apptest.SQLite)
+	app := apptest.NewApp(t, apptest.SQLite)
+	site := apptest.Serve(t, standInAPI(app.Web.Handler))
+	br := newBrowser(t, chrome, site.URL, filepath.Join(repoRoot(t), "test-artifacts", "screenshots", "apidocs", "a11y"))
+	login(br, apptest.AdminUser, apptest.AdminPassword)
+	for _, scheme := range []string{"light", "dark"} {
+		br.emulate(1280, scheme)
+		br.open(apidocs.PageURL)
+		br.do(chromedp.WaitVisible(`#swagger-ui .info .title`))
+		br.wantScheme("API docs "+scheme, scheme)
+		br.do(chromedp.Evaluate[chromedp.Void](axe))
+		var violations []axeViolation
+		br.evalAwait(`axe.run({exclude: [["#swagger-ui"]]}, {resultTypes: ["violations"]}).then(r => r.violations)`, &violations)
+		for _, v := range violations {
+			if v.serious() {
+				t.Errorf("%s API docs: axe %s (%s): %s: %d elements", scheme, v.ID, v.Impact, v.Help, len(v.Nodes))
+			}
+		}
+	}
+}
+
+// evalAwait evaluates expr, awaits the promise it returns and decodes the
+// result into v.
+func (br *browser) evalAwait(expr string, v any) {
+	br.t.Helper()
+	ctx, cancel := context.WithTimeout(br.ctx, stepTimeout)
+	defer cancel()
+	raw, err := chromedp.Run(ctx, chromedp.Evaluate[[]byte](expr, chromedp.EvalAwaitPromise))
+	if err != nil {
+		br.fatal("evaluate %s: %v", expr, err)
+	}
+	if err := json.Unmarshal(raw, v); err != nil {
+		br.fatal("decode result of %s: %v", expr, err)
+	}
 }
 
 // standInToken is the token the stand-in API takes.
