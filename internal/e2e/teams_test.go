@@ -91,8 +91,8 @@ func teamsFlow(t *testing.T, admin, reader *browser) {
 	// 2. The new user logs in and may only read.
 	login(reader, readerName, readerPass)
 	reader.shot("reader-index")
-	if got := reader.texts("header .menu summary"); !slices.Equal(got, []string{"Model Views"}) {
-		t.Errorf("the reader's menu categories = %q, want only Model Views", got)
+	if got := reader.texts("header .menu summary"); !slices.Equal(got, []string{"Model Views", "API"}) {
+		t.Errorf("the reader's menu categories = %q, want only Model Views and API", got)
 	}
 	reader.open("/songsview/list/")
 	reader.wantRows([]string{"Something", "5", "Abbey Road"})

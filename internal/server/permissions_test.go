@@ -126,7 +126,8 @@ func TestEveryRouteChecksItsPermission(t *testing.T) {
 }
 
 // TestReadOnlyUserSeesNoWayToWrite: a ReadOnly user's pages offer only what
-// the role allows: the Model Views menu without Security, lists and show
+// the role allows: the Model Views menu without Security (and the API
+// menu every logged-in user has), lists and show
 // pages without Add, Edit, Delete, Export or bulk controls.
 func TestReadOnlyUserSeesNoWayToWrite(t *testing.T) {
 	apptest.ForEachBackendParallel(t, func(t *testing.T, b apptest.Backend) {
@@ -137,8 +138,8 @@ func TestReadOnlyUserSeesNoWayToWrite(t *testing.T) {
 
 		r := reader.Get("/")
 		r.ExpectStatus(t, "index", http.StatusOK)
-		if got := r.Texts("nav .menu summary"); !slices.Equal(got, []string{"Model Views"}) {
-			t.Errorf("menu categories = %q, want only Model Views", got)
+		if got := r.Texts("nav .menu summary"); !slices.Equal(got, []string{"Model Views", "API"}) {
+			t.Errorf("menu categories = %q, want only Model Views and API", got)
 		}
 		for _, page := range []string{"/songsview/list/", "/albumview/list/", "/songsview/show/" + song, "/albumview/show/" + album} {
 			r := reader.Get(page)

@@ -22,6 +22,7 @@ import (
 	"musicadmin/internal/accounts"
 	"musicadmin/internal/admin"
 	"musicadmin/internal/api"
+	"musicadmin/internal/apidocs"
 	"musicadmin/internal/audit"
 	"musicadmin/internal/auth"
 	"musicadmin/internal/backend"
@@ -101,7 +102,7 @@ func New(cfg config.Config, db Data, log *slog.Logger, opts Options) (*App, erro
 		return nil, err
 	}
 	syncAtStart(log, accounts, adm)
-	ui, err := view.New(cfg.AppName, log, adm.Menu(), commonData(sessions))
+	ui, err := view.New(cfg.AppName, log, append(adm.Menu(), apidocs.Menu()), commonData(sessions))
 	if err != nil {
 		return nil, err
 	}
@@ -201,6 +202,8 @@ func mountPages(r chi.Router, accounts auth.Store, sessions *auth.Sessions, ui *
 			guarded.Get("/", access.LoggedIn, func(w http.ResponseWriter, r *http.Request) {
 				ui.Render(w, r, http.StatusOK, "index", "Home", nil)
 			})
+			guarded.Get(apidocs.PageURL, access.LoggedIn, apidocs.Page(ui))
+			r.Get("/api/docs", view.Redirect(apidocs.PageURL))
 			adm.Mount(guarded, ui, sessions.AddFlash)
 			routes = guarded.Routes()
 		})

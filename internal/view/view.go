@@ -22,8 +22,20 @@ import (
 type MenuItem struct {
 	Title string
 	URL   string
-	// View names the view whose menu_access permission shows the item.
+	// View names the view whose menu_access permission shows the item;
+	// empty, every logged-in user sees it (a page of their own, such as
+	// the API docs).
 	View string
+}
+
+// visibleTo reports whether the menu shows the item to a user of grants g:
+// they hold menu_access on its view, or it has none and g is a logged-in
+// user's (nil grants are nobody's).
+func (it MenuItem) visibleTo(g *access.Grants) bool {
+	if it.View == "" {
+		return g != nil
+	}
+	return g.Can(access.On(it.View, access.MenuAccess))
 }
 
 // MenuCategory groups menu items under a heading, as "Model Views".
@@ -111,14 +123,14 @@ func (e *Engine) Render(w http.ResponseWriter, r *http.Request, status int, page
 	_, _ = buf.WriteTo(w)
 }
 
-// menuFor returns the menu with only the items g has menu_access to, and
-// without the categories left empty.
+// menuFor returns the menu with only the items visible to g, and without
+// the categories left empty.
 func (e *Engine) menuFor(g *access.Grants) []MenuCategory {
 	var out []MenuCategory
 	for _, c := range e.menu {
 		var items []MenuItem
 		for _, it := range c.Items {
-			if g.Can(access.On(it.View, access.MenuAccess)) {
+			if it.visibleTo(g) {
 				items = append(items, it)
 			}
 		}

@@ -187,3 +187,51 @@ func TestMenuFollowsGrants(t *testing.T) {
 		t.Errorf("menu for menu_access on songsview only:\n%s", body)
 	}
 }
+
+// TestMenuItemOfNoView: an item that names no view (the API category's)
+// shows to every logged-in user, with no permission at all, beside the
+// items their grants allow; never to a request without grants.
+func TestMenuItemOfNoView(t *testing.T) {
+	menu := []view.MenuCategory{
+		{Name: "Model Views", Items: []view.MenuItem{{Title: "Album View", URL: "/albumview/list/", View: "albumview"}}},
+		{Name: "API", Items: []view.MenuItem{{Title: "API Docs", URL: "/api/docs/"}, {Title: "API Tokens", URL: "/users/tokens"}}},
+	}
+	for _, c := range []struct {
+		name    string
+		grants  *access.Grants
+		want    []string
+		wantNot []string
+	}{
+		{"no permission", access.NewGrants(nil, nil), []string{">API<", "/api/docs/", "/users/tokens"},
+			[]string{"Model Views", "/albumview/list/"}},
+		{"menu access on albumview", access.NewGrants([]string{"Reader"}, []access.Permission{access.On("albumview", access.MenuAccess)}),
+			[]string{"Model Views", "/albumview/list/", ">API<", "/api/docs/", "/users/tokens"}, nil},
+		{"Admin", access.NewGrants([]string{access.AdminRole}, nil),
+			[]string{"Model Views", "/albumview/list/", ">API<", "/api/docs/", "/users/tokens"}, nil},
+		{"anonymous (nil grants)", nil, nil, []string{"Model Views", ">API<", "/api/docs/", "/users/tokens"}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			ui, err := view.New("Test Admin", slog.New(&records{}), menu, func(http.ResponseWriter, *http.Request) view.Common {
+				return view.Common{User: "tester", Grants: c.grants}
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			w := httptest.NewRecorder()
+			// The index lists the menu's categories in its body whatever
+			// the layout's top bar does, so it shows what menuFor kept.
+			ui.Render(w, httptest.NewRequest("GET", "/", nil), http.StatusOK, "index", "Home", nil)
+			body := w.Body.String()
+			for _, s := range c.want {
+				if !strings.Contains(body, s) {
+					t.Errorf("the page lacks %q:\n%s", s, body)
+				}
+			}
+			for _, s := range c.wantNot {
+				if strings.Contains(body, s) {
+					t.Errorf("the page shows %q:\n%s", s, body)
+				}
+			}
+		})
+	}
+}

@@ -1,0 +1,280 @@
+package e2e_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+
+	"musicadmin/internal/apidocs"
+	"musicadmin/internal/apptest"
+)
+
+// TestAPIDocsPage opens the API docs in a real Chromium, under the app's
+// Content-Security-Policy unchanged, twice:
+//
+//   - on the app as it is: from the menu, with the document the server
+//     serves at /api/v1/_openapi;
+//   - on the app behind a stand-in of the JSON API (a small OpenAPI 3.1
+//     document and one operation that wants a Bearer token), to drive the
+//     whole of Swagger UI today: the info title, Authorize with a token,
+//     an operation expanded, Execute (try-it-out is on) and the 200 shown.
+//
+// Each time the console must hold no error, no CSP violation and no
+// exception. Swagger UI and its stylesheet come from the binary
+// (web/static/swagger-ui). The page does not depend on the backend, so it
+// runs on SQLite only.
+//
+// TODO(api): the JSON API is built on another branch. While
+// /api/v1/_openapi answers 404 here, Swagger UI shows "Failed to load API
+// definition" and the first visit allows the one console line of that
+// failed fetch and nothing else. Once the API serves its document, drop
+// that branch and tighten the first visit as the stand-in's: the title of
+// the real document; an operation (the album list, say) expanded; Authorize
+// with a token made on /users/tokens, Execute and the 200 shown; without a
+// token, the 401. The document must stay readable without a token: Swagger
+// UI fetches it before anyone presses Authorize.
+func TestAPIDocsPage(t *testing.T) {
+	chrome := chromiumPath(t)
+	apptest.RequireBackend(t, apptest.SQLite)
+	app := apptest.NewApp(t, apptest.SQLite)
+	shots := filepath.Join(repoRoot(t), "test-artifacts", "screenshots", "apidocs")
+
+	t.Run("served", func(t *testing.T) {
+		br := newBrowser(t, chrome, app.URL, filepath.Join(shots, "served"))
+		login(br, apptest.AdminUser, apptest.AdminPassword)
+		br.click(`//header//details/summary[normalize-space()="API"]`)
+		br.do(chromedp.WaitVisible(`//header//details//a[normalize-space()="API Tokens"]`))
+		br.clickNav(`//header//details//a[normalize-space()="API Docs"]`)
+		br.wantPath(apidocs.PageURL)
+		br.wantText("main h1", "API Docs")
+		br.wantStyled()
+		br.do(chromedp.WaitVisible(`#swagger-ui .swagger-ui`))
+
+		specStatus := statusOf(t, app.URL+apidocs.SpecURL)
+		if specStatus == http.StatusOK {
+			br.do(chromedp.WaitVisible(`#swagger-ui .info .title`))
+			if title := br.texts("#swagger-ui .info .title"); len(title) == 0 || title[0] == "" {
+				t.Errorf("Swagger UI shows no title of the document")
+			}
+		} else {
+			t.Logf("TODO(api): %s answers %d on this branch: Swagger UI's scripts and styles checked, not the document",
+				apidocs.SpecURL, specStatus)
+			br.do(chromedp.WaitVisible(`//div[contains(@class,"swagger-ui")]//h4[contains(., "Failed to load API definition")]`))
+		}
+		br.wantSwaggerStyled()
+		br.shot("apidocs")
+
+		// Nothing but, while the document is missing, the failed fetch of
+		// it; a CSP refusal fails whatever it names.
+		var lines []string
+		for _, l := range br.consoleLines() {
+			csp := strings.Contains(l, "Content Security Policy") || strings.Contains(l, "Refused to")
+			specFetch := strings.Contains(l, apidocs.SpecURL) && strings.Contains(l, fmt.Sprintf("status of %d", specStatus))
+			if csp || specStatus == http.StatusOK || !specFetch {
+				lines = append(lines, l)
+			}
+		}
+		if len(lines) > 0 {
+			t.Errorf("the browser console is not clean (%d messages):\n  %s", len(lines), strings.Join(lines, "\n  "))
+		}
+		br.assertConsoleCatchesCSP()
+	})
+
+	t.Run("stand-in API", func(t *testing.T) {
+		site := apptest.Serve(t, standInAPI(app.Web.Handler))
+		br := newBrowser(t, chrome, site.URL, filepath.Join(shots, "stand-in"))
+		login(br, apptest.AdminUser, apptest.AdminPassword)
+		br.open(apidocs.PageURL)
+		br.do(chromedp.WaitVisible(`#swagger-ui .info .title`))
+		if title := br.texts("#swagger-ui .info .title"); len(title) == 0 || !strings.HasPrefix(title[0], "Stand-in API") {
+			t.Errorf("Swagger UI's title reads %q, want the stand-in document's", title)
+		}
+		br.wantSwaggerStyled()
+
+		// Authorize: the Bearer token, typed into Swagger UI's dialog.
+		br.click(`#swagger-ui .auth-wrapper button.authorize`)
+		br.do(chromedp.WaitVisible(`#auth-bearer-value`))
+		br.fill("#auth-bearer-value", standInToken)
+		br.shot("authorize")
+		br.click(`#swagger-ui .auth-btn-wrapper button.authorize`)
+		br.click(`#swagger-ui .auth-btn-wrapper button.btn-done`)
+		br.do(chromedp.WaitVisible(`#swagger-ui .auth-wrapper button.authorize.locked`))
+
+		// The operation, expanded; try-it-out is on, so Execute is there.
+		const op = `#swagger-ui #operations-default-standIn`
+		br.click(op + ` button.opblock-summary-control`)
+		br.do(chromedp.WaitVisible(op + ` button.execute`))
+		br.click(op + ` button.execute`)
+		br.do(chromedp.WaitVisible(op + ` .live-responses-table .response .response-col_status`))
+		if got := br.texts(op + ` .live-responses-table .response .response-col_status`); len(got) == 0 || got[0] != "200" {
+			t.Errorf("the live response's status reads %q, want 200 (the token reached the API)", got)
+		}
+		br.shot("executed")
+
+		if calls := standInCalls(br); calls != "Bearer "+standInToken {
+			t.Errorf("the stand-in operation was called with Authorization %q", calls)
+		}
+
+		// Swagger UI follows the app's colour scheme (its html.dark-mode
+		// theme), switching as the scheme does.
+		br.emulate(1280, "dark")
+		br.wantDarkMode(true)
+		br.wantScheme("API docs, dark", "dark")
+		br.shot("dark")
+		br.emulate(1280, "light")
+		br.wantDarkMode(false)
+
+		br.assertCleanConsole()
+		br.assertConsoleCatchesCSP()
+	})
+}
+
+// TestAPIDocsPageAccessibility runs axe-core on the API docs page's own
+// parts (top bar, introduction), in both colour schemes, as
+// TestAccessibility does for the other pages (and skips, or fails under
+// CI=true, as it does without axe). Swagger UI's markup is third-party and
+// left out: it fails axe (colour contrast of its version stamps and
+// buttons, heading order, a main landmark inside ours), which is why the
+// page is not in TestAccessibility.
+func TestAPIDocsPageAccessibility(t *testing.T) {
+	chrome := chromiumPath(t)
+	axe := axeScript(t)
+	apptest.RequireBackend(t, apptest.SQLite)
+	app := apptest.NewApp(t, apptest.SQLite)
+	site := apptest.Serve(t, standInAPI(app.Web.Handler))
+	br := newBrowser(t, chrome, site.URL, filepath.Join(repoRoot(t), "test-artifacts", "screenshots", "apidocs", "a11y"))
+	login(br, apptest.AdminUser, apptest.AdminPassword)
+	for _, scheme := range []string{"light", "dark"} {
+		br.emulate(1280, scheme)
+		br.open(apidocs.PageURL)
+		br.do(chromedp.WaitVisible(`#swagger-ui .info .title`))
+		br.wantScheme("API docs "+scheme, scheme)
+		br.do(chromedp.Evaluate[chromedp.Void](axe))
+		var violations []axeViolation
+		br.evalAwait(`axe.run({exclude: [["#swagger-ui"]]}, {resultTypes: ["violations"]}).then(r => r.violations)`, &violations)
+		for _, v := range violations {
+			if v.serious() {
+				t.Errorf("%s API docs: axe %s (%s): %s: %d elements", scheme, v.ID, v.Impact, v.Help, len(v.Nodes))
+			}
+		}
+	}
+}
+
+// evalAwait evaluates expr, awaits the promise it returns and decodes the
+// result into v.
+func (br *browser) evalAwait(expr string, v any) {
+	br.t.Helper()
+	ctx, cancel := context.WithTimeout(br.ctx, stepTimeout)
+	defer cancel()
+	raw, err := chromedp.Run(ctx, chromedp.Evaluate[[]byte](expr, chromedp.EvalAwaitPromise))
+	if err != nil {
+		br.fatal("evaluate %s: %v", expr, err)
+	}
+	if err := json.Unmarshal(raw, v); err != nil {
+		br.fatal("decode result of %s: %v", expr, err)
+	}
+}
+
+// standInToken is the token the stand-in API takes.
+const standInToken = "stand-in-token"
+
+// standInDocument is a small OpenAPI 3.1 document: one GET operation that
+// wants a Bearer token.
+const standInDocument = `{
+  "openapi": "3.1.0",
+  "info": {"title": "Stand-in API", "version": "test", "description": "What the JSON API will serve, in small."},
+  "components": {"securitySchemes": {"bearerAuth": {"type": "http", "scheme": "bearer"}}},
+  "security": [{"bearerAuth": []}],
+  "paths": {"/api/v1/stand-in": {"get": {
+    "operationId": "standIn", "summary": "Answer with the token's verdict",
+    "responses": {
+      "200": {"description": "The token is good.", "content": {"application/json": {"schema": {
+        "type": "object", "properties": {"ok": {"type": "boolean"}, "authorization": {"type": "string"}}}}}},
+      "401": {"description": "No token, or a bad one."}
+    }
+  }}}
+}`
+
+// standInAPI serves the stand-in document and its operation, and app for
+// everything else: the docs page, the login, the static files.
+func standInAPI(app http.Handler) http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET "+apidocs.SpecURL, func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		fmt.Fprint(w, standInDocument)
+	})
+	mux.HandleFunc("GET /api/v1/stand-in", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		auth := r.Header.Get("Authorization")
+		if auth != "Bearer "+standInToken {
+			w.WriteHeader(http.StatusUnauthorized)
+			fmt.Fprint(w, `{"error": "a Bearer token is required"}`)
+			return
+		}
+		fmt.Fprintf(w, `{"ok": true, "authorization": %q}`, auth)
+	})
+	mux.Handle("/", app)
+	return mux
+}
+
+// standInCalls returns the Authorization the stand-in operation echoed in
+// the response Swagger UI shows.
+func standInCalls(br *browser) string {
+	br.t.Helper()
+	var body string
+	br.evalInto(`(() => { const c = document.querySelector("#operations-default-standIn .live-responses-table .response-col_description pre, #operations-default-standIn .live-responses-table .response-col_description code"); return c ? c.innerText : "" })()`, &body)
+	_, after, ok := strings.Cut(body, `"authorization":`)
+	if !ok {
+		return ""
+	}
+	return strings.Trim(strings.TrimSpace(strings.SplitN(after, "\n", 2)[0]), `",`)
+}
+
+// wantSwaggerStyled checks swagger-ui.css is in the page and readable: a
+// stylesheet the CSP refused would have no rules.
+func (br *browser) wantSwaggerStyled() {
+	br.t.Helper()
+	var rules int
+	br.evalInto(`Array.from(document.styleSheets).filter(s => (s.href || "").endsWith("/static/swagger-ui/swagger-ui.css")).reduce((n, s) => n + s.cssRules.length, 0)`, &rules)
+	if rules < 100 {
+		br.t.Errorf("/static/swagger-ui/swagger-ui.css holds %d rules in the page: it did not load", rules)
+	}
+}
+
+// wantDarkMode waits for html.dark-mode to be set or not, as apidocs.js
+// sets it when the colour scheme changes (a media query's change event
+// comes at the page's next rendering, after the emulation returns).
+func (br *browser) wantDarkMode(want bool) {
+	br.t.Helper()
+	deadline := time.Now().Add(stepTimeout)
+	for {
+		got := br.eval(`document.documentElement.classList.contains("dark-mode")`) == "true"
+		if got == want {
+			return
+		}
+		if time.Now().After(deadline) {
+			br.t.Errorf("html.dark-mode is %v, want %v", got, want)
+			return
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// statusOf returns the status of an anonymous GET of url, as Swagger UI's
+// fetch of the document sends it (no token).
+func statusOf(t *testing.T, url string) int {
+	t.Helper()
+	resp, err := http.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	return resp.StatusCode
+}
