@@ -65,7 +65,7 @@ type fixture struct {
 	st            *testStore
 	log           *testLog
 	tokens        *recorded // the tokens' model, audited as a store would
-	admin, reader string // the built-in roles' ids
+	admin, reader string    // the built-in roles' ids
 	perm          map[string]string
 }
 
