@@ -17,11 +17,12 @@ type Store interface {
 	EndSessions(ctx context.Context, userIDs []string) error
 }
 
-// Models are the three models as a backend declared them from Schemas.
+// Models are the accounts' models as a backend declared them from Schemas.
 type Models struct {
 	Permissions datamodel.Interface
 	Roles       datamodel.Interface
 	Users       datamodel.Interface
+	Tokens      datamodel.Interface
 }
 
 // Accounts are the users and roles of one backend with their rules: the
@@ -29,6 +30,7 @@ type Models struct {
 type Accounts struct {
 	Users       *Users
 	Roles       *Roles
+	Tokens      *Tokens
 	Permissions datamodel.Interface
 	// Auth hashes and checks passwords at the configured cost.
 	Auth *auth.Users
@@ -41,15 +43,16 @@ func New(m Models, st Store, log audit.Log, hasher *auth.Users) (*Accounts, erro
 	for _, c := range []struct {
 		model datamodel.Interface
 		want  *datamodel.Schema
-	}{{m.Permissions, &PermissionSchema}, {m.Roles, &RoleSchema}, {m.Users, &UserSchema}} {
+	}{{m.Permissions, &PermissionSchema}, {m.Roles, &RoleSchema}, {m.Users, &UserSchema}, {m.Tokens, &TokenSchema}} {
 		if c.model == nil || c.model.Schema().Name != c.want.Name {
 			return nil, fmt.Errorf("accounts: the %s model is missing", c.want.Name)
 		}
 	}
 	roles := &Roles{base: m.Roles, perms: m.Permissions, st: st}
-	users := &Users{base: m.Users, roles: roles, st: st, log: log, hasher: hasher}
+	tokens := newTokens(m.Tokens, m.Users, st)
+	users := &Users{base: m.Users, roles: roles, tokens: tokens, st: st, log: log, hasher: hasher}
 	roles.holders = users
-	return &Accounts{Users: users, Roles: roles, Permissions: m.Permissions, Auth: hasher}, nil
+	return &Accounts{Users: users, Roles: roles, Tokens: tokens, Permissions: m.Permissions, Auth: hasher}, nil
 }
 
 // UserByName returns the user named username, or datamodel.ErrNotFound.
@@ -81,8 +84,8 @@ func holding(set *datamodel.Field, id string) datamodel.Filter {
 	return datamodel.Filter{Field: set, Op: datamodel.OpEq, Value: []datamodel.Ref{{ID: id}}}
 }
 
-// Declare declares permissions, roles and users on d, in that order: a
-// model refers only to models declared before it.
+// Declare declares permissions, roles, users and tokens on d, in that
+// order: a model refers only to models declared before it.
 func Declare(d datamodel.Declarer) (Models, error) {
 	var m Models
 	var err error
@@ -92,6 +95,9 @@ func Declare(d datamodel.Declarer) (Models, error) {
 	if m.Roles, err = d.Declare(RoleSchema); err != nil {
 		return m, err
 	}
-	m.Users, err = d.Declare(UserSchema)
+	if m.Users, err = d.Declare(UserSchema); err != nil {
+		return m, err
+	}
+	m.Tokens, err = d.Declare(TokenSchema)
 	return m, err
 }

@@ -64,23 +64,24 @@ type fixture struct {
 	acc           *Accounts
 	st            *testStore
 	log           *testLog
-	admin, reader string // the built-in roles' ids
+	tokens        *recorded // the tokens' model, audited as a store would
+	admin, reader string    // the built-in roles' ids
 	perm          map[string]string
 }
 
 // declarer is a store the accounts' models are declared on.
 type declarer struct {
 	name    string
-	declare func(t *testing.T) (datamodel.Together, [3]datamodel.Interface)
+	declare func(t *testing.T) (datamodel.Together, [4]datamodel.Interface)
 }
 
 // stores are the stores every test runs on: in memory, and MongoDB (whose
 // sets, hashes and Together are its own; the SQL ones run in
 // internal/backend and internal/server).
 var stores = []declarer{
-	{"memory", func(t *testing.T) (datamodel.Together, [3]datamodel.Interface) {
+	{"memory", func(t *testing.T) (datamodel.Together, [4]datamodel.Interface) {
 		mem := memstore.New()
-		var m [3]datamodel.Interface
+		var m [4]datamodel.Interface
 		for i, s := range Schemas() {
 			model, err := mem.Declare(s)
 			if err != nil {
@@ -90,9 +91,9 @@ var stores = []declarer{
 		}
 		return mem, m
 	}},
-	{"mongodb", func(t *testing.T) (datamodel.Together, [3]datamodel.Interface) {
+	{"mongodb", func(t *testing.T) (datamodel.Together, [4]datamodel.Interface) {
 		st := mongostore.New(mongotest.Database(t, mongotest.Connect(t)))
-		var m [3]datamodel.Interface
+		var m [4]datamodel.Interface
 		for i, s := range Schemas() {
 			model, err := st.Declare(s)
 			if err != nil {
@@ -130,11 +131,12 @@ func newFixture(t *testing.T, d declarer) *fixture {
 		t.Fatal(err)
 	}
 	log := &testLog{}
-	acc, err := New(Models{Permissions: m[0], Roles: m[1], Users: m[2]}, st, log, hasher)
+	tokens := &recorded{Interface: m[3]}
+	acc, err := New(Models{Permissions: m[0], Roles: m[1], Users: m[2], Tokens: tokens}, st, log, hasher)
 	if err != nil {
 		t.Fatal(err)
 	}
-	f := &fixture{acc: acc, st: st, log: log, perm: map[string]string{}}
+	f := &fixture{acc: acc, st: st, log: log, tokens: tokens, perm: map[string]string{}}
 	for _, p := range []access.Permission{access.On("songsview", access.CanList), access.On("songsview", access.CanAdd),
 		access.On("albumview", access.CanList)} {
 		id, err := m[0].Create(ctx, datamodel.Values{FieldName: p.Name, FieldView: p.View, FieldLabel: p.String()})

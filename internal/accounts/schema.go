@@ -1,8 +1,8 @@
-// Package accounts is users, roles and their permissions, written once
-// above the seam: three models declared like any catalogue model over
-// datamodel.Interface, and the rules about their data that every path to
-// a write meets (a form, a bulk action, the command line, a load), on
-// every backend alike:
+// Package accounts is users, roles, their permissions and their API
+// tokens, written once above the seam: four models declared like any
+// catalogue model over datamodel.Interface, and the rules about their data
+// that every path to a write meets (a form, a bulk action, the command
+// line, a load), on every backend alike:
 //
 //   - the last active Admin stays: a write that would leave no active
 //     user holding the Admin role (a deactivation, the role taken away, a
@@ -12,7 +12,10 @@
 //     views added later included, so its own set is never written;
 //   - a user deactivated, a role taken from them, a role they hold
 //     deleted, or a new password, ends their sessions;
-//   - a password reaches a store only as its hash.
+//   - a password reaches a store only as its hash;
+//   - an API token is stored only as its digest (a Hidden field), and
+//     works while unexpired, unrevoked and its user active; a user's
+//     tokens go with them (Tokens).
 //
 // The rules that span records are checked and written inside one
 // datamodel.Together, so that no other write (in this process or another
@@ -39,11 +42,21 @@ const (
 	FieldLabel       = "label"
 )
 
+// Field names of the tokens model.
+const (
+	FieldUser       = "user"
+	FieldCreatedAt  = "created_at"
+	FieldExpiresAt  = "expires_at"
+	FieldLastUsedAt = "last_used_at"
+	FieldDigest     = "digest"
+)
+
 // The models' names: the SQL tables' and the MongoDB collections'.
 const (
 	UsersModel       = "users"
 	RolesModel       = "roles"
 	PermissionsModel = "permissions"
+	TokensModel      = "tokens"
 )
 
 // lockName is the Together lock every write to users and roles takes.
@@ -77,7 +90,20 @@ var (
 	}}
 )
 
-// Schemas lists the three in the order a store declares them.
+// TokenSchema is the API tokens': each is a user's, named by them, with
+// its times as RFC 3339 text in UTC to the second, as the audit log's (""
+// for an expiry: never; for the last use: not yet), and the hex SHA-256 of
+// the token, the one thing stored of it, Hidden: only Tokens reads it.
+var TokenSchema = datamodel.Schema{Name: TokensModel, Label: FieldName, Fields: []datamodel.Field{
+	{Name: FieldName, Label: "Name", Kind: datamodel.Text{MaxRunes: 100}, Required: true},
+	{Name: FieldUser, Label: "User", Kind: datamodel.Reference{Model: UsersModel}, Required: true},
+	{Name: FieldCreatedAt, Label: "Created", Kind: datamodel.Text{MaxRunes: 32}, Required: true},
+	{Name: FieldExpiresAt, Label: "Expires", Kind: datamodel.Text{MaxRunes: 32}},
+	{Name: FieldLastUsedAt, Label: "Last used", Kind: datamodel.Text{MaxRunes: 32}},
+	{Name: FieldDigest, Label: "Digest", Kind: datamodel.Text{MaxRunes: 64}, Required: true, Unique: true, Hidden: true},
+}}
+
+// Schemas lists the accounts' models in the order a store declares them.
 func Schemas() []datamodel.Schema {
-	return []datamodel.Schema{PermissionSchema, RoleSchema, UserSchema}
+	return []datamodel.Schema{PermissionSchema, RoleSchema, UserSchema, TokenSchema}
 }

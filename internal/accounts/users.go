@@ -20,6 +20,7 @@ import (
 type Users struct {
 	base   datamodel.Interface
 	roles  *Roles
+	tokens *Tokens // which go with their user
 	st     Store
 	log    audit.Log
 	hasher *auth.Users
@@ -243,7 +244,9 @@ func (u *Users) Delete(ctx context.Context, id string) error {
 }
 
 // DeleteMany removes the users with ids, or none of them when that would
-// leave no active Admin; their sessions end with them.
+// leave no active Admin; their sessions and their tokens go with them (the
+// tokens first: a store without transactions that fails in between leaves
+// the user without tokens, not tokens without a user).
 func (u *Users) DeleteMany(ctx context.Context, ids []string) (int, error) {
 	var removed int
 	err := u.st.Together(ctx, lockName, func(ctx context.Context) error {
@@ -259,6 +262,9 @@ func (u *Users) DeleteMany(ctx context.Context, ids []string) (int, error) {
 			if err := u.keepsAnAdmin(ctx, admin, leaving, &datamodel.RefusedError{Message: msgLastAdminDelete}); err != nil {
 				return err
 			}
+		}
+		if err := u.tokens.deleteOf(ctx, ids); err != nil {
+			return err
 		}
 		if removed, err = u.base.DeleteMany(ctx, ids); err != nil {
 			return err

@@ -14,14 +14,15 @@ import (
 // alone tells: valid UTF-8 without NUL, required, and the kind's syntax.
 // Text is trimmed first; a Confirmed kind (a password) is taken as typed,
 // with its second input. rec is the record edited (nil on the add form):
-// a write-only field is read on the add form only, and the fields the
-// guard fixes for rec are not read at all (they keep their stored values).
+// a write-only field is read on the add form only, a hidden one never (no
+// post sets it), and the fields the guard fixes for rec are not read at
+// all (they keep their stored values).
 func (v *ModelView) decode(body url.Values, rec *datamodel.Record) form {
 	f := form{raw: map[string]string{}, multi: map[string][]string{}, values: datamodel.Values{},
 		errs: map[string]string{}, fixed: v.fixedOf(rec)}
 	for i := range v.schema.Fields {
 		fd := &v.schema.Fields[i]
-		if fd.WriteOnly && rec != nil {
+		if fd.Hidden || fd.WriteOnly && rec != nil {
 			continue
 		}
 		if _, fixed := f.fixed[fd.Name]; fixed {

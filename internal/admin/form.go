@@ -107,6 +107,9 @@ func (v *ModelView) filled(rec *datamodel.Record) form {
 	f := form{raw: map[string]string{}, multi: map[string][]string{}, fixed: v.fixedOf(rec)}
 	for i := range v.schema.Fields {
 		fd := &v.schema.Fields[i]
+		if fd.Hidden {
+			continue // never on a form
+		}
 		val := fd.Kind.Empty()
 		if d, ok := fd.Kind.(datamodel.Defaulter); ok {
 			val = d.Default()
@@ -373,7 +376,7 @@ func (v *ModelView) renderForm(w http.ResponseWriter, r *http.Request, status in
 	}
 	for i := range v.schema.Fields {
 		fd := &v.schema.Fields[i]
-		if fd.WriteOnly && id != "" {
+		if fd.Hidden || fd.WriteOnly && id != "" {
 			continue
 		}
 		spec := fd.Kind.Input()

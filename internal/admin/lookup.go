@@ -59,7 +59,7 @@ func (v *ModelView) refTarget(fd *datamodel.Field) *ModelView {
 func (v *ModelView) handleLookup(w http.ResponseWriter, r *http.Request) {
 	fd := v.schema.Field(chi.URLParam(r, "field"))
 	var target *ModelView
-	if fd != nil && fd.Target() != "" {
+	if fd != nil && fd.Target() != "" && !fd.Hidden {
 		target = v.refTarget(fd)
 	}
 	if target == nil {

@@ -215,11 +215,11 @@ func (v *ModelView) columnFields(what string, names []string, all bool) ([]*data
 }
 
 // fitsColumn reports whether f may be a column of the allow-list what. A
-// write-only field fits none, and a field of a kind with no filter
+// write-only or hidden field fits none, and a field of a kind with no filter
 // operators (a set) is no filter or order column.
 func fitsColumn(what string, f *datamodel.Field) bool {
 	switch {
-	case f.WriteOnly:
+	case f.WriteOnly, f.Hidden:
 		return false
 	case what == "order" && f.SetOf() != "":
 		return false // a set has no order

@@ -64,7 +64,7 @@ func Declare(ctx context.Context, b backend.Backend) (*App, error) {
 // Catalog is the catalogue's models.
 func (a *App) Catalog() *catalog.Models { return a.catalog }
 
-// AccountModels are users, roles and permissions as declared, without
+// AccountModels are users, roles, permissions and tokens as declared, without
 // the accounts' rules (see Security).
 func (a *App) AccountModels() accounts.Models { return a.accounts }
 

@@ -129,6 +129,7 @@ func (b *Mongo) Seed(ctx context.Context, opts seed.Options, progress seed.Progr
 // which a few hundred documents sorted in memory do not need and every
 // write would pay for; the permissions are listed only as a role's
 // choices, by label. A user keeps its created_at, which app dump carries.
+// A token is found by its digest (unique) and listed by its user.
 var collections = map[string]struct {
 	indexed []string
 	created string
@@ -137,6 +138,7 @@ var collections = map[string]struct {
 	accounts.RolesModel:       {indexed: []string{accounts.FieldName, accounts.FieldPermissions}},
 	accounts.UsersModel: {indexed: []string{accounts.FieldUsername, "first_name", "last_name", "email",
 		accounts.FieldActive, accounts.FieldRoles}, created: "created_at"},
+	accounts.TokensModel: {indexed: []string{accounts.FieldDigest, accounts.FieldUser}},
 }
 
 // Declare declares decl on its collection, which holds the audit log's
@@ -176,6 +178,7 @@ var mongoVersions = []migrate.Status{
 	{Version: 3, Name: "audit_log"},   // the audit log, its indexes and its intents (audit_pending)
 	{Version: 4, Name: "security"},    // an index per field of users and roles, which their lists read
 	{Version: 5, Name: "accounts"},    // permissions as a model (view_name, label), roles holding them by id
+	{Version: 6, Name: "tokens"},      // API tokens, unique by digest, indexed by user
 }
 
 // mongoUpgrades are what a version changes in the documents a database

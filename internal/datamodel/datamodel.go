@@ -36,6 +36,12 @@ type Field struct {
 	// the add form only, and no list, show page, edit form, export,
 	// version or audit entry holds them (a password).
 	WriteOnly bool
+	// Hidden fields are kept, read and filtered by like any other, but
+	// only by the code that declared them: no user ever sees or sets one.
+	// No list, show page, form, export or audit entry holds them, and a
+	// form post never sets one (an API token's digest). A store reads and
+	// writes them as it does any field.
+	Hidden bool
 }
 
 // Target returns the name of the model a reference field points at, or "".
@@ -78,8 +84,8 @@ func (s *Schema) Check() error {
 	if s.LabelField() == nil {
 		return fmt.Errorf("datamodel: %s: label %q is not a field", s.Name, s.Label)
 	}
-	if s.LabelField().WriteOnly {
-		return fmt.Errorf("datamodel: %s: label %q is write-only", s.Name, s.Label)
+	if s.LabelField().WriteOnly || s.LabelField().Hidden {
+		return fmt.Errorf("datamodel: %s: label %q is write-only or hidden", s.Name, s.Label)
 	}
 	return nil
 }
@@ -92,11 +98,13 @@ func (f *Field) SetOf() string {
 	return ""
 }
 
-// Readable returns the fields a read returns: all but the WriteOnly ones.
+// Readable returns the fields a user may read: all but the WriteOnly ones,
+// which no read returns, and the Hidden ones, which a read returns to the
+// code that declared them only.
 func (s *Schema) Readable() []*Field {
 	out := make([]*Field, 0, len(s.Fields))
 	for i := range s.Fields {
-		if !s.Fields[i].WriteOnly {
+		if !s.Fields[i].WriteOnly && !s.Fields[i].Hidden {
 			out = append(out, &s.Fields[i])
 		}
 	}

@@ -33,6 +33,9 @@ func (s *Schema) Version(rec Record) string {
 		if f.WriteOnly {
 			continue // never read back: no record holds it
 		}
+		// A Hidden field is in it: a store reads it, so the version of a
+		// record as read and as stored agree, and UpdateIf sees a change
+		// of it. A digest of a digest tells a reader nothing of its value.
 		writeString(h, f.Name)
 		writeStored(h, f.Kind.Store(rec.Values[f.Name]))
 	}

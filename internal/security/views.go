@@ -33,8 +33,8 @@ type Deps struct {
 	Throttle *auth.LoginThrottle
 }
 
-// Views declares List Users and List Roles, and the password pages of the
-// users view. Both views are Restricted: the ReadOnly role is not given
+// Views declares List Users and List Roles, and the password and tokens
+// pages of the users view. Both views are Restricted: the ReadOnly role is not given
 // them.
 func Views(s *Service, deps Deps) []*admin.ModelView {
 	sessions := deps.Sessions
@@ -53,11 +53,16 @@ func Views(s *Service, deps Deps) []*admin.ModelView {
 		Guard: &userGuard{users: s.Users, roles: s.Roles, sessions: sessions},
 	}
 	p := &passwords{svc: s, sessions: sessions, throttle: deps.Throttle, view: users, guard: users.Guard}
+	t := &tokensPage{svc: s, view: users}
 	users.Pages = []admin.Page{
 		// Every logged-in user changes their own password: no permission
 		// but the login.
 		{Method: http.MethodGet, Pattern: passwordPattern, Handler: p.showOwn},
 		{Method: http.MethodPost, Pattern: passwordPattern, Handler: p.changeOwn},
+		// Every logged-in user keeps their own API tokens, and only them.
+		{Method: http.MethodGet, Pattern: tokensPattern, Handler: t.show},
+		{Method: http.MethodPost, Pattern: tokensPattern, Handler: t.create},
+		{Method: http.MethodPost, Pattern: revokePattern, Handler: t.revoke},
 		{Method: http.MethodGet, Pattern: resetPattern, Permission: CanResetPassword, Handler: p.showReset},
 		{Method: http.MethodPost, Pattern: resetPattern, Permission: CanResetPassword, Handler: p.reset},
 	}

@@ -17,6 +17,7 @@ var tables = map[string]table{
 	"permissions": {declare: Declare[Permission]},
 	"roles":       {declare: Declare[Role]},
 	"users":       {declare: Declare[User]},
+	"tokens":      {declare: Declare[Token]},
 }
 
 // table is how a model is kept in SQL.
@@ -44,6 +45,20 @@ type Song struct {
 	Rating  int    `gorm:"not null;default:0;index:ix_songs_rating;index:ix_songs_rating_title,priority:1;index:ix_songs_album_id_rating,priority:2"`
 	AlbumID *int64 `gorm:"index:ix_songs_album_id;index:ix_songs_album_id_title,priority:1;index:ix_songs_album_id_rating,priority:1"`
 	Album   *Album `gorm:"constraint:OnDelete:SET NULL"`
+}
+
+// Token is the row of an API token (migration 00010): its times are RFC
+// 3339 text, as the accounts layer keeps them, and Digest the hex SHA-256
+// of the token, the one thing stored of it.
+type Token struct {
+	ID         int64  `gorm:"primaryKey"`
+	Name       string `gorm:"size:100;not null"`
+	UserID     int64  `gorm:"not null;index:ix_tokens_user_id"`
+	User       *User  `gorm:"constraint:OnDelete:CASCADE"`
+	CreatedAt  string `gorm:"size:32;not null"`
+	ExpiresAt  string `gorm:"size:32;not null;default:''"`
+	LastUsedAt string `gorm:"size:32;not null;default:''"`
+	Digest     string `gorm:"size:64;not null;uniqueIndex:ux_tokens_digest"`
 }
 
 var _ datamodel.Declarer = (*Store)(nil)

@@ -46,6 +46,8 @@ func plural(model string, n int) string {
 	name := strings.ReplaceAll(model, "_", " ")
 	switch {
 	case n == 1:
+		return strings.TrimSuffix(name, "s") // a model named in the plural: tokens
+	case strings.HasSuffix(name, "s"):
 		return name
 	case strings.HasSuffix(name, "y"):
 		return strings.TrimSuffix(name, "y") + "ies"

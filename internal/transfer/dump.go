@@ -35,7 +35,8 @@ func Dump(ctx context.Context, b *app.App, w io.Writer, progress Progress) (Coun
 		return nil, fmt.Errorf("dump: %w", err)
 	}
 	entries := b.Audit().Entries()
-	total, err := countRecords(ctx, accounts, len(roles), append(b.Catalog().All(), entries))
+	tokens := b.AccountModels().Tokens
+	total, err := countRecords(ctx, accounts, len(roles), append([]datamodel.Interface{tokens}, append(b.Catalog().All(), entries)...))
 	if err != nil {
 		return nil, err
 	}
@@ -47,6 +48,11 @@ func Dump(ctx context.Context, b *app.App, w io.Writer, progress Progress) (Coun
 		return d.counts, err
 	}
 	if err := d.users(ctx, accounts); err != nil {
+		return d.counts, err
+	}
+	// The users' API tokens, with their digests: a token made on the
+	// source works on the target.
+	if err := d.catalogue(ctx, []datamodel.Interface{tokens}); err != nil {
 		return d.counts, err
 	}
 	if err := d.catalogue(ctx, b.Catalog().All()); err != nil {
@@ -163,7 +169,7 @@ func (d *dumper) users(ctx context.Context, accounts backend.TransferAccounts) e
 }
 
 // catalogue writes every record of models, model by model, each field as
-// its kind stores it.
+// its kind stores it (a Hidden one too: a token's digest).
 func (d *dumper) catalogue(ctx context.Context, models []datamodel.Interface) error {
 	for _, m := range models {
 		s := m.Schema()

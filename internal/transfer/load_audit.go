@@ -120,7 +120,7 @@ func (l *loader) eachRef(model string, changes []audit.Change, fn func(target, i
 				continue
 			}
 			label, id := (*v)[:open], (*v)[open+2:len(*v)-1]
-			*v = label + " (" + fn(f.Target(), id) + ")"
+			*v = label + " (" + fn(lineModel(f.Target()), id) + ")"
 		}
 	}
 }

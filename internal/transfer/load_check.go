@@ -97,7 +97,7 @@ func (l *loader) checkItem(it item, taken func(key string, v any) bool, refers f
 		for _, f := range s.Fields {
 			v := it.values[f.Name]
 			if t := f.Target(); t != "" {
-				if ref, _ := v.(*datamodel.Ref); ref != nil && !refers(t, ref.ID) {
+				if ref, _ := v.(*datamodel.Ref); ref != nil && !refers(lineModel(t), ref.ID) {
 					return fmt.Errorf("%s %s: %s %q is not on an earlier line", s.Name, it.id, f.Name, ref.ID)
 				}
 				continue

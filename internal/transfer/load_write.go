@@ -198,7 +198,7 @@ func (l *loader) refersToBatch(it item, newIDs idMap) bool {
 	for _, f := range it.m.Schema().Fields {
 		if t := f.Target(); t != "" {
 			if ref, _ := it.values[f.Name].(*datamodel.Ref); ref != nil {
-				if _, written := newIDs[t][ref.ID]; !written {
+				if _, written := newIDs[lineModel(t)][ref.ID]; !written {
 					return true
 				}
 			}
@@ -213,7 +213,7 @@ func (l *loader) mapRefs(it item, newIDs idMap) datamodel.Values {
 	for _, f := range it.m.Schema().Fields {
 		if t := f.Target(); t != "" {
 			if ref, _ := it.values[f.Name].(*datamodel.Ref); ref != nil {
-				it.values[f.Name] = &datamodel.Ref{ID: newIDs[t][ref.ID]}
+				it.values[f.Name] = &datamodel.Ref{ID: newIDs[lineModel(t)][ref.ID]}
 			}
 		}
 	}

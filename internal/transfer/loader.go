@@ -4,6 +4,7 @@ import (
 	"maps"
 
 	"musicadmin/internal/access"
+	"musicadmin/internal/accounts"
 	"musicadmin/internal/app"
 	"musicadmin/internal/audit"
 	"musicadmin/internal/backend"
@@ -16,7 +17,7 @@ type loader struct {
 	b        *app.App
 	accounts backend.TransferAccounts
 	log      backend.TransferAudit
-	models   map[string]datamodel.Interface // the catalogue's, by schema name
+	models   map[string]datamodel.Interface // the catalogue's and the tokens', by schema name
 	// referenced are the models whose ids references hold: a source id
 	// of theirs is remembered (checking) and mapped (writing).
 	referenced map[string]bool
@@ -40,9 +41,19 @@ type loader struct {
 }
 
 // accountViews are the views of the Security menu that show users and
-// roles (CONTRACT: /users/list/, /roles/list/): their audit entries' record
-// ids are users' and roles' ids.
-var accountViews = map[string]string{"users": modelUser, "roles": modelRole}
+// roles (CONTRACT: /users/list/, /roles/list/), and the tokens' view of
+// their entries: their audit entries' record ids are users', roles' and
+// tokens' ids.
+var accountViews = map[string]string{"users": modelUser, "roles": modelRole, accounts.TokensView: accounts.TokensModel}
+
+// lineModel is the model of the lines holding the records of the model
+// target names: users are "user" lines; the others go by their name.
+func lineModel(target string) string {
+	if target == accounts.UsersModel {
+		return modelUser
+	}
+	return target
+}
 
 func newLoader(b *app.App, accounts backend.TransferAccounts, log backend.TransferAudit) (*loader, error) {
 	limits, err := auditLimitsOf(&audit.Schema, auditTexts)
@@ -52,11 +63,11 @@ func newLoader(b *app.App, accounts backend.TransferAccounts, log backend.Transf
 	l := &loader{b: b, accounts: accounts, log: log, models: map[string]datamodel.Interface{},
 		referenced: map[string]bool{modelRole: true}, viewModels: map[string]string{},
 		cited: map[string]map[string]bool{}, auditLimits: limits}
-	for _, m := range b.Catalog().All() {
+	for _, m := range append([]datamodel.Interface{b.AccountModels().Tokens}, b.Catalog().All()...) {
 		l.models[m.Schema().Name] = m
 		for _, f := range m.Schema().Fields {
 			if t := f.Target(); t != "" {
-				l.referenced[t] = true
+				l.referenced[lineModel(t)] = true
 			}
 		}
 	}

@@ -18,6 +18,7 @@ import (
 	"golang.org/x/crypto/bcrypt"
 
 	"musicadmin/internal/access"
+	"musicadmin/internal/accounts"
 	"musicadmin/internal/app"
 	"musicadmin/internal/apptest"
 	"musicadmin/internal/audit"
@@ -61,7 +62,7 @@ const (
 // order, with each record id as the label of the record it names, or
 // "gone ID" for a record no longer there.
 type snapshot struct {
-	roles, users, albums, songs, entries []string
+	roles, users, tokens, albums, songs, entries []string
 	// unmarked counts the entries naming, as a record of a catalogue or
 	// account view, an id no record has and not marked "deleted:".
 	unmarked int
@@ -86,7 +87,7 @@ func take(t *testing.T, b *app.App) snapshot {
 		t.Fatal(err)
 	}
 	// Each model's records by id, as the audit log's views name them.
-	byView := map[string]map[string]string{"roles": {}, "users": {}, "albumview": {}, "songsview": {}}
+	byView := map[string]map[string]string{"roles": {}, "users": {}, "albumview": {}, "songsview": {}, "tokens": {}}
 	for _, r := range roles {
 		byView["roles"][r.ID] = r.Name
 		var keys []string
@@ -105,6 +106,20 @@ func take(t *testing.T, b *app.App) snapshot {
 		slices.Sort(names)
 		s.users = append(s.users, fmt.Sprintf("%q %q %q %q %q active=%v roles=%q created=%d", a.Username, a.FirstName,
 			a.LastName, a.Email, a.PasswordHash, a.Active, names, a.CreatedAt.Unix()))
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Tokens with their digests: a token copied is the same token.
+	err = b.AccountModels().Tokens.Each(ctx, datamodel.Query{}, func(r datamodel.Record) error {
+		byView["tokens"][r.ID] = r.Values["name"].(string)
+		user := "(none)"
+		if ref, _ := r.Values["user"].(*datamodel.Ref); ref != nil {
+			user = byView["users"][ref.ID]
+		}
+		s.tokens = append(s.tokens, fmt.Sprintf("%q user=%q created=%s expires=%q used=%q digest=%s", r.Values["name"], user,
+			r.Values["created_at"], r.Values["expires_at"], r.Values["last_used_at"], r.Values["digest"]))
 		return nil
 	})
 	if err != nil {
@@ -151,11 +166,11 @@ func take(t *testing.T, b *app.App) snapshot {
 		view := r.Values["view_name"].(string)
 		var cs []string
 		for _, c := range changes {
-			if view == "songsview" && c.Field == "album" {
+			if target := map[string]string{"songsview.album": "albumview", "tokens.user": "users"}[view+"."+c.Field]; target != "" {
 				// "Label (id)": the id as the label of what it names.
 				for _, v := range []*string{&c.Old, &c.New} {
 					if i := strings.LastIndex(*v, " ("); i >= 0 {
-						*v = (*v)[:i] + " (" + name("albumview", strings.TrimSuffix((*v)[i+2:], ")")) + ")"
+						*v = (*v)[:i] + " (" + name(target, strings.TrimSuffix((*v)[i+2:], ")")) + ")"
 					}
 				}
 			}
@@ -168,7 +183,7 @@ func take(t *testing.T, b *app.App) snapshot {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, l := range [][]string{s.roles, s.users, s.albums, s.songs} {
+	for _, l := range [][]string{s.roles, s.users, s.tokens, s.albums, s.songs} {
 		slices.Sort(l)
 	}
 	return s
@@ -180,7 +195,7 @@ func diff(t *testing.T, step string, got, want snapshot) {
 	for _, c := range []struct {
 		what      string
 		got, want []string
-	}{{"roles", got.roles, want.roles}, {"users", got.users, want.users},
+	}{{"roles", got.roles, want.roles}, {"users", got.users, want.users}, {"tokens", got.tokens, want.tokens},
 		{"albums", got.albums, want.albums}, {"songs", got.songs, want.songs},
 		{"audit entries", got.entries, want.entries}} {
 		if slices.Equal(c.got, c.want) {
@@ -319,6 +334,57 @@ func fillAudit(t *testing.T, b *app.App, readerID string) {
 	}
 }
 
+// fillTokens makes API tokens of the user reader as their tokens page
+// would (audited): one used (its last use written, and audited), one that
+// expires, one revoked (its entries then name a record no longer there).
+// It returns the used token and the time of its use.
+func fillTokens(t *testing.T, b *app.App) (string, time.Time) {
+	t.Helper()
+	ctx := context.Background()
+	acc, err := accounts.New(b.AccountModels(), b.Accounts(), b.Audit(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	reader, err := acc.UserByName(ctx, "reader")
+	if err != nil {
+		t.Fatal(err)
+	}
+	as := audit.With(ctx, audit.Actor{Username: "reader"})
+	plain, _, err := acc.Tokens.Create(as, reader.ID, "laptop", time.Time{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := acc.Tokens.Create(as, reader.ID, "ci", time.Now().AddDate(1, 0, 0)); err != nil {
+		t.Fatal(err)
+	}
+	_, old, err := acc.Tokens.Create(as, reader.ID, "old", time.Time{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := acc.Tokens.Revoke(as, reader.ID, old.ID); err != nil {
+		t.Fatal(err)
+	}
+	used := time.Now()
+	if _, err := acc.Tokens.Authenticate(ctx, plain, used); err != nil {
+		t.Fatal(err)
+	}
+	return plain, used
+}
+
+// authenticates fails t unless plain is a token of reader in b at used
+// (no later: the use is not written again, so the database stays as
+// copied).
+func authenticates(t *testing.T, b *app.App, plain string, used time.Time) {
+	t.Helper()
+	acc, err := accounts.New(b.AccountModels(), b.Accounts(), b.Audit(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if u, err := acc.Tokens.Authenticate(context.Background(), plain, used); err != nil || u.Username != "reader" {
+		t.Errorf("%s: the token copied: %+v, %v; want reader's", b.Driver(), u, err)
+	}
+}
+
 // historyOf returns how many entries the history page of the record id of
 // view reads (the same query as admin's handleHistory).
 func historyOf(t *testing.T, b *app.App, view, id string) int64 {
@@ -360,15 +426,19 @@ func TestRoundTrip(t *testing.T) {
 	ctx := context.Background()
 	first := migrated(t, apptest.SQLite)
 	fill(t, first, 60, 3000)
+	plain, used := fillTokens(t, first)
 	want := take(t, first)
 	if len(want.songs) != 3002 || len(want.albums) != 62 || len(want.users) != 4 || len(want.roles) != 3 ||
 		len(want.entries) < 12 {
 		t.Fatalf("seeded %s, want 3 roles, 4 users, 62 albums, 3002 songs and a dozen entries", want)
 	}
-	if want.unmarked != 5 {
+	if want.unmarked != 7 {
 		// Doomed (created, deleted, and in Naima's change), Gone
-		// (created, deleted).
-		t.Fatalf("the source's log names %d records no longer there, want 5:\n%s", want.unmarked, strings.Join(want.entries, "\n"))
+		// (created, deleted), the token "old" (created, revoked).
+		t.Fatalf("the source's log names %d records no longer there, want 7:\n%s", want.unmarked, strings.Join(want.entries, "\n"))
+	}
+	if len(want.tokens) != 2 || strings.Contains(strings.Join(want.entries, "\n"), "digest") {
+		t.Fatalf("the source's tokens: %q; its entries must not name their digests", want.tokens)
 	}
 	for _, r := range want.roles {
 		if strings.HasPrefix(r, "ReadOnly ") && strings.Contains(r, "can_show:songsview") ||
@@ -395,11 +465,12 @@ func TestRoundTrip(t *testing.T) {
 			t.Fatalf("copy %s -> %s: %v", src.Driver(), to.Name, err)
 		}
 		t.Logf("copy %s -> %s: %s in %s", src.Driver(), to.Name, counts, time.Since(start).Round(time.Millisecond))
-		if n := len(want.roles) + len(want.users) + len(want.albums) + len(want.songs) + len(want.entries); counts.Total() != n {
+		if n := len(want.roles) + len(want.users) + len(want.tokens) + len(want.albums) + len(want.songs) + len(want.entries); counts.Total() != n {
 			t.Errorf("copy %s -> %s: copied %s, want %d records", src.Driver(), to.Name, counts, n)
 		}
 		got := take(t, dst)
 		diff(t, "after the copy to "+to.Name, got, want)
+		authenticates(t, dst, plain, used)
 		if got.unmarked != 0 {
 			t.Errorf("after the copy to %s: %d entries name a record no longer there by a bare id, want deleted:ID",
 				to.Name, got.unmarked)
