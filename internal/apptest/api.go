@@ -2,17 +2,33 @@ package apptest
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"io"
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 )
 
-// APIToken returns a new API token of the user named username.
+// APIToken returns a new API token of the user named username, made
+// through the accounts layer as create-token makes one.
 func (a *App) APIToken(t testing.TB, username string) string {
 	t.Helper()
-	return "stub-" + username // placeholder until the tokens branch lands
+	ctx := context.Background()
+	sec, err := a.Data.Security(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	u, err := sec.UserByName(ctx, username)
+	if err != nil {
+		t.Fatalf("token of %s: %v", username, err)
+	}
+	plain, _, err := sec.Tokens.Create(ctx, u.ID, "test", time.Time{})
+	if err != nil {
+		t.Fatalf("token of %s: %v", username, err)
+	}
+	return plain
 }
 
 // APIClient calls the JSON API with a token.

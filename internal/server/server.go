@@ -110,7 +110,7 @@ func New(cfg config.Config, db Data, log *slog.Logger, opts Options) (*App, erro
 	r := newRouter(log, ui)
 	r.Get("/healthz", health(db))
 	r.Handle("/static/*", http.StripPrefix("/static/", staticFiles()))
-	apiRoutes := api.New(api.Config{Admin: adm, Tokens: tokensOf(sec), Grants: accounts, Throttle: throttle, Log: log,
+	apiRoutes := api.New(api.Config{Admin: adm, Tokens: sec.Tokens, Grants: accounts, Throttle: throttle, Log: log,
 		AppName: cfg.AppName}).Mount(r)
 	routes := mountPages(r, accounts, sessions, ui, login, adm)
 	return &App{Handler: r, Users: users, Routes: routes, APIRoutes: apiRoutes}, nil
