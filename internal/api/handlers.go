@@ -35,7 +35,7 @@ func (v *view) handleList(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	out := Many{Count: res.Total, CountAtLeast: res.AtLeast, Page: page, PageSize: size,
-		IDs: make([]string, len(res.Records)), Result: make([]map[string]any, len(res.Records)),
+		IDs: make([]string, len(res.Records)), Result: make([]Object, len(res.Records)),
 		Included: included(include, res.Records)}
 	for i, rec := range res.Records {
 		out.IDs[i], out.Result[i] = rec.ID, v.object(rec)

@@ -1,6 +1,8 @@
 package api
 
 import (
+	"bytes"
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -21,12 +23,44 @@ func (v *view) readable() []*datamodel.Field { return v.mv.Schema().Readable() }
 // object is a record as an answer holds it: each readable field as JSON,
 // a reference as the id it names (null for none), a set as the ids it
 // holds.
-func (v *view) object(rec datamodel.Record) map[string]any {
-	out := make(map[string]any, len(rec.Values))
-	for _, f := range v.readable() {
-		out[f.Name] = jsonValue(f, rec.Values[f.Name])
+func (v *view) object(rec datamodel.Record) Object {
+	fields := v.readable()
+	out := Object{names: make([]string, len(fields)), values: make([]any, len(fields))}
+	for i, f := range fields {
+		out.names[i], out.values[i] = f.Name, jsonValue(f, rec.Values[f.Name])
 	}
 	return out
+}
+
+// Object is a record's fields as a JSON object, in the order the model
+// declares them (a map's would be alphabetical).
+type Object struct {
+	names  []string
+	values []any
+}
+
+// MarshalJSON writes the fields in order.
+func (o Object) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	buf.WriteByte('{')
+	for i, name := range o.names {
+		if i > 0 {
+			buf.WriteByte(',')
+		}
+		if err := enc.Encode(name); err != nil {
+			return nil, err
+		}
+		buf.Truncate(buf.Len() - 1) // Encode's newline
+		buf.WriteByte(':')
+		if err := enc.Encode(o.values[i]); err != nil {
+			return nil, err
+		}
+		buf.Truncate(buf.Len() - 1)
+	}
+	buf.WriteByte('}')
+	return buf.Bytes(), nil
 }
 
 // JSONValuer is a Kind whose values an answer shows as JSON of their own
@@ -113,7 +147,7 @@ func included(fields []*datamodel.Field, recs []datamodel.Record) map[string]map
 type One struct {
 	ID       string                       `json:"id"`
 	Version  string                       `json:"version"`
-	Result   map[string]any               `json:"result"`
+	Result   Object                       `json:"result"`
 	Included map[string]map[string]string `json:"included,omitempty"`
 }
 
@@ -126,7 +160,7 @@ type Many struct {
 	Page         int                          `json:"page"`
 	PageSize     int                          `json:"page_size"`
 	IDs          []string                     `json:"ids"`
-	Result       []map[string]any             `json:"result"`
+	Result       []Object                     `json:"result"`
 	Included     map[string]map[string]string `json:"included,omitempty"`
 }
 
