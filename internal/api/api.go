@@ -88,7 +88,7 @@ func (a *API) Mount(r chi.Router) []access.Route {
 	r.Get(Prefix+"/_openapi", a.handleOpenAPI)
 	var routes []access.Route
 	r.Route(Prefix, func(r chi.Router) {
-		r.Use(a.authenticate)
+		r.Use(noStore, a.authenticate)
 		r.NotFound(func(w http.ResponseWriter, r *http.Request) { a.fail(w, r, errNoRoute) })
 		r.MethodNotAllowed(func(w http.ResponseWriter, r *http.Request) { a.fail(w, r, errMethod) })
 		guarded := access.NewRouter(r, func(w http.ResponseWriter, r *http.Request) { a.fail(w, r, errForbidden) })
@@ -117,6 +117,14 @@ func (v *view) mount(r *access.Router) {
 	r.Put("/{id}", can(access.CanEdit), v.handleReplace)
 	r.Patch("/{id}", can(access.CanEdit), v.handlePatch)
 	r.Delete("/{id}", can(access.CanDelete), v.handleDelete)
+}
+
+// noStore keeps every answer, which holds a user's data, out of caches.
+func noStore(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Cache-Control", "no-store")
+		next.ServeHTTP(w, r)
+	})
 }
 
 // Problem is the body of every error answer.

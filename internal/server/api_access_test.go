@@ -171,3 +171,43 @@ func TestAPITokenThrottle(t *testing.T) {
 		}
 	})
 }
+
+// TestAPINoPrivilegeEscalation: a user who may manage users but is no
+// Admin cannot, through the API either, give anyone (themselves included)
+// a role above their own, nor touch a user above them; nor can a body set
+// what the form does not show (SECURITY-TESTS 58).
+func TestAPINoPrivilegeEscalation(t *testing.T) {
+	apptest.ForEachBackendParallel(t, func(t *testing.T, b apptest.Backend) {
+		app := apptest.NewApp(t, b)
+		admin := app.API(app.APIToken(t, apptest.AdminUser))
+		perms := []string{"can_list:users", "can_show:users", "can_add:users", "can_edit:users"}
+		role := admin.Do(t, "POST", "/api/v1/roles/", map[string]any{"name": "UserAdmin", "permissions": perms}).
+			Expect(t, "create role", 201)
+		if got := role.Result()["permissions"].([]any); len(got) != len(perms) {
+			t.Errorf("role's permissions: %v", got)
+		}
+		adminRole := admin.Do(t, "GET", "/api/v1/roles/?name=Admin", nil).Expect(t, "Admin role", 200).JSON["ids"].([]any)[0].(string)
+		ua := admin.Do(t, "POST", "/api/v1/users/", map[string]any{"username": "ua", "first_name": "U", "last_name": "A",
+			"email": "ua@example.com", "roles": []string{role.Str("id")}, "password": "pw for ua"}).Expect(t, "create ua", 201).Str("id")
+		adminID := admin.Do(t, "GET", "/api/v1/users/?username=admin", nil).JSON["ids"].([]any)[0].(string)
+		c := app.API(app.APIToken(t, "ua"))
+
+		r := c.Do(t, "PATCH", "/api/v1/users/"+ua, map[string]any{"roles": []string{role.Str("id"), adminRole}}).Expect(t, "raise self", 422)
+		if errs, _ := r.JSON["errors"].(map[string]any); errs["roles"] == nil {
+			t.Errorf("raise self: %s", r.Body)
+		}
+		c.Do(t, "POST", "/api/v1/users/", map[string]any{"username": "mallory", "first_name": "M", "last_name": "M",
+			"email": "m@example.com", "roles": []string{adminRole}, "password": "pw"}).Expect(t, "make an Admin", 422)
+		c.Do(t, "PATCH", "/api/v1/users/"+adminID, map[string]any{"first_name": "Pwned"}).Expect(t, "touch the Admin", 403)
+		c.Do(t, "PUT", "/api/v1/roles/"+role.Str("id"), map[string]any{"name": "UserAdmin",
+			"permissions": append(perms, "can_delete:users")}).Expect(t, "edit a role", 403)
+		c.Do(t, "PATCH", "/api/v1/users/"+ua, map[string]any{"password_hash": "$2a$10$x"}).Expect(t, "mass assignment", 400)
+		r = admin.Do(t, "GET", "/api/v1/users/"+ua, nil).Expect(t, "ua after", 200)
+		if got := r.Result()["roles"].([]any); len(got) != 1 || got[0] != role.Str("id") {
+			t.Errorf("ua's roles changed: %v", got)
+		}
+		if n := admin.Do(t, "GET", "/api/v1/users/?username=mallory", nil).JSON["count"]; n != float64(0) {
+			t.Errorf("mallory was made: %v", n)
+		}
+	})
+}

@@ -215,7 +215,10 @@ func TestAPISignIn(t *testing.T) {
 		if r.Header.Get("Access-Control-Allow-Origin") != "" {
 			t.Errorf("preflight opened CORS: %v", r.Header)
 		}
-		app.API(token).Do(t, "GET", "/api/v1/albumview/", nil).Expect(t, "token", 200)
+		r = app.API(token).Do(t, "GET", "/api/v1/albumview/", nil).Expect(t, "token", 200)
+		if r.Header.Get("Cache-Control") != "no-store" {
+			t.Errorf("an answer may be cached: Cache-Control %q", r.Header.Get("Cache-Control"))
+		}
 	})
 }
 
