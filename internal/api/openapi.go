@@ -233,7 +233,10 @@ func fieldSchema(f *datamodel.Field, read bool) obj {
 			s["maxLength"] = in.MaxLength
 		}
 		if in.Type == "email" {
-			s["format"] = "email"
+			// idn-email, not email: the store takes what net/mail parses,
+			// internationalised addresses (josé@exämple.com) included,
+			// which format email (RFC 5321, ASCII) refuses.
+			s["format"] = "idn-email"
 		}
 		if !read && f.Required && !f.WriteOnly {
 			s["minLength"] = 1
