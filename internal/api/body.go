@@ -190,6 +190,20 @@ func (b body) posted(fields []*datamodel.Field, into url.Values) error {
 	return nil
 }
 
+// defaults posts, for each field of fields that b leaves out and whose
+// kind has a default (a box that starts ticked: a user's Active), that
+// default, as the add form would post it untouched: what the OpenAPI
+// document's default says a create leaves out. Other fields left out
+// stay empty inputs.
+func (b body) defaults(fields []*datamodel.Field, into url.Values) {
+	for _, f := range fields {
+		d, ok := f.Kind.(datamodel.Defaulter)
+		if _, sent := b[f.Name]; ok && !sent {
+			postValue(f, d.Default(), into)
+		}
+	}
+}
+
 // formTexts is a member as the texts a form would post for f, or the
 // problem with its JSON type. null is an empty input.
 func formTexts(f *datamodel.Field, raw json.RawMessage) ([]string, string) {
