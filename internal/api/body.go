@@ -190,24 +190,17 @@ func (b body) posted(fields []*datamodel.Field, into url.Values) error {
 	return nil
 }
 
-// defaults writes, for each field of fields that b leaves out and whose
-// kind starts a new record with a value of its own (a user's active
-// flag), that value, as the add form starts with it ticked: a field left
-// out of a create or a replace takes its default, never the empty input
-// an unticked box would post.
+// defaults posts, for each field of fields that b leaves out and whose
+// kind has a default (a box that starts ticked: a user's Active), that
+// default, as the add form would post it untouched: what the OpenAPI
+// document's default says a create leaves out. Other fields left out
+// stay empty inputs.
 func (b body) defaults(fields []*datamodel.Field, into url.Values) {
 	for _, f := range fields {
 		d, ok := f.Kind.(datamodel.Defaulter)
-		if _, sent := b[f.Name]; sent || !ok {
-			continue
+		if _, sent := b[f.Name]; ok && !sent {
+			postValue(f, d.Default(), into)
 		}
-		if f.Kind.Input().Type == "checkbox" {
-			if d.Default() == true {
-				into.Set(f.Name, "true")
-			}
-			continue
-		}
-		into.Set(f.Name, f.Kind.Edit(d.Default()))
 	}
 }
 

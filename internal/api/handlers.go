@@ -84,13 +84,13 @@ func (v *view) handleCreate(w http.ResponseWriter, r *http.Request) {
 	}
 	posted := url.Values{}
 	if err == nil {
-		b.defaults(v.writable(nil), posted)
 		err = b.posted(v.writable(nil), posted)
 	}
 	if err != nil {
 		v.api.fail(w, r, err)
 		return
 	}
+	b.defaults(v.writable(nil), posted)
 	ctx := r.Context()
 	values, err := v.mv.Validate(ctx, posted, nil)
 	if err == nil && v.mv.Guard != nil {
@@ -178,8 +178,6 @@ func (v *view) update(w http.ResponseWriter, r *http.Request, patch bool) {
 	posted := url.Values{}
 	if patch {
 		posted = v.asPosted(rec)
-	} else {
-		b.defaults(v.writable(&rec), posted)
 	}
 	if err == nil {
 		err = b.posted(v.writable(&rec), posted)
@@ -244,19 +242,23 @@ func (v *view) stale(w http.ResponseWriter, r *http.Request, now datamodel.Recor
 func (v *view) asPosted(rec datamodel.Record) url.Values {
 	out := url.Values{}
 	for _, f := range v.readable() {
-		val := rec.Values[f.Name]
-		switch {
-		case f.SetOf() != "":
-			out[f.Name] = datamodel.IDs(val)
-		case f.Kind.Input().Type == "checkbox":
-			if val == true {
-				out.Set(f.Name, "true")
-			}
-		default:
-			out.Set(f.Name, f.Kind.Edit(val))
-		}
+		postValue(f, rec.Values[f.Name], out)
 	}
 	return out
+}
+
+// postValue sets val of f in out as its form would post it.
+func postValue(f *datamodel.Field, val any, out url.Values) {
+	switch {
+	case f.SetOf() != "":
+		out[f.Name] = datamodel.IDs(val)
+	case f.Kind.Input().Type == "checkbox":
+		if val == true {
+			out.Set(f.Name, "true")
+		}
+	default:
+		out.Set(f.Name, f.Kind.Edit(val))
+	}
 }
 
 // handleDelete handles DELETE /api/v1/{view}/{id}: the guard's

@@ -140,7 +140,7 @@ func (v *view) addSchemas(schemas obj) {
 	read := obj{}
 	var readRequired []string
 	for _, f := range v.readable() {
-		read[f.Name] = fieldSchema(f, true)
+		read[f.Name] = fieldSchema(f, forRead)
 		readRequired = append(readRequired, f.Name)
 	}
 	schemas[name] = obj{"type": "object", "description": v.mv.Singular + ", as an answer holds it.",
@@ -168,10 +168,10 @@ func (v *view) addSchemas(schemas obj) {
 		"message": obj{"type": "string"}, "errors": obj{"type": "object", "additionalProperties": obj{"type": "string"}},
 		"current": ref(name + "One"),
 	}}
-	create, createRequired := v.writeProperties(nil)
+	create, createRequired := v.writeProperties(nil, forCreate)
 	schemas[name+"Create"] = obj{"type": "object", "additionalProperties": false, "properties": create,
 		"required": createRequired, "description": v.mv.Singular + ", as a create sends it."}
-	update, updateRequired := v.writeProperties(&datamodel.Record{})
+	update, updateRequired := v.writeProperties(&datamodel.Record{}, forUpdate)
 	update[versionKey] = obj{"type": "string", "description": "The version a read gave (or send If-Match)."}
 	schemas[name+"Update"] = obj{"type": "object", "additionalProperties": false, "properties": update,
 		"required": updateRequired, "description": v.mv.Singular + ", every field, as a replace (PUT) sends it."}
@@ -181,11 +181,11 @@ func (v *view) addSchemas(schemas obj) {
 
 // writeProperties are the properties of a write's body (rec nil: a
 // create) and those it requires.
-func (v *view) writeProperties(rec *datamodel.Record) (obj, []string) {
+func (v *view) writeProperties(rec *datamodel.Record, use schemaUse) (obj, []string) {
 	props := obj{}
 	required := []string{}
 	for _, f := range v.writable(rec) {
-		props[f.Name] = fieldSchema(f, false)
+		props[f.Name] = fieldSchema(f, use)
 		if f.Required {
 			required = append(required, f.Name)
 		}
@@ -193,12 +193,25 @@ func (v *view) writeProperties(rec *datamodel.Record) (obj, []string) {
 	return props, required
 }
 
-// fieldSchema is the JSON Schema of a value of f; read says whether for an
-// answer (where every field is present) or a write (where null is an
-// empty input).
-func fieldSchema(f *datamodel.Field, read bool) obj {
+// schemaUse is where a field's schema is used.
+type schemaUse int
+
+const (
+	forRead   schemaUse = iota // an answer, where every field is present
+	forCreate                  // a create, where a field left out takes its default
+	forUpdate                  // a PUT (left out: an empty input) or a PATCH (left out: unchanged)
+)
+
+// fieldSchema is the JSON Schema of a value of f in use. In a write, null
+// is an empty input. Only a create's schema has defaults: a PUT empties
+// a field it leaves out, a PATCH keeps it, so a default there would be
+// false, and a tool that fills defaults in (a validating proxy, a client)
+// would change what the write means (a patch of a user's name would
+// activate them again, one of a song's title reset its rating).
+func fieldSchema(f *datamodel.Field, use schemaUse) obj {
 	in := f.Kind.Input()
 	s := obj{"title": f.Label}
+	read := use == forRead
 	nullable := !read && !f.Required
 	switch fieldType(f) {
 	case typeJSON:
@@ -210,13 +223,13 @@ func fieldSchema(f *datamodel.Field, read bool) obj {
 		if in.Min < in.Max {
 			s["minimum"], s["maximum"] = in.Min, in.Max
 		}
-		if d, ok := f.Kind.Empty().(int64); ok && !f.Required {
+		if d, ok := f.Kind.Empty().(int64); ok && !f.Required && use == forCreate {
 			s["default"] = d
 		}
 	case typeBoolean:
 		s["type"] = "boolean"
 		nullable = false // null is false, as an unticked box
-		if d, ok := f.Kind.(datamodel.Defaulter); ok {
+		if d, ok := f.Kind.(datamodel.Defaulter); ok && use == forCreate {
 			s["default"] = d.Default()
 		}
 	case typeReference:
@@ -233,7 +246,10 @@ func fieldSchema(f *datamodel.Field, read bool) obj {
 			s["maxLength"] = in.MaxLength
 		}
 		if in.Type == "email" {
-			s["format"] = "email"
+			// idn-email, not email: the store takes what net/mail parses,
+			// internationalised addresses (josé@exämple.com) included,
+			// which format email (RFC 5321, ASCII) refuses.
+			s["format"] = "idn-email"
 		}
 		if !read && f.Required && !f.WriteOnly {
 			s["minLength"] = 1
