@@ -111,6 +111,11 @@ func problemResponses() obj {
 	} {
 		out[name] = obj{"description": desc, "content": obj{mediaJSON: obj{"schema": ref("Problem")}}}
 	}
+	retry := obj{"Retry-After": obj{"description": "Seconds to wait before trying again.", "schema": obj{"type": "integer"}}}
+	out["TooMany"].(obj)["headers"] = retry
+	out["Unavailable"].(obj)["headers"] = retry
+	out["Unauthorized"].(obj)["headers"] = obj{"WWW-Authenticate": obj{"description": `Bearer realm="api"`,
+		"schema": obj{"type": "string"}}}
 	return out
 }
 
