@@ -195,14 +195,13 @@ func (t *Tokens) Authenticate(ctx context.Context, plain string, now time.Time) 
 	if ref == nil {
 		return auth.User{}, ErrTokenInvalid
 	}
-	urec, err := t.users.Get(ctx, ref.ID)
+	u, err := t.userOf(ctx, ref)
 	if errors.Is(err, datamodel.ErrNotFound) {
 		return auth.User{}, ErrTokenInvalid
 	}
 	if err != nil {
 		return auth.User{}, fmt.Errorf("accounts: a token's user: %w", err)
 	}
-	u := userOf(urec)
 	if !u.Active {
 		return auth.User{}, ErrTokenInvalid
 	}
@@ -210,6 +209,36 @@ func (t *Tokens) Authenticate(ctx context.Context, plain string, now time.Time) 
 		return auth.User{}, err
 	}
 	return u, nil
+}
+
+// loginReader is a Store that reads a user's login (auth.Store's lookup):
+// one indexed read, where the users model's Get also reads their roles,
+// which a token's check does not need, on every API request.
+type loginReader interface {
+	UserByUsername(ctx context.Context, username string) (auth.User, error)
+}
+
+// userOf reads the user a token's reference names: by the username the
+// reference carries, through the store's login lookup when it has one
+// (the same user only if the id agrees: a name can be reused after a
+// delete), else through the users model.
+func (t *Tokens) userOf(ctx context.Context, ref *datamodel.Ref) (auth.User, error) {
+	if lr, ok := t.st.(loginReader); ok && ref.Label != "" {
+		u, err := lr.UserByUsername(ctx, ref.Label)
+		if err != nil {
+			return auth.User{}, err
+		}
+		if u.ID != ref.ID {
+			return auth.User{}, datamodel.ErrNotFound
+		}
+		u.PasswordHash = "" // no caller of a token's check needs it
+		return u, nil
+	}
+	rec, err := t.users.Get(ctx, ref.ID)
+	if err != nil {
+		return auth.User{}, err
+	}
+	return userOf(rec), nil
 }
 
 // userOf returns the user of a users record (no password hash: a read
