@@ -258,7 +258,7 @@ func apiRows(r sizeResult) [][]string {
 				a, h := p.loads[k].quantile(0.5), twin.loads[k].quantile(0.5)
 				row = append(row, ms(a), ms(h), ratio(a, h))
 				if c.conns == apiBoundConns && h > 0 && float64(a) > apiBound*float64(h) {
-					over = append(over, p.loads[k].server)
+					over = append(over, r.targets[k])
 				}
 			}
 			rows = append(rows, append(row, strings.Join(over, ", ")))
