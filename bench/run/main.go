@@ -3,12 +3,14 @@
 // fresh database on each backend (SQLite, and MySQL and PostgreSQL where a
 // server answers), starts the app on each and the floor on SQLite's file,
 // all on loopback, logs in to each app and measures requests per second and
-// p50/p99 latency of each song list page, the song add and edit forms and
-// the album lookup on every server (the floor serves the list pages only),
-// at each concurrency, going round them so all see the same machine state. It
-// prints a table, writes it as Markdown to bench/results/latest.md, drops
-// the databases it made and exits 1 when any request failed or answered
-// other than 200.
+// p50/p99 latency of each song list page, the song add and edit forms, the
+// show page, the album lookup and four API pages (with a token made after
+// the seed, each held to an HTML twin) on every server (the floor serves
+// the list pages only), at each concurrency, going round them so all see
+// the same machine state. Then it measures the CSV export and song creates
+// through the API. It prints a table, writes it as Markdown to
+// bench/results/latest.md, drops the databases it made and exits 1 when any
+// request failed or answered other than 200 (201 for a create).
 //
 //	go run ./bench/run --sizes 10000,100000 --backends sqlite,mysql,postgres --concurrency 1,8
 package main
