@@ -116,6 +116,10 @@ var menu = []menuCategory{
 		{Title: "List Roles", URL: "/roles/list/"},
 		{Title: "Audit Log", URL: "/auditlog/list/"},
 	}},
+	{Name: "API", Items: []menuItem{
+		{Title: "API Docs", URL: "/api/docs/"},
+		{Title: "API Tokens", URL: "/users/tokens"},
+	}},
 }
 
 // pageSizes are the app's admin.pageSizes.

@@ -84,7 +84,7 @@ func (t target) get(ctx context.Context, path string) ([]byte, error) {
 type loadResult struct {
 	server    string
 	skipped   bool            // the server does not serve the page
-	statuses  map[int]int     // non-200 statuses
+	statuses  map[int]int     // statuses other than the expected (200; 201 for a create)
 	errs      int             // transport errors
 	errSample string          // the first transport error
 	elapsed   time.Duration   // wall time under load

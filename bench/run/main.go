@@ -3,12 +3,14 @@
 // fresh database on each backend (SQLite, and MySQL and PostgreSQL where a
 // server answers), starts the app on each and the floor on SQLite's file,
 // all on loopback, logs in to each app and measures requests per second and
-// p50/p99 latency of each song list page, the song add and edit forms and
-// the album lookup on every server (the floor serves the list pages only),
-// at each concurrency, going round them so all see the same machine state. It
-// prints a table, writes it as Markdown to bench/results/latest.md, drops
-// the databases it made and exits 1 when any request failed or answered
-// other than 200.
+// p50/p99 latency of each song list page, the song add and edit forms, the
+// show page, the album lookup and four API pages (with a token made after
+// the seed, each held to an HTML twin) on every server (the floor serves
+// the list pages only), at each concurrency, going round them so all see
+// the same machine state. Then it measures the CSV export and song creates
+// through the API. It prints a table, writes it as Markdown to
+// bench/results/latest.md, drops the databases it made and exits 1 when any
+// request failed or answered other than 200 (201 for a create).
 //
 //	go run ./bench/run --sizes 10000,100000 --backends sqlite,mysql,postgres --concurrency 1,8
 package main
@@ -35,6 +37,8 @@ const (
 	listPath   = "/songsview/list/"
 	addPath    = "/songsview/add"
 	editPath   = "/songsview/edit/"
+	showPath   = "/songsview/show/"
+	apiPath    = "/api/v1/songsview/" // the song view's API: its list; a record under it
 	lookupPath = "/songsview/lookup/album"
 	pageSize   = 25 // the app's default page size
 	username   = "admin"
@@ -56,6 +60,7 @@ type options struct {
 	out           string
 	keep          bool
 	plainFloor    bool
+	apiCreates    int // songs created through the API on each app; 0: none
 }
 
 func main() {
@@ -71,6 +76,7 @@ func main() {
 	flag.StringVar(&o.out, "out", filepath.Join("bench", "results", "latest.md"), "Markdown report (a relative path is from the module root)")
 	flag.BoolVar(&o.keep, "keep", false, "keep the temporary directory (databases, server logs)")
 	flag.BoolVar(&o.plainFloor, "plain-floor", false, "run the floor with --plain-sql: COUNT(*) and LIMIT/OFFSET per request")
+	flag.IntVar(&o.apiCreates, "api-creates", 10000, "songs created through the API (POST "+apiPath+") on each app after the pages, by 8 clients; 0 skips")
 	flag.Parse()
 	var err error
 	if o.sizes, err = positiveInts(*sizes); err != nil {
@@ -88,6 +94,10 @@ func main() {
 	}
 	if o.songsPerAlbum <= 0 {
 		fmt.Fprintln(os.Stderr, "bench: --songs-per-album must be positive")
+		os.Exit(2)
+	}
+	if o.apiCreates < 0 {
+		fmt.Fprintln(os.Stderr, "bench: --api-creates must not be negative")
 		os.Exit(2)
 	}
 	if o.duration <= 0 || o.slice <= 0 {
@@ -132,6 +142,9 @@ type sizeResult struct {
 	pageBytes map[string]int
 
 	export *exportResult // the SQLite app's; nil: not measured (--export=false)
+	// creates are the API creates on each app target, in the order of
+	// the apps; none when --api-creates 0.
+	creates []loadResult
 }
 
 // connsResult is what one concurrency measured on every page.
@@ -239,26 +252,33 @@ func moduleRoot() (string, error) {
 
 // benchPage is one page the bench measures: its name in the table, its
 // path and query on every server, and whether it is a song list page (the
-// floor serves those only).
+// floor serves those only). An API page names twin, the HTML page that
+// answers the same question, whose p50 it is held to.
 type benchPage struct {
 	name, path string
 	list       bool
+	twin       string
 }
+
+// api reports whether p is an API page (JSON, signed in with the token).
+func (p benchPage) api() bool { return p.twin != "" }
 
 // albumCount is the number of albums of a catalogue of size songs.
 func albumCount(size, songsPerAlbum int) int { return max(size/songsPerAlbum, 1) }
 
 // benchPages are the pages measured on a database of size songs and albums
-// albums: the list pages (listPages), the song add form, the edit form of
-// song 42 (with an album: its field shows the album's name), and the album
-// lookup, the search the forms' album field makes as the user types, with
-// a common prefix, a common word inside the names, and a rare term.
+// albums: the list pages (listPages), the song add form, the edit form and
+// the show page of song 42 (with an album: its field shows the album's
+// name), the album lookup, the search the forms' album field makes as the
+// user types, with a common prefix, a common word inside the names, and a
+// rare term, and the API pages (apiPages).
 func benchPages(size, albums int) []benchPage {
 	pages := listPages(size)
 	rare := rareAlbum(albums)
-	return append(pages,
+	pages = append(pages,
 		benchPage{name: "add form", path: addPath},
 		benchPage{name: "edit form (song 42)", path: editPath + "42"},
+		benchPage{name: "show (song 42)", path: showPath + "42"},
 		// "Golden …": 1 album in 24 starts with it, the answer is the
 		// first 21 by name.
 		benchPage{name: "lookup q=gol (common)", path: lookupPath + "?q=gol"},
@@ -266,6 +286,20 @@ func benchPages(size, albums int) []benchPage {
 		benchPage{name: "lookup q=river (common)", path: lookupPath + "?q=river"},
 		benchPage{name: fmt.Sprintf("lookup q=Vol. %d (rare)", rare), path: lookupPath + "?q=" + url.QueryEscape(fmt.Sprintf("Vol. %d", rare))},
 	)
+	return append(pages, apiPages()...)
+}
+
+// apiPages are the API's answers to questions a page of benchPages
+// answers, each with that page as its twin: the first page of the song
+// list, a filter, a search, and song 42, whose fairer twin is the show
+// page (the edit form also lists the choices of its fields).
+func apiPages() []benchPage {
+	return []benchPage{
+		{name: "api first page", path: apiPath, twin: "first page"},
+		{name: "api rating__gte=5", path: apiPath + "?rating__gte=5", twin: "rating__gte=5"},
+		{name: "api q=love", path: apiPath + "?q=love", twin: "q=love"},
+		{name: "api get (song 42)", path: apiPath + "42", twin: "show (song 42)"},
+	}
 }
 
 // rareAlbum is the number of an album whose "Vol. N" no other album's
@@ -347,7 +381,9 @@ func benchSize(ctx context.Context, o options, tmp, appBin, floorBin string, bs 
 		if err != nil {
 			return res, fmt.Errorf("%s: login: %w", db.backend.name, err)
 		}
-		t := newTarget(db.backend.name, srv.appBases[i], http.Header{"Cookie": {cookie}}, conns)
+		// The API reads only the bearer, the pages only the cookie.
+		t := newTarget(db.backend.name, srv.appBases[i],
+			http.Header{"Cookie": {cookie}, "Authorization": {"Bearer " + db.token}}, conns)
 		if db.backend.name == mongoBackend.name {
 			if t.rewrite, err = mongoPaths(ctx, db.dsn, pages); err != nil {
 				return res, err
@@ -373,7 +409,7 @@ func benchSize(ctx context.Context, o options, tmp, appBin, floorBin string, bs 
 		return res, err
 	}
 	for _, p := range pages {
-		if !p.list && !strings.HasPrefix(p.path, lookupPath) && res.pageBytes[p.name] >= formTarget {
+		if !p.list && !p.api() && !strings.HasPrefix(p.path, lookupPath) && res.pageBytes[p.name] >= formTarget {
 			logf("size %d: WARNING: the %s is %d bytes, over the issue's %d", size, p.name, res.pageBytes[p.name], formTarget)
 		}
 	}
@@ -409,6 +445,20 @@ func benchSize(ctx context.Context, o options, tmp, appBin, floorBin string, bs 
 		// After the peak RSS of the pages is read: the export resets it.
 		if res.export, err = benchExport(ctx, srv.appBases[0], sqliteCookie, srv.apps[0].cmd.Process.Pid, size); err != nil {
 			return res, err
+		}
+	}
+	if o.apiCreates > 0 {
+		// Last, after the export: the creates add songs.
+		for _, t := range targets {
+			if t.listOnly {
+				continue // the floor has no API
+			}
+			logf("size %d, %s: %d API creates", size, t.name, o.apiCreates)
+			c, err := benchCreates(ctx, t, o.apiCreates)
+			if err != nil {
+				return res, fmt.Errorf("%s: API creates: %w", t.name, err)
+			}
+			res.creates = append(res.creates, c)
 		}
 	}
 	if gone := srv.exited(dbs); gone != "" {

@@ -82,10 +82,11 @@ func withMongo(ctx context.Context, fn func(*mongo.Client) error) error {
 }
 
 // recordIDs matches a record id where a page writes one: in a record's
-// URL, in a filter by album (a link's, the bulk form's list query), as the
-// value of an input or a choice, or as a lookup result's id; and a form's
-// version, a digest of the stored values, references included.
-var recordIDs = regexp.MustCompile(`(/(?:show|edit|delete)/|[?;"]album=|value="|"id":")([0-9a-f]{24}|[0-9]+)|(name="version" value=")[0-9a-f]+`)
+// URL (its show, edit, delete or history page), in a filter by album (a
+// link's, the bulk form's list query), as the value of an input or a
+// choice, or as a lookup result's id; and a form's version, a digest of
+// the stored values, references included.
+var recordIDs = regexp.MustCompile(`(/(?:show|edit|delete|history)/|[?;"]album=|value="|"id":")([0-9a-f]{24}|[0-9]+)|(name="version" value=")[0-9a-f]+`)
 
 // maskIDs blanks record ids and versions, which differ between backends
 // (digits on SQL, ObjectIds on MongoDB) while the records are the same.
@@ -112,15 +113,28 @@ func mongoID(ctx context.Context, dsn, coll, field, suffix string, n int) (strin
 	return doc.ID.Hex(), nil
 }
 
-// albumFilter is a page's filter by album id; editSong a song's edit form.
+// albumFilter is a page's filter by album id; songPage a song's edit form,
+// show page or API record.
 var (
 	albumFilter = regexp.MustCompile(`album=([0-9]+)`)
-	editSong    = regexp.MustCompile(`^` + regexp.QuoteMeta(editPath) + `([0-9]+)$`)
+	songPage    = regexp.MustCompile(`^(` + regexp.QuoteMeta(editPath) + `|` + regexp.QuoteMeta(showPath) + `|` +
+		regexp.QuoteMeta(apiPath) + `)([0-9]+)$`)
 )
 
+// jsonIDs matches what an API answer holds that differs between backends
+// for the same records: a version (a digest of the values, references
+// included), and an id, a JSON string of digits (SQL) or an ObjectId's hex
+// (MongoDB), as a record's id, in the ids of a list and as a reference.
+// No seeded title is all digits.
+var jsonIDs = regexp.MustCompile(`("version":")[0-9a-f]+"|(")(?:[0-9a-f]{24}|[0-9]+)"`)
+
+// maskJSONIDs blanks the ids and versions of an API answer, as maskIDs
+// does a page's.
+func maskJSONIDs(b []byte) []byte { return jsonIDs.ReplaceAll(b, []byte(`${1}${2}ID"`)) }
+
 // mongoPaths maps the paths of pages that name a record by its SQL id (a
-// filter by album, a song's edit form) to the same page naming that
-// record's ObjectId in the database of dsn.
+// filter by album, a song's edit form, show page or API record) to the
+// same page naming that record's ObjectId in the database of dsn.
 func mongoPaths(ctx context.Context, dsn string, pages []benchPage) (map[string]string, error) {
 	out := map[string]string{}
 	for _, p := range pages {
@@ -132,13 +146,13 @@ func mongoPaths(ctx context.Context, dsn string, pages []benchPage) (map[string]
 			}
 			out[p.path] = strings.Replace(p.path, m[0], "album="+oid, 1)
 		}
-		if m := editSong.FindStringSubmatch(p.path); m != nil {
-			n, _ := strconv.Atoi(m[1])
+		if m := songPage.FindStringSubmatch(p.path); m != nil {
+			n, _ := strconv.Atoi(m[2])
 			oid, err := mongoID(ctx, dsn, "song", "title", " ", n)
 			if err != nil {
 				return nil, err
 			}
-			out[p.path] = editPath + oid
+			out[p.path] = m[1] + oid
 		}
 	}
 	return out, nil

@@ -41,6 +41,22 @@ func command(ctx context.Context, dir, name string, args ...string) error {
 	return nil
 }
 
+// commandOutput runs name with args in dir and returns its standard
+// output; its standard error goes to ours.
+func commandOutput(ctx context.Context, dir, name string, args ...string) (string, error) {
+	cmd := exec.CommandContext(ctx, name, args...)
+	cmd.Dir = dir
+	cmd.Env = childEnv()
+	cmd.Stderr = os.Stderr
+	cmd.Cancel = func() error { return cmd.Process.Signal(syscall.SIGTERM) }
+	cmd.WaitDelay = 10 * time.Second
+	out, err := cmd.Output()
+	if err != nil {
+		return "", fmt.Errorf("%s %s: %w", filepath.Base(name), strings.Join(args, " "), err)
+	}
+	return string(out), nil
+}
+
 // server is a started server process.
 type server struct {
 	cmd     *exec.Cmd

@@ -126,7 +126,10 @@ func printTable(w io.Writer, results []sizeResult) {
 	for _, r := range results {
 		fmt.Fprintln(w, sizeSummary(r))
 	}
+	fmt.Fprintln(w)
+	printAPI(w, results)
 	printExports(w, results)
+	printCreates(w, results)
 }
 
 // floorSQL says which SQL the floor ran, for the report's heading.
@@ -168,7 +171,9 @@ func writeMarkdown(path string, o options, results []sizeResult, skipped []strin
 	for _, r := range results {
 		b.WriteString("- " + sizeSummary(r) + "\n")
 	}
+	b.WriteString(apiMarkdown(results))
 	b.WriteString(exportMarkdown(results))
+	b.WriteString(createsMarkdown(results))
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		return err
 	}
@@ -184,7 +189,8 @@ func joinInts(ns []int) string {
 }
 
 // logFailures logs each page and server with failed requests (errors or
-// answers other than 200) and reports whether there were any.
+// answers other than 200), and each app with failed API creates (other than
+// 201), and reports whether there were any.
 func logFailures(results []sizeResult) bool {
 	failed := false
 	for _, r := range results {
@@ -199,6 +205,175 @@ func logFailures(results []sizeResult) bool {
 				}
 			}
 		}
+		for _, c := range r.creates {
+			if c.failures() > 0 {
+				logf("size %d, API creates, %s: %d failed of %d (%s)", r.size, c.server, c.failures(), c.requests(), c.describeFailures())
+				failed = true
+			}
+		}
 	}
 	return failed
+}
+
+// apiBound is the API issue's bound: at apiBoundConns connections, each API
+// page's p50 within 20% of its HTML twin's on the same server.
+const (
+	apiBound      = 1.20
+	apiBoundConns = 8
+)
+
+// apiHeader names the columns of the API table, one row an API page and
+// concurrency: for each app its p50 of the API page, of its HTML twin, and
+// their ratio; then the apps where the ratio is over apiBound at
+// apiBoundConns connections.
+func apiHeader(targets []string) []string {
+	h := []string{"size", "conns", "api page", "html twin"}
+	for k, t := range targets {
+		if k != 1 { // the floor has no API
+			h = append(h, t+" api p50", t+" html p50", t+" api/html")
+		}
+	}
+	return append(h, fmt.Sprintf("over %.2f", apiBound))
+}
+
+// apiRows are the rows of the API table for r.
+func apiRows(r sizeResult) [][]string {
+	var rows [][]string
+	for _, c := range r.runs {
+		byName := map[string]pageResult{}
+		for _, p := range c.pages {
+			byName[p.name] = p
+		}
+		for _, p := range c.pages {
+			twin, ok := byName[apiTwin(p.name)]
+			if !ok {
+				continue
+			}
+			row := []string{strconv.Itoa(r.size), strconv.Itoa(c.conns), p.name, twin.name}
+			var over []string
+			for k := range p.loads {
+				if k == 1 {
+					continue
+				}
+				a, h := p.loads[k].quantile(0.5), twin.loads[k].quantile(0.5)
+				row = append(row, ms(a), ms(h), ratio(a, h))
+				if c.conns == apiBoundConns && h > 0 && float64(a) > apiBound*float64(h) {
+					over = append(over, r.targets[k])
+				}
+			}
+			rows = append(rows, append(row, strings.Join(over, ", ")))
+		}
+	}
+	return rows
+}
+
+// apiTwin is the name of the HTML twin of the API page named name, or "".
+func apiTwin(name string) string {
+	for _, p := range apiPages() {
+		if p.name == name {
+			return p.twin
+		}
+	}
+	return ""
+}
+
+// apiOver lists the API rows over the bound, one "size, page: servers"
+// each.
+func apiOver(results []sizeResult) []string {
+	var out []string
+	for _, r := range results {
+		for _, row := range apiRows(r) {
+			if over := row[len(row)-1]; over != "" {
+				out = append(out, fmt.Sprintf("size %s, %s connections, %s: %s", row[0], row[1], row[2], over))
+			}
+		}
+	}
+	return out
+}
+
+// apiBoundNote states the bound under the API tables.
+var apiBoundNote = fmt.Sprintf("api/html is the API page's p50 over its HTML twin's on the same server; "+
+	"the bound: each under %.2f at %d connections.", apiBound, apiBoundConns)
+
+// printAPI writes the API table of the results and names the rows over the
+// bound.
+func printAPI(w io.Writer, results []sizeResult) {
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, strings.Join(apiHeader(results[0].targets), "\t")+"\t")
+	for _, r := range results {
+		for _, row := range apiRows(r) {
+			fmt.Fprintln(tw, strings.Join(row, "\t")+"\t")
+		}
+	}
+	tw.Flush()
+	fmt.Fprintln(w, apiBoundNote)
+	for _, o := range apiOver(results) {
+		fmt.Fprintln(w, "OVER THE BOUND: "+o)
+	}
+}
+
+// apiMarkdown is the Markdown section of the API table.
+func apiMarkdown(results []sizeResult) string {
+	var b strings.Builder
+	h := apiHeader(results[0].targets)
+	b.WriteString("\n## API pages against their HTML twins\n\n" + apiBoundNote + "\n\n")
+	b.WriteString("| " + strings.Join(h, " | ") + " |\n|" + strings.Repeat(" ---: |", len(h)) + "\n")
+	for _, r := range results {
+		for _, row := range apiRows(r) {
+			b.WriteString("| " + strings.Join(row, " | ") + " |\n")
+		}
+	}
+	for _, o := range apiOver(results) {
+		b.WriteString("\n- Over the bound: " + o)
+	}
+	return b.String() + "\n"
+}
+
+// createsHeader names the columns of the API creates table.
+var createsHeader = []string{"size", "server", "creates", "records/s", "p50", "p99", "errors"}
+
+// createsRows are the rows of the API creates table, one an app.
+func createsRows(results []sizeResult) [][]string {
+	var rows [][]string
+	for _, r := range results {
+		for _, c := range r.creates {
+			rows = append(rows, []string{strconv.Itoa(r.size), c.server, strconv.Itoa(c.requests()),
+				fmt.Sprintf("%.0f", c.rps()), ms(c.quantile(0.5)), ms(c.quantile(0.99)), strconv.Itoa(c.failures())})
+		}
+	}
+	return rows
+}
+
+// createsTitle heads the API creates table.
+var createsTitle = fmt.Sprintf("API creates (POST %s, %d clients at once, each answer a 201)", apiPath, createClients)
+
+// printCreates writes the API creates table, if any ran.
+func printCreates(w io.Writer, results []sizeResult) {
+	rows := createsRows(results)
+	if len(rows) == 0 {
+		return
+	}
+	fmt.Fprintln(w, createsTitle+":")
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, strings.Join(createsHeader, "\t")+"\t")
+	for _, row := range rows {
+		fmt.Fprintln(tw, strings.Join(row, "\t")+"\t")
+	}
+	tw.Flush()
+}
+
+// createsMarkdown is the Markdown section of the API creates, "" when none
+// ran.
+func createsMarkdown(results []sizeResult) string {
+	rows := createsRows(results)
+	if len(rows) == 0 {
+		return ""
+	}
+	var b strings.Builder
+	b.WriteString("\n## " + createsTitle + "\n\n")
+	b.WriteString("| " + strings.Join(createsHeader, " | ") + " |\n|" + strings.Repeat(" ---: |", len(createsHeader)) + "\n")
+	for _, row := range rows {
+		b.WriteString("| " + strings.Join(row, " | ") + " |\n")
+	}
+	return b.String()
 }

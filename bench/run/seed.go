@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -20,13 +21,15 @@ type database struct {
 	dsn        string
 	configPath string
 	password   string // the admin's, who is username
+	token      string // an API token of the admin (create-token)
 	seedTime   time.Duration
 }
 
 // seedDatabase makes a directory for b and size under tmp, a fresh database
 // on b, writes the app's configuration there and runs create-db, seed (size
-// songs, albums albums) and create-admin. When it fails after making the
-// database, the database it returns is still to be dropped.
+// songs, albums albums), create-admin and create-token (the admin's bearer
+// for the API pages). When it fails after making the database, the
+// database it returns is still to be dropped.
 func seedDatabase(ctx context.Context, tmp, appBin string, b backend, size, albums int) (database, error) {
 	db := database{backend: b}
 	dir, err := os.MkdirTemp(tmp, fmt.Sprintf("%s-%d-", b.name, size))
@@ -64,6 +67,14 @@ func seedDatabase(ctx context.Context, tmp, appBin string, b backend, size, albu
 	if err := app("create-admin", "--username", username, "--firstname", "Bench", "--lastname", "User",
 		"--email", "bench@example.com", "--password", db.password); err != nil {
 		return db, err
+	}
+	// create-token prints the token alone on stdout.
+	out, err := commandOutput(ctx, dir, appBin, "--config", db.configPath, "create-token", "--username", username, "--name", "bench")
+	if err != nil {
+		return db, err
+	}
+	if db.token = strings.TrimSpace(out); db.token == "" || strings.ContainsAny(db.token, " \n") {
+		return db, fmt.Errorf("create-token printed %q, not one token", out)
 	}
 	return db, nil
 }
