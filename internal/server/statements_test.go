@@ -98,3 +98,30 @@ func TestListStatementsDoNotGrowWithRows(t *testing.T) {
 		}
 	})
 }
+
+// TestAPIGetStatements: a record's API get, its token checked, costs no
+// more statements than its show page, its session checked: the API's
+// read bound (within 20% of the page) rests on it.
+func TestAPIGetStatements(t *testing.T) {
+	apptest.ForEachSQLBackend(t, func(t *testing.T, b apptest.Backend) {
+		counter := &statementCounter{}
+		app := apptest.NewApp(t, b, apptest.WrapDB(func(db *gorm.DB) *gorm.DB {
+			return db.Session(&gorm.Session{Logger: counter})
+		}))
+		album := app.InsertAlbum("Abbey Road")
+		song := app.InsertSongs([]apptest.SongRow{{Title: "Something", Rating: 9, Album: album}})[0]
+		page, api := app.LoggedIn(), app.API(app.APIToken(t, apptest.AdminUser))
+		page.Get("/songsview/show/" + song).ExpectStatus(t, "show", http.StatusOK)
+		api.Do(t, "GET", "/api/v1/songsview/"+song, nil).Expect(t, "get", http.StatusOK) // the token's first use is written
+		counter.reset()
+		page.Get("/songsview/show/" + song).ExpectStatus(t, "show", http.StatusOK)
+		shown, showSQL := counter.snapshot()
+		counter.reset()
+		api.Do(t, "GET", "/api/v1/songsview/"+song, nil).Expect(t, "get", http.StatusOK)
+		got, getSQL := counter.snapshot()
+		if got > shown {
+			t.Errorf("the API get runs %d statements, the show page %d:\napi:  %s\npage: %s", got, shown,
+				strings.Join(getSQL, "\n      "), strings.Join(showSQL, "\n      "))
+		}
+	})
+}
