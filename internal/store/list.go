@@ -231,7 +231,10 @@ func (m *Model[T]) List(ctx context.Context, q datamodel.Query) (datamodel.Page,
 		}
 	}
 	page := datamodel.Page{Total: total, AtLeast: atLeast}
-	if q.Limit <= 0 {
+	if q.Limit <= 0 || q.Offset == 0 && oneAtMost(q.Filters) {
+		// Every match, or the one a unique field's equality can have:
+		// no page to find, so no deferred join, whose plan costs more
+		// than the lookup itself (an API token's check, per request).
 		records, err := m.scan(m.conn(ctx).Raw("SELECT "+m.selectColumns()+" FROM "+m.table+m.joins()+
 			where+m.orderBy(q.Sort, q.Desc), args...).Rows())
 		if err != nil {
@@ -263,6 +266,17 @@ func (m *Model[T]) List(ctx context.Context, q datamodel.Query) (datamodel.Page,
 	}
 	page.Records = records
 	return page, nil
+}
+
+// oneAtMost reports whether filters match one record at most: one of them
+// is the equality of a unique field.
+func oneAtMost(filters []datamodel.Filter) bool {
+	for _, f := range filters {
+		if f.Op == datamodel.OpEq && f.Field.Unique && f.Value != nil {
+			return true
+		}
+	}
+	return false
 }
 
 // prefixOfSort reports whether q filters the field it sorts by with
