@@ -111,10 +111,10 @@ func TestAPIGetStatements(t *testing.T) {
 		album := app.InsertAlbum("Abbey Road")
 		song := app.InsertSongs([]apptest.SongRow{{Title: "Something", Rating: 9, Album: album}})[0]
 		page, api := app.LoggedIn(), app.API(app.APIToken(t, apptest.AdminUser))
-		page.Get("/songsview/show/" + song).ExpectStatus(t, "show", http.StatusOK)
+		page.Get("/songsview/show/"+song).ExpectStatus(t, "show", http.StatusOK)
 		api.Do(t, "GET", "/api/v1/songsview/"+song, nil).Expect(t, "get", http.StatusOK) // the token's first use is written
 		counter.reset()
-		page.Get("/songsview/show/" + song).ExpectStatus(t, "show", http.StatusOK)
+		page.Get("/songsview/show/"+song).ExpectStatus(t, "show", http.StatusOK)
 		shown, showSQL := counter.snapshot()
 		counter.reset()
 		api.Do(t, "GET", "/api/v1/songsview/"+song, nil).Expect(t, "get", http.StatusOK)
