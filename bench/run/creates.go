@@ -54,22 +54,10 @@ func benchCreates(ctx context.Context, t target, n int) (loadResult, error) {
 				t0 := time.Now()
 				status, err := t.post(ctx, apiPath, body)
 				d := time.Since(t0)
-				switch {
-				case ctx.Err() != nil:
+				if ctx.Err() != nil {
 					return
-				case err != nil:
-					w.errs++
-					if w.errSample == "" {
-						w.errSample = err.Error()
-					}
-				case status != http.StatusCreated:
-					if w.statuses == nil {
-						w.statuses = map[int]int{}
-					}
-					w.statuses[status]++
-				default:
-					w.lat = append(w.lat, d)
 				}
+				w.note(d, status, err, http.StatusCreated)
 			}
 		}()
 	}

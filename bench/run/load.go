@@ -148,6 +148,25 @@ func (r *loadResult) rps() float64 {
 	return float64(len(r.lat)) / r.elapsed.Seconds()
 }
 
+// note counts one request's outcome: its latency d when it answered want,
+// else a failure (an error, or the status it answered instead).
+func (r *loadResult) note(d time.Duration, status int, err error, want int) {
+	switch {
+	case err != nil:
+		r.errs++
+		if r.errSample == "" {
+			r.errSample = err.Error()
+		}
+	case status != want:
+		if r.statuses == nil {
+			r.statuses = map[int]int{}
+		}
+		r.statuses[status]++
+	default:
+		r.lat = append(r.lat, d)
+	}
+}
+
 // quantile is the nearest-rank q-quantile of the successful latencies.
 func (r *loadResult) quantile(q float64) time.Duration {
 	if len(r.lat) == 0 {
@@ -190,22 +209,14 @@ func (t target) load(ctx context.Context, path string, dur time.Duration, conc i
 					resp.Body.Close()
 				}
 				d := time.Since(t0)
-				switch {
-				case ctx.Err() != nil:
+				if ctx.Err() != nil {
 					return
-				case err != nil:
-					w.errs++
-					if w.errSample == "" {
-						w.errSample = err.Error()
-					}
-				case resp.StatusCode != http.StatusOK:
-					if w.statuses == nil {
-						w.statuses = map[int]int{}
-					}
-					w.statuses[resp.StatusCode]++
-				default:
-					w.lat = append(w.lat, d)
 				}
+				status := 0
+				if resp != nil {
+					status = resp.StatusCode
+				}
+				w.note(d, status, err, http.StatusOK)
 			}
 		}()
 	}
