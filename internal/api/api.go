@@ -14,6 +14,7 @@
 package api
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -68,13 +69,16 @@ type API struct {
 type view struct {
 	api *API
 	mv  *admin.ModelView
+	// fields are the model's readable fields, read once: every answer
+	// walks them, per record.
+	fields []*datamodel.Field
 }
 
 // New builds the API of every view of cfg.Admin.
 func New(cfg Config) *API {
 	a := &API{cfg: cfg, byModel: map[string]*view{}}
 	for _, mv := range cfg.Admin.Views() {
-		v := &view{api: a, mv: mv}
+		v := &view{api: a, mv: mv, fields: mv.Schema().Readable()}
 		a.views = append(a.views, v)
 		a.byModel[mv.Schema().Name] = v
 	}
@@ -222,15 +226,11 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 }
 
 func marshal(v any) ([]byte, error) {
-	var buf jsonBuffer
+	var buf bytes.Buffer
 	enc := json.NewEncoder(&buf)
 	enc.SetEscapeHTML(false)
 	if err := enc.Encode(v); err != nil {
 		return nil, err
 	}
-	return buf.b, nil
+	return buf.Bytes(), nil
 }
-
-type jsonBuffer struct{ b []byte }
-
-func (j *jsonBuffer) Write(p []byte) (int, error) { j.b = append(j.b, p...); return len(p), nil }

@@ -18,7 +18,7 @@ const includeKey = "include"
 
 // readable are the fields an answer holds: the view's readable ones
 // (never a password, its hash, or a hidden field).
-func (v *view) readable() []*datamodel.Field { return v.mv.Schema().Readable() }
+func (v *view) readable() []*datamodel.Field { return v.fields }
 
 // object is a record as an answer holds it: each readable field as JSON,
 // a reference as the id it names (null for none), a set as the ids it
@@ -102,12 +102,12 @@ func (v *view) includes(query url.Values) ([]*datamodel.Field, error) {
 			if name == "" {
 				continue
 			}
-			i := slices.IndexFunc(v.readable(), func(f *datamodel.Field) bool { return f.Name == name })
-			if i < 0 || v.readable()[i].Target() == "" && v.readable()[i].SetOf() == "" {
+			i := slices.IndexFunc(v.fields, func(f *datamodel.Field) bool { return f.Name == name })
+			if i < 0 || v.fields[i].Target() == "" && v.fields[i].SetOf() == "" {
 				return nil, refusal(http.StatusBadRequest,
 					fmt.Sprintf("include=%s: not a reference or a set of %s.", clip(name), v.mv.Plural))
 			}
-			if f := v.readable()[i]; !slices.Contains(out, f) {
+			if f := v.fields[i]; !slices.Contains(out, f) {
 				out = append(out, f)
 			}
 		}
