@@ -26,6 +26,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -61,6 +62,7 @@ type options struct {
 	keep          bool
 	plainFloor    bool
 	apiCreates    int // songs created through the API on each app; 0: none
+	pages         *regexp.Regexp // only the pages whose name matches (and an API page's twin); nil: all
 }
 
 func main() {
@@ -77,8 +79,15 @@ func main() {
 	flag.BoolVar(&o.keep, "keep", false, "keep the temporary directory (databases, server logs)")
 	flag.BoolVar(&o.plainFloor, "plain-floor", false, "run the floor with --plain-sql: COUNT(*) and LIMIT/OFFSET per request")
 	flag.IntVar(&o.apiCreates, "api-creates", 10000, "songs created through the API (POST "+apiPath+") on each app after the pages, by 8 clients; 0 skips")
+	pagesRE := flag.String("pages", "", "regular expression: measure only the pages whose name matches it (an API page's HTML twin comes along), e.g. 'first page|lookup'")
 	flag.Parse()
 	var err error
+	if *pagesRE != "" {
+		if o.pages, err = regexp.Compile(*pagesRE); err != nil {
+			fmt.Fprintf(os.Stderr, "bench: --pages: %v\n", err)
+			os.Exit(2)
+		}
+	}
 	if o.sizes, err = positiveInts(*sizes); err != nil {
 		fmt.Fprintf(os.Stderr, "bench: --sizes: %v\n", err)
 		os.Exit(2)
@@ -302,6 +311,24 @@ func apiPages() []benchPage {
 	}
 }
 
+// choosePages keeps the pages whose name re matches, and the HTML twin of
+// each API page kept; all of them when re is nil.
+func choosePages(pages []benchPage, re *regexp.Regexp) []benchPage {
+	if re == nil {
+		return pages
+	}
+	keep := map[string]bool{}
+	for _, p := range pages {
+		if re.MatchString(p.name) {
+			keep[p.name] = true
+			if p.api() {
+				keep[p.twin] = true
+			}
+		}
+	}
+	return slices.DeleteFunc(slices.Clone(pages), func(p benchPage) bool { return !keep[p.name] })
+}
+
 // rareAlbum is the number of an album whose "Vol. N" no other album's
 // name holds: one with as many digits as the highest, 42% of the way.
 func rareAlbum(albums int) int {
@@ -371,7 +398,7 @@ func benchSize(ctx context.Context, o options, tmp, appBin, floorBin string, bs 
 		return res, err
 	}
 	defer srv.stop()
-	pages := benchPages(size, res.albums)
+	pages := choosePages(benchPages(size, res.albums), o.pages)
 	conns := slices.Max(o.conns)
 	var targets []target
 	var procs []*server
