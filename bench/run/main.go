@@ -61,7 +61,7 @@ type options struct {
 	out           string
 	keep          bool
 	plainFloor    bool
-	apiCreates    int // songs created through the API on each app; 0: none
+	apiCreates    int            // songs created through the API on each app; 0: none
 	pages         *regexp.Regexp // only the pages whose name matches (and an API page's twin); nil: all
 }
 
