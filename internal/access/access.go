@@ -147,7 +147,9 @@ func Can(r *http.Request, p Permission) bool { return GrantsOf(r).Can(p) }
 // unreachable database wrap datamodel.ErrUnavailable.
 type Store interface {
 	// UserGrants returns the names of the roles of the user with userID
-	// and the permissions those roles hold.
+	// and the permissions those roles hold. Those of the Admin role may be
+	// left out: it holds every permission by its name (Grants.Can), and
+	// every request reads the grants.
 	UserGrants(ctx context.Context, userID string) (roles []string, perms []Permission, err error)
 	// SyncPermissions makes every permission in perms exist, and the
 	// built-in roles: Admin holds every permission; ReadOnly is given

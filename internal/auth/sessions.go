@@ -14,6 +14,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/gorilla/securecookie"
 	"github.com/gorilla/sessions"
 
 	"musicadmin/internal/datamodel"
@@ -66,6 +67,11 @@ func NewSessions(accounts Store, secret string, secure bool, log *slog.Logger) *
 		return m.Sum(nil)
 	}
 	cs := sessions.NewCookieStore(derive("cookie-hash"), derive("cookie-block"))
+	for _, c := range cs.Codecs {
+		if sc, ok := c.(*securecookie.SecureCookie); ok {
+			sc.SetSerializer(cookieSerializer{})
+		}
+	}
 	// gorilla/sessions defaults to Secure, SameSite=None and 30 days: set
 	// every option explicitly.
 	cs.Options = &sessions.Options{

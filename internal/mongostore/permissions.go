@@ -132,6 +132,9 @@ func (a *Accounts) UserGrants(ctx context.Context, userID string) ([]string, []a
 	var held bson.A
 	for _, d := range docs {
 		roles = append(roles, d.Name)
+		if d.Name == access.AdminRole {
+			continue // it holds every permission by its name
+		}
 		for _, p := range d.Permissions {
 			held = append(held, p)
 		}

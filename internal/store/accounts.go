@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"strconv"
@@ -199,19 +200,27 @@ func (a *Accounts) CreateSession(ctx context.Context, s auth.Session) error {
 	return nil
 }
 
+// sessionUserSQL reads a live session and its user in one statement: it
+// runs on every request, where GORM's Preload took two and read them
+// through reflection.
+const sessionUserSQL = `SELECT users.id, users.username, users.first_name, users.last_name, users.email,
+users.password_hash, users.active, user_sessions.auth_tag
+FROM user_sessions JOIN users ON users.id = user_sessions.user_id
+WHERE user_sessions.id = ? AND user_sessions.expires_at > ?`
+
 // SessionUser implements auth.Store.
 func (a *Accounts) SessionUser(ctx context.Context, tokenHash string, now time.Time) (auth.User, string, error) {
-	var row Session
-	err := conn(ctx, a.db).Preload("User").
-		Where("id = ? AND expires_at > ?", tokenHash, now.Unix()).
-		Limit(1).Find(&row).Error
-	if err != nil {
+	var u User
+	var tag string
+	err := conn(ctx, a.db).Raw(sessionUserSQL, tokenHash, now.Unix()).Row().
+		Scan(&u.ID, &u.Username, &u.FirstName, &u.LastName, &u.Email, &u.PasswordHash, &u.Active, &tag)
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		return auth.User{}, "", datamodel.ErrNotFound
+	case err != nil:
 		return auth.User{}, "", accountsErr("find session", err)
 	}
-	if row.User == nil {
-		return auth.User{}, "", datamodel.ErrNotFound
-	}
-	return row.User.toAuth(), row.AuthTag, nil
+	return u.toAuth(), tag, nil
 }
 
 // DeleteSession implements auth.Store.

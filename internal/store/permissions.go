@@ -14,7 +14,8 @@ import (
 var _ access.Store = (*Accounts)(nil)
 
 // UserGrants implements access.Store: one query, the user's roles joined to
-// their permissions.
+// their permissions, but for the Admin role's, which it holds by name (a
+// request of an Admin reads one row, not one per permission).
 func (a *Accounts) UserGrants(ctx context.Context, userID string) ([]string, []access.Permission, error) {
 	uid, err := parseUserID(userID)
 	if err != nil {
@@ -23,9 +24,9 @@ func (a *Accounts) UserGrants(ctx context.Context, userID string) ([]string, []a
 	rows, err := conn(ctx, a.db).Raw(`SELECT roles.name, permissions.name, permissions.view_name
 FROM user_roles
 JOIN roles ON roles.id = user_roles.role_id
-LEFT JOIN role_permissions ON role_permissions.role_id = roles.id
+LEFT JOIN role_permissions ON role_permissions.role_id = roles.id AND roles.name <> ?
 LEFT JOIN permissions ON permissions.id = role_permissions.permission_id
-WHERE user_roles.user_id = ?`, uid).Rows()
+WHERE user_roles.user_id = ?`, access.AdminRole, uid).Rows()
 	if err != nil {
 		return nil, nil, accountsErr("find grants", err)
 	}
