@@ -41,6 +41,8 @@ type target struct {
 	// rewrite maps a page's path to this target's, where the page names
 	// a record by id and the target's backend gives it another.
 	rewrite map[string]string
+	// pid is the server's process, whose CPU time the load reads.
+	pid int
 }
 
 // serves reports whether t serves page p.
@@ -90,6 +92,7 @@ type loadResult struct {
 	elapsed   time.Duration   // wall time under load
 	lat       []time.Duration // latency of every 200
 	sorted    bool
+	cpu       time.Duration // the server process's CPU time under this load (cpu.go)
 }
 
 // add merges o, a later or parallel run on the same server, into r.
@@ -105,6 +108,7 @@ func (r *loadResult) add(o loadResult) {
 		r.statuses[code] += n
 	}
 	r.elapsed += o.elapsed
+	r.cpu += o.cpu
 	r.lat = append(r.lat, o.lat...)
 	r.sorted = false
 }
@@ -185,6 +189,7 @@ func (r *loadResult) quantile(q float64) time.Duration {
 func (t target) load(ctx context.Context, path string, dur time.Duration, conc int) loadResult {
 	ws := make([]loadResult, conc) // one per worker
 	var wg sync.WaitGroup
+	cpu0 := procCPU(t.pid)
 	start := time.Now()
 	deadline := start.Add(dur)
 	u := t.url(path)
@@ -222,6 +227,9 @@ func (t target) load(ctx context.Context, path string, dur time.Duration, conc i
 	}
 	wg.Wait()
 	r := loadResult{server: t.name, elapsed: time.Since(start)}
+	if cpu0 > 0 {
+		r.cpu = procCPU(t.pid) - cpu0
+	}
 	for _, w := range ws {
 		r.add(w)
 	}

@@ -411,6 +411,7 @@ func benchSize(ctx context.Context, o options, tmp, appBin, floorBin string, bs 
 		// The API reads only the bearer, the pages only the cookie.
 		t := newTarget(db.backend.name, srv.appBases[i],
 			http.Header{"Cookie": {cookie}, "Authorization": {"Bearer " + db.token}}, conns)
+		t.pid = srv.apps[i].cmd.Process.Pid
 		if db.backend.name == mongoBackend.name {
 			if t.rewrite, err = mongoPaths(ctx, db.dsn, pages); err != nil {
 				return res, err
@@ -422,6 +423,7 @@ func benchSize(ctx context.Context, o options, tmp, appBin, floorBin string, bs 
 			sqliteCookie = cookie
 			// The floor's columns follow SQLite's, the app it mirrors.
 			floor := newTarget("floor", srv.floorBase, nil, conns)
+			floor.pid = srv.floor.cmd.Process.Pid
 			floor.listOnly = true
 			targets = append(targets, floor)
 			procs = append(procs, srv.floor)

@@ -127,6 +127,7 @@ func printTable(w io.Writer, results []sizeResult) {
 		fmt.Fprintln(w, sizeSummary(r))
 	}
 	fmt.Fprintln(w)
+	printCPU(w, results)
 	printAPI(w, results)
 	printExports(w, results)
 	printCreates(w, results)
@@ -171,6 +172,7 @@ func writeMarkdown(path string, o options, results []sizeResult, skipped []strin
 	for _, r := range results {
 		b.WriteString("- " + sizeSummary(r) + "\n")
 	}
+	b.WriteString(cpuMarkdown(results))
 	b.WriteString(apiMarkdown(results))
 	b.WriteString(exportMarkdown(results))
 	b.WriteString(createsMarkdown(results))

@@ -212,7 +212,7 @@ WHERE user_sessions.id = ? AND user_sessions.expires_at > ?`
 func (a *Accounts) SessionUser(ctx context.Context, tokenHash string, now time.Time) (auth.User, string, error) {
 	var u User
 	var tag string
-	err := conn(ctx, a.db).Raw(sessionUserSQL, tokenHash, now.Unix()).Row().
+	err := queryRow(ctx, a.db, sessionUserSQL, tokenHash, now.Unix()).
 		Scan(&u.ID, &u.Username, &u.FirstName, &u.LastName, &u.Email, &u.PasswordHash, &u.Active, &tag)
 	switch {
 	case errors.Is(err, sql.ErrNoRows):

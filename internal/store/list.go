@@ -235,8 +235,8 @@ func (m *Model[T]) List(ctx context.Context, q datamodel.Query) (datamodel.Page,
 		// Every match, or the one a unique field's equality can have:
 		// no page to find, so no deferred join, whose plan costs more
 		// than the lookup itself (an API token's check, per request).
-		records, err := m.scan(m.conn(ctx).Raw("SELECT "+m.selectColumns()+" FROM "+m.table+m.joins()+
-			where+m.orderBy(q.Sort, q.Desc), args...).Rows())
+		records, err := m.scan(query(ctx, m.db, "SELECT "+m.selectColumns()+" FROM "+m.table+m.joins()+
+			where+m.orderBy(q.Sort, q.Desc), args...))
 		if err != nil {
 			return datamodel.Page{}, m.translate("list", err)
 		}
@@ -257,7 +257,7 @@ func (m *Model[T]) List(ctx context.Context, q datamodel.Query) (datamodel.Page,
 	}
 	outer := "SELECT " + m.selectColumns() + " FROM (" + m.pageIDs(where, q.Sort, desc) + ") page_ids JOIN " + m.table + " ON " +
 		m.col("id") + " = page_ids.id" + m.joins() + m.orderBy(q.Sort, desc)
-	records, err := m.scan(m.conn(ctx).Raw(outer, append(args, limit, offset)...).Rows())
+	records, err := m.scan(query(ctx, m.db, outer, append(args, limit, offset)...))
 	if err != nil {
 		return datamodel.Page{}, m.translate("list", err)
 	}
@@ -327,7 +327,7 @@ func (m *Model[T]) total(ctx context.Context, where string, args []any) (n int64
 	if where != "" {
 		q = fmt.Sprintf("SELECT COUNT(*) FROM (SELECT 1 FROM %s%s LIMIT %d) bounded", m.table, where, m.countLimit+1)
 	}
-	if err := m.conn(ctx).Raw(q, args...).Scan(&n).Error; err != nil {
+	if err := queryRow(ctx, m.db, q, args...).Scan(&n); err != nil {
 		return 0, false, m.translate("count", err)
 	}
 	if where != "" && n > m.countLimit {

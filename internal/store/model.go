@@ -270,8 +270,8 @@ func (m *Model[T]) Get(ctx context.Context, id string) (datamodel.Record, error)
 	if !ok {
 		return datamodel.Record{}, datamodel.ErrNotFound
 	}
-	records, err := m.scan(m.conn(ctx).Raw(
-		"SELECT "+m.selectColumns()+" FROM "+m.table+m.joins()+" WHERE "+m.col("id")+" = ?", n).Rows())
+	records, err := m.scan(query(ctx, m.db,
+		"SELECT "+m.selectColumns()+" FROM "+m.table+m.joins()+" WHERE "+m.col("id")+" = ?", n))
 	if err != nil {
 		return datamodel.Record{}, m.translate("get", err)
 	}

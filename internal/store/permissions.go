@@ -21,12 +21,12 @@ func (a *Accounts) UserGrants(ctx context.Context, userID string) ([]string, []a
 	if err != nil {
 		return nil, nil, err
 	}
-	rows, err := conn(ctx, a.db).Raw(`SELECT roles.name, permissions.name, permissions.view_name
+	rows, err := query(ctx, a.db, `SELECT roles.name, permissions.name, permissions.view_name
 FROM user_roles
 JOIN roles ON roles.id = user_roles.role_id
 LEFT JOIN role_permissions ON role_permissions.role_id = roles.id AND roles.name <> ?
 LEFT JOIN permissions ON permissions.id = role_permissions.permission_id
-WHERE user_roles.user_id = ?`, access.AdminRole, uid).Rows()
+WHERE user_roles.user_id = ?`, access.AdminRole, uid)
 	if err != nil {
 		return nil, nil, accountsErr("find grants", err)
 	}

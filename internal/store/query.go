@@ -1,0 +1,92 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"strconv"
+	"strings"
+
+	"gorm.io/gorm"
+)
+
+// query runs the read q, written with ? placeholders, straight on
+// database/sql: on the transaction of ctx's Together, if there is one,
+// else on the pool. The reads every page makes (the session, the grants,
+// the page of records and its count) go this way: GORM's Raw re-parses the
+// statement and runs its callbacks on each call, a cost the floor the
+// bench holds the app to does not pay. GORM stays for writes, where its
+// error translation (duplicate keys, foreign keys) is used. A slice
+// argument is not expanded: q holds one ? per value.
+func query(ctx context.Context, db *gorm.DB, q string, args ...any) (*sql.Rows, error) {
+	// A transaction's pool is its Statement's (its Config keeps the
+	// database's); the database's own Statement holds the database's.
+	pool := db.Statement.ConnPool
+	if tx, ok := ctx.Value(txKey{}).(*gorm.DB); ok {
+		pool = tx.Statement.ConnPool
+	}
+	if db.Dialector.Name() == "postgres" {
+		q = dollarPlaceholders(q)
+	}
+	return pool.QueryContext(ctx, q, args...)
+}
+
+// queryRow is query's one-row form: Scan returns sql.ErrNoRows when there
+// is no row.
+func queryRow(ctx context.Context, db *gorm.DB, q string, args ...any) rowScanner {
+	rows, err := query(ctx, db, q, args...)
+	return rowScanner{rows: rows, err: err}
+}
+
+// rowScanner reads the first row of rows, like sql.Row, and closes them.
+type rowScanner struct {
+	rows *sql.Rows
+	err  error
+}
+
+// Scan copies the first row's columns into dest.
+func (r rowScanner) Scan(dest ...any) error {
+	if r.err != nil {
+		return r.err
+	}
+	defer r.rows.Close()
+	if !r.rows.Next() {
+		if err := r.rows.Err(); err != nil {
+			return err
+		}
+		return sql.ErrNoRows
+	}
+	if err := r.rows.Scan(dest...); err != nil {
+		return err
+	}
+	return r.rows.Close()
+}
+
+// dollarPlaceholders rewrites q's ? placeholders as PostgreSQL's $1, $2, …,
+// leaving quoted text alone.
+func dollarPlaceholders(q string) string {
+	if strings.IndexByte(q, '?') < 0 {
+		return q
+	}
+	var b strings.Builder
+	b.Grow(len(q) + 16)
+	n := 0
+	var quote byte
+	for i := 0; i < len(q); i++ {
+		c := q[i]
+		switch {
+		case quote != 0:
+			if c == quote {
+				quote = 0
+			}
+		case c == '\'' || c == '"':
+			quote = c
+		case c == '?':
+			n++
+			b.WriteByte('$')
+			b.WriteString(strconv.Itoa(n))
+			continue
+		}
+		b.WriteByte(c)
+	}
+	return b.String()
+}
