@@ -113,7 +113,9 @@ func Load(store Store, user func(r *http.Request) (string, bool),
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			id, ok := user(r)
-			if !ok {
+			if !ok || GrantsOf(r) != nil {
+				// Nobody logged in, or the grants were read with the
+				// session (auth.SessionGrantsReader).
 				next.ServeHTTP(w, r)
 				return
 			}

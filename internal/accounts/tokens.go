@@ -16,6 +16,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"musicadmin/internal/access"
 	"musicadmin/internal/audit"
 	"musicadmin/internal/auth"
 	"musicadmin/internal/datamodel"
@@ -168,47 +169,55 @@ func stamp(at time.Time) string { return at.UTC().Truncate(time.Second).Format(t
 // as an update of the token by its user) when the last one written is a
 // minute old or more: a request pays for no write otherwise.
 func (t *Tokens) Authenticate(ctx context.Context, plain string, now time.Time) (auth.User, error) {
+	u, _, err := t.AuthenticateGrants(ctx, plain, now)
+	return u, err
+}
+
+// AuthenticateGrants is Authenticate, and the user's grants when the
+// store reads them with the user (auth.LoginGrantsReader): nil otherwise,
+// for the caller to read.
+func (t *Tokens) AuthenticateGrants(ctx context.Context, plain string, now time.Time) (auth.User, *access.Grants, error) {
 	if !wellFormed(plain) {
-		return auth.User{}, ErrTokenInvalid
+		return auth.User{}, nil, ErrTokenInvalid
 	}
 	digest := digestOf(plain)
 	page, err := t.base.List(ctx, datamodel.Query{Filters: []datamodel.Filter{
 		{Field: t.base.Schema().Field(FieldDigest), Op: datamodel.OpEq, Value: digest}}, Limit: 1, NoCount: true})
 	if err != nil {
-		return auth.User{}, fmt.Errorf("accounts: find a token: %w", err)
+		return auth.User{}, nil, fmt.Errorf("accounts: find a token: %w", err)
 	}
 	if len(page.Records) == 0 {
-		return auth.User{}, ErrTokenInvalid
+		return auth.User{}, nil, ErrTokenInvalid
 	}
 	rec := page.Records[0]
 	stored, _ := rec.Values[FieldDigest].(string)
 	if subtle.ConstantTimeCompare([]byte(stored), []byte(digest)) != 1 {
-		return auth.User{}, ErrTokenInvalid
+		return auth.User{}, nil, ErrTokenInvalid
 	}
 	if exp, _ := rec.Values[FieldExpiresAt].(string); exp != "" {
 		at, err := time.Parse(timeLayout, exp)
 		if err != nil || !now.Before(at) {
-			return auth.User{}, ErrTokenInvalid
+			return auth.User{}, nil, ErrTokenInvalid
 		}
 	}
 	ref, _ := rec.Values[FieldUser].(*datamodel.Ref)
 	if ref == nil {
-		return auth.User{}, ErrTokenInvalid
+		return auth.User{}, nil, ErrTokenInvalid
 	}
-	u, err := t.userOf(ctx, ref)
+	u, grants, err := t.userOf(ctx, ref)
 	if errors.Is(err, datamodel.ErrNotFound) {
-		return auth.User{}, ErrTokenInvalid
+		return auth.User{}, nil, ErrTokenInvalid
 	}
 	if err != nil {
-		return auth.User{}, fmt.Errorf("accounts: a token's user: %w", err)
+		return auth.User{}, nil, fmt.Errorf("accounts: a token's user: %w", err)
 	}
 	if !u.Active {
-		return auth.User{}, ErrTokenInvalid
+		return auth.User{}, nil, ErrTokenInvalid
 	}
 	if err := t.used(ctx, rec, u, now); err != nil {
-		return auth.User{}, err
+		return auth.User{}, nil, err
 	}
-	return u, nil
+	return u, grants, nil
 }
 
 // loginReader is a Store that reads a user's login (auth.Store's lookup):
@@ -221,24 +230,36 @@ type loginReader interface {
 // userOf reads the user a token's reference names: by the username the
 // reference carries, through the store's login lookup when it has one
 // (the same user only if the id agrees: a name can be reused after a
-// delete), else through the users model.
-func (t *Tokens) userOf(ctx context.Context, ref *datamodel.Ref) (auth.User, error) {
-	if lr, ok := t.st.(loginReader); ok && ref.Label != "" {
-		u, err := lr.UserByUsername(ctx, ref.Label)
+// delete), with the user's grants when the store reads them together,
+// else through the users model.
+func (t *Tokens) userOf(ctx context.Context, ref *datamodel.Ref) (auth.User, *access.Grants, error) {
+	var (
+		u      auth.User
+		grants *access.Grants
+		err    error
+	)
+	lr, isLogin := t.st.(loginReader)
+	lgr, isLoginGrants := t.st.(auth.LoginGrantsReader)
+	switch {
+	case ref.Label != "" && isLoginGrants:
+		u, grants, err = lgr.UserGrantsByUsername(ctx, ref.Label)
+	case ref.Label != "" && isLogin:
+		u, err = lr.UserByUsername(ctx, ref.Label)
+	default:
+		rec, err := t.users.Get(ctx, ref.ID)
 		if err != nil {
-			return auth.User{}, err
+			return auth.User{}, nil, err
 		}
-		if u.ID != ref.ID {
-			return auth.User{}, datamodel.ErrNotFound
-		}
-		u.PasswordHash = "" // no caller of a token's check needs it
-		return u, nil
+		return userOf(rec), nil, nil
 	}
-	rec, err := t.users.Get(ctx, ref.ID)
 	if err != nil {
-		return auth.User{}, err
+		return auth.User{}, nil, err
 	}
-	return userOf(rec), nil
+	if u.ID != ref.ID {
+		return auth.User{}, nil, datamodel.ErrNotFound
+	}
+	u.PasswordHash = "" // no caller of a token's check needs it
+	return u, grants, nil
 }
 
 // userOf returns the user of a users record (no password hash: a read

@@ -39,10 +39,11 @@ const RetryAfter = 5
 
 // Tokens checks API tokens: accounts.Tokens.
 type Tokens interface {
-	// Authenticate returns the active user a token belongs to, or
+	// AuthenticateGrants returns the active user a token belongs to, and
+	// their grants when it read them with the user (nil otherwise), or
 	// accounts.ErrTokenInvalid, or an error wrapping
 	// datamodel.ErrUnavailable.
-	Authenticate(ctx context.Context, plain string, now time.Time) (auth.User, error)
+	AuthenticateGrants(ctx context.Context, plain string, now time.Time) (auth.User, *access.Grants, error)
 }
 
 // Config is what the API is built from.

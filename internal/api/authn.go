@@ -25,7 +25,7 @@ func (a *API) authenticate(next http.Handler) http.Handler {
 			return
 		}
 		now := time.Now()
-		user, err := a.cfg.Tokens.Authenticate(r.Context(), token, now)
+		user, grants, err := a.cfg.Tokens.AuthenticateGrants(r.Context(), token, now)
 		switch {
 		case errors.Is(err, accounts.ErrTokenInvalid):
 			a.badToken(w, r, now)
@@ -34,13 +34,17 @@ func (a *API) authenticate(next http.Handler) http.Handler {
 			a.fail(w, r, fmt.Errorf("api: check token: %w", err))
 			return
 		}
-		roles, perms, err := a.cfg.Grants.UserGrants(r.Context(), user.ID)
-		if err != nil {
-			a.fail(w, r, fmt.Errorf("api: load grants: %w", err))
-			return
+		if grants == nil {
+			// The store did not read them with the user.
+			roles, perms, err := a.cfg.Grants.UserGrants(r.Context(), user.ID)
+			if err != nil {
+				a.fail(w, r, fmt.Errorf("api: load grants: %w", err))
+				return
+			}
+			grants = access.NewGrants(roles, perms)
 		}
 		ctx := auth.WithUser(r.Context(), &user)
-		ctx = access.WithGrants(ctx, access.NewGrants(roles, perms))
+		ctx = access.WithGrants(ctx, grants)
 		ctx = audit.With(ctx, audit.Actor{Username: user.Username})
 		next.ServeHTTP(w, r.WithContext(ctx))
 	})

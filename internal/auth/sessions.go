@@ -17,6 +17,7 @@ import (
 	"github.com/gorilla/securecookie"
 	"github.com/gorilla/sessions"
 
+	"musicadmin/internal/access"
 	"musicadmin/internal/datamodel"
 	"musicadmin/internal/textutil"
 )
@@ -133,13 +134,16 @@ func (s *Sessions) Load(fail func(w http.ResponseWriter, r *http.Request, err er
 			sess := s.session(r)
 			ctx := context.WithValue(r.Context(), sessionKey, sess)
 			if token, ok := sess.Values[keySessionToken].(string); ok && token != "" {
-				user, err := s.lookup(ctx, token)
+				user, grants, err := s.lookup(ctx, token)
 				switch {
 				case err != nil:
 					fail(w, r, err)
 					return
 				case user != nil:
 					ctx = context.WithValue(ctx, userKey, user)
+					if grants != nil {
+						ctx = access.WithGrants(ctx, grants)
+					}
 				default:
 					// The server no longer knows this login: forget it.
 					delete(sess.Values, keySessionToken)
@@ -150,19 +154,48 @@ func (s *Sessions) Load(fail func(w http.ResponseWriter, r *http.Request, err er
 	}
 }
 
-// lookup returns the active user of a live session, or nil.
-func (s *Sessions) lookup(ctx context.Context, token string) (*User, error) {
-	user, tag, err := s.accounts.SessionUser(ctx, hashToken(token), time.Now())
+// SessionGrantsReader is a Store that can read a live session's user
+// together with what their roles allow, in one round trip: every page's
+// request needs both. Sessions.Load then puts the grants in the request's
+// context, where access.Load finds them and reads nothing. A Store without
+// it has the grants read by access.Load.
+type SessionGrantsReader interface {
+	// SessionUserGrants is SessionUser, and the user's grants.
+	SessionUserGrants(ctx context.Context, tokenHash string, now time.Time) (User, string, *access.Grants, error)
+}
+
+// LoginGrantsReader is a Store that can read a user by username together
+// with what their roles allow, in one round trip: an API token's check,
+// on every API request.
+type LoginGrantsReader interface {
+	// UserGrantsByUsername is UserByUsername, and the user's grants.
+	UserGrantsByUsername(ctx context.Context, username string) (User, *access.Grants, error)
+}
+
+// lookup returns the active user of a live session, or nil, and the
+// user's grants when the store reads them with the session.
+func (s *Sessions) lookup(ctx context.Context, token string) (*User, *access.Grants, error) {
+	var (
+		user   User
+		tag    string
+		grants *access.Grants
+		err    error
+	)
+	if sg, ok := s.accounts.(SessionGrantsReader); ok {
+		user, tag, grants, err = sg.SessionUserGrants(ctx, hashToken(token), time.Now())
+	} else {
+		user, tag, err = s.accounts.SessionUser(ctx, hashToken(token), time.Now())
+	}
 	if errors.Is(err, datamodel.ErrNotFound) {
-		return nil, nil
+		return nil, nil, nil
 	}
 	if err != nil {
-		return nil, fmt.Errorf("auth: find session: %w", err)
+		return nil, nil, fmt.Errorf("auth: find session: %w", err)
 	}
 	if !user.Active || subtle.ConstantTimeCompare([]byte(tag), []byte(s.authTag(user.PasswordHash))) != 1 {
-		return nil, nil
+		return nil, nil, nil
 	}
-	return &user, nil
+	return &user, grants, nil
 }
 
 // Login starts a session for user: a new token and a new CSRF token, so

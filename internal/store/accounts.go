@@ -10,6 +10,7 @@ import (
 
 	"gorm.io/gorm"
 
+	"musicadmin/internal/access"
 	"musicadmin/internal/auth"
 	"musicadmin/internal/datamodel"
 )
@@ -242,4 +243,93 @@ func (a *Accounts) DeleteExpiredSessions(ctx context.Context, userID string, now
 		return accountsErr("delete expired sessions", err)
 	}
 	return nil
+}
+
+// userGrantsJoins joins a user's roles and their permissions to a query of
+// users, but the Admin role's (held by its name; its name is the first
+// argument): one row a permission.
+const userGrantsJoins = `
+LEFT JOIN user_roles ON user_roles.user_id = users.id
+LEFT JOIN roles ON roles.id = user_roles.role_id
+LEFT JOIN role_permissions ON role_permissions.role_id = roles.id AND roles.name <> ?
+LEFT JOIN permissions ON permissions.id = role_permissions.permission_id`
+
+// sessionGrantsSQL is sessionUserSQL with the user's grants: what a
+// page's request needs to know of its user, in one statement rather than
+// two.
+const sessionGrantsSQL = `SELECT users.id, users.username, users.first_name, users.last_name, users.email,
+users.password_hash, users.active, roles.name, permissions.name, permissions.view_name, user_sessions.auth_tag
+FROM user_sessions JOIN users ON users.id = user_sessions.user_id` + userGrantsJoins + `
+WHERE user_sessions.id = ? AND user_sessions.expires_at > ?`
+
+// loginGrantsSQL reads a user by username with their grants: an API
+// token's check, in one statement rather than two.
+const loginGrantsSQL = `SELECT users.id, users.username, users.first_name, users.last_name, users.email,
+users.password_hash, users.active, roles.name, permissions.name, permissions.view_name
+FROM users` + userGrantsJoins + `
+WHERE users.username = ?`
+
+var (
+	_ auth.SessionGrantsReader = (*Accounts)(nil)
+	_ auth.LoginGrantsReader   = (*Accounts)(nil)
+)
+
+// SessionUserGrants implements auth.SessionGrantsReader.
+func (a *Accounts) SessionUserGrants(ctx context.Context, tokenHash string, now time.Time) (auth.User, string, *access.Grants, error) {
+	var tag string
+	u, g, err := a.userGrants(ctx, "find session", &tag, sessionGrantsSQL, access.AdminRole, tokenHash, now.Unix())
+	return u, tag, g, err
+}
+
+// UserGrantsByUsername implements auth.LoginGrantsReader.
+func (a *Accounts) UserGrantsByUsername(ctx context.Context, username string) (auth.User, *access.Grants, error) {
+	return a.userGrants(ctx, "find user", nil, loginGrantsSQL, access.AdminRole, username)
+}
+
+// userGrants runs q, a query of one user's columns joined to their grants
+// (userGrantsJoins), with the session's auth tag last when tag is not nil,
+// and returns the user and the grants; datamodel.ErrNotFound when q finds
+// no user.
+func (a *Accounts) userGrants(ctx context.Context, op string, tag *string, q string, args ...any) (auth.User, *access.Grants, error) {
+	rows, err := query(ctx, a.db, q, args...)
+	if err != nil {
+		return auth.User{}, nil, accountsErr(op, err)
+	}
+	defer rows.Close()
+	var (
+		u          User
+		found      bool
+		roles      []string
+		perms      []access.Permission
+		role       sql.NullString
+		name, view sql.NullString
+		skip       sql.RawBytes
+	)
+	for rows.Next() {
+		// The user's columns repeat on every row: read them once.
+		dest := []any{&skip, &skip, &skip, &skip, &skip, &skip, &skip, &role, &name, &view}
+		if !found {
+			dest = []any{&u.ID, &u.Username, &u.FirstName, &u.LastName, &u.Email, &u.PasswordHash, &u.Active, &role, &name, &view}
+		}
+		if tag != nil {
+			dest = append(dest, tag)
+		}
+		if err := rows.Scan(dest...); err != nil {
+			return auth.User{}, nil, accountsErr(op, err)
+		}
+		found = true
+		if role.Valid {
+			roles = appendNew(roles, role.String)
+		}
+		if name.Valid {
+			perms = append(perms, access.Permission{Name: name.String, View: view.String})
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return auth.User{}, nil, accountsErr(op, err)
+	}
+	if !found {
+		return auth.User{}, nil, datamodel.ErrNotFound
+	}
+	return u.toAuth(), access.NewGrants(roles, perms), nil
 }

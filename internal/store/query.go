@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"strconv"
 	"strings"
+	"time"
 
 	"gorm.io/gorm"
 )
@@ -16,18 +17,23 @@ import (
 // statement and runs its callbacks on each call, a cost the floor the
 // bench holds the app to does not pay. GORM stays for writes, where its
 // error translation (duplicate keys, foreign keys) is used. A slice
-// argument is not expanded: q holds one ? per value.
+// argument is not expanded: q holds one ? per value. Each statement is
+// still reported to GORM's logger, as GORM's own are, so a statement log
+// (or the tests' counter) sees them all.
 func query(ctx context.Context, db *gorm.DB, q string, args ...any) (*sql.Rows, error) {
 	// A transaction's pool is its Statement's (its Config keeps the
 	// database's); the database's own Statement holds the database's.
-	pool := db.Statement.ConnPool
+	on := db
 	if tx, ok := ctx.Value(txKey{}).(*gorm.DB); ok {
-		pool = tx.Statement.ConnPool
+		on = tx
 	}
 	if db.Dialector.Name() == "postgres" {
 		q = dollarPlaceholders(q)
 	}
-	return pool.QueryContext(ctx, q, args...)
+	begin := time.Now()
+	rows, err := on.Statement.ConnPool.QueryContext(ctx, q, args...)
+	on.Logger.Trace(ctx, begin, func() (string, int64) { return q, -1 }, err)
+	return rows, err
 }
 
 // queryRow is query's one-row form: Scan returns sql.ErrNoRows when there

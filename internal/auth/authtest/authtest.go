@@ -202,10 +202,23 @@ func sessions(t *testing.T, f Fixture) {
 			if !errors.Is(err, datamodel.ErrNotFound) {
 				t.Errorf("SessionUser(%s, %s) = %+v, %q, %v; want ErrNotFound", token, at, user, tag, err)
 			}
+			if sg, ok := s.(auth.SessionGrantsReader); ok {
+				if _, _, _, err := sg.SessionUserGrants(ctx, token, at); !errors.Is(err, datamodel.ErrNotFound) {
+					t.Errorf("SessionUserGrants(%s, %s): %v, want ErrNotFound", token, at, err)
+				}
+			}
 			return
 		}
 		if err != nil || user != want || tag != wantTag {
 			t.Errorf("SessionUser(%s, %s) = %+v, %q, %v; want %+v, %q", token, at, user, tag, err, want, wantTag)
+		}
+		// A store that reads the grants with the session finds the same
+		// session.
+		if sg, ok := s.(auth.SessionGrantsReader); ok {
+			user, tag, grants, err := sg.SessionUserGrants(ctx, token, at)
+			if err != nil || user != want || tag != wantTag || grants == nil {
+				t.Errorf("SessionUserGrants(%s, %s) = %+v, %q, %v, %v; want %+v, %q and grants", token, at, user, tag, grants, err, want, wantTag)
+			}
 		}
 	}
 	check("live", now, a, "tag-live")
@@ -345,6 +358,7 @@ func permissions(t *testing.T, f Fixture) {
 	if _, perms := grants(ro); !slices.Equal(perms, sorted(list, show, songList)) {
 		t.Errorf("ReadOnly after a new view = %v, want %v", perms, sorted(list, show, songList))
 	}
+	sessionGrants(t, s, all, admin, ro, nobody)
 	if roles, perms, err := s.UserGrants(ctx, "999999"); err != nil && !errors.Is(err, datamodel.ErrNotFound) || len(roles)+len(perms) != 0 {
 		t.Errorf("UserGrants of an unknown user = %q %v %v, want nothing", roles, perms, err)
 	}
@@ -441,5 +455,42 @@ func loginFailures(t *testing.T, f Fixture) {
 	}
 	for _, addr := range []string{a, b, v6, long} {
 		check(addr, t0.Add(-time.Hour), 10)
+	}
+}
+
+// sessionGrants: a store that reads the grants with the session
+// (auth.SessionGrantsReader) gives each user the roles UserGrants gives,
+// and the same answer to every permission of all.
+func sessionGrants(t *testing.T, s auth.Store, all []access.Permission, users ...auth.User) {
+	t.Helper()
+	sg, ok := s.(auth.SessionGrantsReader)
+	if !ok {
+		return
+	}
+	ctx := context.Background()
+	now := sessionTime()
+	for _, u := range users {
+		token := "grants-" + u.Username
+		if err := s.CreateSession(ctx, auth.Session{TokenHash: token, UserID: u.ID, AuthTag: "tag",
+			CreatedAt: now, ExpiresAt: now.Add(time.Hour)}); err != nil {
+			t.Fatalf("CreateSession(%s): %v", token, err)
+		}
+		_, _, got, err := sg.SessionUserGrants(ctx, token, now)
+		if err != nil {
+			t.Fatalf("SessionUserGrants(%s): %v", u.Username, err)
+		}
+		roles, perms, err := s.UserGrants(ctx, u.ID)
+		if err != nil {
+			t.Fatalf("UserGrants(%s): %v", u.Username, err)
+		}
+		want := access.NewGrants(roles, perms)
+		if !slices.Equal(got.Roles, want.Roles) || got.Admin() != want.Admin() {
+			t.Errorf("%s: session grants roles %q (admin %v), UserGrants %q (admin %v)", u.Username, got.Roles, got.Admin(), want.Roles, want.Admin())
+		}
+		for _, p := range all {
+			if got.Can(p) != want.Can(p) {
+				t.Errorf("%s: session grants Can(%v) = %v, UserGrants %v", u.Username, p, got.Can(p), want.Can(p))
+			}
+		}
 	}
 }
