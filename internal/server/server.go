@@ -168,7 +168,9 @@ func newRouter(log *slog.Logger, ui *view.Engine) *chi.Mux {
 		return func(w http.ResponseWriter, r *http.Request) { ui.Fail(w, r, view.StatusError(code)) }
 	}
 	r := chi.NewRouter()
-	r.Use(recoverPanics(log), logRequests(log), securityHeaders, limitBody(MaxBodyBytes),
+	// compress sits inside the request log, so the log's duration counts
+	// the compression and its statusRecorder sees the status as sent.
+	r.Use(recoverPanics(log), logRequests(log), compress(), securityHeaders, limitBody(MaxBodyBytes),
 		limitQuery(MaxQueryParams), allowMethods)
 	// HEAD is allowed above, so it must reach the GET handlers rather than
 	// end in a 405 (chi routes HEAD only where it is declared).
