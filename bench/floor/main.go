@@ -115,9 +115,9 @@ func main() {
 }
 
 // parseTemplates parses the app's list page with its layout and partials,
-// with the one function it calls.
+// with the functions it calls.
 func parseTemplates() (*template.Template, error) {
 	return template.New("layout.html").
-		Funcs(template.FuncMap{"add": func(a, b int) int { return a + b }}).
+		Funcs(template.FuncMap{"add": func(a, b int) int { return a + b }, "static": web.StaticURL}).
 		ParseFS(web.FS, "templates/layout.html", "templates/partials/*.html", "templates/pages/list.html")
 }

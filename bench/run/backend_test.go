@@ -78,12 +78,13 @@ func TestSkippedCells(t *testing.T) {
 	h := header(targets)
 	lat := loadResult{lat: []time.Duration{time.Millisecond}, elapsed: time.Second}
 	p := pageResult{name: "add form", loads: []loadResult{lat, {skipped: true}, lat}}
-	r := sizeResult{size: 10, targets: targets, pageBytes: map[string]int{"add form": 2612}}
+	r := sizeResult{size: 10, targets: targets, pageBytes: map[string]int{"add form": 2612},
+		gzipBytes: map[string]int{"add form": 731}}
 	row := cells(r, connsResult{conns: 1}, p)
 	if len(row) != len(h) {
 		t.Fatalf("row has %d cells, header %d: %q", len(row), len(h), row)
 	}
-	for col, want := range map[string]string{"bytes": "2612", "floor p50": "-", "sqlite/floor": "-", "mysql/sqlite": "1.00×"} {
+	for col, want := range map[string]string{"bytes": "2612", "gzip bytes": "731", "floor p50": "-", "sqlite/floor": "-", "mysql/sqlite": "1.00×"} {
 		if got := row[slices.Index(h, col)]; got != want {
 			t.Errorf("%s = %q, want %q", col, got, want)
 		}

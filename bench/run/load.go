@@ -1,6 +1,8 @@
 package main
 
 import (
+	"bytes"
+	"compress/gzip"
 	"context"
 	"fmt"
 	"io"
@@ -14,8 +16,9 @@ import (
 )
 
 // newClient is a client for closed-loop load on conns connections: their
-// connections stay open, bodies are not compressed and redirects are not
-// followed.
+// connections stay open, redirects are not followed, and the transport
+// neither asks for compression nor decodes it: a target that wants a
+// compressed answer says so in its Accept-Encoding header.
 func newClient(conns int) *http.Client {
 	return &http.Client{
 		Transport: &http.Transport{
@@ -43,6 +46,9 @@ type target struct {
 	rewrite map[string]string
 	// pid is the server's process, whose CPU time the load reads.
 	pid int
+	// twin: the target is another target's server asked another way
+	// (with gzip); it runs no API creates, which would write twice.
+	twin bool
 }
 
 // serves reports whether t serves page p.
@@ -60,26 +66,52 @@ func newTarget(name, base string, header http.Header, conns int) target {
 	return target{name: name, base: base, header: header, client: newClient(conns)}
 }
 
-// get GETs path (with its query) and returns the body of a 200.
+// get GETs path (with its query) and returns the body of a 200, decoded
+// when the server compressed it.
 func (t target) get(ctx context.Context, path string) ([]byte, error) {
+	body, _, err := t.fetch(ctx, path)
+	return body, err
+}
+
+// fetch GETs path (with its query) with the target's headers and extra
+// (name, value pairs), and returns the body of a 200, decoded when the
+// server compressed it with gzip, and its size on the wire.
+func (t target) fetch(ctx context.Context, path string, extra ...string) (body []byte, wire int, err error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, t.url(path), nil)
 	if err != nil {
-		return nil, err
+		return nil, 0, err
 	}
 	maps.Copy(req.Header, t.header)
+	for i := 0; i+1 < len(extra); i += 2 {
+		req.Header.Set(extra[i], extra[i+1])
+	}
 	resp, err := t.client.Do(req)
 	if err != nil {
-		return nil, err
+		return nil, 0, err
 	}
 	defer resp.Body.Close()
-	body, err := io.ReadAll(resp.Body)
+	raw, err := io.ReadAll(resp.Body)
 	if err != nil {
-		return nil, err
+		return nil, 0, err
 	}
 	if resp.StatusCode != http.StatusOK {
-		return nil, fmt.Errorf("status %d (location %q)", resp.StatusCode, resp.Header.Get("Location"))
+		return nil, 0, fmt.Errorf("status %d (location %q)", resp.StatusCode, resp.Header.Get("Location"))
 	}
-	return body, nil
+	switch enc := resp.Header.Get("Content-Encoding"); enc {
+	case "":
+		return raw, len(raw), nil
+	case "gzip":
+		zr, err := gzip.NewReader(bytes.NewReader(raw))
+		if err != nil {
+			return nil, 0, fmt.Errorf("gzip: %w", err)
+		}
+		if body, err = io.ReadAll(zr); err != nil {
+			return nil, 0, fmt.Errorf("gzip: %w", err)
+		}
+		return body, len(raw), nil
+	default:
+		return nil, 0, fmt.Errorf("unexpected Content-Encoding %q", enc)
+	}
 }
 
 // loadResult is the outcome of closed-loop load on one server.

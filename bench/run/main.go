@@ -46,6 +46,9 @@ const (
 	// formTarget is the bound on a form's size: under 30 KB
 	// whatever the number of albums.
 	formTarget = 30 * 1000
+	// firstPageWireTarget is the bound on the song list's first
+	// page on the wire, compressed as a browser asks: under 5 KB.
+	firstPageWireTarget = 5 * 1000
 )
 
 // options are the command-line flags.
@@ -63,6 +66,7 @@ type options struct {
 	plainFloor    bool
 	apiCreates    int            // songs created through the API on each app; 0: none
 	pages         *regexp.Regexp // only the pages whose name matches (and an API page's twin); nil: all
+	gzipTwin      bool           // also measure the SQLite app asked with gzip, as a target of its own
 }
 
 func main() {
@@ -80,6 +84,7 @@ func main() {
 	flag.BoolVar(&o.plainFloor, "plain-floor", false, "run the floor with --plain-sql: COUNT(*) and LIMIT/OFFSET per request")
 	flag.IntVar(&o.apiCreates, "api-creates", 10000, "songs created through the API (POST "+apiPath+") on each app after the pages, by 8 clients; 0 skips")
 	pagesRE := flag.String("pages", "", "regular expression: measure only the pages whose name matches it (an API page's HTML twin comes along), e.g. 'first page|lookup'")
+	flag.BoolVar(&o.gzipTwin, "gzip-column", false, "also measure the SQLite app asked with Accept-Encoding: gzip, as a server column of its own (sqlite+gzip), for the cost of compression")
 	flag.Parse()
 	var err error
 	if *pagesRE != "" {
@@ -149,6 +154,9 @@ type sizeResult struct {
 	diffs     int     // pages that differ from the SQLite app's
 	// pageBytes is the body size of each page on the SQLite app, by name.
 	pageBytes map[string]int
+	// gzipBytes is each page's size on the wire from the SQLite app
+	// asked with Accept-Encoding: gzip, by name.
+	gzipBytes map[string]int
 
 	export *exportResult // the SQLite app's; nil: not measured (--export=false)
 	// creates are the API creates on each app target, in the order of
@@ -403,14 +411,15 @@ func benchSize(ctx context.Context, o options, tmp, appBin, floorBin string, bs 
 	var targets []target
 	var procs []*server
 	var sqliteCookie string // the export is measured on the SQLite app
+	var twin target         // the SQLite app asked with gzip, with --gzip-column
 	for i, db := range dbs {
 		cookie, err := login(ctx, srv.appBases[i], db.password)
 		if err != nil {
 			return res, fmt.Errorf("%s: login: %w", db.backend.name, err)
 		}
 		// The API reads only the bearer, the pages only the cookie.
-		t := newTarget(db.backend.name, srv.appBases[i],
-			http.Header{"Cookie": {cookie}, "Authorization": {"Bearer " + db.token}}, conns)
+		h := http.Header{"Cookie": {cookie}, "Authorization": {"Bearer " + db.token}}
+		t := newTarget(db.backend.name, srv.appBases[i], h, conns)
 		t.pid = srv.apps[i].cmd.Process.Pid
 		if db.backend.name == mongoBackend.name {
 			if t.rewrite, err = mongoPaths(ctx, db.dsn, pages); err != nil {
@@ -427,19 +436,37 @@ func benchSize(ctx context.Context, o options, tmp, appBin, floorBin string, bs 
 			floor.listOnly = true
 			targets = append(targets, floor)
 			procs = append(procs, srv.floor)
+			if o.gzipTwin {
+				gz := h.Clone()
+				gz.Set("Accept-Encoding", "gzip")
+				twin = newTarget(db.backend.name+"+gzip", srv.appBases[0], gz, conns)
+				twin.twin = true
+				twin.pid = t.pid
+			}
 		}
+	}
+	if twin.twin {
+		// Last, so the backends keep their columns.
+		targets = append(targets, twin)
+		procs = append(procs, srv.apps[0])
 	}
 	for _, t := range targets {
 		res.targets = append(res.targets, t.name)
 		defer t.client.CloseIdleConnections()
 	}
 
-	if res.bytes, res.pageBytes, res.diffs, err = comparePages(ctx, targets, pages, size); err != nil {
+	sizes, err := comparePages(ctx, targets, pages, size)
+	if err != nil {
 		return res, err
 	}
+	res.bytes, res.pageBytes, res.gzipBytes, res.diffs = sizes.first, sizes.plain, sizes.gzip, sizes.diffs
 	for _, p := range pages {
 		if !p.list && !p.api() && !strings.HasPrefix(p.path, lookupPath) && res.pageBytes[p.name] >= formTarget {
 			logf("size %d: WARNING: the %s is %d bytes, over the issue's %d", size, p.name, res.pageBytes[p.name], formTarget)
+		}
+		if p.path == listPath && res.gzipBytes[p.name] >= firstPageWireTarget {
+			logf("size %d: WARNING: the %s is %d bytes on the wire with gzip, over the issue's %d",
+				size, p.name, res.gzipBytes[p.name], firstPageWireTarget)
 		}
 	}
 	if o.warmup > 0 {
@@ -479,8 +506,8 @@ func benchSize(ctx context.Context, o options, tmp, appBin, floorBin string, bs 
 	if o.apiCreates > 0 {
 		// Last, after the export: the creates add songs.
 		for _, t := range targets {
-			if t.listOnly {
-				continue // the floor has no API
+			if t.listOnly || t.twin {
+				continue // the floor has no API; a twin would create twice
 			}
 			logf("size %d, %s: %d API creates", size, t.name, o.apiCreates)
 			c, err := benchCreates(ctx, t, o.apiCreates)

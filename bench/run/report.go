@@ -13,12 +13,13 @@ import (
 )
 
 // header names the columns of the table, one row a page and concurrency:
-// the page's size in bytes on the first target (the SQLite app), then for
+// the page's size in bytes on the first target (the SQLite app), plain and
+// on the wire when asked with gzip, then for
 // each target its requests/s and p50/p99 latency, then a ratio of p50s:
 // the SQLite app's to the floor's after the floor, and a backend's to the
 // SQLite app's after each other backend.
 func header(targets []string) []string {
-	h := []string{"size", "conns", "page", "bytes"}
+	h := []string{"size", "conns", "page", "bytes", "gzip bytes"}
 	for k, t := range targets {
 		h = append(h, t+" rps", t+" p50", t+" p99")
 		switch {
@@ -52,11 +53,14 @@ func ratio(a, b time.Duration) string {
 
 // cells are the table row of page p at size r and c connections.
 func cells(r sizeResult, c connsResult, p pageResult) []string {
-	bytes := "?"
+	bytes, gz := "?", "?"
 	if n, ok := r.pageBytes[p.name]; ok {
 		bytes = strconv.Itoa(n)
 	}
-	row := []string{strconv.Itoa(r.size), strconv.Itoa(c.conns), p.name, bytes}
+	if n, ok := r.gzipBytes[p.name]; ok {
+		gz = strconv.Itoa(n)
+	}
+	row := []string{strconv.Itoa(r.size), strconv.Itoa(c.conns), p.name, bytes, gz}
 	var errs []string
 	for k := range p.loads {
 		l := &p.loads[k]
@@ -150,11 +154,12 @@ func writeMarkdown(path string, o options, results []sizeResult, skipped []strin
 	fmt.Fprintf(&b, "%s, %s, %s/%s, %d CPUs. Servers: %s (the floor on SQLite's file, list pages only). "+
 		"Catalogue: N songs and N/%d albums. Closed loop, %s connections, "+
 		"%s per page per server (going round the servers in %s slices), warm-up %s. Floor SQL: %s. "+
-		"Bytes: the page's body on the SQLite app (forms: the issue wants under %d). "+
+		"Bytes: the page's body on the SQLite app (forms: the issue wants under %d); gzip bytes: the same page on the wire "+
+		"asked as a browser asks, with Accept-Encoding: gzip (the song list's first page: the issue wants under %d). "+
 		"Ratios are of p50s: %s/floor is the SQLite app's to the floor's, X/%s a backend's app to the SQLite app.\n\n",
 		time.Now().UTC().Format("2006-01-02 15:04 MST"), runtime.Version(), runtime.GOOS, runtime.GOARCH,
 		runtime.NumCPU(), strings.Join(targets, ", "), o.songsPerAlbum, joinInts(o.conns), o.duration, o.slice, o.warmup, floorSQL(o),
-		formTarget, targets[0], targets[0])
+		formTarget, firstPageWireTarget, targets[0], targets[0])
 	for _, s := range skipped {
 		fmt.Fprintf(&b, "Skipped: %s.\n\n", s)
 	}

@@ -173,16 +173,28 @@ func login(ctx context.Context, base, password string) (string, error) {
 	return strings.Join(parts, "; "), nil
 }
 
+// pageSizes are the sizes comparePages read.
+type pageSizes struct {
+	first []int          // the body of each target's first page
+	plain map[string]int // each page's body on the first target, by name
+	// gzip is each page's bytes on the wire from the first target asked
+	// as a browser asks (Accept-Encoding: gzip): the body as sent,
+	// compressed where the server compressed it.
+	gzip  map[string]int
+	diffs int // pages that differ from the first target's
+}
+
 // comparePages GETs every page once from each target that serves it and
 // logs a warning where a target's page differs from the first target's
 // (the SQLite app), the CSRF token aside: the floor must serve the same
 // list pages, and every backend the same rows, forms, lookup and API
-// answers (on MongoDB with ids and versions masked).
-// It returns the body size of each target's first page, of each page on
-// the first target by name, and the number of pages that differ.
-func comparePages(ctx context.Context, targets []target, pages []benchPage, size int) (first []int, sizes map[string]int, diffs int, err error) {
-	first = make([]int, len(targets))
-	sizes = make(map[string]int, len(pages))
+// answers (on MongoDB with ids and versions masked). It GETs each page of
+// the first target once more with gzip, for its size on the wire, and
+// checks that it decodes to the same page.
+func comparePages(ctx context.Context, targets []target, pages []benchPage, size int) (s pageSizes, err error) {
+	s.first = make([]int, len(targets))
+	s.plain = make(map[string]int, len(pages))
+	s.gzip = make(map[string]int, len(pages))
 	for i, p := range pages {
 		var ref []byte
 		for k, t := range targets {
@@ -191,14 +203,23 @@ func comparePages(ctx context.Context, targets []target, pages []benchPage, size
 			}
 			body, err := t.get(ctx, p.path)
 			if err != nil {
-				return nil, nil, 0, fmt.Errorf("%s %s: %w", t.name, p.name, err)
+				return s, fmt.Errorf("%s %s: %w", t.name, p.name, err)
 			}
 			if i == 0 {
-				first[k] = len(body)
+				s.first[k] = len(body)
 			}
 			if k == 0 {
-				sizes[p.name] = len(body)
+				s.plain[p.name] = len(body)
 				ref = normalize(body)
+				zbody, wire, err := t.fetch(ctx, p.path, "Accept-Encoding", "gzip")
+				if err != nil {
+					return s, fmt.Errorf("%s %s with gzip: %w", t.name, p.name, err)
+				}
+				s.gzip[p.name] = wire
+				if d := firstDiff(ref, normalize(zbody)); d != "" {
+					logf("size %d %s: WARNING: %s's page with gzip differs from the plain one: %s", size, p.name, t.name, d)
+					s.diffs++
+				}
 				continue
 			}
 			want, got := ref, normalize(body)
@@ -211,11 +232,11 @@ func comparePages(ctx context.Context, targets []target, pages []benchPage, size
 			}
 			if d := firstDiff(want, got); d != "" {
 				logf("size %d %s: WARNING: %s's page differs from %s's: %s", size, p.name, t.name, targets[0].name, d)
-				diffs++
+				s.diffs++
 			}
 		}
 	}
-	return first, sizes, diffs, nil
+	return s, nil
 }
 
 // normalize blanks the CSRF token, the one part of a page the floor cannot

@@ -51,13 +51,21 @@ func TestAPIDocsPage(t *testing.T) {
 		}
 		scripts = append(scripts, src)
 	})
-	bundle := slices.Index(scripts, "/static/swagger-ui/swagger-ui-bundle.js")
-	initializer := slices.Index(scripts, "/static/apidocs.js")
+	// Each by its content-hashed name, which browsers keep for good.
+	staticURL := func(name string) string {
+		u, err := web.StaticURL(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return u
+	}
+	bundle := slices.Index(scripts, staticURL("swagger-ui/swagger-ui-bundle.js"))
+	initializer := slices.Index(scripts, staticURL("apidocs.js"))
 	if bundle < 0 || initializer < bundle {
 		t.Errorf("scripts %q: want the bundle, then apidocs.js", scripts)
 	}
-	if doc.Find(`head link[rel="stylesheet"][href="/static/swagger-ui/swagger-ui.css"]`).Length() != 1 {
-		t.Error("no stylesheet /static/swagger-ui/swagger-ui.css in the head")
+	if css := staticURL("swagger-ui/swagger-ui.css"); doc.Find(`head link[rel="stylesheet"][href="`+css+`"]`).Length() != 1 {
+		t.Errorf("no stylesheet %s in the head", css)
 	}
 	if n := doc.Find("style, [style]").Length(); n != 0 {
 		t.Errorf("%d inline styles", n)
@@ -69,7 +77,11 @@ func TestAPIDocsPage(t *testing.T) {
 			t.Errorf("%s from another site: %q", goquery.NodeName(s), u)
 		}
 		if name, ok := strings.CutPrefix(u, "/static/"); ok {
-			files = append(files, name)
+			f, immutable, ok := web.LookupStatic(name)
+			if !ok || !immutable {
+				t.Errorf("%s links %q, not a content-hashed name", goquery.NodeName(s), u)
+			}
+			files = append(files, f.Name)
 		}
 	})
 	for _, name := range append(files, "swagger-ui/LICENSE", "swagger-ui/NOTICE", "swagger-ui/VERSION") {

@@ -1,7 +1,9 @@
 package auth
 
 import (
+	"crypto/rand"
 	"crypto/subtle"
+	"encoding/base64"
 	"errors"
 	"mime"
 	"net/http"
@@ -35,12 +37,43 @@ func (s *Sessions) CheckCSRF(fail func(w http.ResponseWriter, r *http.Request, e
 	}
 }
 
-// ValidCSRF reports whether the form's csrf_token is the session's. Only the
-// POST body counts, never the query string.
+// ValidCSRF reports whether the form's csrf_token is a masking of the
+// session's token (maskCSRF). Only the POST body counts, never the query
+// string.
 func (s *Sessions) ValidCSRF(r *http.Request) bool {
 	want, _ := s.session(r).Values[keyCSRF].(string)
-	got := r.PostForm.Get("csrf_token")
-	return want != "" && subtle.ConstantTimeCompare([]byte(want), []byte(got)) == 1
+	got := unmaskCSRF(r.PostForm.Get("csrf_token"))
+	return want != "" && subtle.ConstantTimeCompare([]byte(want), got) == 1
+}
+
+// maskCSRF returns the session's token secret as a page carries it: a
+// fresh random pad as long as the secret, then the pad XOR the secret,
+// base64url-encoded (as Django masks its token). Every page thus carries
+// other bytes for the same secret, so a compressed page's size tells an
+// attacker who injects guesses into it nothing about the token (BREACH).
+func maskCSRF(secret string) string {
+	n := len(secret)
+	b := make([]byte, 2*n)
+	_, _ = rand.Read(b[:n]) // never fails (crypto/rand)
+	for i := range n {
+		b[n+i] = b[i] ^ secret[i]
+	}
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+// unmaskCSRF returns the secret of a token maskCSRF made, or nil when
+// token is not one.
+func unmaskCSRF(token string) []byte {
+	b, err := base64.RawURLEncoding.DecodeString(token)
+	if err != nil || len(b) == 0 || len(b)%2 != 0 {
+		return nil
+	}
+	n := len(b) / 2
+	secret := make([]byte, n)
+	for i := range n {
+		secret[i] = b[i] ^ b[n+i]
+	}
+	return secret
 }
 
 // maxMultipartMemory bounds what a multipart form may hold in memory; the

@@ -273,17 +273,18 @@ func CurrentUser(r *http.Request) *User {
 	return u
 }
 
-// CSRFToken returns the session's CSRF token, creating it (and setting the
-// cookie) on first use.
+// CSRFToken returns the session's CSRF token as a form carries it, masked
+// afresh on every call (maskCSRF), creating the session's token (and
+// setting the cookie) on first use.
 func (s *Sessions) CSRFToken(w http.ResponseWriter, r *http.Request) string {
 	sess := s.session(r)
 	if t, ok := sess.Values[keyCSRF].(string); ok && t != "" {
-		return t
+		return maskCSRF(t)
 	}
 	t := rand.Text()
 	sess.Values[keyCSRF] = t
 	s.save(w, r, sess)
-	return t
+	return maskCSRF(t)
 }
 
 // AddFlash queues a message for the next page. Only the newest maxFlashes

@@ -254,7 +254,8 @@ func standInCalls(br *browser) string {
 func (br *browser) wantSwaggerStyled() {
 	br.t.Helper()
 	var rules int
-	br.evalInto(`Array.from(document.styleSheets).filter(s => (s.href || "").endsWith("/static/swagger-ui/swagger-ui.css")).reduce((n, s) => n + s.cssRules.length, 0)`, &rules)
+	// The page links it by its content-hashed name.
+	br.evalInto(`Array.from(document.styleSheets).filter(s => /\/static\/swagger-ui\/swagger-ui\.[0-9a-f]+\.css$/.test(s.href || "")).reduce((n, s) => n + s.cssRules.length, 0)`, &rules)
 	if rules < 100 {
 		br.t.Errorf("/static/swagger-ui/swagger-ui.css holds %d rules in the page: it did not load", rules)
 	}

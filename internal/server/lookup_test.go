@@ -11,6 +11,7 @@ import (
 
 	"musicadmin/internal/admin"
 	"musicadmin/internal/apptest"
+	"musicadmin/web"
 )
 
 // lookupAnswer is the JSON of GET /{view}/lookup/{field}.
@@ -201,8 +202,8 @@ func TestRelatedFieldScales(t *testing.T) {
 		if link, _ := form.Doc.Find(".lookup-hint a").Attr("href"); link != "/albumview/list/" {
 			t.Errorf("the hint links to %q, want the album list", link)
 		}
-		if form.Doc.Find(`script[src="/static/lookup.js"]`).Length() != 1 {
-			t.Errorf("the form page does not load /static/lookup.js")
+		if js, _ := web.StaticURL("lookup.js"); form.Doc.Find(`script[src="`+js+`"]`).Length() != 1 {
+			t.Errorf("the form page does not load %s", js)
 		}
 
 		// The id typed in the plain input is posted as it is.

@@ -144,10 +144,11 @@ type statusRecorder struct {
 	status int
 }
 
-// Unwrap lets http.ResponseController reach the writer's Flush and
-// deadlines through the recorder.
+// Unwrap lets http.ResponseController reach the writer's deadlines
+// through the recorder, and Flush the writers that look for it.
 var _ interface {
 	http.ResponseWriter
+	http.Flusher
 	Unwrap() http.ResponseWriter
 } = (*statusRecorder)(nil)
 
@@ -166,6 +167,16 @@ func (s *statusRecorder) Write(b []byte) (int, error) {
 }
 
 func (s *statusRecorder) Unwrap() http.ResponseWriter { return s.ResponseWriter }
+
+// Flush sends what is buffered to the client. The compressing writer
+// wrapped around the recorder flushes through it by asserting
+// http.Flusher, which Unwrap does not answer.
+func (s *statusRecorder) Flush() {
+	if s.status == 0 {
+		s.status = http.StatusOK
+	}
+	_ = http.NewResponseController(s.ResponseWriter).Flush()
+}
 
 // logRequests logs one line per request. slog quotes the values, so a path
 // with a newline or an escape code cannot forge a log line.

@@ -320,3 +320,43 @@ func TestMethods(t *testing.T) {
 		}
 	})
 }
+
+// TestCSRFMaskedPerPage (BREACH): a compressed page must not repeat the
+// same token bytes, so every render of a form in one session carries the
+// token masked afresh; each of them is accepted, and a token changed by
+// one character or another session's is refused, with nothing written.
+func TestCSRFMaskedPerPage(t *testing.T) {
+	apptest.ForEachBackendParallel(t, func(t *testing.T, b apptest.Backend) {
+		a := apptest.NewApp(t, b, apptest.Strict())
+		c := a.LoggedIn()
+		first, second := c.CSRF("/albumview/add"), c.CSRF("/albumview/add")
+		if first == second {
+			t.Fatalf("two renders of the add form carry the same token %q", first)
+		}
+		for i, token := range []string{first, second} {
+			r := c.Post("/albumview/add", url.Values{"name": {fmt.Sprint("Masked ", i)}, "csrf_token": {token}})
+			if r.Status != http.StatusFound {
+				t.Errorf("render %d's token: status %d, want 302", i+1, r.Status)
+			}
+		}
+		tampered := []byte(c.CSRF("/albumview/add"))
+		if i := len(tampered) * 3 / 4; tampered[i] == 'A' {
+			tampered[i] = 'B'
+		} else {
+			tampered[i] = 'A'
+		}
+		for name, token := range map[string]string{
+			"one character changed": string(tampered),
+			"other session's":       a.LoggedIn().CSRF("/albumview/add"),
+		} {
+			before := a.Snapshot()
+			r := c.Post("/albumview/add", url.Values{"name": {"Masked " + name}, "csrf_token": {token}})
+			if r.Status != http.StatusForbidden {
+				t.Errorf("%s token: status %d, want 403", name, r.Status)
+			}
+			if !before.Same(a.Snapshot()) {
+				t.Errorf("%s token: data changed", name)
+			}
+		}
+	})
+}

@@ -168,7 +168,9 @@ func newRouter(log *slog.Logger, ui *view.Engine) *chi.Mux {
 		return func(w http.ResponseWriter, r *http.Request) { ui.Fail(w, r, view.StatusError(code)) }
 	}
 	r := chi.NewRouter()
-	r.Use(recoverPanics(log), logRequests(log), securityHeaders, limitBody(MaxBodyBytes),
+	// compress sits inside the request log, so the log's duration counts
+	// the compression and its statusRecorder sees the status as sent.
+	r.Use(recoverPanics(log), logRequests(log), compress(), securityHeaders, limitBody(MaxBodyBytes),
 		limitQuery(MaxQueryParams), allowMethods)
 	// HEAD is allowed above, so it must reach the GET handlers rather than
 	// end in a 405 (chi routes HEAD only where it is declared).
@@ -303,7 +305,17 @@ func health(db backend.Backend) http.HandlerFunc {
 	}
 }
 
-// staticFiles serves web/static without directory listings.
+// Cache-Control of the static files: a content-hashed name never changes
+// its content, so a browser keeps it for a year without asking again; a
+// plain name may change with the next release, so a browser revalidates it
+// (a 304 while its ETag holds).
+const (
+	cacheImmutable  = "public, max-age=31536000, immutable"
+	cacheRevalidate = "public, no-cache"
+)
+
+// staticFiles serves web/static by content-hashed name (web.StaticURL,
+// what the pages link) and by plain name, without directory listings.
 func staticFiles() http.Handler {
 	sub, err := fs.Sub(web.FS, "static")
 	if err != nil {
@@ -311,15 +323,20 @@ func staticFiles() http.Handler {
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		name := strings.TrimPrefix(path.Clean("/"+r.URL.Path), "/")
-		info, err := fs.Stat(sub, name)
-		if name == "" || err != nil || info.IsDir() || strings.HasPrefix(path.Base(name), ".") {
+		f, immutable, ok := web.LookupStatic(name)
+		if !ok || strings.HasPrefix(path.Base(name), ".") {
 			w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 			w.WriteHeader(http.StatusNotFound)
 			fmt.Fprintln(w, "not found")
 			return
 		}
-		w.Header().Set("Cache-Control", "public, max-age=3600")
-		http.ServeFileFS(w, r, sub, name)
+		if immutable {
+			w.Header().Set("Cache-Control", cacheImmutable)
+		} else {
+			w.Header().Set("Cache-Control", cacheRevalidate)
+		}
+		w.Header().Set("ETag", f.ETag)
+		http.ServeFileFS(w, r, sub, f.Name)
 	})
 }
 

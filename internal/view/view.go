@@ -144,4 +144,6 @@ func (e *Engine) menuFor(g *access.Grants) []MenuCategory {
 var funcs = template.FuncMap{
 	"add":   func(a, b int) int { return a + b },
 	"lower": strings.ToLower,
+	// static links a file of web/static by its content-hashed name.
+	"static": web.StaticURL,
 }
