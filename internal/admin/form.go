@@ -88,6 +88,10 @@ type form struct {
 	// fixed are the fields the form shows but may not change, with their
 	// notes (Guard.Fixed).
 	fixed map[string]string
+	// refs are the references of the record as loaded, by field, with
+	// their labels: a searchable input showing the one its value names
+	// need not read it again.
+	refs map[string]*datamodel.Ref
 	// stored is the record as stored now, when the form is refused as
 	// stale; nil otherwise.
 	stored *datamodel.Record
@@ -116,6 +120,12 @@ func (v *ModelView) filled(rec *datamodel.Record) form {
 		}
 		if rec != nil {
 			val = rec.Values[fd.Name]
+			if ref, ok := val.(*datamodel.Ref); ok && ref != nil {
+				if f.refs == nil {
+					f.refs = map[string]*datamodel.Ref{}
+				}
+				f.refs[fd.Name] = ref
+			}
 		}
 		if fd.SetOf() != "" {
 			f.multi[fd.Name] = datamodel.IDs(val)
@@ -406,7 +416,7 @@ func (v *ModelView) renderForm(w http.ResponseWriter, r *http.Request, status in
 		}
 		switch {
 		case fd.Target() != "":
-			if err := v.refInput(r.Context(), fd, &in); err != nil {
+			if err := v.refInput(r.Context(), fd, &in, f.refs[fd.Name]); err != nil {
 				v.admin.ui.Fail(w, r, err)
 				return
 			}

@@ -152,8 +152,13 @@ func (v *ModelView) results(recs []datamodel.Record) []lookupResult {
 // refInput fills in the control of the reference field fd whose form value
 // is in.Value: a dropdown of every record the target holds, when it holds
 // at most ChoicesThreshold, or else a searchable input showing the label
-// of the record the value names. Either costs one short, uncounted read.
-func (v *ModelView) refInput(ctx context.Context, fd *datamodel.Field, in *input) error {
+// of the record the value names. Which of them is told by the record after
+// the threshold, if any: a read of that one row (past threshold entries of
+// the primary key), where reading the first threshold+1 records by label
+// sent them all back to be dropped. Only a dropdown then reads its
+// records. stored is the reference as loaded with the record (nil: none,
+// or a new record): its label is shown without reading the target again.
+func (v *ModelView) refInput(ctx context.Context, fd *datamodel.Field, in *input, stored *datamodel.Ref) error {
 	target := v.refTarget(fd)
 	if target == nil {
 		refs, err := v.Data.Choices(ctx, fd)
@@ -166,25 +171,35 @@ func (v *ModelView) refInput(ctx context.Context, fd *datamodel.Field, in *input
 		}
 		return nil
 	}
-	recs, more, err := target.firstByLabel(ctx, ChoicesThreshold)
+	past, err := target.Data.List(ctx, datamodel.Query{Offset: ChoicesThreshold, Limit: 1, NoCount: true})
 	if err != nil {
 		return err
 	}
-	if !more {
+	if len(past.Records) == 0 {
+		recs, _, err := target.firstByLabel(ctx, ChoicesThreshold)
+		if err != nil {
+			return err
+		}
 		in.Choices = make([]choice, 0, len(recs))
 		for _, rec := range recs {
 			in.Choices = append(in.Choices, choice{Value: rec.ID, Label: target.labelOf(rec)})
 		}
 		return nil
 	}
-	return v.lookupInput(ctx, fd, target, in)
+	return v.lookupInput(ctx, fd, target, in, stored)
 }
 
 // lookupInput makes in the searchable input of fd, whose records are
-// target's, showing the label of the one its value names.
-func (v *ModelView) lookupInput(ctx context.Context, fd *datamodel.Field, target *ModelView, in *input) error {
+// target's, showing the label of the one its value names: stored's when
+// it is that one, else read.
+func (v *ModelView) lookupInput(ctx context.Context, fd *datamodel.Field, target *ModelView, in *input,
+	stored *datamodel.Ref) error {
 	in.Type, in.LookupURL, in.TargetURL = "lookup", v.lookupURL(fd.Name), target.listURL()
 	in.Target = strings.ToLower(target.Singular)
+	if stored != nil && stored.ID == in.Value {
+		in.Current = stored.Label
+		return nil
+	}
 	if in.Value != "" && target.Data.ValidID(in.Value) {
 		rec, err := target.Data.Get(ctx, in.Value)
 		switch {

@@ -44,3 +44,17 @@ const (
 	LoginFailuresSQL      = loginFailuresSQL
 	PruneLoginFailuresSQL = pruneLoginFailuresSQL
 )
+
+// PrefixPage exposes the statement of a page read by prefix ranges, and its
+// arguments; ok is false when q is not such a page.
+func PrefixPage[T any](m *Model[T], q datamodel.Query) (query string, args []any, ok bool) {
+	plan, ok := m.prefixRanges(q)
+	if !ok || plan.none {
+		return "", nil, false
+	}
+	query, args, err := m.prefixSQL(q, plan)
+	if err != nil {
+		panic(err)
+	}
+	return query, args, true
+}

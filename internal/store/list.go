@@ -212,14 +212,19 @@ func (m *Model[T]) List(ctx context.Context, q datamodel.Query) (datamodel.Page,
 	if err != nil {
 		return datamodel.Page{}, err
 	}
+	prefix, byPrefix := m.prefixRanges(q)
 	// Uncounted, a list is as one past the count bound. A match on a text
 	// index is counted even so: the count chooses between the index and
-	// the walk below.
+	// the walk below (not for a prefix read by ranges).
 	total, atLeast := int64(0), true
-	if !q.NoCount || (indexed && q.Limit > 0) {
+	if !q.NoCount || (indexed && q.Limit > 0 && !byPrefix) {
 		if total, atLeast, err = m.total(ctx, where, args); err != nil {
 			return datamodel.Page{}, err
 		}
+	}
+	if byPrefix {
+		records, err := m.prefixPage(ctx, q, prefix)
+		return datamodel.Page{Records: records, Total: total, AtLeast: atLeast}, err
 	}
 	if indexed && q.Limit > 0 {
 		walk, err := m.walkBeatsIndex(ctx, int64(q.Offset+q.Limit), total, atLeast, prefixOfSort(q))

@@ -15,7 +15,10 @@ package textindex
 
 import (
 	"encoding/hex"
+	"slices"
 	"strings"
+	"sync"
+	"unicode"
 	"unicode/utf8"
 )
 
@@ -88,4 +91,68 @@ func QueryTokens(s string) (tokens []string, ok bool) {
 		picked = append(picked, all[i*(len(all)-1)/(MaxQueryTokens-1)])
 	}
 	return picked, true
+}
+
+var (
+	preimageOnce sync.Once
+	// preimage maps a folded rune to the other runes that Fold turns into
+	// it (Fold maps rune to rune).
+	preimage map[rune][]rune
+)
+
+func buildPreimage() {
+	preimage = make(map[rune][]rune)
+	for r := rune(0); r <= unicode.MaxRune; r++ {
+		if !utf8.ValidRune(r) {
+			continue // surrogate halves: no text holds them
+		}
+		if l := unicode.ToLower(r); l != r {
+			preimage[l] = append(preimage[l], r)
+		}
+	}
+}
+
+// Spellings returns every rune that Fold turns into c, in code point
+// order: c itself when it folds to itself (a folded query's runes do),
+// and the runes it is the lower case of ("k": "K", "k" and the Kelvin
+// sign). None when no rune folds to c.
+func Spellings(c rune) []rune {
+	preimageOnce.Do(buildPreimage)
+	var out []rune
+	if unicode.ToLower(c) == c {
+		out = append(out, c)
+	}
+	out = append(out, preimage[c]...)
+	slices.Sort(out)
+	return out
+}
+
+// PrefixSpellings returns the spellings of the start of the folded text q:
+// every text s of the same runes count with Fold(s) equal to that start,
+// at most limit of them (at least one rune's, whatever limit says), as
+// long a start as that allows. A text folds to something starting with q
+// exactly when it starts with one spelling of each rune of q; so a case-
+// sensitive ordered index answers "starts with q, ignoring case" with one
+// range per spelling of the start, and the rest of q checked in the range.
+// full says the spellings cover all of q; none (and full) when no text
+// can start with q, as a rune of it is no rune's folding.
+func PrefixSpellings(q string, limit int) (spellings []string, full bool) {
+	spellings = []string{""}
+	for i, c := range q {
+		alts := Spellings(c)
+		if len(alts) == 0 {
+			return nil, true
+		}
+		if i > 0 && len(spellings)*len(alts) > limit {
+			return spellings, false
+		}
+		next := make([]string, 0, len(spellings)*len(alts))
+		for _, s := range spellings {
+			for _, r := range alts {
+				next = append(next, s+string(r))
+			}
+		}
+		spellings = next
+	}
+	return spellings, true
 }

@@ -82,3 +82,46 @@ func TestQueryTokens(t *testing.T) {
 		}
 	}
 }
+
+func TestPrefixSpellings(t *testing.T) {
+	for _, tc := range []struct {
+		q     string
+		limit int
+		want  []string
+		full  bool
+	}{
+		{"go", 8, []string{"GO", "Go", "gO", "go"}, true},
+		{"gol", 8, []string{"GOL", "GOl", "GoL", "Gol", "gOL", "gOl", "goL", "gol"}, true},
+		// Past the limit, the spellings of the longest start within it.
+		{"gold", 8, []string{"GOL", "GOl", "GoL", "Gol", "gOL", "gOl", "goL", "gol"}, false},
+		{"golden", 3, []string{"G", "g"}, false},
+		// The first rune's, whatever the limit.
+		{"ki", 1, []string{"K", "k", "\u212A"}, false},
+		{"i", 8, []string{"I", "i", "\u0130"}, true},
+		{"1 ", 8, []string{"1 "}, true},
+		{"ß", 8, []string{"ß", "ẞ"}, true},
+		// Runes that are no rune's folding: nothing starts with them.
+		{"Go", 8, nil, true},
+	} {
+		got, full := PrefixSpellings(tc.q, tc.limit)
+		if !slices.Equal(got, tc.want) || full != tc.full {
+			t.Errorf("PrefixSpellings(%q, %d) = %q %v, want %q %v", tc.q, tc.limit, got, full, tc.want, tc.full)
+		}
+	}
+	// Every rune's spellings fold to it, and every rune folds to one of
+	// its folding's spellings.
+	for r := rune(0); r <= unicode.MaxRune; r += 7 {
+		if !utf8.ValidRune(r) {
+			continue
+		}
+		f := []rune(Fold(string(r)))[0]
+		if !slices.Contains(Spellings(f), r) {
+			t.Fatalf("%U folds to %U, whose spellings %q lack it", r, f, string(Spellings(f)))
+		}
+		for _, s := range Spellings(r) {
+			if Fold(string(s)) != string(r) {
+				t.Fatalf("spelling %U of %U folds to %q", s, r, Fold(string(s)))
+			}
+		}
+	}
+}
