@@ -121,11 +121,11 @@ func (m *Model[T]) prefixPage(ctx context.Context, q datamodel.Query, plan prefi
 	if plan.none {
 		return nil, nil
 	}
-	query, args, err := m.prefixSQL(q, plan)
+	stmt, args, err := m.prefixSQL(q, plan)
 	if err != nil {
 		return nil, err
 	}
-	records, err := m.scan(m.conn(ctx).Raw(query, args...).Rows())
+	records, err := m.scan(query(ctx, m.db, stmt, args...))
 	if err != nil {
 		return nil, m.translate("list", err)
 	}
