@@ -160,7 +160,9 @@ func (v *ModelView) handleExport(w http.ResponseWriter, r *http.Request) {
 	}
 	rows := 0
 	lastFlush := time.Now()
-	err := v.Data.Each(r.Context(), q, func(record datamodel.Record) error {
+	// Each record is text at once and kept by nobody: the store may hand
+	// the same one refilled (datamodel.Reuser).
+	err := datamodel.EachReused(r.Context(), v.Data, q, func(record datamodel.Record) error {
 		for i, f := range v.list {
 			rec[i] = csvCell(f.Kind.Text(record.Values[f.Name]))
 		}
