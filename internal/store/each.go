@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"fmt"
 	"strings"
 
@@ -29,9 +30,11 @@ func (m *Model[T]) SetEachBatch(n int) {
 // It walks the order in batches by keyset (each batch starts after the
 // last record of the one before: its sort value and id), not by OFFSET,
 // so a million rows cost a million rows and not their square, and not by
-// one open cursor: no connection, snapshot or SQLite read lock is held
+// one open cursor: no statement, snapshot or SQLite read lock is held
 // while fn runs, so fn may write (even to this database), and MySQL's
-// net_write_timeout cannot cut a slow consumer off mid-result.
+// net_write_timeout cannot cut a slow consumer off mid-result. (On SQLite
+// a walk longer than a batch keeps one connection of the pool, idle
+// between batches, for its page cache: see walker.)
 //
 // Text matches scan along the sort order instead of reading candidates
 // from the trigram index: every batch would read the index's token lists
@@ -57,64 +60,95 @@ func (m *Model[T]) each(ctx context.Context, q datamodel.Query, reuse bool, fn f
 		return err
 	}
 	where = strings.TrimPrefix(where, " WHERE ")
-	return m.pinned(ctx, func(db *gorm.DB) error {
-		w := &walker[T]{m: m, db: db, reuse: reuse, fn: fn}
-		if q.Sort == nil || q.Sort.Target() == "" {
-			return w.walk(where, args, "", q.Sort, q.Desc)
-		}
-		// A reference may be NULL, which no keyset comparison reaches and
-		// which each dialect sorts at another end. The records without one
-		// are walked on their own, by id, before the others ascending and
-		// after them descending: the same order on every backend.
-		col := m.col(m.columns[q.Sort.Name])
-		empty := func() error { return w.walk(where, args, col+" IS NULL", nil, q.Desc) }
-		set := func() error { return w.walk(where, args, col+" IS NOT NULL", q.Sort, q.Desc) }
-		return datamodel.EmptyFirst(q.Desc, empty, set)
-	})
-}
-
-// eachCacheKiB is the page cache of the SQLite connection a walk reads
-// through (PRAGMA cache_size, in KiB; the connections' default is 2,000).
-// A walk in the order of an index reaches the records it refers to (the
-// songs' albums) in no order: with their table in the cache, each of its
-// pages is read from the file once instead of once a row. 8 MiB holds the
-// 100,000 albums of a million songs (3.2 MB); the memory is the walk's
-// alone and is given back when it ends.
-const eachCacheKiB = 8 << 10
-
-// pinned runs fn with the handle a walk reads through: on SQLite, outside
-// a transaction, one connection of the pool held for the whole walk with
-// eachCacheKiB of page cache, put back to its own size after; elsewhere
-// the model's handle as conn gives it. The connection is held between
-// batches but nothing is open on it: no statement, no snapshot.
-func (m *Model[T]) pinned(ctx context.Context, fn func(db *gorm.DB) error) error {
-	if _, inTx := ctx.Value(txKey{}).(*gorm.DB); inTx || m.st.dialect != "sqlite" {
-		return fn(m.conn(ctx))
+	w := &walker[T]{m: m, ctx: ctx, db: m.conn(ctx), reuse: reuse, fn: fn}
+	defer w.release()
+	if q.Sort == nil || q.Sort.Target() == "" {
+		return w.walk(where, args, "", q.Sort, q.Desc)
 	}
-	return m.db.WithContext(ctx).Connection(func(db *gorm.DB) error {
-		var size int64
-		if err := db.Raw("PRAGMA cache_size").Scan(&size).Error; err != nil {
-			return m.translate("read", err)
-		}
-		if err := db.Exec(fmt.Sprintf("PRAGMA cache_size = -%d", eachCacheKiB)).Error; err != nil {
-			return m.translate("read", err)
-		}
-		// Put back even when ctx is done, else the connection would go
-		// back to the pool with the walk's cache.
-		defer db.WithContext(context.WithoutCancel(ctx)).Exec(fmt.Sprintf("PRAGMA cache_size = %d", size))
-		return fn(db)
-	})
+	// A reference may be NULL, which no keyset comparison reaches and
+	// which each dialect sorts at another end. The records without one
+	// are walked on their own, by id, before the others ascending and
+	// after them descending: the same order on every backend.
+	col := m.col(m.columns[q.Sort.Name])
+	empty := func() error { return w.walk(where, args, col+" IS NULL", nil, q.Desc) }
+	set := func() error { return w.walk(where, args, col+" IS NOT NULL", q.Sort, q.Desc) }
+	return datamodel.EmptyFirst(q.Desc, empty, set)
 }
+
+// eachCacheKiB is the page cache of the SQLite connection a long walk
+// reads through (PRAGMA cache_size, in KiB; the connections' default is
+// 2,000). A walk in the order of an index reaches the records it refers to
+// (the songs' albums) in no order: with their table in the cache, each of
+// its pages is read from the file once instead of once a row. 8 MiB holds
+// the 100,000 albums of a million songs (3.2 MB); the memory is the
+// walk's alone and is given back when it ends.
+const eachCacheKiB = 8 << 10
 
 // walker is one walk of Each: it reads records batch by batch through db
 // into one batch, reused, and hands them to fn.
 type walker[T any] struct {
 	m     *Model[T]
+	ctx   context.Context
 	db    *gorm.DB
 	reuse bool
 	fn    func(datamodel.Record) error
 	b     batch
 	rec   datamodel.Record // the record handed over when reuse
+
+	// pin, once the walk is longer than a batch, on SQLite outside a
+	// transaction: the connection of the pool it holds from then on, with
+	// eachCacheKiB of page cache, and that connection's own size. It is
+	// held between batches with nothing open on it: no statement, no
+	// snapshot. A walk of one batch costs no statement more.
+	pin       *sql.Conn
+	cacheSize int64
+	tried     bool
+}
+
+// widen moves the walk to a connection of its own with a larger page
+// cache, where there is one to take; a failure leaves it where it was.
+func (w *walker[T]) widen() {
+	if w.tried {
+		return
+	}
+	w.tried = true
+	if _, inTx := w.ctx.Value(txKey{}).(*gorm.DB); inTx || w.m.st.dialect != "sqlite" {
+		return
+	}
+	sqlDB, err := w.m.db.DB()
+	if err != nil {
+		return
+	}
+	conn, err := sqlDB.Conn(w.ctx)
+	if err != nil {
+		return
+	}
+	if err := conn.QueryRowContext(w.ctx, "PRAGMA cache_size").Scan(&w.cacheSize); err != nil {
+		_ = conn.Close()
+		return
+	}
+	if _, err := conn.ExecContext(w.ctx, fmt.Sprintf("PRAGMA cache_size = -%d", eachCacheKiB)); err != nil {
+		_ = conn.Close()
+		return
+	}
+	// As gorm's DB.Connection does: statements of db now go to conn.
+	db := w.m.db.WithContext(w.ctx)
+	db.Statement.ConnPool = conn
+	w.db, w.pin = db, conn
+}
+
+// release gives the walk's connection back to the pool with its own page
+// cache size: even when ctx is done, else the connection would keep the
+// walk's cache.
+func (w *walker[T]) release() {
+	if w.pin == nil {
+		return
+	}
+	if _, err := w.pin.ExecContext(context.WithoutCancel(w.ctx), fmt.Sprintf("PRAGMA cache_size = %d", w.cacheSize)); err != nil {
+		// A connection of unknown cache size leaves the pool.
+		_ = w.pin.Raw(func(any) error { return driver.ErrBadConn })
+	}
+	_ = w.pin.Close()
 }
 
 // walk reads the records matching where and extra (conditions without
@@ -153,6 +187,7 @@ func (w *walker[T]) walk(where string, args []any, extra string, sort *datamodel
 		if n < m.eachBatch {
 			return nil
 		}
+		w.widen()
 		// The next batch starts after the last record: its key is taken
 		// now, before the next read refills the batch.
 		if after, afterArgs, err = m.after(sort, desc, last); err != nil {
