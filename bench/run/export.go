@@ -3,9 +3,10 @@ package main
 // The CSV export of every song (issue 10, item 4): after the list pages of
 // a size, one GET /songsview/export.csv, read to the end and parsed, timed
 // in rows per second, with the app's resident memory during it. The
-// done-when: at least 200,000 rows/s and a peak RSS under 100 MB at a
-// million songs, a peak that must not grow with the row count (compare
-// the sizes, and the RSS a tenth of the way in with the peak).
+// done-when (raised from 200,000 rows/s by issue 21): at least 300,000
+// rows/s and a peak RSS under 100 MB at a million songs, a peak that must
+// not grow with the row count (compare the sizes, and the RSS a tenth of
+// the way in with the peak).
 
 import (
 	"context"
@@ -26,7 +27,7 @@ const exportPath = "/songsview/export.csv"
 
 // Targets of the done-when.
 const (
-	exportTargetRowsPerSec = 200_000
+	exportTargetRowsPerSec = 300_000
 	exportTargetRSSKiB     = 100 * 1000 * 1000 / 1024 // 100 MB
 )
 

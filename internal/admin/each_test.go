@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"context"
 	"errors"
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -13,6 +14,16 @@ import (
 
 // batched is a store whose Each reads in batches of a size tests may lower.
 type batched interface{ SetEachBatch(n int) }
+
+// describe is an instrument record as text: its id and every value, a
+// reference's id and label included.
+func describe(r datamodel.Record) string {
+	maker := "-"
+	if ref, _ := r.Values["maker"].(*datamodel.Ref); ref != nil {
+		maker = ref.ID + " " + ref.Label
+	}
+	return fmt.Sprintf("%s %v %v %s", r.ID, r.Values["name"], r.Values["strings"], maker)
+}
 
 // TestThirdModelEach: Each visits every record matching a query's filters
 // and search, in its sort order with ties by id and records without a
@@ -128,6 +139,24 @@ func TestThirdModelEach(t *testing.T) {
 			}
 			if !slices.Equal(got, c.want) {
 				t.Errorf("%s:\n got %q\nwant %q", c.name, got, c.want)
+			}
+			// EachReused (what the export reads through) hands the same
+			// records, whether or not the store refills one.
+			var fresh, reused []string
+			if err := instruments.Each(ctx, c.q, func(r datamodel.Record) error {
+				fresh = append(fresh, describe(r))
+				return nil
+			}); err != nil {
+				t.Fatalf("%s: %v", c.name, err)
+			}
+			if err := datamodel.EachReused(ctx, instruments, c.q, func(r datamodel.Record) error {
+				reused = append(reused, describe(r))
+				return nil
+			}); err != nil {
+				t.Fatalf("%s: EachReused: %v", c.name, err)
+			}
+			if !slices.Equal(reused, fresh) {
+				t.Errorf("%s: EachReused:\n got %q\nwant %q", c.name, reused, fresh)
 			}
 		}
 

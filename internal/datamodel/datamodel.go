@@ -314,3 +314,22 @@ func EmptyFirst(desc bool, empty, set func() error) error {
 	}
 	return second()
 }
+
+// Reuser is a model whose Each can hand fn one Record for every call,
+// refilled for each record (its ID, its Values map and the Refs in it),
+// instead of a fresh one each time: fn must not keep the record, its map
+// or its Refs after it returns, nor change them. An export that turns each
+// record into text at once reads a million records without a million maps.
+type Reuser interface {
+	EachReused(ctx context.Context, q Query, fn func(Record) error) error
+}
+
+// EachReused walks the records of m matching q as m.Each does, through
+// m's EachReused when it has one: fn is held to what Reuser says whether
+// or not it has.
+func EachReused(ctx context.Context, m Interface, q Query, fn func(Record) error) error {
+	if r, ok := m.(Reuser); ok {
+		return r.EachReused(ctx, q, fn)
+	}
+	return m.Each(ctx, q, fn)
+}

@@ -58,8 +58,15 @@ func (k Text) Input() Input {
 	return Input{Type: "text", MaxLength: k.MaxRunes}
 }
 
-// Load reads a string.
-func (Text) Load(raw any) (any, error) { return loadString(raw) }
+// Load reads a string. One read as a string is returned as it came, in
+// the same interface: boxing its copy again would cost an allocation per
+// value read, a million for an export.
+func (Text) Load(raw any) (any, error) {
+	if _, ok := raw.(string); ok {
+		return raw, nil
+	}
+	return loadString(raw)
+}
 
 // Store writes the string.
 func (Text) Store(v any) any { return v }

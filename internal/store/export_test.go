@@ -58,3 +58,13 @@ func PrefixPage[T any](m *Model[T], q datamodel.Query) (query string, args []any
 	}
 	return query, args, true
 }
+
+// BatchQuery is the statement of a batch of Each after the record whose
+// title is the first argument, in title order.
+func BatchQuery[T any](m *Model[T], sort *datamodel.Field, desc bool) string {
+	op := " > ?"
+	if desc {
+		op = " < ?"
+	}
+	return m.batchQuery([]string{m.col(m.columns[sort.Name]) + op}, sort, desc)
+}

@@ -134,8 +134,11 @@ func TestPrefixPagePlanSeeksRanges(t *testing.T) {
 			}
 		case "postgres":
 			plan := postgresPlan(t, db, query, args...)
-			if n := strings.Count(plan, "Index Only Scan using ux_albums_name"); n != 8 || strings.Contains(plan, "Seq Scan") {
-				t.Errorf("plan has %d index-only scans of ux_albums_name, want 8:\n%s", n, plan)
+			// Index Only Scan or Index Scan: which depends on the
+			// visibility map, which a shared test server's other sessions
+			// keep VACUUM from setting; either reads one range.
+			if n := strings.Count(plan, "Scan using ux_albums_name"); n != 8 || strings.Contains(plan, "Seq Scan") {
+				t.Errorf("plan has %d index scans of ux_albums_name, want 8:\n%s", n, plan)
 			}
 		default:
 			var plan []struct{ Detail string }

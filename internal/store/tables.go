@@ -38,12 +38,13 @@ type Album struct {
 
 // Song is the row of a song. Besides an index per column it has one per
 // filter × sort of its list (filter first, migration 00005): a filtered
-// page is then one range of an index, read in order.
+// page is then one range of an index, read in order; and one of every
+// column in title order (migration 00011), which the export reads alone.
 type Song struct {
 	ID      int64  `gorm:"primaryKey"`
-	Title   string `gorm:"size:200;not null;uniqueIndex:ux_songs_title;index:ix_songs_rating_title,priority:2;index:ix_songs_album_id_title,priority:2"`
-	Rating  int    `gorm:"not null;default:0;index:ix_songs_rating;index:ix_songs_rating_title,priority:1;index:ix_songs_album_id_rating,priority:2"`
-	AlbumID *int64 `gorm:"index:ix_songs_album_id;index:ix_songs_album_id_title,priority:1;index:ix_songs_album_id_rating,priority:1"`
+	Title   string `gorm:"size:200;not null;uniqueIndex:ux_songs_title;index:ix_songs_rating_title,priority:2;index:ix_songs_album_id_title,priority:2;index:ix_songs_title_rating_album_id,priority:1"`
+	Rating  int    `gorm:"not null;default:0;index:ix_songs_rating;index:ix_songs_rating_title,priority:1;index:ix_songs_album_id_rating,priority:2;index:ix_songs_title_rating_album_id,priority:2"`
+	AlbumID *int64 `gorm:"index:ix_songs_album_id;index:ix_songs_album_id_title,priority:1;index:ix_songs_album_id_rating,priority:1;index:ix_songs_title_rating_album_id,priority:3"`
 	Album   *Album `gorm:"constraint:OnDelete:SET NULL"`
 }
 
