@@ -58,3 +58,10 @@ func PrefixPage[T any](m *Model[T], q datamodel.Query) (query string, args []any
 	}
 	return query, args, true
 }
+
+// SetWalkRows changes how far an uncounted text match walks the sort order
+// before it reads the search index.
+func SetWalkRows[T any](m *Model[T], n int64) {
+	m.walkRows = n
+	m.bounds = &walkBounds{}
+}
