@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"net/url"
 	"strings"
 	"sync"
 	"testing"
@@ -126,6 +127,37 @@ func TestAPIGetStatements(t *testing.T) {
 		if got > shown+1 {
 			t.Errorf("the API get runs %d statements, the show page %d (want at most one more):\napi:  %s\npage: %s", got, shown,
 				strings.Join(getSQL, "\n      "), strings.Join(showSQL, "\n      "))
+		}
+	})
+}
+
+// TestLookupRunsNoCount checks that the related-record lookup never counts:
+// each text a user types is a new search, so a count (cached by its text)
+// would run on every keystroke. Texts dense, rare and absent, long enough
+// for the search index, and under its three characters.
+func TestLookupRunsNoCount(t *testing.T) {
+	apptest.ForEachSQLBackend(t, func(t *testing.T, b apptest.Backend) {
+		counter := &statementCounter{}
+		app := apptest.NewApp(t, b, apptest.WrapDB(func(db *gorm.DB) *gorm.DB {
+			return db.Session(&gorm.Session{Logger: counter})
+		}))
+		sqlDB, _ := app.DB.DB()
+		if err := seed.Run(context.Background(), sqlDB, seed.Options{Albums: 300, Songs: 10}, nil); err != nil {
+			t.Fatal(err)
+		}
+		c := app.LoggedIn()
+		for _, q := range []string{"", "river", "gol", "Vol. 42", "Vol. 142", "zzzz", "ri", "ive"} {
+			counter.reset()
+			r := c.Get("/songsview/lookup/album?q=" + url.QueryEscape(q))
+			_, sqls := counter.snapshot()
+			if r.Status != http.StatusOK || !strings.Contains(r.Body, `"results":`) {
+				t.Fatalf("lookup %q: status %d %s", q, r.Status, r.Body)
+			}
+			for _, s := range sqls {
+				if strings.Contains(strings.ToUpper(s), "COUNT(") {
+					t.Errorf("lookup %q counts: %s", q, s)
+				}
+			}
 		}
 	})
 }

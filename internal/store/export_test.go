@@ -68,3 +68,10 @@ func BatchQuery[T any](m *Model[T], sort *datamodel.Field, desc bool) string {
 	}
 	return m.batchQuery([]string{m.col(m.columns[sort.Name]) + op}, sort, desc)
 }
+
+// SetWalkRows changes how far an uncounted text match walks the sort order
+// before it reads the search index.
+func SetWalkRows[T any](m *Model[T], n int64) {
+	m.walkRows = n
+	m.bounds = &walkBounds{}
+}

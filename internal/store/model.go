@@ -65,8 +65,10 @@ type Model[T any] struct {
 	textIndex   map[string]string // column -> its trigram index table
 	countLimit  int64             // CountLimit, lowered by tests
 	walkBudget  int64             // WalkBudget, changed by tests
+	walkRows    int64             // WalkRows, changed by tests
 	eachBatch   int               // EachBatch, lowered by tests
 	counts      *countCache
+	bounds      *walkBounds
 	sets        map[string]joinSet // set field name -> its join table (sets.go)
 }
 
@@ -94,7 +96,8 @@ func NewModel[T any](s *Store, decl datamodel.Schema) (*Model[T], error) {
 	}
 	m := &Model[T]{st: s, db: s.db, decl: decl, schema: gs, table: gs.Table, columns: map[string]string{},
 		refs: map[string]target{}, textIndex: map[string]string{}, countLimit: CountLimit,
-		walkBudget: WalkBudget, eachBatch: EachBatch, counts: &countCache{}}
+		walkBudget: WalkBudget, walkRows: WalkRows, eachBatch: EachBatch, counts: &countCache{},
+		bounds: &walkBounds{}}
 	for _, f := range decl.Fields {
 		if model := f.Target(); model != "" {
 			col, to, err := s.resolveRef(gs, f.Name, model)

@@ -146,6 +146,26 @@ func TestSearchMatchesSubstring(t *testing.T) {
 						}
 					}
 				}
+				// Uncounted (the lookup's search), paged: a walk of the
+				// sort order bounded by the row walkRows into it, then
+				// the index when the walk did not fill the page.
+				for _, size := range []int{1, 2, 25} {
+					var got []string
+					for offset := 0; offset <= len(byTitle); offset += size {
+						page, err := songs.List(ctx, datamodel.Query{Filters: []datamodel.Filter{{Field: title,
+							Op: datamodel.OpContains, Value: q}}, Sort: title, Offset: offset, Limit: size, NoCount: true})
+						if err != nil {
+							t.Fatal(err)
+						}
+						if len(page.Records) > size {
+							t.Fatalf("uncounted %q: %d records in a page of %d", q, len(page.Records), size)
+						}
+						got = append(got, ids(page)...)
+					}
+					if !slices.Equal(got, byTitle) {
+						t.Errorf("uncounted %q by title, pages of %d: ids %v, want %v", q, size, got, byTitle)
+					}
+				}
 				// startswith keeps the prefix rule, through the same index.
 				var wantPrefix []string
 				for id, s := range titles {
@@ -183,6 +203,11 @@ func TestSearchMatchesSubstring(t *testing.T) {
 		t.Run("walk", check)
 		store.SetCountLimit(songs, 1)
 		t.Run("bounded count reached", check)
+		// Uncounted pages walk at most this many rows before the index.
+		for _, rows := range []int64{1, 3, 8} {
+			store.SetWalkRows(songs, rows)
+			t.Run(fmt.Sprint("walk of ", rows, " rows"), check)
+		}
 	})
 }
 
