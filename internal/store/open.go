@@ -200,8 +200,8 @@ func SQLiteDSN(dsn string) string {
 }
 
 // MySQLDSN fixes what the app relies on in a MySQL DSN: utf8mb4 with the
-// binary collation (the same comparisons as SQLite), parsed times in UTC and
-// bounded network timeouts.
+// binary collation (the same comparisons as SQLite), parsed times in UTC,
+// bounded network timeouts and arguments interpolated by the driver.
 func MySQLDSN(dsn string) (string, error) {
 	c, err := mysqldriver.ParseDSN(dsn)
 	if err != nil {
@@ -210,6 +210,14 @@ func MySQLDSN(dsn string) (string, error) {
 	c.ParseTime = true
 	c.Loc = time.UTC
 	c.Collation = "utf8mb4_bin"
+	// Arguments are written into the statement by the driver, escaped for
+	// utf8mb4, rather than sent to a statement prepared for the one query
+	// and closed after it: one round trip a query instead of two (three
+	// packets), which on a page's few short reads was most of MySQL's
+	// lead over SQLite. Safe with utf8mb4 (the driver refuses the
+	// charsets where escaping is ambiguous) and whatever sql_mode says of
+	// backslashes.
+	c.InterpolateParams = true
 	if c.Params == nil {
 		c.Params = map[string]string{}
 	}
