@@ -213,7 +213,7 @@ WHERE user_sessions.id = ? AND user_sessions.expires_at > ?`
 func (a *Accounts) SessionUser(ctx context.Context, tokenHash string, now time.Time) (auth.User, string, error) {
 	var u User
 	var tag string
-	err := queryRow(ctx, a.db, sessionUserSQL, tokenHash, now.Unix()).
+	err := queryRowByKey(ctx, a.db, sessionUserSQL, tokenHash, now.Unix()).
 		Scan(&u.ID, &u.Username, &u.FirstName, &u.LastName, &u.Email, &u.PasswordHash, &u.Active, &tag)
 	switch {
 	case errors.Is(err, sql.ErrNoRows):
@@ -291,7 +291,7 @@ func (a *Accounts) UserGrantsByUsername(ctx context.Context, username string) (a
 // and returns the user and the grants; datamodel.ErrNotFound when q finds
 // no user.
 func (a *Accounts) userGrants(ctx context.Context, op string, tag *string, q string, args ...any) (auth.User, *access.Grants, error) {
-	rows, err := query(ctx, a.db, q, args...)
+	rows, err := queryByKey(ctx, a.db, q, args...)
 	if err != nil {
 		return auth.User{}, nil, accountsErr(op, err)
 	}

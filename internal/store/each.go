@@ -169,7 +169,7 @@ func (w *walker[T]) walk(where string, args []any, extra string, sort *datamodel
 		if after != "" {
 			conds, qargs = append(conds[:len(conds):len(conds)], after), append(qargs, afterArgs...)
 		}
-		rows, err := w.db.Raw(m.batchQuery(conds, sort, desc), append(qargs, m.eachBatch)...).Rows()
+		rows, err := run(w.ctx, w.db, m.st.dialect, m.batchQuery(conds, sort, desc), true, append(qargs, m.eachBatch))
 		if err == nil {
 			err = m.read(&w.b, rows)
 		}

@@ -395,7 +395,7 @@ func (m *Model[T]) Count(ctx context.Context, filters []datamodel.Filter) (int64
 		return 0, err
 	}
 	var n int64
-	if err := m.conn(ctx).Raw("SELECT COUNT(*) FROM "+m.table+where, args...).Scan(&n).Error; err != nil {
+	if err := queryRow(ctx, m.db, "SELECT COUNT(*) FROM "+m.table+where, args...).Scan(&n); err != nil {
 		return 0, m.translate("count", err)
 	}
 	return n, nil

@@ -273,7 +273,7 @@ func (m *Model[T]) Get(ctx context.Context, id string) (datamodel.Record, error)
 	if !ok {
 		return datamodel.Record{}, datamodel.ErrNotFound
 	}
-	records, err := m.scan(query(ctx, m.db,
+	records, err := m.scan(queryByKey(ctx, m.db,
 		"SELECT "+m.selectColumns()+" FROM "+m.table+m.joins()+" WHERE "+m.col("id")+" = ?", n))
 	if err != nil {
 		return datamodel.Record{}, m.translate("get", err)

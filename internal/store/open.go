@@ -240,14 +240,12 @@ const postgresConnectTimeout = 5 * time.Second
 
 // PostgresConfig parses a PostgreSQL DSN (a postgres:// URL or key=value
 // pairs, as libpq reads them) and fixes what the app relies on, keeping
-// what the DSN sets itself:
-//   - a connect timeout;
-//   - plan_cache_mode=force_custom_plan. The driver prepares every
-//     statement, and after five runs PostgreSQL may switch a prepared
-//     statement to a generic plan, made without the values of its
-//     parameters. The list's plans depend on them (the LIKE pattern, the
-//     trigram tokens, LIMIT and OFFSET), and a generic plan of a search can
-//     be a scan of the whole table; planning these short queries is cheap.
+// what the DSN sets itself: a connect timeout. Plans are left to the
+// statements (store.query): one whose plan depends on its values (a
+// search's pattern and tokens, LIMIT and OFFSET) is sent as the unnamed
+// statement and planned with them on every run, where a prepared one may
+// switch to a generic plan after five runs and a generic plan of a search
+// can scan the whole table; a read by key keeps its prepared plan.
 func PostgresConfig(dsn string) (*pgx.ConnConfig, error) {
 	c, err := pgx.ParseConfig(dsn)
 	if err != nil {
@@ -257,9 +255,6 @@ func PostgresConfig(dsn string) (*pgx.ConnConfig, error) {
 	}
 	if c.ConnectTimeout == 0 {
 		c.ConnectTimeout = postgresConnectTimeout
-	}
-	if _, set := c.RuntimeParams["plan_cache_mode"]; !set {
-		c.RuntimeParams["plan_cache_mode"] = "force_custom_plan"
 	}
 	return c, nil
 }

@@ -21,7 +21,7 @@ func (a *Accounts) UserGrants(ctx context.Context, userID string) ([]string, []a
 	if err != nil {
 		return nil, nil, err
 	}
-	rows, err := query(ctx, a.db, `SELECT roles.name, permissions.name, permissions.view_name
+	rows, err := queryByKey(ctx, a.db, `SELECT roles.name, permissions.name, permissions.view_name
 FROM user_roles
 JOIN roles ON roles.id = user_roles.role_id
 LEFT JOIN role_permissions ON role_permissions.role_id = roles.id AND roles.name <> ?

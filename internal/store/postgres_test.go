@@ -257,7 +257,7 @@ func TestPostgresConfig(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c.RuntimeParams["plan_cache_mode"] != "force_custom_plan" || c.ConnectTimeout == 0 {
+	if _, set := c.RuntimeParams["plan_cache_mode"]; set || c.ConnectTimeout == 0 {
 		t.Errorf("runtime params %v, connect timeout %v", c.RuntimeParams, c.ConnectTimeout)
 	}
 	c, err = store.PostgresConfig("host=db user=ada dbname=music plan_cache_mode=auto connect_timeout=9")
@@ -270,5 +270,55 @@ func TestPostgresConfig(t *testing.T) {
 	if _, err := store.PostgresConfig("postgres://ada:Sup3rS3cret@db:notaport/music"); err == nil ||
 		strings.Contains(err.Error(), "Sup3rS3cret") {
 		t.Errorf("bad DSN: err = %v, want an error without the password", err)
+	}
+}
+
+// TestPostgresPlansByValue: on PostgreSQL a search, whose plan depends on
+// its pattern, is planned with its values on every run (the unnamed
+// statement: never among the connection's prepared statements, so never
+// a generic plan), while a read by id keeps its prepared statement and,
+// after five runs, a generic plan it no longer re-plans.
+func TestPostgresPlansByValue(t *testing.T) {
+	t.Parallel()
+	apptest.RequireBackend(t, apptest.Postgres)
+	db := plannedDB(t, apptest.Postgres)
+	sqlDB, err := db.DB()
+	if err != nil {
+		t.Fatal(err)
+	}
+	sqlDB.SetMaxOpenConns(1) // one connection, whose statements are read below
+	songs, title := songsModel(t, db)
+	ctx := context.Background()
+	page, err := songs.List(ctx, datamodel.Query{Search: "love", SearchFields: []*datamodel.Field{title}, Sort: title, Limit: 5})
+	if err != nil || len(page.Records) == 0 {
+		t.Fatalf("search: %v, %d records", err, len(page.Records))
+	}
+	id := page.Records[0].ID
+	for range 8 {
+		if _, err := songs.List(ctx, datamodel.Query{Search: "love", SearchFields: []*datamodel.Field{title}, Sort: title, Limit: 5}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := songs.Get(ctx, id); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var stmts []struct {
+		Statement    string
+		GenericPlans int64
+	}
+	if err := db.Raw("SELECT statement, generic_plans FROM pg_prepared_statements").Scan(&stmts).Error; err != nil {
+		t.Fatal(err)
+	}
+	byID := false
+	for _, s := range stmts {
+		if strings.Contains(s.Statement, "app_grams") || strings.Contains(s.Statement, "LIKE") {
+			t.Errorf("a search is a prepared statement, which may get a generic plan: %s", s.Statement)
+		}
+		if strings.Contains(s.Statement, "songs.id = $1") && s.GenericPlans > 0 {
+			byID = true
+		}
+	}
+	if !byID {
+		t.Errorf("the read by id has no prepared statement with a generic plan: %+v", stmts)
 	}
 }

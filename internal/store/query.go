@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"gorm.io/gorm"
 )
 
@@ -20,19 +21,47 @@ import (
 // argument is not expanded: q holds one ? per value. Each statement is
 // still reported to GORM's logger, as GORM's own are, so a statement log
 // (or the tests' counter) sees them all.
+//
+// query is for a statement whose best plan depends on its arguments'
+// values (a search's pattern, a filter, LIMIT and OFFSET): PostgreSQL
+// plans it with them on every run (pgx's exec mode: the unnamed
+// statement, one round trip). queryByKey is for a read by key (a session,
+// a user, a record by id), whose plan is the same for every value:
+// PostgreSQL keeps its prepared statement and, after a few runs, its
+// plan, where planning a join of six tables anew took longer than running
+// it.
 func query(ctx context.Context, db *gorm.DB, q string, args ...any) (*sql.Rows, error) {
-	// A transaction's pool is its Statement's (its Config keeps the
-	// database's); the database's own Statement holds the database's.
-	on := db
+	return run(ctx, on(ctx, db), db.Dialector.Name(), q, true, args)
+}
+
+// queryByKey is query for a read by key: see query.
+func queryByKey(ctx context.Context, db *gorm.DB, q string, args ...any) (*sql.Rows, error) {
+	return run(ctx, on(ctx, db), db.Dialector.Name(), q, false, args)
+}
+
+// on is the transaction of ctx's Together, if there is one, else db. A
+// transaction's pool is its Statement's (its Config keeps the database's);
+// the database's own Statement holds the database's.
+func on(ctx context.Context, db *gorm.DB) *gorm.DB {
 	if tx, ok := ctx.Value(txKey{}).(*gorm.DB); ok {
-		on = tx
+		return tx
 	}
-	if db.Dialector.Name() == "postgres" {
+	return db
+}
+
+// run runs q on db's connection pool (a transaction, a pinned connection
+// or the pool), in the dialect's placeholders, planned with its values on
+// PostgreSQL when byValue, and reports it to db's logger.
+func run(ctx context.Context, db *gorm.DB, dialect, q string, byValue bool, args []any) (*sql.Rows, error) {
+	if dialect == "postgres" {
 		q = dollarPlaceholders(q)
+		if byValue {
+			args = append([]any{pgx.QueryExecModeExec}, args...)
+		}
 	}
 	begin := time.Now()
-	rows, err := on.Statement.ConnPool.QueryContext(ctx, q, args...)
-	on.Logger.Trace(ctx, begin, func() (string, int64) { return q, -1 }, err)
+	rows, err := db.Statement.ConnPool.QueryContext(ctx, q, args...)
+	db.Logger.Trace(ctx, begin, func() (string, int64) { return q, -1 }, err)
 	return rows, err
 }
 
@@ -40,6 +69,12 @@ func query(ctx context.Context, db *gorm.DB, q string, args ...any) (*sql.Rows, 
 // is no row.
 func queryRow(ctx context.Context, db *gorm.DB, q string, args ...any) rowScanner {
 	rows, err := query(ctx, db, q, args...)
+	return rowScanner{rows: rows, err: err}
+}
+
+// queryRowByKey is queryByKey's one-row form.
+func queryRowByKey(ctx context.Context, db *gorm.DB, q string, args ...any) rowScanner {
+	rows, err := queryByKey(ctx, db, q, args...)
 	return rowScanner{rows: rows, err: err}
 }
 
