@@ -134,10 +134,12 @@ func TestPrefixPagePlanSeeksRanges(t *testing.T) {
 			}
 		case "postgres":
 			plan := postgresPlan(t, db, query, args...)
-			// Index Only Scan or Index Scan: which depends on the
-			// visibility map, which a shared test server's other sessions
-			// keep VACUUM from setting; either reads one range.
-			if n := strings.Count(plan, "Scan using ux_albums_name"); n != 8 || strings.Contains(plan, "Seq Scan") {
+			// Index Only Scan, Index Scan or Bitmap Index Scan: which
+			// depends on the visibility map (which a shared test server's
+			// other sessions keep VACUUM from setting) and on the range's
+			// estimated rows; each reads one range of the index.
+			n := strings.Count(plan, "Scan using ux_albums_name") + strings.Count(plan, "Bitmap Index Scan on ux_albums_name")
+			if n != 8 || strings.Contains(plan, "Seq Scan") {
 				t.Errorf("plan has %d index scans of ux_albums_name, want 8:\n%s", n, plan)
 			}
 		default:
