@@ -3,9 +3,6 @@ package mongostore
 import (
 	"fmt"
 	"strings"
-	"sync"
-	"unicode"
-	"unicode/utf8"
 
 	"musicadmin/internal/textindex"
 )
@@ -26,43 +23,17 @@ import (
 // substring match of valid UTF-8 starts and ends on rune boundaries, so
 // rune-wise and byte-wise containment agree.)
 
-var (
-	preimageOnce sync.Once
-	// preimage maps a folded rune to every rune that folds to it, when that
-	// is more than the rune itself.
-	preimage map[rune][]rune
-)
-
-func buildPreimage() {
-	preimage = make(map[rune][]rune)
-	for r := rune(0); r <= unicode.MaxRune; r++ {
-		if !utf8.ValidRune(r) {
-			continue // surrogate halves: no text holds them
-		}
-		if l := []rune(textindex.Fold(string(r))); len(l) == 1 && l[0] != r {
-			preimage[l[0]] = append(preimage[l[0]], r)
-		}
-	}
-}
-
 // foldPattern returns a regular expression (PCRE and Go's regexp agree on
 // its syntax) that matches the texts whose folded form contains the folded
 // query, or, with prefix, starts with it. ok is false when no text can
 // match (a query rune that no rune folds to).
 func foldPattern(query string, prefix bool) (pattern string, ok bool) {
-	preimageOnce.Do(buildPreimage)
 	var b strings.Builder
 	if prefix {
 		b.WriteByte('^')
 	}
 	for _, c := range textindex.Fold(query) {
-		// The runes folding to c: c itself if it folds to itself, and its
-		// preimage.
-		var class []rune
-		if []rune(textindex.Fold(string(c)))[0] == c {
-			class = append(class, c)
-		}
-		class = append(class, preimage[c]...)
+		class := textindex.Spellings(c) // the runes folding to c
 		switch len(class) {
 		case 0:
 			return "", false

@@ -106,8 +106,8 @@ func buildPreimage() {
 		if !utf8.ValidRune(r) {
 			continue // surrogate halves: no text holds them
 		}
-		if l := unicode.ToLower(r); l != r {
-			preimage[l] = append(preimage[l], r)
+		if l := []rune(Fold(string(r))); len(l) == 1 && l[0] != r {
+			preimage[l[0]] = append(preimage[l[0]], r)
 		}
 	}
 }
@@ -119,7 +119,7 @@ func buildPreimage() {
 func Spellings(c rune) []rune {
 	preimageOnce.Do(buildPreimage)
 	var out []rune
-	if unicode.ToLower(c) == c {
+	if l := []rune(Fold(string(c))); len(l) == 1 && l[0] == c {
 		out = append(out, c)
 	}
 	out = append(out, preimage[c]...)
