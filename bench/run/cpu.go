@@ -6,7 +6,6 @@ import (
 	"os"
 	"strconv"
 	"strings"
-	"text/tabwriter"
 	"time"
 )
 
@@ -114,28 +113,12 @@ const cpuNote = "cpu/req is the server process's CPU time (user + system) over t
 // printCPU writes the CPU table of the results.
 func printCPU(w io.Writer, results []sizeResult) {
 	fmt.Fprintln(w, "CPU per request:")
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, strings.Join(cpuHeader(results[0].targets), "\t")+"\t")
-	for _, r := range results {
-		for _, row := range cpuRows(r) {
-			fmt.Fprintln(tw, strings.Join(row, "\t")+"\t")
-		}
-	}
-	tw.Flush()
+	writeAligned(w, cpuHeader(results[0].targets), allRows(results, cpuRows))
 	fmt.Fprintln(w, cpuNote)
 	fmt.Fprintln(w)
 }
 
 // cpuMarkdown is the Markdown section of the CPU table.
 func cpuMarkdown(results []sizeResult) string {
-	var b strings.Builder
-	h := cpuHeader(results[0].targets)
-	b.WriteString("\n## CPU per request\n\n" + cpuNote + "\n\n")
-	b.WriteString("| " + strings.Join(h, " | ") + " |\n|" + strings.Repeat(" ---: |", len(h)) + "\n")
-	for _, r := range results {
-		for _, row := range cpuRows(r) {
-			b.WriteString("| " + strings.Join(row, " | ") + " |\n")
-		}
-	}
-	return b.String()
+	return "\n## CPU per request\n\n" + cpuNote + "\n\n" + markdownTable(cpuHeader(results[0].targets), allRows(results, cpuRows))
 }

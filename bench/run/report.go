@@ -32,6 +32,35 @@ func header(targets []string) []string {
 	return append(h, "errors "+strings.Join(targets, "/"))
 }
 
+// writeAligned writes header and rows as a right-aligned text table.
+func writeAligned(w io.Writer, header []string, rows [][]string) {
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, strings.Join(header, "\t")+"\t")
+	for _, row := range rows {
+		fmt.Fprintln(tw, strings.Join(row, "\t")+"\t")
+	}
+	tw.Flush()
+}
+
+// markdownTable is header and rows as a Markdown table, right-aligned.
+func markdownTable(header []string, rows [][]string) string {
+	var b strings.Builder
+	b.WriteString("| " + strings.Join(header, " | ") + " |\n|" + strings.Repeat(" ---: |", len(header)) + "\n")
+	for _, row := range rows {
+		b.WriteString("| " + strings.Join(row, " | ") + " |\n")
+	}
+	return b.String()
+}
+
+// allRows joins the rows rowsOf gives each result.
+func allRows(results []sizeResult, rowsOf func(sizeResult) [][]string) [][]string {
+	var rows [][]string
+	for _, r := range results {
+		rows = append(rows, rowsOf(r)...)
+	}
+	return rows
+}
+
 // ms formats d in milliseconds.
 func ms(d time.Duration) string { return fmt.Sprintf("%.2f ms", float64(d)/float64(time.Millisecond)) }
 
@@ -305,14 +334,7 @@ var apiBoundNote = fmt.Sprintf("api/html is the API page's p50 over its HTML twi
 // printAPI writes the API table of the results and names the rows over the
 // bound.
 func printAPI(w io.Writer, results []sizeResult) {
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, strings.Join(apiHeader(results[0].targets), "\t")+"\t")
-	for _, r := range results {
-		for _, row := range apiRows(r) {
-			fmt.Fprintln(tw, strings.Join(row, "\t")+"\t")
-		}
-	}
-	tw.Flush()
+	writeAligned(w, apiHeader(results[0].targets), allRows(results, apiRows))
 	fmt.Fprintln(w, apiBoundNote)
 	for _, o := range apiOver(results) {
 		fmt.Fprintln(w, "OVER THE BOUND: "+o)
@@ -322,14 +344,8 @@ func printAPI(w io.Writer, results []sizeResult) {
 // apiMarkdown is the Markdown section of the API table.
 func apiMarkdown(results []sizeResult) string {
 	var b strings.Builder
-	h := apiHeader(results[0].targets)
 	b.WriteString("\n## API pages against their HTML twins\n\n" + apiBoundNote + "\n\n")
-	b.WriteString("| " + strings.Join(h, " | ") + " |\n|" + strings.Repeat(" ---: |", len(h)) + "\n")
-	for _, r := range results {
-		for _, row := range apiRows(r) {
-			b.WriteString("| " + strings.Join(row, " | ") + " |\n")
-		}
-	}
+	b.WriteString(markdownTable(apiHeader(results[0].targets), allRows(results, apiRows)))
 	for _, o := range apiOver(results) {
 		b.WriteString("\n- Over the bound: " + o)
 	}
@@ -361,12 +377,7 @@ func printCreates(w io.Writer, results []sizeResult) {
 		return
 	}
 	fmt.Fprintln(w, createsTitle+":")
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, strings.Join(createsHeader, "\t")+"\t")
-	for _, row := range rows {
-		fmt.Fprintln(tw, strings.Join(row, "\t")+"\t")
-	}
-	tw.Flush()
+	writeAligned(w, createsHeader, rows)
 }
 
 // createsMarkdown is the Markdown section of the API creates, "" when none
@@ -376,11 +387,5 @@ func createsMarkdown(results []sizeResult) string {
 	if len(rows) == 0 {
 		return ""
 	}
-	var b strings.Builder
-	b.WriteString("\n## " + createsTitle + "\n\n")
-	b.WriteString("| " + strings.Join(createsHeader, " | ") + " |\n|" + strings.Repeat(" ---: |", len(createsHeader)) + "\n")
-	for _, row := range rows {
-		b.WriteString("| " + strings.Join(row, " | ") + " |\n")
-	}
-	return b.String()
+	return "\n## " + createsTitle + "\n\n" + markdownTable(createsHeader, rows)
 }
