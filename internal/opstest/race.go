@@ -1,0 +1,5 @@
+//go:build race
+
+package opstest
+
+func init() { buildFlags = append(buildFlags, "-race") }
