@@ -3,7 +3,7 @@ package apptest
 // The universal oracle of shared/SECURITY-TESTS.md, applied to the apps a
 // test starts with Strict: every answer has a status below 500 and a body
 // that leaks no stack, no driver or SQL error and no password hash; and
-// when the test ends each app still answers /healthz and its log holds no
+// when the test ends each app still answers /readyz and its log holds no
 // panic.
 
 import (
@@ -67,22 +67,22 @@ func Clip(s string) string {
 // Strict makes NewApp apply the oracle: every answer a client of the app
 // (or of an Instance of it) gets through Do, and so through Get, Post,
 // Submit, Request, CSRF and Login, and every answer of Parallel and Raw;
-// and, when the test ends, /healthz and the log of each. Send is left
+// and, when the test ends, /readyz and the log of each. Send is left
 // unchecked, for an answer a test wants to judge itself (a 503 it
 // expects).
 func Strict() Option { return func(o *options) { o.strict = true } }
 
-// watch checks, when t ends, that a's app still answers /healthz and that
-// its log shows no panic.
+// watch checks, when t ends, that a's app is still ready (its database
+// takes writes) and that its log shows no panic.
 func (a *App) watch(t testing.TB) {
 	t.Cleanup(func() {
-		resp, err := http.Get(a.URL + "/healthz")
+		resp, err := http.Get(a.URL + "/readyz")
 		if err != nil {
-			t.Errorf("healthz after the test: %v", err)
+			t.Errorf("readyz after the test: %v", err)
 		} else {
 			resp.Body.Close()
 			if resp.StatusCode != http.StatusOK {
-				t.Errorf("healthz after the test: %d", resp.StatusCode)
+				t.Errorf("readyz after the test: %d", resp.StatusCode)
 			}
 		}
 		if log := a.Log.String(); strings.Contains(log, "panic") || strings.Contains(log, "handler crashed") {

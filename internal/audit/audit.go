@@ -9,6 +9,7 @@ import (
 	"context"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"time"
 	"unicode/utf8"
 
@@ -211,3 +212,13 @@ func FormatTime(t time.Time) string { return t.UTC().Format(timeLayout) }
 
 // ParseTime reads a time FormatTime wrote.
 func ParseTime(s string) (time.Time, error) { return time.Parse(timeLayout, s) }
+
+// written counts the entries this process wrote, for /metrics.
+var written atomic.Uint64
+
+// Wrote counts n entries written; the stores call it when an entry is
+// stored (on SQL, in the transaction of its change).
+func Wrote(n int) { written.Add(uint64(n)) }
+
+// Written is the number of entries this process has written.
+func Written() uint64 { return written.Load() }

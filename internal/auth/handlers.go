@@ -113,6 +113,7 @@ func (h *Handlers) Login(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, next, http.StatusFound)
 	case errors.Is(err, ErrInvalidLogin):
 		// The attempt stays counted: it is the failure.
+		loginFailures.Add(1)
 		h.Log.Warn("login failed", "username", textutil.Truncate(username, 64), "remote", r.RemoteAddr)
 		// The name tried, as shown back on the form; never the password.
 		h.record(r, audit.ActionLoginFailed, shownName)
@@ -128,13 +129,16 @@ const forgetTimeout = 5 * time.Second
 
 // forget uncounts attempt, which turned out no failed guess: only a wrong
 // password counts. It runs even when the client has gone (the password was
-// checked all the same); when it fails, the attempt stays counted, which
-// costs the address one try of its window, and is logged.
+// checked all the same). When it fails (the database that just refused the
+// session refuses this too: a full disk, an outage), the throttle forgets
+// the attempt again before it counts the next one, so the outage costs
+// the address no try once the database takes writes again.
 func (h *Handlers) forget(r *http.Request, attempt *Attempt) {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(r.Context()), forgetTimeout)
 	defer cancel()
 	if err := attempt.Forget(ctx); err != nil {
-		h.Log.Warn("login attempt stays counted by the throttle", "remote", r.RemoteAddr, "err", err)
+		attempt.RetryLater(time.Now())
+		h.Log.Warn("login attempt not yet uncounted by the throttle: retried at the next attempt", "remote", r.RemoteAddr, "err", err)
 	}
 }
 

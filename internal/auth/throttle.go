@@ -50,6 +50,17 @@ type LoginThrottle struct {
 
 	mu       sync.Mutex
 	prunedAt time.Time // when this instance last pruned the store
+	// unforgotten are attempts that should not count but whose Forget
+	// failed (a full disk, a database down): they are forgotten again
+	// before the next attempt is counted, so an outage burns no client's
+	// budget once the database takes writes again.
+	unforgotten []unforgotten
+}
+
+// unforgotten is an attempt to forget again, and when it was made.
+type unforgotten struct {
+	id string
+	at time.Time
 }
 
 // NewLoginThrottle allows limit failures (at least 1) per window and
@@ -83,6 +94,7 @@ func (t *LoginThrottle) Begin(ctx context.Context, r *http.Request, now time.Tim
 	// failure stored at now is exactly now when read back.
 	now = now.Truncate(time.Millisecond)
 	since := now.Add(-t.window)
+	t.forgetAgain(ctx, now)
 
 	// A blocked client costs one indexed read of at most limit rows, and no
 	// write: a flood from one address does not grow the table.
@@ -92,6 +104,7 @@ func (t *LoginThrottle) Begin(ctx context.Context, r *http.Request, now time.Tim
 	}
 	if len(times) >= t.limit {
 		// Blocked until the limit-th newest failure leaves the window.
+		throttleRefusals.Add(1)
 		return nil, t.waitUntilFree(times[t.limit-1], now), nil
 	}
 
@@ -111,6 +124,7 @@ func (t *LoginThrottle) Begin(ctx context.Context, r *http.Request, now time.Tim
 		return nil, 0, unavailable("read failures", err)
 	}
 	if len(times) > t.limit {
+		throttleRefusals.Add(1)
 		a.forgetQuietly(ctx)
 		// The oldest of the limit+1 read: once it is gone, the others
 		// are at most limit, this attempt's own row among them if it was
@@ -134,6 +148,49 @@ func (a *Attempt) Forget(ctx context.Context) error {
 		return fmt.Errorf("login throttle: forget attempt: %w", err)
 	}
 	return nil
+}
+
+// RetryLater keeps the attempt, whose Forget failed, to be forgotten again
+// before the throttle counts the next attempt on this instance (until it
+// is a window old and counts no more anyway).
+func (a *Attempt) RetryLater(now time.Time) {
+	a.t.mu.Lock()
+	defer a.t.mu.Unlock()
+	if len(a.t.unforgotten) < maxUnforgotten {
+		a.t.unforgotten = append(a.t.unforgotten, unforgotten{id: a.id, at: now})
+	}
+}
+
+// maxUnforgotten bounds the attempts kept to forget again: past it, an
+// attempt stays counted, which errs on the throttle's side.
+const maxUnforgotten = 1024
+
+// forgetAgain forgets the attempts whose Forget failed, dropping those that
+// no longer count at now; those that fail again are kept for the next call.
+// It costs nothing when there are none, the usual case.
+func (t *LoginThrottle) forgetAgain(ctx context.Context, now time.Time) {
+	t.mu.Lock()
+	todo := t.unforgotten
+	t.unforgotten = nil
+	t.mu.Unlock()
+	if len(todo) == 0 {
+		return
+	}
+	var left []unforgotten
+	for i, u := range todo {
+		if now.Sub(u.at) >= t.window {
+			continue
+		}
+		if err := t.store.DeleteLoginFailure(ctx, u.id); err != nil {
+			left = append(left, todo[i:]...)
+			break
+		}
+	}
+	if len(left) > 0 {
+		t.mu.Lock()
+		t.unforgotten = append(left, t.unforgotten...)
+		t.mu.Unlock()
+	}
 }
 
 // forgetQuietly is Forget where its failure changes nothing: the attempt
@@ -214,11 +271,13 @@ func cut(s string) string {
 func (t *LoginThrottle) Failed(ctx context.Context, r *http.Request, now time.Time) (time.Duration, error) {
 	key := clientKey(r)
 	now = now.Truncate(time.Millisecond)
+	t.forgetAgain(ctx, now)
 	times, err := t.store.LoginFailures(ctx, key, now.Add(-t.window), t.limit)
 	if err != nil {
 		return 0, unavailable("read failures", err)
 	}
 	if len(times) >= t.limit {
+		throttleRefusals.Add(1)
 		return t.waitUntilFree(times[t.limit-1], now), nil
 	}
 	if _, err := t.store.AddLoginFailure(ctx, key, now); err != nil {

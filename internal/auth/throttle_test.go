@@ -2,6 +2,7 @@ package auth_test
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -236,6 +237,53 @@ func TestLoginThrottlePrunes(t *testing.T) {
 			if len(times) != want.n {
 				t.Errorf("%s: %d failures stored, want %d", want.addr, len(times), want.n)
 			}
+		}
+	})
+}
+
+// refusingDeletes is a failure store whose deletes fail while refuse is
+// set, as on a full disk: the failure was stored, the write that uncounts
+// it is refused.
+type refusingDeletes struct {
+	auth.FailureStore
+	refuse bool
+}
+
+func (s *refusingDeletes) DeleteLoginFailure(ctx context.Context, id string) error {
+	if s.refuse {
+		return errors.New("database or disk is full")
+	}
+	return s.FailureStore.DeleteLoginFailure(ctx, id)
+}
+
+// TestLoginThrottleForgetsAgain: attempts that should not count (a right
+// password whose session could not be written) but could not be uncounted
+// are uncounted before the next attempt, so an outage costs no budget once
+// writes work again. Before RetryLater, the address stayed blocked for the
+// rest of the window.
+func TestLoginThrottleForgetsAgain(t *testing.T) {
+	apptest.ForEachBackendParallel(t, func(t *testing.T, b apptest.Backend) {
+		store := &refusingDeletes{FailureStore: failureStore(t, b), refuse: true}
+		c := newTries(t, store, 3, time.Minute)
+		const addr = "203.0.113.50:1"
+		t0 := time.Now()
+		for i := range 3 {
+			a, _ := c.begin(addr, t0.Add(time.Duration(i)*time.Millisecond))
+			if err := a.Forget(context.Background()); err == nil {
+				t.Fatal("Forget passed on a store that refuses deletes")
+			}
+			a.RetryLater(t0)
+		}
+		store.refuse = false
+		if wait := c.wait(addr, t0.Add(time.Second)); wait != 0 {
+			t.Errorf("after the outage: wait %s, want a try at once", wait)
+		}
+		times, err := store.LoginFailures(context.Background(), "203.0.113.50", t0.Add(-time.Minute), 10)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(times) != 0 {
+			t.Errorf("%d failures still counted, want none", len(times))
 		}
 	})
 }

@@ -10,6 +10,7 @@ package backend
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"musicadmin/internal/accounts"
 	"musicadmin/internal/audit"
@@ -39,6 +40,8 @@ type Backend interface {
 	Seed(ctx context.Context, opts seed.Options, progress seed.Progress) error
 	// Healthy reports whether the database answers and takes writes.
 	Healthy(ctx context.Context) error
+	// Pool reports the connection pool's state, for /metrics.
+	Pool() PoolStats
 	// Schema creates, upgrades and reports the database's schema.
 	Schema() Schema
 	// Close releases the connections.
@@ -98,4 +101,16 @@ func Ready(ctx context.Context, b Backend) error {
 		return fmt.Errorf("database schema is at version %d, the app needs %d: run `app create-db`", current, latest)
 	}
 	return nil
+}
+
+// PoolStats is the state of a backend's connection pool.
+type PoolStats struct {
+	// MaxOpen is the pool's bound (0: none).
+	MaxOpen int
+	// Open connections, of which InUse are lent out and Idle wait.
+	Open, InUse, Idle int
+	// WaitCount is how many times a request waited for a connection, and
+	// WaitDuration how long in all.
+	WaitCount    int64
+	WaitDuration time.Duration
 }

@@ -30,6 +30,7 @@ type Mongo struct {
 	store    *mongostore.Store
 	accounts *mongostore.Accounts
 	audit    *mongostore.AuditLog
+	pool     *mongoPool // nil when the client was made elsewhere (tests)
 }
 
 var _ Backend = (*Mongo)(nil)
@@ -59,6 +60,12 @@ func openMongo(ctx context.Context, cfg config.Database) (*Mongo, error) {
 		opts.SetConnectTimeout(connect)
 	}
 	opts.ApplyURI(cfg.DSN)
+	// The driver's default pool bound, unless the DSN sets one.
+	pool := &mongoPool{maxOpen: 100}
+	if cs.MaxPoolSizeSet {
+		pool.maxOpen = int(cs.MaxPoolSize)
+	}
+	opts.SetPoolMonitor(pool.monitor())
 	client, err := mongo.Connect(opts)
 	if err != nil {
 		return nil, fmt.Errorf("database mongodb unreachable: %s", mongostore.Redact(err))
@@ -81,8 +88,12 @@ func openMongo(ctx context.Context, cfg config.Database) (*Mongo, error) {
 		_ = client.Disconnect(context.Background())
 		return nil, err
 	}
+	b.pool = pool
 	return b, nil
 }
+
+// Pool reports the driver's connections, as its pool events counted them.
+func (b *Mongo) Pool() PoolStats { return b.pool.stats() }
 
 // Settle settles the changes a process that died left half recorded
 // (see mongostore's audit.go): at every start, once the models the

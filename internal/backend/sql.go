@@ -21,6 +21,9 @@ type SQL struct {
 	accounts *store.Accounts
 	audit    *store.AuditLog
 	schema   *migrate.Migrator
+	// sqliteFile is the SQLite database's file ("" on other drivers and
+	// in memory): Healthy checks the room left on its disk.
+	sqliteFile string
 }
 
 var _ Backend = (*SQL)(nil)
@@ -36,6 +39,9 @@ func openSQL(ctx context.Context, cfg config.Database) (*SQL, error) {
 			_ = sqlDB.Close()
 		}
 		return nil, err
+	}
+	if cfg.Driver == config.DriverSQLite {
+		b.sqliteFile = store.SQLiteFile(cfg.DSN)
 	}
 	return b, nil
 }
@@ -85,7 +91,28 @@ func (b *SQL) Seed(ctx context.Context, opts seed.Options, progress seed.Progres
 	return seed.Run(ctx, sqlDB, opts, progress)
 }
 
-func (b *SQL) Healthy(ctx context.Context) error { return store.Healthy(ctx, b.db) }
+// Healthy reports whether the database answers and takes a write, and, on
+// SQLite, whether its disk has room for the next ones.
+func (b *SQL) Healthy(ctx context.Context) error {
+	if err := store.Healthy(ctx, b.db); err != nil {
+		return err
+	}
+	if b.sqliteFile != "" {
+		return store.CheckDiskRoom(b.sqliteFile)
+	}
+	return nil
+}
+
+// Pool reports database/sql's pool.
+func (b *SQL) Pool() PoolStats {
+	sqlDB, err := b.db.DB()
+	if err != nil {
+		return PoolStats{}
+	}
+	s := sqlDB.Stats()
+	return PoolStats{MaxOpen: s.MaxOpenConnections, Open: s.OpenConnections, InUse: s.InUse, Idle: s.Idle,
+		WaitCount: s.WaitCount, WaitDuration: s.WaitDuration}
+}
 
 func (b *SQL) Close() error {
 	sqlDB, err := b.db.DB()

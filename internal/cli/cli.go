@@ -11,6 +11,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -18,6 +19,7 @@ import (
 	"musicadmin/internal/auth"
 	"musicadmin/internal/backend"
 	"musicadmin/internal/config"
+	"musicadmin/internal/logging"
 	"musicadmin/internal/textutil"
 )
 
@@ -131,8 +133,13 @@ func (a *runner) loadConfig() (config.Config, error) {
 }
 
 func (a *runner) logger() *slog.Logger {
-	return slog.New(slog.NewTextHandler(a.env.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	text := slog.NewTextHandler(a.env.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo})
+	return slog.New(logging.RateLimit(text, logEvery))
 }
+
+// logEvery is how often a WARN or ERROR line of one message may repeat: an
+// outage is then one line per second with a count, not one per request.
+const logEvery = time.Second
 
 // need is what a command needs of the configured database's schema.
 type need int

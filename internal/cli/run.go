@@ -4,9 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net"
+	"net/http"
 	"strconv"
 	"syscall"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -14,6 +17,7 @@ import (
 	"musicadmin/internal/app"
 	"musicadmin/internal/auth"
 	"musicadmin/internal/config"
+	"musicadmin/internal/metrics"
 	"musicadmin/internal/server"
 )
 
@@ -41,7 +45,11 @@ func (a *runner) serve(ctx context.Context, cfg config.Config, db *app.App, init
 	if cfg.GeneratedSecret {
 		log.Warn("dev mode: no secret_key set, using a random one; sessions end when the server restarts")
 	}
-	webApp, err := db.Server(cfg, log, server.Options{BcryptCost: a.env.bcryptCost()})
+	opts := server.Options{BcryptCost: a.env.bcryptCost()}
+	if cfg.Server.MetricsAddr != "" {
+		opts.Metrics = metrics.New(Version, db.Backend)
+	}
+	webApp, err := db.Server(cfg, log, opts)
 	if err != nil {
 		return err
 	}
@@ -57,13 +65,41 @@ func (a *runner) serve(ctx context.Context, cfg config.Config, db *app.App, init
 			return err
 		}
 	}
+	if opts.Metrics != nil {
+		stop, err := serveMetrics(cfg.Server.MetricsAddr, opts.Metrics, log)
+		if err != nil {
+			_ = ln.Close()
+			return err
+		}
+		defer stop()
+	}
 	log.Info("serving", "addr", ln.Addr().String(), "driver", cfg.Database.Driver)
 	srv := server.NewHTTPServer(cfg.Server.Addr, webApp.Handler, log)
-	if err := server.Serve(ctx, srv, ln, log); err != nil {
+	drain := server.Drain{Begin: webApp.Probes.Drain, Delay: time.Duration(cfg.Server.DrainDelay)}
+	if err := server.Serve(ctx, srv, ln, log, drain); err != nil {
 		return err
 	}
 	log.Info("stopped")
 	return nil
+}
+
+// serveMetrics serves GET /metrics, and nothing else, on addr, apart from
+// the app's address, until stop is called.
+func serveMetrics(addr string, m *metrics.Metrics, log *slog.Logger) (stop func(), err error) {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("server.metrics_addr: listen on %s: %w", addr, err)
+	}
+	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", m.Handler())
+	srv := server.NewHTTPServer(addr, mux, log)
+	go func() {
+		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			log.Error("metrics server stopped", "err", err)
+		}
+	}()
+	log.Info("serving metrics", "addr", ln.Addr().String())
+	return func() { _ = srv.Close() }, nil
 }
 
 // listen listens on addr; an address in use says how to serve on another.

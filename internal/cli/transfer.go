@@ -108,7 +108,7 @@ func (a *runner) copyCmd() *cobra.Command {
 			return usageErr("copy needs --to-driver and --to-dsn")
 		}
 		return a.withBackend(cmd.Context(), latest, func(ctx context.Context, cfg config.Config, src *app.App) error {
-			if cfg.Database == to {
+			if cfg.Database.Driver == to.Driver && cfg.Database.DSN == to.DSN {
 				return usageErr("copy: the target is the configured database itself")
 			}
 			return a.copyTo(ctx, src, to)

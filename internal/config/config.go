@@ -12,6 +12,7 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"time"
 
 	"go.yaml.in/yaml/v3"
 
@@ -47,19 +48,63 @@ type Config struct {
 type Database struct {
 	Driver string `yaml:"driver"`
 	DSN    string `yaml:"dsn"`
+	// SQLiteSynchronous is SQLite's synchronous setting: NORMAL (the
+	// default) loses no commit when the process dies, only when the
+	// machine loses power or crashes in the last moments; FULL keeps those
+	// too, at a cost per write (docs/production.md gives the figures).
+	SQLiteSynchronous string `yaml:"sqlite_synchronous"`
 }
+
+// SQLite synchronous settings accepted by database.sqlite_synchronous.
+const (
+	SQLiteSyncNormal = "NORMAL"
+	SQLiteSyncFull   = "FULL"
+)
 
 // Server holds the HTTP listener settings.
 type Server struct {
 	Addr          string `yaml:"addr"`
 	SecureCookies bool   `yaml:"secure_cookies"`
+	// MetricsAddr is where /metrics is served, apart from the app's
+	// address so that it is never public; empty means no metrics.
+	MetricsAddr string `yaml:"metrics_addr"`
+	// DrainDelay is how long, after SIGTERM, /readyz answers 503 while
+	// the app still serves, before it stops accepting connections: long
+	// enough for a load balancer's health check to take it out, so that
+	// no client is sent to a closed port.
+	DrainDelay Duration `yaml:"drain_delay"`
+}
+
+// Duration is a time.Duration written as Go writes one ("1s", "500ms").
+type Duration time.Duration
+
+// UnmarshalYAML reads a duration string.
+func (d *Duration) UnmarshalYAML(node *yaml.Node) error {
+	v, err := parseDuration(node.Value)
+	if err != nil {
+		return err
+	}
+	*d = Duration(v)
+	return nil
+}
+
+// MarshalYAML writes the duration as a string ("1.5s").
+func (d Duration) MarshalYAML() (any, error) { return time.Duration(d).String(), nil }
+
+// parseDuration parses a non-negative Go duration.
+func parseDuration(s string) (time.Duration, error) {
+	v, err := time.ParseDuration(strings.TrimSpace(s))
+	if err != nil || v < 0 {
+		return 0, fmt.Errorf("%q is not a duration such as 500ms or 2s", s)
+	}
+	return v, nil
 }
 
 // Default returns the configuration used when a key is absent from the file.
 func Default() Config {
 	return Config{
 		AppName:  "Music Admin",
-		Database: Database{Driver: DriverSQLite, DSN: "app.db"},
+		Database: Database{Driver: DriverSQLite, DSN: "app.db", SQLiteSynchronous: SQLiteSyncNormal},
 		Server:   Server{Addr: ":8080"},
 	}
 }
@@ -130,7 +175,16 @@ func applyEnv(cfg *Config, lookupEnv func(string) (string, bool)) error {
 	str("APP_SECRET_KEY", &cfg.SecretKey)
 	str("APP_DATABASE_DRIVER", &cfg.Database.Driver)
 	str("APP_DATABASE_DSN", &cfg.Database.DSN)
+	str("APP_DATABASE_SQLITE_SYNCHRONOUS", &cfg.Database.SQLiteSynchronous)
 	str("APP_SERVER_ADDR", &cfg.Server.Addr)
+	str("APP_SERVER_METRICS_ADDR", &cfg.Server.MetricsAddr)
+	if v, ok := lookupEnv("APP_SERVER_DRAIN_DELAY"); ok && strings.TrimSpace(v) != "" {
+		d, err := parseDuration(v)
+		if err != nil {
+			return configErr("APP_SERVER_DRAIN_DELAY: %s", err)
+		}
+		cfg.Server.DrainDelay = Duration(d)
+	}
 	if err := boolean("APP_SERVER_SECURE_COOKIES", &cfg.Server.SecureCookies); err != nil {
 		return err
 	}
@@ -151,6 +205,16 @@ func (c *Config) Validate() error {
 	}
 	if strings.TrimSpace(c.Server.Addr) == "" {
 		return configErr("server.addr is empty")
+	}
+	switch c.Database.SQLiteSynchronous = strings.ToUpper(strings.TrimSpace(c.Database.SQLiteSynchronous)); c.Database.SQLiteSynchronous {
+	case "":
+		c.Database.SQLiteSynchronous = SQLiteSyncNormal
+	case SQLiteSyncNormal, SQLiteSyncFull:
+	default:
+		return configErr("database.sqlite_synchronous %q: want NORMAL or FULL", c.Database.SQLiteSynchronous)
+	}
+	if c.Server.MetricsAddr != "" && strings.TrimSpace(c.Server.MetricsAddr) == strings.TrimSpace(c.Server.Addr) {
+		return configErr("server.metrics_addr must differ from server.addr: metrics are never served on the public address")
 	}
 	if strings.TrimSpace(c.AppName) == "" {
 		c.AppName = Default().AppName

@@ -7,6 +7,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"musicadmin/internal/config"
 )
@@ -37,9 +38,12 @@ secret_key: "` + goodKey + `"
 database:
   driver: mysql
   dsn: "u:p@tcp(db:3306)/music?parseTime=true"
+  sqlite_synchronous: full
 server:
   addr: "127.0.0.1:9000"
   secure_cookies: true
+  metrics_addr: "127.0.0.1:9100"
+  drain_delay: 1500ms
 `
 
 func TestLoad(t *testing.T) {
@@ -53,14 +57,14 @@ func TestLoad(t *testing.T) {
 			name: "every key from the file",
 			file: fullFile,
 			want: config.Config{AppName: "Test Admin", SecretKey: goodKey,
-				Database: config.Database{Driver: "mysql", DSN: "u:p@tcp(db:3306)/music?parseTime=true"},
-				Server:   config.Server{Addr: "127.0.0.1:9000", SecureCookies: true}},
+				Database: config.Database{Driver: "mysql", DSN: "u:p@tcp(db:3306)/music?parseTime=true", SQLiteSynchronous: "FULL"},
+				Server:   config.Server{Addr: "127.0.0.1:9000", SecureCookies: true, MetricsAddr: "127.0.0.1:9100", DrainDelay: config.Duration(1500 * time.Millisecond)}},
 		},
 		{
 			name: "absent keys keep their defaults",
 			file: "secret_key: " + goodKey + "\n",
 			want: config.Config{AppName: "Music Admin", SecretKey: goodKey,
-				Database: config.Database{Driver: "sqlite", DSN: "app.db"},
+				Database: config.Database{Driver: "sqlite", DSN: "app.db", SQLiteSynchronous: "NORMAL"},
 				Server:   config.Server{Addr: ":8080"}},
 		},
 		{
@@ -68,30 +72,33 @@ func TestLoad(t *testing.T) {
 			file: "",
 			env:  map[string]string{"APP_SECRET_KEY": goodKey},
 			want: config.Config{AppName: "Music Admin", SecretKey: goodKey,
-				Database: config.Database{Driver: "sqlite", DSN: "app.db"},
+				Database: config.Database{Driver: "sqlite", DSN: "app.db", SQLiteSynchronous: "NORMAL"},
 				Server:   config.Server{Addr: ":8080"}},
 		},
 		{
 			name: "every key overridden by APP_* variables",
 			file: fullFile,
 			env: map[string]string{
-				"APP_APP_NAME":              "From Env",
-				"APP_SECRET_KEY":            goodKey + "-env",
-				"APP_DATABASE_DRIVER":       "sqlite",
-				"APP_DATABASE_DSN":          "env.db",
-				"APP_SERVER_ADDR":           ":7070",
-				"APP_SERVER_SECURE_COOKIES": "false",
+				"APP_APP_NAME":                    "From Env",
+				"APP_SECRET_KEY":                  goodKey + "-env",
+				"APP_DATABASE_DRIVER":             "sqlite",
+				"APP_DATABASE_DSN":                "env.db",
+				"APP_SERVER_ADDR":                 ":7070",
+				"APP_SERVER_SECURE_COOKIES":       "false",
+				"APP_DATABASE_SQLITE_SYNCHRONOUS": "normal",
+				"APP_SERVER_METRICS_ADDR":         "127.0.0.1:9200",
+				"APP_SERVER_DRAIN_DELAY":          "2s",
 			},
 			want: config.Config{AppName: "From Env", SecretKey: goodKey + "-env",
-				Database: config.Database{Driver: "sqlite", DSN: "env.db"},
-				Server:   config.Server{Addr: ":7070", SecureCookies: false}},
+				Database: config.Database{Driver: "sqlite", DSN: "env.db", SQLiteSynchronous: "NORMAL"},
+				Server:   config.Server{Addr: ":7070", SecureCookies: false, MetricsAddr: "127.0.0.1:9200", DrainDelay: config.Duration(2 * time.Second)}},
 		},
 		{
 			name: "boolean override to true and driver in any case",
 			file: "secret_key: " + goodKey + "\n",
 			env:  map[string]string{"APP_SERVER_SECURE_COOKIES": "TRUE", "APP_DATABASE_DRIVER": " MySQL ", "APP_DATABASE_DSN": "u@tcp(h)/d"},
 			want: config.Config{AppName: "Music Admin", SecretKey: goodKey,
-				Database: config.Database{Driver: "mysql", DSN: "u@tcp(h)/d"},
+				Database: config.Database{Driver: "mysql", DSN: "u@tcp(h)/d", SQLiteSynchronous: "NORMAL"},
 				Server:   config.Server{Addr: ":8080", SecureCookies: true}},
 		},
 		{
@@ -99,28 +106,28 @@ func TestLoad(t *testing.T) {
 			file: fullFile,
 			env:  map[string]string{"APP_SERVER_SECURE_COOKIES": ""},
 			want: config.Config{AppName: "Test Admin", SecretKey: goodKey,
-				Database: config.Database{Driver: "mysql", DSN: "u:p@tcp(db:3306)/music?parseTime=true"},
-				Server:   config.Server{Addr: "127.0.0.1:9000", SecureCookies: true}},
+				Database: config.Database{Driver: "mysql", DSN: "u:p@tcp(db:3306)/music?parseTime=true", SQLiteSynchronous: "FULL"},
+				Server:   config.Server{Addr: "127.0.0.1:9000", SecureCookies: true, MetricsAddr: "127.0.0.1:9100", DrainDelay: config.Duration(1500 * time.Millisecond)}},
 		},
 		{
 			name: "a blank app name falls back to the default",
 			file: "app_name: '  '\nsecret_key: " + goodKey + "\n",
 			want: config.Config{AppName: "Music Admin", SecretKey: goodKey,
-				Database: config.Database{Driver: "sqlite", DSN: "app.db"},
+				Database: config.Database{Driver: "sqlite", DSN: "app.db", SQLiteSynchronous: "NORMAL"},
 				Server:   config.Server{Addr: ":8080"}},
 		},
 		{
 			name: "a 32-byte key of multi-byte characters counts bytes",
 			file: "secret_key: " + strings.Repeat("é", 16) + "\n",
 			want: config.Config{AppName: "Music Admin", SecretKey: strings.Repeat("é", 16),
-				Database: config.Database{Driver: "sqlite", DSN: "app.db"},
+				Database: config.Database{Driver: "sqlite", DSN: "app.db", SQLiteSynchronous: "NORMAL"},
 				Server:   config.Server{Addr: ":8080"}},
 		},
 		{
 			name: "dev mode accepts a short key",
 			file: "dev: true\nsecret_key: short\n",
 			want: config.Config{AppName: "Music Admin", SecretKey: "short", Dev: true,
-				Database: config.Database{Driver: "sqlite", DSN: "app.db"},
+				Database: config.Database{Driver: "sqlite", DSN: "app.db", SQLiteSynchronous: "NORMAL"},
 				Server:   config.Server{Addr: ":8080"}},
 		},
 	}
@@ -213,6 +220,10 @@ func TestLoadErrors(t *testing.T) {
 		{name: "short secret from env", file: "", env: map[string]string{"APP_SECRET_KEY": "tiny-secret-value"}, want: "shorter than 32 bytes", secret: "tiny-secret-value"},
 		{name: "bad boolean", file: "secret_key: " + goodKey + "\n", env: map[string]string{"APP_SERVER_SECURE_COOKIES": "yes please"}, want: "APP_SERVER_SECURE_COOKIES"},
 		{name: "bad APP_DEV", file: "", env: map[string]string{"APP_DEV": "sometimes"}, want: "APP_DEV"},
+		{name: "bad sqlite_synchronous", file: "secret_key: " + goodKey + "\ndatabase:\n  sqlite_synchronous: off\n", want: "want NORMAL or FULL"},
+		{name: "bad drain_delay", file: "secret_key: " + goodKey + "\nserver:\n  drain_delay: soon\n", want: "not a duration"},
+		{name: "negative APP_SERVER_DRAIN_DELAY", file: "secret_key: " + goodKey + "\n", env: map[string]string{"APP_SERVER_DRAIN_DELAY": "-1s"}, want: "APP_SERVER_DRAIN_DELAY"},
+		{name: "metrics on the public address", file: "secret_key: " + goodKey + "\nserver:\n  addr: ':8080'\n  metrics_addr: ':8080'\n", want: "metrics_addr must differ"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

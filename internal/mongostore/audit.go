@@ -89,6 +89,7 @@ func (l *AuditLog) Append(ctx context.Context, e audit.Entry) error {
 	if _, err := l.st.db.Collection(auditColl).InsertOne(ctx, doc); err != nil {
 		return translate("append audit entry", err)
 	}
+	audit.Wrote(1)
 	return nil
 }
 
@@ -191,7 +192,10 @@ func (s *Store) settle(ctx context.Context, in intent, happened bool) error {
 			if err != nil {
 				return err
 			}
-			if _, err := s.db.Collection(auditColl).InsertOne(ctx, doc); err != nil && !mongo.IsDuplicateKeyError(err) {
+			switch _, err := s.db.Collection(auditColl).InsertOne(ctx, doc); {
+			case err == nil:
+				audit.Wrote(1)
+			case !mongo.IsDuplicateKeyError(err):
 				return translate("write audit entry", err)
 			}
 		}

@@ -67,7 +67,7 @@ func TestCompressedAnswerStreams(t *testing.T) {
 				_, _ = io.WriteString(w, "last,row\r\n")
 				done <- nil
 			})
-			srv := httptest.NewServer(logRequests(log)(compress()(h)))
+			srv := httptest.NewServer(logRequests(log, nil)(compress()(h)))
 			defer srv.Close()
 			defer func() {
 				select {

@@ -7,7 +7,10 @@ import (
 	"strings"
 	"time"
 
+	"github.com/go-chi/chi/v5"
+
 	"musicadmin/internal/api"
+	"musicadmin/internal/metrics"
 	"musicadmin/internal/view"
 )
 
@@ -178,16 +181,28 @@ func (s *statusRecorder) Flush() {
 	_ = http.NewResponseController(s.ResponseWriter).Flush()
 }
 
-// logRequests logs one line per request. slog quotes the values, so a path
-// with a newline or an escape code cannot forge a log line.
-func logRequests(log *slog.Logger) func(http.Handler) http.Handler {
+// logRequests logs one line per request, and hands it to m when metrics
+// are on (m not nil) under its route's pattern, never its raw path. slog
+// quotes the values, so a path with a newline or an escape code cannot
+// forge a log line.
+func logRequests(log *slog.Logger, m *metrics.Metrics) func(http.Handler) http.Handler {
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			start := time.Now()
 			rec := &statusRecorder{ResponseWriter: w}
 			next.ServeHTTP(rec, r)
+			took := time.Since(start)
 			log.Info("request", "method", r.Method, "path", r.URL.Path, "status", rec.status,
-				"duration", time.Since(start).Round(time.Microsecond), "remote", r.RemoteAddr)
+				"duration", took.Round(time.Microsecond), "remote", r.RemoteAddr)
+			if m != nil {
+				// The router filled its context in while routing: the
+				// pattern of the route that answered, "" for none.
+				var route string
+				if rctx := chi.RouteContext(r.Context()); rctx != nil {
+					route = rctx.RoutePattern()
+				}
+				m.Observe(route, r.Method, rec.status, took)
+			}
 		})
 	}
 }

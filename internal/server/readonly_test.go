@@ -55,8 +55,9 @@ func setWritable(t *testing.T, path string, writable bool) {
 }
 
 // TestSQLiteReadOnlyAtStart: an app started while its SQLite file was not
-// writable says so on /healthz and answers 503 to writes; once the file is
-// writable again, writes succeed and /healthz is 200, without a restart.
+// writable says so on /readyz (not ready; /healthz, liveness, stays 200)
+// and answers 503 to writes; once the file is writable again, writes
+// succeed and /readyz is 200, without a restart.
 // Pooled connections opened read-only must not stay in the pool.
 func TestSQLiteReadOnlyAtStart(t *testing.T) {
 	a := apptest.NewApp(t, apptest.SQLite)
@@ -89,9 +90,9 @@ func TestSQLiteReadOnlyAtStart(t *testing.T) {
 	app := *a
 	app.URL, app.Server, app.Web, app.Data, app.DB, app.Log = srv.URL, srv, web, db, db.Backend.(*backend.SQL).DB(), logs
 
-	health := func() (int, string) {
+	probe := func(path string) (int, string) {
 		t.Helper()
-		resp, err := http.Get(app.URL + "/healthz")
+		resp, err := http.Get(app.URL + path)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -100,8 +101,11 @@ func TestSQLiteReadOnlyAtStart(t *testing.T) {
 		return resp.StatusCode, strings.TrimSpace(string(body))
 	}
 
-	if code, body := health(); code != http.StatusServiceUnavailable || body != "unavailable" {
-		t.Errorf("/healthz with a read-only database: %d %q, want 503 unavailable", code, body)
+	if code, body := probe("/readyz"); code != http.StatusServiceUnavailable || body != "unavailable" {
+		t.Errorf("/readyz with a read-only database: %d %q, want 503 unavailable", code, body)
+	}
+	if code, body := probe("/healthz"); code != http.StatusOK || body != "ok" {
+		t.Errorf("/healthz (liveness) with a read-only database: %d %q, want 200 ok", code, body)
 	}
 	c := app.Client()
 	r := c.Submit("/login/", url.Values{"username": {apptest.AdminUser}, "password": {apptest.AdminPassword}})
@@ -118,8 +122,8 @@ func TestSQLiteReadOnlyAtStart(t *testing.T) {
 	}
 
 	setWritable(t, path, true)
-	if code, body := health(); code != http.StatusOK || body != "ok" {
-		t.Errorf("/healthz once the file is writable: %d %q, want 200 ok", code, body)
+	if code, body := probe("/readyz"); code != http.StatusOK || body != "ok" {
+		t.Errorf("/readyz once the file is writable: %d %q, want 200 ok", code, body)
 	}
 	c.Login(apptest.AdminUser, apptest.AdminPassword)
 	if r := c.Submit("/albumview/add", url.Values{"name": {"Written at last"}}); r.Status != http.StatusFound {

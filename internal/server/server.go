@@ -28,6 +28,7 @@ import (
 	"musicadmin/internal/backend"
 	"musicadmin/internal/catalog"
 	"musicadmin/internal/config"
+	"musicadmin/internal/metrics"
 	"musicadmin/internal/security"
 	"musicadmin/internal/view"
 	"musicadmin/web"
@@ -56,6 +57,9 @@ type Options struct {
 	// before 429; 0 means auth.DefaultLoginLimit and DefaultLoginWindow.
 	LoginLimit  int
 	LoginWindow time.Duration
+	// Metrics, when not nil, observes every request (route pattern,
+	// method, status, duration).
+	Metrics *metrics.Metrics
 }
 
 // Data is what the server serves: an open database with the catalogue and
@@ -76,6 +80,8 @@ type App struct {
 	// APIRoutes is the JSON API's route table, each behind a token and
 	// the permission it checks.
 	APIRoutes []access.Route
+	// Probes answers /healthz and /readyz; Serve drains through it.
+	Probes *Probes
 }
 
 // syncTimeout bounds the start-up's permission sync.
@@ -107,13 +113,15 @@ func New(cfg config.Config, db Data, log *slog.Logger, opts Options) (*App, erro
 		return nil, err
 	}
 	login := &auth.Handlers{Users: users, Sessions: sessions, UI: ui, Log: log, Throttle: throttle, Audit: db.Audit()}
-	r := newRouter(log, ui)
-	r.Get("/healthz", health(db))
+	r := newRouter(log, ui, opts.Metrics)
+	probes := &Probes{db: db}
+	r.Get("/healthz", probes.Live)
+	r.Get("/readyz", probes.Ready)
 	r.Handle("/static/*", http.StripPrefix("/static/", staticFiles()))
 	apiRoutes := api.New(api.Config{Admin: adm, Tokens: sec.Tokens, Grants: accounts, Throttle: throttle, Log: log,
 		AppName: cfg.AppName}).Mount(r)
 	routes := mountPages(r, accounts, sessions, ui, login, adm)
-	return &App{Handler: r, Users: users, Routes: routes, APIRoutes: apiRoutes}, nil
+	return &App{Handler: r, Users: users, Routes: routes, APIRoutes: apiRoutes, Probes: probes}, nil
 }
 
 // bcryptCost is the cost of password hashes: BcryptCost, or
@@ -163,14 +171,14 @@ func commonData(sessions *auth.Sessions) view.CommonFunc {
 // newRouter is the router with the middleware every request passes
 // through, answering an unknown route 404 and an unknown method 405 with
 // the error page.
-func newRouter(log *slog.Logger, ui *view.Engine) *chi.Mux {
+func newRouter(log *slog.Logger, ui *view.Engine, m *metrics.Metrics) *chi.Mux {
 	status := func(code int) http.HandlerFunc {
 		return func(w http.ResponseWriter, r *http.Request) { ui.Fail(w, r, view.StatusError(code)) }
 	}
 	r := chi.NewRouter()
 	// compress sits inside the request log, so the log's duration counts
 	// the compression and its statusRecorder sees the status as sent.
-	r.Use(recoverPanics(log), logRequests(log), compress(), securityHeaders, limitBody(MaxBodyBytes),
+	r.Use(recoverPanics(log), logRequests(log, m), compress(), securityHeaders, limitBody(MaxBodyBytes),
 		limitQuery(MaxQueryParams), allowMethods)
 	// HEAD is allowed above, so it must reach the GET handlers rather than
 	// end in a 405 (chi routes HEAD only where it is declared).
@@ -288,23 +296,6 @@ func currentUserID(r *http.Request) (string, bool) {
 	return "", false
 }
 
-// health answers 200 "ok" when the database answers and takes writes
-// within 2 s, and 503 otherwise, with no detail about the database.
-func health(db backend.Backend) http.HandlerFunc {
-	return func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-		w.Header().Set("Cache-Control", "no-store")
-		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
-		defer cancel()
-		if err := db.Healthy(ctx); err != nil {
-			w.WriteHeader(http.StatusServiceUnavailable)
-			fmt.Fprintln(w, "unavailable")
-			return
-		}
-		fmt.Fprintln(w, "ok")
-	}
-}
-
 // Cache-Control of the static files: a content-hashed name never changes
 // its content, so a browser keeps it for a year without asking again; a
 // plain name may change with the next release, so a browser revalidates it
@@ -354,15 +345,34 @@ func NewHTTPServer(addr string, handler http.Handler, log *slog.Logger) *http.Se
 	}
 }
 
-// Serve serves on ln until ctx is cancelled, then drains requests in flight
-// for up to ShutdownGrace and returns nil.
-func Serve(ctx context.Context, srv *http.Server, ln net.Listener, log *slog.Logger) error {
+// Drain is how Serve stops: Begin is called as soon as ctx ends (the app
+// reports itself not ready), then Serve goes on serving for Delay, so that
+// a load balancer's health check takes the instance out before its port
+// closes, and only then stops accepting and waits for requests in flight.
+type Drain struct {
+	Begin func()
+	Delay time.Duration
+}
+
+// Serve serves on ln until ctx is cancelled, then drains as drain says:
+// not ready at once, still serving for drain.Delay, then no new
+// connection, and requests in flight given up to ShutdownGrace. It returns
+// nil after a drain. A second signal during the delay ends it early (the
+// caller's signal handling exits the process).
+func Serve(ctx context.Context, srv *http.Server, ln net.Listener, log *slog.Logger, drain Drain) error {
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	select {
 	case err := <-errc:
 		return fmt.Errorf("serve: %w", err)
 	case <-ctx.Done():
+	}
+	if drain.Begin != nil {
+		drain.Begin()
+	}
+	if drain.Delay > 0 {
+		log.Info("stopping: not ready, still serving while load balancers take this instance out", "delay", drain.Delay)
+		time.Sleep(drain.Delay)
 	}
 	log.Info("shutting down: draining requests in flight")
 	shutdownCtx, cancel := context.WithTimeout(context.Background(), ShutdownGrace)

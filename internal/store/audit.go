@@ -52,6 +52,7 @@ func appendAudit(tx *gorm.DB, e audit.Entry) error {
 	if err := tx.Create(row).Error; err != nil {
 		return fmt.Errorf("store: write audit entry: %w", err)
 	}
+	audit.Wrote(1)
 	return nil
 }
 

@@ -92,7 +92,7 @@ func dialectorOf(cfg config.Database) (gorm.Dialector, *sql.DB, error) {
 	switch cfg.Driver {
 	case config.DriverSQLite:
 		registerSQLiteDriver()
-		return sqlite.Dialector{DriverName: sqliteDriverName, DSN: SQLiteDSN(cfg.DSN)}, nil, nil
+		return sqlite.Dialector{DriverName: sqliteDriverName, DSN: SQLiteDSN(cfg.DSN, cfg.SQLiteSynchronous)}, nil, nil
 	case config.DriverMySQL:
 		dsn, err := MySQLDSN(cfg.DSN)
 		if err != nil {
@@ -119,6 +119,12 @@ func sizePool(sqlDB *sql.DB, driverName string) {
 		// Readers run in parallel under WAL; writers queue on the busy timeout.
 		sqlDB.SetMaxOpenConns(8)
 		sqlDB.SetMaxIdleConns(8)
+		// A connection opened while the file could not be written stays
+		// read-only for its life (sqliteDriver retires those after a
+		// refused write); a lifetime retires any other stale state too,
+		// such as one opened before the file was replaced by a restore.
+		sqlDB.SetConnMaxLifetime(10 * time.Minute)
+		sqlDB.SetConnMaxIdleTime(5 * time.Minute)
 	case config.DriverMySQL:
 		// Connections are recycled before any server or proxy timeout can
 		// close them under us (go-sql-driver/mysql README).
@@ -175,13 +181,17 @@ func Healthy(ctx context.Context, db *gorm.DB) error {
 // immediate transactions, and a cache of prepared statements per
 // connection (the few statements every page runs, such as the session's
 // and the grants', are then parsed and planned once per connection, not
-// once per request: a third of their cost). Settings already in dsn are
-// kept.
-func SQLiteDSN(dsn string) string {
+// once per request: a third of their cost). synchronous is
+// database.sqlite_synchronous (NORMAL when empty). Settings already in dsn
+// are kept.
+func SQLiteDSN(dsn, synchronous string) string {
+	if synchronous == "" {
+		synchronous = config.SQLiteSyncNormal
+	}
 	params := []struct{ key, value string }{
 		{"_foreign_keys", "1"},
 		{"_journal_mode", "WAL"},
-		{"_synchronous", "NORMAL"},
+		{"_synchronous", synchronous},
 		{"_busy_timeout", fmt.Sprint(sqliteBusyTimeout.Milliseconds())},
 		{"_txlock", "immediate"},
 		{"_stmt_cache_size", "32"},
