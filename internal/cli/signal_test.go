@@ -294,6 +294,43 @@ func TestBinary(t *testing.T) {
 		}
 	})
 
+	t.Run("metrics on their own address", func(t *testing.T) {
+		body := fmt.Sprintf("secret_key: %s\ndatabase:\n  driver: %s\n  dsn: %q\nserver:\n  addr: 127.0.0.1:0\n  metrics_addr: 127.0.0.1:0\n",
+			testSecret, dbCfg.Driver, dbCfg.DSN)
+		cfgPath := filepath.Join(t.TempDir(), "metrics.yaml")
+		if err := os.WriteFile(cfgPath, []byte(body), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		p := start(t, bin, "--config", cfgPath, "run")
+		m := regexp.MustCompile(`msg="serving metrics" addr=(\S+)`).FindStringSubmatch(p.stderr.String())
+		if m == nil {
+			t.Fatalf("no metrics address logged:\n%s", p.stderr)
+		}
+		get := func(url string) (int, string) {
+			resp, err := http.Get(url)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer resp.Body.Close()
+			b, _ := io.ReadAll(resp.Body)
+			return resp.StatusCode, string(b)
+		}
+		if code, _ := get("http://" + p.addr + "/login/"); code != http.StatusOK {
+			t.Fatalf("login page: %d", code)
+		}
+		code, text := get("http://" + m[1] + "/metrics")
+		if code != http.StatusOK || !strings.Contains(text, `app_http_requests_total{method="GET",route="/login",status="200"} 1`) ||
+			!strings.Contains(text, "app_build_info{") {
+			t.Errorf("metrics: %d\n%s", code, text)
+		}
+		if code, _ := get("http://" + p.addr + "/metrics"); code != http.StatusNotFound {
+			t.Errorf("/metrics on the public address: %d, want 404", code)
+		}
+		if code, _ := get("http://" + m[1] + "/login/"); code != http.StatusNotFound {
+			t.Errorf("the app on the metrics address: %d, want 404", code)
+		}
+	})
+
 	t.Run("version", func(t *testing.T) {
 		out, err := exec.Command(bin, "version").Output()
 		if err != nil || !regexp.MustCompile(`^app \S+\n$`).Match(out) {

@@ -191,6 +191,13 @@ func applyEnv(cfg *Config, lookupEnv func(string) (string, bool)) error {
 	return boolean("APP_DEV", &cfg.Dev)
 }
 
+// sameFixedAddr reports whether a and b are one fixed address (port 0 is
+// a new free port each time).
+func sameFixedAddr(a, b string) bool {
+	a, b = strings.TrimSpace(a), strings.TrimSpace(b)
+	return a != "" && a == b && !strings.HasSuffix(a, ":0")
+}
+
 // Validate checks the configuration. In dev mode an empty secret key is
 // replaced by a random one for this process.
 func (c *Config) Validate() error {
@@ -213,7 +220,7 @@ func (c *Config) Validate() error {
 	default:
 		return configErr("database.sqlite_synchronous %q: want NORMAL or FULL", c.Database.SQLiteSynchronous)
 	}
-	if c.Server.MetricsAddr != "" && strings.TrimSpace(c.Server.MetricsAddr) == strings.TrimSpace(c.Server.Addr) {
+	if sameFixedAddr(c.Server.MetricsAddr, c.Server.Addr) {
 		return configErr("server.metrics_addr must differ from server.addr: metrics are never served on the public address")
 	}
 	if strings.TrimSpace(c.AppName) == "" {
