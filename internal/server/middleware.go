@@ -181,7 +181,14 @@ func (s *statusRecorder) Flush() {
 	_ = http.NewResponseController(s.ResponseWriter).Flush()
 }
 
-// logRequests logs one line per request, and hands it to m when metrics
+// quietProbe reports whether r is a probe that passed: a load balancer
+// asks several times a second, and a line for each would bury the
+// requests of people. A failed probe is logged.
+func quietProbe(r *http.Request, status int) bool {
+	return status == http.StatusOK && (r.URL.Path == "/healthz" || r.URL.Path == "/readyz")
+}
+
+// logRequests logs one line per request (but passing probes), and hands it to m when metrics
 // are on (m not nil) under its route's pattern, never its raw path. slog
 // quotes the values, so a path with a newline or an escape code cannot
 // forge a log line.
@@ -192,8 +199,10 @@ func logRequests(log *slog.Logger, m *metrics.Metrics) func(http.Handler) http.H
 			rec := &statusRecorder{ResponseWriter: w}
 			next.ServeHTTP(rec, r)
 			took := time.Since(start)
-			log.Info("request", "method", r.Method, "path", r.URL.Path, "status", rec.status,
-				"duration", took.Round(time.Microsecond), "remote", r.RemoteAddr)
+			if !quietProbe(r, rec.status) {
+				log.Info("request", "method", r.Method, "path", r.URL.Path, "status", rec.status,
+					"duration", took.Round(time.Microsecond), "remote", r.RemoteAddr)
+			}
 			if m != nil {
 				// The router filled its context in while routing: the
 				// pattern of the route that answered, "" for none.

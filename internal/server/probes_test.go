@@ -48,6 +48,12 @@ func TestProbes(t *testing.T) {
 		if code, body := probe(t, a, "/readyz"); code != http.StatusServiceUnavailable || body != "unavailable" {
 			t.Errorf("/readyz with the database closed: %d %q, want 503 unavailable", code, body)
 		}
+		// A passing probe is not logged (a load balancer asks several
+		// times a second); a failing one is.
+		if log := a.Log.String(); strings.Contains(log, "path=/healthz") || strings.Contains(log, "path=/readyz status=200") ||
+			!strings.Contains(log, "path=/readyz status=503") {
+			t.Errorf("probe lines in the log:\n%s", log)
+		}
 	})
 }
 
