@@ -119,12 +119,12 @@ func tally(reqs []request) (failed []request, acked []string) {
 	return failed, acked
 }
 
-// inFlightAt returns the requests of reqs that had started and not ended
-// at instant at.
-func inFlightAt(reqs []request, at time.Time) []request {
+// inFlightAt returns the requests of reqs in flight at some instant from
+// from to to: started before to, ended after from.
+func inFlightAt(reqs []request, from, to time.Time) []request {
 	var out []request
 	for _, r := range reqs {
-		if r.start.Before(at) && r.end.After(at) {
+		if r.start.Before(to) && r.end.After(from) {
 			out = append(out, r)
 		}
 	}

@@ -69,7 +69,7 @@ defaults
 	timeout connect 2s
 	timeout client 60s
 	timeout server 60s
-	timeout check 2s
+	timeout check 5s
 
 frontend apps
 	bind {{addr}}
