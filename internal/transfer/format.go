@@ -2,7 +2,9 @@
 // backend: app dump writes them as JSON Lines, app load reads them into an
 // empty database, app copy does both.
 //
-// The file is one JSON object per line. The first line says what it is:
+// The file is one JSON object per line, in UTF-8 (load refuses a line of
+// other bytes rather than read them as U+FFFD). The first line says what
+// it is:
 //
 //	{"format":"musicadmin-dump","version":2}
 //

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"unicode/utf8"
 )
 
 // LineError is a file that is not a dump load can read: the first problem
@@ -28,6 +29,12 @@ func (l *loader) lines(r io.Reader, fn func(n int, it item) error) error {
 	n, records, ended := 0, 0, false
 	for sc.Scan() {
 		n++
+		// JSON text is UTF-8 (RFC 8259), and encoding/json reads bytes
+		// that are not as U+FFFD: a title would load as another text
+		// than the file's, silently.
+		if err := validUTF8(sc.Bytes()); err != nil {
+			return &LineError{Line: n, Err: err}
+		}
 		if n == 1 {
 			v, err := readHeader(sc.Bytes())
 			if err != nil {
@@ -67,6 +74,23 @@ func (l *loader) lines(r io.Reader, fn func(n int, it item) error) error {
 	}
 	if !ended {
 		return &LineError{Line: n + 1, Err: errors.New(`the file ends before the dump's last line {"end":true,…}: it is cut short`)}
+	}
+	return nil
+}
+
+// validUTF8 returns an error naming the first byte of line that is not
+// part of a UTF-8 character (1-based, as an editor's column of bytes), or
+// nil.
+func validUTF8(line []byte) error {
+	if utf8.Valid(line) {
+		return nil
+	}
+	for i := 0; i < len(line); {
+		r, size := utf8.DecodeRune(line[i:])
+		if r == utf8.RuneError && size == 1 {
+			return fmt.Errorf("not valid UTF-8 at byte %d (0x%02x): a dump is UTF-8 text", i+1, line[i])
+		}
+		i += size
 	}
 	return nil
 }

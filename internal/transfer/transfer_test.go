@@ -673,6 +673,14 @@ func TestLoadMalformed(t *testing.T) {
 		{"cut short", goodHead, 6, "cut short"},
 		{"wrong count", goodHead + end(3), 6, "counts 3 records, the file holds 4"},
 		{"line after the end", goodHead + end(4) + song("s9", `{"title":"T","rating":1,"album":null}`), 7, "after the dump's last line"},
+		// JSON text is UTF-8: bytes that are not would be stored as
+		// U+FFFD, another text than the file's. Whole files: only those
+		// bytes are wrong.
+		{"title not UTF-8", goodHead + song("s9", `{"title":"caf`+"\xe9"+`","rating":1,"album":null}`) + end(5), 6, "not valid UTF-8"},
+		{"title cut mid-character", goodHead + song("s9", `{"title":"`+"\xe6\x9d"+`","rating":1,"album":null}`) + end(5), 6, "not valid UTF-8"},
+		{"user not UTF-8", goodHead + `{"model":"user","id":"u2","fields":{"username":"b` + "\xff" + `b","active":true,"password_hash":"` + hashBob + `","created_at":"2026-01-02T03:04:05Z"}}` + "\n" + end(5), 6, "not valid UTF-8"},
+		{"entry not UTF-8", goodHead + entry(strings.Replace(entryOK, `"ada"`, "\"ad\xc0\xafa\"", 1)) + end(5), 6, "not valid UTF-8"},
+		{"header not UTF-8", "\xef\xbb" + header + goodHead[len(header):] + end(4), 1, "not valid UTF-8"},
 		{"too long", goodHead + song("s9", `{"title":"`+strings.Repeat("x", 2<<20)+`","rating":1,"album":null}`), 6, "longer than"},
 	}
 	b := migrated(t, apptest.SQLite)
