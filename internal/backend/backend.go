@@ -38,6 +38,15 @@ type Backend interface {
 	// Seed writes the demo catalogue of opts straight into the tables or
 	// collections, past the models: millions of rows in minutes.
 	Seed(ctx context.Context, opts seed.Options, progress seed.Progress) error
+	// ReadSnapshot runs fn with a context in which, where Snapshots says
+	// so, every read of this database (models, accounts, audit log) sees
+	// it as it was at one moment while others go on writing: app dump's
+	// reads. fn must not write.
+	ReadSnapshot(ctx context.Context, fn func(ctx context.Context) error) error
+	// Snapshots reports whether ReadSnapshot reads one snapshot: true on
+	// SQL (one read-only transaction, store.Store.ReadSnapshot); false on
+	// MongoDB, where fn's reads each see the database as it is then.
+	Snapshots() bool
 	// Healthy reports whether the database answers and takes writes.
 	Healthy(ctx context.Context) error
 	// Pool reports the connection pool's state, for /metrics.

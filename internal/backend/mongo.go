@@ -126,6 +126,18 @@ func (b *Mongo) Accounts() AccountStore { return b.accounts }
 func (b *Mongo) Schema() Schema         { return mongoSchema{b} }
 func (b *Mongo) Audit() AuditLog        { return b.audit }
 
+// ReadSnapshot runs fn on ctx as it is: its reads are not one snapshot.
+// MongoDB's snapshot reads (read concern "snapshot") need a replica set
+// and last at most minSnapshotHistoryWindowInSeconds (5 minutes by
+// default), or a transaction's 60 seconds: a dump of a large catalogue
+// would outlast them, and FerretDB has none. mongodump --oplog of a
+// replica set is MongoDB's consistent copy.
+func (b *Mongo) ReadSnapshot(ctx context.Context, fn func(ctx context.Context) error) error {
+	return fn(ctx)
+}
+
+func (b *Mongo) Snapshots() bool { return false }
+
 // Seed writes the demo catalogue with bulk inserts.
 func (b *Mongo) Seed(ctx context.Context, opts seed.Options, progress seed.Progress) error {
 	return seed.RunMongo(ctx, b.db, opts, progress)

@@ -91,6 +91,14 @@ func (b *SQL) Seed(ctx context.Context, opts seed.Options, progress seed.Progres
 	return seed.Run(ctx, sqlDB, opts, progress)
 }
 
+// ReadSnapshot runs fn in one read-only transaction: see
+// store.Store.ReadSnapshot.
+func (b *SQL) ReadSnapshot(ctx context.Context, fn func(ctx context.Context) error) error {
+	return b.store.ReadSnapshot(ctx, fn)
+}
+
+func (b *SQL) Snapshots() bool { return true }
+
 // Healthy reports whether the database answers and takes a write, and, on
 // SQLite, whether its disk has room for the next ones.
 func (b *SQL) Healthy(ctx context.Context) error {

@@ -95,11 +95,42 @@ func (c *sqliteConn) ResetSession(context.Context) error {
 // BeginTx refuses to start a transaction on a stale connection: with
 // driver.ErrBadConn database/sql begins it on another one, so the write
 // that follows does not fail on a read-only connection.
+//
+// A read-only transaction (ReadSnapshot's) begins DEFERRED, whatever the
+// DSN's _txlock says: it takes no write lock, so writers go on while it
+// reads, and under WAL it reads one snapshot of the database, taken at its
+// first read. The driver's own BeginTx ignores opts and would take the
+// write lock (BEGIN IMMEDIATE) for as long as the reads last.
 func (c *sqliteConn) BeginTx(ctx context.Context, opts driver.TxOptions) (driver.Tx, error) {
 	if c.stale() {
 		return nil, driver.ErrBadConn
 	}
+	if opts.ReadOnly {
+		if _, err := c.SQLiteConn.ExecContext(ctx, "BEGIN DEFERRED", nil); err != nil {
+			return nil, err
+		}
+		return readTx{c.SQLiteConn}, nil
+	}
 	return c.SQLiteConn.BeginTx(ctx, opts)
+}
+
+// readTx is a read-only transaction begun by sqliteConn.BeginTx. It wrote
+// nothing, so committing and rolling back are alike; a COMMIT that fails
+// is rolled back, as the driver's own transactions are, since database/sql
+// counts the transaction done either way.
+type readTx struct{ c *sqlite3.SQLiteConn }
+
+func (t readTx) Commit() error {
+	_, err := t.c.ExecContext(context.Background(), "COMMIT", nil)
+	if err != nil {
+		_, _ = t.c.ExecContext(context.Background(), "ROLLBACK", nil)
+	}
+	return err
+}
+
+func (t readTx) Rollback() error {
+	_, err := t.c.ExecContext(context.Background(), "ROLLBACK", nil)
+	return err
 }
 
 // ExecContext notes a write refused as read-only. Outside a transaction the

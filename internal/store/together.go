@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 
 	"gorm.io/gorm"
@@ -19,13 +20,14 @@ type AppLock struct {
 // TableName is the table of migration 00009.
 func (AppLock) TableName() string { return "app_locks" }
 
-// txKey carries the transaction of a Together in its fn's context.
+// txKey carries the transaction of a Together, or of a ReadSnapshot, in
+// its fn's context.
 type txKey struct{}
 
-// conn returns the transaction of a Together that ctx is inside of, or
-// else db: every read and write of the store goes through here, so that
-// a model's own transaction nests in a Together's (as a savepoint) and
-// commits with it.
+// conn returns the transaction of a Together (or ReadSnapshot) that ctx
+// is inside of, or else db: every read and write of the store goes
+// through here, so that a model's own transaction nests in a Together's
+// (as a savepoint) and commits with it.
 func conn(ctx context.Context, db *gorm.DB) *gorm.DB {
 	if tx, ok := ctx.Value(txKey{}).(*gorm.DB); ok {
 		return tx.WithContext(ctx)
@@ -58,6 +60,28 @@ func together(ctx context.Context, db *gorm.DB, name string, fn func(ctx context
 		}
 		return fn(context.WithValue(ctx, txKey{}, tx))
 	})
+}
+
+// ReadSnapshot runs fn with a context in which every read of this
+// database through the store (models, accounts, audit log: all go through
+// conn) sees it as it was at one moment, while others go on writing: one
+// read-only transaction, REPEATABLE READ on MySQL and PostgreSQL (their
+// snapshot isolation: InnoDB's snapshot is taken at the transaction's first
+// read, PostgreSQL's at its first statement), and on SQLite a deferred one
+// (sqliteConn.BeginTx), which under WAL reads one snapshot and blocks no
+// writer. fn must not write. A dump made this way is what
+// mysqldump --single-transaction and pg_dump make: one point in time. The
+// price is the server's: MySQL keeps the undo log, PostgreSQL its dead
+// rows, SQLite its WAL file (no checkpoint passes the reader) from the
+// snapshot on, for as long as fn reads. Inside a Together, fn joins its
+// transaction instead.
+func (s *Store) ReadSnapshot(ctx context.Context, fn func(ctx context.Context) error) error {
+	if _, inside := ctx.Value(txKey{}).(*gorm.DB); inside {
+		return fn(ctx)
+	}
+	return s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		return fn(context.WithValue(ctx, txKey{}, tx))
+	}, &sql.TxOptions{Isolation: sql.LevelRepeatableRead, ReadOnly: true})
 }
 
 // lockRow takes the row of app_locks called name, making it first when

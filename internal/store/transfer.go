@@ -20,11 +20,14 @@ import (
 // role and user as stored, and writing them back with their hashes and
 // creation times. Users and roles are few (people who run the catalogue),
 // so they are read whole.
+//
+// The exports read through conn, as the models do, so that a dump inside
+// a ReadSnapshot reads the accounts in the snapshot of the records.
 
 // ExportRoles returns every role, in id order.
 func (a *Accounts) ExportRoles(ctx context.Context) ([]auth.Role, error) {
 	var rows []Role
-	if err := a.db.WithContext(ctx).Order("id").Find(&rows).Error; err != nil {
+	if err := conn(ctx, a.db).Order("id").Find(&rows).Error; err != nil {
 		return nil, accountsErr("export roles", err)
 	}
 	out := make([]auth.Role, len(rows))
@@ -37,11 +40,11 @@ func (a *Accounts) ExportRoles(ctx context.Context) ([]auth.Role, error) {
 // ExportAccounts calls fn with every user, in id order.
 func (a *Accounts) ExportAccounts(ctx context.Context, fn func(auth.Account) error) error {
 	var rows []User
-	if err := a.db.WithContext(ctx).Order("id").Find(&rows).Error; err != nil {
+	if err := conn(ctx, a.db).Order("id").Find(&rows).Error; err != nil {
 		return accountsErr("export users", err)
 	}
 	var links []UserRole
-	if err := a.db.WithContext(ctx).Order("user_id, role_id").Find(&links).Error; err != nil {
+	if err := conn(ctx, a.db).Order("user_id, role_id").Find(&links).Error; err != nil {
 		return accountsErr("export user roles", err)
 	}
 	roles := map[int64][]string{}
@@ -131,7 +134,7 @@ func (a *Accounts) ExportRolePermissions(ctx context.Context) (map[string][]acce
 		Name     string
 		ViewName string
 	}
-	err := a.db.WithContext(ctx).Raw(`SELECT role_permissions.role_id, permissions.name, permissions.view_name
+	err := conn(ctx, a.db).Raw(`SELECT role_permissions.role_id, permissions.name, permissions.view_name
 FROM role_permissions JOIN permissions ON permissions.id = role_permissions.permission_id
 ORDER BY role_permissions.role_id, permissions.view_name, permissions.name`).Scan(&rows).Error
 	if err != nil {

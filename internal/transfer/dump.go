@@ -19,17 +19,36 @@ import (
 // Dump writes every record of b to w, in the format of the package doc,
 // and returns how many of each model it wrote. The catalogue and the audit
 // log are read as streams (datamodel.Interface.Each), so a dump of any
-// size holds a batch of records in memory, not the database; it is not one
-// snapshot, so the database should not be written to meanwhile.
+// size holds a batch of records in memory, not the database.
+//
+// On SQL every read is in one snapshot (backend.Backend.ReadSnapshot: one
+// read-only transaction), so a dump made while others write is the
+// database at one moment, each change with its audit entry, every
+// reference to a record the dump holds, as mysqldump --single-transaction
+// or pg_dump would copy it. On MongoDB (b.Snapshots() is false) each model
+// is read as it is when its turn comes: a dump made while others write
+// may hold a song whose album it does not (load then refuses the file),
+// or an entry without its change; stop writes while it runs.
 //
 // A user whose stored password hash is not a bcrypt hash stops the dump:
 // what the column holds then may be a password in clear, which no file
 // should carry (and which load would refuse anyway).
 func Dump(ctx context.Context, b *app.App, w io.Writer, progress Progress) (Counts, error) {
-	accounts := b.Accounts()
 	if progress == nil {
 		progress = func(string, int, int) {}
 	}
+	var counts Counts
+	err := b.ReadSnapshot(ctx, func(ctx context.Context) error {
+		var err error
+		counts, err = dump(ctx, b, w, progress)
+		return err
+	})
+	return counts, err
+}
+
+// dump is Dump's reads and writes, in ctx's snapshot where there is one.
+func dump(ctx context.Context, b *app.App, w io.Writer, progress Progress) (Counts, error) {
+	accounts := b.Accounts()
 	roles, perms, err := exportRoles(ctx, accounts)
 	if err != nil {
 		return nil, fmt.Errorf("dump: %w", err)
@@ -103,7 +122,7 @@ func countRecords(ctx context.Context, accounts backend.TransferAccounts, roles 
 type dumper struct {
 	bw       *bufio.Writer
 	enc      *json.Encoder
-	total    int // an estimate: records may be written meanwhile
+	total    int // an estimate on MongoDB: records may be written meanwhile
 	progress Progress
 	counts   Counts
 }
