@@ -26,7 +26,6 @@ import (
 	"musicadmin/internal/backend"
 	"musicadmin/internal/config"
 	"musicadmin/internal/datamodel"
-	"musicadmin/internal/seed"
 	"musicadmin/internal/server"
 	"musicadmin/internal/transfer"
 )
@@ -51,172 +50,9 @@ func createdDB(t *testing.T, b apptest.Backend) *app.App {
 // Bcrypt hashes (cost 4) for the files and records of the tests: load
 // refuses a password_hash that is not one.
 const (
-	hashAda = "$2a$04$OhwhcV37I3AB/Gu7fnx3aeMImUaHO57U5JJDw3njtcxUdbV1Cijsm"
-	hashBob = "$2a$04$e05IkX32lj9MxKE73ratDOIt1tdbYUnQG/NXjAiYYjZJ55iu04z2C"
+	hashAda = apptest.HashAda
+	hashBob = apptest.HashBob
 )
-
-// snapshot is a database's records by content: ids differ between
-// backends (digits, ObjectId hex), so each record is written as its
-// values, with references as the label of what they point at (album names
-// and role names are unique), each list sorted; and the audit log in its
-// order, with each record id as the label of the record it names, or
-// "gone ID" for a record no longer there.
-type snapshot struct {
-	roles, users, tokens, albums, songs, entries []string
-	// unmarked counts the entries naming, as a record of a catalogue or
-	// account view, an id no record has and not marked "deleted:".
-	unmarked int
-}
-
-func (s snapshot) String() string {
-	return fmt.Sprintf("%d roles, %d users, %d albums, %d songs, %d audit entries", len(s.roles), len(s.users),
-		len(s.albums), len(s.songs), len(s.entries))
-}
-
-func take(t *testing.T, b *app.App) snapshot {
-	t.Helper()
-	ctx := context.Background()
-	acc := b.Accounts()
-	var s snapshot
-	roles, err := acc.ExportRoles(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	perms, err := acc.ExportRolePermissions(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	// Each model's records by id, as the audit log's views name them.
-	byView := map[string]map[string]string{"roles": {}, "users": {}, "albumview": {}, "songsview": {}, "tokens": {}}
-	for _, r := range roles {
-		byView["roles"][r.ID] = r.Name
-		var keys []string
-		for _, p := range perms[r.ID] {
-			keys = append(keys, p.Key())
-		}
-		slices.Sort(keys)
-		s.roles = append(s.roles, fmt.Sprintf("%s %q", r.Name, keys))
-	}
-	err = acc.ExportAccounts(ctx, func(a auth.Account) error {
-		byView["users"][a.ID] = a.Username
-		var names []string
-		for _, id := range a.RoleIDs {
-			names = append(names, byView["roles"][id])
-		}
-		slices.Sort(names)
-		s.users = append(s.users, fmt.Sprintf("%q %q %q %q %q active=%v roles=%q created=%d", a.Username, a.FirstName,
-			a.LastName, a.Email, a.PasswordHash, a.Active, names, a.CreatedAt.Unix()))
-		return nil
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	// Tokens with their digests: a token copied is the same token.
-	err = b.AccountModels().Tokens.Each(ctx, datamodel.Query{}, func(r datamodel.Record) error {
-		byView["tokens"][r.ID] = r.Values["name"].(string)
-		user := "(none)"
-		if ref, _ := r.Values["user"].(*datamodel.Ref); ref != nil {
-			user = byView["users"][ref.ID]
-		}
-		s.tokens = append(s.tokens, fmt.Sprintf("%q user=%q created=%s expires=%q used=%q digest=%s", r.Values["name"], user,
-			r.Values["created_at"], r.Values["expires_at"], r.Values["last_used_at"], r.Values["digest"]))
-		return nil
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	err = b.Catalog().Albums.Each(ctx, datamodel.Query{}, func(r datamodel.Record) error {
-		byView["albumview"][r.ID] = r.Values["name"].(string)
-		s.albums = append(s.albums, r.Values["name"].(string))
-		return nil
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	err = b.Catalog().Songs.Each(ctx, datamodel.Query{}, func(r datamodel.Record) error {
-		byView["songsview"][r.ID] = r.Values["title"].(string)
-		album := "(none)"
-		if ref, _ := r.Values["album"].(*datamodel.Ref); ref != nil {
-			album = fmt.Sprintf("%q", ref.Label)
-		}
-		s.songs = append(s.songs, fmt.Sprintf("%q rating=%d album=%s", r.Values["title"], r.Values["rating"], album))
-		return nil
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	name := func(view, id string) string {
-		records, known := byView[view]
-		if !known || id == "" {
-			return id
-		}
-		if label, ok := records[id]; ok {
-			return "=" + label
-		}
-		if !strings.HasPrefix(id, "deleted:") {
-			s.unmarked++
-		}
-		return "gone " + strings.TrimPrefix(id, "deleted:")
-	}
-	err = b.Audit().Entries().Each(ctx, datamodel.Query{}, func(r datamodel.Record) error {
-		changes, err := audit.ParseChanges(r.Values["changes"])
-		if err != nil {
-			return err
-		}
-		view := r.Values["view_name"].(string)
-		var cs []string
-		for _, c := range changes {
-			if target := map[string]string{"songsview.album": "albumview", "tokens.user": "users"}[view+"."+c.Field]; target != "" {
-				// "Label (id)": the id as the label of what it names.
-				for _, v := range []*string{&c.Old, &c.New} {
-					if i := strings.LastIndex(*v, " ("); i >= 0 {
-						*v = (*v)[:i] + " (" + name(target, strings.TrimSuffix((*v)[i+2:], ")")) + ")"
-					}
-				}
-			}
-			cs = append(cs, fmt.Sprintf("%s:%q->%q", c.Field, c.Old, c.New))
-		}
-		s.entries = append(s.entries, fmt.Sprintf("%s %q %s %s record=%s %q %s", r.Values["at"], r.Values["username"],
-			r.Values["action"], view, name(view, r.Values["record_id"].(string)), r.Values["record_label"], cs))
-		return nil
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, l := range [][]string{s.roles, s.users, s.tokens, s.albums, s.songs} {
-		slices.Sort(l)
-	}
-	return s
-}
-
-// diff fails t with the first differences between two snapshots.
-func diff(t *testing.T, step string, got, want snapshot) {
-	t.Helper()
-	for _, c := range []struct {
-		what      string
-		got, want []string
-	}{{"roles", got.roles, want.roles}, {"users", got.users, want.users}, {"tokens", got.tokens, want.tokens},
-		{"albums", got.albums, want.albums}, {"songs", got.songs, want.songs},
-		{"audit entries", got.entries, want.entries}} {
-		if slices.Equal(c.got, c.want) {
-			continue
-		}
-		t.Errorf("%s: %s differ: %d, want %d", step, c.what, len(c.got), len(c.want))
-		for i := 0; i < len(c.got) || i < len(c.want); i++ {
-			var g, w string
-			if i < len(c.got) {
-				g = c.got[i]
-			}
-			if i < len(c.want) {
-				w = c.want[i]
-			}
-			if g != w {
-				t.Errorf("  first difference at %d:\n   got %s\n  want %s", i, g, w)
-				break
-			}
-		}
-	}
-}
 
 // perm reads a permission key of a test.
 func perm(t *testing.T, key string) access.Permission {
@@ -226,149 +62,6 @@ func perm(t *testing.T, key string) access.Permission {
 		t.Fatalf("bad permission key %q", key)
 	}
 	return p
-}
-
-// fill writes the test catalogue and accounts into b: seeded albums and
-// songs (every seventh song without an album), text the seed does not make,
-// the built-in roles as create-db makes them (ReadOnly then loses one
-// permission, as an Admin may take it), a role holding permissions of the
-// audit log and of a view no app has, users with roles, one inactive, one
-// with no role, and audited writes (fillAudit).
-func fill(t *testing.T, b *app.App, albums, songs int) {
-	t.Helper()
-	ctx := context.Background()
-	opts := seed.Options{Albums: albums, Songs: songs, NoAlbumEvery: 7}
-	if err := b.Seed(ctx, opts, nil); err != nil {
-		t.Fatal(err)
-	}
-	if err := server.SyncPermissions(ctx, b); err != nil {
-		t.Fatal(err)
-	}
-	album, err := b.Catalog().Albums.Create(ctx, datamodel.Values{"name": `Ça va <b>"東京"</b> & 🎷`})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := b.Catalog().Songs.Create(ctx, datamodel.Values{"title": "Tab\there, back\\slash, 100%_",
-		"rating": int64(9), "album": &datamodel.Ref{ID: album}}); err != nil {
-		t.Fatal(err)
-	}
-	acc := b.Accounts()
-	readOnly, err := acc.ImportRole(ctx, access.ReadOnlyRole)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := acc.ImportPermissions(ctx, readOnly, []access.Permission{perm(t, "can_list:songsview"),
-		perm(t, "menu_access:songsview")}, []string{"songsview"}); err != nil {
-		t.Fatal(err)
-	}
-	auditor, err := acc.ImportRole(ctx, "Auditor")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := acc.ImportPermissions(ctx, auditor, []access.Permission{perm(t, "can_list:auditlog"),
-		perm(t, "menu_access:auditlog"), perm(t, "can_fly:planetview")}, []string{"auditlog", "planetview"}); err != nil {
-		t.Fatal(err)
-	}
-	users := auth.Store(b.Accounts())
-	ids := map[string]string{}
-	for _, u := range []struct {
-		name, role string
-		active     bool
-	}{{"admin", auth.AdminRole, true}, {"reader", access.ReadOnlyRole, true}, {"former", access.ReadOnlyRole, false}} {
-		created, err := users.CreateUser(ctx, auth.User{Username: u.name, FirstName: "Ada " + u.name, LastName: "Lovelace",
-			Email: u.name + "@example.com", PasswordHash: hashAda, Active: u.active}, u.role)
-		if err != nil {
-			t.Fatal(err)
-		}
-		ids[u.name] = created.ID
-	}
-	if _, err := acc.ImportAccount(ctx, auth.Account{User: auth.User{Username: "roleless", FirstName: "Rô", LastName: "Le",
-		Email: "r@example.com", PasswordHash: hashBob, Active: true}, CreatedAt: time.Date(2020, 2, 29, 12, 0, 0, 0, time.UTC)}); err != nil {
-		t.Fatal(err)
-	}
-	fillAudit(t, b, ids["reader"])
-}
-
-// fillAudit makes changes as a user through the catalogue's views, so the
-// stores write their entries: an album renamed, a song moved between
-// albums, a song and an album deleted (their entries then name records no
-// longer there, as does the song's change naming the album); and entries
-// of no record's change: a login, a failed one, a change of the user
-// readerID through the users view, and one of a view no app has.
-func fillAudit(t *testing.T, b *app.App, readerID string) {
-	t.Helper()
-	ctx := context.Background()
-	as := func(view string) context.Context {
-		return audit.With(ctx, audit.Actor{Username: "admin", View: view})
-	}
-	albums, songs := b.Catalog().Albums, b.Catalog().Songs
-	must := func(id string, err error) string {
-		t.Helper()
-		if err != nil {
-			t.Fatal(err)
-		}
-		return id
-	}
-	giant := must(albums.Create(as("albumview"), datamodel.Values{"name": "Giant Steps"}))
-	must("", albums.Update(as("albumview"), giant, datamodel.Values{"name": "Giant Steps (1960)"}))
-	doomed := must(albums.Create(as("albumview"), datamodel.Values{"name": "Doomed"}))
-	naima := must(songs.Create(as("songsview"), datamodel.Values{"title": "Naima", "rating": int64(8),
-		"album": &datamodel.Ref{ID: giant}}))
-	must("", songs.Update(as("songsview"), naima, datamodel.Values{"title": "Naima", "rating": int64(9),
-		"album": &datamodel.Ref{ID: doomed}}))
-	gone := must(songs.Create(as("songsview"), datamodel.Values{"title": "Gone", "rating": int64(1), "album": nil}))
-	must("", songs.Delete(as("songsview"), gone))
-	must("", albums.Delete(as("albumview"), doomed))
-	at := time.Date(2026, 1, 2, 3, 4, 5, 123456000, time.UTC)
-	for _, e := range []audit.Entry{
-		{Time: at, Username: "admin", Action: audit.ActionLogin},
-		{Time: at.Add(time.Microsecond), Username: `nobody <script>"東京"`, Action: audit.ActionLoginFailed},
-		{Time: at.Add(time.Second), Username: "admin", Action: audit.ActionUpdate, View: "users", RecordID: readerID,
-			RecordLabel: "reader", Changes: []audit.Change{{Field: "active", Old: "Yes", New: "No"}}},
-		{Time: at.Add(2 * time.Second), Username: "cli", Action: audit.ActionCreate, View: "planetview",
-			RecordID: "17", RecordLabel: "Pluto", Changes: []audit.Change{{Field: "name", New: "Pluto"}}},
-	} {
-		if err := b.Audit().Append(ctx, e); err != nil {
-			t.Fatal(err)
-		}
-	}
-}
-
-// fillTokens makes API tokens of the user reader as their tokens page
-// would (audited): one used (its last use written, and audited), one that
-// expires, one revoked (its entries then name a record no longer there).
-// It returns the used token and the time of its use.
-func fillTokens(t *testing.T, b *app.App) (string, time.Time) {
-	t.Helper()
-	ctx := context.Background()
-	acc, err := accounts.New(b.AccountModels(), b.Accounts(), b.Audit(), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	reader, err := acc.UserByName(ctx, "reader")
-	if err != nil {
-		t.Fatal(err)
-	}
-	as := audit.With(ctx, audit.Actor{Username: "reader"})
-	plain, _, err := acc.Tokens.Create(as, reader.ID, "laptop", time.Time{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, _, err := acc.Tokens.Create(as, reader.ID, "ci", time.Now().AddDate(1, 0, 0)); err != nil {
-		t.Fatal(err)
-	}
-	_, old, err := acc.Tokens.Create(as, reader.ID, "old", time.Time{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := acc.Tokens.Revoke(as, reader.ID, old.ID); err != nil {
-		t.Fatal(err)
-	}
-	used := time.Now()
-	if _, err := acc.Tokens.Authenticate(ctx, plain, used); err != nil {
-		t.Fatal(err)
-	}
-	return plain, used
 }
 
 // authenticates fails t unless plain is a token of reader in b at used
@@ -425,29 +118,29 @@ func TestRoundTrip(t *testing.T) {
 	}
 	ctx := context.Background()
 	first := migrated(t, apptest.SQLite)
-	fill(t, first, 60, 3000)
-	plain, used := fillTokens(t, first)
-	want := take(t, first)
-	if len(want.songs) != 3002 || len(want.albums) != 62 || len(want.users) != 4 || len(want.roles) != 3 ||
-		len(want.entries) < 12 {
+	apptest.FillEverything(t, first, 60, 3000)
+	plain, used := apptest.FillTokens(t, first)
+	want := apptest.TakeContents(t, first)
+	if len(want.Songs) != 3002 || len(want.Albums) != 62 || len(want.Users) != 4 || len(want.Roles) != 3 ||
+		len(want.Entries) < 12 {
 		t.Fatalf("seeded %s, want 3 roles, 4 users, 62 albums, 3002 songs and a dozen entries", want)
 	}
-	if want.unmarked != 7 {
+	if want.Unmarked != 7 {
 		// Doomed (created, deleted, and in Naima's change), Gone
 		// (created, deleted), the token "old" (created, revoked).
-		t.Fatalf("the source's log names %d records no longer there, want 7:\n%s", want.unmarked, strings.Join(want.entries, "\n"))
+		t.Fatalf("the source's log names %d records no longer there, want 7:\n%s", want.Unmarked, strings.Join(want.Entries, "\n"))
 	}
-	if len(want.tokens) != 2 || strings.Contains(strings.Join(want.entries, "\n"), "digest") {
-		t.Fatalf("the source's tokens: %q; its entries must not name their digests", want.tokens)
+	if len(want.Tokens) != 2 || strings.Contains(strings.Join(want.Entries, "\n"), "digest") {
+		t.Fatalf("the source's tokens: %q; its entries must not name their digests", want.Tokens)
 	}
-	for _, r := range want.roles {
+	for _, r := range want.Roles {
 		if strings.HasPrefix(r, "ReadOnly ") && strings.Contains(r, "can_show:songsview") ||
 			strings.HasPrefix(r, "Auditor ") && !strings.Contains(r, "can_fly:planetview") {
-			t.Fatalf("roles of the source: %q", want.roles)
+			t.Fatalf("roles of the source: %q", want.Roles)
 		}
 	}
 	albumless := 0
-	for _, s := range want.songs {
+	for _, s := range want.Songs {
 		if strings.HasSuffix(s, "album=(none)") {
 			albumless++
 		}
@@ -465,15 +158,15 @@ func TestRoundTrip(t *testing.T) {
 			t.Fatalf("copy %s -> %s: %v", src.Driver(), to.Name, err)
 		}
 		t.Logf("copy %s -> %s: %s in %s", src.Driver(), to.Name, counts, time.Since(start).Round(time.Millisecond))
-		if n := len(want.roles) + len(want.users) + len(want.tokens) + len(want.albums) + len(want.songs) + len(want.entries); counts.Total() != n {
+		if n := len(want.Roles) + len(want.Users) + len(want.Tokens) + len(want.Albums) + len(want.Songs) + len(want.Entries); counts.Total() != n {
 			t.Errorf("copy %s -> %s: copied %s, want %d records", src.Driver(), to.Name, counts, n)
 		}
-		got := take(t, dst)
-		diff(t, "after the copy to "+to.Name, got, want)
+		got := apptest.TakeContents(t, dst)
+		apptest.DiffContents(t, "after the copy to "+to.Name, got, want)
 		authenticates(t, dst, plain, used)
-		if got.unmarked != 0 {
+		if got.Unmarked != 0 {
 			t.Errorf("after the copy to %s: %d entries name a record no longer there by a bare id, want deleted:ID",
-				to.Name, got.unmarked)
+				to.Name, got.Unmarked)
 		}
 		if n := historyOf(t, dst, "albumview", albumID(t, dst, "Giant Steps (1960)")); n != 2 {
 			t.Errorf("after the copy to %s: the history of Giant Steps lists %d entries, want 2", to.Name, n)
@@ -605,7 +298,7 @@ func writeFile(t *testing.T, body string) *os.File {
 // entry.
 func wantEmpty(t *testing.T, b *app.App, when string) {
 	t.Helper()
-	if s := take(t, b); len(s.roles)+len(s.users)+len(s.albums)+len(s.songs)+len(s.entries) != 0 {
+	if s := apptest.TakeContents(t, b); len(s.Roles)+len(s.Users)+len(s.Albums)+len(s.Songs)+len(s.Entries) != 0 {
 		t.Errorf("%s: the database holds %s, want nothing written", when, s)
 	}
 }
@@ -746,12 +439,12 @@ func TestLoadRefusesNonEmpty(t *testing.T) {
 			if err := c.fill(b); err != nil {
 				t.Fatal(err)
 			}
-			before := take(t, b)
+			before := apptest.TakeContents(t, b)
 			_, err := transfer.Load(ctx, b, writeFile(t, goodFile), nil)
 			if !errors.Is(err, transfer.ErrNotEmpty) {
 				t.Errorf("%s: load into a database with %s: err = %v, want ErrNotEmpty", bk.Name, c.name, err)
 			}
-			diff(t, "after the refused load", take(t, b), before)
+			apptest.DiffContents(t, "after the refused load", apptest.TakeContents(t, b), before)
 		}
 
 		// Roles only: loaded, the existing role kept under its id.
@@ -771,11 +464,11 @@ func TestLoadRefusesNonEmpty(t *testing.T) {
 		if len(roles) != 1 || roles[0].ID != adminID {
 			t.Errorf("roles after the load %v, want the one Admin role %s", roles, adminID)
 		}
-		want := snapshot{roles: []string{`Admin ["can_list:albumview"]`},
-			users:  []string{`"ada" "Ada" "L" "a@example.com" "` + hashAda + `" active=true roles=["Admin"] created=1767323045`},
-			albums: []string{"One"}, songs: []string{`"First" rating=3 album="One"`, `"Second" rating=0 album=(none)`},
-			entries: []string{`2026-01-02T03:04:05.000001Z "ada" update songsview record==First "First" [album:""->"One (=One)"]`}}
-		diff(t, "after the load", take(t, b), want)
+		want := apptest.Contents{Roles: []string{`Admin ["can_list:albumview"]`},
+			Users:  []string{`"ada" "Ada" "L" "a@example.com" "` + hashAda + `" active=true roles=["Admin"] created=1767323045`},
+			Albums: []string{"One"}, Songs: []string{`"First" rating=3 album="One"`, `"Second" rating=0 album=(none)`},
+			Entries: []string{`2026-01-02T03:04:05.000001Z "ada" update songsview record==First "First" [album:""->"One (=One)"]`}}
+		apptest.DiffContents(t, "after the load", apptest.TakeContents(t, b), want)
 	})
 }
 
@@ -815,8 +508,8 @@ func TestLoadFailsMidway(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "line 7: song s3") || !strings.Contains(err.Error(), "the 3 records before it are written") {
 		t.Fatalf("err = %v, want line 7 and 3 records written", err)
 	}
-	got := take(t, b)
-	if len(got.roles) != 1 || len(got.users) != 1 || len(got.albums) != 1 || len(got.songs) != 0 || len(got.entries) != 0 {
+	got := apptest.TakeContents(t, b)
+	if len(got.Roles) != 1 || len(got.Users) != 1 || len(got.Albums) != 1 || len(got.Songs) != 0 || len(got.Entries) != 0 {
 		t.Errorf("after the failed load: %s; want the role, user and album, and no song of the failed batch", got)
 	}
 }
