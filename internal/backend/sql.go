@@ -2,6 +2,7 @@ package backend
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 
 	"gorm.io/gorm"
@@ -128,4 +129,30 @@ func (b *SQL) Close() error {
 		return fmt.Errorf("backend: close: %w", err)
 	}
 	return sqlDB.Close()
+}
+
+// BackupSQLite copies b, which must be a SQLite database, into a new file
+// at path while the app serves (store.BackupSQLite: VACUUM INTO, then
+// integrity_check), checks that the copy's schema is at the version this
+// app runs, and returns the copy's size in bytes. A file at path is
+// store.ErrBackupExists, and nothing is written.
+func BackupSQLite(ctx context.Context, b Backend, path string) (int64, error) {
+	s, ok := b.(*SQL)
+	if !ok || s.driver != config.DriverSQLite {
+		return 0, fmt.Errorf("backup: the database is %s, not SQLite", b.Driver())
+	}
+	return store.BackupSQLite(ctx, s.db, path, func(ctx context.Context, copyDB *sql.DB) error {
+		m, err := migrate.New(copyDB, config.DriverSQLite)
+		if err != nil {
+			return err
+		}
+		current, latest, err := m.Version(ctx)
+		if err != nil {
+			return fmt.Errorf("read its schema version: %w", err)
+		}
+		if current != latest {
+			return fmt.Errorf("its schema is at version %d, the app's at %d", current, latest)
+		}
+		return nil
+	})
 }

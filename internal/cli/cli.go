@@ -1,5 +1,5 @@
 // Package cli is the app command line: create-db, create-admin, run, db
-// upgrade|downgrade|status|new, dump, load, copy, seed and version. Exit status 0 is done, 1 a
+// upgrade|downgrade|status|new, dump, load, backup, copy, seed and version. Exit status 0 is done, 1 a
 // failure at run time, 2 bad usage or configuration; errors are one line on
 // stderr.
 package cli
@@ -123,7 +123,7 @@ func newRoot(ctx context.Context, env Env) *cobra.Command {
 	}
 	root.PersistentFlags().StringVar(&a.configPath, "config", defaultConfig, "configuration file (env APP_CONFIG)")
 	root.AddCommand(a.createDBCmd(), a.createAdminCmd(), a.createUserCmd(), a.resetPasswordCmd(), a.listUsersCmd(), a.createTokenCmd(),
-		a.exportRolesCmd(), a.importRolesCmd(), a.runCmd(), a.dbCmd(), a.seedCmd(), a.dumpCmd(), a.loadCmd(),
+		a.exportRolesCmd(), a.importRolesCmd(), a.runCmd(), a.dbCmd(), a.seedCmd(), a.dumpCmd(), a.loadCmd(), a.backupCmd(),
 		a.copyCmd(), a.versionCmd())
 	return root
 }

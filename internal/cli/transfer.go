@@ -2,8 +2,8 @@ package cli
 
 import (
 	"context"
+	"errors"
 	"fmt"
-	"io"
 	"os"
 	"strings"
 	"time"
@@ -12,6 +12,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"musicadmin/internal/app"
+	"musicadmin/internal/backend"
 	"musicadmin/internal/config"
 	"musicadmin/internal/transfer"
 )
@@ -30,35 +31,39 @@ func (a *runner) dumpCmd() *cobra.Command {
 // dump writes every record of db to the file out, or to stdout when out is
 // empty.
 func (a *runner) dump(ctx context.Context, db *app.App, out string) error {
-	var w io.Writer = a.env.Stdout
-	var file *os.File
-	if out != "" {
-		var err error
-		if file, err = createPrivate(out); err != nil {
-			return fmt.Errorf("dump: %w", err)
-		}
-		w = file
+	if out == "" {
+		// Plain progress lines would mix with the records on stdout.
+		_, err := transfer.Dump(ctx, db, a.env.Stdout, a.transferProgress(false))
+		return err
 	}
 	start := time.Now()
-	// Plain progress lines would mix with the records on stdout.
-	counts, err := transfer.Dump(ctx, db, w, a.transferProgress(out != ""))
-	if file != nil {
-		if cerr := file.Close(); err == nil && cerr != nil {
-			err = fmt.Errorf("dump: %w", cerr)
-		}
-		if err != nil {
-			// A dump cut short is refused by load anyway (it has no last
-			// line); no file is clearer than a broken one.
-			_ = os.Remove(out)
-		}
-	}
+	counts, err := a.dumpFile(ctx, db, out, createPrivate, a.transferProgress(true))
 	if err != nil {
 		return err
 	}
-	if out != "" {
-		fmt.Fprintf(a.env.Stdout, "dumped %s to %s in %s\n", counts, out, time.Since(start).Round(time.Millisecond))
-	}
+	fmt.Fprintf(a.env.Stdout, "dumped %s to %s in %s\n", counts, out, time.Since(start).Round(time.Millisecond))
 	return nil
+}
+
+// dumpFile writes every record of db to the file name, made by create, and
+// removes the file when the dump fails.
+func (a *runner) dumpFile(ctx context.Context, db *app.App, name string, create func(string) (*os.File, error),
+	progress transfer.Progress) (transfer.Counts, error) {
+	file, err := create(name)
+	if err != nil {
+		return nil, fmt.Errorf("dump: %w", err)
+	}
+	counts, err := transfer.Dump(ctx, db, file, progress)
+	if cerr := file.Close(); err == nil && cerr != nil {
+		err = fmt.Errorf("dump: %w", cerr)
+	}
+	if err != nil {
+		// A dump cut short is refused by load anyway (it has no last
+		// line); no file is clearer than a broken one.
+		_ = os.Remove(name)
+		return nil, err
+	}
+	return counts, nil
 }
 
 // createPrivate creates or truncates the file name, readable by its owner
@@ -78,6 +83,69 @@ func createPrivate(name string) (*os.File, error) {
 		}
 	}
 	return file, nil
+}
+
+// createNew creates the file name, readable by its owner only, and only
+// if there is none: a backup never writes over a file (it may be the last
+// good backup, or the database itself).
+func createNew(name string) (*os.File, error) {
+	file, err := os.OpenFile(name, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if errors.Is(err, os.ErrExist) {
+		return nil, fmt.Errorf("%s exists: a backup never writes over a file; name a new one", name)
+	}
+	return file, err
+}
+
+func (a *runner) backupCmd() *cobra.Command {
+	return a.fileCmd("backup", "Copy the database into a new FILE while the app serves (SQLite: the database file; others: a dump)",
+		"Copy the configured database into FILE, which must not exist, readable by its owner only.\n\n"+
+			"SQLite: an online, consistent copy of the database file (VACUUM INTO) while the app serves and\n"+
+			"writes, checked with PRAGMA integrity_check. To restore it, stop the app and put the file in\n"+
+			"place of the database.\n\n"+
+			"MySQL, PostgreSQL, MongoDB: a dump, as app dump writes it (read in one snapshot on MySQL and\n"+
+			"PostgreSQL, not on MongoDB), which app load restores into a database fresh from create-db. For a\n"+
+			"large database the server's own tool is faster: mysqldump --single-transaction, pg_dump,\n"+
+			"mongodump. See docs/operations.md.",
+		a.backup)
+}
+
+// backup copies db into the new file name: the database file on SQLite, a
+// dump on the others. It prints one line saying what it wrote.
+func (a *runner) backup(ctx context.Context, db *app.App, name string) error {
+	start := time.Now()
+	if db.Driver() == config.DriverSQLite {
+		size, err := backend.BackupSQLite(ctx, db.Backend, name)
+		if err != nil {
+			return fmt.Errorf("backup: %w", err)
+		}
+		fmt.Fprintf(a.env.Stdout, "backup: wrote %s (%d bytes) in %s: an online copy of the SQLite database, integrity_check ok\n",
+			name, size, time.Since(start).Round(time.Millisecond))
+		return nil
+	}
+	// A bar on a terminal, nothing otherwise: the summary is one line.
+	counts, err := a.dumpFile(ctx, db, name, createNew, a.transferProgress(false))
+	if err != nil {
+		return fmt.Errorf("backup: %w", err)
+	}
+	var size int64
+	if fi, err := os.Stat(name); err == nil {
+		size = fi.Size()
+	}
+	how := "read in one snapshot; for a large database " + serverDumpTool[db.Driver()] + " is faster"
+	if !db.Snapshots() {
+		how = "NOT one snapshot: stop writes while it runs, or use " + serverDumpTool[db.Driver()] + " for a consistent copy"
+	}
+	fmt.Fprintf(a.env.Stdout, "backup: wrote %s (%d bytes) in %s: a logical dump of %s, which app load restores into a database fresh from create-db; %s\n",
+		name, size, time.Since(start).Round(time.Millisecond), counts, how)
+	return nil
+}
+
+// serverDumpTool is the database server's own backup tool, by driver, as a
+// backup's line names it.
+var serverDumpTool = map[string]string{
+	config.DriverMySQL:    "mysqldump --single-transaction (mariadb-dump on MariaDB)",
+	config.DriverPostgres: "pg_dump",
+	config.DriverMongoDB:  "mongodump --oplog (of a replica set)",
 }
 
 func (a *runner) loadCmd() *cobra.Command {
