@@ -16,6 +16,23 @@ type Route struct {
 	Method     string
 	Pattern    string     // chi's pattern, e.g. "/songsview/edit/{id}"
 	Permission Permission // LoggedIn: any logged-in user
+	// Or are further permissions, any one of which allows the route too
+	// (the lookup of a related field serves the list's filter and the
+	// add and edit forms alike).
+	Or []Permission
+}
+
+// Allows reports whether grants g may use the route.
+func (r Route) Allows(g *Grants) bool {
+	if r.Permission == LoggedIn || g.Can(r.Permission) {
+		return true
+	}
+	for _, p := range r.Or {
+		if g.Can(p) {
+			return true
+		}
+	}
+	return false
 }
 
 // Router mounts handlers on a chi router, each behind the permission it is
@@ -58,6 +75,11 @@ func (rt *Router) Get(pattern string, p Permission, h http.HandlerFunc) {
 	rt.handle(http.MethodGet, pattern, p, h)
 }
 
+// GetAny mounts h for GET requests to pattern behind any one of perms.
+func (rt *Router) GetAny(pattern string, perms []Permission, h http.HandlerFunc) {
+	rt.mount(Route{Method: http.MethodGet, Pattern: pattern, Permission: perms[0], Or: perms[1:]}, h)
+}
+
 // Post mounts h for POST requests to pattern behind p.
 func (rt *Router) Post(pattern string, p Permission, h http.HandlerFunc) {
 	rt.handle(http.MethodPost, pattern, p, h)
@@ -78,10 +100,18 @@ func (rt *Router) Delete(pattern string, p Permission, h http.HandlerFunc) {
 }
 
 func (rt *Router) handle(method, pattern string, p Permission, h http.HandlerFunc) {
-	*rt.routes = append(*rt.routes, Route{Method: method, Pattern: rt.prefix + pattern, Permission: p})
-	guarded := rt.guard(p, h)
-	rt.mux.Method(method, pattern, guarded)
-	if method == http.MethodGet {
+	rt.mount(Route{Method: method, Pattern: pattern, Permission: p}, h)
+}
+
+// mount mounts h behind route's permissions and records the route, its
+// pattern under the router's prefix.
+func (rt *Router) mount(route Route, h http.HandlerFunc) {
+	pattern := route.Pattern
+	route.Pattern = rt.prefix + pattern
+	*rt.routes = append(*rt.routes, route)
+	guarded := rt.guard(route, h)
+	rt.mux.Method(route.Method, pattern, guarded)
+	if route.Method == http.MethodGet {
 		// HEAD is GET without the body (net/http drops it); said here,
 		// because chi's GetHead misses a sub-router's "/" route.
 		rt.mux.Method(http.MethodHead, pattern, guarded)
@@ -89,15 +119,16 @@ func (rt *Router) handle(method, pattern string, p Permission, h http.HandlerFun
 }
 
 // guard is the permission check of every route: the request's user must
-// hold p (any logged-in user passes LoggedIn; the middleware in front has
-// sent anonymous requests to the login page already).
-func (rt *Router) guard(p Permission, h http.HandlerFunc) http.HandlerFunc {
-	if p == LoggedIn {
+// hold its permission, or one of its Or (any logged-in user passes
+// LoggedIn; the middleware in front has sent anonymous requests to the
+// login page already).
+func (rt *Router) guard(route Route, h http.HandlerFunc) http.HandlerFunc {
+	if route.Permission == LoggedIn {
 		return h
 	}
 	deny := rt.deny
 	return func(w http.ResponseWriter, r *http.Request) {
-		if !Can(r, p) {
+		if !route.Allows(GrantsOf(r)) {
 			deny(w, r)
 			return
 		}

@@ -319,9 +319,11 @@ func (a *Admin) Mount(r *access.Router, ui *view.Engine, flash Flasher) {
 			r.Post("/edit/{id}", can(access.CanEdit), v.handleUpdate)
 			r.Get("/delete/{id}", can(access.CanDelete), v.handleDeleteConfirm)
 			r.Post("/delete/{id}", can(access.CanDelete), v.handleDelete)
-			// The lookup serves the list's album filter and the forms'
-			// album field: whoever may list the view may search it.
-			r.Denying(a.denyJSON).Get("/lookup/{field}", can(access.CanList), v.handleLookup)
+			// The lookup serves the list's filter by the field and the
+			// add and edit forms' field: whoever may list, add or edit the
+			// view may search it (the contract's rule).
+			r.Denying(a.denyJSON).GetAny("/lookup/{field}",
+				[]access.Permission{can(access.CanList), can(access.CanAdd), can(access.CanEdit)}, v.handleLookup)
 			// One route per action, so each is behind its own permission.
 			for _, act := range v.actions {
 				r.Post("/action/"+act.Name, can(act.Permission), v.handleAction(act.Name))

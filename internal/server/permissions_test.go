@@ -88,7 +88,7 @@ func TestEveryRouteChecksItsPermission(t *testing.T) {
 				continue
 			}
 			for _, u := range users {
-				allowed := rt.Permission == access.LoggedIn || u.grants.Can(rt.Permission)
+				allowed := rt.Allows(u.grants)
 				methods := []string{rt.Method}
 				if rt.Method == http.MethodGet {
 					methods = append(methods, http.MethodHead)
@@ -154,6 +154,38 @@ func TestReadOnlyUserSeesNoWayToWrite(t *testing.T) {
 		// The song's album still links to the album, which they may see.
 		if n := reader.Get("/songsview/list/").Doc.Find(`main a[href="/albumview/show/` + album + `"]`).Length(); n != 1 {
 			t.Errorf("the album link in the song list: %d, want 1", n)
+		}
+	})
+}
+
+// TestLookupForAddersAndEditors: the lookup of a related field serves the
+// add and edit forms as well as the list's filter, so a role that may add
+// (or edit) songs but not list them may search albums there; a role that
+// may only show songs may not (the contract: list, add or edit the view).
+func TestLookupForAddersAndEditors(t *testing.T) {
+	apptest.ForEachBackendParallel(t, func(t *testing.T, b apptest.Backend) {
+		app := apptest.NewApp(t, b)
+		app.InsertAlbum("Lookup Target")
+		ctx := context.Background()
+		acc := app.Data.Accounts()
+		for role, perm := range map[string]string{"Adder": access.CanAdd, "Editor": access.CanEdit, "Shower": access.CanShow} {
+			id, err := acc.ImportRole(ctx, role)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := acc.ImportPermissions(ctx, id, []access.Permission{access.On("songsview", perm)}, []string{"songsview"}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		for user, want := range map[string]int{"Adder": http.StatusOK, "Editor": http.StatusOK, "Shower": http.StatusForbidden} {
+			c, _ := roleUser(t, app, strings.ToLower(user), user)
+			r := c.Get("/songsview/lookup/album?q=lookup")
+			if r.Status != want {
+				t.Errorf("%s: lookup %d, want %d", user, r.Status, want)
+			}
+			if want == http.StatusOK && !strings.Contains(r.Body, "Lookup Target") {
+				t.Errorf("%s: lookup found nothing: %s", user, r.Body)
+			}
 		}
 	})
 }
