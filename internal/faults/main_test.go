@@ -2,15 +2,19 @@ package faults
 
 import (
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
+	"io/fs"
 	"net/http"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -25,6 +29,9 @@ func TestMain(m *testing.M) {
 	flag.Parse()
 	code := m.Run()
 	opstest.Cleanup()
+	if sqliteTemplate.dir != "" {
+		_ = os.RemoveAll(sqliteTemplate.dir)
+	}
 	os.Exit(code)
 }
 
@@ -80,15 +87,10 @@ func prepareSite(t *testing.T, db config.Database, server map[string]any, env ..
 		srv[k] = v
 	}
 	s.cfg = opstest.WriteConfig(t, db, srv)
-	opstest.Run(t, s.bin, "--config", s.cfg, "create-db")
-	opstest.Run(t, s.bin, "--config", s.cfg, "create-admin", "--username", adminUser, "--firstname", "Ada",
-		"--lastname", "Admin", "--email", "admin@example.com", "--password", adminPassword)
-	// The token alone on stdout; stderr says to keep it.
-	cmd := exec.Command(s.bin, "--config", s.cfg, "create-token", "--username", adminUser, "--name", "faults")
-	cmd.Env = opstest.Env()
-	out, err := cmd.Output()
-	if s.token = strings.TrimSpace(string(out)); err != nil || s.token == "" {
-		t.Fatalf("create-token: %v %q", err, out)
+	if db.Driver == config.DriverSQLite {
+		s.token = copySQLiteTemplate(t, s.bin, db.DSN)
+	} else {
+		s.token = setUp(t, s.bin, s.cfg)
 	}
 	t.Cleanup(func() {
 		if t.Failed() {
@@ -96,6 +98,73 @@ func prepareSite(t *testing.T, db config.Database, server map[string]any, env ..
 		}
 	})
 	return s
+}
+
+// setUp does what an operator does to a new database: create-db, then the
+// first admin and an API token, and returns the token.
+func setUp(t testing.TB, bin, cfg string) string {
+	t.Helper()
+	opstest.Run(t, bin, "--config", cfg, "create-db")
+	opstest.Run(t, bin, "--config", cfg, "create-admin", "--username", adminUser, "--firstname", "Ada",
+		"--lastname", "Admin", "--email", "admin@example.com", "--password", adminPassword)
+	// The token alone on stdout; stderr says to keep it.
+	cmd := exec.Command(bin, "--config", cfg, "create-token", "--username", adminUser, "--name", "faults")
+	cmd.Env = opstest.Env()
+	out, err := cmd.Output()
+	token := strings.TrimSpace(string(out))
+	if err != nil || token == "" {
+		t.Fatalf("create-token: %v %q", err, out)
+	}
+	return token
+}
+
+// sqliteTemplate is a SQLite database set up once per test process (the
+// admin's bcrypt hash alone takes seconds under the race detector), which
+// each SQLite site starts from a copy of.
+var sqliteTemplate struct {
+	once       sync.Once
+	dir, path  string
+	token, err string
+}
+
+// copySQLiteTemplate copies the template database to path and returns its
+// API token.
+func copySQLiteTemplate(t *testing.T, bin, path string) string {
+	t.Helper()
+	tpl := &sqliteTemplate
+	tpl.once.Do(func() {
+		dir, err := os.MkdirTemp("", "faults-template-")
+		if err != nil {
+			tpl.err = err.Error()
+			return
+		}
+		tpl.dir, tpl.path = dir, filepath.Join(dir, "template.db")
+		cfg := filepath.Join(dir, "config.yaml")
+		body := fmt.Sprintf("secret_key: %q\ndev: false\ndatabase: {driver: sqlite, dsn: %q}\n", opstest.SecretKey, tpl.path)
+		if err := os.WriteFile(cfg, []byte(body), 0o600); err != nil {
+			tpl.err = err.Error()
+			return
+		}
+		tpl.token = setUp(t, bin, cfg)
+	})
+	if tpl.err != "" || tpl.token == "" {
+		t.Fatalf("the SQLite template database could not be made: %s", tpl.err)
+	}
+	// The commands closed the database, which checkpoints its WAL into the
+	// file and removes it; a WAL left over is copied with it.
+	for _, suffix := range []string{"", "-wal"} {
+		src, err := os.ReadFile(tpl.path + suffix)
+		if suffix != "" && errors.Is(err, fs.ErrNotExist) {
+			continue
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(path+suffix, src, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return tpl.token
 }
 
 func tailString(s string, n int) string {
