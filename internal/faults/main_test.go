@@ -96,6 +96,11 @@ func prepareSite(t *testing.T, db config.Database, server map[string]any, env ..
 		if t.Failed() {
 			t.Logf("app log:\n%s", tailString(s.Log(), 8000))
 		}
+		// APP_FAULTS_LOGS=DIR keeps every app log whole, for a closer look.
+		if dir := os.Getenv("APP_FAULTS_LOGS"); dir != "" {
+			name := strings.NewReplacer("/", "_", " ", "_").Replace(t.Name()) + ".log"
+			_ = os.WriteFile(filepath.Join(dir, name), []byte(s.Log()), 0o644)
+		}
 	})
 	return s
 }

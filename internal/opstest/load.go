@@ -307,7 +307,7 @@ type WebClient struct {
 // baseURL (asked before every request).
 func NewWebClient(baseURL func() string) *WebClient {
 	jar, _ := cookiejar.New(nil)
-	return &WebClient{URL: baseURL, HTTP: &http.Client{Jar: jar, Timeout: 30 * time.Second,
+	return &WebClient{URL: baseURL, HTTP: &http.Client{Jar: jar, Timeout: 2 * time.Minute,
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}
 }
 
