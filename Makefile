@@ -34,14 +34,15 @@ lint:
 test: lint
 	CGO_CFLAGS="$(TEST_CGO_CFLAGS)" $(GO) test -race -count=1 -ldflags=-w -timeout 20m ./...
 
-# faults runs the fault suite (internal/faults) whole: the real binary
+# faults runs the fault suite (internal/faults) whole, and the
+# multi-instance suite (internal/multiinstance): the real binary
 # under SIGKILL, a database stopped and started, a full disk, slow and many
 # clients, malformed requests, on every backend with a server here. make
 # test runs its fast part; the rest needs root (a tmpfs, servers of its own)
 # and skips loudly without it, except under CI=true.
 # -v shows each test's figures (grep FIGURES).
 faults:
-	APP_FAULTS=all CGO_CFLAGS="$(TEST_CGO_CFLAGS)" $(GO) test -race -count=1 -ldflags=-w -timeout 15m -v ./internal/faults/
+	APP_FAULTS=all CGO_CFLAGS="$(TEST_CGO_CFLAGS)" $(GO) test -race -count=1 -ldflags=-w -timeout 15m -v ./internal/faults/ ./internal/multiinstance/
 
 # bench seeds the same catalogue of each size (N songs, N/10 albums: 1M
 # songs and 100k albums at the top) into a fresh database on each
