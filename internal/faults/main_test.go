@@ -1,6 +1,7 @@
 package faults
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"flag"
@@ -17,6 +18,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"go.mongodb.org/mongo-driver/v2/bson"
 
 	"musicadmin/internal/apptest"
 	"musicadmin/internal/config"
@@ -312,11 +315,26 @@ func (s *site) checkAudit(t *testing.T) {
 			break
 		}
 	}
-	missing, orphans := 0, 0
+	// On MongoDB without transactions, a change whose process died before
+	// its entry leaves an intent in audit_pending, which an instance settles
+	// five minutes later (docs/operations.md): such an album is not missing
+	// its entry, only waiting for it.
+	pending := map[string]bool{}
+	if s.db.Driver == config.DriverMongoDB {
+		pending = pendingIntents(t, s.db)
+	}
+	missing, orphans, waiting := 0, 0, 0
 	for id := range albums {
-		if !entries[id] {
+		switch {
+		case entries[id]:
+		case pending[id]:
+			waiting++
+		default:
 			missing++
 		}
+	}
+	if waiting > 0 {
+		t.Logf("%d albums wait for their entry, their intent pending", waiting)
 	}
 	for id := range entries {
 		if !albums[id] {
@@ -327,6 +345,29 @@ func (s *site) checkAudit(t *testing.T) {
 		t.Errorf("audit log and albums disagree: %d albums without their entry, %d entries without their album (of %d albums)",
 			missing, orphans, len(albums))
 	}
+}
+
+// pendingIntents returns the record ids of the audit intents pending on
+// MongoDB.
+func pendingIntents(t *testing.T, db config.Database) map[string]bool {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	cur, err := apptest.Stored(t, db).Mongo.Collection("audit_pending").Find(ctx, bson.D{})
+	if err != nil {
+		t.Fatalf("read audit_pending: %v", err)
+	}
+	var intents []struct {
+		RecordID bson.ObjectID `bson:"record_id"`
+	}
+	if err := cur.All(ctx, &intents); err != nil {
+		t.Fatalf("read audit_pending: %v", err)
+	}
+	ids := map[string]bool{}
+	for _, in := range intents {
+		ids[in.RecordID.Hex()] = true
+	}
+	return ids
 }
 
 // checkIntegrity runs the database's own consistency checks where the
