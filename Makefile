@@ -8,7 +8,7 @@ LDFLAGS := -s -w -X musicadmin/internal/cli.Version=$(VERSION)
 
 export CGO_ENABLED := 1
 
-.PHONY: build run test lint bench bench-go clean
+.PHONY: build run test lint faults bench bench-go clean
 
 build:
 	$(GO) build -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/app
@@ -33,6 +33,16 @@ lint:
 
 test: lint
 	CGO_CFLAGS="$(TEST_CGO_CFLAGS)" $(GO) test -race -count=1 -ldflags=-w -timeout 20m ./...
+
+# faults runs the fault suite (internal/faults) whole, and the
+# multi-instance suite (internal/multiinstance): the real binary
+# under SIGKILL, a database stopped and started, a full disk, slow and many
+# clients, malformed requests, on every backend with a server here. make
+# test runs its fast part; the rest needs root (a tmpfs, servers of its own)
+# and skips loudly without it, except under CI=true.
+# -v shows each test's figures (grep FIGURES).
+faults:
+	APP_FAULTS=all CGO_CFLAGS="$(TEST_CGO_CFLAGS)" $(GO) test -race -count=1 -ldflags=-w -timeout 15m -v ./internal/faults/ ./internal/multiinstance/
 
 # bench seeds the same catalogue of each size (N songs, N/10 albums: 1M
 # songs and 100k albums at the top) into a fresh database on each
