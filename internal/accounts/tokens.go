@@ -175,7 +175,8 @@ func (t *Tokens) Authenticate(ctx context.Context, plain string, now time.Time) 
 
 // AuthenticateGrants is Authenticate, and the user's grants when the
 // store reads them with the user (auth.LoginGrantsReader): nil otherwise,
-// for the caller to read.
+// for the caller to read. A *LastUseError comes with the user and grants:
+// the token is good, only its last use was not written.
 func (t *Tokens) AuthenticateGrants(ctx context.Context, plain string, now time.Time) (auth.User, *access.Grants, error) {
 	if !wellFormed(plain) {
 		return auth.User{}, nil, ErrTokenInvalid
@@ -215,10 +216,26 @@ func (t *Tokens) AuthenticateGrants(ctx context.Context, plain string, now time.
 		return auth.User{}, nil, ErrTokenInvalid
 	}
 	if err := t.used(ctx, rec, u, now); err != nil {
+		var lu *LastUseError
+		if errors.As(err, &lu) {
+			// The token is good: the request goes on, its caller logs.
+			return u, grants, err
+		}
 		return auth.User{}, nil, err
 	}
 	return u, grants, nil
 }
+
+// LastUseError is AuthenticateGrants's error when the token is good but
+// its last use could not be written (a database that refuses writes: a
+// full disk, a read-only file). The user and grants come with it: a
+// token's bookkeeping must not fail a read that needs no write.
+type LastUseError struct{ Err error }
+
+func (e *LastUseError) Error() string {
+	return "accounts: a token's last use not written: " + e.Err.Error()
+}
+func (e *LastUseError) Unwrap() error { return e.Err }
 
 // loginReader is a Store that reads a user's login (auth.Store's lookup):
 // one indexed read, where the users model's Get also reads their roles,
@@ -302,7 +319,7 @@ func (t *Tokens) used(ctx context.Context, rec datamodel.Record, u auth.User, no
 		t.mu.Lock()
 		delete(t.written, rec.ID) // the next request tries again
 		t.mu.Unlock()
-		return fmt.Errorf("accounts: a token's last use: %w", err)
+		return &LastUseError{Err: err}
 	}
 	return nil
 }
