@@ -312,16 +312,24 @@ func soakNotes(results []sizeResult) []string {
 			out = append(out, fmt.Sprintf("size %d, soak: GROWTH: the app's RSS went from %s at %s to %s at the end, over %.2f×",
 				s.size, mib(m.settled), s.settle, mib(m.end), soakGrowthBound))
 		}
-		var curve []string
-		for i, x := range s.rss {
-			// Every tenth second and the last: the shape without 60 numbers.
-			if i%10 == 0 || i == len(s.rss)-1 {
-				curve = append(curve, fmt.Sprintf("%s %s", x.at.Round(time.Second), mib(x.kib)))
-			}
-		}
-		out = append(out, fmt.Sprintf("size %d, soak: the app's RSS over time: %s", s.size, strings.Join(curve, ", ")))
+		out = append(out, fmt.Sprintf("size %d, soak: the app's RSS over time: %s", s.size, rssCurve(s.rss, soakSettle)))
 	}
 	return out
+}
+
+// rssCurve is the shape of samples without a number a second: the first
+// sample, the first at or after each multiple of every (as the baseline is
+// chosen), and the last.
+func rssCurve(samples []rssSample, every time.Duration) string {
+	var out []string
+	next := time.Duration(0)
+	for i, x := range samples {
+		if x.at >= next || i == len(samples)-1 {
+			out = append(out, fmt.Sprintf("%s %s", x.at.Round(100*time.Millisecond), mib(x.kib)))
+			next = (x.at/every + 1) * every
+		}
+	}
+	return strings.Join(out, ", ")
 }
 
 // soakTitle heads the soak table.

@@ -87,6 +87,9 @@ func TestSummarizeRSS(t *testing.T) {
 	if s := summarizeRSS(samples, 10*time.Second); !s.grew() {
 		t.Errorf("%.2f× not flagged as growth", s.growth())
 	}
+	if got, want := rssCurve(samples, 10*time.Second), "0s 48.8 MiB, 10s 97.7 MiB, 30s 107.4 MiB, 1m0s 123.0 MiB"; got != want {
+		t.Errorf("curve %q, want %q", got, want)
+	}
 	// A soak shorter than the settle time: its last sample is the baseline.
 	if s := summarizeRSS(samples[:2], 10*time.Second); s.settled != 90_000 || s.grew() {
 		t.Errorf("short soak: %+v", s)
