@@ -8,7 +8,9 @@ package main
 // createClients clients, in rounds that alternate which goes first (ABBA),
 // so the table's growth and the machine's drift fall on both alike. The
 // ratio of their records/s is what FULL costs: under WAL, NORMAL syncs the
-// log at checkpoints only, FULL at every commit.
+// log at checkpoints only, FULL at every commit. (Production runs one app
+// per file; here the two never write at once, and a create reads nothing
+// the other's caches could hold stale.)
 
 import (
 	"context"
