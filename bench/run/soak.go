@@ -13,6 +13,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"os"
 	"slices"
 	"strconv"
 	"strings"
@@ -40,6 +41,10 @@ type soakResult struct {
 	// settle is when the baseline memory was read: soakSettle, or half a
 	// soak shorter than twice that.
 	settle time.Duration
+	// CPU time (user + system) during the soak of the app and of this
+	// process, the load generator, which shares the machine's cores with
+	// it; elapsed is the soak's wall time.
+	appCPU, clientCPU, elapsed time.Duration
 }
 
 // rssSample is a process's resident memory at a time since a start.
@@ -175,7 +180,9 @@ func runSoak(ctx context.Context, o options, app target, size int) (*soakResult,
 		return nil, err
 	}
 	logf("size %d: soak: %d connections on the song list and %d writers for %s", size, o.soakConns, o.soakWriters, o.soak)
-	until := time.Now().Add(o.soak)
+	start := time.Now()
+	app0, self0 := procCPU(app.pid), procCPU(os.Getpid())
+	until := start.Add(o.soak)
 	var wg sync.WaitGroup
 	var werr error
 	wg.Add(1)
@@ -185,6 +192,10 @@ func runSoak(ctx context.Context, o options, app target, size int) (*soakResult,
 	}()
 	res.reads = t.load(ctx, listPath, time.Until(until), o.soakConns)
 	wg.Wait()
+	res.elapsed = time.Since(start)
+	if app0 > 0 && self0 > 0 {
+		res.appCPU, res.clientCPU = procCPU(app.pid)-app0, procCPU(os.Getpid())-self0
+	}
 	res.reads.finish()
 	res.writes.finish()
 	samples, rerr := sampler.stop()
@@ -313,6 +324,14 @@ func soakNotes(results []sizeResult) []string {
 				s.size, mib(m.settled), s.settle, mib(m.end), soakGrowthBound))
 		}
 		out = append(out, fmt.Sprintf("size %d, soak: the app's RSS over time: %s", s.size, rssCurve(s.rss, soakSettle)))
+		if s.appCPU > 0 {
+			cores := func(d time.Duration) string {
+				return fmt.Sprintf("%.1f s (%.2f cores)", d.Seconds(), d.Seconds()/s.elapsed.Seconds())
+			}
+			out = append(out, fmt.Sprintf("size %d, soak: CPU in %s: the app %s, %s a request; the load generator %s",
+				s.size, s.elapsed.Round(100*time.Millisecond), cores(s.appCPU),
+				us(s.appCPU/time.Duration(max(1, s.reads.requests()+s.writes.requests()))), cores(s.clientCPU)))
+		}
 	}
 	return out
 }
