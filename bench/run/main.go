@@ -8,9 +8,11 @@
 // the seed, each held to an HTML twin) on every server (the floor serves
 // the list pages only), at each concurrency, going round them so all see
 // the same machine state. Then it measures the CSV export and song creates
-// through the API. It prints a table, writes it as Markdown to
-// bench/results/latest.md, drops the databases it made and exits 1 when any
-// request failed or answered other than 200 (201 for a create).
+// through the API, at the first size the write cost of sqlite_synchronous
+// FULL (synccost.go), and at the largest a soak of the SQLite app (soak.go).
+// It prints a table, writes it as Markdown to bench/results/latest.md, drops
+// the databases it made and exits 1 when any request failed or answered
+// other than 200 (201 for a create).
 //
 //	go run ./bench/run --sizes 10000,100000 --backends sqlite,mysql,postgres --concurrency 1,8
 package main
