@@ -358,7 +358,8 @@ func soakTitle() string {
 
 // soakNote says what the soak table shows.
 var soakNote = fmt.Sprintf("reads and writes count the answers measured (200 and 201); errors are every answer outside 2xx/3xx "+
-	"and every transport error; RSS is the app's VmRSS, sampled every second; end / 10 s over %.2f is flagged GROWTH.", soakGrowthBound)
+	"and every transport error; RSS is the app's VmRSS, sampled every second (its \"10 s\" is half the soak when shorter than 20 s); "+
+	"end / 10 s over %.2f is flagged GROWTH.", soakGrowthBound)
 
 // printSoak writes the soak table, if a soak ran.
 func printSoak(w io.Writer, results []sizeResult) {
