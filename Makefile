@@ -52,16 +52,21 @@ faults:
 # with the floor (bench/floor: net/http + database/sql + the same template),
 # and measures and compares the song list pages, the song add and edit
 # forms and the album lookup (the floor: list pages only); the table also goes to
-# bench/results/latest.md. Example: make bench BENCH_SIZES=10000,100000
-# BENCH_BACKENDS=sqlite,postgres
+# bench/results/latest.md. Last, at the largest size, a soak of the SQLite
+# app: 256 connections on the song list and 4 writers through the API for
+# BENCH_SOAK (0 skips), with the errors by kind and the app's RSS over time;
+# and at the first size the write cost of sqlite_synchronous FULL against
+# NORMAL. Example: make bench BENCH_SIZES=10000,100000
+# BENCH_BACKENDS=sqlite,postgres BENCH_SOAK=0
 BENCH_SIZES       ?= 10000,100000,1000000
 BENCH_DURATION    ?= 5s
 BENCH_CONCURRENCY ?= 1,8
 BENCH_BACKENDS    ?= sqlite,mysql,postgres,mongodb
+BENCH_SOAK        ?= 60s
 
 bench:
 	$(GO) run ./bench/run --sizes $(BENCH_SIZES) --duration $(BENCH_DURATION) --concurrency $(BENCH_CONCURRENCY) \
-		--backends $(BENCH_BACKENDS)
+		--backends $(BENCH_BACKENDS) --soak $(BENCH_SOAK)
 
 # bench-go runs the Go micro-benchmarks (allocations reported).
 bench-go:

@@ -27,13 +27,20 @@ const createClients = 8
 // name (every fourth in none), and returns the outcome: the latency of each
 // 201, and every other answer as a failure.
 func benchCreates(ctx context.Context, t target, n int) (loadResult, error) {
+	return createSongs(ctx, t, createClients, n, time.Time{})
+}
+
+// createSongs creates songs on t through the API as benchCreates does,
+// clients at a time, until n are asked for (n > 0) or until passes (not
+// zero), whichever comes first; a create in flight then completes.
+func createSongs(ctx context.Context, t target, clients, n int, until time.Time) (loadResult, error) {
 	albums, err := albumIDs(ctx, t)
 	if err != nil {
 		return loadResult{}, err
 	}
 	run := randomHex(4) // titles unique across runs on a kept database
 	var next atomic.Int64
-	ws := make([]loadResult, createClients)
+	ws := make([]loadResult, clients)
 	var wg sync.WaitGroup
 	start := time.Now()
 	for k := range ws {
@@ -43,7 +50,7 @@ func benchCreates(ctx context.Context, t target, n int) (loadResult, error) {
 			defer wg.Done()
 			for ctx.Err() == nil {
 				i := int(next.Add(1) - 1)
-				if i >= n {
+				if (n > 0 && i >= n) || (!until.IsZero() && !time.Now().Before(until)) {
 					return
 				}
 				song := map[string]any{"title": fmt.Sprintf("API Create %s %d", run, i), "rating": i % 10, "album": nil}

@@ -4,14 +4,17 @@ import (
 	"bytes"
 	"compress/gzip"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"maps"
 	"math"
+	"net"
 	"net/http"
 	"slices"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 )
 
@@ -120,6 +123,7 @@ type loadResult struct {
 	skipped   bool            // the server does not serve the page
 	statuses  map[int]int     // statuses other than the expected (200; 201 for a create)
 	errs      int             // transport errors
+	errKinds  map[string]int  // transport errors by kind (errKind)
 	errSample string          // the first transport error
 	elapsed   time.Duration   // wall time under load
 	lat       []time.Duration // latency of every 200
@@ -132,6 +136,12 @@ func (r *loadResult) add(o loadResult) {
 	r.errs += o.errs
 	if r.errSample == "" {
 		r.errSample = o.errSample
+	}
+	for kind, n := range o.errKinds {
+		if r.errKinds == nil {
+			r.errKinds = map[string]int{}
+		}
+		r.errKinds[kind] += n
 	}
 	for code, n := range o.statuses {
 		if r.statuses == nil {
@@ -163,17 +173,47 @@ func (r *loadResult) failures() int {
 	return n
 }
 
-// describeFailures lists the failures by kind, e.g. "3× status 500".
+// describeFailures lists the failures by kind, e.g. "3× status 500, 2×
+// connection reset (first error: ...)".
 func (r *loadResult) describeFailures() string {
 	var parts []string
 	for code, n := range r.statuses {
 		parts = append(parts, fmt.Sprintf("%d× status %d", n, code))
 	}
-	if r.errs > 0 {
-		parts = append(parts, fmt.Sprintf("%d× %s", r.errs, r.errSample))
+	for kind, n := range r.errKinds {
+		parts = append(parts, fmt.Sprintf("%d× %s", n, kind))
 	}
 	slices.Sort(parts)
+	if r.errSample != "" {
+		parts = append(parts, "first error: "+r.errSample)
+	}
 	return strings.Join(parts, ", ")
+}
+
+// errKind names the kind of a transport error, for counting errors by
+// kind: a timeout, a connection reset or refused, one closed before the
+// answer (EOF), the client or the server out of file descriptors or local
+// ports, or "other".
+func errKind(err error) string {
+	var ne net.Error
+	switch {
+	case errors.Is(err, context.DeadlineExceeded), errors.As(err, &ne) && ne.Timeout():
+		return "timeout"
+	case errors.Is(err, syscall.ECONNRESET):
+		return "connection reset"
+	case errors.Is(err, syscall.ECONNREFUSED):
+		return "connection refused"
+	case errors.Is(err, syscall.EPIPE):
+		return "broken pipe"
+	case errors.Is(err, syscall.EMFILE), errors.Is(err, syscall.ENFILE):
+		return "too many open files"
+	case errors.Is(err, syscall.EADDRNOTAVAIL):
+		return "no free local port"
+	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
+		return "connection closed (EOF)"
+	default:
+		return "other transport error"
+	}
 }
 
 // rps counts successful responses per second of wall time.
@@ -190,6 +230,10 @@ func (r *loadResult) note(d time.Duration, status int, err error, want int) {
 	switch {
 	case err != nil:
 		r.errs++
+		if r.errKinds == nil {
+			r.errKinds = map[string]int{}
+		}
+		r.errKinds[errKind(err)]++
 		if r.errSample == "" {
 			r.errSample = err.Error()
 		}
@@ -234,8 +278,7 @@ func (t target) load(ctx context.Context, path string, dur time.Duration, conc i
 			for ctx.Err() == nil && time.Now().Before(deadline) {
 				req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
 				if err != nil {
-					w.errs++
-					w.errSample = err.Error()
+					w.note(0, 0, err, http.StatusOK)
 					return
 				}
 				maps.Copy(req.Header, t.header)

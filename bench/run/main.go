@@ -8,9 +8,11 @@
 // the seed, each held to an HTML twin) on every server (the floor serves
 // the list pages only), at each concurrency, going round them so all see
 // the same machine state. Then it measures the CSV export and song creates
-// through the API. It prints a table, writes it as Markdown to
-// bench/results/latest.md, drops the databases it made and exits 1 when any
-// request failed or answered other than 200 (201 for a create).
+// through the API, at the first size the write cost of sqlite_synchronous
+// FULL (synccost.go), and at the largest a soak of the SQLite app (soak.go).
+// It prints a table, writes it as Markdown to bench/results/latest.md, drops
+// the databases it made and exits 1 when any request failed or answered
+// other than 200 (201 for a create).
 //
 //	go run ./bench/run --sizes 10000,100000 --backends sqlite,mysql,postgres --concurrency 1,8
 package main
@@ -67,6 +69,15 @@ type options struct {
 	apiCreates    int            // songs created through the API on each app; 0: none
 	pages         *regexp.Regexp // only the pages whose name matches (and an API page's twin); nil: all
 	gzipTwin      bool           // also measure the SQLite app asked with gzip, as a target of its own
+
+	soak        time.Duration // the soak's length (soak.go); 0: no soak
+	soakConns   int           // the soak's readers of the song list
+	soakWriters int           // the soak's writers through the API
+	soakSize    int           // the size the soak runs at, one of sizes
+	// syncCost is the songs created through the API with each
+	// sqlite_synchronous setting (synccost.go); 0: not measured.
+	syncCost     int
+	syncCostSize int // the size it is measured at, one of sizes
 }
 
 func main() {
@@ -85,6 +96,13 @@ func main() {
 	flag.IntVar(&o.apiCreates, "api-creates", 10000, "songs created through the API (POST "+apiPath+") on each app after the pages, by 8 clients; 0 skips")
 	pagesRE := flag.String("pages", "", "regular expression: measure only the pages whose name matches it (an API page's HTML twin comes along), e.g. 'first page|lookup'")
 	flag.BoolVar(&o.gzipTwin, "gzip-column", false, "also measure the SQLite app asked with Accept-Encoding: gzip, as a server column of its own (sqlite+gzip), for the cost of compression")
+	flag.DurationVar(&o.soak, "soak", time.Minute, "soak the SQLite app this long at --soak-size, last: --soak-conns on the song list and --soak-writers creating songs through the API at once, with its RSS every second; 0 skips")
+	flag.IntVar(&o.soakConns, "soak-conns", 256, "the soak's connections loading the song list's first page (closed loop)")
+	flag.IntVar(&o.soakWriters, "soak-writers", 4, "the soak's clients creating songs through the API at the same time")
+	flag.IntVar(&o.soakSize, "soak-size", 0, "the size of --sizes the soak runs at; 0: the largest")
+	soakOnly := flag.Bool("soak-only", false, "run the soak alone: SQLite at --soak-size only, no pages, export, API creates or synchronous cost")
+	flag.IntVar(&o.syncCost, "sync-cost", 4000, "songs created through the API on the SQLite app with sqlite_synchronous NORMAL and as many on a second app with FULL, at --sync-cost-size, for FULL's write cost; 0 skips")
+	flag.IntVar(&o.syncCostSize, "sync-cost-size", 0, "the size of --sizes the synchronous cost is measured at; 0: the first")
 	flag.Parse()
 	var err error
 	if *pagesRE != "" {
@@ -112,6 +130,34 @@ func main() {
 	}
 	if o.apiCreates < 0 {
 		fmt.Fprintln(os.Stderr, "bench: --api-creates must not be negative")
+		os.Exit(2)
+	}
+	if o.soak < 0 || o.soakConns <= 0 || o.soakWriters < 0 || o.syncCost < 0 {
+		fmt.Fprintln(os.Stderr, "bench: --soak and --sync-cost must not be negative, --soak-conns must be positive, --soak-writers not negative")
+		os.Exit(2)
+	}
+	if o.soakSize == 0 {
+		o.soakSize = slices.Max(o.sizes)
+	}
+	if o.syncCostSize == 0 {
+		o.syncCostSize = o.sizes[0]
+	}
+	if *soakOnly {
+		if o.soak == 0 {
+			fmt.Fprintln(os.Stderr, "bench: --soak-only with --soak 0 measures nothing")
+			os.Exit(2)
+		}
+		o.sizes, o.backends = []int{o.soakSize}, []string{"sqlite"}
+		o.pages = regexp.MustCompile(`^$`) // no page has an empty name
+		o.apiCreates, o.syncCost = 0, 0
+		*exportFlag = false
+	}
+	if o.soak > 0 && !slices.Contains(o.sizes, o.soakSize) {
+		fmt.Fprintf(os.Stderr, "bench: --soak-size %d is not one of --sizes\n", o.soakSize)
+		os.Exit(2)
+	}
+	if o.syncCost > 0 && !slices.Contains(o.sizes, o.syncCostSize) {
+		fmt.Fprintf(os.Stderr, "bench: --sync-cost-size %d is not one of --sizes\n", o.syncCostSize)
 		os.Exit(2)
 	}
 	if o.duration <= 0 || o.slice <= 0 {
@@ -162,6 +208,11 @@ type sizeResult struct {
 	// creates are the API creates on each app target, in the order of
 	// the apps; none when --api-creates 0.
 	creates []loadResult
+	// syncCost is the creates with synchronous NORMAL and FULL; nil: not
+	// measured at this size.
+	syncCost *syncCostResult
+	// soak is the soak of the SQLite app; nil: not run at this size.
+	soak *soakResult
 }
 
 // connsResult is what one concurrency measured on every page.
@@ -515,6 +566,19 @@ func benchSize(ctx context.Context, o options, tmp, appBin, floorBin string, bs 
 				return res, fmt.Errorf("%s: API creates: %w", t.name, err)
 			}
 			res.creates = append(res.creates, c)
+		}
+	}
+	if o.syncCost > 0 && size == o.syncCostSize {
+		// After the creates, as it adds songs too.
+		logf("size %d: synchronous NORMAL against FULL, %d API creates each", size, o.syncCost)
+		if res.syncCost, err = benchSyncCost(ctx, dbs[0], appBin, targets[0], o.syncCost, size); err != nil {
+			return res, fmt.Errorf("synchronous cost: %w", err)
+		}
+	}
+	if o.soak > 0 && size == o.soakSize {
+		// Last: it writes, and its memory is read from where the rest left it.
+		if res.soak, err = runSoak(ctx, o, targets[0], size); err != nil {
+			return res, fmt.Errorf("soak: %w", err)
 		}
 	}
 	if gone := srv.exited(dbs); gone != "" {

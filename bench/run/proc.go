@@ -66,14 +66,14 @@ type server struct {
 }
 
 // startServer starts name with args, its output to logPath, and notes when
-// it exits.
-func startServer(logPath, name string, args ...string) (*server, error) {
+// it exits. env are KEY=value entries added to its environment.
+func startServer(logPath string, env []string, name string, args ...string) (*server, error) {
 	logFile, err := os.Create(logPath)
 	if err != nil {
 		return nil, err
 	}
 	cmd := exec.Command(name, args...)
-	cmd.Env = childEnv()
+	cmd.Env = append(childEnv(), env...)
 	cmd.Stdout, cmd.Stderr = logFile, logFile
 	if err := cmd.Start(); err != nil {
 		logFile.Close()

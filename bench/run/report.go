@@ -164,6 +164,8 @@ func printTable(w io.Writer, results []sizeResult) {
 	printAPI(w, results)
 	printExports(w, results)
 	printCreates(w, results)
+	printSyncCost(w, results)
+	printSoak(w, results)
 }
 
 // floorSQL says which SQL the floor ran, for the report's heading.
@@ -210,6 +212,8 @@ func writeMarkdown(path string, o options, results []sizeResult, skipped []strin
 	b.WriteString(apiMarkdown(results))
 	b.WriteString(exportMarkdown(results))
 	b.WriteString(createsMarkdown(results))
+	b.WriteString(syncCostMarkdown(results))
+	b.WriteString(soakMarkdown(results))
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		return err
 	}
@@ -246,6 +250,18 @@ func logFailures(results []sizeResult) bool {
 				logf("size %d, API creates, %s: %d failed of %d (%s)", r.size, c.server, c.failures(), c.requests(), c.describeFailures())
 				failed = true
 			}
+		}
+		if r.syncCost != nil {
+			if d := describeSyncCost(r.syncCost); d != "" {
+				logf("size %d, synchronous cost: %s", r.size, d)
+				failed = true
+			}
+		}
+		if r.soak != nil && r.soak.failed() {
+			for _, n := range soakNotes([]sizeResult{r}) {
+				logf("%s", n)
+			}
+			failed = true
 		}
 	}
 	return failed

@@ -41,7 +41,7 @@ func startServers(ctx context.Context, o options, dbs []database, appBin, floorB
 		if err != nil {
 			return srv, err
 		}
-		app, err := startServer(filepath.Join(db.dir, "app.log"), appBin, "--config", db.configPath, "run", "--addr", addr)
+		app, err := startServer(filepath.Join(db.dir, "app.log"), nil, appBin, "--config", db.configPath, "run", "--addr", addr)
 		if err != nil {
 			return srv, fmt.Errorf("%s app: %w", db.backend.name, err)
 		}
@@ -57,7 +57,7 @@ func startServers(ctx context.Context, o options, dbs []database, appBin, floorB
 	if o.plainFloor {
 		floorArgs = append(floorArgs, "--plain-sql")
 	}
-	srv.floor, err = startServer(filepath.Join(dbs[0].dir, "floor.log"), floorBin, floorArgs...)
+	srv.floor, err = startServer(filepath.Join(dbs[0].dir, "floor.log"), nil, floorBin, floorArgs...)
 	if err != nil {
 		return srv, err
 	}
