@@ -19,7 +19,9 @@ const maxKeys = 1024
 // (thousands a second) would bury the first line that says what happened
 // and fill the disk the logs are on. A record suppressed is counted, and
 // the first one of its message let through again carries the count as
-// dropped=N, so nothing is lost silently.
+// dropped=N, so nothing is lost silently; when none comes within every,
+// the last one suppressed is written then, with the count, so a burst
+// shorter than every is counted too.
 func RateLimit(next slog.Handler, every time.Duration) slog.Handler {
 	return &rateLimit{next: next, every: every, state: &limiterState{windows: make(map[string]*window)}}
 }
@@ -35,11 +37,14 @@ type limiterState struct {
 	windows map[string]*window
 }
 
-// window is one message's: when it last passed, and how many were
-// suppressed since.
+// window is one message's: when it last passed, how many were suppressed
+// since, the last of those, and whether a flush of them is scheduled.
 type window struct {
-	passed  time.Time
-	dropped int
+	passed    time.Time
+	dropped   int
+	last      slog.Record
+	next      slog.Handler
+	scheduled bool
 }
 
 func (h *rateLimit) Enabled(ctx context.Context, level slog.Level) bool {
@@ -50,7 +55,7 @@ func (h *rateLimit) Handle(ctx context.Context, r slog.Record) error {
 	if r.Level < slog.LevelWarn {
 		return h.next.Handle(ctx, r)
 	}
-	dropped, pass := h.state.admit(r.Message, r.Time, h.every)
+	dropped, pass := h.state.admit(h.next, r, h.every)
 	if !pass {
 		return nil
 	}
@@ -61,25 +66,51 @@ func (h *rateLimit) Handle(ctx context.Context, r slog.Record) error {
 	return h.next.Handle(ctx, r)
 }
 
-// admit decides whether a record of msg at now passes, and returns how
-// many of msg were suppressed since the last that passed.
-func (s *limiterState) admit(msg string, now time.Time, every time.Duration) (dropped int, pass bool) {
+// admit decides whether r passes, and returns how many of its message
+// were suppressed since the last that passed. A suppressed record is kept,
+// with next (the handler it would have gone to), for the flush.
+func (s *limiterState) admit(next slog.Handler, r slog.Record, every time.Duration) (dropped int, pass bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	w, ok := s.windows[msg]
+	w, ok := s.windows[r.Message]
 	if !ok {
 		if len(s.windows) >= maxKeys {
 			s.forgetOldest()
 		}
-		s.windows[msg] = &window{passed: now}
+		s.windows[r.Message] = &window{passed: r.Time}
 		return 0, true
 	}
-	if now.Sub(w.passed) < every {
+	if r.Time.Sub(w.passed) < every {
 		w.dropped++
+		w.last, w.next = r.Clone(), next
+		if !w.scheduled {
+			w.scheduled = true
+			time.AfterFunc(w.passed.Add(every).Sub(time.Now()), func() { s.flush(w, every) })
+		}
 		return 0, false
 	}
-	dropped, w.dropped, w.passed = w.dropped, 0, now
+	dropped, w.dropped, w.passed = w.dropped, 0, r.Time
 	return dropped, true
+}
+
+// flush writes the last record suppressed in w with the count, unless a
+// record of its message passed meanwhile and carried the count itself.
+func (s *limiterState) flush(w *window, every time.Duration) {
+	s.mu.Lock()
+	w.scheduled = false
+	if w.dropped == 0 {
+		s.mu.Unlock()
+		return
+	}
+	// The line written is the last record suppressed: it counts the
+	// others.
+	r, next := w.last, w.next
+	if w.dropped > 1 {
+		r.AddAttrs(slog.Int("dropped", w.dropped-1))
+	}
+	w.dropped, w.passed, w.last, w.next = 0, time.Now(), slog.Record{}, nil
+	s.mu.Unlock()
+	_ = next.Handle(context.Background(), r)
 }
 
 func (s *limiterState) forgetOldest() {

@@ -4,12 +4,34 @@ import (
 	"bytes"
 	"context"
 	"log/slog"
+	"regexp"
+	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"musicadmin/internal/logging"
 )
+
+// syncBuffer is a log destination the flush's timer may write to while
+// the test reads it.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
 
 // logAt writes one record of level and msg stamped at, as slog.Logger
 // would, through h.
@@ -20,55 +42,95 @@ func logAt(t *testing.T, h slog.Handler, level slog.Level, msg string, at time.T
 	}
 }
 
-func TestRateLimit(t *testing.T) {
-	var out bytes.Buffer
-	h := logging.RateLimit(slog.NewTextHandler(&out, nil), time.Second)
-	t0 := time.Date(2026, 12, 7, 10, 0, 0, 0, time.UTC)
+var droppedAttr = regexp.MustCompile(`dropped=(\d+)`)
 
-	// An outage: 500 failures in 2.5 s, two kinds.
-	for i := range 500 {
-		at := t0.Add(time.Duration(i) * 5 * time.Millisecond)
-		logAt(t, h, slog.LevelWarn, "database unavailable", at)
+// tally counts the lines of out that hold sub, and the records they stand
+// for: each line itself and the dropped=N it carries.
+func tally(out, sub string) (lines, records int) {
+	for _, l := range strings.Split(out, "\n") {
+		if !strings.Contains(l, sub) {
+			continue
+		}
+		lines++
+		records++
+		if m := droppedAttr.FindStringSubmatch(l); m != nil {
+			n, _ := strconv.Atoi(m[1])
+			records += n
+		}
+	}
+	return lines, records
+}
+
+// waitRecords polls until out accounts for want records of sub, and
+// returns the lines it took.
+func waitRecords(t *testing.T, out *syncBuffer, sub string, want int) int {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		lines, records := tally(out.String(), sub)
+		if records == want {
+			return lines
+		}
+		if records > want || time.Now().After(deadline) {
+			t.Fatalf("%s: %d records accounted for in %d lines, want %d\n%s", sub, records, lines, want, out)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// TestRateLimit: an outage's stream of one WARN message becomes about a
+// line per period, and every record is accounted for, the last burst's
+// too (flushed when no later record carries its count); INFO passes
+// whole.
+func TestRateLimit(t *testing.T) {
+	out := &syncBuffer{}
+	const every = 100 * time.Millisecond
+	h := logging.RateLimit(slog.NewTextHandler(out, nil), every)
+	start := time.Now()
+	const n = 300
+	for i := range n {
+		now := time.Now()
+		logAt(t, h, slog.LevelWarn, "database unavailable", now)
 		if i%10 == 0 {
-			logAt(t, h, slog.LevelError, "write failed", at)
+			logAt(t, h, slog.LevelError, "write failed", now)
 		}
-		logAt(t, h, slog.LevelInfo, "request", at)
+		logAt(t, h, slog.LevelInfo, "request", now)
+		time.Sleep(time.Millisecond)
 	}
-	lines := strings.Split(strings.TrimSpace(out.String()), "\n")
-	count := func(sub string) (n int, dropped []string) {
-		for _, l := range lines {
-			if strings.Contains(l, sub) {
-				n++
-				if i := strings.Index(l, "dropped="); i >= 0 {
-					dropped = append(dropped, l[i:])
-				}
-			}
-		}
-		return n, dropped
+	took := time.Since(start)
+	lines := waitRecords(t, out, `msg="database unavailable"`, n)
+	if most := int(took/every) + 2; lines < 2 || lines > most {
+		t.Errorf("%d WARN lines for %d records in %v, want 2 to %d", lines, n, took, most)
 	}
-	if n, _ := count("msg=request"); n != 500 {
-		t.Errorf("INFO lines: %d, want all 500", n)
+	waitRecords(t, out, `msg="write failed"`, n/10)
+	if got, _ := tally(out.String(), "msg=request"); got != n {
+		t.Errorf("INFO lines: %d, want all %d", got, n)
 	}
-	// At 0 s, 1 s and 2 s: three lines, the later two with the count of
-	// the 199 suppressed in each second before.
-	if n, dropped := count(`msg="database unavailable"`); n != 3 || strings.Join(dropped, ",") != "dropped=199,dropped=199" {
-		t.Errorf("WARN lines: %d with %v, want 3 with dropped=199 twice\n%s", n, dropped, out.String())
+}
+
+// TestRateLimitShortBurst: a burst shorter than the period is one line at
+// once and, a period later, one line with the count of the rest.
+func TestRateLimitShortBurst(t *testing.T) {
+	out := &syncBuffer{}
+	h := logging.RateLimit(slog.NewTextHandler(out, nil), 50*time.Millisecond)
+	for range 40 {
+		logAt(t, h, slog.LevelError, "disk full", time.Now())
 	}
-	if n, dropped := count(`msg="write failed"`); n != 3 || strings.Join(dropped, ",") != "dropped=19,dropped=19" {
-		t.Errorf("ERROR lines: %d with %v, want 3 with dropped=19 twice", n, dropped)
+	if lines := waitRecords(t, out, `msg="disk full"`, 40); lines != 2 || !strings.Contains(out.String(), "dropped=38") {
+		t.Errorf("%d lines, want 2, the second with dropped=38:\n%s", lines, out)
 	}
 }
 
 // TestRateLimitShared: loggers derived with With share the limit, so a
 // request-scoped logger cannot multiply it.
 func TestRateLimitShared(t *testing.T) {
-	var out bytes.Buffer
-	h := logging.RateLimit(slog.NewTextHandler(&out, nil), time.Second)
+	out := &syncBuffer{}
+	h := logging.RateLimit(slog.NewTextHandler(out, nil), time.Hour)
 	t0 := time.Now()
 	logAt(t, h.WithAttrs([]slog.Attr{slog.String("path", "/a")}), slog.LevelWarn, "busy", t0)
 	logAt(t, h.WithGroup("g"), slog.LevelWarn, "busy", t0.Add(time.Millisecond))
-	logAt(t, h, slog.LevelWarn, "busy", t0.Add(1100*time.Millisecond))
-	if n := strings.Count(out.String(), "msg=busy"); n != 2 || !strings.Contains(out.String(), "dropped=1") {
-		t.Errorf("got %d lines:\n%s", n, out.String())
+	logAt(t, h, slog.LevelWarn, "busy", t0.Add(2*time.Millisecond))
+	if lines, _ := tally(out.String(), "msg=busy"); lines != 1 {
+		t.Errorf("got %d lines, want 1 within the period:\n%s", lines, out)
 	}
 }
