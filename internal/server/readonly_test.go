@@ -7,8 +7,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
-	"os"
-	"os/exec"
 	"strings"
 	"testing"
 
@@ -17,42 +15,9 @@ import (
 	"musicadmin/internal/app"
 	"musicadmin/internal/apptest"
 	"musicadmin/internal/backend"
+	"musicadmin/internal/opstest"
 	"musicadmin/internal/server"
 )
-
-// setWritable makes the file at path writable or not, for root too: the
-// tests run as root, which file modes do not stop, so root marks the file
-// immutable (chattr +i), which stops every writer. SQLite then opens it
-// read-only, silently, exactly as for a user without write permission.
-func setWritable(t *testing.T, path string, writable bool) {
-	t.Helper()
-	if os.Geteuid() != 0 {
-		mode := os.FileMode(0o444)
-		if writable {
-			mode = 0o644
-		}
-		if err := os.Chmod(path, mode); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	flag := "-i"
-	if !writable {
-		flag = "+i"
-		// Never leave an immutable file behind: TempDir could not remove it.
-		t.Cleanup(func() { _ = exec.Command("chattr", "-i", path).Run() })
-	}
-	if out, err := exec.Command("chattr", flag, path).CombinedOutput(); err != nil {
-		t.Fatalf("chattr %s %s: %v: %s (the test needs a file system with the immutable flag to make a file read-only for root)",
-			flag, path, err, out)
-	}
-	if f, err := os.OpenFile(path, os.O_RDWR, 0); (err == nil) != writable {
-		if f != nil {
-			f.Close()
-		}
-		t.Fatalf("after chattr %s, opening for writing: %v", flag, err)
-	}
-}
 
 // TestSQLiteReadOnlyAtStart: an app started while its SQLite file was not
 // writable says so on /readyz (not ready; /healthz, liveness, stays 200)
@@ -68,7 +33,7 @@ func TestSQLiteReadOnlyAtStart(t *testing.T) {
 	if sqlDB, err := a.DB.DB(); err != nil || sqlDB.Close() != nil {
 		t.Fatalf("close the first app's database: %v", err)
 	}
-	setWritable(t, path, false)
+	opstest.SetWritable(t, path, false)
 
 	db, err := app.Open(context.Background(), a.Config.Database)
 	if err != nil {
@@ -121,7 +86,7 @@ func TestSQLiteReadOnlyAtStart(t *testing.T) {
 			r.Status, r.Header.Get("Retry-After"), r.Body)
 	}
 
-	setWritable(t, path, true)
+	opstest.SetWritable(t, path, true)
 	if code, body := probe("/readyz"); code != http.StatusOK || body != "ok" {
 		t.Errorf("/readyz once the file is writable: %d %q, want 200 ok", code, body)
 	}
