@@ -400,3 +400,32 @@ func (r *Response) ExpectRedirect(t testing.TB, what, to string) {
 		t.Fatalf("%s: status %d to %q, want 302 to %q\n%s", what, r.Status, r.Location(), to, r.Body)
 	}
 }
+
+// FormValues are the values the form of the page r posts as a browser
+// would, as it stands: its inputs, ticked boxes and selected options (the
+// password and the CSRF token left out; Submit adds the token).
+func FormValues(r *Response) url.Values {
+	out := url.Values{}
+	r.Doc.Find("main form input, main form select").Each(func(_ int, s *goquery.Selection) {
+		name, _ := s.Attr("name")
+		typ, _ := s.Attr("type")
+		_, disabled := s.Attr("disabled")
+		switch {
+		case name == "" || name == "csrf_token" || typ == "password" || disabled:
+		case goquery.NodeName(s) == "select":
+			s.Find("option[selected]").Each(func(_ int, o *goquery.Selection) {
+				v, _ := o.Attr("value")
+				out.Add(name, v)
+			})
+		case typ == "checkbox" || typ == "radio":
+			if _, on := s.Attr("checked"); on {
+				v, _ := s.Attr("value")
+				out.Add(name, v)
+			}
+		default:
+			v, _ := s.Attr("value")
+			out.Add(name, v)
+		}
+	})
+	return out
+}

@@ -8,13 +8,11 @@ import (
 	"io"
 	"net"
 	"net/http"
-	"net/url"
 	"os"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/PuerkitoBio/goquery"
 	"golang.org/x/crypto/bcrypt"
 
 	"musicadmin/internal/apptest"
@@ -222,32 +220,4 @@ func (a *apiAnswer) count(t *testing.T) int {
 		t.Fatalf("no count in %s", apptest.Clip(a.Body))
 	}
 	return int(n)
-}
-
-// formValues are the values the form of the page r posts as it stands
-// (the password and the CSRF token left out).
-func formValues(r *apptest.Response) url.Values {
-	out := url.Values{}
-	r.Doc.Find("main form input, main form select").Each(func(_ int, s *goquery.Selection) {
-		name, _ := s.Attr("name")
-		typ, _ := s.Attr("type")
-		_, disabled := s.Attr("disabled")
-		switch {
-		case name == "" || name == "csrf_token" || typ == "password" || disabled:
-		case goquery.NodeName(s) == "select":
-			s.Find("option[selected]").Each(func(_ int, o *goquery.Selection) {
-				v, _ := o.Attr("value")
-				out.Add(name, v)
-			})
-		case typ == "checkbox" || typ == "radio":
-			if _, on := s.Attr("checked"); on {
-				v, _ := s.Attr("value")
-				out.Add(name, v)
-			}
-		default:
-			v, _ := s.Attr("value")
-			out.Add(name, v)
-		}
-	})
-	return out
 }

@@ -132,7 +132,7 @@ func testPermission(t *testing.T, c *cluster) {
 
 	edit := admin.Get("/roles/edit/" + roleID)
 	edit.ExpectStatus(t, "role edit form", http.StatusOK)
-	form := formValues(edit)
+	form := apptest.FormValues(edit)
 	if !slices.Contains(form["permissions"], "can_list:songsview") {
 		t.Fatalf("the role's form holds %q", form["permissions"])
 	}

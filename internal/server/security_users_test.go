@@ -22,33 +22,6 @@ import (
 	"musicadmin/internal/auth"
 )
 
-// editFormValues reads the form of a page as a browser would post it: its text
-// inputs, its ticked boxes, its selects; no password, no csrf_token (Submit
-// adds it).
-func editFormValues(r *apptest.Response) url.Values {
-	out := url.Values{}
-	r.Doc.Find("main form input, main form select").Each(func(_ int, s *goquery.Selection) {
-		name, _ := s.Attr("name")
-		typ, _ := s.Attr("type")
-		_, disabled := s.Attr("disabled")
-		switch {
-		case name == "" || name == "csrf_token" || typ == "password" || disabled:
-		case goquery.NodeName(s) == "select":
-			v, _ := s.Find("option[selected]").Attr("value")
-			out.Add(name, v)
-		case typ == "checkbox":
-			if _, on := s.Attr("checked"); on {
-				v, _ := s.Attr("value")
-				out.Add(name, v)
-			}
-		default:
-			v, _ := s.Attr("value")
-			out.Add(name, v)
-		}
-	})
-	return out
-}
-
 // choiceID returns the value of the option labelled label of the set
 // field name on the form at path.
 func choiceID(t *testing.T, c *apptest.Client, path, name, label string) string {
@@ -228,7 +201,7 @@ func TestSecurityUsersAndRolesCRUD(t *testing.T) {
 		if n := r.Doc.Find("input[type=password]").Length(); n != 0 {
 			t.Errorf("the edit form has %d password inputs", n)
 		}
-		form := editFormValues(r)
+		form := apptest.FormValues(r)
 		form.Set("email", "ed@example.org")
 		form.Add("roles", roleID(t, admin, access.ReadOnlyRole))
 		r = admin.Submit("/users/edit/"+id, form)
@@ -245,7 +218,7 @@ func TestSecurityUsersAndRolesCRUD(t *testing.T) {
 
 		// The role renamed; then deleted: ed keeps ReadOnly only.
 		r = admin.Get("/roles/edit/" + editor)
-		form = editFormValues(r)
+		form = apptest.FormValues(r)
 		form.Set("name", "Song Editor")
 		admin.Submit("/roles/edit/"+editor, form).ExpectRedirect(t, "rename role", "/roles/list/")
 		if u := userRow(t, a, "ed"); !slices.Contains(u.Roles, "Song Editor") {
@@ -275,7 +248,7 @@ func TestSecurityLastAdmin(t *testing.T) {
 		adminRole := roleID(t, admin, access.AdminRole)
 		before := userRow(t, a, apptest.AdminUser)
 
-		edit := editFormValues(admin.Get("/users/edit/" + me))
+		edit := apptest.FormValues(admin.Get("/users/edit/" + me))
 		deactivate := url.Values{}
 		for k, v := range edit {
 			if k != "active" {
@@ -317,14 +290,14 @@ func TestSecurityLastAdmin(t *testing.T) {
 		// An inactive second Admin does not count; an active one does.
 		admin.Submit("/users/add", newUserForm("ada2", "pw-ada2", adminRole)).ExpectRedirect(t, "add ada2", "/users/list/")
 		ada2 := userID(t, admin, "ada2")
-		f2 := editFormValues(admin.Get("/users/edit/" + ada2))
+		f2 := apptest.FormValues(admin.Get("/users/edit/" + ada2))
 		f2.Del("active")
 		admin.Submit("/users/edit/"+ada2, f2).ExpectRedirect(t, "deactivate ada2", "/users/list/")
 		r = admin.Post("/users/action/delete", url.Values{"ids": {me}, "confirm": {"1"}, "csrf_token": {admin.CSRF("/users/list/")}})
 		if !hasUser(a, apptest.AdminUser) {
 			t.Fatal("the last active Admin was deleted while an inactive one remained")
 		}
-		f2 = editFormValues(admin.Get("/users/edit/" + ada2)) // its version now
+		f2 = apptest.FormValues(admin.Get("/users/edit/" + ada2)) // its version now
 		f2.Set("active", "true")
 		admin.Submit("/users/edit/"+ada2, f2).ExpectRedirect(t, "activate ada2", "/users/list/")
 		r = admin.Submit("/users/edit/"+me, deactivate)
@@ -426,7 +399,7 @@ func TestSecurityNoEscalation(t *testing.T) {
 
 		// No role holding more than they do, to anyone, themselves first.
 		for _, tt := range []struct{ what, path string }{{"themselves", "/users/edit/" + mgrID}, {"pleb", "/users/edit/" + plebID}} {
-			form := editFormValues(mgr.Get(tt.path))
+			form := apptest.FormValues(mgr.Get(tt.path))
 			form.Add("roles", adminRole)
 			r := mgr.Submit(tt.path, form)
 			r.ExpectStatus(t, "give Admin to "+tt.what, http.StatusUnprocessableEntity)
@@ -439,7 +412,7 @@ func TestSecurityNoEscalation(t *testing.T) {
 
 		// No permission they lack onto a role, their own included; no
 		// role above them, the Admin role first.
-		form := editFormValues(mgr.Get("/roles/edit/" + managerRole))
+		form := apptest.FormValues(mgr.Get("/roles/edit/" + managerRole))
 		form.Add("permissions", "can_delete:albumview")
 		r = mgr.Submit("/roles/edit/"+managerRole, form)
 		r.ExpectStatus(t, "raise own role", http.StatusUnprocessableEntity)
@@ -458,7 +431,7 @@ func TestSecurityNoEscalation(t *testing.T) {
 		}
 
 		// Mass assignment: fields the form does not show are not read.
-		form = editFormValues(mgr.Get("/users/edit/" + plebID))
+		form = apptest.FormValues(mgr.Get("/users/edit/" + plebID))
 		form.Set("password_hash", "$2a$04$forgedforgedforgedforgedforgedforgedforgedforgedforge")
 		form.Set("password", "forged-password")
 		form.Set("password_confirm", "forged-password")
@@ -580,7 +553,7 @@ func TestSecuritySessionsEnd(t *testing.T) {
 
 		// A role taken away.
 		c1, _ = twoSessions("reset-pat")
-		form := editFormValues(admin.Get("/users/edit/" + pat))
+		form := apptest.FormValues(admin.Get("/users/edit/" + pat))
 		form.Del("roles")
 		admin.Submit("/users/edit/"+pat, form).ExpectRedirect(t, "take the role", "/users/list/")
 		if !!c1.IsLoggedIn() {
@@ -589,7 +562,7 @@ func TestSecuritySessionsEnd(t *testing.T) {
 
 		// A deactivation; then no login.
 		c1, _ = twoSessions("reset-pat")
-		form = editFormValues(admin.Get("/users/edit/" + pat))
+		form = apptest.FormValues(admin.Get("/users/edit/" + pat))
 		form.Del("active")
 		admin.Submit("/users/edit/"+pat, form).ExpectRedirect(t, "deactivate", "/users/list/")
 		if !!c1.IsLoggedIn() {
@@ -607,7 +580,7 @@ func TestSecuritySessionsEnd(t *testing.T) {
 			t.Error("the admin's own change logged them out")
 		}
 		me := userID(t, admin, apptest.AdminUser)
-		form = editFormValues(admin.Get("/users/edit/" + me))
+		form = apptest.FormValues(admin.Get("/users/edit/" + me))
 		form.Add("roles", roleID(t, admin, access.ReadOnlyRole))
 		admin.Submit("/users/edit/"+me, form).ExpectRedirect(t, "admin edits themselves", "/users/list/")
 		if !admin.IsLoggedIn() {
@@ -628,7 +601,7 @@ func TestSecurityAudited(t *testing.T) {
 		editor := roleID(t, admin, "Editor")
 		admin.Submit("/users/add", newUserForm("ed", "secret-ed-pw", editor)).ExpectRedirect(t, "add ed", "/users/list/")
 		ed := userID(t, admin, "ed")
-		form := editFormValues(admin.Get("/users/edit/" + ed))
+		form := apptest.FormValues(admin.Get("/users/edit/" + ed))
 		form.Add("roles", roleID(t, admin, access.ReadOnlyRole))
 		admin.Submit("/users/edit/"+ed, form).ExpectRedirect(t, "edit ed", "/users/list/")
 		admin.Submit("/users/resetpassword/"+ed, url.Values{"password": {"reset-ed-pw"}, "password_confirm": {"reset-ed-pw"}}).
