@@ -102,13 +102,15 @@ func (s *limiterState) flush(w *window, every time.Duration) {
 		s.mu.Unlock()
 		return
 	}
-	// The line written is the last record suppressed: it counts the
-	// others.
+	// The line written is the last record suppressed, stamped when it is
+	// written (so the lines of a message stay a period apart), counting
+	// the others.
 	r, next := w.last, w.next
+	r.Time = time.Now()
 	if w.dropped > 1 {
 		r.AddAttrs(slog.Int("dropped", w.dropped-1))
 	}
-	w.dropped, w.passed, w.last, w.next = 0, time.Now(), slog.Record{}, nil
+	w.dropped, w.passed, w.last, w.next = 0, r.Time, slog.Record{}, nil
 	s.mu.Unlock()
 	_ = next.Handle(context.Background(), r)
 }

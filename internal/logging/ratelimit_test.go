@@ -99,6 +99,21 @@ func TestRateLimit(t *testing.T) {
 	}
 	took := time.Since(start)
 	lines := waitRecords(t, out, `msg="database unavailable"`, n)
+	// The lines of one message are a period apart, the flushed one too.
+	var last time.Time
+	for _, l := range strings.Split(out.String(), "\n") {
+		if !strings.Contains(l, `msg="database unavailable"`) {
+			continue
+		}
+		at, err := time.Parse(time.RFC3339Nano, strings.TrimPrefix(strings.Fields(l)[0], "time="))
+		if err != nil {
+			t.Fatalf("no time in %q: %v", l, err)
+		}
+		if !last.IsZero() && at.Sub(last) < every {
+			t.Errorf("two lines %v apart, want at least %v:\n%s", at.Sub(last), every, out)
+		}
+		last = at
+	}
 	if most := int(took/every) + 2; lines < 2 || lines > most {
 		t.Errorf("%d WARN lines for %d records in %v, want 2 to %d", lines, n, took, most)
 	}
