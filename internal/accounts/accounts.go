@@ -23,6 +23,8 @@ type Models struct {
 	Roles       datamodel.Interface
 	Users       datamodel.Interface
 	Tokens      datamodel.Interface
+	// SecondFactors are the users' TOTP second factors.
+	SecondFactors datamodel.Interface
 }
 
 // Accounts are the users and roles of one backend with their rules: the
@@ -31,6 +33,7 @@ type Accounts struct {
 	Users       *Users
 	Roles       *Roles
 	Tokens      *Tokens
+	TOTP        *SecondFactors
 	Permissions datamodel.Interface
 	// Auth hashes and checks passwords at the configured cost.
 	Auth *auth.Users
@@ -43,16 +46,18 @@ func New(m Models, st Store, log audit.Log, hasher *auth.Users) (*Accounts, erro
 	for _, c := range []struct {
 		model datamodel.Interface
 		want  *datamodel.Schema
-	}{{m.Permissions, &PermissionSchema}, {m.Roles, &RoleSchema}, {m.Users, &UserSchema}, {m.Tokens, &TokenSchema}} {
+	}{{m.Permissions, &PermissionSchema}, {m.Roles, &RoleSchema}, {m.Users, &UserSchema}, {m.Tokens, &TokenSchema},
+		{m.SecondFactors, &SecondFactorSchema}} {
 		if c.model == nil || c.model.Schema().Name != c.want.Name {
 			return nil, fmt.Errorf("accounts: the %s model is missing", c.want.Name)
 		}
 	}
 	roles := &Roles{base: m.Roles, perms: m.Permissions, st: st}
 	tokens := newTokens(m.Tokens, m.Users, st)
-	users := &Users{base: m.Users, roles: roles, tokens: tokens, st: st, log: log, hasher: hasher}
+	factors := newSecondFactors(m.SecondFactors, m.Users, m.Roles, st, log)
+	users := &Users{base: m.Users, roles: roles, tokens: tokens, factors: factors, st: st, log: log, hasher: hasher}
 	roles.holders = users
-	return &Accounts{Users: users, Roles: roles, Tokens: tokens, Permissions: m.Permissions, Auth: hasher}, nil
+	return &Accounts{Users: users, Roles: roles, Tokens: tokens, TOTP: factors, Permissions: m.Permissions, Auth: hasher}, nil
 }
 
 // UserByName returns the user named username, or datamodel.ErrNotFound.
@@ -84,7 +89,7 @@ func holding(set *datamodel.Field, id string) datamodel.Filter {
 	return datamodel.Filter{Field: set, Op: datamodel.OpEq, Value: []datamodel.Ref{{ID: id}}}
 }
 
-// Declare declares permissions, roles, users and tokens on d, in that
+// Declare declares permissions, roles, users, tokens and second factors on d, in that
 // order: a model refers only to models declared before it.
 func Declare(d datamodel.Declarer) (Models, error) {
 	var m Models
@@ -98,6 +103,9 @@ func Declare(d datamodel.Declarer) (Models, error) {
 	if m.Users, err = d.Declare(UserSchema); err != nil {
 		return m, err
 	}
-	m.Tokens, err = d.Declare(TokenSchema)
+	if m.Tokens, err = d.Declare(TokenSchema); err != nil {
+		return m, err
+	}
+	m.SecondFactors, err = d.Declare(SecondFactorSchema)
 	return m, err
 }

@@ -21,9 +21,11 @@ type Users struct {
 	base   datamodel.Interface
 	roles  *Roles
 	tokens *Tokens // which go with their user
-	st     Store
-	log    audit.Log
-	hasher *auth.Users
+	// factors are the second factors, which go with their user too
+	factors *SecondFactors
+	st      Store
+	log     audit.Log
+	hasher  *auth.Users
 }
 
 var _ datamodel.Interface = (*Users)(nil)
@@ -264,6 +266,9 @@ func (u *Users) DeleteMany(ctx context.Context, ids []string) (int, error) {
 			}
 		}
 		if err := u.tokens.deleteOf(ctx, ids); err != nil {
+			return err
+		}
+		if err := u.factors.deleteOf(ctx, ids); err != nil {
 			return err
 		}
 		if removed, err = u.base.DeleteMany(ctx, ids); err != nil {

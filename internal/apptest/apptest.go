@@ -250,7 +250,13 @@ type Option func(*options)
 type options struct {
 	wrapDB func(*gorm.DB) *gorm.DB
 	strict bool // see Strict
+	// configure changes the configuration before the server is built.
+	configure func(*config.Config)
 }
+
+// Configure makes NewApp change its configuration with f before it builds
+// the server (e.g. auth.totp.required_for_roles).
+func Configure(f func(*config.Config)) Option { return func(o *options) { o.configure = f } }
 
 // WrapDB makes the app use f(db) instead of db, for instance a session with
 // a logger that counts statements. It applies to SQL backends only.
@@ -266,7 +272,10 @@ func NewApp(t testing.TB, b Backend, opts ...Option) *App {
 	data, db, mdb, dbCfg := openMigratedBackend(t, b, o)
 	cfg := config.Default()
 	cfg.Database = dbCfg
-	cfg.SecretKey = "test-secret-key-0123456789abcdef0123456789"
+	cfg.SecretKey = SecretKey
+	if o.configure != nil {
+		o.configure(&cfg)
+	}
 	logs := &SyncBuffer{}
 	log := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelInfo}))
 	web, err := server.New(cfg, data, log, server.Options{BcryptCost: bcrypt.MinCost})

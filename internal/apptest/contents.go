@@ -12,6 +12,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/pquerna/otp/totp"
+
 	"musicadmin/internal/access"
 	"musicadmin/internal/accounts"
 	"musicadmin/internal/app"
@@ -37,6 +39,9 @@ const (
 // "gone ID" for a record no longer there.
 type Contents struct {
 	Roles, Users, Tokens, Albums, Songs, Entries []string
+	// Factors are the users' second factors as stored: the secret sealed,
+	// the recovery codes hashed.
+	Factors []string
 	// Unmarked counts the entries naming, as a record of a catalogue or
 	// account view, an id no record has and not marked "deleted:".
 	Unmarked int
@@ -101,6 +106,18 @@ func TakeContents(t testing.TB, b *app.App) Contents {
 	if err != nil {
 		t.Fatal(err)
 	}
+	err = b.AccountModels().SecondFactors.Each(ctx, datamodel.Query{}, func(r datamodel.Record) error {
+		user := "(none)"
+		if ref, _ := r.Values["user"].(*datamodel.Ref); ref != nil {
+			user = byView["users"][ref.ID]
+		}
+		s.Factors = append(s.Factors, fmt.Sprintf("user=%q enrolled=%q last=%d secret=%s recovery=%s", user,
+			r.Values["enrolled_at"], r.Values["last_step"], r.Values["secret"], r.Values["recovery"]))
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
 	err = b.Catalog().Albums.Each(ctx, datamodel.Query{}, func(r datamodel.Record) error {
 		byView["albumview"][r.ID] = r.Values["name"].(string)
 		s.Albums = append(s.Albums, r.Values["name"].(string))
@@ -159,7 +176,7 @@ func TakeContents(t testing.TB, b *app.App) Contents {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, l := range [][]string{s.Roles, s.Users, s.Tokens, s.Albums, s.Songs} {
+	for _, l := range [][]string{s.Roles, s.Users, s.Tokens, s.Factors, s.Albums, s.Songs} {
 		slices.Sort(l)
 	}
 	return s
@@ -172,6 +189,7 @@ func DiffContents(t testing.TB, step string, got, want Contents) {
 		what      string
 		got, want []string
 	}{{"roles", got.Roles, want.Roles}, {"users", got.Users, want.Users}, {"tokens", got.Tokens, want.Tokens},
+		{"second factors", got.Factors, want.Factors},
 		{"albums", got.Albums, want.Albums}, {"songs", got.Songs, want.Songs},
 		{"audit entries", got.Entries, want.Entries}} {
 		if slices.Equal(c.got, c.want) {
@@ -309,6 +327,41 @@ func fillAudit(t testing.TB, b *app.App, readerID string) {
 			t.Fatal(err)
 		}
 	}
+}
+
+// SecretKey is the secret_key of NewApp's configuration, which seals the
+// TOTP secrets.
+const SecretKey = "test-secret-key-0123456789abcdef0123456789"
+
+// FillSecondFactor enrolls the user reader in a second factor, sealed
+// with SecretKey, as their own page would (audited), and returns its
+// secret.
+func FillSecondFactor(t testing.TB, b *app.App) string {
+	t.Helper()
+	ctx := context.Background()
+	acc, err := accounts.New(b.AccountModels(), b.Accounts(), b.Audit(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	acc.TOTP.Configure(SecretKey, nil)
+	reader, err := acc.UserByName(ctx, "reader")
+	if err != nil {
+		t.Fatal(err)
+	}
+	as := audit.With(ctx, audit.Actor{Username: "reader"})
+	key, err := acc.TOTP.Start(as, reader.ID, "reader", "Music Admin")
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now().Add(-time.Minute) // a code of a minute ago: one of now still works
+	code, err := totp.GenerateCode(key.Secret(), now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := acc.TOTP.Confirm(as, reader.ID, "reader", code, now); err != nil {
+		t.Fatal(err)
+	}
+	return key.Secret()
 }
 
 // FillTokens makes API tokens of the user reader as their tokens page

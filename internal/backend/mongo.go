@@ -162,6 +162,8 @@ var collections = map[string]struct {
 	accounts.UsersModel: {indexed: []string{accounts.FieldUsername, "first_name", "last_name", "email",
 		accounts.FieldActive, accounts.FieldRoles}, created: "created_at"},
 	accounts.TokensModel: {indexed: []string{accounts.FieldDigest, accounts.FieldUser}},
+	// A second factor is found by its user (unique).
+	accounts.SecondFactorsModel: {indexed: []string{accounts.FieldUser}},
 }
 
 // Declare declares decl on its collection, which holds the audit log's
@@ -196,12 +198,13 @@ func (b *Mongo) Close() error {
 // word, as a migration file's name is on SQL: db status prints
 // "STATE VERSION NAME", which scripts split on white space.
 var mongoVersions = []migrate.Status{
-	{Version: 1, Name: "init"},        // the collections and indexes of the catalogue and the accounts
-	{Version: 2, Name: "permissions"}, // the permissions collection and its unique index
-	{Version: 3, Name: "audit_log"},   // the audit log, its indexes and its intents (audit_pending)
-	{Version: 4, Name: "security"},    // an index per field of users and roles, which their lists read
-	{Version: 5, Name: "accounts"},    // permissions as a model (view_name, label), roles holding them by id
-	{Version: 6, Name: "tokens"},      // API tokens, unique by digest, indexed by user
+	{Version: 1, Name: "init"},           // the collections and indexes of the catalogue and the accounts
+	{Version: 2, Name: "permissions"},    // the permissions collection and its unique index
+	{Version: 3, Name: "audit_log"},      // the audit log, its indexes and its intents (audit_pending)
+	{Version: 4, Name: "security"},       // an index per field of users and roles, which their lists read
+	{Version: 5, Name: "accounts"},       // permissions as a model (view_name, label), roles holding them by id
+	{Version: 6, Name: "tokens"},         // API tokens, unique by digest, indexed by user
+	{Version: 7, Name: "second_factors"}, // TOTP second factors, unique by user
 }
 
 // mongoUpgrades are what a version changes in the documents a database

@@ -38,6 +38,7 @@ type Config struct {
 	Dev       bool     `yaml:"dev"`
 	Database  Database `yaml:"database"`
 	Server    Server   `yaml:"server"`
+	Auth      Auth     `yaml:"auth"`
 
 	// GeneratedSecret is true when no key was configured and dev mode made a
 	// random one for this process only.
@@ -73,6 +74,19 @@ type Server struct {
 	// enough for a load balancer's health check to take it out, so that
 	// no client is sent to a closed port.
 	DrainDelay Duration `yaml:"drain_delay"`
+}
+
+// Auth holds the sign-in settings.
+type Auth struct {
+	TOTP TOTP `yaml:"totp"`
+}
+
+// TOTP holds the second factor's settings.
+type TOTP struct {
+	// RequiredForRoles are the roles whose holders must enroll a second
+	// factor: right after their password they are sent to enrollment, and
+	// no other page answers them until they have (e.g. [Admin]).
+	RequiredForRoles []string `yaml:"required_for_roles"`
 }
 
 // Duration is a time.Duration written as Go writes one ("1s", "500ms").
@@ -184,6 +198,15 @@ func applyEnv(cfg *Config, lookupEnv func(string) (string, bool)) error {
 			return configErr("APP_SERVER_DRAIN_DELAY: %s", err)
 		}
 		cfg.Server.DrainDelay = Duration(d)
+	}
+	if v, ok := lookupEnv("APP_AUTH_TOTP_REQUIRED_FOR_ROLES"); ok {
+		// Comma separated: "Admin,Editor"; empty: none.
+		cfg.Auth.TOTP.RequiredForRoles = nil
+		for _, role := range strings.Split(v, ",") {
+			if role = strings.TrimSpace(role); role != "" {
+				cfg.Auth.TOTP.RequiredForRoles = append(cfg.Auth.TOTP.RequiredForRoles, role)
+			}
+		}
 	}
 	if err := boolean("APP_SERVER_SECURE_COOKIES", &cfg.Server.SecureCookies); err != nil {
 		return err

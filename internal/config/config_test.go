@@ -4,6 +4,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"reflect"
 	"regexp"
 	"strings"
 	"testing"
@@ -66,6 +67,21 @@ func TestLoad(t *testing.T) {
 			want: config.Config{AppName: "Music Admin", SecretKey: goodKey,
 				Database: config.Database{Driver: "sqlite", DSN: "app.db", SQLiteSynchronous: "NORMAL"},
 				Server:   config.Server{Addr: ":8080"}},
+		},
+		{
+			name: "roles that must enroll a second factor, from the file and then the environment",
+			file: "secret_key: " + goodKey + "\nauth:\n  totp:\n    required_for_roles: [Admin]\n",
+			want: config.Config{AppName: "Music Admin", SecretKey: goodKey,
+				Database: config.Database{Driver: "sqlite", DSN: "app.db", SQLiteSynchronous: "NORMAL"},
+				Server:   config.Server{Addr: ":8080"}, Auth: config.Auth{TOTP: config.TOTP{RequiredForRoles: []string{"Admin"}}}},
+		},
+		{
+			name: "required_for_roles from the environment, comma separated",
+			file: "secret_key: " + goodKey + "\nauth:\n  totp:\n    required_for_roles: [Admin]\n",
+			env:  map[string]string{"APP_AUTH_TOTP_REQUIRED_FOR_ROLES": " Admin, Editor ,"},
+			want: config.Config{AppName: "Music Admin", SecretKey: goodKey,
+				Database: config.Database{Driver: "sqlite", DSN: "app.db", SQLiteSynchronous: "NORMAL"},
+				Server:   config.Server{Addr: ":8080"}, Auth: config.Auth{TOTP: config.TOTP{RequiredForRoles: []string{"Admin", "Editor"}}}},
 		},
 		{
 			name: "an empty file is all defaults",
@@ -137,7 +153,7 @@ func TestLoad(t *testing.T) {
 			if err != nil {
 				t.Fatalf("Load: %v", err)
 			}
-			if got != tt.want {
+			if !reflect.DeepEqual(got, tt.want) {
 				t.Errorf("Load =\n %+v\nwant\n %+v", got, tt.want)
 			}
 		})
@@ -249,7 +265,7 @@ func TestLoadErrors(t *testing.T) {
 			if tt.secret != "" && strings.Contains(msg, tt.secret) {
 				t.Errorf("error %q reveals the secret", msg)
 			}
-			if cfg != (config.Config{}) {
+			if !reflect.DeepEqual(cfg, config.Config{}) {
 				t.Errorf("a failed Load returned %+v, want the zero Config", cfg)
 			}
 		})

@@ -18,6 +18,8 @@ var tables = map[string]table{
 	"roles":       {declare: Declare[Role]},
 	"users":       {declare: Declare[User]},
 	"tokens":      {declare: Declare[Token]},
+	// The users' TOTP second factors (migration 00012).
+	"second_factors": {declare: Declare[SecondFactor]},
 }
 
 // table is how a model is kept in SQL.
@@ -60,6 +62,20 @@ type Token struct {
 	ExpiresAt  string `gorm:"size:32;not null;default:''"`
 	LastUsedAt string `gorm:"size:32;not null;default:''"`
 	Digest     string `gorm:"size:64;not null;uniqueIndex:ux_tokens_digest"`
+}
+
+// SecondFactor is the row of a user's TOTP second factor (migration
+// 00012): Secret is the shared secret sealed with a key of the app's
+// secret_key, Recovery the hex SHA-256 of each unused recovery code, space
+// separated; EnrolledAt is "" until the first code confirms it.
+type SecondFactor struct {
+	ID         int64  `gorm:"primaryKey"`
+	UserID     int64  `gorm:"not null;uniqueIndex:ux_second_factors_user_id"`
+	User       *User  `gorm:"constraint:OnDelete:CASCADE"`
+	EnrolledAt string `gorm:"size:32;not null;default:''"`
+	LastStep   int64  `gorm:"not null;default:0"`
+	Secret     string `gorm:"size:200;not null"`
+	Recovery   string `gorm:"size:1000;not null;default:''"`
 }
 
 var _ datamodel.Declarer = (*Store)(nil)

@@ -55,7 +55,8 @@ func dump(ctx context.Context, b *app.App, w io.Writer, progress Progress) (Coun
 	}
 	entries := b.Audit().Entries()
 	tokens := b.AccountModels().Tokens
-	total, err := countRecords(ctx, accounts, len(roles), append([]datamodel.Interface{tokens}, append(b.Catalog().All(), entries)...))
+	factors := b.AccountModels().SecondFactors
+	total, err := countRecords(ctx, accounts, len(roles), append([]datamodel.Interface{tokens, factors}, append(b.Catalog().All(), entries)...))
 	if err != nil {
 		return nil, err
 	}
@@ -70,8 +71,10 @@ func dump(ctx context.Context, b *app.App, w io.Writer, progress Progress) (Coun
 		return d.counts, err
 	}
 	// The users' API tokens, with their digests: a token made on the
-	// source works on the target.
-	if err := d.catalogue(ctx, []datamodel.Interface{tokens}); err != nil {
+	// source works on the target. Their second factors, the secret sealed
+	// and the recovery codes hashed as stored: they work on a target with
+	// the same secret_key.
+	if err := d.catalogue(ctx, []datamodel.Interface{tokens, factors}); err != nil {
 		return d.counts, err
 	}
 	if err := d.catalogue(ctx, b.Catalog().All()); err != nil {
@@ -188,7 +191,8 @@ func (d *dumper) users(ctx context.Context, accounts backend.TransferAccounts) e
 }
 
 // catalogue writes every record of models, model by model, each field as
-// its kind stores it (a Hidden one too: a token's digest).
+// its kind stores it (a Hidden one too: a token's digest, a second
+// factor's sealed secret and hashed recovery codes).
 func (d *dumper) catalogue(ctx context.Context, models []datamodel.Interface) error {
 	for _, m := range models {
 		s := m.Schema()

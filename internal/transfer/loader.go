@@ -17,7 +17,7 @@ type loader struct {
 	b        *app.App
 	accounts backend.TransferAccounts
 	log      backend.TransferAudit
-	models   map[string]datamodel.Interface // the catalogue's and the tokens', by schema name
+	models   map[string]datamodel.Interface // the catalogue's, the tokens' and the second factors', by schema name
 	// referenced are the models whose ids references hold: a source id
 	// of theirs is remembered (checking) and mapped (writing).
 	referenced map[string]bool
@@ -63,7 +63,7 @@ func newLoader(b *app.App, accounts backend.TransferAccounts, log backend.Transf
 	l := &loader{b: b, accounts: accounts, log: log, models: map[string]datamodel.Interface{},
 		referenced: map[string]bool{modelRole: true}, viewModels: map[string]string{},
 		cited: map[string]map[string]bool{}, auditLimits: limits}
-	for _, m := range append([]datamodel.Interface{b.AccountModels().Tokens}, b.Catalog().All()...) {
+	for _, m := range append([]datamodel.Interface{b.AccountModels().Tokens, b.AccountModels().SecondFactors}, b.Catalog().All()...) {
 		l.models[m.Schema().Name] = m
 		for _, f := range m.Schema().Fields {
 			if t := f.Target(); t != "" {
