@@ -141,7 +141,7 @@ func (a *App) Users() []UserRow {
 var collections = map[string]string{
 	"albums": "album", "songs": "song",
 	"users": "users", "roles": "roles", "user_sessions": "user_sessions",
-	"login_failures": "login_failures",
+	"login_failures": "login_failures", "second_factors": "second_factors",
 }
 
 // collection returns the MongoDB collection of table.
@@ -398,6 +398,33 @@ func (a *App) songs(filter bson.D, where string, args ...any) []SongRow {
 		}
 		out = append(out, s)
 	}
+	return out
+}
+
+// SecondFactorRow is a user's second factor as the database holds it.
+type SecondFactorRow struct {
+	EnrolledAt, Secret, Recovery string
+	LastStep                     int64
+}
+
+// SecondFactors returns every stored second factor, in id order.
+func (a *App) SecondFactors() []SecondFactorRow {
+	a.t.Helper()
+	var out []SecondFactorRow
+	if a.Mongo != nil {
+		var docs []struct {
+			EnrolledAt string `bson:"enrolled_at"`
+			LastStep   int64  `bson:"last_step"`
+			Secret     string `bson:"secret"`
+			Recovery   string `bson:"recovery"`
+		}
+		a.find("second_factors", nil, &docs)
+		for _, d := range docs {
+			out = append(out, SecondFactorRow{EnrolledAt: d.EnrolledAt, Secret: d.Secret, Recovery: d.Recovery, LastStep: d.LastStep})
+		}
+		return out
+	}
+	a.query(&out, "SELECT enrolled_at, secret, recovery, last_step FROM second_factors", "", nil)
 	return out
 }
 

@@ -31,11 +31,25 @@ type Handlers struct {
 	Throttle *LoginThrottle
 	// Audit, when set, records every login, failed login and logout.
 	Audit audit.Log
+	// SecondStep, when set, says whether user, whose password was right,
+	// owes a second factor's code (ask), or must enroll one first
+	// (enroll, with ask): then no session starts yet, and the login goes
+	// on at SecondStepURL.
+	SecondStep func(ctx context.Context, user *User) (ask, enroll bool, err error)
 }
+
+// SecondStepURL is the login's second step: a second factor's code.
+const SecondStepURL = "/login/2fa"
 
 // record appends an entry of action by username to the audit log. A
 // failure is logged, not shown: the login or logout itself is done.
 func (h *Handlers) record(r *http.Request, action, username string) {
+	h.Record(r, action, username)
+}
+
+// Record appends an entry of action by username to the audit log, as the
+// login's own: for the second step's handlers.
+func (h *Handlers) Record(r *http.Request, action, username string) {
 	if h.Audit == nil {
 		return
 	}
@@ -49,11 +63,16 @@ type loginPage struct {
 	Error, Username, Next string
 }
 
-// ShowLogin handles "GET /login/". A user already logged in goes on to next.
+// ShowLogin handles "GET /login/". A user already logged in goes on to
+// next; one who owes the second step, to it.
 func (h *Handlers) ShowLogin(w http.ResponseWriter, r *http.Request) {
 	next := SafeNext(r.URL.Query().Get("next"))
 	if CurrentUser(r) != nil {
 		http.Redirect(w, r, next, http.StatusFound)
+		return
+	}
+	if PendingOf(r) != nil {
+		http.Redirect(w, r, SecondStepURL, http.StatusFound)
 		return
 	}
 	h.UI.Render(w, r, http.StatusOK, "login", "Sign in", loginPage{Next: next})
@@ -100,13 +119,26 @@ func (h *Handlers) Login(w http.ResponseWriter, r *http.Request) {
 		attempt = a
 	}
 	user, err := h.Users.Authenticate(r.Context(), username, r.PostForm.Get("password"))
-	if err == nil {
+	var ask, enroll bool
+	if err == nil && h.SecondStep != nil {
+		ask, enroll, err = h.SecondStep(r.Context(), user)
+	}
+	switch {
+	case err == nil && ask:
+		err = h.Sessions.BeginPending(w, r, user, next, enroll)
+	case err == nil:
 		err = h.Sessions.Login(w, r, user)
 	}
 	if attempt != nil && !errors.Is(err, ErrInvalidLogin) {
 		h.forget(r, attempt)
 	}
 	switch {
+	case err == nil && ask:
+		// The login is recorded after the second step, the one that
+		// starts a session.
+		h.Log.Info("password accepted: second factor asked", "username", user.Username, "remote", r.RemoteAddr,
+			"enroll", enroll)
+		http.Redirect(w, r, SecondStepURL, http.StatusFound)
 	case err == nil:
 		h.Log.Info("login succeeded", "username", user.Username, "remote", r.RemoteAddr)
 		h.record(r, audit.ActionLogin, user.Username)
@@ -161,9 +193,14 @@ func (h *Handlers) Logout(w http.ResponseWriter, r *http.Request) {
 }
 
 // RequireLogin sends anonymous requests to the login page, remembering
-// where they were going.
+// where they were going, and those of a login whose second step is owed
+// to that step: no page answers before it.
 func RequireLogin(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if CurrentUser(r) == nil && PendingOf(r) != nil {
+			http.Redirect(w, r, SecondStepURL, http.StatusFound)
+			return
+		}
 		if CurrentUser(r) == nil {
 			http.Redirect(w, r, "/login/?next="+url.QueryEscape(r.URL.RequestURI()), http.StatusFound)
 			return

@@ -30,7 +30,21 @@ const Lifetime = 12 * time.Hour
 const (
 	keySessionToken = "sid"
 	keyCSRF         = "csrf"
+	// The second step of a login: the user whose password was right and
+	// who owes a code (or an enrollment), bound to their password hash as
+	// a session is, until a time; where to go after; whether they must
+	// enroll first. No session exists meanwhile.
+	keyPendingUser   = "2fa_user"
+	keyPendingName   = "2fa_name"
+	keyPendingTag    = "2fa_tag"
+	keyPendingUntil  = "2fa_until"
+	keyPendingNext   = "2fa_next"
+	keyPendingEnroll = "2fa_enroll"
 )
+
+// PendingLifetime is how long the second step of a login waits for its
+// code, or for the enrollment a role requires, after the password.
+const PendingLifetime = 10 * time.Minute
 
 // maxFlashes and maxFlashRunes keep the cookie far below the 4 KB browsers
 // accept, however many flashes pile up unread.
@@ -44,7 +58,17 @@ type ctxKey int
 const (
 	userKey ctxKey = iota
 	sessionKey
+	pendingKey
 )
+
+// Pending is a login whose password was right and whose second step is
+// owed: the user, where they were going, and whether they must enroll a
+// second factor first.
+type Pending struct {
+	User   *User
+	Next   string
+	Enroll bool
+}
 
 // Sessions keeps logins: a signed and encrypted cookie carries a random
 // token, the CSRF token and flash messages; the token's hash names a session
@@ -148,6 +172,15 @@ func (s *Sessions) Load(fail func(w http.ResponseWriter, r *http.Request, err er
 					// The server no longer knows this login: forget it.
 					delete(sess.Values, keySessionToken)
 				}
+			} else if _, ok := sess.Values[keyPendingUser].(string); ok {
+				p, err := s.pending(ctx, sess)
+				if err != nil {
+					fail(w, r, err)
+					return
+				}
+				if p != nil {
+					ctx = context.WithValue(ctx, pendingKey, p)
+				}
 			}
 			next.ServeHTTP(w, r.WithContext(ctx))
 		})
@@ -196,6 +229,57 @@ func (s *Sessions) lookup(ctx context.Context, token string) (*User, *access.Gra
 		return nil, nil, nil
 	}
 	return &user, grants, nil
+}
+
+// pending returns the second step of sess, if it is still owed: unexpired,
+// its user still active, with the password of then.
+func (s *Sessions) pending(ctx context.Context, sess *sessions.Session) (*Pending, error) {
+	str := func(k string) string { v, _ := sess.Values[k].(string); return v }
+	until, err := time.Parse(time.RFC3339, str(keyPendingUntil))
+	if err != nil || !time.Now().Before(until) {
+		return nil, nil
+	}
+	user, err := s.accounts.UserByUsername(ctx, str(keyPendingName))
+	if errors.Is(err, datamodel.ErrNotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("auth: the user of a login's second step: %w", err)
+	}
+	if user.ID != str(keyPendingUser) || !user.Active ||
+		subtle.ConstantTimeCompare([]byte(str(keyPendingTag)), []byte(s.authTag(user.PasswordHash))) != 1 {
+		return nil, nil
+	}
+	return &Pending{User: &user, Next: SafeNext(str(keyPendingNext)), Enroll: str(keyPendingEnroll) != ""}, nil
+}
+
+// BeginPending starts the second step of user's login, whose password was
+// right: no session yet, only a signed and encrypted note in the cookie
+// (any session of before is ended, a new CSRF token made), which lets
+// /login/2fa and /logout/ answer and sends every other page there
+// (RequireLogin), for PendingLifetime.
+func (s *Sessions) BeginPending(w http.ResponseWriter, r *http.Request, user *User, next string, enroll bool) error {
+	sess := s.session(r)
+	if token, ok := sess.Values[keySessionToken].(string); ok && token != "" {
+		if err := s.accounts.DeleteSession(r.Context(), hashToken(token)); err != nil {
+			return fmt.Errorf("auth: end the old session: %w", err)
+		}
+	}
+	flag := ""
+	if enroll {
+		flag = "1"
+	}
+	sess.Values = map[any]any{keyCSRF: rand.Text(), keyPendingUser: user.ID, keyPendingName: user.Username,
+		keyPendingTag: s.authTag(user.PasswordHash), keyPendingUntil: time.Now().Add(PendingLifetime).UTC().Format(time.RFC3339),
+		keyPendingNext: SafeNext(next), keyPendingEnroll: flag}
+	s.save(w, r, sess)
+	return nil
+}
+
+// PendingOf returns the request's owed second step of a login, or nil.
+func PendingOf(r *http.Request) *Pending {
+	p, _ := r.Context().Value(pendingKey).(*Pending)
+	return p
 }
 
 // Login starts a session for user: a new token and a new CSRF token, so

@@ -31,6 +31,8 @@ type Deps struct {
 	// failed login of the client's address, and refuses (429) an address
 	// that has had too many.
 	Throttle *auth.LoginThrottle
+	// TwoFactor serves the own page of the second factor, /users/2fa.
+	TwoFactor *TwoFactor
 }
 
 // Views declares List Users and List Roles, and the password and tokens
@@ -54,6 +56,7 @@ func Views(s *Service, deps Deps) []*admin.ModelView {
 	}
 	p := &passwords{svc: s, sessions: sessions, throttle: deps.Throttle, view: users, guard: users.Guard}
 	t := &tokensPage{svc: s, view: users}
+	f := &ownPage{t: deps.TwoFactor, view: users}
 	users.Pages = []admin.Page{
 		// Every logged-in user changes their own password: no permission
 		// but the login.
@@ -63,6 +66,10 @@ func Views(s *Service, deps Deps) []*admin.ModelView {
 		{Method: http.MethodGet, Pattern: tokensPattern, Handler: t.show},
 		{Method: http.MethodPost, Pattern: tokensPattern, Handler: t.create},
 		{Method: http.MethodPost, Pattern: revokePattern, Handler: t.revoke},
+		// Every logged-in user keeps their own second factor.
+		{Method: http.MethodGet, Pattern: twoFactorPattern, Handler: f.show},
+		{Method: http.MethodPost, Pattern: twoFactorPattern, Handler: f.confirm},
+		{Method: http.MethodPost, Pattern: disablePattern, Handler: f.disable},
 		{Method: http.MethodGet, Pattern: resetPattern, Permission: CanResetPassword, Handler: p.showReset},
 		{Method: http.MethodPost, Pattern: resetPattern, Permission: CanResetPassword, Handler: p.reset},
 	}

@@ -103,7 +103,9 @@ func New(cfg config.Config, db Data, log *slog.Logger, opts Options) (*App, erro
 	if err != nil {
 		return nil, err
 	}
-	adm, err := newAdmin(log, db, sec, security.Deps{Sessions: sessions, Throttle: throttle})
+	sec.TOTP.Configure(cfg.SecretKey, cfg.Auth.TOTP.RequiredForRoles)
+	twoFactor := security.NewTwoFactor(sec, sessions, throttle, log, cfg.AppName)
+	adm, err := newAdmin(log, db, sec, security.Deps{Sessions: sessions, Throttle: throttle, TwoFactor: twoFactor})
 	if err != nil {
 		return nil, err
 	}
@@ -112,7 +114,8 @@ func New(cfg config.Config, db Data, log *slog.Logger, opts Options) (*App, erro
 	if err != nil {
 		return nil, err
 	}
-	login := &auth.Handlers{Users: users, Sessions: sessions, UI: ui, Log: log, Throttle: throttle, Audit: db.Audit()}
+	login := &auth.Handlers{Users: users, Sessions: sessions, UI: ui, Log: log, Throttle: throttle, Audit: db.Audit(),
+		SecondStep: twoFactor.SecondStep}
 	r := newRouter(log, ui, opts.Metrics)
 	probes := &Probes{db: db}
 	r.Get("/healthz", probes.Live)
@@ -120,7 +123,7 @@ func New(cfg config.Config, db Data, log *slog.Logger, opts Options) (*App, erro
 	r.Handle("/static/*", http.StripPrefix("/static/", staticFiles()))
 	apiRoutes := api.New(api.Config{Admin: adm, Tokens: sec.Tokens, Grants: accounts, Throttle: throttle, Log: log,
 		AppName: cfg.AppName}).Mount(r)
-	routes := mountPages(r, accounts, sessions, ui, login, adm)
+	routes := mountPages(r, accounts, sessions, ui, login, twoFactor.LoginStep(ui, login), adm)
 	return &App{Handler: r, Users: users, Routes: routes, APIRoutes: apiRoutes, Probes: probes}, nil
 }
 
@@ -193,7 +196,7 @@ func newRouter(log *slog.Logger, ui *view.Engine, m *metrics.Metrics) *chi.Mux {
 // pages, then, behind a login, the home page and the admin's views. It
 // returns the route table of the pages behind the login.
 func mountPages(r chi.Router, accounts auth.Store, sessions *auth.Sessions, ui *view.Engine,
-	login *auth.Handlers, adm *admin.Admin) []access.Route {
+	login *auth.Handlers, step *security.LoginStep, adm *admin.Admin) []access.Route {
 	var routes []access.Route
 	r.Group(func(r chi.Router) {
 		// Every state-changing request from here on carries the session's
@@ -203,6 +206,10 @@ func mountPages(r chi.Router, accounts auth.Store, sessions *auth.Sessions, ui *
 		r.Get("/login/", login.ShowLogin)
 		r.Post("/login/", login.Login)
 		r.Get("/login", view.Redirect("/login/"))
+		// The login's second step: a code, or the enrollment a role
+		// requires, before any session exists.
+		r.Get(auth.SecondStepURL, step.ShowStep)
+		r.Post(auth.SecondStepURL, step.Step)
 		r.Get("/logout/", login.Logout)
 		r.Post("/logout/", login.Logout)
 		r.Get("/logout", view.Redirect("/logout/"))

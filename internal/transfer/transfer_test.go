@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/pquerna/otp/totp"
 	"golang.org/x/crypto/bcrypt"
 
 	"musicadmin/internal/access"
@@ -120,6 +121,7 @@ func TestRoundTrip(t *testing.T) {
 	first := migrated(t, apptest.SQLite)
 	apptest.FillEverything(t, first, 60, 3000)
 	plain, used := apptest.FillTokens(t, first)
+	secret := apptest.FillSecondFactor(t, first)
 	want := apptest.TakeContents(t, first)
 	if len(want.Songs) != 3002 || len(want.Albums) != 62 || len(want.Users) != 4 || len(want.Roles) != 3 ||
 		len(want.Entries) < 12 {
@@ -132,6 +134,10 @@ func TestRoundTrip(t *testing.T) {
 	}
 	if len(want.Tokens) != 2 || strings.Contains(strings.Join(want.Entries, "\n"), "digest") {
 		t.Fatalf("the source's tokens: %q; its entries must not name their digests", want.Tokens)
+	}
+	if len(want.Factors) != 1 || strings.Contains(strings.Join(want.Factors, "\n"), secret) ||
+		strings.Contains(strings.Join(want.Entries, "\n"), secret) {
+		t.Fatalf("the source's second factors: %q; the secret must be sealed, and in no entry", want.Factors)
 	}
 	for _, r := range want.Roles {
 		if strings.HasPrefix(r, "ReadOnly ") && strings.Contains(r, "can_show:songsview") ||
@@ -158,7 +164,7 @@ func TestRoundTrip(t *testing.T) {
 			t.Fatalf("copy %s -> %s: %v", src.Driver(), to.Name, err)
 		}
 		t.Logf("copy %s -> %s: %s in %s", src.Driver(), to.Name, counts, time.Since(start).Round(time.Millisecond))
-		if n := len(want.Roles) + len(want.Users) + len(want.Tokens) + len(want.Albums) + len(want.Songs) + len(want.Entries); counts.Total() != n {
+		if n := len(want.Roles) + len(want.Users) + len(want.Tokens) + len(want.Factors) + len(want.Albums) + len(want.Songs) + len(want.Entries); counts.Total() != n {
 			t.Errorf("copy %s -> %s: copied %s, want %d records", src.Driver(), to.Name, counts, n)
 		}
 		got := apptest.TakeContents(t, dst)
@@ -182,6 +188,26 @@ func TestRoundTrip(t *testing.T) {
 	}
 	if !bytes.Equal(one.Bytes(), two.Bytes()) || one.Len() == 0 {
 		t.Errorf("two dumps of one database differ (%d and %d bytes)", one.Len(), two.Len())
+	}
+	if !strings.Contains(one.String(), `"model":"second_factors"`) || strings.Contains(one.String(), secret) {
+		t.Errorf("the dump carries no second factor, or its secret in clear")
+	}
+	// The second factor copied four times works, under the same secret_key.
+	acc, err := accounts.New(src.AccountModels(), src.Accounts(), src.Audit(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	acc.TOTP.Configure(apptest.SecretKey, nil)
+	reader, err := acc.UserByName(ctx, "reader")
+	if err != nil {
+		t.Fatal(err)
+	}
+	code, err := totp.GenerateCode(secret, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := acc.TOTP.Verify(ctx, reader.ID, "reader", code, time.Now()); err != nil {
+		t.Errorf("a code of the second factor copied: %v", err)
 	}
 }
 
