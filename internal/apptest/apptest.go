@@ -21,6 +21,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	mysqldriver "github.com/go-sql-driver/mysql"
 	"golang.org/x/crypto/bcrypt"
@@ -252,7 +253,13 @@ type options struct {
 	strict bool // see Strict
 	// configure changes the configuration before the server is built.
 	configure func(*config.Config)
+	// totpClock is server.Options.TOTPClock.
+	totpClock func() time.Time
 }
+
+// TOTPClock makes NewApp's server check second factors' codes at clock's
+// time (server.Options.TOTPClock).
+func TOTPClock(clock func() time.Time) Option { return func(o *options) { o.totpClock = clock } }
 
 // Configure makes NewApp change its configuration with f before it builds
 // the server (e.g. auth.totp.required_for_roles).
@@ -278,7 +285,7 @@ func NewApp(t testing.TB, b Backend, opts ...Option) *App {
 	}
 	logs := &SyncBuffer{}
 	log := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelInfo}))
-	web, err := server.New(cfg, data, log, server.Options{BcryptCost: bcrypt.MinCost})
+	web, err := server.New(cfg, data, log, server.Options{BcryptCost: bcrypt.MinCost, TOTPClock: o.totpClock})
 	if err != nil {
 		t.Fatalf("build app: %v", err)
 	}

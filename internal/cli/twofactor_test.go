@@ -38,11 +38,12 @@ func TestReset2FA(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		code, err := totp.GenerateCode(key.Secret(), time.Now())
+		now := time.Now()
+		code, err := totp.GenerateCode(key.Secret(), now)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if _, err := svc.TOTP.Confirm(ctx, ed.ID, "ed", code, time.Now()); err != nil {
+		if _, err := svc.TOTP.Confirm(ctx, ed.ID, "ed", code, now); err != nil {
 			t.Fatal(err)
 		}
 

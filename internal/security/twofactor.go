@@ -72,12 +72,19 @@ type TwoFactor struct {
 	throttle *auth.LoginThrottle
 	log      *slog.Logger
 	issuer   string // the authenticator app's name of the account: the app's
+	// now is the clock codes are checked at: time.Now, or a test's.
+	now func() time.Time
 }
 
 // NewTwoFactor returns the second factor's pages over svc, whose TOTP is
-// configured; issuer names the account in the authenticator app.
-func NewTwoFactor(svc *Service, sessions *auth.Sessions, throttle *auth.LoginThrottle, log *slog.Logger, issuer string) *TwoFactor {
-	return &TwoFactor{svc: svc, sessions: sessions, throttle: throttle, log: log, issuer: issuer}
+// configured; issuer names the account in the authenticator app; codes
+// are checked at now() (nil: time.Now).
+func NewTwoFactor(svc *Service, sessions *auth.Sessions, throttle *auth.LoginThrottle, log *slog.Logger, issuer string,
+	now func() time.Time) *TwoFactor {
+	if now == nil {
+		now = time.Now
+	}
+	return &TwoFactor{svc: svc, sessions: sessions, throttle: throttle, log: log, issuer: issuer, now: now}
 }
 
 // LoginStep serves the login's second step at /login/2fa.
@@ -228,7 +235,7 @@ func (t *LoginStep) Step(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	code := r.PostForm.Get(fieldCode)
-	now := time.Now()
+	now := t.now()
 	var (
 		codes    []string
 		recovery bool
@@ -315,7 +322,7 @@ func (p *ownPage) show(w http.ResponseWriter, r *http.Request) { p.render(w, r, 
 // enrolled.
 func (p *ownPage) confirm(w http.ResponseWriter, r *http.Request) {
 	me := auth.CurrentUser(r)
-	codes, err := p.t.svc.TOTP.Confirm(r.Context(), me.ID, me.Username, r.PostForm.Get(fieldCode), time.Now())
+	codes, err := p.t.svc.TOTP.Confirm(r.Context(), me.ID, me.Username, r.PostForm.Get(fieldCode), p.t.now())
 	switch {
 	case errors.Is(err, accounts.ErrCodeInvalid):
 		p.render(w, r, http.StatusUnprocessableEntity, msgWrongFirstCode)
@@ -341,7 +348,7 @@ func (p *ownPage) disable(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	err := p.t.svc.TOTP.Disable(r.Context(), me.ID, me.Username, r.PostForm.Get(fieldCode), time.Now())
+	err := p.t.svc.TOTP.Disable(r.Context(), me.ID, me.Username, r.PostForm.Get(fieldCode), p.t.now())
 	p.t.settle(r, attempt, err)
 	switch {
 	case errors.Is(err, accounts.ErrCodeInvalid):

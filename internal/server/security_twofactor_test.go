@@ -109,8 +109,10 @@ func stillOwed(t *testing.T, c *apptest.Client, when string) {
 // is refused; a recovery code works once; each step is audited.
 func TestTwoFactor(t *testing.T) {
 	apptest.ForEachBackendParallel(t, func(t *testing.T, b apptest.Backend) {
-		a := apptest.NewApp(t, b, apptest.Strict())
+		// The server checks codes at the test's now: no code crosses a
+		// step however slow the run.
 		now := time.Now()
+		a := apptest.NewApp(t, b, apptest.Strict(), apptest.TOTPClock(func() time.Time { return now }))
 		admin := a.LoggedIn()
 		if r := admin.Submit("/users/2fa", url.Values{"code": {"000000"}}); r.Status != http.StatusUnprocessableEntity &&
 			totpCode(t, r.InputValue("secret"), now) != "000000" {
@@ -223,8 +225,10 @@ func TestTwoFactor(t *testing.T) {
 // one turns it off, audited, and the login asks for no code after.
 func TestTwoFactorDisable(t *testing.T) {
 	apptest.ForEachBackendParallel(t, func(t *testing.T, b apptest.Backend) {
-		a := apptest.NewApp(t, b, apptest.Strict())
+		// The server checks codes at the test's now: no code crosses a
+		// step however slow the run.
 		now := time.Now()
+		a := apptest.NewApp(t, b, apptest.Strict(), apptest.TOTPClock(func() time.Time { return now }))
 		admin := a.LoggedIn()
 		secret, _ := enroll(t, admin, now.Add(-step))
 		for _, c := range []string{"", "12345", totpCode(t, secret, now.Add(-step)), "aaaaa-bbbbb"} {
@@ -256,12 +260,14 @@ func TestTwoFactorDisable(t *testing.T) {
 // even the right code is refused with 429 and Retry-After.
 func TestTwoFactorThrottle(t *testing.T) {
 	apptest.ForEachBackendParallel(t, func(t *testing.T, b apptest.Backend) {
-		a := apptest.NewApp(t, b, apptest.Strict())
+		// The server checks codes at the test's now: no code crosses a
+		// step however slow the run.
 		now := time.Now()
+		a := apptest.NewApp(t, b, apptest.Strict(), apptest.TOTPClock(func() time.Time { return now }))
 		secret, _ := enroll(t, a.LoggedIn(), now.Add(-step))
 		const limit = 5
-		one := a.Instance(t, server.Options{LoginLimit: limit, LoginWindow: time.Hour}, nil)
-		two := a.Instance(t, server.Options{LoginLimit: limit, LoginWindow: time.Hour}, nil)
+		one := a.Instance(t, server.Options{LoginLimit: limit, LoginWindow: time.Hour, TOTPClock: func() time.Time { return now }}, nil)
+		two := a.Instance(t, server.Options{LoginLimit: limit, LoginWindow: time.Hour, TOTPClock: func() time.Time { return now }}, nil)
 		c1, c2 := one.Client(), two.Client()
 		password(t, c1, apptest.AdminUser, apptest.AdminPassword)
 		password(t, c2, apptest.AdminUser, apptest.AdminPassword)
@@ -286,7 +292,8 @@ func TestTwoFactorThrottle(t *testing.T) {
 // answers until they have enrolled; a user of another role is not asked.
 func TestTwoFactorRequired(t *testing.T) {
 	apptest.ForEachBackendParallel(t, func(t *testing.T, b apptest.Backend) {
-		a := apptest.NewApp(t, b, apptest.Strict(), apptest.Configure(func(c *config.Config) {
+		now := time.Now()
+		a := apptest.NewApp(t, b, apptest.Strict(), apptest.TOTPClock(func() time.Time { return now }), apptest.Configure(func(c *config.Config) {
 			c.Auth.TOTP.RequiredForRoles = []string{"Admin"}
 		}))
 		reader := loggedInAs(t, a, "reader", "ReadOnly")
@@ -305,7 +312,6 @@ func TestTwoFactorRequired(t *testing.T) {
 			t.Errorf("a wrong first code: %d, the key shown %q, want the same", r.Status, r.InputValue("secret"))
 		}
 		stillOwed(t, c, "after a wrong first code")
-		now := time.Now()
 		r := code(c, totpCode(t, secret, now))
 		if codes := r.Texts(".recovery-codes code"); r.Status != http.StatusOK || len(codes) != accounts.RecoveryCodes {
 			t.Fatalf("the first code: %d, %d recovery codes", r.Status, len(codes))
@@ -326,9 +332,10 @@ func TestTwoFactorRequired(t *testing.T) {
 // Cache-Control: no-store.
 func TestSignInPagesNoStore(t *testing.T) {
 	apptest.ForEachBackendParallel(t, func(t *testing.T, b apptest.Backend) {
-		a := apptest.NewApp(t, b)
+		now := time.Now()
+		a := apptest.NewApp(t, b, apptest.TOTPClock(func() time.Time { return now }))
 		admin := a.LoggedIn()
-		enroll(t, admin, time.Now().Add(-step))
+		enroll(t, admin, now.Add(-step))
 		pending := a.Client()
 		password(t, pending, apptest.AdminUser, apptest.AdminPassword)
 		for _, p := range []struct {
@@ -348,9 +355,10 @@ func TestSignInPagesNoStore(t *testing.T) {
 // dump in clear, or log line.
 func TestTwoFactorSecretsNowhere(t *testing.T) {
 	apptest.ForEachBackendParallel(t, func(t *testing.T, b apptest.Backend) {
-		a := apptest.NewApp(t, b)
+		now := time.Now()
+		a := apptest.NewApp(t, b, apptest.TOTPClock(func() time.Time { return now }))
 		admin := a.LoggedIn()
-		secret, codes := enroll(t, admin, time.Now().Add(-step))
+		secret, codes := enroll(t, admin, now.Add(-step))
 		stored := a.SecondFactors()[0]
 		leaks := append([]string{secret, stored.Secret, strings.TrimPrefix(stored.Secret, "v1:")}, codes...)
 		leaks = append(leaks, strings.Fields(stored.Recovery)...)

@@ -57,6 +57,10 @@ type Options struct {
 	// before 429; 0 means auth.DefaultLoginLimit and DefaultLoginWindow.
 	LoginLimit  int
 	LoginWindow time.Duration
+	// TOTPClock, when not nil, is the clock second factors' codes are
+	// checked at, for tests whose codes must not cross a 30 s step;
+	// time.Now otherwise.
+	TOTPClock func() time.Time
 	// Metrics, when not nil, observes every request (route pattern,
 	// method, status, duration).
 	Metrics *metrics.Metrics
@@ -104,7 +108,7 @@ func New(cfg config.Config, db Data, log *slog.Logger, opts Options) (*App, erro
 		return nil, err
 	}
 	sec.TOTP.Configure(cfg.SecretKey, cfg.Auth.TOTP.RequiredForRoles)
-	twoFactor := security.NewTwoFactor(sec, sessions, throttle, log, cfg.AppName)
+	twoFactor := security.NewTwoFactor(sec, sessions, throttle, log, cfg.AppName, opts.TOTPClock)
 	adm, err := newAdmin(log, db, sec, security.Deps{Sessions: sessions, Throttle: throttle, TwoFactor: twoFactor})
 	if err != nil {
 		return nil, err

@@ -17,6 +17,8 @@
 //	    "created_at":"2026-01-02T03:04:05Z"}}
 //	{"model":"tokens","id":"3","fields":{"name":"ci","user":"1","created_at":"2026-01-02T03:04:05Z",
 //	    "expires_at":"","last_used_at":"","digest":"9f86d0…"}}
+//	{"model":"second_factors","id":"2","fields":{"user":"1","enrolled_at":"2026-01-02T03:04:05Z",
+//	    "last_step":59366401,"secret":"v1:…","recovery":"5e884898… 6b86b273…"}}
 //	{"model":"album","id":"7","fields":{"name":"Blue Train"}}
 //	{"model":"song","id":"12","fields":{"album":"7","rating":5,"title":"Moment's Notice"}}
 //	{"model":"audit_entry","id":"40","fields":{"at":"2026-01-02T03:04:05.123456Z","username":"ada",
@@ -29,14 +31,16 @@
 //
 //	{"end":true,"records":5}
 //
-// Records come in dependency order (roles, users, the users' API tokens,
-// the catalogue's models as catalog.Models.All lists them, then the audit
-// log, oldest entry first), and a reference holds the id of a record on an
-// earlier line: a user's roles, a token's user, a song's album (null for
-// none). A token is its fields as stored, its digest (a Hidden field)
-// included, so that a token made on the source works on the target; the
-// token itself is in no database and no file. Ids are the source's and are not
-// kept: SQL's are digits and MongoDB's ObjectIds, so load gives every
+// Records come in dependency order (roles, users, the users' API tokens
+// and second factors, the catalogue's models as catalog.Models.All lists
+// them, then the audit log, oldest entry first), and a reference holds the
+// id of a record on an earlier line: a user's roles, a token's user, a
+// song's album (null for none). A token is its fields as stored, its
+// digest (a Hidden field) included, so that a token made on the source
+// works on the target; the token itself is in no database and no file. A
+// second factor is its fields as stored too: the TOTP key sealed with a
+// key of secret_key (it works on a target with the same secret_key), the
+// recovery codes hashed. Ids are the source's and are not kept: SQL's are digits and MongoDB's ObjectIds, so load gives every
 // record a new id and maps the references to it. A catalogue field holds
 // its kind's stored value (text, a whole number, an id or null). A
 // password_hash is a bcrypt hash, as stored: load refuses anything else,

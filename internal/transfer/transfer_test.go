@@ -202,11 +202,12 @@ func TestRoundTrip(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	code, err := totp.GenerateCode(secret, time.Now())
+	now := time.Now()
+	code, err := totp.GenerateCode(secret, now)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, _, err := acc.TOTP.Verify(ctx, reader.ID, "reader", code, time.Now()); err != nil {
+	if _, _, err := acc.TOTP.Verify(ctx, reader.ID, "reader", code, now); err != nil {
 		t.Errorf("a code of the second factor copied: %v", err)
 	}
 }
