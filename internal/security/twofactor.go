@@ -42,6 +42,7 @@ const (
 	msgWrongCode      = "This code is not valid. Enter the current code of your authenticator app, or an unused recovery code."
 	msgWrongFirstCode = "This code is not valid. Enter the code your authenticator app shows now."
 	msgTooManyCodes   = "Too many wrong codes. Try again in %d seconds."
+	msgRequired       = "Your role requires two-factor authentication: it cannot be turned off."
 	// qrSize is the QR code's side in pixels.
 	qrSize = 200
 )
@@ -341,14 +342,26 @@ func (p *ownPage) confirm(w http.ResponseWriter, r *http.Request) {
 
 // disable handles "POST /users/2fa/disable": a current code (or a
 // recovery code) proves the user holds the second factor, and is
-// throttled as a login's; a wrong one is 422, nothing changed.
+// throttled as a login's; a wrong one is 422, nothing changed, as is any
+// code of a user whose role requires a second factor.
 func (p *ownPage) disable(w http.ResponseWriter, r *http.Request) {
 	me := auth.CurrentUser(r)
+	// A role that requires it keeps it: turned off, the next login would
+	// ask the enrollment again anyway.
+	required, err := p.t.svc.TOTP.Required(r.Context(), me.ID)
+	if err != nil {
+		p.view.Fail(w, r, err)
+		return
+	}
+	if required {
+		p.render(w, r, http.StatusUnprocessableEntity, msgRequired)
+		return
+	}
 	attempt, ok := p.t.begin(w, r, p.view.Fail, func(status int, msg string) { p.render(w, r, status, msg) })
 	if !ok {
 		return
 	}
-	err := p.t.svc.TOTP.Disable(r.Context(), me.ID, me.Username, r.PostForm.Get(fieldCode), p.t.now())
+	err = p.t.svc.TOTP.Disable(r.Context(), me.ID, me.Username, r.PostForm.Get(fieldCode), p.t.now())
 	p.t.settle(r, attempt, err)
 	switch {
 	case errors.Is(err, accounts.ErrCodeInvalid):

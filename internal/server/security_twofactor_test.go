@@ -319,6 +319,12 @@ func TestTwoFactorRequired(t *testing.T) {
 		if !c.IsLoggedIn() || auditCount(t, a, accounts.ActionEnroll2FA) != 1 {
 			t.Error("not logged in, or not audited, after the enrollment required")
 		}
+		// A second factor the role requires cannot be turned off.
+		token := c.CSRF("/users/2fa")
+		if r := c.Post("/users/2fa/disable", url.Values{"code": {totpCode(t, secret, now.Add(step))}, "csrf_token": {token}}); r.Status != http.StatusUnprocessableEntity ||
+			len(a.SecondFactors()) != 1 {
+			t.Errorf("disable of a required second factor: %d, %d stored", r.Status, len(a.SecondFactors()))
+		}
 		// The next login asks a code.
 		c2 := a.Client()
 		password(t, c2, apptest.AdminUser, apptest.AdminPassword)
