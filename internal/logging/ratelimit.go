@@ -85,7 +85,7 @@ func (s *limiterState) admit(next slog.Handler, r slog.Record, every time.Durati
 		w.last, w.next = r.Clone(), next
 		if !w.scheduled {
 			w.scheduled = true
-			time.AfterFunc(w.passed.Add(every).Sub(time.Now()), func() { s.flush(w, every) })
+			time.AfterFunc(time.Until(w.passed.Add(every)), func() { s.flush(w, every) })
 		}
 		return 0, false
 	}
@@ -97,11 +97,20 @@ func (s *limiterState) admit(next slog.Handler, r slog.Record, every time.Durati
 // record of its message passed meanwhile and carried the count itself.
 func (s *limiterState) flush(w *window, every time.Duration) {
 	s.mu.Lock()
-	w.scheduled = false
 	if w.dropped == 0 {
+		w.scheduled = false
 		s.mu.Unlock()
 		return
 	}
+	// A record may have passed since this flush was scheduled, opening a
+	// new period, and been followed by suppressed ones: they are flushed
+	// when that period ends, not now, a moment after the line that passed.
+	if due := w.passed.Add(every); time.Now().Before(due) {
+		time.AfterFunc(time.Until(due), func() { s.flush(w, every) })
+		s.mu.Unlock()
+		return
+	}
+	w.scheduled = false
 	// The line written is the last record suppressed, stamped when it is
 	// written (so the lines of a message stay a period apart), counting
 	// the others.

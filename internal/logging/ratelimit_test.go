@@ -5,6 +5,7 @@ import (
 	"context"
 	"log/slog"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -147,5 +148,48 @@ func TestRateLimitShared(t *testing.T) {
 	logAt(t, h, slog.LevelWarn, "busy", t0.Add(2*time.Millisecond))
 	if lines, _ := tally(out.String(), "msg=busy"); lines != 1 {
 		t.Errorf("got %d lines, want 1 within the period:\n%s", lines, out)
+	}
+}
+
+// TestRateLimitConcurrent: writers racing the flush's timer (a loaded
+// machine fires it late, after a new period began) still leave a
+// message's lines a period apart, and every record accounted for.
+func TestRateLimitConcurrent(t *testing.T) {
+	out := &syncBuffer{}
+	const every = 50 * time.Millisecond
+	h := logging.RateLimit(slog.NewTextHandler(out, nil), every)
+	const writers, each = 8, 400
+	var wg sync.WaitGroup
+	for range writers {
+		wg.Go(func() {
+			for i := range each {
+				logAt(t, h, slog.LevelWarn, "busy", time.Now())
+				if i%4 == 0 {
+					time.Sleep(time.Millisecond)
+				}
+			}
+		})
+	}
+	wg.Wait()
+	waitRecords(t, out, "msg=busy", writers*each)
+	// Lines admitted a period apart may be written in either order by a
+	// slow goroutine: their stamps, sorted, must be a period apart.
+	var stamps []time.Time
+	for _, l := range strings.Split(out.String(), "\n") {
+		if !strings.Contains(l, "msg=busy") {
+			continue
+		}
+		at, err := time.Parse(time.RFC3339Nano, strings.TrimPrefix(strings.Fields(l)[0], "time="))
+		if err != nil {
+			t.Fatalf("no time in %q: %v", l, err)
+		}
+		stamps = append(stamps, at)
+	}
+	slices.SortFunc(stamps, time.Time.Compare)
+	for i := 1; i < len(stamps); i++ {
+		// The text handler writes milliseconds: allow one for rounding.
+		if gap := stamps[i].Sub(stamps[i-1]); gap < every-time.Millisecond {
+			t.Errorf("two lines %v apart, want at least %v", gap, every)
+		}
 	}
 }
