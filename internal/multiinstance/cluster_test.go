@@ -74,7 +74,7 @@ func newCluster(t *testing.T, b apptest.Backend) *cluster {
 	out := opstest.Run(t, c.bin, "--config", c.cfg, "create-token", "--username", apptest.AdminUser, "--name", "load")
 	c.token = strings.TrimSpace(strings.SplitN(out, "\n", 2)[0])
 	for range instances {
-		c.addrs = append(c.addrs, opstest.FreeAddr(t))
+		c.addrs = append(c.addrs, opstest.FreeLoopbackAddr(t))
 	}
 	c.procs = make([]*opstest.Process, instances)
 	for i := range instances {

@@ -113,7 +113,7 @@ func HAProxy(t testing.TB, addrs []string, opts LBOptions) *LB {
 		opts.Interval = 200 * time.Millisecond
 	}
 	dir := t.TempDir()
-	lb := &LB{Addr: FreeAddr(t), Log: &apptest.SyncBuffer{}, socket: filepath.Join(dir, "admin.sock"),
+	lb := &LB{Addr: FreeLoopbackAddr(t), Log: &apptest.SyncBuffer{}, socket: filepath.Join(dir, "admin.sock"),
 		exited: make(chan struct{})}
 	var servers strings.Builder
 	for i, a := range addrs {
@@ -240,17 +240,4 @@ func (lb *LB) Command(cmd string) (string, error) {
 		return "", fmt.Errorf("haproxy runtime api: %w", err)
 	}
 	return b.String(), nil
-}
-
-// FreeAddr returns a loopback address with a port free at the moment, for
-// a process that must keep its address across restarts (the balancer
-// names it in its configuration).
-func FreeAddr(t testing.TB) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().String()
 }
