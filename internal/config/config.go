@@ -9,7 +9,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/url"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -78,8 +80,44 @@ type Server struct {
 
 // Auth holds the sign-in settings.
 type Auth struct {
-	TOTP TOTP `yaml:"totp"`
+	// PasswordLogin allows the login form's username and password; false
+	// leaves single sign-on only (the command line still creates users
+	// and resets passwords: the break-glass path from the server's shell).
+	PasswordLogin bool `yaml:"password_login"`
+	OIDC          OIDC `yaml:"oidc"`
+	TOTP          TOTP `yaml:"totp"`
 }
+
+// OIDC holds single sign-on over OpenID Connect: off while Issuer is
+// empty.
+type OIDC struct {
+	// Issuer is the provider's issuer URL; its discovery document is at
+	// Issuer/.well-known/openid-configuration.
+	Issuer       string   `yaml:"issuer"`
+	ClientID     string   `yaml:"client_id"`
+	ClientSecret string   `yaml:"client_secret"`
+	Scopes       []string `yaml:"scopes"`
+	// Button is the label of the login page's sign-on button.
+	Button string `yaml:"button"`
+	// RolesClaim names the claim (of the ID token, else of userinfo)
+	// whose values RolesMapping turns into roles.
+	RolesClaim   string              `yaml:"roles_claim"`
+	RolesMapping map[string][]string `yaml:"roles_mapping"`
+	// SyncRolesAtLogin sets a user's roles from the mapping at every
+	// sign-in; false maps them only when the user is registered.
+	SyncRolesAtLogin bool `yaml:"sync_roles_at_login"`
+	// Registration creates a user at the first sign-in of an unknown
+	// subject, with RegistrationRole besides the mapped roles.
+	Registration     bool   `yaml:"registration"`
+	RegistrationRole string `yaml:"registration_role"`
+	// EmailDomains are the e-mail domains allowed to sign in, compared
+	// whole ("example.com" is not "evil-example.com" nor
+	// "sub.example.com"); empty allows any.
+	EmailDomains []string `yaml:"email_domains"`
+}
+
+// Enabled reports whether single sign-on is configured.
+func (o OIDC) Enabled() bool { return strings.TrimSpace(o.Issuer) != "" }
 
 // TOTP holds the second factor's settings.
 type TOTP struct {
@@ -120,6 +158,8 @@ func Default() Config {
 		AppName:  "Music Admin",
 		Database: Database{Driver: DriverSQLite, DSN: "app.db", SQLiteSynchronous: SQLiteSyncNormal},
 		Server:   Server{Addr: ":8080"},
+		Auth: Auth{PasswordLogin: true, OIDC: OIDC{Scopes: []string{"openid", "profile", "email"},
+			Button: "Sign in with SSO", RolesClaim: "groups", SyncRolesAtLogin: true, RegistrationRole: "ReadOnly"}},
 	}
 }
 
@@ -208,8 +248,15 @@ func applyEnv(cfg *Config, lookupEnv func(string) (string, bool)) error {
 			}
 		}
 	}
-	if err := boolean("APP_SERVER_SECURE_COOKIES", &cfg.Server.SecureCookies); err != nil {
-		return err
+	str("APP_AUTH_OIDC_ISSUER", &cfg.Auth.OIDC.Issuer)
+	str("APP_AUTH_OIDC_CLIENT_ID", &cfg.Auth.OIDC.ClientID)
+	str("APP_AUTH_OIDC_CLIENT_SECRET", &cfg.Auth.OIDC.ClientSecret)
+	for key, dst := range map[string]*bool{"APP_SERVER_SECURE_COOKIES": &cfg.Server.SecureCookies,
+		"APP_AUTH_PASSWORD_LOGIN": &cfg.Auth.PasswordLogin, "APP_AUTH_OIDC_REGISTRATION": &cfg.Auth.OIDC.Registration,
+		"APP_AUTH_OIDC_SYNC_ROLES_AT_LOGIN": &cfg.Auth.OIDC.SyncRolesAtLogin} {
+		if err := boolean(key, dst); err != nil {
+			return err
+		}
 	}
 	return boolean("APP_DEV", &cfg.Dev)
 }
@@ -249,6 +296,9 @@ func (c *Config) Validate() error {
 	if strings.TrimSpace(c.AppName) == "" {
 		c.AppName = Default().AppName
 	}
+	if err := c.Auth.validate(); err != nil {
+		return err
+	}
 	switch {
 	case c.SecretKey == "" && c.Dev:
 		key := make([]byte, 32)
@@ -259,6 +309,46 @@ func (c *Config) Validate() error {
 		return configErr("secret_key is empty: set it in the config file or APP_SECRET_KEY (or set dev: true)")
 	case len(c.SecretKey) < MinSecretKeyLen && !c.Dev:
 		return configErr("secret_key is shorter than %d bytes", MinSecretKeyLen)
+	}
+	return nil
+}
+
+// validate checks the sign-in settings: single sign-on, when on, has what
+// the flow needs, and some way to sign in is left.
+func (a *Auth) validate() error {
+	o := &a.OIDC
+	o.Issuer = strings.TrimSpace(o.Issuer)
+	if !o.Enabled() {
+		if !a.PasswordLogin {
+			return configErr("auth.password_login is false and auth.oidc.issuer is empty: nobody could sign in")
+		}
+		return nil
+	}
+	u, err := url.Parse(o.Issuer)
+	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" {
+		return configErr("auth.oidc.issuer %q is not an http(s) URL", o.Issuer)
+	}
+	if strings.TrimSpace(o.ClientID) == "" {
+		return configErr("auth.oidc.client_id is empty")
+	}
+	if !slices.Contains(o.Scopes, "openid") {
+		o.Scopes = append([]string{"openid"}, o.Scopes...)
+	}
+	if strings.TrimSpace(o.Button) == "" {
+		o.Button = Default().Auth.OIDC.Button
+	}
+	if strings.TrimSpace(o.RolesClaim) == "" {
+		o.RolesClaim = Default().Auth.OIDC.RolesClaim
+	}
+	if o.Registration && strings.TrimSpace(o.RegistrationRole) == "" && len(o.RolesMapping) == 0 {
+		return configErr("auth.oidc.registration is on with no registration_role and no roles_mapping: new users would have no role")
+	}
+	for i, d := range o.EmailDomains {
+		d = strings.ToLower(strings.TrimSpace(d))
+		if d == "" || strings.ContainsAny(d, "@*?[]^$ /\\") || strings.HasPrefix(d, ".") || strings.HasSuffix(d, ".") {
+			return configErr("auth.oidc.email_domains: %q is not a domain (exact names such as example.com, no patterns)", o.EmailDomains[i])
+		}
+		o.EmailDomains[i] = d
 	}
 	return nil
 }

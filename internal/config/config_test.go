@@ -153,10 +153,49 @@ func TestLoad(t *testing.T) {
 			if err != nil {
 				t.Fatalf("Load: %v", err)
 			}
-			if !reflect.DeepEqual(got, tt.want) {
-				t.Errorf("Load =\n %+v\nwant\n %+v", got, tt.want)
+			// The cases state the sign-in settings they change; the
+			// others are the defaults.
+			want := tt.want
+			auth := config.Default().Auth
+			auth.TOTP = want.Auth.TOTP
+			want.Auth = auth
+			if !reflect.DeepEqual(got, want) {
+				t.Errorf("Load =\n %+v\nwant\n %+v", got, want)
 			}
 		})
+	}
+}
+
+// TestLoadOIDC: single sign-on's keys from the file and the environment,
+// the client secret from APP_AUTH_OIDC_CLIENT_SECRET, domains lowered,
+// openid always among the scopes.
+func TestLoadOIDC(t *testing.T) {
+	file := "secret_key: " + goodKey + `
+auth:
+  password_login: false
+  oidc:
+    issuer: https://idp.example/realms/music
+    client_id: musicadmin
+    scopes: [profile, email]
+    roles_mapping: {admins: [Admin], staff: [ReadOnly]}
+    sync_roles_at_login: false
+    registration: true
+    email_domains: [Example.COM]
+`
+	cfg, err := config.Load(writeFile(t, file), envOf(map[string]string{"APP_AUTH_OIDC_CLIENT_SECRET": "from-env"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	o := cfg.Auth.OIDC
+	want := config.OIDC{Issuer: "https://idp.example/realms/music", ClientID: "musicadmin", ClientSecret: "from-env",
+		Scopes: []string{"openid", "profile", "email"}, Button: "Sign in with SSO", RolesClaim: "groups",
+		RolesMapping: map[string][]string{"admins": {"Admin"}, "staff": {"ReadOnly"}}, Registration: true,
+		RegistrationRole: "ReadOnly", EmailDomains: []string{"example.com"}}
+	if cfg.Auth.PasswordLogin || !o.Enabled() || !reflect.DeepEqual(o, want) {
+		t.Errorf("auth = %+v\nwant oidc %+v and no password login", cfg.Auth, want)
+	}
+	if d := config.Default().Auth; !d.PasswordLogin || d.OIDC.Enabled() || !d.OIDC.SyncRolesAtLogin || d.OIDC.Registration {
+		t.Errorf("default auth = %+v: want password login on, sign-on off, sync on, registration off", d)
 	}
 }
 
@@ -239,6 +278,13 @@ func TestLoadErrors(t *testing.T) {
 		{name: "bad sqlite_synchronous", file: "secret_key: " + goodKey + "\ndatabase:\n  sqlite_synchronous: off\n", want: "want NORMAL or FULL"},
 		{name: "bad drain_delay", file: "secret_key: " + goodKey + "\nserver:\n  drain_delay: soon\n", want: "not a duration"},
 		{name: "negative APP_SERVER_DRAIN_DELAY", file: "secret_key: " + goodKey + "\n", env: map[string]string{"APP_SERVER_DRAIN_DELAY": "-1s"}, want: "APP_SERVER_DRAIN_DELAY"},
+		{name: "no way to sign in", file: "secret_key: " + goodKey + "\nauth:\n  password_login: false\n", want: "nobody could sign in"},
+		{name: "issuer not a URL", file: "secret_key: " + goodKey + "\nauth:\n  oidc:\n    issuer: 'ftp://idp'\n    client_id: x\n", want: "not an http(s) URL"},
+		{name: "no client id", file: "secret_key: " + goodKey + "\nauth:\n  oidc:\n    issuer: https://idp.example\n", want: "client_id is empty"},
+		{name: "a domain pattern", file: "secret_key: " + goodKey + "\nauth:\n  oidc:\n    issuer: https://idp.example\n    client_id: x\n    email_domains: ['*.example.com']\n", want: "no patterns"},
+		{name: "a domain regexp", file: "secret_key: " + goodKey + "\nauth:\n  oidc:\n    issuer: https://idp.example\n    client_id: x\n    email_domains: ['example\\.com$']\n", want: "no patterns"},
+		{name: "registration with no role", file: "secret_key: " + goodKey + "\nauth:\n  oidc:\n    issuer: https://idp.example\n    client_id: x\n    registration: true\n    registration_role: ''\n", want: "no registration_role"},
+		{name: "bad APP_AUTH_PASSWORD_LOGIN", file: "secret_key: " + goodKey + "\n", env: map[string]string{"APP_AUTH_PASSWORD_LOGIN": "nah"}, want: "APP_AUTH_PASSWORD_LOGIN"},
 		{name: "metrics on the public address", file: "secret_key: " + goodKey + "\nserver:\n  addr: ':8080'\n  metrics_addr: ':8080'\n", want: "metrics_addr must differ"},
 	}
 	for _, tt := range tests {
