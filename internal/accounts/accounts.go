@@ -25,6 +25,8 @@ type Models struct {
 	Tokens      datamodel.Interface
 	// SecondFactors are the users' TOTP second factors.
 	SecondFactors datamodel.Interface
+	// Identities are the users' identities at OpenID providers.
+	Identities datamodel.Interface
 }
 
 // Accounts are the users and roles of one backend with their rules: the
@@ -34,6 +36,7 @@ type Accounts struct {
 	Roles       *Roles
 	Tokens      *Tokens
 	TOTP        *SecondFactors
+	Identities  *Identities
 	Permissions datamodel.Interface
 	// Auth hashes and checks passwords at the configured cost.
 	Auth *auth.Users
@@ -47,7 +50,7 @@ func New(m Models, st Store, log audit.Log, hasher *auth.Users) (*Accounts, erro
 		model datamodel.Interface
 		want  *datamodel.Schema
 	}{{m.Permissions, &PermissionSchema}, {m.Roles, &RoleSchema}, {m.Users, &UserSchema}, {m.Tokens, &TokenSchema},
-		{m.SecondFactors, &SecondFactorSchema}} {
+		{m.SecondFactors, &SecondFactorSchema}, {m.Identities, &IdentitySchema}} {
 		if c.model == nil || c.model.Schema().Name != c.want.Name {
 			return nil, fmt.Errorf("accounts: the %s model is missing", c.want.Name)
 		}
@@ -56,8 +59,11 @@ func New(m Models, st Store, log audit.Log, hasher *auth.Users) (*Accounts, erro
 	tokens := newTokens(m.Tokens, m.Users, st)
 	factors := newSecondFactors(m.SecondFactors, m.Users, m.Roles, st, log)
 	users := &Users{base: m.Users, roles: roles, tokens: tokens, factors: factors, st: st, log: log, hasher: hasher}
+	identities := &Identities{base: m.Identities, users: users, roles: roles, st: st, log: log}
+	users.identities = identities
 	roles.holders = users
-	return &Accounts{Users: users, Roles: roles, Tokens: tokens, TOTP: factors, Permissions: m.Permissions, Auth: hasher}, nil
+	return &Accounts{Users: users, Roles: roles, Tokens: tokens, TOTP: factors, Identities: identities,
+		Permissions: m.Permissions, Auth: hasher}, nil
 }
 
 // UserByName returns the user named username, or datamodel.ErrNotFound.
@@ -89,7 +95,7 @@ func holding(set *datamodel.Field, id string) datamodel.Filter {
 	return datamodel.Filter{Field: set, Op: datamodel.OpEq, Value: []datamodel.Ref{{ID: id}}}
 }
 
-// Declare declares permissions, roles, users, tokens and second factors on d, in that
+// Declare declares permissions, roles, users, tokens, second factors and identities on d, in that
 // order: a model refers only to models declared before it.
 func Declare(d datamodel.Declarer) (Models, error) {
 	var m Models
@@ -106,6 +112,9 @@ func Declare(d datamodel.Declarer) (Models, error) {
 	if m.Tokens, err = d.Declare(TokenSchema); err != nil {
 		return m, err
 	}
-	m.SecondFactors, err = d.Declare(SecondFactorSchema)
+	if m.SecondFactors, err = d.Declare(SecondFactorSchema); err != nil {
+		return m, err
+	}
+	m.Identities, err = d.Declare(IdentitySchema)
 	return m, err
 }

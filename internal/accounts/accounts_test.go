@@ -72,16 +72,16 @@ type fixture struct {
 // declarer is a store the accounts' models are declared on.
 type declarer struct {
 	name    string
-	declare func(t *testing.T) (datamodel.Together, [5]datamodel.Interface)
+	declare func(t *testing.T) (datamodel.Together, [6]datamodel.Interface)
 }
 
 // stores are the stores every test runs on: in memory, and MongoDB (whose
 // sets, hashes and Together are its own; the SQL ones run in
 // internal/backend and internal/server).
 var stores = []declarer{
-	{"memory", func(t *testing.T) (datamodel.Together, [5]datamodel.Interface) {
+	{"memory", func(t *testing.T) (datamodel.Together, [6]datamodel.Interface) {
 		mem := memstore.New()
-		var m [5]datamodel.Interface
+		var m [6]datamodel.Interface
 		for i, s := range Schemas() {
 			model, err := mem.Declare(s)
 			if err != nil {
@@ -91,9 +91,9 @@ var stores = []declarer{
 		}
 		return mem, m
 	}},
-	{"mongodb", func(t *testing.T) (datamodel.Together, [5]datamodel.Interface) {
+	{"mongodb", func(t *testing.T) (datamodel.Together, [6]datamodel.Interface) {
 		st := mongostore.New(mongotest.Database(t, mongotest.Connect(t)))
-		var m [5]datamodel.Interface
+		var m [6]datamodel.Interface
 		for i, s := range Schemas() {
 			model, err := st.Declare(s)
 			if err != nil {
@@ -132,7 +132,7 @@ func newFixture(t *testing.T, d declarer) *fixture {
 	}
 	log := &testLog{}
 	tokens := &recorded{Interface: m[3]}
-	acc, err := New(Models{Permissions: m[0], Roles: m[1], Users: m[2], Tokens: tokens, SecondFactors: m[4]}, st, log, hasher)
+	acc, err := New(Models{Permissions: m[0], Roles: m[1], Users: m[2], Tokens: tokens, SecondFactors: m[4], Identities: m[5]}, st, log, hasher)
 	if err != nil {
 		t.Fatal(err)
 	}

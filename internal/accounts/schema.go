@@ -105,5 +105,5 @@ var TokenSchema = datamodel.Schema{Name: TokensModel, Label: FieldName, Fields: 
 
 // Schemas lists the accounts' models in the order a store declares them.
 func Schemas() []datamodel.Schema {
-	return []datamodel.Schema{PermissionSchema, RoleSchema, UserSchema, TokenSchema, SecondFactorSchema}
+	return []datamodel.Schema{PermissionSchema, RoleSchema, UserSchema, TokenSchema, SecondFactorSchema, IdentitySchema}
 }

@@ -23,9 +23,12 @@ type Users struct {
 	tokens *Tokens // which go with their user
 	// factors are the second factors, which go with their user too
 	factors *SecondFactors
-	st      Store
-	log     audit.Log
-	hasher  *auth.Users
+	// identities are the users' identities at OpenID providers, which go
+	// with their user too
+	identities *Identities
+	st         Store
+	log        audit.Log
+	hasher     *auth.Users
 }
 
 var _ datamodel.Interface = (*Users)(nil)
@@ -129,29 +132,35 @@ func (u *Users) update(ctx context.Context, id string, version *string, v datamo
 		return err
 	}
 	return u.st.Together(ctx, lockName, func(ctx context.Context) error {
-		cur, err := u.base.Get(ctx, id)
-		if err != nil {
-			return err
-		}
-		admin, err := u.adminRoleID(ctx)
-		if err != nil {
-			return err
-		}
-		if activeAdmin(cur.Values, admin) && !activeAdmin(merged(cur.Values, v), admin) {
-			if err := u.keepsAnAdmin(ctx, admin, 1, lastAdminUpdate(v)); err != nil {
-				return err
-			}
-		}
-		if version != nil {
-			err = u.base.UpdateIf(ctx, id, *version, v)
-		} else {
-			err = u.base.Update(ctx, id, v)
-		}
-		if err != nil || !endsSessions(cur.Values, v) {
-			return err
-		}
-		return u.st.EndSessions(ctx, []string{id})
+		return u.updateLocked(ctx, id, version, v)
 	})
+}
+
+// updateLocked is update's check and write, inside the accounts' lock, of
+// v with any password hashed already.
+func (u *Users) updateLocked(ctx context.Context, id string, version *string, v datamodel.Values) error {
+	cur, err := u.base.Get(ctx, id)
+	if err != nil {
+		return err
+	}
+	admin, err := u.adminRoleID(ctx)
+	if err != nil {
+		return err
+	}
+	if activeAdmin(cur.Values, admin) && !activeAdmin(merged(cur.Values, v), admin) {
+		if err := u.keepsAnAdmin(ctx, admin, 1, lastAdminUpdate(v)); err != nil {
+			return err
+		}
+	}
+	if version != nil {
+		err = u.base.UpdateIf(ctx, id, *version, v)
+	} else {
+		err = u.base.Update(ctx, id, v)
+	}
+	if err != nil || !endsSessions(cur.Values, v) {
+		return err
+	}
+	return u.st.EndSessions(ctx, []string{id})
 }
 
 // merged returns cur with v written over it.
@@ -269,6 +278,9 @@ func (u *Users) DeleteMany(ctx context.Context, ids []string) (int, error) {
 			return err
 		}
 		if err := u.factors.deleteOf(ctx, ids); err != nil {
+			return err
+		}
+		if err := u.identities.deleteOf(ctx, ids); err != nil {
 			return err
 		}
 		if removed, err = u.base.DeleteMany(ctx, ids); err != nil {

@@ -42,6 +42,8 @@ type Contents struct {
 	// Factors are the users' second factors as stored: the secret sealed,
 	// the recovery codes hashed.
 	Factors []string
+	// Identities are the users' identities at OpenID providers.
+	Identities []string
 	// Unmarked counts the entries naming, as a record of a catalogue or
 	// account view, an id no record has and not marked "deleted:".
 	Unmarked int
@@ -118,6 +120,18 @@ func TakeContents(t testing.TB, b *app.App) Contents {
 	if err != nil {
 		t.Fatal(err)
 	}
+	err = b.AccountModels().Identities.Each(ctx, datamodel.Query{}, func(r datamodel.Record) error {
+		user := "(none)"
+		if ref, _ := r.Values["user"].(*datamodel.Ref); ref != nil {
+			user = byView["users"][ref.ID]
+		}
+		s.Identities = append(s.Identities, fmt.Sprintf("user=%q issuer=%q subject=%q digest=%s linked=%s", user,
+			r.Values["issuer"], r.Values["subject"], r.Values["digest"], r.Values["created_at"]))
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
 	err = b.Catalog().Albums.Each(ctx, datamodel.Query{}, func(r datamodel.Record) error {
 		byView["albumview"][r.ID] = r.Values["name"].(string)
 		s.Albums = append(s.Albums, r.Values["name"].(string))
@@ -176,7 +190,7 @@ func TakeContents(t testing.TB, b *app.App) Contents {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, l := range [][]string{s.Roles, s.Users, s.Tokens, s.Factors, s.Albums, s.Songs} {
+	for _, l := range [][]string{s.Roles, s.Users, s.Tokens, s.Factors, s.Identities, s.Albums, s.Songs} {
 		slices.Sort(l)
 	}
 	return s
@@ -189,7 +203,7 @@ func DiffContents(t testing.TB, step string, got, want Contents) {
 		what      string
 		got, want []string
 	}{{"roles", got.Roles, want.Roles}, {"users", got.Users, want.Users}, {"tokens", got.Tokens, want.Tokens},
-		{"second factors", got.Factors, want.Factors},
+		{"second factors", got.Factors, want.Factors}, {"identities", got.Identities, want.Identities},
 		{"albums", got.Albums, want.Albums}, {"songs", got.Songs, want.Songs},
 		{"audit entries", got.Entries, want.Entries}} {
 		if slices.Equal(c.got, c.want) {
@@ -282,6 +296,25 @@ func FillEverything(t testing.TB, b *app.App, albums, songs int) {
 		t.Fatal(err)
 	}
 	fillAudit(t, b, ids["reader"])
+	fillIdentity(t, b)
+}
+
+// fillIdentity links the user reader to a subject of an OpenID provider,
+// as single sign-on's registration or app link-sso does.
+func fillIdentity(t testing.TB, b *app.App) {
+	t.Helper()
+	ctx := context.Background()
+	acc, err := accounts.New(b.AccountModels(), b.Accounts(), b.Audit(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	reader, err := acc.UserByName(ctx, "reader")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := acc.Identities.Link(ctx, reader.ID, "https://idp.example/realms/é", "248289761001", time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)); err != nil {
+		t.Fatal(err)
+	}
 }
 
 // fillAudit makes changes as a user through the catalogue's views, so the

@@ -18,7 +18,7 @@ import (
 )
 
 // TestMongoSchema: create-db on MongoDB creates the indexes and records
-// the latest version (7) once; db status and the run check read it; there is no down
+// the latest version (8) once; db status and the run check read it; there is no down
 // migration.
 func TestMongoSchema(t *testing.T) {
 	t.Parallel()
@@ -30,23 +30,23 @@ func TestMongoSchema(t *testing.T) {
 	if n, err := b.Schema().Down(ctx); err != nil || n != 0 {
 		t.Errorf("Down at version 0: %d, %v; want nothing to roll back", n, err)
 	}
-	for i, want := range []int{7, 0} {
+	for i, want := range []int{8, 0} {
 		if n, err := b.Schema().Up(ctx); err != nil || n != want {
 			t.Fatalf("Up #%d: %d, %v; want %d applied", i+1, n, err, want)
 		}
 	}
-	if cur, latest, err := b.Schema().Version(ctx); err != nil || cur != 7 || latest != 7 {
-		t.Errorf("Version: %d, %d, %v; want 7, 7", cur, latest, err)
+	if cur, latest, err := b.Schema().Version(ctx); err != nil || cur != 8 || latest != 8 {
+		t.Errorf("Version: %d, %d, %v; want 8, 8", cur, latest, err)
 	}
 	st, err := b.Schema().Status(ctx)
-	if err != nil || len(st) != 7 || !st[0].Applied || !st[6].Applied || st[6].Version != 7 {
+	if err != nil || len(st) != 8 || !st[0].Applied || !st[7].Applied || st[7].Version != 8 {
 		t.Errorf("Status: %+v, %v", st, err)
 	}
 	if err := backend.Ready(ctx, b); err != nil {
 		t.Errorf("Ready after Up: %v", err)
 	}
 	if _, err := b.Schema().Down(ctx); err == nil || !strings.Contains(err.Error(), "no down migration") {
-		t.Errorf("Down at version 7: %v, want a refusal", err)
+		t.Errorf("Down at version 8: %v, want a refusal", err)
 	}
 	if err := b.Healthy(ctx); err != nil {
 		t.Errorf("Healthy: %v", err)
@@ -56,7 +56,7 @@ func TestMongoSchema(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{"album", "song", "users", "roles", "permissions", "tokens", "second_factors", "user_sessions", "login_failures", "schema_version"} {
+	for _, want := range []string{"album", "song", "users", "roles", "permissions", "tokens", "second_factors", "identities", "user_sessions", "login_failures", "schema_version"} {
 		if !strings.Contains(" "+strings.Join(names, " ")+" ", " "+want+" ") {
 			t.Errorf("collection %s missing after create-db: %v", want, names)
 		}

@@ -164,6 +164,8 @@ var collections = map[string]struct {
 	accounts.TokensModel: {indexed: []string{accounts.FieldDigest, accounts.FieldUser}},
 	// A second factor is found by its user (unique).
 	accounts.SecondFactorsModel: {indexed: []string{accounts.FieldUser}},
+	// An identity is found by its digest (unique), deleted with its user.
+	accounts.IdentitiesModel: {indexed: []string{accounts.FieldDigest, accounts.FieldUser}},
 }
 
 // Declare declares decl on its collection, which holds the audit log's
@@ -205,6 +207,7 @@ var mongoVersions = []migrate.Status{
 	{Version: 5, Name: "accounts"},       // permissions as a model (view_name, label), roles holding them by id
 	{Version: 6, Name: "tokens"},         // API tokens, unique by digest, indexed by user
 	{Version: 7, Name: "second_factors"}, // TOTP second factors, unique by user
+	{Version: 8, Name: "identities"},     // identities at OpenID providers, unique by digest
 }
 
 // mongoUpgrades are what a version changes in the documents a database

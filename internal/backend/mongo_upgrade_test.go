@@ -57,8 +57,8 @@ func TestMongoUpgradeToAccounts(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	if n, err := b.Schema().Up(ctx); err != nil || n != 3 {
-		t.Fatalf("Up from 4: %d, %v; want 3 applied (accounts, tokens, second_factors)", n, err)
+	if n, err := b.Schema().Up(ctx); err != nil || n != 4 {
+		t.Fatalf("Up from 4: %d, %v; want 4 applied (accounts, tokens, second_factors, identities)", n, err)
 	}
 	check := func(when string) {
 		t.Helper()

@@ -21,7 +21,7 @@ import (
 // models is every GORM model the app stores: the migrated schema must hold
 // exactly their tables.
 var models = []any{&store.Role{}, &store.User{}, &store.Session{}, &store.UserRole{}, &store.Permission{},
-	&store.RolePermission{}, &store.AuditEntry{}, &store.LoginFailure{}, &store.AppLock{}, &store.Album{}, &store.Song{}, &store.Token{}, &store.SecondFactor{}}
+	&store.RolePermission{}, &store.AuditEntry{}, &store.LoginFailure{}, &store.AppLock{}, &store.Album{}, &store.Song{}, &store.Token{}, &store.SecondFactor{}, &store.Identity{}}
 
 // bookkeepingTables are tables no model maps: goose's version table and
 // SQLite's AUTOINCREMENT counters.

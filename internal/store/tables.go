@@ -20,6 +20,8 @@ var tables = map[string]table{
 	"tokens":      {declare: Declare[Token]},
 	// The users' TOTP second factors (migration 00012).
 	"second_factors": {declare: Declare[SecondFactor]},
+	// The users' identities at OpenID providers (migration 00013).
+	"identities": {declare: Declare[Identity]},
 }
 
 // table is how a model is kept in SQL.
@@ -76,6 +78,19 @@ type SecondFactor struct {
 	LastStep   int64  `gorm:"not null;default:0"`
 	Secret     string `gorm:"size:200;not null"`
 	Recovery   string `gorm:"size:1000;not null;default:''"`
+}
+
+// Identity is the row of a user's identity at an OpenID provider
+// (migration 00013): Digest is the hex SHA-256 of issuer and subject,
+// unique.
+type Identity struct {
+	ID        int64  `gorm:"primaryKey"`
+	UserID    int64  `gorm:"not null;index:ix_identities_user_id"`
+	User      *User  `gorm:"constraint:OnDelete:CASCADE"`
+	Issuer    string `gorm:"size:255;not null"`
+	Subject   string `gorm:"size:255;not null"`
+	Digest    string `gorm:"size:64;not null;uniqueIndex:ux_identities_digest"`
+	CreatedAt string `gorm:"size:32;not null"`
 }
 
 var _ datamodel.Declarer = (*Store)(nil)

@@ -45,6 +45,8 @@ func (c Counts) Total() int {
 func plural(model string, n int) string {
 	name := strings.ReplaceAll(model, "_", " ")
 	switch {
+	case n == 1 && strings.HasSuffix(name, "ies"):
+		return strings.TrimSuffix(name, "ies") + "y" // identities
 	case n == 1:
 		return strings.TrimSuffix(name, "s") // a model named in the plural: tokens
 	case strings.HasSuffix(name, "s"):

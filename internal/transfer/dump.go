@@ -56,7 +56,8 @@ func dump(ctx context.Context, b *app.App, w io.Writer, progress Progress) (Coun
 	entries := b.Audit().Entries()
 	tokens := b.AccountModels().Tokens
 	factors := b.AccountModels().SecondFactors
-	total, err := countRecords(ctx, accounts, len(roles), append([]datamodel.Interface{tokens, factors}, append(b.Catalog().All(), entries)...))
+	identities := b.AccountModels().Identities
+	total, err := countRecords(ctx, accounts, len(roles), append([]datamodel.Interface{tokens, factors, identities}, append(b.Catalog().All(), entries)...))
 	if err != nil {
 		return nil, err
 	}
@@ -74,7 +75,9 @@ func dump(ctx context.Context, b *app.App, w io.Writer, progress Progress) (Coun
 	// source works on the target. Their second factors, the secret sealed
 	// and the recovery codes hashed as stored: they work on a target with
 	// the same secret_key.
-	if err := d.catalogue(ctx, []datamodel.Interface{tokens, factors}); err != nil {
+	// Their identities at OpenID providers, by which single sign-on
+	// finds them.
+	if err := d.catalogue(ctx, []datamodel.Interface{tokens, factors, identities}); err != nil {
 		return d.counts, err
 	}
 	if err := d.catalogue(ctx, b.Catalog().All()); err != nil {

@@ -63,7 +63,8 @@ func newLoader(b *app.App, accounts backend.TransferAccounts, log backend.Transf
 	l := &loader{b: b, accounts: accounts, log: log, models: map[string]datamodel.Interface{},
 		referenced: map[string]bool{modelRole: true}, viewModels: map[string]string{},
 		cited: map[string]map[string]bool{}, auditLimits: limits}
-	for _, m := range append([]datamodel.Interface{b.AccountModels().Tokens, b.AccountModels().SecondFactors}, b.Catalog().All()...) {
+	for _, m := range append([]datamodel.Interface{b.AccountModels().Tokens, b.AccountModels().SecondFactors,
+		b.AccountModels().Identities}, b.Catalog().All()...) {
 		l.models[m.Schema().Name] = m
 		for _, f := range m.Schema().Fields {
 			if t := f.Target(); t != "" {

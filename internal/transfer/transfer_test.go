@@ -139,6 +139,9 @@ func TestRoundTrip(t *testing.T) {
 		strings.Contains(strings.Join(want.Entries, "\n"), secret) {
 		t.Fatalf("the source's second factors: %q; the secret must be sealed, and in no entry", want.Factors)
 	}
+	if len(want.Identities) != 1 {
+		t.Fatalf("the source's identities: %q, want the reader's one", want.Identities)
+	}
 	for _, r := range want.Roles {
 		if strings.HasPrefix(r, "ReadOnly ") && strings.Contains(r, "can_show:songsview") ||
 			strings.HasPrefix(r, "Auditor ") && !strings.Contains(r, "can_fly:planetview") {
@@ -164,7 +167,7 @@ func TestRoundTrip(t *testing.T) {
 			t.Fatalf("copy %s -> %s: %v", src.Driver(), to.Name, err)
 		}
 		t.Logf("copy %s -> %s: %s in %s", src.Driver(), to.Name, counts, time.Since(start).Round(time.Millisecond))
-		if n := len(want.Roles) + len(want.Users) + len(want.Tokens) + len(want.Factors) + len(want.Albums) + len(want.Songs) + len(want.Entries); counts.Total() != n {
+		if n := len(want.Roles) + len(want.Users) + len(want.Tokens) + len(want.Factors) + len(want.Identities) + len(want.Albums) + len(want.Songs) + len(want.Entries); counts.Total() != n {
 			t.Errorf("copy %s -> %s: copied %s, want %d records", src.Driver(), to.Name, counts, n)
 		}
 		got := apptest.TakeContents(t, dst)
