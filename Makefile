@@ -8,7 +8,7 @@ LDFLAGS := -s -w -X musicadmin/internal/cli.Version=$(VERSION)
 
 export CGO_ENABLED := 1
 
-.PHONY: build run test lint faults bench bench-go clean
+.PHONY: build run test lint faults bench bench-go oidc-provider clean
 
 build:
 	$(GO) build -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/app
@@ -71,6 +71,13 @@ bench:
 # bench-go runs the Go micro-benchmarks (allocations reported).
 bench-go:
 	$(GO) test -run '^$$' -bench . -benchmem ./internal/...
+
+# oidc-provider runs a local OpenID provider for trying single sign-on
+# (cmd/oidc-test-provider, see docs/testing.md): it prints the auth.oidc
+# configuration to paste and two users. OIDC_FLAGS, e.g. -app
+# http://localhost:8081, passes flags through.
+oidc-provider:
+	$(GO) run ./cmd/oidc-test-provider $(OIDC_FLAGS)
 
 clean:
 	rm -rf bin test-artifacts
