@@ -92,7 +92,7 @@ type ExternalSignIn struct {
 	// Sync sets the user's roles to Roles at every sign-in.
 	Sync bool
 	// Register creates a user for an unknown subject, with Roles and
-	// RegistrationRole.
+	// RegistrationRole; at a sync, RegistrationRole is given too.
 	Register         bool
 	RegistrationRole string
 }
@@ -103,6 +103,17 @@ type Outcome struct {
 	Registered       bool
 	// RolesChanged: the sync gave the user other roles.
 	RolesChanged bool
+}
+
+// roleNames are the roles in gives: the mapped ones and, with
+// registration on, the registration role (as Flask-AppBuilder's
+// AUTH_USER_REGISTRATION_ROLE, at a registration and at a sync alike).
+func (in ExternalSignIn) roleNames() []string {
+	names := append([]string(nil), in.Roles...)
+	if in.Register && in.RegistrationRole != "" {
+		names = append(names, in.RegistrationRole)
+	}
+	return names
 }
 
 // identityKey is the unique key of issuer's subject.
@@ -151,7 +162,7 @@ func (i *Identities) SignIn(ctx context.Context, in ExternalSignIn, now time.Tim
 			}
 			return nil
 		}
-		want, err := i.roleIDs(ctx, in.Roles)
+		want, err := i.roleIDs(ctx, in.roleNames())
 		if err != nil {
 			return err
 		}
@@ -236,11 +247,7 @@ func (i *Identities) register(ctx context.Context, in ExternalSignIn, now time.T
 	if email == "" {
 		return ErrIncomplete
 	}
-	names := append([]string(nil), in.Roles...)
-	if in.RegistrationRole != "" {
-		names = append(names, in.RegistrationRole)
-	}
-	roles, err := i.roleIDs(ctx, names)
+	roles, err := i.roleIDs(ctx, in.roleNames())
 	if err != nil {
 		return err
 	}

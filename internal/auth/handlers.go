@@ -36,7 +36,19 @@ type Handlers struct {
 	// (enroll, with ask): then no session starts yet, and the login goes
 	// on at SecondStepURL.
 	SecondStep func(ctx context.Context, user *User) (ask, enroll bool, err error)
+	// PasswordOff turns the username and password form off: single
+	// sign-on only (auth.password_login: false).
+	PasswordOff bool
+	// SignOnButton, when not empty, is the label of the login page's
+	// single sign-on button, which starts the flow at SignOnURL.
+	SignOnButton string
 }
+
+// SignOnURL starts a single sign-on.
+const SignOnURL = "/login/oidc"
+
+// MsgPasswordOff answers a password login while only single sign-on is on.
+const MsgPasswordOff = "Sign-in with a password is turned off here. Use single sign-on."
 
 // SecondStepURL is the login's second step: a second factor's code.
 const SecondStepURL = "/login/2fa"
@@ -61,6 +73,23 @@ func (h *Handlers) Record(r *http.Request, action, username string) {
 
 type loginPage struct {
 	Error, Username, Next string
+	// Password shows the username and password form; SignOn, when not
+	// empty, the single sign-on button with this label.
+	Password bool
+	SignOn   string
+}
+
+// page returns the login page's data with the form and button the
+// configuration shows.
+func (h *Handlers) page(p loginPage) loginPage {
+	p.Password, p.SignOn = !h.PasswordOff, h.SignOnButton
+	return p
+}
+
+// Refuse answers the login page again, with status and msg: a login or
+// a single sign-on that did not go through.
+func (h *Handlers) Refuse(w http.ResponseWriter, r *http.Request, status int, msg, next string) {
+	h.UI.Render(w, r, status, "login", "Sign in", h.page(loginPage{Error: msg, Next: SafeNext(next)}))
 }
 
 // ShowLogin handles "GET /login/". A user already logged in goes on to
@@ -75,7 +104,7 @@ func (h *Handlers) ShowLogin(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, SecondStepURL, http.StatusFound)
 		return
 	}
-	h.UI.Render(w, r, http.StatusOK, "login", "Sign in", loginPage{Next: next})
+	h.UI.Render(w, r, http.StatusOK, "login", "Sign in", h.page(loginPage{Next: next}))
 }
 
 // RefuseForm answers a request CheckCSRF refused, through the UI's error
@@ -83,7 +112,7 @@ func (h *Handlers) ShowLogin(w http.ResponseWriter, r *http.Request) {
 // form (JSON, text) fails like a bad login, with the form again and 400.
 func (h *Handlers) RefuseForm(w http.ResponseWriter, r *http.Request, err error) {
 	if errors.Is(err, view.ErrNotForm) && r.URL.Path == "/login/" {
-		h.UI.Render(w, r, http.StatusBadRequest, "login", "Sign in", loginPage{Error: MsgInvalidLogin, Next: "/"})
+		h.UI.Render(w, r, http.StatusBadRequest, "login", "Sign in", h.page(loginPage{Error: MsgInvalidLogin, Next: "/"}))
 		return
 	}
 	h.UI.Fail(w, r, err)
@@ -97,6 +126,10 @@ func (h *Handlers) Login(w http.ResponseWriter, r *http.Request) {
 		next = r.URL.Query().Get("next")
 	}
 	next = SafeNext(next)
+	if h.PasswordOff {
+		h.Refuse(w, r, http.StatusForbidden, MsgPasswordOff, next)
+		return
+	}
 	username := r.PostForm.Get("username")
 	shownName := textutil.Truncate(strings.ToValidUTF8(username, ""), 64)
 	var attempt *Attempt
@@ -112,37 +145,23 @@ func (h *Handlers) Login(w http.ResponseWriter, r *http.Request) {
 			secs := int(math.Ceil(wait.Seconds()))
 			h.Log.Warn("login throttled", "remote", r.RemoteAddr, "retry_after", secs)
 			w.Header().Set("Retry-After", strconv.Itoa(secs))
-			h.UI.Render(w, r, http.StatusTooManyRequests, "login", "Sign in", loginPage{
-				Error: fmt.Sprintf("Too many failed logins. Try again in %d seconds.", secs), Username: shownName, Next: next})
+			h.UI.Render(w, r, http.StatusTooManyRequests, "login", "Sign in", h.page(loginPage{
+				Error: fmt.Sprintf("Too many failed logins. Try again in %d seconds.", secs), Username: shownName, Next: next}))
 			return
 		}
 		attempt = a
 	}
 	user, err := h.Users.Authenticate(r.Context(), username, r.PostForm.Get("password"))
-	var ask, enroll bool
-	if err == nil && h.SecondStep != nil {
-		ask, enroll, err = h.SecondStep(r.Context(), user)
-	}
-	switch {
-	case err == nil && ask:
-		err = h.Sessions.BeginPending(w, r, user, next, enroll)
-	case err == nil:
-		err = h.Sessions.Login(w, r, user)
+	var ask bool
+	if err == nil {
+		ask, err = h.begin(w, r, user, next)
 	}
 	if attempt != nil && !errors.Is(err, ErrInvalidLogin) {
 		h.forget(r, attempt)
 	}
 	switch {
-	case err == nil && ask:
-		// The login is recorded after the second step, the one that
-		// starts a session.
-		h.Log.Info("password accepted: second factor asked", "username", user.Username, "remote", r.RemoteAddr,
-			"enroll", enroll)
-		http.Redirect(w, r, SecondStepURL, http.StatusFound)
 	case err == nil:
-		h.Log.Info("login succeeded", "username", user.Username, "remote", r.RemoteAddr)
-		h.record(r, audit.ActionLogin, user.Username)
-		http.Redirect(w, r, next, http.StatusFound)
+		h.finish(w, r, user, next, ask, audit.ActionLogin)
 	case errors.Is(err, ErrInvalidLogin):
 		// The attempt stays counted: it is the failure.
 		loginFailures.Add(1)
@@ -150,10 +169,59 @@ func (h *Handlers) Login(w http.ResponseWriter, r *http.Request) {
 		// The name tried, as shown back on the form; never the password.
 		h.record(r, audit.ActionLoginFailed, shownName)
 		h.UI.Render(w, r, http.StatusOK, "login", "Sign in",
-			loginPage{Error: MsgInvalidLogin, Username: shownName, Next: next})
+			h.page(loginPage{Error: MsgInvalidLogin, Username: shownName, Next: next}))
 	default:
 		h.UI.Fail(w, r, fmt.Errorf("login: %w", err))
 	}
+}
+
+// begin starts what follows a login whose user is known (a right
+// password, a single sign-on): the second step when one is owed (ask),
+// else the session.
+func (h *Handlers) begin(w http.ResponseWriter, r *http.Request, user *User, next string) (ask bool, err error) {
+	var enroll bool
+	if h.SecondStep != nil {
+		if ask, enroll, err = h.SecondStep(r.Context(), user); err != nil {
+			return false, err
+		}
+	}
+	if ask {
+		return true, h.Sessions.BeginPending(w, r, user, next, enroll)
+	}
+	return false, h.Sessions.Login(w, r, user)
+}
+
+// finish answers a login begun: on to the second step, or to next with
+// the login recorded in the audit log as action.
+func (h *Handlers) finish(w http.ResponseWriter, r *http.Request, user *User, next string, ask bool, action string) {
+	if ask {
+		// The login is recorded after the second step, the one that
+		// starts a session.
+		h.Log.Info("sign-in accepted: second factor asked", "username", user.Username, "remote", r.RemoteAddr)
+		http.Redirect(w, r, SecondStepURL, http.StatusFound)
+		return
+	}
+	h.Log.Info("login succeeded", "username", user.Username, "remote", r.RemoteAddr, "action", action)
+	h.record(r, action, user.Username)
+	http.Redirect(w, r, next, http.StatusFound)
+}
+
+// SignedOn goes on with a single sign-on's user as with a right
+// password: the second step when owed, else a session; the sign-in is
+// recorded as action. An error is the database's: nothing was started.
+func (h *Handlers) SignedOn(w http.ResponseWriter, r *http.Request, user *User, next, action string) error {
+	next = SafeNext(next)
+	ask, err := h.begin(w, r, user, next)
+	if err != nil {
+		return err
+	}
+	if ask {
+		// The provider's part is done: recorded now, the second step's
+		// login after it.
+		h.record(r, action, user.Username)
+	}
+	h.finish(w, r, user, next, ask, action)
+	return nil
 }
 
 // forgetTimeout bounds the write that uncounts a login attempt.

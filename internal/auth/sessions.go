@@ -40,7 +40,61 @@ const (
 	keyPendingUntil  = "2fa_until"
 	keyPendingNext   = "2fa_next"
 	keyPendingEnroll = "2fa_enroll"
+	// A single sign-on begun: what the provider's answer must match, and
+	// where to go after, until a time. Taken (and so removed) by the
+	// callback: a replayed callback finds nothing.
+	keySignOnState    = "sso_state"
+	keySignOnNonce    = "sso_nonce"
+	keySignOnVerifier = "sso_verifier"
+	keySignOnNext     = "sso_next"
+	keySignOnUntil    = "sso_until"
 )
+
+// SignOnLifetime is how long a single sign-on begun waits for the
+// provider's answer.
+const SignOnLifetime = 10 * time.Minute
+
+// SignOnNote is a single sign-on begun: the state and nonce the
+// provider's answer must carry back, the PKCE verifier of its code, and
+// where the user was going.
+type SignOnNote struct {
+	State, Nonce, Verifier, Next string
+}
+
+// BeginSignOn keeps n in the cookie (signed and encrypted) for
+// SignOnLifetime, in place of any earlier one; the rest of the cookie
+// (a CSRF token, flashes) stays.
+func (s *Sessions) BeginSignOn(w http.ResponseWriter, r *http.Request, n SignOnNote) {
+	sess := s.session(r)
+	sess.Values[keySignOnState] = n.State
+	sess.Values[keySignOnNonce] = n.Nonce
+	sess.Values[keySignOnVerifier] = n.Verifier
+	sess.Values[keySignOnNext] = SafeNext(n.Next)
+	sess.Values[keySignOnUntil] = time.Now().Add(SignOnLifetime).UTC().Format(time.RFC3339)
+	s.save(w, r, sess)
+}
+
+// TakeSignOn returns the request's single sign-on begun and removes it
+// from the cookie, so that it is used once; ok is false when there is
+// none, or it expired.
+func (s *Sessions) TakeSignOn(w http.ResponseWriter, r *http.Request) (n SignOnNote, ok bool) {
+	sess := s.session(r)
+	str := func(k string) string { v, _ := sess.Values[k].(string); return v }
+	n = SignOnNote{State: str(keySignOnState), Nonce: str(keySignOnNonce), Verifier: str(keySignOnVerifier),
+		Next: SafeNext(str(keySignOnNext))}
+	until, err := time.Parse(time.RFC3339, str(keySignOnUntil))
+	if n.State == "" && until.IsZero() {
+		return SignOnNote{}, false
+	}
+	for _, k := range []string{keySignOnState, keySignOnNonce, keySignOnVerifier, keySignOnNext, keySignOnUntil} {
+		delete(sess.Values, k)
+	}
+	s.save(w, r, sess)
+	if err != nil || !time.Now().Before(until) || n.State == "" || n.Nonce == "" || n.Verifier == "" {
+		return SignOnNote{}, false
+	}
+	return n, true
+}
 
 // PendingLifetime is how long the second step of a login waits for its
 // code, or for the enrollment a role requires, after the password.

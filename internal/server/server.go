@@ -30,6 +30,7 @@ import (
 	"musicadmin/internal/config"
 	"musicadmin/internal/metrics"
 	"musicadmin/internal/security"
+	"musicadmin/internal/sso"
 	"musicadmin/internal/view"
 	"musicadmin/web"
 )
@@ -119,7 +120,12 @@ func New(cfg config.Config, db Data, log *slog.Logger, opts Options) (*App, erro
 		return nil, err
 	}
 	login := &auth.Handlers{Users: users, Sessions: sessions, UI: ui, Log: log, Throttle: throttle, Audit: db.Audit(),
-		SecondStep: twoFactor.SecondStep}
+		SecondStep: twoFactor.SecondStep, PasswordOff: !cfg.Auth.PasswordLogin}
+	var signOn *sso.Flow
+	if cfg.Auth.OIDC.Enabled() {
+		login.SignOnButton = cfg.Auth.OIDC.Button
+		signOn = sso.New(cfg.Auth.OIDC, cfg.Server.SecureCookies, sec.Identities, accounts, sessions, login, db.Audit(), log)
+	}
 	r := newRouter(log, ui, opts.Metrics)
 	probes := &Probes{db: db}
 	r.Get("/healthz", probes.Live)
@@ -127,7 +133,7 @@ func New(cfg config.Config, db Data, log *slog.Logger, opts Options) (*App, erro
 	r.Handle("/static/*", http.StripPrefix("/static/", staticFiles()))
 	apiRoutes := api.New(api.Config{Admin: adm, Tokens: sec.Tokens, Grants: accounts, Throttle: throttle, Log: log,
 		AppName: cfg.AppName}).Mount(r)
-	routes := mountPages(r, accounts, sessions, ui, login, twoFactor.LoginStep(ui, login), adm)
+	routes := mountPages(r, accounts, sessions, ui, login, signOn, twoFactor.LoginStep(ui, login), adm)
 	return &App{Handler: r, Users: users, Routes: routes, APIRoutes: apiRoutes, Probes: probes}, nil
 }
 
@@ -200,7 +206,7 @@ func newRouter(log *slog.Logger, ui *view.Engine, m *metrics.Metrics) *chi.Mux {
 // pages, then, behind a login, the home page and the admin's views. It
 // returns the route table of the pages behind the login.
 func mountPages(r chi.Router, accounts auth.Store, sessions *auth.Sessions, ui *view.Engine,
-	login *auth.Handlers, step *security.LoginStep, adm *admin.Admin) []access.Route {
+	login *auth.Handlers, signOn *sso.Flow, step *security.LoginStep, adm *admin.Admin) []access.Route {
 	var routes []access.Route
 	r.Group(func(r chi.Router) {
 		// Every state-changing request from here on carries the session's
@@ -210,6 +216,11 @@ func mountPages(r chi.Router, accounts auth.Store, sessions *auth.Sessions, ui *
 		r.Get("/login/", login.ShowLogin)
 		r.Post("/login/", login.Login)
 		r.Get("/login", view.Redirect("/login/"))
+		// Single sign-on, when configured: off to the provider and back.
+		if signOn != nil {
+			r.Get(auth.SignOnURL, signOn.Start)
+			r.Get(sso.CallbackPath, signOn.Callback)
+		}
 		// The login's second step: a code, or the enrollment a role
 		// requires, before any session exists.
 		r.Get(auth.SecondStepURL, step.ShowStep)
