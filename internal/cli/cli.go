@@ -122,7 +122,7 @@ func newRoot(ctx context.Context, env Env) *cobra.Command {
 		defaultConfig = v
 	}
 	root.PersistentFlags().StringVar(&a.configPath, "config", defaultConfig, "configuration file (env APP_CONFIG)")
-	root.AddCommand(a.createDBCmd(), a.createAdminCmd(), a.createUserCmd(), a.resetPasswordCmd(), a.reset2FACmd(), a.listUsersCmd(), a.createTokenCmd(),
+	root.AddCommand(a.createDBCmd(), a.createAdminCmd(), a.createUserCmd(), a.resetPasswordCmd(), a.reset2FACmd(), a.linkSSOCmd(), a.listUsersCmd(), a.createTokenCmd(),
 		a.exportRolesCmd(), a.importRolesCmd(), a.runCmd(), a.dbCmd(), a.seedCmd(), a.dumpCmd(), a.loadCmd(), a.backupCmd(),
 		a.copyCmd(), a.versionCmd())
 	return root

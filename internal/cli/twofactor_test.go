@@ -73,3 +73,44 @@ func TestReset2FA(t *testing.T) {
 		wantOneLineError(t, app(t, nil, "--config", path, "reset-2fa"), cli.ExitUsage, "--username")
 	})
 }
+
+// TestLinkSSO: link-sso gives an existing user a subject of the provider,
+// once; another user's subject is 1, a missing flag 2.
+func TestLinkSSO(t *testing.T) {
+	apptest.ForEachBackend(t, func(t *testing.T, b apptest.Backend) {
+		path, stored := securityDB(t, b)
+		for _, name := range []string{"ed", "flo"} {
+			if r := app(t, nil, userArgs(path, name, "Admin")...); r.code != 0 {
+				t.Fatalf("create-user %s:\n%s", name, r)
+			}
+		}
+		link := func(user, subject string) result {
+			return app(t, nil, "--config", path, "link-sso", "--username", user, "--subject", subject, "--issuer", "https://idp.example")
+		}
+		if r := link("ed", "sub-ed"); r.code != 0 {
+			t.Fatalf("link-sso:\n%s", r)
+		}
+		if r := link("ed", "sub-ed"); r.code != 0 {
+			t.Errorf("link-sso again:\n%s", r)
+		}
+		if r := link("flo", "sub-ed"); r.code != 1 {
+			t.Errorf("link-sso of another user's subject:\n%s", r)
+		}
+		if r := link("nobody", "sub-x"); r.code != 1 {
+			t.Errorf("link-sso of no such user:\n%s", r)
+		}
+		if r := app(t, nil, "--config", path, "link-sso", "--username", "ed"); r.code != 2 {
+			t.Errorf("link-sso without --subject:\n%s", r)
+		}
+		data := apptest.OpenBackend(t, stored.Config.Database)
+		svc, err := security.NewService(data.AccountModels(), data.Accounts(), data.Audit(), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ctx := context.Background()
+		out, err := svc.Identities.SignIn(ctx, accounts.ExternalSignIn{Issuer: "https://idp.example", Subject: "sub-ed"}, time.Now())
+		if err != nil || out.Username != "ed" {
+			t.Errorf("sign-in of the linked subject: %+v, %v", out, err)
+		}
+	})
+}
