@@ -35,11 +35,8 @@ const (
 // The audit log's actions of single sign-on besides a record's create and
 // update (a registration, a roles sync).
 const (
-	// ActionLoginSSO is a sign-in through single sign-on.
-	ActionLoginSSO = "login_sso"
-	// ActionLoginRefused is a single sign-on refused; the entry's label
-	// says why.
-	ActionLoginRefused = "login_refused"
+	ActionLoginSSO     = audit.ActionLoginSSO
+	ActionLoginRefused = audit.ActionLoginRefused
 )
 
 // IdentitySchema is the identities': a user's (issuer, subject) at an

@@ -47,10 +47,10 @@ const SecondFactorsModel = "second_factors"
 
 // The audit log's actions of the second factor.
 const (
-	ActionEnroll2FA   = "2fa_enroll"
-	ActionDisable2FA  = "2fa_disable"
-	ActionRecovery2FA = "2fa_recovery_code"
-	ActionReset2FA    = "2fa_reset"
+	ActionEnroll2FA   = audit.ActionEnroll2FA
+	ActionDisable2FA  = audit.ActionDisable2FA
+	ActionRecovery2FA = audit.ActionRecovery2FA
+	ActionReset2FA    = audit.ActionReset2FA
 )
 
 // SecondFactorSchema is the second factors': one record per user, at most

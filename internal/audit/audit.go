@@ -27,10 +27,21 @@ const (
 	// ActionPassword is a password change (own) or reset (by an Admin):
 	// the entry says that it happened, never what the password is.
 	ActionPassword = "password"
+	// ActionLoginSSO is a sign-in through single sign-on; ActionLoginRefused
+	// a single sign-on refused, the entry's label saying why.
+	ActionLoginSSO     = "login_sso"
+	ActionLoginRefused = "login_refused"
+	// The second factor's: enrolled, turned off by its user, a recovery
+	// code used, reset by an Admin from the command line.
+	ActionEnroll2FA   = "2fa_enroll"
+	ActionDisable2FA  = "2fa_disable"
+	ActionRecovery2FA = "2fa_recovery_code"
+	ActionReset2FA    = "2fa_reset"
 )
 
 // Actions lists every action, for the audit list's filter.
-var Actions = []string{ActionCreate, ActionUpdate, ActionDelete, ActionLogin, ActionLoginFailed, ActionLogout, ActionPassword}
+var Actions = []string{ActionCreate, ActionUpdate, ActionDelete, ActionLogin, ActionLoginFailed, ActionLogout, ActionPassword,
+	ActionLoginSSO, ActionLoginRefused, ActionEnroll2FA, ActionDisable2FA, ActionRecovery2FA, ActionReset2FA}
 
 // MaxValueRunes caps each old and new value an entry keeps, and the label:
 // a 10 kB field is recorded by its first MaxValueRunes characters and an
