@@ -339,3 +339,21 @@ func freeAddr(t *testing.T) string {
 	l.Close()
 	return addr
 }
+
+// TestSignOnSecondFactor: a single sign-on is a first factor like a
+// password: a user whose role requires a second factor is sent to its
+// enrollment, and no page answers before it (SECURITY-TESTS 70).
+func TestSignOnSecondFactor(t *testing.T) {
+	apptest.ForEachBackendParallel(t, func(t *testing.T, b apptest.Backend) {
+		a, p := ssoApp(t, b, func(cfg *config.Config) { cfg.Auth.TOTP.RequiredForRoles = []string{"Admin"} })
+		c := a.Client()
+		signOn(t, c, p, "ada").ExpectRedirect(t, "sign-on of an Admin", "/login/2fa")
+		if c.IsLoggedIn() {
+			t.Error("a session before the second factor")
+		}
+		stillOwed(t, c, "after the sign-on")
+		// A ReadOnly user goes straight in.
+		s := a.Client()
+		signOn(t, s, p, "sam").ExpectRedirect(t, "sign-on of a ReadOnly user", "/songsview/list/")
+	})
+}
