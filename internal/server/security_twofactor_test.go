@@ -15,6 +15,7 @@ import (
 
 	"github.com/pquerna/otp/totp"
 
+	"musicadmin/internal/access"
 	"musicadmin/internal/accounts"
 	"musicadmin/internal/apptest"
 	"musicadmin/internal/config"
@@ -335,7 +336,8 @@ func TestTwoFactorRequired(t *testing.T) {
 }
 
 // TestSignInPagesNoStore (test 71): the sign-in pages answer
-// Cache-Control: no-store.
+// Cache-Control: no-store, their error answers too: a failed POST, a 403
+// of a missing CSRF token, a 422 and a 429 of the throttle.
 func TestSignInPagesNoStore(t *testing.T) {
 	apptest.ForEachBackendParallel(t, func(t *testing.T, b apptest.Backend) {
 		now := time.Now()
@@ -344,15 +346,42 @@ func TestSignInPagesNoStore(t *testing.T) {
 		enroll(t, admin, now.Add(-step))
 		pending := a.Client()
 		password(t, pending, apptest.AdminUser, apptest.AdminPassword)
+		// A user without a second factor, for /users/2fa's enrollment.
+		pat := loggedInAs(t, a, "pat", access.ReadOnlyRole)
+		check := func(what string, r *apptest.Response, status int) {
+			t.Helper()
+			if r.Status != status || !strings.Contains(r.Header.Get("Cache-Control"), "no-store") {
+				t.Errorf("%s: %d (want %d), Cache-Control %q", what, r.Status, status, r.Header.Get("Cache-Control"))
+			}
+		}
 		for _, p := range []struct {
 			c    *apptest.Client
 			path string
 		}{{a.Client(), "/login/"}, {pending, "/login/2fa"}, {admin, "/users/password"}, {admin, "/users/2fa"}} {
-			r := p.c.Get(p.path)
-			if r.Status != http.StatusOK || !strings.Contains(r.Header.Get("Cache-Control"), "no-store") {
-				t.Errorf("GET %s: %d, Cache-Control %q", p.path, r.Status, r.Header.Get("Cache-Control"))
-			}
+			check("GET "+p.path, p.c.Get(p.path), http.StatusOK)
+			check("POST "+p.path+" without a CSRF token", p.c.Post(p.path, url.Values{"code": {"123456"}}), http.StatusForbidden)
 		}
+		check("a failed login", a.Client().Submit("/login/", url.Values{"username": {"nosuch"}, "password": {"x"}}), http.StatusOK)
+		check("a wrong code at /login/2fa", code(pending, "000000x"), http.StatusOK)
+		check("a wrong current password", pat.Submit("/users/password", url.Values{"current_password": {"guess"},
+			"password": {"new-pat-pw"}, "password_confirm": {"new-pat-pw"}}), http.StatusUnprocessableEntity)
+		check("a wrong code confirming an enrollment", pat.Submit("/users/2fa", url.Values{"code": {"000000"}}),
+			http.StatusUnprocessableEntity)
+		check("a wrong code disabling the second factor", admin.Submit("/users/2fa/disable", url.Values{"code": {"000000"}}),
+			http.StatusUnprocessableEntity)
+		// The 429s, from an instance that allows one failure per address.
+		one := a.Instance(t, server.Options{LoginLimit: 1, LoginWindow: time.Hour, TOTPClock: func() time.Time { return now }}, nil)
+		login := one.Client()
+		login.Submit("/login/", url.Values{"username": {"nosuch"}, "password": {"x"}})
+		check("a throttled login", login.Submit("/login/", url.Values{"username": {"nosuch"}, "password": {"x"}}),
+			http.StatusTooManyRequests)
+		step2 := one.Client()
+		step2.SetCookies(pending.Cookies())
+		check("a throttled code at /login/2fa", code(step2, "000000x"), http.StatusTooManyRequests)
+		pat2 := one.Client()
+		pat2.SetCookies(pat.Cookies())
+		check("a throttled password change", pat2.Submit("/users/password", url.Values{"current_password": {"guess"},
+			"password": {"new-pat-pw"}, "password_confirm": {"new-pat-pw"}}), http.StatusTooManyRequests)
 	})
 }
 
