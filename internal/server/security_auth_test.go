@@ -64,7 +64,7 @@ func TestLoginSameAnswer(t *testing.T) {
 // of the wrong password's. The login is timed at a cost where bcrypt
 // dominates (about 50 ms a comparison on one core), its samples
 // interleaved so that a burst of other load falls on both alike, and a
-// round that misses the rule is measured again (up to five rounds) before
+// round that misses the rule is measured again (up to eight rounds) before
 // the test fails: a loaded machine passes on a quiet round, while an
 // unknown user without the dummy comparison fails in a small fraction of
 // the time on every round.
@@ -99,7 +99,7 @@ func TestLoginTiming(t *testing.T) {
 		// user, connections are opened.
 		timeLogin("nosuch-timed")
 		timeLogin("timed")
-		const samples, rounds = 15, 5
+		const samples, rounds = 15, 8
 		for round := 1; ; round++ {
 			var unknown, known []time.Duration
 			for i := range samples {
