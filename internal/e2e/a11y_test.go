@@ -15,10 +15,13 @@ import (
 
 	"musicadmin/internal/admin"
 	"musicadmin/internal/apptest"
+	"musicadmin/internal/config"
+	"musicadmin/internal/oidctest"
 	"musicadmin/internal/security"
 )
 
-// TestAccessibility runs axe-core on the login, index, list (plain,
+// TestAccessibility runs axe-core on the login page (also with single
+// sign-on's button, with and without the password form), the index, list (plain,
 // filtered, with a flash, rows ticked, menus open), form (add; edit refused
 // with 422), show and delete pages, and the album combobox, in the light
 // and the dark colour scheme, and fails on any violation of impact serious
@@ -131,6 +134,10 @@ func TestAccessibility(t *testing.T) {
 	// The album field above the dropdown threshold: a combobox, its list
 	// of matches open.
 	lookupA11y(t, chrome, axe)
+
+	// The login page with single sign-on: the button beside the form, and
+	// the button alone (auth.password_login false).
+	signOnA11y(t, chrome, axe)
 
 	// The check can fail: an image without a text alternative (axe's
 	// image-alt, critical) must be reported.
@@ -288,4 +295,32 @@ func lookupA11y(t *testing.T, chrome, axe string) {
 		br.axeCheck(axe, scheme+" song list, album filter matches open")
 	}
 	br.assertCleanConsole()
+}
+
+// signOnA11y checks the login page of an app with single sign-on, in both
+// schemes: the "Sign in with SSO" button below the password form, and the
+// button alone when password sign-in is off. Each needs an app of its own,
+// configured for an in-process provider.
+func signOnA11y(t *testing.T, chrome, axe string) {
+	t.Helper()
+	p := oidctest.Start(t)
+	for _, v := range []struct {
+		name     string
+		password bool
+	}{{"sso", true}, {"sso-only", false}} {
+		app := signOnApp(t, apptest.SQLite, p, func(cfg *config.Config) { cfg.Auth.PasswordLogin = v.password })
+		br := newBrowser(t, chrome, app.URL, filepath.Join(repoRoot(t), "test-artifacts", "screenshots", "a11y-"+v.name))
+		for _, scheme := range []string{"light", "dark"} {
+			br.emulate(1280, scheme)
+			br.open("/login/")
+			br.wantScheme(v.name+" login "+scheme, scheme)
+			br.wantText("a#sign-on", "Sign in with SSO")
+			if n := br.count("#password"); (n == 1) != v.password {
+				t.Errorf("%s login page: %d password fields, want the form %v", v.name, n, v.password)
+			}
+			br.shot(scheme + "-login")
+			br.axeCheck(axe, scheme+" login with single sign-on ("+v.name+")")
+		}
+		br.assertCleanConsole()
+	}
 }
