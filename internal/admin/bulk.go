@@ -320,5 +320,5 @@ func (v *ModelView) confirmAction(w http.ResponseWriter, r *http.Request, a *Act
 	if ignored > 0 {
 		data.Notices = append(data.Notices, ignoredNote(ignored))
 	}
-	v.admin.ui.Render(w, r, http.StatusOK, "bulk", data.Heading, data)
+	v.admin.ui.RenderTrail(w, r, http.StatusOK, "bulk", data.Heading, v.trail(r, nil, data.Heading), data)
 }

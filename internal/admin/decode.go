@@ -35,7 +35,8 @@ func (v *ModelView) decode(body url.Values, rec *datamodel.Record) form {
 		case datamodel.Confirmed:
 			f.readConfirmed(fd, kind, body.Get(fd.Name), body.Get(fd.Name+confirmSuffix))
 		default:
-			f.readText(fd, body.Get(fd.Name), v.Data.ValidID)
+			_, posted := body[fd.Name]
+			f.readText(fd, body.Get(fd.Name), posted, v.Data.ValidID)
 		}
 	}
 	return f
@@ -100,9 +101,11 @@ func (f *form) readConfirmed(fd *datamodel.Field, kind datamodel.Confirmed, text
 	}
 }
 
-// readText reads the one value posted for fd, trimmed; validID tells
-// whether the text of a reference can be an id at all.
-func (f *form) readText(fd *datamodel.Field, raw string, validID func(string) bool) {
+// readText reads the one value posted for fd, trimmed; posted tells
+// whether the form holds the field at all (a blank a Blankless kind
+// refuses; a field left out stores its kind's Empty), validID whether the
+// text of a reference can be an id at all.
+func (f *form) readText(fd *datamodel.Field, raw string, posted bool, validID func(string) bool) {
 	cleaned, ok := cleanInput(raw)
 	f.raw[fd.Name] = cleaned
 	if !ok {
@@ -111,7 +114,7 @@ func (f *form) readText(fd *datamodel.Field, raw string, validID func(string) bo
 	}
 	text := strings.TrimSpace(raw)
 	switch {
-	case text == "" && fd.Required:
+	case text == "" && (fd.Required || posted && fd.RefusesBlank()):
 		f.errs[fd.Name] = msgRequired
 	case text == "":
 		f.values[fd.Name] = fd.Kind.Empty()

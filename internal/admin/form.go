@@ -68,6 +68,11 @@ type choice struct {
 type formPage struct {
 	Heading, Action, CancelURL string
 	FormError                  string
+	// The buttons besides Save, as in Django admin: "Save and add
+	// another" and "Save and continue editing" (posting saveAddAnother,
+	// saveContinue), and the edit form's link to the delete confirmation.
+	AddAnother, Continue bool
+	DeleteURL            string
 	// Version is the version of the record the edit form was loaded
 	// from, sent back with it (datamodel.Schema.Version).
 	Version string
@@ -99,11 +104,38 @@ type form struct {
 
 func (f *form) valid() bool { return len(f.errs) == 0 && f.formError == "" }
 
+// The names of the form's other save buttons, Django admin's: saved, the
+// record's form comes back empty for another record, or the record's edit
+// form again. Save alone goes back to the list, as the contract says.
+const (
+	saveAddAnother = "_addanother"
+	saveContinue   = "_continue"
+)
+
+// afterSave answers a saved form: a 302 to the list, or, for the other
+// save buttons, to a new add form or to the record's edit form, each with
+// its flash message. Every target is a path of the view: nothing of the
+// request chooses where it leads but which button was pressed, and a
+// button the user may not follow (no can_add, no can_edit) leads to the
+// list.
+func (v *ModelView) afterSave(w http.ResponseWriter, r *http.Request, done, id string) {
+	can := v.allowed(r)
+	to, msg := v.listURL(), done
+	switch {
+	case r.PostForm.Has(saveAddAnother) && can.add:
+		to, msg = v.addURL(), done+" You may add another "+strings.ToLower(v.Singular)+" below."
+	case r.PostForm.Has(saveContinue) && can.edit:
+		to, msg = v.editURL(id), done+" You may edit it again below."
+	}
+	v.admin.flash(w, r, msg)
+	http.Redirect(w, r, to, http.StatusFound)
+}
+
 // handleAdd handles "GET /{view}/add": the form holds each kind's value for
 // an empty input (a number field its default).
 func (v *ModelView) handleAdd(w http.ResponseWriter, r *http.Request) {
 	f := v.filled(nil)
-	v.renderForm(w, r, http.StatusOK, "", f)
+	v.renderForm(w, r, http.StatusOK, nil, f)
 }
 
 // filled returns the form of rec as stored, or of a new record (nil).
@@ -161,15 +193,14 @@ func (v *ModelView) handleCreate(w http.ResponseWriter, r *http.Request) {
 			if v.Guard != nil {
 				v.Guard.Saved(w, r, id)
 			}
-			v.admin.flash(w, r, fmt.Sprintf("Added %s “%s”.", v.Singular, strings.TrimSpace(f.raw[v.label.Name])))
-			http.Redirect(w, r, v.listURL(), http.StatusFound)
+			v.afterSave(w, r, fmt.Sprintf("Added %s “%s”.", v.Singular, strings.TrimSpace(f.raw[v.label.Name])), id)
 			return
 		}
 		if !v.writeError(w, r, err, &f) {
 			return
 		}
 	}
-	v.renderForm(w, r, http.StatusUnprocessableEntity, "", f)
+	v.renderForm(w, r, http.StatusUnprocessableEntity, nil, f)
 }
 
 // guardWrite asks the view's guard whether the request's user may write
@@ -209,7 +240,7 @@ func (v *ModelView) handleEdit(w http.ResponseWriter, r *http.Request) {
 	if !ok || !v.guardEdit(w, r, rec) {
 		return
 	}
-	v.renderForm(w, r, http.StatusOK, rec.ID, v.filled(&rec))
+	v.renderForm(w, r, http.StatusOK, &rec, v.filled(&rec))
 }
 
 // handleUpdate handles "POST /{view}/edit/{id}".
@@ -256,15 +287,14 @@ func (v *ModelView) handleUpdate(w http.ResponseWriter, r *http.Request) {
 			if v.Guard != nil {
 				v.Guard.Saved(w, r, rec.ID)
 			}
-			v.admin.flash(w, r, fmt.Sprintf("Saved %s “%s”.", v.Singular, strings.TrimSpace(f.raw[v.label.Name])))
-			http.Redirect(w, r, v.listURL(), http.StatusFound)
+			v.afterSave(w, r, fmt.Sprintf("Saved %s “%s”.", v.Singular, strings.TrimSpace(f.raw[v.label.Name])), rec.ID)
 			return
 		}
 		if !v.writeError(w, r, err, &f) {
 			return
 		}
 	}
-	v.renderForm(w, r, http.StatusUnprocessableEntity, rec.ID, f)
+	v.renderForm(w, r, http.StatusUnprocessableEntity, &rec, f)
 }
 
 // reloadStale answers a save that UpdateIf refused as stale with the
@@ -284,7 +314,7 @@ func (v *ModelView) reloadStale(w http.ResponseWriter, r *http.Request, id strin
 func (v *ModelView) renderStale(w http.ResponseWriter, r *http.Request, rec datamodel.Record, f form) {
 	f.formError, f.version, f.stored = msgStale, v.schema.Version(rec), &rec
 	v.admin.log.Info("stale edit refused", "view", v.Name, "id", rec.ID)
-	v.renderForm(w, r, http.StatusConflict, rec.ID, f)
+	v.renderForm(w, r, http.StatusConflict, &rec, f)
 }
 
 // writeError turns a refused write into form errors and reports true, or
@@ -378,11 +408,20 @@ func (v *ModelView) validate(ctx context.Context, f *form, exceptID string) {
 	}
 }
 
-func (v *ModelView) renderForm(w http.ResponseWriter, r *http.Request, status int, id string, f form) {
+// renderForm answers the form f of a new record (rec nil) or of rec.
+func (v *ModelView) renderForm(w http.ResponseWriter, r *http.Request, status int, rec *datamodel.Record, f form) {
+	can := v.allowed(r)
+	id := ""
+	if rec != nil {
+		id = rec.ID
+	}
 	data := formPage{Heading: "Add " + v.Singular, Action: v.addURL(), CancelURL: v.listURL(), FormError: f.formError,
-		Version: f.version}
+		Version: f.version, AddAnother: can.add, Continue: can.edit}
 	if id != "" {
 		data.Heading, data.Action, data.CancelURL = "Edit "+v.Singular, v.editURL(id), v.showURL(id)
+		if can.delete && (v.Guard == nil || v.Guard.CheckDelete(r.Context(), can.grants, []string{id}) == nil) {
+			data.DeleteURL = v.deleteURL(id)
+		}
 	}
 	for i := range v.schema.Fields {
 		fd := &v.schema.Fields[i]
@@ -391,7 +430,7 @@ func (v *ModelView) renderForm(w http.ResponseWriter, r *http.Request, status in
 		}
 		spec := fd.Kind.Input()
 		in := input{Name: fd.Name, Label: fd.Label, Type: spec.Type, Value: f.raw[fd.Name], Error: f.errs[fd.Name],
-			Required: fd.Required, MaxLength: spec.MaxLength, Min: spec.Min, Max: spec.Max, Fixed: f.fixed[fd.Name]}
+			Required: fd.RefusesBlank(), MaxLength: spec.MaxLength, Min: spec.Min, Max: spec.Max, Fixed: f.fixed[fd.Name]}
 		if _, twice := fd.Kind.(datamodel.Confirmed); twice {
 			in.Confirm = true
 		} else {
@@ -428,7 +467,11 @@ func (v *ModelView) renderForm(w http.ResponseWriter, r *http.Request, status in
 		}
 		data.Inputs = append(data.Inputs, in)
 	}
-	v.admin.ui.Render(w, r, status, "form", data.Heading, data)
+	last := data.Heading
+	if rec != nil {
+		last = "Edit"
+	}
+	v.admin.ui.RenderTrail(w, r, status, "form", data.Heading, v.trail(r, rec, last), data)
 }
 
 // setInput fills in the options of the set field fd, chosen ones ticked:

@@ -3,6 +3,7 @@ package admin
 import (
 	"net/http"
 	"net/url"
+	"time"
 
 	"musicadmin/internal/access"
 	"musicadmin/internal/audit"
@@ -27,8 +28,87 @@ type historyPage struct {
 }
 
 type historyEntry struct {
-	At, Username, Action string
-	Changes              []audit.Change
+	At               when
+	Username, Action string
+	Changes          []change
+}
+
+// when is a time of the audit log as a person reads it (Text) and as
+// stored, exactly, in UTC (Exact: a <time datetime>). A value that is not
+// a time is shown as stored, with no Exact.
+type when struct{ Text, Exact string }
+
+// timeLayout is how a page writes an entry's time: "6 Dec 2026, 23:06:44
+// UTC". Who reads it knows no time zone of the user's, so it says UTC.
+const timeLayout = "2 Jan 2006, 15:04:05 MST"
+
+func whenOf(stored string) when {
+	t, err := time.Parse(time.RFC3339Nano, stored)
+	if err != nil {
+		return when{Text: stored}
+	}
+	return when{Text: t.UTC().Format(timeLayout), Exact: stored}
+}
+
+// change is a changed field of an audit entry as a page shows it: the
+// field by its label.
+type change struct{ Field, Old, New string }
+
+// changesOf labels the changes of an entry of the view named viewName by
+// that view's field labels; a field no view declares (a view since
+// removed, a field renamed) keeps its name.
+func (a *Admin) changesOf(viewName string, changes []audit.Change) []change {
+	var s *datamodel.Schema
+	if v := a.view(viewName); v != nil {
+		s = v.schema
+	}
+	out := make([]change, len(changes))
+	for i, c := range changes {
+		out[i] = change{Field: c.Field, Old: c.Old, New: c.New}
+		if s != nil {
+			if f := s.Field(c.Field); f != nil {
+				out[i].Field = f.Label
+			}
+		}
+	}
+	return out
+}
+
+// view returns the view called name, or nil.
+func (a *Admin) view(name string) *ModelView {
+	for _, v := range a.views {
+		if v.Name == name {
+			return v
+		}
+	}
+	return nil
+}
+
+// viewTitle is the title of the view called name, as the menu shows it,
+// or name for a view this app does not declare.
+func (a *Admin) viewTitle(name string) string {
+	if v := a.view(name); v != nil {
+		return v.Title
+	}
+	return name
+}
+
+// auditCell shows a field of an audit entry in human terms: its time
+// readable and exact, its view by title, its changes by field label.
+func (v *ModelView) auditCell(f *datamodel.Field, rec datamodel.Record, c *cell) {
+	switch f.Name {
+	case "at":
+		w := whenOf(c.Text)
+		c.Text, c.Time = w.Text, w.Exact
+	case "view_name":
+		c.Text = v.admin.viewTitle(c.Text)
+	case "changes":
+		changes, err := audit.ParseChanges(rec.Values[f.Name])
+		if err == nil && len(changes) > 0 {
+			view, _ := rec.Values["view_name"].(string)
+			c.Changes = v.admin.changesOf(view, changes)
+		}
+	}
 }
 
 // handleHistory handles "GET /{view}/history/{id}": the record's audit
@@ -63,10 +143,11 @@ func (v *ModelView) handleHistory(w http.ResponseWriter, r *http.Request) {
 		}
 		changes, _ := audit.ParseChanges(e.Values["changes"])
 		text := func(name string) string { return s.Field(name).Kind.Text(e.Values[name]) }
-		data.Entries = append(data.Entries, historyEntry{At: text("at"), Username: text("username"),
-			Action: text("action"), Changes: changes})
+		data.Entries = append(data.Entries, historyEntry{At: whenOf(text("at")), Username: text("username"),
+			Action: text("action"), Changes: v.admin.changesOf(v.Name, changes)})
 	}
-	v.admin.ui.Render(w, r, http.StatusOK, "history", "History of "+v.Singular+": "+data.Label, data)
+	v.admin.ui.RenderTrail(w, r, http.StatusOK, "history", "History of "+v.Singular+": "+data.Label,
+		v.trail(r, &rec, "History"), data)
 }
 
 func (v *ModelView) historyURL(id string) string {

@@ -96,7 +96,7 @@ func (v *ModelView) handleList(w http.ResponseWriter, r *http.Request) {
 	}
 	data.PrevURL, data.NextURL, data.PageLinks = v.pagerLinks(p, len(res.Records))
 	data.Sizes = v.sizeLinks(p, res)
-	v.admin.ui.Render(w, r, http.StatusOK, "list", v.Title, data)
+	v.admin.ui.RenderTrail(w, r, http.StatusOK, "list", v.Title, v.trail(r, nil, ""), data)
 }
 
 // listRecords reads the page of records p asks for. A page past the end,

@@ -343,6 +343,28 @@ func (a *Admin) Mount(r *access.Router, ui *view.Engine, flash Flasher) {
 	}
 }
 
+// trail is the breadcrumbs of a page of v below Home: the list, then
+// the record rec when there is one (nil: none), then the page's own step,
+// last, when not empty. A step the user may not open is shown unlinked.
+func (v *ModelView) trail(r *http.Request, rec *datamodel.Record, last string) []view.Crumb {
+	can := v.allowed(r)
+	out := []view.Crumb{{Title: v.Title}}
+	if can.list {
+		out[0].URL = v.listURL()
+	}
+	if rec != nil {
+		c := view.Crumb{Title: v.labelOf(*rec)}
+		if can.show {
+			c.URL = v.showURL(rec.ID)
+		}
+		out = append(out, c)
+	}
+	if last != "" {
+		out = append(out, view.Crumb{Title: last})
+	}
+	return out
+}
+
 func (a *Admin) denyJSON(w http.ResponseWriter, r *http.Request) {
 	a.ui.FailJSON(w, r, view.ErrForbidden)
 }

@@ -14,10 +14,14 @@ import (
 )
 
 // cell is one value on a page; Href links it to the record it names.
+// An audit entry's time has its exact value in Time, its changes are
+// Changes (auditCell).
 type cell struct {
-	Label string
-	Text  string
-	Href  string
+	Label   string
+	Text    string
+	Href    string
+	Time    string
+	Changes []change
 }
 
 type column struct {
@@ -63,6 +67,9 @@ func (v *ModelView) rows(can allowed, records []datamodel.Record, fields []*data
 func (v *ModelView) cell(g *access.Grants, f *datamodel.Field, rec datamodel.Record) cell {
 	val := rec.Values[f.Name]
 	c := cell{Label: f.Label, Text: f.Kind.Text(val)}
+	if v.Name == v.admin.historyView {
+		v.auditCell(f, rec, &c)
+	}
 	if ref, _ := val.(*datamodel.Ref); ref != nil {
 		if target := v.admin.byModel[f.Target()]; target != nil && g.Can(access.On(target.Name, access.CanShow)) {
 			c.Href = target.showURL(ref.ID)
@@ -152,7 +159,7 @@ func (v *ModelView) handleShow(w http.ResponseWriter, r *http.Request) {
 		}
 		data.Related = append(data.Related, list)
 	}
-	v.admin.ui.Render(w, r, http.StatusOK, "show", v.Singular+": "+data.Label, data)
+	v.admin.ui.RenderTrail(w, r, http.StatusOK, "show", v.Singular+": "+data.Label, v.trail(r, &rec, ""), data)
 }
 
 // pointingAt is the filter that keeps the records of rel whose reference is
@@ -233,7 +240,7 @@ func (v *ModelView) renderDelete(w http.ResponseWriter, r *http.Request, status 
 		}
 		data.Dependents = append(data.Dependents, msg)
 	}
-	v.admin.ui.Render(w, r, status, "delete", "Delete "+v.Singular, data)
+	v.admin.ui.RenderTrail(w, r, status, "delete", "Delete "+v.Singular, v.trail(r, &rec, "Delete"), data)
 }
 
 // handleDelete handles "POST /{view}/delete/{id}". A delete the store

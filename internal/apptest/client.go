@@ -323,7 +323,7 @@ func (r *Response) Texts(selector string) []string {
 	return out
 }
 
-// Rows returns the cells of a list page's rows, without the actions column
+// Rows returns the cells of a list page's rows, without the checkbox and actions columns
 // and without the "No records found." row.
 func (r *Response) Rows() [][]string {
 	out := [][]string{}
@@ -335,7 +335,7 @@ func (r *Response) Rows() [][]string {
 			return
 		}
 		var cells []string
-		tr.Find("td:not(.actions)").Each(func(_ int, td *goquery.Selection) {
+		tr.Find("td:not(.actions):not(.select)").Each(func(_ int, td *goquery.Selection) {
 			cells = append(cells, strings.TrimSpace(td.Text()))
 		})
 		out = append(out, cells)

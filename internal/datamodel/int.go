@@ -6,13 +6,20 @@ import (
 	"strconv"
 )
 
-// Int is a whole number (int64), within [Min, Max] when Min < Max; an empty
-// input of a field that is not required stores Default.
+// Int is a whole number (int64), within [Min, Max] when Min < Max. A field
+// left out of a form or a JSON body stores Default; a form that posts it
+// empty is refused (Blankless).
 type Int struct {
 	Min, Max, Default int64
 }
 
-var _ Kind = Int{}
+var (
+	_ Kind      = Int{}
+	_ Blankless = Int{}
+)
+
+// RefusesBlank: a form's cleared number is refused, not taken as Default.
+func (Int) RefusesBlank() {}
 
 func (k Int) problem() error {
 	if k.Min < k.Max {

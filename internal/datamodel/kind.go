@@ -47,6 +47,23 @@ type Defaulter interface {
 	Default() any
 }
 
+// Blankless is a Kind with no value an empty input can stand for: a form
+// that posts its field empty is refused with "This field is required.", as
+// Django refuses a cleared number, while a form that leaves the field out
+// stores Empty (the declared default). A number is one: 0 is a value like
+// any other, and a cleared box is more likely a slip than a choice of it.
+type Blankless interface {
+	Kind
+	RefusesBlank()
+}
+
+// RefusesBlank reports whether a form must not post f empty: f is
+// required, or its kind is Blankless.
+func (f *Field) RefusesBlank() bool {
+	_, blankless := f.Kind.(Blankless)
+	return f.Required || blankless
+}
+
 // Confirmed is a Kind whose form input is a secret typed twice (a new
 // password). A form decoder takes both inputs as typed, untrimmed, since
 // spaces are part of a secret, shows neither back, and leaves comparing

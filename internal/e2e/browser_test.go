@@ -565,12 +565,12 @@ func (br *browser) wantTexts(sel string, want ...string) {
 	}
 }
 
-// rows returns the cells of the list table, without the actions column.
+// rows returns the cells of the list table, without the checkbox and actions columns.
 func (br *browser) rows() [][]string {
 	br.t.Helper()
 	var rows [][]string
 	br.evalInto(`Array.from(document.querySelectorAll("main table.table tbody tr"), r =>
-		Array.from(r.querySelectorAll("td:not(.actions)"), c => c.innerText.trim()))`, &rows)
+		Array.from(r.querySelectorAll("td:not(.actions):not(.select)"), c => c.innerText.trim()))`, &rows)
 	return rows
 }
 

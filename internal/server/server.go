@@ -126,7 +126,7 @@ func New(cfg config.Config, db Data, log *slog.Logger, opts Options) (*App, erro
 		login.SignOnButton = cfg.Auth.OIDC.Button
 		signOn = sso.New(cfg.Auth.OIDC, cfg.Server.SecureCookies, sec.Identities, accounts, sessions, login, db.Audit(), log)
 	}
-	r := newRouter(log, ui, opts.Metrics)
+	r := newRouter(log, ui, opts.Metrics, withSession(accounts, sessions, ui))
 	probes := &Probes{db: db}
 	r.Get("/healthz", probes.Live)
 	r.Get("/readyz", probes.Ready)
@@ -183,10 +183,11 @@ func commonData(sessions *auth.Sessions) view.CommonFunc {
 
 // newRouter is the router with the middleware every request passes
 // through, answering an unknown route 404 and an unknown method 405 with
-// the error page.
-func newRouter(log *slog.Logger, ui *view.Engine, m *metrics.Metrics) *chi.Mux {
-	status := func(code int) http.HandlerFunc {
-		return func(w http.ResponseWriter, r *http.Request) { ui.Fail(w, r, view.StatusError(code)) }
+// the error page, in the layout of the request's session (session: its
+// menu and user bar for a logged-in user, nothing of anyone's for others).
+func newRouter(log *slog.Logger, ui *view.Engine, m *metrics.Metrics, session func(http.Handler) http.Handler) *chi.Mux {
+	status := func(err error) http.HandlerFunc {
+		return session(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { ui.Fail(w, r, err) })).ServeHTTP
 	}
 	r := chi.NewRouter()
 	// compress sits inside the request log, so the log's duration counts
@@ -197,9 +198,26 @@ func newRouter(log *slog.Logger, ui *view.Engine, m *metrics.Metrics) *chi.Mux {
 	// end in a 405 (chi routes HEAD only where it is declared).
 	r.Use(middleware.GetHead)
 	r.Use(crossOrigin(func(w http.ResponseWriter, r *http.Request) { ui.Fail(w, r, view.ErrCSRF) }))
-	r.NotFound(status(http.StatusNotFound))
-	r.MethodNotAllowed(status(http.StatusMethodNotAllowed))
+	r.NotFound(status(view.ErrNoPage))
+	r.MethodNotAllowed(status(view.StatusError(http.StatusMethodNotAllowed)))
 	return r
+}
+
+// withSession loads the request's session and grants, as the pages behind
+// a login do, unless a page's middleware has already: an error page then
+// shows a logged-in user their menu. It never asks for a login, and a
+// request without a session is answered as before, with an empty menu.
+func withSession(accounts auth.Store, sessions *auth.Sessions, ui *view.Engine) func(http.Handler) http.Handler {
+	return func(next http.Handler) http.Handler {
+		load := noStore(sessions.Load(ui.Fail)(access.Load(accounts, currentUserID, ui.Fail)(next)))
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if auth.CurrentUser(r) != nil {
+				next.ServeHTTP(w, r)
+				return
+			}
+			load.ServeHTTP(w, r)
+		})
+	}
 }
 
 // mountPages mounts the pages of a session on r: the login and logout

@@ -26,7 +26,7 @@ func TestAlbumSongFlow(t *testing.T) {
 		if got := list.Texts(".flash"); len(got) != 1 || got[0] != "Added Album “Abbey Road”." {
 			t.Errorf("flash = %q", got)
 		}
-		if got := list.Texts("tbody td:first-child"); len(got) != 1 || got[0] != "Abbey Road" {
+		if got := list.Texts(`tbody td[data-label="Name"]`); len(got) != 1 || got[0] != "Abbey Road" {
 			t.Fatalf("album rows = %q", got)
 		}
 		c.Submit("/albumview/add", url.Values{"name": {"Let It Be"}}).ExpectRedirect(t, "add a second album", "/albumview/list/")

@@ -15,6 +15,7 @@ import (
 // else: every layer names the error, and Fail picks the text.
 const (
 	msgNotFound    = "There is no such record."
+	msgNoPage      = "There is no page at this address."
 	msgUnavailable = "The database is busy, try again in a moment."
 	msgForbidden   = "You do not have permission to do this."
 	msgCSRF        = "The form has expired or did not come from this site. Reload the page and try again."
@@ -53,6 +54,8 @@ var (
 	ErrBadForm error = &pageError{http.StatusBadRequest, msgBadForm}
 	// ErrNotForm: a body that is not a form at all (415).
 	ErrNotForm error = &pageError{http.StatusUnsupportedMediaType, msgNotForm}
+	// ErrNoPage: a path no route serves (404).
+	ErrNoPage error = &pageError{http.StatusNotFound, msgNoPage}
 )
 
 // StatusError returns the error Fail answers with a plain page of status

@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"path"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 
@@ -64,8 +65,20 @@ type Page struct {
 	AppName string
 	Title   string
 	Menu    []MenuCategory
-	Data    any
+	// Crumbs are the breadcrumbs of a logged-in user's page: Home, the
+	// pages above this one, and this one (the last, with no URL).
+	Crumbs []Crumb
+	Data   any
 }
+
+// Crumb is one step of the breadcrumbs; URL is empty for the current page
+// and for a step the user may not open.
+type Crumb struct {
+	Title, URL string
+}
+
+// Home is the first of every page's breadcrumbs.
+var Home = Crumb{Title: "Home", URL: "/"}
 
 // Engine renders the named pages of web/templates. It is built once, with
 // everything it shows on every page, and never changes after: it needs no
@@ -103,8 +116,16 @@ func New(appName string, log *slog.Logger, menu []MenuCategory, common CommonFun
 	return e, nil
 }
 
-// Render writes page with status and data.
+// Render writes page with status and data; its breadcrumbs are Home and
+// the page's title.
 func (e *Engine) Render(w http.ResponseWriter, r *http.Request, status int, page, title string, data any) {
+	e.RenderTrail(w, r, status, page, title, nil, data)
+}
+
+// RenderTrail is Render for a page below others: its breadcrumbs are Home,
+// then trail (the last step the page itself). An empty trail is the
+// title's step alone, and the start page ("index") is Home alone.
+func (e *Engine) RenderTrail(w http.ResponseWriter, r *http.Request, status int, page, title string, trail []Crumb, data any) {
 	t, ok := e.pages[page]
 	if !ok {
 		e.log.Error("render: no such page", "page", page)
@@ -113,6 +134,9 @@ func (e *Engine) Render(w http.ResponseWriter, r *http.Request, status int, page
 	}
 	c := e.common(w, r)
 	p := Page{Common: c, AppName: e.appName, Title: title, Menu: e.menuFor(c.Grants), Data: data}
+	if c.User != "" {
+		p.Crumbs = crumbs(page, title, trail)
+	}
 	buf := renderBuffers.Get().(*bytes.Buffer)
 	defer putRenderBuffer(buf)
 	if err := t.Execute(buf, p); err != nil {
@@ -123,6 +147,20 @@ func (e *Engine) Render(w http.ResponseWriter, r *http.Request, status int, page
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.WriteHeader(status)
 	_, _ = w.Write(buf.Bytes())
+}
+
+// crumbs are the breadcrumbs of page: Home, then trail, or the title's
+// step when trail is empty. The last step never links: it is the page.
+func crumbs(page, title string, trail []Crumb) []Crumb {
+	if page == "index" {
+		return []Crumb{{Title: Home.Title}}
+	}
+	if len(trail) == 0 {
+		trail = []Crumb{{Title: title}}
+	}
+	out := append([]Crumb{Home}, trail...)
+	out[len(out)-1].URL = ""
+	return out
 }
 
 // renderBuffers keeps the buffers pages are rendered into: a list page
@@ -161,8 +199,37 @@ func (e *Engine) menuFor(g *access.Grants) []MenuCategory {
 }
 
 var funcs = template.FuncMap{
-	"add":   func(a, b int) int { return a + b },
+	"add": func(a, b int) int { return a + b },
+	// num writes a count with thousands separators: 20,010.
+	"num": func(n any) string {
+		switch n := n.(type) {
+		case int:
+			return Number(int64(n))
+		case int64:
+			return Number(n)
+		}
+		return fmt.Sprint(n)
+	},
 	"lower": strings.ToLower,
 	// static links a file of web/static by its content-hashed name.
 	"static": web.StaticURL,
+}
+
+// Number writes n in decimal with a comma between each group of three
+// digits, as a count reads in English: 20010 is "20,010".
+func Number(n int64) string {
+	digits := strconv.FormatInt(n, 10)
+	sign := ""
+	if n < 0 {
+		sign, digits = "-", digits[1:]
+	}
+	var b strings.Builder
+	b.WriteString(sign)
+	for i, d := range digits {
+		if i > 0 && (len(digits)-i)%3 == 0 {
+			b.WriteByte(',')
+		}
+		b.WriteRune(d)
+	}
+	return b.String()
 }

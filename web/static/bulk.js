@@ -48,3 +48,25 @@
     init();
   }
 })();
+
+// The top menu's categories and the list's filter menu are <details>
+// elements: Escape closes the open ones, as it closes any menu, and gives
+// the focus back to the button of the one it was in. (Kept here rather
+// than in a file of its own: every page loads this one.)
+(function () {
+  "use strict";
+
+  document.addEventListener("keydown", function (e) {
+    if (e.key !== "Escape" && e.key !== "Esc") {
+      return;
+    }
+    var open = document.querySelectorAll("details.dropdown[open], details.filter-menu[open]");
+    Array.prototype.forEach.call(open, function (d) {
+      var hadFocus = d.contains(document.activeElement);
+      d.open = false;
+      if (hadFocus) {
+        d.querySelector("summary").focus();
+      }
+    });
+  });
+})();
