@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"musicadmin/internal/datamodel"
 	"musicadmin/internal/textutil"
@@ -53,9 +54,13 @@ type filterMenu struct {
 type opChoice struct{ Value, Label string }
 
 type listPage struct {
-	Title, Singular  string
-	ListURL, AddURL  string
-	Q, SearchLabel   string
+	Title, Singular string
+	ListURL, AddURL string
+	Q, SearchLabel  string
+	// SearchHint is the search box's placeholder: "Search" and the
+	// fields it searches when that fits a phone's box, else "Search…"
+	// (the label, read aloud, and the tooltip still name them).
+	SearchHint       string
 	SearchMax        int
 	Keep             []hidden // the list's parameters but q and page, for its GET forms
 	Filtered         bool
@@ -124,7 +129,7 @@ func (v *ModelView) listRecords(ctx context.Context, p *listParams) (datamodel.P
 func (v *ModelView) listPageOf(r *http.Request, p listParams, res datamodel.Page) listPage {
 	can := v.allowed(r)
 	data := listPage{Title: v.Title, Singular: v.Singular, ListURL: v.listURL(),
-		Q: p.q, SearchLabel: v.searchLabel(), SearchMax: MaxSearchRunes, Notices: p.notices,
+		Q: p.q, SearchLabel: v.searchLabel(), SearchHint: searchHint(v.searchLabel()), SearchMax: MaxSearchRunes, Notices: p.notices,
 		Filtered: p.q != "" || len(p.filters) > 0, Total: res.Total, AtLeast: res.AtLeast,
 		Page: p.pager.page, Pages: p.pager.pages(len(res.Records)), FilterMenu: v.filterMenu(),
 		Actions: v.actionButtons(can.grants), Keep: keptParams(p), Columns: v.sortableColumns(p)}
@@ -278,4 +283,16 @@ func (v *ModelView) searchLabel() string {
 		labels[i] = f.Label
 	}
 	return strings.Join(labels, ", ")
+}
+
+// maxSearchHint is the longest placeholder the search box of a 390 px
+// phone shows whole, in characters.
+const maxSearchHint = 32
+
+// searchHint is the search box's placeholder for the fields label names.
+func searchHint(label string) string {
+	if hint := "Search " + label; utf8.RuneCountInString(hint) <= maxSearchHint {
+		return hint
+	}
+	return "Search…"
 }
