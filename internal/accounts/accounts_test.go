@@ -266,7 +266,7 @@ func testBuiltinRoles(t *testing.T, f *fixture) {
 		t.Fatal(err)
 	}
 	refs := rec.Values[FieldPermissions].([]datamodel.Ref)
-	if len(refs) != 1 || refs[0] != (datamodel.Ref{ID: "can_list:songsview", Label: "can list on songsview"}) {
+	if len(refs) != 1 || refs[0] != (datamodel.Ref{ID: "can_list:songsview", Label: "songsview: can list"}) {
 		t.Errorf("ReadOnly holds %v, want can_list:songsview by key and label", refs)
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"maps"
 	"slices"
+	"strings"
 
 	"musicadmin/internal/access"
 	"musicadmin/internal/datamodel"
@@ -21,6 +22,27 @@ type Roles struct {
 	perms   datamodel.Interface
 	holders *Users // whose sessions end with a role deleted
 	st      Store
+	// viewTitle names a view as its menu does (NameViews); nil: by
+	// its name.
+	viewTitle func(view string) string
+}
+
+// NameViews makes the labels of the permissions name each view by
+// title(view), its title in the menu, as a person reads it: "Song View:
+// can list" rather than "can list on songsview". A view title names ""
+// keeps its name. It is called once, before any request is served.
+func (r *Roles) NameViews(title func(view string) string) { r.viewTitle = title }
+
+// label is the label of p, as the role form, a role's page and the audit
+// log show it: the view, then the action in words.
+func (r *Roles) label(p access.Permission) string {
+	view := p.View
+	if r.viewTitle != nil {
+		if t := r.viewTitle(p.View); t != "" {
+			view = t
+		}
+	}
+	return view + ": " + strings.ReplaceAll(p.Name, "_", " ")
 }
 
 var _ datamodel.Interface = (*Roles)(nil)
@@ -45,12 +67,13 @@ type permIndex struct {
 	byID  map[string]access.Permission
 	idOf  map[string]string // key -> record id
 	every []datamodel.Ref   // by view, then action
+	label func(access.Permission) string
 }
 
 // index reads every permission: a few dozen records, read afresh so that
 // a view added by another instance's start is seen.
 func (r *Roles) index(ctx context.Context) (*permIndex, error) {
-	idx := &permIndex{byID: map[string]access.Permission{}, idOf: map[string]string{}}
+	idx := &permIndex{byID: map[string]access.Permission{}, idOf: map[string]string{}, label: r.label}
 	err := r.perms.Each(ctx, datamodel.Query{}, func(rec datamodel.Record) error {
 		name, _ := rec.Values[FieldName].(string)
 		view, _ := rec.Values[FieldView].(string)
@@ -63,12 +86,15 @@ func (r *Roles) index(ctx context.Context) (*permIndex, error) {
 	}
 	all := slices.SortedFunc(maps.Values(idx.byID), access.Compare)
 	for _, p := range all {
-		idx.every = append(idx.every, keyRef(p))
+		idx.every = append(idx.every, idx.ref(p))
 	}
 	return idx, nil
 }
 
-func keyRef(p access.Permission) datamodel.Ref { return datamodel.Ref{ID: p.Key(), Label: p.String()} }
+// ref is p as a role's permissions value holds it: by key, with its label.
+func (idx *permIndex) ref(p access.Permission) datamodel.Ref {
+	return datamodel.Ref{ID: p.Key(), Label: idx.label(p)}
+}
 
 // roleName returns a role's name as read.
 func roleName(rec datamodel.Record) string {
@@ -94,7 +120,7 @@ func (idx *permIndex) shown(recs []datamodel.Record) {
 		slices.SortFunc(held, access.Compare)
 		out := make([]datamodel.Ref, len(held))
 		for i, p := range held {
-			out[i] = keyRef(p)
+			out[i] = idx.ref(p)
 		}
 		rec.Values[FieldPermissions] = out
 	}

@@ -87,10 +87,19 @@ func (a *Admin) view(name string) *ModelView {
 // viewTitle is the title of the view called name, as the menu shows it,
 // or name for a view this app does not declare.
 func (a *Admin) viewTitle(name string) string {
+	if t := a.ViewTitle(name); t != "" {
+		return t
+	}
+	return name
+}
+
+// ViewTitle is the title of the view called name, as the menu shows it,
+// or "" for a view this app does not declare.
+func (a *Admin) ViewTitle(name string) string {
 	if v := a.view(name); v != nil {
 		return v.Title
 	}
-	return name
+	return ""
 }
 
 // auditCell shows a field of an audit entry in human terms: its time

@@ -79,6 +79,7 @@ func TestAccessibility(t *testing.T) {
 			{"song delete confirmation", "/songsview/delete/" + ids[2]},
 			{"song add form", "/songsview/add"},
 			{"song show", "/songsview/show/" + ids[0]},
+			{"song edit form (save buttons, delete link)", "/songsview/edit/" + ids[0]},
 			{"album list", "/albumview/list/"},
 			{"user list", "/users/list/"},
 			{"user add form (roles, active, password twice)", "/users/add"},
@@ -93,6 +94,10 @@ func TestAccessibility(t *testing.T) {
 			br.open(p.path)
 			br.axeCheck(axe, scheme+" "+p.name)
 		}
+
+		// An unknown address: the 404 page in the layout, with the menu.
+		br.navigateStatus(chromedp.Navigate(br.base+"/no-such-page"), "open /no-such-page", 404)
+		br.axeCheck(axe, scheme+" unknown page (404)")
 
 		// What a click opens: the Model Views menu and the list's filter
 		// menu, both open at once.
@@ -146,10 +151,11 @@ func TestAccessibility(t *testing.T) {
 		t.Errorf("axe missed an image without alt on the login page: serious or critical rules %q", ids)
 	}
 
-	// The console holds only the network log of the 422s asked for above.
+	// The console holds only the network log of the 422s and 404s asked
+	// for above.
 	var lines []string
 	for _, l := range br.consoleLines() {
-		if !strings.Contains(l, "status of 422") {
+		if !strings.Contains(l, "status of 422") && !strings.Contains(l, "status of 404") {
 			lines = append(lines, l)
 		}
 	}

@@ -112,7 +112,7 @@ func teamsFlow(t *testing.T, admin, reader *browser) {
 	admin.open("/roles/list/")
 	admin.clickNav(`//main//tr[td[normalize-space()="ReadOnly"]]//a[normalize-space()="Edit"]`)
 	admin.wantPathPrefix("/roles/edit/")
-	admin.click(`//main//fieldset[@id="f-permissions"]//label[contains(normalize-space(),"can add on songsview")]/input`)
+	admin.click(`//main//fieldset[@id="f-permissions"]//label[contains(normalize-space(),"Song View: can add")]/input`)
 	admin.shot("role-edit")
 	admin.clickNav(`//main//button[normalize-space()="Save"]`)
 	admin.wantPath("/roles/list/")
@@ -151,19 +151,19 @@ func teamsFlow(t *testing.T, admin, reader *browser) {
 	}
 	for _, want := range [][4]string{
 		{apptest.AdminUser, "login", "", ""},
-		{apptest.AdminUser, "create", "users", readerName},
+		{apptest.AdminUser, "create", "List Users", readerName},
 		{readerName, "login", "", ""},
-		{apptest.AdminUser, "update", "roles", "ReadOnly"},
-		{readerName, "create", "songsview", readerSong},
+		{apptest.AdminUser, "update", "List Roles", "ReadOnly"},
+		{readerName, "create", "Song View", readerSong},
 	} {
 		if !has(want[0], want[1], want[2], want[3]) {
 			t.Errorf("the audit log has no row %q:\n%q", want, rows)
 		}
 	}
 	// The role's update, opened: the permission added, old and new.
-	admin.clickNav(`//main//tr[td[normalize-space()="update"] and td[normalize-space()="roles"]]//a`)
+	admin.clickNav(`//main//tr[td[normalize-space()="update"] and td[normalize-space()="List Roles"]]//a`)
 	admin.wantPathPrefix("/auditlog/show/")
-	if body := admin.texts("main dl.details dd"); !strings.Contains(strings.Join(body, " "), "can add on songsview") &&
+	if body := admin.texts("main dl.details dd"); !strings.Contains(strings.Join(body, " "), "Song View: can add") &&
 		!strings.Contains(strings.Join(body, " "), "can_add:songsview") {
 		t.Errorf("the role's audit entry does not name the permission added: %q", body)
 	}

@@ -130,7 +130,7 @@ func TestSecurityUsersAndRolesCRUD(t *testing.T) {
 		editor := roleID(t, admin, "Editor")
 		r = admin.Get("/roles/show/" + editor)
 		r.ExpectStatus(t, "role show", http.StatusOK)
-		if got := r.Text("dl.details"); !strings.Contains(got, "can add on songsview") || strings.Contains(got, "albumview") {
+		if got := r.Text("dl.details"); !strings.Contains(got, "Song View: can add") || strings.Contains(got, "Album View") {
 			t.Errorf("role page: %q", got)
 		}
 		// A permission no view has is refused, beside the field.

@@ -273,6 +273,8 @@ func newAdmin(log *slog.Logger, db Data, sec *security.Service, deps security.De
 		return nil, err
 	}
 	adm.SetHistory(db.Audit().Entries(), logView.Name)
+	// A role's permissions name their views as the menu does.
+	sec.Roles.NameViews(adm.ViewTitle)
 	return adm, nil
 }
 
