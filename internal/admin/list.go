@@ -197,6 +197,12 @@ func (v *ModelView) chipLinks(ctx context.Context, p listParams) ([]chipLink, er
 		if err != nil {
 			return nil, err
 		}
+		if label == "" && v.Name == v.admin.historyView && c.filter.Field.Name == "view_name" {
+			// The audit log by view: the view by its title, as its column.
+			if s, _ := c.filter.Value.(string); v.admin.ViewTitle(s) != "" {
+				label = v.admin.ViewTitle(s)
+			}
+		}
 		if label != "" {
 			text = fmt.Sprintf("%s %s %s", c.filter.Field.Label, opWords(c.filter.Field, c.filter.Op), textutil.Truncate(label, 60))
 		}

@@ -270,6 +270,9 @@ func TestAuditInHumanTerms(t *testing.T) {
 		if strings.Contains(l.Doc.Find("main table").Text(), "songsview") {
 			t.Error("the audit log shows the view's internal name")
 		}
+		if got := l.Texts(".chips .chip > span"); len(got) != 1 || !strings.HasSuffix(got[0], "Song View") {
+			t.Errorf("the view filter's chip = %q, want the view's title", got)
+		}
 
 		// An entry's own page: the same, its changes by label.
 		href, _ := l.Doc.Find(`tbody tr:first-child a[href^="/auditlog/show/"]`).First().Attr("href")

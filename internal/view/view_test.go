@@ -238,3 +238,13 @@ func TestMenuItemOfNoView(t *testing.T) {
 		})
 	}
 }
+
+// TestNumber: counts read with a comma between groups of three digits.
+func TestNumber(t *testing.T) {
+	for n, want := range map[int64]string{0: "0", 7: "7", 999: "999", 1000: "1,000", 20010: "20,010",
+		1234567: "1,234,567", -1000: "-1,000", -12: "-12"} {
+		if got := view.Number(n); got != want {
+			t.Errorf("Number(%d) = %q, want %q", n, got, want)
+		}
+	}
+}
