@@ -43,7 +43,7 @@ func TestBrowserBulkDelete(t *testing.T) {
 	}
 
 	box := func(title string) string {
-		return `//main//tr[td[1][normalize-space()=` + jsString(title) + `]]//input[@name="ids"]`
+		return `//main//tr[td[not(contains(@class,"select"))][1][normalize-space()=` + jsString(title) + `]]//input[@name="ids"]`
 	}
 	br.click(box("Blue in Green"))
 	br.click(box("So What"))

@@ -163,7 +163,7 @@ func teamsFlow(t *testing.T, admin, reader *browser) {
 	// The role's update, opened: the permission added, old and new.
 	admin.clickNav(`//main//tr[td[normalize-space()="update"] and td[normalize-space()="List Roles"]]//a`)
 	admin.wantPathPrefix("/auditlog/show/")
-	if body := admin.texts("main dl.details dd"); !strings.Contains(strings.Join(body, " "), "Song View: can add") &&
+	if body := admin.texts("main dl.details dd"); !strings.Contains(strings.Join(body, " "), "can add on songsview") &&
 		!strings.Contains(strings.Join(body, " "), "can_add:songsview") {
 		t.Errorf("the role's audit entry does not name the permission added: %q", body)
 	}
