@@ -1,0 +1,166 @@
+// Package i18n is the app's languages: one catalogue of every string a
+// user reads (github.com/nicksnyder/go-i18n, with CLDR plural rules),
+// shipped in English, German, Spanish and Arabic, and the choice of the
+// request's language: ?lang= (remembered in a cookie), else the
+// remembered one, else Accept-Language, else the configured default.
+//
+// A message's id is its English text, as gettext's are: a template reads
+// {{t "Sign in"}}, and a message made in Go ("Invalid login. Please try
+// again.") is translated where it is shown by the same lookup. English is
+// the catalogue of record: TestCatalogues fails when another language
+// lacks one of its ids.
+package i18n
+
+import (
+	"context"
+	"embed"
+	"fmt"
+	"net/http"
+	"slices"
+	"strings"
+	"sync"
+
+		goi18n "github.com/nicksnyder/go-i18n/v2/i18n"
+	"go.yaml.in/yaml/v3"
+	"golang.org/x/text/language"
+)
+
+//go:embed locales/*.yaml
+var locales embed.FS
+
+// Default is the language of the catalogue of record.
+const Default = "en"
+
+// Shipped are the languages the app speaks, in the switcher's order.
+var Shipped = []string{"en", "de", "es", "ar"}
+
+// Names are the languages' names in themselves, for the switcher.
+var Names = map[string]string{"en": "English", "de": "Deutsch", "es": "Español", "ar": "العربية"}
+
+// Supported reports whether lang is a shipped language.
+func Supported(lang string) bool { return slices.Contains(Shipped, lang) }
+
+// Dir is the text direction of lang: "rtl" for Arabic, else "ltr".
+func Dir(lang string) string {
+	if lang == "ar" {
+		return "rtl"
+	}
+	return "ltr"
+}
+
+// Catalogue is every language's messages.
+type Catalogue struct {
+	bundle     *goi18n.Bundle
+	localizers map[string]*goi18n.Localizer
+	matcher    language.Matcher
+	// missing remembers the ids already logged as missing.
+	missing sync.Map
+}
+
+// Load reads the shipped catalogues.
+func Load() (*Catalogue, error) {
+	b := goi18n.NewBundle(language.English)
+	b.RegisterUnmarshalFunc("yaml", yaml.Unmarshal)
+	c := &Catalogue{bundle: b, localizers: map[string]*goi18n.Localizer{}}
+	var tags []language.Tag
+	for _, lang := range Shipped {
+		if _, err := b.LoadMessageFileFS(locales, "locales/"+lang+".yaml"); err != nil {
+			return nil, fmt.Errorf("i18n: %s: %w", lang, err)
+		}
+		c.localizers[lang] = goi18n.NewLocalizer(b, lang)
+		tags = append(tags, language.Make(lang))
+	}
+	c.matcher = language.NewMatcher(tags)
+	return c, nil
+}
+
+// T returns the message id in lang, with data's values in its
+// placeholders ({{.Name}}); an id the catalogue lacks is shown as it is
+// (English).
+func (c *Catalogue) T(lang, id string, data map[string]any) string {
+	return c.translate(lang, &goi18n.LocalizeConfig{MessageID: id, TemplateData: data}, id)
+}
+
+// N returns the message id in lang for the count n (its plural form:
+// one, two, few, many, other as the language has them), with n as
+// {{.Count}} and data's values.
+func (c *Catalogue) N(lang, id string, n int, data map[string]any) string {
+	d := map[string]any{"Count": n}
+	for k, v := range data {
+		d[k] = v
+	}
+	return c.translate(lang, &goi18n.LocalizeConfig{MessageID: id, PluralCount: n, TemplateData: d}, id)
+}
+
+func (c *Catalogue) translate(lang string, cfg *goi18n.LocalizeConfig, id string) string {
+	l, ok := c.localizers[lang]
+	if !ok {
+		l = c.localizers[Default]
+	}
+	s, err := l.Localize(cfg)
+	if err != nil || s == "" {
+		return id
+	}
+	return s
+}
+
+// Negotiate returns the language of a request: query (a ?lang= value),
+// else remembered (the cookie's, or the user's setting), else the best
+// shipped match of acceptLanguage, else def. Only shipped languages are
+// ever returned: anything else is ignored, never reflected.
+func (c *Catalogue) Negotiate(query, remembered, acceptLanguage, def string) string {
+	for _, l := range []string{query, remembered} {
+		if l = strings.ToLower(strings.TrimSpace(l)); Supported(l) {
+			return l
+		}
+	}
+	if acceptLanguage != "" && len(acceptLanguage) <= 512 {
+		if tags, _, err := language.ParseAcceptLanguage(acceptLanguage); err == nil && len(tags) > 0 {
+			if _, i, conf := c.matcher.Match(tags...); conf != language.No {
+				return Shipped[i]
+			}
+		}
+	}
+	if Supported(def) {
+		return def
+	}
+	return Default
+}
+
+type ctxKey struct{}
+
+// With returns ctx carrying lang as the request's language.
+func With(ctx context.Context, lang string) context.Context { return context.WithValue(ctx, ctxKey{}, lang) }
+
+// Of returns the request's language, Default when none was chosen.
+func Of(ctx context.Context) string {
+	if l, ok := ctx.Value(ctxKey{}).(string); ok {
+		return l
+	}
+	return Default
+}
+
+// Cookie is the cookie that remembers a language chosen with ?lang=.
+const Cookie = "lang"
+
+// Middleware chooses each request's language (Negotiate, with def the
+// configured one) and remembers a ?lang= choice for a year. secure marks
+// the cookie Secure.
+func (c *Catalogue) Middleware(def string, secure bool) func(http.Handler) http.Handler {
+	return func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			query := strings.ToLower(strings.TrimSpace(r.URL.Query().Get("lang")))
+			var remembered string
+			if ck, err := r.Cookie(Cookie); err == nil {
+				remembered = ck.Value
+			}
+			lang := c.Negotiate(query, remembered, r.Header.Get("Accept-Language"), def)
+			if Supported(query) && query != remembered {
+				http.SetCookie(w, &http.Cookie{Name: Cookie, Value: query, Path: "/", MaxAge: 365 * 24 * 3600,
+					HttpOnly: true, Secure: secure, SameSite: http.SameSiteLaxMode})
+			}
+			w.Header().Add("Vary", "Accept-Language")
+			next.ServeHTTP(w, r.WithContext(With(r.Context(), lang)))
+		})
+	}
+}

@@ -1,0 +1,137 @@
+package i18n
+
+import (
+	"net/http"
+	"net/http/httptest"
+	"slices"
+	"strings"
+	"testing"
+
+	"go.yaml.in/yaml/v3"
+)
+
+// TestCatalogues: every shipped language has every id of the English
+// catalogue, with text; a plural id has the forms the language's plural
+// rules use; nothing is there that English lacks.
+func TestCatalogues(t *testing.T) {
+	read := func(lang string) map[string]any {
+		data, err := locales.ReadFile("locales/" + lang + ".yaml")
+		if err != nil {
+			t.Fatal(err)
+		}
+		m := map[string]any{}
+		if err := yaml.Unmarshal(data, &m); err != nil {
+			t.Fatalf("%s: %v", lang, err)
+		}
+		return m
+	}
+	en := read(Default)
+	if len(en) < 40 {
+		t.Fatalf("the English catalogue has %d ids", len(en))
+	}
+	for _, lang := range Shipped[1:] {
+		m := read(lang)
+		for id, v := range en {
+			got, ok := m[id]
+			if !ok {
+				t.Errorf("%s lacks %q", lang, id)
+				continue
+			}
+			if _, plural := v.(map[string]any); plural {
+				forms, ok := got.(map[string]any)
+				if !ok || forms["other"] == nil {
+					t.Errorf("%s: %q is not a plural message with an other form: %v", lang, id, got)
+				}
+			} else if s, _ := got.(string); strings.TrimSpace(s) == "" {
+				t.Errorf("%s: %q is empty", lang, id)
+			}
+		}
+		for id := range m {
+			if _, ok := en[id]; !ok {
+				t.Errorf("%s has %q, which English lacks", lang, id)
+			}
+		}
+	}
+	c, err := Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := c.T("de", "Sign in", nil); got != "Anmelden" {
+		t.Errorf("de Sign in = %q", got)
+	}
+	if got := c.T("de", "no such id", nil); got != "no such id" {
+		t.Errorf("a missing id = %q, want it shown as it is", got)
+	}
+	for _, tc := range []struct {
+		lang string
+		n    int
+		want string
+	}{{"en", 1, "1 record"}, {"en", 20010, "20010 records"}, {"de", 1, "1 Eintrag"}, {"es", 2, "2 registros"},
+		{"ar", 0, "لا سجلات"}, {"ar", 2, "سجلان"}, {"ar", 3, "3 سجلات"}, {"ar", 11, "11 سجلًا"}, {"ar", 100, "100 سجل"}} {
+		if got := c.N(tc.lang, "{{.Count}} records", tc.n, nil); got != tc.want {
+			t.Errorf("%s %d records = %q, want %q", tc.lang, tc.n, got, tc.want)
+		}
+	}
+}
+
+// TestNegotiate: ?lang= first, then the remembered one, then
+// Accept-Language, then the default; only shipped languages.
+func TestNegotiate(t *testing.T) {
+	c, err := Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct{ query, remembered, accept, def, want string }{
+		{"de", "es", "ar", "en", "de"},
+		{"", "es", "ar", "en", "es"},
+		{"xx", "", "es-MX,es;q=0.9,en;q=0.5", "en", "es"},
+		{"", "", "fr-FR, de;q=0.7", "en", "de"},
+		{"", "", "ar-EG", "en", "ar"},
+		{"", "", "ja", "de", "de"},
+		{"<script>", "../../etc", "", "nope", "en"},
+		{"", "", strings.Repeat("de,", 300), "es", "es"},
+	} {
+		if got := c.Negotiate(tc.query, tc.remembered, tc.accept, tc.def); got != tc.want {
+			t.Errorf("Negotiate(%q, %q, %q, %q) = %q, want %q", tc.query, tc.remembered, tc.accept, tc.def, got, tc.want)
+		}
+	}
+	if Dir("ar") != "rtl" || Dir("de") != "ltr" {
+		t.Error("directions")
+	}
+}
+
+// TestMiddleware: the language reaches the handler; ?lang= of a shipped
+// language is remembered in a cookie, any other value is neither
+// remembered nor reflected.
+func TestMiddleware(t *testing.T) {
+	c, err := Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var seen string
+	h := c.Middleware("en", true)(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { seen = Of(r.Context()) }))
+	do := func(target string, cookie string) *http.Response {
+		req := httptest.NewRequest(http.MethodGet, target, nil)
+		if cookie != "" {
+			req.AddCookie(&http.Cookie{Name: Cookie, Value: cookie})
+		}
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, req)
+		return w.Result()
+	}
+	r := do("/?lang=ar", "")
+	cookies := r.Cookies()
+	if seen != "ar" || len(cookies) != 1 || cookies[0].Value != "ar" || !cookies[0].Secure || !cookies[0].HttpOnly {
+		t.Errorf("?lang=ar: language %q, cookies %v", seen, cookies)
+	}
+	if r := do("/", "ar"); seen != "ar" || len(r.Cookies()) != 0 {
+		t.Errorf("remembered ar: language %q, cookies %v", seen, r.Cookies())
+	}
+	r = do("/?lang=%3Cscript%3E", "es")
+	if seen != "es" || len(r.Cookies()) != 0 {
+		t.Errorf("?lang=<script>: language %q, cookies %v", seen, r.Cookies())
+	}
+	if !slices.Contains(r.Header.Values("Vary"), "Accept-Language") {
+		t.Errorf("Vary %v", r.Header.Values("Vary"))
+	}
+}
