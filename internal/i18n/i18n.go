@@ -20,7 +20,7 @@ import (
 	"strings"
 	"sync"
 
-		goi18n "github.com/nicksnyder/go-i18n/v2/i18n"
+	goi18n "github.com/nicksnyder/go-i18n/v2/i18n"
 	"go.yaml.in/yaml/v3"
 	"golang.org/x/text/language"
 )
@@ -130,7 +130,9 @@ func (c *Catalogue) Negotiate(query, remembered, acceptLanguage, def string) str
 type ctxKey struct{}
 
 // With returns ctx carrying lang as the request's language.
-func With(ctx context.Context, lang string) context.Context { return context.WithValue(ctx, ctxKey{}, lang) }
+func With(ctx context.Context, lang string) context.Context {
+	return context.WithValue(ctx, ctxKey{}, lang)
+}
 
 // Of returns the request's language, Default when none was chosen.
 func Of(ctx context.Context) string {
