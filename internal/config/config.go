@@ -18,6 +18,7 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
+	"musicadmin/internal/i18n"
 	"musicadmin/internal/textutil"
 )
 
@@ -35,12 +36,15 @@ const MinSecretKeyLen = 32
 
 // Config is the whole application configuration.
 type Config struct {
-	AppName   string   `yaml:"app_name"`
-	SecretKey string   `yaml:"secret_key"`
-	Dev       bool     `yaml:"dev"`
-	Database  Database `yaml:"database"`
-	Server    Server   `yaml:"server"`
-	Auth      Auth     `yaml:"auth"`
+	AppName string `yaml:"app_name"`
+	// AppLanguage is the language of a request that asks for none the app
+	// speaks (no ?lang=, no remembered choice, no Accept-Language match).
+	AppLanguage string   `yaml:"app_language"`
+	SecretKey   string   `yaml:"secret_key"`
+	Dev         bool     `yaml:"dev"`
+	Database    Database `yaml:"database"`
+	Server      Server   `yaml:"server"`
+	Auth        Auth     `yaml:"auth"`
 
 	// GeneratedSecret is true when no key was configured and dev mode made a
 	// random one for this process only.
@@ -155,9 +159,10 @@ func parseDuration(s string) (time.Duration, error) {
 // Default returns the configuration used when a key is absent from the file.
 func Default() Config {
 	return Config{
-		AppName:  "Music Admin",
-		Database: Database{Driver: DriverSQLite, DSN: "app.db", SQLiteSynchronous: SQLiteSyncNormal},
-		Server:   Server{Addr: ":8080"},
+		AppName:     "Music Admin",
+		AppLanguage: i18n.Default,
+		Database:    Database{Driver: DriverSQLite, DSN: "app.db", SQLiteSynchronous: SQLiteSyncNormal},
+		Server:      Server{Addr: ":8080"},
 		Auth: Auth{PasswordLogin: true, OIDC: OIDC{Scopes: []string{"openid", "profile", "email"},
 			Button: "Sign in with SSO", RolesClaim: "groups", SyncRolesAtLogin: true, RegistrationRole: "ReadOnly"}},
 	}
@@ -226,6 +231,7 @@ func applyEnv(cfg *Config, lookupEnv func(string) (string, bool)) error {
 		return nil
 	}
 	str("APP_APP_NAME", &cfg.AppName)
+	str("APP_APP_LANGUAGE", &cfg.AppLanguage)
 	str("APP_SECRET_KEY", &cfg.SecretKey)
 	str("APP_DATABASE_DRIVER", &cfg.Database.Driver)
 	str("APP_DATABASE_DSN", &cfg.Database.DSN)
@@ -295,6 +301,12 @@ func (c *Config) Validate() error {
 	}
 	if strings.TrimSpace(c.AppName) == "" {
 		c.AppName = Default().AppName
+	}
+	switch c.AppLanguage = strings.ToLower(strings.TrimSpace(c.AppLanguage)); {
+	case c.AppLanguage == "":
+		c.AppLanguage = i18n.Default
+	case !i18n.Supported(c.AppLanguage):
+		return configErr("app_language %q: want one of %s", c.AppLanguage, strings.Join(i18n.Shipped, ", "))
 	}
 	if err := c.Auth.validate(); err != nil {
 		return err

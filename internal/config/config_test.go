@@ -156,6 +156,9 @@ func TestLoad(t *testing.T) {
 			// The cases state the sign-in settings they change; the
 			// others are the defaults.
 			want := tt.want
+			if want.AppLanguage == "" {
+				want.AppLanguage = "en"
+			}
 			auth := config.Default().Auth
 			auth.TOTP = want.Auth.TOTP
 			want.Auth = auth
@@ -278,6 +281,7 @@ func TestLoadErrors(t *testing.T) {
 		{name: "bad sqlite_synchronous", file: "secret_key: " + goodKey + "\ndatabase:\n  sqlite_synchronous: off\n", want: "want NORMAL or FULL"},
 		{name: "bad drain_delay", file: "secret_key: " + goodKey + "\nserver:\n  drain_delay: soon\n", want: "not a duration"},
 		{name: "negative APP_SERVER_DRAIN_DELAY", file: "secret_key: " + goodKey + "\n", env: map[string]string{"APP_SERVER_DRAIN_DELAY": "-1s"}, want: "APP_SERVER_DRAIN_DELAY"},
+		{name: "an unshipped language", file: "secret_key: " + goodKey + "\napp_language: fr\n", want: `app_language "fr"`},
 		{name: "no way to sign in", file: "secret_key: " + goodKey + "\nauth:\n  password_login: false\n", want: "nobody could sign in"},
 		{name: "issuer not a URL", file: "secret_key: " + goodKey + "\nauth:\n  oidc:\n    issuer: 'ftp://idp'\n    client_id: x\n", want: "not an http(s) URL"},
 		{name: "no client id", file: "secret_key: " + goodKey + "\nauth:\n  oidc:\n    issuer: https://idp.example\n", want: "client_id is empty"},

@@ -18,7 +18,6 @@ import (
 	"net/http"
 	"slices"
 	"strings"
-	"sync"
 
 	goi18n "github.com/nicksnyder/go-i18n/v2/i18n"
 	"go.yaml.in/yaml/v3"
@@ -53,8 +52,6 @@ type Catalogue struct {
 	bundle     *goi18n.Bundle
 	localizers map[string]*goi18n.Localizer
 	matcher    language.Matcher
-	// missing remembers the ids already logged as missing.
-	missing sync.Map
 }
 
 // Load reads the shipped catalogues.

@@ -127,6 +127,8 @@ func New(cfg config.Config, db Data, log *slog.Logger, opts Options) (*App, erro
 		signOn = sso.New(cfg.Auth.OIDC, cfg.Server.SecureCookies, sec.Identities, accounts, sessions, login, db.Audit(), log)
 	}
 	r := newRouter(log, ui, opts.Metrics, withSession(accounts, sessions, ui))
+	// Every page in the request's language, chosen before anything renders.
+	r.Use(ui.Catalogue().Middleware(cfg.AppLanguage, cfg.Server.SecureCookies))
 	probes := &Probes{db: db}
 	r.Get("/healthz", probes.Live)
 	r.Get("/readyz", probes.Ready)

@@ -17,6 +17,7 @@ import (
 	"sync"
 
 	"musicadmin/internal/access"
+	"musicadmin/internal/i18n"
 	"musicadmin/web"
 )
 
@@ -69,6 +70,16 @@ type Page struct {
 	// pages above this one, and this one (the last, with no URL).
 	Crumbs []Crumb
 	Data   any
+	// Lang and Dir are the page's language and text direction (<html
+	// lang dir>); Languages the switcher's choices.
+	Lang, Dir string
+	Languages []Language
+}
+
+// Language is a choice of the language switcher.
+type Language struct {
+	Code, Name string
+	Current    bool
 }
 
 // Crumb is one step of the breadcrumbs; URL is empty for the current page
@@ -85,10 +96,14 @@ var Home = Crumb{Title: "Home", URL: "/"}
 // lock however many requests render at once.
 type Engine struct {
 	appName string
-	pages   map[string]*template.Template
-	log     *slog.Logger
-	menu    []MenuCategory
-	common  CommonFunc
+	// pages are the parsed pages of each shipped language, whose t and n
+	// functions read that language's catalogue: parsed once at start,
+	// never cloned per request.
+	pages  map[string]map[string]*template.Template
+	cat    *i18n.Catalogue
+	log    *slog.Logger
+	menu   []MenuCategory
+	common CommonFunc
 }
 
 // New parses every page in web/templates/pages with the layout and partials.
@@ -99,21 +114,53 @@ func New(appName string, log *slog.Logger, menu []MenuCategory, common CommonFun
 	if common == nil {
 		common = func(http.ResponseWriter, *http.Request) Common { return Common{} }
 	}
-	e := &Engine{appName: appName, pages: map[string]*template.Template{}, log: log,
+	cat, err := i18n.Load()
+	if err != nil {
+		return nil, fmt.Errorf("view: %w", err)
+	}
+	e := &Engine{appName: appName, pages: map[string]map[string]*template.Template{}, cat: cat, log: log,
 		menu: slices.Clone(menu), common: common}
 	names, err := fs.Glob(web.FS, "templates/pages/*.html")
 	if err != nil {
 		return nil, fmt.Errorf("view: list pages: %w", err)
 	}
-	for _, name := range names {
-		t, err := template.New("layout.html").Funcs(funcs).ParseFS(web.FS,
-			"templates/layout.html", "templates/partials/*.html", name)
-		if err != nil {
-			return nil, fmt.Errorf("view: parse %s: %w", name, err)
+	for _, lang := range i18n.Shipped {
+		e.pages[lang] = map[string]*template.Template{}
+		for _, name := range names {
+			t, err := template.New("layout.html").Funcs(funcs).Funcs(languageFuncs(cat, lang)).ParseFS(web.FS,
+				"templates/layout.html", "templates/partials/*.html", name)
+			if err != nil {
+				return nil, fmt.Errorf("view: parse %s: %w", name, err)
+			}
+			e.pages[lang][strings.TrimSuffix(path.Base(name), ".html")] = t
 		}
-		e.pages[strings.TrimSuffix(path.Base(name), ".html")] = t
 	}
 	return e, nil
+}
+
+// Catalogue returns the languages' catalogue the pages are rendered with.
+func (e *Engine) Catalogue() *i18n.Catalogue { return e.cat }
+
+// languageFuncs are the template functions of lang: t translates a
+// message id (the English text) with its placeholders' values given as
+// name, value pairs; n translates a plural message for a count.
+func languageFuncs(cat *i18n.Catalogue, lang string) template.FuncMap {
+	pairs := func(kv []any) map[string]any {
+		if len(kv) == 0 {
+			return nil
+		}
+		data := map[string]any{}
+		for i := 0; i+1 < len(kv); i += 2 {
+			if k, ok := kv[i].(string); ok {
+				data[k] = kv[i+1]
+			}
+		}
+		return data
+	}
+	return template.FuncMap{
+		"t": func(id string, kv ...any) string { return cat.T(lang, id, pairs(kv)) },
+		"n": func(id string, count int, kv ...any) string { return cat.N(lang, id, count, pairs(kv)) },
+	}
 }
 
 // Render writes page with status and data; its breadcrumbs are Home and
@@ -126,14 +173,20 @@ func (e *Engine) Render(w http.ResponseWriter, r *http.Request, status int, page
 // then trail (the last step the page itself). An empty trail is the
 // title's step alone, and the start page ("index") is Home alone.
 func (e *Engine) RenderTrail(w http.ResponseWriter, r *http.Request, status int, page, title string, trail []Crumb, data any) {
-	t, ok := e.pages[page]
+	lang := i18n.Of(r.Context())
+	pages, ok := e.pages[lang]
+	if !ok {
+		lang, pages = i18n.Default, e.pages[i18n.Default]
+	}
+	t, ok := pages[page]
 	if !ok {
 		e.log.Error("render: no such page", "page", page)
 		PlainInternalError(w)
 		return
 	}
 	c := e.common(w, r)
-	p := Page{Common: c, AppName: e.appName, Title: title, Menu: e.menuFor(c.Grants), Data: data}
+	p := Page{Common: c, AppName: e.appName, Title: title, Menu: e.menuFor(c.Grants), Data: data,
+		Lang: lang, Dir: i18n.Dir(lang), Languages: languages(lang)}
 	if c.User != "" {
 		p.Crumbs = crumbs(page, title, trail)
 	}
@@ -194,6 +247,15 @@ func (e *Engine) menuFor(g *access.Grants) []MenuCategory {
 		if len(items) > 0 {
 			out = append(out, MenuCategory{Name: c.Name, Items: items})
 		}
+	}
+	return out
+}
+
+// languages are the switcher's choices, current the page's.
+func languages(current string) []Language {
+	out := make([]Language, len(i18n.Shipped))
+	for i, code := range i18n.Shipped {
+		out[i] = Language{Code: code, Name: i18n.Names[code], Current: code == current}
 	}
 	return out
 }
