@@ -34,6 +34,7 @@ import (
 
 	_ "github.com/mattn/go-sqlite3"
 
+	"musicadmin/internal/view"
 	"musicadmin/web"
 )
 
@@ -118,6 +119,10 @@ func main() {
 // with the functions it calls.
 func parseTemplates() (*template.Template, error) {
 	return template.New("layout.html").
-		Funcs(template.FuncMap{"add": func(a, b int) int { return a + b }, "static": web.StaticURL}).
+		Funcs(template.FuncMap{"add": func(a, b int) int { return a + b }, "static": web.StaticURL,
+			// English only: the floor looks nothing up.
+			"t":   func(id string, _ ...any) string { return id },
+			"n":   func(id string, _ int, _ ...any) string { return id },
+			"num": view.Number}).
 		ParseFS(web.FS, "templates/layout.html", "templates/partials/*.html", "templates/pages/list.html")
 }

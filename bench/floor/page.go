@@ -18,17 +18,39 @@ type menuCategory struct {
 }
 
 type page struct {
-	User    string
-	CSRF    string
-	Flashes []string
-	AppName string
-	Title   string
-	Menu    []menuCategory
-	Path    string
-	Data    any
+	User      string
+	CSRF      string
+	Flashes   []string
+	AppName   string
+	Title     string
+	Menu      []menuCategory
+	Path      string
+	Data      any
+	Crumbs    []crumb
+	Lang, Dir string
+	Languages []language
 }
 
-type cell struct{ Label, Text, Href string }
+type crumb struct{ Title, URL string }
+
+// listCrumbs and languages are what the app's layout shows on the song
+// list: Home › Song View, and the language switcher, English current.
+var (
+	listCrumbs = []crumb{{Title: "Home", URL: "/"}, {Title: "Song View"}}
+	languages  = []language{{Code: "en", Name: "English", Current: true}, {Code: "de", Name: "Deutsch"},
+		{Code: "es", Name: "Español"}, {Code: "ar", Name: "العربية"}}
+)
+
+type language struct {
+	Code, Name string
+	Current    bool
+}
+
+// cell is a list cell; Time and Changes are the audit log's, empty here.
+type cell struct {
+	Label, Text, Href, Time string
+	Changes                 []struct{ Field, Old, New string }
+}
 
 type column struct{ Label, SortURL, SortDir string }
 
@@ -86,7 +108,8 @@ type listPage struct {
 	Title, Singular  string
 	ListURL, AddURL  string
 	Q, SearchLabel   string
-	SearchMax        int // the search field's maxlength, the app's admin.MaxSearchRunes
+	SearchHint       string // the search box's placeholder
+	SearchMax        int    // the search field's maxlength, the app's admin.MaxSearchRunes
 	Keep             []hidden
 	Filtered         bool
 	Notices          []string
@@ -192,6 +215,7 @@ func (s *server) list(w http.ResponseWriter, r *http.Request) {
 
 	var buf bytes.Buffer
 	pg := page{User: user, CSRF: csrf, AppName: s.app, Title: "Song View", Menu: menu, Path: r.URL.Path,
+		Crumbs: listCrumbs, Lang: "en", Dir: "ltr", Languages: languages,
 		Data: buildList(p, songs, total, atLeast, album)}
 	if err := s.tmpl.Execute(&buf, pg); err != nil {
 		fail(w, err)
@@ -210,7 +234,7 @@ func buildList(p params, songs []song, total int64, atLeast bool, album string) 
 	rows := len(songs)
 	current := p.sortKey()
 	data := listPage{Title: "Song View", Singular: "Song", ListURL: listPath, AddURL: "/songsview/add",
-		Q: p.q, SearchLabel: "Title", SearchMax: maxSearchRunes, Filtered: p.q != "" || p.album != nil || p.rating != nil,
+		Q: p.q, SearchLabel: "Title", SearchHint: "Search Title", SearchMax: maxSearchRunes, Filtered: p.q != "" || p.album != nil || p.rating != nil,
 		Total: total, AtLeast: atLeast, Page: p.page, Pages: g.pages(rows), FilterMenu: filterMenus,
 		ExportURL: p.exportURL(current), Actions: songActions, ListQuery: p.listQuery()}
 	// The accepted filters by query key, as the app sorts them.
