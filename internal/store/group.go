@@ -51,7 +51,13 @@ func (m *Model[T]) aggregates(q datamodel.GroupQuery, alias bool) string {
 	for i, s := range q.Series {
 		expr := "COUNT(*)"
 		if s.Agg != datamodel.AggCount {
-			expr = strings.ToUpper(string(s.Agg)) + "(" + m.col(m.columns[s.Field.Name]) + ")"
+			col := m.col(m.columns[s.Field.Name])
+			if s.Agg == datamodel.AggAvg && m.st.dialect == "mysql" {
+				// MySQL's AVG of integers is a DECIMAL of 4 places
+				// (div_precision_increment); of a DOUBLE, a DOUBLE.
+				col += " + 0e0"
+			}
+			expr = strings.ToUpper(string(s.Agg)) + "(" + col + ")"
 		}
 		if alias {
 			expr += " AS v" + strconv.Itoa(i)
