@@ -59,7 +59,12 @@ func (c *Chart) draw(rows []chartRow) chartSVG {
 		return v / peak
 	}
 	mark := func(i int, r chartRow) svgMark {
-		m := svgMark{Label: textutil.Truncate(r.Label, maxLabelRunes), Value: r.Texts[0], Class: fmt.Sprintf("c%d", i%8)}
+		// One colour for the bars, columns and points (the axis tells
+		// them apart); a colour per slice of a pie, whose legend needs it.
+		m := svgMark{Label: textutil.Truncate(r.Label, maxLabelRunes), Value: r.Texts[0], Class: "c0"}
+		if c.Kind == "pie" {
+			m.Class = fmt.Sprintf("c%d", i%8)
+		}
 		if r.Other {
 			m.Class = "other"
 		}
