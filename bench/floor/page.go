@@ -139,6 +139,10 @@ var menu = []menuCategory{
 		{Title: "List Roles", URL: "/roles/list/"},
 		{Title: "Audit Log", URL: "/auditlog/list/"},
 	}},
+	{Name: "Charts", Items: []menuItem{
+		{Title: "Songs by Rating", URL: "/charts/songs-by-rating/"},
+		{Title: "Albums by Rating", URL: "/charts/albums-by-rating/"},
+	}},
 	{Name: "API", Items: []menuItem{
 		{Title: "API Docs", URL: "/api/docs/"},
 		{Title: "API Tokens", URL: "/users/tokens"},

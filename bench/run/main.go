@@ -205,6 +205,8 @@ type sizeResult struct {
 	gzipBytes map[string]int
 
 	export *exportResult // the SQLite app's; nil: not measured (--export=false)
+	// chartsCold is each chart's first, uncached request on each app.
+	chartsCold []coldChart
 	// creates are the API creates on each app target, in the order of
 	// the apps; none when --api-creates 0.
 	creates []loadResult
@@ -354,6 +356,7 @@ func benchPages(size, albums int) []benchPage {
 		benchPage{name: "lookup q=river (common)", path: lookupPath + "?q=river"},
 		benchPage{name: fmt.Sprintf("lookup q=Vol. %d (rare)", rare), path: lookupPath + "?q=" + url.QueryEscape(fmt.Sprintf("Vol. %d", rare))},
 	)
+	pages = append(pages, chartPages()...)
 	return append(pages, apiPages()...)
 }
 
@@ -506,6 +509,9 @@ func benchSize(ctx context.Context, o options, tmp, appBin, floorBin string, bs 
 		defer t.client.CloseIdleConnections()
 	}
 
+	// First, before any page reads the database through the apps: the
+	// charts' uncached computations.
+	res.chartsCold = benchChartsCold(ctx, targets, pages)
 	sizes, err := comparePages(ctx, targets, pages, size)
 	if err != nil {
 		return res, err

@@ -162,6 +162,7 @@ func printTable(w io.Writer, results []sizeResult) {
 	fmt.Fprintln(w)
 	printCPU(w, results)
 	printAPI(w, results)
+	printCharts(w, results)
 	printExports(w, results)
 	printCreates(w, results)
 	printSyncCost(w, results)
@@ -210,6 +211,7 @@ func writeMarkdown(path string, o options, results []sizeResult, skipped []strin
 	}
 	b.WriteString(cpuMarkdown(results))
 	b.WriteString(apiMarkdown(results))
+	b.WriteString(chartsMarkdown(results))
 	b.WriteString(exportMarkdown(results))
 	b.WriteString(createsMarkdown(results))
 	b.WriteString(syncCostMarkdown(results))

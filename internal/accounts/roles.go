@@ -223,6 +223,17 @@ func (r *Roles) Count(ctx context.Context, filters []datamodel.Filter) (int64, e
 	return r.base.Count(ctx, idx.storedFilters(filters))
 }
 
+// Group groups the roles matching q as the store does, with the filters
+// by permission name read as Count reads them.
+func (r *Roles) Group(ctx context.Context, q datamodel.GroupQuery) (datamodel.Grouping, error) {
+	idx, err := r.index(ctx)
+	if err != nil {
+		return datamodel.Grouping{}, err
+	}
+	q.Filters = idx.storedFilters(q.Filters)
+	return r.base.Group(ctx, q)
+}
+
 // Exists reports whether another role has field == value.
 func (r *Roles) Exists(ctx context.Context, field *datamodel.Field, value any, exceptID string) (bool, error) {
 	return r.base.Exists(ctx, field, value, exceptID)

@@ -65,6 +65,11 @@ func (u *Users) Count(ctx context.Context, filters []datamodel.Filter) (int64, e
 	return u.base.Count(ctx, filters)
 }
 
+// Group groups the users matching q as the store does.
+func (u *Users) Group(ctx context.Context, q datamodel.GroupQuery) (datamodel.Grouping, error) {
+	return u.base.Group(ctx, q)
+}
+
 // Exists reports whether another user has field == value.
 func (u *Users) Exists(ctx context.Context, field *datamodel.Field, value any, exceptID string) (bool, error) {
 	return u.base.Exists(ctx, field, value, exceptID)

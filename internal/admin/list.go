@@ -189,8 +189,13 @@ func (v *ModelView) sortableColumns(p listParams) []column {
 // chipLinks show the filters in force, each with the list without it. A
 // filter by a related record names it by its label, not its id.
 func (v *ModelView) chipLinks(ctx context.Context, p listParams) ([]chipLink, error) {
+	return v.chipLinksAt(ctx, p, v.listURL(), sortKey(p.sort, p.desc))
+}
+
+// chipLinksAt is chipLinks for the page at base (a list, a chart), sorted
+// by current.
+func (v *ModelView) chipLinksAt(ctx context.Context, p listParams, base, current string) ([]chipLink, error) {
 	var out []chipLink
-	current := sortKey(p.sort, p.desc)
 	for _, c := range p.chips {
 		text := c.text
 		label, err := v.refLabel(ctx, c)
@@ -206,7 +211,7 @@ func (v *ModelView) chipLinks(ctx context.Context, p listParams) ([]chipLink, er
 		if label != "" {
 			text = fmt.Sprintf("%s %s %s", c.filter.Field.Label, opWords(c.filter.Field, c.filter.Op), textutil.Truncate(label, 60))
 		}
-		out = append(out, chipLink{Text: text, RemoveURL: v.urlFor(p.without(c.key), 1, current)})
+		out = append(out, chipLink{Text: text, RemoveURL: urlAt(base, p.without(c.key), 1, current)})
 	}
 	return out, nil
 }

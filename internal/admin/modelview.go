@@ -107,6 +107,9 @@ type Admin struct {
 	history     datamodel.Interface
 	historyView string
 
+	// Set by AddCharts, before Mount: the charts (chart.go).
+	charts []*Chart
+
 	// Set by Mount, before any request is served.
 	ui    *view.Engine
 	flash Flasher
@@ -288,7 +291,7 @@ func (a *Admin) Menu() []view.MenuCategory {
 		}
 		menu[i].Items = append(menu[i].Items, view.MenuItem{Title: v.Title, URL: v.listURL(), View: v.Name})
 	}
-	return menu
+	return append(menu, a.chartMenu()...)
 }
 
 // Mount registers every view's routes on r, each behind its permission,
@@ -297,6 +300,7 @@ func (a *Admin) Menu() []view.MenuCategory {
 // front of them has parsed.
 func (a *Admin) Mount(r *access.Router, ui *view.Engine, flash Flasher) {
 	a.ui, a.flash = ui, flash
+	a.mountCharts(r)
 	for _, v := range a.views {
 		r.Route(v.basePath, func(r *access.Router) {
 			can := func(action string) access.Permission { return access.On(v.Name, action) }

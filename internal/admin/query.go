@@ -193,7 +193,10 @@ func cleanSearch(q string) string {
 // field's filter with the same operator however it is spelled (FIELD is
 // FIELD__eq): choosing another album replaces the album filtered by.
 // Whatever it names is checked as a typed URL is, when the list is shown.
-func (v *ModelView) addFilterURL(query url.Values) string {
+func (v *ModelView) addFilterURL(query url.Values) string { return addFilterURLAt(v.listURL(), query) }
+
+// addFilterURLAt is addFilterURL for the page at base (a list, a chart).
+func addFilterURLAt(base string, query url.Values) string {
 	out := url.Values{}
 	for k, vals := range query {
 		switch k {
@@ -216,9 +219,9 @@ func (v *ModelView) addFilterURL(query url.Values) string {
 		}
 	}
 	if len(out) == 0 {
-		return v.listURL()
+		return base
 	}
-	return v.listURL() + "?" + out.Encode()
+	return base + "?" + out.Encode()
 }
 
 // without returns p with the filter of query key key dropped.
@@ -236,6 +239,11 @@ func (p listParams) sized(n int) listParams {
 
 // urlFor returns the list URL of p at page, sorted by sortKey.
 func (v *ModelView) urlFor(p listParams, page int, sortKey string) string {
+	return urlAt(v.listURL(), p, page, sortKey)
+}
+
+// urlAt is urlFor for the page at base (a list, a chart).
+func urlAt(base string, p listParams, page int, sortKey string) string {
 	q := url.Values{}
 	for k, vals := range p.keep {
 		q[k] = vals
@@ -253,9 +261,9 @@ func (v *ModelView) urlFor(p listParams, page int, sortKey string) string {
 		q.Set("page", strconv.Itoa(page))
 	}
 	if len(q) == 0 {
-		return v.listURL()
+		return base
 	}
-	return v.listURL() + "?" + q.Encode()
+	return base + "?" + q.Encode()
 }
 
 func sortKey(f *datamodel.Field, desc bool) string {

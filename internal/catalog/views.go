@@ -81,3 +81,22 @@ func Views(m *Models) []*admin.ModelView {
 	}
 	return []*admin.ModelView{albumView, songView}
 }
+
+// Charts declares the catalogue's charts over its views (from Views):
+// songs per rating, and the song count and average rating of the 20
+// albums with the most songs.
+func Charts(views []*admin.ModelView) []*admin.Chart {
+	var songs *admin.ModelView
+	for _, v := range views {
+		if v.Name == "songsview" {
+			songs = v
+		}
+	}
+	return []*admin.Chart{
+		{Name: "songs-by-rating", Title: "Songs by Rating", View: songs, By: "rating", ByKey: true, Kind: "column",
+			Series: []admin.ChartSeries{{Agg: datamodel.AggCount, Label: "Songs"}}},
+		{Name: "albums-by-rating", Title: "Albums by Rating", View: songs, By: "album", Top: 20, Kind: "bar",
+			Series: []admin.ChartSeries{{Agg: datamodel.AggCount, Label: "Songs"},
+				{Agg: datamodel.AggAvg, Field: "rating", Label: "Average rating"}}},
+	}
+}

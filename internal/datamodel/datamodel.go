@@ -210,6 +210,14 @@ type Interface interface {
 	// Count returns how many records match filters.
 	Count(ctx context.Context, filters []Filter) (int64, error)
 
+	// Group returns the records matching q's filters and search grouped
+	// by q.By, q's series computed per group, ranked and limited as q
+	// says (group.go). The database computes it (a GROUP BY, an
+	// aggregation), never the caller from the records; the answer may be
+	// remembered as a list's count is, until a write of this process or
+	// for the count's few seconds.
+	Group(ctx context.Context, q GroupQuery) (Grouping, error)
+
 	// Get returns one record, or ErrNotFound.
 	Get(ctx context.Context, id string) (Record, error)
 

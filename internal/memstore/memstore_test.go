@@ -22,3 +22,17 @@ func TestUpdateIf(t *testing.T) {
 	}
 	modeltest.UpdateIf(t, albums, songs, nil)
 }
+
+// TestGroup runs the seam's grouping checks on the memory store.
+func TestGroup(t *testing.T) {
+	st := memstore.New()
+	albums, err := st.Declare(catalog.AlbumSchema)
+	if err != nil {
+		t.Fatal(err)
+	}
+	songs, err := st.Declare(catalog.SongSchema)
+	if err != nil {
+		t.Fatal(err)
+	}
+	modeltest.Group(t, albums, songs)
+}

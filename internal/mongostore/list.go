@@ -225,6 +225,7 @@ type countCache struct {
 type cachedCount struct {
 	n       int64
 	atLeast bool
+	groups  *datamodel.Grouping // a grouping's answer (group.go), in place of n
 	epoch   int64
 	at      time.Time
 }

@@ -938,3 +938,9 @@ func TestFilteredPagesReadTheirPairIndex(t *testing.T) {
 		}
 	}
 }
+
+// TestGroup runs the seam's grouping checks on MongoDB.
+func TestGroup(t *testing.T) {
+	c := newCatalogue(t)
+	modeltest.Group(t, c.albums, c.songs)
+}

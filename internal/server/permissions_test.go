@@ -91,6 +91,15 @@ func TestEveryRouteChecksItsPermission(t *testing.T) {
 		if len(routes) < 20 {
 			t.Fatalf("the route table has %d routes", len(routes))
 		}
+		// The charts are in the table, behind can_list on their view.
+		for _, chart := range []string{"/charts/songs-by-rating/", "/charts/albums-by-rating/"} {
+			for _, path := range []string{chart, chart + "data.csv"} {
+				i := slices.IndexFunc(routes, func(rt access.Route) bool { return rt.Pattern == path })
+				if i < 0 || routes[i].Permission != access.On("songsview", access.CanList) || len(routes[i].Or) > 0 {
+					t.Errorf("route %s: missing, or not behind can_list on songsview", path)
+				}
+			}
+		}
 		unknown := app.UnknownID()
 		albumsBefore, songsBefore := app.Count("albums"), app.Count("songs")
 		for _, rt := range routes {
@@ -138,8 +147,9 @@ func TestEveryRouteChecksItsPermission(t *testing.T) {
 }
 
 // TestReadOnlyUserSeesNoWayToWrite: a ReadOnly user's pages offer only what
-// the role allows: the Model Views menu without Security (and the API
-// menu every logged-in user has), lists and show
+// the role allows: the Model Views menu without Security, the Charts of
+// the views it may list (and the API menu every logged-in user has),
+// lists and show
 // pages without Add, Edit, Delete, Export or bulk controls.
 func TestReadOnlyUserSeesNoWayToWrite(t *testing.T) {
 	apptest.ForEachBackendParallel(t, func(t *testing.T, b apptest.Backend) {
@@ -150,8 +160,8 @@ func TestReadOnlyUserSeesNoWayToWrite(t *testing.T) {
 
 		r := reader.Get("/")
 		r.ExpectStatus(t, "index", http.StatusOK)
-		if got := r.Texts("nav .menu summary"); !slices.Equal(got, []string{"Model Views", "API"}) {
-			t.Errorf("menu categories = %q, want only Model Views and API", got)
+		if got := r.Texts("nav .menu summary"); !slices.Equal(got, []string{"Model Views", "Charts", "API"}) {
+			t.Errorf("menu categories = %q, want only Model Views, Charts and API", got)
 		}
 		for _, page := range []string{"/songsview/list/", "/albumview/list/", "/songsview/show/" + song, "/albumview/show/" + album} {
 			r := reader.Get(page)

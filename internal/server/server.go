@@ -268,10 +268,14 @@ func mountPages(r chi.Router, accounts auth.Store, sessions *auth.Sessions, ui *
 // log).
 func newAdmin(log *slog.Logger, db Data, sec *security.Service, deps security.Deps) (*admin.Admin, error) {
 	logView := auditLogView(db.Audit())
-	views := append(catalog.Views(db.Catalog()), security.Views(sec, deps)...)
+	catalogue := catalog.Views(db.Catalog())
+	views := append(catalogue, security.Views(sec, deps)...)
 	views = append(views, logView)
 	adm, err := admin.New(log, views...)
 	if err != nil {
+		return nil, err
+	}
+	if err := adm.AddCharts(catalog.Charts(catalogue)...); err != nil {
 		return nil, err
 	}
 	adm.SetHistory(db.Audit().Entries(), logView.Name)

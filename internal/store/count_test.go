@@ -29,11 +29,11 @@ func TestCountFlightsShareOnlyWithinAnEpoch(t *testing.T) {
 	go func() {
 		defer wg.Done()
 		<-same.done
-		if same.n != 42 {
-			t.Errorf("the waiter got %d, want the leader's 42", same.n)
+		if same.c.n != 42 {
+			t.Errorf("the waiter got %d, want the leader's 42", same.c.n)
 		}
 	}()
-	lead.n = 42
+	lead.c.n = 42
 	c.land("k", 1, lead)
 	wg.Wait()
 	if _, leader := c.join("k", 1); !leader {

@@ -60,10 +60,9 @@ type flightKey struct {
 
 // countFlight is a count in flight; done is closed when it has landed.
 type countFlight struct {
-	done    chan struct{}
-	n       int64
-	atLeast bool
-	err     error
+	done chan struct{}
+	c    cachedCount
+	err  error
 }
 
 // join returns the count in flight for key in epoch, or, with leader true,
@@ -94,6 +93,7 @@ func (c *countCache) land(key string, epoch int64, f *countFlight) {
 type cachedCount struct {
 	n       int64
 	atLeast bool
+	groups  *datamodel.Grouping // a grouping's answer (group.go), in place of n
 	at      time.Time
 	epoch   int64 // countEpoch when n was counted
 }
@@ -352,8 +352,29 @@ func (m *Model[T]) matchesFirstIDs(where string, sort *datamodel.Field, desc boo
 // the model's cache while no write has made them stale.
 func (m *Model[T]) total(ctx context.Context, where string, args []any) (n int64, atLeast bool, err error) {
 	key := where + "\x00" + fmt.Sprintf("%#v", args)
+	c, err := m.cached(ctx, key, func() (c cachedCount, err error) {
+		q := "SELECT COUNT(*) FROM " + m.table
+		if where != "" {
+			q = fmt.Sprintf("SELECT COUNT(*) FROM (SELECT 1 FROM %s%s LIMIT %d) bounded", m.table, where, m.countLimit+1)
+		}
+		if err := queryRow(ctx, m.db, q, args...).Scan(&c.n); err != nil {
+			return c, m.translate("count", err)
+		}
+		if where != "" && c.n > m.countLimit {
+			c.n, c.atLeast = m.countLimit, true
+		}
+		return c, nil
+	})
+	return c.n, c.atLeast, err
+}
+
+// cached returns the answer the cache holds under key, or computes it:
+// once for every request that misses together (they share the leader's
+// answer), remembered in the epoch it began in. A count and a grouping
+// (group.go) are cached alike.
+func (m *Model[T]) cached(ctx context.Context, key string, compute func() (cachedCount, error)) (c cachedCount, err error) {
 	if c, ok := m.counts.get(key); ok {
-		return c.n, c.atLeast, nil
+		return c, nil
 	}
 	epoch, at := countEpoch.Load(), time.Now()
 	f, leader := m.counts.join(key, epoch)
@@ -361,31 +382,25 @@ func (m *Model[T]) total(ctx context.Context, where string, args []any) (n int64
 		select {
 		case <-f.done:
 			if f.err == nil {
-				return f.n, f.atLeast, nil
+				return f.c, nil
 			}
 			// The leader failed, perhaps only because its own request
-			// was cancelled: count here.
+			// was cancelled: compute here.
 		case <-ctx.Done():
-			return 0, false, m.translate("count", ctx.Err())
+			return cachedCount{}, m.translate("count", ctx.Err())
 		}
 	} else {
 		defer func() {
-			f.n, f.atLeast, f.err = n, atLeast, err
+			f.c, f.err = c, err
 			m.counts.land(key, epoch, f)
 		}()
 	}
-	q := "SELECT COUNT(*) FROM " + m.table
-	if where != "" {
-		q = fmt.Sprintf("SELECT COUNT(*) FROM (SELECT 1 FROM %s%s LIMIT %d) bounded", m.table, where, m.countLimit+1)
+	if c, err = compute(); err != nil {
+		return cachedCount{}, err
 	}
-	if err := queryRow(ctx, m.db, q, args...).Scan(&n); err != nil {
-		return 0, false, m.translate("count", err)
-	}
-	if where != "" && n > m.countLimit {
-		n, atLeast = m.countLimit, true
-	}
-	m.counts.put(key, cachedCount{n: n, atLeast: atLeast, at: at, epoch: epoch})
-	return n, atLeast, nil
+	c.at, c.epoch = at, epoch
+	m.counts.put(key, c)
+	return c, nil
 }
 
 // Count returns exactly how many records match filters.

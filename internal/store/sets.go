@@ -219,6 +219,15 @@ func (m *SetModel[T]) Count(ctx context.Context, filters []datamodel.Filter) (in
 	return m.base.Count(ctx, filters)
 }
 
+// Group groups the records matching q by a column field, as Model does;
+// a set is neither a key nor a series (GroupQuery.Check).
+func (m *SetModel[T]) Group(ctx context.Context, q datamodel.GroupQuery) (datamodel.Grouping, error) {
+	if err := q.Check(&m.decl); err != nil {
+		return datamodel.Grouping{}, err
+	}
+	return m.base.group(ctx, q)
+}
+
 // Exists reports whether a record other than exceptID has field == value.
 func (m *SetModel[T]) Exists(ctx context.Context, field *datamodel.Field, value any, exceptID string) (bool, error) {
 	return m.base.Exists(ctx, field, value, exceptID)

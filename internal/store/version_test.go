@@ -22,3 +22,15 @@ func TestUpdateIf(t *testing.T) {
 		modeltest.UpdateIf(t, models.Albums, models.Songs, func(f func()) { store.SetChecked(st, f) })
 	})
 }
+
+// TestGroup runs the seam's grouping checks on every SQL dialect.
+func TestGroup(t *testing.T) {
+	apptest.ForEachSQLBackendParallel(t, func(t *testing.T, b apptest.Backend) {
+		db, _ := apptest.OpenMigrated(t, b)
+		models, err := catalog.Declare(store.New(db))
+		if err != nil {
+			t.Fatal(err)
+		}
+		modeltest.Group(t, models.Albums, models.Songs)
+	})
+}

@@ -29,6 +29,9 @@ type MenuItem struct {
 	// empty, every logged-in user sees it (a page of their own, such as
 	// the API docs).
 	View string
+	// Action is the permission on View that shows the item; empty,
+	// menu_access (a chart's is can_list).
+	Action string
 }
 
 // visibleTo reports whether the menu shows the item to a user of grants g:
@@ -37,6 +40,9 @@ type MenuItem struct {
 func (it MenuItem) visibleTo(g *access.Grants) bool {
 	if it.View == "" {
 		return g != nil
+	}
+	if it.Action != "" {
+		return g.Can(access.On(it.View, it.Action))
 	}
 	return g.Can(access.On(it.View, access.MenuAccess))
 }
