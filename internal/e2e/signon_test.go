@@ -128,7 +128,9 @@ func signOnFlow(br *browser, p *oidctest.Provider, clock *testClock) {
 
 	// 3. Two-factor on the user's own page: the key read off the page, the
 	// code computed as an authenticator app does.
-	br.click(`//header//a[normalize-space()="Two-factor"]`)
+	// clickNav waits for the new page: reading the key off the old one
+	// races its replacement.
+	br.clickNav(`//header//a[normalize-space()="Two-factor"]`)
 	br.wantPath("/users/2fa")
 	secret := br.value("#f-secret")
 	if secret == "" {
