@@ -37,13 +37,15 @@ type crumb struct{ Title, URL string }
 // list: Home › Song View, and the language switcher, English current.
 var (
 	listCrumbs = []crumb{{Title: "Home", URL: "/"}, {Title: "Song View"}}
-	languages  = []language{{Code: "en", Name: "English", Current: true}, {Code: "de", Name: "Deutsch"},
-		{Code: "es", Name: "Español"}, {Code: "ar", Name: "العربية"}}
+	languages  = []language{{Code: "en", Name: "English", URL: "/songsview/list/?lang=en", Current: true},
+		{Code: "de", Name: "Deutsch", URL: "/songsview/list/?lang=de"},
+		{Code: "es", Name: "Español", URL: "/songsview/list/?lang=es"},
+		{Code: "ar", Name: "العربية", URL: "/songsview/list/?lang=ar"}}
 )
 
 type language struct {
-	Code, Name string
-	Current    bool
+	Code, Name, URL string
+	Current         bool
 }
 
 // cell is a list cell; Time and Changes are the audit log's, empty here.

@@ -53,6 +53,11 @@ func TestLanguages(t *testing.T) {
 		if !strings.Contains(r.Text("nav.nav"), "Vistas de modelos") || r.Text("button.link") != "Cerrar sesión" {
 			t.Errorf("Spanish menu: %q, logout %q", r.Text("nav.nav"), r.Text("button.link"))
 		}
+		// The switcher links to this page, its query kept, in each language.
+		r = admin.Get("/songsview/list/?q=love&lang=de")
+		if href, _ := r.Doc.Find(`footer .languages a[lang=es]`).Attr("href"); href != "/songsview/list/?lang=es&q=love" {
+			t.Errorf("switcher link to Spanish: %q", href)
+		}
 		// Accept-Language, without a remembered choice.
 		fresh := a.Client()
 		req, _ := http.NewRequest(http.MethodGet, fresh.URL("/login/"), nil)

@@ -82,10 +82,11 @@ type Page struct {
 	Languages []Language
 }
 
-// Language is a choice of the language switcher.
+// Language is a choice of the language switcher: URL is this page
+// with ?lang= set.
 type Language struct {
-	Code, Name string
-	Current    bool
+	Code, Name, URL string
+	Current         bool
 }
 
 // Crumb is one step of the breadcrumbs; URL is empty for the current page
@@ -192,7 +193,7 @@ func (e *Engine) RenderTrail(w http.ResponseWriter, r *http.Request, status int,
 	}
 	c := e.common(w, r)
 	p := Page{Common: c, AppName: e.appName, Title: title, Menu: e.menuFor(c.Grants), Data: data,
-		Lang: lang, Dir: i18n.Dir(lang), Languages: languages(lang)}
+		Lang: lang, Dir: i18n.Dir(lang), Languages: languages(r, lang)}
 	if c.User != "" {
 		p.Crumbs = crumbs(page, title, trail)
 	}
@@ -257,11 +258,19 @@ func (e *Engine) menuFor(g *access.Grants) []MenuCategory {
 	return out
 }
 
-// languages are the switcher's choices, current the page's.
-func languages(current string) []Language {
+// languages are the switcher's choices, current the page's: each links
+// to this page (its path and query) in that language.
+func languages(r *http.Request, current string) []Language {
+	path := r.URL.Path
+	// Only a local path: "//host" or "/\host" would be another site.
+	if !strings.HasPrefix(path, "/") || strings.HasPrefix(path, "//") || strings.HasPrefix(path, "/\\") {
+		path = "/"
+	}
+	q := r.URL.Query()
 	out := make([]Language, len(i18n.Shipped))
 	for i, code := range i18n.Shipped {
-		out[i] = Language{Code: code, Name: i18n.Names[code], Current: code == current}
+		q.Set("lang", code)
+		out[i] = Language{Code: code, Name: i18n.Names[code], URL: path + "?" + q.Encode(), Current: code == current}
 	}
 	return out
 }
