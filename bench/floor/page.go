@@ -130,6 +130,9 @@ type listPage struct {
 	ListQuery        string
 }
 
+// FilterAction is where the filter menu's forms go, as the app's.
+func (p listPage) FilterAction() string { return p.ListURL }
+
 // menu is the menu the app shows the bench's user, an Admin.
 var menu = []menuCategory{
 	{Name: "Model Views", Items: []menuItem{

@@ -205,6 +205,9 @@ type chartPage struct {
 	SVG                              chartSVG
 }
 
+// FilterAction is where the filter menu's forms go: the chart.
+func (p chartPage) FilterAction() string { return p.ChartURL }
+
 // handle handles "GET /charts/{name}/": the chart of the records the
 // list's filters and search keep. A submitted filter menu form is
 // answered with a redirect to the chart URL it stands for, as on a list.

@@ -80,6 +80,9 @@ type listPage struct {
 	ListQuery        string // this list's query, for the bulk form to come back to (bulk.go)
 }
 
+// FilterAction is where the filter menu's forms go: the list.
+func (p listPage) FilterAction() string { return p.ListURL }
+
 // handleList handles "GET /{view}/list/". A submitted filter menu form is
 // answered with a redirect to the list URL it stands for.
 func (v *ModelView) handleList(w http.ResponseWriter, r *http.Request) {
