@@ -12,6 +12,7 @@ import (
 	"musicadmin/internal/app"
 	"musicadmin/internal/config"
 	"musicadmin/internal/datamodel"
+	"musicadmin/internal/security"
 )
 
 // linkSSOCmd links an existing account to a subject of the OpenID
@@ -48,16 +49,9 @@ func (a *runner) linkSSOCmd() *cobra.Command {
 
 // linkSSO links the user named username to issuer's subject.
 func (a *runner) linkSSO(ctx context.Context, db *app.App, username, issuer, subject string) error {
-	svc, err := db.Security(nil)
+	svc, rec, err := namedUser(ctx, db, username)
 	if err != nil {
-		return failure(err)
-	}
-	rec, err := svc.UserByName(ctx, username)
-	if errors.Is(err, datamodel.ErrNotFound) {
-		return failure(fmt.Errorf("no user is named %q", username))
-	}
-	if err != nil {
-		return failure(err)
+		return err
 	}
 	var refused *datamodel.RefusedError
 	err = svc.Identities.Link(ctx, rec.ID, issuer, subject, time.Now())
@@ -69,4 +63,21 @@ func (a *runner) linkSSO(ctx context.Context, db *app.App, username, issuer, sub
 	}
 	fmt.Fprintf(a.env.Stdout, "User %q is linked to subject %q of %s.\n", username, subject, issuer)
 	return nil
+}
+
+// namedUser returns the accounts of db and the user named username; no
+// such user, or a database that fails, is exit status 1.
+func namedUser(ctx context.Context, db *app.App, username string) (*security.Service, datamodel.Record, error) {
+	svc, err := db.Security(nil)
+	if err != nil {
+		return nil, datamodel.Record{}, failure(err)
+	}
+	rec, err := svc.UserByName(ctx, username)
+	if errors.Is(err, datamodel.ErrNotFound) {
+		return nil, datamodel.Record{}, failure(fmt.Errorf("no user is named %q", username))
+	}
+	if err != nil {
+		return nil, datamodel.Record{}, failure(err)
+	}
+	return svc, rec, nil
 }

@@ -80,16 +80,9 @@ func parseExpiry(s string, now time.Time) (time.Time, error) {
 // createToken makes a token named name for the user named username,
 // audited under the command line's actor.
 func (a *runner) createToken(ctx context.Context, db *app.App, username, name string, expires time.Time) (string, error) {
-	svc, err := db.Security(nil)
+	svc, rec, err := namedUser(ctx, db, username)
 	if err != nil {
-		return "", failure(err)
-	}
-	rec, err := svc.UserByName(ctx, username)
-	if errors.Is(err, datamodel.ErrNotFound) {
-		return "", failure(fmt.Errorf("no user is named %q", username))
-	}
-	if err != nil {
-		return "", failure(err)
+		return "", err
 	}
 	plain, _, err := svc.Tokens.Create(audit.With(ctx, a.cliActor(accounts.TokensView)), rec.ID, name, expires)
 	var refused *datamodel.RefusedError

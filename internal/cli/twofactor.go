@@ -12,7 +12,6 @@ import (
 	"musicadmin/internal/app"
 	"musicadmin/internal/audit"
 	"musicadmin/internal/config"
-	"musicadmin/internal/datamodel"
 	"musicadmin/internal/security"
 )
 
@@ -37,16 +36,9 @@ func (a *runner) reset2FACmd() *cobra.Command {
 
 // reset2FA removes the second factor of the user named username, audited.
 func (a *runner) reset2FA(ctx context.Context, db *app.App, username string) error {
-	svc, err := db.Security(nil)
+	svc, rec, err := namedUser(ctx, db, username)
 	if err != nil {
-		return failure(err)
-	}
-	rec, err := svc.UserByName(ctx, username)
-	if errors.Is(err, datamodel.ErrNotFound) {
-		return failure(fmt.Errorf("no user is named %q", username))
-	}
-	if err != nil {
-		return failure(err)
+		return err
 	}
 	err = svc.TOTP.Reset(audit.With(ctx, a.cliActor(security.UsersView)), rec.ID, username)
 	if errors.Is(err, accounts.ErrNotEnrolled) {
