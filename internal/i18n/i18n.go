@@ -9,15 +9,22 @@
 // again.") is translated where it is shown by the same lookup. English is
 // the catalogue of record: TestCatalogues fails when another language
 // lacks one of its ids.
+//
+// The catalogue is split by area, one file per area and language:
+// locales/<area>.<lang>.yaml (base.de.yaml, views.de.yaml, ...). Every
+// area exists in every language.
 package i18n
 
 import (
 	"context"
 	"embed"
 	"fmt"
+	"io/fs"
 	"net/http"
+	"path"
 	"slices"
 	"strings"
+	"sync"
 
 	goi18n "github.com/nicksnyder/go-i18n/v2/i18n"
 	"go.yaml.in/yaml/v3"
@@ -51,19 +58,43 @@ func Dir(lang string) string {
 type Catalogue struct {
 	bundle     *goi18n.Bundle
 	localizers map[string]*goi18n.Localizer
-	matcher    language.Matcher
+	// plain are each language's messages without placeholders or
+	// plural forms, read from a map: a page shows some forty of them,
+	// and go-i18n's lookup costs a localizer walk each time.
+	plain   map[string]map[string]string
+	matcher language.Matcher
+}
+
+// Files returns the catalogue's files of lang: locales/<area>.<lang>.yaml.
+func Files(lang string) ([]string, error) {
+	return fs.Glob(locales, "locales/*."+lang+".yaml")
 }
 
 // Load reads the shipped catalogues.
 func Load() (*Catalogue, error) {
 	b := goi18n.NewBundle(language.English)
 	b.RegisterUnmarshalFunc("yaml", yaml.Unmarshal)
-	c := &Catalogue{bundle: b, localizers: map[string]*goi18n.Localizer{}}
+	c := &Catalogue{bundle: b, localizers: map[string]*goi18n.Localizer{}, plain: map[string]map[string]string{}}
 	var tags []language.Tag
 	for _, lang := range Shipped {
-		if _, err := b.LoadMessageFileFS(locales, "locales/"+lang+".yaml"); err != nil {
-			return nil, fmt.Errorf("i18n: %s: %w", lang, err)
+		files, err := Files(lang)
+		if err != nil || len(files) == 0 {
+			return nil, fmt.Errorf("i18n: %s: no catalogue files (%v)", lang, err)
 		}
+		plain := map[string]string{}
+		for _, name := range files {
+			mf, err := b.LoadMessageFileFS(locales, name)
+			if err != nil {
+				return nil, fmt.Errorf("i18n: %s: %w", path.Base(name), err)
+			}
+			for _, m := range mf.Messages {
+				if m.Other != "" && m.One == "" && m.Zero == "" && m.Two == "" && m.Few == "" && m.Many == "" &&
+					!strings.Contains(m.Other, "{{") {
+					plain[m.ID] = m.Other
+				}
+			}
+		}
+		c.plain[lang] = plain
 		c.localizers[lang] = goi18n.NewLocalizer(b, lang)
 		tags = append(tags, language.Make(lang))
 	}
@@ -71,10 +102,28 @@ func Load() (*Catalogue, error) {
 	return c, nil
 }
 
+// std is the shipped catalogue, for messages made in Go (Text, Error).
+var std = sync.OnceValues(Load)
+
+// Std returns the shipped catalogue; it panics only when the embedded
+// files do not parse, which TestCatalogues rules out.
+func Std() *Catalogue {
+	c, err := std()
+	if err != nil {
+		panic(err)
+	}
+	return c
+}
+
 // T returns the message id in lang, with data's values in its
 // placeholders ({{.Name}}); an id the catalogue lacks is shown as it is
 // (English).
 func (c *Catalogue) T(lang, id string, data map[string]any) string {
+	if data == nil {
+		if s, ok := c.plain[lang][id]; ok {
+			return s
+		}
+	}
 	return c.translate(lang, &goi18n.LocalizeConfig{MessageID: id, TemplateData: data}, id)
 }
 

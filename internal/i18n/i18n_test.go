@@ -1,8 +1,12 @@
 package i18n
 
 import (
+	"context"
+	"errors"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"path"
 	"slices"
 	"strings"
 	"testing"
@@ -14,41 +18,71 @@ import (
 // catalogue, with text; a plural id has the forms the language's plural
 // rules use; nothing is there that English lacks.
 func TestCatalogues(t *testing.T) {
-	read := func(lang string) map[string]any {
-		data, err := locales.ReadFile("locales/" + lang + ".yaml")
+	// read returns lang's catalogue, area by area: locales/<area>.<lang>.yaml.
+	read := func(lang string) map[string]map[string]any {
+		files, err := Files(lang)
 		if err != nil {
 			t.Fatal(err)
 		}
-		m := map[string]any{}
-		if err := yaml.Unmarshal(data, &m); err != nil {
-			t.Fatalf("%s: %v", lang, err)
+		areas := map[string]map[string]any{}
+		for _, name := range files {
+			data, err := locales.ReadFile(name)
+			if err != nil {
+				t.Fatal(err)
+			}
+			m := map[string]any{}
+			if err := yaml.Unmarshal(data, &m); err != nil {
+				t.Fatalf("%s: %v", name, err)
+			}
+			areas[strings.TrimSuffix(path.Base(name), "."+lang+".yaml")] = m
 		}
-		return m
+		return areas
 	}
-	en := read(Default)
+	enAreas := read(Default)
+	en := map[string]any{}
+	for area, m := range enAreas {
+		for id, v := range m {
+			if _, twice := en[id]; twice {
+				t.Errorf("en: %q is in two areas (one is %s)", id, area)
+			}
+			en[id] = v
+		}
+	}
 	if len(en) < 40 {
 		t.Fatalf("the English catalogue has %d ids", len(en))
 	}
 	for _, lang := range Shipped[1:] {
-		m := read(lang)
-		for id, v := range en {
-			got, ok := m[id]
-			if !ok {
-				t.Errorf("%s lacks %q", lang, id)
-				continue
-			}
-			if _, plural := v.(map[string]any); plural {
-				forms, ok := got.(map[string]any)
-				if !ok || forms["other"] == nil {
-					t.Errorf("%s: %q is not a plural message with an other form: %v", lang, id, got)
-				}
-			} else if s, _ := got.(string); strings.TrimSpace(s) == "" {
-				t.Errorf("%s: %q is empty", lang, id)
+		areas := read(lang)
+		for area := range enAreas {
+			if _, ok := areas[area]; !ok {
+				t.Errorf("%s lacks the area %s (locales/%s.%s.yaml)", lang, area, area, lang)
 			}
 		}
-		for id := range m {
-			if _, ok := en[id]; !ok {
-				t.Errorf("%s has %q, which English lacks", lang, id)
+		for area, m := range areas {
+			enm, ok := enAreas[area]
+			if !ok {
+				t.Errorf("%s has the area %s, which English lacks", lang, area)
+				continue
+			}
+			for id, v := range enm {
+				got, ok := m[id]
+				if !ok {
+					t.Errorf("%s lacks %q (%s)", lang, id, area)
+					continue
+				}
+				if _, plural := v.(map[string]any); plural {
+					forms, ok := got.(map[string]any)
+					if !ok || forms["other"] == nil {
+						t.Errorf("%s: %q is not a plural message with an other form: %v", lang, id, got)
+					}
+				} else if s, _ := got.(string); strings.TrimSpace(s) == "" {
+					t.Errorf("%s: %q is empty", lang, id)
+				}
+			}
+			for id := range m {
+				if _, ok := enm[id]; !ok {
+					t.Errorf("%s has %q in %s, which English lacks there", lang, id, area)
+				}
 			}
 		}
 	}
@@ -133,5 +167,35 @@ func TestMiddleware(t *testing.T) {
 	}
 	if !slices.Contains(r.Header.Values("Vary"), "Accept-Language") {
 		t.Errorf("Vary %v", r.Header.Values("Vary"))
+	}
+}
+
+// TestMessages: a message made in Go keeps its id and values until it is
+// shown, reads in English as an error, and in the reader's language
+// where it is shown, wrapped or not; any other error's text is looked up
+// as an id.
+func TestMessages(t *testing.T) {
+	err := Errorf("Your new token “{{.Name}}”", "Name", "ci")
+	if err.Error() != "Your new token “ci”" {
+		t.Errorf("English: %q", err.Error())
+	}
+	if got := ErrorIn("de", err); got != "Ihr neues Token „ci“" {
+		t.Errorf("German: %q", got)
+	}
+	if got := ErrorIn("es", fmt.Errorf("saving: %w", Errorf("Sign in"))); got != Std().T("es", "Sign in", nil) || got == "Sign in" {
+		t.Errorf("a wrapped message in Spanish = %q", got)
+	}
+	if got := ErrorIn("de", errors.New("Sign in")); got != "Anmelden" {
+		t.Errorf("a plain error's text as an id = %q", got)
+	}
+	if got := ErrorIn("de", errors.New("no such id here")); got != "no such id here" {
+		t.Errorf("an unknown text = %q", got)
+	}
+	ctx := With(context.Background(), "de")
+	if got := Text(ctx, "Sign in"); got != "Anmelden" {
+		t.Errorf("Text de = %q", got)
+	}
+	if got := Plural(ctx, "{{.Count}} records", 1); got != "1 Eintrag" {
+		t.Errorf("Plural de = %q", got)
 	}
 }

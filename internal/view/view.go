@@ -121,10 +121,7 @@ func New(appName string, log *slog.Logger, menu []MenuCategory, common CommonFun
 	if common == nil {
 		common = func(http.ResponseWriter, *http.Request) Common { return Common{} }
 	}
-	cat, err := i18n.Load()
-	if err != nil {
-		return nil, fmt.Errorf("view: %w", err)
-	}
+	cat := i18n.Std()
 	e := &Engine{appName: appName, pages: map[string]map[string]*template.Template{}, cat: cat, log: log,
 		menu: slices.Clone(menu), common: common}
 	names, err := fs.Glob(web.FS, "templates/pages/*.html")
@@ -150,23 +147,26 @@ func (e *Engine) Catalogue() *i18n.Catalogue { return e.cat }
 
 // languageFuncs are the template functions of lang: t translates a
 // message id (the English text) with its placeholders' values given as
-// name, value pairs; n translates a plural message for a count.
+// name, value pairs, or a message made in Go (an i18n.Message, or an
+// error: i18n.ErrorIn); n translates a plural message for a count.
 func languageFuncs(cat *i18n.Catalogue, lang string) template.FuncMap {
-	pairs := func(kv []any) map[string]any {
-		if len(kv) == 0 {
-			return nil
-		}
-		data := map[string]any{}
-		for i := 0; i+1 < len(kv); i += 2 {
-			if k, ok := kv[i].(string); ok {
-				data[k] = kv[i+1]
-			}
-		}
-		return data
-	}
 	return template.FuncMap{
-		"t": func(id string, kv ...any) string { return cat.T(lang, id, pairs(kv)) },
-		"n": func(id string, count int, kv ...any) string { return cat.N(lang, id, count, pairs(kv)) },
+		"t": func(msg any, kv ...any) string {
+			switch m := msg.(type) {
+			case string:
+				return cat.T(lang, m, i18n.Pairs(kv))
+			case i18n.Message:
+				return m.In(lang)
+			case *i18n.Message:
+				return m.In(lang)
+			case error:
+				return i18n.ErrorIn(lang, m)
+			case nil:
+				return ""
+			}
+			return fmt.Sprint(msg)
+		},
+		"n": func(id string, count int, kv ...any) string { return cat.N(lang, id, count, i18n.Pairs(kv)) },
 	}
 }
 
