@@ -9,6 +9,7 @@ import (
 	"github.com/go-chi/chi/v5"
 
 	"musicadmin/internal/datamodel"
+	"musicadmin/internal/textutil"
 	"musicadmin/internal/view"
 )
 
@@ -144,7 +145,10 @@ func (v *ModelView) firstByLabel(ctx context.Context, n int) ([]datamodel.Record
 func (v *ModelView) results(recs []datamodel.Record) []lookupResult {
 	out := make([]lookupResult, len(recs))
 	for i, rec := range recs {
-		out[i] = lookupResult{ID: rec.ID, Label: v.labelOf(rec)}
+		// The label is shown in the browser's list: its direction
+		// controls are shown, not obeyed (the page's own text gets the
+		// same from view).
+		out[i] = lookupResult{ID: rec.ID, Label: textutil.ShowBidiControls(v.labelOf(rec))}
 	}
 	return out
 }

@@ -206,7 +206,7 @@ func (e *Engine) RenderTrail(w http.ResponseWriter, r *http.Request, status int,
 	}
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.WriteHeader(status)
-	_, _ = w.Write(buf.Bytes())
+	_, _ = w.Write(showBidiControls(buf.Bytes()))
 }
 
 // crumbs are the breadcrumbs of page: Home, then trail, or the title's
