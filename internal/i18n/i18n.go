@@ -212,3 +212,28 @@ func (c *Catalogue) Middleware(def string, secure bool) func(http.Handler) http.
 		})
 	}
 }
+
+// IDs returns every id of the catalogue of record (English), sorted: for
+// tests that look for English left untranslated on a page.
+func IDs() ([]string, error) {
+	files, err := Files(Default)
+	if err != nil {
+		return nil, err
+	}
+	var ids []string
+	for _, name := range files {
+		data, err := locales.ReadFile(name)
+		if err != nil {
+			return nil, err
+		}
+		m := map[string]any{}
+		if err := yaml.Unmarshal(data, &m); err != nil {
+			return nil, fmt.Errorf("i18n: %s: %w", path.Base(name), err)
+		}
+		for id := range m {
+			ids = append(ids, id)
+		}
+	}
+	slices.Sort(ids)
+	return ids, nil
+}
