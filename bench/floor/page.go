@@ -51,6 +51,7 @@ type language struct {
 // cell is a list cell; Time and Changes are the audit log's, empty here.
 type cell struct {
 	Label, Text, Href, Time string
+	Word                    bool // Text is a catalogue word, as the app's
 	Changes                 []struct{ Field, Old, New string }
 }
 

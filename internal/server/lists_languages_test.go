@@ -273,6 +273,14 @@ func TestListsLanguages(t *testing.T) {
 			if !strings.Contains(data.Body, "\r\n"+w.other+",") {
 				t.Errorf("albums chart's data.csv has no %q row:\n%s", w.other, data.Body)
 			}
+			// A yes/no field's value is a word of the language.
+			r = c.Get("/users/list/")
+			noEnglish(t, "users", lang, r)
+			if got := r.Doc.Find("table.stack tbody td").FilterFunction(func(_ int, s *goquery.Selection) bool {
+				return strings.TrimSpace(s.Text()) == tr(lang, "Yes")
+			}).Length(); got == 0 || tr(lang, "Yes") == "Yes" {
+				t.Errorf("users list: no cell says %q", tr(lang, "Yes"))
+			}
 			// The API docs page.
 			r = c.Get("/api/docs/")
 			noEnglish(t, "API docs", lang, r)
