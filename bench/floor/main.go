@@ -22,12 +22,14 @@ import (
 	"database/sql"
 	"errors"
 	"flag"
+	"fmt"
 	"html/template"
 	"log"
 	"net"
 	"net/http"
 	"os"
 	"os/signal"
+	"strings"
 	"sync"
 	"syscall"
 	"time"
@@ -120,9 +122,21 @@ func main() {
 func parseTemplates() (*template.Template, error) {
 	return template.New("layout.html").
 		Funcs(template.FuncMap{"add": func(a, b int) int { return a + b }, "static": web.StaticURL,
-			// English only: the floor looks nothing up.
-			"t":   func(id string, _ ...any) string { return id },
-			"n":   func(id string, _ int, _ ...any) string { return id },
+			// English only: the floor looks nothing up, it fills in the
+			// id's placeholders (a count's id is its plural form).
+			"t":   func(id string, kv ...any) string { return fill(id, kv) },
+			"n":   func(id string, _ int, kv ...any) string { return fill(id, kv) },
 			"num": view.Number}).
 		ParseFS(web.FS, "templates/layout.html", "templates/partials/*.html", "templates/pages/list.html")
+}
+
+// fill writes kv's values (name, value pairs) into id's placeholders
+// ({{.Name}}), as the app's catalogue does for an English message.
+func fill(id string, kv []any) string {
+	for i := 0; i+1 < len(kv); i += 2 {
+		if k, ok := kv[i].(string); ok {
+			id = strings.ReplaceAll(id, "{{."+k+"}}", fmt.Sprint(kv[i+1]))
+		}
+	}
+	return id
 }

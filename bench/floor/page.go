@@ -51,6 +51,7 @@ type language struct {
 // cell is a list cell; Time and Changes are the audit log's, empty here.
 type cell struct {
 	Label, Text, Href, Time string
+	Word                    bool // Text is a catalogue word, as the app's
 	Changes                 []struct{ Field, Old, New string }
 }
 
@@ -108,6 +109,7 @@ type lookupInput struct {
 
 type listPage struct {
 	Title, Singular  string
+	Noun             string // Singular inside a sentence, as the app's
 	ListURL, AddURL  string
 	Q, SearchLabel   string
 	SearchHint       string // the search box's placeholder
@@ -120,6 +122,7 @@ type listPage struct {
 	Columns          []column
 	Rows             []row
 	Total            int64
+	Count            int // Total, for the plural form
 	AtLeast          bool
 	Page, Pages      int
 	PrevURL, NextURL string
@@ -242,9 +245,9 @@ func buildList(p params, songs []song, total int64, atLeast bool, album string) 
 	g := pager{page: p.page, size: p.pageSize, total: total, atLeast: atLeast}
 	rows := len(songs)
 	current := p.sortKey()
-	data := listPage{Title: "Song View", Singular: "Song", ListURL: listPath, AddURL: "/songsview/add",
+	data := listPage{Title: "Song View", Singular: "Song", Noun: "song", ListURL: listPath, AddURL: "/songsview/add",
 		Q: p.q, SearchLabel: "Title", SearchHint: "Search Title", SearchMax: maxSearchRunes, Filtered: p.q != "" || p.album != nil || p.rating != nil,
-		Total: total, AtLeast: atLeast, Page: p.page, Pages: g.pages(rows), FilterMenu: filterMenus,
+		Total: total, Count: int(total), AtLeast: atLeast, Page: p.page, Pages: g.pages(rows), FilterMenu: filterMenus,
 		ExportURL: p.exportURL(current), Actions: songActions, ListQuery: p.listQuery()}
 	// The accepted filters by query key, as the app sorts them.
 	var filters []hidden

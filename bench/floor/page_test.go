@@ -48,8 +48,10 @@ func TestListRenders(t *testing.T) {
 	}
 	for _, want := range []string{
 		`<span>Album = Blue</span> <a href="/songsview/list/?page_size=50&amp;q=love&amp;rating__gte=5&amp;sort=title"`,
-		`<div class="lookup" data-lookup-url="/songsview/lookup/album" data-lookup-target="album">
-  <input id="filter-album-value" name="filter_value" type="text" value=""`,
+		`<div class="lookup" data-lookup-url="/songsview/lookup/album" data-lookup-target="album"`,
+		`data-msg-none="No album matches."`,
+		`<input id="filter-album-value" name="filter_value" type="text" value=""`,
+		`title="Search Title"`, // the floor fills in the ids its t reads
 		`<span class="current" aria-current="true">50</span>`,
 		`href="/songsview/export.csv?album=42&amp;q=love&amp;rating__gte=5&amp;sort=title"`,
 		`<input type="hidden" name="list_query" value="album=42&amp;page_size=50&amp;q=love&amp;rating__gte=5">`,

@@ -139,7 +139,7 @@ func BenchmarkRenderList(b *testing.B) {
 		b.Fatal(err)
 	}
 	data := listPage{Title: v.Title, Singular: v.Singular, ListURL: v.listURL(), AddURL: v.addURL(),
-		SearchLabel: v.searchLabel(), Total: res.Total, Page: p.pager.page, Pages: 40,
+		SearchLabel: v.searchLabel(context.Background()), Total: res.Total, Count: int(res.Total), Page: p.pager.page, Pages: 40,
 		Keep:    []hidden{{"sort", sortKey(p.sort, p.desc)}},
 		PrevURL: v.urlFor(p, p.pager.page-1, "title"), NextURL: v.urlFor(p, p.pager.page+1, "title")}
 	for _, f := range v.list {

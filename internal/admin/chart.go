@@ -2,6 +2,7 @@ package admin
 
 import (
 	"bufio"
+	"context"
 	"fmt"
 	"math"
 	"net/http"
@@ -11,6 +12,7 @@ import (
 
 	"musicadmin/internal/access"
 	"musicadmin/internal/datamodel"
+	"musicadmin/internal/i18n"
 	"musicadmin/internal/view"
 )
 
@@ -156,11 +158,12 @@ type chartRow struct {
 	Other  bool
 }
 
-// rowsOf are the chart's rows for g: the groups, then Other.
-func (c *Chart) rowsOf(g datamodel.Grouping) []chartRow {
+// rowsOf are the chart's rows for g: the groups, then Other, named in
+// the language of ctx.
+func (c *Chart) rowsOf(ctx context.Context, g datamodel.Grouping) []chartRow {
 	var out []chartRow
 	for _, grp := range g.Groups {
-		label := "(none)"
+		label := i18n.Text(ctx, "(none)")
 		if grp.Key != nil {
 			if ref, isRef := grp.Key.(*datamodel.Ref); !isRef || ref != nil {
 				label = c.by.Kind.Text(grp.Key)
@@ -169,7 +172,8 @@ func (c *Chart) rowsOf(g datamodel.Grouping) []chartRow {
 		out = append(out, chartRow{Label: label, Values: grp.Values, Texts: c.texts(grp.Values)})
 	}
 	if g.Other != nil {
-		out = append(out, chartRow{Label: "Other", Values: g.Other.Values, Texts: c.texts(g.Other.Values), Other: true})
+		// "Other" in English: go-i18n reserves that id.
+		out = append(out, chartRow{Label: i18n.Text(ctx, "Other groups"), Values: g.Other.Values, Texts: c.texts(g.Other.Values), Other: true})
 	}
 	return out
 }
@@ -197,10 +201,10 @@ type chartPage struct {
 	SearchMax                        int
 	Keep                             []hidden // the chart's filters, for its GET forms
 	Filtered                         bool
-	Notices                          []string
+	Notices                          []i18n.Message
 	Chips                            []chipLink
 	FilterMenu                       []filterMenu
-	Columns                          []string // the key's label, then the series'
+	Columns                          []string // the key's label, then the series' (ids, for t)
 	Rows                             []chartRow
 	SVG                              chartSVG
 }
@@ -224,9 +228,10 @@ func (c *Chart) handle(w http.ResponseWriter, r *http.Request) {
 		v.admin.ui.Fail(w, r, err)
 		return
 	}
+	ctx := r.Context()
 	data := chartPage{Title: c.Title, ChartURL: c.url(), CSVURL: urlAt(c.csvURL(), p, 1, ""),
-		Q: p.q, SearchLabel: v.searchLabel(), SearchMax: MaxSearchRunes, Notices: p.notices,
-		Filtered: p.q != "" || len(p.filters) > 0, FilterMenu: v.filterMenu(), Rows: c.rowsOf(g)}
+		Q: p.q, SearchLabel: v.searchLabel(ctx), SearchMax: MaxSearchRunes, Notices: p.notices,
+		Filtered: p.q != "" || len(p.filters) > 0, FilterMenu: v.filterMenu(ctx), Rows: c.rowsOf(ctx, g)}
 	if data.Chips, err = v.chipLinksAt(r.Context(), p, c.url(), ""); err != nil {
 		v.admin.ui.Fail(w, r, err)
 		return
@@ -241,7 +246,7 @@ func (c *Chart) handle(w http.ResponseWriter, r *http.Request) {
 	for _, s := range c.Series {
 		data.Columns = append(data.Columns, s.Label)
 	}
-	data.SVG = c.draw(data.Rows)
+	data.SVG = c.draw(ctx, data.Rows)
 	v.admin.ui.Render(w, r, http.StatusOK, "chart", c.Title, data)
 }
 
@@ -255,7 +260,8 @@ func sortedKeys(v url.Values) []string {
 }
 
 // handleCSV handles "GET /charts/{name}/data.csv": the chart's numbers,
-// a row per group and one for Other, with the same filters and search.
+// a row per group and one for Other, with the same filters and search;
+// its header and Other are in the request's language.
 func (c *Chart) handleCSV(w http.ResponseWriter, r *http.Request) {
 	v := c.View
 	p := v.parseList(r.URL.Query())
@@ -267,14 +273,15 @@ func (c *Chart) handleCSV(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "text/csv; charset=utf-8")
 	w.Header().Set("Content-Disposition", `attachment; filename="`+c.Name+`.csv"`)
 	out := bufio.NewWriter(w)
-	head := []string{csvCell(c.by.Label)}
+	ctx := r.Context()
+	head := []string{csvCell(i18n.Text(ctx, c.by.Label))}
 	for _, s := range c.Series {
-		head = append(head, csvCell(s.Label))
+		head = append(head, csvCell(i18n.Text(ctx, s.Label)))
 	}
 	if err := writeCSVRecord(out, head); err != nil {
 		return
 	}
-	for _, row := range c.rowsOf(g) {
+	for _, row := range c.rowsOf(ctx, g) {
 		if err := writeCSVRecord(out, append([]string{csvCell(row.Label)}, row.Texts...)); err != nil {
 			return
 		}

@@ -1,10 +1,12 @@
 package admin
 
 import (
+	"context"
 	"fmt"
 	"math"
 	"strings"
 
+	"musicadmin/internal/i18n"
 	"musicadmin/internal/textutil"
 )
 
@@ -13,8 +15,17 @@ import (
 // with no script and no style attribute (the Content-Security-Policy
 // allows neither inline); the colours are classes of chart.css, light and
 // dark.
+//
+// Right to left (Arabic), the drawing is mirrored, as the page around it
+// is: a bar chart's labels stand on the right and its bars grow to the
+// left; a column or line chart's first group is on the right, as the
+// table's first row is read first, and its labels slant the other way; a
+// pie's legend is on its left. Dir is the SVG's direction, so a label's
+// text-anchor (start, end) is read in the label's own direction and
+// mirrors with it. Nothing misleads: no axis carries a scale, every value
+// is written at its mark, and the table below has the numbers.
 type chartSVG struct {
-	Kind          string
+	Kind, Dir     string
 	Width, Height int
 	Title, Desc   string
 	Marks         []svgMark // a bar, a column, a slice or a point per row
@@ -41,10 +52,12 @@ type svgLine struct{ X1, Y1, X2, Y2 float64 }
 // table beside it has all of it.
 const maxLabelRunes = 24
 
-// draw lays out the chart of rows: the first series, by c.Kind.
-func (c *Chart) draw(rows []chartRow) chartSVG {
-	s := chartSVG{Kind: c.Kind, Title: c.Title,
-		Desc: fmt.Sprintf("%s by %s, %d groups; the numbers are in the table below.", c.Series[0].Label, c.by.Label, len(rows))}
+// draw lays out the chart of rows: the first series, by c.Kind, in the
+// language of ctx (its title, its description, its direction).
+func (c *Chart) draw(ctx context.Context, rows []chartRow) chartSVG {
+	s := chartSVG{Kind: c.Kind, Dir: i18n.Dir(i18n.Of(ctx)), Title: i18n.Text(ctx, c.Title),
+		Desc: i18n.Plural(ctx, "{{.Series}} by {{.By}}, {{.Count}} groups; the numbers are in the table below.", len(rows),
+			"Series", i18n.Text(ctx, c.Series[0].Label), "By", i18n.Text(ctx, c.by.Label))}
 	peak := 0.0
 	for _, r := range rows {
 		if v := r.Values[0]; !math.IsNaN(v) && v > peak {
@@ -93,7 +106,8 @@ func (c *Chart) draw(rows []chartRow) chartSVG {
 		}
 		s.Line = strings.Join(pts, " ")
 	case "pie":
-		const r, cx, cy = 110.0, 130.0, 130.0
+		const r, cy, pieW = 110.0, 130.0, 260.0
+		cx := pieW / 2
 		total := 0.0
 		for _, row := range rows {
 			if v := row.Values[0]; !math.IsNaN(v) && v > 0 {
@@ -101,6 +115,12 @@ func (c *Chart) draw(rows []chartRow) chartSVG {
 			}
 		}
 		s.Width, s.Height = 520, int(math.Max(2*cy, 30+22*float64(len(rows))))
+		// The legend's column, right of the pie; left of it right to left.
+		swatchX, labelX := pieW+20, pieW+42
+		if s.Dir == "rtl" {
+			cx = float64(s.Width) - pieW/2
+			swatchX, labelX = float64(s.Width)-pieW-20-14, float64(s.Width)-pieW-42
+		}
 		angle := -math.Pi / 2
 		for i, row := range rows {
 			m := mark(i, row)
@@ -123,8 +143,8 @@ func (c *Chart) draw(rows []chartRow) chartSVG {
 			}
 			angle = next
 			// The legend: a swatch and the label with its value.
-			m.X, m.Y, m.W, m.H = 2*cx+20, 20+22*float64(i), 14, 14
-			m.LX, m.LY, m.Anchor = 2*cx+42, 32+22*float64(i), "start"
+			m.X, m.Y, m.W, m.H = swatchX, 20+22*float64(i), 14, 14
+			m.LX, m.LY, m.Anchor = labelX, 32+22*float64(i), "start"
 			s.Marks = append(s.Marks, m)
 		}
 	default: // bar
@@ -141,5 +161,37 @@ func (c *Chart) draw(rows []chartRow) chartSVG {
 			s.Marks = append(s.Marks, m)
 		}
 	}
+	if s.Dir == "rtl" {
+		s.mirror()
+	}
 	return s
+}
+
+// mirror turns the drawing around its vertical middle, for a reader of
+// a right-to-left language: every x from the other side, a rotated
+// label turned the other way. (A pie is drawn with its legend on the
+// left in the first place: its slices' order round the circle is not
+// read in a direction.) The anchors stay: under the SVG's direction rtl,
+// start is a label's right end.
+func (s *chartSVG) mirror() {
+	w := float64(s.Width)
+	flip := func(x float64) float64 { return w - x }
+	if s.Kind == "pie" {
+		return // drawn mirrored already (draw)
+	}
+	s.Baseline.X1, s.Baseline.X2 = flip(s.Baseline.X1), flip(s.Baseline.X2)
+	var pts []string
+	for i := range s.Marks {
+		m := &s.Marks[i]
+		if s.Kind == "line" {
+			m.X = flip(m.X)
+			pts = append(pts, fmt.Sprintf("%.1f,%.1f", m.X, m.Y))
+		} else {
+			m.X = flip(m.X) - m.W
+		}
+		m.LX, m.VX, m.Rotate = flip(m.LX), flip(m.VX), -m.Rotate
+	}
+	if s.Kind == "line" {
+		s.Line = strings.Join(pts, " ")
+	}
 }

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"musicadmin/internal/datamodel"
+	"musicadmin/internal/i18n"
 )
 
 const (
@@ -146,7 +147,8 @@ func (v *ModelView) exportFilename() string {
 // (unknown, or a bad value) is ignored here too, and page and page_size
 // mean nothing.
 //
-// The file has a header row of the list's column labels, then a row a
+// The file has a header row of the list's column labels (in the request's
+// language: English without Accept-Language or a chosen one), then a row a
 // record; references show their record's label, empty for none. It is
 // UTF-8 with no byte-order mark: the contract asks for UTF-8 and a header
 // row, and a BOM would make the first label "\ufeffTitle" for every
@@ -174,7 +176,7 @@ func (v *ModelView) handleExport(w http.ResponseWriter, r *http.Request) {
 
 	rec := make([]string, len(v.list))
 	for i, f := range v.list {
-		rec[i] = csvCell(f.Label)
+		rec[i] = csvCell(i18n.Text(r.Context(), f.Label)) // the list's columns, in the request's language
 	}
 	var writeErr error
 	if writeErr = writeCSVRecord(buf, rec); writeErr != nil {

@@ -11,6 +11,7 @@ import (
 	"unicode/utf8"
 
 	"musicadmin/internal/datamodel"
+	"musicadmin/internal/i18n"
 	"musicadmin/internal/textutil"
 )
 
@@ -55,8 +56,13 @@ type opChoice struct{ Value, Label string }
 
 type listPage struct {
 	Title, Singular string
+	// Noun is Singular as a word inside a sentence, in the request's
+	// language ("song", "Song", "canción"): "Add {{.Singular}}" reads
+	// "Añadir canción" in Spanish.
+	Noun            string
 	ListURL, AddURL string
-	Q, SearchLabel  string
+	// SearchLabel names the fields q searches, in the request's language.
+	Q, SearchLabel string
 	// SearchHint is the search box's placeholder: "Search" and the
 	// fields it searches when that fits a phone's box, else "Search…"
 	// (the label, read aloud, and the tooltip still name them).
@@ -64,12 +70,13 @@ type listPage struct {
 	SearchMax        int
 	Keep             []hidden // the list's parameters but q and page, for its GET forms
 	Filtered         bool
-	Notices          []string
+	Notices          []i18n.Message
 	Chips            []chipLink
 	FilterMenu       []filterMenu
 	Columns          []column
 	Rows             []row
 	Total            int64
+	Count            int  // Total, for the plural form of "{{.Count}} records"
 	AtLeast          bool // Total is a lower bound
 	Page, Pages      int
 	PrevURL, NextURL string
@@ -131,10 +138,12 @@ func (v *ModelView) listRecords(ctx context.Context, p *listParams) (datamodel.P
 // and buttons the request's user may follow.
 func (v *ModelView) listPageOf(r *http.Request, p listParams, res datamodel.Page) listPage {
 	can := v.allowed(r)
-	data := listPage{Title: v.Title, Singular: v.Singular, ListURL: v.listURL(),
-		Q: p.q, SearchLabel: v.searchLabel(), SearchHint: searchHint(v.searchLabel()), SearchMax: MaxSearchRunes, Notices: p.notices,
-		Filtered: p.q != "" || len(p.filters) > 0, Total: res.Total, AtLeast: res.AtLeast,
-		Page: p.pager.page, Pages: p.pager.pages(len(res.Records)), FilterMenu: v.filterMenu(),
+	ctx := r.Context()
+	label := v.searchLabel(ctx)
+	data := listPage{Title: v.Title, Singular: v.Singular, Noun: noun(ctx, v.Singular), ListURL: v.listURL(),
+		Q: p.q, SearchLabel: label, SearchHint: searchHint(ctx, label), SearchMax: MaxSearchRunes, Notices: p.notices,
+		Filtered: p.q != "" || len(p.filters) > 0, Total: res.Total, Count: int(res.Total), AtLeast: res.AtLeast,
+		Page: p.pager.page, Pages: p.pager.pages(len(res.Records)), FilterMenu: v.filterMenu(ctx),
 		Actions: v.actionButtons(can.grants), Keep: keptParams(p), Columns: v.sortableColumns(p)}
 	if len(data.Actions) > 0 {
 		data.ListQuery = v.listQuery(p)
@@ -189,8 +198,9 @@ func (v *ModelView) sortableColumns(p listParams) []column {
 	return out
 }
 
-// chipLinks show the filters in force, each with the list without it. A
-// filter by a related record names it by its label, not its id.
+// chipLinks show the filters in force, each with the list without it, in
+// the language of ctx. A filter by a related record names it by its
+// label, not its id.
 func (v *ModelView) chipLinks(ctx context.Context, p listParams) ([]chipLink, error) {
 	return v.chipLinksAt(ctx, p, v.listURL(), sortKey(p.sort, p.desc))
 }
@@ -200,7 +210,17 @@ func (v *ModelView) chipLinks(ctx context.Context, p listParams) ([]chipLink, er
 func (v *ModelView) chipLinksAt(ctx context.Context, p listParams, base, current string) ([]chipLink, error) {
 	var out []chipLink
 	for _, c := range p.chips {
-		text := c.text
+		shown := c.shown
+		switch {
+		case c.filter.Op == datamodel.OpEmpty:
+			// Yes or no, as typed in English ("true", "1"); in the
+			// words of another language.
+			if b, _ := c.filter.Value.(bool); i18n.Of(ctx) != i18n.Default {
+				shown = i18n.Text(ctx, yesNo(b))
+			}
+		case c.yesNo:
+			shown = i18n.Text(ctx, shown)
+		}
 		label, err := v.refLabel(ctx, c)
 		if err != nil {
 			return nil, err
@@ -212,8 +232,9 @@ func (v *ModelView) chipLinksAt(ctx context.Context, p listParams, base, current
 			}
 		}
 		if label != "" {
-			text = fmt.Sprintf("%s %s %s", c.filter.Field.Label, opWords(c.filter.Field, c.filter.Op), textutil.Truncate(label, 60))
+			shown = textutil.Truncate(label, 60)
 		}
+		text := fmt.Sprintf("%s %s %s", i18n.Text(ctx, c.filter.Field.Label), i18n.Text(ctx, opWords(c.filter.Field, c.filter.Op)), shown)
 		out = append(out, chipLink{Text: text, RemoveURL: urlAt(base, p.without(c.key), 1, current)})
 	}
 	return out, nil
@@ -259,8 +280,10 @@ func (v *ModelView) sizeLinks(p listParams, res datamodel.Page) []sizeLink {
 }
 
 // filterMenu describes a form per filter field, each offering only the
-// operators of the field's kind.
-func (v *ModelView) filterMenu() []filterMenu {
+// operators of the field's kind. Its labels are the catalogue's ids: the
+// template translates them; the target of a reference is named in the
+// language of ctx.
+func (v *ModelView) filterMenu(ctx context.Context) []filterMenu {
 	var out []filterMenu
 	for _, f := range v.filter {
 		m := filterMenu{Field: f.Name, Label: f.Label, Input: "text", MaxLength: MaxSearchRunes}
@@ -271,8 +294,11 @@ func (v *ModelView) filterMenu() []filterMenu {
 			// is a plain id input without script. A select of every
 			// record would not scale.
 			m.Ref, m.Target, m.MaxLength = true, f.Target(), 64
+			if target := v.admin.byModel[f.Target()]; target != nil && i18n.Of(ctx) != i18n.Default {
+				m.Target = noun(ctx, target.Singular) // English names the model, as it always has
+			}
 			if target := v.refTarget(f); target != nil {
-				m.Lookup = v.filterLookup(f, target)
+				m.Lookup = v.filterLookup(ctx, f, target)
 			}
 		case in.Type == "number":
 			m.Input, m.MaxLength, m.Min, m.Max = "number", 0, in.Min, in.Max
@@ -291,22 +317,53 @@ func (v *ModelView) filterMenu() []filterMenu {
 	return out
 }
 
-func (v *ModelView) searchLabel() string {
+// searchLabel names the fields q searches, in the language of ctx:
+// "Username, First name, Last name".
+func (v *ModelView) searchLabel(ctx context.Context) string {
 	labels := make([]string, len(v.search))
 	for i, f := range v.search {
-		labels[i] = f.Label
+		labels[i] = i18n.Text(ctx, f.Label)
 	}
-	return strings.Join(labels, ", ")
+	return joinList(ctx, labels)
+}
+
+// joinList joins items as a list in the language of ctx: "a, b, c"
+// ("a، b، c" in Arabic).
+func joinList(ctx context.Context, items []string) string {
+	if len(items) == 0 {
+		return ""
+	}
+	out := items[0]
+	for _, it := range items[1:] {
+		out = i18n.Text(ctx, "{{.Items}}, {{.Item}}", "Items", out, "Item", it)
+	}
+	return out
+}
+
+// noun is a view's Singular as a word inside a sentence in the language
+// of ctx: lower-case in English ("album"), as the catalogue has it
+// elsewhere ("Album" in German, "álbum" in Spanish).
+func noun(ctx context.Context, singular string) string {
+	return i18n.Text(ctx, strings.ToLower(singular))
+}
+
+// yesNo is the catalogue's word for b.
+func yesNo(b bool) string {
+	if b {
+		return "Yes"
+	}
+	return "No"
 }
 
 // maxSearchHint is the longest placeholder the search box of a 390 px
 // phone shows whole, in characters.
 const maxSearchHint = 32
 
-// searchHint is the search box's placeholder for the fields label names.
-func searchHint(label string) string {
-	if hint := "Search " + label; utf8.RuneCountInString(hint) <= maxSearchHint {
+// searchHint is the search box's placeholder for the fields label names,
+// in the language of ctx.
+func searchHint(ctx context.Context, label string) string {
+	if hint := i18n.Text(ctx, "Search {{.Fields}}", "Fields", label); utf8.RuneCountInString(hint) <= maxSearchHint {
 		return hint
 	}
-	return "Search…"
+	return i18n.Text(ctx, "Search…")
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"net/http"
-	"strings"
 
 	"github.com/go-chi/chi/v5"
 
@@ -199,7 +198,7 @@ func (v *ModelView) refInput(ctx context.Context, fd *datamodel.Field, in *input
 func (v *ModelView) lookupInput(ctx context.Context, fd *datamodel.Field, target *ModelView, in *input,
 	stored *datamodel.Ref) error {
 	in.Type, in.LookupURL, in.TargetURL = "lookup", v.lookupURL(fd.Name), target.listURL()
-	in.Target = strings.ToLower(target.Singular)
+	in.Target = noun(ctx, target.Singular)
 	if stored != nil && stored.ID == in.Value {
 		in.Current = stored.Label
 		return nil
@@ -219,9 +218,10 @@ func (v *ModelView) lookupInput(ctx context.Context, fd *datamodel.Field, target
 // filterLookup is the value input of the filter menu's row for fd, whose
 // records are target's: the searchable input of the forms, empty (the
 // chips show the filters in force), posting the id as the menu's value.
-func (v *ModelView) filterLookup(fd *datamodel.Field, target *ModelView) *input {
+// The target is named in the language of ctx.
+func (v *ModelView) filterLookup(ctx context.Context, fd *datamodel.Field, target *ModelView) *input {
 	return &input{Name: menuValue, Label: fd.Label, Type: "lookup", ID: "filter-" + fd.Name + "-value",
-		LookupURL: v.lookupURL(fd.Name), TargetURL: target.listURL(), Target: strings.ToLower(target.Singular)}
+		LookupURL: v.lookupURL(fd.Name), TargetURL: target.listURL(), Target: noun(ctx, target.Singular)}
 }
 
 // refLabel returns the label of the record that the filter of chip c

@@ -15,10 +15,12 @@ import (
 
 // cell is one value on a page; Href links it to the record it names.
 // An audit entry's time has its exact value in Time, its changes are
-// Changes (auditCell).
+// Changes (auditCell). Word marks a Text that is a catalogue word, not
+// data ("Yes", "No" of a yes/no field), translated where shown.
 type cell struct {
 	Label   string
 	Text    string
+	Word    bool
 	Href    string
 	Time    string
 	Changes []change
@@ -67,6 +69,9 @@ func (v *ModelView) rows(can allowed, records []datamodel.Record, fields []*data
 func (v *ModelView) cell(g *access.Grants, f *datamodel.Field, rec datamodel.Record) cell {
 	val := rec.Values[f.Name]
 	c := cell{Label: f.Label, Text: f.Kind.Text(val)}
+	if _, yesNo := f.Kind.(datamodel.Bool); yesNo {
+		c.Word = true
+	}
 	if v.Name == v.admin.historyView {
 		v.auditCell(f, rec, &c)
 	}

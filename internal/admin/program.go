@@ -7,6 +7,7 @@ import (
 	"slices"
 
 	"musicadmin/internal/datamodel"
+	"musicadmin/internal/i18n"
 )
 
 // The programmatic surface of the views: what the JSON API (internal/api)
@@ -50,7 +51,9 @@ func (v *ModelView) Fixed(rec *datamodel.Record) map[string]string { return v.fi
 // for the answer to echo.
 func (v *ModelView) ListQuery(query url.Values) (q datamodel.Query, page, size int, problems []string) {
 	p := v.parseList(query)
-	problems = p.notices
+	for _, m := range p.notices {
+		problems = append(problems, m.In(i18n.Default)) // the API speaks English
+	}
 	if s := query.Get("sort"); s != "" && sortKey(p.sort, p.desc) != s {
 		problems = append(problems, fmt.Sprintf("Unknown sort %q: sort by one of the order fields, - first for descending.", s))
 	}

@@ -1,7 +1,6 @@
 package admin
 
 import (
-	"fmt"
 	"maps"
 	"net/url"
 	"sort"
@@ -10,6 +9,7 @@ import (
 	"unicode/utf8"
 
 	"musicadmin/internal/datamodel"
+	"musicadmin/internal/i18n"
 	"musicadmin/internal/textutil"
 )
 
@@ -22,18 +22,21 @@ type listParams struct {
 	desc    bool
 	q       string
 	filters []datamodel.Filter
-	keep    url.Values // the accepted filters, to carry into links
-	notices []string   // parameters that were ignored, for the user
-	chips   []chip     // the accepted filters, for the user
+	keep    url.Values     // the accepted filters, to carry into links
+	notices []i18n.Message // parameters that were ignored, for the user
+	chips   []chip         // the accepted filters, for the user
 }
 
-// chip is one accepted filter as the user sees it, with the query key that
-// removing it drops, and the filter itself: a filter by a related record
-// is shown by that record's label (handleList).
+// chip is one accepted filter, with the query key that removing it
+// drops, and the filter itself: it is shown as the field's label, the
+// operator and the value in the reader's language, and a filter by a
+// related record by that record's label (chipLinksAt).
 type chip struct {
-	key, text string
-	filter    datamodel.Filter
-	raw       string // the value as typed
+	key    string
+	shown  string // the value as shown: as typed, cut
+	yesNo  bool   // shown is "Yes" or "No", a word to translate
+	filter datamodel.Filter
+	raw    string // the value as typed
 }
 
 // The filter menu's forms send these: the list answers them with a
@@ -90,7 +93,7 @@ func (v *ModelView) parseList(query url.Values) listParams {
 		}
 		f := v.filterField(name)
 		if f == nil || !datamodel.Allows(f.Kind, op) {
-			p.notices = append(p.notices, fmt.Sprintf("Ignored unknown filter %q.", textutil.Truncate(key, 60)))
+			p.notices = append(p.notices, i18n.Msg("Ignored unknown filter {{.Key}}.", "Key", strconv.Quote(textutil.Truncate(key, 60))))
 			continue
 		}
 		raw := query.Get(key) // the first value when one is repeated
@@ -99,17 +102,17 @@ func (v *ModelView) parseList(query url.Values) listParams {
 		}
 		val, ok := v.filterValue(f, op, raw)
 		if !ok {
-			p.notices = append(p.notices, fmt.Sprintf("Ignored filter %q: %q is not a valid value.", textutil.Truncate(key, 60), textutil.Truncate(raw, 60)))
+			p.notices = append(p.notices, i18n.Msg("Ignored filter {{.Key}}: {{.Value}} is not a valid value.",
+				"Key", strconv.Quote(textutil.Truncate(key, 60)), "Value", strconv.Quote(textutil.Truncate(raw, 60))))
 			continue
 		}
 		p.filters = append(p.filters, datamodel.Filter{Field: f, Op: op, Value: val})
 		p.keep.Set(key, raw)
-		shown := textutil.Truncate(raw, 60)
+		c := chip{key: key, shown: textutil.Truncate(raw, 60), filter: p.filters[len(p.filters)-1], raw: raw}
 		if _, yesNo := f.Kind.(datamodel.Bool); yesNo && op != datamodel.OpEmpty {
-			shown = f.Kind.Text(val) // "Yes", not whichever of "true", "on", "1" was typed
+			c.shown, c.yesNo = f.Kind.Text(val), true // "Yes", not whichever of "true", "on", "1" was typed
 		}
-		p.chips = append(p.chips, chip{key: key, text: fmt.Sprintf("%s %s %s", f.Label, opWords(f, op), shown),
-			filter: p.filters[len(p.filters)-1], raw: raw})
+		p.chips = append(p.chips, c)
 	}
 	return p
 }

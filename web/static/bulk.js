@@ -2,8 +2,10 @@
 // (form#bulk, input[name=ids]), which work without script. Here the hidden
 // "Select all on this page" box is shown and kept in step with the rows
 // (checked, unchecked or mixed), and a status line says how many are
-// selected. Loaded from /static/ with no inline code, as the
-// Content-Security-Policy requires.
+// selected, in the page's language: the status carries the message's
+// plural forms (data-selected-one, -two, -few, -many, -other, "{n}" for
+// the count), and Intl.PluralRules picks one. Loaded from /static/ with no
+// inline code, as the Content-Security-Policy requires.
 (function () {
   "use strict";
 
@@ -16,12 +18,25 @@
       return;
     }
 
+    // selected says "n selected" in the form the page's language uses
+    // for n.
+    function selected(n) {
+      var form = "other";
+      try {
+        form = new Intl.PluralRules(document.documentElement.lang || "en").select(n);
+      } catch (e) {
+        form = n === 1 ? "one" : "other";
+      }
+      var pattern = status.getAttribute("data-selected-" + form) || status.getAttribute("data-selected-other");
+      return pattern ? pattern.split("{n}").join(String(n)) : n + " selected";
+    }
+
     function update() {
       var n = boxes.filter(function (b) { return b.checked; }).length;
       all.checked = n === boxes.length;
       all.indeterminate = n > 0 && n < boxes.length;
       if (status) {
-        status.textContent = n === 0 ? "" : n + " selected";
+        status.textContent = n === 0 ? "" : selected(n);
       }
     }
 

@@ -3,8 +3,12 @@
 // works without script. Here it becomes a combobox in the ARIA 1.2 pattern:
 // the user types part of a label, the field's lookup URL answers the best
 // matches, and the chosen record's id goes into the input the form posts,
-// now hidden. Loaded from /static/ with no inline code, as the
-// Content-Security-Policy requires; it writes nothing to the console.
+// now hidden. What it says is the page's language: the server writes its
+// messages on div.lookup (data-msg-*, "{label}" and "{n}" standing for a
+// label and a count, a count's message in each plural form, picked with
+// Intl.PluralRules), English when one is missing. Loaded from /static/
+// with no inline code, as the Content-Security-Policy requires; it writes
+// nothing to the console.
 (function () {
   "use strict";
 
@@ -20,6 +24,30 @@
     var hint = box.querySelector(".lookup-hint");
     var current = box.querySelector(".lookup-current");
     var target = box.getAttribute("data-lookup-target") || "record";
+
+    // msg is the page's message name, else english; {label} and {n} in it
+    // are replaced with vars' values.
+    function msg(name, english, vars) {
+      var text = box.getAttribute("data-msg-" + name) || english;
+      Object.keys(vars || {}).forEach(function (k) {
+        text = text.split("{" + k + "}").join(String(vars[k]));
+      });
+      return text;
+    }
+
+    // count is the message name for n in its plural form.
+    function count(name, english, n) {
+      var form = "other";
+      try {
+        form = new Intl.PluralRules(document.documentElement.lang || "en").select(n);
+      } catch (e) {
+        form = n === 1 ? "one" : "other";
+      }
+      if (!box.getAttribute("data-msg-" + name + "-" + form)) {
+        form = "other";
+      }
+      return msg(name + "-" + form, english, { n: n });
+    }
     var domID = idInput.id || "lookup-" + ++instances;
     var listID = domID + "-listbox";
 
@@ -35,7 +63,7 @@
     combo.value = chosen.label;
     combo.autocomplete = "off";
     combo.spellcheck = false;
-    combo.placeholder = "Type to search by name";
+    combo.placeholder = msg("placeholder", "Type to search by name");
     combo.setAttribute("role", "combobox");
     combo.setAttribute("aria-autocomplete", "list");
     combo.setAttribute("aria-expanded", "false");
@@ -57,7 +85,7 @@
     list.id = listID;
     list.className = "lookup-list";
     list.setAttribute("role", "listbox");
-    list.setAttribute("aria-label", target + " matches");
+    list.setAttribute("aria-label", msg("list", target + " matches"));
     list.hidden = true;
 
     idInput.id = domID + "-value";
@@ -125,10 +153,11 @@
       });
       if (results.length === 0) {
         close();
-        setStatus("No " + target + " matches.");
+        setStatus(msg("none", "No " + target + " matches."));
         return;
       }
-      setStatus(results.length + (answer.more ? "+ matches: type more to narrow them." : " matches."));
+      setStatus(answer.more ? count("more", "{n}+ matches: type more to narrow them.", results.length)
+        : count("count", "{n} matches.", results.length));
       open();
     }
 
@@ -154,7 +183,7 @@
         .catch(function () {
           if (mine === seq) {
             close();
-            setStatus("The search failed. Reload the page, or enter the " + target + " id.");
+            setStatus(msg("failed", "The search failed. Reload the page, or enter the " + target + " id."));
           }
         });
     }
@@ -168,7 +197,7 @@
       idInput.value = r.id;
       combo.value = r.label;
       close();
-      setStatus("Chose " + r.label + ".");
+      setStatus(msg("chose", "Chose {label}.", { label: r.label }));
     }
 
     // settle ends an edit that chose nothing: an emptied field names no
