@@ -10,6 +10,7 @@ import (
 
 	"musicadmin/internal/access"
 	"musicadmin/internal/datamodel"
+	"musicadmin/internal/i18n"
 )
 
 // Roles is the roles model with its rules. Its permissions field reads
@@ -36,13 +37,23 @@ func (r *Roles) NameViews(title func(view string) string) { r.viewTitle = title 
 // label is the label of p, as the role form, a role's page and the audit
 // log show it: the view, then the action in words.
 func (r *Roles) label(p access.Permission) string {
+	return i18n.Msg(permissionLabel, r.labelData(p)...).In(i18n.Default)
+}
+
+// permissionLabel is the message of a permission's label: "Song View:
+// can list".
+const permissionLabel = "{{.View}}: {{.Action}}"
+
+// labelData are the values of p's label: its view's title and its action
+// in words, each a message of its own.
+func (r *Roles) labelData(p access.Permission) []any {
 	view := p.View
 	if r.viewTitle != nil {
 		if t := r.viewTitle(p.View); t != "" {
 			view = t
 		}
 	}
-	return view + ": " + strings.ReplaceAll(p.Name, "_", " ")
+	return []any{"View", i18n.Msg(view), "Action", i18n.Msg(strings.ReplaceAll(p.Name, "_", " "))}
 }
 
 var _ datamodel.Interface = (*Roles)(nil)
@@ -52,8 +63,8 @@ var builtinRoles = []string{access.AdminRole, access.ReadOnlyRole}
 
 // Refusals of the built-in roles.
 const (
-	msgBuiltinName   = "The built-in role %s keeps its name."
-	msgBuiltinDelete = "The built-in role %s cannot be deleted."
+	msgBuiltinName   = "The built-in role {{.Name}} keeps its name."
+	msgBuiltinDelete = "The built-in role {{.Name}} cannot be deleted."
 )
 
 // Schema returns the declaration.
@@ -248,7 +259,13 @@ func (r *Roles) Choices(ctx context.Context, field *datamodel.Field) ([]datamode
 	if err != nil {
 		return nil, err
 	}
-	return idx.every, nil
+	// The form's options, in the reader's language; what is stored and
+	// written to the audit log keeps the English label (label).
+	out := make([]datamodel.Ref, len(idx.every))
+	for i, ref := range idx.every {
+		out[i] = datamodel.Ref{ID: ref.ID, Label: i18n.Text(ctx, permissionLabel, r.labelData(idx.byID[idx.idOf[ref.ID]])...)}
+	}
+	return out, nil
 }
 
 // Create stores a new role with its permissions.
@@ -291,7 +308,7 @@ func (r *Roles) update(ctx context.Context, id string, version *string, v datamo
 		}
 		name := roleName(cur)
 		if newName, ok := v[FieldName].(string); ok && newName != name && slices.Contains(builtinRoles, name) {
-			return &datamodel.RefusedError{Field: FieldName, Message: fmt.Sprintf(msgBuiltinName, name)}
+			return datamodel.Refused(FieldName, msgBuiltinName, "Name", name)
 		}
 		if name == access.AdminRole {
 			// Admin holds every permission by its name: its set is not
@@ -334,7 +351,7 @@ func (r *Roles) DeleteMany(ctx context.Context, ids []string) (int, error) {
 				return err
 			}
 			if name := roleName(rec); slices.Contains(builtinRoles, name) {
-				return &datamodel.RefusedError{Message: fmt.Sprintf(msgBuiltinDelete, name)}
+				return datamodel.Refused("", msgBuiltinDelete, "Name", name)
 			}
 			held, err := r.holders.holdersOf(ctx, id)
 			if err != nil {

@@ -10,6 +10,7 @@ import (
 
 	"musicadmin/internal/access"
 	"musicadmin/internal/datamodel"
+	"musicadmin/internal/i18n"
 	"musicadmin/internal/view"
 )
 
@@ -116,8 +117,16 @@ func (v *ModelView) actionButtons(g *access.Grants) []actionButton {
 	return out
 }
 
-// count says n records of the view: "1 song", "2 songs".
-func (v *ModelView) count(n int) string {
+// count says n records of the view in the language of ctx: "1 song",
+// "2 songs", read from the catalogue's plural message "{{.Count}} songs"
+// (a counted noun takes a different form for each plural category in
+// some languages), or made in English when the catalogue has none for the
+// view.
+func (v *ModelView) count(ctx context.Context, n int) string {
+	id := "{{.Count}} " + strings.ToLower(v.Plural)
+	if s := i18n.Plural(ctx, id, n); s != id {
+		return s
+	}
 	if n == 1 {
 		return "1 " + strings.ToLower(v.Singular)
 	}
@@ -146,11 +155,8 @@ func (v *ModelView) bulkIDs(posted []string) (ids []string, ignored int, ok bool
 }
 
 // ignoredNote tells the user about selected ids that named no record.
-func ignoredNote(n int) string {
-	if n == 1 {
-		return "1 selected id names no record and was ignored."
-	}
-	return fmt.Sprintf("%d selected ids name no record and were ignored.", n)
+func ignoredNote(ctx context.Context, n int) string {
+	return i18n.Plural(ctx, "{{.Count}} selected ids name no record and were ignored.", n)
 }
 
 type bulkPage struct {
@@ -213,18 +219,19 @@ func (v *ModelView) handleAction(name string) http.HandlerFunc {
 }
 
 func (v *ModelView) runAction(w http.ResponseWriter, r *http.Request, a *Action) {
+	ctx := r.Context()
 	listQuery, back := v.backToList(r.PostForm.Get(listQueryField))
 	ids, ignored, ok := v.bulkIDs(r.PostForm["ids"])
 	if !ok {
 		v.admin.ui.Render(w, r, http.StatusUnprocessableEntity, "error", http.StatusText(http.StatusUnprocessableEntity),
 			view.ErrorData{Status: http.StatusUnprocessableEntity,
-				Message: fmt.Sprintf("Select at most %d records at a time.", MaxBulkIDs)})
+				Message: i18n.Text(ctx, "Select at most {{.Max}} records at a time.", "Max", MaxBulkIDs)})
 		return
 	}
 	if len(ids) == 0 {
-		msg := "No records selected."
+		msg := i18n.Text(ctx, "No records selected.")
 		if ignored > 0 {
-			msg += " " + ignoredNote(ignored)
+			msg += " " + ignoredNote(ctx, ignored)
 		}
 		v.admin.flash(w, r, msg)
 		http.Redirect(w, r, back, http.StatusFound)
@@ -246,9 +253,9 @@ func (v *ModelView) runAction(w http.ResponseWriter, r *http.Request, a *Action)
 		return
 	}
 	v.admin.log.Info("bulk action", "view", v.Name, "action", a.Name, "selected", len(ids), "changed", n)
-	msg := fmt.Sprintf("%s %s.", a.Done, v.count(n))
+	msg := i18n.Text(ctx, "{{.Done}} {{.Records}}.", "Done", i18n.Msg(a.Done), "Records", v.count(ctx, n))
 	if ignored > 0 {
-		msg += " " + ignoredNote(ignored)
+		msg += " " + ignoredNote(ctx, ignored)
 	}
 	v.admin.flash(w, r, msg)
 	http.Redirect(w, r, back, http.StatusFound)
@@ -258,13 +265,13 @@ func (v *ModelView) runAction(w http.ResponseWriter, r *http.Request, a *Action)
 // with a flash on the list, which it names the reason on: nothing was
 // written (Run is all or none). Any other error fails the request.
 func (v *ModelView) refuseAction(w http.ResponseWriter, r *http.Request, a *Action, err error) {
-	_, msg, ok := refusal(err)
+	_, reason, ok := refusal(err)
 	if !ok {
 		v.admin.ui.Fail(w, r, err)
 		return
 	}
-	v.admin.log.Info("bulk action refused", "view", v.Name, "action", a.Name, "reason", msg)
-	v.admin.flash(w, r, "Nothing done: "+msg)
+	v.admin.log.Info("bulk action refused", "view", v.Name, "action", a.Name, "reason", reason.Error())
+	v.admin.flash(w, r, i18n.Text(r.Context(), "Nothing done: {{.Reason}}", "Reason", i18n.Error(r.Context(), reason)))
 	http.Redirect(w, r, v.listURL(), http.StatusFound)
 }
 
@@ -274,7 +281,8 @@ func (v *ModelView) refuseAction(w http.ResponseWriter, r *http.Request, a *Acti
 // dependants on its own: the seam has no "id in" query, and ids are capped.
 // Its form carries listQuery on, and Cancel goes back to that list.
 func (v *ModelView) confirmAction(w http.ResponseWriter, r *http.Request, a *Action, ids []string, ignored int, listQuery, back string) {
-	data := bulkPage{Heading: a.Label, Label: a.Label, Irreversible: a.deletes, Action: v.actionURL(a.Name),
+	ctx := r.Context()
+	data := bulkPage{Heading: i18n.Text(ctx, a.Label), Label: a.Label, Irreversible: a.deletes, Action: v.actionURL(a.Name),
 		CancelURL: back, ListQuery: listQuery}
 	for _, id := range ids {
 		rec, err := v.Data.Get(r.Context(), id)
@@ -290,14 +298,14 @@ func (v *ModelView) confirmAction(w http.ResponseWriter, r *http.Request, a *Act
 		}
 	}
 	if len(data.IDs) == 0 {
-		v.admin.flash(w, r, "No records selected. "+ignoredNote(ignored))
+		v.admin.flash(w, r, i18n.Text(ctx, "No records selected.")+" "+ignoredNote(ctx, ignored))
 		http.Redirect(w, r, back, http.StatusFound)
 		return
 	}
-	data.Question = fmt.Sprintf("%s: %s.", a.Label, v.count(len(data.IDs)))
+	data.Question = i18n.Text(ctx, "{{.Action}}: {{.Records}}.", "Action", i18n.Msg(a.Label), "Records", v.count(ctx, len(data.IDs)))
 	if a.deletes {
-		data.Heading = "Delete " + v.Plural
-		data.Question = fmt.Sprintf("Delete %s?", v.count(len(data.IDs)))
+		data.Heading = i18n.Text(ctx, "Delete {{.Name}}", "Name", i18n.Msg(v.Plural))
+		data.Question = i18n.Text(ctx, "Delete {{.Records}}?", "Records", v.count(ctx, len(data.IDs)))
 		for _, rel := range v.Related {
 			var n int64
 			for _, id := range data.IDs {
@@ -308,17 +316,14 @@ func (v *ModelView) confirmAction(w http.ResponseWriter, r *http.Request, a *Act
 				}
 				n += c
 			}
-			lower := strings.ToLower
-			back := lower(rel.View.schema.Field(rel.Field).Label)
-			msg := fmt.Sprintf("%s refer to them. They will be kept, with no %s.", rel.View.count(int(n)), back)
-			if n == 1 {
-				msg = fmt.Sprintf("1 %s refers to them. It will be kept, with no %s.", lower(rel.View.Singular), back)
-			}
-			data.Notices = append(data.Notices, msg)
+			data.Notices = append(data.Notices, i18n.Plural(ctx,
+				"{{.Count}} {{.Plural}} refer to them. They will be kept, with no {{.Field}}.", int(n),
+				"One", lowerWord(rel.View.Singular), "Plural", lowerWord(rel.View.Plural),
+				"Field", lowerWord(rel.View.schema.Field(rel.Field).Label)))
 		}
 	}
 	if ignored > 0 {
-		data.Notices = append(data.Notices, ignoredNote(ignored))
+		data.Notices = append(data.Notices, ignoredNote(ctx, ignored))
 	}
 	v.admin.ui.RenderTrail(w, r, http.StatusOK, "bulk", data.Heading, v.trail(r, nil, data.Heading), data)
 }

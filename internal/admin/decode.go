@@ -19,7 +19,7 @@ import (
 // all (they keep their stored values).
 func (v *ModelView) decode(body url.Values, rec *datamodel.Record) form {
 	f := form{raw: map[string]string{}, multi: map[string][]string{}, values: datamodel.Values{},
-		errs: map[string]string{}, fixed: v.fixedOf(rec)}
+		errs: map[string]error{}, fixed: v.fixedOf(rec)}
 	for i := range v.schema.Fields {
 		fd := &v.schema.Fields[i]
 		if fd.Hidden || fd.WriteOnly && rec != nil {
@@ -129,7 +129,7 @@ func (f *form) readText(fd *datamodel.Field, raw string, posted bool, validID fu
 // parsed keeps the value a kind parsed for fd, or its error beside the field.
 func (f *form) parsed(fd *datamodel.Field, val any, err error) {
 	if err != nil {
-		f.errs[fd.Name] = err.Error()
+		f.errs[fd.Name] = err
 		return
 	}
 	f.values[fd.Name] = val

@@ -3,31 +3,34 @@ package admin
 import (
 	"context"
 	"errors"
-	"fmt"
 	"net/http"
 	"slices"
 	"strings"
 
 	"musicadmin/internal/access"
 	"musicadmin/internal/datamodel"
+	"musicadmin/internal/i18n"
 )
 
-// Messages shown beside fields.
-const (
-	msgRequired  = "This field is required."
-	msgBadText   = "Contains characters that are not allowed (NUL or invalid UTF-8)."
-	msgBadChoice = "Not a valid choice."
-	msgConflict  = "A record with these values already exists."
-	msgStale     = "This record was changed by someone else since you opened it. Your input is kept below, " +
-		"with the values stored now beside each field: save again to replace them, or cancel to keep them."
+// Messages shown beside fields, translated where they are shown.
+var (
+	msgRequired  = i18n.Errorf("This field is required.")
+	msgBadText   = i18n.Errorf("Contains characters that are not allowed (NUL or invalid UTF-8).")
+	msgBadChoice = i18n.Errorf("Not a valid choice.")
+	msgConflict  = i18n.Errorf("A record with these values already exists.")
+	msgStale     = i18n.Errorf("This record was changed by someone else since you opened it. Your input is kept below, " +
+		"with the values stored now beside each field: save again to replace them, or cancel to keep them.")
 )
 
 type input struct {
-	Name, Label, Type, Value, Error string
-	Required                        bool
-	MaxLength                       int
-	Min, Max                        int64
-	Choices                         []choice
+	Name, Label, Type, Value string
+	// Error is the problem of the input, a message translated where it
+	// is shown; nil when there is none.
+	Error     error
+	Required  bool
+	MaxLength int
+	Min, Max  int64
+	Choices   []choice
 	// A "lookup" input: the URL it searches, the list of the records it
 	// names and what one is called, and the label of the one named now.
 	LookupURL, TargetURL, Target, Current string
@@ -67,7 +70,7 @@ type choice struct {
 
 type formPage struct {
 	Heading, Action, CancelURL string
-	FormError                  string
+	FormError                  error
 	// The buttons besides Save, as in Django admin: "Save and add
 	// another" and "Save and continue editing" (posting saveAddAnother,
 	// saveContinue), and the edit form's link to the delete confirmation.
@@ -87,8 +90,8 @@ type form struct {
 	// multi holds the ids chosen in each set field, as posted or stored.
 	multi     map[string][]string
 	values    datamodel.Values
-	errs      map[string]string
-	formError string
+	errs      map[string]error
+	formError error
 	version   string
 	// fixed are the fields the form shows but may not change, with their
 	// notes (Guard.Fixed).
@@ -102,7 +105,7 @@ type form struct {
 	stored *datamodel.Record
 }
 
-func (f *form) valid() bool { return len(f.errs) == 0 && f.formError == "" }
+func (f *form) valid() bool { return len(f.errs) == 0 && f.formError == nil }
 
 // The names of the form's other save buttons, Django admin's: saved, the
 // record's form comes back empty for another record, or the record's edit
@@ -123,9 +126,9 @@ func (v *ModelView) afterSave(w http.ResponseWriter, r *http.Request, done, id s
 	to, msg := v.listURL(), done
 	switch {
 	case r.PostForm.Has(saveAddAnother) && can.add:
-		to, msg = v.addURL(), done+" You may add another "+strings.ToLower(v.Singular)+" below."
+		to, msg = v.addURL(), done+" "+i18n.Text(r.Context(), "You may add another {{.Name}} below.", "Name", lowerWord(v.Singular))
 	case r.PostForm.Has(saveContinue) && can.edit:
-		to, msg = v.editURL(id), done+" You may edit it again below."
+		to, msg = v.editURL(id), done+" "+i18n.Text(r.Context(), "You may edit it again below.")
 	}
 	v.admin.flash(w, r, msg)
 	http.Redirect(w, r, to, http.StatusFound)
@@ -193,7 +196,8 @@ func (v *ModelView) handleCreate(w http.ResponseWriter, r *http.Request) {
 			if v.Guard != nil {
 				v.Guard.Saved(w, r, id)
 			}
-			v.afterSave(w, r, fmt.Sprintf("Added %s “%s”.", v.Singular, strings.TrimSpace(f.raw[v.label.Name])), id)
+			v.afterSave(w, r, i18n.Text(r.Context(), "Added {{.Singular}} “{{.Label}}”.", "Singular", i18n.Msg(v.Singular),
+				"Label", strings.TrimSpace(f.raw[v.label.Name])), id)
 			return
 		}
 		if !v.writeError(w, r, err, &f) {
@@ -228,10 +232,10 @@ func (v *ModelView) guardWrite(w http.ResponseWriter, r *http.Request, old *data
 // refused puts a refusal beside the field it names, or on the form.
 func (f *form) refused(s *datamodel.Schema, rf *datamodel.RefusedError) {
 	if fd := s.Field(rf.Field); fd != nil && rf.Field != "" {
-		f.errs[fd.Name] = rf.Message
+		f.errs[fd.Name] = rf.Text()
 		return
 	}
-	f.formError = rf.Message
+	f.formError = rf.Text()
 }
 
 // handleEdit handles "GET /{view}/edit/{id}".
@@ -287,7 +291,8 @@ func (v *ModelView) handleUpdate(w http.ResponseWriter, r *http.Request) {
 			if v.Guard != nil {
 				v.Guard.Saved(w, r, rec.ID)
 			}
-			v.afterSave(w, r, fmt.Sprintf("Saved %s “%s”.", v.Singular, strings.TrimSpace(f.raw[v.label.Name])), rec.ID)
+			v.afterSave(w, r, i18n.Text(r.Context(), "Saved {{.Singular}} “{{.Label}}”.", "Singular", i18n.Msg(v.Singular),
+				"Label", strings.TrimSpace(f.raw[v.label.Name])), rec.ID)
 			return
 		}
 		if !v.writeError(w, r, err, &f) {
@@ -352,8 +357,8 @@ func (v *ModelView) writeError(w http.ResponseWriter, r *http.Request, err error
 	return false
 }
 
-func existsMessage(f *datamodel.Field) string {
-	return fmt.Sprintf("A record with this %s already exists.", strings.ToLower(f.Label))
+func existsMessage(f *datamodel.Field) error {
+	return i18n.Errorf("A record with this {{.Field}} already exists.", "Field", lowerWord(f.Label))
 }
 
 // validate checks the decoded values against the rules of their kinds and
@@ -370,7 +375,7 @@ func (v *ModelView) validate(ctx context.Context, f *form, exceptID string) {
 			continue
 		}
 		if err := fd.Kind.Validate(val); err != nil {
-			f.errs[fd.Name] = err.Error()
+			f.errs[fd.Name] = err
 			delete(f.values, fd.Name)
 			continue
 		}
@@ -415,10 +420,11 @@ func (v *ModelView) renderForm(w http.ResponseWriter, r *http.Request, status in
 	if rec != nil {
 		id = rec.ID
 	}
-	data := formPage{Heading: "Add " + v.Singular, Action: v.addURL(), CancelURL: v.listURL(), FormError: f.formError,
+	ctx := r.Context()
+	data := formPage{Heading: i18n.Text(ctx, "Add {{.Name}}", "Name", i18n.Msg(v.Singular)), Action: v.addURL(), CancelURL: v.listURL(), FormError: f.formError,
 		Version: f.version, AddAnother: can.add, Continue: can.edit}
 	if id != "" {
-		data.Heading, data.Action, data.CancelURL = "Edit "+v.Singular, v.editURL(id), v.showURL(id)
+		data.Heading, data.Action, data.CancelURL = i18n.Text(ctx, "Edit {{.Name}}", "Name", i18n.Msg(v.Singular)), v.editURL(id), v.showURL(id)
 		if can.delete && (v.Guard == nil || v.Guard.CheckDelete(r.Context(), can.grants, []string{id}) == nil) {
 			data.DeleteURL = v.deleteURL(id)
 		}
@@ -494,3 +500,9 @@ func sortedUnique(ids []string) []string {
 	slices.Sort(out)
 	return slices.Compact(out)
 }
+
+// lowerWord is a view's noun or a field's label as it reads inside a
+// sentence ("song", "title"): a message whose id is the English word in
+// lower case, put in the reader's language where it is shown (a German
+// noun keeps its capital).
+func lowerWord(s string) i18n.Message { return i18n.Msg(strings.ToLower(s)) }

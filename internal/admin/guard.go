@@ -10,6 +10,7 @@ import (
 
 	"musicadmin/internal/access"
 	"musicadmin/internal/datamodel"
+	"musicadmin/internal/i18n"
 	"musicadmin/internal/view"
 )
 
@@ -102,26 +103,27 @@ func (v *ModelView) guardEdit(w http.ResponseWriter, r *http.Request, rec datamo
 // refuse answers a guard's refusal that has no form to show it on: 403 for
 // Forbidden, 422 for a RefusedError, the error page otherwise.
 func (v *ModelView) refuse(w http.ResponseWriter, r *http.Request, err error) {
-	status, msg, ok := refusal(err)
+	status, reason, ok := refusal(err)
 	if !ok {
 		v.admin.ui.Fail(w, r, err)
 		return
 	}
-	v.admin.log.Info("write refused", "view", v.Name, "status", status, "reason", msg)
-	v.admin.ui.Render(w, r, status, "error", http.StatusText(status), errorPage(status, msg))
+	v.admin.log.Info("write refused", "view", v.Name, "status", status, "reason", reason.Error())
+	v.admin.ui.Render(w, r, status, "error", http.StatusText(status), errorPage(status, i18n.Error(r.Context(), reason)))
 }
 
-// refusal reads a guard's or a store's refusal: its status and message.
-func refusal(err error) (status int, msg string, ok bool) {
+// refusal reads a guard's or a store's refusal: its status and reason, a
+// message to translate where it is shown (its Error is English).
+func refusal(err error) (status int, reason error, ok bool) {
 	var fb *Forbidden
 	var rf *datamodel.RefusedError
 	switch {
 	case errors.As(err, &fb):
-		return http.StatusForbidden, fb.Message, true
+		return http.StatusForbidden, i18n.Errorf(fb.Message), true
 	case errors.As(err, &rf):
-		return http.StatusUnprocessableEntity, rf.Message, true
+		return http.StatusUnprocessableEntity, rf.Text(), true
 	}
-	return 0, "", false
+	return 0, nil, false
 }
 
 func errorPage(status int, msg string) view.ErrorData {
@@ -177,10 +179,10 @@ type FormPage struct {
 // RenderForm renders a view's own form page p with status (200, or 422
 // when the input was refused).
 func (v *ModelView) RenderForm(w http.ResponseWriter, r *http.Request, status int, p FormPage) {
-	data := formPage{Heading: p.Heading, Action: p.Action, CancelURL: p.CancelURL, FormError: p.FormError}
+	data := formPage{Heading: p.Heading, Action: p.Action, CancelURL: p.CancelURL, FormError: textError(p.FormError)}
 	for _, f := range p.Fields {
 		data.Inputs = append(data.Inputs, input{Name: f.Name, Label: f.Label, Type: f.Type, Confirm: f.Confirm,
-			Required: f.Required, Error: f.Error, Value: f.Value, ReadOnly: f.ReadOnly, Autocomplete: f.Autocomplete})
+			Required: f.Required, Error: textError(f.Error), Value: f.Value, ReadOnly: f.ReadOnly, Autocomplete: f.Autocomplete})
 	}
 	v.admin.ui.Render(w, r, status, "form", p.Heading, data)
 }
@@ -212,7 +214,14 @@ func (e *InvalidError) Error() string {
 
 // invalid is the InvalidError of the form f.
 func (v *ModelView) invalid(f form) *InvalidError {
-	return &InvalidError{Fields: f.errs, Form: f.formError, fields: v.schema.Fields}
+	e := &InvalidError{Fields: make(map[string]string, len(f.errs)), fields: v.schema.Fields}
+	for name, err := range f.errs {
+		e.Fields[name] = err.Error()
+	}
+	if f.formError != nil {
+		e.Form = f.formError.Error()
+	}
+	return e
 }
 
 // Validate reads posted as the add form (rec nil) or the edit form of rec
@@ -238,7 +247,7 @@ func (v *ModelView) Validate(ctx context.Context, posted url.Values, rec *datamo
 // *InvalidError for a taken unique value, a reference to nothing or a
 // store's RefusedError; any other error is returned as it is.
 func (v *ModelView) WriteProblem(err error) error {
-	f := form{errs: map[string]string{}}
+	f := form{errs: map[string]error{}}
 	var conflict *datamodel.ConflictError
 	var badRef *datamodel.InvalidRefError
 	var refused *datamodel.RefusedError
@@ -257,4 +266,14 @@ func (v *ModelView) WriteProblem(err error) error {
 		return err
 	}
 	return v.invalid(f)
+}
+
+// textError is a message of a view's own page (FormPage) as the form
+// shows it: its text is its catalogue id, translated where it is shown
+// when the catalogue has it, shown as it is otherwise; nil when empty.
+func textError(msg string) error {
+	if msg == "" {
+		return nil
+	}
+	return i18n.Errorf(msg)
 }

@@ -8,6 +8,7 @@ import (
 	"musicadmin/internal/access"
 	"musicadmin/internal/audit"
 	"musicadmin/internal/datamodel"
+	"musicadmin/internal/i18n"
 )
 
 // historyRows is how many entries a history page shows, newest first; the
@@ -152,11 +153,15 @@ func (v *ModelView) handleHistory(w http.ResponseWriter, r *http.Request) {
 		}
 		changes, _ := audit.ParseChanges(e.Values["changes"])
 		text := func(name string) string { return s.Field(name).Kind.Text(e.Values[name]) }
-		data.Entries = append(data.Entries, historyEntry{At: whenOf(text("at")), Username: text("username"),
-			Action: text("action"), Changes: v.admin.changesOf(v.Name, changes)})
+		entry := historyEntry{At: whenOf(text("at")), Username: text("username"),
+			Action: text("action"), Changes: v.admin.changesOf(v.Name, changes)}
+		for i := range entry.Changes {
+			entry.Changes[i].Field = i18n.Text(r.Context(), entry.Changes[i].Field) // a label, in the reader's language
+		}
+		data.Entries = append(data.Entries, entry)
 	}
-	v.admin.ui.RenderTrail(w, r, http.StatusOK, "history", "History of "+v.Singular+": "+data.Label,
-		v.trail(r, &rec, "History"), data)
+	title := i18n.Text(r.Context(), "History of {{.Singular}}: {{.Label}}", "Singular", i18n.Msg(v.Singular), "Label", data.Label)
+	v.admin.ui.RenderTrail(w, r, http.StatusOK, "history", title, v.trail(r, &rec, "History"), data)
 }
 
 func (v *ModelView) historyURL(id string) string {

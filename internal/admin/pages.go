@@ -2,7 +2,6 @@ package admin
 
 import (
 	"errors"
-	"fmt"
 	"net/http"
 	"net/url"
 	"strings"
@@ -11,6 +10,7 @@ import (
 
 	"musicadmin/internal/access"
 	"musicadmin/internal/datamodel"
+	"musicadmin/internal/i18n"
 )
 
 // cell is one value on a page; Href links it to the record it names.
@@ -164,7 +164,8 @@ func (v *ModelView) handleShow(w http.ResponseWriter, r *http.Request) {
 		}
 		data.Related = append(data.Related, list)
 	}
-	v.admin.ui.RenderTrail(w, r, http.StatusOK, "show", v.Singular+": "+data.Label, v.trail(r, &rec, ""), data)
+	title := i18n.Text(r.Context(), "{{.Singular}}: {{.Label}}", "Singular", i18n.Msg(v.Singular), "Label", data.Label)
+	v.admin.ui.RenderTrail(w, r, http.StatusOK, "show", title, v.trail(r, &rec, ""), data)
 }
 
 // pointingAt is the filter that keeps the records of rel whose reference is
@@ -197,8 +198,12 @@ func (v *ModelView) relatedList(r *http.Request, rel Related, id string) (relate
 type deletePage struct {
 	Singular, Label   string
 	Action, CancelURL string
-	Dependents        []string
-	Error             string // why the delete was refused
+	// Before and After are the question's text around the record's
+	// label, which the page shows in bold: "Delete ", "? This cannot be
+	// undone." in English.
+	Before, After string
+	Dependents    []string
+	Error         error // why the delete was refused, a message
 }
 
 // handleDeleteConfirm handles "GET /{view}/delete/{id}": a confirmation that
@@ -208,7 +213,7 @@ func (v *ModelView) handleDeleteConfirm(w http.ResponseWriter, r *http.Request) 
 	if !ok || !v.guardDelete(w, r, rec.ID) {
 		return
 	}
-	v.renderDelete(w, r, http.StatusOK, rec, "")
+	v.renderDelete(w, r, http.StatusOK, rec, nil)
 }
 
 // guardDelete asks the view's guard whether the request's user may delete
@@ -226,26 +231,26 @@ func (v *ModelView) guardDelete(w http.ResponseWriter, r *http.Request, id strin
 
 // renderDelete answers the delete confirmation of rec, with the reason a
 // delete was refused, if one was.
-func (v *ModelView) renderDelete(w http.ResponseWriter, r *http.Request, status int, rec datamodel.Record, refused string) {
+func (v *ModelView) renderDelete(w http.ResponseWriter, r *http.Request, status int, rec datamodel.Record, refused error) {
+	ctx := r.Context()
 	data := deletePage{Error: refused, Singular: v.Singular, Label: v.labelOf(rec), Action: v.deleteURL(rec.ID),
 		CancelURL: v.showURL(rec.ID)}
+	// The question is one message, cut where the label goes.
+	data.Before, data.After, _ = strings.Cut(i18n.Text(ctx, "Delete {{.Label}}? This cannot be undone.", "Label", "\x00"), "\x00")
 	for _, rel := range v.Related {
-		n, err := rel.View.Data.Count(r.Context(), pointingAt(rel, rec.ID))
+		n, err := rel.View.Data.Count(ctx, pointingAt(rel, rec.ID))
 		if err != nil {
 			v.admin.ui.Fail(w, r, err)
 			return
 		}
-		lower := strings.ToLower
 		back := rel.View.schema.Field(rel.Field)
-		msg := fmt.Sprintf("%d %s refer to this %s. They will be kept, with no %s.",
-			n, lower(rel.View.Plural), lower(v.Singular), lower(back.Label))
-		if n == 1 {
-			msg = fmt.Sprintf("1 %s refers to this %s. It will be kept, with no %s.",
-				lower(rel.View.Singular), lower(v.Singular), lower(back.Label))
-		}
-		data.Dependents = append(data.Dependents, msg)
+		data.Dependents = append(data.Dependents, i18n.Plural(ctx,
+			"{{.Count}} {{.Plural}} refer to this {{.Singular}}. They will be kept, with no {{.Field}}.", int(n),
+			"One", lowerWord(rel.View.Singular), "Plural", lowerWord(rel.View.Plural),
+			"Singular", lowerWord(v.Singular), "Field", lowerWord(back.Label)))
 	}
-	v.admin.ui.RenderTrail(w, r, status, "delete", "Delete "+v.Singular, v.trail(r, &rec, "Delete"), data)
+	title := i18n.Text(ctx, "Delete {{.Name}}", "Name", i18n.Msg(v.Singular))
+	v.admin.ui.RenderTrail(w, r, status, "delete", title, v.trail(r, &rec, "Delete"), data)
 }
 
 // handleDelete handles "POST /{view}/delete/{id}". A delete the store
@@ -260,13 +265,14 @@ func (v *ModelView) handleDelete(w http.ResponseWriter, r *http.Request) {
 		var refused *datamodel.RefusedError
 		if errors.As(err, &refused) {
 			v.admin.log.Info("delete refused", "view", v.Name, "id", rec.ID, "reason", refused.Message)
-			v.renderDelete(w, r, http.StatusUnprocessableEntity, rec, refused.Message)
+			v.renderDelete(w, r, http.StatusUnprocessableEntity, rec, refused.Text())
 			return
 		}
 		v.admin.ui.Fail(w, r, err)
 		return
 	}
 	v.admin.log.Info("record deleted", "view", v.Name, "id", rec.ID)
-	v.admin.flash(w, r, fmt.Sprintf("Deleted %s “%s”.", v.Singular, v.labelOf(rec)))
+	v.admin.flash(w, r, i18n.Text(r.Context(), "Deleted {{.Singular}} “{{.Label}}”.", "Singular", i18n.Msg(v.Singular),
+		"Label", v.labelOf(rec)))
 	http.Redirect(w, r, v.listURL(), http.StatusFound)
 }

@@ -3,6 +3,8 @@ package datamodel
 import (
 	"errors"
 	"strings"
+
+	"musicadmin/internal/i18n"
 )
 
 // Bool is a yes-or-no value (bool): a checkbox on a form, whose absence
@@ -30,7 +32,7 @@ func (Bool) Parse(text string) (any, error) {
 	case "false", "off", "no", "n", "0":
 		return false, nil
 	}
-	return nil, errors.New("Must be yes or no.")
+	return nil, i18n.Errorf("Must be yes or no.")
 }
 
 // Validate has no rules of its own.

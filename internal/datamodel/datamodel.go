@@ -10,6 +10,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+
+	"musicadmin/internal/i18n"
 )
 
 // Schema declares a model once; the store and the admin both read it.
@@ -293,9 +295,29 @@ func (e *InvalidRefError) Is(target error) bool { return target == ErrInvalidRef
 type RefusedError struct {
 	Field   string
 	Message string
+	// Msg, when set, is Message as a catalogue message with its values,
+	// for a message that has some (Refused); a Message without values is
+	// its own id.
+	Msg *i18n.Message
 }
 
 func (e *RefusedError) Error() string { return e.Message }
+
+// Text is the refusal as a message to translate where it is shown.
+func (e *RefusedError) Text() error {
+	if e.Msg != nil {
+		return e.Msg
+	}
+	return i18n.Errorf(e.Message)
+}
+
+// Refused returns the refusal of field (empty: the record as a whole)
+// with the catalogue message id and its values as name, value pairs: its
+// Message is the English text.
+func Refused(field, id string, kv ...any) *RefusedError {
+	m := i18n.Msg(id, kv...)
+	return &RefusedError{Field: field, Message: m.Error(), Msg: &m}
+}
 
 // BatchError is a batch create (a store's CreateBatch) that failed at one
 // record: Index is its position in the batch, Err what Create would have

@@ -1,9 +1,9 @@
 package datamodel
 
 import (
-	"errors"
-	"fmt"
 	"strconv"
+
+	"musicadmin/internal/i18n"
 )
 
 // Int is a whole number (int64), within [Min, Max] when Min < Max. A field
@@ -23,9 +23,9 @@ func (Int) RefusesBlank() {}
 
 func (k Int) problem() error {
 	if k.Min < k.Max {
-		return fmt.Errorf("Must be a whole number from %d to %d.", k.Min, k.Max)
+		return i18n.Errorf("Must be a whole number from {{.Min}} to {{.Max}}.", "Min", k.Min, "Max", k.Max)
 	}
-	return errors.New("Must be a whole number.")
+	return i18n.Errorf("Must be a whole number.")
 }
 
 // Parse reads a plain decimal.

@@ -2,8 +2,9 @@ package datamodel
 
 import (
 	"errors"
-	"fmt"
 	"unicode/utf8"
+
+	"musicadmin/internal/i18n"
 )
 
 // Password is a secret set on the add form, typed twice, and never shown
@@ -40,7 +41,7 @@ type Hash string
 func (k Password) ParseConfirmed(text, again string) (any, error) {
 	switch {
 	case text != again:
-		return nil, errors.New("The two passwords differ.")
+		return nil, i18n.Errorf("The two passwords differ.")
 	case text == "":
 		return k.Empty(), nil
 	}
@@ -55,11 +56,11 @@ func (k Password) Validate(v any) error {
 	s, _ := v.(Secret)
 	switch {
 	case s == "":
-		return fmt.Errorf("This field is required.")
+		return i18n.Errorf("This field is required.")
 	case !utf8.ValidString(string(s)):
-		return fmt.Errorf("Contains characters that are not allowed (invalid UTF-8).")
+		return i18n.Errorf("Contains characters that are not allowed (invalid UTF-8).")
 	case k.MaxBytes > 0 && len(s) > k.MaxBytes:
-		return fmt.Errorf("Must be at most %d bytes.", k.MaxBytes)
+		return i18n.Errorf("Must be at most {{.Max}} bytes.", "Max", k.MaxBytes)
 	}
 	return nil
 }
@@ -81,7 +82,7 @@ func (k Password) Input() Input { return Input{Type: "password"} }
 
 // Load refuses: a store never reads a password back.
 func (Password) Load(any) (any, error) {
-	return nil, fmt.Errorf("datamodel: a password is never read back")
+	return nil, errors.New("datamodel: a password is never read back")
 }
 
 // Store returns the Hash to write; a Secret, which nobody hashed, is

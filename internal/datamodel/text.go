@@ -1,10 +1,10 @@
 package datamodel
 
 import (
-	"errors"
-	"fmt"
 	"net/mail"
 	"unicode/utf8"
+
+	"musicadmin/internal/i18n"
 )
 
 // Text is a string of at most MaxRunes characters (0: no limit). With
@@ -23,7 +23,7 @@ func (k Text) Parse(text string) (any, error) {
 	if k.Email {
 		addr, err := mail.ParseAddress(text)
 		if err != nil || addr.Address != text {
-			return nil, errors.New("Must be an email address, such as name@example.com.")
+			return nil, i18n.Errorf("Must be an email address, such as name@example.com.")
 		}
 	}
 	return text, nil
@@ -33,7 +33,7 @@ func (k Text) Parse(text string) (any, error) {
 func (k Text) Validate(v any) error {
 	s, _ := v.(string)
 	if k.MaxRunes > 0 && utf8.RuneCountInString(s) > k.MaxRunes {
-		return fmt.Errorf("Must be at most %d characters.", k.MaxRunes)
+		return i18n.Errorf("Must be at most {{.Max}} characters.", "Max", k.MaxRunes)
 	}
 	return nil
 }

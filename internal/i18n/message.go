@@ -3,6 +3,7 @@ package i18n
 import (
 	"context"
 	"errors"
+	"maps"
 )
 
 // Message is a text made in Go that a user reads, kept as its catalogue
@@ -32,7 +33,26 @@ func Errorf(id string, kv ...any) error {
 func (m *Message) Error() string { return m.In(Default) }
 
 // In returns the message in lang.
-func (m Message) In(lang string) string { return Std().T(lang, m.ID, m.Data) }
+func (m Message) In(lang string) string { return Std().T(lang, m.ID, localData(lang, m.Data)) }
+
+// localData returns data with each value that is itself a message (a
+// field's label inside "A record with this {{.Field}} already exists.")
+// put in lang; data itself when it has none.
+func localData(lang string, data map[string]any) map[string]any {
+	var out map[string]any
+	for k, v := range data {
+		if sub, ok := v.(interface{ In(string) string }); ok {
+			if out == nil {
+				out = maps.Clone(data)
+			}
+			out[k] = sub.In(lang)
+		}
+	}
+	if out == nil {
+		return data
+	}
+	return out
+}
 
 // Pairs turns name, value pairs into a message's values; nil when there
 // are none.
@@ -50,14 +70,17 @@ func Pairs(kv []any) map[string]any {
 }
 
 // Text returns the message id, with its values as name, value pairs, in
-// the language of ctx (a request's, see Middleware).
+// the language of ctx (a request's, see Middleware); a value that is a
+// Message is put in that language too.
 func Text(ctx context.Context, id string, kv ...any) string {
-	return Std().T(Of(ctx), id, Pairs(kv))
+	lang := Of(ctx)
+	return Std().T(lang, id, localData(lang, Pairs(kv)))
 }
 
 // Plural returns the message id for the count n in the language of ctx.
 func Plural(ctx context.Context, id string, n int, kv ...any) string {
-	return Std().N(Of(ctx), id, n, Pairs(kv))
+	lang := Of(ctx)
+	return Std().N(lang, id, n, localData(lang, Pairs(kv)))
 }
 
 // ErrorIn returns err as its reader sees it in lang: a Message (or an

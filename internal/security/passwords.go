@@ -3,7 +3,6 @@ package security
 import (
 	"context"
 	"errors"
-	"fmt"
 	"math"
 	"net/http"
 	"strconv"
@@ -14,6 +13,7 @@ import (
 	"musicadmin/internal/audit"
 	"musicadmin/internal/auth"
 	"musicadmin/internal/datamodel"
+	"musicadmin/internal/i18n"
 )
 
 // The password pages: a user changes their own password (the current one
@@ -56,7 +56,7 @@ func CheckPassword(p string) error {
 func newPasswordErrors(r *http.Request, errs map[string]string) string {
 	p := r.PostForm.Get(fieldNew)
 	if err := CheckPassword(p); err != nil {
-		errs[fieldNew] = err.Error()
+		errs[fieldNew] = i18n.Error(r.Context(), err)
 	} else if p != r.PostForm.Get(fieldNew+"_confirm") {
 		errs[fieldNew] = msgMismatch
 	}
@@ -98,7 +98,7 @@ func (p *passwords) changeOwn(w http.ResponseWriter, r *http.Request) {
 			secs := int(math.Ceil(wait.Seconds()))
 			w.Header().Set("Retry-After", strconv.Itoa(secs))
 			form := p.ownForm(me.Username, nil)
-			form.FormError = fmt.Sprintf("Too many wrong passwords. Try again in %d seconds.", secs)
+			form.FormError = i18n.Text(r.Context(), "Too many wrong passwords. Try again in {{.Seconds}} seconds.", "Seconds", secs)
 			p.view.RenderForm(w, r, http.StatusTooManyRequests, form)
 			return
 		}
@@ -135,7 +135,7 @@ func (p *passwords) changeOwn(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	p.view.Log().Info("password changed", "username", me.Username)
-	p.view.Flash(w, r, "Your password was changed. Your other sessions have ended.")
+	p.view.Flash(w, r, i18n.Text(r.Context(), "Your password was changed. Your other sessions have ended."))
 	http.Redirect(w, r, "/", http.StatusFound)
 }
 
@@ -157,9 +157,9 @@ func (p *passwords) set(r *http.Request, id, password string) (string, error) {
 	return hash, nil
 }
 
-func (p *passwords) resetForm(rec datamodel.Record, errs map[string]string) admin.FormPage {
+func (p *passwords) resetForm(ctx context.Context, rec datamodel.Record, errs map[string]string) admin.FormPage {
 	name, _ := rec.Values[FieldUsername].(string)
-	return admin.FormPage{Heading: "Reset the password of " + name, Action: p.view.PathOf(resetPath + rec.ID),
+	return admin.FormPage{Heading: i18n.Text(ctx, "Reset the password of {{.Name}}", "Name", name), Action: p.view.PathOf(resetPath + rec.ID),
 		CancelURL: p.view.ShowURL(rec.ID),
 		Fields: []admin.FormField{
 			{Name: "account", Label: "Username", Type: "text", Value: name, ReadOnly: true, Autocomplete: "off"},
@@ -187,7 +187,7 @@ func (p *passwords) showReset(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	p.view.RenderForm(w, r, http.StatusOK, p.resetForm(rec, nil))
+	p.view.RenderForm(w, r, http.StatusOK, p.resetForm(r.Context(), rec, nil))
 }
 
 // reset handles "POST /users/resetpassword/{id}": the new password, twice;
@@ -201,7 +201,7 @@ func (p *passwords) reset(w http.ResponseWriter, r *http.Request) {
 	errs := map[string]string{}
 	password := newPasswordErrors(r, errs)
 	if len(errs) > 0 {
-		p.view.RenderForm(w, r, http.StatusUnprocessableEntity, p.resetForm(rec, errs))
+		p.view.RenderForm(w, r, http.StatusUnprocessableEntity, p.resetForm(r.Context(), rec, errs))
 		return
 	}
 	hash, err := p.set(r, rec.ID, password)
@@ -219,6 +219,6 @@ func (p *passwords) reset(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	p.view.Log().Info("password reset", "username", name)
-	p.view.Flash(w, r, fmt.Sprintf("The password of “%s” was reset. Their sessions have ended.", name))
+	p.view.Flash(w, r, i18n.Text(r.Context(), "The password of “{{.Name}}” was reset. Their sessions have ended.", "Name", name))
 	http.Redirect(w, r, p.view.ShowURL(rec.ID), http.StatusFound)
 }

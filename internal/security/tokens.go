@@ -12,6 +12,7 @@ import (
 	"musicadmin/internal/admin"
 	"musicadmin/internal/auth"
 	"musicadmin/internal/datamodel"
+	"musicadmin/internal/i18n"
 )
 
 // The tokens page: every logged-in user lists, makes and revokes their own
@@ -157,6 +158,6 @@ func (p *tokensPage) revoke(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	p.view.Log().Info("token revoked", "username", me.Username, "token", id)
-	p.view.Flash(w, r, "The token “"+name+"” was revoked.")
+	p.view.Flash(w, r, i18n.Text(r.Context(), "The token “{{.Name}}” was revoked.", "Name", name))
 	http.Redirect(w, r, p.view.PathOf(tokensPattern), http.StatusFound)
 }

@@ -20,6 +20,7 @@ import (
 	"musicadmin/internal/admin"
 	"musicadmin/internal/audit"
 	"musicadmin/internal/auth"
+	"musicadmin/internal/i18n"
 	"musicadmin/internal/view"
 )
 
@@ -41,7 +42,7 @@ const (
 	secondStepHeading = "Enter your code"
 	msgWrongCode      = "This code is not valid. Enter the current code of your authenticator app, or an unused recovery code."
 	msgWrongFirstCode = "This code is not valid. Enter the code your authenticator app shows now."
-	msgTooManyCodes   = "Too many wrong codes. Try again in %d seconds."
+	msgTooManyCodes   = "Too many wrong codes. Try again in {{.Seconds}} seconds."
 	msgRequired       = "Your role requires two-factor authentication: it cannot be turned off."
 	// qrSize is the QR code's side in pixels.
 	qrSize = 200
@@ -188,7 +189,7 @@ func (t *TwoFactor) begin(w http.ResponseWriter, r *http.Request, fail func(http
 		secs := int(math.Ceil(wait.Seconds()))
 		t.log.Warn("second factor throttled", "remote", r.RemoteAddr, "retry_after", secs)
 		w.Header().Set("Retry-After", strconv.Itoa(secs))
-		refuse(http.StatusTooManyRequests, fmt.Sprintf(msgTooManyCodes, secs))
+		refuse(http.StatusTooManyRequests, i18n.Text(r.Context(), msgTooManyCodes, "Seconds", secs))
 		return nil, false
 	}
 	return a, true
@@ -274,7 +275,7 @@ func (t *LoginStep) Step(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if recovery {
-		t.sessions.AddFlash(w, r, fmt.Sprintf("You signed in with a recovery code. %d recovery codes are left.", left))
+		t.sessions.AddFlash(w, r, i18n.Plural(r.Context(), "You signed in with a recovery code. {{.Count}} recovery codes are left.", left))
 	}
 	http.Redirect(w, r, p.Next, http.StatusFound)
 }
@@ -375,6 +376,6 @@ func (p *ownPage) disable(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	p.view.Log().Info("second factor disabled", "username", me.Username)
-	p.view.Flash(w, r, "Two-factor authentication is off.")
+	p.view.Flash(w, r, i18n.Text(r.Context(), "Two-factor authentication is off."))
 	http.Redirect(w, r, p.view.PathOf(twoFactorPattern), http.StatusFound)
 }
