@@ -111,7 +111,11 @@ func (v *ModelView) auditCell(f *datamodel.Field, rec datamodel.Record, c *cell)
 		w := whenOf(c.Text)
 		c.Text, c.Time = w.Text, w.Exact
 	case "view_name":
-		c.Text = v.admin.viewTitle(c.Text)
+		// A view's title and an action's name are catalogue words,
+		// translated where shown.
+		c.Text, c.Word = v.admin.viewTitle(c.Text), true
+	case "action":
+		c.Word = true
 	case "changes":
 		changes, err := audit.ParseChanges(rec.Values[f.Name])
 		if err == nil && len(changes) > 0 {

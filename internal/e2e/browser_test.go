@@ -14,7 +14,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/cdp"
 	cdplog "github.com/chromedp/cdproto/log"
+	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
 
@@ -646,7 +648,24 @@ func (br *browser) shot(name string) {
 	br.shots++
 	ctx, cancel := context.WithTimeout(br.ctx, stepTimeout)
 	defer cancel()
-	png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
+	// The page's whole height at the screen's width, clipped from the
+	// document's left edge: Chrome's own full-page capture starts at the
+	// widest content's left, which on a right-to-left page lies left of
+	// the screen, and so cut off the page's right side.
+	var size [2]float64
+	br.evalInto(`[document.documentElement.clientWidth, document.documentElement.scrollHeight]`, &size)
+	png, err := chromedp.Run(ctx, chromedp.Action[[]byte](func(ctx context.Context, t *chromedp.Target) ([]byte, error) {
+		r, err := cdp.Call(ctx, t, page.CaptureScreenshot, page.CaptureScreenshotParams{
+			CaptureBeyondViewport: new(true),
+			FromSurface:           new(true),
+			Format:                page.CaptureScreenshotFormatPng,
+			Clip:                  &page.Viewport{X: 0, Y: 0, Width: size[0], Height: size[1], Scale: 1},
+		})
+		if err != nil {
+			return nil, err
+		}
+		return r.Data, nil
+	}))
 	if err != nil {
 		br.fatal("screenshot %s: %v", name, err)
 	}
