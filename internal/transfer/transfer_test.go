@@ -142,6 +142,9 @@ func TestRoundTrip(t *testing.T) {
 	if len(want.Identities) != 1 {
 		t.Fatalf("the source's identities: %q, want the reader's one", want.Identities)
 	}
+	if n := strings.Count(strings.Join(want.Users, "\n"), `language="ar" time_zone="America/Argentina/Buenos_Aires"`); n != 1 {
+		t.Fatalf("the source's users: %q; want the reader's own settings", want.Users)
+	}
 	for _, r := range want.Roles {
 		if strings.HasPrefix(r, "ReadOnly ") && strings.Contains(r, "can_show:songsview") ||
 			strings.HasPrefix(r, "Auditor ") && !strings.Contains(r, "can_fly:planetview") {
