@@ -34,6 +34,7 @@ import (
 
 	_ "github.com/mattn/go-sqlite3"
 
+	"musicadmin/internal/i18n"
 	"musicadmin/internal/view"
 	"musicadmin/web"
 )
@@ -123,6 +124,6 @@ func parseTemplates() (*template.Template, error) {
 			// English only: the floor looks nothing up.
 			"t":   func(id string, _ ...any) string { return id },
 			"n":   func(id string, _ int, _ ...any) string { return id },
-			"num": view.Number}).
+			"num": func(n int64) string { return view.Number(i18n.Default, n) }}).
 		ParseFS(web.FS, "templates/layout.html", "templates/partials/*.html", "templates/pages/list.html")
 }
