@@ -30,7 +30,7 @@ func TestMongoSchema(t *testing.T) {
 	if n, err := b.Schema().Down(ctx); err != nil || n != 0 {
 		t.Errorf("Down at version 0: %d, %v; want nothing to roll back", n, err)
 	}
-	for i, want := range []int{8, 0} {
+	for i, want := range []int{9, 0} {
 		if n, err := b.Schema().Up(ctx); err != nil || n != want {
 			t.Fatalf("Up #%d: %d, %v; want %d applied", i+1, n, err, want)
 		}
