@@ -36,6 +36,7 @@ import (
 
 	_ "github.com/mattn/go-sqlite3"
 
+	"musicadmin/internal/i18n"
 	"musicadmin/internal/view"
 	"musicadmin/web"
 )
@@ -124,9 +125,17 @@ func parseTemplates() (*template.Template, error) {
 		Funcs(template.FuncMap{"add": func(a, b int) int { return a + b }, "static": web.StaticURL,
 			// English only: the floor looks nothing up, it fills in the
 			// id's placeholders (a count's id is its plural form).
-			"t":   func(id string, kv ...any) string { return fill(id, kv) },
-			"n":   func(id string, _ int, kv ...any) string { return fill(id, kv) },
-			"num": view.Number}).
+			"t": func(id string, kv ...any) string { return fill(id, kv) },
+			"n": func(id string, _ int, kv ...any) string { return fill(id, kv) },
+			"num": func(n any) string {
+				switch n := n.(type) {
+				case int:
+					return view.Number(i18n.Default, int64(n))
+				case int64:
+					return view.Number(i18n.Default, n)
+				}
+				return fmt.Sprint(n)
+			}}).
 		ParseFS(web.FS, "templates/layout.html", "templates/partials/*.html", "templates/pages/list.html")
 }
 

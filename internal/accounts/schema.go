@@ -13,6 +13,9 @@
 //   - a user deactivated, a role taken from them, a role they hold
 //     deleted, or a new password, ends their sessions;
 //   - a password reaches a store only as its hash;
+//   - a user's own settings (a shipped language, an IANA time zone) are
+//     only what the app can show, and changing them is no audited change
+//     (settings.go);
 //   - an API token is stored only as its digest (a Hidden field), and
 //     works while unexpired, unrevoked and its user active; a user's
 //     tokens go with them (Tokens).
@@ -87,6 +90,11 @@ var (
 		{Name: FieldRoles, Label: "Roles", Kind: datamodel.Set{Of: RolesModel}},
 		{Name: FieldPassword, Label: "Password", Kind: datamodel.Password{MaxBytes: auth.MaxPasswordBytes},
 			Required: true, WriteOnly: true},
+		// The user's own settings (settings.go): Hidden, as only the
+		// user sets them, on their settings page, and no list, form,
+		// export or audit entry holds them.
+		{Name: FieldLanguage, Label: "Language", Kind: datamodel.Text{MaxRunes: 16}, Hidden: true},
+		{Name: FieldTimeZone, Label: "Time zone", Kind: datamodel.Text{MaxRunes: 64}, Hidden: true},
 	}}
 )
 

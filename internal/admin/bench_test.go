@@ -145,7 +145,7 @@ func BenchmarkRenderList(b *testing.B) {
 	for _, f := range v.list {
 		data.Columns = append(data.Columns, column{Label: f.Label, SortURL: v.urlFor(p, 1, f.Name)})
 	}
-	data.Rows = v.rows(allowed{grants: access.NewGrants([]string{access.AdminRole}, nil), show: true, edit: true, delete: true},
+	data.Rows = v.rows(context.Background(), allowed{grants: access.NewGrants([]string{access.AdminRole}, nil), show: true, edit: true, delete: true},
 		res.Records, v.list)
 	if len(data.Rows) != DefaultPageSize {
 		b.Fatalf("rows: got %d", len(data.Rows))

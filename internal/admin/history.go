@@ -1,6 +1,7 @@
 package admin
 
 import (
+	"context"
 	"net/http"
 	"net/url"
 	"time"
@@ -24,8 +25,10 @@ func (a *Admin) SetHistory(entries datamodel.Interface, logView string) {
 
 type historyPage struct {
 	Singular, Label, ShowURL, AllURL string
-	Entries                          []historyEntry
-	More                             bool
+	// TimeLabel heads the times: "Time (UTC)", or the reader's zone.
+	TimeLabel string
+	Entries   []historyEntry
+	More      bool
 }
 
 type historyEntry struct {
@@ -39,16 +42,15 @@ type historyEntry struct {
 // a time is shown as stored, with no Exact.
 type when struct{ Text, Exact string }
 
-// timeLayout is how a page writes an entry's time: "6 Dec 2026, 23:06:44
-// UTC". Who reads it knows no time zone of the user's, so it says UTC.
-const timeLayout = "2 Jan 2006, 15:04:05 MST"
-
-func whenOf(stored string) when {
+// whenOf is the stored time as the reader of ctx reads it: in their
+// language, in their own time zone, else UTC, labelled with the zone
+// ("6 Dec 2026, 23:06:44 UTC"; i18n.TimeIn).
+func whenOf(ctx context.Context, stored string) when {
 	t, err := time.Parse(time.RFC3339Nano, stored)
 	if err != nil {
 		return when{Text: stored}
 	}
-	return when{Text: t.UTC().Format(timeLayout), Exact: stored}
+	return when{Text: i18n.TimeIn(ctx, t), Exact: stored}
 }
 
 // change is a changed field of an audit entry as a page shows it: the
@@ -103,12 +105,26 @@ func (a *Admin) ViewTitle(name string) string {
 	return ""
 }
 
+// fieldLabel is the label of f as a page heads its values: the declared
+// one, but for the audit log's time when the reader of ctx has a time zone
+// of their own: "Time (Europe/Berlin)" in their language, for the times
+// the cells then show in it.
+func (v *ModelView) fieldLabel(ctx context.Context, f *datamodel.Field) string {
+	if f.Name != "at" || v.Name != v.admin.historyView {
+		return f.Label
+	}
+	if zone := i18n.ZoneOf(ctx); zone != time.UTC {
+		return i18n.Text(ctx, "Time ({{.Zone}})", "Zone", zone.String())
+	}
+	return f.Label
+}
+
 // auditCell shows a field of an audit entry in human terms: its time
 // readable and exact, its view by title, its changes by field label.
-func (v *ModelView) auditCell(f *datamodel.Field, rec datamodel.Record, c *cell) {
+func (v *ModelView) auditCell(ctx context.Context, f *datamodel.Field, rec datamodel.Record, c *cell) {
 	switch f.Name {
 	case "at":
-		w := whenOf(c.Text)
+		w := whenOf(ctx, c.Text)
 		c.Text, c.Time = w.Text, w.Exact
 	case "view_name":
 		// A view's title and an action's name are catalogue words,
@@ -147,6 +163,9 @@ func (v *ModelView) handleHistory(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	data := historyPage{Singular: v.Singular, Label: v.labelOf(rec), ShowURL: v.showURL(rec.ID)}
+	if logView := v.admin.view(v.admin.historyView); logView != nil {
+		data.TimeLabel = logView.fieldLabel(r.Context(), s.Field("at"))
+	}
 	if g := access.GrantsOf(r); g.Can(access.On(v.admin.historyView, access.CanList)) {
 		data.AllURL = "/" + v.admin.historyView + "/list/?" + url.Values{"view_name": {v.Name}, "record_id": {rec.ID}}.Encode()
 	}
@@ -157,7 +176,7 @@ func (v *ModelView) handleHistory(w http.ResponseWriter, r *http.Request) {
 		}
 		changes, _ := audit.ParseChanges(e.Values["changes"])
 		text := func(name string) string { return s.Field(name).Kind.Text(e.Values[name]) }
-		entry := historyEntry{At: whenOf(text("at")), Username: text("username"),
+		entry := historyEntry{At: whenOf(r.Context(), text("at")), Username: text("username"),
 			Action: text("action"), Changes: v.admin.changesOf(v.Name, changes)}
 		for i := range entry.Changes {
 			entry.Changes[i].Field = i18n.Text(r.Context(), entry.Changes[i].Field) // a label, in the reader's language

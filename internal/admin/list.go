@@ -144,7 +144,7 @@ func (v *ModelView) listPageOf(r *http.Request, p listParams, res datamodel.Page
 		Q: p.q, SearchLabel: label, SearchHint: searchHint(ctx, label), SearchMax: MaxSearchRunes, Notices: p.notices,
 		Filtered: p.q != "" || len(p.filters) > 0, Total: res.Total, Count: int(res.Total), AtLeast: res.AtLeast,
 		Page: p.pager.page, Pages: p.pager.pages(len(res.Records)), FilterMenu: v.filterMenu(ctx),
-		Actions: v.actionButtons(can.grants), Keep: keptParams(p), Columns: v.sortableColumns(p)}
+		Actions: v.actionButtons(can.grants), Keep: keptParams(p), Columns: v.sortableColumns(ctx, p)}
 	if len(data.Actions) > 0 {
 		data.ListQuery = v.listQuery(p)
 	}
@@ -154,7 +154,7 @@ func (v *ModelView) listPageOf(r *http.Request, p listParams, res datamodel.Page
 	if can.export {
 		data.ExportURL = v.exportURL(p)
 	}
-	data.Rows = v.rows(can, res.Records, v.list)
+	data.Rows = v.rows(r.Context(), can, res.Records, v.list)
 	return data
 }
 
@@ -177,10 +177,10 @@ func keptParams(p listParams) []hidden {
 // sortableColumns are the list's column headings. An order column links to
 // the list sorted by it, ascending, or descending when it is sorted by it
 // ascending already.
-func (v *ModelView) sortableColumns(p listParams) []column {
+func (v *ModelView) sortableColumns(ctx context.Context, p listParams) []column {
 	var out []column
 	for _, f := range v.list {
-		c := column{Label: f.Label}
+		c := column{Label: v.fieldLabel(ctx, f)}
 		if v.orderField(f.Name) != nil {
 			next := f.Name
 			if p.sort == f {

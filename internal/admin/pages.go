@@ -1,6 +1,7 @@
 package admin
 
 import (
+	"context"
 	"errors"
 	"net/http"
 	"net/url"
@@ -39,7 +40,7 @@ type row struct {
 }
 
 // rows renders records with the links can allows.
-func (v *ModelView) rows(can allowed, records []datamodel.Record, fields []*datamodel.Field) []row {
+func (v *ModelView) rows(ctx context.Context, can allowed, records []datamodel.Record, fields []*datamodel.Field) []row {
 	out := make([]row, 0, len(records))
 	for _, rec := range records {
 		rw := row{ID: rec.ID, Label: v.labelOf(rec)}
@@ -53,7 +54,7 @@ func (v *ModelView) rows(can allowed, records []datamodel.Record, fields []*data
 			rw.DeleteURL = v.deleteURL(rec.ID)
 		}
 		for _, f := range fields {
-			c := v.cell(can.grants, f, rec)
+			c := v.cell(ctx, can.grants, f, rec)
 			if f == v.label {
 				c.Href = rw.ShowURL
 			}
@@ -66,14 +67,14 @@ func (v *ModelView) rows(can allowed, records []datamodel.Record, fields []*data
 
 // cell renders one field of rec as its kind shows it; a reference links to
 // the record it names when that model has a view g may show.
-func (v *ModelView) cell(g *access.Grants, f *datamodel.Field, rec datamodel.Record) cell {
+func (v *ModelView) cell(ctx context.Context, g *access.Grants, f *datamodel.Field, rec datamodel.Record) cell {
 	val := rec.Values[f.Name]
-	c := cell{Label: f.Label, Text: f.Kind.Text(val)}
+	c := cell{Label: v.fieldLabel(ctx, f), Text: f.Kind.Text(val)}
 	if _, yesNo := f.Kind.(datamodel.Bool); yesNo {
 		c.Word = true
 	}
 	if v.Name == v.admin.historyView {
-		v.auditCell(f, rec, &c)
+		v.auditCell(ctx, f, rec, &c)
 	}
 	if ref, _ := val.(*datamodel.Ref); ref != nil {
 		if target := v.admin.byModel[f.Target()]; target != nil && g.Can(access.On(target.Name, access.CanShow)) {
@@ -151,7 +152,7 @@ func (v *ModelView) handleShow(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	for _, f := range v.schema.Readable() {
-		data.Cells = append(data.Cells, v.cell(can.grants, f, rec))
+		data.Cells = append(data.Cells, v.cell(r.Context(), can.grants, f, rec))
 	}
 	for _, rel := range v.Related {
 		if !can.grants.Can(access.On(rel.View.Name, access.CanList)) {
@@ -191,7 +192,7 @@ func (v *ModelView) relatedList(r *http.Request, rel Related, id string) (relate
 			out.Columns = append(out.Columns, column{Label: f.Label})
 		}
 	}
-	out.Rows = target.rows(target.allowed(r), res.Records, fields)
+	out.Rows = target.rows(r.Context(), target.allowed(r), res.Records, fields)
 	return out, nil
 }
 

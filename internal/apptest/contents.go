@@ -80,15 +80,28 @@ func TakeContents(t testing.TB, b *app.App) Contents {
 		slices.Sort(keys)
 		s.Roles = append(s.Roles, fmt.Sprintf("%s %q", r.Name, keys))
 	}
+	// The users' own settings as the accounts layer reads them (the
+	// model), beside what ExportAccounts says: both must agree.
+	settings := map[string]string{}
+	err = b.AccountModels().Users.Each(ctx, datamodel.Query{}, func(r datamodel.Record) error {
+		settings[r.ID] = fmt.Sprintf("language=%q time_zone=%q", r.Values["language"], r.Values["time_zone"])
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
 	err = acc.ExportAccounts(ctx, func(a auth.Account) error {
 		byView["users"][a.ID] = a.Username
+		if got, want := settings[a.ID], fmt.Sprintf("language=%q time_zone=%q", a.Language, a.TimeZone); got != want {
+			t.Errorf("user %s: the model reads %s, the export %s", a.Username, got, want)
+		}
 		var names []string
 		for _, id := range a.RoleIDs {
 			names = append(names, byView["roles"][id])
 		}
 		slices.Sort(names)
-		s.Users = append(s.Users, fmt.Sprintf("%q %q %q %q %q active=%v roles=%q created=%d", a.Username, a.FirstName,
-			a.LastName, a.Email, a.PasswordHash, a.Active, names, a.CreatedAt.Unix()))
+		s.Users = append(s.Users, fmt.Sprintf("%q %q %q %q %q active=%v roles=%q created=%d %s", a.Username, a.FirstName,
+			a.LastName, a.Email, a.PasswordHash, a.Active, names, a.CreatedAt.Unix(), settings[a.ID]))
 		return nil
 	})
 	if err != nil {
@@ -300,7 +313,8 @@ func FillEverything(t testing.TB, b *app.App, albums, songs int) {
 }
 
 // fillIdentity links the user reader to a subject of an OpenID provider,
-// as single sign-on's registration or app link-sso does.
+// as single sign-on's registration or app link-sso does, and gives them
+// their own language and time zone.
 func fillIdentity(t testing.TB, b *app.App) {
 	t.Helper()
 	ctx := context.Background()
@@ -313,6 +327,10 @@ func fillIdentity(t testing.TB, b *app.App) {
 		t.Fatal(err)
 	}
 	if err := acc.Identities.Link(ctx, reader.ID, "https://idp.example/realms/é", "248289761001", time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)); err != nil {
+		t.Fatal(err)
+	}
+	// The reader's own settings, which a copy carries too.
+	if err := acc.Users.SetSettings(ctx, reader.ID, accounts.Settings{Language: "ar", TimeZone: "America/Argentina/Buenos_Aires"}); err != nil {
 		t.Fatal(err)
 	}
 }

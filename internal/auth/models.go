@@ -18,6 +18,10 @@ type User struct {
 	Email        string
 	PasswordHash string
 	Active       bool
+	// Language and TimeZone are the user's own settings (accounts,
+	// settings.go), read with the rest of the user: "" for none.
+	Language string
+	TimeZone string
 }
 
 // Session is the server-side half of a login: the cookie holds a random

@@ -30,16 +30,16 @@ func TestMongoSchema(t *testing.T) {
 	if n, err := b.Schema().Down(ctx); err != nil || n != 0 {
 		t.Errorf("Down at version 0: %d, %v; want nothing to roll back", n, err)
 	}
-	for i, want := range []int{8, 0} {
+	for i, want := range []int{9, 0} {
 		if n, err := b.Schema().Up(ctx); err != nil || n != want {
 			t.Fatalf("Up #%d: %d, %v; want %d applied", i+1, n, err, want)
 		}
 	}
-	if cur, latest, err := b.Schema().Version(ctx); err != nil || cur != 8 || latest != 8 {
-		t.Errorf("Version: %d, %d, %v; want 8, 8", cur, latest, err)
+	if cur, latest, err := b.Schema().Version(ctx); err != nil || cur != 9 || latest != 9 {
+		t.Errorf("Version: %d, %d, %v; want 9, 9", cur, latest, err)
 	}
 	st, err := b.Schema().Status(ctx)
-	if err != nil || len(st) != 8 || !st[0].Applied || !st[7].Applied || st[7].Version != 8 {
+	if err != nil || len(st) != 9 || !st[0].Applied || !st[8].Applied || st[8].Version != 9 {
 		t.Errorf("Status: %+v, %v", st, err)
 	}
 	if err := backend.Ready(ctx, b); err != nil {

@@ -208,6 +208,7 @@ var mongoVersions = []migrate.Status{
 	{Version: 6, Name: "tokens"},         // API tokens, unique by digest, indexed by user
 	{Version: 7, Name: "second_factors"}, // TOTP second factors, unique by user
 	{Version: 8, Name: "identities"},     // identities at OpenID providers, unique by digest
+	{Version: 9, Name: "user_settings"},  // users' language and time_zone; a document without them has none
 }
 
 // mongoUpgrades are what a version changes in the documents a database

@@ -57,8 +57,8 @@ func TestMongoUpgradeToAccounts(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	if n, err := b.Schema().Up(ctx); err != nil || n != 4 {
-		t.Fatalf("Up from 4: %d, %v; want 4 applied (accounts, tokens, second_factors, identities)", n, err)
+	if n, err := b.Schema().Up(ctx); err != nil || n != 5 {
+		t.Fatalf("Up from 4: %d, %v; want 5 applied (accounts, tokens, second_factors, identities, user_settings)", n, err)
 	}
 	check := func(when string) {
 		t.Helper()

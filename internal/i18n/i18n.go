@@ -1,8 +1,11 @@
 // Package i18n is the app's languages: one catalogue of every string a
 // user reads (github.com/nicksnyder/go-i18n, with CLDR plural rules),
-// shipped in English, German, Spanish and Arabic, and the choice of the
-// request's language: ?lang= (remembered in a cookie), else the
-// remembered one, else Accept-Language, else the configured default.
+// shipped in English, German, Spanish and Arabic; the choice of the
+// request's language: ?lang= (remembered in a cookie, and as a logged-in
+// user's setting), else the user's own setting, else the remembered one,
+// else Accept-Language, else the configured default; and numbers and
+// times as the language writes them, times in the user's time zone
+// (format.go).
 //
 // A message's id is its English text, as gettext's are: a template reads
 // {{t "Sign in"}}, and a message made in Go ("Invalid login. Please try
@@ -63,6 +66,9 @@ type Catalogue struct {
 	// and go-i18n's lookup costs a localizer walk each time.
 	plain   map[string]map[string]string
 	matcher language.Matcher
+	// dates are each language's date pattern in pieces (patterns).
+	dateOnce sync.Once
+	dates    map[string][]piece
 }
 
 // Files returns the catalogue's files of lang: locales/<area>.<lang>.yaml.
@@ -129,9 +135,10 @@ func (c *Catalogue) T(lang, id string, data map[string]any) string {
 
 // N returns the message id in lang for the count n (its plural form:
 // one, two, few, many, other as the language has them), with n as
-// {{.Count}} and data's values.
+// {{.Count}} written as lang writes numbers ("20,010", "20.010"), and
+// data's values.
 func (c *Catalogue) N(lang, id string, n int, data map[string]any) string {
-	d := map[string]any{"Count": n}
+	d := map[string]any{"Count": Number(lang, int64(n))}
 	for k, v := range data {
 		d[k] = v
 	}
@@ -151,11 +158,12 @@ func (c *Catalogue) translate(lang string, cfg *goi18n.LocalizeConfig, id string
 }
 
 // Negotiate returns the language of a request: query (a ?lang= value),
-// else remembered (the cookie's, or the user's setting), else the best
-// shipped match of acceptLanguage, else def. Only shipped languages are
-// ever returned: anything else is ignored, never reflected.
-func (c *Catalogue) Negotiate(query, remembered, acceptLanguage, def string) string {
-	for _, l := range []string{query, remembered} {
+// else setting (the logged-in user's own), else remembered (the cookie's,
+// a ?lang= of before), else the best shipped match of acceptLanguage,
+// else def. Only shipped languages are ever returned: anything else is
+// ignored, never reflected.
+func (c *Catalogue) Negotiate(query, setting, remembered, acceptLanguage, def string) string {
+	for _, l := range []string{query, setting, remembered} {
 		if l = strings.ToLower(strings.TrimSpace(l)); Supported(l) {
 			return l
 		}
@@ -175,6 +183,12 @@ func (c *Catalogue) Negotiate(query, remembered, acceptLanguage, def string) str
 
 type ctxKey struct{}
 
+// asked is what a request says of its language before its user is known:
+// Middleware keeps it, ForUser decides with the user's setting.
+type asked struct{ query, remembered, accept, def string }
+
+type askedKey struct{}
+
 // With returns ctx carrying lang as the request's language.
 func With(ctx context.Context, lang string) context.Context {
 	return context.WithValue(ctx, ctxKey{}, lang)
@@ -192,23 +206,27 @@ func Of(ctx context.Context) string {
 const Cookie = "lang"
 
 // Middleware chooses each request's language (Negotiate, with def the
-// configured one) and remembers a ?lang= choice for a year. secure marks
-// the cookie Secure.
+// configured one), as for a request of nobody: the user, known later
+// (after the session is read), has ForUser choose again with their own
+// setting. A ?lang= choice is remembered in a cookie for a year, for
+// everyone (it also serves a user after they log out); secure marks the
+// cookie Secure.
 func (c *Catalogue) Middleware(def string, secure bool) func(http.Handler) http.Handler {
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			query := strings.ToLower(strings.TrimSpace(r.URL.Query().Get("lang")))
-			var remembered string
+			a := asked{query: strings.ToLower(strings.TrimSpace(r.URL.Query().Get("lang"))),
+				accept: r.Header.Get("Accept-Language"), def: def}
 			if ck, err := r.Cookie(Cookie); err == nil {
-				remembered = ck.Value
+				a.remembered = ck.Value
 			}
-			lang := c.Negotiate(query, remembered, r.Header.Get("Accept-Language"), def)
-			if Supported(query) && query != remembered {
-				http.SetCookie(w, &http.Cookie{Name: Cookie, Value: query, Path: "/", MaxAge: 365 * 24 * 3600,
+			lang := c.Negotiate(a.query, "", a.remembered, a.accept, def)
+			if Supported(a.query) && a.query != a.remembered {
+				http.SetCookie(w, &http.Cookie{Name: Cookie, Value: a.query, Path: "/", MaxAge: 365 * 24 * 3600,
 					HttpOnly: true, Secure: secure, SameSite: http.SameSiteLaxMode})
 			}
 			w.Header().Add("Vary", "Accept-Language")
-			next.ServeHTTP(w, r.WithContext(With(r.Context(), lang)))
+			ctx := context.WithValue(With(r.Context(), lang), askedKey{}, a)
+			next.ServeHTTP(w, r.WithContext(ctx))
 		})
 	}
 }
@@ -236,4 +254,22 @@ func IDs() ([]string, error) {
 	}
 	slices.Sort(ids)
 	return ids, nil
+}
+
+// ForUser returns ctx with the language of its request for a logged-in
+// user whose own setting is setting ("" for none): a ?lang= choice first,
+// then the setting, then the cookie, Accept-Language and the default, as
+// Middleware read them. save is the ?lang= choice when it is a shipped
+// language other than setting: "?lang= switches and remembers", so for a
+// user it becomes their setting; "" otherwise. A ctx Middleware has not
+// seen is returned as it is.
+func (c *Catalogue) ForUser(ctx context.Context, setting string) (_ context.Context, save string) {
+	a, ok := ctx.Value(askedKey{}).(asked)
+	if !ok {
+		return ctx, ""
+	}
+	if Supported(a.query) && a.query != setting {
+		save = a.query
+	}
+	return With(ctx, c.Negotiate(a.query, setting, a.remembered, a.accept, a.def)), save
 }

@@ -100,7 +100,7 @@ func TestCatalogues(t *testing.T) {
 		lang string
 		n    int
 		want string
-	}{{"en", 1, "1 record"}, {"en", 20010, "20010 records"}, {"de", 1, "1 Eintrag"}, {"es", 2, "2 registros"},
+	}{{"en", 1, "1 record"}, {"en", 20010, "20,010 records"}, {"de", 20010, "20.010 Einträge"}, {"de", 1, "1 Eintrag"}, {"es", 2, "2 registros"},
 		{"ar", 0, "لا سجلات"}, {"ar", 2, "سجلان"}, {"ar", 3, "3 سجلات"}, {"ar", 11, "11 سجلًا"}, {"ar", 100, "100 سجل"}} {
 		if got := c.N(tc.lang, "{{.Count}} records", tc.n, nil); got != tc.want {
 			t.Errorf("%s %d records = %q, want %q", tc.lang, tc.n, got, tc.want)
@@ -108,29 +108,73 @@ func TestCatalogues(t *testing.T) {
 	}
 }
 
-// TestNegotiate: ?lang= first, then the remembered one, then
-// Accept-Language, then the default; only shipped languages.
+// TestNegotiate: ?lang= first, then the user's setting, then the
+// remembered one, then Accept-Language, then the default; only shipped
+// languages.
 func TestNegotiate(t *testing.T) {
 	c, err := Load()
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, tc := range []struct{ query, remembered, accept, def, want string }{
-		{"de", "es", "ar", "en", "de"},
-		{"", "es", "ar", "en", "es"},
-		{"xx", "", "es-MX,es;q=0.9,en;q=0.5", "en", "es"},
-		{"", "", "fr-FR, de;q=0.7", "en", "de"},
-		{"", "", "ar-EG", "en", "ar"},
-		{"", "", "ja", "de", "de"},
-		{"<script>", "../../etc", "", "nope", "en"},
-		{"", "", strings.Repeat("de,", 300), "es", "es"},
+	for _, tc := range []struct{ query, setting, remembered, accept, def, want string }{
+		{"de", "ar", "es", "ar", "en", "de"},
+		{"", "ar", "es", "de", "en", "ar"},
+		{"", "", "es", "ar", "en", "es"},
+		{"xx", "", "", "es-MX,es;q=0.9,en;q=0.5", "en", "es"},
+		{"xx", "<b>", "", "es-MX,es;q=0.9,en;q=0.5", "en", "es"},
+		{"", "", "", "fr-FR, de;q=0.7", "en", "de"},
+		{"", "", "", "ar-EG", "en", "ar"},
+		{"", "", "", "ja", "de", "de"},
+		{"<script>", "fr", "../../etc", "", "nope", "en"},
+		{"", "", "", strings.Repeat("de,", 300), "es", "es"},
 	} {
-		if got := c.Negotiate(tc.query, tc.remembered, tc.accept, tc.def); got != tc.want {
-			t.Errorf("Negotiate(%q, %q, %q, %q) = %q, want %q", tc.query, tc.remembered, tc.accept, tc.def, got, tc.want)
+		if got := c.Negotiate(tc.query, tc.setting, tc.remembered, tc.accept, tc.def); got != tc.want {
+			t.Errorf("Negotiate(%q, %q, %q, %q, %q) = %q, want %q", tc.query, tc.setting, tc.remembered, tc.accept, tc.def, got, tc.want)
 		}
 	}
 	if Dir("ar") != "rtl" || Dir("de") != "ltr" {
 		t.Error("directions")
+	}
+}
+
+// TestForUser: once the user is known, their setting beats the cookie and
+// Accept-Language, ?lang= beats the setting and is to be saved when it
+// differs from it; nothing not shipped is ever chosen or saved.
+func TestForUser(t *testing.T) {
+	c, err := Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		target, cookie, accept, setting string
+		want, save                      string
+	}{
+		{"/", "es", "de", "ar", "ar", ""},
+		{"/", "es", "de", "", "es", ""},
+		{"/", "", "de", "", "de", ""},
+		{"/?lang=de", "es", "", "ar", "de", "de"},
+		{"/?lang=ar", "", "", "ar", "ar", ""},
+		{"/?lang=fr", "es", "", "ar", "ar", ""},
+		{"/?lang=%3Cscript%3E", "", "", "x<y", "en", ""},
+	} {
+		req := httptest.NewRequest(http.MethodGet, tc.target, nil)
+		req.Header.Set("Accept-Language", tc.accept)
+		if tc.cookie != "" {
+			req.AddCookie(&http.Cookie{Name: Cookie, Value: tc.cookie})
+		}
+		var got, save string
+		c.Middleware("en", false)(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			var ctx context.Context
+			ctx, save = c.ForUser(r.Context(), tc.setting)
+			got = Of(ctx)
+		})).ServeHTTP(httptest.NewRecorder(), req)
+		if got != tc.want || save != tc.save {
+			t.Errorf("%s (cookie %q, Accept-Language %q, setting %q): %q, save %q; want %q, save %q",
+				tc.target, tc.cookie, tc.accept, tc.setting, got, save, tc.want, tc.save)
+		}
+	}
+	if ctx, save := c.ForUser(context.Background(), "de"); Of(ctx) != Default || save != "" {
+		t.Errorf("without the middleware: %q, %q", Of(ctx), save)
 	}
 }
 

@@ -131,11 +131,15 @@ type userDoc struct {
 	Active       bool            `bson:"active"`
 	Roles        []bson.ObjectID `bson:"roles"`
 	CreatedAt    time.Time       `bson:"created_at"`
+	// Language and TimeZone are the user's own settings: "" for none, as
+	// a document written before they were (schema version 9) reads.
+	Language string `bson:"language"`
+	TimeZone string `bson:"time_zone"`
 }
 
 func (u *userDoc) toAuth() auth.User {
 	return auth.User{ID: u.ID.Hex(), Username: u.Username, FirstName: u.FirstName, LastName: u.LastName,
-		Email: u.Email, PasswordHash: u.PasswordHash, Active: u.Active}
+		Email: u.Email, PasswordHash: u.PasswordHash, Active: u.Active, Language: u.Language, TimeZone: u.TimeZone}
 }
 
 // sessionDoc is a document of user_sessions.
@@ -236,7 +240,7 @@ func (a *Accounts) CreateUser(ctx context.Context, u auth.User, role string) (au
 	}
 	doc := userDoc{ID: bson.NewObjectID(), Username: u.Username, FirstName: u.FirstName, LastName: u.LastName,
 		Email: u.Email, PasswordHash: u.PasswordHash, Active: u.Active, Roles: []bson.ObjectID{rid},
-		CreatedAt: time.Now()}
+		CreatedAt: time.Now(), Language: u.Language, TimeZone: u.TimeZone}
 	if _, err := a.users.InsertOne(ctx, doc); err != nil {
 		// A taken username is found by asking the database, not by
 		// reading the error, whose form differs between servers.

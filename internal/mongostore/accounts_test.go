@@ -131,7 +131,7 @@ func TestAccountsDocuments(t *testing.T) {
 	}{
 		{"roles", role, "_id:objectID name:string"},
 		{"users", user, "_id:objectID username:string first_name:string last_name:string email:string " +
-			"password_hash:string active:boolean roles:array created_at:UTC datetime"},
+			"password_hash:string active:boolean roles:array created_at:UTC datetime language:string time_zone:string"},
 		{"user_sessions", sess, "_id:string user_id:objectID auth_tag:string created_at:UTC datetime expires_at:UTC datetime"},
 	} {
 		if got := shape(c.doc); got != c.want {

@@ -91,7 +91,8 @@ func (a *Accounts) ImportAccount(ctx context.Context, acc auth.Account) (string,
 		roles[i] = oid
 	}
 	doc := userDoc{ID: bson.NewObjectID(), Username: acc.Username, FirstName: acc.FirstName, LastName: acc.LastName,
-		Email: acc.Email, PasswordHash: acc.PasswordHash, Active: acc.Active, Roles: roles, CreatedAt: acc.CreatedAt}
+		Email: acc.Email, PasswordHash: acc.PasswordHash, Active: acc.Active, Roles: roles, CreatedAt: acc.CreatedAt,
+		Language: acc.Language, TimeZone: acc.TimeZone}
 	if _, err := a.users.InsertOne(ctx, doc); err != nil {
 		if refusedByServer(err) {
 			if _, ferr := a.UserByUsername(ctx, acc.Username); ferr == nil {

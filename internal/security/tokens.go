@@ -1,6 +1,7 @@
 package security
 
 import (
+	"context"
 	"errors"
 	"net/http"
 	"strings"
@@ -55,18 +56,25 @@ type TokensData struct {
 
 // TokenRow is one token of the list, with the route that revokes it.
 type TokenRow struct {
-	Name, Created, Expires, LastUsed, RevokeURL string
-	Expired                                     bool
+	Name, RevokeURL            string
+	Created, Expires, LastUsed ShownTime
+	Expired                    bool
 }
 
-// shownTime is how the page shows a token's stored time: "2026-12-07
-// 03:04 UTC", or none for "".
-func shownTime(stamp, none string) string {
+// ShownTime is a token's time as the page shows it: Text as its reader
+// reads it, Exact the stored UTC value for a <time datetime> ("" when
+// there is no time, and Text says what that means).
+type ShownTime struct{ Text, Exact string }
+
+// shownTime is how the page shows a token's stored time to the reader of
+// ctx: "2026-12-07 03:04 UTC", in their own time zone when they have one
+// ("2026-12-07 04:04 CET"); none for "".
+func shownTime(ctx context.Context, stamp, none string) ShownTime {
 	at, err := time.Parse(time.RFC3339, stamp)
 	if err != nil {
-		return none
+		return ShownTime{Text: none}
 	}
-	return at.UTC().Format("2006-01-02 15:04 UTC")
+	return ShownTime{Text: at.In(i18n.ZoneOf(ctx)).Format("2006-01-02 15:04 MST"), Exact: at.UTC().Format(time.RFC3339)}
 }
 
 // render shows the request's user's tokens, with the new one if any.
@@ -82,8 +90,9 @@ func (p *tokensPage) render(w http.ResponseWriter, r *http.Request, status int, 
 	data.MinDate = now.UTC().AddDate(0, 0, 1).Format(time.DateOnly)
 	for _, rec := range recs {
 		text := func(f string) string { s, _ := rec.Values[f].(string); return s }
-		row := TokenRow{Name: text(accounts.FieldName), Created: shownTime(text(accounts.FieldCreatedAt), ""),
-			Expires: shownTime(text(accounts.FieldExpiresAt), "Never"), LastUsed: shownTime(text(accounts.FieldLastUsedAt), "Never"),
+		ctx := r.Context()
+		row := TokenRow{Name: text(accounts.FieldName), Created: shownTime(ctx, text(accounts.FieldCreatedAt), ""),
+			Expires: shownTime(ctx, text(accounts.FieldExpiresAt), "Never"), LastUsed: shownTime(ctx, text(accounts.FieldLastUsedAt), "Never"),
 			RevokeURL: p.view.PathOf("/tokens/" + rec.ID + "/revoke")}
 		if at, err := time.Parse(time.RFC3339, text(accounts.FieldExpiresAt)); err == nil && !now.Before(at) {
 			row.Expired = true

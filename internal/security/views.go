@@ -35,8 +35,8 @@ type Deps struct {
 	TwoFactor *TwoFactor
 }
 
-// Views declares List Users and List Roles, and the password and tokens
-// pages of the users view. Both views are Restricted: the ReadOnly role is not given
+// Views declares List Users and List Roles, and the password, settings and
+// tokens pages of the users view. Both views are Restricted: the ReadOnly role is not given
 // them.
 func Views(s *Service, deps Deps) []*admin.ModelView {
 	sessions := deps.Sessions
@@ -57,11 +57,15 @@ func Views(s *Service, deps Deps) []*admin.ModelView {
 	p := &passwords{svc: s, sessions: sessions, throttle: deps.Throttle, view: users, guard: users.Guard}
 	t := &tokensPage{svc: s, view: users}
 	f := &ownPage{t: deps.TwoFactor, view: users}
+	st := &settingsPage{svc: s, view: users}
 	users.Pages = []admin.Page{
 		// Every logged-in user changes their own password: no permission
 		// but the login.
 		{Method: http.MethodGet, Pattern: passwordPattern, Handler: p.showOwn},
 		{Method: http.MethodPost, Pattern: passwordPattern, Handler: p.changeOwn},
+		// Every logged-in user chooses their own language and time zone.
+		{Method: http.MethodGet, Pattern: settingsPattern, Handler: st.show},
+		{Method: http.MethodPost, Pattern: settingsPattern, Handler: st.save},
 		// Every logged-in user keeps their own API tokens, and only them.
 		{Method: http.MethodGet, Pattern: tokensPattern, Handler: t.show},
 		{Method: http.MethodPost, Pattern: tokensPattern, Handler: t.create},

@@ -126,8 +126,11 @@ func New(cfg config.Config, db Data, log *slog.Logger, opts Options) (*App, erro
 		login.SignOnButton = cfg.Auth.OIDC.Button
 		signOn = sso.New(cfg.Auth.OIDC, cfg.Server.SecureCookies, sec.Identities, accounts, sessions, login, db.Audit(), log)
 	}
-	r := newRouter(log, ui, opts.Metrics, withSession(accounts, sessions, ui))
-	// Every page in the request's language, chosen before anything renders.
+	// The request's language is chosen before anything renders, for
+	// nobody first; once the session has told who the user is, locale
+	// chooses again with the user's own setting and sets their time zone.
+	locale := userLocale(ui.Catalogue(), sec.Users, log)
+	r := newRouter(log, ui, opts.Metrics, withSession(accounts, sessions, ui, locale))
 	r.Use(ui.Catalogue().Middleware(cfg.AppLanguage, cfg.Server.SecureCookies))
 	probes := &Probes{db: db}
 	r.Get("/healthz", probes.Live)
@@ -135,7 +138,7 @@ func New(cfg config.Config, db Data, log *slog.Logger, opts Options) (*App, erro
 	r.Handle("/static/*", http.StripPrefix("/static/", staticFiles()))
 	apiRoutes := api.New(api.Config{Admin: adm, Tokens: sec.Tokens, Grants: accounts, Throttle: throttle, Log: log,
 		AppName: cfg.AppName}).Mount(r)
-	routes := mountPages(r, accounts, sessions, ui, login, signOn, twoFactor.LoginStep(ui, login), adm)
+	routes := mountPages(r, accounts, sessions, ui, login, signOn, twoFactor.LoginStep(ui, login), adm, locale)
 	return &App{Handler: r, Users: users, Routes: routes, APIRoutes: apiRoutes, Probes: probes}, nil
 }
 
@@ -206,12 +209,13 @@ func newRouter(log *slog.Logger, ui *view.Engine, m *metrics.Metrics, session fu
 }
 
 // withSession loads the request's session and grants, as the pages behind
-// a login do, unless a page's middleware has already: an error page then
-// shows a logged-in user their menu. It never asks for a login, and a
+// a login do (the user's language and time zone too, with locale), unless
+// a page's middleware has already: an error page then shows a logged-in
+// user their menu, in their language. It never asks for a login, and a
 // request without a session is answered as before, with an empty menu.
-func withSession(accounts auth.Store, sessions *auth.Sessions, ui *view.Engine) func(http.Handler) http.Handler {
+func withSession(accounts auth.Store, sessions *auth.Sessions, ui *view.Engine, locale func(http.Handler) http.Handler) func(http.Handler) http.Handler {
 	return func(next http.Handler) http.Handler {
-		load := noStore(sessions.Load(ui.Fail)(access.Load(accounts, currentUserID, ui.Fail)(next)))
+		load := noStore(sessions.Load(ui.Fail)(locale(access.Load(accounts, currentUserID, ui.Fail)(next))))
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			if auth.CurrentUser(r) != nil {
 				next.ServeHTTP(w, r)
@@ -226,12 +230,13 @@ func withSession(accounts auth.Store, sessions *auth.Sessions, ui *view.Engine) 
 // pages, then, behind a login, the home page and the admin's views. It
 // returns the route table of the pages behind the login.
 func mountPages(r chi.Router, accounts auth.Store, sessions *auth.Sessions, ui *view.Engine,
-	login *auth.Handlers, signOn *sso.Flow, step *security.LoginStep, adm *admin.Admin) []access.Route {
+	login *auth.Handlers, signOn *sso.Flow, step *security.LoginStep, adm *admin.Admin,
+	locale func(http.Handler) http.Handler) []access.Route {
 	var routes []access.Route
 	r.Group(func(r chi.Router) {
 		// Every state-changing request from here on carries the session's
 		// CSRF token, the login and logout forms included.
-		r.Use(noStore, sessions.Load(ui.Fail), access.Load(accounts, currentUserID, ui.Fail), withActor,
+		r.Use(noStore, sessions.Load(ui.Fail), locale, access.Load(accounts, currentUserID, ui.Fail), withActor,
 			sessions.CheckCSRF(login.RefuseForm))
 		r.Get("/login/", login.ShowLogin)
 		r.Post("/login/", login.Login)

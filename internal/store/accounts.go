@@ -37,6 +37,10 @@ type User struct {
 	RoleID    *int64 `gorm:"index:ix_users_role_id"`
 	Role      *Role  `gorm:"constraint:OnDelete:SET NULL"`
 	CreatedAt int64  `gorm:"not null;autoCreateTime"`
+	// Language and TimeZone are the user's own settings (migration
+	// 00014): "" for none.
+	Language string `gorm:"size:16;not null;default:''"`
+	TimeZone string `gorm:"size:64;not null;default:''"`
 }
 
 // UserRole is a row of user_roles: user UserID holds role RoleID.
@@ -120,7 +124,8 @@ func accountsErr(op string, err error) error {
 
 func (u *User) toAuth() auth.User {
 	return auth.User{ID: strconv.FormatInt(u.ID, 10), Username: u.Username, FirstName: u.FirstName,
-		LastName: u.LastName, Email: u.Email, PasswordHash: u.PasswordHash, Active: u.Active}
+		LastName: u.LastName, Email: u.Email, PasswordHash: u.PasswordHash, Active: u.Active,
+		Language: u.Language, TimeZone: u.TimeZone}
 }
 
 // parseUserID parses an auth.User's ID; an ID that is not ours names no user.
@@ -149,7 +154,7 @@ func (a *Accounts) UserByUsername(ctx context.Context, username string) (auth.Us
 // transaction.
 func (a *Accounts) CreateUser(ctx context.Context, u auth.User, role string) (auth.User, error) {
 	row := User{Username: u.Username, FirstName: u.FirstName, LastName: u.LastName, Email: u.Email,
-		PasswordHash: u.PasswordHash, Active: u.Active}
+		PasswordHash: u.PasswordHash, Active: u.Active, Language: u.Language, TimeZone: u.TimeZone}
 	err := conn(ctx, a.db).Transaction(func(tx *gorm.DB) error {
 		var r Role
 		if err := tx.Where(Role{Name: role}).FirstOrCreate(&r).Error; err != nil {
@@ -205,7 +210,7 @@ func (a *Accounts) CreateSession(ctx context.Context, s auth.Session) error {
 // runs on every request, where GORM's Preload took two and read them
 // through reflection.
 const sessionUserSQL = `SELECT users.id, users.username, users.first_name, users.last_name, users.email,
-users.password_hash, users.active, user_sessions.auth_tag
+users.password_hash, users.active, users.language, users.time_zone, user_sessions.auth_tag
 FROM user_sessions JOIN users ON users.id = user_sessions.user_id
 WHERE user_sessions.id = ? AND user_sessions.expires_at > ?`
 
@@ -214,7 +219,7 @@ func (a *Accounts) SessionUser(ctx context.Context, tokenHash string, now time.T
 	var u User
 	var tag string
 	err := queryRowByKey(ctx, a.db, sessionUserSQL, tokenHash, now.Unix()).
-		Scan(&u.ID, &u.Username, &u.FirstName, &u.LastName, &u.Email, &u.PasswordHash, &u.Active, &tag)
+		Scan(&u.ID, &u.Username, &u.FirstName, &u.LastName, &u.Email, &u.PasswordHash, &u.Active, &u.Language, &u.TimeZone, &tag)
 	switch {
 	case errors.Is(err, sql.ErrNoRows):
 		return auth.User{}, "", datamodel.ErrNotFound
@@ -258,14 +263,14 @@ LEFT JOIN permissions ON permissions.id = role_permissions.permission_id`
 // page's request needs to know of its user, in one statement rather than
 // two.
 const sessionGrantsSQL = `SELECT users.id, users.username, users.first_name, users.last_name, users.email,
-users.password_hash, users.active, roles.name, permissions.name, permissions.view_name, user_sessions.auth_tag
+users.password_hash, users.active, users.language, users.time_zone, roles.name, permissions.name, permissions.view_name, user_sessions.auth_tag
 FROM user_sessions JOIN users ON users.id = user_sessions.user_id` + userGrantsJoins + `
 WHERE user_sessions.id = ? AND user_sessions.expires_at > ?`
 
 // loginGrantsSQL reads a user by username with their grants: an API
 // token's check, in one statement rather than two.
 const loginGrantsSQL = `SELECT users.id, users.username, users.first_name, users.last_name, users.email,
-users.password_hash, users.active, roles.name, permissions.name, permissions.view_name
+users.password_hash, users.active, users.language, users.time_zone, roles.name, permissions.name, permissions.view_name
 FROM users` + userGrantsJoins + `
 WHERE users.username = ?`
 
@@ -307,9 +312,10 @@ func (a *Accounts) userGrants(ctx context.Context, op string, tag *string, q str
 	)
 	for rows.Next() {
 		// The user's columns repeat on every row: read them once.
-		dest := []any{&skip, &skip, &skip, &skip, &skip, &skip, &skip, &role, &name, &view}
+		dest := []any{&skip, &skip, &skip, &skip, &skip, &skip, &skip, &skip, &skip, &role, &name, &view}
 		if !found {
-			dest = []any{&u.ID, &u.Username, &u.FirstName, &u.LastName, &u.Email, &u.PasswordHash, &u.Active, &role, &name, &view}
+			dest = []any{&u.ID, &u.Username, &u.FirstName, &u.LastName, &u.Email, &u.PasswordHash, &u.Active,
+				&u.Language, &u.TimeZone, &role, &name, &view}
 		}
 		if tag != nil {
 			dest = append(dest, tag)

@@ -82,7 +82,8 @@ func (a *Accounts) ImportRole(ctx context.Context, name string) (string, error) 
 // username is auth.ErrUserExists.
 func (a *Accounts) ImportAccount(ctx context.Context, acc auth.Account) (string, error) {
 	row := User{Username: acc.Username, FirstName: acc.FirstName, LastName: acc.LastName, Email: acc.Email,
-		PasswordHash: acc.PasswordHash, Active: acc.Active, CreatedAt: acc.CreatedAt.Unix()}
+		PasswordHash: acc.PasswordHash, Active: acc.Active, CreatedAt: acc.CreatedAt.Unix(),
+		Language: acc.Language, TimeZone: acc.TimeZone}
 	roleIDs := make([]int64, len(acc.RoleIDs))
 	for i, s := range acc.RoleIDs {
 		id, err := strconv.ParseInt(s, 10, 64)

@@ -185,7 +185,7 @@ func (d *dumper) users(ctx context.Context, accounts backend.TransferAccounts) e
 		active := a.Active
 		return d.record(modelUser, a.ID, userFields{Username: a.Username, FirstName: a.FirstName,
 			LastName: a.LastName, Email: a.Email, PasswordHash: a.PasswordHash, Active: &active,
-			Roles: a.RoleIDs, CreatedAt: a.CreatedAt})
+			Roles: a.RoleIDs, CreatedAt: a.CreatedAt, Language: a.Language, TimeZone: a.TimeZone})
 	})
 	if err != nil {
 		return fmt.Errorf("dump: users: %w", err)

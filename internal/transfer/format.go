@@ -144,6 +144,10 @@ type userFields struct {
 	Active       *bool     `json:"active"`
 	Roles        []string  `json:"roles"`
 	CreatedAt    time.Time `json:"created_at"`
+	// Language and TimeZone are the user's own settings, left out when
+	// none is chosen (a file of before has none).
+	Language string `json:"language,omitempty"`
+	TimeZone string `json:"time_zone,omitempty"`
 }
 
 // auditFields are the fields of an audit entry, named as audit.Schema

@@ -8,6 +8,7 @@ import (
 	"slices"
 
 	"musicadmin/internal/access"
+	"musicadmin/internal/accounts"
 	"musicadmin/internal/auth"
 )
 
@@ -69,6 +70,15 @@ func parseUser(raw json.RawMessage, u *userFields) error {
 	if u.CreatedAt.IsZero() {
 		return errors.New("created_at is required")
 	}
+	// The settings as the settings page takes them: a language this app
+	// speaks, a time zone it knows.
+	problems := accounts.Settings{Language: u.Language, TimeZone: u.TimeZone}.Problems()
+	if _, bad := problems[accounts.FieldLanguage]; bad {
+		return fmt.Errorf("language %q is not one this app speaks", u.Language)
+	}
+	if _, bad := problems[accounts.FieldTimeZone]; bad {
+		return fmt.Errorf("time_zone %q is not a time zone this app knows", u.TimeZone)
+	}
 	return nil
 }
 
@@ -92,6 +102,7 @@ func (l *loader) writeUser(ctx context.Context, it item, newIDs idMap) (string, 
 		roles[i] = newIDs[modelRole][r]
 	}
 	return l.accounts.ImportAccount(ctx, auth.Account{User: auth.User{Username: u.Username, FirstName: u.FirstName,
-		LastName: u.LastName, Email: u.Email, PasswordHash: u.PasswordHash, Active: *u.Active},
+		LastName: u.LastName, Email: u.Email, PasswordHash: u.PasswordHash, Active: *u.Active,
+		Language: u.Language, TimeZone: u.TimeZone},
 		RoleIDs: roles, CreatedAt: u.CreatedAt})
 }

@@ -142,6 +142,9 @@ func TestRoundTrip(t *testing.T) {
 	if len(want.Identities) != 1 {
 		t.Fatalf("the source's identities: %q, want the reader's one", want.Identities)
 	}
+	if n := strings.Count(strings.Join(want.Users, "\n"), `language="ar" time_zone="America/Argentina/Buenos_Aires"`); n != 1 {
+		t.Fatalf("the source's users: %q; want the reader's own settings", want.Users)
+	}
 	for _, r := range want.Roles {
 		if strings.HasPrefix(r, "ReadOnly ") && strings.Contains(r, "can_show:songsview") ||
 			strings.HasPrefix(r, "Auditor ") && !strings.Contains(r, "can_fly:planetview") {
@@ -377,6 +380,8 @@ func TestLoadMalformed(t *testing.T) {
 		{"album id twice", goodHead + `{"model":"album","id":"a1","fields":{"name":"Two"}}` + "\n", 6, `album id "a1" is on an earlier line too`},
 		{"username taken", goodHead + `{"model":"user","id":"u2","fields":{"username":"ada","active":true,"password_hash":"` + hashBob + `","created_at":"2026-01-02T03:04:05Z"}}` + "\n", 6, "username"},
 		{"unknown role", goodHead + `{"model":"user","id":"u2","fields":{"username":"bob","active":true,"password_hash":"` + hashBob + `","roles":["r9"],"created_at":"2026-01-02T03:04:05Z"}}` + "\n", 6, `role "r9"`},
+		{"language not shipped", goodHead + `{"model":"user","id":"u2","fields":{"username":"bob","active":true,"password_hash":"` + hashBob + `","created_at":"2026-01-02T03:04:05Z","language":"<b>fr"}}` + "\n", 6, `language "<b>fr" is not one this app speaks`},
+		{"time zone unknown", goodHead + `{"model":"user","id":"u2","fields":{"username":"bob","active":true,"password_hash":"` + hashBob + `","created_at":"2026-01-02T03:04:05Z","time_zone":"Local"}}` + "\n", 6, `time_zone "Local" is not a time zone`},
 		{"user without active", goodHead + `{"model":"user","id":"u2","fields":{"username":"bob","password_hash":"` + hashBob + `","created_at":"2026-01-02T03:04:05Z"}}` + "\n", 6, "active is required"},
 		{"clear-text password", goodHead + user("Tr0ub4dor&3"), 6, "password_hash is not a bcrypt hash"},
 		{"clear-text password, bcrypt's length", goodHead + user("$2a$04$"+strings.Repeat("é", 53)), 6, "password_hash is not a bcrypt hash"},
@@ -495,7 +500,7 @@ func TestLoadRefusesNonEmpty(t *testing.T) {
 			t.Errorf("roles after the load %v, want the one Admin role %s", roles, adminID)
 		}
 		want := apptest.Contents{Roles: []string{`Admin ["can_list:albumview"]`},
-			Users:  []string{`"ada" "Ada" "L" "a@example.com" "` + hashAda + `" active=true roles=["Admin"] created=1767323045`},
+			Users:  []string{`"ada" "Ada" "L" "a@example.com" "` + hashAda + `" active=true roles=["Admin"] created=1767323045 language="" time_zone=""`},
 			Albums: []string{"One"}, Songs: []string{`"First" rating=3 album="One"`, `"Second" rating=0 album=(none)`},
 			Entries: []string{`2026-01-02T03:04:05.000001Z "ada" update songsview record==First "First" [album:""->"One (=One)"]`}}
 		apptest.DiffContents(t, "after the load", apptest.TakeContents(t, b), want)

@@ -12,7 +12,6 @@ import (
 	"net/http"
 	"path"
 	"slices"
-	"strconv"
 	"strings"
 	"sync"
 
@@ -148,7 +147,9 @@ func (e *Engine) Catalogue() *i18n.Catalogue { return e.cat }
 // languageFuncs are the template functions of lang: t translates a
 // message id (the English text) with its placeholders' values given as
 // name, value pairs, or a message made in Go (an i18n.Message, or an
-// error: i18n.ErrorIn); n translates a plural message for a count.
+// error: i18n.ErrorIn); n translates a plural message for a count, its
+// {{.Count}} written as num writes it; num writes a count as lang does
+// ("20,010", "20.010").
 func languageFuncs(cat *i18n.Catalogue, lang string) template.FuncMap {
 	return template.FuncMap{
 		"t": func(msg any, kv ...any) string {
@@ -166,7 +167,8 @@ func languageFuncs(cat *i18n.Catalogue, lang string) template.FuncMap {
 			}
 			return fmt.Sprint(msg)
 		},
-		"n": func(id string, count int, kv ...any) string { return cat.N(lang, id, count, i18n.Pairs(kv)) },
+		"n":   func(id string, count int, kv ...any) string { return cat.N(lang, id, count, i18n.Pairs(kv)) },
+		"num": func(n any) string { return numberOf(lang, n) },
 	}
 }
 
@@ -276,37 +278,27 @@ func languages(r *http.Request, current string) []Language {
 }
 
 var funcs = template.FuncMap{
-	"add": func(a, b int) int { return a + b },
-	// num writes a count with thousands separators: 20,010.
-	"num": func(n any) string {
-		switch n := n.(type) {
-		case int:
-			return Number(int64(n))
-		case int64:
-			return Number(n)
-		}
-		return fmt.Sprint(n)
-	},
+	"add":   func(a, b int) int { return a + b },
 	"lower": strings.ToLower,
 	// static links a file of web/static by its content-hashed name.
 	"static": web.StaticURL,
 }
 
-// Number writes n in decimal with a comma between each group of three
-// digits, as a count reads in English: 20010 is "20,010".
-func Number(n int64) string {
-	digits := strconv.FormatInt(n, 10)
-	sign := ""
-	if n < 0 {
-		sign, digits = "-", digits[1:]
+// Number writes n as a count reads in lang, with its thousands
+// separators: 20010 is "20,010" in English, "20.010" in German
+// (i18n.Number, from x/text's CLDR data).
+func Number(lang string, n int64) string { return i18n.Number(lang, n) }
+
+// numberOf writes n, a whole number of any width, as Number does in
+// lang; anything else as fmt prints it.
+func numberOf(lang string, n any) string {
+	switch n := n.(type) {
+	case int:
+		return Number(lang, int64(n))
+	case int64:
+		return Number(lang, n)
+	case int32:
+		return Number(lang, int64(n))
 	}
-	var b strings.Builder
-	b.WriteString(sign)
-	for i, d := range digits {
-		if i > 0 && (len(digits)-i)%3 == 0 {
-			b.WriteByte(',')
-		}
-		b.WriteRune(d)
-	}
-	return b.String()
+	return fmt.Sprint(n)
 }

@@ -239,12 +239,22 @@ func TestMenuItemOfNoView(t *testing.T) {
 	}
 }
 
-// TestNumber: counts read with a comma between groups of three digits.
+// TestNumber: counts read with the language's separator between groups
+// of three digits; Arabic in Latin digits.
 func TestNumber(t *testing.T) {
 	for n, want := range map[int64]string{0: "0", 7: "7", 999: "999", 1000: "1,000", 20010: "20,010",
 		1234567: "1,234,567", -1000: "-1,000", -12: "-12"} {
-		if got := view.Number(n); got != want {
-			t.Errorf("Number(%d) = %q, want %q", n, got, want)
+		if got := view.Number("en", n); got != want {
+			t.Errorf("Number(en, %d) = %q, want %q", n, got, want)
+		}
+	}
+	for _, tc := range []struct {
+		lang string
+		n    int64
+		want string
+	}{{"de", 20010, "20.010"}, {"es", 20010, "20.010"}, {"ar", 20010, "20,010"}, {"de", 1234567, "1.234.567"}} {
+		if got := view.Number(tc.lang, tc.n); got != tc.want {
+			t.Errorf("Number(%s, %d) = %q, want %q", tc.lang, tc.n, got, tc.want)
 		}
 	}
 }

@@ -74,9 +74,10 @@ func create(t *testing.T, s auth.Store, u auth.User, role string) auth.User {
 	return got
 }
 
+// ada has her own settings, which every read of her returns.
 func ada() auth.User {
 	return auth.User{Username: "ada", FirstName: "Ada", LastName: "Lovelace", Email: "ada@example.com",
-		PasswordHash: "hash-ada", Active: true}
+		PasswordHash: "hash-ada", Active: true, Language: "de", TimeZone: "Europe/Berlin"}
 }
 
 func bob() auth.User {
