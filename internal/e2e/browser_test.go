@@ -240,6 +240,9 @@ type browser struct {
 	base    string
 	shotDir string
 	shots   int
+	// width is the emulated viewport's (emulate), 0 before any: the
+	// window's 1280.
+	width int64
 
 	mu      sync.Mutex
 	console []string // console messages, exceptions and log entries, in order
@@ -648,19 +651,19 @@ func (br *browser) shot(name string) {
 	br.shots++
 	ctx, cancel := context.WithTimeout(br.ctx, stepTimeout)
 	defer cancel()
-	// The page's whole height at the screen's width, clipped from the
-	// document's left edge: Chrome's own full-page capture starts at the
-	// widest content's left, which on a right-to-left page lies left of
-	// the screen, and so cut off the page's right side.
-	var size [2]float64
-	br.evalInto(`[document.documentElement.clientWidth, document.documentElement.scrollHeight]`, &size)
+	// The page's whole height: the viewport made as tall as the page,
+	// then captured as a screen is. Chrome's own capture beyond the
+	// viewport places a right-to-left page wrongly (shifted right, its
+	// start cut off).
+	var height int64
+	br.evalInto(`document.documentElement.scrollHeight`, &height)
+	width, screen := br.viewport()
+	if height > screen {
+		br.setViewport(width, height)
+		defer br.setViewport(width, screen)
+	}
 	png, err := chromedp.Run(ctx, chromedp.Action[[]byte](func(ctx context.Context, t *chromedp.Target) ([]byte, error) {
-		r, err := cdp.Call(ctx, t, page.CaptureScreenshot, page.CaptureScreenshotParams{
-			CaptureBeyondViewport: new(true),
-			FromSurface:           new(true),
-			Format:                page.CaptureScreenshotFormatPng,
-			Clip:                  &page.Viewport{X: 0, Y: 0, Width: size[0], Height: size[1], Scale: 1},
-		})
+		r, err := cdp.Call(ctx, t, page.CaptureScreenshot, page.CaptureScreenshotParams{Format: page.CaptureScreenshotFormatPng})
 		if err != nil {
 			return nil, err
 		}

@@ -294,6 +294,14 @@ func (br *browser) mirrored(what string) {
 	if pos.HasAccount && pos.Brand <= pos.Account {
 		br.t.Errorf("%s in Arabic: the brand (x=%.0f) is not right of the account menu (x=%.0f)", what, pos.Brand, pos.Account)
 	}
+	// An audit change's arrow points from the old value to the new, which
+	// lies to its left.
+	var flipped bool
+	br.evalInto(`(() => { const a = document.querySelector(".change-arrow");
+	  return !a || new DOMMatrix(getComputedStyle(a).transform).a < 0; })()`, &flipped)
+	if !flipped {
+		br.t.Errorf("%s in Arabic: a change's arrow points right, from the new value to the old", what)
+	}
 	if pos.HasTable && pos.First <= pos.Second {
 		br.t.Errorf("%s in Arabic: the table's first column (x=%.0f) is not right of its second (x=%.0f)", what, pos.First, pos.Second)
 	}

@@ -143,17 +143,41 @@ func TestScreens(t *testing.T) {
 // and the prefers-color-scheme the pages see.
 func (br *browser) emulate(width int64, scheme string) {
 	br.t.Helper()
-	var opts []chromedp.EmulateViewportOption
-	if width < 640 {
-		opts = append(opts, chromedp.EmulateMobile, chromedp.EmulatePortrait)
-	}
-	br.do(chromedp.EmulateViewport(width, 900, opts...),
+	br.width = width
+	br.do(br.viewportAction(width, screenHeight),
 		chromedp.Func(func(ctx context.Context, t *chromedp.Target) error {
 			_, err := cdp.Call(ctx, t, emulation.SetEmulatedMedia, emulation.SetEmulatedMediaParams{
 				Features: []*emulation.MediaFeature{{Name: "prefers-color-scheme", Value: scheme}},
 			})
 			return err
 		}))
+}
+
+// screenHeight is the emulated screen's height.
+const screenHeight = 900
+
+// viewportAction sets the viewport to width × height, a phone's below
+// 640 px wide (mobile, portrait).
+func (br *browser) viewportAction(width, height int64) chromedp.Action[chromedp.Void] {
+	var opts []chromedp.EmulateViewportOption
+	if width < 640 {
+		opts = append(opts, chromedp.EmulateMobile, chromedp.EmulatePortrait)
+	}
+	return chromedp.EmulateViewport(width, height, opts...)
+}
+
+// viewport returns the emulated viewport's width and screen height.
+func (br *browser) viewport() (width, height int64) {
+	if br.width == 0 {
+		return 1280, screenHeight
+	}
+	return br.width, screenHeight
+}
+
+// setViewport changes the viewport's size, the colour scheme kept.
+func (br *browser) setViewport(width, height int64) {
+	br.t.Helper()
+	br.do(br.viewportAction(width, height))
 }
 
 // wantScheme checks the page background follows the emulated scheme.
