@@ -1,6 +1,10 @@
 package store
 
-import "musicadmin/internal/datamodel"
+import (
+	"context"
+
+	"musicadmin/internal/datamodel"
+)
 
 // SetCountLimit lowers the bound of filtered counts of m, so that a test can
 // reach "more than the bound" with a few rows.
@@ -74,4 +78,28 @@ func BatchQuery[T any](m *Model[T], sort *datamodel.Field, desc bool) string {
 func SetWalkRows[T any](m *Model[T], n int64) {
 	m.walkRows = n
 	m.bounds = &walkBounds{}
+}
+
+// SetRareCandidates changes how few candidates make a text rare (read from
+// its index without the walk first; -1: never), and forgets the probes.
+func SetRareCandidates[T any](m *Model[T], n int64) {
+	m.rareCandidates = n
+	m.probes = &probeCache{}
+}
+
+// RareText exposes whether List takes q's text match for rare, probing its
+// tokens.
+func RareText[T any](m *Model[T], q datamodel.Query) bool {
+	rare, err := m.rareText(context.Background(), q)
+	if err != nil {
+		panic(err)
+	}
+	return rare
+}
+
+// QueryTokens exposes the tokens a search of text on column reads from
+// its index.
+func QueryTokens[T any](m *Model[T], column, text string) []string {
+	toks, _ := m.queryTokens(column, text)
+	return toks
 }

@@ -208,11 +208,21 @@ func (m *Model[T]) walkBeatsIndex(ctx context.Context, end, matches int64, atLea
 // middle of an exactly counted list it walks from the other end, so the
 // last page of a million rows costs what the first does.
 func (m *Model[T]) List(ctx context.Context, q datamodel.Query) (datamodel.Page, error) {
+	prefix, byPrefix := m.prefixRanges(q)
+	// A text match first probes its tokens' lists in the search index
+	// (remembered a while): the index is then read for the rarest, and a
+	// rare text is read from it without walking the order first.
+	rare := false
+	if !byPrefix && q.Limit > 0 && len(m.textIndex) > 0 {
+		var err error
+		if rare, err = m.rareText(ctx, q); err != nil {
+			return datamodel.Page{}, err
+		}
+	}
 	where, args, indexed, err := m.where(q.Filters, q.Search, q.SearchFields, true)
 	if err != nil {
 		return datamodel.Page{}, err
 	}
-	prefix, byPrefix := m.prefixRanges(q)
 	// Uncounted, a list is as one past the count bound.
 	total, atLeast := int64(0), true
 	if !q.NoCount {
@@ -236,7 +246,7 @@ func (m *Model[T]) List(ctx context.Context, q datamodel.Query) (datamodel.Page,
 			if walk, err = m.walkBeatsIndex(ctx, int64(q.Offset+q.Limit), total, atLeast, prefixOfSort(q)); err != nil {
 				return datamodel.Page{}, err
 			}
-		case walkable(q.Sort) && !prefixOfSort(q):
+		case walkable(q.Sort) && !prefixOfSort(q) && !rare:
 			records, ok, err := m.walkFirst(ctx, q)
 			if err != nil || ok {
 				return datamodel.Page{Records: records, Total: total, AtLeast: atLeast}, err

@@ -54,22 +54,24 @@ func (s *Store) DB() *gorm.DB { return s.db }
 // declared schema. Column names in SQL come only from T's GORM schema,
 // matched to the declared fields at start-up.
 type Model[T any] struct {
-	st          *Store
-	db          *gorm.DB
-	decl        datamodel.Schema
-	schema      *schema.Schema
-	table       string
-	columns     map[string]string // field name -> column
-	refs        map[string]target // reference field name -> what it points at
-	labelColumn string
-	textIndex   map[string]string // column -> its trigram index table
-	countLimit  int64             // CountLimit, lowered by tests
-	walkBudget  int64             // WalkBudget, changed by tests
-	walkRows    int64             // WalkRows, changed by tests
-	eachBatch   int               // EachBatch, lowered by tests
-	counts      *countCache
-	bounds      *walkBounds
-	sets        map[string]joinSet // set field name -> its join table (sets.go)
+	st             *Store
+	db             *gorm.DB
+	decl           datamodel.Schema
+	schema         *schema.Schema
+	table          string
+	columns        map[string]string // field name -> column
+	refs           map[string]target // reference field name -> what it points at
+	labelColumn    string
+	textIndex      map[string]string // column -> its trigram index table
+	countLimit     int64             // CountLimit, lowered by tests
+	walkBudget     int64             // WalkBudget, changed by tests
+	walkRows       int64             // WalkRows, changed by tests
+	rareCandidates int64             // RareCandidates, changed by tests
+	eachBatch      int               // EachBatch, lowered by tests
+	counts         *countCache
+	bounds         *walkBounds
+	probes         *probeCache        // rarity.go
+	sets           map[string]joinSet // set field name -> its join table (sets.go)
 }
 
 var _ datamodel.Interface = (*Model[struct{ ID int64 }])(nil)
@@ -96,8 +98,8 @@ func NewModel[T any](s *Store, decl datamodel.Schema) (*Model[T], error) {
 	}
 	m := &Model[T]{st: s, db: s.db, decl: decl, schema: gs, table: gs.Table, columns: map[string]string{},
 		refs: map[string]target{}, textIndex: map[string]string{}, countLimit: CountLimit,
-		walkBudget: WalkBudget, walkRows: WalkRows, eachBatch: EachBatch, counts: &countCache{},
-		bounds: &walkBounds{}}
+		walkBudget: WalkBudget, walkRows: WalkRows, rareCandidates: RareCandidates, eachBatch: EachBatch,
+		counts: &countCache{}, bounds: &walkBounds{}, probes: &probeCache{}}
 	for _, f := range decl.Fields {
 		if model := f.Target(); model != "" {
 			col, to, err := s.resolveRef(gs, f.Name, model)

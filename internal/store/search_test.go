@@ -203,11 +203,18 @@ func TestSearchMatchesSubstring(t *testing.T) {
 		t.Run("walk", check)
 		store.SetCountLimit(songs, 1)
 		t.Run("bounded count reached", check)
-		// Uncounted pages walk at most this many rows before the index.
+		// Uncounted pages walk at most this many rows before the index,
+		// unless their text is rare in the index (as every text of these
+		// few rows is), which is then read at once: here never rare.
+		store.SetRareCandidates(songs, -1)
 		for _, rows := range []int64{1, 3, 8} {
 			store.SetWalkRows(songs, rows)
 			t.Run(fmt.Sprint("walk of ", rows, " rows"), check)
 		}
+		// Rare texts (here, those in at most two titles) from the index
+		// at once, the others by the walk.
+		store.SetRareCandidates(songs, 2)
+		t.Run("rare texts from the index", check)
 	})
 }
 
@@ -677,6 +684,76 @@ func TestAlbumNameSearchUsesIndex(t *testing.T) {
 						t.Errorf("%s %q: plan %s", op, q, text)
 					}
 				}
+			}
+		}
+	})
+}
+
+// TestRareTextReadsRarestTokens checks the plan of a text match that
+// probes its tokens: a text one of whose tokens lists few titles is rare
+// (an uncounted page reads the index at once, without the walk), one whose
+// every token lists many is not, and the index is read for the rare tokens
+// only, leaving out those that list more than the bound; the page is the
+// same either way.
+func TestRareTextReadsRarestTokens(t *testing.T) {
+	apptest.ForEachSQLBackendParallel(t, func(t *testing.T, b apptest.Backend) {
+		ctx := context.Background()
+		db, _ := apptest.OpenMigrated(t, b)
+		songs, title := songsModel(t, db)
+		titles := []string{"Common Rarity"}
+		for i := range 12 {
+			titles = append(titles, fmt.Sprintf("Common Song %02d", i))
+		}
+		for _, s := range titles {
+			if _, err := songs.Create(ctx, datamodel.Values{"title": s, "rating": int64(1), "album": (*datamodel.Ref)(nil)}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		store.SetRareCandidates(songs, 3)
+		contains := func(text string) datamodel.Query {
+			return datamodel.Query{Filters: []datamodel.Filter{{Field: title, Op: datamodel.OpContains, Value: text}},
+				Sort: title, Limit: 21, NoCount: true}
+		}
+		for text, want := range map[string]bool{"common": false, "song": false, "rarity": true, "common rarity": true,
+			"zzz": true, "co": false} {
+			if got := store.RareText(songs, contains(text)); got != want {
+				t.Errorf("%q rare: %v, want %v", text, got, want)
+			}
+		}
+		// Each token read lists at most the bound of titles: "com",
+		// listed by every title, is not read.
+		listed := func(tok string) int {
+			n := 0
+			for _, s := range titles {
+				if slices.Contains(textindex.Tokens(s), tok) {
+					n++
+				}
+			}
+			return n
+		}
+		if b.Driver != "mysql" { // MySQL reads one range of its suffixes, no tokens
+			toks := store.QueryTokens(songs, "title", "common rarity")
+			if len(toks) == 0 || len(toks) > textindex.MaxQueryTokens {
+				t.Fatalf("tokens of common rarity: %v", toks)
+			}
+			for _, tok := range toks {
+				if listed(tok) > 3 {
+					t.Errorf("tokens of common rarity: %v (%q lists %d titles)", toks, tok, listed(tok))
+				}
+			}
+		}
+		for text, want := range map[string][]string{"common rarity": {"Common Rarity"}, "rarity": {"Common Rarity"},
+			"zzz": nil, "song 1": {"Common Song 10", "Common Song 11"}} {
+			page, err := songs.List(ctx, contains(text))
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got []string
+			for _, r := range page.Records {
+				got = append(got, r.Values["title"].(string))
+			}
+			if !slices.Equal(got, want) {
+				t.Errorf("%q: %q, want %q", text, got, want)
 			}
 		}
 	})

@@ -166,7 +166,7 @@ func (m *Model[T]) candidates(column, text string) (cond string, arg any, ok boo
 	if !indexed {
 		return "", nil, false
 	}
-	tokens, ok := textindex.QueryTokens(text)
+	tokens, ok := m.queryTokens(column, text)
 	if !ok {
 		return "", nil, false
 	}
