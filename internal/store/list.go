@@ -209,11 +209,12 @@ func (m *Model[T]) walkBeatsIndex(ctx context.Context, end, matches int64, atLea
 // last page of a million rows costs what the first does.
 func (m *Model[T]) List(ctx context.Context, q datamodel.Query) (datamodel.Page, error) {
 	prefix, byPrefix := m.prefixRanges(q)
-	// A text match first probes its tokens' lists in the search index
-	// (remembered a while): the index is then read for the rarest, and a
-	// rare text is read from it without walking the order first.
+	// An uncounted text match first probes its tokens' lists in the
+	// search index (remembered a while): the index is then read for the
+	// rare ones, and a rare text is read from it without walking the
+	// order first. A counted one weighs the walk by its count.
 	rare := false
-	if !byPrefix && q.Limit > 0 && len(m.textIndex) > 0 {
+	if !byPrefix && q.NoCount && q.Limit > 0 && len(m.textIndex) > 0 {
 		var err error
 		if rare, err = m.rareText(ctx, q); err != nil {
 			return datamodel.Page{}, err

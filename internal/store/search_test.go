@@ -710,13 +710,14 @@ func TestRareTextReadsRarestTokens(t *testing.T) {
 			}
 		}
 		store.SetRareCandidates(songs, 3)
+		probes := b.Driver != "postgres" // PostgreSQL probes nothing (rarity.go)
 		contains := func(text string) datamodel.Query {
 			return datamodel.Query{Filters: []datamodel.Filter{{Field: title, Op: datamodel.OpContains, Value: text}},
 				Sort: title, Limit: 21, NoCount: true}
 		}
 		for text, want := range map[string]bool{"common": false, "song": false, "rarity": true, "common rarity": true,
 			"zzz": true, "co": false} {
-			if got := store.RareText(songs, contains(text)); got != want {
+			if got := store.RareText(songs, contains(text)); got != (want && probes) {
 				t.Errorf("%q rare: %v, want %v", text, got, want)
 			}
 		}
@@ -731,7 +732,7 @@ func TestRareTextReadsRarestTokens(t *testing.T) {
 			}
 			return n
 		}
-		if b.Driver != "mysql" { // MySQL reads one range of its suffixes, no tokens
+		if b.Driver == "sqlite" { // MySQL reads one range of its suffixes, no tokens
 			toks := store.QueryTokens(songs, "title", "common rarity")
 			if len(toks) == 0 || len(toks) > textindex.MaxQueryTokens {
 				t.Fatalf("tokens of common rarity: %v", toks)
