@@ -86,6 +86,7 @@ func TestLanguagesInBrowser(t *testing.T) {
 				{"own password", "/users/password"},
 				{"own tokens", "/users/tokens"},
 				{"own second factor", "/users/2fa"},
+				{"own settings", "/users/settings"},
 			}
 			for _, p := range pages {
 				br.open(p.path)
@@ -121,6 +122,7 @@ func TestLanguagesInBrowser(t *testing.T) {
 						{"chart", "/charts/albums-by-rating/"},
 						{"audit-log", "/auditlog/list/"},
 						{"role-add", "/roles/add"},
+						{"settings", "/users/settings"},
 					} {
 						br.open(p.path)
 						br.wantScheme(p.name, scheme)
