@@ -273,3 +273,19 @@ func (c *Catalogue) ForUser(ctx context.Context, setting string) (_ context.Cont
 	}
 	return With(ctx, c.Negotiate(a.query, setting, a.remembered, a.accept, a.def)), save
 }
+
+// Area returns the messages of one catalogue file, locales/<area>.<lang>.yaml,
+// as the file writes them: a plain message's text, or a plural one's
+// forms (a map from "one", "other", ... to text). For tests that look
+// for an area's English left on a page.
+func Area(area, lang string) (map[string]any, error) {
+	data, err := locales.ReadFile("locales/" + area + "." + lang + ".yaml")
+	if err != nil {
+		return nil, fmt.Errorf("i18n: area %s in %s: %w", area, lang, err)
+	}
+	m := map[string]any{}
+	if err := yaml.Unmarshal(data, &m); err != nil {
+		return nil, fmt.Errorf("i18n: %s.%s.yaml: %w", area, lang, err)
+	}
+	return m, nil
+}

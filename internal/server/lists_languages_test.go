@@ -13,14 +13,12 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
-	"os"
 	"regexp"
 	"strconv"
 	"strings"
 	"testing"
 
 	"github.com/PuerkitoBio/goquery"
-	"go.yaml.in/yaml/v3"
 
 	"musicadmin/internal/apptest"
 	"musicadmin/internal/i18n"
@@ -59,12 +57,8 @@ var placeholders = regexp.MustCompile(`\{\{\.[A-Za-z]+\}\}`)
 func englishLeft(t *testing.T, lang, text string) []string {
 	t.Helper()
 	read := func(area, lang string) map[string]any {
-		data, err := os.ReadFile(fmt.Sprintf("../i18n/locales/%s.%s.yaml", area, lang))
+		m, err := i18n.Area(area, lang)
 		if err != nil {
-			t.Fatal(err)
-		}
-		m := map[string]any{}
-		if err := yaml.Unmarshal(data, &m); err != nil {
 			t.Fatal(err)
 		}
 		return m

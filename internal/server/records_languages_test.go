@@ -3,16 +3,15 @@ package server_test
 import (
 	"net/http"
 	"net/url"
-	"os"
 	"regexp"
 	"slices"
 	"strings"
 	"testing"
 
 	"github.com/PuerkitoBio/goquery"
-	"go.yaml.in/yaml/v3"
 
 	"musicadmin/internal/apptest"
+	"musicadmin/internal/i18n"
 )
 
 // TestRecordPagesInLanguages: a user walking the record pages in German
@@ -188,12 +187,8 @@ func visibleText(r *apptest.Response) string {
 func recordsEnglish(t *testing.T) map[string][]*regexp.Regexp {
 	t.Helper()
 	read := func(area, lang string) map[string]any {
-		data, err := os.ReadFile("../i18n/locales/" + area + "." + lang + ".yaml")
+		m, err := i18n.Area(area, lang)
 		if err != nil {
-			t.Fatal(err)
-		}
-		m := map[string]any{}
-		if err := yaml.Unmarshal(data, &m); err != nil {
 			t.Fatal(err)
 		}
 		return m
