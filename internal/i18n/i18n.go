@@ -185,7 +185,9 @@ type ctxKey struct{}
 
 // asked is what a request says of its language before its user is known:
 // Middleware keeps it, ForUser decides with the user's setting.
-type asked struct{ query, remembered, accept, def string }
+// asked is what Middleware read of a request, and chose from it for
+// nobody (chosen), kept for ForUser.
+type asked struct{ query, remembered, accept, def, chosen string }
 
 type askedKey struct{}
 
@@ -220,6 +222,7 @@ func (c *Catalogue) Middleware(def string, secure bool) func(http.Handler) http.
 				a.remembered = ck.Value
 			}
 			lang := c.Negotiate(a.query, "", a.remembered, a.accept, def)
+			a.chosen = lang
 			if Supported(a.query) && a.query != a.remembered {
 				http.SetCookie(w, &http.Cookie{Name: Cookie, Value: a.query, Path: "/", MaxAge: 365 * 24 * 3600,
 					HttpOnly: true, Secure: secure, SameSite: http.SameSiteLaxMode})
@@ -270,6 +273,11 @@ func (c *Catalogue) ForUser(ctx context.Context, setting string) (_ context.Cont
 	}
 	if Supported(a.query) && a.query != setting {
 		save = a.query
+	}
+	if !Supported(strings.ToLower(strings.TrimSpace(setting))) {
+		// No setting: Middleware's choice weighed all there is;
+		// Accept-Language is not parsed a second time.
+		return With(ctx, a.chosen), save
 	}
 	return With(ctx, c.Negotiate(a.query, setting, a.remembered, a.accept, a.def)), save
 }
