@@ -29,6 +29,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"path"
 	"strings"
 	"sync"
 	"syscall"
@@ -124,9 +125,15 @@ func parseTemplates() (*template.Template, error) {
 	return template.New("layout.html").
 		Funcs(template.FuncMap{"add": func(a, b int) int { return a + b }, "static": web.StaticURL,
 			// English only: the floor looks nothing up, it fills in the
-			// id's placeholders (a count's id is its plural form).
+			// id's placeholders (a count's id is its plural form for
+			// counts other than one).
 			"t": func(id string, kv ...any) string { return fill(id, kv) },
-			"n": func(id string, _ int, kv ...any) string { return fill(id, kv) },
+			"n": func(id string, n int, kv ...any) string {
+				if one, ok := englishOne[id]; ok && n == 1 {
+					id = one
+				}
+				return fill(id, kv)
+			},
 			"num": func(n any) string {
 				switch n := n.(type) {
 				case int:
@@ -138,6 +145,28 @@ func parseTemplates() (*template.Template, error) {
 			}}).
 		ParseFS(web.FS, "templates/layout.html", "templates/partials/*.html", "templates/pages/list.html")
 }
+
+// englishOne are the English catalogue's "one" forms by id, read once at
+// start: the floor writes "1 match." as the app does.
+var englishOne = func() map[string]string {
+	one := map[string]string{}
+	files, _ := i18n.Files(i18n.Default)
+	for _, name := range files {
+		area, _, _ := strings.Cut(path.Base(name), ".")
+		msgs, err := i18n.Area(area, i18n.Default)
+		if err != nil {
+			log.Fatalf("floor: %v", err)
+		}
+		for id, m := range msgs {
+			if forms, ok := m.(map[string]any); ok {
+				if s, ok := forms["one"].(string); ok {
+					one[id] = s
+				}
+			}
+		}
+	}
+	return one
+}()
 
 // fill writes kv's values (name, value pairs) into id's placeholders
 // ({{.Name}}), as the app's catalogue does for an English message.

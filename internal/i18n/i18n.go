@@ -61,11 +61,12 @@ func Dir(lang string) string {
 type Catalogue struct {
 	bundle     *goi18n.Bundle
 	localizers map[string]*goi18n.Localizer
-	// plain are each language's messages without placeholders or
-	// plural forms, read from a map: a page shows some forty of them,
-	// and go-i18n's lookup costs a localizer walk each time.
-	plain   map[string]map[string]string
-	matcher language.Matcher
+	// compiled are each language's messages cut at their placeholders
+	// (compiled.go): a page shows some seventy, and go-i18n's lookup
+	// costs a language match and a template execution each time.
+	compiled   map[string]map[string]*compiled
+	formCaches map[string]*formCache
+	matcher    language.Matcher
 	// dates are each language's date pattern in pieces (patterns).
 	dateOnce sync.Once
 	dates    map[string][]piece
@@ -80,27 +81,21 @@ func Files(lang string) ([]string, error) {
 func Load() (*Catalogue, error) {
 	b := goi18n.NewBundle(language.English)
 	b.RegisterUnmarshalFunc("yaml", yaml.Unmarshal)
-	c := &Catalogue{bundle: b, localizers: map[string]*goi18n.Localizer{}, plain: map[string]map[string]string{}}
+	c := &Catalogue{bundle: b, localizers: map[string]*goi18n.Localizer{},
+		compiled: map[string]map[string]*compiled{}, formCaches: map[string]*formCache{}}
 	var tags []language.Tag
 	for _, lang := range Shipped {
 		files, err := Files(lang)
 		if err != nil || len(files) == 0 {
 			return nil, fmt.Errorf("i18n: %s: no catalogue files (%v)", lang, err)
 		}
-		plain := map[string]string{}
 		for _, name := range files {
 			mf, err := b.LoadMessageFileFS(locales, name)
 			if err != nil {
 				return nil, fmt.Errorf("i18n: %s: %w", path.Base(name), err)
 			}
-			for _, m := range mf.Messages {
-				if m.Other != "" && m.One == "" && m.Zero == "" && m.Two == "" && m.Few == "" && m.Many == "" &&
-					!strings.Contains(m.Other, "{{") {
-					plain[m.ID] = m.Other
-				}
-			}
+			c.addCompiled(lang, mf.Messages)
 		}
-		c.plain[lang] = plain
 		c.localizers[lang] = goi18n.NewLocalizer(b, lang)
 		tags = append(tags, language.Make(lang))
 	}
@@ -125,12 +120,29 @@ func Std() *Catalogue {
 // placeholders ({{.Name}}); an id the catalogue lacks is shown as it is
 // (English).
 func (c *Catalogue) T(lang, id string, data map[string]any) string {
-	if data == nil {
-		if s, ok := c.plain[lang][id]; ok {
-			return s
-		}
+	if cm := c.compiled[lang][id]; cm != nil && cm.forms[otherForm] != nil && (data != nil || cm.literal) {
+		return cm.fill(otherForm, values{m: data})
 	}
+	return c.slowT(lang, id, data)
+}
+
+// slowT is T through go-i18n, for what the compiled messages do not
+// cover (an id the language lacks, a message with no values for its
+// placeholders), and for TestCompiledMatchesGoI18n.
+func (c *Catalogue) slowT(lang, id string, data map[string]any) string {
 	return c.translate(lang, &goi18n.LocalizeConfig{MessageID: id, TemplateData: data}, id)
+}
+
+// TPairs is T with the values as name, value pairs (a template's t),
+// without making a map of them.
+func (c *Catalogue) TPairs(lang, id string, kv []any) string {
+	if len(kv) < 2 {
+		return c.T(lang, id, nil)
+	}
+	if cm := c.compiled[lang][id]; cm != nil && cm.forms[otherForm] != nil {
+		return cm.fill(otherForm, values{kv: kv})
+	}
+	return c.slowT(lang, id, Pairs(kv))
 }
 
 // N returns the message id in lang for the count n (its plural form:
@@ -138,6 +150,33 @@ func (c *Catalogue) T(lang, id string, data map[string]any) string {
 // {{.Count}} written as lang writes numbers ("20,010", "20.010"), and
 // data's values.
 func (c *Catalogue) N(lang, id string, n int, data map[string]any) string {
+	return c.plural(lang, id, n, values{m: data})
+}
+
+// NPairs is N with the values as name, value pairs (a template's n).
+func (c *Catalogue) NPairs(lang, id string, n int, kv []any) string {
+	if len(kv) < 2 {
+		kv = nil
+	}
+	return c.plural(lang, id, n, values{kv: kv})
+}
+
+func (c *Catalogue) plural(lang, id string, n int, v values) string {
+	if cm := c.compiled[lang][id]; cm != nil {
+		if form := c.pluralForm(lang, n); cm.forms[form] != nil {
+			v.count, v.counted = Number(lang, int64(n)), true
+			return cm.fill(form, v)
+		}
+	}
+	data := v.m
+	if v.kv != nil {
+		data = Pairs(v.kv)
+	}
+	return c.slowN(lang, id, n, data)
+}
+
+// slowN is N through go-i18n (slowT).
+func (c *Catalogue) slowN(lang, id string, n int, data map[string]any) string {
 	d := map[string]any{"Count": Number(lang, int64(n))}
 	for k, v := range data {
 		d[k] = v
