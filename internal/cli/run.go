@@ -73,7 +73,7 @@ func (a *runner) serve(ctx context.Context, cfg config.Config, db *app.App, init
 		}
 		defer stop()
 	}
-	log.Info("serving", "addr", ln.Addr().String(), "driver", cfg.Database.Driver)
+	log.Info("serving", "addr", ln.Addr().String(), "driver", cfg.Database.Driver, "gogc", paceCollector(a.env))
 	srv := server.NewHTTPServer(cfg.Server.Addr, webApp.Handler, log)
 	drain := server.Drain{Begin: webApp.Probes.Drain, Delay: time.Duration(cfg.Server.DrainDelay)}
 	if err := server.Serve(ctx, srv, ln, log, drain); err != nil {

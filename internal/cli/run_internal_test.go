@@ -2,6 +2,7 @@ package cli
 
 import (
 	"net"
+	"runtime/debug"
 	"testing"
 )
 
@@ -35,5 +36,27 @@ func TestNextPort(t *testing.T) {
 		if got := nextPort(addr); got != want {
 			t.Errorf("nextPort(%q) = %q, want %q", addr, got, want)
 		}
+	}
+}
+
+// TestPaceCollector: serving sets GOGC 200 unless the environment sets
+// GOGC, whose value the runtime has read and the server leaves alone.
+func TestPaceCollector(t *testing.T) {
+	before := debug.SetGCPercent(100)
+	t.Cleanup(func() { debug.SetGCPercent(before) })
+	env := func(vars map[string]string) Env {
+		return Env{LookupEnv: func(k string) (string, bool) { v, ok := vars[k]; return v, ok }}
+	}
+	if got := paceCollector(env(map[string]string{"GOGC": "50"})); got != "50" {
+		t.Errorf("with GOGC=50: %q", got)
+	}
+	if got := debug.SetGCPercent(100); got != 100 {
+		t.Errorf("with GOGC set, the target changed to %d", got)
+	}
+	if got := paceCollector(env(nil)); got != "200" {
+		t.Errorf("without GOGC: %q", got)
+	}
+	if got := debug.SetGCPercent(100); got != servingGCPercent {
+		t.Errorf("without GOGC, the target is %d, want %d", got, servingGCPercent)
 	}
 }
