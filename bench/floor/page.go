@@ -33,15 +33,21 @@ type page struct {
 
 type crumb struct{ Title, URL string }
 
-// listCrumbs and languages are what the app's layout shows on the song
-// list: Home › Song View, and the language switcher, English current.
-var (
-	listCrumbs = []crumb{{Title: "Home", URL: "/"}, {Title: "Song View"}}
-	languages  = []language{{Code: "en", Name: "English", URL: "/songsview/list/?lang=en", Current: true},
-		{Code: "de", Name: "Deutsch", URL: "/songsview/list/?lang=de"},
-		{Code: "es", Name: "Español", URL: "/songsview/list/?lang=es"},
-		{Code: "ar", Name: "العربية", URL: "/songsview/list/?lang=ar"}}
-)
+// listCrumbs are what the app's layout shows on the song list: Home ›
+// Song View.
+var listCrumbs = []crumb{{Title: "Home", URL: "/"}, {Title: "Song View"}}
+
+// languages is the app's language switcher on the list: each language's
+// link keeps the page's query, English current.
+func languages(r *http.Request) []language {
+	q := r.URL.Query()
+	out := make([]language, 0, 4)
+	for _, l := range []struct{ code, name string }{{"en", "English"}, {"de", "Deutsch"}, {"es", "Español"}, {"ar", "العربية"}} {
+		q.Set("lang", l.code)
+		out = append(out, language{Code: l.code, Name: l.name, URL: listPath + "?" + q.Encode(), Current: l.code == "en"})
+	}
+	return out
+}
 
 type language struct {
 	Code, Name, URL string
@@ -227,7 +233,7 @@ func (s *server) list(w http.ResponseWriter, r *http.Request) {
 
 	var buf bytes.Buffer
 	pg := page{User: user, CSRF: csrf, AppName: s.app, Title: "Song View", Menu: menu, Path: r.URL.Path,
-		Crumbs: listCrumbs, Lang: "en", Dir: "ltr", Languages: languages,
+		Crumbs: listCrumbs, Lang: "en", Dir: "ltr", Languages: languages(r),
 		Data: buildList(p, songs, total, atLeast, album)}
 	if err := s.tmpl.Execute(&buf, pg); err != nil {
 		fail(w, err)

@@ -85,6 +85,7 @@ func SetWalkRows[T any](m *Model[T], n int64) {
 func SetRareCandidates[T any](m *Model[T], n int64) {
 	m.rareCandidates = n
 	m.probes = &probeCache{}
+	m.elemStats = &elemStatsCache{}
 }
 
 // RareText exposes whether List takes q's text match for rare, probing its

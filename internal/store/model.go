@@ -71,6 +71,7 @@ type Model[T any] struct {
 	counts         *countCache
 	bounds         *walkBounds
 	probes         *probeCache        // rarity.go
+	elemStats      *elemStatsCache    // rarity_postgres.go
 	sets           map[string]joinSet // set field name -> its join table (sets.go)
 }
 
@@ -99,7 +100,8 @@ func NewModel[T any](s *Store, decl datamodel.Schema) (*Model[T], error) {
 	m := &Model[T]{st: s, db: s.db, decl: decl, schema: gs, table: gs.Table, columns: map[string]string{},
 		refs: map[string]target{}, textIndex: map[string]string{}, countLimit: CountLimit,
 		walkBudget: WalkBudget, walkRows: WalkRows, rareCandidates: RareCandidates, eachBatch: EachBatch,
-		counts: &countCache{}, bounds: &walkBounds{}, probes: &probeCache{}}
+		counts: &countCache{}, bounds: &walkBounds{}, probes: &probeCache{},
+		elemStats: &elemStatsCache{}}
 	for _, f := range decl.Fields {
 		if model := f.Target(); model != "" {
 			col, to, err := s.resolveRef(gs, f.Name, model)

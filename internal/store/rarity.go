@@ -69,9 +69,18 @@ func (c *probeCache) put(key string, many bool) {
 // on MySQL a suffix prefix): whether the row after them exists, a read of
 // at most that many entries of the token's list, and no count. The answer
 // is remembered for probeTTL, so a user typing probes each new token once.
+// On PostgreSQL it reads the planner's statistics instead (pgCommon).
 func (m *Model[T]) probe(ctx context.Context, column, key string) (bool, error) {
 	cacheKey := column + "\x00" + key
 	if many, ok := m.probes.get(cacheKey); ok {
+		return many, nil
+	}
+	if m.st.dialect == "postgres" {
+		many, err := m.pgCommon(ctx, column, key)
+		if err != nil {
+			return false, err
+		}
+		m.probes.put(cacheKey, many)
 		return many, nil
 	}
 	table := m.textIndex[column]
@@ -80,8 +89,6 @@ func (m *Model[T]) probe(ctx context.Context, column, key string) (bool, error) 
 	switch m.st.dialect {
 	case "mysql":
 		q, arg = "SELECT 1 FROM "+table+" WHERE prefix LIKE ? ESCAPE '"+likeEscape+"'", escapeLike(key)+"%"
-	case "postgres":
-		q, arg = "SELECT 1 FROM "+m.table+" WHERE "+GramsFunc+"("+m.col(column)+") @> ?::text[]", "{"+key+"}"
 	default:
 		q, arg = "SELECT 1 FROM "+table+" WHERE grams MATCH ?", key
 	}
@@ -147,15 +154,6 @@ func (m *Model[T]) fewCandidates(ctx context.Context, column, text string) (few,
 // of them may hold it, and each may list up to the bound). It probes the
 // tokens of each (remembered: queryTokens then reads the rare ones).
 func (m *Model[T]) rareText(ctx context.Context, q datamodel.Query) (bool, error) {
-	if m.st.dialect == "postgres" {
-		// Not on PostgreSQL: its GIN index cannot stop a token's read at
-		// a bound, and the planner takes a probe of a common token for
-		// dense and walks the name index computing every row's grams
-		// (54 ms for "vol" at 100,000 albums; a rare one 4 ms, its
-		// rows read and their grams computed again), where the walk it
-		// would spare costs 1 ms.
-		return false, nil
-	}
 	rare := false
 	for _, f := range q.Filters {
 		if (f.Op != datamodel.OpContains && f.Op != datamodel.OpStartsWith) || f.Field.SetOf() != "" {
