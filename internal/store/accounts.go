@@ -206,19 +206,44 @@ func (a *Accounts) CreateSession(ctx context.Context, s auth.Session) error {
 	return nil
 }
 
+// keyedStatement is a statement that reads by a text key (a session's id,
+// a username) in a join, in each dialect's spelling of the key's
+// placeholder. On SQLite a bare ? compared with the key there had the
+// statement compiled again on every run, inside sqlite3_step (perf: its
+// parser under the step; SQLite does so when it takes a plan to depend on
+// a bound value): the session's statement ran in 40 µs, 11 µs with the
+// value cast, which changes neither the value nor the plan (the key's
+// index is searched as before). Elsewhere the placeholder stays bare: a
+// cast could keep PostgreSQL from its char(64) key's index.
+type keyedStatement struct{ bare, cast string }
+
+// keyed makes a keyedStatement of format, whose %s is the key's
+// placeholder.
+func keyed(format string) keyedStatement {
+	return keyedStatement{bare: fmt.Sprintf(format, "?"), cast: fmt.Sprintf(format, "CAST(? AS TEXT)")}
+}
+
+// in returns the statement in db's dialect.
+func (k keyedStatement) in(db *gorm.DB) string {
+	if db.Dialector.Name() == "sqlite" {
+		return k.cast
+	}
+	return k.bare
+}
+
 // sessionUserSQL reads a live session and its user in one statement: it
 // runs on every request, where GORM's Preload took two and read them
 // through reflection.
-const sessionUserSQL = `SELECT users.id, users.username, users.first_name, users.last_name, users.email,
+var sessionUserSQL = keyed(`SELECT users.id, users.username, users.first_name, users.last_name, users.email,
 users.password_hash, users.active, users.language, users.time_zone, user_sessions.auth_tag
 FROM user_sessions JOIN users ON users.id = user_sessions.user_id
-WHERE user_sessions.id = ? AND user_sessions.expires_at > ?`
+WHERE user_sessions.id = %s AND user_sessions.expires_at > ?`)
 
 // SessionUser implements auth.Store.
 func (a *Accounts) SessionUser(ctx context.Context, tokenHash string, now time.Time) (auth.User, string, error) {
 	var u User
 	var tag string
-	err := queryRowByKey(ctx, a.db, sessionUserSQL, tokenHash, now.Unix()).
+	err := queryRowByKey(ctx, a.db, sessionUserSQL.in(a.db), tokenHash, now.Unix()).
 		Scan(&u.ID, &u.Username, &u.FirstName, &u.LastName, &u.Email, &u.PasswordHash, &u.Active, &u.Language, &u.TimeZone, &tag)
 	switch {
 	case errors.Is(err, sql.ErrNoRows):
@@ -262,17 +287,17 @@ LEFT JOIN permissions ON permissions.id = role_permissions.permission_id`
 // sessionGrantsSQL is sessionUserSQL with the user's grants: what a
 // page's request needs to know of its user, in one statement rather than
 // two.
-const sessionGrantsSQL = `SELECT users.id, users.username, users.first_name, users.last_name, users.email,
+var sessionGrantsSQL = keyed(`SELECT users.id, users.username, users.first_name, users.last_name, users.email,
 users.password_hash, users.active, users.language, users.time_zone, roles.name, permissions.name, permissions.view_name, user_sessions.auth_tag
 FROM user_sessions JOIN users ON users.id = user_sessions.user_id` + userGrantsJoins + `
-WHERE user_sessions.id = ? AND user_sessions.expires_at > ?`
+WHERE user_sessions.id = %s AND user_sessions.expires_at > ?`)
 
 // loginGrantsSQL reads a user by username with their grants: an API
 // token's check, in one statement rather than two.
-const loginGrantsSQL = `SELECT users.id, users.username, users.first_name, users.last_name, users.email,
+var loginGrantsSQL = keyed(`SELECT users.id, users.username, users.first_name, users.last_name, users.email,
 users.password_hash, users.active, users.language, users.time_zone, roles.name, permissions.name, permissions.view_name
 FROM users` + userGrantsJoins + `
-WHERE users.username = ?`
+WHERE users.username = %s`)
 
 var (
 	_ auth.SessionGrantsReader = (*Accounts)(nil)
@@ -282,13 +307,13 @@ var (
 // SessionUserGrants implements auth.SessionGrantsReader.
 func (a *Accounts) SessionUserGrants(ctx context.Context, tokenHash string, now time.Time) (auth.User, string, *access.Grants, error) {
 	var tag string
-	u, g, err := a.userGrants(ctx, "find session", &tag, sessionGrantsSQL, access.AdminRole, tokenHash, now.Unix())
+	u, g, err := a.userGrants(ctx, "find session", &tag, sessionGrantsSQL.in(a.db), access.AdminRole, tokenHash, now.Unix())
 	return u, tag, g, err
 }
 
 // UserGrantsByUsername implements auth.LoginGrantsReader.
 func (a *Accounts) UserGrantsByUsername(ctx context.Context, username string) (auth.User, *access.Grants, error) {
-	return a.userGrants(ctx, "find user", nil, loginGrantsSQL, access.AdminRole, username)
+	return a.userGrants(ctx, "find user", nil, loginGrantsSQL.in(a.db), access.AdminRole, username)
 }
 
 // userGrants runs q, a query of one user's columns joined to their grants
