@@ -84,6 +84,7 @@ func TestAPIDocsPage(t *testing.T) {
 		const op = `#swagger-ui #operations-albumview-listAlbums`
 		br.click(op + ` button.opblock-summary-control`)
 		br.do(chromedp.WaitVisible(op + ` button.execute`))
+		br.waitOperationResolved("/api/v1/albumview/", "get")
 		br.click(op + ` button.execute`)
 		br.do(chromedp.WaitVisible(op + ` .live-responses-table .response .response-col_status`))
 		if got := br.texts(op + ` .live-responses-table .response .response-col_status`); len(got) == 0 || got[0] != "200" {
@@ -123,6 +124,7 @@ func TestAPIDocsPage(t *testing.T) {
 		const op = `#swagger-ui #operations-default-standIn`
 		br.click(op + ` button.opblock-summary-control`)
 		br.do(chromedp.WaitVisible(op + ` button.execute`))
+		br.waitOperationResolved("/api/v1/stand-in", "get")
 		br.click(op + ` button.execute`)
 		br.do(chromedp.WaitVisible(op + ` .live-responses-table .response .response-col_status`))
 		if got := br.texts(op + ` .live-responses-table .response .response-col_status`); len(got) == 0 || got[0] != "200" {
@@ -247,6 +249,17 @@ func standInCalls(br *browser) string {
 		return ""
 	}
 	return strings.Trim(strings.TrimSpace(strings.SplitN(after, "\n", 2)[0]), `",`)
+}
+
+// waitOperationResolved waits until Swagger UI has resolved the operation
+// at path and method, which it starts when the operation is expanded: an
+// Execute pressed before that fails inside Swagger UI with "Operation …
+// not found" (its request is built from the operation without its
+// operationId), and on a quiet machine the test presses it that early.
+func (br *browser) waitOperationResolved(path, method string) {
+	br.t.Helper()
+	br.do(chromedp.Poll[chromedp.Void](fmt.Sprintf(`!!(window.ui && window.ui.specSelectors.specResolvedSubtree(["paths", %q, %q]))`, path, method),
+		chromedp.WithPollingInterval(50*time.Millisecond)))
 }
 
 // wantSwaggerStyled checks swagger-ui.css is in the page and readable: a
