@@ -6,6 +6,8 @@ import (
 	"log"
 	"net/http"
 	"strconv"
+
+	"musicadmin/internal/i18n"
 )
 
 // The data shapes the templates read: the same field names as view.Page and
@@ -41,10 +43,11 @@ var listCrumbs = []crumb{{Title: "Home", URL: "/"}, {Title: "Song View"}}
 // link keeps the page's query, English current.
 func languages(r *http.Request) []language {
 	q := r.URL.Query()
-	out := make([]language, 0, 4)
-	for _, l := range []struct{ code, name string }{{"en", "English"}, {"de", "Deutsch"}, {"es", "Español"}, {"ar", "العربية"}} {
-		q.Set("lang", l.code)
-		out = append(out, language{Code: l.code, Name: l.name, URL: listPath + "?" + q.Encode(), Current: l.code == "en"})
+	out := make([]language, 0, len(i18n.Shipped))
+	for _, code := range i18n.Shipped {
+		q.Set("lang", code)
+		out = append(out, language{Code: code, Name: i18n.Names[code], URL: listPath + "?" + q.Encode(),
+			Current: code == i18n.Default})
 	}
 	return out
 }

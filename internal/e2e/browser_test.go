@@ -677,3 +677,20 @@ func (br *browser) shot(name string) {
 		br.t.Fatal(err)
 	}
 }
+
+// smallCatalogue is the app the accessibility and language walks run on:
+// SQLite (layout and words do not depend on the backend), two albums and
+// three songs. It returns the app, Abbey Road's id and the songs' ids.
+func smallCatalogue(t *testing.T) (app *apptest.App, abbey string, songs []string) {
+	t.Helper()
+	apptest.RequireBackend(t, apptest.SQLite)
+	app = apptest.NewApp(t, apptest.SQLite)
+	abbey = app.InsertAlbum("Abbey Road")
+	app.InsertAlbum("Let It Be")
+	songs = app.InsertSongs([]apptest.SongRow{
+		{Title: "Come Together", Rating: 8, Album: abbey},
+		{Title: "Here Comes the Sun", Rating: 9, Album: abbey},
+		{Title: "While My Guitar Gently Weeps", Rating: 7},
+	})
+	return app, abbey, songs
+}

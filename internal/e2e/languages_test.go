@@ -38,15 +38,7 @@ import (
 func TestLanguagesInBrowser(t *testing.T) {
 	chrome := chromiumPath(t)
 	axe := axeScript(t)
-	apptest.RequireBackend(t, apptest.SQLite)
-	app := apptest.NewApp(t, apptest.SQLite)
-	abbey := app.InsertAlbum("Abbey Road")
-	app.InsertAlbum("Let It Be")
-	ids := app.InsertSongs([]apptest.SongRow{
-		{Title: "Come Together", Rating: 8, Album: abbey},
-		{Title: "Here Comes the Sun", Rating: 9, Album: abbey},
-		{Title: "While My Guitar Gently Weeps", Rating: 7},
-	})
+	app, abbey, ids := smallCatalogue(t)
 	english := englishTexts(t)
 
 	for _, lang := range []string{"de", "ar"} {
