@@ -62,8 +62,11 @@ const (
 	TokensModel      = "tokens"
 )
 
-// lockName is the Together lock every write to users and roles takes.
-const lockName = "accounts"
+// lockName is the Together lock every write to users, roles and tokens
+// takes: its takings are the accounts' generation (auth.Generations),
+// which tells every instance that the logins it remembers may have
+// changed.
+const lockName = auth.AccountsLock
 
 // Schemas of users, roles and permissions: each stated once, in the order
 // a store declares them (a model refers only to models before it). The

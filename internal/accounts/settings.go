@@ -82,7 +82,17 @@ func (u *Users) SetSettings(ctx context.Context, id string, s Settings) error {
 	if err := s.check(); err != nil {
 		return err
 	}
-	return u.base.Update(audit.Without(ctx), id, datamodel.Values{FieldLanguage: s.Language, FieldTimeZone: s.TimeZone})
+	return u.setSettings(ctx, id, datamodel.Values{FieldLanguage: s.Language, FieldTimeZone: s.TimeZone})
+}
+
+// setSettings writes v to the user with id, in a Together of the accounts'
+// lock: the settings are part of the user a session's request remembers
+// (auth.Remembered), which the generation's move makes every instance
+// read again.
+func (u *Users) setSettings(ctx context.Context, id string, v datamodel.Values) error {
+	return u.st.Together(ctx, lockName, func(ctx context.Context) error {
+		return u.base.Update(audit.Without(ctx), id, v)
+	})
 }
 
 // SetLanguage stores lang as the language of the user with id, leaving
@@ -92,5 +102,5 @@ func (u *Users) SetLanguage(ctx context.Context, id, lang string) error {
 	if err := (Settings{Language: lang}).check(); err != nil {
 		return err
 	}
-	return u.base.Update(audit.Without(ctx), id, datamodel.Values{FieldLanguage: lang})
+	return u.setSettings(ctx, id, datamodel.Values{FieldLanguage: lang})
 }

@@ -67,10 +67,21 @@ type Tokens struct {
 
 	mu      sync.Mutex
 	written map[string]time.Time // token id -> its last use this process wrote
+
+	// logins remembers the tokens' logins by digest (AuthenticateGrants).
+	logins *auth.Remembered[tokenLogin]
+}
+
+// tokenLogin is a token's login as remembered: its user and grants, and
+// the token's record, whose last use a request may have to write.
+type tokenLogin struct {
+	auth.Login
+	rec datamodel.Record
 }
 
 func newTokens(base, users datamodel.Interface, st Store) *Tokens {
-	return &Tokens{base: base, users: users, st: st, written: map[string]time.Time{}}
+	return &Tokens{base: base, users: users, st: st, written: map[string]time.Time{},
+		logins: auth.NewRemembered[tokenLogin]()}
 }
 
 // Model returns the tokens' model as stored: what dump and load copy.
@@ -177,53 +188,97 @@ func (t *Tokens) Authenticate(ctx context.Context, plain string, now time.Time) 
 // store reads them with the user (auth.LoginGrantsReader): nil otherwise,
 // for the caller to read. A *LastUseError comes with the user and grants:
 // the token is good, only its last use was not written.
+//
+// On a store that numbers its accounts' states (auth.Generations), a
+// token's login is remembered: the next request with it reads the
+// generation alone, and the token, its user and their grants again only
+// when a write to the accounts (a revocation, a deactivation, a role's
+// change: all take the accounts' lock) has moved it since.
 func (t *Tokens) AuthenticateGrants(ctx context.Context, plain string, now time.Time) (auth.User, *access.Grants, error) {
 	if !wellFormed(plain) {
 		return auth.User{}, nil, ErrTokenInvalid
 	}
 	digest := digestOf(plain)
-	page, err := t.base.List(ctx, datamodel.Query{Filters: []datamodel.Filter{
-		{Field: t.base.Schema().Field(FieldDigest), Op: datamodel.OpEq, Value: digest}}, Limit: 1, NoCount: true})
-	if err != nil {
-		return auth.User{}, nil, fmt.Errorf("accounts: find a token: %w", err)
-	}
-	if len(page.Records) == 0 {
-		return auth.User{}, nil, ErrTokenInvalid
-	}
-	rec := page.Records[0]
-	stored, _ := rec.Values[FieldDigest].(string)
-	if subtle.ConstantTimeCompare([]byte(stored), []byte(digest)) != 1 {
-		return auth.User{}, nil, ErrTokenInvalid
-	}
-	if exp, _ := rec.Values[FieldExpiresAt].(string); exp != "" {
-		at, err := time.Parse(timeLayout, exp)
-		if err != nil || !now.Before(at) {
-			return auth.User{}, nil, ErrTokenInvalid
+	gens, counted := t.st.(auth.Generations)
+	var gen int64
+	if counted {
+		// Read before the token: a write that commits between the two
+		// reads leaves what they found remembered at the older number.
+		var err error
+		if gen, err = gens.AccountsGeneration(ctx); err != nil {
+			return auth.User{}, nil, fmt.Errorf("accounts: check a token: %w", err)
+		}
+		if l, ok := t.logins.Get(digest, gen, now); ok {
+			return t.usedBy(ctx, digest, l.rec, l.User, l.Grants, now)
 		}
 	}
-	ref, _ := rec.Values[FieldUser].(*datamodel.Ref)
-	if ref == nil {
-		return auth.User{}, nil, ErrTokenInvalid
-	}
-	u, grants, err := t.userOf(ctx, ref)
-	if errors.Is(err, datamodel.ErrNotFound) {
-		return auth.User{}, nil, ErrTokenInvalid
-	}
+	u, grants, rec, expires, err := t.read(ctx, digest, now)
 	if err != nil {
-		return auth.User{}, nil, fmt.Errorf("accounts: a token's user: %w", err)
+		t.logins.Forget(digest)
+		return auth.User{}, nil, err
 	}
-	if !u.Active {
-		return auth.User{}, nil, ErrTokenInvalid
+	if counted && grants != nil {
+		t.logins.Put(digest, tokenLogin{Login: auth.Login{User: u, Grants: grants}, rec: rec}, gen, now, expires)
 	}
+	return t.usedBy(ctx, digest, rec, u, grants, now)
+}
+
+// usedBy writes the use of the token rec, with digest, by u at now when
+// it is due (used), and returns u and their grants, with a *LastUseError
+// when the use was not written: the token is good.
+func (t *Tokens) usedBy(ctx context.Context, digest string, rec datamodel.Record, u auth.User, grants *access.Grants, now time.Time) (auth.User, *access.Grants, error) {
 	if err := t.used(ctx, rec, u, now); err != nil {
 		var lu *LastUseError
 		if errors.As(err, &lu) {
 			// The token is good: the request goes on, its caller logs.
 			return u, grants, err
 		}
+		t.logins.Forget(digest)
 		return auth.User{}, nil, err
 	}
 	return u, grants, nil
+}
+
+// read reads the token with digest and its user: the user, their grants
+// (nil when the store does not read them with the user), the token's
+// record and when it expires (zero: never); ErrTokenInvalid when the
+// token is unknown, expired at now, or its user gone or inactive.
+func (t *Tokens) read(ctx context.Context, digest string, now time.Time) (u auth.User, grants *access.Grants, rec datamodel.Record, expires time.Time, err error) {
+	page, err := t.base.List(ctx, datamodel.Query{Filters: []datamodel.Filter{
+		{Field: t.base.Schema().Field(FieldDigest), Op: datamodel.OpEq, Value: digest}}, Limit: 1, NoCount: true})
+	if err != nil {
+		return auth.User{}, nil, rec, expires, fmt.Errorf("accounts: find a token: %w", err)
+	}
+	if len(page.Records) == 0 {
+		return auth.User{}, nil, rec, expires, ErrTokenInvalid
+	}
+	rec = page.Records[0]
+	stored, _ := rec.Values[FieldDigest].(string)
+	if subtle.ConstantTimeCompare([]byte(stored), []byte(digest)) != 1 {
+		return auth.User{}, nil, rec, expires, ErrTokenInvalid
+	}
+	if exp, _ := rec.Values[FieldExpiresAt].(string); exp != "" {
+		at, err := time.Parse(timeLayout, exp)
+		if err != nil || !now.Before(at) {
+			return auth.User{}, nil, rec, expires, ErrTokenInvalid
+		}
+		expires = at
+	}
+	ref, _ := rec.Values[FieldUser].(*datamodel.Ref)
+	if ref == nil {
+		return auth.User{}, nil, rec, expires, ErrTokenInvalid
+	}
+	u, grants, err = t.userOf(ctx, ref)
+	if errors.Is(err, datamodel.ErrNotFound) {
+		return auth.User{}, nil, rec, expires, ErrTokenInvalid
+	}
+	if err != nil {
+		return auth.User{}, nil, rec, expires, fmt.Errorf("accounts: a token's user: %w", err)
+	}
+	if !u.Active {
+		return auth.User{}, nil, rec, expires, ErrTokenInvalid
+	}
+	return u, grants, rec, expires, nil
 }
 
 // LastUseError is AuthenticateGrants's error when the token is good but

@@ -22,6 +22,7 @@ import (
 	mongooptions "go.mongodb.org/mongo-driver/v2/mongo/options"
 	"go.mongodb.org/mongo-driver/v2/x/mongo/driver/connstring"
 
+	"musicadmin/internal/auth"
 	"musicadmin/internal/config"
 )
 
@@ -475,6 +476,22 @@ func (a *App) ExpireSessions() {
 	if err := a.DB.Exec("UPDATE user_sessions SET expires_at = ?", past.Unix()).Error; err != nil {
 		a.t.Fatalf("expire sessions: %v", err)
 	}
+	a.movedAccounts()
+}
+
+// movedAccounts moves the accounts' generation after a write made by hand
+// (auth.Generations), as docs/operations.md tells whoever edits accounts
+// in the database's console to: the app's instances then read every login
+// again at once, not only after the little while they remember one.
+// MongoDB keeps no generation: its logins are read on every request.
+func (a *App) movedAccounts() {
+	a.t.Helper()
+	if a.Mongo != nil {
+		return
+	}
+	if err := a.DB.Exec("UPDATE app_locks SET taken = taken + 1 WHERE name = ?", auth.AccountsLock).Error; err != nil {
+		a.t.Fatalf("move the accounts' generation: %v", err)
+	}
 }
 
 // SetUserField sets one stored field of the user named username, by its
@@ -498,6 +515,7 @@ func (a *App) SetUserField(username, field string, value any) {
 			a.t.Fatalf("set %s of %s: %v", field, username, res.Error)
 		}
 		matched = res.RowsAffected
+		a.movedAccounts()
 	}
 	if matched != 1 {
 		a.t.Fatalf("set %s of %s: %d users matched, want 1", field, username, matched)
@@ -525,6 +543,7 @@ func (a *App) DeleteUser(username string) {
 			a.t.Fatalf("delete user %s: %v", username, res.Error)
 		}
 		deleted = res.RowsAffected
+		a.movedAccounts()
 	}
 	if deleted != 1 {
 		a.t.Fatalf("delete user %s: %d deleted, want 1", username, deleted)

@@ -59,7 +59,9 @@ type Store interface {
 	// session's auth tag, when that session expires after now; otherwise
 	// datamodel.ErrNotFound.
 	SessionUser(ctx context.Context, tokenHash string, now time.Time) (User, string, error)
-	// DeleteSession removes the session with tokenHash, if any.
+	// DeleteSession removes the session with tokenHash, if any; a store
+	// with Generations moves the generation with it (a Together of
+	// AccountsLock), so that no instance goes on taking the session.
 	DeleteSession(ctx context.Context, tokenHash string) error
 	// DeleteExpiredSessions removes the sessions of the user with userID
 	// that expired at or before now.

@@ -134,6 +134,8 @@ type Sessions struct {
 	cookieName string
 	tagKey     []byte
 	log        *slog.Logger
+	// logins remembers the sessions' logins (lookup).
+	logins *Remembered[Login]
 }
 
 // NewSessions derives the cookie keys from secret. secure marks cookies
@@ -165,7 +167,8 @@ func NewSessions(accounts Store, secret string, secure bool, log *slog.Logger) *
 	if secure {
 		name = "__Host-session"
 	}
-	return &Sessions{accounts: accounts, store: cs, cookieName: name, tagKey: derive("auth-tag"), log: log}
+	return &Sessions{accounts: accounts, store: cs, cookieName: name, tagKey: derive("auth-tag"), log: log,
+		logins: NewRemembered[Login]()}
 }
 
 // session returns the request's cookie session, loaded once per request.
@@ -247,8 +250,36 @@ func (s *Sessions) Load(fail func(w http.ResponseWriter, r *http.Request, err er
 // context, where access.Load finds them and reads nothing. A Store without
 // it has the grants read by access.Load.
 type SessionGrantsReader interface {
-	// SessionUserGrants is SessionUser, and the user's grants.
-	SessionUserGrants(ctx context.Context, tokenHash string, now time.Time) (User, string, *access.Grants, error)
+	// SessionUserGrants is SessionUser, and the user's grants, the
+	// session's expiry and the accounts' generation (Generations; 0 from a
+	// store without them) as the same read saw them.
+	SessionUserGrants(ctx context.Context, tokenHash string, now time.Time) (SessionGrants, error)
+}
+
+// SessionGrants is what SessionGrantsReader reads of a live session.
+type SessionGrants struct {
+	User       User
+	Tag        string // the session's auth tag
+	Grants     *access.Grants
+	ExpiresAt  time.Time
+	Generation int64
+}
+
+// AccountsLock is the name of the datamodel.Together lock that every write
+// to users, roles, their permissions, tokens and sessions takes (the
+// accounts layer's writes, a logout): the store counts its takings, and
+// that count is the accounts' generation (Generations).
+const AccountsLock = "accounts"
+
+// Generations is a Store that numbers the states of its accounts: the
+// generation moves whenever a write that can end a login, or change its
+// user or what they may do, commits (a Together of AccountsLock, on every
+// instance of the app sharing the database), and reading it is one read
+// by key. Sessions and API tokens remember a login's user and grants for
+// as long as it has not moved (Remembered), so a request reads the
+// generation alone rather than its session, user and grants.
+type Generations interface {
+	AccountsGeneration(ctx context.Context) (int64, error)
 }
 
 // LoginGrantsReader is a Store that can read a user by username together
@@ -260,29 +291,49 @@ type LoginGrantsReader interface {
 }
 
 // lookup returns the active user of a live session, or nil, and the
-// user's grants when the store reads them with the session.
+// user's grants when the store reads them with the session. A login read
+// once is remembered (s.logins) while the accounts' generation stays where
+// it was: the request then reads the generation only.
 func (s *Sessions) lookup(ctx context.Context, token string) (*User, *access.Grants, error) {
+	hash := hashToken(token)
+	now := time.Now()
+	sg, withGrants := s.accounts.(SessionGrantsReader)
+	gens, counted := s.accounts.(Generations)
+	if withGrants && counted && s.logins.Fresh(hash, now) {
+		gen, err := gens.AccountsGeneration(ctx)
+		if err != nil {
+			return nil, nil, fmt.Errorf("auth: find session: %w", err)
+		}
+		if l, ok := s.logins.Get(hash, gen, now); ok {
+			user := l.User // a copy: a request may change its own
+			return &user, l.Grants, nil
+		}
+	}
 	var (
-		user   User
-		tag    string
-		grants *access.Grants
-		err    error
+		read SessionGrants
+		err  error
 	)
-	if sg, ok := s.accounts.(SessionGrantsReader); ok {
-		user, tag, grants, err = sg.SessionUserGrants(ctx, hashToken(token), time.Now())
+	if withGrants {
+		read, err = sg.SessionUserGrants(ctx, hash, now)
 	} else {
-		user, tag, err = s.accounts.SessionUser(ctx, hashToken(token), time.Now())
+		read.User, read.Tag, err = s.accounts.SessionUser(ctx, hash, now)
 	}
 	if errors.Is(err, datamodel.ErrNotFound) {
+		s.logins.Forget(hash)
 		return nil, nil, nil
 	}
 	if err != nil {
 		return nil, nil, fmt.Errorf("auth: find session: %w", err)
 	}
-	if !user.Active || subtle.ConstantTimeCompare([]byte(tag), []byte(s.authTag(user.PasswordHash))) != 1 {
+	user := read.User
+	if !user.Active || subtle.ConstantTimeCompare([]byte(read.Tag), []byte(s.authTag(user.PasswordHash))) != 1 {
+		s.logins.Forget(hash)
 		return nil, nil, nil
 	}
-	return &user, grants, nil
+	if withGrants && counted {
+		s.logins.Put(hash, Login{User: user, Grants: read.Grants}, read.Generation, now, read.ExpiresAt)
+	}
+	return &user, read.Grants, nil
 }
 
 // pending returns the second step of sess, if it is still owed: unexpired,
@@ -315,7 +366,7 @@ func (s *Sessions) pending(ctx context.Context, sess *sessions.Session) (*Pendin
 func (s *Sessions) BeginPending(w http.ResponseWriter, r *http.Request, user *User, next string, enroll bool) error {
 	sess := s.session(r)
 	if token, ok := sess.Values[keySessionToken].(string); ok && token != "" {
-		if err := s.accounts.DeleteSession(r.Context(), hashToken(token)); err != nil {
+		if err := s.endSession(r.Context(), token); err != nil {
 			return fmt.Errorf("auth: end the old session: %w", err)
 		}
 	}
@@ -364,7 +415,7 @@ func (s *Sessions) Login(w http.ResponseWriter, r *http.Request, user *User) err
 func (s *Sessions) Renew(w http.ResponseWriter, r *http.Request, user *User) error {
 	sess := s.session(r)
 	if token, ok := sess.Values[keySessionToken].(string); ok && token != "" {
-		if err := s.accounts.DeleteSession(r.Context(), hashToken(token)); err != nil {
+		if err := s.endSession(r.Context(), token); err != nil {
 			return fmt.Errorf("auth: end the old session: %w", err)
 		}
 	}
@@ -382,12 +433,21 @@ func (s *Sessions) Renew(w http.ResponseWriter, r *http.Request, user *User) err
 	return nil
 }
 
+// endSession deletes the session of token, and forgets its login here at
+// once (the store's delete moves the accounts' generation, which ends it
+// on the other instances).
+func (s *Sessions) endSession(ctx context.Context, token string) error {
+	hash := hashToken(token)
+	s.logins.Forget(hash)
+	return s.accounts.DeleteSession(ctx, hash)
+}
+
 // Logout ends the request's session on the server and clears the cookie.
 func (s *Sessions) Logout(w http.ResponseWriter, r *http.Request) error {
 	sess := s.session(r)
 	var err error
 	if token, ok := sess.Values[keySessionToken].(string); ok && token != "" {
-		err = s.accounts.DeleteSession(r.Context(), hashToken(token))
+		err = s.endSession(r.Context(), token)
 	}
 	sess.Values = map[any]any{}
 	sess.Options.MaxAge = -1

@@ -100,13 +100,17 @@ func (a *Accounts) Together(ctx context.Context, name string, fn func(ctx contex
 }
 
 // EndSessions removes every session of the users with ids, in the
-// transaction of a Together when ctx is in one.
+// transaction of a Together when ctx is in one, else in one of its own
+// (of the accounts' lock: the generation moves).
 func (a *Accounts) EndSessions(ctx context.Context, ids []string) error {
 	ns := parseIDs(ids)
 	if len(ns) == 0 {
 		return nil
 	}
-	if err := conn(ctx, a.db).Where("user_id IN ?", ns).Delete(&Session{}).Error; err != nil {
+	err := together(ctx, a.db, auth.AccountsLock, func(ctx context.Context) error {
+		return conn(ctx, a.db).Where("user_id IN ?", ns).Delete(&Session{}).Error
+	})
+	if err != nil {
 		return accountsErr("end sessions", err)
 	}
 	return nil
@@ -254,9 +258,13 @@ func (a *Accounts) SessionUser(ctx context.Context, tokenHash string, now time.T
 	return u.toAuth(), tag, nil
 }
 
-// DeleteSession implements auth.Store.
+// DeleteSession implements auth.Store: in a Together of the accounts'
+// lock, whose taking moves the generation (Generations).
 func (a *Accounts) DeleteSession(ctx context.Context, tokenHash string) error {
-	if err := conn(ctx, a.db).Where("id = ?", tokenHash).Delete(&Session{}).Error; err != nil {
+	err := together(ctx, a.db, auth.AccountsLock, func(ctx context.Context) error {
+		return conn(ctx, a.db).Where("id = ?", tokenHash).Delete(&Session{}).Error
+	})
+	if err != nil {
 		return accountsErr("delete session", err)
 	}
 	return nil
@@ -284,11 +292,18 @@ LEFT JOIN roles ON roles.id = user_roles.role_id
 LEFT JOIN role_permissions ON role_permissions.role_id = roles.id AND roles.name <> ?
 LEFT JOIN permissions ON permissions.id = role_permissions.permission_id`
 
-// sessionGrantsSQL is sessionUserSQL with the user's grants: what a
-// page's request needs to know of its user, in one statement rather than
-// two.
+// generationSQL reads the accounts' generation: how often the row of the
+// accounts' lock in app_locks (migration 00009) was taken, which every
+// Together of the lock does in its transaction (lockRow).
+const generationSQL = `SELECT taken FROM app_locks WHERE name = '` + auth.AccountsLock + `'`
+
+// sessionGrantsSQL is sessionUserSQL with the user's grants, the
+// session's expiry and the accounts' generation: what a page's request
+// needs to know of its user, in one statement rather than two, and what
+// it needs to remember it (auth.Remembered).
 var sessionGrantsSQL = keyed(`SELECT users.id, users.username, users.first_name, users.last_name, users.email,
-users.password_hash, users.active, users.language, users.time_zone, roles.name, permissions.name, permissions.view_name, user_sessions.auth_tag
+users.password_hash, users.active, users.language, users.time_zone, roles.name, permissions.name, permissions.view_name,
+user_sessions.auth_tag, user_sessions.expires_at, COALESCE((` + generationSQL + `), 0)
 FROM user_sessions JOIN users ON users.id = user_sessions.user_id` + userGrantsJoins + `
 WHERE user_sessions.id = %s AND user_sessions.expires_at > ?`)
 
@@ -302,13 +317,33 @@ WHERE users.username = %s`)
 var (
 	_ auth.SessionGrantsReader = (*Accounts)(nil)
 	_ auth.LoginGrantsReader   = (*Accounts)(nil)
+	_ auth.Generations         = (*Accounts)(nil)
 )
 
+// AccountsGeneration implements auth.Generations.
+func (a *Accounts) AccountsGeneration(ctx context.Context) (int64, error) {
+	var n int64
+	err := queryRowByKey(ctx, a.db, generationSQL).Scan(&n)
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		return 0, nil // the lock was never taken: nothing was written
+	case err != nil:
+		return 0, accountsErr("read the accounts' generation", err)
+	}
+	return n, nil
+}
+
 // SessionUserGrants implements auth.SessionGrantsReader.
-func (a *Accounts) SessionUserGrants(ctx context.Context, tokenHash string, now time.Time) (auth.User, string, *access.Grants, error) {
-	var tag string
-	u, g, err := a.userGrants(ctx, "find session", &tag, sessionGrantsSQL.in(a.db), access.AdminRole, tokenHash, now.Unix())
-	return u, tag, g, err
+func (a *Accounts) SessionUserGrants(ctx context.Context, tokenHash string, now time.Time) (auth.SessionGrants, error) {
+	var (
+		s       auth.SessionGrants
+		expires int64
+		err     error
+	)
+	s.User, s.Grants, err = a.userGrants(ctx, "find session", []any{&s.Tag, &expires, &s.Generation},
+		sessionGrantsSQL.in(a.db), access.AdminRole, tokenHash, now.Unix())
+	s.ExpiresAt = time.Unix(expires, 0)
+	return s, err
 }
 
 // UserGrantsByUsername implements auth.LoginGrantsReader.
@@ -317,10 +352,10 @@ func (a *Accounts) UserGrantsByUsername(ctx context.Context, username string) (a
 }
 
 // userGrants runs q, a query of one user's columns joined to their grants
-// (userGrantsJoins), with the session's auth tag last when tag is not nil,
-// and returns the user and the grants; datamodel.ErrNotFound when q finds
-// no user.
-func (a *Accounts) userGrants(ctx context.Context, op string, tag *string, q string, args ...any) (auth.User, *access.Grants, error) {
+// (userGrantsJoins), then the columns read into more (the same on every
+// row), and returns the user and the grants; datamodel.ErrNotFound when q
+// finds no user.
+func (a *Accounts) userGrants(ctx context.Context, op string, more []any, q string, args ...any) (auth.User, *access.Grants, error) {
 	rows, err := queryByKey(ctx, a.db, q, args...)
 	if err != nil {
 		return auth.User{}, nil, accountsErr(op, err)
@@ -342,9 +377,7 @@ func (a *Accounts) userGrants(ctx context.Context, op string, tag *string, q str
 			dest = []any{&u.ID, &u.Username, &u.FirstName, &u.LastName, &u.Email, &u.PasswordHash, &u.Active,
 				&u.Language, &u.TimeZone, &role, &name, &view}
 		}
-		if tag != nil {
-			dest = append(dest, tag)
-		}
+		dest = append(dest, more...)
 		if err := rows.Scan(dest...); err != nil {
 			return auth.User{}, nil, accountsErr(op, err)
 		}

@@ -9,6 +9,7 @@ import (
 	"gorm.io/gorm/clause"
 
 	"musicadmin/internal/access"
+	"musicadmin/internal/auth"
 )
 
 var _ access.Store = (*Accounts)(nil)
@@ -62,6 +63,15 @@ func appendNew(list []string, s string) []string {
 // SyncPermissions implements access.Store in one transaction. Inserts skip
 // rows that exist, so two instances starting at once both succeed.
 func (a *Accounts) SyncPermissions(ctx context.Context, perms, readOnly []access.Permission) error {
+	// In a Together of the accounts' lock: the roles' permissions may
+	// change, and other instances must then read their users' grants again
+	// (auth.Generations).
+	return together(ctx, a.db, auth.AccountsLock, func(ctx context.Context) error {
+		return a.syncPermissions(ctx, perms, readOnly)
+	})
+}
+
+func (a *Accounts) syncPermissions(ctx context.Context, perms, readOnly []access.Permission) error {
 	err := conn(ctx, a.db).Transaction(func(tx *gorm.DB) error {
 		admin, _, err := ensureRole(tx, access.AdminRole)
 		if err != nil {

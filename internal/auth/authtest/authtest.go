@@ -48,6 +48,7 @@ func Run(t *testing.T, open func(t *testing.T) Fixture) {
 			{"SessionOfInactiveUser", inactiveSession},
 			{"ForeignIDs", foreignIDs},
 			{"LoginFailures", loginFailures},
+			{"Generations", generations},
 		} {
 			t.Run(c.name, func(t *testing.T) {
 				t.Parallel()
@@ -185,6 +186,7 @@ func sessions(t *testing.T, f Fixture) {
 	carol := create(t, s, c, auth.AdminRole)
 
 	now := sessionTime()
+	expires := map[string]time.Time{}
 	for _, sess := range []auth.Session{
 		{TokenHash: "live", UserID: a.ID, AuthTag: "tag-live", CreatedAt: now, ExpiresAt: now.Add(time.Hour)},
 		{TokenHash: "barely-live", UserID: a.ID, AuthTag: "tag-barely", CreatedAt: now, ExpiresAt: now.Add(time.Second)},
@@ -195,6 +197,7 @@ func sessions(t *testing.T, f Fixture) {
 		if err := s.CreateSession(ctx, sess); err != nil {
 			t.Fatalf("CreateSession(%s): %v", sess.TokenHash, err)
 		}
+		expires[sess.TokenHash] = sess.ExpiresAt
 	}
 	check := func(token string, at time.Time, want auth.User, wantTag string) {
 		t.Helper()
@@ -204,7 +207,7 @@ func sessions(t *testing.T, f Fixture) {
 				t.Errorf("SessionUser(%s, %s) = %+v, %q, %v; want ErrNotFound", token, at, user, tag, err)
 			}
 			if sg, ok := s.(auth.SessionGrantsReader); ok {
-				if _, _, _, err := sg.SessionUserGrants(ctx, token, at); !errors.Is(err, datamodel.ErrNotFound) {
+				if _, err := sg.SessionUserGrants(ctx, token, at); !errors.Is(err, datamodel.ErrNotFound) {
 					t.Errorf("SessionUserGrants(%s, %s): %v, want ErrNotFound", token, at, err)
 				}
 			}
@@ -216,9 +219,12 @@ func sessions(t *testing.T, f Fixture) {
 		// A store that reads the grants with the session finds the same
 		// session.
 		if sg, ok := s.(auth.SessionGrantsReader); ok {
-			user, tag, grants, err := sg.SessionUserGrants(ctx, token, at)
-			if err != nil || user != want || tag != wantTag || grants == nil {
-				t.Errorf("SessionUserGrants(%s, %s) = %+v, %q, %v, %v; want %+v, %q and grants", token, at, user, tag, grants, err, want, wantTag)
+			read, err := sg.SessionUserGrants(ctx, token, at)
+			if err != nil || read.User != want || read.Tag != wantTag || read.Grants == nil {
+				t.Errorf("SessionUserGrants(%s, %s) = %+v, %v; want %+v, %q and grants", token, at, read, err, want, wantTag)
+			}
+			if wantUntil := expires[token]; !read.ExpiresAt.Equal(wantUntil) {
+				t.Errorf("SessionUserGrants(%s, %s): expires at %s, want %s", token, at, read.ExpiresAt, wantUntil)
 			}
 		}
 	}
@@ -476,7 +482,8 @@ func sessionGrants(t *testing.T, s auth.Store, all []access.Permission, users ..
 			CreatedAt: now, ExpiresAt: now.Add(time.Hour)}); err != nil {
 			t.Fatalf("CreateSession(%s): %v", token, err)
 		}
-		_, _, got, err := sg.SessionUserGrants(ctx, token, now)
+		read, err := sg.SessionUserGrants(ctx, token, now)
+		got := read.Grants
 		if err != nil {
 			t.Fatalf("SessionUserGrants(%s): %v", u.Username, err)
 		}
@@ -492,6 +499,61 @@ func sessionGrants(t *testing.T, s auth.Store, all []access.Permission, users ..
 			if got.Can(p) != want.Can(p) {
 				t.Errorf("%s: session grants Can(%v) = %v, UserGrants %v", u.Username, p, got.Can(p), want.Can(p))
 			}
+		}
+	}
+}
+
+// generations: a store that numbers its accounts' states (auth.Generations)
+// moves the number when a session is deleted, or every session of a user
+// ended; the session's read with its grants sees the number of then.
+func generations(t *testing.T, f Fixture) {
+	gs, ok := f.Store.(auth.Generations)
+	if !ok {
+		t.Skip("the store keeps no generation of its accounts")
+	}
+	ctx := context.Background()
+	s := f.Store
+	now := sessionTime()
+	a := create(t, s, ada(), auth.AdminRole)
+	gen := func() int64 {
+		t.Helper()
+		n, err := gs.AccountsGeneration(ctx)
+		if err != nil {
+			t.Fatalf("AccountsGeneration: %v", err)
+		}
+		return n
+	}
+	for _, token := range []string{"one", "two", "three"} {
+		if err := s.CreateSession(ctx, auth.Session{TokenHash: token, UserID: a.ID, AuthTag: "tag",
+			CreatedAt: now, ExpiresAt: now.Add(time.Hour)}); err != nil {
+			t.Fatalf("CreateSession(%s): %v", token, err)
+		}
+	}
+	before := gen()
+	if sg, ok := s.(auth.SessionGrantsReader); ok {
+		read, err := sg.SessionUserGrants(ctx, "one", now)
+		if err != nil || read.Generation != before {
+			t.Errorf("SessionUserGrants: generation %d, %v; the store's is %d", read.Generation, err, before)
+		}
+	}
+	if err := s.DeleteSession(ctx, "one"); err != nil {
+		t.Fatal(err)
+	}
+	afterDelete := gen()
+	if afterDelete == before {
+		t.Errorf("DeleteSession left the generation at %d", before)
+	}
+	if es, ok := s.(interface {
+		EndSessions(ctx context.Context, userIDs []string) error
+	}); ok {
+		if err := es.EndSessions(ctx, []string{a.ID}); err != nil {
+			t.Fatal(err)
+		}
+		if gen() == afterDelete {
+			t.Errorf("EndSessions left the generation at %d", afterDelete)
+		}
+		if _, _, err := s.SessionUser(ctx, "two", now); !errors.Is(err, datamodel.ErrNotFound) {
+			t.Errorf("a session after EndSessions: %v, want ErrNotFound", err)
 		}
 	}
 }
