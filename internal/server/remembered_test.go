@@ -9,8 +9,6 @@ import (
 	"testing"
 	"time"
 
-	"gorm.io/gorm"
-
 	"musicadmin/internal/apptest"
 	"musicadmin/internal/server"
 )
@@ -98,12 +96,7 @@ func TestRememberedLoginsFollowEveryChange(t *testing.T) {
 // cost. Counted through GORM's logger, as TestAPIGetStatements does.
 func TestRememberedLoginReadsTheGenerationAlone(t *testing.T) {
 	apptest.ForEachSQLBackend(t, func(t *testing.T, b apptest.Backend) {
-		counter := &statementCounter{}
-		app := apptest.NewApp(t, b, apptest.WrapDB(func(db *gorm.DB) *gorm.DB {
-			return db.Session(&gorm.Session{Logger: counter})
-		}))
-		album := app.InsertAlbum("Abbey Road")
-		song := app.InsertSongs([]apptest.SongRow{{Title: "Something", Rating: 9, Album: album}})[0]
+		counter, app, song := countedSong(t, b)
 		page, api := app.LoggedIn(), app.API(app.APIToken(t, apptest.AdminUser))
 		for range 2 {
 			page.Get("/songsview/show/"+song).ExpectStatus(t, "show", http.StatusOK)

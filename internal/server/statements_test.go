@@ -100,6 +100,19 @@ func TestListStatementsDoNotGrowWithRows(t *testing.T) {
 	})
 }
 
+// countedSong returns an app on b whose statements counter counts, and
+// the id of its one song.
+func countedSong(t *testing.T, b apptest.Backend) (*statementCounter, *apptest.App, string) {
+	t.Helper()
+	counter := &statementCounter{}
+	app := apptest.NewApp(t, b, apptest.WrapDB(func(db *gorm.DB) *gorm.DB {
+		return db.Session(&gorm.Session{Logger: counter})
+	}))
+	album := app.InsertAlbum("Abbey Road")
+	song := app.InsertSongs([]apptest.SongRow{{Title: "Something", Rating: 9, Album: album}})[0]
+	return counter, app, song
+}
+
 // TestAPIGetStatements: a record's API get, its token checked, costs at
 // most one statement more than its show page, its session checked: the
 // API's read bound (within 20% of the page) rests on it. The page reads its
@@ -109,12 +122,7 @@ func TestListStatementsDoNotGrowWithRows(t *testing.T) {
 // p50 stays far under the page's (make bench).
 func TestAPIGetStatements(t *testing.T) {
 	apptest.ForEachSQLBackend(t, func(t *testing.T, b apptest.Backend) {
-		counter := &statementCounter{}
-		app := apptest.NewApp(t, b, apptest.WrapDB(func(db *gorm.DB) *gorm.DB {
-			return db.Session(&gorm.Session{Logger: counter})
-		}))
-		album := app.InsertAlbum("Abbey Road")
-		song := app.InsertSongs([]apptest.SongRow{{Title: "Something", Rating: 9, Album: album}})[0]
+		counter, app, song := countedSong(t, b)
 		page, api := app.LoggedIn(), app.API(app.APIToken(t, apptest.AdminUser))
 		page.Get("/songsview/show/"+song).ExpectStatus(t, "show", http.StatusOK)
 		api.Do(t, "GET", "/api/v1/songsview/"+song, nil).Expect(t, "get", http.StatusOK) // the token's first use is written
