@@ -56,7 +56,7 @@ func PrefixPage[T any](m *Model[T], q datamodel.Query) (query string, args []any
 	if !ok || plan.none {
 		return "", nil, false
 	}
-	query, args, err := m.prefixSQL(q, plan)
+	query, args, _, err := m.prefixSQL(q, plan)
 	if err != nil {
 		panic(err)
 	}

@@ -121,29 +121,37 @@ func (m *Model[T]) prefixPage(ctx context.Context, q datamodel.Query, plan prefi
 	if plan.none {
 		return nil, nil
 	}
-	stmt, args, err := m.prefixSQL(q, plan)
+	stmt, args, byKey, err := m.prefixSQL(q, plan)
 	if err != nil {
 		return nil, err
 	}
-	records, err := m.scan(query(ctx, m.db, stmt, args...))
+	run := query
+	if byKey {
+		run = queryByKey
+	}
+	records, err := m.scan(run(ctx, m.db, stmt, args...))
 	if err != nil {
 		return nil, m.translate("list", err)
 	}
 	return records, nil
 }
 
-// prefixSQL is the statement of prefixPage and its arguments.
-func (m *Model[T]) prefixSQL(q datamodel.Query, plan prefixScan) (string, []any, error) {
+// prefixSQL is the statement of prefixPage and its arguments, and whether
+// it is run as a read by key (prepared, its plan kept).
+func (m *Model[T]) prefixSQL(q datamodel.Query, plan prefixScan) (stmt string, args []any, byKey bool, err error) {
 	rest, restArgs, _, err := m.where(plan.rest, q.Search, q.SearchFields, false)
 	if err != nil {
-		return "", nil, err
+		return "", nil, false, err
 	}
 	rest = strings.TrimPrefix(rest, " WHERE ")
+	if m.st.dialect == "postgres" && q.Search == "" && plan.bounded() {
+		stmt, args = m.prefixLateralSQL(q, plan, rest, restArgs)
+		return stmt, args, true, nil
+	}
 	c := m.col(m.columns[q.Sort.Name])
 	order := m.orderBy(q.Sort, q.Desc)
 	end := q.Offset + q.Limit
 	var parts []string
-	var args []any
 	for i, r := range plan.ranges {
 		cond := m.rangeCond(c, r)
 		args = append(args, r...)
@@ -161,5 +169,53 @@ func (m *Model[T]) prefixSQL(q datamodel.Query, plan prefixScan) (string, []any,
 	ids := fmt.Sprintf("SELECT id FROM (%s) ranges LIMIT %d", strings.Join(parts, " UNION ALL "), len(parts)*end)
 	outer := "SELECT " + m.selectColumns() + " FROM (" + ids + ") page_ids JOIN " +
 		m.table + " ON " + m.col("id") + " = page_ids.id" + m.joins() + order + " LIMIT ? OFFSET ?"
-	return outer, append(args, q.Limit, q.Offset), nil
+	return outer, append(args, q.Limit, q.Offset), false, nil
+}
+
+// bounded reports whether every range has an upper bound (rangeArgs gave
+// two arguments): only a text ending in the last code point has none.
+func (p prefixScan) bounded() bool {
+	for _, r := range p.ranges {
+		if len(r) != 2 {
+			return false
+		}
+	}
+	return true
+}
+
+// prefixLateralSQL is PostgreSQL's statement of prefixPage: the ranges'
+// bounds are two arrays, each range read by a LATERAL subquery of the
+// sort field's index in order, the page's ids picked from them by their
+// keys, and those rows alone read in full. Its text does not depend on the
+// text searched nor on how many spellings it has, so it is prepared once
+// per connection and PostgreSQL keeps a generic plan of it (the same plan
+// whatever the bounds: a range of the index each). The union of one
+// subquery per range (the other dialects') was planned anew on every
+// lookup, with its values: 0.6-1 ms of planning where this one runs in
+// 0.05 ms, at 10k albums; and the union's rows were joined to the table
+// before the page was picked from them.
+func (m *Model[T]) prefixLateralSQL(q datamodel.Query, plan prefixScan, rest string, restArgs []any) (string, []any) {
+	key := m.columns[q.Sort.Name]
+	c := m.col(key)
+	order := m.orderBy(q.Sort, q.Desc)
+	dir := " ASC"
+	if q.Desc {
+		dir = " DESC"
+	}
+	cond := c + " >= r.lo AND " + c + " < r.hi"
+	if rest != "" {
+		cond += " AND " + rest
+	}
+	los, his := make([]string, len(plan.ranges)), make([]string, len(plan.ranges))
+	for i, r := range plan.ranges {
+		los[i], _ = r[0].(string)
+		his[i], _ = r[1].(string)
+	}
+	ids := "SELECT x.id FROM unnest(CAST(? AS text[]), CAST(? AS text[])) AS r(lo, hi) CROSS JOIN LATERAL (SELECT " +
+		m.col("id") + ", " + c + " FROM " + m.table + " WHERE " + cond + order + " LIMIT ?) x ORDER BY x." + key + dir +
+		" LIMIT ? OFFSET ?"
+	stmt := "SELECT " + m.selectColumns() + " FROM (" + ids + ") page_ids JOIN " + m.table + " ON " + m.col("id") +
+		" = page_ids.id" + m.joins() + order
+	args := append([]any{los, his}, restArgs...)
+	return stmt, append(args, q.Offset+q.Limit, q.Limit, q.Offset)
 }

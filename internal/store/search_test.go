@@ -3,6 +3,7 @@ package store_test
 import (
 	"cmp"
 	"context"
+	"database/sql/driver"
 	"fmt"
 	"slices"
 	"strconv"
@@ -387,11 +388,28 @@ func plannedDB(t *testing.T, b apptest.Backend) *gorm.DB {
 // postgresPlan returns PostgreSQL's plan of query with args, as text.
 func postgresPlan(t *testing.T, db *gorm.DB, query string, args ...any) string {
 	t.Helper()
+	for i, a := range args {
+		if texts, ok := a.([]string); ok {
+			args[i] = textArray(texts) // GORM would spell a slice as a list
+		}
+	}
 	var lines []string
 	if err := db.Raw("EXPLAIN "+query, args...).Scan(&lines).Error; err != nil {
 		t.Fatal(err)
 	}
 	return strings.Join(lines, "\n")
+}
+
+// textArray is a text[] argument of a statement run through GORM, in
+// PostgreSQL's array syntax.
+type textArray []string
+
+func (a textArray) Value() (driver.Value, error) {
+	quoted := make([]string, len(a))
+	for i, s := range a {
+		quoted[i] = `"` + strings.NewReplacer(`\`, `\\`, `"`, `\"`).Replace(s) + `"`
+	}
+	return "{" + strings.Join(quoted, ",") + "}", nil
 }
 
 // TestSearchUsesIndex checks the query plan of a search: the songs are
