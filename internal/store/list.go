@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -297,9 +298,20 @@ func (m *Model[T]) readPage(ctx context.Context, q datamodel.Query, where string
 	if matchesFirst {
 		ids = m.matchesFirstIDs(where, q.Sort, desc)
 	}
+	run, pageArgs := query, append(args, limit, offset)
+	if m.st.dialect == "postgres" && len(args) == 0 && offset == 0 && !matchesFirst {
+		// A list's first page, unfiltered: with its LIMIT written in
+		// (a number of the app's, as the page size is) the statement
+		// has no value, so its plan is the same on every run and it is
+		// prepared once per connection. Sent with its values, PostgreSQL
+		// parsed and planned it on every request: 0.3 ms of an API
+		// page's 0.4 ms in the server, at 100k songs.
+		ids = strings.TrimSuffix(ids, " LIMIT ? OFFSET ?") + " LIMIT " + strconv.FormatInt(limit, 10)
+		run, pageArgs = queryByKey, nil
+	}
 	outer := "SELECT " + m.selectColumns() + " FROM (" + ids + ") page_ids JOIN " + m.table + " ON " +
 		m.col("id") + " = page_ids.id" + m.joins() + m.orderBy(q.Sort, desc)
-	records, err := m.scan(query(ctx, m.db, outer, append(args, limit, offset)...))
+	records, err := m.scan(run(ctx, m.db, outer, pageArgs...))
 	if err != nil {
 		return nil, m.translate("list", err)
 	}

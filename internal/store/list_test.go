@@ -151,3 +151,45 @@ func TestCountsFollowWrites(t *testing.T) {
 		}
 	})
 }
+
+// TestPostgresKeepsTheFirstPagePrepared: on PostgreSQL an unfiltered first
+// page (a list's, an API page's), which has no value to plan with, is
+// prepared once per connection and run again as it is; a filtered page is
+// still sent with its values, planned with them. Read from the connection's
+// pg_prepared_statements, on a pool of one connection.
+func TestPostgresKeepsTheFirstPagePrepared(t *testing.T) {
+	apptest.RequireBackend(t, apptest.Postgres)
+	db, _ := apptest.OpenMigrated(t, apptest.Postgres)
+	sqlDB, _ := db.DB()
+	sqlDB.SetMaxOpenConns(1)
+	if err := seed.Run(context.Background(), sqlDB, seed.Options{Albums: 10, Songs: 300}, nil); err != nil {
+		t.Fatal(err)
+	}
+	songs, title := songsModel(t, db)
+	rating := songs.Schema().Field("rating")
+	ctx := context.Background()
+	prepared := func(marker string) int64 {
+		t.Helper()
+		var n int64
+		if err := db.Raw("SELECT count(*) FROM pg_prepared_statements WHERE statement LIKE ?", "%"+marker+"%").
+			Scan(&n).Error; err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	for range 3 {
+		if _, err := songs.List(ctx, datamodel.Query{Sort: title, Limit: 25}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := songs.List(ctx, datamodel.Query{Sort: title, Limit: 24, Filters: []datamodel.Filter{
+			{Field: rating, Op: datamodel.OpGte, Value: 5}}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := prepared("ORDER BY songs.title ASC LIMIT 25) page_ids"); n != 1 {
+		t.Errorf("the unfiltered first page is prepared %d times on the connection, want 1", n)
+	}
+	if n := prepared("songs.rating >="); n != 0 {
+		t.Errorf("the filtered page is prepared (%d): its plan would no longer see its values", n)
+	}
+}
