@@ -119,20 +119,23 @@ func TestPrefixPagePlanSeeksRanges(t *testing.T) {
 		}
 		switch b.Driver {
 		case "mysql":
-			var plan []struct{ Table, Type, Key string }
+			// One range scan of the index of names, in its 8 intervals
+			// and in its order (no sort of what it reads), then the
+			// page's rows by key.
+			var plan []struct{ Table, Type, Key, Extra string }
 			if err := db.Raw("EXPLAIN "+query, args...).Scan(&plan).Error; err != nil {
 				t.Fatal(err)
 			}
 			ranges := 0
 			for _, p := range plan {
-				if p.Table == "albums" && p.Type == "range" && p.Key == "ux_albums_name" {
+				if p.Table == "albums" && p.Type == "range" && p.Key == "ux_albums_name" && !strings.Contains(p.Extra, "filesort") {
 					ranges++
 				} else if p.Table == "albums" && p.Type != "eq_ref" {
-					t.Errorf("plan reads albums by %s %s: %+v", p.Type, p.Key, plan)
+					t.Errorf("plan reads albums by %s %s (%s): %+v", p.Type, p.Key, p.Extra, plan)
 				}
 			}
-			if ranges != 8 {
-				t.Errorf("plan has %d ranges of ux_albums_name, want 8: %+v", ranges, plan)
+			if ranges != 1 {
+				t.Errorf("plan has %d ordered range scans of ux_albums_name, want 1: %+v", ranges, plan)
 			}
 		case "postgres":
 			// The statement is prepared: PostgreSQL plans it with its
