@@ -311,6 +311,17 @@ func (m *Model[T]) readPage(ctx context.Context, q datamodel.Query, where string
 	}
 	outer := "SELECT " + m.selectColumns() + " FROM (" + ids + ") page_ids JOIN " + m.table + " ON " +
 		m.col("id") + " = page_ids.id" + m.joins() + m.orderBy(q.Sort, desc)
+	if m.st.dialect == "postgres" {
+		// The page's ids as an array the rows are read by, rather than
+		// a subquery joined to the table: the same reads, but PostgreSQL
+		// plans the join of a subquery to a table of many indexes in
+		// 0.7-0.8 ms (EXPLAIN's planning time, the song list's
+		// rating__gte=5 at 100k songs, the machine loaded) and this in
+		// 0.15-0.2, which it then runs faster too (0.15 ms against
+		// 0.25-0.35).
+		outer = "SELECT " + m.selectColumns() + " FROM " + m.table + m.joins() + " WHERE " + m.col("id") +
+			" = ANY(ARRAY(" + ids + "))" + m.orderBy(q.Sort, desc)
+	}
 	records, err := m.scan(run(ctx, m.db, outer, pageArgs...))
 	if err != nil {
 		return nil, m.translate("list", err)
