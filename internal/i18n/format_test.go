@@ -5,6 +5,8 @@ import (
 	"errors"
 	"testing"
 	"time"
+
+	"golang.org/x/text/number"
 )
 
 // TestNumber: counts as each language writes them, from x/text's CLDR
@@ -20,6 +22,20 @@ func TestNumber(t *testing.T) {
 	} {
 		if got := Number(tc.lang, tc.n); got != tc.want {
 			t.Errorf("Number(%s, %d) = %q, want %q", tc.lang, tc.n, got, tc.want)
+		}
+	}
+}
+
+// TestNumberBelowAThousand: Number's short cut for 0-999 writes what
+// x/text's printer of each shipped language writes (a language whose
+// digits are not Latin would fail here).
+func TestNumberBelowAThousand(t *testing.T) {
+	for lang := range numberTags {
+		p := printers()[lang]
+		for n := range int64(1000) {
+			if got, want := Number(lang, n), p.Sprint(number.Decimal(n)); got != want {
+				t.Fatalf("Number(%s, %d) = %q, x/text writes %q", lang, n, got, want)
+			}
 		}
 	}
 }

@@ -243,3 +243,26 @@ func TestMessages(t *testing.T) {
 		t.Errorf("Plural de = %q", got)
 	}
 }
+
+// TestUnknownIDShownAsItIs: an id no catalogue has is shown as it is, with
+// or without values, as go-i18n's lookup would leave it; a known one is
+// still translated.
+func TestUnknownIDShownAsItIs(t *testing.T) {
+	c, err := Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, lang := range Shipped {
+		for _, id := range []string{"≥", "no such message {{.Name}}"} {
+			if got := c.T(lang, id, map[string]any{"Name": "x"}); got != id {
+				t.Errorf("T(%s, %q) = %q, want it as it is", lang, id, got)
+			}
+			if got := c.N(lang, id, 3, nil); got != id {
+				t.Errorf("N(%s, %q) = %q, want it as it is", lang, id, got)
+			}
+		}
+	}
+	if got := c.T("de", "Sign in", nil); got != "Anmelden" {
+		t.Errorf(`T(de, "Sign in") = %q, want "Anmelden"`, got)
+	}
+}
