@@ -327,8 +327,16 @@ func (c *WebClient) Get(path string) (int, string, error) {
 
 // Login loads the login form and posts username and password with its
 // CSRF token, as a browser does, and returns the answer's status (302 on
-// success) and its Retry-After header.
+// success) and its Retry-After header. It starts signed out, with an empty
+// cookie jar: after a login that succeeded, the form would answer a
+// redirect to the index instead (a small write, such as a session's, can
+// succeed on a full disk while others fail).
 func (c *WebClient) Login(username, password string) (status int, retryAfter string, err error) {
+	jar, err := cookiejar.New(nil)
+	if err != nil {
+		return 0, "", err
+	}
+	c.HTTP.Jar = jar
 	code, page, err := c.Get("/login/")
 	if err != nil {
 		return 0, "", err
