@@ -3,6 +3,7 @@ package store_test
 import (
 	"context"
 	"fmt"
+	"slices"
 	"testing"
 
 	"musicadmin/internal/apptest"
@@ -190,6 +191,48 @@ func TestPostgresKeepsTheFirstPagePrepared(t *testing.T) {
 		t.Errorf("the unfiltered first page is prepared %d times on the connection, want 1", n)
 	}
 	if n := prepared("songs.rating >="); n != 0 {
-		t.Errorf("the filtered page is prepared (%d): its plan would no longer see its values", n)
+		t.Errorf("the filtered page of few matches is prepared (%d): its plan would no longer see its values", n)
+	}
+
+	// Past the count's bound, a filter's matches are many: its first page
+	// is prepared, and holds what the page planned with its values does.
+	page := func(f datamodel.Filter) []string {
+		t.Helper()
+		// A prefix of the titles sorted by rating: sorted by title, the
+		// prefix's run of the index is read at once.
+		sort := title
+		if f.Op == datamodel.OpStartsWith {
+			sort = rating
+		}
+		res, err := songs.List(ctx, datamodel.Query{Sort: sort, Limit: 24, Filters: []datamodel.Filter{f}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids := make([]string, len(res.Records))
+		for i, r := range res.Records {
+			ids[i] = r.ID
+		}
+		return ids
+	}
+	many := datamodel.Filter{Field: rating, Op: datamodel.OpGte, Value: 5}
+	prefix := datamodel.Filter{Field: title, Op: datamodel.OpStartsWith, Value: "b"}
+	planned, plannedPrefix := page(many), page(prefix)
+	store.SetCountLimit(songs, 10)
+	for range 3 {
+		if got := page(many); !slices.Equal(got, planned) {
+			t.Fatalf("the prepared page of rating >= 5: %v, want %v", got, planned)
+		}
+		if got := page(prefix); !slices.Equal(got, plannedPrefix) {
+			t.Fatalf("the page of a prefix: %v, want %v", got, plannedPrefix)
+		}
+	}
+	if len(planned) != 24 || len(plannedPrefix) < 10 {
+		t.Fatalf("pages of %d and %d songs: the seed no longer fills them", len(planned), len(plannedPrefix))
+	}
+	if n := prepared("songs.rating >= $1 ORDER BY songs.title ASC LIMIT 24))"); n != 1 {
+		t.Errorf("the filtered first page of many matches is prepared %d times, want 1", n)
+	}
+	if n := prepared("ESCAPE"); n != 0 {
+		t.Errorf("the page of a prefix is prepared (%d): its matches are one run of the order, which a generic plan would walk to", n)
 	}
 }

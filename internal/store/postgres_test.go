@@ -273,11 +273,13 @@ func TestPostgresConfig(t *testing.T) {
 	}
 }
 
-// TestPostgresPlansByValue: on PostgreSQL a search, whose plan depends on
-// its pattern, is planned with its values on every run (the unnamed
-// statement: never among the connection's prepared statements, so never
-// a generic plan), while a read by id keeps its prepared statement and,
-// after five runs, a generic plan it no longer re-plans.
+// TestPostgresPlansByValue: on PostgreSQL a search read from its index,
+// whose plan depends on its pattern, is planned with its values on every
+// run (the unnamed statement: never among the connection's prepared
+// statements, so never a generic plan), while a read by id keeps its
+// prepared statement and, after five runs, a generic plan it no longer
+// re-plans. A search whose count finds its matches many walks the sort
+// order: that page is prepared, and reads the same songs.
 func TestPostgresPlansByValue(t *testing.T) {
 	t.Parallel()
 	apptest.RequireBackend(t, apptest.Postgres)
@@ -289,36 +291,63 @@ func TestPostgresPlansByValue(t *testing.T) {
 	sqlDB.SetMaxOpenConns(1) // one connection, whose statements are read below
 	songs, title := songsModel(t, db)
 	ctx := context.Background()
-	page, err := songs.List(ctx, datamodel.Query{Search: "love", SearchFields: []*datamodel.Field{title}, Sort: title, Limit: 5})
+	search := datamodel.Query{Search: "love", SearchFields: []*datamodel.Field{title}, Sort: title, Limit: 5}
+	store.SetWalkBudget(songs, 0) // the index's candidates, sorted
+	page, err := songs.List(ctx, search)
 	if err != nil || len(page.Records) == 0 {
 		t.Fatalf("search: %v, %d records", err, len(page.Records))
 	}
 	id := page.Records[0].ID
 	for range 8 {
-		if _, err := songs.List(ctx, datamodel.Query{Search: "love", SearchFields: []*datamodel.Field{title}, Sort: title, Limit: 5}); err != nil {
+		if _, err := songs.List(ctx, search); err != nil {
 			t.Fatal(err)
 		}
 		if _, err := songs.Get(ctx, id); err != nil {
 			t.Fatal(err)
 		}
 	}
-	var stmts []struct {
+	type statement struct {
 		Statement    string
 		GenericPlans int64
 	}
-	if err := db.Raw("SELECT statement, generic_plans FROM pg_prepared_statements").Scan(&stmts).Error; err != nil {
-		t.Fatal(err)
+	prepared := func() []statement {
+		t.Helper()
+		var stmts []statement
+		if err := db.Raw("SELECT statement, generic_plans FROM pg_prepared_statements").Scan(&stmts).Error; err != nil {
+			t.Fatal(err)
+		}
+		return stmts
 	}
 	byID := false
-	for _, s := range stmts {
+	for _, s := range prepared() {
 		if strings.Contains(s.Statement, "app_grams") || strings.Contains(s.Statement, "LIKE") {
-			t.Errorf("a search is a prepared statement, which may get a generic plan: %s", s.Statement)
+			t.Errorf("a search read from its index is a prepared statement, which may get a generic plan: %s", s.Statement)
 		}
 		if strings.Contains(s.Statement, "songs.id = $1") && s.GenericPlans > 0 {
 			byID = true
 		}
 	}
 	if !byID {
-		t.Errorf("the read by id has no prepared statement with a generic plan: %+v", stmts)
+		t.Errorf("the read by id has no prepared statement with a generic plan: %+v", prepared())
+	}
+
+	store.SetWalkBudget(songs, store.WalkBudget)
+	for range 8 {
+		walked, err := songs.List(ctx, search)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !slices.EqualFunc(walked.Records, page.Records, func(a, b datamodel.Record) bool { return a.ID == b.ID }) {
+			t.Fatalf("the walked search read other songs than the index's: %v, want %v", walked.Records, page.Records)
+		}
+	}
+	walkedPrepared := false
+	for _, s := range prepared() {
+		if strings.Contains(s.Statement, "LIKE") && strings.Contains(s.Statement, "LIMIT 5))") {
+			walkedPrepared = true
+		}
+	}
+	if !walkedPrepared {
+		t.Errorf("the search walked for its many matches is not prepared: %+v", prepared())
 	}
 }

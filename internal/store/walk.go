@@ -122,7 +122,7 @@ func (m *Model[T]) walkFirst(ctx context.Context, q datamodel.Query) (records []
 		where += col + cmp
 		args = append(args, bound)
 	}
-	records, err = m.readPage(ctx, q, where, args, 0, true, false)
+	records, err = m.readPage(ctx, q, where, args, 0, true, false, false)
 	if err != nil {
 		return nil, false, err
 	}
