@@ -29,6 +29,17 @@ func PageIDs[T any](m *Model[T], sort *datamodel.Field, desc bool) string {
 	return m.pageIDs("", sort, desc)
 }
 
+// FirstPage exposes the statement of a first page on MySQL, unfiltered or
+// filtered by filters, and its arguments before LIMIT, for the query-plan
+// tests.
+func FirstPage[T any](m *Model[T], filters []datamodel.Filter, sort *datamodel.Field, desc bool) (string, []any) {
+	where, args, _, err := m.where(filters, "", nil, true)
+	if err != nil {
+		panic(err)
+	}
+	return m.firstPage(where, sort, desc), args
+}
+
 // SetChecked makes f run between UpdateIf's version check and its write,
 // where a concurrent write would come.
 func SetChecked(s *Store, f func()) { s.checked = f }

@@ -328,7 +328,15 @@ func (m *Model[T]) readPage(ctx context.Context, q datamodel.Query, where string
 		run, pageArgs = queryByKey, args
 	}
 	var outer string
-	if m.st.dialect == "postgres" {
+	switch {
+	case m.st.dialect == "mysql" && offset == 0 && !matchesFirst && (where == "" || dense):
+		// A first page, unfiltered or of many matches, is found in the
+		// first rows of the sort column's index: with no rows to skip,
+		// the ids read first save nothing, and the derived table MariaDB
+		// fills with them and joins costs a fifth of the statement's
+		// time unfiltered, a third filtered (at 100k songs, 25 rows).
+		outer, pageArgs = m.firstPage(where, q.Sort, desc), append(args, limit)
+	case m.st.dialect == "postgres":
 		// The page's ids as an array the rows are read by, rather than
 		// a subquery joined to the table: the same reads, but PostgreSQL
 		// plans the join of a subquery to a table of many indexes in
@@ -338,7 +346,7 @@ func (m *Model[T]) readPage(ctx context.Context, q datamodel.Query, where string
 		// 0.25-0.35).
 		outer = "SELECT " + m.selectColumns() + " FROM " + m.table + m.joins() + " WHERE " + m.col("id") +
 			" = ANY(ARRAY(" + ids + "))" + m.orderBy(q.Sort, desc)
-	} else {
+	default:
 		outer = "SELECT " + m.selectColumns() + " FROM (" + ids + ") page_ids JOIN " + m.table + " ON " +
 			m.col("id") + " = page_ids.id" + m.joins() + m.orderBy(q.Sort, desc)
 	}
@@ -378,6 +386,12 @@ func prefixOfSort(q datamodel.Query) bool {
 // OFFSET ? in the sort order, read from the sort column's index alone.
 func (m *Model[T]) pageIDs(where string, sort *datamodel.Field, desc bool) string {
 	return m.sortedIDs(where, sort, desc) + " LIMIT ? OFFSET ?"
+}
+
+// firstPage reads the first LIMIT ? rows where matches in the sort order,
+// with their references, in one statement without a subquery.
+func (m *Model[T]) firstPage(where string, sort *datamodel.Field, desc bool) string {
+	return "SELECT " + m.selectColumns() + " FROM " + m.table + m.joins() + where + m.orderBy(sort, desc) + " LIMIT ?"
 }
 
 // sortedIDs is pageIDs without its LIMIT and OFFSET: every id in the

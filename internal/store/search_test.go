@@ -551,6 +551,18 @@ func TestPagePlansWalkAnIndex(t *testing.T) {
 						t.Fatal(err)
 					}
 					plan = fmt.Sprint(rows)
+					// The first page is read without the ids first:
+					// its plan walks the index too, and joins the
+					// albums by key.
+					first, _ := store.FirstPage(songs, nil, sort, desc)
+					rows = nil
+					if err := db.Raw("EXPLAIN "+first, 25).Scan(&rows).Error; err != nil {
+						t.Fatal(err)
+					}
+					if p := fmt.Sprint(rows); strings.Contains(p, "filesort") || strings.Contains(p, "temporary") ||
+						len(rows) != 2 || rows[0].Type != "index" || rows[1].Type != "eq_ref" {
+						t.Errorf("%s: %s", first, p)
+					}
 				} else {
 					var rows []struct{ Detail string }
 					if err := db.Raw("EXPLAIN QUERY PLAN "+query, 25, 0).Scan(&rows).Error; err != nil {
@@ -619,7 +631,20 @@ func TestFilteredPagePlansWalkAnIndex(t *testing.T) {
 					if err := db.Raw("EXPLAIN "+query, args...).Scan(&rows).Error; err != nil {
 						t.Fatal(err)
 					}
-					plan = fmt.Sprint(rows)
+					// A first page of many matches is read at once,
+					// without the ids first: along the same index.
+					first, firstArgs := store.FirstPage(songs, []datamodel.Filter{tc.filter}, tc.sort, desc)
+					var firstRows []struct {
+						Key   string
+						Extra string
+					}
+					if err := db.Raw("EXPLAIN "+first, append(firstArgs, 25)...).Scan(&firstRows).Error; err != nil {
+						t.Fatal(err)
+					}
+					plan = fmt.Sprint(rows) + " first page " + fmt.Sprint(firstRows)
+					if len(rows) == 0 || len(firstRows) == 0 || firstRows[0].Key != rows[0].Key {
+						t.Errorf("%s %v: the first page reads another index than its ids: %s", first, firstArgs, plan)
+					}
 				default:
 					var rows []struct{ Detail string }
 					if err := db.Raw("EXPLAIN QUERY PLAN "+query, args...).Scan(&rows).Error; err != nil {
