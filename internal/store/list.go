@@ -308,35 +308,41 @@ func (m *Model[T]) readPage(ctx context.Context, q datamodel.Query, where string
 	if matchesFirst {
 		ids = m.matchesFirstIDs(where, q.Sort, desc)
 	}
-	run, pageArgs := query, append(args, limit, offset)
-	if m.st.dialect == "postgres" && offset == 0 && !matchesFirst && (len(args) == 0 || dense) {
-		// A list's first page, unfiltered or with many matches: its
-		// LIMIT written in (a number of the app's, as the page size is),
-		// it is prepared once per connection. Sent with its values,
-		// PostgreSQL parsed and planned it on every request: 0.3-0.5 ms
-		// of an API page's 0.4-1 ms in the server at 100k songs (every
-		// index of the table is weighed). Unfiltered, the statement has
-		// no value and one plan. Filtered, its plan may depend on the
-		// values, and a generic plan, made for no value in particular,
-		// can walk the whole sort order for a filter that matches
-		// little; but where the count found the matches many, the walk
-		// the generic plan makes is short for every value, and it is
-		// the plan PostgreSQL's own choice of a custom one makes. So a
-		// filter's page is prepared only then: a sparse one is planned
-		// with its values, under another statement text.
-		ids = m.sortedIDs(where, q.Sort, desc) + " LIMIT " + strconv.FormatInt(limit, 10)
-		run, pageArgs = queryByKey, args
-	}
-	var outer string
-	switch {
-	case m.st.dialect == "mysql" && offset == 0 && !matchesFirst && (where == "" || dense):
-		// A first page, unfiltered or of many matches, is found in the
-		// first rows of the sort column's index: with no rows to skip,
-		// the ids read first save nothing, and the derived table MariaDB
-		// fills with them and joins costs a fifth of the statement's
-		// time unfiltered, a third filtered (at 100k songs, 25 rows).
-		outer, pageArgs = m.firstPage(where, q.Sort, desc), append(args, limit)
-	case m.st.dialect == "postgres":
+	first := offset == 0 && !matchesFirst
+	run, outer, pageArgs := query, "", append(args, limit, offset)
+	switch m.st.dialect {
+	case "mysql":
+		if first && (where == "" || dense) {
+			// A first page, unfiltered or of many matches, is found in
+			// the first rows of the sort column's index: with no rows to
+			// skip, the ids read first save nothing, and the derived
+			// table MariaDB fills with them and joins costs a fifth of
+			// the statement's time unfiltered, a third filtered (at 100k
+			// songs, 25 rows).
+			outer, pageArgs = m.firstPage(where, q.Sort, desc), append(args, limit)
+		} else {
+			outer = m.deferredJoin(ids, m.orderBy(q.Sort, desc))
+		}
+	case "postgres":
+		if first && (len(args) == 0 || dense) {
+			// A list's first page, unfiltered or with many matches: its
+			// LIMIT written in (a number of the app's, as the page size
+			// is), it is prepared once per connection. Sent with its
+			// values, PostgreSQL parsed and planned it on every request:
+			// 0.3-0.5 ms of an API page's 0.4-1 ms in the server at 100k
+			// songs (every index of the table is weighed). Unfiltered,
+			// the statement has no value and one plan. Filtered, its plan
+			// may depend on the values, and a generic plan, made for no
+			// value in particular, can walk the whole sort order for a
+			// filter that matches little; but where the count found the
+			// matches many, the walk the generic plan makes is short for
+			// every value, and it is the plan PostgreSQL's own choice of
+			// a custom one makes. So a filter's page is prepared only
+			// then: a sparse one is planned with its values, under
+			// another statement text.
+			ids = m.sortedIDs(where, q.Sort, desc) + " LIMIT " + strconv.FormatInt(limit, 10)
+			run, pageArgs = queryByKey, args
+		}
 		// The page's ids as an array the rows are read by, rather than
 		// a subquery joined to the table: the same reads, but PostgreSQL
 		// plans the join of a subquery to a table of many indexes in
@@ -347,8 +353,7 @@ func (m *Model[T]) readPage(ctx context.Context, q datamodel.Query, where string
 		outer = "SELECT " + m.selectColumns() + " FROM " + m.table + m.joins() + " WHERE " + m.col("id") +
 			" = ANY(ARRAY(" + ids + "))" + m.orderBy(q.Sort, desc)
 	default:
-		outer = "SELECT " + m.selectColumns() + " FROM (" + ids + ") page_ids JOIN " + m.table + " ON " +
-			m.col("id") + " = page_ids.id" + m.joins() + m.orderBy(q.Sort, desc)
+		outer = m.deferredJoin(ids, m.orderBy(q.Sort, desc))
 	}
 	records, err := m.scan(run(ctx, m.db, outer, pageArgs...))
 	if err != nil {
@@ -386,6 +391,13 @@ func prefixOfSort(q datamodel.Query) bool {
 // OFFSET ? in the sort order, read from the sort column's index alone.
 func (m *Model[T]) pageIDs(where string, sort *datamodel.Field, desc bool) string {
 	return m.sortedIDs(where, sort, desc) + " LIMIT ? OFFSET ?"
+}
+
+// deferredJoin reads the rows of the ids query ids (a subquery that
+// selects id) in full, with their references, in order.
+func (m *Model[T]) deferredJoin(ids, order string) string {
+	return "SELECT " + m.selectColumns() + " FROM (" + ids + ") page_ids JOIN " + m.table + " ON " +
+		m.col("id") + " = page_ids.id" + m.joins() + order
 }
 
 // firstPage reads the first LIMIT ? rows where matches in the sort order,

@@ -171,8 +171,7 @@ func (m *Model[T]) prefixSQL(q datamodel.Query, plan prefixScan) (stmt string, a
 	// a merge of the ranges whose cost grows with their square (2 ms for
 	// 16 ranges, where reading them takes 0.2).
 	ids := fmt.Sprintf("SELECT id FROM (%s) ranges LIMIT %d", strings.Join(parts, " UNION ALL "), len(parts)*end)
-	outer := "SELECT " + m.selectColumns() + " FROM (" + ids + ") page_ids JOIN " +
-		m.table + " ON " + m.col("id") + " = page_ids.id" + m.joins() + order + " LIMIT ? OFFSET ?"
+	outer := m.deferredJoin(ids, order) + " LIMIT ? OFFSET ?"
 	return outer, append(args, q.Limit, q.Offset), false, nil
 }
 
@@ -197,8 +196,7 @@ func (m *Model[T]) prefixRangesSQL(q datamodel.Query, plan prefixScan, rest stri
 		args = append(args, restArgs...)
 	}
 	ids := "SELECT " + m.col("id") + " FROM " + m.table + " WHERE " + where + order + " LIMIT ? OFFSET ?"
-	stmt := "SELECT " + m.selectColumns() + " FROM (" + ids + ") page_ids JOIN " + m.table + " ON " + m.col("id") +
-		" = page_ids.id" + m.joins() + order
+	stmt := m.deferredJoin(ids, order)
 	return stmt, append(args, q.Limit, q.Offset)
 }
 
@@ -244,8 +242,7 @@ func (m *Model[T]) prefixLateralSQL(q datamodel.Query, plan prefixScan, rest str
 	ids := "SELECT x.id FROM unnest(CAST(? AS text[]), CAST(? AS text[])) AS r(lo, hi) CROSS JOIN LATERAL (SELECT " +
 		m.col("id") + ", " + c + " FROM " + m.table + " WHERE " + cond + order + " LIMIT ?) x ORDER BY x." + key + dir +
 		" LIMIT ? OFFSET ?"
-	stmt := "SELECT " + m.selectColumns() + " FROM (" + ids + ") page_ids JOIN " + m.table + " ON " + m.col("id") +
-		" = page_ids.id" + m.joins() + order
+	stmt := m.deferredJoin(ids, order)
 	args := append([]any{los, his}, restArgs...)
 	return stmt, append(args, q.Offset+q.Limit, q.Limit, q.Offset)
 }
