@@ -144,7 +144,10 @@ func TestPrefixPagePlanSeeksRanges(t *testing.T) {
 			// of it, run once per range: Index Only Scan or Index Scan,
 			// as the visibility map, which a shared test server's other
 			// sessions keep VACUUM from setting, allows), then the page's
-			// rows by key, and never scan the table.
+			// rows by key, and never scan the table. Where it expects
+			// a range to hold a row or two (no all-visible pages, its
+			// index-only scan dearer), it may read the range as a
+			// bitmap of the same index and sort that instead.
 			custom := postgresPlan(t, db, query, args...)
 			var generic string
 			if err := db.Transaction(func(tx *gorm.DB) error {
@@ -157,7 +160,9 @@ func TestPrefixPagePlanSeeksRanges(t *testing.T) {
 				t.Fatal(err)
 			}
 			for _, plan := range []string{custom, generic} {
-				if !strings.Contains(plan, "Function Scan on r") || !strings.Contains(plan, "Scan using ux_albums_name") ||
+				ranges := strings.Contains(plan, "Scan using ux_albums_name") ||
+					strings.Contains(plan, "Bitmap Index Scan on ux_albums_name")
+				if !strings.Contains(plan, "Function Scan on r") || !ranges ||
 					!strings.Contains(plan, "Index Scan using albums_pkey") || strings.Contains(plan, "Seq Scan") {
 					t.Errorf("plan does not read the ranges from ux_albums_name and the page by key:\n%s", plan)
 				}
