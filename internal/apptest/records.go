@@ -24,6 +24,7 @@ import (
 
 	"musicadmin/internal/auth"
 	"musicadmin/internal/config"
+	"musicadmin/internal/store"
 )
 
 // AlbumRow is an album as the database holds it.
@@ -481,9 +482,11 @@ func (a *App) ExpireSessions() {
 
 // movedAccounts moves the accounts' generation after a write made by hand
 // (auth.Generations), as docs/operations.md tells whoever edits accounts
-// in the database's console to: the app's instances then read every login
-// again at once, not only after the little while they remember one.
-// MongoDB keeps no generation: its logins are read on every request.
+// in the database's console to, and waits out the window in which an
+// instance's last read of it still answers (store.GenerationWindow): the
+// app's instances then read every login again, not only after the little
+// while they remember one. MongoDB keeps no generation: its logins are
+// read on every request.
 func (a *App) movedAccounts() {
 	a.t.Helper()
 	if a.Mongo != nil {
@@ -492,6 +495,7 @@ func (a *App) movedAccounts() {
 	if err := a.DB.Exec("UPDATE app_locks SET taken = taken + 1 WHERE name = ?", auth.AccountsLock).Error; err != nil {
 		a.t.Fatalf("move the accounts' generation: %v", err)
 	}
+	time.Sleep(store.GenerationWindow)
 }
 
 // SetUserField sets one stored field of the user named username, by its

@@ -90,10 +90,11 @@ func TestRememberedLoginsFollowEveryChange(t *testing.T) {
 }
 
 // TestRememberedLoginReadsTheGenerationAlone: on SQL, a login the
-// instance has read is remembered, and the next request with it reads the
-// accounts' generation (one read by key) instead of its session, user and
-// grants, or its token, user and grants: the page's and the API's fixed
-// cost. Counted through GORM's logger, as TestAPIGetStatements does.
+// instance has read is remembered, and the next request with it reads at
+// most the accounts' generation (one read by key; none when the last read
+// of it began within store.GenerationWindow) instead of its session, user
+// and grants, or its token, user and grants: the page's and the API's
+// fixed cost. Counted through GORM's logger, as TestAPIGetStatements does.
 func TestRememberedLoginReadsTheGenerationAlone(t *testing.T) {
 	apptest.ForEachSQLBackend(t, func(t *testing.T, b apptest.Backend) {
 		counter, app, song := countedSong(t, b)
@@ -117,8 +118,8 @@ func TestRememberedLoginReadsTheGenerationAlone(t *testing.T) {
 					login++
 				}
 			}
-			if generation != 1 || login != 0 {
-				t.Errorf("%s: %d reads of the generation (want 1) and %d of the login (want 0):\n%s",
+			if generation > 1 || login != 0 {
+				t.Errorf("%s: %d reads of the generation (want 1 at most) and %d of the login (want 0):\n%s",
 					what, generation, login, strings.Join(sqls, "\n"))
 			}
 		}

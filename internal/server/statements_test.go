@@ -69,7 +69,16 @@ func TestListStatementsDoNotGrowWithRows(t *testing.T) {
 			t.Helper()
 			counter.reset()
 			r := c.Get(path)
-			n, sqls := counter.snapshot()
+			_, sqls := counter.snapshot()
+			// The accounts' generation is left out: read at most once
+			// per store.GenerationWindow, whatever the page, it may fall
+			// on either view.
+			n := 0
+			for _, q := range sqls {
+				if !strings.HasPrefix(q, "SELECT taken FROM app_locks") {
+					n++
+				}
+			}
 			if r.Status != http.StatusOK {
 				t.Fatalf("%s: status %d", path, r.Status)
 			}

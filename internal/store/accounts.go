@@ -85,14 +85,17 @@ func (Session) TableName() string { return "user_sessions" }
 // Accounts keeps users, roles, sessions and failed logins in the SQL database: the GORM
 // implementation of auth.Store.
 type Accounts struct {
-	db *gorm.DB
+	db  *gorm.DB
+	gen generationRead // the last read of the generation (generation.go)
 }
 
 var _ auth.Store = (*Accounts)(nil)
 
 // NewAccounts returns the accounts kept in db, which must come from Open
 // (its errors are translated).
-func NewAccounts(db *gorm.DB) *Accounts { return &Accounts{db: db} }
+func NewAccounts(db *gorm.DB) *Accounts {
+	return &Accounts{db: db, gen: generationRead{window: GenerationWindow}}
+}
 
 // Together runs fn holding the lock called name: see Store.Together.
 func (a *Accounts) Together(ctx context.Context, name string, fn func(ctx context.Context) error) error {
@@ -320,15 +323,27 @@ var (
 	_ auth.Generations         = (*Accounts)(nil)
 )
 
-// AccountsGeneration implements auth.Generations.
+// AccountsGeneration implements auth.Generations: from the read of it
+// begun within GenerationWindow, if there is one, else read now. Inside a
+// transaction it is read in it.
 func (a *Accounts) AccountsGeneration(ctx context.Context) (int64, error) {
+	_, inside := ctx.Value(txKey{}).(*gorm.DB)
+	began, writes := time.Now(), accountsWrites.Load()
+	if !inside {
+		if n, ok := a.gen.get(began, writes); ok {
+			return n, nil
+		}
+	}
 	var n int64
 	err := queryRowByKey(ctx, a.db, generationSQL).Scan(&n)
 	switch {
 	case errors.Is(err, sql.ErrNoRows):
-		return 0, nil // the lock was never taken: nothing was written
+		n = 0 // the lock was never taken: nothing was written
 	case err != nil:
 		return 0, accountsErr("read the accounts' generation", err)
+	}
+	if !inside {
+		a.gen.put(n, began, writes)
 	}
 	return n, nil
 }

@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"time"
 
 	"musicadmin/internal/datamodel"
 )
@@ -114,4 +115,12 @@ func RareText[T any](m *Model[T], q datamodel.Query) bool {
 func QueryTokens[T any](m *Model[T], column, text string) []string {
 	toks, _ := m.queryTokens(column, text)
 	return toks
+}
+
+// SetGenerationWindow changes how long a read of a's generation answers
+// (GenerationWindow).
+func SetGenerationWindow(a *Accounts, d time.Duration) {
+	a.gen.mu.Lock()
+	defer a.gen.mu.Unlock()
+	a.gen.window = d
 }

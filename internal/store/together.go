@@ -7,6 +7,7 @@ import (
 
 	"gorm.io/gorm"
 
+	"musicadmin/internal/auth"
 	"musicadmin/internal/datamodel"
 )
 
@@ -54,6 +55,11 @@ func together(ctx context.Context, db *gorm.DB, name string, fn func(ctx context
 	}
 	invalidateCounts()
 	defer invalidateCounts()
+	if name == auth.AccountsLock {
+		// Every instance's read of the generation then goes stale
+		// before the write returns (GenerationWindow).
+		defer wroteAccounts(ctx)
+	}
 	return db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		if err := lockRow(tx, name); err != nil {
 			return err
