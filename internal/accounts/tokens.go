@@ -150,7 +150,8 @@ func (t *Tokens) Create(ctx context.Context, userID, name string, expires time.T
 	}
 	// Under the accounts' lock: a user deleted meanwhile takes their
 	// tokens with them (Users.DeleteMany), never leaves one behind.
-	err = t.st.Together(ctx, lockName, func(ctx context.Context) error {
+	// A new token ends no login (auth.EndsNoLogin).
+	err = t.st.Together(auth.EndsNoLogin(ctx), lockName, func(ctx context.Context) error {
 		if _, err := t.users.Get(ctx, userID); errors.Is(err, datamodel.ErrNotFound) {
 			return &datamodel.InvalidRefError{Field: FieldUser}
 		} else if err != nil {

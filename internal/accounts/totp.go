@@ -21,6 +21,7 @@ import (
 	"github.com/pquerna/otp/totp"
 
 	"musicadmin/internal/audit"
+	"musicadmin/internal/auth"
 	"musicadmin/internal/datamodel"
 )
 
@@ -229,7 +230,8 @@ func (s *SecondFactors) Required(ctx context.Context, userID string) (bool, erro
 // is ErrEnrolled.
 func (s *SecondFactors) Start(ctx context.Context, userID, username, issuer string) (*otp.Key, error) {
 	var key *otp.Key
-	err := s.st.Together(ctx, lockName, func(ctx context.Context) error {
+	// An enrollment begun ends no login (auth.EndsNoLogin).
+	err := s.st.Together(auth.EndsNoLogin(ctx), lockName, func(ctx context.Context) error {
 		rec, err := s.of(ctx, userID)
 		switch {
 		case err == nil && enrolled(rec):
@@ -328,7 +330,9 @@ func (s *SecondFactors) Confirm(ctx context.Context, userID, username, code stri
 // user without a confirmed second factor, ErrNotEnrolled. It returns
 // whether a recovery code was used and how many are left.
 func (s *SecondFactors) Verify(ctx context.Context, userID, username, code string, now time.Time) (recovery bool, left int, err error) {
-	err = s.st.Together(ctx, lockName, func(ctx context.Context) error {
+	// A code used ends no login (auth.EndsNoLogin): what it writes (the
+	// code's step, a recovery code spent) is read afresh by every check.
+	err = s.st.Together(auth.EndsNoLogin(ctx), lockName, func(ctx context.Context) error {
 		rec, err := s.of(ctx, userID)
 		if errors.Is(err, datamodel.ErrNotFound) {
 			return ErrNotEnrolled

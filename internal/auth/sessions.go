@@ -282,6 +282,25 @@ type Generations interface {
 	AccountsGeneration(ctx context.Context) (int64, error)
 }
 
+type endsNoLoginKey struct{}
+
+// EndsNoLogin marks ctx for a write to the accounts that ends no login
+// and changes no login's user or grants (a new token, a second factor
+// begun or used), or that no one waits for (the permissions synced at a
+// start): a store with Generations, which holds a write's return until
+// every instance's read of the generation begun before it is stale (so
+// that a logout holds everywhere once it has returned), need not hold
+// this one.
+func EndsNoLogin(ctx context.Context) context.Context {
+	return context.WithValue(ctx, endsNoLoginKey{}, true)
+}
+
+// EndsNoLoginIn reports whether ctx was marked by EndsNoLogin.
+func EndsNoLoginIn(ctx context.Context) bool {
+	v, _ := ctx.Value(endsNoLoginKey{}).(bool)
+	return v
+}
+
 // LoginGrantsReader is a Store that can read a user by username together
 // with what their roles allow, in one round trip: an API token's check,
 // on every API request.

@@ -167,7 +167,9 @@ func (o Options) loginLimit() (int, time.Duration) {
 func syncAtStart(log *slog.Logger, accounts auth.Store, adm *admin.Admin) {
 	ctx, cancel := context.WithTimeout(context.Background(), syncTimeout)
 	defer cancel()
-	if err := syncPermissions(ctx, accounts, adm); err != nil {
+	// No one waits for a start's sync: it need not wait out the
+	// generation's window (auth.EndsNoLogin).
+	if err := syncPermissions(auth.EndsNoLogin(ctx), accounts, adm); err != nil {
 		log.Warn("permissions not synced: new views' permissions are missing until the next start", "err", err)
 	}
 }

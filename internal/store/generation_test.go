@@ -15,7 +15,7 @@ import (
 // past the app is seen once the window has passed; a write to the
 // accounts through the store is seen by this process at once, and returns
 // only after the window, by when every other instance's read has gone
-// stale.
+// stale (one marked auth.EndsNoLogin is seen at once too).
 func TestGenerationWindow(t *testing.T) {
 	apptest.ForEachSQLBackendParallel(t, func(t *testing.T, b apptest.Backend) {
 		db, _ := apptest.OpenMigrated(t, b)
@@ -55,6 +55,15 @@ func TestGenerationWindow(t *testing.T) {
 		}
 		if got := gen(held); got != first+2 {
 			t.Errorf("after a write through the store the generation read %d, want %d at once", got, first+2)
+		}
+
+		// A write that ends no login does not wait, but this process
+		// still sees it at once.
+		if err := held.Together(auth.EndsNoLogin(ctx), auth.AccountsLock, noop); err != nil {
+			t.Fatal(err)
+		}
+		if got := gen(held); got != first+3 {
+			t.Errorf("after a write that ends no login the generation read %d, want %d at once", got, first+3)
 		}
 
 		fresh := store.NewAccounts(db)

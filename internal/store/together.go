@@ -57,8 +57,9 @@ func together(ctx context.Context, db *gorm.DB, name string, fn func(ctx context
 	defer invalidateCounts()
 	if name == auth.AccountsLock {
 		// Every instance's read of the generation then goes stale
-		// before the write returns (GenerationWindow).
-		defer wroteAccounts(ctx)
+		// before the write returns (GenerationWindow), unless nothing
+		// waits on it.
+		defer wroteAccounts(ctx, !auth.EndsNoLoginIn(ctx))
 	}
 	return db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		if err := lockRow(tx, name); err != nil {
