@@ -65,11 +65,13 @@ type generationRead struct {
 }
 
 // get returns the generation read last, if that read began within the
-// window before now and no write of this process came after it began.
+// window before now (or after it: a read sent by another request since
+// now was taken is fresher still) and no write of this process came after
+// it began.
 func (g *generationRead) get(now time.Time, writes int64) (int64, bool) {
 	g.mu.Lock()
 	defer g.mu.Unlock()
-	if !g.found || g.writes != writes || now.Sub(g.began) >= g.window || now.Before(g.began) {
+	if !g.found || g.writes != writes || now.Sub(g.began) >= g.window {
 		return 0, false
 	}
 	return g.value, true
